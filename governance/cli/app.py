@@ -1,0 +1,98 @@
+"""The ``governance`` application and its single error funnel.
+
+Commands parse options, call one core function, render the result and return; every
+``GovernanceError`` raised below is caught here once, printed as its ``diagnostics()`` on stderr
+and turned into the contract's exit code (DESIGN section 8). ``--traceback`` re-raises with the
+stack. Typer is built with ``pretty_exceptions_show_locals=False`` everywhere: locals in a
+traceback leak tokens into CI logs.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
+
+
+class _FunnelGroup(TyperGroup):
+    """Top-level group: maps GovernanceError (and bugs) to exit codes in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except GovernanceError as err:
+            if _wants_traceback(ctx):
+                traceback.print_exc(file=sys.stderr)
+            typer.echo(f"error: {err.diagnostics()}", err=True)
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:  # a bug: still never a pass
+            if _wants_traceback(ctx):
+                traceback.print_exc(file=sys.stderr)
+            typer.echo(
+                f"internal error: {type(err).__name__}: {err}\n"
+                "hint: this is a bug in governance; re-run with --traceback and report it",
+                err=True,
+            )
+            raise typer.Exit(EXIT_UNDECIDED) from None
+
+
+def _wants_traceback(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("traceback_"))
+
+
+def new_app(help_text: str) -> typer.Typer:
+    """A sub-application with the project's safe defaults (used by every command group)."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+        add_completion=False,
+    )
+
+
+app = typer.Typer(
+    cls=_FunnelGroup,
+    help=(
+        "Git-native, policy-as-code governance for ML model releases: release records and model "
+        "cards in Git, Rego gates through OPA, named approvals, a signed-commit ledger, audited "
+        "promotion and rollback."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    traceback_: bool = typer.Option(
+        False, "--traceback", help="Show the Python stack when a command fails."
+    ),
+) -> None:
+    """Git-native governance for ML model releases."""
+
+
+# Command groups register themselves here (one module per group, DESIGN section 2).
+from governance.cli import commands_records  # noqa: E402
+
+commands_records.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        app(args=argv, prog_name="governance")
+    except click.exceptions.UsageError as err:  # pragma: no cover - typer exits itself
+        typer.echo(str(err), err=True)
+        sys.exit(EXIT_USAGE)
