@@ -1,0 +1,378 @@
+"""The git adapter: the only module that imports ``git`` (GitPython).
+
+It owns every interaction with a repository: resolving the ledger ref, writing blobs, trees and
+commits, signing through git's configured signing program (``git commit-tree -S``), the
+compare-and-swap ref update (``git update-ref <ref> <new> <old>``), fetch/push to an origin, the
+appender's lock file, and the batch reads the verifier and readers use. Everything above it is
+pure and talks to it through the methods here.
+
+Crash safety (kill -9 at any point): objects are written first and are unreachable until the
+single atomic ref update (git writes ``<ref>.lock`` and renames it), so an interrupted append
+leaves either the old ref or the new one, never a half event. What an interruption can leave
+behind is reported with the command that clears it: our lock file (``governance-ledger.lock`` in
+the git directory), git's ``<ref>.lock``, and unreachable objects (harmless;
+``git prune --expire=now`` removes them).
+
+Batch reads: ``read_commits`` runs three processes in total for a whole ledger (``rev-list``,
+``diff-tree --stdin``, one ``cat-file --batch``) instead of one per commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from gitdb.base import IStream
+
+from governance.errors import ConfigurationError, NotFound, Undecided
+
+ZERO = "0" * 40
+LOCK_NAME = "governance-ledger.lock"
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str  # A, M, D, T ... as git diff-tree reports it
+    path: str
+    blob: str  # new blob sha (zeros when deleted)
+
+
+@dataclass(frozen=True)
+class RawCommit:
+    """One ledger commit as read in batch: raw object bytes, its diff, the added blobs."""
+
+    sha: str
+    parents: tuple[str, ...]
+    raw: bytes
+    changes: tuple[Change, ...]
+    blobs: Mapping[str, bytes]  # path -> content for added/modified files
+
+
+class GitStore:
+    """A repository holding a ledger branch."""
+
+    def __init__(self, root: Path, branch: str) -> None:
+        try:
+            self.repo = git.Repo(root)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise ConfigurationError(
+                f"{root} is not a git repository",
+                hint="run inside the governed repository or pass --repo") from None
+        self.root = Path(self.repo.working_tree_dir or root)
+        self.git_dir = Path(self.repo.common_dir)
+        self.branch = branch
+        self.ref = f"refs/heads/{branch}"
+        self._exe = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def run(self, args: Sequence[str], *, input: bytes | None = None,
+            env: Mapping[str, str] | None = None, check: bool = True
+            ) -> subprocess.CompletedProcess[bytes]:
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        proc = subprocess.run([self._exe, *args], cwd=self.git_dir, input=input,
+                              capture_output=True, env=full_env, check=False)
+        if check and proc.returncode != 0:
+            raise Undecided(f"git {args[0]} failed: "
+                            f"{proc.stderr.decode(errors='replace').strip()}")
+        return proc
+
+    def tip(self) -> str | None:
+        proc = self.run(["rev-parse", "--verify", "-q", self.ref + "^{commit}"], check=False)
+        return proc.stdout.decode().strip() or None
+
+    def resolve(self, rev: str) -> str | None:
+        proc = self.run(["rev-parse", "--verify", "-q", rev + "^{commit}"], check=False)
+        return proc.stdout.decode().strip() or None
+
+    def head_commit(self) -> str:
+        sha = self.resolve("HEAD")
+        return sha or ""
+
+    def config_get(self, key: str) -> str | None:
+        proc = self.run(["config", "--get", key], check=False)
+        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def read_object(self, sha: str) -> bytes:
+        data: bytes = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        return data
+
+    def read_path(self, commit: str, path: str) -> bytes | None:
+        proc = self.run(["cat-file", "blob", f"{commit}:{path}"], check=False)
+        return proc.stdout if proc.returncode == 0 else None
+
+    def list_paths(self, commit: str, prefix: str) -> list[str]:
+        proc = self.run(["ls-tree", "-r", "--name-only", commit, "--", prefix], check=False)
+        return [p for p in proc.stdout.decode().split("\n") if p]
+
+    def leaf_trailers(self, tip: str) -> list[str]:
+        """Ledger-Leaf values from the tip back to the root, in seq order (one process)."""
+        proc = self.run(["log", "--first-parent", "--reverse",
+                         "--format=%(trailers:key=Ledger-Leaf,valueonly,separator=)", tip])
+        return [ln for ln in proc.stdout.decode().split("\n") if ln.strip()]
+
+    # --- writing objects --------------------------------------------------------------------
+    def write_object(self, kind: str, data: bytes) -> str:
+        info = self.repo.odb.store(IStream(kind.encode(), len(data), io.BytesIO(data)))
+        return str(info.binsha.hex())
+
+    def read_tree(self, sha: str | None) -> dict[str, tuple[str, str]]:
+        """name -> (mode, sha) of one tree object."""
+        if not sha:
+            return {}
+        data = self.read_object(sha)
+        out: dict[str, tuple[str, str]] = {}
+        at = 0
+        while at < len(data):
+            sp = data.index(b" ", at)
+            nul = data.index(b"\0", sp)
+            out[data[sp + 1 : nul].decode()] = (data[at:sp].decode(),
+                                                 data[nul + 1 : nul + 21].hex())
+            at = nul + 21
+        return out
+
+    def write_tree(self, entries: Mapping[str, tuple[str, str]]) -> str:
+        # git orders tree entries by name, directories compared as if suffixed with "/".
+        def order(item: tuple[str, tuple[str, str]]) -> bytes:
+            name, (mode, _) = item
+            return (name + "/" if mode == "40000" else name).encode()
+
+        body = b"".join(f"{mode} {name}".encode() + b"\0" + bytes.fromhex(sha)
+                        for name, (mode, sha) in sorted(entries.items(), key=order))
+        return self.write_object("tree", body)
+
+    def tree_with(self, base: str | None, files: Mapping[str, str]) -> str:
+        """A new root tree: ``base`` plus ``files`` (path -> blob sha), added or replaced."""
+        return self._tree_with(base, {tuple(p.split("/")): b for p, b in files.items()})
+
+    def _tree_with(self, base: str | None, files: Mapping[tuple[str, ...], str]) -> str:
+        entries = self.read_tree(base)
+        groups: dict[str, dict[tuple[str, ...], str]] = {}
+        for parts, blob in files.items():
+            if len(parts) == 1:
+                entries[parts[0]] = ("100644", blob)
+            else:
+                groups.setdefault(parts[0], {})[parts[1:]] = blob
+        for name, sub in groups.items():
+            old = entries.get(name)
+            entries[name] = ("40000", self._tree_with(old[1] if old else None, sub))
+        return self.write_tree(entries)
+
+    def tree_of(self, commit: str) -> str:
+        return self.run(["rev-parse", commit + "^{tree}"]).stdout.decode().strip()
+
+    def commit_signed(self, tree: str, parent: str | None, message: str, name: str,
+                      email: str, signing_args: Sequence[str]) -> str:
+        """``git commit-tree -S``: git runs its configured signing program (ssh-keygen, gpg,
+        an agent or a hardware token), so no private key passes through this process."""
+        ident = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+                 "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+        args = [*signing_args, "commit-tree", "-S", tree]
+        if parent:
+            args += ["-p", parent]
+        proc = self.run(args, input=message.encode(), env=ident, check=False)
+        if proc.returncode != 0:
+            raise Undecided("signing the ledger commit failed: "
+                            f"{proc.stderr.decode(errors='replace').strip()}",
+                            hint="check gpg.format=ssh and user.signingkey, or set "
+                                 "GOVERNANCE_LEDGER_SIGNING_KEY")
+        return proc.stdout.decode().strip()
+
+    # --- the ref ----------------------------------------------------------------------------
+    def compare_and_swap(self, new: str, old: str | None) -> bool:
+        """Move the ledger ref from ``old`` (None: must not exist) to ``new``, atomically."""
+        proc = self.run(["update-ref", "-m", "governance ledger append", self.ref, new,
+                         old or ZERO], check=False)
+        if proc.returncode == 0:
+            return True
+        ref_lock = self.git_dir / (self.ref + ".lock")
+        if ref_lock.exists() and self.tip() == old:
+            raise Undecided(
+                f"stale git ref lock {ref_lock} (a git process was interrupted while updating "
+                f"{self.ref})", hint=f"clear it with: rm -f {ref_lock}")
+        return False
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        return self.run(["merge-base", "--is-ancestor", a, b], check=False).returncode == 0
+
+    # --- origin -----------------------------------------------------------------------------
+    def remote_ref(self, remote: str) -> str:
+        return f"refs/remotes/{remote}/{self.branch}"
+
+    def fetch(self, remote: str) -> str | None:
+        """Fetch the origin's ledger; its tip, or None if the origin has no ledger yet."""
+        proc = self.run(["ls-remote", "--exit-code", remote, self.ref], check=False)
+        if proc.returncode == 2:
+            return None
+        if proc.returncode != 0:
+            raise Undecided(f"cannot reach ledger origin {remote!r}: "
+                            f"{proc.stderr.decode(errors='replace').strip()}")
+        self.run(["fetch", "-q", remote, f"+{self.ref}:{self.remote_ref(remote)}"])
+        return self.resolve(self.remote_ref(remote))
+
+    def push(self, remote: str, sha: str) -> bool:
+        """Fast-forward push only; False when the origin moved (non-fast-forward)."""
+        proc = self.run(["push", "--porcelain", remote, f"{sha}:{self.ref}"], check=False)
+        if proc.returncode == 0:
+            return True
+        out = (proc.stdout + proc.stderr).decode(errors="replace")
+        if "rejected" in out or "non-fast-forward" in out or "fetch first" in out:
+            return False
+        raise Undecided(f"pushing the ledger to {remote!r} failed: {out.strip()}")
+
+    # --- the appender's lock ----------------------------------------------------------------
+    @property
+    def lock_path(self) -> Path:
+        return self.git_dir / LOCK_NAME
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float = 60.0) -> Iterator[None]:
+        """Hold the appender lock; a lock whose holder died is reported, never stolen."""
+        deadline = time.monotonic() + timeout
+        content = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                              "since": time.time(), "step": "locked"}).encode()
+        fd, tmp = tempfile.mkstemp(prefix="governance-lock.", dir=self.git_dir)
+        try:
+            os.write(fd, content)
+            os.close(fd)
+            while True:
+                try:
+                    os.link(tmp, self.lock_path)  # atomic create-with-content
+                    break
+                except FileExistsError:
+                    stale = self.stale_lock()
+                    if stale:
+                        raise Undecided(stale[0], hint=stale[1]) from None
+                    if time.monotonic() > deadline:
+                        raise Undecided(f"ledger lock {self.lock_path} held for over "
+                                        f"{timeout:.0f}s by a running process") from None
+                    time.sleep(0.005)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.lock_path)
+
+    def mark_step(self, step: str) -> None:
+        """Record the append step in the lock file so an interruption can be explained."""
+        try:
+            doc = json.loads(self.lock_path.read_text())
+        except (OSError, ValueError):
+            return
+        doc["step"] = step
+        tmp = self.lock_path.with_name(LOCK_NAME + ".step")
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, self.lock_path)
+
+    def stale_lock(self) -> tuple[str, str] | None:
+        """(message, clearing command) for a lock whose holder is gone, else None."""
+        try:
+            doc = json.loads(self.lock_path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            doc = {}
+        pid, host = doc.get("pid"), doc.get("host")
+        if isinstance(pid, int) and host == socket.gethostname() and _alive(pid):
+            return None
+        if isinstance(pid, int) and host not in (None, socket.gethostname()):
+            return None  # held from another host sharing this directory: cannot tell
+        step = doc.get("step", "unknown")
+        return (f"stale ledger lock {self.lock_path}: held by pid {pid}, which is no longer "
+                f"running (interrupted at step {step!r}); the ledger ref was updated atomically "
+                "or not at all, and any objects the interrupted append wrote are unreachable",
+                f"clear it with: rm -f {self.lock_path}  (optional: git -C {self.git_dir} "
+                "prune --expire=now removes the unreachable objects)")
+
+    def stale_ref_lock(self) -> tuple[str, str] | None:
+        ref_lock = self.git_dir / (self.ref + ".lock")
+        if ref_lock.exists() and not self.lock_path.exists():
+            return (f"stale git ref lock {ref_lock}", f"clear it with: rm -f {ref_lock}")
+        return None
+
+    # --- batch reads ------------------------------------------------------------------------
+    def read_commits(self, after: str | None = None, tip: str | None = None) -> list[RawCommit]:
+        """Every commit reachable from the ledger tip (after ``after``), oldest first."""
+        tip = tip or self.tip()
+        if tip is None:
+            raise NotFound(f"no ledger branch {self.branch!r} in {self.root}",
+                           hint="run `governance ledger init`")
+        rng = f"{after}..{tip}" if after else tip
+        lines = self.run(["rev-list", "--reverse", "--topo-order", "--parents", rng]
+                         ).stdout.decode().split("\n")
+        order: list[tuple[str, tuple[str, ...]]] = []
+        for line in lines:
+            if line:
+                parts = line.split()
+                order.append((parts[0], tuple(parts[1:])))
+        if not order:
+            return []
+        diff = self.run(["diff-tree", "--stdin", "-r", "--root", "--no-renames", "--raw"],
+                        input="".join(sha + "\n" for sha, _ in order).encode())
+        changes: dict[str, list[Change]] = {}
+        current: list[Change] | None = None
+        for line in diff.stdout.decode(errors="replace").split("\n"):
+            if not line:
+                continue
+            if line[0] != ":":
+                current = changes.setdefault(line.strip(), [])
+                continue
+            meta, _, path = line.partition("\t")
+            fields = meta.split()
+            if current is not None and len(fields) >= 5:
+                current.append(Change(fields[4][0], path, fields[3]))
+        wanted = [sha for sha, _ in order]
+        for sha, _ in order:
+            wanted += [c.blob for c in changes.get(sha, ()) if c.blob != ZERO]
+        objects = self.cat_batch(wanted)
+        out = []
+        for sha, parents in order:
+            chs = tuple(changes.get(sha, ()))
+            blobs = {c.path: objects.get(c.blob, b"") for c in chs if c.blob != ZERO}
+            out.append(RawCommit(sha, parents, objects.get(sha, b""), chs, blobs))
+        return out
+
+    def cat_batch(self, shas: Sequence[str]) -> dict[str, bytes]:
+        """Objects by sha through one ``git cat-file --batch`` process."""
+        proc = self.run(["cat-file", "--batch"],
+                        input="".join(s + "\n" for s in shas).encode())
+        data = proc.stdout
+        out: dict[str, bytes] = {}
+        at = 0
+        while at < len(data):
+            nl = data.index(b"\n", at)
+            header = data[at:nl].split()
+            if len(header) == 2 and header[1] == b"missing":
+                at = nl + 1
+                continue
+            size = int(header[2])
+            out[header[0].decode()] = data[nl + 1 : nl + 1 + size]
+            at = nl + 1 + size + 1
+        return out
+
+    def repack(self) -> None:
+        self.run(["repack", "-a", "-d", "-q"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
