@@ -110,7 +110,7 @@ def _ignore(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[
     return iter(())
 
 
-_Validator = jsonschema.validators.extend(
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
     {"x-date": _check_date, "x-datetime": _check_datetime, "x-expected": _ignore},
 )
@@ -209,11 +209,23 @@ _TYPE_WORDS = {
 }
 
 
+def _expected(error: ValidationError) -> str | None:
+    schema = error.schema
+    return str(schema["x-expected"]) if isinstance(schema, dict) and "x-expected" in schema \
+        else None
+
+
 def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
     path = _path_of(error)
     line = doc.line_of(path)
+    raw = doc.written.get(path)
+    if raw is not None and error.validator == "type" and "string" in str(error.validator_value):
+        return [Problem(doc.file, line, path,
+                        f"found {raw} unquoted, which YAML reads as {_describe(error.instance)}; "
+                        f"expected {_expected(error) or 'a string'}",
+                        f"quote it: '{raw}'")]
     schema = error.schema if isinstance(error.schema, dict) else {}
-    expected = schema.get("x-expected")
+    expected = _expected(error)
     v = error.validator
     if v == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted(schema.get("properties", {}))
@@ -232,7 +244,7 @@ def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
     if v == "type":
         want = error.validator_value
         words = (
-            " or ".join(_TYPE_WORDS.get(w, w) for w in want)
+            " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in want)
             if isinstance(want, list) else _TYPE_WORDS.get(str(want), str(want))
         )
         return [Problem(doc.file, line, path,

@@ -174,7 +174,8 @@ def validate_paths(paths: Iterable[Path], *, max_bytes: int | None = None) -> Va
     report = ValidationReport()
     for path in paths:
         if not path.exists():
-            report.problems.append(Problem(display_path(path), None, "$", "no such file or directory"))
+            report.problems.append(
+                Problem(display_path(path), None, "$", "no such file or directory"))
             continue
         root = find_root(path)
         repo = GovernedRepo(root) if root is not None else None
@@ -206,6 +207,13 @@ def _validate_under(repo: GovernedRepo | None, path: Path, report: ValidationRep
     if (path / RELEASE_FILE).is_file():
         _check_release_dir(repo, path, report, limit)
         return
+    if repo is not None and path == repo.root.resolve():
+        # A whole repository: only the governed layout, not tests, docs or tooling.
+        _check_file(repo, path / CONFIG_FILE, report, limit)
+        for sub in (ENVIRONMENTS, RELEASES):
+            if (path / sub).is_dir():
+                _validate_under(repo, path / sub, report, limit)
+        return
     for current, dirs, names in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         base = Path(current)
@@ -236,7 +244,7 @@ def _check_file(repo: GovernedRepo | None, path: Path, report: ValidationReport,
                 limit: int) -> Loaded | None:
     report.files += 1
     expected = None
-    if repo is not None and path.parent.name == ENVIRONMENTS:
+    if repo is not None and path.parent.resolve() == (repo.root / ENVIRONMENTS).resolve():
         expected = "EnvironmentState"
     loaded, problems = load_file(path, display=display_path(path), expected_kind=expected,
                                  max_bytes=limit)
@@ -246,11 +254,13 @@ def _check_file(repo: GovernedRepo | None, path: Path, report: ValidationReport,
     if loaded.kind == "Model":
         report.models += 1
         model: Model = loaded.value
-        if path.name == MODEL_FILE and model.name != path.parent.name:
+        if (path.name == MODEL_FILE and path.parent.parent.name == RELEASES
+                and model.name != path.parent.name):
             report.problems.append(_at(loaded, "$.name",
                 f"model name {model.name!r} does not match its directory {path.parent.name!r}",
                 "the directory under releases/ is the model name"))
-    if loaded.kind == "EnvironmentState" and repo is not None:
+    if (loaded.kind == "EnvironmentState" and repo is not None
+            and path.parent.resolve() == (repo.root / ENVIRONMENTS).resolve()):
         _check_environment(repo, path, loaded, report)
     return loaded
 
@@ -290,11 +300,12 @@ def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: Valid
         return None
     release: Release = rel_loaded.value
     before = len(report.problems)
-    if release.release_id != directory.name:
+    model_dir = directory.parent
+    in_layout = model_dir.parent.name == RELEASES
+    if in_layout and release.release_id != directory.name:
         report.problems.append(_at(rel_loaded, "$.release_id",
             f"release_id {release.release_id!r} does not match its directory {directory.name!r}",
             "the release directory is named after its release_id"))
-    model_dir = directory.parent
     in_repo = repo is not None and model_dir.parent == repo.root / RELEASES
     if in_repo and release.model_name != model_dir.name:
         report.problems.append(_at(rel_loaded, "$.model_name",
@@ -353,7 +364,8 @@ def _check_reference(repo: GovernedRepo, loaded: Loaded, release: Release, path:
     own = repo.root / RELEASES / release.model_name / target / RELEASE_FILE
     if own.is_file():
         return
-    others = [p.parent.parent.name for p in (repo.root / RELEASES).glob(f"*/{target}/{RELEASE_FILE}")]
+    matches = (repo.root / RELEASES).glob(f"*/{target}/{RELEASE_FILE}")
+    others = [p.parent.parent.name for p in matches]
     if others:
         report.problems.append(_at(loaded, path,
             f"release {target!r} belongs to model {others[0]!r}, not {release.model_name!r}",

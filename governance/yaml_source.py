@@ -67,9 +67,11 @@ class _PyLoader(
 
 if getattr(yaml, "__with_libyaml__", False):
     # libyaml's parser is the fast path; marks (lines) and our resolver are the same.
-    class _CLoader(yaml.cyaml.CParser, yaml.constructor.SafeConstructor, _Resolver):
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+
+    class _CLoader(CParser, yaml.constructor.SafeConstructor, _Resolver):
         def __init__(self, stream: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             yaml.constructor.SafeConstructor.__init__(self)
             _Resolver.__init__(self)
 
@@ -86,6 +88,8 @@ class SourceDocument:
     data: Any
     lines: dict[str, int] = field(default_factory=dict)
     text: str = ""
+    # How non-string plain scalars were written (``000...1`` read as the number 1).
+    written: dict[str, str] = field(default_factory=dict)
 
     def line_of(self, path: str) -> int | None:
         """Line of ``path``, or of its nearest ancestor that has one."""
@@ -148,7 +152,8 @@ def load_yaml_file(path: Path, *, display: str | None = None,
 def load_yaml_bytes(raw: bytes, name: str) -> SourceDocument:
     if not raw.strip():
         raise YamlProblem(
-            Problem(name, 1, "$", "file is empty", "expected a YAML mapping with apiVersion and kind")
+            Problem(name, 1, "$", "file is empty",
+                    "expected a YAML mapping with apiVersion and kind")
         )
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
@@ -178,7 +183,9 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
     try:
         node = loader.get_single_node()
     except yaml.composer.ComposerError as err:
-        raise YamlProblem(_mark_problem(name, err, text, "expected a single YAML document")) from None
+        raise YamlProblem(
+            _mark_problem(name, err, text, "expected a single YAML document")
+        ) from None
     except yaml.MarkedYAMLError as err:
         raise YamlProblem(_mark_problem(name, err, text)) from None
     finally:
@@ -187,16 +194,17 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
         raise YamlProblem(Problem(name, 1, "$", "file holds no YAML document",
                                   "expected a mapping with apiVersion and kind"))
     lines: dict[str, int] = {}
-    _walk(node, "$", lines, name, [0], {})
+    written: dict[str, str] = {}
+    _walk(node, "$", lines, name, [0], written)
     try:
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
         raise YamlProblem(_mark_problem(name, err, text)) from None
-    return SourceDocument(file=name, data=data, lines=lines, text=text)
+    return SourceDocument(file=name, data=data, lines=lines, text=text, written=written)
 
 
 def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
-          count: list[int], seen: dict[int, int]) -> None:
+          count: list[int], written: dict[str, str]) -> None:
     """Record lines, refuse duplicate keys and alias bombs (count of expanded nodes)."""
     count[0] += 1
     if count[0] > MAX_EXPANDED_NODES:
@@ -206,7 +214,10 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
                     "refused as a possible alias bomb; write the values out explicitly")
         )
     lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag != "tag:yaml.org,2002:str" and not node.style:
+            written[path] = node.value
+    elif isinstance(node, yaml.MappingNode):
         keys: dict[object, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -226,10 +237,10 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
             keys[key] = line
             sub = child_path(path, key)
             lines.setdefault(sub, line)
-            _walk(value_node, sub, lines, name, count, seen)
+            _walk(value_node, sub, lines, name, count, written)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, child_path(path, index), lines, name, count, seen)
+            _walk(item, child_path(path, index), lines, name, count, written)
 
 
 def _tab_at(err: yaml.MarkedYAMLError, text: str) -> bool:
