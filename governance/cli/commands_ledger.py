@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from governance.cli.app import new_app
+from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError

@@ -1,8 +1,8 @@
 """The ledger's view of governance.yaml: identities, roles, and the ``ledger:`` section.
 
-One small function reads the mapping (``yaml.safe_load``) until the shared config loader lands
-(``governance.config.load_config``); swap ``_read_mapping`` for it then. Only what the ledger
-needs is extracted, and a missing or malformed piece is a ConfigurationError naming the field.
+Read through the shared loader (``governance.config.load_config``, which validates the whole
+document against its schema); only what the ledger needs is extracted here, and a missing or
+malformed ledger setting is a ConfigurationError naming the field.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
+from governance.config import CONFIG_FILE, load_config
+from governance.errors import ConfigurationError, GovernanceError
 
-from governance.errors import ConfigurationError
-
-CONFIG_FILE = "governance.yaml"
 DEFAULT_BRANCH = "governance/ledger"
 
 
@@ -44,56 +41,29 @@ class LedgerSettings:
     config_digest: str  # sha256 of governance.yaml bytes
 
 
-def _read_mapping(root: Path) -> tuple[dict[str, Any], bytes]:
-    path = root / CONFIG_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigurationError(f"{CONFIG_FILE} not found in {root}",
-                                 hint="run `governance init` or pass --repo") from None
-    try:
-        doc = yaml.safe_load(data)
-    except yaml.YAMLError as err:
-        raise ConfigurationError(f"{CONFIG_FILE}: not valid YAML: {err}") from None
-    if not isinstance(doc, dict):
-        raise ConfigurationError(f"{CONFIG_FILE}: expected a mapping at the top level")
-    return doc, data
-
-
 def _need(cond: bool, where: str, what: str) -> None:
     if not cond:
         raise ConfigurationError(f"{CONFIG_FILE} {where}: {what}")
 
 
 def load_settings(root: Path) -> LedgerSettings:
-    doc, raw = _read_mapping(root)
-    ledger = doc.get("ledger") or {}
-    _need(isinstance(ledger, dict), "$.ledger", "expected a mapping")
-    identities: list[Identity] = []
-    for kind, key in (("person", "people"), ("bot", "bots")):
-        items = doc.get(key) or []
-        _need(isinstance(items, list), f"$.{key}", "expected a list")
-        for i, item in enumerate(items):
-            where = f"$.{key}[{i}]"
-            _need(isinstance(item, dict) and isinstance(item.get("id"), str), where,
-                  "expected a mapping with an id")
-            keys = item.get("signing_keys") or []
-            _need(isinstance(keys, list) and all(isinstance(k, str) for k in keys),
-                  f"{where}.signing_keys", "expected a list of OpenSSH public key lines")
-            may = item.get("may_emit")
-            _need(may is None or (isinstance(may, list) and all(isinstance(m, str) for m in may)),
-                  f"{where}.may_emit", "expected a list of event types")
-            _need(isinstance(item.get("email"), str), f"{where}.email", "expected an email")
-            identities.append(Identity(
-                id=item["id"], kind=kind, name=str(item.get("name") or item["id"]),
-                email=item["email"], signing_keys=tuple(keys),
-                may_emit=tuple(may) if may is not None else None))
-    roles = doc.get("roles") or {}
-    _need(isinstance(roles, dict), "$.roles", "expected a mapping")
-    members = {
-        str(name): tuple(str(m) for m in (spec or {}).get("members") or [])
-        for name, spec in roles.items() if isinstance(spec, dict) or spec is None
-    }
+    """Settings from ``root/governance.yaml`` through the shared, validating config loader."""
+    config = load_config(root)
+    raw = (root / CONFIG_FILE).read_bytes()
+    ledger = dict(config.ledger or {})
+    permissions = ledger.get("permissions") or {}
+    _need(isinstance(permissions, dict), "$.ledger.permissions",
+          "expected a mapping of principal id to event types")
+    identities = []
+    for ident in (*config.people.values(), *config.bots.values()):
+        explicit = permissions.get(ident.id)
+        if explicit is None and ident.is_bot:
+            explicit = ident.may_emit
+        identities.append(Identity(
+            id=ident.id, kind="bot" if ident.is_bot else "person", name=ident.name,
+            email=ident.email, signing_keys=tuple(ident.signing_keys),
+            may_emit=tuple(str(t) for t in explicit) if explicit is not None else None))
+    members = {name: tuple(role.members) for name, role in config.roles.items()}
     origin = ledger.get("origin")
     _need(isinstance(origin, str) and bool(origin) and " " not in origin, "$.ledger.origin",
           "expected the checkpoint origin line, e.g. example.com/acme/models")
@@ -109,9 +79,9 @@ def load_settings(root: Path) -> LedgerSettings:
     _need(log_key is None or isinstance(log_key, str), "$.ledger.log_public_key",
           "expected an OpenSSH ed25519 public key line")
     return LedgerSettings(
-        branch=str(ledger.get("branch") or DEFAULT_BRANCH), origin=origin,
-        checkpoint_every=every, log_public_key=log_key,
-        rotators=tuple(str(r) for r in rotators), clock_skew_seconds=skew,
+        branch=str(ledger.get("branch") or DEFAULT_BRANCH), origin=str(origin),
+        checkpoint_every=int(every), log_public_key=log_key,
+        rotators=tuple(str(r) for r in rotators), clock_skew_seconds=int(skew),
         identities=tuple(identities), role_members=members,
         config_digest="sha256:" + hashlib.sha256(raw).hexdigest())
 
@@ -119,10 +89,8 @@ def load_settings(root: Path) -> LedgerSettings:
 def branch_of(root: Path) -> str:
     """The configured ledger branch, or the default when governance.yaml has none."""
     try:
-        doc, _ = _read_mapping(root)
-    except ConfigurationError:
+        ledger = load_config(root).ledger or {}
+    except GovernanceError:
         return DEFAULT_BRANCH
-    ledger = doc.get("ledger")
-    if isinstance(ledger, dict) and isinstance(ledger.get("branch"), str):
-        return str(ledger["branch"])
-    return DEFAULT_BRANCH
+    branch = ledger.get("branch")
+    return branch if isinstance(branch, str) and branch else DEFAULT_BRANCH

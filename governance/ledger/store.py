@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import git
-from gitdb.base import IStream
+from gitdb.base import IStream  # type: ignore[import-untyped]
 
 from governance.errors import ConfigurationError, NotFound, Undecided
 
