@@ -39,7 +39,9 @@ def event_schema() -> dict[str, Any]:
 def _validator(event_type: str) -> Draft202012Validator:
     schema = dict(event_schema())
     if event_type in EVENT_TYPES:
-        schema["allOf"] = [{"$ref": f"#/$defs/{event_type}"}]
+        # the shipped schema's if/then dispatch, resolved ahead of time and inlined (a $ref per
+        # event costs more than the rest of the validation)
+        schema["allOf"] = [schema["$defs"][event_type]]
     return Draft202012Validator(schema)
 
 

@@ -25,15 +25,25 @@ the added blobs); everything here is pure. Per commit, in seq order, it checks w
               size, consistent (RFC 6962 consistency proof from its size to the tip), and no two
               checkpoints of one size with different roots (split view)
 
+Speed: the per-commit work that does not depend on order (SSHSIG verification, the event
+schema) runs in forked worker processes for ledgers of more than PARALLEL_MIN commits; the
+ordered checks (trust, chain, Merkle root, dates) stay in this process and consume those results
+in seq order, so the first failure reported is the same either way.
+
 Failures that are the ledger's fault are ``tampered`` (exit 1); failures to decide (an OpenPGP
 signature, which cannot be checked in-process) are ``undecided`` (exit 3).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import multiprocessing
+import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,10 +60,77 @@ from governance.ledger.merkle import (
     leaf_hash,
     verify_consistency,
 )
-from governance.ledger.sshsig import SignatureError, parse_armored
+from governance.ledger.sshsig import SignatureError, parse_armored, public_key_from_blob
 from governance.ledger.sshsig import verify as verify_sshsig
 from governance.ledger.store import RawCommit
 from governance.ledger.trust import Trust, TrustError, trust_to_json
+
+PARALLEL_MIN = 512
+
+
+@dataclass(frozen=True)
+class _Pre:
+    """Order-independent results for one commit, computed ahead (possibly in a worker)."""
+
+    sig_error: str | None  # None: the signature verified (or there is none: main decides)
+    key_blob: bytes | None
+    schema: tuple[str, ...] | None  # None: event not located or not canonical (main reports)
+
+
+_KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
+
+
+def _precheck(raw: bytes, stored: bytes | None) -> _Pre:
+    sig_error: str | None = None
+    key_blob: bytes | None = None
+    try:
+        obj = parse_commit(raw)
+        if obj.signature is not None:
+            sig = parse_armored(obj.signature)
+            key_blob = sig.public_key_blob
+            key = _KEY_CACHE.get(key_blob)
+            if key is None:
+                key = public_key_from_blob(key_blob).crypto_key()
+                _KEY_CACHE[key_blob] = key
+            verify_sshsig(sig, obj.payload, "git", key)
+    except SignatureError as err:
+        sig_error = err.reason
+    except ValueError:
+        pass  # malformed commit: the ordered pass reports it
+    schema: tuple[str, ...] | None = None
+    if stored is not None:
+        try:
+            schema = tuple(schema_errors(parse_canonical(stored)))
+        except NonCanonical:
+            schema = None
+    return _Pre(sig_error, key_blob, schema)
+
+
+def _precheck_chunk(items: list[tuple[bytes, bytes | None]]) -> list[_Pre]:
+    return [_precheck(raw, stored) for raw, stored in items]
+
+
+@contextlib.contextmanager
+def _prechecks(commits: Sequence[RawCommit]) -> Iterator[Iterator[_Pre] | None]:
+    """Order-independent results streamed in seq order from forked workers, or None (small
+    ledgers, one CPU, or no fork) to compute them inline."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(commits) < PARALLEL_MIN or workers < 2 or not sys.platform.startswith("linux"):
+        yield None
+        return
+    items = [(c.raw, _single_event_blob(c)) for c in commits]
+    size = max(64, len(items) // (workers * 8) + 1)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield (p for chunk in pool.map(_precheck_chunk, chunks) for p in chunk)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _single_event_blob(c: RawCommit) -> bytes | None:
+    found = [ch for ch in c.changes if ch.path.startswith("events/")]
+    return c.blobs.get(found[0].path) if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -119,12 +196,13 @@ def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str,
             break
     if report.failure is None:
         v.all_commits = commits
-        for i, c in enumerate(commits):
-            try:
-                v.check(i, c)
-            except _Fail as f:
-                report.failure = Failure(i, c.sha, f.reason, f.undecided)
-                break
+        with _prechecks(commits) as pre:
+            for i, c in enumerate(commits):
+                try:
+                    v.check(i, c, next(pre) if pre is not None else None)
+                except _Fail as f:
+                    report.failure = Failure(i, c.sha, f.reason, f.undecided)
+                    break
     if report.failure is None:
         v.check_external(external, extra_log_keys)
     report.seconds = time.perf_counter() - started
@@ -156,7 +234,7 @@ class _Verifier:
             return None
 
     # --- one commit -----------------------------------------------------------------------
-    def check(self, i: int, c: RawCommit) -> None:
+    def check(self, i: int, c: RawCommit, pre: _Pre | None = None) -> None:
         expected_parents = () if i == 0 else (self.prev_sha,)
         if c.parents != expected_parents:
             raise _Fail(f"parents {list(c.parents)}, expected {list(expected_parents)} "
@@ -178,12 +256,13 @@ class _Verifier:
                 raise _Fail(f"genesis trust is invalid: {err}") from None
         trust = self.trust
         assert trust is not None
-        signer = self._check_signature(i, obj, trust)
+        signer = self._check_signature(i, obj, trust, pre)
         if i > 0:
             event_path, stored, event = self._event(i, c)
         kind = event.get("event_type")
         self._check_paths(i, c, kind, event_path)
-        errors = schema_errors(event)
+        errors = (list(pre.schema) if pre is not None and pre.schema is not None
+                  else schema_errors(event))
         if errors:
             raise _Fail(f"schema: {errors[0]}" + (f" (+{len(errors) - 1} more)"
                                                   if len(errors) > 1 else ""))
@@ -251,23 +330,18 @@ class _Verifier:
                         f"(seq {i} comes later)")
         raise _Fail(f"seq not contiguous: seq {i} is missing (found seq {seq}; event dropped)")
 
-    def _check_signature(self, i: int, obj: CommitObject, trust: Trust) -> Any:
+    def _check_signature(self, i: int, obj: CommitObject, trust: Trust,
+                         pre: _Pre | None) -> Any:
         if obj.signature is None:
             raise _Fail("unsigned commit (no gpgsig header)")
+        if pre is None:
+            pre = _Pre(*self._verify_now(obj))
+        if pre.sig_error is not None:
+            raise _Fail(f"signature: {pre.sig_error}", undecided="OpenPGP" in pre.sig_error)
+        assert pre.key_blob is not None
+        key_blob = pre.key_blob
         try:
-            sig = parse_armored(obj.signature)
-        except SignatureError as err:
-            raise _Fail(f"signature: {err.reason}", undecided="OpenPGP" in err.reason) from None
-        key = self.keys.get(sig.public_key_blob)
-        try:
-            if key is None and sig.public_key_blob in trust.grants:
-                key = trust.grants[sig.public_key_blob][0].key.crypto_key()
-                self.keys[sig.public_key_blob] = key
-            verify_sshsig(sig, obj.payload, "git", key)
-        except SignatureError as err:
-            raise _Fail(f"signature: {err.reason}") from None
-        try:
-            signer = trust.principal_for(sig.public_key_blob, i)
+            signer = trust.principal_for(key_blob, i)
         except TrustError as err:
             raise _Fail(f"signer: {err.reason}") from None
         for role, who in (("committer", obj.committer), ("author", obj.author)):
@@ -277,6 +351,22 @@ class _Verifier:
         self.r.signatures += 1
         self.r.principals.add(signer.principal)
         return signer
+
+    def _verify_now(self, obj: CommitObject) -> tuple[str | None, bytes | None, None]:
+        assert obj.signature is not None
+        try:
+            sig = parse_armored(obj.signature)
+        except SignatureError as err:
+            return err.reason, None, None
+        key = self.keys.get(sig.public_key_blob)
+        try:
+            if key is None:
+                key = public_key_from_blob(sig.public_key_blob).crypto_key()
+                self.keys[sig.public_key_blob] = key
+            verify_sshsig(sig, obj.payload, "git", key)
+        except SignatureError as err:
+            return err.reason, sig.public_key_blob, None
+        return None, sig.public_key_blob, None
 
     def _check_paths(self, i: int, c: RawCommit, kind: Any, event_path: str) -> None:
         for ch in c.changes:
