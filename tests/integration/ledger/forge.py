@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from governance.ledger import layout
 from governance.ledger.append import read_tip
 from governance.ledger.canonical import canonical_bytes
-from governance.ledger.commit import build_commit, ledger_message, parse_commit
-from governance.ledger.events import uuid7, utc_timestamp
+from governance.ledger.commit import ledger_message, parse_commit
+from governance.ledger.events import utc_timestamp, uuid7
 from governance.ledger.merkle import leaf_hash
 from governance.ledger.sshsig import sign
 from governance.ledger.store import GitStore

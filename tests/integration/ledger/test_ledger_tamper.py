@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from governance.errors import Denied
-from governance.ledger import append_event, latest_checkpoint, verify_repo
-from governance.ledger import layout
+from governance.ledger import append_event, latest_checkpoint, layout, verify_repo
 from governance.ledger.canonical import canonical_bytes
 from governance.ledger.checkpoint import sign_checkpoint
 from governance.ledger.verify import VerifyReport
