@@ -20,19 +20,19 @@ Batch reads: ``read_commits`` runs three processes in total for a whole ledger (
 from __future__ import annotations
 
 import contextlib
-import io
+import hashlib
 import json
 import os
 import socket
 import subprocess
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
-from gitdb.base import IStream  # type: ignore[import-untyped]
 
 from governance.errors import ConfigurationError, NotFound, Undecided
 
@@ -89,8 +89,12 @@ class GitStore:
         return proc
 
     def tip(self) -> str | None:
-        proc = self.run(["rev-parse", "--verify", "-q", self.ref + "^{commit}"], check=False)
-        return proc.stdout.decode().strip() or None
+        """The ledger tip, read by GitPython from the ref files (no process per call)."""
+        try:
+            sha = git.SymbolicReference.dereference_recursive(self.repo, self.ref)
+        except (ValueError, OSError):
+            return None
+        return str(sha) if sha else None
 
     def resolve(self, rev: str) -> str | None:
         proc = self.run(["rev-parse", "--verify", "-q", rev + "^{commit}"], check=False)
@@ -109,8 +113,15 @@ class GitStore:
         return data
 
     def read_path(self, commit: str, path: str) -> bytes | None:
-        proc = self.run(["cat-file", "blob", f"{commit}:{path}"], check=False)
-        return proc.stdout if proc.returncode == 0 else None
+        """A file at ``commit``, walking trees through GitPython's persistent cat-file."""
+        data = self.read_object(commit)
+        sha = data[5:45].decode() if data.startswith(b"tree ") else ""
+        for part in path.split("/"):
+            entry = self.read_tree(sha).get(part)
+            if entry is None:
+                return None
+            sha = entry[1]
+        return self.read_object(sha)
 
     def list_paths(self, commit: str, prefix: str) -> list[str]:
         proc = self.run(["ls-tree", "-r", "--name-only", commit, "--", prefix], check=False)
@@ -124,8 +135,22 @@ class GitStore:
 
     # --- writing objects --------------------------------------------------------------------
     def write_object(self, kind: str, data: bytes) -> str:
-        info = self.repo.odb.store(IStream(kind.encode(), len(data), io.BytesIO(data)))
-        return str(info.binsha.hex())
+        """Write a loose object as git does (zlib, temp file, atomic rename); GitPython's
+        store would spawn ``git hash-object`` per object."""
+        full = f"{kind} {len(data)}".encode() + b"\0" + data
+        sha = hashlib.sha1(full).hexdigest()
+        target = self.git_dir / "objects" / sha[:2] / sha[2:]
+        if target.exists():
+            return sha
+        target.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=target.parent)
+        try:
+            os.write(fd, zlib.compress(full, 1))
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, target)
+        return sha
 
     def read_tree(self, sha: str | None) -> dict[str, tuple[str, str]]:
         """name -> (mode, sha) of one tree object."""
@@ -399,9 +424,6 @@ class PackWriter:
         self.count = 0
 
     def add(self, kind: str, data: bytes) -> str:
-        import hashlib
-        import zlib
-
         sha = hashlib.sha1(f"{kind} {len(data)}".encode() + b"\0" + data).hexdigest()
         size = len(data)
         byte = (self._TYPES[kind] << 4) | (size & 0x0F)
@@ -417,8 +439,6 @@ class PackWriter:
         return sha
 
     def finish(self) -> None:
-        import hashlib
-
         self.file.seek(8)
         self.file.write(self.count.to_bytes(4, "big"))
         self.file.seek(0)
