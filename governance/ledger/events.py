@@ -21,6 +21,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES
+from governance.ledger.schema_fast import Check, compile_schema
 
 SCHEMA_RESOURCE = "ledger-event.schema.json"
 
@@ -36,19 +37,38 @@ def event_schema() -> dict[str, Any]:
 
 
 @cache
-def _validator(event_type: str) -> Draft202012Validator:
+def _schema_for(event_type: str) -> dict[str, Any]:
     schema = dict(event_schema())
     if event_type in EVENT_TYPES:
         # the shipped schema's if/then dispatch, resolved ahead of time and inlined (a $ref per
         # event costs more than the rest of the validation)
         schema["allOf"] = [schema["$defs"][event_type]]
-    return Draft202012Validator(schema)
+    return schema
+
+
+@cache
+def _validator(event_type: str) -> Draft202012Validator:
+    return Draft202012Validator(_schema_for(event_type))
+
+
+@cache
+def _fast(event_type: str) -> Check | None:
+    schema = _schema_for(event_type)
+    return compile_schema(schema, schema)
 
 
 def schema_errors(event: Mapping[str, Any]) -> list[str]:
-    """Every schema violation as ``$.path: message``; empty when valid."""
+    """Every schema violation as ``$.path: message``; empty when valid.
+
+    A compiled pre-check answers "valid" for the common case; anything else goes through
+    ``jsonschema``, which gives the messages (see ``schema_fast``).
+    """
     kind = event.get("event_type")
-    validator = _validator(kind if isinstance(kind, str) else "")
+    key = kind if isinstance(kind, str) else ""
+    fast = _fast(key)
+    if fast is not None and fast(event) is True:
+        return []
+    validator = _validator(key)
     out = []
     for err in sorted(validator.iter_errors(event), key=lambda e: list(e.absolute_path)):
         out.append(f"{err.json_path}: {err.message}")
