@@ -19,6 +19,7 @@ from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
 from governance.ledger import append_event, entries, init_ledger, latest_checkpoint, verify_repo
+from governance.ledger.append import CHECKPOINT_TYPES
 
 REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
@@ -44,10 +45,10 @@ def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
         emit_json(_entry_json(e))
     else:
         emit_text(f"seq {e.seq} {e.event_type} {e.event_id} commit {e.commit}")
-    if e.checkpoint is None and e.event_type != "ledger_genesis":
-        return
-    if e.checkpoint is None:
-        log("note: no checkpoint cut (GOVERNANCE_LEDGER_LOG_KEY not set)")
+    wanted = e.event_type in CHECKPOINT_TYPES or e.event_type == "ledger_genesis"
+    if e.checkpoint is None and wanted:
+        log("note: no checkpoint cut for this event (GOVERNANCE_LEDGER_LOG_KEY is not set); "
+            "CI or `governance ledger checkpoint` with the log key will anchor it")
 
 
 def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from governance.domain.events import LedgerEntry
-from governance.errors import ConfigurationError, NotFound, Undecided
+from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
 from governance.ledger import layout
 from governance.ledger.append import open_store, read_tip
 from governance.ledger.checkpoint import LogKey, log_key_of, sign_checkpoint
@@ -64,9 +64,11 @@ def _entries(commits: Sequence[RawCommit]) -> Iterator[LedgerEntry]:
 
 
 def _config_log_keys(repo_root: Path) -> list[LogKey]:
+    """governance.yaml's log key, if readable: a bare mirror or an invalid config simply
+    contributes none (the ledger's own log keys still apply)."""
     try:
         settings = load_settings(repo_root)
-    except Undecided:
+    except GovernanceError:
         return []
     if not settings.log_public_key:
         return []
