@@ -35,7 +35,11 @@ def entries(repo_root: Path, *, branch: str | None = None,
     store = open_store(repo_root, branch)
     if store.tip() is None:
         return
-    commits = store.read_commits(after=after_commit)
+    first = 0
+    if after_commit:
+        trailer = parse_commit(store.read_object(after_commit)).trailers.get("Ledger-Seq", "")
+        first = int(trailer) + 1 if trailer.isdigit() else 0
+    commits = store.read_commits(after=after_commit, first_seq=first, with_diff=False)
     yield from _entries(commits)
 
 

@@ -26,6 +26,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,6 +36,7 @@ from pathlib import Path
 import git
 
 from governance.errors import ConfigurationError, NotFound, Undecided
+from governance.ledger import layout
 
 ZERO = "0" * 40
 LOCK_NAME = "governance-ledger.lock"
@@ -330,8 +332,16 @@ class GitStore:
         return None
 
     # --- batch reads ------------------------------------------------------------------------
-    def read_commits(self, after: str | None = None, tip: str | None = None) -> list[RawCommit]:
-        """Every commit reachable from the ledger tip (after ``after``), oldest first."""
+    def read_commits(self, after: str | None = None, tip: str | None = None, *,
+                     first_seq: int = 0, with_diff: bool = True) -> list[RawCommit]:
+        """Every commit reachable from the ledger tip (after ``after``), oldest first.
+
+        Objects come from one ``cat-file --batch`` asking for each commit and, by the
+        ``<commit>:<path>`` syntax, the event and checkpoint files its position predicts
+        (``first_seq`` is the seq of the first commit read). With ``with_diff`` a
+        ``diff-tree --stdin`` runs concurrently and each commit carries its exact changes; any
+        changed blob the prediction missed (a tampered ledger) is fetched afterwards.
+        """
         tip = tip or self.tip()
         if tip is None:
             raise NotFound(f"no ledger branch {self.branch!r} in {self.root}",
@@ -346,11 +356,45 @@ class GitStore:
                 order.append((parts[0], tuple(parts[1:])))
         if not order:
             return []
-        diff = self.run(["diff-tree", "--stdin", "-r", "--root", "--no-renames", "--raw"],
-                        input="".join(sha + "\n" for sha, _ in order).encode())
+        diff_out: list[bytes] = []
+        worker = None
+        if with_diff:
+            stdin = "".join(sha + "\n" for sha, _ in order).encode()
+            worker = threading.Thread(target=lambda: diff_out.append(self.run(
+                ["diff-tree", "--stdin", "-r", "--root", "--no-renames", "--raw"],
+                input=stdin).stdout))
+            worker.start()
+        # An add-only ledger's tip tree holds every event and checkpoint file at the blob its
+        # commit added: one ls-tree names them all, far cheaper than <commit>:<path> lookups.
+        listing: dict[str, str] = {}
+        for line in self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events",
+                              "checkpoints"]).stdout.decode(errors="replace").split("\n"):
+            meta, _, path = line.partition("\t")
+            if path:
+                listing[path] = meta.split()[2]
+        predicted: list[tuple[str, str]] = []  # (path, blob) per commit: event, checkpoint
+        specs = [sha for sha, _ in order]
+        for i in range(len(order)):
+            seq = first_seq + i
+            for path in (layout.event_path(seq), layout.checkpoint_path(seq + 1)):
+                blob = listing.get(path, "")
+                predicted.append((path, blob))
+                if blob:
+                    specs.append(blob)
+        by_sha = self.cat_batch(specs)
+        if worker is None:
+            out = []
+            for i, (sha, parents) in enumerate(order):
+                blobs = {path: by_sha[blob] for path, blob in predicted[2 * i : 2 * i + 2]
+                         if blob in by_sha}
+                out.append(RawCommit(sha, parents, by_sha.get(sha, b""), (), blobs))
+            return out
+        worker.join()
+        if not diff_out:
+            raise Undecided("git diff-tree failed while reading the ledger")
         changes: dict[str, list[Change]] = {}
         current: list[Change] | None = None
-        for line in diff.stdout.decode(errors="replace").split("\n"):
+        for line in diff_out[0].decode(errors="replace").split("\n"):
             if not line:
                 continue
             if line[0] != ":":
@@ -360,34 +404,43 @@ class GitStore:
             fields = meta.split()
             if current is not None and len(fields) >= 5:
                 current.append(Change(fields[4][0], path, fields[3]))
-        wanted = [sha for sha, _ in order]
-        for sha, _ in order:
-            wanted += [c.blob for c in changes.get(sha, ()) if c.blob != ZERO]
-        objects = self.cat_batch(wanted)
+        missing = [c.blob for chs in changes.values() for c in chs
+                   if c.blob != ZERO and c.blob not in by_sha]
+        if missing:
+            by_sha.update(self.cat_batch(missing))
         out = []
         for sha, parents in order:
             chs = tuple(changes.get(sha, ()))
-            blobs = {c.path: objects.get(c.blob, b"") for c in chs if c.blob != ZERO}
-            out.append(RawCommit(sha, parents, objects.get(sha, b""), chs, blobs))
+            blobs = {c.path: by_sha.get(c.blob, b"") for c in chs if c.blob != ZERO}
+            out.append(RawCommit(sha, parents, by_sha.get(sha, b""), chs, blobs))
+        return out
+
+    def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
+        """(object sha, content) per spec, in order; (None, None) for a missing one."""
+        proc = self.run(["cat-file", "--batch"],
+                        input="".join(s + "\n" for s in specs).encode())
+        data = proc.stdout
+        out: list[tuple[str | None, bytes | None]] = []
+        at = 0
+        while at < len(data):
+            nl = data.index(b"\n", at)
+            header = data[at:nl]
+            if header.endswith(b" missing") or header.endswith(b" ambiguous"):
+                out.append((None, None))
+                at = nl + 1
+                continue
+            sha, _, size = header.split()
+            n = int(size)
+            out.append((sha.decode(), data[nl + 1 : nl + 1 + n]))
+            at = nl + 1 + n + 1
+        if len(out) != len(specs):
+            raise Undecided(f"git cat-file returned {len(out)} objects for {len(specs)} requests")
         return out
 
     def cat_batch(self, shas: Sequence[str]) -> dict[str, bytes]:
         """Objects by sha through one ``git cat-file --batch`` process."""
-        proc = self.run(["cat-file", "--batch"],
-                        input="".join(s + "\n" for s in shas).encode())
-        data = proc.stdout
-        out: dict[str, bytes] = {}
-        at = 0
-        while at < len(data):
-            nl = data.index(b"\n", at)
-            header = data[at:nl].split()
-            if len(header) == 2 and header[1] == b"missing":
-                at = nl + 1
-                continue
-            size = int(header[2])
-            out[header[0].decode()] = data[nl + 1 : nl + 1 + size]
-            at = nl + 1 + size + 1
-        return out
+        return {sha: data for sha, data in self.cat_batch_list(shas)
+                if sha is not None and data is not None}
 
     def repack(self) -> None:
         self.run(["repack", "-a", "-d", "-q"])
