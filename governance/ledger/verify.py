@@ -51,7 +51,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from governance.ledger import layout
 from governance.ledger.canonical import NonCanonical, canonical_bytes, parse_canonical
-from governance.ledger.checkpoint import Checkpoint, CheckpointError, LogKey, verify_checkpoint
+from governance.ledger.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    LogKey,
+    parse_checkpoint,
+    verify_checkpoint,
+)
 from governance.ledger.commit import CommitObject, parse_commit
 from governance.ledger.events import parse_timestamp, schema_errors
 from governance.ledger.merkle import (
@@ -60,7 +66,12 @@ from governance.ledger.merkle import (
     leaf_hash,
     verify_consistency,
 )
-from governance.ledger.sshsig import SignatureError, parse_armored, public_key_from_blob
+from governance.ledger.sshsig import (
+    SignatureError,
+    parse_armored,
+    parse_public_key,
+    public_key_from_blob,
+)
 from governance.ledger.sshsig import verify as verify_sshsig
 from governance.ledger.store import RawCommit
 from governance.ledger.trust import Trust, TrustError, trust_to_json
@@ -75,12 +86,37 @@ class _Pre:
     sig_error: str | None  # None: the signature verified (or there is none: main decides)
     key_blob: bytes | None
     schema: tuple[str, ...] | None  # None: event not located or not canonical (main reports)
+    cp_key: LogKey | None = None  # the candidate log key whose signature on the note verified
 
 
 _KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
+_CANDIDATE_LOG_KEYS: list[LogKey] = []  # set before the workers fork
 
 
-def _precheck(raw: bytes, stored: bytes | None) -> _Pre:
+def _candidate_log_keys(commits: Sequence[RawCommit]) -> list[LogKey]:
+    """Every log key the ledger ever names (genesis and add_log_key), found cheaply so workers
+    can check stored checkpoint signatures; which key is valid at which seq is still decided by
+    the ordered pass."""
+    keys: list[LogKey] = []
+    for i, c in enumerate(commits):
+        if i and b"\n\nledger: key_rotated seq " not in c.raw:
+            continue
+        try:
+            event = parse_canonical(_single_event_blob(c) or b"")
+            details = event.get("details") or {}
+            if i == 0:
+                origin = str(details["origin"])
+                lines = list(details.get("log_keys", ()))
+            else:
+                lines = [ch["key"] for ch in details.get("changes", ())
+                         if ch.get("op") == "add_log_key"]
+            keys += [LogKey(origin, parse_public_key(line).raw) for line in lines]
+        except (NonCanonical, SignatureError, KeyError, TypeError, AttributeError, NameError):
+            continue
+    return keys
+
+
+def _precheck(raw: bytes, stored: bytes | None, note: bytes | None = None) -> _Pre:
     sig_error: str | None = None
     key_blob: bytes | None = None
     try:
@@ -103,11 +139,18 @@ def _precheck(raw: bytes, stored: bytes | None) -> _Pre:
             schema = tuple(schema_errors(parse_canonical(stored)))
         except NonCanonical:
             schema = None
-    return _Pre(sig_error, key_blob, schema)
+    cp_key = None
+    if note is not None and _CANDIDATE_LOG_KEYS:
+        try:
+            _, cp_key = verify_checkpoint(note.decode("utf-8", errors="replace"),
+                                          _CANDIDATE_LOG_KEYS)
+        except CheckpointError:
+            cp_key = None
+    return _Pre(sig_error, key_blob, schema, cp_key)
 
 
-def _precheck_chunk(items: list[tuple[bytes, bytes | None]]) -> list[_Pre]:
-    return [_precheck(raw, stored) for raw, stored in items]
+def _precheck_chunk(items: list[tuple[bytes, bytes | None, bytes | None]]) -> list[_Pre]:
+    return [_precheck(raw, stored, note) for raw, stored, note in items]
 
 
 @contextlib.contextmanager
@@ -118,7 +161,8 @@ def _prechecks(commits: Sequence[RawCommit]) -> Iterator[Iterator[_Pre] | None]:
     if len(commits) < PARALLEL_MIN or workers < 2 or not sys.platform.startswith("linux"):
         yield None
         return
-    items = [(c.raw, _single_event_blob(c)) for c in commits]
+    _CANDIDATE_LOG_KEYS[:] = _candidate_log_keys(commits)
+    items = [(c.raw, _single_event_blob(c), _single_checkpoint_blob(c)) for c in commits]
     size = max(64, len(items) // (workers * 8) + 1)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
@@ -126,6 +170,11 @@ def _prechecks(commits: Sequence[RawCommit]) -> Iterator[Iterator[_Pre] | None]:
         yield (p for chunk in pool.map(_precheck_chunk, chunks) for p in chunk)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _single_checkpoint_blob(c: RawCommit) -> bytes | None:
+    found = [ch for ch in c.changes if ch.path.startswith("checkpoints/")]
+    return c.blobs.get(found[0].path) if len(found) == 1 else None
 
 
 def _single_event_blob(c: RawCommit) -> bytes | None:
@@ -285,7 +334,7 @@ class _Verifier:
             except (TrustError, KeyError) as err:
                 raise _Fail(f"key_rotated cannot be applied: {err}") from None
         self._check_trust_files(i, c, kind, trust)
-        self._check_stored_checkpoint(i, c, trust, root)
+        self._check_stored_checkpoint(i, c, trust, root, pre)
         self.leaves.append(leaf)
         self.roots.append(root)
         self.prev_sha = c.sha
@@ -438,14 +487,19 @@ class _Verifier:
                 raise _Fail(f"{path} does not equal the trust folded from the genesis and "
                             "key_rotated events")
 
-    def _check_stored_checkpoint(self, i: int, c: RawCommit, trust: Trust, root: bytes) -> None:
+    def _check_stored_checkpoint(self, i: int, c: RawCommit, trust: Trust, root: bytes,
+                                 pre: _Pre | None) -> None:
         path = layout.checkpoint_path(i + 1)
         note = c.blobs.get(path)
         if note is None:
             return
+        text = note.decode("utf-8", errors="replace")
+        valid = trust.log_keys_at(i)
         try:
-            cp, _ = verify_checkpoint(note.decode("utf-8", errors="replace"),
-                                      trust.log_keys_at(i))
+            if pre is not None and pre.cp_key is not None and pre.cp_key in valid:
+                cp, _ = parse_checkpoint(text)  # a worker verified that key's signature
+            else:
+                cp, _ = verify_checkpoint(text, valid)
         except CheckpointError as err:
             raise _Fail(f"stored checkpoint {path}: {err.reason}") from None
         if cp.origin != trust.origin or cp.size != i + 1 or cp.root != root:
