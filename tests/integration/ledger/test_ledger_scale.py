@@ -64,3 +64,16 @@ def test_thousands_of_events_verify_with_counts(tmp_path: Path, keys: Keys) -> N
                            str(led.root)], capture_output=True, text=True)
     assert proc.returncode == 0
     assert proc.stdout.startswith(f"ok: {N + 1} events, {N + 1} signatures")
+
+    # the parallel path catches what the sequential one does: a forged stored checkpoint
+    from governance.ledger import layout
+    from governance.ledger.checkpoint import sign_checkpoint
+    from tests.integration.ledger import forge
+
+    bad = sign_checkpoint("example.com/acme/models", N + 2, b"\x07" * 32,
+                          keys.private("log2"))
+    forge.append_raw(led.root, led.signer("jane.smith"),
+                     extra_files={layout.checkpoint_path(N + 2): bad.encode()})
+    report = verify_repo(led.root)
+    assert report.failure is not None and report.failure.seq == N + 1
+    assert "unknown log key" in report.failure.reason
