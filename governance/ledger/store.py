@@ -356,14 +356,22 @@ class GitStore:
                 order.append((parts[0], tuple(parts[1:])))
         if not order:
             return []
-        diff_out: list[bytes] = []
-        worker = None
+        diff_out: dict[int, bytes] = {}
+        workers: list[threading.Thread] = []
         if with_diff:
-            stdin = "".join(sha + "\n" for sha, _ in order).encode()
-            worker = threading.Thread(target=lambda: diff_out.append(self.run(
-                ["diff-tree", "--stdin", "-r", "--root", "--no-renames", "--raw"],
-                input=stdin).stdout))
-            worker.start()
+            # diff-tree is the costliest read; commits are independent, so split them
+            n_parts = max(1, min(os.cpu_count() or 1, 4, len(order) // 500))
+            step = -(-len(order) // n_parts)
+            for k in range(n_parts):
+                chunk = "".join(sha + "\n" for sha, _ in order[k * step : (k + 1) * step])
+
+                def diff(k: int = k, chunk: str = chunk) -> None:
+                    diff_out[k] = self.run(["diff-tree", "--stdin", "-r", "--root",
+                                            "--no-renames", "--raw"],
+                                           input=chunk.encode()).stdout
+
+                workers.append(threading.Thread(target=diff))
+                workers[-1].start()
         # An add-only ledger's tip tree holds every event and checkpoint file at the blob its
         # commit added: one ls-tree names them all, far cheaper than <commit>:<path> lookups.
         listing: dict[str, str] = {}
@@ -382,19 +390,21 @@ class GitStore:
                 if blob:
                     specs.append(blob)
         by_sha = self.cat_batch(specs)
-        if worker is None:
+        if not workers:
             out = []
             for i, (sha, parents) in enumerate(order):
                 blobs = {path: by_sha[blob] for path, blob in predicted[2 * i : 2 * i + 2]
                          if blob in by_sha}
                 out.append(RawCommit(sha, parents, by_sha.get(sha, b""), (), blobs))
             return out
-        worker.join()
-        if not diff_out:
+        for w in workers:
+            w.join()
+        if len(diff_out) != len(workers):
             raise Undecided("git diff-tree failed while reading the ledger")
         changes: dict[str, list[Change]] = {}
         current: list[Change] | None = None
-        for line in diff_out[0].decode(errors="replace").split("\n"):
+        text = b"".join(diff_out[k] for k in sorted(diff_out)).decode(errors="replace")
+        for line in text.split("\n"):
             if not line:
                 continue
             if line[0] != ":":
