@@ -295,7 +295,13 @@ def init_ledger(repo_root: Path, *, signing_key: Path | None = None,
     """Write the genesis (seq 0) pinning trust from governance.yaml at the current commit."""
     settings = load_settings(repo_root)
     store = open_store(repo_root, settings.branch)
-    details = genesis_details(settings, store.head_commit())
+    head = store.head_commit()
+    committed = store.read_path(head, "governance.yaml") if head else None
+    if head and committed != (repo_root / "governance.yaml").read_bytes():
+        raise ConfigurationError(
+            "governance.yaml differs from the committed one at HEAD",
+            hint="commit it first: the genesis pins the trust of a commit")
+    details = genesis_details(settings, head)
     trust = Trust.from_genesis(details)
     lkey = log_private_key(log_key)
     with commit_signer(store.config_get, signing_key) as signer:

@@ -136,3 +136,12 @@ def test_every_ledger_command_and_option_has_help(command: str) -> None:
     for line in result.output.splitlines():
         if line.strip().startswith("│ --") and "--help" not in line:
             assert len(line.split("  ")) > 1, line
+
+
+def test_init_refuses_uncommitted_governance_yaml(tmp_path: Path, keys: Keys) -> None:
+    root = make_repo(tmp_path / "repo", keys)
+    with (root / "governance.yaml").open("a") as fh:
+        fh.write("# edited\n")
+    r = cli("ledger", "init", "--repo", str(root),
+            env={"GOVERNANCE_LEDGER_SIGNING_KEY": str(keys.path("jane"))})
+    assert r.returncode == 3 and "differs from the committed one" in r.stderr
