@@ -11,7 +11,8 @@ Measured in one run, on one generated ledger:
     ledger would take minutes; the rate is per commit and does not depend on depth);
   * raw ``cryptography`` Ed25519 verify of the same commit signatures (the physical limit of
     the signature check alone, one core), and that limit times the cores verify uses;
-  * ``append_event`` through git's signing program (``git commit-tree -S`` + ssh-keygen).
+  * ``append_event`` through git's signing program (``git commit-tree -S`` + ssh-keygen);
+  * the ``entries()`` reader other features build on.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from governance.ledger import append_event, init_ledger, verify_repo  # noqa: E402
+from governance.ledger import append_event, entries, init_ledger, verify_repo  # noqa: E402
 from governance.ledger.append import open_store  # noqa: E402
 from governance.ledger.bulk import bulk_import  # noqa: E402
 from governance.ledger.commit import parse_commit  # noqa: E402
@@ -153,6 +154,11 @@ def run(args: argparse.Namespace, work: Path) -> None:
     total = report.events
     print(f"verify: {total} events in {verify_s:.2f}s (runs {verify_runs})", file=sys.stderr)
 
+    t = time.perf_counter()
+    read = sum(1 for _ in entries(root))
+    entries_s = time.perf_counter() - t
+    assert read == total
+
     allowed = work / "allowed_signers"
     allowed.write_bytes(subprocess.run(
         ["git", "cat-file", "blob", "governance/ledger:trust/allowed_signers"], cwd=root,
@@ -219,6 +225,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
         f"{total}-event ledger | **{args.appends / append_s:,.1f} events/s** "
         f"({args.appends} in {append_s:.2f}s) |",
         f"| bulk import (in-process SSHSIG, one packfile) | {n / bulk_s:,.0f} events/s |",
+        f"| `entries()` reader (parse only, no verification) | {read / entries_s:,.0f} "
+        f"entries/s ({entries_s:.2f}s) |",
         "",
         "Verify does every check listed in docs/ledger.md (signature, trust, committer, "
         "authority, add-only, canonical bytes, schema, seq, event_id, chain, trailers, Merkle "
