@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from governance.domain.events import LedgerEntry
+from governance.domain.events import EventView
 
 DRAFT = "draft"
 VALIDATED = "validated"
@@ -148,7 +148,7 @@ def _start_span(state: LifecycleState, model: str, env: str, span: LiveSpan) -> 
     spans.append(span)
 
 
-def apply(state: LifecycleState, entry: LedgerEntry) -> None:
+def apply(state: LifecycleState, entry: EventView) -> None:
     """Fold one event into the state (events must arrive in seq order)."""
     e = entry.event
     kind = entry.event_type
@@ -227,7 +227,7 @@ def _close_break_glass(state: LifecycleState, event: Mapping[str, Any]) -> None:
                 del state.obligations[key]
 
 
-def fold_lifecycle(entries: Iterable[LedgerEntry]) -> LifecycleState:
+def fold_lifecycle(entries: Iterable[EventView]) -> LifecycleState:
     state = LifecycleState()
     for entry in entries:
         apply(state, entry)
