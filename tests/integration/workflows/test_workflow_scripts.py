@@ -157,12 +157,17 @@ BASE_FILES = {
 }
 
 
+def governed_repo(path: Path) -> str:
+    """A repository on `main` holding BASE_FILES; returns that commit."""
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    return commit(path, BASE_FILES, "base")
+
+
 @pytest.fixture
 def gate_repos(tmp_path: Path) -> dict[str, Any]:
     origin = tmp_path / "origin"
-    origin.mkdir()
-    git(origin, "init", "-q", "-b", "main")
-    base_sha = commit(origin, BASE_FILES, "base")
+    base_sha = governed_repo(origin)
     git(origin, "branch", "governance/ledger")
     git(origin, "checkout", "-qb", "feature")
     return {"origin": origin, "base_sha": base_sha}
@@ -299,9 +304,7 @@ def test_gate_posts_one_status_for_the_head(
 @pytest.fixture
 def main_repo(tmp_path: Path) -> dict[str, Any]:
     repo = tmp_path / "main"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    before = commit(repo, BASE_FILES, "base")
+    before = governed_repo(repo)
     after = commit(
         repo,
         {"releases/fraud-risk/r2/release.yaml": "r2\n", "governance.yaml": "changed: 1\n"},
