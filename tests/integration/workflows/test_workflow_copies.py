@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow_files import DOGFOOD_DIR, SCAFFOLD_DIR, WORKFLOWS
+from tests.integration.workflows.workflow_files import DOGFOOD_DIR, SCAFFOLD_DIR, WORKFLOWS
 
 
 def test_scaffold_holds_the_three_workflows() -> None:

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from workflow_files import DOGFOOD_DIR, SCAFFOLD_DIR
+
+from tests.integration.workflows.workflow_files import DOGFOOD_DIR, SCAFFOLD_DIR
 
 DIRECTORIES = pytest.mark.parametrize(
     "directory", [SCAFFOLD_DIR, DOGFOOD_DIR], ids=["scaffold", "dogfood"]

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from workflow_files import WORKFLOWS, load, run_script, steps
+
+from tests.integration.workflows.workflow_files import WORKFLOWS, load, run_script, steps
 
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
 

@@ -14,7 +14,16 @@ import tomllib
 from typing import Any
 
 import pytest
-from workflow_files import REPO_ROOT, SCAFFOLD_DIR, WORKFLOWS, jobs, load, steps, walk
+
+from tests.integration.workflows.workflow_files import (
+    REPO_ROOT,
+    SCAFFOLD_DIR,
+    WORKFLOWS,
+    jobs,
+    load,
+    steps,
+    walk,
+)
 
 PINNED_USES = re.compile(
     r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})"
