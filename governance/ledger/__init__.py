@@ -5,6 +5,7 @@ Public API (what other commands call):
       -> LedgerEntry      one signed commit per event; checkpoints cut automatically
   init_ledger(repo_root, *, signing_key=None, log_key=None, remote=None) -> LedgerEntry
   entries(repo_root, *, after_commit=None) -> Iterator[LedgerEntry]   fast batch reader
+  signer_principal(repo_root, *, signing_key=None) -> str   who the configured key signs as
   verify_repo(repo_root, *, checkpoint_files=()) -> VerifyReport
   latest_checkpoint(repo_root) -> (note, checkpoint size, ledger size)
 
@@ -15,7 +16,8 @@ append (the write path), verify (pure verifier), reader (entries, verify_repo, c
 bulk (fast import for generators and tests). See docs/ledger.md.
 """
 
-from governance.ledger.append import append_event, init_ledger
+from governance.ledger.append import append_event, init_ledger, signer_principal
 from governance.ledger.reader import entries, latest_checkpoint, verify_repo
 
-__all__ = ["append_event", "entries", "init_ledger", "latest_checkpoint", "verify_repo"]
+__all__ = ["append_event", "entries", "init_ledger", "latest_checkpoint", "signer_principal",
+           "verify_repo"]

@@ -320,3 +320,20 @@ def init_ledger(repo_root: Path, *, signing_key: Path | None = None,
             if remote and not store.push(remote, sha):
                 raise AlreadyExists(f"{remote!r} got a ledger concurrently")
             return _entry(prep, sha)
+
+
+def signer_principal(repo_root: Path, *, signing_key: Path | None = None,
+                     branch: str | None = None) -> str:
+    """The principal the configured signing key (argument, environment or git config) signs
+    as at the next seq; Denied when the ledger's trust does not know it."""
+    store = open_store(repo_root, branch)
+    tip = store.tip()
+    if tip is None:
+        raise NotFound(f"no ledger on branch {store.branch!r}", hint="run `governance ledger "
+                       "init`")
+    state = read_tip(store, tip)
+    with commit_signer(store.config_get, signing_key) as signer:
+        try:
+            return state.trust.principal_for(signer.public_key.blob, state.seq + 1).principal
+        except TrustError as err:
+            raise Denied(err.reason) from None
