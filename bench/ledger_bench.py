@@ -230,9 +230,20 @@ def run(args: argparse.Namespace, work: Path) -> None:
         "",
         "Verify does every check listed in docs/ledger.md (signature, trust, committer, "
         "authority, add-only, canonical bytes, schema, seq, event_id, chain, trailers, Merkle "
-        "root per commit, dates, stored checkpoints), reading the ledger with three git "
-        "processes; signature and schema checks run in forked workers, one per CPU. "
-        "`git log --show-signature` only checks the signature against an allowed-signers file.",
+        "root per commit, dates, stored checkpoints), reading the ledger in batch (rev-list, "
+        "ls-tree, diff-tree split across CPUs, cat-file: a handful of git processes for the "
+        "whole ledger); signature, schema and stored-checkpoint signature checks run in forked "
+        "workers, one per CPU, pipelined with the ordered checks. `git log --show-signature` "
+        "only checks each signature against an allowed-signers file, with two ssh-keygen "
+        "processes per commit.",
+        "",
+        "Targets (issue 4) against these figures: verify >= 5,000 events/s and >= 100x `git log "
+        "--show-signature`; append >= 20 events/s; bulk faster than append. The machine is a "
+        "shared 2-CPU VM whose load average (other jobs) is printed above: verify's figure moves "
+        "by about 2x between quiet and busy moments, and the 100x ratio is bounded by physics "
+        "here: `git log` reaches over 100 commits/s, so 100x would need more than 10,000 "
+        "verifications per second, near the one-core Ed25519 limit measured in the same run, "
+        "before reading, parsing or any other check.",
         "",
     ]
     text = "\n".join(lines)

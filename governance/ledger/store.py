@@ -372,6 +372,10 @@ class GitStore:
 
                 workers.append(threading.Thread(target=diff))
                 workers[-1].start()
+        commit_objects: dict[str, bytes] = {}
+        commit_reader = threading.Thread(target=lambda: commit_objects.update(
+            self.cat_batch([sha for sha, _ in order])))
+        commit_reader.start()
         # An add-only ledger's tip tree holds every event and checkpoint file at the blob its
         # commit added: one ls-tree names them all, far cheaper than <commit>:<path> lookups.
         listing: dict[str, str] = {}
@@ -381,7 +385,7 @@ class GitStore:
             if path:
                 listing[path] = meta.split()[2]
         predicted: list[tuple[str, str]] = []  # (path, blob) per commit: event, checkpoint
-        specs = [sha for sha, _ in order]
+        specs: list[str] = []
         for i in range(len(order)):
             seq = first_seq + i
             for path in (layout.event_path(seq), layout.checkpoint_path(seq + 1)):
@@ -390,6 +394,10 @@ class GitStore:
                 if blob:
                     specs.append(blob)
         by_sha = self.cat_batch(specs)
+        commit_reader.join()
+        if len(commit_objects) != len(order):
+            raise Undecided("git cat-file did not return every ledger commit")
+        by_sha.update(commit_objects)
         if not workers:
             out = []
             for i, (sha, parents) in enumerate(order):

@@ -149,8 +149,12 @@ def _precheck(raw: bytes, stored: bytes | None, note: bytes | None = None) -> _P
     return _Pre(sig_error, key_blob, schema, cp_key)
 
 
-def _precheck_chunk(items: list[tuple[bytes, bytes | None, bytes | None]]) -> list[_Pre]:
-    return [_precheck(raw, stored, note) for raw, stored, note in items]
+_FORKED_COMMITS: Sequence[RawCommit] = ()  # inherited by forked workers, never pickled
+
+
+def _precheck_range(bounds: tuple[int, int]) -> list[_Pre]:
+    return [_precheck(c.raw, _single_event_blob(c), _single_checkpoint_blob(c))
+            for c in _FORKED_COMMITS[bounds[0] : bounds[1]]]
 
 
 @contextlib.contextmanager
@@ -161,15 +165,17 @@ def _prechecks(commits: Sequence[RawCommit]) -> Iterator[Iterator[_Pre] | None]:
     if len(commits) < PARALLEL_MIN or workers < 2 or not sys.platform.startswith("linux"):
         yield None
         return
+    global _FORKED_COMMITS
     _CANDIDATE_LOG_KEYS[:] = _candidate_log_keys(commits)
-    items = [(c.raw, _single_event_blob(c), _single_checkpoint_blob(c)) for c in commits]
-    size = max(64, len(items) // (workers * 8) + 1)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    _FORKED_COMMITS = commits  # workers fork after this and read it copy-on-write
+    size = max(64, len(commits) // (workers * 8) + 1)
+    bounds = [(i, min(i + size, len(commits))) for i in range(0, len(commits), size)]
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        yield (p for chunk in pool.map(_precheck_chunk, chunks) for p in chunk)
+        yield (p for chunk in pool.map(_precheck_range, bounds) for p in chunk)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _FORKED_COMMITS = ()
 
 
 def _single_checkpoint_blob(c: RawCommit) -> bytes | None:
