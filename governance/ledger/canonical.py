@@ -14,7 +14,6 @@ one could mean two different things) and re-serialise to exactly the same bytes.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 
@@ -28,9 +27,11 @@ class NonCanonical(ValueError):
 
 def canonical_bytes(value: Any) -> bytes:
     """The one canonical encoding of ``value`` (a JSON-compatible structure)."""
-    _reject_non_finite(value)
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False)
+    except ValueError as err:  # allow_nan=False: NaN and Infinity are not JSON (RFC 8259 6)
+        raise ValueError(f"non-finite number cannot be stored in the ledger ({err})") from None
     return text.encode("utf-8")
 
 
@@ -71,14 +72,3 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise NonCanonical(f"non-finite number {name} is not JSON")
-
-
-def _reject_non_finite(value: Any) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"non-finite number {value!r} cannot be stored in the ledger")
-    if isinstance(value, dict):
-        for v in value.values():
-            _reject_non_finite(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            _reject_non_finite(v)
