@@ -13,8 +13,9 @@ behind is reported with the command that clears it: our lock file (``governance-
 the git directory), git's ``<ref>.lock``, and unreachable objects (harmless;
 ``git prune --expire=now`` removes them).
 
-Batch reads: ``read_commits`` runs three processes in total for a whole ledger (``rev-list``,
-``diff-tree --stdin``, one ``cat-file --batch``) instead of one per commit.
+Batch reads: ``read_commits`` runs a handful of processes for a whole ledger (``rev-list``,
+one ``ls-tree`` naming every event blob, ``diff-tree --stdin`` split across CPUs, two
+``cat-file --batch``), concurrently where they are independent, instead of one per commit.
 """
 
 from __future__ import annotations
