@@ -137,6 +137,9 @@ def verify(
     report = verify_repo(repo, checkpoint_files=checkpoint_file)
     for w in report.warnings:
         log(f"warning: {w}")
+    if not checkpoint_file and report.failure is None:
+        log("note: no external checkpoint given; a history rewritten and re-signed with valid "
+            "keys, or a dropped tip, is only caught against one (--checkpoint FILE)")
     if fmt is TextOrJson.json:
         emit_json(report.to_json())
     elif report.failure is None:
