@@ -42,6 +42,7 @@ import multiprocessing
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -171,11 +172,16 @@ def _prechecks(commits: Sequence[RawCommit]) -> Iterator[Iterator[_Pre] | None]:
     size = max(64, len(commits) // (workers * 8) + 1)
     bounds = [(i, min(i + size, len(commits))) for i in range(0, len(commits), size)]
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    try:
-        yield (p for chunk in pool.map(_precheck_range, bounds) for p in chunk)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _FORKED_COMMITS = ()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on fork() while the pool's manager thread runs; the workers only
+        # read inherited memory and never touch locks the parent may hold
+        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                                category=DeprecationWarning)
+        try:
+            yield (p for chunk in pool.map(_precheck_range, bounds) for p in chunk)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _FORKED_COMMITS = ()
 
 
 def _single_checkpoint_blob(c: RawCommit) -> bytes | None:
