@@ -1,0 +1,1 @@
+"""model-governance: Git-native, policy-as-code release and evidence system for ML models."""

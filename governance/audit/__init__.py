@@ -1,0 +1,1 @@
+"""Queryable evidence: the SQLite query index over the ledger and the queries it answers."""
