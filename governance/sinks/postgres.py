@@ -124,6 +124,9 @@ class PostgresSink:
         conn = self._connect()
         try:
             with conn.transaction():
+                # The cursor moves once this commit returns: it must be durable, whatever the
+                # server's default (synchronous_commit=off acknowledges before the WAL flush).
+                conn.execute("SET LOCAL synchronous_commit = on")
                 conn.execute(
                     "CREATE TEMP TABLE IF NOT EXISTS governance_export_batch ("
                     "seq bigint, event_id text, event_type text, event_time timestamptz, "
