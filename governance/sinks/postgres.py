@@ -102,7 +102,8 @@ class PostgresSink:
         except psycopg.ProgrammingError as err:
             raise ConfigurationError(f"postgres sink: unusable DSN ({err})") from None
         host = info.get("host") or "localhost"
-        return f"postgresql://{host}:{info.get('port') or 5432}/{info.get('dbname') or ''}#{self.table}"
+        port = info.get("port") or 5432
+        return f"postgresql://{host}:{port}/{info.get('dbname') or ''}#{self.table}"
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -219,3 +220,21 @@ class PostgresSink:
 
 def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def install_admin(admin_dsn_env: str, writer_role: str, table: str = TABLE) -> None:
+    """``audit sink-init``: connect with the administrator DSN from the environment and install."""
+    import os
+
+    dsn = os.environ.get(admin_dsn_env)
+    if not dsn:
+        raise ConfigurationError(
+            f"postgres sink-init: environment variable {admin_dsn_env} is not set"
+        )
+    try:
+        with psycopg.connect(dsn, connect_timeout=10) as conn:
+            install_schema(conn, writer_role, table)
+    except psycopg.OperationalError as err:
+        raise Undecided(f"postgres sink-init: server unavailable: {_first_line(err)}") from None
+    except psycopg.Error as err:
+        raise ConfigurationError(f"postgres sink-init: {_first_line(err)}") from None

@@ -22,7 +22,9 @@ def _when(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["timestamp"])
 
 
-def live(entries: Iterable[LedgerEntry], model: str, env: str, at: datetime) -> dict[str, Any] | None:
+def live(
+    entries: Iterable[LedgerEntry], model: str, env: str, at: datetime
+) -> dict[str, Any] | None:
     """None when nothing was deployed by then; else release (None = switched off), since, seq."""
     state: dict[str, Any] | None = None
     for ev in _events(entries):
@@ -35,8 +37,12 @@ def live(entries: Iterable[LedgerEntry], model: str, env: str, at: datetime) -> 
         else:
             continue
         if state is None or state["release"] != release:
-            state = {"release": release, "since": ev["timestamp"], "seq": ev["seq"],
-                     "actor": ev.get("actor_id")}
+            state = {
+                "release": release,
+                "since": ev["timestamp"],
+                "seq": ev["seq"],
+                "actor": ev.get("actor_id"),
+            }
     return state
 
 
@@ -70,7 +76,9 @@ def query(
         if env is not None and ev.get("environment") != env:
             continue
         if release is not None and release not in (
-            ev.get("release_id"), ev.get("from_release"), ev.get("to_release")
+            ev.get("release_id"),
+            ev.get("from_release"),
+            ev.get("to_release"),
         ):
             continue
         if incident is not None and ev.get("incident") != incident:

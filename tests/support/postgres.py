@@ -66,8 +66,15 @@ class PgServer:
 
     def init(self) -> None:
         self._run(
-            str(self.bindir / "initdb"), "-D", str(self.data), "-U", ADMIN, "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            ADMIN,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
         )
 
     def start(self) -> None:
@@ -76,8 +83,15 @@ class PgServer:
             "-c full_page_writes=off -c synchronous_commit=off"
         )
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
-            str(self.root / "server.log"), "-w", "start",
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "start",
         )
 
     def stop(self, mode: str = "fast") -> None:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from governance.errors import Tampered, Undecided
-from governance.sinks.export import export, load_cursor, cursor_path, verify
+from governance.sinks.export import cursor_path, export, load_cursor, verify
 from governance.sinks.postgres import TABLE, PostgresSink
 from tests.support.histories import SyntheticLedger, generate_entries
 

@@ -31,8 +31,13 @@ def _sink(s3, tmp_path: Path, bucket: str | None = None) -> S3Sink:  # type: ign
     if bucket is None:
         bucket = f"audit-{next(_n)}"
         create_locked_bucket(s3.client, bucket)
-    return S3Sink(bucket, "ledger/", 30, tmp_path / ".governance/export/s3-manifest.jsonl",
-                  endpoint_url=s3.url)
+    return S3Sink(
+        bucket,
+        "ledger/",
+        30,
+        tmp_path / ".governance/export/s3-manifest.jsonl",
+        endpoint_url=s3.url,
+    )
 
 
 def test_export_is_create_only_locked_and_pinned(tmp_path: Path, s3, entries) -> None:  # type: ignore[no-untyped-def]
@@ -71,8 +76,10 @@ def test_overwrite_and_foreign_objects_are_reported(tmp_path: Path, s3, entries)
     export(tmp_path, ledger, sink)
     key = sink.key(entries[5].seq, entries[5].event_id)
     # an unconditional PUT makes a second version (allowed by S3 with versioning)
-    forged = s3.client.get_object(Bucket=sink.bucket, Key=key)["Body"].read().replace(
-        b'\\"actor_id\\":\\"', b'\\"actor_id\\":\\"x', 1
+    forged = (
+        s3.client.get_object(Bucket=sink.bucket, Key=key)["Body"]
+        .read()
+        .replace(b'\\"actor_id\\":\\"', b'\\"actor_id\\":\\"x', 1)
     )  # inside "stored" (an escaped JSON string)
     assert b'\\"actor_id\\":\\"x' in forged
     s3.client.put_object(Bucket=sink.bucket, Key=key, Body=forged)

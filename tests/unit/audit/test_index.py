@@ -25,15 +25,21 @@ def test_builds_everything_and_records_the_head(tmp_path: Path, entries: list) -
         assert done.indexed == len(entries)
         assert done.head is not None
         assert (done.head.seq, done.head.commit, done.head.leaf_hash) == (
-            entries[-1].seq, entries[-1].commit, entries[-1].leaf_hash
+            entries[-1].seq,
+            entries[-1].commit,
+            entries[-1].leaf_hash,
         )
-        rows = index.conn.execute("SELECT seq, event_id, leaf_hash, stored FROM events ORDER BY seq")
+        rows = index.conn.execute(
+            "SELECT seq, event_id, leaf_hash, stored FROM events ORDER BY seq"
+        )
         assert [(r[0], r[1], r[2], bytes(r[3])) for r in rows] == [
             (e.seq, e.event_id, e.leaf_hash, e.stored) for e in entries
         ]
 
 
-def test_catch_up_is_incremental_and_reads_nothing_when_current(tmp_path: Path, entries: list) -> None:
+def test_catch_up_is_incremental_and_reads_nothing_when_current(
+    tmp_path: Path, entries: list
+) -> None:
     ledger = SyntheticLedger(entries[:100])
     with AuditIndex(tmp_path / "i.sqlite") as index:
         assert index.catch_up(ledger).indexed == 100
@@ -49,7 +55,9 @@ def test_catch_up_is_incremental_and_reads_nothing_when_current(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("at", [0, 37, 99])
-def test_refuses_a_rewritten_ledger_and_names_the_seq(tmp_path: Path, entries: list, at: int) -> None:
+def test_refuses_a_rewritten_ledger_and_names_the_seq(
+    tmp_path: Path, entries: list, at: int
+) -> None:
     with AuditIndex(tmp_path / "i.sqlite") as index:
         index.catch_up(SyntheticLedger(entries[:100]))
         forged = rewrite(entries, at, {"actor_id": "mallory"})

@@ -73,8 +73,12 @@ def test_rollbacks_are_seen_by_live(world) -> None:  # type: ignore[no-untyped-d
 def test_live_explains_decision_and_actor(world) -> None:  # type: ignore[no-untyped-def]
     entries, conn = world
     promo = next(e for e in entries if e.event_type == "deployment_promoted")
-    got = q.live_release_at(conn, promo.event["model_name"], promo.event["environment"],
-                            datetime.fromisoformat(promo.timestamp))
+    got = q.live_release_at(
+        conn,
+        promo.event["model_name"],
+        promo.event["environment"],
+        datetime.fromisoformat(promo.timestamp),
+    )
     data = got.to_json()
     assert data["release_id"] == promo.event["to_release"]
     assert data["decision"] == promo.event["decision"]
@@ -98,8 +102,13 @@ def test_history_is_every_event_of_the_model_in_order(world) -> None:  # type: i
         got = q.history(conn, model)
         assert [e.seq for e in got] == oracle.history(entries, model)
         kinds = {e.event_type for e in got}
-        assert {"model_registered", "release_registered", "gate_evaluated",
-                "approval_granted", "deployment_promoted"} <= kinds
+        assert {
+            "model_registered",
+            "release_registered",
+            "gate_evaluated",
+            "approval_granted",
+            "deployment_promoted",
+        } <= kinds
         assert all(q.summary(e) for e in got)
 
 
@@ -107,8 +116,9 @@ def test_every_approval_for_a_model_in_the_last_12_months(world) -> None:  # typ
     entries, conn = world
     now = datetime.fromisoformat(entries[-1].timestamp)
     since = parse_time("12mo", now=now)
-    got = q.audit_query(conn, q.AuditFilter(model="fraud-risk", event_types=("approval_granted",),
-                                            since=since))
+    got = q.audit_query(
+        conn, q.AuditFilter(model="fraud-risk", event_types=("approval_granted",), since=since)
+    )
     expected = oracle.query(entries, model="fraud-risk", types=("approval_granted",), since=since)
     assert [e.seq for e in got] == expected and expected
 
@@ -117,8 +127,9 @@ def test_every_rollback_tied_to_an_incident(world) -> None:  # type: ignore[no-u
     entries, conn = world
     incident = next(e.event["incident"] for e in entries if e.event_type == "rollback_executed")
     got = q.audit_query(conn, q.AuditFilter(event_types=("rollback_executed",), incident=incident))
-    assert [e.seq for e in got] == oracle.query(entries, types=("rollback_executed",),
-                                                incident=incident)
+    assert [e.seq for e in got] == oracle.query(
+        entries, types=("rollback_executed",), incident=incident
+    )
     assert got and all(e.incident == incident for e in got)
 
 
@@ -126,10 +137,21 @@ FILTERS = st.fixed_dictionaries(
     {},
     optional={
         "model": st.sampled_from(["fraud-risk", "model-0001", "model-0007", "nope"]),
-        "types": st.lists(st.sampled_from(["approval_granted", "deployment_promoted",
-                                           "rollback_executed", "config_changed",
-                                           "release_retired", "break_glass"]),
-                          min_size=1, max_size=3, unique=True).map(tuple),
+        "types": st.lists(
+            st.sampled_from(
+                [
+                    "approval_granted",
+                    "deployment_promoted",
+                    "rollback_executed",
+                    "config_changed",
+                    "release_retired",
+                    "break_glass",
+                ]
+            ),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        ).map(tuple),
         "actor": st.sampled_from(["alice", "bob", "governance-ci", "oncall.olga"]),
         "role": st.sampled_from(["ml_lead", "platform_owner", "risk_owner"]),
         "env": st.sampled_from(["staging", "production"]),
@@ -140,7 +162,9 @@ FILTERS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(FILTERS, st.data())
 def test_audit_query_matches_naive_filtering(world, filters, data) -> None:  # type: ignore[no-untyped-def]
     entries, conn = world
@@ -150,10 +174,15 @@ def test_audit_query_matches_naive_filtering(world, filters, data) -> None:  # t
         releases = sorted({e.event["release_id"] for e in entries if e.event.get("release_id")})
         filters["release"] = data.draw(st.sampled_from(releases))
     flt = q.AuditFilter(
-        model=filters.get("model"), event_types=filters.get("types", ()),
-        actor=filters.get("actor"), role=filters.get("role"),
-        environment=filters.get("env"), release=filters.get("release"),
-        incident=filters.get("incident"), since=filters.get("since"), until=filters.get("until"),
+        model=filters.get("model"),
+        event_types=filters.get("types", ()),
+        actor=filters.get("actor"),
+        role=filters.get("role"),
+        environment=filters.get("env"),
+        release=filters.get("release"),
+        incident=filters.get("incident"),
+        since=filters.get("since"),
+        until=filters.get("until"),
     )
     got = [e.seq for e in q.audit_query(conn, flt)]
     assert got == oracle.query(entries, **filters)
@@ -163,7 +192,9 @@ def test_filter_validation() -> None:
     with pytest.raises(UsageError, match="unknown event type 'approval'"):
         q.AuditFilter(event_types=("approval",))
     with pytest.raises(UsageError, match="after --until"):
-        q.AuditFilter(since=datetime(2026, 2, 1, tzinfo=UTC), until=datetime(2026, 1, 1, tzinfo=UTC))
+        q.AuditFilter(
+            since=datetime(2026, 2, 1, tzinfo=UTC), until=datetime(2026, 1, 1, tzinfo=UTC)
+        )
 
 
 # Hand-built deployment stories: skewed clocks, re-promotions, switch-off, retirement.
@@ -179,23 +210,39 @@ STEP = st.tuples(
 @given(st.lists(STEP, min_size=1, max_size=25), st.lists(st.integers(-500, 60_000), max_size=8))
 def test_live_property_on_arbitrary_deployment_stories(steps, probes) -> None:  # type: ignore[no-untyped-def]
     clock = START
-    payloads = [{"event_type": "model_registered", "model_name": "m", "actor_id": "alice",
-                 "timestamp": ts(clock)}]
+    payloads = [
+        {
+            "event_type": "model_registered",
+            "model_name": "m",
+            "actor_id": "alice",
+            "timestamp": ts(clock),
+        }
+    ]
     for kind, n, env, gap in steps:
         clock += timedelta(seconds=gap)
         rid = f"m-r{n}"
         base = {"model_name": "m", "environment": env, "actor_id": "bob", "timestamp": ts(clock)}
         if kind == "promote":
-            payloads.append({**base, "event_type": "deployment_promoted", "release_id": rid,
-                             "to_release": rid})
+            payloads.append(
+                {**base, "event_type": "deployment_promoted", "release_id": rid, "to_release": rid}
+            )
         elif kind == "rollback":
-            payloads.append({**base, "event_type": "rollback_executed", "release_id": "m-r9",
-                             "from_release": "m-r9", "to_release": rid, "incident": "inc-1"})
+            payloads.append(
+                {
+                    **base,
+                    "event_type": "rollback_executed",
+                    "release_id": "m-r9",
+                    "from_release": "m-r9",
+                    "to_release": rid,
+                    "incident": "inc-1",
+                }
+            )
         elif kind == "rollback_off":
             payloads.append({**base, "event_type": "rollback_executed", "to_release": None})
         else:
-            payloads.append({**base, "event_type": "release_retired", "release_id": rid,
-                             "environment": None})
+            payloads.append(
+                {**base, "event_type": "release_retired", "release_id": rid, "environment": None}
+            )
     entries = list(seal(payloads))
     with tempfile.TemporaryDirectory() as tmp, AuditIndex(Path(tmp) / "i.sqlite") as index:
         index.catch_up(SyntheticLedger(entries))
