@@ -43,12 +43,27 @@ class JsonlSink:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise Undecided(f"jsonl sink {self.directory} unavailable: {err}") from None
-        new = 0
+        pending: dict[Path, list[bytes]] = {}
         for path, group in groupby(rows, key=self._file):
-            new += self._append(path, list(group))
-        return new
+            pending.setdefault(path, []).extend(self._new_lines(path, list(group)))
+        created = False
+        try:
+            for path, lines in pending.items():
+                if not lines:
+                    continue
+                created |= not path.exists()
+                self._append(path, lines)
+            if created:  # a new file's name must survive a crash too: fsync the directory
+                dfd = os.open(self.directory, os.O_RDONLY)
+                try:
+                    os.fsync(dfd)
+                finally:
+                    os.close(dfd)
+        except OSError as err:
+            raise Undecided(f"jsonl sink {self.directory}: cannot append: {err}") from None
+        return sum(len(lines) for lines in pending.values())
 
-    def _append(self, path: Path, rows: list[ExportRow]) -> int:
+    def _new_lines(self, path: Path, rows: list[ExportRow]) -> list[bytes]:
         known = self._known.get(path)
         if known is None:
             known = self._known[path] = {}
@@ -69,27 +84,20 @@ class JsonlSink:
                 continue
             known[row.event_id] = data
             out.append(data + b"\n")
-        if not out:
-            return 0
-        created = not path.exists()
+        return out
+
+    @staticmethod
+    def _append(path: Path, lines: list[bytes]) -> None:
+        # O_RDWR only to read the last byte; every write goes to the end (O_APPEND).
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                if not created and not _ends_with_newline(path):
-                    out.insert(0, b"\n")  # close a torn line; never rewrite it
-                os.write(fd, b"".join(out))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if created:
-                dfd = os.open(self.directory, os.O_RDONLY)
-                try:
-                    os.fsync(dfd)
-                finally:
-                    os.close(dfd)
-        except OSError as err:
-            raise Undecided(f"jsonl sink: cannot append to {path}: {err}") from None
-        return sum(1 for line in out if line != b"\n")
+            end = os.lseek(fd, 0, os.SEEK_END)
+            if end > 0 and os.pread(fd, 1, end - 1) != b"\n":
+                lines = [b"\n", *lines]  # close a torn line; never rewrite it
+            os.write(fd, b"".join(lines))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def read_back(self) -> Iterator[SinkRow]:
         self._problems = []
@@ -133,12 +141,3 @@ def _read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, bytes]
                 yield number, None, text
                 continue
             yield number, doc if isinstance(doc, dict) else None, text
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        if fh.tell() == 0:
-            return True
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) == b"\n"
