@@ -76,10 +76,14 @@ class HeadOnly:
 
 COLD = """
 import sys
-sys.path.insert(0, {root!r})
-from bench.evidence_bench import HeadOnly
+from governance.audit.source import LedgerHead
 from governance.cli import commands_audit
-commands_audit.read_ledger = lambda root: HeadOnly({seq}, {commit!r})
+class HeadOnly:
+    def head(self):
+        return LedgerHead({seq}, {commit!r})
+    def entries(self, start_seq=0):
+        raise RuntimeError("the index should be current: no entry may be read")
+commands_audit.read_ledger = lambda root: HeadOnly()
 from governance.cli.app import main
 main(sys.argv[1:])
 """

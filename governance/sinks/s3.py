@@ -61,6 +61,7 @@ class S3Sink:
         self.client = client or boto3.client("s3", endpoint_url=endpoint_url)
         self._lock_checked = False
         self._problems: list[str] = []
+        self._retain_until: dict[str, str] = {}
 
     def destination(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
@@ -159,6 +160,7 @@ class S3Sink:
 
     def _pinned_versions(self) -> dict[str, str]:
         pinned: dict[str, str] = {}
+        self._retain_until = {}
         try:
             with open(self.manifest, encoding="utf-8") as fh:
                 for line in fh:
@@ -168,6 +170,8 @@ class S3Sink:
                         continue
                     if e.get("version_id"):
                         pinned.setdefault(e["key"], e["version_id"])
+                    if e.get("retain_until"):
+                        self._retain_until.setdefault(e["key"], e["retain_until"])
         except FileNotFoundError:
             pass
         return pinned
@@ -217,6 +221,15 @@ class S3Sink:
         until = head.get("ObjectLockRetainUntilDate")
         if until is None or until <= datetime.now(UTC):
             self._problems.append(f"{where}: retention ended or missing ({until})")
+        recorded = self._retain_until.get(key)
+        if until is not None and recorded is not None:
+            # AWS refuses to shorten compliance retention; a shorter date means it was not
+            # compliance-locked when changed (or the store is not what it claims).
+            if until < datetime.fromisoformat(recorded) - timedelta(seconds=1):
+                self._problems.append(
+                    f"{where}: retention shortened to {until:%Y-%m-%dT%H:%M:%SZ} "
+                    f"(exported with {recorded})"
+                )
         try:
             doc = json.loads(got["Body"])
             if json.loads(doc["stored"]) != doc.get("event"):

@@ -1,14 +1,17 @@
 """S3 Object Lock sink against moto's server on loopback.
 
 moto confirms here: If-None-Match create-only PUTs (412), compliance-mode retention stored per
-object version, refusal to delete a locked version, versioning of overwrites. Not confirmed by
-moto (AWS documents them; see docs/audit.md): refusal to shorten compliance retention by any
-principal including root, and the Content-MD5/checksum requirement on Object Lock PUTs.
+object version and reported by HeadObject, refusal to delete a locked version, versioning of
+overwrites. moto does NOT enforce (AWS documents them; see docs/audit.md): refusal to shorten
+compliance retention or switch it to governance mode, refusal of BypassGovernanceRetention on
+compliance objects, the integrity-header requirement on Object Lock PUTs; it does not implement
+GetObjectRetention.
 """
 
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -96,6 +99,27 @@ def test_overwrite_and_foreign_objects_are_reported(tmp_path: Path, s3, entries)
     with pytest.raises(Tampered, match="already holds different content"):
         cursor_path(tmp_path, "s3").unlink()
         export(tmp_path, ledger, sink)
+
+
+def test_shortened_retention_is_reported(tmp_path: Path, s3, entries) -> None:  # type: ignore[no-untyped-def]
+    # AWS refuses this in compliance mode; moto allows it, which lets us check detection.
+    sink = _sink(s3, tmp_path)
+    ledger = SyntheticLedger(entries[:10])
+    export(tmp_path, ledger, sink)
+    key = sink.key(entries[4].seq, entries[4].event_id)
+    head = s3.client.head_object(Bucket=sink.bucket, Key=key)
+    s3.client.put_object_retention(
+        Bucket=sink.bucket,
+        Key=key,
+        VersionId=head["VersionId"],
+        Retention={
+            "Mode": "COMPLIANCE",
+            "RetainUntilDate": head["ObjectLockRetainUntilDate"] - timedelta(days=20),
+        },
+    )
+    report = verify(tmp_path, ledger, sink)
+    assert any(f"{key}@" in p and "retention shortened" in p for p in report.other)
+    assert not report.ok
 
 
 def test_refuses_a_bucket_without_object_lock(tmp_path: Path, s3, entries) -> None:  # type: ignore[no-untyped-def]
