@@ -107,7 +107,8 @@ class AuditIndex:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
-        self.conn = sqlite3.connect(path, isolation_level=None)
+        # timeout: another process may be building the index; wait for it rather than fail.
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=300)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA cache_size=-65536")

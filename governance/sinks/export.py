@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -323,8 +323,3 @@ def _row_problems(row: SinkRow, seq: int, leaf: str) -> list[str]:
         out.append(f"row says seq {row.seq}, the ledger has it at seq {seq}")
     return out
 
-
-def batched(rows: Iterable[ExportRow], size: int) -> Iterator[list[ExportRow]]:
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
-        yield chunk

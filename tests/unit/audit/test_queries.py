@@ -252,3 +252,35 @@ def test_live_property_on_arbitrary_deployment_stories(steps, probes) -> None:  
         for e in entries:
             at = datetime.fromisoformat(e.timestamp)
             _check_live(entries, index.conn, "m", "production", at)
+
+
+def test_a_retired_live_release_stays_live_and_is_flagged(tmp_path: Path) -> None:
+    base = {"model_name": "m", "actor_id": "bob"}
+    payloads = [
+        {**base, "event_type": "model_registered", "timestamp": "2026-01-01T00:00:00Z"},
+        {
+            **base,
+            "event_type": "deployment_promoted",
+            "environment": "production",
+            "release_id": "m-1",
+            "to_release": "m-1",
+            "timestamp": "2026-01-02T00:00:00Z",
+        },
+        {
+            **base,
+            "event_type": "release_retired",
+            "release_id": "m-1",
+            "timestamp": "2026-01-03T00:00:00Z",
+        },
+    ]
+    entries = list(seal(payloads))
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(SyntheticLedger(entries))
+        before = q.live_release_at(
+            index.conn, "m", "production", parse_time("2026-01-02T12:00:00Z")
+        )
+        after = q.live_release_at(index.conn, "m", "production", parse_time("2026-01-04"))
+    assert before.release_id == after.release_id == "m-1"
+    assert before.retired_at is None
+    assert after.retired_at == "2026-01-03T00:00:00Z"
+    assert after.to_json()["retired_at"] == "2026-01-03T00:00:00Z"
