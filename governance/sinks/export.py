@@ -96,6 +96,7 @@ class SinkRow:
 
 class Sink(Protocol):
     name: str
+    batch_size: int  # rows per write() call, i.e. per cursor move
 
     def destination(self) -> str:
         """Where rows go, without secrets (cursor identity and reports)."""
@@ -179,8 +180,12 @@ class ExportResult:
         return dict(self.__dict__)
 
 
-def export(root: Path, source: LedgerSource, sink: Sink, *, batch: int = BATCH) -> ExportResult:
-    """Send every ledger entry after the cursor to ``sink``; move the cursor per batch."""
+def export(
+    root: Path, source: LedgerSource, sink: Sink, *, batch: int | None = None
+) -> ExportResult:
+    """Send every ledger entry after the cursor to ``sink``; move the cursor per batch
+    (``batch`` rows, default the sink's own ``batch_size``)."""
+    batch = batch or sink.batch_size or BATCH
     path = cursor_path(root, sink.name)
     destination = sink.destination()
     cursor = load_cursor(path, destination)
@@ -322,4 +327,3 @@ def _row_problems(row: SinkRow, seq: int, leaf: str) -> list[str]:
     if row.seq != seq:
         out.append(f"row says seq {row.seq}, the ledger has it at seq {seq}")
     return out
-

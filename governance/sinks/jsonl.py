@@ -26,6 +26,7 @@ from governance.sinks.export import ExportRow, SinkRow
 
 class JsonlSink:
     name = "jsonl"
+    batch_size = 10_000  # rows per fsync round
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory

@@ -88,6 +88,7 @@ def install_schema(conn: psycopg.Connection[Any], writer_role: str, table: str =
 
 class PostgresSink:
     name = "postgres"
+    batch_size = 10_000  # one transaction per batch: fewer round trips and commits
 
     def __init__(self, dsn: str, table: str = TABLE) -> None:
         self.dsn = dsn
@@ -161,15 +162,18 @@ class PostgresSink:
                         ).format(t=self._t)
                     )
                     inserted = cur.rowcount
-                    cur.execute(
-                        sql.SQL(
-                            "SELECT b.seq, b.event_id, t.seq FROM governance_export_batch b "
-                            "LEFT JOIN {t} t ON t.event_id = b.event_id WHERE t.event_id IS NULL "
-                            "OR t.seq <> b.seq OR t.leaf_hash <> b.leaf_hash "
-                            "OR t.stored <> b.stored ORDER BY b.seq LIMIT 5"
-                        ).format(t=self._t)
-                    )
-                    clashes = cur.fetchall()
+                    clashes = []
+                    if inserted != len(rows):  # some rows were there: they must be equal
+                        cur.execute(
+                            sql.SQL(
+                                "SELECT b.seq, b.event_id, t.seq "
+                                "FROM governance_export_batch b LEFT JOIN {t} t "
+                                "ON t.event_id = b.event_id WHERE t.event_id IS NULL "
+                                "OR t.seq <> b.seq OR t.leaf_hash <> b.leaf_hash "
+                                "OR t.stored <> b.stored ORDER BY b.seq LIMIT 5"
+                            ).format(t=self._t)
+                        )
+                        clashes = cur.fetchall()
                 if clashes:
                     seq, event_id, found = clashes[0]
                     where = "absent (another event holds its seq)" if found is None else "different"

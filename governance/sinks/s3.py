@@ -39,6 +39,7 @@ _CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 
 class S3Sink:
     name = "s3"
+    batch_size = 500  # PUTs in flight per cursor move
 
     def __init__(
         self,
