@@ -72,6 +72,8 @@ class IndexedEvent:
             "actor_id": self.actor_id,
             "actor_role": self.actor_role,
             "incident": self.incident,
+            "from_release": self.from_release,
+            "to_release": self.to_release,
             "leaf_hash": self.leaf_hash,
             "commit": self.commit,
             "checkpoint": self.checkpoint,
