@@ -270,3 +270,44 @@ def test_end_to_end_subprocess_without_a_ledger_store(tmp_path: Path) -> None:
         timeout=60,
     )
     assert malformed.returncode == 2 and "is not a time" in malformed.stderr
+
+
+_WIRED = """
+import sys
+from governance.cli import commands_audit
+from tests.support.histories import SyntheticLedger, generate_entries
+ledger = SyntheticLedger(list(generate_entries(models=3, releases_per_model=4, seed=1)))
+commands_audit.read_ledger = lambda root: ledger
+from governance.cli.app import main
+main(sys.argv[1:])
+"""
+
+
+def test_end_to_end_process_with_a_synthetic_ledger(tmp_path: Path, repo_root: Path) -> None:
+    (tmp_path / "governance.yaml").write_text("apiVersion: governance/v1\n")
+    entries = list(generate_entries(models=3, releases_per_model=4, seed=1))
+    promo = [e for e in entries if e.event_type == "deployment_promoted"][-1]
+    model, env = promo.event["model_name"], promo.event["environment"]
+    env_vars = {**__import__("os").environ, "PYTHONPATH": str(repo_root)}
+
+    def gov(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", _WIRED, *argv],
+            cwd=tmp_path,
+            env=env_vars,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    live_now = gov("live", model, "--env", env)
+    expected = oracle.live(entries, model, env, datetime.now(UTC))
+    assert expected is not None
+    assert live_now.returncode == 0, live_now.stderr
+    assert live_now.stdout.splitlines()[0] == (expected["release"] or "")
+    assert (tmp_path / ".governance" / "index.sqlite").is_file()
+    exported = gov("audit", "export", "--sink", "jsonl", "--format", "json")
+    assert exported.returncode == 0 and json.loads(exported.stdout)["exported"] == len(entries)
+    assert gov("audit", "verify-sink").returncode == 0
+    assert gov("history", "nope").returncode == 1
+    assert gov("audit", "query", "--until", "tomorrow").returncode == 2
