@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS events (
     checkpoint   TEXT,
     stored       BLOB NOT NULL
 );
--- What is live changes only through these two event types (see queries.live_release_at).
+-- What is live changes only through promotions, break-glass and rollbacks (queries.py).
 CREATE TABLE IF NOT EXISTS deployments (
     seq         INTEGER PRIMARY KEY,
     model       TEXT NOT NULL,
@@ -350,15 +350,21 @@ def _str(value: Any) -> str | None:
 
 
 def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
-    """A change of what is live, or None. Promotion: its release goes live. Rollback: its
-    ``to_release`` goes live, or nothing when it has none (the first release's declared
-    fallback is "disable": rolling back switches the model off, DESIGN section 10)."""
+    """A change of what is live, or None; the same reading as governance.lifecycle's fold.
+
+    ``deployment_promoted`` and ``break_glass`` (an emergency promotion past the gates): their
+    release goes live. ``rollback_executed``: its ``to_release`` goes live, or nothing when it
+    has none (the first release's declared fallback is "disable": rolling back switches the
+    model off, DESIGN section 10).
+    """
     e = entry.event
     model, env = _str(e.get("model_name")), _str(e.get("environment"))
     if model is None or env is None:
         return None
-    if entry.event_type == "deployment_promoted":
-        release = _str(e.get("to_release")) or _str(e.get("release_id"))
+    if entry.event_type in ("deployment_promoted", "break_glass"):
+        release = _str(e.get("release_id")) or _str(e.get("to_release"))
+        if release is None:
+            return None
     elif entry.event_type == "rollback_executed":
         release = _str(e.get("to_release"))
     else:

@@ -3,10 +3,11 @@
 Pure reads over an index connection (``governance.audit.index``); no ledger or git access here.
 
 What is live (``live_release_at``) is the fold, in seq order, of the events whose timestamp is at
-or before the asked time, over the only two event types that change a deployment:
+or before the asked time, over the event types that change a deployment (the same reading as
+``governance.lifecycle.fold_lifecycle``):
 
-- ``deployment_promoted``: its release (``to_release``, else ``release_id``) becomes live in its
-  environment;
+- ``deployment_promoted`` and ``break_glass`` (an emergency promotion past the gates): its
+  ``release_id`` becomes live in its environment;
 - ``rollback_executed``: its ``to_release`` becomes live; with no ``to_release`` the model is
   switched off (the first release's declared fallback, DESIGN section 10), so nothing is live.
 
@@ -286,9 +287,10 @@ def summary(event: IndexedEvent) -> str:
     env = f" in {event.environment}" if event.environment else ""
     rel = event.release_id or ""
     kind = event.event_type
-    if kind == "deployment_promoted":
+    if kind in ("deployment_promoted", "break_glass"):
         frm = f" replacing {event.from_release}" if event.from_release else ""
-        text = f"{event.to_release or rel} promoted{env}{frm} by {who}"
+        verb = "BREAK-GLASS promoted" if kind == "break_glass" else "promoted"
+        text = f"{rel or event.to_release} {verb}{env}{frm} by {who}"
     elif kind == "rollback_executed":
         to = event.to_release or "nothing (model switched off)"
         text = f"rolled back{env} from {event.from_release or rel} to {to} by {who}"
@@ -296,9 +298,7 @@ def summary(event: IndexedEvent) -> str:
         verb = "approved" if kind == "approval_granted" else "denied"
         text = f"{rel} {verb}{env} by {who}"
     elif kind == "gate_evaluated":
-        decision = e.get("decision") or {}
-        result = decision.get("result", "?") if isinstance(decision, Mapping) else "?"
-        text = f"{rel} gates{env}: {result}"
+        text = f"{rel} gates{env}: {decision_word(e.get('decision'))}"
     else:
         text = f"{kind.replace('_', ' ')} {rel}{env} by {who}".replace("  ", " ")
     if event.incident:
@@ -307,6 +307,15 @@ def summary(event: IndexedEvent) -> str:
     if isinstance(reason, str) and reason:
         text += f": {reason}"
     return text
+
+
+def decision_word(decision: Any) -> str:
+    """``allow``/``deny`` from a decision summary ({"decision_id", "allow": bool, ...})."""
+    if not isinstance(decision, Mapping):
+        return "?"
+    if isinstance(decision.get("allow"), bool):
+        return "allow" if decision["allow"] else "deny"
+    return str(decision.get("result", "?"))
 
 
 def _event_by_seq(conn: sqlite3.Connection, seq: int) -> IndexedEvent:

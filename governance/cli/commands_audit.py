@@ -145,8 +145,7 @@ def live(
         decision = data.get("decision")
         if isinstance(decision, dict):
             emit_text(
-                f"decision: {decision.get('decision_id', '?')} "
-                f"{decision.get('result', '')}".rstrip()
+                f"decision: {decision.get('decision_id', '?')} {queries.decision_word(decision)}"
             )
         if data.get("policy_digest"):
             emit_text(f"policy: {data['policy_digest']}")

@@ -210,19 +210,25 @@ class _ModelStory:
                 },
             )
             previous = self.live.get(env)
+            # Shapes follow governance.promotion: a promotion names its release_id and the
+            # release it replaces; a break-glass is an emergency promotion past the gates.
+            emergency = env == "production" and rng.random() < 0.03
             promo = {
                 **base,
-                "event_type": "deployment_promoted",
+                "event_type": "break_glass" if emergency else "deployment_promoted",
                 "actor_id": CI if rng.random() < 0.8 else rng.choice(PEOPLE["platform_owner"]),
                 "environment": env,
                 "release_digest": digest,
                 "policy_digest": policy,
-                "to_release": rid,
-                "decision": {"decision_id": _hex(rng, 32), "result": "allow"},
+                "from_release": previous,
+                "decision": {"decision_id": _hex(rng, 32), "allow": True},
                 "source": {"pr": pr, "merge_sha": _hex(rng, 40), "ci_run": rng.randint(1, 10**7)},
             }
-            if previous:
-                promo["from_release"] = previous
+            if emergency:
+                promo["actor_id"] = rng.choice(ON_CALL)
+                promo["actor_role"] = "platform_owner"
+                promo["incident"] = f"inc-{self.incident_base + rng.randint(0, 9999)}"
+                promo["reason"] = "hotfix for a scoring outage"
             yield self._tick(60, 3600), promo
             self.live[env] = rid
             if env == "production":
@@ -248,30 +254,18 @@ class _ModelStory:
                     },
                 },
             )
-        if rng.random() < 0.04:
-            inc = f"inc-{self.incident_base + rng.randint(0, 9999)}"
-            yield (
-                self._tick(60, 86400),
-                {
-                    "event_type": "break_glass",
-                    "model_name": self.name,
-                    "release_id": rid,
-                    "environment": "production",
-                    "actor_id": rng.choice(ON_CALL),
-                    "actor_role": "platform_owner",
-                    "incident": inc,
-                    "reason": "serving outage; manual scale-up",
-                },
-            )
         if rng.random() < 0.15 and self.prod_stack and self.live.get("production"):
             current = self.live["production"]
             self.prod_stack.pop()
+            # governance.promotion rolls back only to an approved, unretired earlier release
+            while self.prod_stack and self.prod_stack[-1] in self.retired:
+                self.prod_stack.pop()
             target = self.prod_stack[-1] if self.prod_stack else None
             inc = f"inc-{self.incident_base + rng.randint(0, 9999)}"
             event: dict[str, Any] = {
                 "event_type": "rollback_executed",
                 "model_name": self.name,
-                "release_id": current,
+                "release_id": target,
                 "environment": "production",
                 "actor_id": rng.choice(ON_CALL),
                 "actor_role": "platform_owner",
@@ -279,11 +273,10 @@ class _ModelStory:
                 "incident": inc,
                 "reason": "false-positive spike after promotion",
             }
-            if target is None:
-                event["to_release"] = None
+            event["to_release"] = target
+            if target is None:  # the first release's fallback: switch the model off
+                del event["release_id"]
                 event["details"] = {"disabled": True}
-            else:
-                event["to_release"] = target
             yield self._tick(600, 86400), event
             self.live["production"] = target
         live_now = {r for r in self.live.values() if r}

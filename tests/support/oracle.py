@@ -30,8 +30,10 @@ def live(
     for ev in _events(entries):
         if ev.get("model_name") != model or ev.get("environment") != env or _when(ev) > at:
             continue
-        if ev["event_type"] == "deployment_promoted":
-            release = ev.get("to_release") or ev.get("release_id")
+        if ev["event_type"] in ("deployment_promoted", "break_glass"):
+            release = ev.get("release_id") or ev.get("to_release")
+            if not release:
+                continue
         elif ev["event_type"] == "rollback_executed":
             release = ev.get("to_release") or None
         else:

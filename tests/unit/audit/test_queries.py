@@ -80,7 +80,7 @@ def test_live_explains_decision_and_actor(world) -> None:  # type: ignore[no-unt
         datetime.fromisoformat(promo.timestamp),
     )
     data = got.to_json()
-    assert data["release_id"] == promo.event["to_release"]
+    assert data["release_id"] == promo.event["release_id"]
     assert data["decision"] == promo.event["decision"]
     assert data["change_event"]["event_id"] == promo.event_id
     assert data["change_event"]["commit"] == promo.commit
@@ -199,7 +199,7 @@ def test_filter_validation() -> None:
 
 # Hand-built deployment stories: skewed clocks, re-promotions, switch-off, retirement.
 STEP = st.tuples(
-    st.sampled_from(["promote", "promote", "rollback", "rollback_off", "retire"]),
+    st.sampled_from(["promote", "promote", "break_glass", "rollback", "rollback_off", "retire"]),
     st.integers(0, 3),  # release number
     st.sampled_from(["staging", "production"]),
     st.integers(-400, 3600),  # seconds after the previous event (negative: clock skew)
@@ -225,6 +225,16 @@ def test_live_property_on_arbitrary_deployment_stories(steps, probes) -> None:  
         if kind == "promote":
             payloads.append(
                 {**base, "event_type": "deployment_promoted", "release_id": rid, "to_release": rid}
+            )
+        elif kind == "break_glass":
+            payloads.append(
+                {
+                    **base,
+                    "event_type": "break_glass",
+                    "release_id": rid,
+                    "incident": "inc-2",
+                    "reason": "hotfix",
+                }
             )
         elif kind == "rollback":
             payloads.append(
