@@ -1,1 +1,1 @@
-"""Queryable evidence: the SQLite query index over the ledger and the queries it answers."""
+"""Queryable evidence: the query index, queries, release diffs and the six answers."""
