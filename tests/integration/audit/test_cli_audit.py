@@ -176,11 +176,6 @@ def test_audit_query_usage_errors(repo: SyntheticLedger) -> None:
     assert run("audit", "query", "--since", "1d", "--until", "30d").exit_code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skeleton funnel (governance/cli/app.py) catches the click package's exceptions, but "
-    "typer>=0.26 raises its vendored typer._click ones: option errors come out as exit 3",
-)
 def test_bad_option_value_is_a_usage_error(repo: SyntheticLedger) -> None:
     assert run("audit", "query", "--format", "xml").exit_code == 2
 
