@@ -37,12 +37,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from governance.domain.model import EnvironmentState
 from governance.errors import InvalidInput, NotFound, Problem, UsageError
+from governance.records import load_file
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")  # DESIGN section 10
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 REPO_ENV = "GOVERNANCE_REPO"
 
 
@@ -71,104 +70,53 @@ def live_release(model: str, environment: str, *, root: Path | None = None) -> D
     """Which release is live for ``model`` in ``environment``.
 
     ``root`` is the governed repository (default: ``$GOVERNANCE_REPO``, else the current
-    directory). Raises NotFound when the environment or model has no state, InvalidInput when the
-    state file is malformed (a serving process should refuse to start rather than guess).
+    directory). The state file is read with the project's loader and JSON Schema (the same checks
+    as ``governance validate``). Raises NotFound when the environment or model has no live
+    release (including a model switched off by a rollback), InvalidInput when the state file is
+    malformed: a serving process should refuse to start rather than guess what it serves.
     """
     for value, what in ((model, "model"), (environment, "environment")):
         if not _SLUG.match(value):
             raise UsageError(f"{what} {value!r} is not a slug (expected {_SLUG.pattern})")
     base = root if root is not None else Path(os.environ.get(REPO_ENV) or ".")
     path = base / "environments" / f"{environment}.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.is_file():
         raise NotFound(
             f"{path}: no state for environment {environment!r}",
             hint="nothing was ever promoted there, or the repository path is wrong "
             f"(set {REPO_ENV})",
-        ) from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InvalidInput([Problem(str(path), None, "$", f"not valid YAML ({err})")]) from None
-    models = _check_state(path, doc, environment)
-    entry = models.get(model)
-    if entry is None:
+        )
+    loaded, problems = load_file(path, expected_kind="EnvironmentState")
+    if problems or loaded is None:
+        raise InvalidInput(problems, message=f"{path} is invalid")
+    state: EnvironmentState = loaded.value
+    if state.environment != environment:
+        raise InvalidInput(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "$.environment",
+                    f"found {state.environment!r}, expected {environment!r}",
+                )
+            ]
+        )
+    deployment = state.models.get(model)
+    if deployment is None:
         raise NotFound(f"{path}: model {model!r} has no live release in {environment!r}")
-    return _release(path, model, environment, entry)
-
-
-def _check_state(path: Path, doc: Any, environment: str) -> Mapping[str, Any]:
-    problems = []
-    if not isinstance(doc, dict):
-        raise InvalidInput([Problem(str(path), None, "$", "expected a mapping")])
-    for key, want in (
-        ("apiVersion", "governance/v1"),
-        ("kind", "EnvironmentState"),
-        ("environment", environment),
-    ):
-        if doc.get(key) != want:
-            problems.append(
-                Problem(str(path), None, f"$.{key}", f"found {doc.get(key)!r}, expected {want!r}")
-            )
-    models = doc.get("models")
-    if models is None:
-        models = {}
-    if not isinstance(models, dict):
-        problems.append(Problem(str(path), None, "$.models", "expected a mapping of models"))
-    if problems:
-        raise InvalidInput(problems)
-    return models
-
-
-def _release(path: Path, model: str, environment: str, entry: Any) -> DeployedRelease:
-    where = f"$.models.{model}"
-    if not isinstance(entry, dict):
-        raise InvalidInput([Problem(str(path), None, where, "expected a mapping")])
-    problems = []
-    release_id = entry.get("release_id")
-    if not isinstance(release_id, str) or not _SLUG.match(release_id):
-        problems.append(
-            Problem(
-                str(path),
-                None,
-                f"{where}.release_id",
-                f"found {release_id!r}, expected a release id slug",
-            )
+    if deployment.disabled:
+        raise NotFound(
+            f"{path}: model {model!r} is switched off in {environment!r} (rolled back with no "
+            f"earlier release, ledger seq {deployment.ledger_seq})"
         )
-    digest = entry.get("release_digest")
-    if not isinstance(digest, str) or not _DIGEST.match(digest):
-        problems.append(
-            Problem(
-                str(path),
-                None,
-                f"{where}.release_digest",
-                f"found {digest!r}, expected sha256:<64 lowercase hex>",
-            )
-        )
-    seq = entry.get("ledger_seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        problems.append(
-            Problem(
-                str(path),
-                None,
-                f"{where}.ledger_seq",
-                f"found {seq!r}, expected a ledger seq (integer >= 0)",
-            )
-        )
-    if problems:
-        raise InvalidInput(problems)
-    promoted = entry.get("promoted_at")
-    if isinstance(promoted, datetime):  # YAML timestamps load as datetimes
-        promoted = promoted.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return DeployedRelease(
         model=model,
         environment=environment,
-        release_id=str(release_id),
-        model_version=str(entry.get("model_version") or ""),
-        release_digest=str(digest),
-        promoted_at=str(promoted or ""),
-        ledger_seq=int(seq or 0),
+        release_id=deployment.release_id,
+        model_version=deployment.model_version or "",
+        release_digest=deployment.release_digest or "",
+        promoted_at=deployment.promoted_at or "",
+        ledger_seq=-1 if deployment.ledger_seq is None else deployment.ledger_seq,
     )
 
 

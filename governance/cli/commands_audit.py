@@ -23,6 +23,7 @@ from governance.audit import queries
 from governance.audit.index import open_index
 from governance.audit.source import IterableLedgerSource, LedgerSource
 from governance.cli.output import emit_json, emit_text, log
+from governance.config import require_root
 from governance.errors import ConfigurationError, NotFound, Tampered
 from governance.sinks import export as sink_export
 from governance.sinks.settings import SINK_KINDS, SinkOverrides, open_sink
@@ -74,14 +75,7 @@ def read_ledger(root: Path) -> LedgerSource:
 
 def repo_root(start: Path) -> Path:
     """The governed repository containing ``start`` (the directory with governance.yaml)."""
-    here = start.resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "governance.yaml").is_file():
-            return candidate
-    raise ConfigurationError(
-        f"{start}: not inside a governed repository (no governance.yaml here or above)",
-        hint="run the command inside the repository or pass --repo DIR",
-    )
+    return require_root(start)
 
 
 _REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from governance.config import load_config
 from governance.errors import ConfigurationError, UsageError
 from governance.sinks.export import CURSOR_DIR, Sink
 
@@ -41,20 +40,8 @@ class SinkOverrides:
 
 
 def load_sink_config(root: Path) -> Mapping[str, Any]:
-    """The ``sinks`` mapping of governance.yaml ({} when absent).
-
-    Reads the file directly until the shared config loader (governance.config) lands; swap this
-    one function for ``load_config(root).sinks`` then.
-    """
-    path = root / "governance.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except yaml.YAMLError as err:
-        raise ConfigurationError(f"{path}: not valid YAML ({err})") from None
-    sinks = data.get("sinks") if isinstance(data, dict) else None
-    return sinks if isinstance(sinks, dict) else {}
+    """The ``sinks`` mapping of the repository's governance.yaml (validated by its schema)."""
+    return load_config(root).sinks
 
 
 def open_sink(root: Path, kind: str, overrides: SinkOverrides) -> Sink:

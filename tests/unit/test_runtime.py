@@ -118,3 +118,11 @@ def test_config_changed_event_payload() -> None:
         config_changed_event(
             model="m", environment="e", actor_id="a", changes={"k": (1, 2)}, reason=" "
         )
+
+
+def test_a_switched_off_model_is_not_served(repo: Path) -> None:
+    (repo / "environments" / "production.yaml").write_text(
+        STATE.replace("    ledger_seq: 42\n", "    ledger_seq: 42\n    disabled: true\n")
+    )
+    with pytest.raises(NotFound, match="switched off"):
+        live_release("fraud-risk", "production", root=repo)

@@ -22,6 +22,19 @@ from tests.support.histories import SyntheticLedger, generate_entries, rewrite
 
 runner = CliRunner()
 
+CONFIG = """apiVersion: governance/v1
+kind: GovernanceConfig
+people:
+  - {id: dana, name: Dana, email: dana@example.com}
+roles:
+  ml_lead: {members: [dana]}
+environments:
+  staging: {required_approvals: [ml_lead]}
+  production: {after: staging, required_approvals: [ml_lead]}
+sinks:
+  jsonl: {dir: audit-export}
+"""
+
 
 @pytest.fixture(scope="module")
 def entries() -> list:
@@ -30,9 +43,7 @@ def entries() -> list:
 
 @pytest.fixture
 def repo(tmp_path: Path, entries: list, monkeypatch: pytest.MonkeyPatch) -> SyntheticLedger:
-    (tmp_path / "governance.yaml").write_text(
-        "apiVersion: governance/v1\nkind: GovernanceConfig\nsinks:\n  jsonl: {dir: audit-export}\n"
-    )
+    (tmp_path / "governance.yaml").write_text(CONFIG)
     ledger = SyntheticLedger(list(entries))
     monkeypatch.setattr(commands_audit, "read_ledger", lambda root: ledger)
     monkeypatch.chdir(tmp_path)
@@ -279,7 +290,7 @@ main(sys.argv[1:])
 
 
 def test_end_to_end_process_with_a_synthetic_ledger(tmp_path: Path, repo_root: Path) -> None:
-    (tmp_path / "governance.yaml").write_text("apiVersion: governance/v1\n")
+    (tmp_path / "governance.yaml").write_text(CONFIG)
     entries = list(generate_entries(models=3, releases_per_model=4, seed=1))
     promo = [e for e in entries if e.event_type == "deployment_promoted"][-1]
     model, env = promo.event["model_name"], promo.event["environment"]
