@@ -26,7 +26,7 @@ from typing import Any
 
 from governance.audit.source import LedgerHead, LedgerSource
 from governance.domain.events import LedgerEntry
-from governance.errors import Tampered
+from governance.errors import Tampered, Undecided
 from governance.timeparse import to_micros
 
 SCHEMA_VERSION = "2"
@@ -109,11 +109,19 @@ class AuditIndex:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
         # timeout: another process may be building the index; wait for it rather than fail.
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=300)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA cache_size=-65536")
-        self.conn.execute("PRAGMA temp_store=MEMORY")
-        self._ensure_schema()
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA cache_size=-65536")
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+            self._ensure_schema()
+        except sqlite3.DatabaseError as err:
+            self.conn.close()
+            # Not rebuilt silently: an index someone overwrote is worth a look first.
+            raise Undecided(
+                f"{path}: the query index is unreadable ({err})",
+                hint=f"it is only a cache of the ledger: delete {path} to rebuild it",
+            ) from None
 
     @classmethod
     def for_repo(cls, root: Path) -> AuditIndex:

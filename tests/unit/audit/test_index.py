@@ -122,3 +122,12 @@ def test_old_schema_is_rebuilt(tmp_path: Path, entries: list) -> None:
     with AuditIndex(path) as index:
         assert index.state() is None
         assert index.catch_up(SyntheticLedger(entries)).indexed == len(entries)
+
+
+def test_an_unreadable_index_is_undecided_not_a_traceback(tmp_path: Path) -> None:
+    from governance.errors import Undecided
+
+    path = tmp_path / "i.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(Undecided, match="delete .* to rebuild"):
+        AuditIndex(path)
