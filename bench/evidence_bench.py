@@ -225,8 +225,9 @@ def main() -> None:
             jq_live = (
                 f'[inputs | select(.event.model_name == "{sample_model}" and .event.environment '
                 f'== "production" and (.event_type == "deployment_promoted" or .event_type == '
-                f'"rollback_executed") and .timestamp <= "{at_text}")] | sort_by(.seq) | last '
-                "| .event.to_release"
+                f'"break_glass" or .event_type == "rollback_executed") and .timestamp <= '
+                f'"{at_text}")] | sort_by(.seq) | last | if .event_type == "rollback_executed" '
+                "then .event.to_release else .event.release_id end"
             )
             q_times, q_out = jq_times(["-r", jq_query], files, args.jq_runs)
             l_times, l_out = jq_times(["-n", "-r", jq_live], files, args.jq_runs)
