@@ -74,10 +74,15 @@ def _root(
 
 
 # Command groups register themselves here (one module per group, DESIGN section 2).
-from governance.cli import commands_ledger, commands_records  # noqa: E402
+from governance.cli import (  # noqa: E402
+    commands_audit,
+    commands_ledger,
+    commands_records,
+)
 
 commands_records.register(app)
 commands_ledger.register(app)
+commands_audit.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
