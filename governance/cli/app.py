@@ -77,12 +77,14 @@ def _root(
 from governance.cli import (  # noqa: E402
     commands_audit,
     commands_ledger,
+    commands_lifecycle,
     commands_records,
 )
 
 commands_records.register(app)
 commands_ledger.register(app)
 commands_audit.register(app)
+commands_lifecycle.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
