@@ -212,8 +212,9 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
     lane_envs = sorted((e for (m, e) in state.live if m == model),
                        key=lambda e: (order.index(e) if e in order else len(order), e))
     generated = format_rfc3339(now)
-    svg = render_timeline(model, {e: state.live[(model, e)] for e in lane_envs}, now=generated,
-                          highlight=rid)
+    # No "now": the axis ends just after the model's last change, not at today's date, so a
+    # history from months ago stays legible; the still-live spans run to the right edge.
+    svg = render_timeline(model, {e: state.live[(model, e)] for e in lane_envs}, highlight=rid)
     return EvidenceReport(explanation=explanation, card=loaded.card, roles=roles,
                           gate_decision=latest_gate_decision(explanation), diff=diff,
                           timeline_svg=svg, generated_at=generated, environment=env,

@@ -16,6 +16,7 @@ h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
 text-align:left;vertical-align:top}.approved{color:#1a7f37}.denied,.stale{color:#cf222e}
 .pending{color:#9a6700}pre{background:#f6f8fa;padding:.8em;overflow:auto}
+td table{margin:0;font-size:.85em}td{overflow-wrap:anywhere}
 """
 
 
@@ -25,6 +26,24 @@ def _v(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return escape("; ".join(str(v) for v in value))
     return escape(str(value))
+
+
+def _nested(value: Any) -> str:
+    """An answer's value as HTML: rows of records as a small table, mappings as key: value
+    lines, lists joined; every text escaped."""
+    if value in (None, "", [], {}):
+        return "-"
+    if isinstance(value, (list, tuple)) and all(isinstance(v, dict) for v in value):
+        columns: list[str] = []
+        for row in value:
+            columns += [k for k in row if k not in columns]
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{_nested(row.get(c))}</td>" for c in columns)
+                       + "</tr>" for row in value)
+        return f"<table><tr>{head}</tr>{body}</table>"
+    if isinstance(value, dict):
+        return "<br>".join(f"{escape(str(k))}: {_nested(v)}" for k, v in value.items())
+    return _v(value)
 
 
 def render_html(report: EvidenceReport) -> str:
@@ -39,7 +58,7 @@ def render_html(report: EvidenceReport) -> str:
     for key, question in QUESTIONS:
         parts.append(f"<li><b>{escape(question)}</b><table>")
         for field, value in a[key].items():
-            parts.append(f"<tr><th>{escape(field)}</th><td>{_v(value)}</td></tr>")
+            parts.append(f"<tr><th>{escape(field)}</th><td>{_nested(value)}</td></tr>")
         parts.append("</table></li>")
     parts.append("</ol><h2>Model card</h2><table>")
     rows = [("purpose", card.purpose), ("owner", card.owner),

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from governance.cli.app import app
 from governance.digest import release_digest
 from governance.ledger import events as ledger_events
+from governance.report.timeline import PALETTE
 from tests.integration.ledger.conftest import (  # noqa: F401 (fixtures)
     Keys,
     Ledger,
@@ -344,3 +345,22 @@ def test_every_evidence_command_and_option_has_help() -> None:
         assert cmd.help, f"{name} has no help"
         for param in cmd.params:
             assert getattr(param, "help", None), f"{name} {param.name} has no help"
+
+
+def test_cli_html_report_renders_the_timeline_in_chromium(story: Story, tmp_path: Path) -> None:
+    from tests.integration.test_report_chromium import missing_colours, screenshot
+
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    page = tmp_path / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "governance", "report", R2, "--format", "html", "--out",
+         str(page)],
+        cwd=story.root, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(SOURCE)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    image = screenshot(page, tmp_path)
+    # R1 and R2 in the first two palette colours (staging and production lanes), the rollback
+    # marker in red: the timeline is drawn, above the fold.
+    assert missing_colours(image, (*PALETTE[:2], "#d62728")) == []
