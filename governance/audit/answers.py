@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
@@ -36,7 +37,7 @@ from governance.domain.config import GovernanceConfig
 from governance.errors import InvalidInput, NotFound, Problem, UsageError
 from governance.lifecycle import LifecycleState, LiveSpan, fold_lifecycle
 from governance.records import display_path
-from governance.repo import RELEASE_FILE, GovernedRepo, LoadedRelease
+from governance.repo import MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo, LoadedRelease
 from governance.report.evidence import (
     EvidenceReport,
     derive_role_status,
@@ -118,15 +119,27 @@ class LiveExplanation:
         return {**self.explanation.to_json(), "live": self.live.to_json()}
 
 
-def explain_release_id(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str,
-                       at: datetime | None = None) -> Explanation:
-    """The six answers for a release, from its model's events (up to ``at`` when given)."""
-    if not repo.release_index().get(release_id) and (repo.root / "releases" / release_id
-                                                    / "model.yaml").is_file():
+def locate_release(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str) -> Path:
+    """The directory of ``release_id``: where the layout puts it for the model the ledger names
+    (one stat, whatever the repository's size), else a search of the repository. NotFound for an
+    unknown id; UsageError when the id is a model's name (it needs --env)."""
+    row = conn.execute("SELECT model FROM events WHERE release_id = ? AND model IS NOT NULL "
+                       "LIMIT 1", (release_id,)).fetchone()
+    if row is not None:
+        directory = repo.root / RELEASES / str(row[0]) / release_id
+        if (directory / RELEASE_FILE).is_file():
+            return directory
+    if (repo.root / RELEASES / release_id / MODEL_FILE).is_file():
         raise UsageError(f"{release_id!r} is a model, not a release",
                          hint=f"ask which release was live: governance explain {release_id} "
                               "--env production [--at TIME]")
-    loaded = repo.load_release(release_id)
+    return repo.find_release_dir(release_id)
+
+
+def explain_release_id(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str,
+                       at: datetime | None = None) -> Explanation:
+    """The six answers for a release, from its model's events (up to ``at`` when given)."""
+    loaded = repo.load_release_alone(locate_release(repo, conn, release_id))
     events = model_events(conn, loaded.release.model_name, at)
     return explain_release(loaded, events, at=format_rfc3339(at) if at else None)
 
@@ -142,16 +155,16 @@ def explain_live(repo: GovernedRepo, conn: sqlite3.Connection, model: str, envir
             f"nothing was live for {model!r} in {environment!r} at {live.at}: switched off by "
             f"rollback at {live.since} (seq {live.change.seq}, event {live.change.event_id}, "
             f"incident {live.change.incident or '-'})")
-    holders = [d for d in repo.release_index().get(live.release_id, []) if d.parent.name == model]
-    if not holders:
+    directory = repo.root / RELEASES / model / live.release_id
+    if not (directory / RELEASE_FILE).is_file():
         raise NotFound(
             f"the ledger says {live.release_id!r} was live for {model!r} in {environment!r} at "
-            f"{live.at} (seq {live.change.seq}), but releases/{model}/{live.release_id} is not "
+            f"{live.at} (seq {live.change.seq}), but {RELEASES}/{model}/{live.release_id} is not "
             "in this repository",
             hint="check out the commit that still holds the release record, or ask "
                  f"`governance live {model} --env {environment} --at {live.at}` for the ledger's "
                  "facts alone")
-    loaded = repo.load_release(holders[0])
+    loaded = repo.load_release_alone(directory)
     events = model_events(conn, model, at)
     explanation = explain_release(loaded, events, environment=environment, at=live.at)
     return LiveExplanation(live=live, explanation=explanation)
