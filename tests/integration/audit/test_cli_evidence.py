@@ -364,3 +364,15 @@ def test_cli_html_report_renders_the_timeline_in_chromium(story: Story, tmp_path
     # R1 and R2 in the first two palette colours (staging and production lanes), the rollback
     # marker in red: the timeline is drawn, above the fold.
     assert missing_colours(image, (*PALETTE[:2], "#d62728")) == []
+
+
+def test_explain_refuses_when_the_live_release_is_not_on_disk(story: Story,
+                                                              tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(story.root, copy, symlinks=True)
+    shutil.rmtree(copy / "releases" / MODEL / R1)
+    result = runner.invoke(app, ["explain", MODEL, "--env", "production", "--at",
+                                 "2026-04-12T16:00:00Z", "--repo", str(copy)])
+    assert result.exit_code == 1
+    assert f"the ledger says {R1!r} was live" in result.stderr
+    assert "not in this repository" in result.stderr
