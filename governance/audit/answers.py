@@ -92,7 +92,7 @@ def diff_with_ledger(a: LoadedRelease, b: LoadedRelease, conn: sqlite3.Connectio
 def diff_by_id(repo: GovernedRepo, conn: sqlite3.Connection, release_a: str, release_b: str
                ) -> ReleaseDiff:
     """Load both releases (NotFound for an unknown id) and diff them with the ledger's facts."""
-    return diff_with_ledger(repo.load_release(release_a), repo.load_release(release_b), conn)
+    return diff_with_ledger(load(repo, conn, release_a), load(repo, conn, release_b), conn)
 
 
 def model_events(conn: sqlite3.Connection, model: str, until: datetime | None = None
@@ -136,10 +136,19 @@ def locate_release(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str
     return repo.find_release_dir(release_id)
 
 
+def load(repo: GovernedRepo, conn: sqlite3.Connection, ref: str) -> LoadedRelease:
+    """A release given as its directory or its id, loaded alone (``load_release_alone``: the
+    release's own checks, no scan of every release directory; ``governance validate`` checks the
+    cross-references)."""
+    if (Path(ref) / RELEASE_FILE).is_file():
+        return repo.load_release_alone(Path(ref).resolve())
+    return repo.load_release_alone(locate_release(repo, conn, ref))
+
+
 def explain_release_id(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str,
                        at: datetime | None = None) -> Explanation:
     """The six answers for a release, from its model's events (up to ``at`` when given)."""
-    loaded = repo.load_release_alone(locate_release(repo, conn, release_id))
+    loaded = load(repo, conn, release_id)
     events = model_events(conn, loaded.release.model_name, at)
     return explain_release(loaded, events, at=format_rfc3339(at) if at else None)
 
@@ -202,7 +211,7 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
                  environment: str | None = None, now: datetime) -> EvidenceReport:
     """The evidence bundle of one release (rendered by governance.report.markdown/html)."""
     env = strictest_environment(repo.config, environment)
-    loaded = repo.load_release(release_id)
+    loaded = load(repo, conn, release_id)
     rid, model = loaded.release.release_id, loaded.release.model_name
     events = model_events(conn, model)
     state = fold_lifecycle(events)
@@ -217,7 +226,7 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
         note = f"no release of {model} was live in {env} before {rid}"
     else:
         try:
-            diff = diff_with_ledger(repo.load_release(previous), loaded, conn)
+            diff = diff_with_ledger(load(repo, conn, previous), loaded, conn)
         except (NotFound, InvalidInput) as err:
             note = (f"the previous {env} release {previous} could not be loaded from this "
                     f"repository: {err}")
