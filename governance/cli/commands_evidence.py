@@ -85,6 +85,9 @@ def explain(
                 governed, index.conn, target, env, moment or datetime.now(UTC)
             )
             explanation, data = live.explanation, live.to_json()
+            if live.live.retired_at:
+                log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
+                    "and was still live then")
     if fmt is Fmt.json:
         emit_json(data)
     else:

@@ -277,6 +277,14 @@ def test_explain_release_shows_the_rollback_with_its_incident(story: Story) -> N
     assert [x["actor_id"] for x in early["answers"]["approvals"]["approvals"]] == ["bob"]
 
 
+def test_explain_model_without_at_means_now(story: Story) -> None:
+    result = run(story, "explain", MODEL, "--env", "production", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["release_id"] == R1  # restored by the rollback
+    staging = run(story, "explain", MODEL, "--env", "staging")
+    assert staging.stdout.split()[0] == R2  # the rollback was in production only
+
+
 def test_explain_exit_codes(story: Story) -> None:
     assert run(story, "explain", "nope", "--env", "production").exit_code == 1
     assert run(story, "explain", "fraud-risk-2099-01-01-01").exit_code == 1
