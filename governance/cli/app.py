@@ -76,6 +76,7 @@ def _root(
 # Command groups register themselves here (one module per group, DESIGN section 2).
 from governance.cli import (  # noqa: E402
     commands_audit,
+    commands_evidence,
     commands_ledger,
     commands_lifecycle,
     commands_records,
@@ -84,6 +85,7 @@ from governance.cli import (  # noqa: E402
 commands_records.register(app)
 commands_ledger.register(app)
 commands_audit.register(app)
+commands_evidence.register(app)
 commands_lifecycle.register(app)
 
 
