@@ -76,6 +76,7 @@ def _root(
 # Command groups register themselves here (one module per group, DESIGN section 2).
 from governance.cli import (  # noqa: E402
     commands_audit,
+    commands_demo,
     commands_evidence,
     commands_ledger,
     commands_lifecycle,
@@ -87,6 +88,7 @@ commands_ledger.register(app)
 commands_audit.register(app)
 commands_evidence.register(app)
 commands_lifecycle.register(app)
+commands_demo.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
