@@ -324,7 +324,12 @@ class RegopyEngine:
             try:
                 self._ensure_loaded()
                 reply = self._call(
-                    {"op": "query", "query": f"x := data.{test.package}.{test.name}"},
+                    {
+                        "op": "query",
+                        "query": f"x := data.{test.package}.{test.name}",
+                        # `with input.<field>` needs an input document to patch
+                        "input": {},
+                    },
                     what=f"running {test.package}.{test.name}",
                 )
                 value = self._result(f"{test.package}.{test.name}", reply, binding="x")
