@@ -37,66 +37,75 @@ default waivers := []
 
 waivers := data.waivers
 
-people := {p | some p in object.get(input.config, "people", [])}
+context := {
+	"model": lib.model_name,
+	"release_id": input.release.release_id,
+	"trained_by": object.get(input.release, "trained_by", null),
+	"now_ns": input.time.now_ns,
+	"people": {p | some p in object.get(input.config, "people", [])},
+}
 
-waiver_applies(w, v) if {
+# Waivers are applied by pure functions of (violations, waivers, context) so they can be
+# tested without replacing the input document.
+waiver_applies(w, v, ctx) if {
 	w.gate_id == v.gate_id
 	not v.gate_id in non_waivable
-	w.model == lib.model_name
-	object.get(w, "release_id", input.release.release_id) == input.release.release_id
+	w.model == ctx.model
+	object.get(w, "release_id", ctx.release_id) == ctx.release_id
 	is_number(w.expires_ns)
-	w.expires_ns > input.time.now_ns
+	w.expires_ns > ctx.now_ns
 	lib.present(object.get(w, "reason", ""))
-	w.approver in people
-	w.approver != input.release.trained_by
+	w.approver in ctx.people
+	w.approver != ctx.trained_by
 }
 
-waived(v) if {
-	some w in waivers
-	waiver_applies(w, v)
+unwaived(violations, ws, ctx) := {v |
+	some v in violations
+	not waived(v, ws, ctx)
 }
 
-failures contains v if {
-	some v in raw_failures
-	not waived(v)
+waived(v, ws, ctx) if {
+	some w in ws
+	waiver_applies(w, v, ctx)
 }
 
-exceptions contains {"violation": v, "waiver": w} if {
-	some v in raw_failures
-	some w in waivers
-	waiver_applies(w, v)
+applied(violations, ws, ctx) := {{"violation": v, "waiver": w} |
+	some v in violations
+	some w in ws
+	waiver_applies(w, v, ctx)
 }
 
-warnings contains v if {
-	some v in raw_warnings
-}
-
-# A waiver that matches a failure but no longer applies is reported, never silently ignored.
-warnings contains v if {
-	some w in waivers
-	w.model == lib.model_name
-	object.get(w, "release_id", input.release.release_id) == input.release.release_id
-	some f in raw_failures
+# A waiver that matches a failure but does not apply is reported, never silently ignored.
+lapsed(violations, ws, ctx) := {lib.violation(
+	w.gate_id, "medium",
+	concat("", ["waiver for gate ", w.gate_id, " (approver ", lib.fmt(object.get(w, "approver", null)), ", expires ", lib.fmt(object.get(w, "expires", null)), ") does not apply: ", waiver_problem(w, ctx)]),
+	"renew the waiver with an eligible approver, a reason and a future expiry, or fix the cause",
+	"config", "$.waivers",
+) |
+	some w in ws
+	w.model == ctx.model
+	object.get(w, "release_id", ctx.release_id) == ctx.release_id
+	some f in violations
 	f.gate_id == w.gate_id
-	not waiver_applies(w, f)
-	v := lib.violation(
-		w.gate_id, "medium",
-		concat("", ["waiver for gate ", w.gate_id, " (approver ", lib.fmt(object.get(w, "approver", null)), ", expires ", lib.fmt(object.get(w, "expires", null)), ") does not apply: ", waiver_problem(w)]),
-		"renew the waiver with an eligible approver, a reason and a future expiry, or fix the cause",
-		"config", "$.waivers",
-	)
+	not waiver_applies(w, f, ctx)
 }
 
-waiver_problem(w) := "it has expired" if {
+waiver_problem(w, ctx) := "it has expired" if {
 	is_number(w.expires_ns)
-	w.expires_ns <= input.time.now_ns
+	w.expires_ns <= ctx.now_ns
 } else := concat("", ["gate ", w.gate_id, " cannot be waived"]) if {
 	w.gate_id in non_waivable
-} else := "the approver is not a person in governance.yaml or trained the model" if {
-	not w.approver in people
+} else := "the approver is not a person in governance.yaml" if {
+	not w.approver in ctx.people
 } else := "the approver trained the model" if {
-	w.approver == input.release.trained_by
+	w.approver == ctx.trained_by
 } else := "it has no reason or no expiry"
+
+failures := unwaived(raw_failures, waivers, context)
+
+exceptions := applied(raw_failures, waivers, context)
+
+warnings := raw_warnings | lapsed(raw_failures, waivers, context)
 
 allow := count(failures) == 0
 

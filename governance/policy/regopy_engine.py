@@ -179,13 +179,14 @@ class RegopyEngine:
         data: Mapping[str, Any] | None = None,
         *,
         entrypoints: Sequence[str] = DEFAULT_ENTRYPOINTS,
+        include_tests: bool = False,
     ) -> None:
         self._bundle = bundle
         self._data = dict(data or {})
         self._entrypoints = tuple(normalise_path(e).replace(".", "/") for e in entrypoints)
         # Tests are compiled only to run them: building a bundle over a test module that uses
         # `with input as {...}` aborts rego-cpp 1.5.2, and gate evaluation never needs tests.
-        self._with_tests = not self._entrypoints
+        self._with_tests = include_tests
         self._loaded = False
         self._ensure_loaded()
 
@@ -311,28 +312,37 @@ class RegopyEngine:
         )
 
     def run_tests(self, bundle: PolicyBundle) -> list[RegoTestResult]:
+        """Build one bundle with every test rule as an entrypoint, then run each in turn.
+
+        One build (rather than a compiled query per test) keeps the suite fast; a test that
+        hangs or crashes the worker is reported as an error and the next test gets a fresh one.
+        """
         from governance.policy.testing import discover_tests
 
-        self.load(bundle, self._data, entrypoints=())
+        tests = discover_tests(bundle)
+        runnable = [t for t in tests if not t.skip]
+        self.load(
+            bundle,
+            self._data,
+            entrypoints=[f"{t.package}.{t.name}" for t in runnable],
+            include_tests=True,
+        )
         results: list[RegoTestResult] = []
-        for test in discover_tests(bundle):
+        for test in tests:
             location = SourceLocation(test.file, test.line)
             if test.skip:
                 results.append(RegoTestResult(test.package, test.name, location, "skip"))
                 continue
+            ref = f"{test.package}.{test.name}"
             started = time.perf_counter()
             try:
                 self._ensure_loaded()
                 reply = self._call(
-                    {
-                        "op": "query",
-                        "query": f"x := data.{test.package}.{test.name}",
-                        # `with input.<field>` needs an input document to patch
-                        "input": {},
-                    },
-                    what=f"running {test.package}.{test.name}",
+                    # `with input.<field>` needs an input document to patch
+                    {"op": "eval", "entrypoint": ref.replace(".", "/"), "input": {}},
+                    what=f"running {ref}",
                 )
-                value = self._result(f"{test.package}.{test.name}", reply, binding="x")
+                value = self._result(ref, reply, binding=None)
                 outcome = "pass" if value is True else "fail"
                 message = "" if value is True else f"got {json.dumps(value)}, expected true"
                 prints = _prints(reply)
