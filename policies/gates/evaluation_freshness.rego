@@ -22,8 +22,8 @@ deny_evaluation_freshness contains v if {
 	v := lib.violation(
 		"evaluation_freshness", "medium",
 		"the evaluation has no completion time",
-		"record when the evaluation was completed (evaluation completed_at, RFC 3339)",
-		"release", "$.evaluation",
+		"record when the evaluation was completed (model card evaluated_at, RFC 3339)",
+		"model_card", "$.evaluated_at",
 	)
 }
 
@@ -36,7 +36,7 @@ deny_evaluation_freshness contains v if {
 		"evaluation_freshness", "medium",
 		sprintf("evaluation completed %v is %v days old, older than the maximum %v days", [input.release.evaluation.completed_at, floor(age_days), evaluation_max_age_days]),
 		"re-run the evaluation on current data and open a new release",
-		"release", "$.evaluation",
+		"model_card", "$.evaluated_at",
 	)
 }
 
@@ -48,6 +48,6 @@ deny_evaluation_freshness contains v if {
 		"evaluation_freshness", "medium",
 		sprintf("evaluation completion time %v is in the future (now %v)", [input.release.evaluation.completed_at, input.time.now]),
 		"fix the evaluation timestamp",
-		"release", "$.evaluation",
+		"model_card", "$.evaluated_at",
 	)
 }

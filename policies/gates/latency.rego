@@ -23,7 +23,7 @@ deny_latency contains v if {
 		"latency", "high",
 		sprintf("latency metric %v is missing from the evaluation (threshold %v ms)", [latency_metric, latency_max]),
 		sprintf("report %v in the evaluation metrics", [latency_metric]),
-		"release", sprintf("$.evaluation.metrics.%v", [latency_metric]),
+		"model_card", concat("", ["$.metrics.", latency_metric]),
 	)
 }
 
@@ -36,7 +36,7 @@ deny_latency contains v if {
 		"latency", "high",
 		sprintf("%v is %v ms, above the maximum %v ms", [latency_metric, lib.fmt(got), lib.fmt(latency_max)]),
 		"reduce serving latency or raise gates.latency_p95_ms_max with a reviewed config change",
-		"release", sprintf("$.evaluation.metrics.%v", [latency_metric]),
+		"model_card", concat("", ["$.metrics.", latency_metric]),
 	)
 }
 

@@ -24,7 +24,7 @@ test_latency_above_threshold_denies if {
 	some v in found
 	v.gate_id == "latency"
 	v.msg == "latency_p95_ms is 62 ms, above the maximum 50 ms"
-	v.field == "$.evaluation.metrics.latency_p95_ms"
+	v.field == "$.metrics.latency_p95_ms"
 }
 
 test_latency_exactly_at_threshold_passes if {

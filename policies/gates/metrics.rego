@@ -30,7 +30,7 @@ deny_metric_thresholds contains v if {
 		"metric_thresholds", "high",
 		sprintf("metric %v is missing from the evaluation", [name]),
 		sprintf("report %v in the evaluation metrics", [name]),
-		"release", sprintf("$.evaluation.metrics.%v", [name]),
+		"model_card", concat("", ["$.metrics.", name]),
 	)
 }
 
@@ -43,7 +43,7 @@ deny_metric_thresholds contains v if {
 		"metric_thresholds", "high",
 		concat("", [name, " is ", lib.fmt(got), ", below the minimum ", lib.fmt(minimum), threshold_source("metric_minimums")]),
 		sprintf("improve %v or change the threshold through a reviewed governance.yaml change", [name]),
-		"release", sprintf("$.evaluation.metrics.%v", [name]),
+		"model_card", concat("", ["$.metrics.", name]),
 	)
 }
 
@@ -56,6 +56,6 @@ deny_metric_thresholds contains v if {
 		"metric_thresholds", "high",
 		concat("", [name, " is ", lib.fmt(got), ", above the maximum ", lib.fmt(maximum), threshold_source("metric_maximums")]),
 		sprintf("improve %v or change the threshold through a reviewed governance.yaml change", [name]),
-		"release", sprintf("$.evaluation.metrics.%v", [name]),
+		"model_card", concat("", ["$.metrics.", name]),
 	)
 }

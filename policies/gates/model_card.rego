@@ -4,25 +4,25 @@ import data.governance.lib
 
 model_card_required_fields := lib.setting("model_card_required_fields", [
 	"purpose",
-	"allowed_uses",
+	"intended_use",
 	"not_for_use",
 	"owner",
-	"escalation",
-	"training_data.scope",
-	"training_data.window",
-	"training_data.exclusions",
-	"evaluation.metrics",
-	"evaluation.test_conditions",
-	"limitations",
+	"escalation_path",
+	"training_data_scope",
+	"training_data_window",
+	"training_data_exclusions",
+	"metrics",
+	"test_conditions",
+	"known_limitations",
 ])
 
 # METADATA
 # title: Required model card fields
 # description: >-
-#   The release's model card fills every required field (purpose, allowed uses, not-for-use,
+#   The release's model card fills every required field (purpose, intended use, not-for-use,
 #   owner, escalation path, training data scope/window/exclusions, evaluation metrics and test
-#   conditions, known limitations; `gates.model_card_required_fields` to change the list) and
-#   names the release it describes.
+#   conditions, known limitations; `gates.model_card_required_fields` to change the list, dotted
+#   paths allowed) and names the release it describes.
 # custom:
 #   gate_id: model_card_fields
 #   severity: high

@@ -14,24 +14,24 @@ test_model_card_complete_passes if {
 
 test_model_card_missing_nested_field_denies if {
 	r := fx.release
-	k := json.patch(fx.model_card, [{"op": "remove", "path": "/training_data/window"}])
+	k := json.patch(fx.model_card, [{"op": "remove", "path": "/training_data_window"}])
 	c := fx.config
 	m := fx.model
 	found := gates.deny_model_card_fields with input.release as r with input.model_card as k with input.config as c with input.model as m
 	count(found) == 1
 	some v in found
-	v.msg == "model card field training_data.window is missing or empty"
+	v.msg == "model card field training_data_window is missing or empty"
 	v.document == "model_card"
 }
 
 test_model_card_empty_list_denies if {
 	r := fx.release
-	k := json.patch(fx.model_card, [{"op": "add", "path": "/limitations", "value": []}])
+	k := json.patch(fx.model_card, [{"op": "add", "path": "/known_limitations", "value": []}])
 	c := fx.config
 	m := fx.model
 	found := gates.deny_model_card_fields with input.release as r with input.model_card as k with input.config as c with input.model as m
 	some v in found
-	v.field == "$.limitations"
+	v.field == "$.known_limitations"
 }
 
 test_model_card_other_release_denies if {

@@ -45,7 +45,7 @@ deny_subgroup_regression contains v if {
 			[slice, name, lib.fmt(before), input.baseline.release_id, lib.fmt(after), lib.fmt(after - before), lib.fmt(regression_tolerance)],
 		),
 		sprintf("fix the %v regression on %v, or record a waiver with an approver and expiry", [name, slice]),
-		"release", sprintf("$.evaluation.subgroups.%v.%v", [slice, name]),
+		"model_card", concat("", ["$.subgroups.", slice, ".", name]),
 	)
 }
 
@@ -75,6 +75,6 @@ warn_subgroup_regression contains v if {
 		"subgroup_regression", "medium",
 		sprintf("subgroup %v: %v was reported by baseline %v but not by this release", [slice, name, input.baseline.release_id]),
 		"evaluate the same subgroups as the baseline",
-		"release", "$.evaluation.subgroups",
+		"model_card", "$.subgroups",
 	)
 }

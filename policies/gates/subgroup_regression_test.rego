@@ -22,7 +22,7 @@ test_subgroup_regression_names_slice_values_delta_and_baseline if {
 	count(found) == 1
 	some v in found
 	v.msg == "subgroup region=eu: auc regressed from 0.93 (baseline 2026-03-01-01) to 0.88, delta -0.05 exceeds tolerance 0.02"
-	v.field == "$.evaluation.subgroups.region=eu.auc"
+	v.field == "$.subgroups.region=eu.auc"
 }
 
 test_subgroup_tolerance_configurable if {

@@ -56,14 +56,18 @@ release := {
 }
 
 model_card := {
+	"release_id": "2026-05-01-01",
 	"purpose": "Score card transactions for fraud",
-	"allowed_uses": ["transaction scoring"],
+	"intended_use": ["transaction scoring"],
 	"not_for_use": ["credit decisions"],
 	"owner": "alice",
-	"escalation": "#fraud-oncall",
-	"training_data": {"scope": "card transactions", "window": "2025-01..2026-03", "exclusions": ["test merchants"]},
-	"evaluation": {"metrics": {"auc": 0.93}, "test_conditions": "holdout 2026-04"},
-	"limitations": ["new merchant categories"],
+	"escalation_path": ["fraud-oncall"],
+	"training_data_scope": "card transactions",
+	"training_data_window": {"start": "2025-01-01", "end": "2026-03-31"},
+	"training_data_exclusions": ["test merchants"],
+	"metrics": {"auc": 0.93},
+	"test_conditions": {"holdout": "2026-04"},
+	"known_limitations": ["new merchant categories"],
 }
 
 baseline := {

@@ -5,9 +5,9 @@
 #   message shape and the evaluation mode. Not a gate itself.
 package governance.lib
 
-# Gate settings from governance.yaml `gates:`; `model_overrides.<model>` replaces a setting for
-# one model. Mappings (metric_minimums, metric_maximums) are merged one level deep, written out
-# here because regopy's object.union is shallow where OPA's is recursive.
+# Gate settings from governance.yaml `gates:`; `model_overrides.<model>.<setting>` replaces that
+# setting for one model, whole (an override of metric_minimums is the model's complete list, so
+# an LLM's override need not inherit a classifier's auc minimum).
 base_gates := object.get(input.config, "gates", {})
 
 model_name := input.model.name
@@ -25,10 +25,7 @@ configured(name) := base_gates[name] if {
 
 setting(name, fallback) := object.get(override_gates, name, object.get(base_gates, name, fallback))
 
-mapping_setting(name) := object.union(
-	object.get(base_gates, name, {}),
-	object.get(override_gates, name, {}),
-)
+mapping_setting(name) := object.get(override_gates, name, object.get(base_gates, name, {}))
 
 overridden(name) if {
 	_ := override_gates[name]
@@ -69,7 +66,7 @@ present(value) if {
 # Four decimals are enough for a person; the exact values are in the decision record.
 # Messages are assembled with concat(), and sprintf() only formats numbers: regopy 1.5.2's
 # sprintf %v prints some strings that originate in policy literals with their quotes on.
-fmt(x) := sprintf("%v", [round(x * 10000) / 10000]) if is_number(x)
+fmt(x) := trim_right(trim_right(sprintf("%.4f", [x]), "0"), ".") if is_number(x)
 
 fmt(x) := x if is_string(x)
 

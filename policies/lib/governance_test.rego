@@ -22,6 +22,12 @@ test_model_override_replaces_setting if {
 	lib.mapping_setting("metric_minimums") == {"auc": 0.92} with input.config as c with input.model as m
 }
 
+test_model_override_replaces_whole_mapping if {
+	c := json.patch(fx.config, [{"op": "add", "path": "/gates/model_overrides/fraud-risk/metric_minimums", "value": {"groundedness": 0.9}}])
+	m := fx.model
+	lib.mapping_setting("metric_minimums") == {"groundedness": 0.9} with input.config as c with input.model as m
+}
+
 test_other_model_uses_global_setting if {
 	c := fx.config
 	m := json.patch(fx.model, [{"op": "add", "path": "/name", "value": "churn"}])
@@ -30,6 +36,10 @@ test_other_model_uses_global_setting if {
 
 test_fmt_rounds_numbers if {
 	lib.fmt(0.030000000000000027) == "0.03"
+	lib.fmt(0.8100000000000001) == "0.81"
+	lib.fmt(62) == "62"
+	lib.fmt(100) == "100"
+	lib.fmt(0) == "0"
 	lib.fmt(-0.05) == "-0.05"
 	lib.fmt(null) == "null"
 }
