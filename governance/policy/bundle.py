@@ -90,15 +90,18 @@ def _blob_id(data: bytes) -> bytes:
 
 def _tree_id(directory: Path) -> bytes:
     entries: list[tuple[bytes, bytes, bytes]] = []  # (sort key, mode+name, id)
-    for entry in os.scandir(directory):
+    with os.scandir(directory) as it:
+        listing = list(it)
+    for entry in listing:
         name = entry.name.encode("utf-8", "surrogateescape")
         st = entry.stat(follow_symlinks=False)
         if stat.S_ISLNK(st.st_mode):
             mode, oid = b"120000", _blob_id(os.fsencode(os.readlink(entry.path)))
             key = name
         elif stat.S_ISDIR(st.st_mode):
-            if not any(os.scandir(entry.path)):
-                continue  # git does not record empty directories
+            with os.scandir(entry.path) as inner:
+                if not any(True for _ in inner):
+                    continue  # git does not record empty directories
             mode, oid = b"40000", _tree_id(Path(entry.path))
             key = name + b"/"  # git sorts a tree as if its name ended in "/"
         elif stat.S_ISREG(st.st_mode):

@@ -66,7 +66,9 @@ _CHECKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ),
     (
         "with-rule-reference",
-        re.compile(r"\bwith\s+[\w.]+\s+as\s+(data\.[\w.]+|[A-Za-z_]\w*\.[A-Za-z_][\w.]*)\s*($|with\b)"),
+        re.compile(
+            r"\bwith\s+[\w.]+\s+as\s+(data\.[\w.]+|[A-Za-z_]\w*\.[A-Za-z_][\w.]*)\s*($|with\b|[};])"
+        ),
         "a `with` value given as a rule reference is mis-evaluated by regopy 1.5.2; bind it to a "
         "local first (`c := fx.config` then `with input.config as c`)",
     ),
