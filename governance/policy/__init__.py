@@ -3,7 +3,8 @@
 Python builds the input document and renders the answer; Rego decides. The pieces:
 
 - ``engine``      the port: ``PolicyEngine`` (load, evaluate, run_tests, version), result values,
-                  ``select_engine`` (configured / ``--engine``, OPA server, ``opa`` on PATH, regopy).
+                  ``select_engine`` (configured / ``--engine``, OPA server, ``opa`` on PATH,
+                  regopy).
 - ``bundle``      the policy directory on disk and its digest (git tree id + sha256 manifest).
 - ``regopy_engine`` / ``regopy_worker``  the embedded default (rego-cpp) in a reusable worker
                   process, with guard rails for regopy's known gaps.

@@ -9,6 +9,7 @@ release is a draft with no approvals, which is what the evidence then warrants.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -83,7 +84,8 @@ def approvals_for(options: CheckOptions) -> tuple[tuple[ApprovalFact, ...], tupl
         if options.pr is None:
             raise UsageError("--approvals github needs --pr N (the pull request to read)")
         try:
-            from governance.approvals import github as github_source  # type: ignore[attr-defined]
+            # the GitHub approval source lands with the approvals issue
+            github_source = importlib.import_module("governance.approvals.github")
         except ImportError:
             raise ConfigurationError(
                 "the GitHub approval source is not available in this installation",

@@ -128,7 +128,8 @@ def _violations(items: Any, level: str, problems: list[str]) -> tuple[Violation,
             isinstance(item.get(k), str) for k in ("msg", "gate_id", "severity", "remediation")
         ):
             problems.append(
-                f"a {level} message lacks msg/gate_id/severity/remediation: {json.dumps(item)[:200]}"
+                f"a {level} message lacks msg/gate_id/severity/remediation: "
+                f"{json.dumps(item)[:200]}"
             )
             continue
         out.append(
@@ -221,7 +222,9 @@ class GateRun:
                 "release": input_doc["release"]["file"],
                 "model_card": input_doc["model_card"]["file"],
             }
-            problems = [f"gate input does not match its schema: {p}" for p in input_problems(input_doc)]
+            problems = [
+                f"gate input does not match its schema: {p}" for p in input_problems(input_doc)
+            ]
             if self.load_error is not None:
                 problems.append(self.load_error)
             if not problems:

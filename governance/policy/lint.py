@@ -104,10 +104,10 @@ def lint_file(f: PolicyFile) -> list[LintFinding]:
     annotated = {a.target: a for a in parse_annotations(f.path, f.source)}
     seen: set[str] = set()
     for n, raw in enumerate(lines, 1):
-        m = re.match(r"^([A-Za-z_]\w*)\s+(contains|:=|=|if|\[)", raw)
-        if not m or not GATE_RULE.match(m.group(1)) or m.group(1) in seen:
+        head = re.match(r"^([A-Za-z_]\w*)\s+(contains|:=|=|if|\[)", raw)
+        if not head or not GATE_RULE.match(head.group(1)) or head.group(1) in seen:
             continue
-        name = m.group(1)
+        name = head.group(1)
         seen.add(name)
         a = annotated.get(name)
         if a is None:
@@ -120,11 +120,19 @@ def lint_file(f: PolicyFile) -> list[LintFinding]:
             continue
         missing = [
             k
-            for k, v in (("title", a.title), ("description", a.description), ("custom.gate_id", a.gate_id))
+            for k, v in (
+                ("title", a.title),
+                ("description", a.description),
+                ("custom.gate_id", a.gate_id),
+            )
             if not v
         ]
         if a.error:
-            findings.append(LintFinding(f.path, n, 1, "gate-metadata", f"METADATA of {name} is not YAML: {a.error}"))
+            findings.append(
+                LintFinding(
+                    f.path, n, 1, "gate-metadata", f"METADATA of {name} is not YAML: {a.error}"
+                )
+            )
         elif missing:
             findings.append(
                 LintFinding(

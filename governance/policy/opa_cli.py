@@ -140,7 +140,9 @@ class OpaCliEngine:
         self._data_file: Path | None = None
         self._version: str | None = None
 
-    def _run(self, argv: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, argv: Sequence[str], stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         try:
             return subprocess.run(
                 list(argv), input=stdin, capture_output=True, text=True, timeout=self.timeout_s,

@@ -81,7 +81,7 @@ class OpaServerEngine:
         client = OpaClient(
             host=parts.hostname,
             port=parts.port or (443 if https else 8181),
-            ssl=ssl,  # type: ignore[arg-type]
+            ssl=ssl,
             cert=client_cert,
             token=token,
             timeout=timeout_s,
@@ -104,7 +104,9 @@ class OpaServerEngine:
             if f.is_test and not with_tests:
                 continue
             try:
-                self.client.update_policy_from_string(f.source, _policy_id(f.path), rego_compat=False)
+                self.client.update_policy_from_string(
+                    f.source, _policy_id(f.path), rego_compat=False
+                )
             except RegoParseError as err:
                 raise EngineError(f"OPA server rejected {f.path}: {err}", kind="compile") from None
             except Exception as err:  # noqa: BLE001 - requests/HTTP errors: fail closed
@@ -147,7 +149,9 @@ class OpaServerEngine:
         except Exception as err:  # noqa: BLE001 - every transport failure is a denial
             raise self._http_error(err, f"evaluating data.{ref}") from None
         if not isinstance(doc, dict) or "result" not in doc:
-            raise EngineError(f"data.{ref} is undefined (no result in the response)", kind="undefined")
+            raise EngineError(
+                f"data.{ref} is undefined (no result in the response)", kind="undefined"
+            )
         return doc["result"]
 
     def evaluate(self, path: str, input_doc: Mapping[str, Any]) -> Evaluation:

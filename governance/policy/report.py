@@ -237,7 +237,8 @@ def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
                     )
                     suite_fail += 1
                 if warns:
-                    body += f"<system-out>{xml_escape(chr(10).join(v.msg for v in warns))}</system-out>"
+                    said = xml_escape("\n".join(v.msg for v in warns))
+                    body += f"<system-out>{said}</system-out>"
                 cases.append(
                     f"    <testcase classname={quoteattr(d.release_id)} name={quoteattr(gate_id)}>"
                     f"{body}</testcase>"
@@ -245,8 +246,9 @@ def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
         total += len(cases)
         failures += suite_fail
         errors += suite_err
+        suite_name = d.release_id + (f" --env {d.environment}" if d.environment else "")
         suites.append(
-            f"  <testsuite name={quoteattr(d.release_id + (' --env ' + d.environment if d.environment else ''))} "
+            f"  <testsuite name={quoteattr(suite_name)} "
             f'tests="{len(cases)}" failures="{suite_fail}" errors="{suite_err}">\n'
             + "\n".join(cases)
             + "\n  </testsuite>"
@@ -258,7 +260,7 @@ def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
     )
 
 
-# --- markdown ---------------------------------------------------------------------------------------
+# --- markdown -------------------------------------------------------------------------------
 
 
 def _md(text: str) -> str:

@@ -115,7 +115,8 @@ def test_slow_policy_times_out(tmp_path: Path) -> None:
 
 
 def test_undefined_decision_is_undecided(tmp_path: Path) -> None:
-    d = policy_dir(tmp_path, "deny_x contains 1 if { false }\n", decision="package governance.other\n\nx := 1\n")
+    other = "package governance.other\n\nx := 1\n"
+    d = policy_dir(tmp_path, "deny_x contains 1 if { false }\n", decision=other)
     outcome = check_with(tmp_path, d)
     assert_undecided(outcome, "could not decide")
 

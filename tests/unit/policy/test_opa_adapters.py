@@ -34,7 +34,8 @@ FAKE_OPA = """#!{python}
 import json, os, sys
 rec = os.environ["FAKE_OPA_RECORDINGS"]
 with open(os.environ["FAKE_OPA_LOG"], "a") as log:
-    log.write(json.dumps({{"argv": sys.argv[1:], "stdin": sys.stdin.read() if sys.argv[1] == "eval" else ""}}) + "\\n")
+    stdin = sys.stdin.read() if sys.argv[1] == "eval" else ""
+    log.write(json.dumps({{"argv": sys.argv[1:], "stdin": stdin}}) + "\\n")
 if sys.argv[1] == "version":
     sys.stdout.write(open(os.path.join(rec, "version.txt")).read()); sys.exit(0)
 name = os.environ["FAKE_OPA_EVAL"] if sys.argv[1] == "eval" else "test-results.json"
@@ -126,7 +127,8 @@ def test_opa_cli_undefined_and_errors_fail_closed(
     engine = OpaCliEngine(executable=str(fake_opa))
     engine.load(load_bundle(ROOT / "policies"), {})
     try:
-        for name, kind in (("eval-undefined.json", "undefined"), ("eval-builtin-error.json", "error")):
+        cases = (("eval-undefined.json", "undefined"), ("eval-builtin-error.json", "error"))
+        for name, kind in cases:
             monkeypatch.setenv("FAKE_OPA_EVAL", name)
             with pytest.raises(EngineError) as err:
                 engine.evaluate("governance.decision", {})

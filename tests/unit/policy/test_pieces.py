@@ -19,7 +19,7 @@ from governance.policy.report import escape_data, escape_property, workflow_comm
 ROOT = Path(__file__).resolve().parents[3]
 
 
-# --- GitHub workflow-command escaping (actions/toolkit command.ts) ----------------------------
+# --- GitHub workflow-command escaping (actions/toolkit command.ts) -------------------------------
 
 
 def test_escape_data_and_properties() -> None:
@@ -37,7 +37,7 @@ def test_escaped_values_cannot_break_out(text: str) -> None:
     assert props.count(",") == 0  # a single property: commas inside it are escaped
 
 
-# --- regopy error translation ------------------------------------------------------------------
+# --- regopy error translation --------------------------------------------------------------------
 
 
 def test_sexpr_error_gets_file_line_col() -> None:
@@ -56,7 +56,7 @@ def test_line_col_counts_utf8_bytes() -> None:
     assert line_col("é\nab", 4) == (2, 2)
 
 
-# --- lint -------------------------------------------------------------------------------------------
+# --- lint ----------------------------------------------------------------------------------------
 
 
 def test_default_policies_lint_clean() -> None:
@@ -103,7 +103,7 @@ def test_every_default_gate_is_annotated() -> None:
     assert all(a.title and a.description for a in gates.values())
 
 
-# --- bundle digest ---------------------------------------------------------------------------------
+# --- bundle digest -------------------------------------------------------------------------------
 
 
 def test_bundle_digest_is_gits_tree_id(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_bundle_digest_is_gits_tree_id(tmp_path: Path) -> None:
     assert git_tree_id(pol) != expected
 
 
-# --- input normalisation -----------------------------------------------------------------------------
+# --- input normalisation -------------------------------------------------------------------------
 
 
 def test_times_are_normalised_to_offset_form_and_ns() -> None:
