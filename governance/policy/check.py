@@ -21,19 +21,21 @@ from governance.errors import (
     EXIT_PASS,
     EXIT_UNDECIDED,
     ConfigurationError,
-    GovernanceError,
     UsageError,
 )
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import PolicyBundle, load_bundle
 from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
-from governance.policy.gates import GateDecision, GateRun
+from governance.policy.gates import GateDecision, GateRun, PipelinedEngine
 from governance.policy.input import APPROVAL_SOURCES, ApprovalFact, GateRequest, parse_time
 from governance.policy.metadata import Annotation, gate_annotations
 from governance.records import display_path
-from governance.repo import GovernedRepo, LoadedRelease
+from governance.repo import GovernedRepo
 
 POLICY_DIR = "policies"
+# From this many releases on, more regopy workers (one compiled policy each) pay for their
+# start-up; below it one worker is faster.
+PARALLEL_THRESHOLD = 200
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class CheckOptions:
     now: datetime | None = None
     fail_on_warn: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
+    workers: int | None = None  # regopy worker processes for many releases (default: CPUs)
 
 
 @dataclass
@@ -132,15 +135,21 @@ def run_check(
         dirs = [repo.resolve_release(ref) for ref in options.refs]
     engine = select_engine(options.engine, timeout_s=options.timeout_s)
     run = GateRun(repo, bundle, engine, request, state or LifecycleState())
+    extra: list[PipelinedEngine] = []
+    if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
+        from governance.policy.regopy_engine import RegopyEngine
+
+        workers = options.workers or max(1, min(os.cpu_count() or 1, 8))
+        extra = [RegopyEngine(timeout_s=options.timeout_s) for _ in range(workers - 1)]
     decisions: list[GateDecision] = []
     try:
-        for i, directory in enumerate(dirs):
-            loaded: LoadedRelease = repo.load_release(directory)
-            decisions.append(run.evaluate(loaded))
+        loaded_iter = (repo.load_release(d) for d in dirs)
+        for i, decision in enumerate(run.evaluate_all(loaded_iter, extra)):
+            decisions.append(decision)
             if progress is not None and (i + 1) % 1000 == 0:
                 progress(f"checked {i + 1}/{len(dirs)} releases")
-    except GovernanceError:
-        raise
     finally:
         run.close()
+        for e in extra:
+            e.close()
     return CheckOutcome(decisions, bundle, gate_annotations(bundle), engine.name)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
+import fastjsonschema
 import jsonschema
 
 from governance.errors import GovernanceError
@@ -111,11 +113,26 @@ def _validator() -> Any:
     return cls(schema)
 
 
+@cache
+def _fast_check() -> Any:
+    # fastjsonschema knows drafts 4-7; the schema uses nothing later than draft 7, so the same
+    # document compiles under draft 7. It only answers yes/no fast; jsonschema explains a no.
+    schema = dict(input_schema())
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(schema)
+
+
 def input_problems(doc: Mapping[str, Any]) -> list[str]:
-    return [
+    try:
+        _fast_check()(doc)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
+    problems = [
         f"$.{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
         for e in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
     ]
+    return problems or ["does not match the schema"]
 
 
 def _violations(items: Any, level: str, problems: list[str]) -> tuple[Violation, ...]:
@@ -205,14 +222,11 @@ class GateRun:
     def close(self) -> None:
         self.engine.close()
 
-    def evaluate(self, loaded: LoadedRelease) -> GateDecision:
-        rel = loaded.release
-        files = {
-            "release": f"{loaded.directory.name}/release.yaml",
-        }
-        started = time.perf_counter_ns()
+    def _prepare(
+        self, loaded: LoadedRelease
+    ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+        files = {"release": f"{loaded.directory.name}/release.yaml"}
         input_doc: dict[str, Any] = {}
-        value: Any = None
         problems: list[str] = []
         try:
             input_doc = build_gate_input(
@@ -225,15 +239,22 @@ class GateRun:
             problems = [
                 f"gate input does not match its schema: {p}" for p in input_problems(input_doc)
             ]
-            if self.load_error is not None:
-                problems.append(self.load_error)
-            if not problems:
-                value = self.engine.evaluate(DECISION_PATH, input_doc).value
-        except EngineError as err:
-            problems.append(err.message)
         except GovernanceError as err:
             problems.append(f"could not decide: {err.diagnostics()}")
-        elapsed = time.perf_counter_ns() - started
+        if self.load_error is not None:
+            problems.append(self.load_error)
+        return input_doc, files, problems
+
+    def _finish(
+        self,
+        loaded: LoadedRelease,
+        input_doc: dict[str, Any],
+        files: dict[str, str],
+        problems: list[str],
+        value: Any,
+        elapsed_ns: int,
+    ) -> GateDecision:
+        rel = loaded.release
         parsed: dict[str, Any] = {}
         if not problems:
             parsed, shape = interpret(value)
@@ -247,7 +268,7 @@ class GateRun:
             engine_name=self.engine.name,
             engine_version=self.engine_version,
             data=self.data,
-            eval_ns=elapsed,
+            eval_ns=elapsed_ns,
             error=undecided,
             data_digest=self.data_digest,
         )
@@ -265,3 +286,83 @@ class GateRun:
             files=files,
             record=record,
         )
+
+    def evaluate(self, loaded: LoadedRelease) -> GateDecision:
+        started = time.perf_counter_ns()
+        input_doc, files, problems = self._prepare(loaded)
+        value: Any = None
+        if not problems:
+            try:
+                value = self.engine.evaluate(DECISION_PATH, input_doc).value
+            except EngineError as err:
+                problems.append(err.message)
+        return self._finish(
+            loaded, input_doc, files, problems, value, time.perf_counter_ns() - started
+        )
+
+    def evaluate_all(
+        self, releases: Iterable[LoadedRelease], extra: Sequence[PipelinedEngine] = ()
+    ) -> Iterator[GateDecision]:
+        """Evaluate many releases, in order, keeping every engine busy.
+
+        With engines that can ``submit``/``collect`` (regopy), each one gets a request while the
+        next input is being built; results come back in release order. A failure of one
+        evaluation (crash, timeout) is that release's ``undecided``, never another's.
+        """
+        engines: list[Any] = [self.engine, *extra]
+        if not all(hasattr(e, "submit") for e in engines):
+            for loaded in releases:
+                yield self.evaluate(loaded)
+            return
+        for e in extra:
+            try:
+                e.load(self.bundle, self.data)
+            except EngineError as err:
+                self.load_error = self.load_error or err.message
+        inflight: deque[tuple[Any, LoadedRelease, dict[str, Any], dict[str, str], list[str],
+                              int, bool]] = deque()
+        turn = 0
+
+        def drain_one() -> GateDecision:
+            engine, loaded, doc, files, problems, started, sent = inflight.popleft()
+            value: Any = None
+            if sent:
+                try:
+                    value = engine.collect().value
+                except EngineError as err:
+                    problems.append(err.message)
+            return self._finish(
+                loaded, doc, files, problems, value, time.perf_counter_ns() - started
+            )
+
+        for loaded in releases:
+            if len(inflight) >= len(engines):
+                yield drain_one()
+            engine = engines[turn % len(engines)]
+            turn += 1
+            started = time.perf_counter_ns()
+            doc, files, problems = self._prepare(loaded)
+            sent = False
+            if not problems:
+                try:
+                    engine.submit(DECISION_PATH, doc)
+                    sent = True
+                except EngineError as err:
+                    problems.append(err.message)
+            inflight.append((engine, loaded, doc, files, problems, started, sent))
+        while inflight:
+            yield drain_one()
+
+
+class PipelinedEngine(Protocol):
+    """An engine that can have one evaluation in flight (regopy)."""
+
+    name: str
+
+    def load(self, bundle: PolicyBundle, data: Mapping[str, Any] | None = None) -> None: ...
+
+    def submit(self, path: str, input_doc: Mapping[str, Any]) -> None: ...
+
+    def collect(self) -> Any: ...
+
+    def close(self) -> None: ...

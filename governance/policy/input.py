@@ -17,6 +17,7 @@ regopy's gaps (docs/policy.md):
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -178,6 +179,7 @@ class ReleaseFacts:
         self.repo = repo
         self._loaded: dict[str, LoadedRelease | None] = {}
         self._created: dict[Path, int | None] = {}
+        self._model_times: dict[Path, list[int]] = {}
 
     def load(self, release_id: str) -> LoadedRelease | None:
         if release_id not in self._loaded:
@@ -194,17 +196,19 @@ class ReleaseFacts:
         return self._created[directory]
 
     def releases_before(self, loaded: LoadedRelease) -> int:
+        """How many releases of the same model were created earlier (sorted once per model)."""
         mine = time_fields(loaded.release.created_at)[1]
         model_dir = loaded.directory.parent
-        count = 0
-        for entry in self.repo.release_index().values():
-            for d in entry:
-                if d.parent != model_dir or d.name == loaded.directory.name:
-                    continue
-                theirs = self.created_ns(d)
-                if theirs is not None and mine is not None and theirs < mine:
-                    count += 1
-        return count
+        if model_dir not in self._model_times:
+            times = []
+            for entries in self.repo.release_index().values():
+                for d in entries:
+                    if d.parent == model_dir and (t := self.created_ns(d)) is not None:
+                        times.append(t)
+            self._model_times[model_dir] = sorted(times)
+        if mine is None:
+            return 0
+        return bisect.bisect_left(self._model_times[model_dir], mine)
 
 
 _CREATED = re.compile(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)

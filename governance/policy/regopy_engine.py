@@ -67,6 +67,7 @@ class _Worker:
             close_fds=True,
         )
         self.buffer = b""
+        self.broken = False
 
     @property
     def pid(self) -> int:
@@ -95,11 +96,20 @@ class _Worker:
             return ""
 
     def request(self, message: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.send(message)
+        return self.receive(timeout_s)
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
+            self.broken = True
+
+    def receive(self, timeout_s: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        if self.broken:
             return self._died()
         deadline = time.monotonic() + timeout_s
         fd = self.proc.stdout.fileno()
@@ -149,6 +159,8 @@ class RegopyEngine:
         self._entrypoints: tuple[str, ...] = ()
         self._with_tests = False
         self._loaded = False
+        self._pending: tuple[str, str | None] | None = None
+        self._started = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
     def version(self) -> str:
@@ -166,6 +178,7 @@ class RegopyEngine:
             self._worker.kill()
             self._worker = None
         self._loaded = False
+        self._pending = None
 
     def __enter__(self) -> RegopyEngine:
         return self
@@ -220,8 +233,14 @@ class RegopyEngine:
     def _call(self, message: Mapping[str, Any], *, what: str) -> dict[str, Any]:
         worker = self._worker
         assert worker is not None
+        worker.send(message)
+        return self._receive(what)
+
+    def _receive(self, what: str) -> dict[str, Any]:
+        worker = self._worker
+        assert worker is not None
         try:
-            return worker.request(message, self.timeout_s)
+            return worker.receive(self.timeout_s)
         except TimeoutError:
             self.close()
             raise EngineError(
@@ -295,20 +314,33 @@ class RegopyEngine:
         return exprs[0]
 
     def evaluate(self, path: str, input_doc: Mapping[str, Any]) -> Evaluation:
+        self.submit(path, input_doc)
+        return self.collect()
+
+    def submit(self, path: str, input_doc: Mapping[str, Any]) -> None:
+        """Send one evaluation without waiting (``collect`` reads it): lets a caller keep
+        several workers busy, one request each, while it builds the next input."""
         ref = normalise_path(path)
         entry = ref.replace(".", "/")
-        started = time.perf_counter()
-        self._ensure_loaded()
+        self._started = time.perf_counter()
+        worker = self._ensure_loaded()
         if entry in self._entrypoints:
             message: dict[str, Any] = {"op": "eval", "entrypoint": entry, "input": input_doc}
-            binding = None
+            self._pending = (ref, None)
         else:
             message = {"op": "query", "query": f"x := data.{ref}", "input": input_doc}
-            binding = "x"
-        reply = self._call(message, what=f"evaluating data.{ref}")
+            self._pending = (ref, "x")
+        worker.send(message)
+
+    def collect(self) -> Evaluation:
+        if self._pending is None:
+            raise EngineError("no evaluation was submitted")
+        ref, binding = self._pending
+        self._pending = None
+        reply = self._receive(f"evaluating data.{ref}")
         value = self._result(ref, reply, binding=binding)
         return Evaluation(
-            ref, value, _prints(reply), (time.perf_counter() - started) * 1000.0
+            ref, value, _prints(reply), (time.perf_counter() - self._started) * 1000.0
         )
 
     def run_tests(self, bundle: PolicyBundle) -> list[RegoTestResult]:

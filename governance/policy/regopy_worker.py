@@ -136,7 +136,7 @@ def main() -> int:
                     respond({"ok": False, "kind": "error", "text": "no policy loaded"})
                     continue
                 if "input" in req:
-                    interp.set_input_term(json.dumps(req["input"]))
+                    interp.set_input(regopy.Input(req["input"]))
                 try:
                     if op == "eval":
                         if bundle is None:
