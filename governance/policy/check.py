@@ -139,7 +139,9 @@ def run_check(
     if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
         from governance.policy.regopy_engine import RegopyEngine
 
-        workers = options.workers or max(1, min(os.cpu_count() or 1, 8))
+        configured = os.environ.get("GOVERNANCE_POLICY_WORKERS", "")
+        workers = options.workers or (int(configured) if configured.isdigit() else 0)
+        workers = workers or max(1, min(os.cpu_count() or 1, 8))
         extra = [RegopyEngine(timeout_s=options.timeout_s) for _ in range(workers - 1)]
     decisions: list[GateDecision] = []
     try:
