@@ -219,3 +219,45 @@ def test_segfaulting_test_module_is_an_error_not_a_pass(tmp_path: Path) -> None:
         assert "with input as" in err.value.hint
     finally:
         engine.close()
+
+
+def test_pipelined_workers_decide_like_one_worker() -> None:
+    from governance.lifecycle import LifecycleState
+    from governance.policy.gates import GateRun
+    from governance.policy.input import GateRequest
+
+    repo = GovernedRepo(ROOT)
+    bundle = load_bundle(ROOT / "policies")
+    dirs = repo.release_dirs()
+    request = GateRequest(now=NOW)
+
+    def outcomes(workers: int) -> list[tuple[str, str, tuple[str, ...]]]:
+        run = GateRun(repo, bundle, RegopyEngine(), request, LifecycleState())
+        extra = [RegopyEngine() for _ in range(workers - 1)]
+        try:
+            loaded = [repo.load_release(d) for d in dirs] * 3  # more releases than workers
+            return [
+                (d.release_id, d.outcome, tuple(v.gate_id for v in d.failures))
+                for d in run.evaluate_all(loaded, extra)
+            ]
+        finally:
+            run.close()
+            for e in extra:
+                e.close()
+
+    one = outcomes(1)
+    assert outcomes(3) == one
+    assert [r for r, _, _ in one] == [d.name for d in dirs] * 3
+
+
+def test_gates_port_for_promotion() -> None:
+    from governance.lifecycle import LifecycleState
+    from governance.policy.port import gates_port
+
+    repo = GovernedRepo(ROOT)
+    port = gates_port(repo, engine="regopy")
+    verdict = port(repo.load_release(GOOD_RELEASE), "production", LifecycleState())
+    assert verdict.allow is False and verdict.undecided is None
+    assert verdict.policy_digest and verdict.policy_digest.startswith("git-tree:")
+    assert any(m.startswith("required_approvals:") for m in verdict.messages)
+    assert verdict.summary["decision_id"]
