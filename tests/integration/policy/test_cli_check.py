@@ -179,3 +179,15 @@ def test_end_to_end_subprocess() -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["summary"]["denied"] == 1
+
+
+def test_init_scaffolds_the_default_gates(tmp_path: Path) -> None:
+    shipped = ROOT / "governance" / "scaffold" / "policies"
+    ours = sorted(p.relative_to(ROOT / "policies") for p in (ROOT / "policies").rglob("*.rego"))
+    assert ours == sorted(p.relative_to(shipped) for p in shipped.rglob("*.rego"))
+    for rel in ours:  # the scaffold is a copy of policies/: keep them identical
+        assert (shipped / rel).read_bytes() == (ROOT / "policies" / rel).read_bytes(), rel
+    assert run("init", str(tmp_path / "g"))[0] == 0
+    code, out = run("policy", "test", str(tmp_path / "g" / "policies"))
+    assert code == 0, out
+    assert run("policy", "lint", str(tmp_path / "g" / "policies"))[0] == 0
