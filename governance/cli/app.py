@@ -74,9 +74,16 @@ def _root(
 
 
 # Command groups register themselves here (one module per group, DESIGN section 2).
-from governance.cli import commands_policy, commands_records  # noqa: E402
+from governance.cli import (  # noqa: E402
+    commands_audit,
+    commands_ledger,
+    commands_policy,
+    commands_records,
+)
 
 commands_records.register(app)
+commands_ledger.register(app)
+commands_audit.register(app)
 commands_policy.register(app)
 
 
