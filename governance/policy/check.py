@@ -23,7 +23,7 @@ from governance.errors import (
     ConfigurationError,
     UsageError,
 )
-from governance.lifecycle import LifecycleState
+from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.policy.bundle import PolicyBundle, load_bundle
 from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
 from governance.policy.gates import GateDecision, GateRun, PipelinedEngine
@@ -102,6 +102,22 @@ def approvals_for(options: CheckOptions) -> tuple[tuple[ApprovalFact, ...], tupl
     return (), ()
 
 
+def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
+    """The lifecycle folded from the repository's ledger, and a note when there is none.
+
+    A directory that is not a git repository has no ledger: every release is then a draft
+    without approvals, which is what the evidence warrants (promotion gates deny). A ledger
+    that exists but cannot be read is an error (fail closed), never an empty history.
+    """
+    if not (root / ".git").exists():
+        return LifecycleState(), f"{display_path(root)} is not a git repository: no ledger"
+    from governance.ledger.reader import entries  # the git adapter, only when there is git
+
+    state = fold_lifecycle(entries(root))
+    note = None if state.last_seq >= 0 else "the ledger is empty: every release is a draft"
+    return state, note
+
+
 def run_check(
     repo: GovernedRepo,
     options: CheckOptions,
@@ -134,7 +150,11 @@ def run_check(
     else:
         dirs = [repo.resolve_release(ref) for ref in options.refs]
     engine = select_engine(options.engine, timeout_s=options.timeout_s)
-    run = GateRun(repo, bundle, engine, request, state or LifecycleState())
+    if state is None:
+        state, note = ledger_state(repo.root)
+        if note and progress is not None:
+            progress(f"note: {note}")
+    run = GateRun(repo, bundle, engine, request, state)
     extra: list[PipelinedEngine] = []
     if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
         from governance.policy.regopy_engine import RegopyEngine

@@ -39,7 +39,9 @@ def fillable(required: list[str], per_role: int, approvals: set[tuple[str, str]]
     return False
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     required=st.lists(st.sampled_from(ROLES), min_size=1, max_size=3, unique=True),
     per_role=st.sampled_from([1, 2]),
