@@ -19,12 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from governance.errors import ConfigurationError, Undecided
+from governance.errors import ConfigurationError, Undecided, UsageError
 from governance.policy.bundle import PolicyBundle
 
 ENGINE_NAMES = ("regopy", "opa-cli", "opa-server")
 
-# Seconds one evaluation may take before it counts as a hang (and so a denial).
+# Seconds one evaluation may take before it counts as a hang (and so a denial);
+# GOVERNANCE_POLICY_TIMEOUT overrides it.
 DEFAULT_TIMEOUT_S = 30.0
 
 
@@ -133,6 +134,14 @@ def select_engine(
     """Choose an engine in the DESIGN section 5 order and construct it (not yet loaded)."""
     name = (requested or os.environ.get("GOVERNANCE_ENGINE") or "").strip()
     url = opa_url or os.environ.get("GOVERNANCE_OPA_URL") or None
+    configured = os.environ.get("GOVERNANCE_POLICY_TIMEOUT", "").strip()
+    if timeout_s == DEFAULT_TIMEOUT_S and configured:
+        try:
+            timeout_s = float(configured)
+        except ValueError:
+            raise UsageError(
+                f"GOVERNANCE_POLICY_TIMEOUT={configured!r} is not a number of seconds"
+            ) from None
     if not name:
         if url:
             name = "opa-server"
@@ -157,6 +166,6 @@ def select_engine(
         from governance.policy.opa_server import OpaServerEngine
 
         return OpaServerEngine.from_url(url, timeout_s=timeout_s)
-    raise ConfigurationError(
+    raise UsageError(
         f"unknown policy engine {name!r}", hint=f"choose one of: {', '.join(ENGINE_NAMES)}"
     )

@@ -191,3 +191,24 @@ def test_init_scaffolds_the_default_gates(tmp_path: Path) -> None:
     code, out = run("policy", "test", str(tmp_path / "g" / "policies"))
     assert code == 0, out
     assert run("policy", "lint", str(tmp_path / "g" / "policies"))[0] == 0
+
+
+def test_unknown_engine_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["check", CLEAN, "--engine", "wasm"])
+    assert result.exit_code == 2
+    assert "unknown policy engine 'wasm'" in result.output
+
+
+def test_policy_timeout_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pol = tmp_path / "policies"
+    pol.mkdir()
+    (pol / "p.rego").write_text(
+        "package governance.decision\n\n"
+        "allow := count([x | some x in numbers.range(1, 80000000)]) < 0\n"
+    )
+    monkeypatch.setenv("GOVERNANCE_POLICY_TIMEOUT", "0.5")
+    result = CliRunner().invoke(app, ["check", CLEAN, "--policies", str(pol)])
+    assert result.exit_code == 3
+    assert "did not answer within 0.5s" in result.stdout
