@@ -161,7 +161,8 @@ def run_check(
 
         configured = os.environ.get("GOVERNANCE_POLICY_WORKERS", "")
         workers = options.workers or (int(configured) if configured.isdigit() else 0)
-        workers = workers or max(1, min(os.cpu_count() or 1, 8))
+        # one more worker than CPUs: the parent builds inputs while every worker evaluates
+        workers = workers or max(1, min((os.cpu_count() or 1) + 1, 8))
         extra = [RegopyEngine(timeout_s=options.timeout_s) for _ in range(workers - 1)]
     decisions: list[GateDecision] = []
     try:

@@ -16,6 +16,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from typing import Any
 
@@ -32,6 +33,7 @@ def json_digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+@cache
 def _package_version() -> str:
     try:
         return metadata.version("model-governance")
