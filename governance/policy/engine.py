@@ -2,13 +2,13 @@
 
 An engine is loaded once with a policy bundle and data (so one compiled policy serves many
 evaluations), then asked to evaluate a package or rule path against an input document, or to run
-the bundle's ``test_*`` rules. Every failure to produce a defined answer raises ``EngineError``,
-an ``Undecided`` (exit 3): callers that gate anything treat it as a denial (fail closed,
-DESIGN section 5).
+the bundle's ``test_*`` rules; ``list_annotations`` gives the bundle's ``# METADATA``. Every
+failure to produce a defined answer raises ``EngineError``, an ``Undecided`` (exit 3): callers
+that gate anything treat it as a denial (fail closed, DESIGN section 5).
 
 Selection order (DESIGN section 5): the configured engine or ``--engine``; an OPA server when a
-URL is configured (``GOVERNANCE_OPA_URL`` or ``policy.opa_url`` in governance.yaml); the ``opa``
-binary when on PATH; the embedded regopy engine.
+URL is configured (``GOVERNANCE_OPA_URL``); the ``opa`` binary when on PATH; the embedded
+regopy engine.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from governance.errors import ConfigurationError, Undecided, UsageError
 from governance.policy.bundle import PolicyBundle
+from governance.policy.metadata import Annotation, bundle_annotations
 
 ENGINE_NAMES = ("regopy", "opa-cli", "opa-server")
 
@@ -109,6 +110,15 @@ class PolicyEngine(Protocol):
 
     def close(self) -> None:
         ...
+
+
+def list_annotations(bundle: PolicyBundle) -> list[Annotation]:
+    """The bundle's ``# METADATA`` annotations, the same for every engine.
+
+    rego-cpp has no annotation API, and OPA's (``opa inspect -a``, ``rego.metadata``) reads the
+    same comment blocks, so they are parsed once here (``governance.policy.metadata``).
+    """
+    return bundle_annotations(bundle)
 
 
 def normalise_path(path: str) -> str:
