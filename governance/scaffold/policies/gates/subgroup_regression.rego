@@ -60,6 +60,18 @@ deny_subgroup_regression contains v if {
 	)
 }
 
+deny_subgroup_regression contains v if {
+	input.baseline.found == true
+	is_string(input.baseline.model_name)
+	input.baseline.model_name != input.release.model_name
+	v := lib.violation(
+		"subgroup_regression", "high",
+		concat("", ["baseline release ", input.baseline.release_id, " belongs to model ", input.baseline.model_name, ", not ", input.release.model_name]),
+		"compare against an earlier release of the same model",
+		"release", "$.baseline",
+	)
+}
+
 # METADATA
 # title: Subgroup coverage against the baseline
 # description: Warns when a subgroup metric the baseline reported is missing from this release.

@@ -80,3 +80,13 @@ test_subgroup_no_baseline_passes if {
 	found := gates.deny_subgroup_regression with input.release as r with input.baseline as null with input.config as c with input.model as m
 	count(found) == 0
 }
+
+test_subgroup_baseline_of_another_model_denies if {
+	r := fx.release
+	b := object.union(fx.baseline, {"model_name": "churn"})
+	c := fx.config
+	m := fx.model
+	found := gates.deny_subgroup_regression with input.release as r with input.baseline as b with input.config as c with input.model as m
+	some v in found
+	v.msg == "baseline release 2026-03-01-01 belongs to model churn, not fraud-risk"
+}
