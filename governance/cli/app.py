@@ -80,6 +80,7 @@ from governance.cli import (  # noqa: E402
     commands_evidence,
     commands_ledger,
     commands_lifecycle,
+    commands_policy,
     commands_records,
 )
 
@@ -87,6 +88,7 @@ commands_records.register(app)
 commands_ledger.register(app)
 commands_audit.register(app)
 commands_evidence.register(app)
+commands_policy.register(app)
 commands_lifecycle.register(app)
 commands_demo.register(app)
 

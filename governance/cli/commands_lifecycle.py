@@ -42,9 +42,9 @@ def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
     from governance.ledger.append import signer_principal
 
     def gates(*args: Any) -> Any:
-        from governance.policy.lifecycle_gates import evaluate_for_lifecycle
+        from governance.policy.port import gates_port  # lazy: the engine loads on demand
 
-        return evaluate_for_lifecycle(repo, *args)
+        return gates_port(repo)(*args)
 
     return Ports(
         entries=lambda: list(entries(repo.root)),

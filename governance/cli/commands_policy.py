@@ -1,0 +1,178 @@
+"""Commands over the release gates: ``check`` and the ``policy test|lint`` group."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from governance.cli.app_support import new_app
+from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED
+from governance.policy.bundle import load_bundle
+from governance.policy.check import POLICY_DIR, CheckOptions, run_check
+from governance.policy.engine import ENGINE_NAMES, select_engine
+from governance.policy.lint import lint_bundle
+from governance.policy.report import RENDERERS
+from governance.policy.testing import summarise
+from governance.repo import GovernedRepo
+
+
+class GateFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+    markdown = "markdown"
+
+
+class ApprovalSource(StrEnum):
+    github = "github"
+    git = "git"
+    none = "none"
+
+
+_ENGINE_HELP = f"Policy engine: {', '.join(ENGINE_NAMES)} (default: OPA server, opa, regopy)."
+
+
+def check(
+    releases: list[str] = typer.Argument(None, help="Release directories or release ids."),
+    env: str = typer.Option(None, "--env", help="Evaluate every promotion gate for ENV."),
+    pr: int = typer.Option(None, "--pr", help="Pull request whose reviews are approvals."),
+    approvals: ApprovalSource = typer.Option(
+        ApprovalSource.git, "--approvals", help="Approval source (none: approval gates deny)."
+    ),
+    engine: str = typer.Option(None, "--engine", help=_ENGINE_HELP),
+    output: GateFormat = typer.Option(GateFormat.text, "--format", help="Output format."),
+    fail_on_warn: bool = typer.Option(False, "--fail-on-warn", help="Exit 1 on warnings."),
+    decision_out: Path = typer.Option(
+        None, "--decision-out", help="Write the decision record(s) (JSON) to FILE."
+    ),
+    all_releases: bool = typer.Option(False, "--all", help="Check every release."),
+    policy_dir: Path = typer.Option(None, "--policies", help="Policy directory (policies/)."),
+    repo_dir: Path = typer.Option(Path("."), "--repo", help="Governed repository root."),
+) -> None:
+    """Evaluate the release gates (exit 0 pass, 1 denied, 3 could not decide)."""
+    repo = GovernedRepo.open(repo_dir)
+    outcome = run_check(
+        repo,
+        CheckOptions(
+            refs=tuple(releases or ()),
+            all_releases=all_releases,
+            environment=env,
+            approvals=approvals.value,
+            pr=pr,
+            engine=engine,
+            policy_dir=policy_dir,
+            fail_on_warn=fail_on_warn,
+        ),
+        progress=log,
+    )
+    if decision_out is not None:
+        records = [d.record for d in outcome.decisions]
+        decision_out.write_text(
+            json.dumps(records[0] if len(records) == 1 else records, indent=2, sort_keys=True)
+            + "\n",
+            encoding="utf-8",
+        )
+    emit_text(RENDERERS[output.value](outcome.decisions, outcome.gates))
+    code = outcome.exit_code(fail_on_warn)
+    for d in outcome.decisions:
+        if d.undecided:
+            log(f"could not decide {d.release_id}: {d.undecided}")
+    raise typer.Exit(code)
+
+
+policy_app = new_app("Test and lint the Rego policies that decide the gates.")
+
+
+@policy_app.command("test")
+def policy_test(
+    policy_dir: Path = typer.Argument(Path(POLICY_DIR), help="Policy directory."),
+    engine: str = typer.Option(None, "--engine", help=_ENGINE_HELP),
+    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+) -> None:
+    """Run every test_* rule in *_test.rego through the engine."""
+    bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
+    eng = select_engine(engine)
+    try:
+        summary = summarise(eng.run_tests(bundle))
+    finally:
+        eng.close()
+    if output == TextOrJson.json:
+        emit_json(
+            {
+                "engine": eng.name,
+                "passed": summary.passed,
+                "failed": summary.failed,
+                "errors": summary.errors,
+                "results": [
+                    {
+                        "package": r.package,
+                        "name": r.name,
+                        "file": r.location.file,
+                        "line": r.location.line,
+                        "outcome": r.outcome,
+                        "message": r.message,
+                        "output": list(r.prints),
+                        "duration_ms": round(r.duration_ms, 3),
+                    }
+                    for r in summary.results
+                ],
+            }
+        )
+    else:
+        for r in summary.results:
+            if r.outcome != "pass":
+                emit_text(f"{r.location.render()}: {r.outcome.upper()} {r.package}.{r.name}")
+                if r.message:
+                    emit_text(f"    {r.message}")
+                for line in r.prints:
+                    emit_text(f"    print: {line}")
+        emit_text(
+            f"{summary.passed} passed, {summary.failed} failed, {summary.errors} errors "
+            f"({len(summary.results)} tests, engine {eng.name})"
+        )
+    if not summary.results:
+        log("no test_* rules found")
+        raise typer.Exit(EXIT_NO)
+    if summary.errors:
+        raise typer.Exit(EXIT_UNDECIDED if summary.failed == 0 else EXIT_NO)
+    raise typer.Exit(EXIT_PASS if summary.ok else EXIT_NO)
+
+
+@policy_app.command("lint")
+def policy_lint(
+    policy_dir: Path = typer.Argument(Path(POLICY_DIR), help="Policy directory."),
+    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+) -> None:
+    """Reject Rego v0, %q, semver.*, `with input as`, and gates without METADATA."""
+    bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
+    findings = lint_bundle(bundle)
+    if output == TextOrJson.json:
+        emit_json(
+            {
+                "ok": not findings,
+                "findings": [
+                    {"file": f.file, "line": f.line, "col": f.col, "rule": f.rule,
+                     "message": f.message}
+                    for f in findings
+                ],
+            }
+        )
+    else:
+        for f in findings:
+            emit_text(f.render())
+        emit_text(f"{len(findings)} finding(s) in {len(bundle.files)} file(s)")
+    raise typer.Exit(EXIT_NO if findings else EXIT_PASS)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``check`` and ``policy`` to the application."""
+    app.command("check")(check)
+    app.add_typer(policy_app, name="policy")
+
+
+

@@ -1,0 +1,178 @@
+"""``governance check``: evaluate the gates for one release, several, or all of them.
+
+The core of the command: find the policies, pick and load one engine, build each release's
+input, evaluate, and return decisions. The CLI only parses and renders. Exit status: 0 every
+release passes; 1 a gate denies (or, with ``fail_on_warn``, warns); 3 a decision could not be
+made (fail closed). ``state`` is the lifecycle folded from the ledger; without a ledger every
+release is a draft with no approvals, which is what the evidence then warrants.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from governance.errors import (
+    EXIT_NO,
+    EXIT_PASS,
+    EXIT_UNDECIDED,
+    ConfigurationError,
+    UsageError,
+)
+from governance.lifecycle import LifecycleState, fold_lifecycle
+from governance.policy.bundle import PolicyBundle, load_bundle
+from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
+from governance.policy.gates import GateDecision, GateRun, PipelinedEngine
+from governance.policy.input import APPROVAL_SOURCES, ApprovalFact, GateRequest, parse_time
+from governance.policy.metadata import Annotation, gate_annotations
+from governance.records import display_path
+from governance.repo import GovernedRepo
+
+POLICY_DIR = "policies"
+# From this many releases on, more regopy workers (one compiled policy each) pay for their
+# start-up; below it one worker is faster.
+PARALLEL_THRESHOLD = 200
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    refs: tuple[str, ...] = ()
+    all_releases: bool = False
+    environment: str | None = None
+    approvals: str = "git"
+    pr: int | None = None
+    engine: str | None = None
+    policy_dir: Path | None = None
+    now: datetime | None = None
+    fail_on_warn: bool = False
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    workers: int | None = None  # regopy worker processes for many releases (default: CPUs)
+
+
+@dataclass
+class CheckOutcome:
+    decisions: list[GateDecision]
+    bundle: PolicyBundle | None
+    gates: dict[str, Annotation] = field(default_factory=dict)
+    engine: str = ""
+
+    def exit_code(self, fail_on_warn: bool = False) -> int:
+        if any(d.undecided is not None for d in self.decisions) or not self.decisions:
+            return EXIT_UNDECIDED
+        if any(not d.allow for d in self.decisions):
+            return EXIT_NO
+        if fail_on_warn and any(d.warnings for d in self.decisions):
+            return EXIT_NO
+        return EXIT_PASS
+
+
+def default_now() -> datetime:
+    """Now, or ``GOVERNANCE_NOW`` (RFC 3339) for reproducible runs and tests."""
+    fixed = os.environ.get("GOVERNANCE_NOW")
+    return parse_time(fixed) if fixed else datetime.now(UTC)
+
+
+def approvals_for(options: CheckOptions) -> tuple[tuple[ApprovalFact, ...], tuple[str, ...]]:
+    """Approvals from the chosen source (``git``: read from the ledger in the input builder)."""
+    if options.approvals not in APPROVAL_SOURCES:
+        raise UsageError(
+            f"--approvals {options.approvals!r} is not a source",
+            hint=f"choose one of {', '.join(APPROVAL_SOURCES)}",
+        )
+    if options.approvals == "github":
+        if options.pr is None:
+            raise UsageError("--approvals github needs --pr N (the pull request to read)")
+        try:
+            # the GitHub approval source lands with the approvals issue
+            github_source = importlib.import_module("governance.approvals.github")
+        except ImportError:
+            raise ConfigurationError(
+                "the GitHub approval source is not available in this installation",
+                hint="use --approvals git (signed ledger approvals) or none",
+            ) from None
+        fetch: Callable[[int], tuple[Sequence[ApprovalFact], Sequence[str]]] = (
+            github_source.approval_facts
+        )
+        facts, excluded = fetch(options.pr)
+        return tuple(facts), tuple(excluded)
+    return (), ()
+
+
+def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
+    """The lifecycle folded from the repository's ledger, and a note when there is none.
+
+    A directory that is not a git repository has no ledger: every release is then a draft
+    without approvals, which is what the evidence warrants (promotion gates deny). A ledger
+    that exists but cannot be read is an error (fail closed), never an empty history.
+    """
+    if not (root / ".git").exists():
+        return LifecycleState(), f"{display_path(root)} is not a git repository: no ledger"
+    from governance.ledger.reader import entries  # the git adapter, only when there is git
+
+    state = fold_lifecycle(entries(root))
+    note = None if state.last_seq >= 0 else "the ledger is empty: every release is a draft"
+    return state, note
+
+
+def run_check(
+    repo: GovernedRepo,
+    options: CheckOptions,
+    *,
+    state: LifecycleState | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CheckOutcome:
+    if not options.refs and not options.all_releases:
+        raise UsageError("name a release (directory or id) or pass --all")
+    policy_root = options.policy_dir or repo.root / POLICY_DIR
+    bundle = load_bundle(policy_root, display_prefix=display_path(policy_root))
+    if options.environment is not None and options.environment not in repo.config.environments:
+        from governance.errors import NotFound
+
+        raise NotFound(
+            f"unknown environment {options.environment!r}",
+            hint=f"governance.yaml defines: {', '.join(repo.config.environments) or 'none'}",
+        )
+    approvals, excluded = approvals_for(options)
+    request = GateRequest(
+        environment=options.environment,
+        now=options.now or default_now(),
+        approval_source=options.approvals,
+        approvals=approvals,
+        excluded_actors=excluded,
+        pr=options.pr,
+    )
+    if options.all_releases:
+        dirs = repo.release_dirs()
+    else:
+        dirs = [repo.resolve_release(ref) for ref in options.refs]
+    engine = select_engine(options.engine, timeout_s=options.timeout_s)
+    if state is None:
+        state, note = ledger_state(repo.root)
+        if note and progress is not None:
+            progress(f"note: {note}")
+    run = GateRun(repo, bundle, engine, request, state)
+    extra: list[PipelinedEngine] = []
+    if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
+        from governance.policy.regopy_engine import RegopyEngine
+
+        configured = os.environ.get("GOVERNANCE_POLICY_WORKERS", "")
+        workers = options.workers or (int(configured) if configured.isdigit() else 0)
+        # one more worker than CPUs: the parent builds inputs while every worker evaluates
+        workers = workers or max(1, min((os.cpu_count() or 1) + 1, 8))
+        extra = [RegopyEngine(timeout_s=options.timeout_s) for _ in range(workers - 1)]
+    decisions: list[GateDecision] = []
+    try:
+        loaded_iter = (repo.load_release(d) for d in dirs)
+        for i, decision in enumerate(run.evaluate_all(loaded_iter, extra)):
+            decisions.append(decision)
+            if progress is not None and (i + 1) % 1000 == 0:
+                progress(f"checked {i + 1}/{len(dirs)} releases")
+    finally:
+        run.close()
+        for e in extra:
+            e.close()
+    return CheckOutcome(decisions, bundle, gate_annotations(bundle), engine.name)

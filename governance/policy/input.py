@@ -1,0 +1,450 @@
+"""The gate input document: Python gathers the facts, Rego decides (STYLE: "Python builds the
+input, Rego decides").
+
+Shape: governance/schemas/gate-input.schema.json (validated before every evaluation; an input
+that does not match is "could not decide", never a pass). Normalisations made here because of
+regopy's gaps (docs/policy.md):
+
+- every timestamp appears twice, as RFC 3339 with ``+00:00`` (``time.parse_rfc3339_ns`` in
+  regopy rejects ``Z``) and as integer nanoseconds since the epoch (``*_ns``), so policies
+  compare integers and never parse times;
+- version comparisons are precomputed (``versions.model_version_vs_baseline``: -1, 0, 1)
+  because regopy's ``semver.compare`` orders ``1.10.0`` before ``1.9.0``;
+- facts that need the disk or the ledger (is a local evidence file present, what is its
+  sha256, is the rollback target registered, earlier, approved) are computed here; whether
+  they are acceptable is decided by the gates.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from governance.digest import file_sha256
+from governance.domain.card import ModelCard
+from governance.domain.config import GovernanceConfig, Waiver
+from governance.domain.model import Model
+from governance.domain.release import Release
+from governance.errors import UsageError
+from governance.lifecycle import DRAFT, LifecycleState, is_approved
+from governance.records import display_path
+from governance.repo import CARD_FILE, RELEASE_FILE, GovernedRepo, LoadedRelease
+
+INPUT_SCHEMA_VERSION = "governance/gate-input/v1"
+APPROVAL_SOURCES = ("github", "git", "none")
+
+
+# --- time ---------------------------------------------------------------------------------
+
+
+def parse_time(text: str) -> datetime:
+    """RFC 3339 (``Z`` or an offset) or a date (``YYYY-MM-DD``, start of day UTC)."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is not an RFC 3339 time", hint="expected e.g. 2026-05-06T08:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        raise UsageError(f"{text!r} has no UTC offset", hint="append Z or +00:00")
+    return parsed.astimezone(UTC)
+
+
+def to_ns(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 with ``+00:00`` (regopy's time functions reject the ``Z`` form)."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def time_fields(text: str | None) -> tuple[str | None, int | None]:
+    if not text:
+        return None, None
+    moment = parse_time(text)
+    return rfc3339(moment), to_ns(moment)
+
+
+# --- versions -----------------------------------------------------------------------------
+
+
+def _version_key(version: str) -> tuple[tuple[int, Any], ...]:
+    parts = re.split(r"[.\-+_]", version.strip().lstrip("vV"))
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
+
+
+def compare_versions(a: str | None, b: str | None) -> int | None:
+    """-1/0/1 comparing numeric parts numerically (1.10.0 > 1.9.0; dates compare as dates)."""
+    if not a or not b:
+        return None
+    ka, kb = _version_key(a), _version_key(b)
+    return (ka > kb) - (ka < kb)
+
+
+# --- the lifecycle and approval facts the caller supplies -----------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalFact:
+    """One approval as the approval sources report it (fixed shape; see the schema)."""
+
+    role: str
+    actor_id: str
+    source: str  # github | git
+    digest: str | None
+    commit_id: str | None
+    submitted_at: str
+    state: str = "approved"  # approved | denied | changes_requested
+    role_verified: bool = False  # team membership resolved by the source
+    reason: str | None = None
+    review_id: str | None = None
+
+    def to_input(self) -> dict[str, Any]:
+        at, at_ns = time_fields(self.submitted_at)
+        out: dict[str, Any] = {
+            "role": self.role,
+            "actor_id": self.actor_id,
+            "source": self.source,
+            "state": self.state,
+            "digest": self.digest,
+            "commit_id": self.commit_id,
+            "submitted_at": at,
+            "submitted_at_ns": at_ns,
+            "role_verified": self.role_verified,
+        }
+        if self.reason is not None:
+            out["reason"] = self.reason
+        if self.review_id is not None:
+            out["review_id"] = self.review_id
+        return out
+
+
+def approvals_from_ledger(state: LifecycleState, release_id: str) -> list[ApprovalFact]:
+    life = state.release(release_id)
+    if life is None:
+        return []
+    facts = []
+    for a in life.approvals:
+        commit = a.source.get("head_sha") or a.source.get("commit") if a.source else None
+        facts.append(
+            ApprovalFact(
+                role=a.role,
+                actor_id=a.actor_id,
+                source="github" if a.source.get("review_id") else "git",
+                digest=a.digest,
+                commit_id=str(commit) if commit else None,
+                submitted_at=a.timestamp,
+                state="approved" if a.granted else "denied",
+                role_verified=bool(a.source.get("role_verified", False)),
+                review_id=str(a.source["review_id"]) if a.source.get("review_id") else None,
+            )
+        )
+    return facts
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    """What one ``check`` evaluates: the environment (None = readiness), time and sources."""
+
+    environment: str | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    approval_source: str = "git"
+    approvals: tuple[ApprovalFact, ...] = ()
+    excluded_actors: tuple[str, ...] = ()  # PR author, committers (from the PR source)
+    checks: tuple[Mapping[str, Any], ...] = ()
+    pr: int | None = None
+
+
+# --- the builder --------------------------------------------------------------------------
+
+
+class ReleaseFacts:
+    """Cheap, cached facts about other releases (created_at, model, card metrics) for a run.
+
+    ``check --all`` builds thousands of inputs; baseline and rollback-target lookups hit the
+    same few releases again and again, so each is loaded once.
+    """
+
+    def __init__(self, repo: GovernedRepo) -> None:
+        self.repo = repo
+        self._loaded: dict[str, LoadedRelease | None] = {}
+        self._created: dict[Path, int | None] = {}
+        self._model_times: dict[Path, list[int]] = {}
+
+    def load(self, release_id: str) -> LoadedRelease | None:
+        if release_id not in self._loaded:
+            dirs = self.repo.release_index().get(release_id)
+            self._loaded[release_id] = self.repo.load_release(dirs[0]) if dirs else None
+        return self._loaded[release_id]
+
+    def remember(self, loaded: LoadedRelease) -> None:
+        self._loaded.setdefault(loaded.release.release_id, loaded)
+
+    def created_ns(self, directory: Path) -> int | None:
+        if directory not in self._created:
+            self._created[directory] = _created_at_ns(directory / RELEASE_FILE)
+        return self._created[directory]
+
+    def releases_before(self, loaded: LoadedRelease) -> int:
+        """How many releases of the same model were created earlier (sorted once per model)."""
+        mine = time_fields(loaded.release.created_at)[1]
+        model_dir = loaded.directory.parent
+        if model_dir not in self._model_times:
+            times = []
+            for entries in self.repo.release_index().values():
+                for d in entries:
+                    if d.parent == model_dir and (t := self.created_ns(d)) is not None:
+                        times.append(t)
+            self._model_times[model_dir] = sorted(times)
+        if mine is None:
+            return 0
+        return bisect.bisect_left(self._model_times[model_dir], mine)
+
+
+_CREATED = re.compile(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)
+
+
+def _created_at_ns(path: Path) -> int | None:
+    """created_at of a release record, read without a full YAML load (ordering only)."""
+    try:
+        m = _CREATED.search(path.read_text("utf-8"))
+        return time_fields(m.group(1).strip())[1] if m else None
+    except (OSError, UsageError):
+        return None
+
+
+def _artifacts(loaded: LoadedRelease) -> list[dict[str, Any]]:
+    out = []
+    for path, ref in loaded.release.evidence_refs():
+        name = path[2:] if path.startswith("$.") else path
+        item: dict[str, Any] = {
+            "name": name,
+            "uri": ref.uri,
+            "sha256": ref.sha256,
+            "local": ref.path is not None,
+            "field": path,
+        }
+        if ref.path is not None:
+            local = loaded.directory / ref.path
+            item["path"] = ref.path
+            item["present"] = local.is_file()
+            if local.is_file():
+                item["actual_sha256"] = file_sha256(local)
+        out.append(item)
+    return out
+
+
+def _evaluation(card: ModelCard) -> dict[str, Any]:
+    at, at_ns = time_fields(card.evaluated_at)
+    return {
+        "metrics": dict(card.metrics),
+        "subgroups": {k: dict(v) for k, v in card.subgroups.items()},
+        "test_conditions": dict(card.test_conditions),
+        "completed_at": at,
+        "completed_at_ns": at_ns,
+    }
+
+
+def config_input(config: GovernanceConfig) -> dict[str, Any]:
+    raw = config.raw or {}
+    return {
+        "gates": dict(raw.get("gates") or config.gates or {}),
+        "environments": {
+            name: {
+                "required_approvals": list(env.required_approvals),
+                **({"after": env.after} if env.after else {}),
+            }
+            for name, env in config.environments.items()
+        },
+        "roles": {
+            name: {"members": list(role.members), "teams": list(role.teams)}
+            for name, role in config.roles.items()
+        },
+        "risk_tiers": {
+            tier: {"approvals_per_role": n} for tier, n in config.approvals_per_role.items()
+        },
+        "people": sorted(config.people),
+        "bots": sorted(config.bots),
+        "ledger": {"clock_skew_seconds": (config.ledger or {}).get("clock_skew_seconds", 300)},
+    }
+
+
+def waivers_data(waivers: Sequence[Waiver]) -> dict[str, Any]:
+    """``data.waivers``; a date expiry means the end of that day UTC (governance.yaml docs)."""
+    out = []
+    for w in waivers:
+        expires = parse_time(w.expires)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", w.expires.strip()):
+            expires = expires + timedelta(days=1)
+        item: dict[str, Any] = {
+            "gate_id": w.gate_id,
+            "model": w.model,
+            "approver": w.approver,
+            "reason": w.reason,
+            "expires": w.expires,
+            "expires_ns": to_ns(expires),
+        }
+        if w.release_id:
+            item["release_id"] = w.release_id
+        out.append(item)
+    return {"waivers": out}
+
+
+def build_gate_input(
+    repo: GovernedRepo,
+    loaded: LoadedRelease,
+    request: GateRequest,
+    state: LifecycleState,
+    facts: ReleaseFacts | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The input document for one release (see the module docstring and the JSON Schema)."""
+    facts = facts or ReleaseFacts(repo)
+    facts.remember(loaded)
+    release: Release = loaded.release
+    card: ModelCard = loaded.card
+    cfg = repo.config
+    rid = release.release_id
+    model: Model | None = loaded.model
+    created_at, created_ns = time_fields(release.created_at)
+    digest = loaded.digest.value
+
+    env_doc = None
+    if request.environment is not None:
+        env = cfg.environments.get(request.environment)
+        if env is None:
+            from governance.errors import NotFound
+
+            raise NotFound(
+                f"unknown environment {request.environment!r}",
+                hint=f"governance.yaml defines: {', '.join(cfg.environments) or 'none'}",
+            )
+        roles = list(model.approver_roles) if model and model.approver_roles else []
+        env_doc = {
+            "name": env.name,
+            "after": env.after,
+            "required_approvals": roles or list(env.required_approvals),
+        }
+
+    baseline_doc = None
+    baseline_version = None
+    if release.baseline:
+        base = facts.load(release.baseline)
+        if base is None:
+            baseline_doc = {"release_id": release.baseline, "found": False}
+        else:
+            life = state.release(release.baseline)
+            baseline_version = base.release.model_version
+            baseline_doc = {
+                "release_id": release.baseline,
+                "found": True,
+                "model_name": base.release.model_name,
+                "model_version": base.release.model_version,
+                "metrics": dict(base.card.metrics),
+                "subgroups": {k: dict(v) for k, v in base.card.subgroups.items()},
+                "lifecycle_state": life.state if life else DRAFT,
+            }
+
+    target = release.rollback_target
+    rollback: dict[str, Any] = {"declared": target is not None}
+    if target is not None:
+        rollback["disable"] = bool(target.disable)
+        rollback["reason"] = target.reason
+        rollback["release_id"] = target.release_id
+        if target.release_id:
+            dirs = repo.release_index().get(target.release_id) or []
+            rollback["registered"] = bool(dirs)
+            if dirs:
+                rollback["same_model"] = dirs[0].parent == loaded.directory.parent
+                theirs = facts.created_ns(dirs[0])
+                rollback["earlier"] = (
+                    theirs is not None and created_ns is not None and theirs < created_ns
+                )
+                life = state.release(target.release_id)
+                rollback["lifecycle_state"] = life.state if life else DRAFT
+                rollback["approved"] = bool(life and is_approved(life) and not life.retired)
+
+    life = state.release(rid)
+    model_name = release.model_name
+    live_in = sorted(
+        env
+        for (m, env), _spans in state.live.items()
+        if m == model_name and (cur := state.current(m, env)) and cur.release_id == rid
+    )
+    lifecycle = {
+        "state": life.state if life else DRAFT,
+        "approved_digest": life.approved_digest if life else None,
+        "was_live_in": sorted(life.environments_live) if life else [],
+        "live_in": live_in,
+        "obligations": [
+            {
+                "kind": o.kind,
+                "event_id": o.event_id,
+                "incident": o.incident,
+                "description": f"{o.kind} for {o.release_id or model_name}"
+                + (f" (incident {o.incident})" if o.incident else "")
+                + f" opened {o.opened_at} by {o.actor_id}",
+            }
+            for o in state.open_obligations(model_name)
+        ],
+    }
+
+    approvals = list(request.approvals)
+    if request.approval_source == "git" and not approvals:
+        approvals = approvals_from_ledger(state, rid)
+    if request.approval_source == "none":
+        approvals = []
+
+    now = request.now.astimezone(UTC)
+    release_doc: dict[str, Any] = {
+        **release.to_json(),
+        "created_at": created_at,
+        "created_at_ns": created_ns,
+        "digest": digest,
+        "file": display_path(loaded.directory / RELEASE_FILE),
+        "directory": display_path(loaded.directory),
+        "artifacts": _artifacts(loaded),
+        "evaluation": _evaluation(card),
+    }
+    return {
+        "schema": INPUT_SCHEMA_VERSION,
+        "mode": "promotion" if env_doc else "readiness",
+        "environment": env_doc,
+        "time": {"now": rfc3339(now), "now_ns": to_ns(now)},
+        "release": release_doc,
+        "model_card": {**card.to_json(), "file": display_path(loaded.directory / CARD_FILE)},
+        "model": {
+            **(model.to_json() if model else {"name": model_name, "risk_tier": "high"}),
+            "releases_before": facts.releases_before(loaded),
+        },
+        "config": dict(config) if config is not None else config_input(cfg),
+        "baseline": baseline_doc,
+        "versions": {
+            "model_version": release.model_version,
+            "baseline_model_version": baseline_version,
+            "model_version_vs_baseline": compare_versions(release.model_version, baseline_version),
+        },
+        "lifecycle": lifecycle,
+        "rollback_target": rollback,
+        "approvals": [a.to_input() for a in approvals],
+        "approval_source": request.approval_source,
+        "approval_context": {
+            "excluded_actors": sorted(set(request.excluded_actors) | set(cfg.bots)),
+            "pr": request.pr,
+        },
+        "checks": [dict(c) for c in request.checks],
+    }
+
+
+LifecycleProvider = Callable[[GovernedRepo], LifecycleState]

@@ -1,0 +1,396 @@
+"""The embedded engine: regopy (Microsoft rego-cpp) in a reusable worker process.
+
+Guard rails for regopy's known gaps (verified against regopy 1.5.2; docs/policy.md lists them):
+
+- strict built-in errors are always on (without them ``sprintf("%q", ...)`` silently drops a
+  deny instead of failing);
+- evaluation runs in ``regopy_worker``, kept alive and reused (one compiled bundle serves many
+  evaluations); a segfault, a hang past the timeout, or any unreadable response is an
+  ``EngineError`` (the gate denies) and the next request starts a fresh worker;
+- queries bind the value (``x := data.pkg.rule``) or query a built entrypoint, because a bare
+  query of a rule whose value is ``false`` comes back undefined;
+- an output that is itself an error AST (regopy returns recursion errors as an *ok* output) is
+  an error, never a value;
+- errors are translated from S-expressions with byte offsets to ``file:line:col``;
+- ``print`` output is captured from the worker's C stdout and returned with the result.
+Inputs are normalised by ``governance.policy.input`` (timestamps as integer ns and RFC 3339 with
+``+00:00``; version comparisons precomputed), because ``time.parse_rfc3339_ns`` rejects ``Z`` and
+``semver.compare`` orders ``1.10.0`` before ``1.9.0``; ``governance policy lint`` rejects
+``semver.*``, ``%q``, Rego v0 and ``with input as`` (which crashes regopy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+from governance.policy.bundle import PolicyBundle
+from governance.policy.engine import (
+    DEFAULT_TIMEOUT_S,
+    EngineError,
+    Evaluation,
+    RegoTestResult,
+    SourceLocation,
+    normalise_path,
+)
+from governance.policy.rego_errors import looks_like_error, translate
+
+DEFAULT_ENTRYPOINTS = ("governance/decision",)
+
+
+class _Worker:
+    """One worker process and its pipes (started by us, ended by us, by pid)."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        )
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "governance.policy.regopy_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=env,
+            close_fds=True,
+        )
+        self.buffer = b""
+        self.broken = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not block
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+        self.stderr.close()
+
+    def stderr_tail(self) -> str:
+        try:
+            self.stderr.seek(0)
+            return self.stderr.read()[-2000:].decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def request(self, message: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
+        self.send(message)
+        return self.receive(timeout_s)
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.broken = True
+
+    def receive(self, timeout_s: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        if self.broken:
+            return self._died()
+        deadline = time.monotonic() + timeout_s
+        fd = self.proc.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self.buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not sel.select(remaining):
+                    raise TimeoutError
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return self._died()
+                self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        try:
+            reply = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise EngineError(f"regopy worker sent an unreadable reply ({err})") from None
+        if not isinstance(reply, dict):
+            raise EngineError("regopy worker sent a reply that is not an object")
+        return reply
+
+    def _died(self) -> dict[str, Any]:
+        code = self.proc.wait()
+        raise ChildProcessError(code)
+
+
+def _signal_name(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
+
+
+class RegopyEngine:
+    """``PolicyEngine`` over regopy in a worker process."""
+
+    name = "regopy"
+
+    def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.timeout_s = timeout_s
+        self._worker: _Worker | None = None
+        self._bundle: PolicyBundle | None = None
+        self._data: Mapping[str, Any] = {}
+        self._entrypoints: tuple[str, ...] = ()
+        self._with_tests = False
+        self._loaded = False
+        self._pending: tuple[str, str | None] | None = None
+        self._started = 0.0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def version(self) -> str:
+        try:
+            return metadata.version("regopy")
+        except metadata.PackageNotFoundError:  # pragma: no cover - a dependency
+            return "unknown"
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._worker.pid if self._worker is not None and self._worker.alive() else None
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+        self._loaded = False
+        self._pending = None
+
+    def __enter__(self) -> RegopyEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def load(
+        self,
+        bundle: PolicyBundle,
+        data: Mapping[str, Any] | None = None,
+        *,
+        entrypoints: Sequence[str] = DEFAULT_ENTRYPOINTS,
+        include_tests: bool = False,
+    ) -> None:
+        self._bundle = bundle
+        self._data = dict(data or {})
+        self._entrypoints = tuple(normalise_path(e).replace(".", "/") for e in entrypoints)
+        # Tests are compiled only to run them: building a bundle over a test module that uses
+        # `with input as {...}` aborts rego-cpp 1.5.2, and gate evaluation never needs tests.
+        self._with_tests = include_tests
+        self._loaded = False
+        self._ensure_loaded()
+
+    def _ensure_loaded(self) -> _Worker:
+        if self._bundle is None:
+            raise EngineError("no policy bundle loaded", kind="unavailable")
+        if self._worker is not None and self._worker.alive() and self._loaded:
+            return self._worker
+        self.close()
+        self._worker = _Worker()
+        reply = self._call(
+            {
+                "op": "load",
+                "modules": [
+                    [f.path, f.source]
+                    for f in self._bundle.files
+                    if self._with_tests or not f.is_test
+                ],
+                "data": self._data,
+                "entrypoints": list(self._entrypoints),
+            },
+            what="compiling the policy bundle",
+        )
+        if not reply.get("ok"):
+            self.close()
+            raise self._error(reply, kind="compile")
+        self._loaded = True
+        return self._worker
+
+    # -- requests --------------------------------------------------------------------------
+    def _call(self, message: Mapping[str, Any], *, what: str) -> dict[str, Any]:
+        worker = self._worker
+        assert worker is not None
+        worker.send(message)
+        return self._receive(what)
+
+    def _receive(self, what: str) -> dict[str, Any]:
+        worker = self._worker
+        assert worker is not None
+        try:
+            return worker.receive(self.timeout_s)
+        except TimeoutError:
+            self.close()
+            raise EngineError(
+                f"regopy did not answer within {self.timeout_s:g}s while {what}; "
+                "the worker was stopped",
+                kind="timeout",
+                hint="a policy that loops or builds huge collections; raise "
+                "GOVERNANCE_POLICY_TIMEOUT only if the policy is known to be slow",
+            ) from None
+        except ChildProcessError as died:
+            code = int(died.args[0]) if died.args else 0
+            tail = worker.stderr_tail()
+            self.close()
+            raise EngineError(
+                f"regopy worker crashed ({_signal_name(code)}) while {what}"
+                + (f": {tail}" if tail else ""),
+                kind="crash",
+                hint="a rego-cpp bug; known trigger: `with input as {...}` in a test "
+                "(replace fields instead: `with input.release as {...}`)",
+            ) from None
+
+    def _error(self, reply: Mapping[str, Any], *, kind: str) -> EngineError:
+        prints = _prints(reply)
+        text = str(reply.get("text") or "")
+        source_of = self._bundle.source_of if self._bundle is not None else None
+        if text and looks_like_error(text):
+            diags = translate(text, source_of)
+            first = diags[0]
+            rest = "; ".join(d.render() for d in diags[1:])
+            message = first.message + (f" [{first.code}]" if first.code else "")
+            if rest:
+                message += f" (also: {rest})"
+            return EngineError(message, kind=kind, location=first.location, prints=prints)
+        errors = reply.get("errors") or []
+        if errors:
+            parts = []
+            for e in errors:
+                msg = f"{e.get('message') or 'error'}"
+                if e.get("ast"):
+                    msg += f" (at term {e['ast']})"
+                if e.get("code"):
+                    msg += f" [{e['code']}]"
+                parts.append(msg)
+            return EngineError("; ".join(parts), kind=kind, prints=prints)
+        return EngineError(text or "regopy reported an error without a message", kind=kind)
+
+    def _result(self, path: str, reply: Mapping[str, Any], *, binding: str | None) -> Any:
+        if not reply.get("ok"):
+            raise self._error(reply, kind="error")
+        text = str(reply.get("result", ""))
+        if looks_like_error(text):
+            raise self._error({"text": text, "prints": reply.get("prints")}, kind="error")
+        if text.strip() == "undefined" or not text.strip():
+            raise EngineError(f"data.{path} is undefined", kind="undefined")
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            raise EngineError(f"unreadable regopy output for data.{path}: {text[:200]}") from None
+        results = doc if isinstance(doc, list) else [doc]
+        if len(results) != 1 or not isinstance(results[0], dict):
+            raise EngineError(f"data.{path} gave {len(results)} results, expected exactly one")
+        result = results[0]
+        if binding is not None:
+            bindings = result.get("bindings") or {}
+            if binding not in bindings:
+                raise EngineError(f"data.{path} is undefined", kind="undefined")
+            return bindings[binding]
+        exprs = result.get("expressions") or []
+        if len(exprs) != 1:
+            raise EngineError(f"data.{path} is undefined", kind="undefined")
+        return exprs[0]
+
+    def evaluate(self, path: str, input_doc: Mapping[str, Any]) -> Evaluation:
+        self.submit(path, input_doc)
+        return self.collect()
+
+    def submit(self, path: str, input_doc: Mapping[str, Any]) -> None:
+        """Send one evaluation without waiting (``collect`` reads it): lets a caller keep
+        several workers busy, one request each, while it builds the next input."""
+        ref = normalise_path(path)
+        entry = ref.replace(".", "/")
+        self._started = time.perf_counter()
+        worker = self._ensure_loaded()
+        if entry in self._entrypoints:
+            message: dict[str, Any] = {"op": "eval", "entrypoint": entry, "input": input_doc}
+            self._pending = (ref, None)
+        else:
+            message = {"op": "query", "query": f"x := data.{ref}", "input": input_doc}
+            self._pending = (ref, "x")
+        worker.send(message)
+
+    def collect(self) -> Evaluation:
+        if self._pending is None:
+            raise EngineError("no evaluation was submitted")
+        ref, binding = self._pending
+        self._pending = None
+        reply = self._receive(f"evaluating data.{ref}")
+        value = self._result(ref, reply, binding=binding)
+        return Evaluation(
+            ref, value, _prints(reply), (time.perf_counter() - self._started) * 1000.0
+        )
+
+    def run_tests(self, bundle: PolicyBundle) -> list[RegoTestResult]:
+        """Build one bundle with every test rule as an entrypoint, then run each in turn.
+
+        One build (rather than a compiled query per test) keeps the suite fast; a test that
+        hangs or crashes the worker is reported as an error and the next test gets a fresh one.
+        """
+        from governance.policy.testing import discover_tests
+
+        tests = discover_tests(bundle)
+        runnable = [t for t in tests if not t.skip]
+        self.load(
+            bundle,
+            self._data,
+            entrypoints=[f"{t.package}.{t.name}" for t in runnable],
+            include_tests=True,
+        )
+        results: list[RegoTestResult] = []
+        for test in tests:
+            location = SourceLocation(test.file, test.line)
+            if test.skip:
+                results.append(RegoTestResult(test.package, test.name, location, "skip"))
+                continue
+            ref = f"{test.package}.{test.name}"
+            started = time.perf_counter()
+            try:
+                self._ensure_loaded()
+                reply = self._call(
+                    # `with input.<field>` needs an input document to patch
+                    {"op": "eval", "entrypoint": ref.replace(".", "/"), "input": {}},
+                    what=f"running {ref}",
+                )
+                value = self._result(ref, reply, binding=None)
+                outcome = "pass" if value is True else "fail"
+                message = "" if value is True else f"got {json.dumps(value)}, expected true"
+                prints = _prints(reply)
+            except EngineError as err:
+                outcome = "fail" if err.kind == "undefined" else "error"
+                message = "undefined (a condition was false)" if outcome == "fail" else err.reason
+                prints = err.prints
+            elapsed = (time.perf_counter() - started) * 1000.0
+            results.append(
+                RegoTestResult(
+                    test.package, test.name, location, outcome, message, prints, elapsed
+                )
+            )
+        return results
+
+
+def _prints(reply: Mapping[str, Any]) -> tuple[str, ...]:
+    text = str(reply.get("prints") or "")
+    return tuple(line for line in text.splitlines() if line.strip())

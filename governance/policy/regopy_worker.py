@@ -1,0 +1,162 @@
+"""The regopy worker process: one rego-cpp interpreter kept alive, spoken to in JSON lines.
+
+Run as ``python -m governance.policy.regopy_worker`` by ``regopy_engine``. It exists because
+rego-cpp runs in-process through ctypes: a segfault (regopy 1.5.2 crashes on ``with input as
+{...}``) or a runaway policy would otherwise take the CLI down with it. Here a crash or hang kills
+only this process; the parent sees EOF or a timeout and the gate fails closed.
+
+Protocol (one JSON object per line each way; requests on stdin, responses on the original
+stdout, which is moved to a private descriptor):
+
+- ``{"op": "load", "modules": [[name, source], ...], "data": {...}, "entrypoints": [...]}``
+  compiles the modules once (strict built-in errors always on) and, when entrypoints are given,
+  builds a bundle so that later evaluations skip compilation.
+- ``{"op": "eval", "entrypoint": "a/b", "input": {...}}`` queries the built bundle.
+- ``{"op": "query", "query": "x := data.a.b", "input": {...}|absent}`` compiles and runs a query.
+- ``{"op": "version"}``.
+
+Responses: ``{"ok": true, "result": <output string>, "prints": "..."}`` or
+``{"ok": false, "kind": "compile"|"error", "text": "...", "errors": [...], "prints": "..."}``.
+``print`` output goes to the C stdout of this process; fd 1 and 2 are redirected into an
+in-memory file that is read and emptied around every request, so it is captured, not lost.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+import tempfile
+from typing import Any
+
+
+def _capture_fd() -> int:
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("rego-print")
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+    return os.dup(handle.fileno())
+
+
+def _errors_of(output_impl: Any, rs: Any) -> list[dict[str, str]]:
+    """Message, code and offending term of every error node in a failed output."""
+    found: list[dict[str, str]] = []
+
+    def value(impl: Any) -> str:
+        try:
+            return str(rs.rego_node_value(impl))
+        except Exception:  # noqa: BLE001 - a node without a scalar value
+            return ""
+
+    def walk(impl: Any) -> None:
+        kind = int(rs.rego_node_type(impl))
+        if kind == int(rs.NodeKind.Error):
+            item = {"message": "", "code": "", "ast": ""}
+            for i in range(rs.rego_node_size(impl)):
+                child = rs.rego_node_get(impl, i)
+                ck = int(rs.rego_node_type(child))
+                if ck == int(rs.NodeKind.ErrorMessage):
+                    item["message"] = value(child)
+                elif ck == int(rs.NodeKind.ErrorCode):
+                    item["code"] = value(child)
+                elif ck == int(rs.NodeKind.ErrorAst) and rs.rego_node_size(child):
+                    item["ast"] = value(rs.rego_node_get(child, 0))
+            found.append(item)
+            return
+        for i in range(rs.rego_node_size(impl)):
+            walk(rs.rego_node_get(impl, i))
+
+    walk(rs.rego_output_node(output_impl))
+    return found
+
+
+def main() -> int:
+    import regopy
+    import regopy.rego_shared as rs
+
+    proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    proto_in = sys.stdin.buffer
+    cap = _capture_fd()
+    os.dup2(cap, 1)
+    os.dup2(cap, 2)
+    libc = ctypes.CDLL(None)
+
+    def captured() -> str:
+        sys.stdout.flush()
+        libc.fflush(None)
+        size = os.lseek(cap, 0, os.SEEK_END)
+        os.lseek(cap, 0, os.SEEK_SET)
+        data = os.read(cap, size) if size else b""
+        os.ftruncate(cap, 0)
+        os.lseek(cap, 0, os.SEEK_SET)
+        return data.decode("utf-8", "replace")
+
+    interp: Any = None
+    bundle: Any = None
+
+    def respond(obj: dict[str, Any]) -> None:
+        obj["prints"] = captured()
+        proto_out.write(json.dumps(obj).encode("utf-8") + b"\n")
+
+    def run_output(impl: Any) -> dict[str, Any]:
+        try:
+            if rs.rego_output_ok(impl):
+                return {"ok": True, "result": rs.rego_output_string(impl)}
+            return {"ok": False, "kind": "error", "text": "", "errors": _errors_of(impl, rs)}
+        finally:
+            rs.rego_free_output(impl)
+
+    for raw in proto_in:
+        try:
+            req = json.loads(raw)
+            op = req.get("op")
+            captured()
+            if op == "version":
+                respond({"ok": True, "result": regopy.__version__})
+            elif op == "load":
+                interp = regopy.Interpreter()
+                interp.strict_built_in_errors = True  # never let a built-in error drop a deny
+                bundle = None
+                try:
+                    for name, source in req["modules"]:
+                        interp.add_module(name, source)
+                    interp.add_data(req.get("data") or {})
+                    if req.get("entrypoints"):
+                        bundle = interp.build(None, list(req["entrypoints"]))
+                        if not bundle.ok():
+                            respond({"ok": False, "kind": "compile", "text": "bundle not ok"})
+                            continue
+                except regopy.RegoError as err:
+                    interp = None
+                    respond({"ok": False, "kind": "compile", "text": str(err)})
+                    continue
+                respond({"ok": True, "result": "loaded"})
+            elif op in ("eval", "query"):
+                if interp is None:
+                    respond({"ok": False, "kind": "error", "text": "no policy loaded"})
+                    continue
+                if "input" in req:
+                    interp.set_input(regopy.Input(req["input"]))
+                try:
+                    if op == "eval":
+                        if bundle is None:
+                            respond({"ok": False, "kind": "error", "text": "no bundle built"})
+                            continue
+                        impl = rs.rego_bundle_query_entrypoint(
+                            interp._impl, bundle._impl, req["entrypoint"]
+                        )
+                    else:
+                        impl = rs.rego_query(interp._impl, req["query"])
+                except regopy.RegoError as err:
+                    respond({"ok": False, "kind": "error", "text": str(err)})
+                    continue
+                respond(run_output(impl))
+            else:
+                respond({"ok": False, "kind": "error", "text": f"unknown op {op!r}"})
+        except Exception as err:  # noqa: BLE001 - report, never die silently
+            respond({"ok": False, "kind": "error", "text": f"{type(err).__name__}: {err}"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+package governance.gates
+
+import data.governance.lib
+
+default required_roles := []
+
+required_roles := input.environment.required_approvals
+
+risk_tier := object.get(input.model, "risk_tier", "medium")
+
+approvals_per_role := object.get(input.config, ["risk_tiers", risk_tier, "approvals_per_role"], 1)
+
+approval_records := input.approvals
+
+approval_state(a) := object.get(a, "state", "approved")
+
+# Why an approval on the current digest does not count (DESIGN section 6: bots, the PR author,
+# the trainer and anyone who committed to the PR never count; approvers must hold the role).
+approval_exclusion(a) := "the trainer cannot approve their own release" if {
+	a.actor_id == input.release.trained_by
+}
+
+approval_exclusion(a) := "authors, committers and bots never count" if {
+	a.actor_id != input.release.trained_by
+	some x in object.get(input.approval_context, "excluded_actors", [])
+	x == a.actor_id
+}
+
+approval_exclusion(a) := sprintf("%v is not a member of role %v", [a.actor_id, a.role]) if {
+	a.actor_id != input.release.trained_by
+	not excluded_by_context(a.actor_id)
+	not role_member(a)
+}
+
+excluded_by_context(actor) if {
+	some x in object.get(input.approval_context, "excluded_actors", [])
+	x == actor
+}
+
+# Team membership is resolved by the approval source (GitHub teams), which sets role_verified.
+role_member(a) if {
+	some m in input.config.roles[a.role].members
+	m == a.actor_id
+}
+
+role_member(a) if {
+	a.role_verified == true
+}
+
+known_roles := object.keys(object.get(input.config, "roles", {})) | {a.role | some a in approval_records}
+
+# Distinct people per role who approved the current digest and count.
+qualified[role] := people if {
+	some role in known_roles
+	people := {a.actor_id |
+		some a in approval_records
+		a.role == role
+		approval_state(a) == "approved"
+		a.digest == input.release.digest
+		not approval_exclusion(a)
+	}
+}
+
+qualified_count(role) := count(object.get(qualified, role, set()))
+
+approval_source_note := " (no approval source was consulted: --approvals none)" if {
+	input.approval_source == "none"
+}
+
+approval_source_note := "" if {
+	input.approval_source != "none"
+}
+
+# METADATA
+# title: Required approvals by role, distinct people
+# description: >-
+#   Promotion to an environment needs, for each role it requires, `approvals_per_role` (by the
+#   model's risk tier) approvals of the current release digest from members of that role; every
+#   role slot is filled by a different person (checked for every combination of roles), and the
+#   trainer, authors, committers and bots never count. An outstanding denial blocks.
+# custom:
+#   gate_id: required_approvals
+#   severity: critical
+deny_required_approvals contains v if {
+	lib.promotion
+	some role in required_roles
+	have := qualified_count(role)
+	have < approvals_per_role
+	v := lib.violation(
+		"required_approvals", "critical",
+		concat("", [input.environment.name, " needs ", lib.fmt(approvals_per_role), " approval(s) from role ", role, " for digest ", input.release.digest, ", got ", lib.fmt(have), approval_source_note]),
+		sprintf("ask a member of %v to approve: governance approve %v --role %v", [role, input.release.release_id, role]),
+		"release", "$",
+	)
+}
+
+# Hall's condition over every combination of two or more roles: the roles together need
+# count(roles) * approvals_per_role different people.
+deny_required_approvals contains v if {
+	lib.promotion
+	n := count(required_roles)
+	n > 1
+	some mask in numbers.range(1, bits.lsh(1, n) - 1)
+	roles := [r | some i; r := required_roles[i]; bits.and(mask, bits.lsh(1, i)) != 0]
+	count(roles) > 1
+	every r in roles {
+		qualified_count(r) >= approvals_per_role
+	}
+	people := {p | some r in roles; some p in qualified[r]}
+	need := count(roles) * approvals_per_role
+	count(people) < need
+	v := lib.violation(
+		"required_approvals", "critical",
+		concat("", ["roles ", concat(", ", roles), " need ", lib.fmt(need), " different people, but only ", lib.fmt(count(people)), " approved (", concat(", ", sort([p | some p in people])), ")"]),
+		"each required role must be filled by a different person; ask another member to approve",
+		"release", "$",
+	)
+}
+
+deny_required_approvals contains v if {
+	some a in approval_records
+	approval_state(a) in {"denied", "changes_requested"}
+	a.digest == input.release.digest
+	v := lib.violation(
+		"required_approvals", "critical",
+		concat("", [a.actor_id, " (", a.role, ") denied this release: ", object.get(a, "reason", "no reason given")]),
+		"address the objection; the denial blocks until that person approves",
+		"release", "$",
+	)
+}
+
+# METADATA
+# title: Approvals that do not count
+# description: Names each approval of the current digest that is excluded, and why.
+# custom:
+#   gate_id: required_approvals
+#   severity: medium
+warn_required_approvals contains v if {
+	some a in approval_records
+	approval_state(a) == "approved"
+	a.digest == input.release.digest
+	reason := approval_exclusion(a)
+	v := lib.violation(
+		"required_approvals", "medium",
+		concat("", ["approval by ", a.actor_id, " as ", a.role, " does not count: ", reason]),
+		"ask an eligible member of the role to approve",
+		"release", "$",
+	)
+}
+
+# METADATA
+# title: Pending approvals (readiness)
+# description: Without --env, lists every environment's required approvals as pending.
+# custom:
+#   gate_id: required_approvals
+#   severity: info
+pending_required_approvals contains p if {
+	not lib.promotion
+	some env, settings in object.get(input.config, "environments", {})
+	some role in object.get(settings, "required_approvals", [])
+	p := {
+		"gate_id": "required_approvals",
+		"environment": env,
+		"role": role,
+		"need": approvals_per_role,
+		"have": qualified_count(role),
+		"msg": sprintf("%v: %v of %v approval(s) from %v", [env, qualified_count(role), approvals_per_role, role]),
+	}
+}
