@@ -85,10 +85,7 @@ def test_pattern_table(pattern: str, path: str, owned: bool) -> None:
 
 def test_last_matching_rule_wins_and_empty_owners_means_none() -> None:
     co = parse(
-        "*       @global-owner1 @global-owner2\n"
-        "*.js    @js-owner\n"
-        "/apps/  @octocat\n"
-        "/apps/github\n"
+        "*       @global-owner1 @global-owner2\n*.js    @js-owner\n/apps/  @octocat\n/apps/github\n"
     )
     assert co.owners_of("README.md") == ("@global-owner1", "@global-owner2")
     assert co.owners_of("src/a.js") == ("@js-owner",)
