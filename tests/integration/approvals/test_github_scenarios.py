@@ -6,9 +6,8 @@ Every scenario checks the decision and the exit code it maps to (0 approved, 1 d
 
 from __future__ import annotations
 
+import subprocess
 import time
-from collections.abc import Callable
-
 import pytest
 
 from governance.approvals.counting import Outcome
@@ -51,7 +50,7 @@ def setup_pr(fake: FakeGitHub, clone: Clone, author: str = "dave", **kw: object)
     fake.add_commit(NUMBER, clone.first, author)
     fake.add_commit(NUMBER, clone.head, author)
     fake.permissions.update(
-        {u: "write" for u in ("alice", "bob", "carol", "jane.smith", "dave", "zed")}
+        dict.fromkeys(("alice", "bob", "carol", "jane.smith", "dave", "zed"), "write")
     )
     fake.permissions["governance-ci"] = "write"
 
@@ -215,7 +214,7 @@ def test_codeowners_errors_from_api(fake_github: FakeGitHub, clone: Clone) -> No
 
 def test_more_than_100_reviews_across_pages(fake_github: FakeGitHub, clone: Clone) -> None:
     setup_pr(fake_github, clone)
-    for i in range(230):
+    for _i in range(230):
         fake_github.add_review(NUMBER, "carol", "COMMENTED", clone.first, "2026-04-10T10:00:00Z")
     fake_github.add_review(NUMBER, "bob", "CHANGES_REQUESTED", clone.first, "2026-04-10T10:30:00Z")
     approve_all(fake_github, clone)  # on page 3, after 231 earlier reviews
@@ -289,8 +288,6 @@ def test_new_push_invalidates_approvals(fake_github: FakeGitHub, clone: Clone) -
     setup_pr(fake_github, clone)
     approve_all(fake_github, clone)
     assert run(fake_github, clone).decision.outcome is Outcome.APPROVED
-    import subprocess
-
     (clone.root / "late.txt").write_text("late change\n")
     subprocess.run(["git", "-C", str(clone.root), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(clone.root), "commit", "-qm", "late"], check=True)
@@ -305,6 +302,3 @@ def test_new_push_invalidates_approvals(fake_github: FakeGitHub, clone: Clone) -
     ev = run(fake_github, clone)
     assert ev.decision.outcome is Outcome.DENIED
     assert ev.decision.approvals == ()
-
-
-RunFn = Callable[..., PullRequestEvaluation]
