@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+
 import pytest
 
 from governance.approvals.counting import Outcome
