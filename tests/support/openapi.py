@@ -69,14 +69,21 @@ def response_schema(method: str, path: str, status: int) -> dict[str, Any] | Non
     return {**_convert(content["schema"]), "components": _components()}
 
 
+@cache
+def _validator(template: str, method: str, status: int) -> jsonschema.Draft7Validator | None:
+    schema = response_schema(method, template, status)
+    return None if schema is None else jsonschema.Draft7Validator(schema)
+
+
 def validate_response(method: str, path: str, status: int, body: Any) -> None:
     """Raise jsonschema.ValidationError unless ``body`` fits the documented response."""
-    schema = response_schema(method, path, status)
-    if schema is None:
+    template, _ = _operation(method, path)
+    validator = _validator(template, method.upper(), status)
+    if validator is None:
         if body not in (None, b"", ""):
             raise jsonschema.ValidationError(f"{method} {path} {status} documents no body")
         return
-    jsonschema.Draft7Validator(schema).validate(body)
+    validator.validate(body)
 
 
 def example(name: str) -> Any:
