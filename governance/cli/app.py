@@ -84,9 +84,10 @@ def _root(
 
 
 # Command groups register themselves here (one module per group, DESIGN section 2).
-from governance.cli import commands_records  # noqa: E402
+from governance.cli import commands_approvals, commands_records  # noqa: E402
 
 commands_records.register(app)
+commands_approvals.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
