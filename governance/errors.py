@@ -85,6 +85,9 @@ class InvalidInput(GovernanceError):
         lines.append(self.message)
         return "\n".join(lines)
 
+    def __str__(self) -> str:
+        return self.diagnostics()
+
 
 class NotFound(GovernanceError):
     """An unknown model, release, environment or event (exit 1)."""

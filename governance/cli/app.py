@@ -26,7 +26,7 @@ class _FunnelGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except GovernanceError as err:
             if _wants_traceback(ctx):
@@ -49,16 +49,6 @@ class _FunnelGroup(TyperGroup):
 def _wants_traceback(ctx: click.Context) -> bool:
     root = ctx.find_root()
     return bool(root.params.get("traceback_"))
-
-
-def new_app(help_text: str) -> typer.Typer:
-    """A sub-application with the project's safe defaults (used by every command group)."""
-    return typer.Typer(
-        help=help_text,
-        no_args_is_help=True,
-        pretty_exceptions_show_locals=False,
-        add_completion=False,
-    )
 
 
 app = typer.Typer(

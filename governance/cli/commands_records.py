@@ -2,8 +2,171 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from governance import authoring
+from governance.cli.app_support import new_app
+from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.config import require_root
+from governance.digest import release_digest
+from governance.errors import InvalidInput
+from governance.records import SCHEMA_FILES, display_path, schema_for
+from governance.repo import GovernedRepo, validate_paths
+
+FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format.")
+
+model_app = new_app("Register models (releases/<model>/model.yaml).")
+release_app = new_app("Create governed releases.")
+schema_app = new_app("JSON Schemas of the governed documents.")
+
+
+def init(
+    directory: Path = typer.Argument(Path("."), help="Directory to scaffold (created if needed)."),
+) -> None:
+    """Scaffold a governed repository that passes `governance validate` at once."""
+    written = authoring.init_repo(directory)
+    for path in written:
+        log(f"created {display_path(path)}")
+    emit_text(f"initialised governed repository in {display_path(directory)} "
+              f"({len(written)} files)")
+
+
+def validate(
+    paths: list[Path] = typer.Argument(
+        None, help="Repositories, directories or files (default: the current repository)."
+    ),
+    fmt: TextOrJson = FORMAT,
+    max_file_size: int = typer.Option(
+        None, "--max-file-size", min=1,
+        help="Largest accepted document in bytes (default: limits.max_file_bytes or 1 MiB).",
+    ),
+) -> None:
+    """Check schemas, cross-references and evidence digests; report every problem."""
+    report = validate_paths(paths or [require_root(Path("."))], max_bytes=max_file_size)
+    if fmt is TextOrJson.json:
+        emit_json(report.to_json())
+    else:
+        for problem in report.problems:
+            emit_text(problem.render())
+        verdict = "valid" if report.ok else f"invalid: {len(report.problems)} problem(s)"
+        emit_text(f"{verdict} ({report.files} files, {report.releases} releases, "
+                  f"{report.models} models)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def digest(
+    release_dir: Path = typer.Argument(..., help="The release directory."),
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Print the canonical release digest (see governance/digest.py for the definition)."""
+    if not release_dir.is_dir():
+        raise InvalidInput([], message=f"{display_path(release_dir)} is not a directory")
+    result = release_digest(release_dir)
+    if fmt is TextOrJson.json:
+        emit_json({"digest": result.value,
+                   "files": [{"path": p, "sha256": h} for p, h in result.manifest]})
+    else:
+        emit_text(result.value)
+
+
+@model_app.command("new")
+def model_new(
+    name: str = typer.Argument(..., help="Model name (a slug)."),
+    owner: str = typer.Option(..., "--owner", help="Owning person or team id."),
+    risk_tier: str = typer.Option("medium", "--risk-tier", help="low, medium or high."),
+    title: str = typer.Option(None, "--title", help="Display title (any text)."),
+    system_type: str = typer.Option(
+        None, "--system-type", help="classifier, regressor, ranker, llm or other."
+    ),
+) -> None:
+    """Register a model: writes releases/NAME/model.yaml."""
+    repo = GovernedRepo.open(Path("."))
+    path = authoring.new_model(repo, name, owner, risk_tier, title, system_type)
+    emit_text(f"created {display_path(path)}")
+
+
+@release_app.command("new")
+def release_new(
+    model: str = typer.Option(..., "--model", help="Registered model name."),
+    version: str = typer.Option(..., "--version", help="Model version, e.g. 2026-04-10."),
+    release_id: str = typer.Option(
+        None, "--release-id", help="Release id (default MODEL-VERSION-01)."
+    ),
+    from_eval: Path = typer.Option(
+        None, "--from-eval", help="Evaluation JSON {metrics, subgroups, test_conditions}."
+    ),
+    eval_uri: str = typer.Option(
+        None, "--eval-uri", help="Where the evaluation report is published (default: local copy)."
+    ),
+    artifact: str = typer.Option(None, "--artifact", help="Model artifact URI."),
+    sha256: str = typer.Option(None, "--sha256", help="sha256 of the artifact."),
+    dataset: str = typer.Option(None, "--dataset", help="Training dataset snapshot URI."),
+    dataset_sha256: str = typer.Option(
+        None, "--dataset-sha256", help="sha256 of the dataset snapshot manifest."
+    ),
+    feature_schema: str = typer.Option(
+        None, "--feature-schema", help="Feature schema version."
+    ),
+    config_version: str = typer.Option(
+        None, "--config-version", help="Threshold/routing config version."
+    ),
+    prompt_version: str = typer.Option(None, "--prompt-version", help="Prompt version (LLM)."),
+    policy_version: str = typer.Option(
+        None, "--policy-version", help="Safety/policy version (LLM)."
+    ),
+    trained_by: str = typer.Option(None, "--trained-by", help="Who trained the model."),
+    baseline: str = typer.Option(
+        None, "--baseline", help="Release to compare against (default: the latest)."
+    ),
+    rollback_to: str = typer.Option(
+        None, "--rollback-to", help="Rollback target release (default: the latest)."
+    ),
+    first_release_reason: str = typer.Option(
+        None, "--first-release-reason",
+        help="For a first release: why rolling back may switch the model off.",
+    ),
+    title: str = typer.Option(None, "--title", help="Display title."),
+    git_commit: str = typer.Option(
+        None, "--git-commit", help="Training code commit (default: HEAD of this repository)."
+    ),
+) -> None:
+    """Create a release directory (record + model card) with digests computed."""
+    repo = GovernedRepo.open(Path("."))
+    request = authoring.ReleaseRequest(
+        model=model, version=version, release_id=release_id, from_eval=from_eval,
+        eval_uri=eval_uri, artifact=artifact, artifact_sha256=sha256, dataset=dataset,
+        dataset_sha256=dataset_sha256, feature_schema_version=feature_schema,
+        config_version=config_version, prompt_version=prompt_version,
+        policy_version=policy_version, trained_by=trained_by, baseline=baseline,
+        rollback_to=rollback_to, first_release_reason=first_release_reason, title=title,
+        git_commit=git_commit,
+    )
+    directory = authoring.new_release(repo, request)
+    emit_text(f"created {display_path(directory)}")
+
+
+@schema_app.command("export")
+def schema_export(
+    directory: Path = typer.Argument(..., help="Where to write the *.schema.json files."),
+) -> None:
+    """Write the JSON Schemas so editors can validate and autocomplete."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for kind, filename in SCHEMA_FILES.items():
+        (directory / filename).write_text(
+            json.dumps(schema_for(kind), indent=2) + "\n", encoding="utf-8"
+        )
+        emit_text(f"wrote {display_path(directory / filename)}")
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the application."""
+    app.command("init")(init)
+    app.command("validate")(validate)
+    app.command("digest")(digest)
+    app.add_typer(model_app, name="model")
+    app.add_typer(release_app, name="release")
+    app.add_typer(schema_app, name="schema")

@@ -1,0 +1,94 @@
+"""The release digest: one canonical sha256 over a release directory's content.
+
+Definition (stable; approvals, gate decisions and promotions bind to it):
+
+1. Take every regular file below the release directory, recursively. Symbolic links and other
+   non-regular files are refused (they could point outside the release). Directories named
+   ``.git`` are skipped. File modes are ignored.
+2. For each file compute ``sha256(content)``, where the content of a YAML file (``.yaml`` or
+   ``.yml``) has its line endings normalised to LF (CRLF and lone CR become LF; comments stay:
+   they are content), and every other file is hashed byte-exact (``governance init`` marks
+   evidence binary in .gitattributes so no checkout converts it).
+3. Sort the files by their POSIX relative path, compared as UTF-8 bytes.
+4. Build a manifest of one line per file: ``<hex sha256><two spaces><relative path>\\n``
+   (the ``sha256sum`` format).
+5. The digest is ``sha256:`` followed by the hex sha256 of the manifest's UTF-8 bytes.
+
+The release record and the model card are files of the directory, and the record carries the
+sha256 of every evidence reference, so remote evidence is bound through its digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.errors import InvalidInput, Problem
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class ReleaseDigest:
+    value: str  # "sha256:<hex>"
+    manifest: tuple[tuple[str, str], ...]  # (relative path, file sha256)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def file_sha256(path: Path, *, normalise_newlines: bool = False) -> str:
+    h = hashlib.sha256()
+    if normalise_newlines:
+        data = path.read_bytes()
+        h.update(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        return h.hexdigest()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def release_files(directory: Path) -> list[tuple[str, Path]]:
+    """The files a digest covers, sorted; refuses links and special files."""
+    problems: list[Problem] = []
+    files: list[tuple[str, Path]] = []
+    for root, dirs, names in os.walk(directory, followlinks=False):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        base = Path(root)
+        for d in list(dirs):
+            if (base / d).is_symlink():
+                problems.append(_link_problem(directory, base / d))
+                dirs.remove(d)
+        for name in names:
+            path = base / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                problems.append(_link_problem(directory, path))
+            elif not stat.S_ISREG(mode):
+                problems.append(Problem(str(path), None, "$", "not a regular file",
+                                        "a release directory holds regular files only"))
+            else:
+                files.append((path.relative_to(directory).as_posix(), path))
+    if problems:
+        raise InvalidInput(problems)
+    files.sort(key=lambda item: item[0].encode("utf-8"))
+    return files
+
+
+def _link_problem(directory: Path, path: Path) -> Problem:
+    return Problem(str(path), None, "$",
+                   f"symbolic link in a release directory (points to {os.readlink(path)!r})",
+                   "copy the evidence into the release directory; links are not content")
+
+
+def release_digest(directory: Path) -> ReleaseDigest:
+    manifest = tuple(
+        (rel, file_sha256(path, normalise_newlines=rel.endswith(YAML_SUFFIXES)))
+        for rel, path in release_files(directory)
+    )
+    text = "".join(f"{digest}  {rel}\n" for rel, digest in manifest)
+    return ReleaseDigest("sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest(), manifest)

@@ -1,0 +1,71 @@
+"""The governed repository's configuration (governance.yaml) as values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A person or a bot: id is the GitHub login; keys are OpenSSH public key lines."""
+
+    id: str
+    name: str
+    email: str
+    signing_keys: tuple[str, ...] = ()
+    may_emit: tuple[str, ...] = ()  # bots only
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    members: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()  # "org/slug"
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    required_approvals: tuple[str, ...] = ()
+    after: str | None = None  # must have been live there first
+    protected_branch: str | None = None
+
+
+@dataclass(frozen=True)
+class Waiver:
+    gate_id: str
+    model: str
+    approver: str
+    reason: str
+    expires: str  # YYYY-MM-DD, end of that day UTC
+    release_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GovernanceConfig:
+    roles: Mapping[str, Role]
+    environments: Mapping[str, Environment]  # in file order (promotion order)
+    people: Mapping[str, Identity] = field(default_factory=dict)
+    bots: Mapping[str, Identity] = field(default_factory=dict)
+    organization: str | None = None
+    repository: str | None = None
+    protected_branch: str = "main"
+    approvals_per_role: Mapping[str, int] = field(default_factory=dict)  # by risk tier
+    gates: Mapping[str, Any] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    ledger: Mapping[str, Any] = field(default_factory=dict)
+    sinks: Mapping[str, Any] = field(default_factory=dict)
+    max_file_bytes: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the validated document, for Rego input
+
+    def identity(self, ident: str) -> Identity | None:
+        return self.people.get(ident) or self.bots.get(ident)
+
+    def approvals_needed(self, risk_tier: str) -> int:
+        return int(self.approvals_per_role.get(risk_tier, 1))
+
+    def roles_of(self, person: str) -> tuple[str, ...]:
+        return tuple(name for name, role in self.roles.items() if person in role.members)

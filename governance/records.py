@@ -1,0 +1,412 @@
+"""YAML documents -> domain values, collecting every problem with file, line and JSON path.
+
+Each governed document names its ``apiVersion`` and ``kind``; the kind selects the JSON Schema
+shipped in ``governance/schemas``. Schema errors are rewritten into what a person can act on:
+the unknown key on its own line with a "did you mean", a missing field named, the value found
+against what was expected (the schema's ``x-expected`` text). Calendar dates and timestamps are
+checked for real (``2026-02-30`` is an error), and non-finite numbers are refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from governance.domain.card import ModelCard
+from governance.domain.config import (
+    Environment,
+    GovernanceConfig,
+    Identity,
+    Role,
+    Waiver,
+)
+from governance.domain.model import Deployment, EnvironmentState, Model
+from governance.domain.release import EvidenceRef, Release, RollbackTarget
+from governance.errors import Problem
+from governance.yaml_source import (
+    DEFAULT_MAX_BYTES,
+    SourceDocument,
+    YamlProblem,
+    child_path,
+    load_yaml_file,
+)
+
+API_VERSION = "governance/v1"
+SCHEMA_FILES: dict[str, str] = {
+    "Release": "release.schema.json",
+    "ModelCard": "model-card.schema.json",
+    "Model": "model.schema.json",
+    "GovernanceConfig": "governance-config.schema.json",
+    "EnvironmentState": "environment-state.schema.json",
+}
+# The kind a file must hold when its name says so.
+KIND_BY_FILENAME: dict[str, str] = {
+    "release.yaml": "Release",
+    "model-card.yaml": "ModelCard",
+    "model.yaml": "Model",
+    "governance.yaml": "GovernanceConfig",
+}
+
+
+@dataclass
+class Loaded:
+    """A document that passed its schema, with its source for later located checks."""
+
+    kind: str
+    source: SourceDocument
+    value: Any  # the domain value
+
+
+def display_path(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def schema_for(kind: str) -> dict[str, Any]:
+    return dict(_schema(kind))
+
+
+@cache
+def _schema(kind: str) -> Mapping[str, Any]:
+    text = resources.files("governance.schemas").joinpath(SCHEMA_FILES[kind]).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _check_date(validator: Any, flag: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if flag and isinstance(instance, str):
+        try:
+            date.fromisoformat(instance)
+        except ValueError:
+            yield ValidationError(f"{instance!r} is not a real calendar date")
+
+
+def _check_datetime(
+    validator: Any, flag: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if flag and isinstance(instance, str):
+        try:
+            datetime.fromisoformat(instance.replace("Z", "+00:00"))
+        except ValueError:
+            yield ValidationError(f"{instance!r} is not a real date and time")
+
+
+def _ignore(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    return iter(())
+
+
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    {"x-date": _check_date, "x-datetime": _check_datetime, "x-expected": _ignore},
+)
+
+
+@cache
+def _validator(kind: str) -> Any:
+    return _Validator(_schema(kind))
+
+
+def validate_document(doc: SourceDocument, expected_kind: str | None = None) -> list[Problem]:
+    """Schema problems of one document (empty when it is valid)."""
+    data = doc.data
+    if not isinstance(data, dict):
+        found = type(data).__name__ if data is not None else "nothing"
+        return [Problem(doc.file, doc.line_of("$"), "$",
+                        f"found a {found}, expected a mapping with apiVersion and kind")]
+    problems: list[Problem] = []
+    api = data.get("apiVersion")
+    if api != API_VERSION:
+        found = "no apiVersion" if api is None else f"apiVersion {api!r}"
+        problems.append(Problem(doc.file, doc.line_of("$.apiVersion"), "$.apiVersion",
+                                f"found {found}, expected {API_VERSION!r}"))
+    kind = data.get("kind")
+    if kind not in SCHEMA_FILES:
+        found = "no kind" if kind is None else f"kind {kind!r}"
+        problems.append(Problem(doc.file, doc.line_of("$.kind"), "$.kind",
+                                f"found {found}, expected one of {', '.join(SCHEMA_FILES)}"))
+        return problems
+    if expected_kind is not None and kind != expected_kind:
+        problems.append(Problem(doc.file, doc.line_of("$.kind"), "$.kind",
+                                f"found kind {kind!r}, expected {expected_kind!r} for this file"))
+        return problems
+    problems += _non_finite(doc, data, "$")
+    for error in sorted(_validator(kind).iter_errors(data), key=_error_order):
+        problems += _explain(doc, error)
+    return _dedupe(problems)
+
+
+def _error_order(error: ValidationError) -> tuple[int, str]:
+    return (len(error.absolute_path), error.json_path)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
+
+
+def _non_finite(doc: SourceDocument, value: Any, path: str) -> list[Problem]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [Problem(doc.file, doc.line_of(path), path,
+                        f"found {value!r}, expected a finite number")]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(doc, v, child_path(path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _non_finite(doc, v, child_path(path, i))]
+    return []
+
+
+def _path_of(error: ValidationError) -> str:
+    path = "$"
+    for part in error.absolute_path:
+        path = child_path(path, part)
+    return path
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        return f"{shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+}
+
+
+def _expected(error: ValidationError) -> str | None:
+    schema = error.schema
+    return str(schema["x-expected"]) if isinstance(schema, dict) and "x-expected" in schema \
+        else None
+
+
+def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
+    path = _path_of(error)
+    line = doc.line_of(path)
+    raw = doc.written.get(path)
+    if raw is not None and error.validator == "type" and "string" in str(error.validator_value):
+        return [Problem(doc.file, line, path,
+                        f"found {raw} unquoted, which YAML reads as {_describe(error.instance)}; "
+                        f"expected {_expected(error) or 'a string'}",
+                        f"quote it: '{raw}'")]
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    expected = _expected(error)
+    v = error.validator
+    if v == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        out = []
+        for key in error.instance:
+            if key in allowed:
+                continue
+            sub = child_path(path, key)
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+            out.append(Problem(doc.file, doc.line_of(sub), sub, f"unknown field {key!r}", hint))
+        return out
+    if v == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else error.message
+        return [Problem(doc.file, line, path, f"missing required field {missing!r}")]
+    if v == "type":
+        want = error.validator_value
+        words = (
+            " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in want)
+            if isinstance(want, list) else _TYPE_WORDS.get(str(want), str(want))
+        )
+        return [Problem(doc.file, line, path,
+                        f"found {_describe(error.instance)}, expected {expected or words}")]
+    if v == "not" and expected:
+        return [Problem(doc.file, line, path, f"unexpected field: expected {expected}")]
+    if v in ("x-date", "x-datetime"):
+        return [Problem(doc.file, line, path,
+                        f"{error.message} (expected {expected or 'a valid date'})")]
+    if v == "oneOf" and expected:
+        return [Problem(doc.file, line, path,
+                        f"found {_describe(error.instance)}, expected {expected}")]
+    if v == "propertyNames":
+        return [Problem(doc.file, line, path, f"invalid key: {error.message}")]
+    if expected:
+        return [Problem(doc.file, line, path,
+                        f"{_describe(error.instance)} is not {expected}")]
+    return [Problem(doc.file, line, path, f"found {_describe(error.instance)}: {error.message}")]
+
+
+def load_file(path: Path, *, display: str | None = None, expected_kind: str | None = None,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Loaded | None, list[Problem]]:
+    """Load, schema-check and build the domain value of one file."""
+    name = display or str(path)
+    if expected_kind is None:
+        expected_kind = KIND_BY_FILENAME.get(path.name)
+    try:
+        doc = load_yaml_file(path, display=name, max_bytes=max_bytes)
+    except YamlProblem as err:
+        return None, [err.problem]
+    problems = validate_document(doc, expected_kind)
+    if problems:
+        return None, problems
+    kind = doc.data["kind"]
+    return Loaded(kind=kind, source=doc, value=BUILDERS[kind](doc.data)), []
+
+
+# --- builders: validated mapping -> frozen domain value -------------------------------------
+
+
+def _evidence(d: Mapping[str, Any]) -> EvidenceRef:
+    return EvidenceRef(uri=d["uri"], sha256=d["sha256"], path=d.get("path"),
+                       media_type=d.get("media_type"), description=d.get("description"))
+
+
+def _maybe_evidence(d: Mapping[str, Any] | None) -> EvidenceRef | None:
+    return _evidence(d) if d is not None else None
+
+
+def build_release(d: Mapping[str, Any]) -> Release:
+    rt = d.get("rollback_target")
+    return Release(
+        release_id=d["release_id"],
+        model_name=d["model_name"],
+        model_version=str(d["model_version"]),
+        created_at=d["created_at"],
+        git_commit=d.get("git_commit"),
+        training_dataset=_maybe_evidence(d.get("training_dataset")),
+        feature_schema_version=d.get("feature_schema_version"),
+        artifact=_maybe_evidence(d.get("artifact")),
+        evaluation_report=_maybe_evidence(d.get("evaluation_report")),
+        config_version=d.get("config_version"),
+        trained_by=d.get("trained_by"),
+        rollback_target=None if rt is None else RollbackTarget(
+            release_id=rt.get("release_id"), disable=bool(rt.get("disable", False)),
+            reason=rt.get("reason")),
+        title=d.get("title"),
+        prompt_version=d.get("prompt_version"),
+        policy_version=d.get("policy_version"),
+        baseline=d.get("baseline"),
+        evidence=tuple(_evidence(e) for e in d.get("evidence", [])),
+    )
+
+
+def build_card(d: Mapping[str, Any]) -> ModelCard:
+    return ModelCard(
+        model_name=d["model_name"],
+        version=str(d["version"]),
+        release_id=d["release_id"],
+        owner=d["owner"],
+        metrics=dict(d["metrics"]),
+        purpose=d.get("purpose"),
+        escalation_path=tuple(d.get("escalation_path", [])),
+        intended_use=tuple(d.get("intended_use", [])),
+        not_for_use=tuple(d.get("not_for_use", [])),
+        training_data_scope=d.get("training_data_scope"),
+        training_data_window=d.get("training_data_window"),
+        training_data_exclusions=tuple(d.get("training_data_exclusions", [])),
+        test_conditions=dict(d.get("test_conditions", {})),
+        subgroups={k: dict(v) for k, v in d.get("subgroups", {}).items()},
+        evaluated_at=d.get("evaluated_at"),
+        known_limitations=tuple(d.get("known_limitations", [])),
+        artifact_uri=d.get("artifact_uri"),
+    )
+
+
+def build_model(d: Mapping[str, Any]) -> Model:
+    return Model(
+        name=d["name"],
+        owner=d["owner"],
+        risk_tier=d["risk_tier"],
+        title=d.get("title"),
+        description=d.get("description"),
+        escalation_path=tuple(d.get("escalation_path", [])),
+        system_type=d.get("system_type"),
+        intended_use=tuple(d.get("intended_use", [])),
+        not_for_use=tuple(d.get("not_for_use", [])),
+        approver_roles=tuple(d.get("approver_roles", [])),
+    )
+
+
+def _identity(d: Mapping[str, Any], *, bot: bool) -> Identity:
+    return Identity(id=d["id"], name=d["name"], email=d["email"],
+                    signing_keys=tuple(d.get("signing_keys", [])),
+                    may_emit=tuple(d.get("may_emit", [])), is_bot=bot)
+
+
+def build_config(d: Mapping[str, Any]) -> GovernanceConfig:
+    return GovernanceConfig(
+        roles={name: Role(name=name, members=tuple(r.get("members", [])),
+                          teams=tuple(r.get("teams", [])))
+               for name, r in d["roles"].items()},
+        environments={name: Environment(name=name,
+                                        required_approvals=tuple(e.get("required_approvals", [])),
+                                        after=e.get("after"),
+                                        protected_branch=e.get("protected_branch"))
+                      for name, e in d["environments"].items()},
+        people={p["id"]: _identity(p, bot=False) for p in d.get("people", [])},
+        bots={b["id"]: _identity(b, bot=True) for b in d.get("bots", [])},
+        organization=d.get("organization"),
+        repository=d.get("repository"),
+        protected_branch=d.get("protected_branch", "main"),
+        approvals_per_role={tier: int(v.get("approvals_per_role", 1))
+                            for tier, v in d.get("risk_tiers", {}).items()},
+        gates=dict(d.get("gates", {})),
+        waivers=tuple(Waiver(gate_id=w["gate_id"], model=w["model"], approver=w["approver"],
+                             reason=w["reason"], expires=w["expires"],
+                             release_id=w.get("release_id"))
+                      for w in d.get("waivers", [])),
+        ledger=dict(d.get("ledger", {})),
+        sinks=dict(d.get("sinks", {})),
+        max_file_bytes=d.get("limits", {}).get("max_file_bytes"),
+        raw=dict(d),
+    )
+
+
+def build_environment(d: Mapping[str, Any]) -> EnvironmentState:
+    return EnvironmentState(
+        environment=d["environment"],
+        models={name: Deployment(
+            release_id=m["release_id"], model_version=m.get("model_version"),
+            release_digest=m.get("release_digest"), promoted_at=m.get("promoted_at"),
+            promoted_by=m.get("promoted_by"), ledger_seq=m.get("ledger_seq"),
+            ledger_event_id=m.get("ledger_event_id"), disabled=bool(m.get("disabled", False)))
+            for name, m in d["models"].items()},
+    )
+
+
+BUILDERS: dict[str, Any] = {
+    "Release": build_release,
+    "ModelCard": build_card,
+    "Model": build_model,
+    "GovernanceConfig": build_config,
+    "EnvironmentState": build_environment,
+}

@@ -1,0 +1,426 @@
+"""The governed repository on disk: models, releases, environments, and their validation.
+
+Layout (DESIGN section 3)::
+
+    governance.yaml
+    releases/<model>/model.yaml
+    releases/<model>/<release_id>/release.yaml
+    releases/<model>/<release_id>/model-card.yaml
+    releases/<model>/<release_id>/evidence/...
+    environments/<env>.yaml
+
+``validate_paths`` collects every problem in every file before returning; nothing stops at the
+first error. Cross-references are checked against the whole repository, not just the files
+named, so validating one release still catches a dangling rollback target.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from governance.config import CONFIG_FILE, find_root, load_config
+from governance.digest import ReleaseDigest, file_sha256, release_digest
+from governance.domain.card import ModelCard
+from governance.domain.config import GovernanceConfig
+from governance.domain.model import EnvironmentState, Model
+from governance.domain.release import Release
+from governance.errors import InvalidInput, NotFound, Problem
+from governance.records import Loaded, display_path, load_file
+from governance.yaml_source import DEFAULT_MAX_BYTES
+
+RELEASES = "releases"
+ENVIRONMENTS = "environments"
+RELEASE_FILE = "release.yaml"
+CARD_FILE = "model-card.yaml"
+MODEL_FILE = "model.yaml"
+
+
+@dataclass(frozen=True)
+class LoadedRelease:
+    """A release with everything that belongs to it, as found on disk."""
+
+    directory: Path
+    release: Release
+    card: ModelCard
+    model: Model | None
+    digest: ReleaseDigest
+
+
+@dataclass
+class ValidationReport:
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    releases: int = 0
+    models: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "valid": self.ok,
+            "files": self.files,
+            "releases": self.releases,
+            "models": self.models,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+class GovernedRepo:
+    """Read access to one governed repository rooted at ``root``."""
+
+    def __init__(self, root: Path, config: GovernanceConfig | None = None) -> None:
+        self.root = root
+        self._config = config
+
+    @classmethod
+    def open(cls, start: Path) -> GovernedRepo:
+        root = find_root(start)
+        if root is None:
+            from governance.config import require_root
+
+            root = require_root(start)  # raises with the standard message
+        return cls(root)
+
+    @property
+    def config(self) -> GovernanceConfig:
+        if self._config is None:
+            self._config = load_config(self.root)
+        return self._config
+
+    @property
+    def max_bytes(self) -> int:
+        return self.config.max_file_bytes or DEFAULT_MAX_BYTES
+
+    # --- discovery ---------------------------------------------------------------------
+
+    def model_names(self) -> list[str]:
+        base = self.root / RELEASES
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if (p / MODEL_FILE).is_file())
+
+    def release_dirs(self, model: str | None = None) -> list[Path]:
+        base = self.root / RELEASES
+        if not base.is_dir():
+            return []
+        models = [base / model] if model else sorted(p for p in base.iterdir() if p.is_dir())
+        return [d for m in models if m.is_dir()
+                for d in sorted(m.iterdir()) if (d / RELEASE_FILE).is_file()]
+
+    def find_release_dir(self, release_id: str) -> Path:
+        for model_dir in sorted((self.root / RELEASES).glob("*")):
+            candidate = model_dir / release_id
+            if (candidate / RELEASE_FILE).is_file():
+                return candidate
+        raise NotFound(f"unknown release {release_id!r} in {display_path(self.root)}",
+                       hint="list releases with `governance status` or check the id")
+
+    def resolve_release(self, ref: str) -> Path:
+        """A release given as its directory or its id."""
+        as_path = Path(ref)
+        if (as_path / RELEASE_FILE).is_file():
+            return as_path.resolve()
+        return self.find_release_dir(ref)
+
+    # --- loading -----------------------------------------------------------------------
+
+    def load_model(self, name: str) -> Model:
+        path = self.root / RELEASES / name / MODEL_FILE
+        if not path.is_file():
+            raise NotFound(f"unknown model {name!r}: {display_path(path)} does not exist",
+                           hint=f"register it with `governance model new {name} --owner ID`")
+        loaded, problems = load_file(path, display=display_path(path), max_bytes=self.max_bytes)
+        if problems or loaded is None:
+            raise InvalidInput(problems)
+        model: Model = loaded.value
+        return model
+
+    def load_release(self, ref: str | Path) -> LoadedRelease:
+        """Load and fully check one release (schema, cross-references, evidence)."""
+        directory = self.resolve_release(str(ref))
+        report = ValidationReport()
+        loaded = _check_release_dir(self, directory, report)
+        if report.problems or loaded is None:
+            raise InvalidInput(report.problems,
+                               message=f"release {directory.name} is invalid")
+        return loaded
+
+    def load_environment(self, env: str) -> EnvironmentState:
+        path = self.root / ENVIRONMENTS / f"{env}.yaml"
+        if not path.is_file():
+            return EnvironmentState(environment=env, models={})
+        loaded, problems = load_file(path, display=display_path(path),
+                                     expected_kind="EnvironmentState", max_bytes=self.max_bytes)
+        if problems or loaded is None:
+            raise InvalidInput(problems)
+        state: EnvironmentState = loaded.value
+        return state
+
+    def releases_of(self, model: str) -> Iterator[LoadedRelease]:
+        for d in self.release_dirs(model):
+            yield self.load_release(d)
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+def validate_paths(paths: Iterable[Path], *, max_bytes: int | None = None) -> ValidationReport:
+    """Validate governed repositories, directories or single files; collect every problem."""
+    report = ValidationReport()
+    for path in paths:
+        if not path.exists():
+            report.problems.append(
+                Problem(display_path(path), None, "$", "no such file or directory"))
+            continue
+        root = find_root(path)
+        repo = GovernedRepo(root) if root is not None else None
+        limit = max_bytes or DEFAULT_MAX_BYTES
+        if repo is not None and max_bytes is None:
+            limit = _config_limit(repo)
+        _validate_under(repo, path.resolve(), report, limit)
+    return report
+
+
+def _config_limit(repo: GovernedRepo) -> int:
+    """The size limit from governance.yaml (its own problems are reported when it is walked)."""
+    path = repo.root / CONFIG_FILE
+    loaded, _ = load_file(path, display=display_path(path))
+    if loaded is None:
+        return DEFAULT_MAX_BYTES
+    repo._config = loaded.value
+    return repo._config.max_file_bytes or DEFAULT_MAX_BYTES
+
+
+def _validate_under(repo: GovernedRepo | None, path: Path, report: ValidationReport,
+                    limit: int) -> None:
+    if path.is_file() or path.is_symlink() and not path.is_dir():
+        if path.name == RELEASE_FILE:
+            _check_release_dir(repo, path.parent, report, limit)
+        else:
+            _check_file(repo, path, report, limit)
+        return
+    if (path / RELEASE_FILE).is_file():
+        _check_release_dir(repo, path, report, limit)
+        return
+    if repo is not None and path == repo.root.resolve():
+        # A whole repository: only the governed layout, not tests, docs or tooling.
+        _check_file(repo, path / CONFIG_FILE, report, limit)
+        for sub in (ENVIRONMENTS, RELEASES):
+            if (path / sub).is_dir():
+                _validate_under(repo, path / sub, report, limit)
+        return
+    for current, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        base = Path(current)
+        if RELEASE_FILE in names:
+            _check_release_dir(repo, base, report, limit)
+            dirs[:] = []
+            continue
+        for name in sorted(names):
+            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                candidate = base / name
+                if _is_governed_document(repo, candidate):
+                    _check_file(repo, candidate, report, limit)
+
+
+def _is_governed_document(repo: GovernedRepo | None, path: Path) -> bool:
+    """Workflows, CODEOWNERS and other YAML in a repo are not governed documents."""
+    if repo is None:
+        return True
+    rel = path.relative_to(repo.root).parts if path.is_relative_to(repo.root) else path.parts
+    if rel == (CONFIG_FILE,):
+        return True
+    if len(rel) == 2 and rel[0] == ENVIRONMENTS:
+        return True
+    return len(rel) >= 3 and rel[0] == RELEASES and rel[-1] == MODEL_FILE
+
+
+def _check_file(repo: GovernedRepo | None, path: Path, report: ValidationReport,
+                limit: int) -> Loaded | None:
+    report.files += 1
+    expected = None
+    if repo is not None and path.parent.resolve() == (repo.root / ENVIRONMENTS).resolve():
+        expected = "EnvironmentState"
+    loaded, problems = load_file(path, display=display_path(path), expected_kind=expected,
+                                 max_bytes=limit)
+    report.problems += problems
+    if loaded is None:
+        return None
+    if loaded.kind == "Model":
+        report.models += 1
+        model: Model = loaded.value
+        if (path.name == MODEL_FILE and path.parent.parent.name == RELEASES
+                and model.name != path.parent.name):
+            report.problems.append(_at(loaded, "$.name",
+                f"model name {model.name!r} does not match its directory {path.parent.name!r}",
+                "the directory under releases/ is the model name"))
+    if (loaded.kind == "EnvironmentState" and repo is not None
+            and path.parent.resolve() == (repo.root / ENVIRONMENTS).resolve()):
+        _check_environment(repo, path, loaded, report)
+    return loaded
+
+
+def _check_environment(repo: GovernedRepo, path: Path, loaded: Loaded,
+                       report: ValidationReport) -> None:
+    state: EnvironmentState = loaded.value
+    if state.environment != path.stem:
+        report.problems.append(_at(loaded, "$.environment",
+            f"environment {state.environment!r} does not match its file name {path.stem!r}"))
+    for model, deployment in state.models.items():
+        target = repo.root / RELEASES / model / deployment.release_id / RELEASE_FILE
+        if not target.is_file():
+            report.problems.append(_at(loaded, f"$.models.{model}.release_id",
+                f"release {deployment.release_id!r} of model {model!r} does not exist",
+                f"expected a directory releases/{model}/{deployment.release_id}"))
+
+
+def _at(loaded: Loaded, path: str, message: str, hint: str = "") -> Problem:
+    return Problem(loaded.source.file, loaded.source.line_of(path), path, message, hint)
+
+
+def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: ValidationReport,
+                       limit: int | None = None) -> LoadedRelease | None:
+    limit = limit or (repo.max_bytes if repo is not None else DEFAULT_MAX_BYTES)
+    report.releases += 1
+    rel_loaded = _check_file(repo, directory / RELEASE_FILE, report, limit)
+    card_path = directory / CARD_FILE
+    card_loaded = None
+    if card_path.is_file() or card_path.is_symlink():
+        card_loaded = _check_file(repo, card_path, report, limit)
+    else:
+        report.problems.append(Problem(display_path(card_path), None, "$",
+                                       "missing model card for this release",
+                                       "every release directory holds model-card.yaml"))
+    if rel_loaded is None or rel_loaded.kind != "Release":
+        return None
+    release: Release = rel_loaded.value
+    before = len(report.problems)
+    model_dir = directory.parent
+    in_layout = model_dir.parent.name == RELEASES
+    if in_layout and release.release_id != directory.name:
+        report.problems.append(_at(rel_loaded, "$.release_id",
+            f"release_id {release.release_id!r} does not match its directory {directory.name!r}",
+            "the release directory is named after its release_id"))
+    in_repo = repo is not None and model_dir.parent == repo.root / RELEASES
+    if in_repo and release.model_name != model_dir.name:
+        report.problems.append(_at(rel_loaded, "$.model_name",
+            f"model_name {release.model_name!r} does not match the model directory "
+            f"{model_dir.name!r}"))
+    model: Model | None = None
+    if in_repo:
+        assert repo is not None
+        model_file = repo.root / RELEASES / release.model_name / MODEL_FILE
+        if not model_file.is_file():
+            report.problems.append(_at(rel_loaded, "$.model_name",
+                f"unknown model {release.model_name!r}: {display_path(model_file)} does not exist",
+                f"run `governance model new {release.model_name} --owner ID`"))
+        else:
+            loaded_model, _ = load_file(model_file, display=display_path(model_file),
+                                        max_bytes=limit)
+            model = loaded_model.value if loaded_model is not None else None
+        _check_reference(repo, rel_loaded, release, "$.baseline", release.baseline, report)
+        if release.rollback_target is not None:
+            _check_reference(repo, rel_loaded, release, "$.rollback_target.release_id",
+                             release.rollback_target.release_id, report)
+        _check_unique(repo, rel_loaded, release, directory, report)
+    _check_evidence(directory, rel_loaded, release, report)
+    card: ModelCard | None = None
+    if card_loaded is not None and card_loaded.kind == "ModelCard":
+        card = card_loaded.value
+        assert card is not None
+        for field_path, found, expected in (
+            ("$.release_id", card.release_id, release.release_id),
+            ("$.model_name", card.model_name, release.model_name),
+            ("$.version", card.version, release.model_version),
+        ):
+            if found != expected:
+                report.problems.append(_at(card_loaded, field_path,
+                    f"model card says {found!r}, the release record says {expected!r}",
+                    "the card must describe this release"))
+    if len(report.problems) != before or card is None:
+        return None
+    try:
+        digest = release_digest(directory)
+    except InvalidInput as err:
+        report.problems += err.problems
+        return None
+    return LoadedRelease(directory=directory, release=release, card=card, model=model,
+                         digest=digest)
+
+
+def _check_reference(repo: GovernedRepo, loaded: Loaded, release: Release, path: str,
+                     target: str | None, report: ValidationReport) -> None:
+    if target is None:
+        return
+    if target == release.release_id:
+        report.problems.append(_at(loaded, path, f"{target!r} refers to this release itself",
+                                   "name an earlier release of the same model"))
+        return
+    own = repo.root / RELEASES / release.model_name / target / RELEASE_FILE
+    if own.is_file():
+        return
+    matches = (repo.root / RELEASES).glob(f"*/{target}/{RELEASE_FILE}")
+    others = [p.parent.parent.name for p in matches]
+    if others:
+        report.problems.append(_at(loaded, path,
+            f"release {target!r} belongs to model {others[0]!r}, not {release.model_name!r}",
+            "baseline and rollback target must be releases of the same model"))
+    else:
+        report.problems.append(_at(loaded, path,
+            f"release {target!r} does not exist (expected releases/{release.model_name}/{target})",
+            "name an existing earlier release of this model"))
+
+
+def _check_unique(repo: GovernedRepo, loaded: Loaded, release: Release, directory: Path,
+                  report: ValidationReport) -> None:
+    for other in (repo.root / RELEASES).glob(f"*/{release.release_id}/{RELEASE_FILE}"):
+        if other.parent.resolve() != directory.resolve():
+            report.problems.append(_at(loaded, "$.release_id",
+                f"release_id {release.release_id!r} is also used by "
+                f"{display_path(other.parent)}", "release ids are unique across the repository"))
+
+
+def _check_evidence(directory: Path, loaded: Loaded, release: Release,
+                    report: ValidationReport) -> None:
+    root = directory.resolve()
+    for path, ref in release.evidence_refs():
+        if ref.path is None:
+            continue
+        where = f"{path}.path"
+        pure = PurePosixPath(ref.path)
+        if pure.is_absolute() or ref.path.startswith(("/", "\\")) or ":" in pure.parts[0]:
+            report.problems.append(_at(loaded, where,
+                f"evidence path {ref.path!r} is absolute",
+                "expected a path relative to the release directory"))
+            continue
+        if ".." in pure.parts:
+            report.problems.append(_at(loaded, where,
+                f"evidence path {ref.path!r} escapes the release directory",
+                "expected a path inside the release directory, without '..'"))
+            continue
+        local = directory / ref.path
+        link = next((p for p in [local, *local.parents] if p.is_symlink()), None)
+        if link is not None and link.is_relative_to(directory):
+            resolved = local.resolve()
+            outside = not resolved.is_relative_to(root)
+            report.problems.append(_at(loaded, where,
+                f"evidence path {ref.path!r} is a symbolic link"
+                + (f" pointing outside the release directory ({os.readlink(link)!r})"
+                   if outside else ""),
+                "copy the evidence file into the release directory"))
+            continue
+        if not local.is_file():
+            report.problems.append(_at(loaded, where,
+                f"evidence file {ref.path!r} does not exist in {display_path(directory)}",
+                "add the file or remove 'path'"))
+            continue
+        actual = file_sha256(local)
+        if actual != ref.sha256:
+            report.problems.append(_at(loaded, f"{path}.sha256",
+                f"sha256 does not match {ref.path} (got {actual}, expected {ref.sha256})",
+                "the evidence changed after it was recorded; regenerate the release record"))

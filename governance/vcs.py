@@ -1,0 +1,40 @@
+"""The working tree's git facts needed by record tooling (current commit), via the git CLI.
+
+Kept apart from the ledger's GitPython adapter: record tooling only needs one read-only fact and
+must work in a plain directory too (then there is no commit to report).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def head_commit(directory: Path) -> str | None:
+    """Full sha of HEAD of the repository containing ``directory``, or None outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "--verify", "-q", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = out.stdout.strip()
+    return sha if out.returncode == 0 and sha else None
+
+
+def tree_id(directory: Path, rev: str = "HEAD") -> str | None:
+    """Git tree id of ``directory`` at ``rev`` (e.g. the policy bundle), or None."""
+    try:
+        top = subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-prefix"],
+                             capture_output=True, text=True, timeout=10, check=False)
+        if top.returncode != 0:
+            return None
+        prefix = top.stdout.strip().rstrip("/")
+        spec = f"{rev}:{prefix}" if prefix else f"{rev}^{{tree}}"
+        out = subprocess.run(["git", "-C", str(directory), "rev-parse", "--verify", "-q", spec],
+                             capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = out.stdout.strip()
+    return sha if out.returncode == 0 and sha else None

@@ -1,0 +1,270 @@
+"""Safe YAML loading with source locations.
+
+Owns the byte-level and YAML-level checks every governed document goes through before its
+schema: size limit, binary content, byte-order mark, UTF-8, tabs, duplicate keys, alias
+expansion, a single document. It returns the plain data together with a map from JSON path
+(``$.artifact.sha256``) to 1-based line number, so later checks can point at the exact line.
+
+Deliberate choices (documented in the README):
+- YAML 1.1 timestamp resolution is switched off: dates and times stay strings and are checked by
+  the schema layer (``2026-02-30`` must be an error, not a silent ``datetime``), and
+  ``model_version: 2026-04-10`` stays the string it looks like.
+- Booleans are only ``true``/``false`` (any case); ``yes``/``no``/``on``/``off`` stay strings.
+- Anchors and aliases are allowed but the expanded document may have at most
+  ``MAX_EXPANDED_NODES`` nodes: a "billion laughs" alias bomb is refused before it is walked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.errors import Problem
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+MAX_EXPANDED_NODES = 100_000
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """SafeLoader's resolvers minus timestamps, with booleans restricted to true/false."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class _PyLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _Resolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    # libyaml's parser is the fast path; marks (lines) and our resolver are the same.
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+
+    class _CLoader(CParser, yaml.constructor.SafeConstructor, _Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+    _Loader: type = _CLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = _PyLoader
+
+
+@dataclass
+class SourceDocument:
+    """A loaded YAML document: its data and where each JSON path came from."""
+
+    file: str
+    data: Any
+    lines: dict[str, int] = field(default_factory=dict)
+    text: str = ""
+    # How non-string plain scalars were written (``000...1`` read as the number 1).
+    written: dict[str, str] = field(default_factory=dict)
+
+    def line_of(self, path: str) -> int | None:
+        """Line of ``path``, or of its nearest ancestor that has one."""
+        probe = path
+        while True:
+            if probe in self.lines:
+                return self.lines[probe]
+            if probe == "$":
+                return None
+            probe = parent_path(probe)
+
+
+def parent_path(path: str) -> str:
+    if path.endswith("]"):
+        return path[: path.rindex("[")]
+    if "." in path[1:]:
+        return path[: path.rindex(".")]
+    return "$"
+
+
+def child_path(path: str, key: object) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    text = str(key)
+    if re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        return f"{path}.{text}"
+    return f"{path}[{text!r}]"
+
+
+class YamlProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def load_yaml_file(path: Path, *, display: str | None = None,
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
+    """Read and parse one YAML file; raises YamlProblem with a located message."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise YamlProblem(Problem(name, None, "$", f"cannot read file: {err.strerror}")) from None
+    if size > max_bytes:
+        raise YamlProblem(
+            Problem(
+                name,
+                None,
+                "$",
+                f"file is {size} bytes, over the limit of {max_bytes} bytes",
+                "governed documents are small; raise limits.max_file_bytes or --max-file-size "
+                "only if this is intended",
+            )
+        )
+    with path.open("rb") as handle:
+        raw = handle.read(max_bytes + 1)
+    return load_yaml_bytes(raw, name)
+
+
+def load_yaml_bytes(raw: bytes, name: str) -> SourceDocument:
+    if not raw.strip():
+        raise YamlProblem(
+            Problem(name, 1, "$", "file is empty",
+                    "expected a YAML mapping with apiVersion and kind")
+        )
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise YamlProblem(
+            Problem(name, line, "$", "file is binary (contains a NUL byte)",
+                    "expected a UTF-8 YAML text document")
+        )
+    if raw.startswith(b"\xef\xbb\xbf") or raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise YamlProblem(
+            Problem(name, 1, "$", "file starts with a byte-order mark",
+                    "save it as UTF-8 without BOM: the digest is over exact bytes")
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise YamlProblem(
+            Problem(name, line, "$",
+                    f"file is not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})",
+                    "save the file as UTF-8")
+        ) from None
+    return parse_yaml_text(text, name)
+
+
+def parse_yaml_text(text: str, name: str) -> SourceDocument:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.composer.ComposerError as err:
+        raise YamlProblem(
+            _mark_problem(name, err, text, "expected a single YAML document")
+        ) from None
+    except yaml.MarkedYAMLError as err:
+        raise YamlProblem(_mark_problem(name, err, text)) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise YamlProblem(Problem(name, 1, "$", "file holds no YAML document",
+                                  "expected a mapping with apiVersion and kind"))
+    lines: dict[str, int] = {}
+    written: dict[str, str] = {}
+    _walk(node, "$", lines, name, [0], written)
+    try:
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as err:
+        raise YamlProblem(_mark_problem(name, err, text)) from None
+    return SourceDocument(file=name, data=data, lines=lines, text=text, written=written)
+
+
+def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
+          count: list[int], written: dict[str, str]) -> None:
+    """Record lines, refuse duplicate keys and alias bombs (count of expanded nodes)."""
+    count[0] += 1
+    if count[0] > MAX_EXPANDED_NODES:
+        raise YamlProblem(
+            Problem(name, node.start_mark.line + 1, path,
+                    f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
+                    "refused as a possible alias bomb; write the values out explicitly")
+        )
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag != "tag:yaml.org,2002:str" and not node.style:
+            written[path] = node.value
+    elif isinstance(node, yaml.MappingNode):
+        keys: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlProblem(
+                    Problem(name, key_node.start_mark.line + 1, path,
+                            "merge keys ('<<') are not allowed in governed documents",
+                            "write the fields out explicitly")
+                )
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
+            line = key_node.start_mark.line + 1
+            if key in keys:
+                raise YamlProblem(
+                    Problem(name, line, child_path(path, key),
+                            f"duplicate key {key!r} (first defined on line {keys[key]})",
+                            "each key may appear once; remove or rename one")
+                )
+            keys[key] = line
+            sub = child_path(path, key)
+            lines.setdefault(sub, line)
+            _walk(value_node, sub, lines, name, count, written)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, child_path(path, index), lines, name, count, written)
+
+
+def _tab_at(err: yaml.MarkedYAMLError, text: str) -> bool:
+    """libyaml words tab errors differently; look at the offending line itself."""
+    mark = err.problem_mark
+    if mark is None:
+        return False
+    lines = text.split("\n")
+    if mark.line >= len(lines):
+        return False
+    line = lines[mark.line]
+    return "\t" in line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _mark_problem(
+    name: str, err: yaml.MarkedYAMLError, text: str, expected: str = ""
+) -> Problem:
+    mark = err.problem_mark or err.context_mark
+    line = mark.line + 1 if mark is not None else None
+    problem = err.problem or str(err)
+    if "'\\t'" in problem or "\\t" in problem or _tab_at(err, text):
+        return Problem(name, line, "$", "tab character used for indentation",
+                       "YAML indents with spaces only; replace the tabs")
+    message = f"malformed YAML: {problem}"
+    if err.context:
+        message += f" ({err.context})"
+    return Problem(name, line, "$", message, expected or "fix the YAML syntax at that line")

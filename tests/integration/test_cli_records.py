@@ -1,0 +1,183 @@
+"""The records commands end to end: init, validate, model new, release new, digest, schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from governance.cli.app import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SHA = "ab" * 32
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_reference_history_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out = run("validate", "releases/")
+    assert code == 0, out
+    assert "6 releases, 2 models" in out
+    code, out = run("validate", "--format", "json")
+    assert code == 0 and json.loads(out)["valid"] is True
+
+
+def test_init_then_validate_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = run("init", str(tmp_path / "g"))
+    assert code == 0, out
+    assert (tmp_path / "g" / ".gitattributes").read_text().count("binary") == 1
+    code, out = run("validate", str(tmp_path / "g"))
+    assert code == 0, out
+    code, out = run("init", str(tmp_path / "g"))
+    assert code == 1 and "already exists" in out
+
+
+@pytest.fixture
+def governed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = tmp_path / "g"
+    assert run("init", str(repo))[0] == 0
+    monkeypatch.chdir(repo)
+    assert run("model", "new", "fraud-risk", "--owner", "risk-platform", "--risk-tier",
+               "high")[0] == 0
+    return repo
+
+
+def _eval(tmp: Path, body: str) -> Path:
+    path = tmp / "eval.json"
+    path.write_text(body)
+    return path
+
+
+def test_release_new_writes_a_valid_release_with_digests(governed: Path) -> None:
+    ev = _eval(governed.parent, json.dumps({
+        "metrics": {"auc": 0.94, "latency_p95_ms": 42},
+        "subgroups": {"intl": {"auc": 0.86}},
+        "test_conditions": {"holdout": "4 weeks"}}))
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "2026-04-10",
+                    "--from-eval", str(ev), "--artifact", "s3://r/model.joblib", "--sha256", SHA,
+                    "--trained-by", "dana")
+    assert code == 0, out
+    d = governed / "releases" / "fraud-risk" / "fraud-risk-2026-04-10-01"
+    assert (d / "evidence" / "eval.json").read_bytes() == ev.read_bytes()
+    card = (d / "model-card.yaml").read_text()
+    assert "auc: 0.94" in card and "intl:" in card and "holdout" in card
+    record = (d / "release.yaml").read_text()
+    assert "disable: true" in record  # a first release declares its fallback explicitly
+    assert run("validate")[0] == 0
+    code, out = run("digest", str(d))
+    assert code == 0 and out.startswith("sha256:")
+    # the second release defaults its baseline and rollback target to the first
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "2026-05-01",
+                    "--from-eval", str(ev))
+    assert code == 0, out
+    second = (governed / "releases" / "fraud-risk" / "fraud-risk-2026-05-01-01" /
+              "release.yaml").read_text()
+    assert "baseline: fraud-risk-2026-04-10-01" in second
+    assert "release_id: fraud-risk-2026-04-10-01" in second
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--model", "nope", "--version", "1"], 1, "unknown model 'nope'"),
+        (["--model", "fraud-risk", "--version", "1", "--artifact", "s3://x", "--sha256",
+          SHA.upper()], 2, "uppercase"),
+        (["--model", "fraud-risk", "--version", "1", "--artifact", "s3://x"], 2,
+         "--artifact and --sha256 go together"),
+        (["--model", "fraud-risk", "--version", "1", "--release-id", "Bad Id"], 2,
+         "is not a slug"),
+        (["--model", "fraud-risk", "--version", "1", "--baseline", "missing-1"], 2,
+         "is not a release of"),
+    ],
+)
+def test_release_new_refuses_bad_input(governed: Path, args: list[str], code: int,
+                                       message: str) -> None:
+    got, out = run("release", "new", *args)
+    assert got == code, out
+    assert message in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"metrics": {"auc": NaN}}', "non-finite number NaN"),
+        ('{"metrics": {"auc": Infinity}}', "non-finite number Infinity"),
+        ('{"metrics": {"auc": "high"}}', "$.metrics.auc: found 'high', expected a number"),
+        ('{"metric": {}}', "unknown field 'metric'"),
+        ('{"metrics": {"auc": 0.9}', "malformed JSON"),
+    ],
+)
+def test_evaluation_file_is_checked(governed: Path, body: str, message: str) -> None:
+    ev = _eval(governed.parent, body)
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "1",
+                    "--from-eval", str(ev))
+    assert code == 1, out
+    assert message in out
+    assert not (governed / "releases" / "fraud-risk" / "fraud-risk-1-01").exists()
+
+
+def test_release_new_refuses_to_overwrite(governed: Path) -> None:
+    assert run("release", "new", "--model", "fraud-risk", "--version", "1")[0] == 0
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "1")
+    assert code == 1 and "already exists" in out
+
+
+def test_model_new_refuses_duplicates_and_bad_tier(governed: Path) -> None:
+    code, out = run("model", "new", "fraud-risk", "--owner", "x")
+    assert code == 1 and "already exists" in out
+    code, out = run("model", "new", "other", "--owner", "x", "--risk-tier", "extreme")
+    assert code == 2 and "risk tier" in out
+
+
+def test_schema_export(tmp_path: Path) -> None:
+    code, _ = run("schema", "export", str(tmp_path))
+    assert code == 0
+    schema = json.loads((tmp_path / "release.schema.json").read_text())
+    assert schema["$schema"].endswith("2020-12/schema")
+
+
+def test_outside_a_governed_repo_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = run("model", "new", "x", "--owner", "y")
+    assert code == 3 and "no governance.yaml" in out
+
+
+def test_python_dash_m_and_traceback_flag(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "governance", "validate", str(tmp_path / "no")],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 1
+    assert "no such file or directory" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def _walk(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
+                                                                           click.Command]]:
+    found = [(path, command)]
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found += _walk(sub, (*path, name))
+    return found
+
+
+def test_every_command_and_option_has_help_text() -> None:
+    root = typer.main.get_command(app)
+    missing = []
+    for path, command in _walk(root):
+        if path and not (command.help or command.short_help):
+            missing.append(" ".join(path))
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.help and param.name != "help":
+                missing.append(f"{' '.join(path)} {param.opts[0]}")
+    assert not missing, f"no help text: {missing}"

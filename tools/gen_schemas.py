@@ -1,0 +1,364 @@
+"""Regenerates governance/schemas/*.schema.json (JSON Schema draft 2020-12).
+
+The schemas are data shipped with the package; this script is their single source so the shared
+definitions (slugs, sha256, evidence references) are written once. Run it after editing and
+commit the output: `python tools/gen_schemas.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+BASE = "https://model-governance.dev/schemas/v1"
+SLUG = {
+    "type": "string",
+    "pattern": "^[a-z0-9][a-z0-9._-]{0,127}$",
+    "x-expected": "a slug: lowercase letters, digits, '.', '_' or '-', 1-128 characters, "
+    "starting with a letter or digit",
+}
+SHA256 = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{64}$",
+    "x-expected": "a sha256 digest: 64 lowercase hex characters (uppercase is rejected, "
+    "not normalised)",
+}
+DATE = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+    "x-expected": "a calendar date YYYY-MM-DD",
+    "x-date": True,
+}
+DATETIME = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$",
+    "x-expected": "an RFC 3339 timestamp such as 2026-04-10T09:14:11Z",
+    "x-datetime": True,
+}
+TEXT = {"type": "string", "minLength": 1}
+TEXT_LIST = {"type": "array", "items": TEXT}
+IDENTITY = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9._-]{1,100})?$",
+    "x-expected": "a person or bot id (GitHub login) or a team written org/slug",
+}
+GIT_COMMIT = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{7,64}$",
+    "x-expected": "a git commit id (7 to 64 lowercase hex characters)",
+}
+FINITE = {"type": "number"}
+HEADER = {
+    "apiVersion": {"const": "governance/v1", "x-expected": "governance/v1"},
+}
+
+
+def doc(kind: str, title: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{BASE}/{kind_file(kind)}",
+        "title": title,
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {**HEADER, "kind": {"const": kind, "x-expected": kind}, **props},
+        "required": ["apiVersion", "kind", *required],
+        "$defs": DEFS,
+    }
+
+
+def kind_file(kind: str) -> str:
+    return {
+        "Release": "release.schema.json",
+        "ModelCard": "model-card.schema.json",
+        "Model": "model.schema.json",
+        "GovernanceConfig": "governance-config.schema.json",
+        "EnvironmentState": "environment-state.schema.json",
+    }[kind]
+
+
+def obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+        "required": required or [],
+    }
+
+
+DEFS: dict[str, Any] = {
+    "evidence": obj(
+        {
+            "uri": {**TEXT, "x-expected": "a URI such as s3://bucket/key or a local path"},
+            "sha256": SHA256,
+            "path": {
+                **TEXT,
+                "x-expected": "a path relative to the release directory (no '..', not absolute)",
+            },
+            "media_type": TEXT,
+            "description": TEXT,
+        },
+        ["uri", "sha256"],
+    ),
+    "metrics": {
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Za-z0-9_.:-]{1,128}$"},
+        "additionalProperties": FINITE,
+    },
+}
+EVIDENCE = {"$ref": "#/$defs/evidence"}
+METRICS = {"$ref": "#/$defs/metrics"}
+
+RELEASE = doc(
+    "Release",
+    "Governed release record",
+    {
+        "release_id": SLUG,
+        "model_name": SLUG,
+        "model_version": {**TEXT, "maxLength": 128},
+        "title": TEXT,
+        "git_commit": GIT_COMMIT,
+        "training_dataset": EVIDENCE,
+        "feature_schema_version": TEXT,
+        "artifact": EVIDENCE,
+        "evaluation_report": EVIDENCE,
+        "config_version": TEXT,
+        "prompt_version": TEXT,
+        "policy_version": TEXT,
+        "trained_by": IDENTITY,
+        "baseline": SLUG,
+        "rollback_target": {
+            "oneOf": [
+                obj({"release_id": SLUG}, ["release_id"]),
+                obj(
+                    {"disable": {"const": True, "x-expected": "true"}, "reason": TEXT},
+                    ["disable", "reason"],
+                ),
+            ],
+            "x-expected": "{release_id: <earlier approved release>} or, for a first release, "
+            "{disable: true, reason: ...}",
+        },
+        "created_at": DATETIME,
+        "evidence": {"type": "array", "items": {**EVIDENCE}},
+    },
+    # Evidence fields are optional in the schema on purpose: a draft may lack them, and the
+    # gates (Rego) deny promotion while they are missing. The schema checks shape only.
+    ["release_id", "model_name", "model_version", "created_at"],
+)
+
+CARD = doc(
+    "ModelCard",
+    "Release-specific model card",
+    {
+        "model_name": SLUG,
+        "version": {**TEXT, "maxLength": 128},
+        "release_id": SLUG,
+        "purpose": TEXT,
+        "owner": IDENTITY,
+        "escalation_path": {"type": "array", "items": IDENTITY},
+        "intended_use": TEXT_LIST,
+        "not_for_use": TEXT_LIST,
+        "training_data_scope": TEXT,
+        "training_data_window": obj({"start": DATE, "end": DATE}, ["start", "end"]),
+        "training_data_exclusions": TEXT_LIST,
+        "metrics": METRICS,
+        "test_conditions": {"type": "object"},
+        "subgroups": {"type": "object", "additionalProperties": METRICS},
+        "evaluated_at": DATETIME,
+        "known_limitations": TEXT_LIST,
+        "artifact_uri": TEXT,
+        "approvals": {
+            "not": {},
+            "x-expected": "no 'approvals' field: approval status is derived from the ledger "
+            "when the card is rendered, never written by hand",
+        },
+    },
+    ["model_name", "version", "release_id", "owner", "metrics"],
+)
+
+MODEL = doc(
+    "Model",
+    "Model identity",
+    {
+        "name": SLUG,
+        "title": TEXT,
+        "description": TEXT,
+        "owner": IDENTITY,
+        "escalation_path": {"type": "array", "items": IDENTITY},
+        "risk_tier": {"enum": ["low", "medium", "high"], "x-expected": "low, medium or high"},
+        "system_type": {
+            "enum": ["classifier", "regressor", "ranker", "llm", "other"],
+            "x-expected": "classifier, regressor, ranker, llm or other",
+        },
+        "intended_use": TEXT_LIST,
+        "not_for_use": TEXT_LIST,
+        "approver_roles": {"type": "array", "items": SLUG},
+    },
+    ["name", "owner", "risk_tier"],
+)
+
+PERSON = obj(
+    {
+        "id": IDENTITY,
+        "name": TEXT,
+        "email": {
+            "type": "string",
+            "pattern": r"^[^@\s]+@[^@\s]+$",
+            "x-expected": "an email address",
+        },
+        "signing_keys": {"type": "array", "items": TEXT},
+    },
+    ["id", "name", "email"],
+)
+BOT = obj(
+    {**PERSON["properties"], "may_emit": {"type": "array", "items": SLUG}},
+    ["id", "name", "email"],
+)
+THRESHOLDS = {
+    "latency_p95_ms_max": {"type": "number", "exclusiveMinimum": 0},
+    "metric_minimums": METRICS,
+    "metric_maximums": METRICS,
+    "subgroup_regression_tolerance": {"type": "number", "minimum": 0},
+    "evaluation_max_age_days": {"type": "integer", "minimum": 1},
+    "required_card_fields": {"type": "array", "items": SLUG},
+}
+CONFIG = doc(
+    "GovernanceConfig",
+    "Governed repository configuration (governance.yaml)",
+    {
+        "organization": {**TEXT},
+        "repository": {**TEXT},
+        "protected_branch": TEXT,
+        "people": {"type": "array", "items": PERSON},
+        "bots": {"type": "array", "items": BOT},
+        "roles": {
+            "type": "object",
+            "propertyNames": SLUG,
+            "additionalProperties": obj(
+                {
+                    "members": {"type": "array", "items": IDENTITY},
+                    "teams": {"type": "array", "items": IDENTITY},
+                    "description": TEXT,
+                }
+            ),
+        },
+        "environments": {
+            "type": "object",
+            "propertyNames": SLUG,
+            "additionalProperties": obj(
+                {
+                    "after": SLUG,
+                    "required_approvals": {"type": "array", "items": SLUG},
+                    "protected_branch": TEXT,
+                    "description": TEXT,
+                }
+            ),
+        },
+        "risk_tiers": {
+            "type": "object",
+            "propertyNames": {"enum": ["low", "medium", "high"]},
+            "additionalProperties": obj(
+                {"approvals_per_role": {"type": "integer", "minimum": 1, "maximum": 10}}
+            ),
+        },
+        "gates": obj(
+            {
+                **THRESHOLDS,
+                "model_overrides": {
+                    "type": "object",
+                    "propertyNames": SLUG,
+                    "additionalProperties": obj(THRESHOLDS),
+                },
+            }
+        ),
+        "waivers": {
+            "type": "array",
+            "items": obj(
+                {
+                    "gate_id": SLUG,
+                    "model": SLUG,
+                    "release_id": SLUG,
+                    "approver": IDENTITY,
+                    "reason": TEXT,
+                    "expires": DATE,
+                },
+                ["gate_id", "model", "approver", "reason", "expires"],
+            ),
+        },
+        "ledger": obj(
+            {
+                "branch": TEXT,
+                "origin": TEXT,
+                "checkpoint_every": {"type": "integer", "minimum": 1},
+                "log_public_key": TEXT,
+                "rotators": {"type": "array", "items": IDENTITY},
+                "clock_skew_seconds": {"type": "integer", "minimum": 0},
+                "permissions": {
+                    "type": "object",
+                    "propertyNames": SLUG,
+                    "additionalProperties": {"type": "array", "items": TEXT},
+                },
+            }
+        ),
+        "sinks": obj(
+            {
+                "jsonl": obj({"dir": TEXT}),
+                "postgres": obj({"dsn_env": TEXT, "table": SLUG}),
+                "s3": obj(
+                    {
+                        "bucket": TEXT,
+                        "prefix": {"type": "string"},
+                        "retention_days": {"type": "integer", "minimum": 1},
+                        "endpoint_url": TEXT,
+                        "region": TEXT,
+                    },
+                    ["bucket"],
+                ),
+            }
+        ),
+        "limits": obj({"max_file_bytes": {"type": "integer", "minimum": 1}}),
+    },
+    ["roles", "environments"],
+)
+
+ENVSTATE = doc(
+    "EnvironmentState",
+    "Desired state of one environment (written only by promote/rollback)",
+    {
+        "environment": SLUG,
+        "models": {
+            "type": "object",
+            "propertyNames": SLUG,
+            "additionalProperties": obj(
+                {
+                    "release_id": SLUG,
+                    "model_version": TEXT,
+                    "release_digest": {
+                        "type": "string",
+                        "pattern": "^sha256:[0-9a-f]{64}$",
+                        "x-expected": "sha256:<64 lowercase hex>",
+                    },
+                    "promoted_at": DATETIME,
+                    "promoted_by": IDENTITY,
+                    "ledger_seq": {"type": "integer", "minimum": 0},
+                    "ledger_event_id": TEXT,
+                    "disabled": {"type": "boolean"},
+                },
+                ["release_id"],
+            ),
+        },
+    },
+    ["environment", "models"],
+)
+
+
+def main() -> None:
+    out = Path(__file__).resolve().parent.parent / "governance" / "schemas"
+    for schema in (RELEASE, CARD, MODEL, CONFIG, ENVSTATE):
+        path = out / schema["$id"].rsplit("/", 1)[1]
+        path.write_text(json.dumps(schema, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        print(path.name)
+
+
+if __name__ == "__main__":
+    main()
