@@ -25,7 +25,7 @@ from governance.approvals.counting import (
     decide,
 )
 from governance.approvals.github import ApiFailure, GitHubSource, memberships
-from governance.approvals.policy import approval_policy, read_governance_yaml, teams_to_check
+from governance.approvals.policy import approval_policy, config_at, teams_to_check
 from governance.errors import ConfigurationError, Denied, Undecided
 
 
@@ -59,7 +59,7 @@ def evaluate_pull_request(
             f"governance.yaml does not exist at the base commit {pr.base_sha[:12]} of PR #{number}"
         )
     policy = approval_policy(
-        read_governance_yaml(config_bytes, f"governance.yaml@{pr.base_sha[:12]}"),
+        config_at(config_bytes, f"governance.yaml@{pr.base_sha[:12]}"),
         environment,
         risk_tier,
         trainers,

@@ -13,16 +13,16 @@ deterministic so ``check`` can compare bytes.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from governance.approvals import codeowners as co
-from governance.approvals.policy import read_governance_yaml, roles_of
+from governance.config import load_config
+from governance.domain.config import GovernanceConfig
+from governance.domain.model import Model
 from governance.errors import ConfigurationError, InvalidInput, Problem
+from governance.repo import GovernedRepo
 
 TARGET = ".github/CODEOWNERS"
 GOVERNANCE_PATHS = ("/.github/**", "/policies/**", "/governance.yaml", "/environments/**")
@@ -44,16 +44,15 @@ class CheckResult:
         return not self.problems
 
 
-def _owners(config: Mapping[str, Any], role_names: list[str], where: str) -> list[str]:
-    roles = roles_of(config)
+def _owners(config: GovernanceConfig, role_names: Sequence[str], where: str) -> list[str]:
     owners: list[str] = []
     for name in role_names:
-        if name not in roles:
+        role = config.roles.get(name)
+        if role is None:
             raise ConfigurationError(
                 f"{where}: role {name!r} is not defined in governance.yaml $.roles "
-                f"(defined: {', '.join(sorted(roles)) or 'none'})"
+                f"(defined: {', '.join(sorted(config.roles)) or 'none'})"
             )
-        role = roles[name]
         for owner in [f"@{m}" for m in sorted(role.members)] + [
             f"@{t}" for t in sorted(role.teams)
         ]:
@@ -62,17 +61,13 @@ def _owners(config: Mapping[str, Any], role_names: list[str], where: str) -> lis
     return owners
 
 
-def _model_roles(config: Mapping[str, Any], model_yaml: Path) -> list[str]:
-    try:
-        model = yaml.safe_load(model_yaml.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ConfigurationError(f"{model_yaml}: not valid YAML: {err}") from None
-    declared = model.get("approver_roles") if isinstance(model, Mapping) else None
-    if isinstance(declared, list) and all(isinstance(r, str) for r in declared):
-        return list(declared)
+def _model_roles(config: GovernanceConfig, model: Model) -> list[str]:
+    """The model's ``approver_roles``, or every role an environment requires (in order)."""
+    if model.approver_roles:
+        return list(model.approver_roles)
     roles: list[str] = []
-    for spec in (config.get("environments") or {}).values():
-        for role in (spec or {}).get("required_approvals") or []:
+    for env in config.environments.values():
+        for role in env.required_approvals:
             if role not in roles:
                 roles.append(role)
     return roles
@@ -80,18 +75,14 @@ def _model_roles(config: Mapping[str, Any], model_yaml: Path) -> list[str]:
 
 def generate(root: Path) -> str:
     """The CODEOWNERS text for the governed repository at ``root``."""
-    config_path = root / "governance.yaml"
-    if not config_path.is_file():
-        raise ConfigurationError(f"{config_path} not found", hint="run `governance init` first")
-    config = read_governance_yaml(config_path.read_bytes(), str(config_path))
+    repo = GovernedRepo(root, load_config(root))
+    config = repo.config
     lines = [HEADER]
-    releases = root / "releases"
-    models = sorted(p.parent for p in releases.glob("*/model.yaml")) if releases.is_dir() else []
-    for model_dir in models:
-        roles = _model_roles(config, model_dir / "model.yaml")
-        owners = _owners(config, roles, f"releases/{model_dir.name}/model.yaml")
-        lines.append(f"\n# Model {model_dir.name}: approver roles {', '.join(roles) or 'none'}\n")
-        lines.append(f"/releases/{model_dir.name}/** {' '.join(owners)}".rstrip() + "\n")
+    for name in repo.model_names():
+        roles = _model_roles(config, repo.load_model(name))
+        owners = _owners(config, roles, f"releases/{name}/model.yaml $.approver_roles")
+        lines.append(f"\n# Model {name}: approver roles {', '.join(roles) or 'none'}\n")
+        lines.append(f"/releases/{name}/** {' '.join(owners)}".rstrip() + "\n")
     owners = _owners(config, list(GOVERNANCE_ROLES), "governance paths")
     lines.append(f"\n# Governance configuration: {', '.join(GOVERNANCE_ROLES)}\n")
     lines.extend(f"{path} {' '.join(owners)}\n" for path in GOVERNANCE_PATHS)

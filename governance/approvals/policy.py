@@ -1,89 +1,56 @@
 """From governance.yaml (read at the BASE commit) to the approval policy the counting rules take.
 
-Owns the mapping of roles, bots, people, environments and risk tiers to ``ApprovalPolicy``, and
-the list of GitHub teams whose membership must be looked up. The typed loader
-(``governance.config.load_config``) is the source of truth for validation; this module reads
-the plain mapping through one small function so it can run on a document read from a commit.
+Owns the mapping of the typed ``GovernanceConfig`` (roles, bots, people, environments, risk
+tiers) to ``ApprovalPolicy``, and the list of GitHub teams whose membership must be looked up.
+``config_at`` loads governance.yaml from bytes read at a commit with the foundation's loader, so
+a pull request cannot change the rules that judge it (DESIGN section 6).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-import yaml
+from collections.abc import Iterable, Sequence
 
 from governance.approvals.counting import ApprovalPolicy, RoleDefinition, required_roles
-from governance.errors import ConfigurationError
+from governance.domain.config import GovernanceConfig
+from governance.errors import ConfigurationError, problems_text
+from governance.records import build_config, validate_document
+from governance.yaml_source import YamlProblem, load_yaml_bytes
 
 
-def read_governance_yaml(data: bytes, where: str = "governance.yaml") -> Mapping[str, Any]:
-    """Parse governance.yaml bytes (yaml.safe_load); a non-mapping is a configuration error."""
+def config_at(raw: bytes, name: str) -> GovernanceConfig:
+    """governance.yaml bytes (e.g. from the base commit) as a validated GovernanceConfig.
+
+    An invalid document there is a configuration error (exit 3): we cannot know the rules.
+    """
     try:
-        loaded = yaml.safe_load(data.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ConfigurationError(f"{where}: not valid YAML: {err}") from None
-    if not isinstance(loaded, Mapping):
-        raise ConfigurationError(f"{where}: expected a mapping at the top level")
-    return loaded
+        doc = load_yaml_bytes(raw, name)
+    except YamlProblem as err:
+        raise ConfigurationError(f"{name} cannot be read: {err.problem.render()}") from None
+    problems = validate_document(doc, "GovernanceConfig")
+    if problems:
+        raise ConfigurationError(f"{name} is invalid:\n{problems_text(problems)}")
+    return build_config(doc.data)
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(f"governance.yaml {where}: expected a mapping")
-    return value
+def roles_of(config: GovernanceConfig) -> dict[str, RoleDefinition]:
+    return {
+        name: RoleDefinition(members=frozenset(role.members), teams=frozenset(role.teams))
+        for name, role in config.roles.items()
+    }
 
 
-def _strings(value: Any, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigurationError(f"governance.yaml {where}: expected a list of strings")
-    return list(value)
-
-
-def roles_of(config: Mapping[str, Any]) -> dict[str, RoleDefinition]:
-    roles = {}
-    for name, spec in _mapping(config.get("roles"), "$.roles").items():
-        spec = _mapping(spec, f"$.roles.{name}")
-        roles[str(name)] = RoleDefinition(
-            members=frozenset(_strings(spec.get("members"), f"$.roles.{name}.members")),
-            teams=frozenset(_strings(spec.get("teams"), f"$.roles.{name}.teams")),
-        )
-    return roles
-
-
-def environment_roles(config: Mapping[str, Any], environment: str) -> list[str]:
-    envs = _mapping(config.get("environments"), "$.environments")
-    if environment not in envs:
-        known = ", ".join(sorted(envs)) or "none"
+def environment_roles(config: GovernanceConfig, environment: str) -> list[str]:
+    env = config.environments.get(environment)
+    if env is None:
+        known = ", ".join(config.environments) or "none"
         raise ConfigurationError(
             f"governance.yaml $.environments: no environment {environment!r} (known: {known})"
         )
-    spec = _mapping(envs[environment], f"$.environments.{environment}")
-    return _strings(spec.get("required_approvals"), f"$.environments.{environment}")
-
-
-def approvals_per_role(config: Mapping[str, Any], risk_tier: str) -> int:
-    tiers = _mapping(config.get("risk_tiers"), "$.risk_tiers")
-    if risk_tier not in tiers:
-        raise ConfigurationError(
-            f"governance.yaml $.risk_tiers: no tier {risk_tier!r} "
-            f"(known: {', '.join(sorted(tiers)) or 'none'})"
-        )
-    count = _mapping(tiers[risk_tier], f"$.risk_tiers.{risk_tier}").get("approvals_per_role", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ConfigurationError(
-            f"governance.yaml $.risk_tiers.{risk_tier}.approvals_per_role: {count!r} "
-            "(expected an integer >= 1)"
-        )
-    return count
+    return list(env.required_approvals)
 
 
 def approval_policy(
-    config: Mapping[str, Any],
+    config: GovernanceConfig,
     environment: str,
     risk_tier: str,
     trainers: Iterable[str] = (),
@@ -97,21 +64,20 @@ def approval_policy(
             f"governance.yaml $.environments.{environment}.required_approvals names unknown "
             f"role(s) {', '.join(unknown)} (defined: {', '.join(sorted(roles)) or 'none'})"
         )
-    people_emails: dict[str, str] = {}
-    for section in ("people", "bots"):
-        for entry in config.get(section) or []:
-            if isinstance(entry, Mapping) and entry.get("email") and entry.get("id"):
-                people_emails[str(entry["email"]).lower()] = str(entry["id"])
-    bots = frozenset(
-        str(b["id"]) for b in config.get("bots") or [] if isinstance(b, Mapping) and "id" in b
-    )
+    if config.approvals_per_role and risk_tier not in config.approvals_per_role:
+        raise ConfigurationError(
+            f"governance.yaml $.risk_tiers: no tier {risk_tier!r} "
+            f"(known: {', '.join(sorted(config.approvals_per_role))})"
+        )
+    identities = [*config.people.values(), *config.bots.values()]
+    env = config.environments[environment]
     return ApprovalPolicy(
-        required=required_roles(needed, approvals_per_role(config, risk_tier)),
+        required=required_roles(needed, config.approvals_needed(risk_tier)),
         roles=roles,
-        protected_branch=str(config.get("protected_branch") or "main"),
-        bots=bots,
+        protected_branch=env.protected_branch or config.protected_branch,
+        bots=frozenset(config.bots),
         trainers=frozenset(trainers),
-        people_emails=people_emails,
+        people_emails={i.email.lower(): i.id for i in identities if i.email},
     )
 
 

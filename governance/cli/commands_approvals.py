@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from governance.approvals import ownership
-from governance.cli.app import new_app
+from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text
 from governance.errors import InvalidInput
 

@@ -23,7 +23,10 @@ def governed(tmp_path: Path) -> Path:
     (tmp_path / "governance.yaml").write_text(GOVERNANCE_YAML)
     for model, extra in (("fraud-risk", "approver_roles: [ml_lead, risk_owner]\n"), ("churn", "")):
         (tmp_path / "releases" / model).mkdir(parents=True)
-        (tmp_path / "releases" / model / "model.yaml").write_text(f"name: {model}\n{extra}")
+        (tmp_path / "releases" / model / "model.yaml").write_text(
+            "apiVersion: governance/v1\nkind: Model\n"
+            f"name: {model}\nowner: alice\nrisk_tier: high\n{extra}"
+        )
     return tmp_path
 
 
@@ -104,7 +107,8 @@ def test_check_without_file_and_role_changes(governed: Path) -> None:
 
 
 def test_unknown_role_is_configuration_error(governed: Path) -> None:
-    (governed / "releases" / "fraud-risk" / "model.yaml").write_text("approver_roles: [ghost]\n")
+    model = governed / "releases" / "fraud-risk" / "model.yaml"
+    model.write_text(model.read_text().replace("[ml_lead, risk_owner]", "[ghost]"))
     result = runner.invoke(app, ["codeowners", "generate", "--root", str(governed)])
     assert result.exit_code == 3
     assert "role 'ghost' is not defined" in result.output
