@@ -150,3 +150,9 @@ def test_every_command_and_option_has_help() -> None:
         assert command.help, name
         for param in command.params:
             assert getattr(param, "help", None), f"{name} {param.name}"
+
+
+def test_this_repository_codeowners_is_in_sync(repo_root: Path) -> None:
+    """The committed .github/CODEOWNERS is what the reference governance.yaml generates."""
+    result = runner.invoke(app, ["codeowners", "check", "--root", str(repo_root)])
+    assert result.exit_code == 0, result.output
