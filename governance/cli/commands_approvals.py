@@ -1,4 +1,4 @@
-"""Approval commands: ``governance codeowners generate|check``.
+"""Approval commands: ``governance codeowners generate|check`` and ``release propose``.
 
 Thin: parse options, call ``governance.approvals.ownership``, render, return. Errors propagate
 to the funnel in ``governance.cli.app`` (exit 1 for drift or invalid lines, 3 for missing
@@ -7,14 +7,19 @@ configuration).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from governance.approvals import ownership
+from governance.approvals import propose as proposal
+from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
 from governance.cli.app_support import new_app
+from governance.cli.commands_records import release_app
 from governance.cli.output import TextOrJson, emit_json, emit_text
-from governance.errors import InvalidInput
+from governance.config import require_root
+from governance.errors import InvalidInput, UsageError
 
 codeowners_app = new_app("Generate and check CODEOWNERS from governance.yaml.")
 
@@ -53,6 +58,39 @@ def check(root: Path = ROOT, output_format: TextOrJson = FORMAT) -> None:
         )
 
 
+def propose(
+    release: str = typer.Argument(..., help="Release directory or release id."),
+    remote: str = typer.Option("origin", "--remote", help="Git remote to push the branch to."),
+    repository: str = typer.Option(
+        "", "--repository", help="GitHub owner/name (default: $GITHUB_REPOSITORY)."
+    ),
+    gates: Path | None = typer.Option(
+        None, "--gates", help="JSON output of `governance check` to include in the summary."
+    ),
+    output_format: TextOrJson = FORMAT,
+) -> None:
+    """Push a release branch and open or update its pull request with one summary comment."""
+    root = require_root(Path("."))
+    gate_results = None
+    if gates is not None:
+        try:
+            gate_results = json.loads(gates.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise UsageError(f"--gates {gates}: not a readable JSON file ({err})") from None
+    source = GitHubSource(GitHubSettings.from_env(repository or None), token_from_env())
+    try:
+        result = proposal.propose(root, release, source, remote=remote, gates=gate_results)
+    finally:
+        source.close()
+    if output_format is TextOrJson.json:
+        emit_json(result.to_json())
+    else:
+        emit_text(f"pull request #{result.number} for {result.branch}")
+        emit_text(f"summary comment {result.comment_id}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the application."""
     app.add_typer(codeowners_app, name="codeowners")
+    # `release propose` joins the release group owned by commands_records
+    release_app.command("propose")(propose)
