@@ -396,6 +396,32 @@ def _count_reviews(
         )
         if not held:
             notes.append(Reason("no_role", f"{login} holds none of the required roles", login))
+        notes.extend(_roster_drift(policy, facts, login, held))
+
+
+def _roster_drift(
+    policy: ApprovalPolicy, facts: ApprovalFacts, login: str, held: Mapping[str, str]
+) -> list[Reason]:
+    """Reconcile the roster with live teams: a roster member absent from every readable team
+    of the role still counts (the roster at the base commit is reviewed configuration) but is
+    reported, so the roster or the team can be corrected."""
+    out = []
+    for role, how in sorted(held.items()):
+        teams = policy.roles[role].teams
+        readable = [
+            t for t in sorted(teams) if t in facts.team_members and t not in facts.unreadable_teams
+        ]
+        in_team = any(login.lower() in {m.lower() for m in facts.team_members[t]} for t in readable)
+        if how == "roster" and readable and not in_team:
+            out.append(
+                Reason(
+                    "roster_drift",
+                    f"{login} holds {role} by the governance.yaml roster but is not an active "
+                    f"member of {', '.join('@' + t for t in readable)}",
+                    login,
+                )
+            )
+    return out
 
 
 def _why_not(

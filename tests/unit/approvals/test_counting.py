@@ -413,3 +413,30 @@ def test_property_order_independent(
     assert decide(policy, facts(*reviews, permissions=perms)) == decide(
         policy, facts(*shuffled, permissions=perms)
     )
+
+
+def test_roster_reconciled_with_live_team() -> None:
+    policy = dataclasses.replace(
+        POLICY,
+        required=required_roles(["ml_lead"], 1),
+        roles={"ml_lead": RoleDefinition(frozenset({"alice"}), frozenset({"acme/ml-leads"}))},
+    )
+    # alice is on the roster but the live team does not list her: counts, and is reported
+    d = decide(policy, facts(review(1, "alice"), team_members={"acme/ml-leads": frozenset()}))
+    assert d.outcome is Outcome.APPROVED
+    assert [n.code for n in d.notes] == ["roster_drift"]
+    # listed by the live team too: nothing to report
+    d = decide(
+        policy, facts(review(1, "alice"), team_members={"acme/ml-leads": frozenset({"alice"})})
+    )
+    assert d.notes == ()
+    # team unreadable: the roster alone decides, no drift claimed
+    d = decide(
+        policy,
+        facts(
+            review(1, "alice"),
+            team_members={"acme/ml-leads": frozenset()},
+            unreadable_teams=frozenset({"acme/ml-leads"}),
+        ),
+    )
+    assert d.outcome is Outcome.APPROVED and d.notes == ()
