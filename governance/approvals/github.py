@@ -168,6 +168,14 @@ class GitHubSource:
                         committer_email=git.committer.email if git.committer is not None else None,
                     )
                 )
+            # "Lists a maximum of 250 commits for a pull request" (REST docs): with more, some
+            # committers would be invisible to separation of duties, so refuse to decide.
+            total = self._repo.get_pull(number).commits
+            if total is not None and len(out) < total:
+                raise ApiFailure(
+                    f"PR #{number} has {total} commits but the API listed {len(out)} "
+                    "(GitHub lists at most 250); cannot establish every committer"
+                )
             return tuple(out)
 
         return _call(f"GET commits of #{number}", fetch)
@@ -282,6 +290,8 @@ def _call(what: str, fn: Callable[[], T]) -> T:
     """Run one API interaction; every failure becomes an ApiFailure naming the call."""
     try:
         return fn()
+    except ApiFailure:
+        raise
     except GithubException as err:
         if _is_rate_limit(err):
             reset = (err.headers or {}).get("x-ratelimit-reset", "unknown")

@@ -228,6 +228,7 @@ class FakeGitHub:
             labels=[],
             merged=False,
             merge_commit_sha=None,
+            commits=len(self.commits.get(pr.number, [])),
         )
         data["head"].update(
             sha=pr.head_sha,
@@ -438,7 +439,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._page(method, path, q, self.state.reviews.get(int(n), []))
 
     def _commits(self, method: str, path: str, q: dict[str, str], body: Any, n: str) -> None:
-        self._page(method, path, q, self.state.commits.get(int(n), []))
+        # GitHub lists at most 250 commits of a pull request
+        self._page(method, path, q, self.state.commits.get(int(n), [])[:250])
 
     def _permission(self, method: str, path: str, q: Any, body: Any, login: str) -> None:
         permission = self.state.permissions.get(login)

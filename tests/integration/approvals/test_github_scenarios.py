@@ -303,3 +303,14 @@ def test_new_push_invalidates_approvals(fake_github: FakeGitHub, clone: Clone) -
     ev = run(fake_github, clone)
     assert ev.decision.outcome is Outcome.DENIED
     assert ev.decision.approvals == ()
+
+
+def test_more_than_250_commits_is_undecided(fake_github: FakeGitHub, clone: Clone) -> None:
+    setup_pr(fake_github, clone)
+    for i in range(249):
+        fake_github.add_commit(NUMBER, f"{i:040x}", "dave")
+    fake_github.add_commit(NUMBER, clone.head, "dave")  # 252 commits, head last
+    approve_all(fake_github, clone)
+    ev = run(fake_github, clone)
+    assert ev.decision.outcome is Outcome.UNDECIDED
+    assert "at most 250" in ev.decision.reasons[0].message
