@@ -188,6 +188,35 @@ class ApprovalDecision:
     approvals: tuple[Approval, ...]
     roles: tuple[RoleResult, ...]
 
+    def assignments(self) -> tuple[tuple[str, Approval], ...]:
+        """(role, approval) for every filled role slot: what the ledger records."""
+        by_person = {a.person: a for a in self.approvals}
+        return tuple((r.role, by_person[p]) for r in self.roles for p in r.filled_by)
+
+    def ledger_evidence(self, pr_number: int | None = None) -> list[dict[str, Any]]:
+        """Fields for one ``approval_granted`` event per filled slot (DESIGN section 7 names)."""
+        out = []
+        for role, approval in self.assignments():
+            out.append(
+                {
+                    "actor_id": approval.person,
+                    "actor_role": role,
+                    "approval_state": "approved",
+                    "source": {
+                        "kind": approval.source,
+                        "pr": pr_number,
+                        "head_sha": approval.commit_id,
+                        "review_id": approval.review_id,
+                        "event_id": approval.event_id,
+                        "submitted_at": approval.submitted_at.isoformat()
+                        if approval.submitted_at
+                        else None,
+                    },
+                    "details": {"membership": dict(approval.membership).get(role)},
+                }
+            )
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome.value,

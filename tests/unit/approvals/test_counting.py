@@ -440,3 +440,21 @@ def test_roster_reconciled_with_live_team() -> None:
         ),
     )
     assert d.outcome is Outcome.APPROVED and d.notes == ()
+
+
+def test_ledger_evidence_names_role_review_and_membership() -> None:
+    d = decide(POLICY, facts(review(11, "carol"), review(12, "alice")))
+    evidence = d.ledger_evidence(pr_number=7)
+    assert [(e["actor_id"], e["actor_role"]) for e in evidence] == [
+        ("alice", "ml_lead"),
+        ("carol", "risk_owner"),
+    ]
+    assert evidence[1]["source"] == {
+        "kind": "github",
+        "pr": 7,
+        "head_sha": HEAD,
+        "review_id": 11,
+        "event_id": None,
+        "submitted_at": T0.isoformat(),
+    }
+    assert evidence[1]["details"] == {"membership": "roster"}
