@@ -291,7 +291,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
-        path = split.path[len(API) :] if split.path.startswith(API) else split.path
+        if not split.path.startswith(API + "/"):
+            # a client that drops GITHUB_API_URL's path prefix would break on GitHub Enterprise
+            self.state.requests.append((method, split.path))
+            self._send(method, split.path, 404, {"message": "Not Found"}, check=False)
+            return
+        path = split.path[len(API) :]
         query = {k: v[-1] for k, v in parse_qs(split.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"null") if length else None
