@@ -82,10 +82,35 @@ class Codeowners:
 
     def rule_for(self, path: str) -> Rule | None:
         """The rule deciding ``path``: the last matching one (GitHub: last match wins)."""
-        for rule in reversed(self.rules):
-            if rule.matches(path):
-                return rule
+        parts = path.lstrip("/").split("/", 2)
+        key = (parts[0], parts[1] if len(parts) > 1 else None)
+        for index in self._candidates(key):
+            if self.rules[index].matches(path):
+                return self.rules[index]
         return None
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str | None] | None, list[int]]:
+        """Rules bucketed by the literal leading segments they require (None: any path).
+
+        Only an index: a rule is still decided by its full pattern, and candidates are tried
+        in reverse file order, so "last match wins" is unchanged.
+        """
+        index: dict[tuple[str, str | None] | None, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            index.setdefault(_literal_prefix(rule.pattern), []).append(i)
+        return index
+
+    def _candidates(self, key: tuple[str, str | None]) -> list[int]:
+        cache: dict[tuple[str, str | None], list[int]] = self.__dict__.setdefault("_cache", {})
+        found = cache.get(key)
+        if found is None:
+            idx = self._index
+            merged = idx.get(None, []) + idx.get((key[0], None), [])
+            if key[1] is not None:
+                merged += idx.get(key, [])
+            found = cache[key] = sorted(merged, reverse=True)
+        return found
 
     def owners_of(self, path: str) -> tuple[str, ...]:
         """Owners of ``path``; empty when no rule matches or the deciding rule lists none."""
@@ -229,6 +254,22 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     else:
         out.append("(?:/.+)?")  # a name that is a directory owns everything below it
     return re.compile("".join(out))
+
+
+def _is_literal(seg: str) -> bool:
+    return bool(seg) and not any(c in seg for c in "*?")
+
+
+def _literal_prefix(pattern: str) -> tuple[str, str | None] | None:
+    """The literal first (and second) path segment an anchored pattern requires, if any."""
+    body = pattern.rstrip("/")
+    if "/" not in body:
+        return None  # unanchored: matches at any depth
+    segments = body.lstrip("/").split("/")
+    if not _is_literal(segments[0]):
+        return None
+    second = segments[1] if len(segments) > 1 and _is_literal(segments[1]) else None
+    return (segments[0], second)
 
 
 def _segment(seg: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from governance.approvals.codeowners import (
     CODEOWNERS_LOCATIONS,
@@ -173,3 +175,27 @@ def test_lookup_order_first_found_wins() -> None:
 def test_not_utf8_is_an_error() -> None:
     co = parse(b"* @a\n\xff\xfe\n")
     assert co.rules == () and co.errors[0].message.startswith("not UTF-8")
+
+
+segment = st.sampled_from(["a", "b", "docs", "x.md", "*", "**", "*.md", "a?", "releases"])
+pattern_st = st.builds(
+    lambda lead, segs, trail: ("/" if lead else "") + "/".join(segs) + ("/" if trail else ""),
+    st.booleans(),
+    st.lists(segment, min_size=1, max_size=4),
+    st.booleans(),
+)
+path_st = st.lists(
+    st.sampled_from(["a", "b", "docs", "x.md", "releases", "c"]), min_size=1, max_size=5
+).map("/".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pattern_st, min_size=1, max_size=12), st.lists(path_st, min_size=1, max_size=10))
+def test_property_index_agrees_with_a_plain_last_match_scan(
+    patterns: list[str], paths: list[str]
+) -> None:
+    text = "".join(f"{p} @o{i}\n" for i, p in enumerate(patterns))
+    co = parse(text)
+    for path in paths:
+        naive = next((r for r in reversed(co.rules) if r.matches(path)), None)
+        assert co.rule_for(path) == naive, (path, text)
