@@ -121,7 +121,7 @@ def main() -> None:
     ours, owned = bench_ours(text, paths)
     git = bench_git(text, paths)
     dec = bench_decide(args.reviews, rnd)
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(f"machine: {platform.machine()} python {platform.python_version()}")
     print(f"CODEOWNERS rules: {rules}, changed files: {len(paths)} (owned: {owned})")
     print(f"ours (parse + match all): {ours * 1000:.1f} ms")
     if git is not None:
