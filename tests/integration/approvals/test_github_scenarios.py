@@ -18,7 +18,7 @@ from governance.approvals.evaluate import (
     require_approved,
 )
 from governance.approvals.github import GitHubSettings, GitHubSource
-from governance.errors import GovernanceError
+from governance.errors import ConfigurationError, GovernanceError, Undecided
 from tests.integration.approvals.conftest import Clone
 from tests.support.fake_github import FakeGitHub, Fault
 
@@ -314,3 +314,69 @@ def test_more_than_250_commits_is_undecided(fake_github: FakeGitHub, clone: Clon
     ev = run(fake_github, clone)
     assert ev.decision.outcome is Outcome.UNDECIDED
     assert "at most 250" in ev.decision.reasons[0].message
+
+
+def test_rules_come_from_the_base_commit(fake_github: FakeGitHub, clone: Clone) -> None:
+    """A PR that edits governance.yaml or CODEOWNERS is judged by the base versions."""
+    setup_pr(fake_github, clone)
+    (clone.root / "governance.yaml").write_text(
+        (clone.root / "governance.yaml")
+        .read_text()
+        .replace(
+            "required_approvals: [ml_lead, platform_owner, risk_owner]", "required_approvals: []"
+        )
+    )
+    (clone.root / ".github" / "CODEOWNERS").write_text("* @dave\n")
+    subprocess.run(["git", "-C", str(clone.root), "commit", "-qam", "loosen"], check=True)
+    head = (
+        subprocess.run(
+            ["git", "-C", str(clone.root), "rev-parse", "HEAD"], check=True, capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    fake_github.push(NUMBER, head)
+    fake_github.add_review(NUMBER, "carol", "APPROVED", head)
+    ev = run(fake_github, clone)
+    assert ev.decision.outcome is Outcome.DENIED
+    assert {r.role for r in ev.decision.roles} == {"ml_lead", "platform_owner", "risk_owner"}
+
+
+def test_invalid_codeowners_at_base_is_undecided(fake_github: FakeGitHub, clone: Clone) -> None:
+    subprocess.run(["git", "-C", str(clone.root), "checkout", "-q", "main"], check=True)
+    (clone.root / ".github" / "CODEOWNERS").write_text("* @bob\n!secret @bob\n")
+    subprocess.run(["git", "-C", str(clone.root), "commit", "-qam", "bad owners"], check=True)
+    base = (
+        subprocess.run(
+            ["git", "-C", str(clone.root), "rev-parse", "HEAD"], check=True, capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    setup_pr(fake_github, clone)
+    fake_github.pulls[NUMBER].base_sha = base
+    approve_all(fake_github, clone)
+    ev = run(fake_github, clone)
+    assert ev.decision.outcome is Outcome.UNDECIDED
+    assert ".github/CODEOWNERS:2" in ev.decision.reasons[0].message
+
+
+def test_base_commit_missing_locally_is_undecided(fake_github: FakeGitHub, clone: Clone) -> None:
+    setup_pr(fake_github, clone)
+    fake_github.pulls[NUMBER].base_sha = "e" * 40
+    approve_all(fake_github, clone)
+    source = source_for(fake_github)
+    with pytest.raises(Undecided, match="not in the local clone"):
+        evaluate_pull_request(
+            clone.root, source, NUMBER, environment="production", risk_tier="medium"
+        )
+    source.close()
+
+
+def test_unknown_environment_is_a_configuration_error(
+    fake_github: FakeGitHub, clone: Clone
+) -> None:
+    setup_pr(fake_github, clone)
+    with pytest.raises(ConfigurationError, match="no environment 'qa'") as err:
+        run(fake_github, clone, env="qa")
+    assert err.value.exit_code == 3
