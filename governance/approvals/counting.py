@@ -28,6 +28,7 @@ The rules, with the GitHub documentation they come from:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -312,12 +313,23 @@ def _excluded(policy: ApprovalPolicy, facts: ApprovalFacts) -> dict[str, str]:
             if login and login != "web-flow":  # web-flow: GitHub's committer for web edits
                 out.setdefault(login.lower(), f"committed to the PR ({commit.sha[:12]})")
         for email in (commit.author_email, commit.committer_email):
-            person = policy.people_emails.get((email or "").lower())
+            person = policy.people_emails.get((email or "").lower()) or _noreply_login(email)
             if person:
                 out.setdefault(person.lower(), f"committed to the PR ({commit.sha[:12]})")
     if facts.pull_request is not None:
         out[facts.pull_request.author.lower()] = "authored the PR"
     return out
+
+
+_NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com$", re.I)
+
+
+def _noreply_login(email: str | None) -> str | None:
+    """The login in a GitHub no-reply address (``ID+login@users.noreply.github.com``), see
+    https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address
+    """
+    match = _NOREPLY.match(email or "")
+    return match.group(1) if match else None
 
 
 def _is_bot(policy: ApprovalPolicy, login: str, account_type: str) -> bool:

@@ -173,6 +173,7 @@ def test_latest_state_by_submitted_at_then_id() -> None:
         ("trainer", "User", "trained the release"),
         ("carol", "User", "committed to the PR"),
         ("dave", "User", "committed to the PR"),
+        ("erin", "User", "committed to the PR"),
     ],
 )
 def test_never_counts(reviewer: str, kind: str, fragment: str) -> None:
@@ -187,6 +188,7 @@ def test_never_counts(reviewer: str, kind: str, fragment: str) -> None:
         Commit("1" * 40, author_login="author"),
         Commit("2" * 40, author_login=None, committer_login="carol"),
         Commit("3" * 40, author_email="Dave@example.com"),
+        Commit("4" * 40, committer_email="1234+erin@users.noreply.github.com"),
     )
     d = decide(
         policy,
