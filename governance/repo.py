@@ -76,6 +76,8 @@ class GovernedRepo:
     def __init__(self, root: Path, config: GovernanceConfig | None = None) -> None:
         self.root = root
         self._config = config
+        self._release_index: dict[str, list[Path]] | None = None
+        self._models: dict[str, Model | None] = {}
 
     @classmethod
     def open(cls, start: Path) -> GovernedRepo:
@@ -112,11 +114,26 @@ class GovernedRepo:
         return [d for m in models if m.is_dir()
                 for d in sorted(m.iterdir()) if (d / RELEASE_FILE).is_file()]
 
+    def release_index(self) -> dict[str, list[Path]]:
+        """release_id -> release directories holding it (built once: one listing per model)."""
+        if self._release_index is None:
+            index: dict[str, list[Path]] = {}
+            base = self.root / RELEASES
+            if base.is_dir():
+                for model_dir in sorted(base.iterdir()):
+                    if not model_dir.is_dir():
+                        continue
+                    for entry in sorted(os.scandir(model_dir), key=lambda e: e.name):
+                        if entry.is_dir(follow_symlinks=False) and os.path.isfile(
+                                os.path.join(entry.path, RELEASE_FILE)):
+                            index.setdefault(entry.name, []).append(model_dir / entry.name)
+            self._release_index = index
+        return self._release_index
+
     def find_release_dir(self, release_id: str) -> Path:
-        for model_dir in sorted((self.root / RELEASES).glob("*")):
-            candidate = model_dir / release_id
-            if (candidate / RELEASE_FILE).is_file():
-                return candidate
+        found = self.release_index().get(release_id)
+        if found:
+            return found[0]
         raise NotFound(f"unknown release {release_id!r} in {display_path(self.root)}",
                        hint="list releases with `governance status` or check the id")
 
@@ -169,8 +186,17 @@ class GovernedRepo:
 # --- validation --------------------------------------------------------------------------
 
 
-def validate_paths(paths: Iterable[Path], *, max_bytes: int | None = None) -> ValidationReport:
-    """Validate governed repositories, directories or single files; collect every problem."""
+PARALLEL_THRESHOLD = 400  # releases; below this a worker pool costs more than it saves
+
+
+def validate_paths(paths: Iterable[Path], *, max_bytes: int | None = None,
+                   jobs: int | None = None) -> ValidationReport:
+    """Validate governed repositories, directories or single files; collect every problem.
+
+    Large trees are checked by ``jobs`` worker processes (default: one per CPU); each worker
+    checks whole releases, and reports are merged in the order the tree was walked, so the
+    output is the same as a single-process run.
+    """
     report = ValidationReport()
     for path in paths:
         if not path.exists():
@@ -182,7 +208,16 @@ def validate_paths(paths: Iterable[Path], *, max_bytes: int | None = None) -> Va
         limit = max_bytes or DEFAULT_MAX_BYTES
         if repo is not None and max_bytes is None:
             limit = _config_limit(repo)
-        _validate_under(repo, path.resolve(), report, limit)
+        targets = _collect_targets(repo, path.resolve())
+        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        if workers > 1 and sum(kind == "release" for kind, _ in targets) >= PARALLEL_THRESHOLD:
+            part = _run_parallel(root, targets, limit, workers)
+        else:
+            part = _run_targets(repo, targets, limit)
+        report.problems += part.problems
+        report.files += part.files
+        report.releases += part.releases
+        report.models += part.models
     return report
 
 
@@ -196,36 +231,69 @@ def _config_limit(repo: GovernedRepo) -> int:
     return repo._config.max_file_bytes or DEFAULT_MAX_BYTES
 
 
-def _validate_under(repo: GovernedRepo | None, path: Path, report: ValidationReport,
-                    limit: int) -> None:
+Target = tuple[str, Path]  # ("release", directory) or ("file", path)
+
+
+def _collect_targets(repo: GovernedRepo | None, path: Path) -> list[Target]:
     if path.is_file() or path.is_symlink() and not path.is_dir():
-        if path.name == RELEASE_FILE:
-            _check_release_dir(repo, path.parent, report, limit)
-        else:
-            _check_file(repo, path, report, limit)
-        return
+        return [("release", path.parent) if path.name == RELEASE_FILE else ("file", path)]
     if (path / RELEASE_FILE).is_file():
-        _check_release_dir(repo, path, report, limit)
-        return
+        return [("release", path)]
     if repo is not None and path == repo.root.resolve():
         # A whole repository: only the governed layout, not tests, docs or tooling.
-        _check_file(repo, path / CONFIG_FILE, report, limit)
+        targets: list[Target] = [("file", path / CONFIG_FILE)]
         for sub in (ENVIRONMENTS, RELEASES):
             if (path / sub).is_dir():
-                _validate_under(repo, path / sub, report, limit)
-        return
+                targets += _collect_targets(repo, path / sub)
+        return targets
+    targets = []
     for current, dirs, names in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         base = Path(current)
         if RELEASE_FILE in names:
-            _check_release_dir(repo, base, report, limit)
+            targets.append(("release", base))
             dirs[:] = []
             continue
         for name in sorted(names):
             if name.endswith((".yaml", ".yml")) and not name.startswith("."):
                 candidate = base / name
                 if _is_governed_document(repo, candidate):
-                    _check_file(repo, candidate, report, limit)
+                    targets.append(("file", candidate))
+    return targets
+
+
+def _run_targets(repo: GovernedRepo | None, targets: list[Target], limit: int
+                 ) -> ValidationReport:
+    report = ValidationReport()
+    for kind, path in targets:
+        if kind == "release":
+            _check_release_dir(repo, path, report, limit)
+        else:
+            _check_file(repo, path, report, limit)
+    return report
+
+
+def _run_chunk(root: Path | None, targets: list[Target], limit: int, cwd: Path
+               ) -> ValidationReport:
+    os.chdir(cwd)  # display paths are relative to the caller's working directory
+    return _run_targets(GovernedRepo(root) if root is not None else None, targets, limit)
+
+
+def _run_parallel(root: Path | None, targets: list[Target], limit: int, workers: int
+                  ) -> ValidationReport:
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, len(targets) // (workers * 8))
+    chunks = [targets[i:i + size] for i in range(0, len(targets), size)]
+    merged = ValidationReport()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_run_chunk, [root] * len(chunks), chunks,
+                             [limit] * len(chunks), [Path.cwd()] * len(chunks)):
+            merged.problems += part.problems
+            merged.files += part.files
+            merged.releases += part.releases
+            merged.models += part.models
+    return merged
 
 
 def _is_governed_document(repo: GovernedRepo | None, path: Path) -> bool:
@@ -244,7 +312,8 @@ def _check_file(repo: GovernedRepo | None, path: Path, report: ValidationReport,
                 limit: int) -> Loaded | None:
     report.files += 1
     expected = None
-    if repo is not None and path.parent.resolve() == (repo.root / ENVIRONMENTS).resolve():
+    if repo is not None and path.parent.name == ENVIRONMENTS and \
+            path.parent.parent.resolve() == repo.root.resolve():
         expected = "EnvironmentState"
     loaded, problems = load_file(path, display=display_path(path), expected_kind=expected,
                                  max_bytes=limit)
@@ -315,14 +384,18 @@ def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: Valid
     if in_repo:
         assert repo is not None
         model_file = repo.root / RELEASES / release.model_name / MODEL_FILE
+        if release.model_name not in repo._models:
+            loaded_model = None
+            if model_file.is_file():
+                loaded_model, _ = load_file(model_file, display=display_path(model_file),
+                                            max_bytes=limit)
+            repo._models[release.model_name] = (
+                loaded_model.value if loaded_model is not None else None)
+        model = repo._models[release.model_name]
         if not model_file.is_file():
             report.problems.append(_at(rel_loaded, "$.model_name",
                 f"unknown model {release.model_name!r}: {display_path(model_file)} does not exist",
                 f"run `governance model new {release.model_name} --owner ID`"))
-        else:
-            loaded_model, _ = load_file(model_file, display=display_path(model_file),
-                                        max_bytes=limit)
-            model = loaded_model.value if loaded_model is not None else None
         _check_reference(repo, rel_loaded, release, "$.baseline", release.baseline, report)
         if release.rollback_target is not None:
             _check_reference(repo, rel_loaded, release, "$.rollback_target.release_id",
@@ -361,11 +434,10 @@ def _check_reference(repo: GovernedRepo, loaded: Loaded, release: Release, path:
         report.problems.append(_at(loaded, path, f"{target!r} refers to this release itself",
                                    "name an earlier release of the same model"))
         return
-    own = repo.root / RELEASES / release.model_name / target / RELEASE_FILE
-    if own.is_file():
+    holders = repo.release_index().get(target, [])
+    if any(d.parent.name == release.model_name for d in holders):
         return
-    matches = (repo.root / RELEASES).glob(f"*/{target}/{RELEASE_FILE}")
-    others = [p.parent.parent.name for p in matches]
+    others = [d.parent.name for d in holders]
     if others:
         report.problems.append(_at(loaded, path,
             f"release {target!r} belongs to model {others[0]!r}, not {release.model_name!r}",
@@ -378,11 +450,11 @@ def _check_reference(repo: GovernedRepo, loaded: Loaded, release: Release, path:
 
 def _check_unique(repo: GovernedRepo, loaded: Loaded, release: Release, directory: Path,
                   report: ValidationReport) -> None:
-    for other in (repo.root / RELEASES).glob(f"*/{release.release_id}/{RELEASE_FILE}"):
-        if other.parent.resolve() != directory.resolve():
+    for other in repo.release_index().get(release.release_id, []):
+        if other.parent.name != directory.parent.name:
             report.problems.append(_at(loaded, "$.release_id",
                 f"release_id {release.release_id!r} is also used by "
-                f"{display_path(other.parent)}", "release ids are unique across the repository"))
+                f"{display_path(other)}", "release ids are unique across the repository"))
 
 
 def _check_evidence(directory: Path, loaded: Loaded, release: Release,

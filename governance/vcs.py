@@ -6,6 +6,7 @@ must work in a plain directory too (then there is no commit to report).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -38,3 +39,21 @@ def tree_id(directory: Path, rev: str = "HEAD") -> str | None:
         return None
     sha = out.stdout.strip()
     return sha if out.returncode == 0 and sha else None
+
+
+def current_branch(directory: Path) -> str | None:
+    """The checked-out branch name, or None (detached HEAD, or not a git checkout).
+
+    In GitHub Actions a push-triggered job is on a detached checkout; GITHUB_REF_NAME then names
+    the branch the workflow runs for.
+    """
+    try:
+        out = subprocess.run(["git", "-C", str(directory), "symbolic-ref", "-q", "--short",
+                              "HEAD"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = out.stdout.strip()
+    if out.returncode == 0 and name:
+        return name
+    ref = os.environ.get("GITHUB_REF_NAME") if os.environ.get("GITHUB_ACTIONS") == "true" else None
+    return ref or None

@@ -17,7 +17,6 @@ Deliberate choices (documented in the README):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,23 +79,43 @@ else:  # pragma: no cover - PyYAML built without libyaml
     _Loader = _PyLoader
 
 
-@dataclass
 class SourceDocument:
-    """A loaded YAML document: its data and where each JSON path came from."""
+    """A loaded YAML document: its data and, on demand, where each JSON path came from.
 
-    file: str
-    data: Any
-    lines: dict[str, int] = field(default_factory=dict)
-    text: str = ""
-    # How non-string plain scalars were written (``000...1`` read as the number 1).
-    written: dict[str, str] = field(default_factory=dict)
+    Locations are computed lazily from the node tree: valid documents (the common case) never
+    pay for them.
+    """
+
+    def __init__(self, file: str, data: Any, node: yaml.Node | None = None,
+                 text: str = "") -> None:
+        self.file = file
+        self.data = data
+        self.text = text
+        self._node = node
+        self._lines: dict[str, int] | None = None
+        self._written: dict[str, str] = {}
+
+    @property
+    def lines(self) -> dict[str, int]:
+        if self._lines is None:
+            self._lines = {}
+            if self._node is not None:
+                _walk(self._node, "$", self._lines, self.file, [0], self._written)
+        return self._lines
+
+    @property
+    def written(self) -> dict[str, str]:
+        """How non-string plain scalars were written (``000...1`` read as the number 1)."""
+        _ = self.lines
+        return self._written
 
     def line_of(self, path: str) -> int | None:
         """Line of ``path``, or of its nearest ancestor that has one."""
+        lines = self.lines
         probe = path
         while True:
-            if probe in self.lines:
-                return self.lines[probe]
+            if probe in lines:
+                return lines[probe]
             if probe == "$":
                 return None
             probe = parent_path(probe)
@@ -193,14 +212,83 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
     if node is None:
         raise YamlProblem(Problem(name, 1, "$", "file holds no YAML document",
                                   "expected a mapping with apiVersion and kind"))
-    lines: dict[str, int] = {}
-    written: dict[str, str] = {}
-    _walk(node, "$", lines, name, [0], written)
     try:
-        data = loader.construct_document(node)
+        data = _Builder(loader).build(node)
+    except _NeedsLocation:
+        # Re-walk with paths to raise the located problem (duplicate key, merge key, bomb).
+        _walk(node, "$", {}, name, [0], {})
+        raise AssertionError("unreachable: _walk must raise") from None
     except yaml.MarkedYAMLError as err:
         raise YamlProblem(_mark_problem(name, err, text)) from None
-    return SourceDocument(file=name, data=data, lines=lines, text=text, written=written)
+    return SourceDocument(file=name, data=data, node=node, text=text)
+
+
+class _NeedsLocation(Exception):
+    """The fast build found a problem; the slow walk will say where."""
+
+
+class _Builder:
+    """Builds plain data straight from the node graph in one pass.
+
+    Strings are taken as they are; other scalars go through the safe constructor. Aliased
+    nodes are built once and shared; their expanded size is counted (memoised per node) so an
+    alias bomb is refused without being expanded.
+    """
+
+    _STR = "tag:yaml.org,2002:str"
+    _MERGE = "tag:yaml.org,2002:merge"
+    _PLAIN = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.values: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+
+    def build(self, node: yaml.Node) -> Any:
+        value = self._value(node)
+        if self._size(node) > MAX_EXPANDED_NODES:
+            raise _NeedsLocation
+        return value
+
+    def _size(self, node: yaml.Node) -> int:
+        known = self.sizes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, yaml.MappingNode):
+            size = 1 + sum(1 + self._size(v) for _, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._size(v) for v in node.value)
+        else:
+            size = 1
+        self.sizes[id(node)] = size
+        return size
+
+    def _value(self, node: yaml.Node) -> Any:
+        key = id(node)
+        if key in self.values:
+            return self.values[key]
+        value: Any
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in self._PLAIN:
+            # Explicit tags on collections (!!python/..., !!set) go through the safe
+            # constructor, which refuses anything it does not know.
+            value = self.loader.construct_object(node, deep=True)
+        elif isinstance(node, yaml.ScalarNode):
+            value = node.value if node.tag == self._STR else self.loader.construct_object(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = [self._value(item) for item in node.value]
+        elif isinstance(node, yaml.MappingNode):
+            value = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == self._MERGE:
+                    raise _NeedsLocation
+                k = self._value(key_node)
+                if k in value:
+                    raise _NeedsLocation
+                value[k] = self._value(value_node)
+        else:  # pragma: no cover - the composer only makes these three
+            raise _NeedsLocation
+        self.values[key] = value
+        return value
 
 
 def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,

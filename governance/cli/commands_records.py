@@ -43,9 +43,13 @@ def validate(
         None, "--max-file-size", min=1,
         help="Largest accepted document in bytes (default: limits.max_file_bytes or 1 MiB).",
     ),
+    jobs: int = typer.Option(
+        None, "--jobs", "-j", min=1, help="Worker processes for large trees (default: CPUs)."
+    ),
 ) -> None:
     """Check schemas, cross-references and evidence digests; report every problem."""
-    report = validate_paths(paths or [require_root(Path("."))], max_bytes=max_file_size)
+    report = validate_paths(paths or [require_root(Path("."))], max_bytes=max_file_size,
+                            jobs=jobs)
     if fmt is TextOrJson.json:
         emit_json(report.to_json())
     else:

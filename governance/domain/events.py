@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 EVENT_TYPES: tuple[str, ...] = (
     "ledger_genesis",  # seq 0: pins the genesis trust (allowed signers, log key)
@@ -75,3 +75,22 @@ class LedgerEntry:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.event.get(key, default)
+
+
+class EventView(Protocol):
+    """What folds and explanations read of an event: a LedgerEntry, or a row of the index."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def event_type(self) -> str: ...
+
+    @property
+    def timestamp(self) -> str: ...
+
+    @property
+    def event(self) -> Mapping[str, Any]: ...

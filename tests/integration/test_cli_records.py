@@ -227,3 +227,22 @@ def test_every_command_and_option_has_help_text() -> None:
             if isinstance(param, click.Option) and not param.help and param.name != "help":
                 missing.append(f"{' '.join(path)} {param.opts[0]}")
     assert not missing, f"no help text: {missing}"
+
+
+def test_parallel_validation_reports_exactly_what_one_process_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.generate_repo import generate
+    from governance import repo as repo_module
+
+    root = tmp_path / "big"
+    generate(root, models=6, per_model=5)
+    card = root / "releases" / "model-0002" / "model-0002-2026-01-03-01" / "model-card.yaml"
+    card.write_text(card.read_text().replace("known_limitations:", "known_limitation:"))
+    ev = root / "releases" / "model-0004" / "model-0004-2026-01-02-01" / "evidence" / "eval.json"
+    ev.write_text(ev.read_text() + " ")
+    monkeypatch.setattr(repo_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.chdir(root)
+    one = repo_module.validate_paths([root], jobs=1)
+    two = repo_module.validate_paths([root], jobs=2)
+    assert one.problems == two.problems and len(one.problems) == 2
+    assert (one.files, one.releases, one.models) == (two.files, two.releases, two.models)

@@ -1,0 +1,1 @@
+"""Queryable evidence: the query index, queries, release diffs and the six answers."""

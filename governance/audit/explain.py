@@ -1,0 +1,201 @@
+"""The six answers of DESIGN section 1 for one release, each with its evidence.
+
+Pure: built from the release as it is on disk and the model's ledger events (from the index or
+the ledger itself). Every answer names the events (id, seq, commit, leaf hash), digests and
+decision ids it rests on, so an auditor can verify each claim independently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from governance.domain.events import EventView
+from governance.lifecycle import LifecycleState, fold_lifecycle
+from governance.repo import LoadedRelease
+
+
+@dataclass(frozen=True)
+class Explanation:
+    release_id: str
+    model_name: str
+    environment: str | None
+    at: str | None
+    answers: Mapping[str, Mapping[str, Any]]  # the six, in order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"release_id": self.release_id, "model_name": self.model_name,
+                "environment": self.environment, "at": self.at,
+                "answers": {k: dict(v) for k, v in self.answers.items()}}
+
+
+QUESTIONS = (
+    ("deployed", "What artifact was deployed?"),
+    ("based_on", "What data, code and config was it based on?"),
+    ("evaluation", "What testing or evaluation was completed before release?"),
+    ("approvals", "Who reviewed and approved it?"),
+    ("audit_trail", "Where is the audit trail of that decision?"),
+    ("rollback", "What rollback path exists, and what happened when it was used?"),
+)
+
+
+def _ref(event: EventView) -> dict[str, Any]:
+    out: dict[str, Any] = {"event_id": event.event_id, "seq": event.seq,
+                           "event_type": event.event_type, "timestamp": event.timestamp}
+    for attr in ("commit", "leaf_hash"):
+        value = getattr(event, attr, None)
+        if value:
+            out[attr] = value
+    return out
+
+
+def _evidence(ref: Any) -> dict[str, Any] | None:
+    return None if ref is None else ref.to_json()
+
+
+def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
+                    environment: str | None = None, at: str | None = None,
+                    state: LifecycleState | None = None) -> Explanation:
+    """``model_events``: the model's events in seq order, up to ``at`` when given."""
+    release, card = loaded.release, loaded.card
+    rid = release.release_id
+    state = state or fold_lifecycle(model_events)
+    mine = [e for e in model_events if e.event.get("release_id") == rid
+            or rid in (e.event.get("from_release"), e.event.get("to_release"))]
+    life = state.release(rid)
+    envs = sorted({k[1] for k in state.live if k[0] == release.model_name})
+    live_where = []
+    for env in envs:
+        for span in state.live[(release.model_name, env)]:
+            if span.release_id == rid and not span.disabled:
+                live_where.append({"environment": env, "since": span.since, "until": span.until,
+                                   "by": span.actor_id, "event_id": span.event_id,
+                                   "seq": span.seq, "via": span.event_type})
+    promotions = [e for e in mine if e.event_type in ("deployment_promoted", "break_glass")
+                  and e.event.get("release_id") == rid]
+    deployed = {
+        "release_id": rid, "model_version": release.model_version,
+        "artifact": _evidence(release.artifact), "release_digest": loaded.digest.value,
+        "state": life.state if life else "draft (no ledger events)",
+        "live": live_where,
+        "promotions": [{**_ref(e), "environment": e.event.get("environment"),
+                        "actor_id": e.event.get("actor_id"),
+                        "release_digest": e.event.get("release_digest"),
+                        "decision_id": (e.event.get("decision") or {}).get("decision_id"),
+                        "digest_matches": e.event.get("release_digest") in (
+                            None, loaded.digest.value)}
+                       for e in promotions],
+    }
+    based_on = {
+        "training_dataset": _evidence(release.training_dataset),
+        "training_data_window": dict(card.training_data_window or {}),
+        "training_data_scope": card.training_data_scope,
+        "training_data_exclusions": list(card.training_data_exclusions),
+        "git_commit": release.git_commit, "trained_by": release.trained_by,
+        "feature_schema_version": release.feature_schema_version,
+        "config_version": release.config_version,
+        "prompt_version": release.prompt_version, "policy_version": release.policy_version,
+    }
+    gates = [e for e in mine if e.event_type == "gate_evaluated"]
+    evaluation = {
+        "evaluation_report": _evidence(release.evaluation_report),
+        "evaluated_at": card.evaluated_at, "metrics": dict(card.metrics),
+        "subgroups": {k: dict(v) for k, v in card.subgroups.items()},
+        "test_conditions": dict(card.test_conditions),
+        "known_limitations": list(card.known_limitations),
+        "gate_decisions": [{**_ref(e), "environment": e.event.get("environment"),
+                            "policy_digest": e.event.get("policy_digest"),
+                            **{k: v for k, v in (e.event.get("decision") or {}).items()
+                               if k in ("decision_id", "allow", "result", "deny", "warn",
+                                        "engine")}}
+                           for e in gates],
+    }
+    approvals = {
+        "approvals": [{**_ref(e), "actor_id": e.event.get("actor_id"),
+                       "actor_role": e.event.get("actor_role"),
+                       "approval_state": e.event.get("approval_state")
+                       or ("approved" if e.event_type == "approval_granted" else "denied"),
+                       "release_digest": e.event.get("release_digest"),
+                       "bound_to_current_content": e.event.get("release_digest")
+                       == loaded.digest.value,
+                       "source": e.event.get("source")}
+                      for e in mine if e.event_type in ("approval_granted", "approval_denied")],
+        "release_approved": [_ref(e) for e in mine if e.event_type == "release_approved"],
+        "approved_digest": life.approved_digest if life else None,
+    }
+    trail = {
+        "events": [_ref(e) for e in mine],
+        "latest_checkpoint": next((getattr(e, "checkpoint", None) for e in reversed(mine)
+                                   if getattr(e, "checkpoint", None)), None),
+        "how_to_verify": "governance ledger verify --checkpoint <exported checkpoint>",
+    }
+    rollbacks = [e for e in model_events if e.event_type == "rollback_executed"
+                 and rid in (e.event.get("from_release"), e.event.get("to_release"))]
+    rollback = {
+        "rollback_target": release.rollback_target.to_json() if release.rollback_target else None,
+        "fallback_now": {env: state.fallback(release.model_name, env) for env in envs},
+        "rollbacks": [{**_ref(e), "environment": e.event.get("environment"),
+                       "from_release": e.event.get("from_release"),
+                       "to_release": e.event.get("to_release"),
+                       "actor_id": e.event.get("actor_id"), "reason": e.event.get("reason"),
+                       "incident": e.event.get("incident")} for e in rollbacks],
+        "open_obligations": [o.__dict__ for o in state.open_obligations(release.model_name)],
+    }
+    parts: list[Mapping[str, Any]] = [deployed, based_on, evaluation, approvals, trail, rollback]
+    answers = dict(zip([q for q, _ in QUESTIONS], parts, strict=True))
+    return Explanation(release_id=rid, model_name=release.model_name, environment=environment,
+                       at=at, answers=answers)
+
+
+def render_text(exp: Explanation) -> str:
+    a = exp.answers
+    d, b, ev, ap, tr, rb = (a[k] for k, _ in QUESTIONS)
+    lines = [f"{exp.release_id} ({exp.model_name})"
+             + (f" live in {exp.environment} at {exp.at}" if exp.environment and exp.at else "")]
+    art = d["artifact"] or {}
+    lines.append(f"1. {QUESTIONS[0][1]}")
+    lines.append(f"   artifact {art.get('uri', '-')} sha256 {art.get('sha256', '-')}")
+    lines.append(f"   release digest {d['release_digest']}; state {d['state']}")
+    for span in d["live"]:
+        lines.append(f"   live in {span['environment']} since {span['since']}"
+                     f"{' until ' + span['until'] if span['until'] else ''} by {span['by']}"
+                     f" (event {span['event_id']}, seq {span['seq']})")
+    lines.append(f"2. {QUESTIONS[1][1]}")
+    ds = b["training_dataset"] or {}
+    lines.append(f"   data {ds.get('uri', '-')} (sha256 {ds.get('sha256', '-')}),"
+                 f" window {b['training_data_window'] or '-'}")
+    lines.append(f"   code {b['git_commit'] or '-'} trained by {b['trained_by'] or '-'};"
+                 f" features {b['feature_schema_version'] or '-'};"
+                 f" config {b['config_version'] or '-'}"
+                 + (f"; prompt {b['prompt_version']}" if b["prompt_version"] else "")
+                 + (f"; policy {b['policy_version']}" if b["policy_version"] else ""))
+    lines.append(f"3. {QUESTIONS[2][1]}")
+    lines.append(f"   metrics {ev['metrics']} evaluated {ev['evaluated_at'] or '-'}")
+    for slice_name, values in ev["subgroups"].items():
+        lines.append(f"   subgroup {slice_name}: {values}")
+    for g in ev["gate_decisions"]:
+        lines.append(f"   gate decision {g.get('decision_id', '-')} "
+                     f"{'allow' if g.get('allow') else 'deny'} env={g.get('environment') or '-'}"
+                     f" policy {g.get('policy_digest') or '-'} (seq {g['seq']})")
+    lines.append(f"4. {QUESTIONS[3][1]}")
+    if not ap["approvals"]:
+        lines.append("   no approvals recorded")
+    for x in ap["approvals"]:
+        bound = "bound to this content" if x["bound_to_current_content"] else \
+            "NOT bound to the current content"
+        lines.append(f"   {x['actor_role']}: {x['actor_id']} {x['approval_state']} at "
+                     f"{x['timestamp']} ({bound}; event {x['event_id']})")
+    lines.append(f"5. {QUESTIONS[4][1]}")
+    lines.append(f"   {len(tr['events'])} ledger events: "
+                 + ", ".join(f"{e['event_type']}#{e['seq']}" for e in tr["events"]))
+    lines.append(f"   verify with: {tr['how_to_verify']}")
+    lines.append(f"6. {QUESTIONS[5][1]}")
+    lines.append(f"   rollback target {rb['rollback_target']}; fallback now {rb['fallback_now']}")
+    for r in rb["rollbacks"]:
+        lines.append(f"   rollback {r['from_release']} -> {r['to_release'] or 'switched off'} in "
+                     f"{r['environment']} by {r['actor_id']} at {r['timestamp']}: {r['reason']}"
+                     f" (incident {r['incident'] or '-'})")
+    for o in rb["open_obligations"]:
+        lines.append(f"   OPEN {o['kind']} for {o['release_id']} (incident {o['incident']})")
+    return "\n".join(lines)

@@ -1,0 +1,234 @@
+"""The lifecycle as a pure fold over ledger events (DESIGN section 4).
+
+States of a release: draft -> validated -> approved -> production -> rolled_back -> retired,
+and rejected. Nothing here is stored by hand: ``fold_lifecycle`` replays the ledger's events in
+seq order and derives, for every release, its state and evidence, and for every (model,
+environment) the history of what was live, from which the live release and the fallback (the
+prior approved release that was live there) follow. Break-glass promotions open obligations
+that stay open until a post-hoc approval closes them.
+
+Event fields read (see governance/domain/events.py): event_type, seq, event_id, timestamp,
+release_id, model_name, environment, release_digest, actor_id, actor_role, approval_state,
+decision, from_release, to_release, incident, reason, details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from governance.domain.events import EventView
+
+DRAFT = "draft"
+VALIDATED = "validated"
+APPROVED = "approved"
+REJECTED = "rejected"
+PRODUCTION = "production"
+ROLLED_BACK = "rolled_back"
+RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    role: str
+    actor_id: str
+    digest: str | None
+    granted: bool
+    seq: int
+    event_id: str
+    timestamp: str
+    source: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveSpan:
+    """One release live in one environment, from ``since`` until ``until`` (None: still)."""
+
+    release_id: str
+    since: str
+    seq: int
+    event_id: str
+    event_type: str  # deployment_promoted | rollback_executed | break_glass
+    actor_id: str | None
+    digest: str | None
+    until: str | None = None
+    ended_by_seq: int | None = None
+    disabled: bool = False  # a rollback that switched the model off
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """An open duty the gates keep reporting, e.g. the post-hoc review of a break-glass."""
+
+    kind: str
+    event_id: str
+    seq: int
+    release_id: str | None
+    model_name: str | None
+    environment: str | None
+    incident: str | None
+    opened_at: str
+    actor_id: str | None
+
+
+@dataclass
+class ReleaseLife:
+    release_id: str
+    model_name: str | None
+    state: str = DRAFT
+    registered_seq: int | None = None
+    approvals: list[ApprovalRecord] = field(default_factory=list)
+    approved_digest: str | None = None
+    gate_results: list[Mapping[str, Any]] = field(default_factory=list)
+    environments_live: set[str] = field(default_factory=set)  # ever live there
+    retired: bool = False
+    retired_reason: str | None = None
+
+
+@dataclass
+class LifecycleState:
+    releases: dict[str, ReleaseLife] = field(default_factory=dict)
+    # (model, environment) -> spans in order
+    live: dict[tuple[str, str], list[LiveSpan]] = field(default_factory=dict)
+    obligations: dict[str, Obligation] = field(default_factory=dict)  # by event_id
+    last_seq: int = -1
+
+    def release(self, release_id: str) -> ReleaseLife | None:
+        return self.releases.get(release_id)
+
+    def current(self, model: str, env: str) -> LiveSpan | None:
+        spans = self.live.get((model, env), [])
+        if spans and spans[-1].until is None and not spans[-1].disabled:
+            return spans[-1]
+        return None
+
+    def fallback(self, model: str, env: str) -> str | None:
+        """The prior approved, unretired release that was live in ``env`` before the current."""
+        spans = self.live.get((model, env), [])
+        current = self.current(model, env)
+        for span in reversed(spans):
+            if span.disabled or (current is not None and span.release_id == current.release_id):
+                continue
+            life = self.releases.get(span.release_id)
+            if life is not None and is_approved(life) and not life.retired:
+                return span.release_id
+        return None
+
+    def was_live(self, release_id: str, model: str, env: str) -> bool:
+        return any(s.release_id == release_id and not s.disabled
+                   for s in self.live.get((model, env), []))
+
+    def open_obligations(self, model: str | None = None) -> list[Obligation]:
+        return [o for o in self.obligations.values() if model is None or o.model_name == model]
+
+
+def is_approved(life: ReleaseLife) -> bool:
+    """Approved at some point and not rejected since (retirement is tracked separately)."""
+    return life.approved_digest is not None
+
+
+def _life(state: LifecycleState, event: Mapping[str, Any]) -> ReleaseLife | None:
+    release_id = event.get("release_id")
+    if not release_id:
+        return None
+    life = state.releases.get(release_id)
+    if life is None:
+        life = ReleaseLife(release_id=release_id, model_name=event.get("model_name"))
+        state.releases[release_id] = life
+    if life.model_name is None:
+        life.model_name = event.get("model_name")
+    return life
+
+
+def _start_span(state: LifecycleState, model: str, env: str, span: LiveSpan) -> None:
+    spans = state.live.setdefault((model, env), [])
+    if spans and spans[-1].until is None:
+        spans[-1] = replace(spans[-1], until=span.since, ended_by_seq=span.seq)
+    spans.append(span)
+
+
+def apply(state: LifecycleState, entry: EventView) -> None:
+    """Fold one event into the state (events must arrive in seq order)."""
+    e = entry.event
+    kind = entry.event_type
+    state.last_seq = entry.seq
+    life = _life(state, e)
+    model = e.get("model_name") or (life.model_name if life else None)
+    env = e.get("environment")
+    if kind == "release_registered" and life is not None:
+        life.registered_seq = entry.seq
+    elif kind == "gate_evaluated" and life is not None:
+        decision = e.get("decision") or {}
+        life.gate_results.append({"seq": entry.seq, "environment": env, **decision})
+        if decision.get("allow") and life.state == DRAFT:
+            life.state = VALIDATED
+    elif kind in ("approval_granted", "approval_denied") and life is not None:
+        granted = kind == "approval_granted"
+        life.approvals.append(ApprovalRecord(
+            role=e.get("actor_role") or "", actor_id=e.get("actor_id") or "",
+            digest=e.get("release_digest"), granted=granted, seq=entry.seq,
+            event_id=entry.event_id, timestamp=entry.timestamp,
+            source=e.get("source") or {}))
+        if not granted:
+            life.state = REJECTED
+            life.approved_digest = None
+        _close_break_glass(state, e)
+    elif kind == "release_approved" and life is not None:
+        life.approved_digest = e.get("release_digest")
+        if life.state in (DRAFT, VALIDATED, REJECTED):
+            life.state = APPROVED
+        _close_break_glass(state, e)
+    elif kind in ("deployment_promoted", "break_glass") and life is not None and model and env:
+        _start_span(state, model, env, LiveSpan(
+            release_id=life.release_id, since=entry.timestamp, seq=entry.seq,
+            event_id=entry.event_id, event_type=kind, actor_id=e.get("actor_id"),
+            digest=e.get("release_digest")))
+        life.environments_live.add(env)
+        if env == "production" or life.state in (DRAFT, VALIDATED, APPROVED):
+            life.state = PRODUCTION if env == "production" else life.state
+        if kind == "break_glass":
+            state.obligations[entry.event_id] = Obligation(
+                kind="break_glass_review", event_id=entry.event_id, seq=entry.seq,
+                release_id=life.release_id, model_name=model, environment=env,
+                incident=e.get("incident"), opened_at=entry.timestamp,
+                actor_id=e.get("actor_id"))
+    elif kind == "rollback_executed" and model and env:
+        source = e.get("from_release")
+        target = e.get("to_release")
+        if source and source in state.releases:
+            state.releases[source].state = ROLLED_BACK
+        disabled = not target
+        _start_span(state, model, env, LiveSpan(
+            release_id=target or "", since=entry.timestamp, seq=entry.seq,
+            event_id=entry.event_id, event_type=kind, actor_id=e.get("actor_id"),
+            digest=e.get("release_digest"), disabled=disabled))
+        if target and target in state.releases:
+            state.releases[target].environments_live.add(env)
+            if env == "production":
+                state.releases[target].state = PRODUCTION
+    elif kind == "release_retired" and life is not None:
+        life.state = RETIRED
+        life.retired = True
+        life.retired_reason = e.get("reason")
+
+
+def _close_break_glass(state: LifecycleState, event: Mapping[str, Any]) -> None:
+    """A post-hoc approval closes the break-glass obligation it names (details.closes), or,
+    when it names none, every open break-glass of the same release."""
+    details = event.get("details") or {}
+    closes = details.get("closes") if isinstance(details, Mapping) else None
+    if closes:
+        state.obligations.pop(str(closes), None)
+        return
+    if event.get("event_type") == "release_approved" or details.get("post_hoc"):
+        for key, ob in list(state.obligations.items()):
+            if ob.release_id == event.get("release_id"):
+                del state.obligations[key]
+
+
+def fold_lifecycle(entries: Iterable[EventView]) -> LifecycleState:
+    state = LifecycleState()
+    for entry in entries:
+        apply(state, entry)
+    return state

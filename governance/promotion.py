@@ -1,0 +1,294 @@
+"""Promote, roll back and retire: the lifecycle's hard gates, behind ports.
+
+Core rules live here; the ledger, the gates and the environment pointer are reached through
+the ``Ports`` given by the caller (the CLI wires the real git ledger, the Rego engine and the
+files; tests may fake them at this port).
+
+Write order and crash safety (promotion and rollback): the ledger event is appended FIRST and
+the pointer file ``environments/<env>.yaml`` is written SECOND (atomically: temp file + rename).
+The ledger is the source of truth. A crash between the two leaves the pointer behind the
+ledger; ``status`` reports it as drift and re-running the same ``promote`` (or ``rollback``)
+sees the event already on the ledger and only repairs the pointer. A crash before the append
+leaves nothing to repair.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.authoring import dump_document
+from governance.domain.events import LedgerEntry
+from governance.domain.model import Deployment
+from governance.errors import ConfigurationError, Denied, NotFound, Undecided
+from governance.lifecycle import LifecycleState, fold_lifecycle, is_approved
+from governance.records import display_path
+from governance.repo import ENVIRONMENTS, GovernedRepo, LoadedRelease
+from governance.vcs import current_branch
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """What a gate evaluation told us: allow, or why not (``undecided`` means exit 3)."""
+
+    allow: bool
+    summary: Mapping[str, Any]  # decision_id, allow, deny[], warn[], engine, ...
+    policy_digest: str | None = None
+    undecided: str | None = None
+    messages: tuple[str, ...] = ()
+
+
+@dataclass
+class Ports:
+    entries: Callable[[], Sequence[LedgerEntry]]
+    append: Callable[[Mapping[str, Any]], LedgerEntry]
+    gates: Callable[[LoadedRelease, str | None, LifecycleState], GateVerdict]
+    actor: str  # who runs this (principal of the signing key, or CI identity)
+    pause: Callable[[str], None] = field(default=lambda step: None)  # crash-test hook
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str
+    release_id: str | None
+    environment: str
+    events: tuple[LedgerEntry, ...]
+    pointer: Path | None
+    message: str
+    warnings: tuple[str, ...] = ()
+    repaired: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "release_id": self.release_id,
+                "environment": self.environment, "message": self.message,
+                "warnings": list(self.warnings), "repaired_pointer": self.repaired,
+                "events": [{"seq": e.seq, "event_id": e.event_id, "event_type": e.event_type,
+                            "commit": e.commit} for e in self.events],
+                "pointer": str(self.pointer) if self.pointer else None}
+
+
+# --- pointer -----------------------------------------------------------------------------
+
+
+def pointer_path(repo: GovernedRepo, env: str) -> Path:
+    return repo.root / ENVIRONMENTS / f"{env}.yaml"
+
+
+def write_pointer(repo: GovernedRepo, env: str, model: str, deployment: Deployment | None
+                  ) -> Path:
+    """Set (or, with None, switch off) ``model`` in environments/<env>.yaml, atomically."""
+    state = repo.load_environment(env)
+    models = dict(state.models)
+    if deployment is None:
+        models.pop(model, None)
+    else:
+        models[model] = deployment
+    body: dict[str, Any] = {"environment": env, "models": {}}
+    for name in sorted(models):
+        d = models[name]
+        entry: dict[str, Any] = {"release_id": d.release_id}
+        for key in ("model_version", "release_digest", "promoted_at", "promoted_by",
+                    "ledger_seq", "ledger_event_id"):
+            value = getattr(d, key)
+            if value is not None:
+                entry[key] = value
+        body["models"][name] = entry
+    path = pointer_path(repo, env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(dump_document("EnvironmentState", body))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def _deployment(loaded: LoadedRelease, entry: LedgerEntry, actor: str) -> Deployment:
+    return Deployment(release_id=loaded.release.release_id,
+                      model_version=loaded.release.model_version,
+                      release_digest=loaded.digest.value, promoted_at=entry.timestamp,
+                      promoted_by=actor, ledger_seq=entry.seq, ledger_event_id=entry.event_id)
+
+
+def pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: str
+                  ) -> str | None:
+    """How the pointer differs from what the ledger says is live, or None when they agree."""
+    current = state.current(model, env)
+    pointed = repo.load_environment(env).models.get(model)
+    want = current.release_id if current else None
+    have = pointed.release_id if pointed else None
+    if want == have:
+        return None
+    return (f"{display_path(pointer_path(repo, env))} says {have or 'nothing'} for {model}, "
+            f"the ledger says {want or 'nothing'} is live")
+
+
+# --- promote -----------------------------------------------------------------------------
+
+
+def _environment(repo: GovernedRepo, env: str) -> Any:
+    environment = repo.config.environments.get(env)
+    if environment is None:
+        raise NotFound(f"unknown environment {env!r}",
+                       hint=f"known: {', '.join(repo.config.environments)}")
+    return environment
+
+
+def _check_branch(repo: GovernedRepo, env_branch: str | None) -> None:
+    expected = env_branch or repo.config.protected_branch
+    branch = current_branch(repo.root)
+    if branch is None:
+        raise ConfigurationError(f"{display_path(repo.root)} is not a git checkout on a branch",
+                                 hint=f"promote from the protected branch {expected!r}")
+    if branch != expected:
+        raise Denied(f"promotion runs only from the protected branch {expected!r} "
+                     f"(got {branch!r})", hint="merge the release pull request first")
+
+
+def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
+            break_glass: tuple[str, str] | None = None) -> Outcome:
+    """Promote a release to ``env`` if every gate holds for its digest.
+
+    ``break_glass``: (reason, incident) to override a denial loudly: a ``break_glass`` event
+    is recorded and an obligation is opened that status and every later gate report.
+    """
+    loaded = repo.load_release(ref)
+    rid, model = loaded.release.release_id, loaded.release.model_name
+    environment = _environment(repo, env)
+    state = fold_lifecycle(ports.entries())
+    life = state.release(rid)
+    if life is not None and life.retired:
+        raise Denied(f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can "
+                     "never be promoted again")
+    current = state.current(model, env)
+    if current is not None and current.release_id == rid and current.digest in (
+            None, loaded.digest.value):
+        drift = pointer_drift(repo, state, model, env)
+        pointer = None
+        if drift:  # the ledger has it; a crash left the pointer behind: repair
+            event = next(e for e in reversed(ports.entries()) if e.seq == current.seq)
+            pointer = write_pointer(repo, env, model, _deployment(loaded, event, ports.actor))
+        return Outcome("promote", rid, env, (), pointer,
+                       f"{rid} is already live in {env}"
+                       + (" (pointer repaired from the ledger)" if drift else ""),
+                       repaired=bool(drift))
+    _check_branch(repo, environment.protected_branch)
+    if environment.after and not state.was_live(rid, model, environment.after):
+        raise Denied(f"{rid} must be live in {environment.after!r} before {env!r} "
+                     f"(environment order in governance.yaml)")
+    verdict = ports.gates(loaded, env, state)
+    gate_event = ports.append({
+        "event_type": "gate_evaluated", "release_id": rid, "model_name": model,
+        "model_version": loaded.release.model_version, "environment": env,
+        "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
+        "decision": dict(verdict.summary)})
+    events = [gate_event]
+    if not verdict.allow and break_glass is None:
+        if verdict.undecided:
+            raise Undecided(f"could not decide the gates for {rid}: {verdict.undecided}")
+        raise Denied(f"promotion of {rid} to {env} denied by the gates:\n"
+                     + "\n".join(f"  - {m}" for m in verdict.messages))
+    if break_glass is not None:
+        reason, incident = break_glass
+        entry = ports.append({
+            "event_type": "break_glass", "release_id": rid, "model_name": model,
+            "model_version": loaded.release.model_version, "environment": env,
+            "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
+            "reason": reason, "incident": incident,
+            "from_release": current.release_id if current else None,
+            "decision": dict(verdict.summary)})
+    else:
+        entry = ports.append({
+            "event_type": "deployment_promoted", "release_id": rid, "model_name": model,
+            "model_version": loaded.release.model_version, "environment": env,
+            "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
+            "from_release": current.release_id if current else None,
+            "decision": {"decision_id": verdict.summary.get("decision_id"), "allow": True},
+            "evidence_refs": [ref_.uri for _, ref_ in loaded.release.evidence_refs()]})
+    events.append(entry)
+    ports.pause("ledger_appended")
+    pointer = write_pointer(repo, env, model, _deployment(loaded, entry, ports.actor))
+    verb = "BREAK-GLASS promoted" if break_glass else "promoted"
+    return Outcome("promote", rid, env, tuple(events), pointer,
+                   f"{verb} {rid} to {env} (seq {entry.seq}, {loaded.digest.value})",
+                   warnings=tuple(m for m in verdict.messages if verdict.allow))
+
+
+# --- rollback ----------------------------------------------------------------------------
+
+
+def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: str,
+             incident: str | None = None, to: str | None = None) -> Outcome:
+    """Return ``model`` in ``env`` to a release that was approved and live there before.
+
+    Fast and not blocked by policies added since: the target's gates are evaluated and any
+    denial is reported as a warning only.
+    """
+    _environment(repo, env)
+    repo.load_model(model)
+    entries = ports.entries()
+    state = fold_lifecycle(entries)
+    current = state.current(model, env)
+    if current is None:
+        raise Denied(f"nothing of {model} is live in {env}; there is nothing to roll back")
+    target = to or state.fallback(model, env)
+    warnings: list[str] = []
+    target_loaded: LoadedRelease | None = None
+    if target is None:
+        raise Denied(f"no prior approved release of {model} was live in {env}",
+                     hint="name one with --to, or retire the model")
+    if target == current.release_id:
+        raise Denied(f"{target} is what is live in {env} now")
+    life = state.release(target)
+    if life is None or not is_approved(life):
+        raise Denied(f"{target} was never approved; rollback goes only to an approved release")
+    if life.retired:
+        raise Denied(f"{target} is retired and can never be live again")
+    if not state.was_live(target, model, env):
+        raise Denied(f"{target} was never live in {env}; rollback goes only to a release "
+                     f"previously live in that environment")
+    target_loaded = repo.load_release(target)
+    verdict = ports.gates(target_loaded, env, state)
+    if not verdict.allow:
+        warnings += [f"(not blocking a rollback) {m}" for m in verdict.messages] or [
+            f"(not blocking a rollback) gates would deny: {verdict.undecided or 'see decision'}"]
+    entry = ports.append({
+        "event_type": "rollback_executed", "model_name": model, "environment": env,
+        "release_id": target, "model_version": target_loaded.release.model_version,
+        "from_release": current.release_id, "to_release": target,
+        "release_digest": target_loaded.digest.value, "reason": reason, "incident": incident,
+        "policy_digest": verdict.policy_digest,
+        "decision": {"decision_id": verdict.summary.get("decision_id"),
+                     "allow": verdict.allow, "blocking": False}})
+    ports.pause("ledger_appended")
+    pointer = write_pointer(repo, env, model, _deployment(target_loaded, entry, ports.actor))
+    return Outcome("rollback", target, env, (entry,), pointer,
+                   f"rolled back {model} in {env}: {current.release_id} -> {target} "
+                   f"(seq {entry.seq}{', incident ' + incident if incident else ''})",
+                   warnings=tuple(warnings))
+
+
+# --- retire ------------------------------------------------------------------------------
+
+
+def retire(repo: GovernedRepo, release_id: str, ports: Ports, *, reason: str) -> Outcome:
+    loaded = repo.load_release(release_id)
+    model = loaded.release.model_name
+    state = fold_lifecycle(ports.entries())
+    live_in = [env for (m, env) in state.live if m == model
+               and (cur := state.current(m, env)) is not None and cur.release_id == release_id]
+    if live_in:
+        raise Denied(f"{release_id} is live in {', '.join(live_in)}; roll it back or promote "
+                     "another release first")
+    life = state.release(release_id)
+    if life is not None and life.retired:
+        return Outcome("retire", release_id, "", (), None, f"{release_id} is already retired")
+    entry = ports.append({"event_type": "release_retired", "release_id": release_id,
+                          "model_name": model, "model_version": loaded.release.model_version,
+                          "release_digest": loaded.digest.value, "reason": reason})
+    return Outcome("retire", release_id, "", (entry,), None,
+                   f"retired {release_id} (seq {entry.seq})")

@@ -1,0 +1,81 @@
+"""Self-contained HTML rendering of the evidence report (no scripts, no external assets)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from governance.audit.diff import render_text as diff_text
+from governance.audit.explain import QUESTIONS
+from governance.report.evidence import EvidenceReport
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px;color:#222}
+h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
+text-align:left;vertical-align:top}.approved{color:#1a7f37}.denied,.stale{color:#cf222e}
+.pending{color:#9a6700}pre{background:#f6f8fa;padding:.8em;overflow:auto}
+"""
+
+
+def _v(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return escape("; ".join(str(v) for v in value))
+    return escape(str(value))
+
+
+def render_html(report: EvidenceReport) -> str:
+    exp, card = report.explanation, report.card
+    a = exp.answers
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+             f"<title>Evidence report {escape(exp.release_id)}</title><style>{STYLE}</style>"
+             f"</head><body><h1>Evidence report: {escape(exp.release_id)}</h1>"
+             f"<p>Model <code>{escape(exp.model_name)}</code>, generated "
+             f"{escape(report.generated_at)}.</p>",
+             "<h2>Timeline</h2>", report.timeline_svg, "<h2>The six answers</h2><ol>"]
+    for key, question in QUESTIONS:
+        parts.append(f"<li><b>{escape(question)}</b><table>")
+        for field, value in a[key].items():
+            parts.append(f"<tr><th>{escape(field)}</th><td>{_v(value)}</td></tr>")
+        parts.append("</table></li>")
+    parts.append("</ol><h2>Model card</h2><table>")
+    rows = [("purpose", card.purpose), ("owner", card.owner),
+            ("escalation path", card.escalation_path), ("intended use", card.intended_use),
+            ("not for use", card.not_for_use), ("training data window",
+                                                card.training_data_window),
+            ("training data scope", card.training_data_scope),
+            ("exclusions", card.training_data_exclusions),
+            ("known limitations", card.known_limitations), ("evaluated at", card.evaluated_at)]
+    parts += [f"<tr><th>{escape(k)}</th><td>{_v(v)}</td></tr>" for k, v in rows]
+    parts.append("</table><table><tr><th>metric</th><th>value</th></tr>")
+    parts += [f"<tr><td>{escape(k)}</td><td>{_v(v)}</td></tr>" for k, v in card.metrics.items()]
+    for slice_name, values in card.subgroups.items():
+        parts += [f"<tr><td>{escape(slice_name)}.{escape(k)}</td><td>{_v(v)}</td></tr>"
+                  for k, v in values.items()]
+    parts.append("</table><h3>Approval status (derived from the ledger)</h3><table>"
+                 "<tr><th>role</th><th>status</th><th>who</th><th>events</th></tr>")
+    parts += [f"<tr><td>{escape(r.role)}</td><td class='{escape(r.status)}'>{escape(r.status)}"
+              f"</td><td>{_v(r.actors)}</td><td>{_v(r.event_ids)}</td></tr>" for r in report.roles]
+    parts.append("</table><h2>Gate decision</h2>")
+    decision = report.gate_decision
+    if decision is None:
+        parts.append("<p>No gate evaluation recorded on the ledger for this release.</p>")
+    else:
+        verdict = "allow" if decision.get("allow") else "deny"
+        parts.append(f"<p>Decision <code>{_v(decision.get('decision_id'))}</code>: "
+                     f"<b class='{'approved' if verdict == 'allow' else 'denied'}'>{verdict}</b>"
+                     f" (policy bundle <code>{_v(decision.get('policy_digest'))}</code>, "
+                     f"seq {_v(decision.get('seq'))})</p><ul>")
+        for kind in ("deny", "warn"):
+            for item in decision.get(kind) or []:
+                if isinstance(item, dict):
+                    parts.append(f"<li>{kind} <code>{_v(item.get('gate_id'))}</code>: "
+                                 f"{_v(item.get('msg'))}</li>")
+        parts.append("</ul>")
+    parts.append("<h2>What changed since the previous production release</h2>")
+    parts.append(f"<pre>{escape(diff_text(report.diff))}</pre>" if report.diff else
+                 "<p>No earlier production release to compare with.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

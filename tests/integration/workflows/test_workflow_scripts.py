@@ -1,0 +1,624 @@
+"""The workflows' shell steps, run for real with bash and git outside GitHub Actions.
+
+Each test takes a step's `run:` text straight from the workflow file and runs it the way the
+runner does (`bash --noprofile --norc -eo pipefail`, the workflows set `shell: bash`), in real
+git repositories. Two stand-ins sit at the edge: `gh` serves canned GitHub REST answers from
+files (its `--jq` goes through the real jq), and `governance` records its argv, because the
+lifecycle commands land from other work; the CLI itself is tested elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.workflows.workflow_files import WORKFLOWS, load, run_script, steps
+
+BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+
+GH_STUB = r"""#!/usr/bin/env bash
+# Stand-in for the GitHub CLI: canned REST answers from $STUB_DIR, --jq applied by jq.
+set -euo pipefail
+[ "$1" = api ] || exit 64
+shift
+path="" expr=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --jq) expr=$2; shift 2 ;;
+    --paginate|--silent) shift ;;
+    --method|-f|-F|-H) printf '%s %s\n' "$1" "$2" >> "$STUB_DIR/gh-calls"; shift 2 ;;
+    *) path=$1; shift ;;
+  esac
+done
+printf '%s\n' "$path" >> "$STUB_DIR/gh-calls"
+file="$STUB_DIR/api/$path.json"
+[ -f "$file" ] || { echo "gh: HTTP 404: $path" >&2; exit 1; }
+if [ -n "$expr" ]; then jq -r "$expr" "$file"; else cat "$file"; fi
+"""
+
+GOVERNANCE_STUB = r"""#!/usr/bin/env bash
+# Stand-in for the governance CLI: records argv (NUL-separated) and the deployer it was given.
+{ printf '%s\0' "$@"; printf '\n'; } >> "$STUB_DIR/governance-argv"
+printf '%s\n' "${GOVERNANCE_DEPLOYER-}" >> "$STUB_DIR/governance-deployer"
+case "$1" in
+  check) exit "${STUB_CHECK_RC:-0}" ;;
+  ledger) n=$(find "$STUB_DIR" -maxdepth 1 -name 'event-*' | wc -l)
+          cp "$4" "$STUB_DIR/event-$n.json" ;;
+esac
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def commit(repo: Path, files: Mapping[str, str | None], message: str) -> str:
+    for rel, text in files.items():
+        path = repo / rel
+        if text is None:
+            git(repo, "rm", "-rq", "--", rel)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        git(repo, "add", "--", rel)
+    git(repo, "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+class Runner:
+    """Runs one workflow step in a scratch runner: RUNNER_TEMP, stubs on PATH, GitHub env."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.temp = tmp / "runner-temp"
+        self.stubs = tmp / "stubs"
+        for d in (self.temp, self.stubs / "bin", self.stubs / "api"):
+            d.mkdir(parents=True)
+        for name, text in (("gh", GH_STUB), ("governance", GOVERNANCE_STUB)):
+            (self.stubs / "bin" / name).write_text(text)
+            (self.stubs / "bin" / name).chmod(0o755)
+        self.output = tmp / "github-output"
+        self.summary = tmp / "step-summary"
+
+    def api(self, path: str, body: Any) -> None:
+        file = self.stubs / "api" / f"{path}.json"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(body))
+
+    def run(
+        self, workflow: str, job: str, step: str, cwd: Path, **given: str
+    ) -> subprocess.CompletedProcess[str]:
+        script, literal, expressions = run_script(workflow, job, step)
+        missing = expressions - set(given)
+        assert not missing, f"the test must supply the expression-valued env {missing}"
+        env = {
+            **os.environ,
+            "PATH": f"{self.stubs / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "STUB_DIR": str(self.stubs),
+            "RUNNER_TEMP": str(self.temp),
+            "GITHUB_OUTPUT": str(self.output),
+            "GITHUB_STEP_SUMMARY": str(self.summary),
+            "GITHUB_REPOSITORY": "acme/models",
+            "GITHUB_SERVER_URL": "https://github.example",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_ACTOR": "merger",
+            "GITHUB_REF_NAME": "main",
+            **literal,
+            **given,
+        }
+        script_file = self.tmp / "step.sh"
+        script_file.write_text(script)
+        return subprocess.run(
+            [*BASH, str(script_file)], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    def governance_calls(self) -> list[list[str]]:
+        path = self.stubs / "governance-argv"
+        if not path.exists():
+            return []
+        return [line.split("\0") for line in path.read_text().split("\0\n") if line]
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(p.read_text()) for p in sorted(self.stubs.glob("event-*.json"))]
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed (GitHub's ubuntu runners ship it)")
+    return Runner(tmp_path)
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_every_run_script_is_valid_bash(name: str, tmp_path: Path) -> None:
+    doc = load(name)
+    assert doc["defaults"] == {"run": {"shell": "bash"}}
+    for job_id, step in steps(doc):
+        if "run" in step:
+            (tmp_path / "s.sh").write_text(step["run"])
+            done = subprocess.run(["bash", "-n", str(tmp_path / "s.sh")], capture_output=True)
+            assert done.returncode == 0, f"{name} {job_id} {step.get('name')}: {done.stderr!r}"
+
+
+# --- gate: which releases are under review, and what the base tree looks like afterwards ---
+
+BASE_FILES = {
+    "governance.yaml": "protected_branch: main\n",
+    "policies/gates.rego": "package gates  # base\n",
+    "releases/fraud-risk/model.yaml": "risk_tier: high\n",
+    "releases/fraud-risk/r1/release.yaml": "release_id: r1\n",
+}
+
+
+def governed_repo(path: Path) -> str:
+    """A repository on `main` holding BASE_FILES; returns that commit."""
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    return commit(path, BASE_FILES, "base")
+
+
+@pytest.fixture
+def gate_repos(tmp_path: Path) -> dict[str, Any]:
+    origin = tmp_path / "origin"
+    base_sha = governed_repo(origin)
+    git(origin, "branch", "governance/ledger")
+    git(origin, "checkout", "-qb", "feature")
+    return {"origin": origin, "base_sha": base_sha}
+
+
+def checkouts(tmp_path: Path, origin: Path, base_sha: str, head_sha: str) -> tuple[Path, Path]:
+    """What the two actions/checkout steps leave behind: base/ and pr/, detached."""
+    for name, sha in (("base", base_sha), ("pr", head_sha)):
+        git(tmp_path, "clone", "-q", str(origin), name)
+        git(tmp_path / name, "checkout", "-q", "--detach", sha)
+    return tmp_path / "base", tmp_path / "pr"
+
+
+GATE = ("governance-gate.yml", "gate", "Collect the release directories under review")
+
+
+def _gate(
+    runner: Runner, base: Path, base_sha: str, head_sha: str, pr: str = "7", ref: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return runner.run(
+        *GATE, cwd=base, BASE_SHA=base_sha, HEAD_SHA=head_sha, PR_NUMBER=pr, MERGE_GROUP_REF=ref
+    )
+
+
+def test_gate_reviews_head_releases_against_base_policy(
+    runner: Runner, gate_repos: dict[str, Any], tmp_path: Path
+) -> None:
+    origin, base_sha = gate_repos["origin"], gate_repos["base_sha"]
+    head_sha = commit(
+        origin,
+        {
+            "releases/fraud-risk/model.yaml": "risk_tier: low\n",  # a PR lowering the tier
+            "releases/fraud-risk/r2/release.yaml": "release_id: r2\n",
+            "releases/fraud-risk/r2/evidence/eval.json": "{}\n",
+            "policies/gates.rego": "package gates  # weakened by the PR\n",
+            "releases/new-model/model.yaml": "risk_tier: medium\n",
+            "releases/new-model/a1/release.yaml": "release_id: a1\n",
+        },
+        "propose",
+    )
+    base, _ = checkouts(tmp_path, origin, base_sha, head_sha)
+    done = _gate(runner, base, base_sha, head_sha)
+    assert done.returncode == 0, done.stderr
+    assert (runner.temp / "releases").read_text() == "fraud-risk/r2\nnew-model/a1\n"
+    assert (runner.temp / "pr-number").read_text() == "7\n"
+    # Release content comes from the head ...
+    assert (base / "releases/fraud-risk/r2/release.yaml").read_text() == "release_id: r2\n"
+    assert (base / "releases/fraud-risk/r2/evidence/eval.json").exists()
+    assert (base / "releases/new-model/model.yaml").read_text() == "risk_tier: medium\n"
+    # ... policies and an existing model's identity stay the base's.
+    assert (base / "policies/gates.rego").read_text() == "package gates  # base\n"
+    assert (base / "releases/fraud-risk/model.yaml").read_text() == "risk_tier: high\n"
+    assert git(base, "rev-parse", "governance/ledger") == base_sha
+    assert git(base, "rev-parse", "HEAD") == base_sha
+
+
+def test_gate_removes_a_release_the_pull_request_deletes(
+    runner: Runner, gate_repos: dict[str, Any], tmp_path: Path
+) -> None:
+    origin, base_sha = gate_repos["origin"], gate_repos["base_sha"]
+    head_sha = commit(origin, {"releases/fraud-risk/r1/release.yaml": None}, "delete r1")
+    base, _ = checkouts(tmp_path, origin, base_sha, head_sha)
+    done = _gate(runner, base, base_sha, head_sha)
+    assert done.returncode == 0, done.stderr
+    assert (runner.temp / "releases").read_text() == "fraud-risk/r1\n"
+    assert not (base / "releases/fraud-risk/r1").exists()  # `check` then answers no
+
+
+def test_gate_refuses_hostile_release_paths_without_echoing_commands(
+    runner: Runner, gate_repos: dict[str, Any], tmp_path: Path
+) -> None:
+    origin, base_sha = gate_repos["origin"], gate_repos["base_sha"]
+    hostile = "releases/fraud-risk/x\n::set-output name=releases::evil/r1\n/f.yaml"
+    head_sha = commit(origin, {hostile: "x\n", "releases/Fraud/r9/release.yaml": "x\n"}, "evil")
+    base, _ = checkouts(tmp_path, origin, base_sha, head_sha)
+    done = _gate(runner, base, base_sha, head_sha)
+    assert done.returncode == 1
+    errors = [ln for ln in done.stdout.splitlines() if ln.startswith("::error::")]
+    assert len(errors) == 2 and "releases/Fraud/r9/release.yaml" in done.stdout
+    assert not any(ln.startswith("::set-output") for ln in done.stdout.splitlines())
+    assert (runner.temp / "releases").read_text() == ""
+
+
+def test_gate_names_the_pull_request_of_a_merge_group(
+    runner: Runner, gate_repos: dict[str, Any], tmp_path: Path
+) -> None:
+    origin, base_sha = gate_repos["origin"], gate_repos["base_sha"]
+    head_sha = commit(origin, {"releases/fraud-risk/r2/release.yaml": "r2\n"}, "queued")
+    base, _ = checkouts(tmp_path, origin, base_sha, head_sha)
+    ref = f"refs/heads/gh-readonly-queue/main/pr-42-{head_sha}"
+    done = _gate(runner, base, base_sha, head_sha, pr="", ref=ref)
+    assert done.returncode == 0, done.stderr
+    assert (runner.temp / "pr-number").read_text() == "42\n"
+    done = _gate(runner, base, base_sha, head_sha, pr="", ref="refs/heads/gh-readonly-queue/main/x")
+    assert done.returncode == 1 and "cannot tell the pull request" in done.stdout
+
+
+def test_gate_refuses_a_head_it_was_not_given(
+    runner: Runner, gate_repos: dict[str, Any], tmp_path: Path
+) -> None:
+    origin, base_sha = gate_repos["origin"], gate_repos["base_sha"]
+    head_sha = commit(origin, {"releases/fraud-risk/r2/release.yaml": "r2\n"}, "propose")
+    base, _ = checkouts(tmp_path, origin, base_sha, head_sha)
+    done = _gate(runner, base, base_sha, base_sha)
+    assert done.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("result", "state"),
+    [("success", "success"), ("failure", "failure"), ("skipped", "error")],
+)
+def test_gate_posts_one_status_for_the_head(
+    runner: Runner, tmp_path: Path, result: str, state: str
+) -> None:
+    runner.api("repos/acme/models/statuses/" + "a" * 40, {"state": state})
+    done = runner.run(
+        "governance-gate.yml",
+        "status",
+        "Post the commit status",
+        cwd=tmp_path,
+        GH_TOKEN="t",
+        GATE_RESULT=result,
+        HEAD_SHA="a" * 40,
+    )
+    assert done.returncode == 0, done.stderr
+    calls = (runner.stubs / "gh-calls").read_text().splitlines()
+    assert "--method POST" in calls and f"-f state={state}" in calls
+    assert "-f context=governance/gate" in calls
+
+
+# --- promote: plan, verify, deployer, promote ---
+
+
+@pytest.fixture
+def main_repo(tmp_path: Path) -> dict[str, Any]:
+    repo = tmp_path / "main"
+    before = governed_repo(repo)
+    after = commit(
+        repo,
+        {"releases/fraud-risk/r2/release.yaml": "r2\n", "governance.yaml": "changed: 1\n"},
+        "Merge pull request #12",
+    )
+    return {"repo": repo, "before": before, "after": after}
+
+
+PLAN = ("governance-promote.yml", "plan", "Name the pull request and the changed releases")
+
+
+def _outputs(runner: Runner) -> dict[str, str]:
+    lines = runner.output.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_plan_finds_the_pull_request_merged_as_this_commit(
+    runner: Runner, main_repo: dict[str, Any]
+) -> None:
+    after = main_repo["after"]
+    runner.api(
+        f"repos/acme/models/commits/{after}/pulls",
+        [
+            {
+                "number": 12,
+                "merged_at": "2026-11-26T10:00:00Z",
+                "merge_commit_sha": after,
+                "base": {"ref": "main"},
+            },
+            {"number": 9, "merged_at": None, "merge_commit_sha": after, "base": {"ref": "main"}},
+            {
+                "number": 3,
+                "merged_at": "2026-11-20T10:00:00Z",
+                "merge_commit_sha": "b" * 40,
+                "base": {"ref": "main"},
+            },
+        ],
+    )
+    done = runner.run(
+        *PLAN, cwd=main_repo["repo"], GH_TOKEN="t", BEFORE=main_repo["before"], GITHUB_SHA=after
+    )
+    assert done.returncode == 0, done.stderr
+    assert _outputs(runner) == {"pr": "12", "releases": "fraud-risk/r2", "config": "1"}
+
+
+@pytest.mark.parametrize("merged", [[], [12, 13]], ids=["direct-push", "ambiguous"])
+def test_plan_without_exactly_one_merged_pull_request_names_none(
+    runner: Runner, main_repo: dict[str, Any], merged: list[int]
+) -> None:
+    after = main_repo["after"]
+    runner.api(
+        f"repos/acme/models/commits/{after}/pulls",
+        [
+            {
+                "number": n,
+                "merged_at": "2026-11-26T10:00:00Z",
+                "merge_commit_sha": after,
+                "base": {"ref": "main"},
+            }
+            for n in merged
+        ],
+    )
+    done = runner.run(
+        *PLAN, cwd=main_repo["repo"], GH_TOKEN="t", BEFORE=main_repo["before"], GITHUB_SHA=after
+    )
+    assert done.returncode == 0, done.stderr
+    assert _outputs(runner)["pr"] == ""
+
+
+def test_plan_fails_when_github_does_not_answer(runner: Runner, main_repo: dict[str, Any]) -> None:
+    done = runner.run(
+        *PLAN,
+        cwd=main_repo["repo"],
+        GH_TOKEN="t",
+        BEFORE=main_repo["before"],
+        GITHUB_SHA=main_repo["after"],
+    )
+    assert done.returncode != 0  # an API failure is not "no pull request"
+    assert not runner.output.exists() or "pr=" not in runner.output.read_text()
+
+
+def test_plan_refuses_a_push_without_a_previous_commit(
+    runner: Runner, main_repo: dict[str, Any]
+) -> None:
+    after = main_repo["after"]
+    runner.api(f"repos/acme/models/commits/{after}/pulls", [])
+    done = runner.run(*PLAN, cwd=main_repo["repo"], GH_TOKEN="t", BEFORE="0" * 40, GITHUB_SHA=after)
+    assert done.returncode == 1 and "no previous commit" in done.stdout
+
+
+VERIFY = (
+    "governance-promote.yml",
+    "verify",
+    "Re-verify each release at the pull request's final head",
+)
+SECRETS = {"GITHUB_TOKEN": "t", "GOVERNANCE_SIGNING_KEY": "k", "GOVERNANCE_LOG_KEY": "l"}
+
+
+def _verify(runner: Runner, cwd: Path, pr: str, check_rc: int, config: str = "0") -> Any:
+    return runner.run(
+        *VERIFY,
+        cwd=cwd,
+        PR=pr,
+        RELEASES="fraud-risk/r2",
+        CONFIG=config,
+        BEFORE="b" * 40,
+        GITHUB_SHA="c" * 40,
+        STUB_CHECK_RC=str(check_rc),
+        **SECRETS,
+    )
+
+
+def test_verify_accepts_a_pull_request_whose_approvals_hold(runner: Runner, tmp_path: Path) -> None:
+    done = _verify(runner, tmp_path, pr="12", check_rc=0)
+    assert done.returncode == 0, done.stderr
+    assert runner.governance_calls() == [
+        [
+            "check",
+            "--env",
+            "production",
+            "--pr",
+            "12",
+            "--approvals",
+            "github",
+            "--format",
+            "github",
+            "--",
+            "r2",
+        ],
+    ]
+    assert runner.events() == []
+
+
+def test_verify_records_a_direct_push_as_a_violation(runner: Runner, tmp_path: Path) -> None:
+    done = _verify(runner, tmp_path, pr="", check_rc=0)
+    assert done.returncode == 1
+    [event] = runner.events()
+    assert event["event_type"] == "policy_violation"
+    assert (event["release_id"], event["model_name"], event["environment"]) == (
+        "r2",
+        "fraud-risk",
+        "production",
+    )
+    assert event["source"]["pr"] is None and event["source"]["merge_sha"] == "c" * 40
+    assert event["source"]["pusher"] == "merger"
+    assert "without a merged pull request" in event["reason"]
+    assert [c[0] for c in runner.governance_calls()] == ["ledger"]  # no check, no promote
+
+
+def test_verify_records_a_merge_without_valid_approvals(runner: Runner, tmp_path: Path) -> None:
+    done = _verify(runner, tmp_path, pr="12", check_rc=1)
+    assert done.returncode == 1
+    [event] = runner.events()
+    assert event["event_type"] == "policy_violation" and event["source"]["pr"] == 12
+
+
+def test_verify_does_not_call_an_undecided_gate_a_violation(runner: Runner, tmp_path: Path) -> None:
+    done = _verify(runner, tmp_path, pr="12", check_rc=3)
+    assert done.returncode == 1 and "could not decide" in done.stdout
+    assert runner.events() == []
+
+
+def test_verify_records_configuration_changes_with_their_pull_request(
+    runner: Runner, tmp_path: Path
+) -> None:
+    done = _verify(runner, tmp_path, pr="12", check_rc=0, config="2")
+    assert done.returncode == 0, done.stderr
+    [event] = runner.events()
+    assert event["event_type"] == "config_changed" and event["source"]["pr"] == 12
+    assert "release_id" not in event
+
+
+DEPLOYER = (
+    "governance-promote.yml",
+    "promote",
+    "Check the deployer against the pull request's people",
+)
+
+
+def _people(runner: Runner, reviewers: list[tuple[str, str]], approvals: list[Any]) -> None:
+    runner.api("repos/acme/models/actions/runs/4242/approvals", approvals)
+    runner.api("repos/acme/models/pulls/12", {"user": {"login": "alice"}})
+    runner.api(
+        "repos/acme/models/pulls/12/reviews",
+        [{"state": state, "user": {"login": login}} for login, state in reviewers],
+    )
+    runner.api(
+        "repos/acme/models/pulls/12/commits",
+        [
+            {"author": {"login": "alice"}, "committer": {"login": "web-flow"}},
+            {"author": None, "committer": {"login": "carol"}},
+        ],
+    )
+
+
+def _approved(*logins: str, env: str = "production") -> list[Any]:
+    return [
+        {"state": "approved", "environments": [{"name": env}], "user": {"login": login}}
+        for login in logins
+    ]
+
+
+def test_deployer_who_took_no_part_in_the_pull_request_may_deploy(
+    runner: Runner, tmp_path: Path
+) -> None:
+    _people(runner, [("bob", "APPROVED"), ("dora", "COMMENTED")], _approved("dora"))
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    assert done.returncode == 0, done.stderr
+    assert (runner.temp / "deployer").read_text() == "dora\n"
+
+
+@pytest.mark.parametrize(
+    "deployer", ["bob", "alice", "carol"], ids=["approver", "author", "committer"]
+)
+def test_deployer_who_approved_authored_or_committed_is_refused(
+    runner: Runner, tmp_path: Path, deployer: str
+) -> None:
+    _people(runner, [("bob", "APPROVED")], _approved(deployer))
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    assert done.returncode == 1
+    assert f"separation of duties: {deployer} approved the deployment" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "approvals",
+    [[], _approved("dora", env="staging"), [{**_approved("dora")[0], "state": "rejected"}]],
+    ids=["none", "other-environment", "rejected"],
+)
+def test_a_deployment_nobody_approved_is_refused(
+    runner: Runner, tmp_path: Path, approvals: list[Any]
+) -> None:
+    _people(runner, [], approvals)
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    assert done.returncode == 1 and "nobody approved this deployment" in done.stdout
+
+
+def test_deployer_check_fails_closed_when_a_listing_fails(runner: Runner, tmp_path: Path) -> None:
+    _people(runner, [("bob", "APPROVED")], _approved("bob"))
+    (runner.stubs / "api/repos/acme/models/pulls/12/reviews.json").unlink()
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    assert done.returncode != 0 and not (runner.temp / "deployer").exists()
+
+
+def test_promote_passes_release_ids_and_the_deployer(runner: Runner, tmp_path: Path) -> None:
+    (runner.temp / "deployer").write_text("dora\n")
+    done = runner.run(
+        "governance-promote.yml",
+        "promote",
+        "Promote",
+        cwd=tmp_path,
+        GOVERNANCE_PR="12",
+        RELEASES="fraud-risk/r2 new-model/a1",
+        **SECRETS,
+    )
+    assert done.returncode == 0, done.stderr
+    assert runner.governance_calls() == [
+        ["promote", "--env", "production", "--", "r2"],
+        ["promote", "--env", "production", "--", "a1"],
+    ]
+    assert (runner.stubs / "governance-deployer").read_text() == "dora\ndora\n"
+
+
+# --- rollback: dispatch inputs are data, never code ---
+
+ROLLBACK = ("governance-rollback.yml", "rollback", "Roll back")
+HOSTILE = {
+    "MODEL": "--help",
+    "TARGET_ENV": "production; touch pwned-env",
+    "REASON": '$(touch pwned-subst) `touch pwned-tick` "; touch pwned-quote\n::warning::x',
+    "INCIDENT": "INC-1'; touch 'pwned-single",
+}
+
+
+@pytest.mark.parametrize("to", ["", "r1"], ids=["fallback", "explicit"])
+def test_rollback_passes_inputs_as_plain_arguments(runner: Runner, tmp_path: Path, to: str) -> None:
+    done = runner.run(*ROLLBACK, cwd=tmp_path, TO=to, **HOSTILE, **SECRETS)
+    assert done.returncode == 0, done.stderr
+    expected = ["rollback", "--env", HOSTILE["TARGET_ENV"], "--reason", HOSTILE["REASON"]]
+    expected += ["--to", to] if to else []
+    expected += ["--incident", HOSTILE["INCIDENT"], "--", "--help"]
+    assert runner.governance_calls() == [expected]
+    assert not list(tmp_path.glob("pwned*"))
+
+
+# --- the ledger push: fast-forward only ---
+
+
+@pytest.mark.parametrize(
+    ("name", "job"),
+    [
+        ("governance-promote.yml", "verify"),
+        ("governance-promote.yml", "promote"),
+        ("governance-rollback.yml", "rollback"),
+    ],
+)
+def test_ledger_push_fast_forwards_and_refuses_a_rewrite(
+    runner: Runner, tmp_path: Path, name: str, job: str
+) -> None:
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    git(tmp_path, "clone", "-q", str(origin), "work")
+    work = tmp_path / "work"
+    first = commit(work, {"events/0.json": "{}\n"}, "genesis")
+    git(work, "push", "-q", "origin", "HEAD:refs/heads/governance/ledger")
+    git(work, "fetch", "-q", "origin")
+    git(work, "branch", "--force", "governance/ledger", "origin/governance/ledger")
+    git(work, "checkout", "-q", "governance/ledger")
+    appended = commit(work, {"events/1.json": "{}\n"}, "append")
+    done = runner.run(name, job, "Push the ledger", cwd=work, GH_TOKEN="t")
+    assert done.returncode == 0, done.stderr
+    assert git(origin, "rev-parse", "governance/ledger") == appended
+    git(work, "reset", "-q", "--hard", first)  # a rewritten history must not replace the ledger
+    commit(work, {"events/1.json": '{"rewritten": true}\n'}, "rewrite")
+    done = runner.run(name, job, "Push the ledger", cwd=work, GH_TOKEN="t")
+    assert done.returncode != 0
+    assert git(origin, "rev-parse", "governance/ledger") == appended

@@ -1,0 +1,260 @@
+"""Security properties of the governance workflows, asserted on the parsed YAML.
+
+The rules come from GitHub's hardening guide
+(https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions):
+least-privilege GITHUB_TOKEN, actions pinned by full commit SHA, untrusted input only through
+environment variables, no credentials left in a checkout. zizmor checks the same families of
+problems; these tests pin the exact choices so a change to them is deliberate.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+import pytest
+
+from tests.integration.workflows.workflow_files import (
+    REPO_ROOT,
+    SCAFFOLD_DIR,
+    WORKFLOWS,
+    jobs,
+    load,
+    steps,
+    walk,
+)
+
+PINNED_USES = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})"
+    r"\s+#\s+v\d+\.\d+\.\d+\s*$"
+)
+
+# The exact token permissions of every job: widening one must be a deliberate edit here.
+JOB_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
+    ("governance-gate.yml", "gate"): {"contents": "read", "pull-requests": "read"},
+    ("governance-gate.yml", "status"): {"statuses": "write"},
+    ("governance-promote.yml", "plan"): {"contents": "read", "pull-requests": "read"},
+    ("governance-promote.yml", "verify"): {"contents": "write", "pull-requests": "read"},
+    ("governance-promote.yml", "promote"): {
+        "contents": "write",
+        "pull-requests": "read",
+        "actions": "read",
+    },
+    ("governance-rollback.yml", "rollback"): {"contents": "write"},
+}
+
+# Contexts an attacker can influence (https://securitylab.github.com/resources/github-actions-untrusted-input/).
+UNTRUSTED = re.compile(r"github\.event\.|github\.head_ref|inputs\.|needs\.[\w-]+\.outputs")
+# Where an expression may appear: values handed to the runner or an action, never to a shell.
+EXPRESSION_KEYS = {"env", "with", "if", "outputs", "concurrency"}
+SECTION_8_COMMANDS = {
+    "init",
+    "validate",
+    "model",
+    "release",
+    "check",
+    "approve",
+    "promote",
+    "rollback",
+    "retire",
+    "status",
+    "live",
+    "history",
+    "diff",
+    "explain",
+    "audit",
+    "ledger",
+    "codeowners",
+    "report",
+    "demo",
+}
+OPTIONS = {
+    "validate": set(),
+    "codeowners": {"--format"},
+    "check": {"--env", "--pr", "--approvals", "--format"},
+    "promote": {"--env"},
+    "rollback": {"--env", "--to", "--reason", "--incident"},
+    "ledger": set(),
+    "--help": set(),
+}
+
+
+@pytest.fixture(params=WORKFLOWS)
+def name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_top_level_permissions_are_empty(name: str) -> None:
+    assert load(name)["permissions"] == {}
+
+
+def test_every_job_has_exactly_its_listed_permissions(name: str) -> None:
+    found = {(name, job_id): job.get("permissions") for job_id, job in jobs(load(name))}
+    expected = {key: value for key, value in JOB_PERMISSIONS.items() if key[0] == name}
+    assert found == expected
+
+
+def test_every_uses_is_pinned_by_full_sha_with_a_version_comment(name: str) -> None:
+    text = (SCAFFOLD_DIR / name).read_text()
+    lines = [ln for ln in text.splitlines() if re.match(r"\s*(?:-\s+)?uses:", ln)]
+    # Every parsed `uses:` has its line here (no flow-style step hides one from the scan).
+    assert len(lines) == sum("uses" in step for _, step in steps(load(name))) > 0
+    for line in lines:
+        assert PINNED_USES.match(line), f"{name}: not pinned by SHA with '# vX.Y.Z': {line!r}"
+
+
+def test_each_action_is_pinned_to_one_sha_everywhere() -> None:
+    pins: dict[str, set[str]] = {}
+    for name in WORKFLOWS:
+        for line in (SCAFFOLD_DIR / name).read_text().splitlines():
+            if match := PINNED_USES.match(line):
+                pins.setdefault(match["action"], set()).add(line.split("@", 1)[1].strip())
+    assert set(pins) == {"actions/checkout", "actions/setup-python", "open-policy-agent/setup-opa"}
+    assert all(len(versions) == 1 for versions in pins.values()), pins
+
+
+def test_where_each_pin_came_from_is_documented() -> None:
+    doc = (REPO_ROOT / "docs" / "workflows.md").read_text()
+    for name in WORKFLOWS:
+        for line in (SCAFFOLD_DIR / name).read_text().splitlines():
+            if match := PINNED_USES.match(line):
+                assert match["sha"] in doc, f"{match['action']}@{match['sha']} not in docs"
+
+
+def test_no_expression_inside_any_run_script(name: str) -> None:
+    for job_id, step in steps(load(name)):
+        assert "${{" not in step.get("run", ""), f"{name} {job_id}: {step.get('name')}"
+
+
+def test_expressions_appear_only_where_no_shell_reads_them(name: str) -> None:
+    for path, value in walk(load(name)):
+        if isinstance(value, str) and "${{" in value:
+            assert EXPRESSION_KEYS & set(path), f"{name}: expression at {path}: {value!r}"
+
+
+def test_untrusted_contexts_reach_steps_only_through_env_or_action_inputs(name: str) -> None:
+    for path, value in walk(load(name)):
+        if isinstance(value, str) and UNTRUSTED.search(value):
+            assert {"env", "with", "outputs", "if", "concurrency"} & set(path), (name, path, value)
+
+
+def test_checkouts_drop_credentials(name: str) -> None:
+    checkouts = [
+        s for _, s in steps(load(name)) if s.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert checkouts
+    for step in checkouts:
+        assert step["with"]["persist-credentials"] is False
+
+
+def test_ledger_keys_only_in_jobs_behind_a_deployment_environment(name: str) -> None:
+    for job_id, job in jobs(load(name)):
+        for path, value in walk(job):
+            if not isinstance(value, str):
+                continue
+            for secret in re.findall(r"secrets\.(\w+)", value):
+                assert "env" in path, f"{name} {job_id}: secret outside env: {path}"
+                if secret != "GITHUB_TOKEN":
+                    assert job.get("environment"), f"{name} {job_id}: {secret} without environment"
+
+
+def test_gate_runs_on_every_pull_request_event_without_filters() -> None:
+    on = load("governance-gate.yml")["on"]
+    assert set(on) == {"pull_request", "pull_request_review", "merge_group"}
+    for trigger in on.values():
+        assert not {"paths", "paths-ignore", "branches", "branches-ignore"} & set(trigger or {})
+
+
+def test_gate_checks_out_the_base_for_policy_and_the_head_only_as_data() -> None:
+    gate = dict(jobs(load("governance-gate.yml")))["gate"]
+    checkouts = [s for s in gate["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    refs = {s["with"]["path"]: s["with"]["ref"] for s in checkouts}
+    assert "base.sha" in refs["base"] and "head.sha" in refs["pr"]
+    # Governance runs in the base checkout; only validation reads the head directly.
+    for step in gate["steps"]:
+        if "governance check" in step.get("run", ""):
+            assert step["working-directory"] == "base"
+
+
+def test_gate_posts_one_commit_status() -> None:
+    scripts = [s.get("run", "") for _, s in steps(load("governance-gate.yml"))]
+    posts = [s for s in scripts if "/statuses/" in s]
+    assert len(posts) == 1 and 'context="governance/gate"' in posts[0]
+
+
+def test_promote_runs_on_the_protected_branch_in_a_reviewed_environment() -> None:
+    doc = load("governance-promote.yml")
+    assert doc["on"] == {"push": {"branches": ["main"]}}
+    by_id = dict(jobs(doc))
+    assert by_id["promote"]["environment"] == "production"
+    assert by_id["promote"]["needs"] == ["plan", "verify"]
+
+
+def test_rollback_inputs_are_the_contract_and_pass_only_through_env() -> None:
+    doc = load("governance-rollback.yml")
+    inputs = doc["on"]["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"model", "env", "to", "reason", "incident"}
+    seen = set()
+    for path, value in walk(doc["jobs"]):
+        if isinstance(value, str) and "inputs." in value:
+            assert path[-2] == "env", f"input used outside env: {path}"
+            seen.update(re.findall(r"inputs\.(\w+)", value))
+    assert seen == set(inputs)
+
+
+def test_pinned_governance_version_is_this_package_version(name: str) -> None:
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    assert load(name)["env"]["GOVERNANCE_VERSION"] == pyproject["project"]["version"]
+
+
+def _governance_calls(script: str) -> list[tuple[str, set[str]]]:
+    logical = script.replace("\\\n", " ")
+    calls = []
+    for line in logical.splitlines():
+        for match in re.finditer(r"(?:^|[;&|(]\s*|\s)governance\s+([\w-]+)(.*)", line):
+            options = set(re.findall(r"(?<![\w-])(--[a-z-]+)", match[2].split(" -- ")[0]))
+            calls.append((match[1], options))
+        if re.match(r"\s*args\+?=\(", line):
+            calls.append(("rollback", set(re.findall(r"(--[a-z-]+)", line))))
+    return calls
+
+
+def test_workflows_call_only_the_cli_contract(name: str) -> None:
+    calls: list[tuple[str, set[str]]] = []
+    for _, step in steps(load(name)):
+        calls += _governance_calls(step.get("run", ""))
+    assert calls
+    for command, options in calls:
+        assert command in SECTION_8_COMMANDS | {"--help"}, command
+        assert options <= OPTIONS[command], (command, options - OPTIONS[command])
+
+
+def test_contract_scan_sees_a_wrong_option() -> None:
+    calls = _governance_calls('governance check --env x --force -- "$r"\n')
+    assert calls == [("check", {"--env", "--force"})]
+
+
+def _secret_paths(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [p for p, v in walk(doc) if isinstance(v, str) and "secrets." in v]
+
+
+def test_ledger_keys_are_used_where_the_ledger_is_written() -> None:
+    for name in ("governance-promote.yml", "governance-rollback.yml"):
+        keys = {p[1] for p in _secret_paths(load(name)) if "GOVERNANCE_" in p[-1]}
+        assert keys, name
+    assert not [p for p in _secret_paths(load("governance-gate.yml")) if "GOVERNANCE_" in p[-1]]
+
+
+def test_ledger_pushes_are_fast_forward_only_and_survive_a_failed_step(name: str) -> None:
+    for job_id, job in jobs(load(name)):
+        pushes = [
+            s for s in job.get("steps", []) if re.search(r"\bpush\s+origin\b", s.get("run", ""))
+        ]
+        uses_keys = "GOVERNANCE_SIGNING_KEY" in str(job)
+        assert bool(pushes) == uses_keys, f"{name} {job_id}: ledger writes without a push"
+        for step in pushes:
+            assert re.search(r"push origin governance/ledger:governance/ledger\s*$", step["run"])
+            assert not re.search(r"--force|\s-f\s|\+governance/", step["run"])
+            assert step["if"] == "${{ !cancelled() }}"  # violations are kept when a step fails
+            assert step is job["steps"][-1]
