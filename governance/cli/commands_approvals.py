@@ -23,13 +23,16 @@ from governance.errors import InvalidInput, UsageError
 
 codeowners_app = new_app("Generate and check CODEOWNERS from governance.yaml.")
 
-ROOT = typer.Option(Path("."), "--root", help="Root of the governed repository.")
+ROOT = typer.Option(
+    None, "--root", help="Root of the governed repository (default: found from the current dir)."
+)
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 
 
 @codeowners_app.command("generate")
-def generate(root: Path = ROOT, output_format: TextOrJson = FORMAT) -> None:
+def generate(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
     """Write .github/CODEOWNERS from governance.yaml (model approvers, governance owners)."""
+    root = root or require_root(Path("."))
     target = ownership.write(root)
     rel = target.relative_to(root).as_posix()
     if output_format is TextOrJson.json:
@@ -39,9 +42,9 @@ def generate(root: Path = ROOT, output_format: TextOrJson = FORMAT) -> None:
 
 
 @codeowners_app.command("check")
-def check(root: Path = ROOT, output_format: TextOrJson = FORMAT) -> None:
+def check(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
     """Fail (exit 1) when CODEOWNERS has invalid lines or drifts from governance.yaml."""
-    result = ownership.check(root)
+    result = ownership.check(root or require_root(Path(".")))
     if output_format is TextOrJson.json:
         emit_json(
             {

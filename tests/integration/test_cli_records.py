@@ -230,7 +230,8 @@ def test_every_command_and_option_has_help_text() -> None:
 
 
 def test_parallel_validation_reports_exactly_what_one_process_does(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bench.generate_repo import generate
     from governance import repo as repo_module
 

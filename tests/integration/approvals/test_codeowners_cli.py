@@ -156,3 +156,16 @@ def test_this_repository_codeowners_is_in_sync(repo_root: Path) -> None:
     """The committed .github/CODEOWNERS is what the reference governance.yaml generates."""
     result = runner.invoke(app, ["codeowners", "check", "--root", str(repo_root)])
     assert result.exit_code == 0, result.output
+
+
+def test_root_is_found_from_a_subdirectory(governed: Path) -> None:
+    runner.invoke(app, ["codeowners", "generate", "--root", str(governed)])
+    sub = governed / "releases" / "churn"
+    out = subprocess.run(
+        [sys.executable, "-m", "governance", "codeowners", "check"],
+        cwd=sub,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
