@@ -137,7 +137,7 @@ def parse(data: bytes | str, path: str = "CODEOWNERS") -> Codeowners:
             f"({MAX_CODEOWNERS_BYTES} bytes) or more"
         )
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark is not a pattern
     except UnicodeDecodeError as err:
         return Codeowners(path, (), (CodeownersError(1, "", f"not UTF-8: {err.reason}"),))
     rules: list[Rule] = []
@@ -156,10 +156,7 @@ def parse_line(line: str, number: int) -> tuple[Rule | None, CodeownersError | N
     stripped = line.strip()
     if not stripped or stripped.startswith("#"):
         return None, None
-    tokens = _tokens(stripped)
-    if isinstance(tokens, CodeownersError):
-        return None, CodeownersError(number, line, tokens.message)
-    pattern, *rest = tokens
+    pattern, *rest = _tokens(stripped)
     problem = pattern_problem(pattern)
     if problem:
         return None, CodeownersError(number, line, problem)
@@ -177,7 +174,7 @@ def parse_line(line: str, number: int) -> tuple[Rule | None, CodeownersError | N
     return Rule(number, pattern, tuple(owners)), None
 
 
-def _tokens(stripped: str) -> list[str] | CodeownersError:
+def _tokens(stripped: str) -> list[str]:
     """Split on unescaped whitespace; ``\\ `` is an escaped space inside a pattern."""
     tokens: list[str] = []
     current: list[str] = []

@@ -199,3 +199,8 @@ def test_property_index_agrees_with_a_plain_last_match_scan(
     for path in paths:
         naive = next((r for r in reversed(co.rules) if r.matches(path)), None)
         assert co.rule_for(path) == naive, (path, text)
+
+
+def test_byte_order_mark_is_not_part_of_the_first_pattern() -> None:
+    co = parse("\ufeff* @a\n".encode())
+    assert co.errors == () and co.owners_of("x") == ("@a",)
