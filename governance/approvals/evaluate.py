@@ -9,7 +9,7 @@ commits, permissions, team memberships and CODEOWNERS errors from GitHub, change
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,13 @@ from governance.approvals.counting import (
     Review,
     decide,
 )
-from governance.approvals.github import ApiFailure, GitHubSource, memberships
+from governance.approvals.github import (
+    ApiFailure,
+    GitHubSettings,
+    GitHubSource,
+    memberships,
+    token_from_env,
+)
 from governance.approvals.policy import approval_policy, config_at, teams_to_check
 from governance.errors import ConfigurationError, Denied, Undecided
 
@@ -107,6 +113,27 @@ def evaluate_pull_request(
         fetch_errors=tuple(errors),
     )
     return PullRequestEvaluation(policy, facts, decide(policy, facts))
+
+
+def pull_request_decision(
+    root: Path,
+    number: int,
+    *,
+    environment: str,
+    risk_tier: str,
+    trainers: Iterable[str] = (),
+    repository: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> PullRequestEvaluation:
+    """``evaluate_pull_request`` with a GitHub source configured from the environment
+    (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY): what ``check --approvals github`` calls."""
+    source = GitHubSource(GitHubSettings.from_env(repository, env), token_from_env(env))
+    try:
+        return evaluate_pull_request(
+            root, source, number, environment=environment, risk_tier=risk_tier, trainers=trainers
+        )
+    finally:
+        source.close()
 
 
 def _owner_teams(owners: co.Codeowners | None, changed: Iterable[str]) -> list[str]:

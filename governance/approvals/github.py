@@ -53,7 +53,30 @@ class GitHubSettings:
                 f"GitHub repository {repo!r} is not owner/name",
                 hint="set GITHUB_REPOSITORY or pass the repository explicitly",
             )
-        return cls(repository=repo, api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, **kw)
+        tuning: dict[str, Any] = {}
+        for name, key, kind in _TUNING:
+            raw = env.get(name)
+            if raw:
+                try:
+                    value = kind(raw)
+                except ValueError:
+                    raise ConfigurationError(f"{name}={raw!r} is not a {kind.__name__}") from None
+                if value < 0:
+                    raise ConfigurationError(f"{name}={raw!r} must not be negative")
+                tuning[key] = value
+        if tuning.get("seconds_between_requests") == 0:
+            tuning["seconds_between_requests"] = tuning["seconds_between_writes"] = None
+        tuning.update(kw)
+        return cls(repository=repo, api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, **tuning)
+
+
+# Optional environment knobs (GitHub Enterprise, slow networks, tests against a local server).
+_TUNING: tuple[tuple[str, str, type[int] | type[float]], ...] = (
+    ("GOVERNANCE_GITHUB_TIMEOUT", "timeout", int),
+    ("GOVERNANCE_GITHUB_RETRIES", "retries", int),
+    # seconds between requests; 0 turns PyGithub's throttling off (reads and writes)
+    ("GOVERNANCE_GITHUB_THROTTLE", "seconds_between_requests", float),
+)
 
 
 def token_from_env(env: Mapping[str, str] | None = None) -> str:

@@ -15,6 +15,7 @@ from governance.approvals.counting import Outcome
 from governance.approvals.evaluate import (
     PullRequestEvaluation,
     evaluate_pull_request,
+    pull_request_decision,
     require_approved,
 )
 from governance.approvals.github import GitHubSettings, GitHubSource
@@ -380,3 +381,38 @@ def test_unknown_environment_is_a_configuration_error(
     with pytest.raises(ConfigurationError, match="no environment 'qa'") as err:
         run(fake_github, clone, env="qa")
     assert err.value.exit_code == 3
+
+
+def test_pull_request_decision_from_environment(fake_github: FakeGitHub, clone: Clone) -> None:
+    setup_pr(fake_github, clone)
+    approve_all(fake_github, clone)
+    env = {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_REPOSITORY": "acme/models",
+        "GOVERNANCE_GITHUB_TIMEOUT": "2",
+        "GOVERNANCE_GITHUB_RETRIES": "0",
+        "GOVERNANCE_GITHUB_THROTTLE": "0",
+    }
+    started = time.monotonic()
+    ev = pull_request_decision(
+        clone.root, NUMBER, environment="production", risk_tier="medium", env=env
+    )
+    assert ev.decision.outcome is Outcome.APPROVED
+    assert time.monotonic() - started < 3  # throttling off
+    with pytest.raises(ConfigurationError, match="GOVERNANCE_GITHUB_TIMEOUT"):
+        pull_request_decision(
+            clone.root,
+            NUMBER,
+            environment="production",
+            risk_tier="medium",
+            env={**env, "GOVERNANCE_GITHUB_TIMEOUT": "soon"},
+        )
+    with pytest.raises(ConfigurationError, match="GITHUB_TOKEN"):
+        pull_request_decision(
+            clone.root,
+            NUMBER,
+            environment="production",
+            risk_tier="medium",
+            env={k: v for k, v in env.items() if k != "GITHUB_TOKEN"},
+        )
