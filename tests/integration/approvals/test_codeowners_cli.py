@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from governance.approvals import codeowners as co
 from governance.cli.app import app
-from tests.integration.approvals.conftest import GOVERNANCE_YAML
+from tests.support.github_scenarios import GOVERNANCE_YAML
 
 runner = CliRunner()
 

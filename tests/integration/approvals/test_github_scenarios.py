@@ -20,8 +20,8 @@ from governance.approvals.evaluate import (
 )
 from governance.approvals.github import GitHubSettings, GitHubSource
 from governance.errors import ConfigurationError, GovernanceError, Undecided
-from tests.integration.approvals.conftest import Clone
 from tests.support.fake_github import FakeGitHub, Fault
+from tests.support.github_scenarios import SCENARIOS, Clone, Scenario
 
 TOKEN = "ghp_do-not-leak-0123456789abcdef"
 NUMBER = 7
@@ -416,3 +416,10 @@ def test_pull_request_decision_from_environment(fake_github: FakeGitHub, clone: 
             risk_tier="medium",
             env={k: v for k, v in env.items() if k != "GITHUB_TOKEN"},
         )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_scenario_table(fake_github: FakeGitHub, clone: Clone, scenario: Scenario) -> None:
+    """The issue's list, as one table (the same table a CLI test can drive)."""
+    scenario.arrange(fake_github, clone)
+    assert exit_code(run(fake_github, clone)) == scenario.exit_code
