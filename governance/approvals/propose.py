@@ -17,7 +17,7 @@ from typing import Any
 
 from governance.approvals.github import ApiFailure, GitHubSource
 from governance.domain.card import ModelCard
-from governance.errors import GovernanceError, Undecided
+from governance.errors import Denied, GovernanceError, Undecided
 from governance.repo import GovernedRepo, LoadedRelease
 
 MARKER = "<!-- governance:release-summary -->"
@@ -163,6 +163,26 @@ def build_proposal(
     return Proposal(branch, repo.config.protected_branch, title, body, comment)
 
 
+def require_committed(root: Path, directory: Path) -> None:
+    """The pushed commit must hold the release exactly as it is on disk."""
+    out = subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "--", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if out.returncode != 0:
+        raise Undecided(f"git status failed: {out.stderr.strip()}")
+    if out.stdout.strip():
+        changed = ", ".join(line[3:] for line in out.stdout.splitlines()[:5])
+        raise Denied(
+            f"{directory.name} has uncommitted changes ({changed}); the pull request would not "
+            "contain them",
+            hint="commit the release directory, then run `governance release propose` again",
+        )
+
+
 def push_branch(root: Path, remote: str, branch: str) -> None:
     if not _REMOTE.match(remote):
         raise Undecided(f"remote {remote!r} is not a plain remote name")
@@ -191,6 +211,7 @@ def propose(
     """Push, then open or update the PR and its single summary comment."""
     repo = GovernedRepo(root)
     proposal = build_proposal(repo, release_ref, gates)
+    require_committed(root, repo.resolve_release(release_ref))
     push_branch(root, remote, proposal.branch)
     try:
         number = source.open_or_update_pull(

@@ -13,7 +13,7 @@ import pytest
 
 from governance.approvals.github import GitHubSettings, GitHubSource
 from governance.approvals.propose import MARKER, build_proposal, propose
-from governance.errors import Undecided
+from governance.errors import Denied, Undecided
 from governance.repo import GovernedRepo
 from tests.support.fake_github import FakeGitHub, Fault
 
@@ -117,3 +117,13 @@ def test_cli_subprocess(governed: Path, fake_github: FakeGitHub) -> None:
     env.pop("GITHUB_TOKEN")
     out = subprocess.run(cmd, cwd=governed, env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 3 and "GITHUB_TOKEN is not set" in out.stderr
+
+
+def test_uncommitted_release_is_refused(governed: Path, fake_github: FakeGitHub) -> None:
+    card = next((governed / "releases" / "fraud-risk").glob(f"{RELEASE}/model-card.yaml"))
+    card.write_text(card.read_text() + "# edited\n")
+    source = _source(fake_github)
+    with pytest.raises(Denied, match="uncommitted changes"):
+        propose(governed, RELEASE, source)
+    source.close()
+    assert fake_github.requests == []
