@@ -59,6 +59,8 @@ class PullRequest:
     draft: bool
     from_fork: bool
     author_type: str = "User"
+    state: str = "open"  # "open" or "closed"
+    merged: bool = False
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,8 @@ def _undecided_reasons(policy: ApprovalPolicy, facts: ApprovalFacts) -> list[Rea
     if pr is not None:
         if pr.from_fork:
             out.append(Reason("fork", f"PR #{pr.number} comes from a fork; refusing to decide"))
+        if pr.state != "open" and not pr.merged:
+            out.append(Reason("closed", f"PR #{pr.number} was closed without being merged"))
         if pr.draft:
             out.append(Reason("draft", f"PR #{pr.number} is a draft; mark it ready for review"))
         if pr.base_ref != policy.protected_branch:

@@ -149,6 +149,8 @@ class GitHubSource:
                 author=pr.user.login,
                 author_type=pr.user.type or "User",
                 draft=bool(pr.draft),
+                state=str(pr.state or "open"),
+                merged=bool(pr.merged),
                 # a deleted head repository (None) is treated as a fork: fail closed
                 from_fork=head_repo is None or head_repo.full_name != base_repo.full_name,
             )

@@ -53,6 +53,8 @@ class _Pull:
     title: str = "Release"
     body: str = ""
     author_type: str = "User"
+    state: str = "open"
+    merged: bool = False
 
 
 @dataclass
@@ -214,7 +216,7 @@ class FakeGitHub:
         data.update(
             id=pr.number + 500_000,
             number=pr.number,
-            state="open",
+            state=pr.state,
             title=pr.title,
             body=pr.body,
             draft=pr.draft,
@@ -226,7 +228,7 @@ class FakeGitHub:
             requested_reviewers=[],
             assignees=[],
             labels=[],
-            merged=False,
+            merged=pr.merged,
             merge_commit_sha=None,
             commits=len(self.commits.get(pr.number, [])),
         )

@@ -229,7 +229,12 @@ def test_more_than_100_reviews_across_pages(fake_github: FakeGitHub, clone: Clon
 
 @pytest.mark.parametrize(
     ("change", "code"),
-    [({"draft": True}, "draft"), ({"fork": True}, "fork"), ({"base_ref": "develop"}, "wrong_base")],
+    [
+        ({"draft": True}, "draft"),
+        ({"fork": True}, "fork"),
+        ({"base_ref": "develop"}, "wrong_base"),
+        ({"state": "closed"}, "closed"),
+    ],
 )
 def test_pr_shape_fails_closed(
     fake_github: FakeGitHub, clone: Clone, change: dict[str, object], code: str
@@ -423,3 +428,9 @@ def test_scenario_table(fake_github: FakeGitHub, clone: Clone, scenario: Scenari
     """The issue's list, as one table (the same table a CLI test can drive)."""
     scenario.arrange(fake_github, clone)
     assert exit_code(run(fake_github, clone)) == scenario.exit_code
+
+
+def test_merged_pr_is_decided_at_its_final_head(fake_github: FakeGitHub, clone: Clone) -> None:
+    setup_pr(fake_github, clone, state="closed", merged=True)
+    approve_all(fake_github, clone)
+    assert run(fake_github, clone).decision.outcome is Outcome.APPROVED
