@@ -142,7 +142,13 @@ def parse(data: bytes | str, path: str = "CODEOWNERS") -> Codeowners:
         return Codeowners(path, (), (CodeownersError(1, "", f"not UTF-8: {err.reason}"),))
     rules: list[Rule] = []
     errors: list[CodeownersError] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines end at "\n" (optionally "\r\n"); str.splitlines would also split on \x0b, \x1c...,
+    # shifting line numbers away from the ones GitHub reports
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, raw_line in enumerate(lines, start=1):
+        line = raw_line.removesuffix("\r")
         rule, error = parse_line(line, number)
         if rule is not None:
             rules.append(rule)

@@ -204,3 +204,17 @@ def test_property_index_agrees_with_a_plain_last_match_scan(
 def test_byte_order_mark_is_not_part_of_the_first_pattern() -> None:
     co = parse("\ufeff* @a\n".encode())
     assert co.errors == () and co.owners_of("x") == ("@a",)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab*?/#!\\[] @.\n\t-_x")), max_size=200))
+def test_property_parser_never_raises_and_locates_every_error(text: str) -> None:
+    co = parse(text)
+    lines = text.splitlines()
+    assert len(co.rules) + len(co.errors) <= len(lines)
+    for error in co.errors:
+        assert 1 <= error.line <= len(lines)
+        assert error.source == lines[error.line - 1]
+    for rule in co.rules:
+        assert not rule.pattern.startswith(("!", "#")) and "[" not in rule.pattern
+        co.owners_of("a/b/x")  # every accepted pattern compiles
