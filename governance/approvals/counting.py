@@ -234,8 +234,8 @@ class ApprovalDecision:
 
 
 def required_roles(roles: Sequence[str], approvals_per_role: int) -> tuple[tuple[str, int], ...]:
-    """The environment's required roles, each needing the risk tier's count."""
-    return tuple((role, approvals_per_role) for role in roles)
+    """The environment's required roles (each once, in order), each needing the tier's count."""
+    return tuple((role, approvals_per_role) for role in dict.fromkeys(roles))
 
 
 def decide(policy: ApprovalPolicy, facts: ApprovalFacts) -> ApprovalDecision:

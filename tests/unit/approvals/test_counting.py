@@ -460,3 +460,10 @@ def test_ledger_evidence_names_role_review_and_membership() -> None:
         "submitted_at": T0.isoformat(),
     }
     assert evidence[1]["details"] == {"membership": "roster"}
+
+
+def test_required_roles_listed_twice_count_once() -> None:
+    assert required_roles(["ml_lead", "risk_owner", "ml_lead"], 2) == (
+        ("ml_lead", 2),
+        ("risk_owner", 2),
+    )
