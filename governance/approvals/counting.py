@@ -191,6 +191,19 @@ class ApprovalDecision:
     approvals: tuple[Approval, ...]
     roles: tuple[RoleResult, ...]
 
+    def summary_lines(self) -> list[str]:
+        """Plain text, answer first: outcome, each role, then every reason and note."""
+        lines = [f"approvals: {self.outcome.value}"]
+        for r in self.roles:
+            mark = "ok" if r.satisfied else "MISSING"
+            lines.append(
+                f"  {r.role}: {len(r.filled_by)}/{r.required} {mark}"
+                + (f" ({', '.join(r.filled_by)})" if r.filled_by else "")
+            )
+        lines += [f"  - {reason.message}" for reason in self.reasons]
+        lines += [f"  note: {note.message}" for note in self.notes]
+        return lines
+
     def assignments(self) -> tuple[tuple[str, Approval], ...]:
         """(role, approval) for every filled role slot: what the ledger records."""
         by_person = {a.person: a for a in self.approvals}

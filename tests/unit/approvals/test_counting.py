@@ -467,3 +467,12 @@ def test_required_roles_listed_twice_count_once() -> None:
         ("ml_lead", 2),
         ("risk_owner", 2),
     )
+
+
+def test_summary_lines_answer_first() -> None:
+    d = decide(POLICY, facts(review(1, "alice"), review(2, "author")))
+    lines = d.summary_lines()
+    assert lines[0] == "approvals: denied"
+    assert "  ml_lead: 1/1 ok (alice)" in lines
+    assert "  risk_owner: 0/1 MISSING" in lines
+    assert any(line.startswith("  note: author:") for line in lines)
