@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -476,3 +477,43 @@ def test_summary_lines_answer_first() -> None:
     assert "  ml_lead: 1/1 ok (alice)" in lines
     assert "  risk_owner: 0/1 MISSING" in lines
     assert any(line.startswith("  note: author:") for line in lines)
+
+
+signed_st = st.lists(
+    st.builds(
+        lambda i, who, role, ok, granted, minutes: SignedApproval(
+            f"e{i}",
+            who,
+            role,
+            "sha256:" + ("d" if ok else "e") * 64,
+            T0 + timedelta(minutes=minutes),
+            granted,
+        ),
+        st.integers(1, 10_000),
+        st.sampled_from(PEOPLE),
+        st.sampled_from(["ml_lead", "risk_owner", "platform_owner"]),
+        st.booleans(),
+        st.booleans(),
+        st.integers(0, 30),
+    ),
+    max_size=10,
+    unique_by=lambda s: s.event_id,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(policy_st, signed_st, st.randoms(use_true_random=False))
+def test_property_signed_approvals_order_independent_and_bound_to_digest(
+    policy: ApprovalPolicy, signed: list[SignedApproval], rnd: Any
+) -> None:
+    digest = "sha256:" + "d" * 64
+    shuffled = list(signed)
+    rnd.shuffle(shuffled)
+    a = decide(policy, ApprovalFacts(signed=tuple(signed), release_digest=digest))
+    b = decide(policy, ApprovalFacts(signed=tuple(shuffled), release_digest=digest))
+    assert a == b
+    # nothing approved for another digest ever counts
+    assert all(
+        next(s for s in signed if s.event_id == ap.event_id).release_digest == digest
+        for ap in a.approvals
+    )
