@@ -74,9 +74,10 @@ def _root(
 
 
 # Command groups register themselves here (one module per group, DESIGN section 2).
-from governance.cli import commands_approvals, commands_records  # noqa: E402
+from governance.cli import commands_approvals, commands_ledger, commands_records  # noqa: E402
 
 commands_records.register(app)
+commands_ledger.register(app)
 commands_approvals.register(app)
 
 

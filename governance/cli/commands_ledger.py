@@ -1,0 +1,173 @@
+"""``governance ledger init | append | log | checkpoint | verify`` (DESIGN sections 8 and 10).
+
+Thin commands: parse options, call one function of ``governance.ledger``, render. Exit codes
+come from the error funnel (0 pass, 1 tampered/denied/invalid, 2 usage, 3 could not decide);
+``verify`` maps its report the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from governance.cli.app_support import new_app
+from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
+from governance.errors import Tampered, Undecided, UsageError
+from governance.ledger import append_event, entries, init_ledger, latest_checkpoint, verify_repo
+from governance.ledger.append import CHECKPOINT_TYPES
+
+REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
+FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+REMOTE = typer.Option(None, "--remote",
+                      help="Also publish to this git remote (fetch, append, fast-forward push; "
+                           "retried when the remote moved).")
+FIELD = typer.Option([], "--field",
+                     help="KEY=VALUE event field (repeatable); VALUE may be JSON.")
+EVENT_FILE = typer.Option(None, "--event", help="JSON object of event fields ('-' reads stdin).")
+OUT = typer.Option(None, "--out", help="Write the note to FILE instead of stdout.")
+CHECKPOINTS = typer.Option([], "--checkpoint",
+                           help="External checkpoint note to check against (repeatable).")
+
+
+def _entry_json(e: LedgerEntry) -> dict[str, Any]:
+    return {"seq": e.seq, "event_id": e.event_id, "event_type": e.event_type,
+            "timestamp": e.timestamp, "commit": e.commit, "leaf_hash": e.leaf_hash,
+            "event": dict(e.event), "checkpointed": e.checkpoint is not None}
+
+
+def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
+    if fmt is TextOrJson.json:
+        emit_json(_entry_json(e))
+    else:
+        emit_text(f"seq {e.seq} {e.event_type} {e.event_id} commit {e.commit}")
+    wanted = e.event_type in CHECKPOINT_TYPES or e.event_type == "ledger_genesis"
+    if e.checkpoint is None and wanted:
+        log("note: no checkpoint cut for this event (GOVERNANCE_LEDGER_LOG_KEY is not set); "
+            "CI or `governance ledger checkpoint` with the log key will anchor it")
+
+
+def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT) -> None:
+    """Write the genesis event (seq 0) pinning trust from governance.yaml at this commit."""
+    _report_entry(init_ledger(repo, remote=remote), fmt)
+
+
+def append(
+    event_type: str = typer.Option(..., "--type", help="Event type, e.g. approval_granted."),
+    field: list[str] = FIELD,
+    event_file: Path | None = EVENT_FILE,
+    repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Append one signed event (for tooling; lifecycle commands append their own)."""
+    fields: dict[str, Any] = {}
+    if event_file is not None:
+        text = sys.stdin.read() if str(event_file) == "-" else event_file.read_text()
+        try:
+            doc = json.loads(text)
+        except ValueError as err:
+            raise UsageError(f"--event: not JSON: {err}") from None
+        if not isinstance(doc, dict):
+            raise UsageError("--event: expected a JSON object")
+        fields.update(doc)
+    for item in field:
+        key, sep, value = item.partition("=")
+        if not sep or key not in EVENT_FIELDS:
+            raise UsageError(f"--field {item!r}: expected KEY=VALUE with KEY among "
+                             f"{', '.join(EVENT_FIELDS)}")
+        try:
+            fields[key] = json.loads(value) if value[:1] in "[{" else value
+        except ValueError:
+            raise UsageError(f"--field {key}: value is not valid JSON") from None
+    if event_type not in EVENT_TYPES:
+        raise UsageError(f"--type {event_type!r}: expected one of {', '.join(EVENT_TYPES)}")
+    fields["event_type"] = event_type
+    _report_entry(append_event(repo, fields, remote=remote), fmt)
+
+
+def log_cmd(
+    event_type: str | None = typer.Option(None, "--type", help="Only this event type."),
+    actor: str | None = typer.Option(None, "--actor", help="Only events by this actor id."),
+    model: str | None = typer.Option(None, "--model", help="Only events for this model."),
+    release: str | None = typer.Option(None, "--release", help="Only events for this release."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the last N matching events."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """List ledger events in seq order (parsed, not verified: use `ledger verify`)."""
+    want = {"event_type": event_type, "actor_id": actor, "model_name": model,
+            "release_id": release}
+    rows = [e for e in entries(repo)
+            if all(v is None or e.get(k) == v for k, v in want.items())]
+    if limit is not None:
+        rows = rows[-limit:] if limit > 0 else []
+    if fmt is TextOrJson.json:
+        emit_json([_entry_json(e) for e in rows])
+        return
+    for e in rows:
+        subject = " ".join(f"{k}={e.get(k)}" for k in ("model_name", "release_id",
+                                                         "environment") if e.get(k))
+        emit_text(f"{e.seq:>6} {e.timestamp} {e.event_type:<20} {e.get('actor_id', '-')} "
+                  f"{subject}".rstrip())
+
+
+def checkpoint(
+    out: Path | None = OUT,
+    repo: Path = REPO,
+) -> None:
+    """Print the latest signed checkpoint note (C2SP tlog-checkpoint) of the ledger."""
+    note, size, total = latest_checkpoint(repo)
+    if size < total:
+        log(f"note: latest stored checkpoint covers {size} of {total} events "
+            "(set GOVERNANCE_LEDGER_LOG_KEY to sign the tip)")
+    if out is None:
+        sys.stdout.write(note)
+    else:
+        out.write_text(note, encoding="utf-8")
+        log(f"wrote checkpoint of size {size} to {out}")
+
+
+def verify(
+    checkpoint_file: list[Path] = CHECKPOINTS,
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Verify every commit, event, signature and checkpoint; name the first failure."""
+    report = verify_repo(repo, checkpoint_files=checkpoint_file)
+    for w in report.warnings:
+        log(f"warning: {w}")
+    if not checkpoint_file and report.failure is None:
+        log("note: no external checkpoint given; a history rewritten and re-signed with valid "
+            "keys, or a dropped tip, is only caught against one (--checkpoint FILE)")
+    if fmt is TextOrJson.json:
+        emit_json(report.to_json())
+    elif report.failure is None:
+        emit_text(f"ok: {report.events} events, {report.signatures} signatures, "
+                  f"{report.stored_checkpoints} stored checkpoints, "
+                  f"{report.external_checkpoints} external checkpoints verified; "
+                  f"{len(report.principals)} signers; root {report.root}")
+    else:
+        f = report.failure
+        where = f"seq {f.seq}" if f.seq is not None else "checkpoint"
+        verdict = "undecided" if f.undecided else "tampered"
+        emit_text(f"{verdict}: {where}: {f.reason}" + (f" (commit {f.commit})" if f.commit
+                                                        else ""))
+        emit_text(f"verified {report.events} events before the failure")
+    if report.failure is not None:  # exit code through the funnel: 3 undecided, 1 tampered
+        f = report.failure
+        where = f"seq {f.seq}" if f.seq is not None else "an external checkpoint"
+        if f.undecided:
+            raise Undecided(f"ledger verification could not decide at {where}")
+        raise Tampered(f"ledger verification failed at {where}: {f.reason}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``governance ledger ...``."""
+    sub = new_app("The signed-commit ledger: init, append, log, checkpoint, verify.")
+    sub.command("init")(init)
+    sub.command("append")(append)
+    sub.command("log")(log_cmd)
+    sub.command("checkpoint")(checkpoint)
+    sub.command("verify")(verify)
+    app.add_typer(sub, name="ledger")

@@ -1,0 +1,130 @@
+"""Ledger commit objects as bytes: the message and trailers we write, the parse we verify.
+
+A ledger commit is an ordinary git commit object (https://git-scm.com/docs/git-commit-tree):
+headers ``tree``, ``parent``, ``author``, ``committer``, optionally ``gpgsig`` (the armored
+signature, continuation lines prefixed by one space), a blank line, then the message. The signed
+payload is the object with the ``gpgsig`` header removed, exactly as git computes it.
+
+Message (trailers per git-interpret-trailers, one ``Key: value`` per line in the last paragraph):
+    ledger: <event_type> seq <n>
+
+    Ledger-Seq: <n>
+    Ledger-Event-Id: <uuid7>
+    Ledger-Leaf: <hex SHA-256(0x00 || stored bytes)>
+    Ledger-Prev: <hex SHA-256 of the previous stored bytes, empty at seq 0>
+    Ledger-Root: <hex RFC 6962 root over leaves 0..n>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TRAILERS = ("Ledger-Seq", "Ledger-Event-Id", "Ledger-Leaf", "Ledger-Prev", "Ledger-Root")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    when: int  # Unix seconds
+    tz: str
+
+    @classmethod
+    def parse(cls, value: bytes) -> Person:
+        text = value.decode("utf-8", errors="replace")
+        lt, gt = text.rfind("<"), text.rfind(">")
+        if lt < 0 or gt < lt:
+            raise ValueError(f"malformed identity {text[:60]!r}")
+        rest = text[gt + 1 :].split()
+        if len(rest) != 2 or not rest[0].lstrip("-").isdigit():
+            raise ValueError(f"malformed identity date {text[gt + 1 :]!r}")
+        return cls(text[:lt].strip(), text[lt + 1 : gt], int(rest[0]), rest[1])
+
+
+@dataclass(frozen=True)
+class CommitObject:
+    tree: str
+    parents: tuple[str, ...]
+    author: Person
+    committer: Person
+    signature: bytes | None
+    payload: bytes  # the object without gpgsig: what the signature covers
+    message: str
+    trailers: dict[str, str]
+
+
+def parse_commit(raw: bytes) -> CommitObject:
+    head, sep, body = raw.partition(b"\n\n")
+    if not sep:
+        head, body = raw, b""
+    lines = head.split(b"\n")
+    tree = ""
+    parents: list[str] = []
+    author = committer = None
+    sig_lines: list[bytes] | None = None
+    kept: list[bytes] = []
+    in_sig = False
+    for line in lines:
+        if in_sig and line.startswith(b" "):
+            assert sig_lines is not None
+            sig_lines.append(line[1:])
+            continue
+        in_sig = False
+        key, _, value = line.partition(b" ")
+        if key == b"gpgsig":
+            if sig_lines is not None:
+                raise ValueError("commit carries two gpgsig headers")
+            sig_lines = [value]
+            in_sig = True
+            continue
+        kept.append(line)
+        if key == b"tree":
+            tree = value.decode()
+        elif key == b"parent":
+            parents.append(value.decode())
+        elif key == b"author":
+            author = Person.parse(value)
+        elif key == b"committer":
+            committer = Person.parse(value)
+    if not tree or author is None or committer is None:
+        raise ValueError("commit lacks tree, author or committer")
+    payload = b"\n".join(kept) + (b"\n\n" + body if sep else b"")
+    message = body.decode("utf-8", errors="replace")
+    return CommitObject(tree, tuple(parents), author, committer,
+                        b"\n".join(sig_lines) if sig_lines is not None else None,
+                        payload, message, parse_trailers(message))
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """Ledger trailers from the last paragraph; a repeated key keeps a marker so it fails."""
+    para = message.rstrip("\n").split("\n\n")[-1]
+    out: dict[str, str] = {}
+    for line in para.split("\n"):
+        key, sep, value = line.partition(":")
+        if sep and key in TRAILERS:
+            out[key] = "\x00duplicate" if key in out else value.strip()
+    return out
+
+
+def ledger_message(event_type: str, seq: int, event_id: str, leaf: str, prev: str,
+                   root: str) -> str:
+    return (f"ledger: {event_type} seq {seq}\n\n"
+            f"Ledger-Seq: {seq}\nLedger-Event-Id: {event_id}\nLedger-Leaf: {leaf}\n"
+            f"Ledger-Prev: {prev}\nLedger-Root: {root}\n")
+
+
+def build_commit(tree: str, parent: str | None, name: str, email: str, when: int,
+                 message: str, signature: str | None = None) -> bytes:
+    """Commit object bytes; with ``signature`` the gpgsig header is placed as git places it."""
+    ident = f"{name} <{email}> {when} +0000"
+    head = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
+    head += f"author {ident}\ncommitter {ident}\n"
+    if signature is not None:
+        sig = signature.rstrip("\n").replace("\n", "\n ")
+        head += f"gpgsig {sig}\n"
+    return (head + "\n" + message).encode()
+
+
+def signing_payload(tree: str, parent: str | None, name: str, email: str, when: int,
+                    message: str) -> bytes:
+    return build_commit(tree, parent, name, email, when, message)

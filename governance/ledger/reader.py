@@ -1,0 +1,138 @@
+"""Reading the ledger: ``entries()`` for other features, ``verify_repo``, checkpoints.
+
+``entries(repo_root)`` is the one reader the query index, the lifecycle fold and the export
+sinks build on. It yields ``LedgerEntry`` values in seq order from one batch read (four git
+processes for the whole ledger, see ``GitStore.read_commits``); pass ``after_commit`` (the last
+commit you consumed) to read only what is new, which is how incremental consumers stay fast.
+It parses but does not verify: run ``verify_repo`` (or ``governance ledger verify``) to know the
+entries are authentic. Each entry carries its covering checkpoint, the first stored checkpoint
+whose size exceeds its seq, when one exists in the range read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from governance.domain.events import LedgerEntry
+from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
+from governance.ledger import layout
+from governance.ledger.append import open_store, read_tip
+from governance.ledger.checkpoint import LogKey, log_key_of, sign_checkpoint
+from governance.ledger.commit import parse_commit
+from governance.ledger.merkle import leaf_hash
+from governance.ledger.settings import load_settings
+from governance.ledger.signing import log_private_key
+from governance.ledger.sshsig import SignatureError, parse_public_key
+from governance.ledger.store import RawCommit
+from governance.ledger.verify import VerifyReport, verify_ledger
+
+
+def entries(repo_root: Path, *, branch: str | None = None,
+            after_commit: str | None = None) -> Iterator[LedgerEntry]:
+    """Ledger entries in seq order (all, or those after ``after_commit``)."""
+    store = open_store(repo_root, branch)
+    if store.tip() is None:
+        return
+    first = 0
+    if after_commit:
+        trailer = parse_commit(store.read_object(after_commit)).trailers.get("Ledger-Seq", "")
+        first = int(trailer) + 1 if trailer.isdigit() else 0
+    commits = store.read_commits(after=after_commit, first_seq=first, with_diff=False)
+    yield from _entries(commits)
+
+
+def _entries(commits: Sequence[RawCommit]) -> Iterator[LedgerEntry]:
+    pending: list[LedgerEntry] = []
+    for c in commits:
+        seq = int(parse_commit(c.raw).trailers.get("Ledger-Seq", "-1"))
+        stored = c.blobs.get(layout.event_path(seq))
+        if stored is None:
+            raise NotFound(f"ledger commit {c.sha} has no event file for seq {seq}",
+                           hint="run `governance ledger verify`")
+        event = json.loads(stored)
+        pending.append(LedgerEntry(seq=seq, event_id=str(event.get("event_id")),
+                                   event_type=str(event.get("event_type")),
+                                   timestamp=str(event.get("timestamp")), event=event,
+                                   stored=stored, leaf_hash=leaf_hash(stored).hex(),
+                                   commit=c.sha))
+        note = c.blobs.get(layout.checkpoint_path(seq + 1))
+        if note is not None:
+            text = note.decode("utf-8", errors="replace")
+            for e in pending:
+                yield LedgerEntry(e.seq, e.event_id, e.event_type, e.timestamp, e.event,
+                                  e.stored, e.leaf_hash, e.commit, text)
+            pending = []
+    yield from pending
+
+
+def _config_log_keys(repo_root: Path) -> list[LogKey]:
+    """governance.yaml's log key, if readable: a bare mirror or an invalid config simply
+    contributes none (the ledger's own log keys still apply)."""
+    try:
+        settings = load_settings(repo_root)
+    except GovernanceError:
+        return []
+    if not settings.log_public_key:
+        return []
+    try:
+        raw = parse_public_key(settings.log_public_key).raw
+    except SignatureError:
+        return []
+    return [LogKey(settings.origin, raw)]
+
+
+def verify_repo(repo_root: Path, *, checkpoint_files: Sequence[Path] = (),
+                branch: str | None = None, now: float | None = None) -> VerifyReport:
+    """Verify the ledger in ``repo_root`` against its own trust and external checkpoints.
+
+    External checkpoints are verified with the ledger's log keys plus governance.yaml's
+    ``ledger.log_public_key`` (so a history re-rooted under a new log key is still judged
+    against the configured one). Raises Undecided when there is no ledger to verify.
+    """
+    store = open_store(repo_root, branch)
+    if store.tip() is None:
+        raise Undecided(f"no ledger on branch {store.branch!r} in {store.root}",
+                        hint="run `governance ledger init`, or fetch the ledger branch")
+    external = []
+    for path in checkpoint_files:
+        try:
+            external.append((str(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as err:
+            raise Undecided(f"cannot read checkpoint {path}: {err}") from None
+    report = verify_ledger(store.read_commits(), external=external,
+                           extra_log_keys=_config_log_keys(repo_root), now=now)
+    for stale in (store.stale_lock(), store.stale_ref_lock()):
+        if stale:
+            report.warnings.append(f"{stale[0]}; {stale[1]}")
+    return report
+
+
+def latest_checkpoint(repo_root: Path, *, branch: str | None = None,
+                      log_key: Path | None = None) -> tuple[str, int, int]:
+    """(note, checkpoint size, ledger size): a fresh note over the tip when the log key is
+    available (GOVERNANCE_LEDGER_LOG_KEY), else the latest checkpoint stored on the ledger."""
+    store = open_store(repo_root, branch)
+    tip = store.tip()
+    if tip is None:
+        raise NotFound(f"no ledger on branch {store.branch!r}", hint="run `governance ledger "
+                       "init`")
+    state = read_tip(store, tip)
+    size = state.seq + 1
+    key = log_private_key(log_key)
+    if key is not None:
+        lk = log_key_of(state.trust.origin, key)
+        if lk not in state.trust.log_keys_at(state.seq):
+            raise ConfigurationError(f"the log key {lk.vkey} is not a log key of this ledger",
+                                     hint="check GOVERNANCE_LEDGER_LOG_KEY")
+        return sign_checkpoint(state.trust.origin, size, state.frontier.root(), key), size, size
+    sizes = [int(p.rsplit("/", 1)[-1].split(".")[0])
+             for p in store.list_paths(tip, "checkpoints") if p.endswith(".note")]
+    if sizes:
+        best = max(sizes)
+        raw = store.read_path(tip, layout.checkpoint_path(best))
+        if raw is not None:
+            return raw.decode(), best, size
+    raise NotFound("no signed checkpoint is stored on the ledger yet",
+                   hint="set GOVERNANCE_LEDGER_LOG_KEY to cut one")
