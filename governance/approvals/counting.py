@@ -210,24 +210,28 @@ class ApprovalDecision:
         return tuple((r.role, by_person[p]) for r in self.roles for p in r.filled_by)
 
     def ledger_evidence(self, pr_number: int | None = None) -> list[dict[str, Any]]:
-        """Fields for one ``approval_granted`` event per filled slot (DESIGN section 7 names)."""
+        """Fields for one ``approval_granted`` event per filled slot (DESIGN section 7 names).
+
+        Absent facts are left out rather than written as null (the event schema types them).
+        """
         out = []
         for role, approval in self.assignments():
+            source = {
+                "kind": approval.source,
+                "pr": pr_number,
+                "head_sha": approval.commit_id,
+                "review_id": approval.review_id,
+                "event_id": approval.event_id,
+                "submitted_at": approval.submitted_at.isoformat()
+                if approval.submitted_at
+                else None,
+            }
             out.append(
                 {
                     "actor_id": approval.person,
                     "actor_role": role,
                     "approval_state": "approved",
-                    "source": {
-                        "kind": approval.source,
-                        "pr": pr_number,
-                        "head_sha": approval.commit_id,
-                        "review_id": approval.review_id,
-                        "event_id": approval.event_id,
-                        "submitted_at": approval.submitted_at.isoformat()
-                        if approval.submitted_at
-                        else None,
-                    },
+                    "source": {k: v for k, v in source.items() if v is not None},
                     "details": {"membership": dict(approval.membership).get(role)},
                 }
             )

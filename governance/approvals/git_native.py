@@ -41,6 +41,11 @@ def signed_approvals(
         event = entry.event
         if granted is None or event.get("release_id") != release_id:
             continue
+        source = event.get("source") or {}
+        if isinstance(source, dict) and ("review_id" in source or source.get("kind") == "github"):
+            # a GitHub review recorded by CI: evidence of that review (counted through
+            # `--approvals github`), not an approval signed by the approver themselves
+            continue
         scoped = event.get("environment")
         if environment is not None and scoped not in (None, environment):
             continue

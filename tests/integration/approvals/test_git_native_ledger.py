@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from governance.approvals.counting import ApprovalFacts, Outcome, decide
+from governance.approvals.counting import (
+    ApprovalFacts,
+    Outcome,
+    PullRequest,
+    Review,
+    decide,
+)
 from governance.approvals.git_native import signed_approvals
 from governance.approvals.policy import approval_policy
 from governance.config import load_config
@@ -16,7 +23,8 @@ from governance.ledger import append_event, entries, init_ledger, verify_repo
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER = "sha256:" + "cd" * 32
-KEYS = ("jane", "bob", "dana", "log")
+HEAD = "a" * 40
+KEYS = ("jane", "bob", "dana", "ci", "log")
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +57,8 @@ def repo(tmp_path: Path, keys: Path) -> Path:
     (root / "governance.yaml").write_text(
         "apiVersion: governance/v1\nkind: GovernanceConfig\norganization: acme\n"
         f"people:\n{people}"
+        "bots:\n  - id: governance-ci\n    name: CI\n    email: ci@example.com\n"
+        f'    signing_keys: ["{_pub(keys, "ci")}"]\n    may_emit: [approval_granted]\n'
         "roles:\n  risk_owner: {members: [jane.smith]}\n  platform_owner: {members: [bob, dana]}\n"
         "environments:\n  production: {required_approvals: [risk_owner, platform_owner]}\n"
         "risk_tiers:\n  high: {approvals_per_role: 1}\n"
@@ -101,3 +111,37 @@ def test_approval_of_another_digest_or_role_does_not_count(repo: Path, keys: Pat
     assert _decide(repo) is Outcome.DENIED
     _approve(repo, keys, "dana", "platform_owner")
     assert _decide(repo) is Outcome.APPROVED
+
+
+def test_github_evidence_recorded_by_ci_is_not_a_git_native_approval(
+    repo: Path, keys: Path
+) -> None:
+    review = Review(41, "jane.smith", "APPROVED", HEAD, datetime(2026, 4, 10, 12, 0, tzinfo=UTC))
+    pr = PullRequest(7, HEAD, "b" * 40, "main", "dana", draft=False, from_fork=False)
+    policy = approval_policy(load_config(repo), "production", "high")
+    decision = decide(
+        policy,
+        ApprovalFacts(pull_request=pr, reviews=(review,), permissions={"jane.smith": "write"}),
+    )
+    [evidence] = decision.ledger_evidence(pr_number=7)
+    entry = append_event(  # the ledger's schema accepts the evidence fields
+        repo,
+        {
+            "event_type": "approval_granted",
+            "model_name": "fraud-risk",
+            "release_id": "r1",
+            "release_digest": DIGEST,
+            **evidence,
+        },
+        signing_key=keys / "ci",
+        log_key=keys / "log",
+    )
+    assert entry.event["source"] == {
+        "kind": "github",
+        "pr": 7,
+        "head_sha": HEAD,
+        "review_id": 41,
+        "submitted_at": "2026-04-10T12:00:00+00:00",
+    }
+    assert entry.event["actor_id"] == "jane.smith"
+    assert signed_approvals(entries(repo), "r1") == ()

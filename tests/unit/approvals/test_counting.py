@@ -457,7 +457,6 @@ def test_ledger_evidence_names_role_review_and_membership() -> None:
         "pr": 7,
         "head_sha": HEAD,
         "review_id": 11,
-        "event_id": None,
         "submitted_at": T0.isoformat(),
     }
     assert evidence[1]["details"] == {"membership": "roster"}
