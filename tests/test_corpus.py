@@ -25,12 +25,13 @@ def test_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("expect", INVALID, ids=[p.stem for p in INVALID])
-def test_invalid_document_fails_with_its_message(expect: Path, monkeypatch: pytest.MonkeyPatch
-                                                 ) -> None:
+def test_invalid_document_fails_with_its_message(
+    expect: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lines = [ln for ln in expect.read_text().splitlines() if ln.strip()]
     args: list[str] = []
     if lines and lines[0].startswith("args:"):
-        args = shlex.split(lines.pop(0)[len("args:"):])
+        args = shlex.split(lines.pop(0)[len("args:") :])
     target = _target(expect)
     monkeypatch.chdir(target.parent)
     result = CliRunner().invoke(app, ["validate", target.name, *args], catch_exceptions=False)

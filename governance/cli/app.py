@@ -74,10 +74,22 @@ def _root(
 
 
 # Command groups register themselves here (one module per group, DESIGN section 2).
-from governance.cli import commands_approvals, commands_ledger, commands_records  # noqa: E402
+from governance.cli import (  # noqa: E402
+    commands_approvals,
+    commands_audit,
+    commands_demo,
+    commands_evidence,
+    commands_ledger,
+    commands_lifecycle,
+    commands_records,
+)
 
 commands_records.register(app)
 commands_ledger.register(app)
+commands_audit.register(app)
+commands_evidence.register(app)
+commands_lifecycle.register(app)
+commands_demo.register(app)
 commands_approvals.register(app)
 
 

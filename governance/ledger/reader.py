@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
 from governance.ledger import layout
@@ -136,3 +137,44 @@ def latest_checkpoint(repo_root: Path, *, branch: str | None = None,
             return raw.decode(), best, size
     raise NotFound("no signed checkpoint is stored on the ledger yet",
                    hint="set GOVERNANCE_LEDGER_LOG_KEY to cut one")
+
+
+class GitLedgerSource:
+    """The ledger as the query index and the export sinks read it (``LedgerSource`` port).
+
+    ``head()`` costs one object read; ``entries(start_seq)`` reads only commits from
+    ``start_seq`` on (it finds the commit before it with one ``rev-parse tip~N``).
+    """
+
+    def __init__(self, repo_root: Path, branch: str | None = None) -> None:
+        self.root = repo_root
+        self.branch = branch
+
+    def head(self) -> LedgerHead | None:
+        store = open_store(self.root, self.branch)
+        tip = store.tip()
+        if tip is None:
+            return None
+        seq = parse_commit(store.read_object(tip)).trailers.get("Ledger-Seq", "")
+        if not seq.isdigit():
+            raise NotFound(f"ledger tip {tip} has no Ledger-Seq trailer",
+                           hint="run `governance ledger verify`")
+        return LedgerHead(int(seq), tip)
+
+    def entries(self, start_seq: int = 0) -> Iterator[LedgerEntry]:
+        if start_seq <= 0:
+            yield from entries(self.root, branch=self.branch)
+            return
+        head = self.head()
+        if head is None or start_seq > head.seq:
+            return
+        store = open_store(self.root, self.branch)
+        before = store.resolve(f"{head.commit}~{head.seq - start_seq + 1}")
+        if before is None:
+            yield from (e for e in entries(self.root, branch=self.branch) if e.seq >= start_seq)
+            return
+        yield from entries(self.root, branch=self.branch, after_commit=before)
+
+
+def ledger_source(repo_root: Path) -> GitLedgerSource:
+    return GitLedgerSource(repo_root)

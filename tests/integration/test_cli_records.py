@@ -47,8 +47,9 @@ def governed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = tmp_path / "g"
     assert run("init", str(repo))[0] == 0
     monkeypatch.chdir(repo)
-    assert run("model", "new", "fraud-risk", "--owner", "risk-platform", "--risk-tier",
-               "high")[0] == 0
+    assert (
+        run("model", "new", "fraud-risk", "--owner", "risk-platform", "--risk-tier", "high")[0] == 0
+    )
     return repo
 
 
@@ -59,13 +60,32 @@ def _eval(tmp: Path, body: str) -> Path:
 
 
 def test_release_new_writes_a_valid_release_with_digests(governed: Path) -> None:
-    ev = _eval(governed.parent, json.dumps({
-        "metrics": {"auc": 0.94, "latency_p95_ms": 42},
-        "subgroups": {"intl": {"auc": 0.86}},
-        "test_conditions": {"holdout": "4 weeks"}}))
-    code, out = run("release", "new", "--model", "fraud-risk", "--version", "2026-04-10",
-                    "--from-eval", str(ev), "--artifact", "s3://r/model.joblib", "--sha256", SHA,
-                    "--trained-by", "dana")
+    ev = _eval(
+        governed.parent,
+        json.dumps(
+            {
+                "metrics": {"auc": 0.94, "latency_p95_ms": 42},
+                "subgroups": {"intl": {"auc": 0.86}},
+                "test_conditions": {"holdout": "4 weeks"},
+            }
+        ),
+    )
+    code, out = run(
+        "release",
+        "new",
+        "--model",
+        "fraud-risk",
+        "--version",
+        "2026-04-10",
+        "--from-eval",
+        str(ev),
+        "--artifact",
+        "s3://r/model.joblib",
+        "--sha256",
+        SHA,
+        "--trained-by",
+        "dana",
+    )
     assert code == 0, out
     d = governed / "releases" / "fraud-risk" / "fraud-risk-2026-04-10-01"
     assert (d / "evidence" / "eval.json").read_bytes() == ev.read_bytes()
@@ -77,11 +97,13 @@ def test_release_new_writes_a_valid_release_with_digests(governed: Path) -> None
     code, out = run("digest", str(d))
     assert code == 0 and out.startswith("sha256:")
     # the second release defaults its baseline and rollback target to the first
-    code, out = run("release", "new", "--model", "fraud-risk", "--version", "2026-05-01",
-                    "--from-eval", str(ev))
+    code, out = run(
+        "release", "new", "--model", "fraud-risk", "--version", "2026-05-01", "--from-eval", str(ev)
+    )
     assert code == 0, out
-    second = (governed / "releases" / "fraud-risk" / "fraud-risk-2026-05-01-01" /
-              "release.yaml").read_text()
+    second = (
+        governed / "releases" / "fraud-risk" / "fraud-risk-2026-05-01-01" / "release.yaml"
+    ).read_text()
     assert "baseline: fraud-risk-2026-04-10-01" in second
     assert "release_id: fraud-risk-2026-04-10-01" in second
 
@@ -90,18 +112,36 @@ def test_release_new_writes_a_valid_release_with_digests(governed: Path) -> None
     ("args", "code", "message"),
     [
         (["--model", "nope", "--version", "1"], 1, "unknown model 'nope'"),
-        (["--model", "fraud-risk", "--version", "1", "--artifact", "s3://x", "--sha256",
-          SHA.upper()], 2, "uppercase"),
-        (["--model", "fraud-risk", "--version", "1", "--artifact", "s3://x"], 2,
-         "--artifact and --sha256 go together"),
-        (["--model", "fraud-risk", "--version", "1", "--release-id", "Bad Id"], 2,
-         "is not a slug"),
-        (["--model", "fraud-risk", "--version", "1", "--baseline", "missing-1"], 2,
-         "is not a release of"),
+        (
+            [
+                "--model",
+                "fraud-risk",
+                "--version",
+                "1",
+                "--artifact",
+                "s3://x",
+                "--sha256",
+                SHA.upper(),
+            ],
+            2,
+            "uppercase",
+        ),
+        (
+            ["--model", "fraud-risk", "--version", "1", "--artifact", "s3://x"],
+            2,
+            "--artifact and --sha256 go together",
+        ),
+        (["--model", "fraud-risk", "--version", "1", "--release-id", "Bad Id"], 2, "is not a slug"),
+        (
+            ["--model", "fraud-risk", "--version", "1", "--baseline", "missing-1"],
+            2,
+            "is not a release of",
+        ),
     ],
 )
-def test_release_new_refuses_bad_input(governed: Path, args: list[str], code: int,
-                                       message: str) -> None:
+def test_release_new_refuses_bad_input(
+    governed: Path, args: list[str], code: int, message: str
+) -> None:
     got, out = run("release", "new", *args)
     assert got == code, out
     assert message in out
@@ -120,8 +160,9 @@ def test_release_new_refuses_bad_input(governed: Path, args: list[str], code: in
 )
 def test_evaluation_file_is_checked(governed: Path, body: str, message: str) -> None:
     ev = _eval(governed.parent, body)
-    code, out = run("release", "new", "--model", "fraud-risk", "--version", "1",
-                    "--from-eval", str(ev))
+    code, out = run(
+        "release", "new", "--model", "fraud-risk", "--version", "1", "--from-eval", str(ev)
+    )
     assert code == 1, out
     assert message in out
     assert not (governed / "releases" / "fraud-risk" / "fraud-risk-1-01").exists()
@@ -147,23 +188,28 @@ def test_schema_export(tmp_path: Path) -> None:
     assert schema["$schema"].endswith("2020-12/schema")
 
 
-def test_outside_a_governed_repo_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                           ) -> None:
+def test_outside_a_governed_repo_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, out = run("model", "new", "x", "--owner", "y")
     assert code == 3 and "no governance.yaml" in out
 
 
 def test_python_dash_m_and_traceback_flag(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "governance", "validate", str(tmp_path / "no")],
-                          capture_output=True, text=True, cwd=ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "governance", "validate", str(tmp_path / "no")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "no such file or directory" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
-def _walk(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
-                                                                           click.Command]]:
+def _walk(
+    command: click.Command, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
     found = [(path, command)]
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
@@ -184,7 +230,8 @@ def test_every_command_and_option_has_help_text() -> None:
 
 
 def test_parallel_validation_reports_exactly_what_one_process_does(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bench.generate_repo import generate
     from governance import repo as repo_module
 

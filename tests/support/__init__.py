@@ -1,0 +1,1 @@
+"""Test and benchmark support: synthetic ledger histories and throwaway servers."""

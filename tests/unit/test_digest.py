@@ -26,8 +26,11 @@ def test_digest_is_stable_and_documented_format(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     first = release_digest(d)
     assert first.value.startswith("sha256:") and len(first.value) == 71
-    assert [p for p, _ in first.manifest] == ["evidence/eval.json", "model-card.yaml",
-                                             "release.yaml"]
+    assert [p for p, _ in first.manifest] == [
+        "evidence/eval.json",
+        "model-card.yaml",
+        "release.yaml",
+    ]
     assert release_digest(d) == first
 
 
@@ -66,15 +69,26 @@ def test_same_digest_in_two_clones_with_different_checkout_settings(tmp_path: Pa
     run("git", "commit", "-qm", "release")
     a, b = tmp_path / "a", tmp_path / "b"
     run("git", "clone", "-q", str(src), str(a), cwd=tmp_path)
-    run("git", "-c", "core.autocrlf=true", "-c", "core.eol=crlf", "clone", "-q", str(src), str(b),
-        cwd=tmp_path)
+    run(
+        "git",
+        "-c",
+        "core.autocrlf=true",
+        "-c",
+        "core.eol=crlf",
+        "clone",
+        "-q",
+        str(src),
+        str(b),
+        cwd=tmp_path,
+    )
     name = "fraud-risk-2026-04-10-01"
     assert (b / name / "release.yaml").read_bytes() != (a / name / "release.yaml").read_bytes()
     assert release_digest(a / name) == release_digest(b / name) == release_digest(src / name)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_any_single_byte_change_changes_the_digest(tmp_path: Path, data: st.DataObject) -> None:
     d = tmp_path / "r"

@@ -18,21 +18,58 @@ def test_six_answers_with_evidence() -> None:
     da, db = a.digest.value, b.digest.value
     events = [
         ev(0, "release_approved", release_id=a.release.release_id, release_digest=da),
-        ev(1, "deployment_promoted", release_id=a.release.release_id, environment="production",
-           actor_id="governance-ci", release_digest=da),
-        ev(2, "gate_evaluated", release_id=b.release.release_id, environment="production",
-           policy_digest="tree1", decision={"decision_id": "d-1", "allow": True}),
-        ev(3, "approval_granted", release_id=b.release.release_id, actor_id="jane.smith",
-           actor_role="risk_owner", release_digest=db),
-        ev(4, "approval_granted", release_id=b.release.release_id, actor_id="alice",
-           actor_role="ml_lead", release_digest="sha256:" + "0" * 64),
+        ev(
+            1,
+            "deployment_promoted",
+            release_id=a.release.release_id,
+            environment="production",
+            actor_id="governance-ci",
+            release_digest=da,
+        ),
+        ev(
+            2,
+            "gate_evaluated",
+            release_id=b.release.release_id,
+            environment="production",
+            policy_digest="tree1",
+            decision={"decision_id": "d-1", "allow": True},
+        ),
+        ev(
+            3,
+            "approval_granted",
+            release_id=b.release.release_id,
+            actor_id="jane.smith",
+            actor_role="risk_owner",
+            release_digest=db,
+        ),
+        ev(
+            4,
+            "approval_granted",
+            release_id=b.release.release_id,
+            actor_id="alice",
+            actor_role="ml_lead",
+            release_digest="sha256:" + "0" * 64,
+        ),
         ev(5, "release_approved", release_id=b.release.release_id, release_digest=db),
-        ev(6, "deployment_promoted", release_id=b.release.release_id, environment="production",
-           actor_id="governance-ci", release_digest=db, decision={"decision_id": "d-1"}),
-        ev(7, "rollback_executed", environment="production",
-           from_release=b.release.release_id, to_release=a.release.release_id,
-           actor_id="platform-oncall", reason="latency regression and elevated false "
-           "positive rate", incident="inc-4821"),
+        ev(
+            6,
+            "deployment_promoted",
+            release_id=b.release.release_id,
+            environment="production",
+            actor_id="governance-ci",
+            release_digest=db,
+            decision={"decision_id": "d-1"},
+        ),
+        ev(
+            7,
+            "rollback_executed",
+            environment="production",
+            from_release=b.release.release_id,
+            to_release=a.release.release_id,
+            actor_id="platform-oncall",
+            reason="latency regression and elevated false positive rate",
+            incident="inc-4821",
+        ),
     ]
     exp = explain_release(b, events, environment="production")
     assert list(exp.answers) == [q for q, _ in QUESTIONS]
@@ -44,8 +81,9 @@ def test_six_answers_with_evidence() -> None:
     assert exp.answers["based_on"]["training_dataset"]["uri"] == "s3://ml-datasets/fraud/2026-04-07"
     assert exp.answers["evaluation"]["metrics"]["auc"] == 0.94
     assert exp.answers["evaluation"]["gate_decisions"][0]["decision_id"] == "d-1"
-    bound = {x["actor_id"]: x["bound_to_current_content"]
-             for x in exp.answers["approvals"]["approvals"]}
+    bound = {
+        x["actor_id"]: x["bound_to_current_content"] for x in exp.answers["approvals"]["approvals"]
+    }
     assert bound == {"jane.smith": True, "alice": False}
     rb = exp.answers["rollback"]
     assert rb["rollbacks"][0]["incident"] == "inc-4821"

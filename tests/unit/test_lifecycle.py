@@ -21,12 +21,25 @@ M = "fraud-risk"
 
 
 def ev(seq: int, kind: str, **fields: Any) -> LedgerEntry:
-    body = {"event_type": kind, "event_id": f"e{seq}", "seq": seq,
-            "timestamp": f"2026-04-{seq + 1:02d}T00:00:00Z", "model_name": M, **fields}
+    body = {
+        "event_type": kind,
+        "event_id": f"e{seq}",
+        "seq": seq,
+        "timestamp": f"2026-04-{seq + 1:02d}T00:00:00Z",
+        "model_name": M,
+        **fields,
+    }
     stored = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return LedgerEntry(seq=seq, event_id=f"e{seq}", event_type=kind, timestamp=body["timestamp"],
-                       event=body, stored=stored,
-                       leaf_hash=hashlib.sha256(b"\0" + stored).hexdigest(), commit=f"c{seq}")
+    return LedgerEntry(
+        seq=seq,
+        event_id=f"e{seq}",
+        event_type=kind,
+        timestamp=body["timestamp"],
+        event=body,
+        stored=stored,
+        leaf_hash=hashlib.sha256(b"\0" + stored).hexdigest(),
+        commit=f"c{seq}",
+    )
 
 
 def history() -> list[LedgerEntry]:
@@ -34,13 +47,26 @@ def history() -> list[LedgerEntry]:
         ev(0, "release_registered", release_id="a"),
         ev(1, "gate_evaluated", release_id="a", decision={"allow": True}),
         ev(2, "release_approved", release_id="a", release_digest="sha256:aa"),
-        ev(3, "deployment_promoted", release_id="a", environment="production",
-           actor_id="bob", release_digest="sha256:aa"),
+        ev(
+            3,
+            "deployment_promoted",
+            release_id="a",
+            environment="production",
+            actor_id="bob",
+            release_digest="sha256:aa",
+        ),
         ev(4, "release_registered", release_id="b"),
         ev(5, "release_approved", release_id="b", release_digest="sha256:bb"),
         ev(6, "deployment_promoted", release_id="b", environment="production", actor_id="bob"),
-        ev(7, "rollback_executed", environment="production", from_release="b", to_release="a",
-           actor_id="platform-oncall", incident="inc-4821"),
+        ev(
+            7,
+            "rollback_executed",
+            environment="production",
+            from_release="b",
+            to_release="a",
+            actor_id="platform-oncall",
+            incident="inc-4821",
+        ),
     ]
 
 
@@ -63,8 +89,10 @@ def test_states_validated_approved_rejected_retired() -> None:
     events = history()[:3]
     assert fold_lifecycle(events[:2]).releases["a"].state == VALIDATED
     assert fold_lifecycle(events).releases["a"].state == APPROVED
-    denied = [*events, ev(3, "approval_denied", release_id="a", actor_id="jane.smith",
-                          actor_role="risk_owner")]
+    denied = [
+        *events,
+        ev(3, "approval_denied", release_id="a", actor_id="jane.smith", actor_role="risk_owner"),
+    ]
     life = fold_lifecycle(denied).releases["a"]
     assert life.state == REJECTED and life.approved_digest is None
     retired = [*history(), ev(8, "release_retired", release_id="b", reason="superseded")]
@@ -73,22 +101,40 @@ def test_states_validated_approved_rejected_retired() -> None:
 
 
 def test_rollback_that_disables_the_model_leaves_nothing_live() -> None:
-    events = [*history()[:4], ev(4, "rollback_executed", environment="production",
-                                 from_release="a", to_release=None)]
+    events = [
+        *history()[:4],
+        ev(4, "rollback_executed", environment="production", from_release="a", to_release=None),
+    ]
     state = fold_lifecycle(events)
     assert state.current(M, "production") is None
 
 
 def test_break_glass_opens_an_obligation_until_post_hoc_approval() -> None:
-    events = [ev(0, "release_registered", release_id="c"),
-              ev(1, "break_glass", release_id="c", environment="production", actor_id="bob",
-                 incident="inc-9", reason="fraud wave")]
+    events = [
+        ev(0, "release_registered", release_id="c"),
+        ev(
+            1,
+            "break_glass",
+            release_id="c",
+            environment="production",
+            actor_id="bob",
+            incident="inc-9",
+            reason="fraud wave",
+        ),
+    ]
     state = fold_lifecycle(events)
     assert [o.event_id for o in state.open_obligations(M)] == ["e1"]
     assert state.current(M, "production").release_id == "c"  # type: ignore[union-attr]
-    closing = ev(2, "approval_granted", release_id="c", actor_id="jane.smith",
-                 actor_role="risk_owner", details={"closes": "e1"})
+    closing = ev(
+        2,
+        "approval_granted",
+        release_id="c",
+        actor_id="jane.smith",
+        actor_role="risk_owner",
+        details={"closes": "e1"},
+    )
     assert fold_lifecycle([*events, closing]).open_obligations() == []
-    unrelated = ev(2, "approval_granted", release_id="c", actor_id="jane.smith",
-                   actor_role="risk_owner")
+    unrelated = ev(
+        2, "approval_granted", release_id="c", actor_id="jane.smith", actor_role="risk_owner"
+    )
     assert len(fold_lifecycle([*events, unrelated]).open_obligations()) == 1

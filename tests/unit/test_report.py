@@ -23,28 +23,66 @@ def _report() -> EvidenceReport:
     a = repo.load_release("fraud-risk-2026-03-28-01")
     b = repo.load_release("fraud-risk-2026-04-10-01")
     events = [
-        ev(0, "deployment_promoted", release_id=a.release.release_id, environment="production",
-           actor_id="governance-ci"),
-        ev(1, "gate_evaluated", release_id=b.release.release_id, environment="production",
-           decision={"decision_id": "d-9", "allow": False,
-                     "deny": [{"gate_id": "subgroup_regression", "msg": "<slice> fell"}]}),
-        ev(2, "approval_granted", release_id=b.release.release_id, actor_id="jane.smith",
-           actor_role="risk_owner", release_digest=b.digest.value, approval_state="approved"),
-        ev(3, "deployment_promoted", release_id=b.release.release_id, environment="production",
-           actor_id="governance-ci"),
-        ev(4, "rollback_executed", environment="production", from_release=b.release.release_id,
-           to_release=a.release.release_id, actor_id="platform-oncall", incident="inc-4821"),
+        ev(
+            0,
+            "deployment_promoted",
+            release_id=a.release.release_id,
+            environment="production",
+            actor_id="governance-ci",
+        ),
+        ev(
+            1,
+            "gate_evaluated",
+            release_id=b.release.release_id,
+            environment="production",
+            decision={
+                "decision_id": "d-9",
+                "allow": False,
+                "deny": [{"gate_id": "subgroup_regression", "msg": "<slice> fell"}],
+            },
+        ),
+        ev(
+            2,
+            "approval_granted",
+            release_id=b.release.release_id,
+            actor_id="jane.smith",
+            actor_role="risk_owner",
+            release_digest=b.digest.value,
+            approval_state="approved",
+        ),
+        ev(
+            3,
+            "deployment_promoted",
+            release_id=b.release.release_id,
+            environment="production",
+            actor_id="governance-ci",
+        ),
+        ev(
+            4,
+            "rollback_executed",
+            environment="production",
+            from_release=b.release.release_id,
+            to_release=a.release.release_id,
+            actor_id="platform-oncall",
+            incident="inc-4821",
+        ),
     ]
     exp = explain_release(b, events, environment="production")
     state = fold_lifecycle(events)
-    svg = render_timeline("fraud-risk", {"production": state.live[("fraud-risk",
-                                                                      "production")]},
-                          highlight=b.release.release_id)
-    return EvidenceReport(explanation=exp, card=b.card,
-                          roles=derive_role_status(exp, ["ml_lead", "platform_owner",
-                                                         "risk_owner"]),
-                          gate_decision=latest_gate_decision(exp), diff=diff_releases(a, b),
-                          timeline_svg=svg, generated_at="2026-04-12T14:00:00Z")
+    svg = render_timeline(
+        "fraud-risk",
+        {"production": state.live[("fraud-risk", "production")]},
+        highlight=b.release.release_id,
+    )
+    return EvidenceReport(
+        explanation=exp,
+        card=b.card,
+        roles=derive_role_status(exp, ["ml_lead", "platform_owner", "risk_owner"]),
+        gate_decision=latest_gate_decision(exp),
+        diff=diff_releases(a, b),
+        timeline_svg=svg,
+        generated_at="2026-04-12T14:00:00Z",
+    )
 
 
 def test_role_status_is_derived_from_ledger_events() -> None:

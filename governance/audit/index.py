@@ -1,0 +1,380 @@
+"""The embedded query index: a SQLite cache of the ledger, built and caught up incrementally.
+
+The index lives in the governed repo's local state (``.governance/index.sqlite``, never
+committed) and is only ever a cache: the ledger is the evidence. It remembers the seq, leaf hash
+and commit of the last entry it indexed; each catch-up first compares that entry with the ledger
+and refuses (``Tampered``, exit 1) if the ledger was rewritten under it, naming the first seq
+where the two disagree. A new ledger head is indexed in one pass and one transaction (the index
+either moves to the new head or stays where it was), with ``executemany`` batches and, on a first
+build, secondary indexes created after the bulk insert (SQLite's own advice for bulk loads:
+https://www.sqlite.org/lang_createindex.html and https://www.sqlite.org/wal.html).
+
+Time is stored as integer microseconds since the epoch (``ts``) so comparisons never depend on
+how a timestamp was spelled; the original RFC 3339 text is kept beside it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from governance.audit.source import LedgerHead, LedgerSource
+from governance.domain.events import LedgerEntry
+from governance.errors import Tampered, Undecided
+from governance.timeparse import to_micros
+
+SCHEMA_VERSION = "2"
+INDEX_FILE = Path(".governance") / "index.sqlite"
+_BATCH = 5_000
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq          INTEGER PRIMARY KEY,
+    event_id     TEXT NOT NULL,
+    event_type   TEXT NOT NULL,
+    ts           INTEGER NOT NULL,
+    timestamp    TEXT NOT NULL,
+    model        TEXT,
+    release_id   TEXT,
+    environment  TEXT,
+    actor_id     TEXT,
+    actor_role   TEXT,
+    incident     TEXT,
+    from_release TEXT,
+    to_release   TEXT,
+    leaf_hash    TEXT NOT NULL,
+    commit_sha   TEXT NOT NULL,
+    checkpoint   TEXT,
+    stored       BLOB NOT NULL
+);
+-- What is live changes only through promotions, break-glass and rollbacks (queries.py).
+CREATE TABLE IF NOT EXISTS deployments (
+    seq         INTEGER PRIMARY KEY,
+    model       TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    ts          INTEGER NOT NULL,
+    release_id  TEXT
+);
+"""
+
+_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events(event_id);
+CREATE INDEX IF NOT EXISTS events_model_type_ts ON events(model, event_type, ts);
+CREATE INDEX IF NOT EXISTS events_type_ts ON events(event_type, ts);
+CREATE INDEX IF NOT EXISTS events_actor ON events(actor_id, ts);
+CREATE INDEX IF NOT EXISTS events_release ON events(release_id, event_type, ts);
+CREATE INDEX IF NOT EXISTS events_from_release ON events(from_release)
+    WHERE from_release IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_to_release ON events(to_release) WHERE to_release IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_incident ON events(incident) WHERE incident IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deployments_model_env ON deployments(model, environment, seq);
+"""
+# Partial indexes on the sparse columns: `col = ?` implies `col IS NOT NULL`, so SQLite uses
+# them (https://www.sqlite.org/partialindex.html), at a fraction of the build cost.
+
+_INSERT_EVENT = "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_DEPLOYMENT = "INSERT INTO deployments VALUES (?,?,?,?,?)"
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """Where the index stands: the last ledger entry it holds."""
+
+    seq: int
+    leaf_hash: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What one catch-up did."""
+
+    indexed: int  # entries added by this call
+    head: IndexState | None  # where the index stands now
+
+
+class AuditIndex:
+    """An open index file. Use as a context manager; ``catch_up`` before querying."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
+        # timeout: another process may be building the index; wait for it rather than fail.
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=300)
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA cache_size=-65536")
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+            self._ensure_schema()
+        except sqlite3.DatabaseError as err:
+            self.conn.close()
+            # Not rebuilt silently: an index someone overwrote is worth a look first.
+            raise Undecided(
+                f"{path}: the query index is unreadable ({err})",
+                hint=f"it is only a cache of the ledger: delete {path} to rebuild it",
+            ) from None
+
+    @classmethod
+    def for_repo(cls, root: Path) -> AuditIndex:
+        return cls(root / INDEX_FILE)
+
+    def __enter__(self) -> AuditIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _ensure_schema(self) -> None:
+        self.conn.executescript(_TABLES)
+        self.ensure_indexes()
+        version = self._meta("schema_version")
+        if version is None:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+        elif version != SCHEMA_VERSION:
+            # The index is a cache of the ledger: an old layout is dropped and rebuilt.
+            self.conn.executescript(
+                "DROP TABLE events; DROP TABLE deployments; DELETE FROM meta;" + _TABLES
+            )
+            self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def state(self) -> IndexState | None:
+        seq = self._meta("last_seq")
+        if seq is None:
+            return None
+        return IndexState(int(seq), self._meta("last_leaf") or "", self._meta("last_commit") or "")
+
+    def catch_up(self, source: LedgerSource) -> CatchUp:
+        """Bring the index to the ledger's head in one pass, or refuse if history changed."""
+        head = source.head()
+        state = self.state()
+        if _same(state, head):
+            return CatchUp(0, state)
+        bulk = state is None and self._count() == 0
+        if bulk:
+            # A first build writes every page once through a rollback journal instead of twice
+            # (WAL, then checkpoint); WAL comes back for the readers afterwards. If another
+            # connection holds the file in WAL mode SQLite keeps WAL, which is only slower.
+            self.conn.execute("PRAGMA journal_mode=DELETE")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            state = self.state()  # another process may have caught up while we waited
+            if _same(state, head):
+                self.conn.execute("COMMIT")
+                return CatchUp(0, state)
+            if head is None:
+                assert state is not None
+                raise self._rewritten(source, "the ledger is empty")
+            if state is not None and head.seq < state.seq:
+                raise self._rewritten(
+                    source, f"the ledger head is seq {head.seq}, the index holds seq {state.seq}"
+                )
+            added = self._append(source, state)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            if bulk:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+        return CatchUp(added, self.state())
+
+    def _append(self, source: LedgerSource, state: IndexState | None) -> int:
+        entries = iter(source.entries(0 if state is None else state.seq))
+        expected = 0
+        if state is not None:
+            first = next(entries, None)
+            if first is None or first.seq != state.seq or not _matches(first, state):
+                raise self._rewritten(source, "the last indexed entry differs")
+            expected = state.seq + 1
+        bulk = state is None and self._count() == 0
+        if bulk:
+            self._drop_indexes()
+        added = 0
+        last: LedgerEntry | None = None
+        checked = _contiguous(entries, expected)
+        while True:
+            batch = list(islice(checked, _BATCH))
+            if not batch:
+                break
+            self.conn.executemany(_INSERT_EVENT, (_event_row(e) for e in batch))
+            self.conn.executemany(
+                _INSERT_DEPLOYMENT, (row for e in batch if (row := _deployment_row(e)))
+            )
+            added += len(batch)
+            last = batch[-1]
+        if bulk:
+            self.ensure_indexes()
+        if last is not None:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [
+                    ("last_seq", str(last.seq)),
+                    ("last_leaf", last.leaf_hash),
+                    ("last_commit", last.commit),
+                ],
+            )
+        return added
+
+    def _count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def _drop_indexes(self) -> None:
+        names = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+            )
+        ]
+        for name in names:
+            self.conn.execute(f'DROP INDEX "{name}"')
+
+    def ensure_indexes(self) -> None:
+        # One statement at a time: executescript() would commit the open transaction.
+        for statement in _INDEXES.split(";"):
+            if statement.strip():
+                self.conn.execute(statement)
+
+    def _rewritten(self, source: LedgerSource, why: str) -> Tampered:
+        seq, detail = self._first_divergence(source)
+        return Tampered(
+            f"ledger rewritten under the query index: {why}; first divergence at seq {seq} "
+            f"({detail})",
+            hint="run `governance ledger verify` and investigate; the index keeps its copy. "
+            f"Only after that, delete {INDEX_FILE} to index the ledger as it is now",
+        )
+
+    def _first_divergence(self, source: LedgerSource) -> tuple[int, str]:
+        rows = self.conn.execute("SELECT seq, leaf_hash, commit_sha FROM events ORDER BY seq")
+        ledger = iter(source.entries(0))
+        for seq, leaf, commit in rows:
+            entry = next(ledger, None)
+            if entry is None:
+                return seq, f"index has leaf {leaf[:12]}, the ledger ends before it"
+            if entry.seq != seq or entry.leaf_hash != leaf or entry.commit != commit:
+                return seq, (
+                    f"index has leaf {leaf[:12]} at commit {commit[:12]}, ledger has seq "
+                    f"{entry.seq} leaf {entry.leaf_hash[:12]} at commit {entry.commit[:12]}"
+                )
+        return -1, "no difference found in the indexed range"
+
+
+def open_index(root: Path, source: LedgerSource) -> AuditIndex:
+    """Open the repo's index and bring it to the ledger's head (the queries' entry point)."""
+    index = AuditIndex.for_repo(root)
+    try:
+        index.catch_up(source)
+    except BaseException:
+        index.close()
+        raise
+    return index
+
+
+def _same(state: IndexState | None, head: LedgerHead | None) -> bool:
+    if state is None or head is None:
+        return state is None and head is None
+    return state.seq == head.seq and state.commit == head.commit
+
+
+def _matches(entry: LedgerEntry, state: IndexState) -> bool:
+    return entry.leaf_hash == state.leaf_hash and entry.commit == state.commit
+
+
+def _contiguous(entries: Iterable[LedgerEntry], expected: int) -> Iterator[LedgerEntry]:
+    for entry in entries:
+        if entry.seq != expected:
+            raise Tampered(
+                f"ledger seq not contiguous: expected seq {expected}, got seq {entry.seq}",
+                hint="run `governance ledger verify`",
+            )
+        expected += 1
+        yield entry
+
+
+_TEXT_FIELDS = (
+    "model_name",
+    "release_id",
+    "environment",
+    "actor_id",
+    "actor_role",
+    "incident",
+    "from_release",
+    "to_release",
+)
+
+
+def _micros(entry: LedgerEntry) -> int:
+    try:
+        return to_micros(datetime.fromisoformat(entry.timestamp))
+    except (ValueError, TypeError):
+        raise Tampered(
+            f"ledger seq {entry.seq}: timestamp {entry.timestamp!r} is not RFC 3339 "
+            "(expected e.g. 2026-04-10T09:14:11Z)"
+        ) from None
+
+
+def _event_row(entry: LedgerEntry) -> tuple[Any, ...]:
+    get = entry.event.get
+    # Only non-empty strings are indexed; anything else in these fields is not an identifier.
+    text = [v if type(v) is str and v else None for v in map(get, _TEXT_FIELDS)]
+    return (
+        entry.seq,
+        entry.event_id,
+        entry.event_type,
+        _micros(entry),
+        entry.timestamp,
+        *text,
+        entry.leaf_hash,
+        entry.commit,
+        entry.checkpoint,
+        entry.stored,
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
+    """A change of what is live, or None; the same reading as governance.lifecycle's fold.
+
+    ``deployment_promoted`` and ``break_glass`` (an emergency promotion past the gates): their
+    release goes live. ``rollback_executed``: its ``to_release`` goes live, or nothing when it
+    has none (the first release's declared fallback is "disable": rolling back switches the
+    model off, DESIGN section 10).
+    """
+    e = entry.event
+    model, env = _str(e.get("model_name")), _str(e.get("environment"))
+    if model is None or env is None:
+        return None
+    if entry.event_type in ("deployment_promoted", "break_glass"):
+        release = _str(e.get("release_id")) or _str(e.get("to_release"))
+        if release is None:
+            return None
+    elif entry.event_type == "rollback_executed":
+        release = _str(e.get("to_release"))
+    else:
+        return None
+    return (entry.seq, model, env, _micros(entry), release)

@@ -1,0 +1,346 @@
+"""Questions answered from the query index: what was live, a model's timeline, audit filters.
+
+Pure reads over an index connection (``governance.audit.index``); no ledger or git access here.
+
+What is live (``live_release_at``) is the fold, in seq order, of the events whose timestamp is at
+or before the asked time, over the event types that change a deployment (the same reading as
+``governance.lifecycle.fold_lifecycle``):
+
+- ``deployment_promoted`` and ``break_glass`` (an emergency promotion past the gates): its
+  ``release_id`` becomes live in its environment;
+- ``rollback_executed``: its ``to_release`` becomes live; with no ``to_release`` the model is
+  switched off (the first release's declared fallback, DESIGN section 10), so nothing is live.
+
+``release_retired`` is a registry status, not a deployment: it forbids future promotions and
+rollbacks to the release but does not undeploy anything, so it never changes the answer. When the
+live release had been retired by the asked time, the answer says so (``retired_at``): that is a
+finding an auditor wants to see, not something to hide by answering "nothing".
+
+"Since when" is the start of the continuous stretch: promoting the release that is already live
+again does not move it; the answer's actor and decision are those of the event that started the
+stretch. Ties in time are broken by seq (the ledger's order).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from governance.domain.events import EVENT_TYPES
+from governance.errors import NotFound, UsageError
+from governance.timeparse import format_rfc3339, to_micros
+
+_EVENT_COLUMNS = (
+    "seq, event_id, event_type, timestamp, model, release_id, environment, actor_id, "
+    "actor_role, incident, from_release, to_release, leaf_hash, commit_sha, checkpoint, stored"
+)
+
+
+@dataclass(frozen=True)
+class IndexedEvent:
+    """One ledger event as the index holds it (with its proof references)."""
+
+    seq: int
+    event_id: str
+    event_type: str
+    timestamp: str
+    model: str | None
+    release_id: str | None
+    environment: str | None
+    actor_id: str | None
+    actor_role: str | None
+    incident: str | None
+    from_release: str | None
+    to_release: str | None
+    leaf_hash: str
+    commit: str
+    checkpoint: str | None
+    event: Mapping[str, Any] = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "timestamp": self.timestamp,
+            "model": self.model,
+            "release_id": self.release_id,
+            "environment": self.environment,
+            "actor_id": self.actor_id,
+            "actor_role": self.actor_role,
+            "incident": self.incident,
+            "from_release": self.from_release,
+            "to_release": self.to_release,
+            "leaf_hash": self.leaf_hash,
+            "commit": self.commit,
+            "checkpoint": self.checkpoint,
+            "event": dict(self.event),
+        }
+
+
+@dataclass(frozen=True)
+class LiveRelease:
+    """Which release was live for a model in an environment at a moment, and on whose say."""
+
+    model: str
+    environment: str
+    at: str
+    release_id: str | None  # None: the model was switched off by a rollback without target
+    since: str
+    change: IndexedEvent  # the event that started the live stretch
+    retired_at: str | None = None
+
+    @property
+    def actor_id(self) -> str | None:
+        return self.change.actor_id
+
+    @property
+    def decision(self) -> Any:
+        return self.change.event.get("decision")
+
+    def to_json(self) -> dict[str, Any]:
+        e = self.change.event
+        return {
+            "model": self.model,
+            "environment": self.environment,
+            "at": self.at,
+            "release_id": self.release_id,
+            "live": self.release_id is not None,
+            "since": self.since,
+            "since_seq": self.change.seq,
+            "by": {"actor_id": self.change.actor_id, "actor_role": self.change.actor_role},
+            "change_event": {
+                "event_type": self.change.event_type,
+                "event_id": self.change.event_id,
+                "seq": self.change.seq,
+                "commit": self.change.commit,
+                "leaf_hash": self.change.leaf_hash,
+            },
+            "decision": e.get("decision"),
+            "policy_digest": e.get("policy_digest"),
+            "release_digest": e.get("release_digest"),
+            "source": e.get("source"),
+            "incident": self.change.incident,
+            "reason": e.get("reason"),
+            "retired_at": self.retired_at,
+        }
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """``audit query`` filters; every given filter must match (AND). ``release`` matches the
+    event's release_id, from_release or to_release (a rollback names two releases)."""
+
+    model: str | None = None
+    event_types: tuple[str, ...] = ()
+    actor: str | None = None
+    role: str | None = None
+    environment: str | None = None
+    release: str | None = None
+    incident: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # inclusive
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.event_types if t not in EVENT_TYPES]
+        if unknown:
+            raise UsageError(
+                f"--type: unknown event type {', '.join(map(repr, unknown))} "
+                f"(expected one of {', '.join(EVENT_TYPES)})"
+            )
+        if self.since and self.until and self.since > self.until:
+            raise UsageError(
+                f"--since {format_rfc3339(self.since)} is after --until "
+                f"{format_rfc3339(self.until)}"
+            )
+        if self.limit is not None and self.limit < 1:
+            raise UsageError(f"--limit: {self.limit} (expected a positive integer)")
+
+
+def model_exists(conn: sqlite3.Connection, model: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM events WHERE model = ? LIMIT 1", (model,)).fetchone()
+        is not None
+    )
+
+
+def _require_model(conn: sqlite3.Connection, model: str) -> None:
+    if not model_exists(conn, model):
+        raise NotFound(
+            f"unknown model {model!r}: no ledger event names it",
+            hint="check the name with `governance status`; model names are slugs",
+        )
+
+
+def live_release_at(
+    conn: sqlite3.Connection, model: str, environment: str, at: datetime
+) -> LiveRelease:
+    """The release live for ``model`` in ``environment`` at ``at`` (see the module docstring).
+
+    Raises NotFound for an unknown model or when nothing had been deployed there by then.
+    """
+    _require_model(conn, model)
+    t = to_micros(at)
+    current = conn.execute(
+        "SELECT seq, release_id FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "
+        "ORDER BY seq DESC LIMIT 1",
+        (model, environment, t),
+    ).fetchone()
+    if current is None:
+        first = conn.execute(
+            "SELECT timestamp FROM events WHERE seq = (SELECT min(seq) FROM deployments "
+            "WHERE model = ? AND environment = ?)",
+            (model, environment),
+        ).fetchone()
+        later = f"; its first deployment there is at {first[0]}" if first else ""
+        raise NotFound(
+            f"no release of {model!r} was live in {environment!r} at {format_rfc3339(at)}{later}",
+            hint="environments are named in governance.yaml (e.g. staging, production)",
+        )
+    seq, release = current
+    # The stretch began right after the last change (at or before `at`) to something else.
+    before = conn.execute(
+        "SELECT max(seq) FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "
+        "AND seq < ? AND release_id IS NOT ?",
+        (model, environment, t, seq, release),
+    ).fetchone()[0]
+    start = conn.execute(
+        "SELECT min(seq) FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "
+        "AND seq > ? AND seq <= ?",
+        (model, environment, t, -1 if before is None else before, seq),
+    ).fetchone()[0]
+    change = _event_by_seq(conn, int(start))
+    retired_at = None
+    if release is not None:
+        row = conn.execute(
+            "SELECT min(timestamp) FROM events WHERE release_id = ? AND event_type = "
+            "'release_retired' AND ts <= ?",
+            (release, t),
+        ).fetchone()
+        retired_at = row[0] if row else None
+    return LiveRelease(
+        model=model,
+        environment=environment,
+        at=format_rfc3339(at),
+        release_id=release,
+        since=change.timestamp,
+        change=change,
+        retired_at=retired_at,
+    )
+
+
+def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
+    """Every event naming ``model``, in ledger order."""
+    _require_model(conn, model)
+    rows = conn.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE model = ? ORDER BY seq", (model,)
+    )
+    return [_event(r) for r in rows]
+
+
+def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent]:
+    """Events matching every filter, in ledger order."""
+    where: list[str] = []
+    args: list[Any] = []
+    for column, value in (
+        ("model", flt.model),
+        ("actor_id", flt.actor),
+        ("actor_role", flt.role),
+        ("environment", flt.environment),
+        ("incident", flt.incident),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if flt.event_types:
+        where.append(f"event_type IN ({','.join('?' * len(flt.event_types))})")
+        args.extend(flt.event_types)
+    if flt.release is not None:
+        where.append("(release_id = ? OR from_release = ? OR to_release = ?)")
+        args.extend([flt.release] * 3)
+    if flt.since is not None:
+        where.append("ts >= ?")
+        args.append(to_micros(flt.since))
+    if flt.until is not None:
+        where.append("ts <= ?")
+        args.append(to_micros(flt.until))
+    sql = f"SELECT {_EVENT_COLUMNS} FROM events"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY seq"
+    if flt.limit is not None:
+        sql += f" LIMIT {int(flt.limit)}"
+    return [_event(r) for r in conn.execute(sql, args)]
+
+
+def summary(event: IndexedEvent) -> str:
+    """One human line for a timeline entry."""
+    e = event.event
+    who = event.actor_id or "?"
+    if event.actor_role:
+        who += f" ({event.actor_role})"
+    env = f" in {event.environment}" if event.environment else ""
+    rel = event.release_id or ""
+    kind = event.event_type
+    if kind in ("deployment_promoted", "break_glass"):
+        frm = f" replacing {event.from_release}" if event.from_release else ""
+        verb = "BREAK-GLASS promoted" if kind == "break_glass" else "promoted"
+        text = f"{rel or event.to_release} {verb}{env}{frm} by {who}"
+    elif kind == "rollback_executed":
+        to = event.to_release or "nothing (model switched off)"
+        text = f"rolled back{env} from {event.from_release or rel} to {to} by {who}"
+    elif kind in ("approval_granted", "approval_denied"):
+        verb = "approved" if kind == "approval_granted" else "denied"
+        text = f"{rel} {verb}{env} by {who}"
+    elif kind == "gate_evaluated":
+        text = f"{rel} gates{env}: {decision_word(e.get('decision'))}"
+    else:
+        text = f"{kind.replace('_', ' ')} {rel}{env} by {who}".replace("  ", " ")
+    if event.incident:
+        text += f" [incident {event.incident}]"
+    reason = e.get("reason")
+    if isinstance(reason, str) and reason:
+        text += f": {reason}"
+    return text
+
+
+def decision_word(decision: Any) -> str:
+    """``allow``/``deny`` from a decision summary ({"decision_id", "allow": bool, ...})."""
+    if not isinstance(decision, Mapping):
+        return "?"
+    if isinstance(decision.get("allow"), bool):
+        return "allow" if decision["allow"] else "deny"
+    return str(decision.get("result", "?"))
+
+
+def _event_by_seq(conn: sqlite3.Connection, seq: int) -> IndexedEvent:
+    row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+    return _event(row)
+
+
+def _event(row: Sequence[Any]) -> IndexedEvent:
+    (seq, event_id, event_type, timestamp, model, release, env, actor, role, incident) = row[:10]
+    from_release, to_release, leaf, commit, checkpoint, stored = row[10:16]
+    return IndexedEvent(
+        seq=seq,
+        event_id=event_id,
+        event_type=event_type,
+        timestamp=timestamp,
+        model=model,
+        release_id=release,
+        environment=env,
+        actor_id=actor,
+        actor_role=role,
+        incident=incident,
+        from_release=from_release,
+        to_release=to_release,
+        leaf_hash=leaf,
+        commit=commit,
+        checkpoint=checkpoint,
+        event=json.loads(stored),
+    )

@@ -1,0 +1,329 @@
+"""Evidence commands: ``live``, ``history``, ``audit query|export|verify-sink|sink-init``.
+
+Each command parses, calls one core function (governance.audit.queries over the index, or
+governance.sinks.export), renders and returns. The ledger is reached through exactly one
+function, ``read_ledger``, so the ledger store can be wired (and tests can feed a synthetic
+ledger through the same port).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from governance.audit import queries
+from governance.audit.index import open_index
+from governance.audit.source import LedgerSource
+from governance.cli.output import emit_json, emit_text, log
+from governance.config import require_root
+from governance.errors import NotFound, Tampered
+from governance.sinks import export as sink_export
+from governance.sinks.settings import SINK_KINDS, SinkOverrides, open_sink
+from governance.timeparse import parse_time
+
+
+class Fmt(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class TableFmt(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+class SinkKind(StrEnum):
+    jsonl = "jsonl"
+    postgres = "postgres"
+    s3 = "s3"
+
+
+assert tuple(SinkKind) == SINK_KINDS
+
+
+def read_ledger(root: Path) -> LedgerSource:
+    """The ledger of the governed repo at ``root`` (the one place this module reads it)."""
+    from governance.ledger.reader import ledger_source  # lazy: keeps start-up fast
+
+    return ledger_source(root)
+
+
+def repo_root(start: Path) -> Path:
+    """The governed repository containing ``start`` (the directory with governance.yaml)."""
+    return require_root(start)
+
+
+_REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
+_TFMT = typer.Option(TableFmt.text, "--format", help="Output format: text, json or csv.")
+_FMT = typer.Option(Fmt.text, "--format", help="Output format: text or json.")
+
+_COLUMNS = (
+    "seq",
+    "timestamp",
+    "event_type",
+    "model",
+    "release_id",
+    "environment",
+    "actor_id",
+    "actor_role",
+    "incident",
+    "event_id",
+)
+
+
+def _render_events(events: Sequence[queries.IndexedEvent], fmt: TableFmt) -> None:
+    if fmt is TableFmt.json:
+        emit_json([e.to_json() for e in events])
+        return
+    if fmt is TableFmt.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow((*_COLUMNS, "summary"))
+        for e in events:
+            writer.writerow((*(getattr(e, c) or "" for c in _COLUMNS), queries.summary(e)))
+        return
+    for e in events:
+        emit_text(f"{e.seq:>8}  {e.timestamp}  {e.event_type:<19}  {queries.summary(e)}")
+    log(f"{len(events)} event{'s' if len(events) != 1 else ''}")
+
+
+def live(
+    model: str = typer.Argument(..., help="Model name."),
+    env: str = typer.Option(..., "--env", help="Environment, e.g. production."),
+    at: str = typer.Option("now", "--at", help="RFC 3339 time or relative (30d, 12mo)."),
+    fmt: Fmt = _FMT,
+    repo: Path = _REPO,
+) -> None:
+    """Which release was live for MODEL in an environment at a time (first line: its id)."""
+    moment = parse_time(at, option="--at")
+    root = repo_root(repo)
+    with open_index(root, read_ledger(root)) as index:
+        answer = queries.live_release_at(index.conn, model, env, moment)
+    data = answer.to_json()
+    if fmt is Fmt.json:
+        emit_json(data)
+    elif answer.release_id is not None:
+        emit_text(answer.release_id)
+        change = answer.change
+        emit_text(f"model: {model}  environment: {env}  at: {answer.at}")
+        emit_text(
+            f"since: {answer.since} ({change.event_type}, seq {change.seq}, "
+            f"event {change.event_id}, commit {change.commit[:12]})"
+        )
+        role = f" ({change.actor_role})" if change.actor_role else ""
+        emit_text(f"by: {change.actor_id}{role}")
+        decision = data.get("decision")
+        if isinstance(decision, dict):
+            emit_text(
+                f"decision: {decision.get('decision_id', '?')} {queries.decision_word(decision)}"
+            )
+        if data.get("policy_digest"):
+            emit_text(f"policy: {data['policy_digest']}")
+        if change.incident or data.get("reason"):
+            emit_text(f"incident: {change.incident or '-'}  reason: {data.get('reason') or '-'}")
+        if answer.retired_at:
+            emit_text(f"warning: this release was retired at {answer.retired_at}")
+    if answer.release_id is None:
+        raise NotFound(
+            f"nothing was live for {model!r} in {env!r} at {answer.at}: switched off by "
+            f"rollback at {answer.since} (seq {answer.change.seq}, incident "
+            f"{answer.change.incident or '-'})"
+        )
+
+
+def history(
+    model: str = typer.Argument(..., help="Model name."),
+    fmt: TableFmt = _TFMT,
+    repo: Path = _REPO,
+) -> None:
+    """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
+    root = repo_root(repo)
+    with open_index(root, read_ledger(root)) as index:
+        events = queries.history(index.conn, model)
+    _render_events(events, fmt)
+
+
+_TYPES = typer.Option([], "--type", help="Event type (repeatable).")
+
+# Same safe defaults as governance.cli.app.new_app (not imported: app imports this module).
+audit_app = typer.Typer(
+    help="Audit trail: query the evidence, export it to durable sinks, verify them.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+@audit_app.command("query")
+def audit_query(
+    model: str | None = typer.Option(None, "--model", help="Model name."),
+    types: list[str] = _TYPES,
+    actor: str | None = typer.Option(None, "--actor", help="Actor id (person or bot)."),
+    role: str | None = typer.Option(None, "--role", help="Actor role, e.g. risk_owner."),
+    env: str | None = typer.Option(None, "--env", help="Environment."),
+    release: str | None = typer.Option(
+        None, "--release", help="Release id (also matches rollbacks from or to it)."
+    ),
+    incident: str | None = typer.Option(None, "--incident", help="Incident id."),
+    since: str | None = typer.Option(None, "--since", help="From (RFC 3339 or 12mo, 30d...)."),
+    until: str | None = typer.Option(None, "--until", help="Until, inclusive."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many events."),
+    fmt: TableFmt = _TFMT,
+    repo: Path = _REPO,
+) -> None:
+    """Events matching every given filter, in ledger order."""
+    now = datetime.now(UTC)
+    flt = queries.AuditFilter(
+        model=model,
+        event_types=tuple(types),
+        actor=actor,
+        role=role,
+        environment=env,
+        release=release,
+        incident=incident,
+        since=parse_time(since, now=now, option="--since") if since else None,
+        until=parse_time(until, now=now, option="--until") if until else None,
+        limit=limit,
+    )
+    root = repo_root(repo)
+    with open_index(root, read_ledger(root)) as index:
+        events = queries.audit_query(index.conn, flt)
+    _render_events(events, fmt)
+
+
+_SINK = typer.Option(SinkKind.jsonl, "--sink", help="jsonl (default), postgres or s3.")
+_DIR = typer.Option(None, "--dir", help="jsonl: export directory.")
+_DSN_ENV = typer.Option(None, "--dsn-env", help="postgres: variable holding the DSN.")
+_TABLE = typer.Option(None, "--table", help="postgres: table name.")
+_BUCKET = typer.Option(None, "--bucket", help="s3: bucket (Object Lock enabled).")
+_PREFIX = typer.Option(None, "--prefix", help="s3: key prefix.")
+_DAYS = typer.Option(None, "--retention-days", help="s3: compliance retention per object.")
+_ENDPOINT = typer.Option(None, "--endpoint-url", help="s3: S3-compatible endpoint URL.")
+
+
+@audit_app.command("export")
+def audit_export(
+    sink: SinkKind = _SINK,
+    directory: str | None = _DIR,
+    dsn_env: str | None = _DSN_ENV,
+    table: str | None = _TABLE,
+    bucket: str | None = _BUCKET,
+    prefix: str | None = _PREFIX,
+    retention_days: int | None = _DAYS,
+    endpoint_url: str | None = _ENDPOINT,
+    fmt: Fmt = _FMT,
+    repo: Path = _REPO,
+) -> None:
+    """Export ledger events after the cursor to a sink (idempotent, resumable)."""
+    root = repo_root(repo)
+    overrides = SinkOverrides(
+        directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url
+    )
+    target = open_sink(root, sink.value, overrides)
+    try:
+        result = sink_export.export(root, read_ledger(root), target)
+    finally:
+        _close(target)
+    if fmt is Fmt.json:
+        emit_json(result.to_json())
+    else:
+        emit_text(
+            f"exported {result.exported} new event(s) to {result.destination} "
+            f"({result.sent} sent; ledger head seq {result.head_seq})"
+        )
+
+
+@audit_app.command("verify-sink")
+def audit_verify_sink(
+    sink: SinkKind = _SINK,
+    directory: str | None = _DIR,
+    dsn_env: str | None = _DSN_ENV,
+    table: str | None = _TABLE,
+    bucket: str | None = _BUCKET,
+    prefix: str | None = _PREFIX,
+    endpoint_url: str | None = _ENDPOINT,
+    fmt: Fmt = _FMT,
+    repo: Path = _REPO,
+) -> None:
+    """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any)."""
+    root = repo_root(repo)
+    overrides = SinkOverrides(directory, dsn_env, table, bucket, prefix, None, endpoint_url)
+    target = open_sink(root, sink.value, overrides)
+    try:
+        report = sink_export.verify(root, read_ledger(root), target)
+    finally:
+        _close(target)
+    if fmt is Fmt.json:
+        emit_json(report.to_json())
+    else:
+        status = "ok" if report.ok else "FAILED"
+        emit_text(
+            f"{status}: {report.destination}: {report.sink_rows} row(s) for "
+            f"{report.ledger_entries} ledger event(s), {report.pending} pending export"
+        )
+        for title, findings in (
+            ("missing", report.missing),
+            ("extra", report.extra),
+            ("modified", report.modified),
+        ):
+            for f in findings:
+                emit_text(f"{title}: {f.render()}")
+        for problem in report.other:
+            emit_text(f"problem: {problem}")
+    if not report.ok:
+        raise Tampered(
+            f"sink {report.destination} does not match the ledger: {len(report.missing)} "
+            f"missing, {len(report.extra)} extra, {len(report.modified)} modified, "
+            f"{len(report.other)} other problem(s)"
+        )
+
+
+@audit_app.command("sink-init")
+def audit_sink_init(
+    sink: SinkKind = _SINK,
+    writer_role: str = typer.Option(
+        "governance_writer", "--writer-role", help="postgres: role granted INSERT, SELECT."
+    ),
+    admin_dsn_env: str = typer.Option(
+        "GOVERNANCE_PG_ADMIN_DSN", "--admin-dsn-env", help="postgres: variable with admin DSN."
+    ),
+    table: str | None = _TABLE,
+    bucket: str | None = _BUCKET,
+    endpoint_url: str | None = _ENDPOINT,
+    repo: Path = _REPO,
+) -> None:
+    """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
+    root = repo_root(repo)
+    if sink is SinkKind.postgres:
+        from governance.sinks.postgres import TABLE, install_admin
+
+        install_admin(admin_dsn_env, writer_role, table or TABLE)
+        emit_text(f"postgres: append-only table {table or TABLE} ready for role {writer_role}")
+    elif sink is SinkKind.s3:
+        from governance.sinks.s3 import S3Sink, create_locked_bucket
+
+        target = open_sink(root, "s3", SinkOverrides(bucket=bucket, endpoint_url=endpoint_url))
+        assert isinstance(target, S3Sink)
+        create_locked_bucket(target.client, target.bucket)
+        emit_text(f"s3: bucket {target.bucket} created with Object Lock enabled")
+    else:
+        emit_text("jsonl: nothing to initialise (files are created on export)")
+
+
+def _close(target: object) -> None:
+    close = getattr(target, "close", None)
+    if callable(close):
+        close()
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the application."""
+    app.command("live")(live)
+    app.command("history")(history)
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,36 @@
+"""The query index and sinks read the real git ledger through GitLedgerSource."""
+
+from __future__ import annotations
+
+from governance.audit.index import open_index
+from governance.audit.queries import live_release_at
+from governance.cli.commands_audit import read_ledger
+from governance.ledger import entries
+from governance.ledger.reader import GitLedgerSource
+from governance.timeparse import parse_time
+from tests.integration.ledger.conftest import Ledger
+
+
+def test_head_and_incremental_entries(ledger: Ledger) -> None:
+    source = read_ledger(ledger.root)
+    assert isinstance(source, GitLedgerSource)
+    every = list(entries(ledger.root))
+    head = source.head()
+    assert head is not None and (head.seq, head.commit) == (every[-1].seq, every[-1].commit)
+    assert [e.seq for e in source.entries(0)] == [e.seq for e in every]
+    assert [e.seq for e in source.entries(4)] == [e.seq for e in every if e.seq >= 4]
+    assert list(source.entries(head.seq + 1)) == []
+
+
+def test_index_catches_up_from_the_git_ledger(ledger: Ledger) -> None:
+    source = read_ledger(ledger.root)
+    with open_index(ledger.root, source) as index:
+        live = live_release_at(index.conn, "fraud-risk", "staging",
+                               parse_time("2100-01-01T00:00:00Z"))
+        assert live.release_id == "r1"
+    ledger.append("release_retired", as_="jane.smith", model_name="fraud-risk", release_id="r2",
+                  reason="superseded")
+    with open_index(ledger.root, source) as index:
+        state = index.state()
+        head = source.head()
+        assert state is not None and head is not None and state.seq == head.seq

@@ -1,0 +1,134 @@
+"""The query index: incremental catch-up, one pass, and refusal when the ledger is rewritten."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from governance.audit.index import AuditIndex, open_index
+from governance.audit.source import IterableLedgerSource
+from governance.errors import EXIT_NO, Tampered
+from tests.support.histories import SyntheticLedger, generate_entries, rewrite
+
+
+@pytest.fixture(scope="module")
+def entries() -> list:
+    return list(generate_entries(models=6, releases_per_model=5, seed=3))
+
+
+def test_builds_everything_and_records_the_head(tmp_path: Path, entries: list) -> None:
+    ledger = SyntheticLedger(entries)
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        done = index.catch_up(ledger)
+        assert done.indexed == len(entries)
+        assert done.head is not None
+        assert (done.head.seq, done.head.commit, done.head.leaf_hash) == (
+            entries[-1].seq,
+            entries[-1].commit,
+            entries[-1].leaf_hash,
+        )
+        rows = index.conn.execute(
+            "SELECT seq, event_id, leaf_hash, stored FROM events ORDER BY seq"
+        )
+        assert [(r[0], r[1], r[2], bytes(r[3])) for r in rows] == [
+            (e.seq, e.event_id, e.leaf_hash, e.stored) for e in entries
+        ]
+
+
+def test_catch_up_is_incremental_and_reads_nothing_when_current(
+    tmp_path: Path, entries: list
+) -> None:
+    ledger = SyntheticLedger(entries[:100])
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        assert index.catch_up(ledger).indexed == 100
+    ledger.items = list(entries)
+    reads_before = ledger.reads
+    with AuditIndex(tmp_path / "i.sqlite") as index:  # a later process
+        assert index.catch_up(ledger).indexed == len(entries) - 100
+        assert ledger.reads == reads_before + 1  # one pass
+        assert index.catch_up(ledger).indexed == 0
+        assert ledger.reads == reads_before + 1  # head unchanged: no read at all
+        count = index.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        assert count == len(entries)
+
+
+@pytest.mark.parametrize("at", [0, 37, 99])
+def test_refuses_a_rewritten_ledger_and_names_the_seq(
+    tmp_path: Path, entries: list, at: int
+) -> None:
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(SyntheticLedger(entries[:100]))
+        forged = rewrite(entries, at, {"actor_id": "mallory"})
+        with pytest.raises(Tampered) as info:
+            index.catch_up(SyntheticLedger(forged))
+        assert info.value.exit_code == EXIT_NO
+        assert f"first divergence at seq {at} " in info.value.message
+        # the index kept its copy: still at seq 99
+        state = index.state()
+        assert state is not None and state.seq == 99 and state.commit == entries[99].commit
+
+
+def test_refuses_a_truncated_ledger(tmp_path: Path, entries: list) -> None:
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(SyntheticLedger(entries[:100]))
+        with pytest.raises(Tampered, match="first divergence at seq 60 "):
+            index.catch_up(SyntheticLedger(entries[:60]))
+        with pytest.raises(Tampered, match="ledger is empty"):
+            index.catch_up(SyntheticLedger([]))
+
+
+def test_refuses_a_gap(tmp_path: Path, entries: list) -> None:
+    gappy = entries[:10] + entries[11:20]
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        with pytest.raises(Tampered, match="expected seq 10, got seq 11"):
+            index.catch_up(SyntheticLedger(gappy))
+        assert index.state() is None  # all or nothing
+        assert index.conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+
+
+def test_iterable_adapter_over_a_whole_ledger_reader(tmp_path: Path, entries: list) -> None:
+    source = IterableLedgerSource(lambda: iter(entries))
+    index = open_index(tmp_path, source)
+    try:
+        assert (tmp_path / ".governance" / "index.sqlite").exists()
+        assert index.catch_up(source).indexed == 0
+    finally:
+        index.close()
+
+
+def test_uses_indexes_for_the_audit_questions(tmp_path: Path, entries: list) -> None:
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(SyntheticLedger(entries))
+        plan = " ".join(
+            str(r)
+            for r in index.conn.execute(
+                "EXPLAIN QUERY PLAN SELECT * FROM events WHERE model=? AND event_type=? AND ts>=?",
+                ("fraud-risk", "approval_granted", 0),
+            )
+        )
+        assert "USING INDEX events_model_type_ts" in plan
+
+
+def test_old_schema_is_rebuilt(tmp_path: Path, entries: list) -> None:
+    path = tmp_path / "i.sqlite"
+    with AuditIndex(path) as index:
+        index.catch_up(SyntheticLedger(entries[:50]))
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with AuditIndex(path) as index:
+        assert index.state() is None
+        assert index.catch_up(SyntheticLedger(entries)).indexed == len(entries)
+
+
+def test_an_unreadable_index_is_undecided_not_a_traceback(tmp_path: Path) -> None:
+    from governance.errors import Undecided
+
+    path = tmp_path / "i.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(Undecided, match="query index is unreadable") as info:
+        AuditIndex(path)
+    assert "to rebuild it" in info.value.hint
