@@ -75,6 +75,7 @@ def _root(
 
 # Command groups register themselves here (one module per group, DESIGN section 2).
 from governance.cli import (  # noqa: E402
+    commands_approvals,
     commands_audit,
     commands_demo,
     commands_evidence,
@@ -91,6 +92,7 @@ commands_evidence.register(app)
 commands_policy.register(app)
 commands_lifecycle.register(app)
 commands_demo.register(app)
+commands_approvals.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
