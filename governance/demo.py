@@ -62,9 +62,10 @@ class Demo:
         line = "governance " + " ".join(shlex.quote(a) for a in args)
         self.echo(f"\n$ {line}" + (f"    # signed by {who}" if who else ""))
         proc = subprocess.run([sys.executable, "-m",
-                               "governance", *args], cwd=self.root, env=env,
+                               "governance", *args],
+                              cwd=self.root if self.root.exists() else self.root.parent, env=env,
                               capture_output=True, text=True, timeout=300, check=False)
-        out = proc.stdout.strip()
+        out = proc.stdout.strip("\n")
         if show and out:
             self.echo(out)
         if proc.stderr.strip():
@@ -154,7 +155,8 @@ def _write_release(demo: Demo, version: str, auc: float, prec: float, latency: i
     card = card.replace("known_limitations: []", "known_limitations:\n- weaker performance on "
                         "first-time international merchants")
     card += ("training_data_window:\n  start: '2025-10-01'\n  end: '2026-03-31'\n"
-             "training_data_scope: Card transactions, EU and UK issuers\n")
+             "training_data_scope: Card transactions, EU and UK issuers\n"
+             "training_data_exclusions:\n- transactions under active chargeback dispute\n")
     card_path.write_text(card)
     demo.git("add", "-A")
     demo.git("commit", "-qm", f"Release {rid}")
@@ -206,6 +208,15 @@ def run_demo(echo: Any, keep: Path | None = None) -> list[tuple[str, int]]:
         demo.run("bob", "ledger", "init")
         demo.run("bob", "model", "new", MODEL, "--owner", "risk-platform", "--risk-tier",
                  "high", "--title", "Fraud risk scoring")
+        # The model owner states purpose and boundaries once; release cards inherit them.
+        model_file = root / "releases" / MODEL / "model.yaml"
+        model_doc = yaml.safe_load(model_file.read_text())
+        model_doc.update({
+            "description": "Scores card transactions so analysts review the riskiest first",
+            "intended_use": ["transaction review prioritization"],
+            "not_for_use": ["automatic account closure", "credit decisions"]})
+        model_file.write_text(model_file.read_text().splitlines()[0] + "\n"
+                              + yaml.safe_dump(model_doc, sort_keys=False))
         demo.git("add", "-A")
         demo.git("commit", "-qm", "Register fraud-risk")
         demo.run("dana", "ledger", "append", "--type", "model_registered",

@@ -104,14 +104,16 @@ class LifecycleState:
         return None
 
     def fallback(self, model: str, env: str) -> str | None:
-        """The prior approved, unretired release that was live in ``env`` before the current."""
+        """The prior approved release that was live in ``env`` before the current one, and was
+        neither retired nor rolled back from since."""
         spans = self.live.get((model, env), [])
         current = self.current(model, env)
         for span in reversed(spans):
             if span.disabled or (current is not None and span.release_id == current.release_id):
                 continue
             life = self.releases.get(span.release_id)
-            if life is not None and is_approved(life) and not life.retired:
+            if (life is not None and is_approved(life) and not life.retired
+                    and life.state != ROLLED_BACK):
                 return span.release_id
         return None
 

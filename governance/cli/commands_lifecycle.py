@@ -41,16 +41,18 @@ def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
     from governance.ledger import append_event, entries
     from governance.ledger.append import signer_principal
 
+    actor = signer_principal(repo.root)
+
     def gates(*args: Any) -> Any:
         from governance.policy.port import gates_port  # lazy: the engine loads on demand
 
-        return gates_port(repo)(*args)
+        return gates_port(repo, deployer=actor)(*args)
 
     return Ports(
         entries=lambda: list(entries(repo.root)),
         append=functools.partial(append_event, repo.root, remote=remote),
         gates=gates,
-        actor=signer_principal(repo.root),
+        actor=actor,
         pause=_pause,
     )
 
@@ -142,8 +144,36 @@ def status_cmd(
         raise typer.Exit(1)
 
 
+def approve_cmd(
+    release: str = typer.Argument(..., help="Release id or release directory."),
+    role: str = typer.Option(..., "--role", help="The role you approve in (governance.yaml)."),
+    deny: bool = typer.Option(False, "--deny", help="Record a denial instead of an approval."),
+    reason: str = typer.Option(None, "--reason", help="Why (mandatory with --deny)."),
+    remote: str = REMOTE,
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Sign a git-native approval (or denial) bound to the release digest."""
+    from governance.approving import approve
+
+    repo = GovernedRepo.open(Path("."))
+    ports = ports_for(repo, remote)
+    result = approve(repo, release, role, actor=ports.actor, entries=ports.entries,
+                     append=ports.append, deny=deny, reason=reason)
+    if fmt is TextOrJson.json:
+        emit_json(result.to_json())
+        return
+    verb = "denied" if deny else "approved"
+    emit_text(f"{ports.actor} {verb} {result.release_id} as {role} "
+              f"(seq {result.events[0].seq})")
+    if result.approved:
+        emit_text(f"{result.release_id} is approved: every required role is filled")
+    for line in result.remaining:
+        emit_text(f"  pending: {line}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("promote")(promote_cmd)
     app.command("rollback")(rollback_cmd)
     app.command("retire")(retire_cmd)
     app.command("status")(status_cmd)
+    app.command("approve")(approve_cmd)

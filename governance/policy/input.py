@@ -163,6 +163,7 @@ class GateRequest:
     excluded_actors: tuple[str, ...] = ()  # PR author, committers (from the PR source)
     checks: tuple[Mapping[str, Any], ...] = ()
     pr: int | None = None
+    deployer: str | None = None  # who promotes (separation of duties)
 
 
 # --- the builder --------------------------------------------------------------------------
@@ -298,6 +299,22 @@ def waivers_data(waivers: Sequence[Waiver]) -> dict[str, Any]:
             item["release_id"] = w.release_id
         out.append(item)
     return {"waivers": out}
+
+
+def _duties(release: Release, approvals: Sequence[ApprovalFact], request: GateRequest
+            ) -> dict[str, Any]:
+    """Who held which duty (trainer, approvers, deployer, PR author and committers) and the
+    rule pairs; the separation_of_duties gate finds the overlaps."""
+    from governance.approvals.duties import duties_input, holders_from
+
+    holders = holders_from(
+        trainers=[release.trained_by] if release.trained_by else [],
+        committers=request.excluded_actors,
+        approvers=[a.actor_id for a in approvals if a.state == "approved"],
+        deployer=request.deployer,
+    )
+    facts = duties_input(holders)
+    return {"duties": facts["duties"], "rules": facts["rules"]}
 
 
 def build_gate_input(
@@ -438,6 +455,7 @@ def build_gate_input(
         "lifecycle": lifecycle,
         "rollback_target": rollback,
         "approvals": [a.to_input() for a in approvals],
+        "separation_of_duties": _duties(release, approvals, request),
         "approval_source": request.approval_source,
         "approval_context": {
             "excluded_actors": sorted(set(request.excluded_actors) | set(cfg.bots)),

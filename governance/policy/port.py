@@ -32,6 +32,7 @@ def gates_port(
     pr: int | None = None,
     policy_dir: Path | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    deployer: str | None = None,
 ) -> GatesPort:
     def evaluate(loaded: LoadedRelease, env: str | None, state: LifecycleState) -> GateVerdict:
         root = policy_dir or repo.root / POLICY_DIR
@@ -44,6 +45,7 @@ def gates_port(
             approvals=facts,
             excluded_actors=excluded,
             pr=pr,
+            deployer=deployer,
         )
         run = GateRun(repo, bundle, select_engine(engine, timeout_s=timeout_s), request, state)
         try:

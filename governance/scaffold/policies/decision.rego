@@ -10,16 +10,16 @@ import data.governance.lib
 
 # Gates no waiver can lift: they are the separation of duties and the binding of approvals to
 # content; waiving them would let one person approve their own way through.
-non_waivable := {"required_approvals", "digest_unchanged", "release_status"}
+non_waivable := {"required_approvals", "digest_unchanged", "release_status", "separation_of_duties"}
 
 # Every gate is wired here by name (`governance policy lint` reports a deny_*/warn_*/pending_*
 # rule of governance.gates that is not). Iterating the whole package instead is ~3x slower in
 # regopy, because it evaluates every helper rule of the package as well.
-raw_failures := (((((((((gates.deny_required_artifacts | gates.deny_model_card_fields)
+raw_failures := ((((((((((gates.deny_required_artifacts | gates.deny_model_card_fields)
 	| gates.deny_required_approvals) | gates.deny_release_status) | gates.deny_latency)
 	| gates.deny_metric_thresholds) | gates.deny_subgroup_regression)
 	| gates.deny_rollback_target) | gates.deny_evaluation_freshness)
-	| gates.deny_digest_unchanged)
+	| gates.deny_digest_unchanged) | gates.deny_separation_of_duties)
 
 raw_warnings := ((((((gates.warn_required_approvals | gates.warn_release_status)
 	| gates.warn_latency) | gates.warn_subgroup_regression) | gates.warn_rollback_target)

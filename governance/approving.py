@@ -1,0 +1,102 @@
+"""`governance approve`: a git-native, signed approval bound to the release digest.
+
+The approver signs the ledger event with their own key (the ledger checks the key belongs to
+the principal named as actor). Here, before signing: the principal must hold the role in
+governance.yaml and must not be the release's trainer (separation of duties). After a grant,
+the counting rules (``governance.approvals.counting``) decide whether every role required by
+the strictest environment is now filled by distinct people for this digest; if so a
+``release_approved`` event binds that digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from governance.approvals.counting import ApprovalFacts, Outcome, decide
+from governance.approvals.git_native import signed_approvals
+from governance.approvals.policy import approval_policy
+from governance.domain.events import LedgerEntry
+from governance.errors import Denied, NotFound, UsageError
+from governance.repo import GovernedRepo
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    release_id: str
+    role: str
+    granted: bool
+    events: tuple[LedgerEntry, ...]
+    approved: bool  # release_approved recorded (now or before) for this digest
+    remaining: tuple[str, ...]  # unfilled roles, as the counting rules word them
+
+    def to_json(self) -> dict[str, Any]:
+        return {"release_id": self.release_id, "role": self.role, "granted": self.granted,
+                "release_approved": self.approved, "remaining": list(self.remaining),
+                "events": [{"seq": e.seq, "event_id": e.event_id, "event_type": e.event_type}
+                           for e in self.events]}
+
+
+def strictest_environment(repo: GovernedRepo) -> str:
+    """The environment with the most required roles (ties: the later one in file order)."""
+    envs = list(repo.config.environments.values())
+    if not envs:
+        raise NotFound("governance.yaml defines no environments")
+    return max(reversed(envs), key=lambda e: len(e.required_approvals)).name
+
+
+def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
+            entries: Callable[[], Sequence[LedgerEntry]],
+            append: Callable[[Mapping[str, Any]], LedgerEntry],
+            deny: bool = False, reason: str | None = None) -> ApprovalResult:
+    loaded = repo.load_release(ref)
+    release, digest = loaded.release, loaded.digest.value
+    config = repo.config
+    if role not in config.roles:
+        raise NotFound(f"unknown role {role!r}", hint=f"roles: {', '.join(config.roles)}")
+    if deny and not (reason and reason.strip()):
+        raise UsageError("--deny needs --reason")
+    if actor not in config.roles[role].members:
+        raise Denied(f"{actor} is not a member of role {role!r} in governance.yaml "
+                     f"(members: {', '.join(config.roles[role].members) or 'none'})")
+    if release.trained_by and actor == release.trained_by:
+        raise Denied(f"{actor} trained {release.release_id} and cannot approve it "
+                     "(separation of duties: train and approve are held by different people)")
+    event: dict[str, Any] = {
+        "event_type": "approval_denied" if deny else "approval_granted",
+        "release_id": release.release_id, "model_name": release.model_name,
+        "model_version": release.model_version, "actor_id": actor, "actor_role": role,
+        "approval_state": "denied" if deny else "approved", "release_digest": digest,
+        "evidence_refs": [r.uri for _, r in release.evidence_refs()],
+    }
+    if reason:
+        event["reason"] = reason
+    first = append(event)
+    written = [first]
+    if deny:
+        return ApprovalResult(release.release_id, role, False, tuple(written), False, ())
+    history = [*entries()]
+    if first.seq not in {e.seq for e in history}:
+        history.append(first)
+    already = any(e.event_type == "release_approved" and e.event.get("release_id")
+                  == release.release_id and e.event.get("release_digest") == digest
+                  for e in history)
+    risk_tier = loaded.model.risk_tier if loaded.model else "medium"
+    env = strictest_environment(repo)
+    policy = approval_policy(config, env, risk_tier,
+                             trainers=[release.trained_by] if release.trained_by else [])
+    decision = decide(policy, ApprovalFacts(
+        signed=signed_approvals(history, release.release_id), release_digest=digest))
+    remaining = tuple(r.message for r in decision.reasons)
+    approved = decision.outcome is Outcome.APPROVED
+    if approved and not already:
+        written.append(append({
+            "event_type": "release_approved", "release_id": release.release_id,
+            "model_name": release.model_name, "model_version": release.model_version,
+            "actor_id": actor, "actor_role": role, "approval_state": "approved",
+            "release_digest": digest,
+            "details": {"environment": env,
+                        "approvers": [f"{r}:{a.person}" for r, a in decision.assignments()]}}))
+    return ApprovalResult(release.release_id, role, True, tuple(written), approved or already,
+                          remaining)
