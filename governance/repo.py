@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from governance.config import CONFIG_FILE, find_root, load_config
@@ -166,6 +166,26 @@ class GovernedRepo:
             raise InvalidInput(report.problems,
                                message=f"release {directory.name} is invalid")
         return loaded
+
+    def load_release_alone(self, directory: Path) -> LoadedRelease:
+        """Load one release directory with every check about the release itself (schema,
+        evidence sha256, card consistency, digest) but not the repository-wide cross-references
+        (baseline, rollback target, unique id), which list every release directory: queries
+        answering for one release (explain) then cost the same in a repository of any size."""
+        report = ValidationReport()
+        loaded = _check_release_dir(None, directory, report, self.max_bytes)
+        if loaded is not None and loaded.release.model_name != directory.parent.name:
+            report.problems.append(Problem(
+                display_path(directory / RELEASE_FILE), None, "$.model_name",
+                f"model_name {loaded.release.model_name!r} does not match the model directory "
+                f"{directory.parent.name!r}"))
+        if report.problems or loaded is None:
+            raise InvalidInput(report.problems, message=f"release {directory.name} is invalid")
+        try:
+            model: Model | None = self.load_model(loaded.release.model_name)
+        except NotFound:
+            model = None
+        return replace(loaded, model=model)
 
     def load_environment(self, env: str) -> EnvironmentState:
         path = self.root / ENVIRONMENTS / f"{env}.yaml"

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from governance.audit.queries import decision_word
 from governance.domain.events import EventView
 from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.repo import LoadedRelease
@@ -176,7 +177,7 @@ def render_text(exp: Explanation) -> str:
         lines.append(f"   subgroup {slice_name}: {values}")
     for g in ev["gate_decisions"]:
         lines.append(f"   gate decision {g.get('decision_id', '-')} "
-                     f"{'allow' if g.get('allow') else 'deny'} env={g.get('environment') or '-'}"
+                     f"{decision_word(g)} env={g.get('environment') or '-'}"
                      f" policy {g.get('policy_digest') or '-'} (seq {g['seq']})")
     lines.append(f"4. {QUESTIONS[3][1]}")
     if not ap["approvals"]:

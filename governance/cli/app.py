@@ -75,8 +75,12 @@ def _root(
 
 # Command groups register themselves here (one module per group, DESIGN section 2).
 from governance.cli import (  # noqa: E402
+    commands_approvals,
     commands_audit,
+    commands_demo,
+    commands_evidence,
     commands_ledger,
+    commands_lifecycle,
     commands_policy,
     commands_records,
 )
@@ -84,7 +88,11 @@ from governance.cli import (  # noqa: E402
 commands_records.register(app)
 commands_ledger.register(app)
 commands_audit.register(app)
+commands_evidence.register(app)
 commands_policy.register(app)
+commands_lifecycle.register(app)
+commands_demo.register(app)
+commands_approvals.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

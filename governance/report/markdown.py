@@ -6,12 +6,26 @@ from typing import Any
 
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import QUESTIONS, render_text
+from governance.audit.queries import decision_word
 from governance.report.evidence import EvidenceReport
 
 
 def _cell(value: Any) -> str:
     text = "-" if value in (None, "", [], {}) else str(value)
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _source(source: Any) -> str:
+    """PR, review, CI run and commits of an approval, as ``key=value`` pairs."""
+    if not isinstance(source, dict):
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in sorted(source.items()) if v not in (None, ""))
+
+
+def _bound(approval: Any) -> str:
+    if approval["bound_to_current_content"]:
+        return "yes"
+    return "NO: " + _cell(approval["release_digest"])
 
 
 def render_markdown(report: EvidenceReport) -> str:
@@ -35,27 +49,53 @@ def render_markdown(report: EvidenceReport) -> str:
     lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in card.metrics.items()]
     for slice_name, values in card.subgroups.items():
         lines += [f"| {_cell(slice_name)}.{_cell(k)} | {_cell(v)} |" for k, v in values.items()]
-    lines += ["", "### Approval status (derived from the ledger)", "",
+    scope = f" for {report.environment}" if report.environment else ""
+    lines += ["", f"### Approval status{scope} (derived from the ledger)", "",
               "| role | status | who | events |", "|---|---|---|---|"]
-    lines += [f"| {r.role} | {r.status} | {_cell(', '.join(r.actors))} | "
+    lines += [f"| {r.role} | {r.label} | {_cell(', '.join(r.actors))} | "
               f"{_cell(', '.join(r.event_ids))} |" for r in report.roles]
+    lines += ["", "## Approvers", ""]
+    approvals = exp.answers["approvals"]["approvals"]
+    if not approvals:
+        lines.append("No approval or denial recorded on the ledger for this release.")
+    else:
+        lines += ["| role | who | decision | when | bound to this content | event | source |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {_cell(a['actor_role'])} | {_cell(a['actor_id'])} | "
+                  f"{_cell(a['approval_state'])} | {_cell(a['timestamp'])} | "
+                  f"{_bound(a)}"
+                  f" | {_cell(a['event_id'])} (seq {a['seq']}) | {_cell(_source(a['source']))} |"
+                  for a in approvals]
     lines += ["", "## Gate decision", ""]
     decision = report.gate_decision
     if decision is None:
         lines.append("No gate evaluation recorded on the ledger for this release.")
     else:
         lines.append(f"Decision `{decision.get('decision_id', '-')}`: "
-                     f"**{'allow' if decision.get('allow') else 'deny'}** "
+                     f"**{decision_word(decision)}** "
                      f"(environment {decision.get('environment') or '-'}, policy bundle "
                      f"`{decision.get('policy_digest') or '-'}`, ledger seq {decision['seq']}).")
         for kind in ("deny", "warn"):
             for item in decision.get(kind) or []:
                 if isinstance(item, dict):
                     lines.append(f"- {kind} `{item.get('gate_id', '-')}`: {item.get('msg', '')}")
-    lines += ["", "## What changed since the previous production release", ""]
-    lines += ["```", diff_text(report.diff), "```"] if report.diff else \
-        ["No earlier production release to compare with."]
-    lines += ["", "## Timeline", "", "(see the HTML report for the picture)", ""]
+    env = report.environment or "production"
+    lines += ["", f"## What changed since the previous {env} release", ""]
+    if report.diff:
+        lines += [f"Compared with `{report.diff.release_a}`.", "", "```",
+                  diff_text(report.diff), "```"]
+    else:
+        lines.append(f"No diff: {report.diff_note}." if report.diff_note else
+                     "No earlier production release to compare with.")
+    lines += ["", "## Timeline", ""]
+    lines += [f"- live in {s['environment']} from {s['since']} to {s['until'] or 'now'} "
+              f"({s['via']} by {s['by'] or '-'}, seq {s['seq']})"
+              for s in exp.answers["deployed"]["live"]]
+    for r in exp.answers["rollback"]["rollbacks"]:
+        lines.append(f"- rollback in {r['environment']} at {r['timestamp']}: "
+                     f"{r['from_release']} -> {r['to_release'] or 'switched off'} "
+                     f"(incident {r['incident'] or '-'}, seq {r['seq']})")
+    lines += ["", "(the HTML report draws every release of the model, lane per environment)", ""]
     lines += ["## Questions answered", ""] + [f"{i}. {q}" for i, (_, q) in
                                               enumerate(QUESTIONS, 1)]
     return "\n".join(lines) + "\n"

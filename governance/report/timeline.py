@@ -35,6 +35,9 @@ def render_timeline(model: str, lanes: Mapping[str, Sequence[LiveSpan]], *,
     end = max([_ts(s.until) for s in spans if s.until] + [_ts(s.since) for s in spans]
               + ([_ts(now)] if now else []))
     end = end if end > start else start + 86400
+    if not now:
+        # Open spans run to the right edge: leave them room after the last change.
+        end += max((end - start) * 0.08, 3600.0)
     scale = (WIDTH - LEFT - 20) / (end - start)
 
     def x(value: str) -> float:

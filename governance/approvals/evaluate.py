@@ -1,0 +1,157 @@
+"""Decide a pull request's approvals: gather facts (GitHub + local git), then count.
+
+Owns the order of the work and the fail-closed wiring around it: the pull request first (its
+BASE commit fixes which governance.yaml and CODEOWNERS apply, DESIGN section 6), then reviews,
+commits, permissions, team memberships and CODEOWNERS errors from GitHub, changed files from
+``git diff base...head``. Any API failure is recorded as a fetch error, so ``decide`` answers
+``undecided`` (exit 3) instead of passing on partial data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.approvals import codeowners as co
+from governance.approvals import gitfiles
+from governance.approvals.counting import (
+    ApprovalDecision,
+    ApprovalFacts,
+    ApprovalPolicy,
+    Commit,
+    Outcome,
+    Review,
+    decide,
+)
+from governance.approvals.github import (
+    ApiFailure,
+    GitHubSettings,
+    GitHubSource,
+    memberships,
+    token_from_env,
+)
+from governance.approvals.policy import approval_policy, config_at, teams_to_check
+from governance.errors import ConfigurationError, Denied, Undecided
+
+
+@dataclass(frozen=True)
+class PullRequestEvaluation:
+    policy: ApprovalPolicy | None
+    facts: ApprovalFacts
+    decision: ApprovalDecision
+
+
+def evaluate_pull_request(
+    root: Path,
+    source: GitHubSource,
+    number: int,
+    *,
+    environment: str,
+    risk_tier: str,
+    trainers: Iterable[str] = (),
+) -> PullRequestEvaluation:
+    """Everything needed to decide PR ``number`` for ``environment``; never raises on API errors."""
+    try:
+        pr = source.pull_request(number)
+    except ApiFailure as err:
+        facts = ApprovalFacts(fetch_errors=(str(err),))
+        return PullRequestEvaluation(None, facts, _undecided_without_policy(facts))
+
+    errors: list[str] = []
+    config_bytes = gitfiles.file_at(root, pr.base_sha, "governance.yaml")
+    if config_bytes is None:
+        raise ConfigurationError(
+            f"governance.yaml does not exist at the base commit {pr.base_sha[:12]} of PR #{number}"
+        )
+    policy = approval_policy(
+        config_at(config_bytes, f"governance.yaml@{pr.base_sha[:12]}"),
+        environment,
+        risk_tier,
+        trainers,
+    )
+    try:
+        owners = co.load(lambda path: gitfiles.file_at(root, pr.base_sha, path))
+    except co.CodeownersTooLarge as err:
+        owners = None
+        errors.append(str(err))
+    try:
+        changed = gitfiles.changed_files(root, pr.base_sha, pr.head_sha)
+    except Undecided as err:
+        changed = ()
+        errors.append(err.message)
+
+    reviews: tuple[Review, ...] = ()
+    commits: tuple[Commit, ...] = ()
+    permissions: dict[str, str] = {}
+    team_members: dict[str, frozenset[str]] = {}
+    unreadable: frozenset[str] = frozenset()
+    api_codeowners_errors: tuple[str, ...] = ()
+    try:
+        reviews = source.reviews(number)
+        commits = source.commits(number)
+        people = sorted({r.reviewer for r in reviews if r.state not in ("COMMENTED", "PENDING")})
+        for login in people:
+            permissions[login.lower()] = source.permission(login)
+        code_teams = _owner_teams(owners, changed)
+        team_members, unreadable = memberships(source, teams_to_check(policy, code_teams), people)
+        if owners is not None:
+            api_codeowners_errors = source.codeowners_errors(pr.base_sha)
+    except ApiFailure as err:
+        errors.append(str(err))
+
+    facts = ApprovalFacts(
+        pull_request=pr,
+        reviews=reviews,
+        commits=commits,
+        permissions=permissions,
+        team_members=team_members,
+        unreadable_teams=unreadable,
+        codeowners=owners,
+        changed_files=changed,
+        codeowners_api_errors=api_codeowners_errors,
+        fetch_errors=tuple(errors),
+    )
+    return PullRequestEvaluation(policy, facts, decide(policy, facts))
+
+
+def pull_request_decision(
+    root: Path,
+    number: int,
+    *,
+    environment: str,
+    risk_tier: str,
+    trainers: Iterable[str] = (),
+    repository: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> PullRequestEvaluation:
+    """``evaluate_pull_request`` with a GitHub source configured from the environment
+    (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY): what ``check --approvals github`` calls."""
+    source = GitHubSource(GitHubSettings.from_env(repository, env), token_from_env(env))
+    try:
+        return evaluate_pull_request(
+            root, source, number, environment=environment, risk_tier=risk_tier, trainers=trainers
+        )
+    finally:
+        source.close()
+
+
+def _owner_teams(owners: co.Codeowners | None, changed: Iterable[str]) -> list[str]:
+    if owners is None:
+        return []
+    teams = {o[1:] for path in changed for o in owners.owners_of(path) if o.startswith("@")}
+    return sorted(t for t in teams if "/" in t)
+
+
+def _undecided_without_policy(facts: ApprovalFacts) -> ApprovalDecision:
+    return decide(ApprovalPolicy(required=(), roles={}), facts)
+
+
+def require_approved(decision: ApprovalDecision) -> None:
+    """Map a decision onto the error hierarchy: undecided -> exit 3, denied -> exit 1."""
+    if decision.outcome is Outcome.APPROVED:
+        return
+    text = "; ".join(r.message for r in decision.reasons)
+    if decision.outcome is Outcome.UNDECIDED:
+        raise Undecided(f"approvals could not be decided: {text}")
+    raise Denied(f"approvals are not sufficient: {text}")

@@ -1,0 +1,99 @@
+"""Approval commands: ``governance codeowners generate|check`` and ``release propose``.
+
+Thin: parse options, call ``governance.approvals.ownership``, render, return. Errors propagate
+to the funnel in ``governance.cli.app`` (exit 1 for drift or invalid lines, 3 for missing
+configuration).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from governance.approvals import ownership
+from governance.approvals import propose as proposal
+from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
+from governance.cli.app_support import new_app
+from governance.cli.commands_records import release_app
+from governance.cli.output import TextOrJson, emit_json, emit_text
+from governance.config import require_root
+from governance.errors import InvalidInput, UsageError
+
+codeowners_app = new_app("Generate and check CODEOWNERS from governance.yaml.")
+
+ROOT = typer.Option(
+    None, "--root", help="Root of the governed repository (default: found from the current dir)."
+)
+FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+
+
+@codeowners_app.command("generate")
+def generate(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
+    """Write .github/CODEOWNERS from governance.yaml (model approvers, governance owners)."""
+    root = root or require_root(Path("."))
+    target = ownership.write(root)
+    rel = target.relative_to(root).as_posix()
+    if output_format is TextOrJson.json:
+        emit_json({"written": rel})
+    else:
+        emit_text(f"wrote {rel}")
+
+
+@codeowners_app.command("check")
+def check(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
+    """Fail (exit 1) when CODEOWNERS has invalid lines or drifts from governance.yaml."""
+    result = ownership.check(root or require_root(Path(".")))
+    if output_format is TextOrJson.json:
+        emit_json(
+            {
+                "path": result.path,
+                "ok": result.ok,
+                "problems": [p.to_json() for p in result.problems],
+            }
+        )
+    elif result.ok:
+        emit_text(f"{result.path} matches governance.yaml")
+    if not result.ok:
+        raise InvalidInput(
+            result.problems, message=f"{result.path} is not in sync with governance.yaml"
+        )
+
+
+def propose(
+    release: str = typer.Argument(..., help="Release directory or release id."),
+    remote: str = typer.Option("origin", "--remote", help="Git remote to push the branch to."),
+    repository: str = typer.Option(
+        "", "--repository", help="GitHub owner/name (default: $GITHUB_REPOSITORY)."
+    ),
+    gates: Path | None = typer.Option(
+        None, "--gates", help="JSON output of `governance check` to include in the summary."
+    ),
+    output_format: TextOrJson = FORMAT,
+) -> None:
+    """Push a release branch and open or update its pull request with one summary comment."""
+    root = require_root(Path("."))
+    gate_results = None
+    if gates is not None:
+        try:
+            gate_results = json.loads(gates.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise UsageError(f"--gates {gates}: not a readable JSON file ({err})") from None
+    source = GitHubSource(GitHubSettings.from_env(repository or None), token_from_env())
+    try:
+        result = proposal.propose(root, release, source, remote=remote, gates=gate_results)
+    finally:
+        source.close()
+    if output_format is TextOrJson.json:
+        emit_json(result.to_json())
+    else:
+        emit_text(f"pull request #{result.number} for {result.branch}")
+        emit_text(f"summary comment {result.comment_id}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the application."""
+    app.add_typer(codeowners_app, name="codeowners")
+    # `release propose` joins the release group owned by commands_records
+    release_app.command("propose")(propose)

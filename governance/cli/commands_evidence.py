@@ -1,0 +1,141 @@
+"""Evidence commands: ``diff``, ``explain`` and ``report``.
+
+Each parses its options, opens the query index (caught up with the ledger through
+``commands_audit.read_ledger``, the one port to the ledger), calls one function of
+``governance.audit.answers``, renders and returns. Errors go through the application's funnel:
+an unknown release or model is exit 1, a malformed time exit 2 (DESIGN sections 8 and 10).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from governance.audit import answers
+from governance.audit.diff import render_text as diff_text
+from governance.audit.explain import render_text as explain_text
+from governance.audit.index import open_index
+from governance.cli import commands_audit
+from governance.cli.output import emit_json, emit_text, log
+from governance.repo import GovernedRepo
+from governance.timeparse import parse_time
+
+
+class Fmt(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ReportFmt(StrEnum):
+    markdown = "markdown"
+    html = "html"
+
+
+_FMT = typer.Option(Fmt.text, "--format", help="Output format: text or json.")
+_REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
+
+
+def diff(
+    release_a: str = typer.Argument(..., help="The earlier release (id or directory)."),
+    release_b: str = typer.Argument(..., help="The later release (id or directory)."),
+    fmt: Fmt = _FMT,
+    repo: Path = _REPO,
+) -> None:
+    """What changed from RELEASE_A to RELEASE_B: data, code, features, config, artifact,
+    metrics and subgroups with deltas, model card, policy bundle and approvers."""
+    root = commands_audit.repo_root(repo)
+    governed = GovernedRepo(root)
+    with open_index(root, commands_audit.read_ledger(root)) as index:
+        result = answers.diff_by_id(governed, index.conn, release_a, release_b)
+    if fmt is Fmt.json:
+        emit_json(result.to_json())
+    else:
+        emit_text(diff_text(result))
+
+
+def explain(
+    target: str = typer.Argument(
+        ..., help="A release id, or a model name together with --env."
+    ),
+    env: str | None = typer.Option(
+        None, "--env", help="Environment: explain the release of MODEL live there at --at."
+    ),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="RFC 3339 time or relative (30d, 12mo); default now. Only events up to it count.",
+    ),
+    fmt: Fmt = _FMT,
+    repo: Path = _REPO,
+) -> None:
+    """The six answers (artifact, data/code/config, evaluation, approvals, audit trail,
+    rollback) with their evidence, for RELEASE_ID or for what MODEL had live in --env at --at."""
+    moment = parse_time(at, option="--at") if at is not None else None
+    root = commands_audit.repo_root(repo)
+    governed = GovernedRepo(root)
+    with open_index(root, commands_audit.read_ledger(root)) as index:
+        if env is None:
+            explanation = answers.explain_release_id(governed, index.conn, target, moment)
+            data = explanation.to_json()
+        else:
+            live = answers.explain_live(
+                governed, index.conn, target, env, moment or datetime.now(UTC)
+            )
+            explanation, data = live.explanation, live.to_json()
+            if live.live.retired_at:
+                log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
+                    "and was still live then")
+    if fmt is Fmt.json:
+        emit_json(data)
+    else:
+        emit_text(explain_text(explanation))
+
+
+def report(
+    release_id: str = typer.Argument(..., help="The release to report on."),
+    fmt: ReportFmt = typer.Option(
+        ReportFmt.markdown, "--format", help="Output format: markdown or html."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the report to this file instead of stdout."
+    ),
+    env: str | None = typer.Option(
+        None,
+        "--env",
+        help="Environment whose required roles and release history are shown "
+        "(default: the one with the most required roles).",
+    ),
+    repo: Path = _REPO,
+) -> None:
+    """The evidence bundle an auditor keeps: the six answers, the model card with approval
+    status derived from the ledger, the gate decision, approvers, the diff against the previous
+    production release and an SVG timeline of promotions and rollbacks."""
+    root = commands_audit.repo_root(repo)
+    governed = GovernedRepo(root)
+    with open_index(root, commands_audit.read_ledger(root)) as index:
+        bundle = answers.build_report(
+            governed, index.conn, release_id, environment=env, now=datetime.now(UTC)
+        )
+    if fmt is ReportFmt.html:
+        from governance.report.html import render_html
+
+        text = render_html(bundle)
+    else:
+        from governance.report.markdown import render_markdown
+
+        text = render_markdown(bundle)
+    if out is None:
+        emit_text(text.rstrip("\n"))
+    else:
+        out.write_text(text, encoding="utf-8")
+        log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the application."""
+    app.command("diff")(diff)
+    app.command("explain")(explain)
+    app.command("report")(report)

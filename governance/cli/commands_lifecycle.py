@@ -1,0 +1,149 @@
+"""``governance promote | rollback | retire | status | approve``: the lifecycle commands.
+
+Thin: parse, wire the ports (git ledger, Rego gates, signer), call one function of
+``governance.promotion`` / ``governance.approving``, render.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.errors import UsageError
+from governance.lifecycle import fold_lifecycle
+from governance.promotion import Outcome, Ports, promote, retire, rollback
+from governance.repo import GovernedRepo
+from governance.status import model_status, render_text
+
+FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+REMOTE = typer.Option(None, "--remote",
+                      help="Also publish ledger events to this git remote (fast-forward push).")
+
+
+def _pause(step: str) -> None:
+    """Crash-test hook: GOVERNANCE_TEST_PAUSE=<step> stops here (touching the file named by
+    GOVERNANCE_TEST_PAUSE_FILE) so a test can kill -9 the process between two writes."""
+    if os.environ.get("GOVERNANCE_TEST_PAUSE") != step:
+        return
+    marker = os.environ.get("GOVERNANCE_TEST_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    time.sleep(120)
+
+
+def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
+    from governance.ledger import append_event, entries
+    from governance.ledger.append import signer_principal
+
+    def gates(*args: Any) -> Any:
+        from governance.policy.port import gates_port  # lazy: the engine loads on demand
+
+        return gates_port(repo)(*args)
+
+    return Ports(
+        entries=lambda: list(entries(repo.root)),
+        append=functools.partial(append_event, repo.root, remote=remote),
+        gates=gates,
+        actor=signer_principal(repo.root),
+        pause=_pause,
+    )
+
+
+def _render(outcome: Outcome, fmt: TextOrJson) -> None:
+    for warning in outcome.warnings:
+        log(f"warning: {warning}")
+    if fmt is TextOrJson.json:
+        emit_json(outcome.to_json())
+    else:
+        emit_text(outcome.message)
+
+
+def promote_cmd(
+    release: str = typer.Argument(..., help="Release id or release directory."),
+    env: str = typer.Option(..., "--env", help="Target environment (from governance.yaml)."),
+    break_glass: bool = typer.Option(
+        False, "--break-glass",
+        help="Override a gate denial loudly (needs --reason and --incident; opens a "
+             "post-hoc review obligation)."),
+    reason: str = typer.Option(None, "--reason", help="Why (mandatory with --break-glass)."),
+    incident: str = typer.Option(None, "--incident",
+                                 help="Incident id (mandatory with --break-glass)."),
+    remote: str = REMOTE,
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Promote a release to an environment: every gate and approval must hold for its digest."""
+    if break_glass and not (reason and incident):
+        raise UsageError("--break-glass needs --reason and --incident")
+    if not break_glass and (reason or incident):
+        raise UsageError("--reason and --incident go with --break-glass on promote")
+    repo = GovernedRepo.open(Path("."))
+    outcome = promote(repo, release, env, ports_for(repo, remote),
+                      break_glass=(reason, incident) if break_glass else None)
+    _render(outcome, fmt)
+
+
+def rollback_cmd(
+    model: str = typer.Argument(..., help="Model name."),
+    env: str = typer.Option(..., "--env", help="Environment to roll back."),
+    to: str = typer.Option(None, "--to",
+                           help="Target release (default: the fallback, the prior approved "
+                                "release live there)."),
+    reason: str = typer.Option(..., "--reason", help="Why the rollback happens."),
+    incident: str = typer.Option(None, "--incident", help="Linked incident id."),
+    remote: str = REMOTE,
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Return a model in an environment to a prior approved release that was live there."""
+    if not reason.strip():
+        raise UsageError("--reason must not be empty")
+    repo = GovernedRepo.open(Path("."))
+    outcome = rollback(repo, model, env, ports_for(repo, remote), reason=reason,
+                       incident=incident, to=to)
+    _render(outcome, fmt)
+
+
+def retire_cmd(
+    release: str = typer.Argument(..., help="Release id."),
+    reason: str = typer.Option(..., "--reason", help="Why the release is retired."),
+    remote: str = REMOTE,
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Retire a release: it can never be promoted again."""
+    if not reason.strip():
+        raise UsageError("--reason must not be empty")
+    repo = GovernedRepo.open(Path("."))
+    _render(retire(repo, release, ports_for(repo, remote), reason=reason), fmt)
+
+
+def status_cmd(
+    model: str = typer.Argument(None, help="Model name (default: every model)."),
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Live release per environment, fallback, pointer drift and open obligations."""
+    from governance.ledger import entries
+
+    repo = GovernedRepo.open(Path("."))
+    models = [model] if model else repo.model_names()
+    if model:
+        repo.load_model(model)  # unknown model: exit 1 with a hint
+    state = fold_lifecycle(entries(repo.root))
+    statuses = [model_status(repo, state, m) for m in models]
+    if fmt is TextOrJson.json:
+        emit_json({"models": [s.to_json() for s in statuses], "ledger_seq": state.last_seq})
+    else:
+        emit_text(render_text(statuses))
+    if any(s.drift for s in statuses):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("promote")(promote_cmd)
+    app.command("rollback")(rollback_cmd)
+    app.command("retire")(retire_cmd)
+    app.command("status")(status_cmd)
