@@ -9,10 +9,9 @@ release is a draft with no approvals, which is what the evidence then warrants.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from governance.errors import (
     EXIT_NO,
     EXIT_PASS,
     EXIT_UNDECIDED,
-    ConfigurationError,
     UsageError,
 )
 from governance.lifecycle import LifecycleState, fold_lifecycle
@@ -77,29 +75,41 @@ def default_now() -> datetime:
 
 
 def approvals_for(options: CheckOptions) -> tuple[tuple[ApprovalFact, ...], tuple[str, ...]]:
-    """Approvals from the chosen source (``git``: read from the ledger in the input builder)."""
+    """Check the approval source option (``git`` is read from the ledger by the input builder,
+    ``github`` per pull request in ``run_check``)."""
     if options.approvals not in APPROVAL_SOURCES:
         raise UsageError(
             f"--approvals {options.approvals!r} is not a source",
             hint=f"choose one of {', '.join(APPROVAL_SOURCES)}",
         )
-    if options.approvals == "github":
-        if options.pr is None:
-            raise UsageError("--approvals github needs --pr N (the pull request to read)")
-        try:
-            # the GitHub approval source lands with the approvals issue
-            github_source = importlib.import_module("governance.approvals.github")
-        except ImportError:
-            raise ConfigurationError(
-                "the GitHub approval source is not available in this installation",
-                hint="use --approvals git (signed ledger approvals) or none",
-            ) from None
-        fetch: Callable[[int], tuple[Sequence[ApprovalFact], Sequence[str]]] = (
-            github_source.approval_facts
-        )
-        facts, excluded = fetch(options.pr)
-        return tuple(facts), tuple(excluded)
+    if options.approvals == "github" and options.pr is None:
+        raise UsageError("--approvals github needs --pr N (the pull request to read)")
     return (), ()
+
+
+def _github_request(
+    repo: GovernedRepo, options: CheckOptions, dirs: Sequence[Path], request: GateRequest
+) -> GateRequest:
+    """Approvals of pull request ``--pr`` for the release(s) checked (its model's risk tier)."""
+    from governance.policy import github_approvals
+
+    assert options.pr is not None
+    first = repo.load_release(dirs[0]) if dirs else None
+    environment = options.environment or next(iter(repo.config.environments), "")
+    risk_tier = first.model.risk_tier if first is not None and first.model else "high"
+    trainers = sorted(
+        {r.trained_by for r in (repo.load_release(d).release for d in dirs) if r.trained_by}
+    )
+    got = github_approvals.fetch(
+        repo.root, options.pr, environment=environment, risk_tier=risk_tier, trainers=trainers
+    )
+    return replace(
+        request,
+        approvals=got.approvals,
+        excluded_actors=got.excluded_actors,
+        checks=request.checks + got.checks,
+        head_sha=got.head_sha,
+    )
 
 
 def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
@@ -149,6 +159,8 @@ def run_check(
         dirs = repo.release_dirs()
     else:
         dirs = [repo.resolve_release(ref) for ref in options.refs]
+    if options.approvals == "github":
+        request = _github_request(repo, options, dirs, request)
     engine = select_engine(options.engine, timeout_s=options.timeout_s)
     if state is None:
         state, note = ledger_state(repo.root)

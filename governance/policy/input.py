@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -164,6 +164,7 @@ class GateRequest:
     checks: tuple[Mapping[str, Any], ...] = ()
     pr: int | None = None
     deployer: str | None = None  # who promotes (separation of duties)
+    head_sha: str | None = None  # the pull request's head: GitHub approvals bind to it
 
 
 # --- the builder --------------------------------------------------------------------------
@@ -423,6 +424,15 @@ def build_gate_input(
     if request.approval_source == "none":
         approvals = []
 
+    # A GitHub review approves the PR's head commit; the content checked out at that head is
+    # this release directory, so the approval binds to its digest (DESIGN section 6).
+    approvals = [
+        replace(a, digest=digest)
+        if a.source == "github" and a.digest is None and a.commit_id
+        and a.commit_id == request.head_sha
+        else a
+        for a in approvals
+    ]
     now = request.now.astimezone(UTC)
     release_doc: dict[str, Any] = {
         **release.to_json(),

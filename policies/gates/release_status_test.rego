@@ -4,9 +4,18 @@ import data.governance.fixtures as fx
 import data.governance.gates
 
 status_denials(lifecycle, checks, env) := found if {
+	found := status_denials_with(lifecycle, checks, env, [])
+}
+
+status_denials_with(lifecycle, checks, env, approvals) := found if {
 	r := fx.release
+	c := fx.config
+	m := fx.model
+	ctx := {"excluded_actors": []}
 	found := gates.deny_release_status with input.release as r with input.lifecycle as lifecycle
-		with input.checks as checks with input.environment as env
+		with input.checks as checks with input.environment as env with input.approvals as approvals
+		with input.config as c with input.model as m with input.approval_context as ctx
+		with input.approval_source as "git"
 }
 
 test_status_approved_and_checks_green_passes if {
@@ -18,6 +27,18 @@ test_status_draft_denies_promotion if {
 	found := status_denials(l, fx.checks, fx.production)
 	some v in found
 	v.msg == "release is draft; promotion to production needs it approved"
+}
+
+test_status_draft_with_every_approval_passes if {
+	l := json.patch(fx.lifecycle, [{"op": "add", "path": "/state", "value": "draft"}])
+	count(status_denials_with(l, fx.checks, fx.production, fx.approvals)) == 0
+}
+
+test_status_rejected_denies_even_with_approvals if {
+	l := json.patch(fx.lifecycle, [{"op": "add", "path": "/state", "value": "rejected"}])
+	found := status_denials_with(l, fx.checks, fx.production, fx.approvals)
+	some v in found
+	v.msg == "release is rejected; it cannot be promoted to production"
 }
 
 test_status_draft_is_fine_for_readiness if {

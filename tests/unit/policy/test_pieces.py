@@ -98,7 +98,7 @@ def test_every_default_gate_is_annotated() -> None:
     assert set(gates) == {
         "required_artifacts", "model_card_fields", "required_approvals", "release_status",
         "latency", "metric_thresholds", "subgroup_regression", "rollback_target",
-        "evaluation_freshness", "digest_unchanged",
+        "evaluation_freshness", "digest_unchanged", "separation_of_duties",
     }
     assert all(a.title and a.description for a in gates.values())
 

@@ -4,22 +4,46 @@ import data.governance.lib
 
 promotable_states := {"approved", "production"}
 
+blocked_states := {"rejected", "retired", "rolled_back"}
+
+# "Approved" is a ledger state (release_approved) or, for this environment, the evidence
+# itself: every required approval present on the current digest (the approvals gate is quiet).
+approved_by_evidence if {
+	lib.promotion
+	count(deny_required_approvals) == 0
+}
+
 # METADATA
 # title: Status approved and all checks passed before promotion
 # description: >-
-#   Promotion needs the release in state approved (or already live elsewhere), every recorded
-#   check concluded successfully, and, for an environment with `after`, the release live in that
-#   environment first.
+#   Promotion needs the release approved (state approved or production on the ledger, or every
+#   required approval for the environment present on the current digest) and not rejected,
+#   retired or rolled back; every recorded check concluded successfully; and, for an
+#   environment with `after`, the release live in that environment first.
 # custom:
 #   gate_id: release_status
 #   severity: critical
 deny_release_status contains v if {
 	lib.promotion
 	state := object.get(input.lifecycle, "state", "unknown")
-	not state in promotable_states
+	state in blocked_states
 	v := lib.violation(
 		"release_status", "critical",
-		sprintf("release is %v; promotion to %v needs it approved", [state, input.environment.name]),
+		concat("", ["release is ", state, "; it cannot be promoted to ", input.environment.name]),
+		"open a new release (a rejected one can be approved again by the objector)",
+		"release", "$",
+	)
+}
+
+deny_release_status contains v if {
+	lib.promotion
+	state := object.get(input.lifecycle, "state", "unknown")
+	not state in promotable_states
+	not state in blocked_states
+	not approved_by_evidence
+	v := lib.violation(
+		"release_status", "critical",
+		concat("", ["release is ", state, "; promotion to ", input.environment.name, " needs it approved"]),
 		"complete the required approvals first (governance approve)",
 		"release", "$",
 	)

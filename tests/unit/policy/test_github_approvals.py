@@ -1,0 +1,95 @@
+"""`check --approvals github --pr N`: the approvals module's decision as gate input.
+
+The conversion is tested on real approvals-module values; the check path replaces only the
+fetch at this module's port (the GitHub adapter itself is tested by the approvals suite against
+its loopback GitHub server)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from governance.approvals.counting import (
+    Approval,
+    ApprovalDecision,
+    ApprovalFacts,
+    Commit,
+    Outcome,
+    PullRequest,
+    Reason,
+    RoleResult,
+)
+from governance.approvals.evaluate import PullRequestEvaluation
+from governance.errors import Undecided
+from governance.policy import github_approvals
+from governance.policy.check import CheckOptions, run_check
+from governance.repo import GovernedRepo
+
+ROOT = Path(__file__).resolve().parents[3]
+HEAD = "f" * 40
+WHEN = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+
+
+def evaluation(outcome: Outcome, reasons: tuple[Reason, ...] = ()) -> PullRequestEvaluation:
+    people = {"ml_lead": "alice", "platform_owner": "bob", "risk_owner": "jane.smith"}
+    approvals = tuple(
+        Approval(person=p, source="github", roles=(r,), membership=((r, "roster"),),
+                 review_id=100 + i, commit_id=HEAD, submitted_at=WHEN)
+        for i, (r, p) in enumerate(people.items())
+    )
+    roles = tuple(RoleResult(r, 1, (p,)) for r, p in people.items())
+    facts = ApprovalFacts(
+        pull_request=PullRequest(7, HEAD, "b" * 40, "main", "dana", False, False),
+        commits=(Commit(HEAD, author_login="dana", committer_login="web-flow"),),
+    )
+    decision = ApprovalDecision(outcome, reasons, (), approvals, roles)
+    return PullRequestEvaluation(None, facts, decision)
+
+
+def test_filled_slots_become_verified_github_approvals() -> None:
+    got = github_approvals.from_evaluation(evaluation(Outcome.APPROVED), 7)
+    assert {(a.role, a.actor_id) for a in got.approvals} == {
+        ("ml_lead", "alice"), ("platform_owner", "bob"), ("risk_owner", "jane.smith"),
+    }
+    assert all(a.source == "github" and a.role_verified and a.commit_id == HEAD
+               for a in got.approvals)
+    assert got.excluded_actors == ("dana", "web-flow")
+    assert got.head_sha == HEAD and got.checks == ()
+
+
+def test_denied_pull_request_is_a_failed_check() -> None:
+    reason = Reason("changes_requested", "bob requested changes", "bob")
+    got = github_approvals.from_evaluation(evaluation(Outcome.DENIED, (reason,)), 7)
+    (check,) = got.checks
+    assert check["conclusion"] == "failure" and "bob requested changes" in check["name"]
+
+
+def test_undecided_pull_request_cannot_decide() -> None:
+    reason = Reason("api_failure", "GitHub API answered 502")
+    with pytest.raises(Undecided) as err:
+        github_approvals.from_evaluation(evaluation(Outcome.UNDECIDED, (reason,)), 7)
+    assert "502" in err.value.message
+
+
+def test_check_binds_head_approvals_to_the_release_digest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fake_fetch(root, number, *, environment, risk_tier, trainers):  # type: ignore[no-untyped-def]
+        assert (number, environment, risk_tier, trainers) == (7, "production", "high", ["dana"])
+        return github_approvals.from_evaluation(evaluation(Outcome.APPROVED), number)
+
+    monkeypatch.setattr(github_approvals, "fetch", fake_fetch)
+    outcome = run_check(
+        GovernedRepo(ROOT),
+        CheckOptions(refs=("fraud-risk-2026-04-10-01",), environment="production",
+                     approvals="github", pr=7, engine="regopy",
+                     now=datetime(2026, 6, 1, tzinfo=UTC)),
+    )
+    (decision,) = outcome.decisions
+    assert decision.undecided is None
+    gate_ids = {v.gate_id for v in decision.failures}
+    assert "required_approvals" not in gate_ids  # three people, three roles, on the digest
+    approvals = decision.record["input"]["approvals"]
+    assert {a["digest"] for a in approvals} == {decision.record["input"]["release"]["digest"]}
