@@ -67,7 +67,10 @@ def generate(out: Path, models: int, per_model: int, seed: int = 7) -> int:
             (d / "release.yaml").write_text(dump_document("Release", record), "utf-8")
             card = {"model_name": name, "version": version, "release_id": rid,
                     "purpose": "benchmark", "owner": "risk-platform",
+                    "escalation_path": ["platform-oncall"],
                     "intended_use": ["benchmarking"], "not_for_use": ["anything real"],
+                    "training_data_scope": "synthetic transactions",
+                    "training_data_exclusions": ["none: synthetic"],
                     "training_data_window": {"start": "2025-01-01", "end": "2025-12-31"},
                     "metrics": ev["metrics"], "subgroups": ev["subgroups"],
                     "test_conditions": ev["test_conditions"], "evaluated_at": ev["evaluated_at"],

@@ -220,7 +220,11 @@ THRESHOLDS = {
     "metric_maximums": METRICS,
     "subgroup_regression_tolerance": {"type": "number", "minimum": 0},
     "evaluation_max_age_days": {"type": "integer", "minimum": 1},
-    "required_card_fields": {"type": "array", "items": SLUG},
+    # names the Rego gates read (policies/gates/*.rego via lib.setting)
+    "model_card_required_fields": {"type": "array", "items": SLUG},
+    "required_artifacts": {"type": "array", "items": SLUG},
+    "lower_is_better": {"type": "array", "items": {"type": "string", "minLength": 1}},
+    "latency_metric": {"type": "string", "minLength": 1},
 }
 CONFIG = doc(
     "GovernanceConfig",
