@@ -1,0 +1,27 @@
+"""`governance demo` runs the whole lifecycle with real keys and every step answers as expected."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from governance.demo import run_demo
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
+def test_demo_walks_the_lifecycle() -> None:
+    lines: list[str] = []
+    steps = run_demo(lines.append)
+    text = "\n".join(lines)
+    codes = dict(steps)
+    assert any(c.startswith("governance check fraud-risk-2026-05-06-01 --env production")
+               and code == 1 for c, code in codes.items())
+    assert "subgroup first_time_international_merchants: auc regressed from 0.86" in text
+    assert "rolled back fraud-risk in production: fraud-risk-2026-04-10-01 -> " \
+           "fraud-risk-2026-03-28-01" in text
+    assert "fraud-risk-2026-04-10-01 is approved: every required role is filled" in text
+    assert "ok: 22 events, 22 signatures" in text  # ledger verify
+    explain = text[text.index("$ governance explain"):]
+    assert explain.splitlines()[1].startswith("fraud-risk-2026-04-10-01")
+    assert all(code in (0, 1) for _, code in steps)
