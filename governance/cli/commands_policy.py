@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED
+from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, UsageError
 from governance.policy.bundle import load_bundle
 from governance.policy.check import POLICY_DIR, CheckOptions, run_check
 from governance.policy.engine import ENGINE_NAMES, select_engine
@@ -53,8 +54,14 @@ def check(
     all_releases: bool = typer.Option(False, "--all", help="Check every release."),
     policy_dir: Path = typer.Option(None, "--policies", help="Policy directory (policies/)."),
     repo_dir: Path = typer.Option(Path("."), "--repo", help="Governed repository root."),
+    record: bool = typer.Option(
+        False, "--record",
+        help="With --pr: record each counted review on the ledger as approval evidence "
+             "(signed by the CI identity)."),
 ) -> None:
     """Evaluate the release gates (exit 0 pass, 1 denied, 3 could not decide)."""
+    if record and (pr is None or approvals is not ApprovalSource.github):
+        raise UsageError("--record goes with --pr N --approvals github")
     repo = GovernedRepo.open(repo_dir)
     outcome = run_check(
         repo,
@@ -79,10 +86,21 @@ def check(
         )
     emit_text(RENDERERS[output.value](outcome.decisions, outcome.gates))
     code = outcome.exit_code(fail_on_warn)
+    if record and pr is not None:
+        _record(repo, outcome.decisions, pr)
     for d in outcome.decisions:
         if d.undecided:
             log(f"could not decide {d.release_id}: {d.undecided}")
     raise typer.Exit(code)
+
+
+def _record(repo: GovernedRepo, decisions: Any, pr: int) -> None:
+    from governance.ledger import append_event, entries
+    from governance.policy.record import approval_events, record_approvals
+
+    written = record_approvals(approval_events(decisions, pr), entries(repo.root),
+                               lambda fields: append_event(repo.root, fields))
+    log(f"recorded {len(written)} approval(s) from pull request #{pr} on the ledger")
 
 
 policy_app = new_app("Test and lint the Rego policies that decide the gates.")

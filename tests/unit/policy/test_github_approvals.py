@@ -93,3 +93,38 @@ def test_check_binds_head_approvals_to_the_release_digest(
     assert "required_approvals" not in gate_ids  # three people, three roles, on the digest
     approvals = decision.record["input"]["approvals"]
     assert {a["digest"] for a in approvals} == {decision.record["input"]["release"]["digest"]}
+
+
+def test_counted_reviews_become_idempotent_ledger_evidence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from governance.policy.record import approval_events, record_approvals
+    from tests.unit.test_lifecycle import ev
+
+    monkeypatch.setattr(github_approvals, "fetch",
+                        lambda root, number, **kw: github_approvals.from_evaluation(
+                            evaluation(Outcome.APPROVED), number))
+    outcome = run_check(
+        GovernedRepo(ROOT),
+        CheckOptions(refs=("fraud-risk-2026-04-10-01",), environment="production",
+                     approvals="github", pr=7, engine="regopy",
+                     now=datetime(2026, 6, 1, tzinfo=UTC)),
+    )
+    events = approval_events(outcome.decisions, 7)
+    digest = outcome.decisions[0].record["input"]["release"]["digest"]
+    assert {(e["actor_role"], e["actor_id"]) for e in events} == {
+        ("ml_lead", "alice"), ("platform_owner", "bob"), ("risk_owner", "jane.smith")}
+    assert all(e["release_digest"] == digest and e["source"]["kind"] == "github"
+               and e["source"]["pr"] == 7 and e["source"]["head_sha"] == HEAD
+               and e["source"]["review_id"] for e in events)
+    appended: list[dict] = []  # type: ignore[type-arg]
+
+    def append(fields):  # type: ignore[no-untyped-def]
+        appended.append(dict(fields))
+        return ev(len(appended), "approval_granted", **{k: v for k, v in fields.items()
+                                                        if k != "event_type"})
+
+    first = record_approvals(events, [], append)
+    assert len(first) == 3
+    again = record_approvals(events, first, append)
+    assert again == [] and len(appended) == 3  # re-running records nothing twice
