@@ -37,16 +37,20 @@ def _pause(step: str) -> None:
     time.sleep(120)
 
 
-def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
+def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str = "git",
+              pr: int | None = None) -> Ports:
     from governance.ledger import append_event, entries
     from governance.ledger.append import signer_principal
 
     actor = signer_principal(repo.root)
+    # In CI the signer is the bot; the person who approved the deployment run (GitHub
+    # deployment review) is the deployer separation of duties checks.
+    deployer = (os.environ.get("GOVERNANCE_DEPLOYER") or "").split(",")[0].strip() or actor
 
     def gates(*args: Any) -> Any:
         from governance.policy.port import gates_port  # lazy: the engine loads on demand
 
-        return gates_port(repo, deployer=actor)(*args)
+        return gates_port(repo, deployer=deployer, approvals=approvals, pr=pr)(*args)
 
     return Ports(
         entries=lambda: list(entries(repo.root)),
@@ -76,16 +80,26 @@ def promote_cmd(
     reason: str = typer.Option(None, "--reason", help="Why (mandatory with --break-glass)."),
     incident: str = typer.Option(None, "--incident",
                                  help="Incident id (mandatory with --break-glass)."),
+    pr: int = typer.Option(None, "--pr", envvar="GOVERNANCE_PR",
+                           help="Pull request whose reviews are the approvals (GitHub)."),
+    approvals: str = typer.Option(None, "--approvals",
+                                  help="Approval source: git (ledger, default) or github "
+                                       "(default when --pr is given)."),
     remote: str = REMOTE,
     fmt: TextOrJson = FORMAT,
 ) -> None:
     """Promote a release to an environment: every gate and approval must hold for its digest."""
+    source = approvals or ("github" if pr is not None else "git")
+    if source not in ("git", "github"):
+        raise UsageError(f"--approvals {source!r}: choose git or github")
+    if source == "github" and pr is None:
+        raise UsageError("--approvals github needs --pr N")
     if break_glass and not (reason and incident):
         raise UsageError("--break-glass needs --reason and --incident")
     if not break_glass and (reason or incident):
         raise UsageError("--reason and --incident go with --break-glass on promote")
     repo = GovernedRepo.open(Path("."))
-    outcome = promote(repo, release, env, ports_for(repo, remote),
+    outcome = promote(repo, release, env, ports_for(repo, remote, approvals=source, pr=pr),
                       break_glass=(reason, incident) if break_glass else None)
     _render(outcome, fmt)
 
