@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.lifecycle.world import World, build
+from tests.integration.lifecycle.world import World, add_approved_release, build
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +22,16 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> World:
 def world(world_template: World, tmp_path: Path) -> World:
     """r1 of fraud-risk approved and live in staging and production; origin + CI clone."""
     return world_template.copy(tmp_path / "world")
+
+
+@pytest.fixture(scope="session")
+def approved_template(world_template: World, tmp_path_factory: pytest.TempPathFactory) -> World:
+    world = world_template.copy(tmp_path_factory.mktemp("lifecycle-approved") / "world")
+    add_approved_release(world)
+    return world
+
+
+@pytest.fixture
+def approved(approved_template: World, tmp_path: Path) -> World:
+    """As ``world``, plus r2 (R2) committed on main and approved by every role, not yet live."""
+    return approved_template.copy(tmp_path / "world")

@@ -265,3 +265,18 @@ def build(path: Path) -> World:
 
 
 R1 = f"{MODEL}-2026-03-28-01"
+
+
+R2 = f"{MODEL}-2026-04-10-01"
+
+
+def add_approved_release(world: World) -> str:
+    """r2 of fraud-risk on main (rollback target r1), approved by all three roles, not live."""
+    ci = world.ci
+    rid = write_release(world, ci, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    assert rid == R2
+    commit_all(ci, f"Release {rid}")
+    register(world, ci, rid, "2026-04-10")
+    approve_all(world, ci, rid)
+    git(ci, "push", "-q", "origin", "main", "governance/ledger")
+    return rid
