@@ -8,8 +8,8 @@ Write order and crash safety (promotion and rollback): the ledger event is appen
 the pointer file ``environments/<env>.yaml`` is written SECOND (atomically: temp file + rename).
 The ledger is the source of truth. A crash between the two leaves the pointer behind the
 ledger; ``status`` reports it as drift and re-running the same ``promote`` (or ``rollback``)
-sees the event already on the ledger and only repairs the pointer. A crash before the append
-leaves nothing to repair.
+sees the event already on the ledger and only repairs the pointer (recording who the ledger
+says acted, not who re-ran it). A crash before the append leaves nothing to repair.
 """
 
 from __future__ import annotations
@@ -171,7 +171,8 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         pointer = None
         if drift:  # the ledger has it; a crash left the pointer behind: repair
             event = next(e for e in reversed(ports.entries()) if e.seq == current.seq)
-            pointer = write_pointer(repo, env, model, _deployment(loaded, event, ports.actor))
+            pointer = write_pointer(repo, env, model, _deployment(
+                loaded, event, event.get("actor_id") or ports.actor))
         return Outcome("promote", rid, env, (), pointer,
                        f"{rid} is already live in {env}"
                        + (" (pointer repaired from the ledger)" if drift else ""),
@@ -235,6 +236,17 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
     current = state.current(model, env)
     if current is None:
         raise Denied(f"nothing of {model} is live in {env}; there is nothing to roll back")
+    if (current.event_type == "rollback_executed" and to in (None, current.release_id)
+            and pointer_drift(repo, state, model, env)):
+        # A crash between the append and the pointer write: the ledger already has this
+        # rollback; re-running it repairs the pointer and records nothing twice.
+        event = next(e for e in reversed(entries) if e.seq == current.seq)
+        loaded = repo.load_release(current.release_id)
+        pointer = write_pointer(repo, env, model, _deployment(
+            loaded, event, event.get("actor_id") or ports.actor))
+        return Outcome("rollback", current.release_id, env, (), pointer,
+                       f"{model} in {env} was already rolled back to {current.release_id} "
+                       f"(seq {current.seq}; pointer repaired from the ledger)", repaired=True)
     target = to or state.fallback(model, env)
     warnings: list[str] = []
     target_loaded: LoadedRelease | None = None
