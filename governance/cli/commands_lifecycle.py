@@ -149,6 +149,9 @@ def approve_cmd(
     role: str = typer.Option(..., "--role", help="The role you approve in (governance.yaml)."),
     deny: bool = typer.Option(False, "--deny", help="Record a denial instead of an approval."),
     reason: str = typer.Option(None, "--reason", help="Why (mandatory with --deny)."),
+    closes: str = typer.Option(
+        None, "--closes",
+        help="Event id of an open break-glass this post-hoc approval reviews (closes it)."),
     remote: str = REMOTE,
     fmt: TextOrJson = FORMAT,
 ) -> None:
@@ -158,13 +161,15 @@ def approve_cmd(
     repo = GovernedRepo.open(Path("."))
     ports = ports_for(repo, remote)
     result = approve(repo, release, role, actor=ports.actor, entries=ports.entries,
-                     append=ports.append, deny=deny, reason=reason)
+                     append=ports.append, deny=deny, reason=reason, closes=closes)
     if fmt is TextOrJson.json:
         emit_json(result.to_json())
         return
     verb = "denied" if deny else "approved"
     emit_text(f"{ports.actor} {verb} {result.release_id} as {role} "
               f"(seq {result.events[0].seq})")
+    if closes:
+        emit_text(f"closes the break-glass review {closes}")
     if result.approved:
         emit_text(f"{result.release_id} is approved: every required role is filled")
     for line in result.remaining:
