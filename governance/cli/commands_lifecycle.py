@@ -16,10 +16,9 @@ import typer
 
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.errors import UsageError
-from governance.lifecycle import fold_lifecycle
 from governance.promotion import Outcome, Ports, promote, retire, rollback
 from governance.repo import GovernedRepo
-from governance.status import model_status, render_text
+from governance.status import model_state, model_status, render_text
 
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 REMOTE = typer.Option(None, "--remote",
@@ -128,16 +127,19 @@ def status_cmd(
     fmt: TextOrJson = FORMAT,
 ) -> None:
     """Live release per environment, fallback, pointer drift and open obligations."""
-    from governance.ledger import entries
+    from governance.audit.index import open_index
+    from governance.ledger.reader import ledger_source
 
     repo = GovernedRepo.open(Path("."))
     models = [model] if model else repo.model_names()
     if model:
         repo.load_model(model)  # unknown model: exit 1 with a hint
-    state = fold_lifecycle(entries(repo.root))
-    statuses = [model_status(repo, state, m) for m in models]
+    with open_index(repo.root, ledger_source(repo.root)) as index:
+        head = index.state()
+        statuses = [model_status(repo, model_state(index.conn, m), m) for m in models]
     if fmt is TextOrJson.json:
-        emit_json({"models": [s.to_json() for s in statuses], "ledger_seq": state.last_seq})
+        emit_json({"models": [s.to_json() for s in statuses],
+                   "ledger_seq": head.seq if head else -1})
     else:
         emit_text(render_text(statuses))
     if any(s.drift for s in statuses):

@@ -43,6 +43,7 @@ def test_break_glass_on_an_unapproved_release_until_it_is_approved(world: World)
     [ob] = obligations(world)
     assert (ob["kind"], ob["event_id"], ob["release_id"], ob["incident"]) == (
         "break_glass_review", event["event_id"], rid, "INC-77")
+    assert world.json(None, "status", MODEL)["models"][0] == world.full_fold_status()
     text = world.run(None, "status", MODEL).stdout
     assert (f"OPEN break_glass_review: {rid} in staging (incident INC-77" in text)
     # every later check of the model reports it, this release or another

@@ -105,6 +105,7 @@ def test_release_branch_to_production_and_back(world: World, fake_github: FakeGi
     assert model["drift"] == [] and model["obligations"] == []
     states = {r["release_id"]: r["state"] for r in model["releases"]}
     assert states == {R1: "production", r2: "rolled_back"}
+    assert model == world.full_fold_status(ci)  # the index's per-model fold agrees
 
     # the ledger everyone pushed to origin verifies from a fresh clone
     auditor = world.clone("auditor")

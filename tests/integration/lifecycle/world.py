@@ -154,6 +154,18 @@ class World:
         rows = doc["events"] if isinstance(doc, dict) else doc
         return [r.get("event", r) for r in rows]
 
+    def full_fold_status(self, clone: Path | None = None) -> dict[str, Any]:
+        """The status of MODEL from a fold of the WHOLE ledger, in process (what `status`
+        computed before it folded per model from the index): the two must agree."""
+        from governance.ledger import entries
+        from governance.lifecycle import fold_lifecycle
+        from governance.repo import GovernedRepo
+        from governance.status import model_status
+
+        root = clone or self.ci
+        repo = GovernedRepo.open(root)
+        return model_status(repo, fold_lifecycle(entries(root)), MODEL).to_json()
+
     def copy(self, dest: Path) -> World:
         """An independent copy (the clones' ``origin`` remote repointed at the copy's)."""
         shutil.copytree(self.path, dest, symlinks=True)
