@@ -48,6 +48,7 @@ class Ports:
     gates: Callable[[LoadedRelease, str | None, LifecycleState], GateVerdict]
     actor: str  # who runs this (principal of the signing key, or CI identity)
     pause: Callable[[str], None] = field(default=lambda step: None)  # crash-test hook
+    source: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"pr": 12}: on the events
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,12 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         raise Denied(f"{rid} must be live in {environment.after!r} before {env!r} "
                      f"(environment order in governance.yaml)")
     verdict = ports.gates(loaded, env, state)
+    source = {"source": dict(ports.source)} if ports.source else {}
     gate_event = ports.append({
         "event_type": "gate_evaluated", "release_id": rid, "model_name": model,
         "model_version": loaded.release.model_version, "environment": env,
         "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
-        "decision": dict(verdict.summary)})
+        "decision": dict(verdict.summary), **source})
     events = [gate_event]
     if not verdict.allow and break_glass is None:
         if verdict.undecided:
@@ -201,7 +203,7 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
             "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
             "reason": reason, "incident": incident,
             "from_release": current.release_id if current else None,
-            "decision": dict(verdict.summary)})
+            "decision": dict(verdict.summary), **source})
     else:
         entry = ports.append({
             "event_type": "deployment_promoted", "release_id": rid, "model_name": model,
@@ -209,7 +211,8 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
             "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
             "from_release": current.release_id if current else None,
             "decision": {"decision_id": verdict.summary.get("decision_id"), "allow": True},
-            "evidence_refs": [ref_.uri for _, ref_ in loaded.release.evidence_refs()]})
+            "evidence_refs": [ref_.uri for _, ref_ in loaded.release.evidence_refs()],
+            **source})
     events.append(entry)
     ports.pause("ledger_appended")
     pointer = write_pointer(repo, env, model, _deployment(loaded, entry, ports.actor))

@@ -36,16 +36,31 @@ def _pause(step: str) -> None:
     time.sleep(120)
 
 
+def pull_request_from_env() -> int | None:
+    """GOVERNANCE_PR (set by governance-promote.yml): the merged pull request whose reviews are
+    the approvals (``--approvals github --pr N``), instead of the ledger's signed approvals."""
+    value = os.environ.get("GOVERNANCE_PR", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"GOVERNANCE_PR={value!r} is not a pull request number")
+    return int(value)
+
+
 def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
     from governance.ledger import append_event, entries
     from governance.ledger.append import signer_principal
 
     actor = signer_principal(repo.root)
+    pr = pull_request_from_env()
 
     def gates(*args: Any) -> Any:
         from governance.policy.port import gates_port  # lazy: the engine loads on demand
 
-        return gates_port(repo, deployer=actor)(*args)
+        if pr is None:
+            return gates_port(repo, deployer=actor)(*args)
+        # the promote workflow: approvals are the merged pull request's reviews, re-verified
+        return gates_port(repo, deployer=actor, approvals="github", pr=pr)(*args)
 
     return Ports(
         entries=lambda: list(entries(repo.root)),
@@ -53,6 +68,7 @@ def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
         gates=gates,
         actor=actor,
         pause=_pause,
+        source={"pr": pr} if pr is not None else {},
     )
 
 

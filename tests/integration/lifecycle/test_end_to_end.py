@@ -116,3 +116,42 @@ def test_release_branch_to_production_and_back(world: World, fake_github: FakeGi
                            "approval_granted", "release_approved", "gate_evaluated",
                            "deployment_promoted", "gate_evaluated", "deployment_promoted",
                            "rollback_executed"]
+
+
+def test_promote_workflow_promotes_on_the_merged_pull_requests_reviews(
+        world: World, fake_github: FakeGitHub) -> None:
+    """What governance-promote.yml runs: `promote` with GOVERNANCE_PR, approvals being the
+    merged pull request's reviews at its final head (no git-native approval at all)."""
+    dana = world.clone("dana")
+    git(dana, "checkout", "-qb", "release/r2")
+    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    head = commit_all(dana, f"Release {r2}")
+    git(dana, "push", "-q", "origin", "release/r2")
+    register(world, dana, r2, "2026-04-10")
+    git(dana, "push", "-q", "origin", "governance/ledger")
+    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
+    fake_github.add_commit(PR, head, "dana")
+    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
+                                                 "write"))
+    for i, (who, _) in enumerate(APPROVERS):
+        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+
+    ci = world.ci
+    git(ci, "fetch", "-q", "origin")
+    git(ci, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{PR}", "origin/release/r2")
+    git(ci, "push", "-q", "origin", "main")
+    fake_github.pulls[PR].merged, fake_github.pulls[PR].state = True, "closed"
+    world.sync_ledger(ci)
+
+    # the ledger holds no approval of r2: without the pull request, promote is denied
+    denied = world.run(BOT, "promote", r2, "--env", "staging", expect=1)
+    assert "staging needs 1 approval(s) from role ml_lead" in denied.stderr
+    extra = {**github_env(fake_github), "GOVERNANCE_PR": str(PR)}
+    for env in ("staging", "production"):
+        world.run(BOT, "promote", r2, "--env", env, extra=extra)
+        promoted = world.events()[-1]
+        assert (promoted["event_type"], promoted["environment"]) == ("deployment_promoted", env)
+        assert promoted["source"] == {"pr": PR}
+    bad = world.run(BOT, "promote", r2, "--env", "staging", expect=2,
+                    extra={"GOVERNANCE_PR": "12; rm -rf"})
+    assert "GOVERNANCE_PR='12; rm -rf' is not a pull request number" in bad.stderr
