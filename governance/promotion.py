@@ -49,6 +49,12 @@ class Ports:
     actor: str  # who runs this (principal of the signing key, or CI identity)
     pause: Callable[[str], None] = field(default=lambda step: None)  # crash-test hook
     source: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"pr": 12}: on the events
+    # The lifecycle of one model (folded from the events naming it, e.g. through the query
+    # index); None: fold every entry. Every event the fold acts on names its model.
+    fold: Callable[[str], LifecycleState] | None = None
+
+    def state(self, model: str) -> LifecycleState:
+        return self.fold(model) if self.fold is not None else fold_lifecycle(self.entries())
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
     loaded = repo.load_release(ref)
     rid, model = loaded.release.release_id, loaded.release.model_name
     environment = _environment(repo, env)
-    state = fold_lifecycle(ports.entries())
+    state = ports.state(model)
     life = state.release(rid)
     if life is not None and life.retired:
         raise Denied(f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can "
@@ -234,8 +240,7 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
     """
     _environment(repo, env)
     repo.load_model(model)
-    entries = ports.entries()
-    state = fold_lifecycle(entries)
+    state = ports.state(model)
     current = state.current(model, env)
     if current is None:
         raise Denied(f"nothing of {model} is live in {env}; there is nothing to roll back")
@@ -243,7 +248,7 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
             and pointer_drift(repo, state, model, env)):
         # A crash between the append and the pointer write: the ledger already has this
         # rollback; re-running it repairs the pointer and records nothing twice.
-        event = next(e for e in reversed(entries) if e.seq == current.seq)
+        event = next(e for e in reversed(ports.entries()) if e.seq == current.seq)
         loaded = repo.load_release(current.release_id)
         pointer = write_pointer(repo, env, model, _deployment(
             loaded, event, event.get("actor_id") or ports.actor))
@@ -293,7 +298,7 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
 def retire(repo: GovernedRepo, release_id: str, ports: Ports, *, reason: str) -> Outcome:
     loaded = repo.load_release(release_id)
     model = loaded.release.model_name
-    state = fold_lifecycle(ports.entries())
+    state = ports.state(model)
     live_in = [env for (m, env) in state.live if m == model
                and (cur := state.current(m, env)) is not None and cur.release_id == release_id]
     if live_in:

@@ -16,6 +16,7 @@ import typer
 
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.errors import UsageError
+from governance.lifecycle import LifecycleState
 from governance.promotion import Outcome, Ports, promote, retire, rollback
 from governance.repo import GovernedRepo
 from governance.status import model_state, model_status, render_text
@@ -47,6 +48,15 @@ def pull_request_from_env() -> int | None:
     return int(value)
 
 
+def _model_state(repo: GovernedRepo, model: str) -> LifecycleState:
+    """One model's lifecycle from the query index (incremental; refuses a rewritten ledger)."""
+    from governance.audit.index import open_index
+    from governance.ledger.reader import ledger_source
+
+    with open_index(repo.root, ledger_source(repo.root)) as index:
+        return model_state(index.conn, model)
+
+
 def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
     from governance.ledger import append_event, entries
     from governance.ledger.append import signer_principal
@@ -69,6 +79,7 @@ def ports_for(repo: GovernedRepo, remote: str | None = None) -> Ports:
         actor=actor,
         pause=_pause,
         source={"pr": pr} if pr is not None else {},
+        fold=functools.partial(_model_state, repo),
     )
 
 
