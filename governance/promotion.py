@@ -10,6 +10,11 @@ The ledger is the source of truth. A crash between the two leaves the pointer be
 ledger; ``status`` reports it as drift and re-running the same ``promote`` (or ``rollback``)
 sees the event already on the ledger and only repairs the pointer (recording who the ledger
 says acted, not who re-ran it). A crash before the append leaves nothing to repair.
+
+Refused bypass attempts (promoting a retired release, from an unprotected branch, or out of
+environment order; rolling back to a release never approved, retired, or never live in that
+environment) are recorded as ``policy_violation`` before the refusal is raised, so the ledger
+shows who tried what. Gate denials are recorded by their ``gate_evaluated`` event.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from governance.authoring import dump_document
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
-from governance.errors import ConfigurationError, Denied, NotFound, Undecided
+from governance.errors import ConfigurationError, Denied, GovernanceError, NotFound, Undecided
 from governance.lifecycle import LifecycleState, fold_lifecycle, is_approved
 from governance.records import display_path
 from governance.repo import ENVIRONMENTS, GovernedRepo, LoadedRelease
@@ -156,6 +161,20 @@ def _check_branch(repo: GovernedRepo, env_branch: str | None) -> None:
                      f"(got {branch!r})", hint="merge the release pull request first")
 
 
+def _recorded(ports: Ports, refusal: Denied, fields: Mapping[str, Any]) -> Denied:
+    """Record a refused bypass attempt as ``policy_violation`` (who, what, why), then return the
+    refusal to raise. If the signer may not record it, the refusal still stands and says so."""
+    event = {"event_type": "policy_violation", **fields, "reason": str(refusal),
+             **({"source": dict(ports.source)} if ports.source else {})}
+    try:
+        entry = ports.append(event)
+    except GovernanceError as err:
+        return Denied(f"{refusal} (the attempt could not be recorded: {err})",
+                      hint=refusal.hint)
+    return Denied(f"{refusal} (recorded as policy_violation, seq {entry.seq})",
+                  hint=refusal.hint)
+
+
 def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
             break_glass: tuple[str, str] | None = None) -> Outcome:
     """Promote a release to ``env`` if every gate holds for its digest.
@@ -168,9 +187,13 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
     environment = _environment(repo, env)
     state = ports.state(model)
     life = state.release(rid)
+    attempt = {"release_id": rid, "model_name": model,
+               "model_version": loaded.release.model_version, "environment": env,
+               "release_digest": loaded.digest.value}
     if life is not None and life.retired:
-        raise Denied(f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can "
-                     "never be promoted again")
+        raise _recorded(ports, Denied(
+            f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can never be "
+            "promoted again"), attempt)
     current = state.current(model, env)
     if current is not None and current.release_id == rid and current.digest in (
             None, loaded.digest.value):
@@ -184,10 +207,14 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
                        f"{rid} is already live in {env}"
                        + (" (pointer repaired from the ledger)" if drift else ""),
                        repaired=bool(drift))
-    _check_branch(repo, environment.protected_branch)
+    try:
+        _check_branch(repo, environment.protected_branch)
+    except Denied as refusal:
+        raise _recorded(ports, refusal, attempt) from None
     if environment.after and not state.was_live(rid, model, environment.after):
-        raise Denied(f"{rid} must be live in {environment.after!r} before {env!r} "
-                     f"(environment order in governance.yaml)")
+        raise _recorded(ports, Denied(
+            f"{rid} must be live in {environment.after!r} before {env!r} (environment order in "
+            "governance.yaml)"), attempt)
     verdict = ports.gates(loaded, env, state)
     source = {"source": dict(ports.source)} if ports.source else {}
     gate_event = ports.append({
@@ -264,13 +291,18 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
     if target == current.release_id:
         raise Denied(f"{target} is what is live in {env} now")
     life = state.release(target)
+    attempt = {"release_id": target, "model_name": model, "environment": env,
+               "from_release": current.release_id, "to_release": target}
     if life is None or not is_approved(life):
-        raise Denied(f"{target} was never approved; rollback goes only to an approved release")
+        raise _recorded(ports, Denied(
+            f"{target} was never approved; rollback goes only to an approved release"), attempt)
     if life.retired:
-        raise Denied(f"{target} is retired and can never be live again")
+        raise _recorded(ports, Denied(f"{target} is retired and can never be live again"),
+                        attempt)
     if not state.was_live(target, model, env):
-        raise Denied(f"{target} was never live in {env}; rollback goes only to a release "
-                     f"previously live in that environment")
+        raise _recorded(ports, Denied(
+            f"{target} was never live in {env}; rollback goes only to a release previously live "
+            "in that environment"), attempt)
     target_loaded = repo.load_release(target)
     verdict = ports.gates(target_loaded, env, state)
     if not verdict.allow:

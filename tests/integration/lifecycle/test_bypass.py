@@ -55,6 +55,16 @@ def last_gate(world: World) -> dict[str, Any]:
     return next(e for e in reversed(world.events()) if e["event_type"] == "gate_evaluated")
 
 
+def assert_violation(world: World, before: int, actor: str, rid: str, env: str,
+                     why: str) -> None:
+    """The refusal left exactly one trace: a policy_violation naming who, what and why."""
+    events = world.events()
+    assert [e["event_type"] for e in events[before:]] == ["policy_violation"]
+    v = events[-1]
+    assert (v["actor_id"], v["release_id"], v["environment"]) == (actor, rid, env)
+    assert why in v["reason"]
+
+
 # --- a direct push to main -------------------------------------------------------------------
 
 
@@ -214,8 +224,8 @@ def test_rollback_to_a_release_never_live_there(approved: World) -> None:
     done = approved.run("platform-oncall", "rollback", MODEL, "--env", "production", "--to", R2,
                         "--reason", "try the new one", expect=1)
     assert (f"{R2} was never live in production; rollback goes only to a release previously "
-            "live in that environment") in done.stderr
-    assert len(approved.events()) == before
+            "live in that environment (recorded as policy_violation") in done.stderr
+    assert_violation(approved, before, "platform-oncall", R2, "production", "was never live")
     assert approved.run(None, "live", MODEL, "--env", "production", "--at",
                         "now").stdout.splitlines()[0] == R1
 
@@ -225,8 +235,8 @@ def test_retired_release_is_never_promoted(approved: World) -> None:
     before = len(approved.events())
     done = approved.run(BOT, "promote", R2, "--env", "staging", expect=1)
     assert (f"release {R2} is retired (superseded before launch) and can never be promoted "
-            "again") in done.stderr
-    assert len(approved.events()) == before
+            "again (recorded as policy_violation") in done.stderr
+    assert_violation(approved, before, BOT, R2, "staging", "is retired")
 
 
 def test_release_changed_after_approval(approved: World) -> None:
@@ -247,10 +257,12 @@ def test_promotion_from_a_branch_that_is_not_protected(approved: World) -> None:
     before = len(approved.events())
     done = approved.run(BOT, "promote", R2, "--env", "staging", expect=1)
     assert "promotion runs only from the protected branch 'main' (got 'hotfix')" in done.stderr
-    assert len(approved.events()) == before
+    assert_violation(approved, before, BOT, R2, "staging", "protected branch")
 
 
 def test_production_before_staging(approved: World) -> None:
+    before = len(approved.events())
     done = approved.run(BOT, "promote", R2, "--env", "production", expect=1)
     assert (f"{R2} must be live in 'staging' before 'production' (environment order in "
-            "governance.yaml)") in done.stderr
+            "governance.yaml) (recorded as policy_violation") in done.stderr
+    assert_violation(approved, before, BOT, R2, "production", "environment order")
