@@ -6,6 +6,12 @@ governance.yaml and must not be the release's trainer (separation of duties). Af
 the counting rules (``governance.approvals.counting``) decide whether every role required by
 the strictest environment is now filled by distinct people for this digest; if so a
 ``release_approved`` event binds that digest.
+
+Post-hoc review of a break-glass promotion (DESIGN section 4): ``closes`` names the open
+``break_glass`` event this approval reviews; the grant then carries ``details.closes`` and the
+lifecycle fold (``governance.lifecycle._close_break_glass``) closes that obligation. Without it
+only a new ``release_approved`` closes the obligation, which never comes when the release had
+already been approved for this digest before the override.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from governance.approvals.git_native import signed_approvals
 from governance.approvals.policy import approval_policy
 from governance.domain.events import LedgerEntry
 from governance.errors import Denied, NotFound, UsageError
+from governance.lifecycle import fold_lifecycle
 from governance.repo import GovernedRepo
 
 
@@ -49,7 +56,8 @@ def strictest_environment(repo: GovernedRepo) -> str:
 def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
             entries: Callable[[], Sequence[LedgerEntry]],
             append: Callable[[Mapping[str, Any]], LedgerEntry],
-            deny: bool = False, reason: str | None = None) -> ApprovalResult:
+            deny: bool = False, reason: str | None = None,
+            closes: str | None = None) -> ApprovalResult:
     loaded = repo.load_release(ref)
     release, digest = loaded.release, loaded.digest.value
     config = repo.config
@@ -63,6 +71,17 @@ def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
     if release.trained_by and actor == release.trained_by:
         raise Denied(f"{actor} trained {release.release_id} and cannot approve it "
                      "(separation of duties: train and approve are held by different people)")
+    if closes is not None:
+        if deny:
+            raise UsageError("--closes records a post-hoc approval; it does not go with --deny")
+        open_reviews = fold_lifecycle(entries()).obligations
+        obligation = open_reviews.get(closes)
+        if obligation is None or obligation.release_id != release.release_id:
+            mine = sorted(k for k, o in open_reviews.items()
+                          if o.release_id == release.release_id)
+            raise Denied(f"{closes} is not an open break-glass review of {release.release_id}",
+                         hint=f"open for this release: {', '.join(mine) or 'none'} "
+                              "(governance status lists them)")
     event: dict[str, Any] = {
         "event_type": "approval_denied" if deny else "approval_granted",
         "release_id": release.release_id, "model_name": release.model_name,
@@ -72,6 +91,8 @@ def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
     }
     if reason:
         event["reason"] = reason
+    if closes is not None:
+        event["details"] = {"closes": closes, "post_hoc": True}
     first = append(event)
     written = [first]
     if deny:

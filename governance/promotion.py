@@ -8,8 +8,13 @@ Write order and crash safety (promotion and rollback): the ledger event is appen
 the pointer file ``environments/<env>.yaml`` is written SECOND (atomically: temp file + rename).
 The ledger is the source of truth. A crash between the two leaves the pointer behind the
 ledger; ``status`` reports it as drift and re-running the same ``promote`` (or ``rollback``)
-sees the event already on the ledger and only repairs the pointer. A crash before the append
-leaves nothing to repair.
+sees the event already on the ledger and only repairs the pointer (recording who the ledger
+says acted, not who re-ran it). A crash before the append leaves nothing to repair.
+
+Refused bypass attempts (promoting a retired release, from an unprotected branch, or out of
+environment order; rolling back to a release never approved, retired, or never live in that
+environment) are recorded as ``policy_violation`` before the refusal is raised, so the ledger
+shows who tried what. Gate denials are recorded by their ``gate_evaluated`` event.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from governance.authoring import dump_document
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
-from governance.errors import ConfigurationError, Denied, NotFound, Undecided
+from governance.errors import ConfigurationError, Denied, GovernanceError, NotFound, Undecided
 from governance.lifecycle import LifecycleState, fold_lifecycle, is_approved
 from governance.records import display_path
 from governance.repo import ENVIRONMENTS, GovernedRepo, LoadedRelease
@@ -48,6 +53,13 @@ class Ports:
     gates: Callable[[LoadedRelease, str | None, LifecycleState], GateVerdict]
     actor: str  # who runs this (principal of the signing key, or CI identity)
     pause: Callable[[str], None] = field(default=lambda step: None)  # crash-test hook
+    source: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"pr": 12}: on the events
+    # The lifecycle of one model (folded from the events naming it, e.g. through the query
+    # index); None: fold every entry. Every event the fold acts on names its model.
+    fold: Callable[[str], LifecycleState] | None = None
+
+    def state(self, model: str) -> LifecycleState:
+        return self.fold(model) if self.fold is not None else fold_lifecycle(self.entries())
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,20 @@ def _check_branch(repo: GovernedRepo, env_branch: str | None) -> None:
                      f"(got {branch!r})", hint="merge the release pull request first")
 
 
+def _recorded(ports: Ports, refusal: Denied, fields: Mapping[str, Any]) -> Denied:
+    """Record a refused bypass attempt as ``policy_violation`` (who, what, why), then return the
+    refusal to raise. If the signer may not record it, the refusal still stands and says so."""
+    event = {"event_type": "policy_violation", **fields, "reason": str(refusal),
+             **({"source": dict(ports.source)} if ports.source else {})}
+    try:
+        entry = ports.append(event)
+    except GovernanceError as err:
+        return Denied(f"{refusal} (the attempt could not be recorded: {err})",
+                      hint=refusal.hint)
+    return Denied(f"{refusal} (recorded as policy_violation, seq {entry.seq})",
+                  hint=refusal.hint)
+
+
 def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
             break_glass: tuple[str, str] | None = None) -> Outcome:
     """Promote a release to ``env`` if every gate holds for its digest.
@@ -159,11 +185,15 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
     loaded = repo.load_release(ref)
     rid, model = loaded.release.release_id, loaded.release.model_name
     environment = _environment(repo, env)
-    state = fold_lifecycle(ports.entries())
+    state = ports.state(model)
     life = state.release(rid)
+    attempt = {"release_id": rid, "model_name": model,
+               "model_version": loaded.release.model_version, "environment": env,
+               "release_digest": loaded.digest.value}
     if life is not None and life.retired:
-        raise Denied(f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can "
-                     "never be promoted again")
+        raise _recorded(ports, Denied(
+            f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can never be "
+            "promoted again"), attempt)
     current = state.current(model, env)
     if current is not None and current.release_id == rid and current.digest in (
             None, loaded.digest.value):
@@ -171,21 +201,27 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         pointer = None
         if drift:  # the ledger has it; a crash left the pointer behind: repair
             event = next(e for e in reversed(ports.entries()) if e.seq == current.seq)
-            pointer = write_pointer(repo, env, model, _deployment(loaded, event, ports.actor))
+            pointer = write_pointer(repo, env, model, _deployment(
+                loaded, event, event.get("actor_id") or ports.actor))
         return Outcome("promote", rid, env, (), pointer,
                        f"{rid} is already live in {env}"
                        + (" (pointer repaired from the ledger)" if drift else ""),
                        repaired=bool(drift))
-    _check_branch(repo, environment.protected_branch)
+    try:
+        _check_branch(repo, environment.protected_branch)
+    except Denied as refusal:
+        raise _recorded(ports, refusal, attempt) from None
     if environment.after and not state.was_live(rid, model, environment.after):
-        raise Denied(f"{rid} must be live in {environment.after!r} before {env!r} "
-                     f"(environment order in governance.yaml)")
+        raise _recorded(ports, Denied(
+            f"{rid} must be live in {environment.after!r} before {env!r} (environment order in "
+            "governance.yaml)"), attempt)
     verdict = ports.gates(loaded, env, state)
+    source = {"source": dict(ports.source)} if ports.source else {}
     gate_event = ports.append({
         "event_type": "gate_evaluated", "release_id": rid, "model_name": model,
         "model_version": loaded.release.model_version, "environment": env,
         "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
-        "decision": dict(verdict.summary)})
+        "decision": dict(verdict.summary), **source})
     events = [gate_event]
     if not verdict.allow and break_glass is None:
         if verdict.undecided:
@@ -200,7 +236,7 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
             "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
             "reason": reason, "incident": incident,
             "from_release": current.release_id if current else None,
-            "decision": dict(verdict.summary)})
+            "decision": dict(verdict.summary), **source})
     else:
         entry = ports.append({
             "event_type": "deployment_promoted", "release_id": rid, "model_name": model,
@@ -208,7 +244,8 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
             "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
             "from_release": current.release_id if current else None,
             "decision": {"decision_id": verdict.summary.get("decision_id"), "allow": True},
-            "evidence_refs": [ref_.uri for _, ref_ in loaded.release.evidence_refs()]})
+            "evidence_refs": [ref_.uri for _, ref_ in loaded.release.evidence_refs()],
+            **source})
     events.append(entry)
     ports.pause("ledger_appended")
     pointer = write_pointer(repo, env, model, _deployment(loaded, entry, ports.actor))
@@ -230,11 +267,21 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
     """
     _environment(repo, env)
     repo.load_model(model)
-    entries = ports.entries()
-    state = fold_lifecycle(entries)
+    state = ports.state(model)
     current = state.current(model, env)
     if current is None:
         raise Denied(f"nothing of {model} is live in {env}; there is nothing to roll back")
+    if (current.event_type == "rollback_executed" and to in (None, current.release_id)
+            and pointer_drift(repo, state, model, env)):
+        # A crash between the append and the pointer write: the ledger already has this
+        # rollback; re-running it repairs the pointer and records nothing twice.
+        event = next(e for e in reversed(ports.entries()) if e.seq == current.seq)
+        loaded = repo.load_release(current.release_id)
+        pointer = write_pointer(repo, env, model, _deployment(
+            loaded, event, event.get("actor_id") or ports.actor))
+        return Outcome("rollback", current.release_id, env, (), pointer,
+                       f"{model} in {env} was already rolled back to {current.release_id} "
+                       f"(seq {current.seq}; pointer repaired from the ledger)", repaired=True)
     target = to or state.fallback(model, env)
     warnings: list[str] = []
     target_loaded: LoadedRelease | None = None
@@ -244,13 +291,18 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
     if target == current.release_id:
         raise Denied(f"{target} is what is live in {env} now")
     life = state.release(target)
+    attempt = {"release_id": target, "model_name": model, "environment": env,
+               "from_release": current.release_id, "to_release": target}
     if life is None or not is_approved(life):
-        raise Denied(f"{target} was never approved; rollback goes only to an approved release")
+        raise _recorded(ports, Denied(
+            f"{target} was never approved; rollback goes only to an approved release"), attempt)
     if life.retired:
-        raise Denied(f"{target} is retired and can never be live again")
+        raise _recorded(ports, Denied(f"{target} is retired and can never be live again"),
+                        attempt)
     if not state.was_live(target, model, env):
-        raise Denied(f"{target} was never live in {env}; rollback goes only to a release "
-                     f"previously live in that environment")
+        raise _recorded(ports, Denied(
+            f"{target} was never live in {env}; rollback goes only to a release previously live "
+            "in that environment"), attempt)
     target_loaded = repo.load_release(target)
     verdict = ports.gates(target_loaded, env, state)
     if not verdict.allow:
@@ -278,7 +330,7 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
 def retire(repo: GovernedRepo, release_id: str, ports: Ports, *, reason: str) -> Outcome:
     loaded = repo.load_release(release_id)
     model = loaded.release.model_name
-    state = fold_lifecycle(ports.entries())
+    state = ports.state(model)
     live_in = [env for (m, env) in state.live if m == model
                and (cur := state.current(m, env)) is not None and cur.release_id == release_id]
     if live_in:

@@ -1,12 +1,22 @@
 """What `governance status` reports: per model and environment, the live release, the fallback,
-pointer drift against the ledger, release states and open obligations (pure over the fold)."""
+pointer drift against the ledger, release states and open obligations (pure over the fold).
+
+The fold of one model needs only the events that name it: ``model_state`` reads them from the
+query index (``governance/audit/index.py``, caught up incrementally from the ledger and refusing
+a rewritten one) instead of reading and folding the whole ledger on every call. Every event the
+fold acts on (registration, gates, approvals, promotions, break-glass, rollbacks, retirement)
+carries ``model_name``, so the per-model fold equals the whole-ledger fold for that model
+(tests/integration/lifecycle checks the two agree).
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from governance.lifecycle import LifecycleState
+from governance.audit import queries
+from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.promotion import pointer_drift
 from governance.repo import GovernedRepo
 
@@ -23,6 +33,13 @@ class ModelStatus:
         return {"model": self.model, "environments": list(self.environments),
                 "releases": list(self.releases), "obligations": list(self.obligations),
                 "drift": list(self.drift)}
+
+
+def model_state(conn: sqlite3.Connection, model: str) -> LifecycleState:
+    """The lifecycle of ``model`` folded from the index's events that name it."""
+    if not queries.model_exists(conn, model):
+        return LifecycleState()
+    return fold_lifecycle(queries.history(conn, model))
 
 
 def model_status(repo: GovernedRepo, state: LifecycleState, model: str) -> ModelStatus:

@@ -16,10 +16,10 @@ import typer
 
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.errors import UsageError
-from governance.lifecycle import fold_lifecycle
+from governance.lifecycle import LifecycleState
 from governance.promotion import Outcome, Ports, promote, retire, rollback
 from governance.repo import GovernedRepo
-from governance.status import model_status, render_text
+from governance.status import model_state, model_status, render_text
 
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 REMOTE = typer.Option(None, "--remote",
@@ -37,14 +37,38 @@ def _pause(step: str) -> None:
     time.sleep(120)
 
 
+def pull_request_from_env() -> int | None:
+    """GOVERNANCE_PR (set by governance-promote.yml): the merged pull request whose reviews are
+    the approvals (``--approvals github --pr N``), instead of the ledger's signed approvals."""
+    value = os.environ.get("GOVERNANCE_PR", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"GOVERNANCE_PR={value!r} is not a pull request number")
+    return int(value)
+
+
+def _model_state(repo: GovernedRepo, model: str) -> LifecycleState:
+    """One model's lifecycle from the query index (incremental; refuses a rewritten ledger)."""
+    from governance.audit.index import open_index
+    from governance.ledger.reader import ledger_source
+
+    with open_index(repo.root, ledger_source(repo.root)) as index:
+        return model_state(index.conn, model)
+
+
 def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str = "git",
               pr: int | None = None) -> Ports:
     from governance.ledger import append_event, entries
     from governance.ledger.append import signer_principal
 
     actor = signer_principal(repo.root)
+    if pr is None:
+        pr = pull_request_from_env()
+    if pr is not None and approvals == "git":
+        approvals = "github"  # the promote workflow: the merged pull request's reviews
     # In CI the signer is the bot; the person who approved the deployment run (GitHub
-    # deployment review) is the deployer separation of duties checks.
+    # deployment review) is the deployer that separation of duties checks.
     deployer = (os.environ.get("GOVERNANCE_DEPLOYER") or "").split(",")[0].strip() or actor
 
     def gates(*args: Any) -> Any:
@@ -58,6 +82,8 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         gates=gates,
         actor=actor,
         pause=_pause,
+        source={"pr": pr} if pr is not None else {},
+        fold=functools.partial(_model_state, repo),
     )
 
 
@@ -80,8 +106,9 @@ def promote_cmd(
     reason: str = typer.Option(None, "--reason", help="Why (mandatory with --break-glass)."),
     incident: str = typer.Option(None, "--incident",
                                  help="Incident id (mandatory with --break-glass)."),
-    pr: int = typer.Option(None, "--pr", envvar="GOVERNANCE_PR",
-                           help="Pull request whose reviews are the approvals (GitHub)."),
+    pr: int = typer.Option(None, "--pr", min=1,
+                           help="Pull request whose reviews are the approvals (GitHub; "
+                                "default: GOVERNANCE_PR, set by the promote workflow)."),
     approvals: str = typer.Option(None, "--approvals",
                                   help="Approval source: git (ledger, default) or github "
                                        "(default when --pr is given)."),
@@ -89,6 +116,8 @@ def promote_cmd(
     fmt: TextOrJson = FORMAT,
 ) -> None:
     """Promote a release to an environment: every gate and approval must hold for its digest."""
+    if pr is None:
+        pr = pull_request_from_env()
     source = approvals or ("github" if pr is not None else "git")
     if source not in ("git", "github"):
         raise UsageError(f"--approvals {source!r}: choose git or github")
@@ -142,16 +171,19 @@ def status_cmd(
     fmt: TextOrJson = FORMAT,
 ) -> None:
     """Live release per environment, fallback, pointer drift and open obligations."""
-    from governance.ledger import entries
+    from governance.audit.index import open_index
+    from governance.ledger.reader import ledger_source
 
     repo = GovernedRepo.open(Path("."))
     models = [model] if model else repo.model_names()
     if model:
         repo.load_model(model)  # unknown model: exit 1 with a hint
-    state = fold_lifecycle(entries(repo.root))
-    statuses = [model_status(repo, state, m) for m in models]
+    with open_index(repo.root, ledger_source(repo.root)) as index:
+        head = index.state()
+        statuses = [model_status(repo, model_state(index.conn, m), m) for m in models]
     if fmt is TextOrJson.json:
-        emit_json({"models": [s.to_json() for s in statuses], "ledger_seq": state.last_seq})
+        emit_json({"models": [s.to_json() for s in statuses],
+                   "ledger_seq": head.seq if head else -1})
     else:
         emit_text(render_text(statuses))
     if any(s.drift for s in statuses):
@@ -163,6 +195,9 @@ def approve_cmd(
     role: str = typer.Option(..., "--role", help="The role you approve in (governance.yaml)."),
     deny: bool = typer.Option(False, "--deny", help="Record a denial instead of an approval."),
     reason: str = typer.Option(None, "--reason", help="Why (mandatory with --deny)."),
+    closes: str = typer.Option(
+        None, "--closes",
+        help="Event id of an open break-glass this post-hoc approval reviews (closes it)."),
     remote: str = REMOTE,
     fmt: TextOrJson = FORMAT,
 ) -> None:
@@ -172,13 +207,15 @@ def approve_cmd(
     repo = GovernedRepo.open(Path("."))
     ports = ports_for(repo, remote)
     result = approve(repo, release, role, actor=ports.actor, entries=ports.entries,
-                     append=ports.append, deny=deny, reason=reason)
+                     append=ports.append, deny=deny, reason=reason, closes=closes)
     if fmt is TextOrJson.json:
         emit_json(result.to_json())
         return
     verb = "denied" if deny else "approved"
     emit_text(f"{ports.actor} {verb} {result.release_id} as {role} "
               f"(seq {result.events[0].seq})")
+    if closes:
+        emit_text(f"closes the break-glass review {closes}")
     if result.approved:
         emit_text(f"{result.release_id} is approved: every required role is filled")
     for line in result.remaining:

@@ -11,7 +11,8 @@ depends on these defaults changing later):
   * every person: model_registered, release_registered, evaluation_completed;
   * a person who is a member of any role: also approval_granted, approval_denied,
     release_approved, deployment_promoted, rollback_executed, release_retired, break_glass,
-    policy_violation;
+    policy_violation, and gate_evaluated (``governance promote`` records the gate decision
+    before the promotion or break-glass, signed by the same person);
   * a rotator: also key_rotated and config_changed;
   * a bot: exactly its ``may_emit`` list (plus key_rotated when listed as a rotator);
   * a person with an explicit ``may_emit`` in governance.yaml gets exactly that list.
@@ -38,7 +39,7 @@ from governance.ledger.sshsig import (
 PERSON_DEFAULT = ("model_registered", "release_registered", "evaluation_completed")
 ROLE_HOLDER_EXTRA = ("approval_granted", "approval_denied", "release_approved",
                      "deployment_promoted", "rollback_executed", "release_retired", "break_glass",
-                     "policy_violation")
+                     "policy_violation", "gate_evaluated")
 ROTATOR_EXTRA = ("key_rotated", "config_changed")
 
 

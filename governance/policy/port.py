@@ -13,7 +13,13 @@ from pathlib import Path
 
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import load_bundle
-from governance.policy.check import POLICY_DIR, CheckOptions, approvals_for, default_now
+from governance.policy.check import (
+    POLICY_DIR,
+    CheckOptions,
+    _github_request,
+    approvals_for,
+    default_now,
+)
 from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
 from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest
@@ -47,6 +53,11 @@ def gates_port(
             pr=pr,
             deployer=deployer,
         )
+        if approvals == "github":
+            # the pull request's reviews, counted at its head (as `check --pr N` does);
+            # without this fetch the github source evaluated with no approvals at all
+            options = CheckOptions(environment=env, approvals=approvals, pr=pr)
+            request = _github_request(repo, options, [loaded.directory], request)
         run = GateRun(repo, bundle, select_engine(engine, timeout_s=timeout_s), request, state)
         try:
             decision = run.evaluate(loaded)

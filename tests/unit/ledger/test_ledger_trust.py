@@ -79,6 +79,8 @@ def test_default_authority() -> None:
     assert default_may_emit("p", "person", None, False, False) == list(PERSON_DEFAULT)
     in_role = default_may_emit("p", "person", None, True, False)
     assert set(ROLE_HOLDER_EXTRA) <= set(in_role)
+    # a person who may promote also records the gate decision `promote` appends first
+    assert {"gate_evaluated", "deployment_promoted", "break_glass"} <= set(in_role)
     assert default_may_emit("ci", "bot", None, False, False) == []
     assert default_may_emit("ci", "bot", ["gate_evaluated"], False, False) == ["gate_evaluated"]
     assert "key_rotated" in default_may_emit("p", "person", None, False, True)

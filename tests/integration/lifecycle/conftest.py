@@ -1,0 +1,37 @@
+"""Fixtures: one governed world built per session (real keys, git, Rego), copied per test."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.lifecycle.world import World, add_approved_release, build
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> World:
+    for tool in ("git", "ssh-keygen"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    return build(tmp_path_factory.mktemp("lifecycle") / "world")
+
+
+@pytest.fixture
+def world(world_template: World, tmp_path: Path) -> World:
+    """r1 of fraud-risk approved and live in staging and production; origin + CI clone."""
+    return world_template.copy(tmp_path / "world")
+
+
+@pytest.fixture(scope="session")
+def approved_template(world_template: World, tmp_path_factory: pytest.TempPathFactory) -> World:
+    world = world_template.copy(tmp_path_factory.mktemp("lifecycle-approved") / "world")
+    add_approved_release(world)
+    return world
+
+
+@pytest.fixture
+def approved(approved_template: World, tmp_path: Path) -> World:
+    """As ``world``, plus r2 (R2) committed on main and approved by every role, not yet live."""
+    return approved_template.copy(tmp_path / "world")

@@ -1,0 +1,157 @@
+"""The seed's flow as one: a release branch, approvals, merge, promote, rollback, verify.
+
+People work in their own clones of a bare origin and sign with their own SSH keys; the CI clone
+runs what the promote workflow runs (check, promote, push the ledger). GitHub reviews come from
+the fake GitHub server on loopback, read by the real PyGithub client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.lifecycle.world import (
+    APPROVERS,
+    BOT,
+    MODEL,
+    R1,
+    World,
+    commit_all,
+    git,
+    register,
+    write_release,
+)
+from tests.support.fake_github import FakeGitHub
+
+PR = 12
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(owner="acme", repo="models", timeout_seconds=3.0)
+    with fake:
+        yield fake
+    assert fake.schema_violations == [], "a fake response does not match GitHub's OpenAPI"
+
+
+def github_env(fake: FakeGitHub) -> dict[str, str]:
+    return {"GITHUB_API_URL": fake.base, "GITHUB_REPOSITORY": "acme/models",
+            "GITHUB_TOKEN": "test-token"}
+
+
+def test_release_branch_to_production_and_back(world: World, fake_github: FakeGitHub) -> None:
+    # dana proposes release r2 on a branch and registers it on the ledger
+    dana = world.clone("dana")
+    git(dana, "checkout", "-qb", "release/r2")
+    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    head = commit_all(dana, f"Release {r2}")
+    git(dana, "push", "-q", "origin", "release/r2")
+    register(world, dana, r2, "2026-04-10")
+    git(dana, "push", "-q", "origin", "governance/ledger")
+
+    # the pull request's reviews on (fake) GitHub: the gate's `check --pr` counts them
+    base = git(dana, "rev-parse", "origin/main")
+    fake_github.add_pull(PR, head, base, "dana")
+    fake_github.add_commit(PR, head, "dana")
+    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
+                                                 "write"))
+    for i, (who, _) in enumerate(APPROVERS):
+        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    gate = world.run(None, "check", r2, "--env", "staging", "--pr", str(PR), "--approvals",
+                     "github", cwd=dana, extra=github_env(fake_github))
+    assert gate.stdout.startswith(f"PASS {r2}"), gate.stdout
+
+    # each approver signs a git-native approval in their own clone and publishes it
+    for who, role in APPROVERS:
+        clone = world.clone(who)
+        git(clone, "checkout", "-q", "-b", "review", "origin/release/r2")
+        out = world.json(who, "approve", r2, "--role", role, "--remote", "origin", cwd=clone)
+        assert out["granted"] is True
+    assert out["release_approved"] is True and out["remaining"] == []
+
+    # merge to main; CI takes main and the ledger from origin, then promotes in order
+    ci = world.ci
+    git(ci, "fetch", "-q", "origin")
+    git(ci, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{PR}", "origin/release/r2")
+    git(ci, "push", "-q", "origin", "main")
+    world.sync_ledger(ci)
+    world.run(None, "check", r2, "--env", "staging", cwd=ci)
+    for env in ("staging", "production"):
+        done = world.json(BOT, "promote", r2, "--env", env, "--remote", "origin", cwd=ci)
+        assert [e["event_type"] for e in done["events"]] == ["gate_evaluated",
+                                                              "deployment_promoted"]
+    live = world.run(None, "live", MODEL, "--env", "production", "--at", "now", cwd=ci)
+    assert live.stdout.splitlines()[0] == r2
+
+    # incident: on-call rolls production back to the fallback, r1
+    out = world.json("platform-oncall", "rollback", MODEL, "--env", "production", "--reason",
+                     "p95 latency regression", "--incident", "INC-4821", "--remote", "origin",
+                     cwd=ci)
+    assert out["release_id"] == R1
+    rollback = world.events(ci)[-1]
+    assert rollback["event_type"] == "rollback_executed"
+    assert (rollback["from_release"], rollback["to_release"], rollback["incident"],
+            rollback["actor_id"], rollback["reason"]) == (
+        r2, R1, "INC-4821", "platform-oncall", "p95 latency regression")
+
+    # status: live, fallback, no drift (exit 0)
+    status = world.json(None, "status", MODEL, cwd=ci)
+    [model] = status["models"]
+    envs = {e["environment"]: e for e in model["environments"]}
+    assert (envs["production"]["live"], envs["production"]["fallback"]) == (R1, None)
+    assert envs["production"]["via"] == "rollback_executed"
+    assert (envs["staging"]["live"], envs["staging"]["fallback"]) == (r2, R1)
+    assert model["drift"] == [] and model["obligations"] == []
+    states = {r["release_id"]: r["state"] for r in model["releases"]}
+    assert states == {R1: "production", r2: "rolled_back"}
+    assert model == world.full_fold_status(ci)  # the index's per-model fold agrees
+
+    # the ledger everyone pushed to origin verifies from a fresh clone
+    auditor = world.clone("auditor")
+    verify = world.run(None, "ledger", "verify", cwd=auditor)
+    assert verify.stdout.startswith("ok: ")
+    kinds = [e["event_type"] for e in world.events(auditor)]
+    assert kinds[-10:] == ["release_registered", "approval_granted", "approval_granted",
+                           "approval_granted", "release_approved", "gate_evaluated",
+                           "deployment_promoted", "gate_evaluated", "deployment_promoted",
+                           "rollback_executed"]
+
+
+def test_promote_workflow_promotes_on_the_merged_pull_requests_reviews(
+        world: World, fake_github: FakeGitHub) -> None:
+    """What governance-promote.yml runs: `promote` with GOVERNANCE_PR, approvals being the
+    merged pull request's reviews at its final head (no git-native approval at all)."""
+    dana = world.clone("dana")
+    git(dana, "checkout", "-qb", "release/r2")
+    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    head = commit_all(dana, f"Release {r2}")
+    git(dana, "push", "-q", "origin", "release/r2")
+    register(world, dana, r2, "2026-04-10")
+    git(dana, "push", "-q", "origin", "governance/ledger")
+    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
+    fake_github.add_commit(PR, head, "dana")
+    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
+                                                 "write"))
+    for i, (who, _) in enumerate(APPROVERS):
+        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+
+    ci = world.ci
+    git(ci, "fetch", "-q", "origin")
+    git(ci, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{PR}", "origin/release/r2")
+    git(ci, "push", "-q", "origin", "main")
+    fake_github.pulls[PR].merged, fake_github.pulls[PR].state = True, "closed"
+    world.sync_ledger(ci)
+
+    # the ledger holds no approval of r2: without the pull request, promote is denied
+    denied = world.run(BOT, "promote", r2, "--env", "staging", expect=1)
+    assert "staging needs 1 approval(s) from role ml_lead" in denied.stderr
+    extra = {**github_env(fake_github), "GOVERNANCE_PR": str(PR)}
+    for env in ("staging", "production"):
+        world.run(BOT, "promote", r2, "--env", env, extra=extra)
+        promoted = world.events()[-1]
+        assert (promoted["event_type"], promoted["environment"]) == ("deployment_promoted", env)
+        assert promoted["source"] == {"pr": PR}
+    bad = world.run(BOT, "promote", r2, "--env", "staging", expect=2,
+                    extra={"GOVERNANCE_PR": "12; rm -rf"})
+    assert "GOVERNANCE_PR='12; rm -rf' is not a pull request number" in bad.stderr
