@@ -113,11 +113,6 @@ def test_direct_push_is_not_promoted_and_is_recorded(world: World) -> None:
         "draft", "validated")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "governance-promote.yml records violations with `governance ledger append -- FILE` (the "
-    "CLI needs --type T --event FILE), emits source.pr: null (the event schema wants an "
-    "integer or string) and passes the key as GOVERNANCE_SIGNING_KEY (the ledger reads "
-    "GOVERNANCE_LEDGER_SIGNING_KEY); see the lifecycle report"))
 def test_promote_workflow_violation_step_records_a_direct_push(world: World) -> None:
     if shutil.which("jq") is None:
         pytest.skip("jq is not installed (GitHub's ubuntu runners ship it)")
@@ -136,8 +131,9 @@ def test_promote_workflow_violation_step_records_a_direct_push(world: World) -> 
            "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "4242",
            "GITHUB_ACTOR": "dana", "GITHUB_REF_NAME": "main",
            "GITHUB_SHA": git(world.ci, "rev-parse", "HEAD"), "GITHUB_TOKEN": "unused",
-           "GOVERNANCE_SIGNING_KEY": (world.keys / BOT).read_text(),
-           "GOVERNANCE_LOG_KEY": (world.keys / "log").read_text(),
+           # what the step's env maps from the secrets GOVERNANCE_SIGNING_KEY / _LOG_KEY
+           "GOVERNANCE_LEDGER_SIGNING_KEY": (world.keys / BOT).read_text(),
+           "GOVERNANCE_LEDGER_LOG_KEY": (world.keys / "log").read_text(),
            "PR": "", "RELEASES": f"{MODEL}/{rid}", "CONFIG": "0",
            "BEFORE": git(world.ci, "rev-parse", "HEAD~1")}
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail",

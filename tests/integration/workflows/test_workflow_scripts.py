@@ -50,7 +50,8 @@ printf '%s\n' "${GOVERNANCE_DEPLOYER-}" >> "$STUB_DIR/governance-deployer"
 case "$1" in
   check) exit "${STUB_CHECK_RC:-0}" ;;
   ledger) n=$(find "$STUB_DIR" -maxdepth 1 -name 'event-*' | wc -l)
-          cp "$4" "$STUB_DIR/event-$n.json" ;;
+          # governance ledger append --type TYPE --event FILE
+          cp "$6" "$STUB_DIR/event-$n.json" ;;
 esac
 """
 
@@ -401,7 +402,8 @@ VERIFY = (
     "verify",
     "Re-verify each release at the pull request's final head",
 )
-SECRETS = {"GITHUB_TOKEN": "t", "GOVERNANCE_SIGNING_KEY": "k", "GOVERNANCE_LOG_KEY": "l"}
+SECRETS = {"GITHUB_TOKEN": "t", "GOVERNANCE_LEDGER_SIGNING_KEY": "k",
+           "GOVERNANCE_LEDGER_LOG_KEY": "l"}
 
 
 def _verify(runner: Runner, cwd: Path, pr: str, check_rc: int, config: str = "0") -> Any:
@@ -449,7 +451,7 @@ def test_verify_records_a_direct_push_as_a_violation(runner: Runner, tmp_path: P
         "fraud-risk",
         "production",
     )
-    assert event["source"]["pr"] is None and event["source"]["merge_sha"] == "c" * 40
+    assert "pr" not in event["source"] and event["source"]["merge_sha"] == "c" * 40
     assert event["source"]["pusher"] == "merger"
     assert "without a merged pull request" in event["reason"]
     assert [c[0] for c in runner.governance_calls()] == ["ledger"]  # no check, no promote

@@ -75,7 +75,7 @@ OPTIONS = {
     "check": {"--env", "--pr", "--approvals", "--format"},
     "promote": {"--env"},
     "rollback": {"--env", "--to", "--reason", "--incident"},
-    "ledger": set(),
+    "ledger": {"--type", "--event"},  # ledger append (DESIGN 8 names the group)
     "--help": set(),
 }
 
