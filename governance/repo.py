@@ -17,11 +17,11 @@ named, so validating one release still catches a dangling rollback target.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from governance.config import CONFIG_FILE, find_root, load_config
+from governance.config import CONFIG_FILE, find_root, load_config, require_root
 from governance.digest import ReleaseDigest, file_sha256, release_digest
 from governance.domain.card import ModelCard
 from governance.domain.config import GovernanceConfig
@@ -81,12 +81,8 @@ class GovernedRepo:
 
     @classmethod
     def open(cls, start: Path) -> GovernedRepo:
-        root = find_root(start)
-        if root is None:
-            from governance.config import require_root
-
-            root = require_root(start)  # raises with the standard message
-        return cls(root)
+        """The repository containing ``start`` (ConfigurationError, exit 3, when none)."""
+        return cls(require_root(start))
 
     @property
     def config(self) -> GovernanceConfig:
@@ -198,9 +194,6 @@ class GovernedRepo:
         state: EnvironmentState = loaded.value
         return state
 
-    def releases_of(self, model: str) -> Iterator[LoadedRelease]:
-        for d in self.release_dirs(model):
-            yield self.load_release(d)
 
 
 # --- validation --------------------------------------------------------------------------
