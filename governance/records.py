@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -82,8 +83,17 @@ def display_path(path: Path) -> str:
             return str(path)
 
 
+_CWD: tuple[str, Path] = ("", Path())
+
+
 def _cwd() -> Path:
-    return Path.cwd().resolve()
+    """The working directory, resolved; remembered while it stays the same (``display_path``
+    runs for every file loaded, and resolving costs a system call per path component)."""
+    global _CWD
+    here = os.getcwd()
+    if _CWD[0] != here:
+        _CWD = (here, Path(here).resolve())
+    return _CWD[1]
 
 
 def schema_for(kind: str) -> dict[str, Any]:

@@ -472,7 +472,6 @@ def _check_unique(repo: GovernedRepo, loaded: Loaded, release: Release, director
 
 def _check_evidence(directory: Path, loaded: Loaded, release: Release,
                     report: ValidationReport) -> None:
-    root = directory.resolve()
     for path, ref in release.evidence_refs():
         if ref.path is None:
             continue
@@ -489,10 +488,11 @@ def _check_evidence(directory: Path, loaded: Loaded, release: Release,
                 "expected a path inside the release directory, without '..'"))
             continue
         local = directory / ref.path
-        link = next((p for p in [local, *local.parents] if p.is_symlink()), None)
-        if link is not None and link.is_relative_to(directory):
-            resolved = local.resolve()
-            outside = not resolved.is_relative_to(root)
+        # the deepest symbolic link between the file and the release directory, if any
+        inside = [local, *(directory / p for p in pure.parents if p != PurePosixPath("."))]
+        link = next((p for p in inside if p.is_symlink()), None)
+        if link is not None:
+            outside = not local.resolve().is_relative_to(directory.resolve())
             report.problems.append(_at(loaded, where,
                 f"evidence path {ref.path!r} is a symbolic link"
                 + (f" pointing outside the release directory ({os.readlink(link)!r})"

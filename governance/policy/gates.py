@@ -305,8 +305,9 @@ class GateRun:
     ) -> Iterator[GateDecision]:
         """Evaluate many releases, in order, keeping every engine busy.
 
-        With engines that can ``submit``/``collect`` (regopy), each one gets a request while the
-        next input is being built; results come back in release order. A failure of one
+        With engines that can ``submit``/``collect`` (regopy), each one has a request queued
+        behind the one it evaluates while the next input is being built; results come back in
+        release order. A failure of one
         evaluation (crash, timeout) is that release's ``undecided``, never another's.
         """
         engines: list[Any] = [self.engine, *extra]
@@ -335,8 +336,11 @@ class GateRun:
                 loaded, doc, files, problems, value, time.perf_counter_ns() - started
             )
 
+        # Two requests per engine: the worker starts the queued one the moment it answers the
+        # other, instead of waiting for this process to collect and send.
+        depth = 2 * len(engines)
         for loaded in releases:
-            if len(inflight) >= len(engines):
+            if len(inflight) >= depth:
                 yield drain_one()
             engine = engines[turn % len(engines)]
             turn += 1
@@ -355,7 +359,7 @@ class GateRun:
 
 
 class PipelinedEngine(Protocol):
-    """An engine that can have one evaluation in flight (regopy)."""
+    """An engine that can have evaluations in flight, collected in order (regopy)."""
 
     name: str
 

@@ -182,6 +182,7 @@ class ReleaseFacts:
         self._loaded: dict[str, LoadedRelease | None] = {}
         self._created: dict[Path, int | None] = {}
         self._model_times: dict[Path, list[int]] = {}
+        self._model_dirs: dict[Path, list[Path]] | None = None
 
     def load(self, release_id: str) -> LoadedRelease | None:
         if release_id not in self._loaded:
@@ -197,16 +198,25 @@ class ReleaseFacts:
             self._created[directory] = _created_at_ns(directory / RELEASE_FILE)
         return self._created[directory]
 
+    def _by_model(self) -> dict[Path, list[Path]]:
+        """Release directories grouped by model directory (one pass over the index)."""
+        if self._model_dirs is None:
+            grouped: dict[Path, list[Path]] = {}
+            for entries in self.repo.release_index().values():
+                for d in entries:
+                    grouped.setdefault(d.parent, []).append(d)
+            self._model_dirs = grouped
+        return self._model_dirs
+
     def releases_before(self, loaded: LoadedRelease) -> int:
         """How many releases of the same model were created earlier (sorted once per model)."""
         mine = time_fields(loaded.release.created_at)[1]
         model_dir = loaded.directory.parent
         if model_dir not in self._model_times:
             times = []
-            for entries in self.repo.release_index().values():
-                for d in entries:
-                    if d.parent == model_dir and (t := self.created_ns(d)) is not None:
-                        times.append(t)
+            for d in self._by_model().get(model_dir, ()):
+                if (t := self.created_ns(d)) is not None:
+                    times.append(t)
             self._model_times[model_dir] = sorted(times)
         if mine is None:
             return 0

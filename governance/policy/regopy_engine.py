@@ -29,7 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
@@ -66,7 +68,10 @@ class _Worker:
             env=env,
             close_fds=True,
         )
+        assert self.proc.stdin is not None
+        os.set_blocking(self.proc.stdin.fileno(), False)
         self.buffer = b""
+        self.outbox = bytearray()
         self.broken = False
 
     @property
@@ -100,29 +105,56 @@ class _Worker:
         return self.receive(timeout_s)
 
     def send(self, message: Mapping[str, Any]) -> None:
+        """Queue a request line and write what the pipe takes now; ``receive`` writes the rest.
+
+        Writes never block: with a request queued behind the one being evaluated, a blocking
+        write could wait on a worker that is itself waiting for us to read its reply.
+        """
+        self.outbox += json.dumps(message).encode("utf-8") + b"\n"
+        self._flush()
+
+    def _flush(self) -> None:
         assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            self.broken = True
+        while self.outbox and not self.broken:
+            try:
+                written = os.write(self.proc.stdin.fileno(), self.outbox)
+            except BlockingIOError:
+                return
+            except OSError:  # BrokenPipeError: the worker is gone; receive reports how
+                self.broken = True
+                self.outbox.clear()
+                return
+            del self.outbox[:written]
 
     def receive(self, timeout_s: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        if self.broken:
-            return self._died()
+        assert self.proc.stdout is not None and self.proc.stdin is not None
         deadline = time.monotonic() + timeout_s
         fd = self.proc.stdout.fileno()
+        out_fd = self.proc.stdin.fileno()
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
+            writing = False
             while b"\n" not in self.buffer:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not sel.select(remaining):
-                    raise TimeoutError
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
+                if self.broken:
                     return self._died()
-                self.buffer += chunk
+                if bool(self.outbox) != writing:
+                    writing = bool(self.outbox)
+                    if writing:
+                        sel.register(out_fd, selectors.EVENT_WRITE)
+                    else:
+                        sel.unregister(out_fd)
+                remaining = deadline - time.monotonic()
+                events = sel.select(remaining) if remaining > 0 else []
+                if not events:
+                    raise TimeoutError
+                for key, _ in events:
+                    if key.fd == out_fd:
+                        self._flush()
+                        continue
+                    chunk = os.read(fd, 1 << 20)
+                    if not chunk:
+                        return self._died()
+                    self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         try:
             reply = json.loads(line)
@@ -135,6 +167,16 @@ class _Worker:
     def _died(self) -> dict[str, Any]:
         code = self.proc.wait()
         raise ChildProcessError(code)
+
+
+@dataclass
+class _Pending:
+    """An evaluation sent to the worker and not yet collected (kept to re-send it)."""
+
+    ref: str
+    binding: str | None
+    message: dict[str, Any]
+    started: float
 
 
 def _signal_name(code: int) -> str:
@@ -159,8 +201,7 @@ class RegopyEngine:
         self._entrypoints: tuple[str, ...] = ()
         self._with_tests = False
         self._loaded = False
-        self._pending: tuple[str, str | None] | None = None
-        self._started = 0.0
+        self._pending: deque[_Pending] = deque()
 
     # -- lifecycle -------------------------------------------------------------------------
     def version(self) -> str:
@@ -178,7 +219,7 @@ class RegopyEngine:
             self._worker.kill()
             self._worker = None
         self._loaded = False
-        self._pending = None
+        self._pending.clear()
 
     def __enter__(self) -> RegopyEngine:
         return self
@@ -318,30 +359,71 @@ class RegopyEngine:
         return self.collect()
 
     def submit(self, path: str, input_doc: Mapping[str, Any]) -> None:
-        """Send one evaluation without waiting (``collect`` reads it): lets a caller keep
-        several workers busy, one request each, while it builds the next input."""
+        """Queue one evaluation without waiting; ``collect`` returns results in order.
+
+        The worker reads requests one line at a time, so a caller can keep a second request
+        queued behind the one being evaluated and the worker never waits for the caller.
+        """
         ref = normalise_path(path)
         entry = ref.replace(".", "/")
-        self._started = time.perf_counter()
-        worker = self._ensure_loaded()
         if entry in self._entrypoints:
             message: dict[str, Any] = {"op": "eval", "entrypoint": entry, "input": input_doc}
-            self._pending = (ref, None)
+            pending = _Pending(ref, None, message, time.perf_counter())
         else:
             message = {"op": "query", "query": f"x := data.{ref}", "input": input_doc}
-            self._pending = (ref, "x")
+            pending = _Pending(ref, "x", message, time.perf_counter())
+        if self._pending and self._worker is not None:
+            # behind requests already queued on this worker: if it has died, ``collect``
+            # finds out on the earlier request and re-sends this one to a fresh worker
+            worker = self._worker
+        else:
+            worker = self._ensure_loaded()
+        self._pending.append(pending)
         worker.send(message)
 
+    @property
+    def queued(self) -> int:
+        """Evaluations submitted and not yet collected."""
+        return len(self._pending)
+
     def collect(self) -> Evaluation:
-        if self._pending is None:
+        if not self._pending:
             raise EngineError("no evaluation was submitted")
-        ref, binding = self._pending
-        self._pending = None
-        reply = self._receive(f"evaluating data.{ref}")
-        value = self._result(ref, reply, binding=binding)
+        if self._worker is None:
+            self._pending.popleft()
+            raise EngineError(
+                "the regopy worker stopped on an earlier evaluation and could not be restarted",
+                kind="crash",
+            )
+        pending = self._pending.popleft()
+        queued = list(self._pending)
+        try:
+            reply = self._receive(f"evaluating data.{pending.ref}")
+        except EngineError:
+            # The worker is gone (crash or timeout) and took the queued requests with it: they
+            # go to a fresh worker, so one bad evaluation never decides another's outcome.
+            self._pending.extend(queued)
+            self._resend_queued()
+            raise
+        value = self._result(pending.ref, reply, binding=pending.binding)
         return Evaluation(
-            ref, value, _prints(reply), (time.perf_counter() - self._started) * 1000.0
+            pending.ref, value, _prints(reply), (time.perf_counter() - pending.started) * 1000.0
         )
+
+    def _resend_queued(self) -> None:
+        queued = list(self._pending)
+        if not queued:
+            return
+        try:
+            worker = self._ensure_loaded()  # a fresh worker (starting one empties the queue)
+        except EngineError:
+            worker = None  # each queued evaluation then fails on its own when collected
+        self._pending.extend(queued)
+        if worker is None:
+            return
+        for pending in queued:
+            pending.started = time.perf_counter()
+            worker.send(pending.message)
 
     def run_tests(self, bundle: PolicyBundle) -> list[RegoTestResult]:
         """Build one bundle with every test rule as an entrypoint, then run each in turn.

@@ -28,7 +28,7 @@ model_card_required_fields := lib.setting("model_card_required_fields", [
 #   severity: high
 deny_model_card_fields contains v if {
 	some field in model_card_required_fields
-	not lib.present(object.get(input.model_card, split(field, "."), null))
+	object.get(input.model_card, split(field, "."), null) in lib.empty_values
 	v := lib.violation(
 		"model_card_fields", "high",
 		sprintf("model card field %v is missing or empty", [field]),

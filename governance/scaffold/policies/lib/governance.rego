@@ -56,6 +56,9 @@ is_sha256(value) if {
 	regex.match(`^[a-f0-9]{64}$`, value)
 }
 
+# What `present` rejects, as a set: `x in empty_values` is cheaper in regopy than `not present(x)`.
+empty_values := {null, "", [], {}}
+
 present(value) if {
 	value != null
 	value != ""
