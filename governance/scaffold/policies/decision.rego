@@ -15,15 +15,34 @@ non_waivable := {"required_approvals", "digest_unchanged", "release_status", "se
 # Every gate is wired here by name (`governance policy lint` reports a deny_*/warn_*/pending_*
 # rule of governance.gates that is not). Iterating the whole package instead is ~3x slower in
 # regopy, because it evaluates every helper rule of the package as well.
-raw_failures := ((((((((((gates.deny_required_artifacts | gates.deny_model_card_fields)
-	| gates.deny_required_approvals) | gates.deny_release_status) | gates.deny_latency)
-	| gates.deny_metric_thresholds) | gates.deny_subgroup_regression)
-	| gates.deny_rollback_target) | gates.deny_evaluation_freshness)
-	| gates.deny_digest_unchanged) | gates.deny_separation_of_duties)
+raw_failures := {v |
+	some vs in [
+		gates.deny_required_artifacts,
+		gates.deny_model_card_fields,
+		gates.deny_required_approvals,
+		gates.deny_release_status,
+		gates.deny_latency,
+		gates.deny_metric_thresholds,
+		gates.deny_subgroup_regression,
+		gates.deny_rollback_target,
+		gates.deny_evaluation_freshness,
+		gates.deny_digest_unchanged,
+		gates.deny_separation_of_duties,
+	]
+	some v in vs
+}
 
-raw_warnings := ((((((gates.warn_required_approvals | gates.warn_release_status)
-	| gates.warn_latency) | gates.warn_subgroup_regression) | gates.warn_rollback_target)
-	| gates.warn_digest_unchanged))
+raw_warnings := {v |
+	some vs in [
+		gates.warn_required_approvals,
+		gates.warn_release_status,
+		gates.warn_latency,
+		gates.warn_subgroup_regression,
+		gates.warn_rollback_target,
+		gates.warn_digest_unchanged,
+	]
+	some v in vs
+}
 
 pending := gates.pending_required_approvals
 
