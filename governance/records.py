@@ -19,12 +19,9 @@ from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from governance.domain.card import ModelCard
 from governance.domain.config import (
@@ -44,6 +41,10 @@ from governance.yaml_source import (
     child_path,
     load_yaml_file,
 )
+
+if TYPE_CHECKING:
+    # jsonschema (~50 ms to import) is loaded only to explain an invalid document
+    from jsonschema.exceptions import ValidationError
 
 API_VERSION = "governance/v1"
 SCHEMA_FILES: dict[str, str] = {
@@ -108,6 +109,8 @@ def _schema(kind: str) -> Mapping[str, Any]:
 
 
 def _check_date(validator: Any, flag: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
     if flag and isinstance(instance, str):
         try:
             date.fromisoformat(instance)
@@ -118,6 +121,8 @@ def _check_date(validator: Any, flag: Any, instance: Any, schema: Any) -> Iterat
 def _check_datetime(
     validator: Any, flag: Any, instance: Any, schema: Any
 ) -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
     if flag and isinstance(instance, str):
         try:
             datetime.fromisoformat(instance.replace("Z", "+00:00"))
@@ -129,15 +134,20 @@ def _ignore(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[
     return iter(())
 
 
-_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    {"x-date": _check_date, "x-datetime": _check_datetime, "x-expected": _ignore},
-)
+@cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with our x- keywords; built when a document first needs explaining."""
+    import jsonschema
+
+    return jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator,
+        {"x-date": _check_date, "x-datetime": _check_datetime, "x-expected": _ignore},
+    )
 
 
 @cache
 def _validator(kind: str) -> Any:
-    return _Validator(_schema(kind))
+    return _validator_class()(_schema(kind))
 
 
 def _fast_variant(node: Any) -> Any:

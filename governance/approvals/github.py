@@ -20,15 +20,32 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
-
-import requests
-from github import Auth, Consts, Github, GithubException
-from urllib3.util import Retry
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from governance.approvals.counting import Commit, PullRequest, Review
 from governance.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from github import GithubException
+
+
+def _github() -> ModuleType:
+    """PyGithub, imported when a command first talks to GitHub: with requests it costs the
+    CLI ~90 ms of start-up that every other command would pay for nothing."""
+    import github
+
+    return github
+
+
+def _gh_error() -> type[GithubException]:
+    error: type[GithubException] = _github().GithubException
+    return error
+
+
+# PyGithub's own throttling defaults (github.Consts; a unit test keeps them equal)
+SECONDS_BETWEEN_REQUESTS = 0.25
+SECONDS_BETWEEN_WRITES = 1.0
 DEFAULT_API_URL = "https://api.github.com"
 T = TypeVar("T")
 
@@ -39,8 +56,8 @@ class GitHubSettings:
     api_url: str = DEFAULT_API_URL
     timeout: int = 15  # seconds per request
     retries: int = 2  # extra attempts for a 5xx or a connection failure on GET
-    seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS
-    seconds_between_writes: float | None = Consts.DEFAULT_SECONDS_BETWEEN_WRITES
+    seconds_between_requests: float | None = SECONDS_BETWEEN_REQUESTS
+    seconds_between_writes: float | None = SECONDS_BETWEEN_WRITES
 
     @classmethod
     def from_env(
@@ -104,6 +121,9 @@ class GitHubSource:
 
     def __init__(self, settings: GitHubSettings, token: str) -> None:
         self.settings = settings
+        github = _github()
+        from urllib3.util import Retry
+
         retry = Retry(
             total=settings.retries,
             connect=settings.retries,
@@ -115,9 +135,9 @@ class GitHubSource:
             raise_on_status=False,
             respect_retry_after_header=False,
         )
-        self._gh = Github(
+        self._gh = github.Github(
             base_url=settings.api_url.rstrip("/"),
-            auth=Auth.Token(token),
+            auth=github.Auth.Token(token),
             timeout=settings.timeout,
             retry=retry,
             per_page=100,
@@ -213,7 +233,7 @@ class GitHubSource:
                 _, data = self._gh.requester.requestJsonAndCheck(
                     "GET", f"{self._repo.url}/collaborators/{login}/permission"
                 )
-            except GithubException as err:
+            except _gh_error() as err:
                 if err.status == 404:
                     return "none"
                 raise
@@ -234,7 +254,7 @@ class GitHubSource:
                 _, data = self._gh.requester.requestJsonAndCheck(
                     "GET", f"/orgs/{org}/teams/{slug}/memberships/{login}"
                 )
-            except GithubException as err:
+            except _gh_error() as err:
                 if err.status == 404:
                     return Membership("none")
                 if err.status == 403 and not _is_rate_limit(err):
@@ -252,7 +272,7 @@ class GitHubSource:
                 _, data = self._gh.requester.requestJsonAndCheck(
                     "GET", f"{self._repo.url}/codeowners/errors", parameters={"ref": ref}
                 )
-            except GithubException as err:
+            except _gh_error() as err:
                 if err.status == 404:
                     return ()
                 raise
@@ -317,7 +337,7 @@ def _call(what: str, fn: Callable[[], T]) -> T:
         return fn()
     except ApiFailure:
         raise
-    except GithubException as err:
+    except _gh_error() as err:
         if _is_rate_limit(err):
             reset = (err.headers or {}).get("x-ratelimit-reset", "unknown")
             raise ApiFailure(
@@ -325,10 +345,16 @@ def _call(what: str, fn: Callable[[], T]) -> T:
             ) from None
         message = err.data.get("message") if isinstance(err.data, dict) else None
         raise ApiFailure(f"{what}: HTTP {err.status} {message or ''}".rstrip()) from None
-    except requests.exceptions.Timeout:
+    except _requests_errors().Timeout:
         raise ApiFailure(f"{what}: timed out") from None
-    except requests.exceptions.RequestException as err:
+    except _requests_errors().RequestException as err:
         raise ApiFailure(f"{what}: {type(err).__name__}") from None
+
+
+def _requests_errors() -> ModuleType:
+    import requests.exceptions
+
+    return requests.exceptions
 
 
 def _utc(value: datetime | None) -> datetime | None:

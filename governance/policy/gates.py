@@ -19,7 +19,6 @@ from importlib import resources
 from typing import Any, Protocol
 
 import fastjsonschema
-import jsonschema
 
 from governance.errors import GovernanceError
 from governance.lifecycle import LifecycleState
@@ -108,6 +107,8 @@ def input_schema() -> Mapping[str, Any]:
 
 @cache
 def _validator() -> Any:
+    import jsonschema  # only to explain an input that failed the fast check
+
     schema = input_schema()
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
