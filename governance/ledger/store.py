@@ -38,6 +38,7 @@ import git
 
 from governance.errors import ConfigurationError, NotFound, Undecided
 from governance.ledger import layout
+from governance.ledger.treeproof import TreeState
 
 ZERO = "0" * 40
 LOCK_NAME = "governance-ledger.lock"
@@ -337,17 +338,34 @@ class GitStore:
                      first_seq: int = 0, with_diff: bool = True) -> list[RawCommit]:
         """Every commit reachable from the ledger tip (after ``after``), oldest first.
 
-        Objects come from one ``cat-file --batch`` asking for each commit and, by the
-        ``<commit>:<path>`` syntax, the event and checkpoint files its position predicts
-        (``first_seq`` is the seq of the first commit read). With ``with_diff`` a
-        ``diff-tree --stdin`` runs concurrently and each commit carries its exact changes; any
-        changed blob the prediction missed (a tampered ledger) is fetched afterwards.
+        Objects come from two ``cat-file --batch`` runs: the commits (``rev-list`` order), and
+        the event and checkpoint blobs each commit's position predicts (named by one ``ls-tree``
+        of the tip; ``first_seq`` is the seq of the first commit read). With ``with_diff`` each
+        commit carries its exact changes, as ``git diff-tree -r`` reports them: for a whole
+        ledger they are proven from tree ids (``treeproof``: the parent's tree plus the
+        predicted files must hash to the commit's tree), and git is asked for the real diff of
+        any commit the prediction does not reproduce (the genesis, a rotation rewriting the
+        trust files, a tampered commit). Any changed blob the prediction missed is fetched.
         """
         tip = tip or self.tip()
         if tip is None:
             raise NotFound(f"no ledger branch {self.branch!r} in {self.root}",
                            hint="run `governance ledger init`")
         rng = f"{after}..{tip}" if after else tip
+        listing: dict[str, str] = {}
+
+        def list_tip() -> None:
+            # An add-only ledger's tip tree holds every event and checkpoint file at the blob
+            # its commit added: one ls-tree names them all.
+            out = self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events", "checkpoints"]
+                           ).stdout.decode(errors="replace")
+            for line in out.split("\n"):
+                meta, _, path = line.partition("\t")
+                if path:
+                    listing[path] = meta.split()[2]
+
+        lister = threading.Thread(target=list_tip)
+        lister.start()
         lines = self.run(["rev-list", "--reverse", "--topo-order", "--parents", rng]
                          ).stdout.decode().split("\n")
         order: list[tuple[str, tuple[str, ...]]] = []
@@ -356,35 +374,13 @@ class GitStore:
                 parts = line.split()
                 order.append((parts[0], tuple(parts[1:])))
         if not order:
+            lister.join()
             return []
-        diff_out: dict[int, bytes] = {}
-        workers: list[threading.Thread] = []
-        if with_diff:
-            # diff-tree is the costliest read; commits are independent, so split them
-            n_parts = max(1, min(os.cpu_count() or 1, 4, len(order) // 500))
-            step = -(-len(order) // n_parts)
-            for k in range(n_parts):
-                chunk = "".join(sha + "\n" for sha, _ in order[k * step : (k + 1) * step])
-
-                def diff(k: int = k, chunk: str = chunk) -> None:
-                    diff_out[k] = self.run(["diff-tree", "--stdin", "-r", "--root",
-                                            "--no-renames", "--raw"],
-                                           input=chunk.encode()).stdout
-
-                workers.append(threading.Thread(target=diff))
-                workers[-1].start()
         commit_objects: dict[str, bytes] = {}
         commit_reader = threading.Thread(target=lambda: commit_objects.update(
             self.cat_batch([sha for sha, _ in order])))
         commit_reader.start()
-        # An add-only ledger's tip tree holds every event and checkpoint file at the blob its
-        # commit added: one ls-tree names them all, far cheaper than <commit>:<path> lookups.
-        listing: dict[str, str] = {}
-        for line in self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events",
-                              "checkpoints"]).stdout.decode(errors="replace").split("\n"):
-            meta, _, path = line.partition("\t")
-            if path:
-                listing[path] = meta.split()[2]
+        lister.join()
         predicted: list[tuple[str, str]] = []  # (path, blob) per commit: event, checkpoint
         specs: list[str] = []
         for i in range(len(order)):
@@ -399,13 +395,82 @@ class GitStore:
         if len(commit_objects) != len(order):
             raise Undecided("git cat-file did not return every ledger commit")
         by_sha.update(commit_objects)
-        if not workers:
+        if not with_diff:
             out = []
             for i, (sha, parents) in enumerate(order):
                 blobs = {path: by_sha[blob] for path, blob in predicted[2 * i : 2 * i + 2]
                          if blob in by_sha}
                 out.append(RawCommit(sha, parents, by_sha.get(sha, b""), (), blobs))
             return out
+        proven = self._proven_changes(order, commit_objects, predicted) if not after else None
+        changes = proven if proven is not None else self._diff_all(order)
+        missing = [c.blob for chs in changes.values() for c in chs
+                   if c.blob != ZERO and c.blob not in by_sha]
+        if missing:
+            by_sha.update(self.cat_batch(missing))
+        out = []
+        for sha, parents in order:
+            chs = tuple(changes.get(sha, ()))
+            blobs = {c.path: by_sha.get(c.blob, b"") for c in chs if c.blob != ZERO}
+            out.append(RawCommit(sha, parents, by_sha.get(sha, b""), chs, blobs))
+        return out
+
+    def _proven_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
+                        commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]]
+                        ) -> dict[str, list[Change]] | None:
+        """Each commit's changes, proven by tree ids from the root commit on (see
+        ``treeproof``); None when the history is not a linear chain from a root commit or git's
+        own diff does not reproduce a tree (the caller then diffs everything with git)."""
+        state = TreeState()
+        out: dict[str, list[Change]] = {}
+        prev: str | None = None
+        for i, (sha, parents) in enumerate(order):
+            raw = commits[sha]
+            if parents != ((prev,) if prev else ()) or raw[:5] != b"tree " or raw[45:46] != b"\n":
+                return None
+            expected = bytes.fromhex(raw[5:45].decode())
+            files = sorted((path, blob) for path, blob in predicted[2 * i : 2 * i + 2] if blob)
+            if prev and state.add_files([(p.encode(), bytes.fromhex(b)) for p, b in files],
+                                        expected):
+                out[sha] = [Change("A", path, blob) for path, blob in files]
+            else:
+                real = self._diff_one(sha)
+                if not state.apply([(c.status, c.path.encode(), mode.encode(),
+                                     bytes.fromhex(c.blob)) for c, mode in real], expected):
+                    return None
+                out[sha] = [c for c, _ in real]
+            prev = sha
+        return out
+
+    def _diff_one(self, sha: str) -> list[tuple[Change, str]]:
+        """git's own diff of one commit against its parent: (change, new mode) per path."""
+        text = self.run(["diff-tree", "-r", "--root", "--no-renames", "--raw", sha]
+                        ).stdout.decode(errors="replace")
+        out = []
+        for line in text.split("\n"):
+            if line.startswith(":"):
+                meta, _, path = line.partition("\t")
+                fields = meta.split()
+                if len(fields) >= 5:
+                    out.append((Change(fields[4][0], path, fields[3]), fields[1]))
+        return out
+
+    def _diff_all(self, order: Sequence[tuple[str, tuple[str, ...]]]
+                  ) -> dict[str, list[Change]]:
+        """git's diff of every commit, ``diff-tree --stdin`` split across CPUs."""
+        diff_out: dict[int, bytes] = {}
+        workers: list[threading.Thread] = []
+        n_parts = max(1, min(os.cpu_count() or 1, 4, len(order) // 500))
+        step = -(-len(order) // n_parts)
+        for k in range(n_parts):
+            chunk = "".join(sha + "\n" for sha, _ in order[k * step : (k + 1) * step])
+
+            def diff(k: int = k, chunk: str = chunk) -> None:
+                diff_out[k] = self.run(["diff-tree", "--stdin", "-r", "--root", "--no-renames",
+                                        "--raw"], input=chunk.encode()).stdout
+
+            workers.append(threading.Thread(target=diff))
+            workers[-1].start()
         for w in workers:
             w.join()
         if len(diff_out) != len(workers):
@@ -423,16 +488,7 @@ class GitStore:
             fields = meta.split()
             if current is not None and len(fields) >= 5:
                 current.append(Change(fields[4][0], path, fields[3]))
-        missing = [c.blob for chs in changes.values() for c in chs
-                   if c.blob != ZERO and c.blob not in by_sha]
-        if missing:
-            by_sha.update(self.cat_batch(missing))
-        out = []
-        for sha, parents in order:
-            chs = tuple(changes.get(sha, ()))
-            blobs = {c.path: by_sha.get(c.blob, b"") for c in chs if c.blob != ZERO}
-            out.append(RawCommit(sha, parents, by_sha.get(sha, b""), chs, blobs))
-        return out
+        return changes
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
         """(object sha, content) per spec, in order; (None, None) for a missing one."""
