@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -41,6 +42,7 @@ from governance.ledger import layout
 from governance.ledger.treeproof import TreeState
 
 ZERO = "0" * 40
+_IDS = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?(?: [0-9a-f]{40}(?:[0-9a-f]{24})?)*\Z")
 LOCK_NAME = "governance-ledger.lock"
 
 
@@ -353,47 +355,38 @@ class GitStore:
                            hint="run `governance ledger init`")
         rng = f"{after}..{tip}" if after else tip
         listing: dict[str, str] = {}
+        by_sha: dict[str, bytes] = {}
 
-        def list_tip() -> None:
+        def read_files() -> None:
             # An add-only ledger's tip tree holds every event and checkpoint file at the blob
-            # its commit added: one ls-tree names them all.
+            # its commit added: one ls-tree names them all, one cat-file reads those from
+            # first_seq on.
             out = self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events", "checkpoints"]
                            ).stdout.decode(errors="replace")
+            wanted = []
             for line in out.split("\n"):
                 meta, _, path = line.partition("\t")
                 if path:
-                    listing[path] = meta.split()[2]
+                    blob = meta.split()[2]
+                    listing[path] = blob
+                    number = path.rpartition("/")[2].partition(".")[0]
+                    if not first_seq or (number.isdigit() and int(number) >= first_seq):
+                        wanted.append(blob)
+            by_sha.update(self.cat_batch(wanted))
 
-        lister = threading.Thread(target=list_tip)
-        lister.start()
-        lines = self.run(["rev-list", "--reverse", "--topo-order", "--parents", rng]
-                         ).stdout.decode().split("\n")
-        order: list[tuple[str, tuple[str, ...]]] = []
-        for line in lines:
-            if line:
-                parts = line.split()
-                order.append((parts[0], tuple(parts[1:])))
+        files_reader = threading.Thread(target=read_files)
+        files_reader.start()
+        try:
+            order, commit_objects = self._read_commit_objects(rng)
+        finally:
+            files_reader.join()
         if not order:
-            lister.join()
             return []
-        commit_objects: dict[str, bytes] = {}
-        commit_reader = threading.Thread(target=lambda: commit_objects.update(
-            self.cat_batch([sha for sha, _ in order])))
-        commit_reader.start()
-        lister.join()
         predicted: list[tuple[str, str]] = []  # (path, blob) per commit: event, checkpoint
-        specs: list[str] = []
         for i in range(len(order)):
             seq = first_seq + i
             for path in (layout.event_path(seq), layout.checkpoint_path(seq + 1)):
-                blob = listing.get(path, "")
-                predicted.append((path, blob))
-                if blob:
-                    specs.append(blob)
-        by_sha = self.cat_batch(specs)
-        commit_reader.join()
-        if len(commit_objects) != len(order):
-            raise Undecided("git cat-file did not return every ledger commit")
+                predicted.append((path, listing.get(path, "")))
         by_sha.update(commit_objects)
         if not with_diff:
             out = []
@@ -414,6 +407,56 @@ class GitStore:
             blobs = {c.path: by_sha.get(c.blob, b"") for c in chs if c.blob != ZERO}
             out.append(RawCommit(sha, parents, by_sha.get(sha, b""), chs, blobs))
         return out
+
+    def _read_commit_objects(self, rng: str
+                             ) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, bytes]]:
+        """(sha, parents) oldest first and every commit object, from one ``rev-list --header``.
+
+        rev-list prints each commit in git's raw format, the message indented by four spaces;
+        undoing the indent gives the object's bytes, accepted only when they hash to the
+        commit's id. The few it does not reproduce (git trims trailing blanks of message lines)
+        are read with ``cat-file``.
+        """
+        out = self.run(["rev-list", "--reverse", "--topo-order", "--parents", "--header", rng]
+                       ).stdout
+        order: list[tuple[str, tuple[str, ...]]] = []
+        objects: dict[str, bytes] = {}
+        redo: list[str] = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            nl = record.find(b"\n")
+            if nl < 0 or not _IDS.match(record, 0, nl):
+                return self._read_commit_objects_plainly(rng)
+            ids = record[:nl].decode().split()
+            head, sep, body = record[nl + 1 :].partition(b"\n\n")
+            raw = head + b"\n\n" + body[4:].replace(b"\n    ", b"\n")
+            if sep and hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]:
+                objects[ids[0]] = raw
+            else:
+                redo.append(ids[0])
+            order.append((ids[0], tuple(ids[1:])))
+        if redo:
+            objects.update(self.cat_batch(redo))
+        if len(objects) != len(order):
+            raise Undecided("git cat-file did not return every ledger commit")
+        return order, objects
+
+    def _read_commit_objects_plainly(self, rng: str
+                                     ) -> tuple[list[tuple[str, tuple[str, ...]]],
+                                                dict[str, bytes]]:
+        """The same from ``rev-list`` and ``cat-file --batch`` (for output the above does not
+        expect)."""
+        order = []
+        for line in self.run(["rev-list", "--reverse", "--topo-order", "--parents", rng]
+                             ).stdout.decode().split("\n"):
+            if line:
+                parts = line.split()
+                order.append((parts[0], tuple(parts[1:])))
+        objects = self.cat_batch([sha for sha, _ in order])
+        if len(objects) != len(order):
+            raise Undecided("git cat-file did not return every ledger commit")
+        return order, objects
 
     def _proven_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
                         commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]]
@@ -492,7 +535,7 @@ class GitStore:
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
         """(object sha, content) per spec, in order; (None, None) for a missing one."""
-        proc = self.run(["cat-file", "--batch"],
+        proc = self.run(["cat-file", "--batch", "--buffer"],
                         input="".join(s + "\n" for s in specs).encode())
         data = proc.stdout
         out: list[tuple[str | None, bytes | None]] = []
