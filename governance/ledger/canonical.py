@@ -36,7 +36,22 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def parse_canonical(data: bytes) -> dict[str, Any]:
-    """Parse stored event bytes, refusing duplicate keys, non-objects and non-canonical bytes."""
+    """Parse stored event bytes, refusing duplicate keys, non-objects and non-canonical bytes.
+
+    Bytes equal to the canonical encoding of what they parse to cannot carry a duplicate key
+    (the encoding of a dict has none) nor NaN/Infinity (refused by the encoder), so that case
+    is settled by the plain parser; everything else takes the checking parse for its reason.
+    """
+    try:
+        value = json.loads(data)
+        if type(value) is dict and canonical_bytes(value) == data:
+            return value
+    except ValueError:  # including UnicodeDecodeError and the encoder's non-finite refusal
+        pass
+    return _parse_checked(data)
+
+
+def _parse_checked(data: bytes) -> dict[str, Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +51,9 @@ class Change:
     status: str  # A, M, D, T ... as git diff-tree reports it
     path: str
     blob: str  # new blob sha (zeros when deleted)
+
+
+ObjectsHook = Callable[[Sequence[bytes], Sequence["bytes | None"], Sequence["bytes | None"]], None]
 
 
 @dataclass(frozen=True)
@@ -337,7 +340,8 @@ class GitStore:
 
     # --- batch reads ------------------------------------------------------------------------
     def read_commits(self, after: str | None = None, tip: str | None = None, *,
-                     first_seq: int = 0, with_diff: bool = True) -> list[RawCommit]:
+                     first_seq: int = 0, with_diff: bool = True,
+                     on_objects: ObjectsHook | None = None) -> list[RawCommit]:
         """Every commit reachable from the ledger tip (after ``after``), oldest first.
 
         Objects come from two ``cat-file --batch`` runs: the commits (``rev-list`` order), and
@@ -348,6 +352,10 @@ class GitStore:
         predicted files must hash to the commit's tree), and git is asked for the real diff of
         any commit the prediction does not reproduce (the genesis, a rotation rewriting the
         trust files, a tampered commit). Any changed blob the prediction missed is fetched.
+
+        ``on_objects(raws, events, notes)`` is called once the objects are read, before the
+        changes are worked out: each commit object in order, with the event and checkpoint
+        bytes its position predicts (None when absent), so a caller can start work on them.
         """
         tip = tip or self.tip()
         if tip is None:
@@ -388,6 +396,10 @@ class GitStore:
             for path in (layout.event_path(seq), layout.checkpoint_path(seq + 1)):
                 predicted.append((path, listing.get(path, "")))
         by_sha.update(commit_objects)
+        if on_objects is not None:
+            on_objects([commit_objects[sha] for sha, _ in order],
+                       [by_sha.get(blob) if blob else None for _, blob in predicted[0::2]],
+                       [by_sha.get(blob) if blob else None for _, blob in predicted[1::2]])
         if not with_diff:
             out = []
             for i, (sha, parents) in enumerate(order):

@@ -17,147 +17,152 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 TREE_MODE = b"40000"
 FILE_MODE = b"100644"
 
 
 class _Dir:
-    __slots__ = ("keys", "entries", "id", "stale")
+    __slots__ = ("keys", "entries", "id")
 
     def __init__(self) -> None:
         self.keys: list[bytes] = []  # sort keys (directories suffixed with "/"), ascending
         self.entries: list[bytes] = []  # serialised entries, parallel to keys
-        self.id: bytes | None = None  # cached tree id; None when it must be re-hashed
-        self.stale: set[bytes] = set()  # subdirectories whose entry needs their new id
+        self.id = _EMPTY
 
 
-def _key(name: bytes, mode: bytes) -> bytes:
-    return name + b"/" if mode == TREE_MODE else name
+_EMPTY = hashlib.sha1(b"tree 0\0").digest()
 
 
 class TreeState:
-    """One commit's tree, by directory path ("" is the root); starts as the empty tree."""
+    """One commit's tree, by directory path (b"" is the root); starts as the empty tree."""
 
-    __slots__ = ("_dirs",)
+    __slots__ = ("_dirs", "_chains")
 
     def __init__(self) -> None:
         self._dirs: dict[bytes, _Dir] = {b"": _Dir()}
+        self._chains: dict[bytes, list[tuple[_Dir, _Dir | None, bytes, bytes]]] = {}
 
-    # --- queries ----------------------------------------------------------------------------
     def tree_id(self) -> bytes:
-        """The root tree's object id (20 bytes), re-hashing only what changed."""
-        return self._id(b"")
-
-    def _id(self, path: bytes) -> bytes:
-        d = self._dirs[path]
-        if d.id is None:
-            prefix = path + b"/" if path else b""
-            for name in d.stale:  # a changed subdirectory: its entry carries its new id
-                at = bisect_left(d.keys, name + b"/")
-                d.entries[at] = TREE_MODE + b" " + name + b"\0" + self._id(prefix + name)
-            d.stale.clear()
-            body = b"".join(d.entries)
-            d.id = hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
-        return d.id
+        """The root tree's object id (20 bytes)."""
+        return self._dirs[b""].id
 
     # --- changes ----------------------------------------------------------------------------
-    def add_files(self, files: Iterable[tuple[bytes, bytes]], expected: bytes) -> bool:
+    def add_files(self, files: Sequence[tuple[bytes, bytes]], expected: bytes) -> bool:
         """Add new ``(path, blob id)`` files (mode 100644); True, and kept, when the tree id
-        then equals ``expected``. Otherwise, or when a path (or a directory on it) already
-        exists as something else, the state is left unchanged and False returned: only pure
-        additions are ever claimed."""
-        files = list(files)
+        then equals ``expected``. Otherwise, or when a path already exists (as a file or a
+        directory) or a directory on it exists as a file, the state is left unchanged and False
+        returned: only pure additions are ever claimed."""
         if not all(self._free(path) for path, _ in files):
             return False
-        undone: list[bytes] = []
         for path, blob in files:
-            self._set(path, FILE_MODE, blob)
-            undone.append(path)
+            self._put(path, FILE_MODE, blob)
+        self._rehash([path for path, _ in files])
         if self.tree_id() == expected:
             return True
-        for path in reversed(undone):
-            self._remove(path)
+        for path, _ in files:
+            self._drop(path)
+        self._rehash([path for path, _ in files])
         return False
 
     def apply(self, changes: Iterable[tuple[str, bytes, bytes, bytes]], expected: bytes) -> bool:
         """Apply git's own diff (status, path, new mode, new blob id); True when the tree id
         then equals ``expected`` (when False the state no longer matches git's)."""
+        paths = []
         for status, path, mode, blob in changes:
             if status == "D":
-                self._remove(path)
+                self._drop(path)
             else:
-                self._set(path, mode, blob)
+                self._put(path, mode, blob)
+            paths.append(path)
+        self._rehash(paths)
         return self.tree_id() == expected
 
+    # --- internals --------------------------------------------------------------------------
     def _free(self, path: bytes) -> bool:
-        """No entry at ``path`` and every directory on it absent or a directory."""
-        parts = path.split(b"/")
-        parent = b""
-        for depth, name in enumerate(parts):
-            d = self._dirs.get(parent)
-            if d is None:
-                return True  # everything below a missing directory is new
-            last = depth == len(parts) - 1
-            at = bisect_left(d.keys, name)
-            if at < len(d.keys) and d.keys[at] == name:
-                return False  # a file by this name exists
-            if last:
-                at = bisect_left(d.keys, name + b"/")
-                return not (at < len(d.keys) and d.keys[at] == name + b"/")
-            parent = parent + b"/" + name if parent else name
+        """No entry named ``path``, and every directory on it absent or a directory."""
+        dirs = self._dirs
+        parent = path
+        while parent:
+            parent, _, name = parent.rpartition(b"/")
+            d = dirs.get(parent)
+            if d is not None:  # the deepest existing directory: nothing below it exists
+                keys = d.keys
+                at = bisect_left(keys, name)
+                if at < len(keys) and keys[at] == name:
+                    return False  # a file by this name
+                at = bisect_left(keys, name + b"/")
+                return not (at < len(keys) and keys[at] == name + b"/")  # no such directory
         return True
 
-    def _dir_for(self, path: bytes) -> tuple[bytes, bytes]:
+    def _put(self, path: bytes, mode: bytes, blob: bytes) -> None:
         parent, _, name = path.rpartition(b"/")
-        if parent not in self._dirs:  # create the directory chain; entries filled on hashing
-            grand, dname = self._dir_for(parent)
-            g = self._dirs[grand]
-            key = dname + b"/"
-            at = bisect_left(g.keys, key)
-            g.keys.insert(at, key)
-            g.entries.insert(at, b"")
-            self._dirs[parent] = _Dir()
-        return parent, name
-
-    def _dirty(self, path: bytes) -> None:
-        while True:
-            self._dirs[path].id = None
-            if not path:
-                return
-            path, _, name = path.rpartition(b"/")
-            self._dirs[path].stale.add(name)
-
-    def _set(self, path: bytes, mode: bytes, blob: bytes) -> None:
-        parent, name = self._dir_for(path)
-        d = self._dirs[parent]
-        key = _key(name, mode)
+        d = self._dirs.get(parent)
+        if d is None:
+            self._put(parent, TREE_MODE, _EMPTY)
+            d = self._dirs[parent] = _Dir()
+            self._chains.clear()
+        key = name + b"/" if mode == TREE_MODE else name
         entry = mode + b" " + name + b"\0" + blob
-        at = bisect_left(d.keys, key)
-        if at < len(d.keys) and d.keys[at] == key:
+        keys = d.keys
+        at = bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key:
             d.entries[at] = entry
         else:
-            d.keys.insert(at, key)
+            keys.insert(at, key)
             d.entries.insert(at, entry)
-        self._dirty(parent)
 
-    def _remove(self, path: bytes) -> None:
+    def _drop(self, path: bytes) -> None:
         """Remove a file entry; directories left empty go too (git stores no empty trees)."""
-        parent, _, name = path.rpartition(b"/")
-        key = name
+        key = path
         while True:
+            parent, _, name = key.rpartition(b"/")
             d = self._dirs.get(parent)
             if d is None:
                 return
-            at = bisect_left(d.keys, key)
-            if at < len(d.keys) and d.keys[at] == key:
+            name = name if key is path else name + b"/"
+            at = bisect_left(d.keys, name)
+            if at < len(d.keys) and d.keys[at] == name:
                 del d.keys[at]
                 del d.entries[at]
             if d.keys or not parent:
-                self._dirty(parent)
                 return
             del self._dirs[parent]
-            parent, _, dname = parent.rpartition(b"/")
-            key = dname + b"/"
-            self._dirs[parent].stale.discard(dname)
+            self._chains.clear()
+            key = parent
+
+    def _chain(self, path: bytes) -> list[tuple[_Dir, _Dir | None, bytes, bytes]]:
+        """(directory, its parent, its sort key there, its entry prefix) from ``path`` up to
+        the root, cached until a directory is created or removed."""
+        chain = self._chains.get(path)
+        if chain is None:
+            chain = self._chains[path] = []
+            while True:
+                d = self._dirs[path]
+                if not path:
+                    chain.append((d, None, b"", b""))
+                    break
+                parent, _, name = path.rpartition(b"/")
+                chain.append((d, self._dirs[parent], name + b"/", TREE_MODE + b" " + name + b"\0"))
+                path = parent
+        return chain
+
+    def _rehash(self, paths: Iterable[bytes]) -> None:
+        """Re-hash every directory on ``paths`` once, deepest first, updating parents' entries."""
+        chains = []
+        for path in paths:
+            parent = path.rpartition(b"/")[0]
+            while parent not in self._dirs:  # removed with its last file: its parent changed
+                parent = parent.rpartition(b"/")[0]
+            chains.append(self._chain(parent))
+        if len(chains) == 1:
+            order = chains[0]
+        else:  # each directory once, by depth (a chain runs from depth len - 1 up to 0)
+            by_dir = {id(link[0]): (len(c) - k, link) for c in chains for k, link in enumerate(c)}
+            order = [link for _, link in sorted(by_dir.values(), key=lambda x: -x[0])]
+        for d, up, key, prefix in order:
+            body = b"".join(d.entries)
+            d.id = hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
+            if up is not None:
+                up.entries[bisect_left(up.keys, key)] = prefix + d.id

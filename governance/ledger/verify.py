@@ -36,10 +36,12 @@ signature, which cannot be checked in-process) are ``undecided`` (exit 3).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import multiprocessing
 import os
+import signal
 import struct
 import sys
 import time
@@ -86,16 +88,16 @@ PARALLEL_MIN = 512
 _CANDIDATE_LOG_KEYS: list[LogKey] = []  # set before the workers fork
 
 
-def _candidate_log_keys(commits: Sequence[RawCommit]) -> list[LogKey]:
+def _candidate_log_keys(raws: Sequence[bytes], events: Sequence[bytes | None]) -> list[LogKey]:
     """Every log key the ledger ever names (genesis and add_log_key), found cheaply so workers
     can check stored checkpoint signatures; which key is valid at which seq is still decided by
     the ordered pass."""
     keys: list[LogKey] = []
-    for i, c in enumerate(commits):
-        if i and b"\n\nledger: key_rotated seq " not in c.raw:
+    for i, raw in enumerate(raws):
+        if i and b"\n\nledger: key_rotated seq " not in raw:
             continue
         try:
-            event = parse_canonical(_single_event_blob(c) or b"")
+            event = parse_canonical(events[i] or b"")
             details = event.get("details") or {}
             if i == 0:
                 origin = str(details["origin"])
@@ -160,31 +162,38 @@ def _note_key(note: bytes, keys: Sequence[LogKey]) -> int:
     return 1 + at if at < _NOTE_BAD - 1 else _NOTE_BAD
 
 
-class _Crypto:
+class SignatureWork:
     """The order-independent Ed25519 work (commit SSHSIGs, stored checkpoint notes), deferred
     while the ordered pass runs and shared between forked workers and this process.
 
     The commits are cut into chunks; workers (one per CPU but one) take chunks from the front
-    while this process runs the ordered pass, then this process takes chunks from the back until
-    the two meet, so both cores stay busy whatever the ordered pass costs. Results are one byte
-    per commit in shared memory (nothing is pickled); a chunk a dead worker left undone is done
-    here. The workers inherit the commits by fork (copy-on-write) and only read them.
+    while this process reads on and runs the ordered pass, then this process takes chunks from
+    the back until the two meet, so every core stays busy whatever the ordered pass costs.
+    Results are one byte per commit in shared memory (nothing is pickled); a chunk a dead worker
+    left undone is done here. Workers inherit the inputs by fork (copy-on-write), only read
+    them, and leave with ``os._exit``.
+
+    Inputs, per commit in order: the raw commit object, the event bytes and the checkpoint note
+    the commit is expected to add (None when absent). The ordered pass checks that the note it
+    judged is the note verified here.
     """
 
     CHUNK = 64
 
-    def __init__(self, commits: Sequence[RawCommit], workers: int) -> None:
-        self.commits = commits
-        self.n = len(commits)
+    def __init__(self, raws: Sequence[bytes], events: Sequence[bytes | None],
+                 notes: Sequence[bytes | None], workers: int) -> None:
+        self.raws = raws
+        self.n = len(raws)
         self.chunks = -(-self.n // self.CHUNK)
-        self.keys = _candidate_log_keys(commits)
-        self.notes = [c.blobs.get(layout.checkpoint_path(i + 1)) for i, c in enumerate(commits)]
+        self.keys = _candidate_log_keys(raws, events)
+        self.notes = notes
         self.mem = mmap.mmap(-1, 16 + 2 * self.n)
         self.sig = memoryview(self.mem)[16 : 16 + self.n]
         self.cp = memoryview(self.mem)[16 + self.n :]
         self.mem[0:16] = struct.pack("<qq", 0, self.chunks)  # next front chunk, back bound
         self.lock = multiprocessing.get_context("fork").Lock() if workers else None
         self.pids: list[int] = []
+        self.done = False
         with warnings.catch_warnings():
             # Python 3.12+ warns on fork() in a process with threads; the children only read
             # inherited memory, write their own result bytes and leave with os._exit
@@ -202,45 +211,72 @@ class _Crypto:
                         os._exit(code)
                 self.pids.append(pid)
 
+    @classmethod
+    def start(cls, raws: Sequence[bytes], events: Sequence[bytes | None],
+              notes: Sequence[bytes | None]) -> SignatureWork:
+        """Start the work, forked when the ledger is large enough (see ``_workers``)."""
+        return cls(raws, events, notes, _workers(len(raws)))
+
+    @classmethod
+    def for_commits(cls, commits: Sequence[RawCommit]) -> SignatureWork:
+        return cls.start([c.raw for c in commits], [_single_event_blob(c) for c in commits],
+                         [c.blobs.get(layout.checkpoint_path(i + 1))
+                          for i, c in enumerate(commits)])
+
+    def abandon(self) -> None:
+        """Stop the workers without waiting for the result (the verification ended early)."""
+        if self.done:
+            return
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._close()
+
+    def _close(self) -> None:
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.done = True
+        self.sig.release()
+        self.cp.release()
+        self.mem.close()
+
     def _claim(self, front: bool) -> int | None:
-        if self.lock is None:
+        """The next chunk from the front (workers) or the back (this process), or None."""
+        with self.lock if self.lock is not None else contextlib.nullcontext():
             lo, hi = struct.unpack_from("<qq", self.mem, 0)
             if lo >= hi:
                 return None
+            if front:
+                struct.pack_into("<qq", self.mem, 0, lo + 1, hi)
+                return int(lo)
             struct.pack_into("<qq", self.mem, 0, lo, hi - 1)
-            return hi - 1
-        with self.lock:
-            lo, hi = struct.unpack_from("<qq", self.mem, 0)
-            if lo >= hi:
-                return None
-            struct.pack_into("<qq", self.mem, 0, lo + 1, hi) if front else \
-                struct.pack_into("<qq", self.mem, 0, lo, hi - 1)
-            return lo if front else hi - 1
+            return int(hi - 1)
 
     def _work(self, front: bool) -> None:
         while (k := self._claim(front)) is not None:
             self._do(k * self.CHUNK, min((k + 1) * self.CHUNK, self.n))
 
     def _do(self, lo: int, hi: int) -> None:
-        commits, notes, keys, sig, cp = self.commits, self.notes, self.keys, self.sig, self.cp
+        raws, notes, keys, sig, cp = self.raws, self.notes, self.keys, self.sig, self.cp
         for i in range(lo, hi):
             note = notes[i]
             if note is not None:
                 cp[i] = _note_key(note, keys)
-            sig[i] = _OK if _signature_ok(commits[i].raw) else _BAD
+            sig[i] = _OK if _signature_ok(raws[i]) else _BAD
 
     def finish(self) -> tuple[bytes, bytes]:
         """Do the remaining chunks here, wait for the workers; (signature, note) bytes."""
         self._work(front=False)
         for pid in self.pids:
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.pids = []
         for i in range(self.n):  # anything a dead worker claimed but left undone
             if self.sig[i] == _TODO:
                 self._do(i, i + 1)
         out = bytes(self.sig), bytes(self.cp)
-        self.sig.release()
-        self.cp.release()
-        self.mem.close()
+        self._close()
         return out
 
     def note_key(self, value: int) -> LogKey | None:
@@ -296,11 +332,12 @@ class _Fail(Exception):
 
 def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str, str]] = (),
                   extra_log_keys: Sequence[LogKey] = (), now: float | None = None,
-                  defer: bool = True) -> VerifyReport:
+                  defer: bool = True, work: SignatureWork | None = None) -> VerifyReport:
     """Check every commit, then every external checkpoint ``(label, note text)``.
 
-    With ``defer`` (the default) the Ed25519 work runs apart from the ordered pass (``_Crypto``,
-    in forked workers for ledgers of PARALLEL_MIN commits or more) and is reconciled at the end:
+    With ``defer`` (the default) the Ed25519 work runs apart from the ordered pass
+    (``SignatureWork``, in forked workers for ledgers of PARALLEL_MIN commits or more; ``work``
+    passes one already started on the same commits) and is reconciled at the end:
     when every signature and stored checkpoint verified, the report stands as computed; when
     one did not at or before the first failure the ordered pass found, the whole ledger is
     verified again with ``defer=False`` (everything inline, in the original order of checks), so
@@ -317,9 +354,12 @@ def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str,
                                      "is linear, one parent per commit")
             break
     failed_at: int | None = None
+    if work is not None and (not defer or report.failure is not None or work.n != len(commits)):
+        work.abandon()
+        work = None
     if report.failure is None:
         v.all_commits = commits
-        crypto = _Crypto(commits, _workers(len(commits))) if defer else None
+        crypto = (work or SignatureWork.for_commits(commits)) if defer else None
         try:
             for i, c in enumerate(commits):
                 try:
@@ -349,7 +389,7 @@ def _workers(n: int) -> int:
     return cpus - 1
 
 
-def _first_deferred_failure(v: _Verifier, crypto: _Crypto,
+def _first_deferred_failure(v: _Verifier, crypto: SignatureWork,
                             results: tuple[bytes, bytes]) -> int | None:
     """The first index whose signature, or stored checkpoint's log-key signature (by a key
     valid at that seq), did not verify; None when all did (for the commits the pass reached)."""
@@ -368,7 +408,7 @@ class _Verifier:
     def __init__(self, report: VerifyReport, now: float, defer: bool = False) -> None:
         self.r = report
         self.now = now
-        self.defer = defer  # Ed25519 checks left to _Crypto, reconciled by verify_ledger
+        self.defer = defer  # Ed25519 checks left to SignatureWork, reconciled by verify_ledger
         self.deferred_notes: list[tuple[int, bytes, list[LogKey]]] = []
         self.trust: Trust | None = None
         self.cr = CompactRange()
@@ -507,7 +547,7 @@ class _Verifier:
 
     @staticmethod
     def _parse_now(obj: CommitObject) -> tuple[str | None, bytes | None]:
-        """The signing key only (the Ed25519 check itself is deferred to _Crypto)."""
+        """The signing key only (the Ed25519 check itself is deferred to SignatureWork)."""
         assert obj.signature is not None
         quick = quick_git_signature(obj.signature)
         if quick is not None:
@@ -611,7 +651,7 @@ class _Verifier:
         text = note.decode("utf-8", errors="replace")
         valid = trust.log_keys_at(i)
         try:
-            if self.defer:  # the signature by a key in ``valid`` is checked by _Crypto
+            if self.defer:  # the signature by a key in ``valid`` is checked by SignatureWork
                 cp, _ = parse_checkpoint(text)
                 self.deferred_notes.append((i, note, valid))
             else:
