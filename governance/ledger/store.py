@@ -413,12 +413,10 @@ class GitStore:
                    if c.blob != ZERO and c.blob not in by_sha]
         if missing:
             by_sha.update(self.cat_batch(missing))
-        out = []
-        for sha, parents in order:
-            chs = tuple(changes.get(sha, ()))
-            blobs = {c.path: by_sha.get(c.blob, b"") for c in chs if c.blob != ZERO}
-            out.append(RawCommit(sha, parents, by_sha.get(sha, b""), chs, blobs))
-        return out
+        get = by_sha.get
+        return [RawCommit(sha, parents, commit_objects[sha], chs,
+                          {c.path: get(c.blob, b"") for c in chs if c.blob != ZERO})
+                for sha, parents in order for chs in (changes.get(sha, ()),)]
 
     def _read_commit_objects(self, rng: str
                              ) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, bytes]]:
@@ -472,28 +470,32 @@ class GitStore:
 
     def _proven_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
                         commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]]
-                        ) -> dict[str, list[Change]] | None:
+                        ) -> dict[str, tuple[Change, ...]] | None:
         """Each commit's changes, proven by tree ids from the root commit on (see
         ``treeproof``); None when the history is not a linear chain from a root commit or git's
         own diff does not reproduce a tree (the caller then diffs everything with git)."""
         state = TreeState()
-        out: dict[str, list[Change]] = {}
+        out: dict[str, tuple[Change, ...]] = {}
         prev: str | None = None
+        fromhex = bytes.fromhex
         for i, (sha, parents) in enumerate(order):
             raw = commits[sha]
             if parents != ((prev,) if prev else ()) or raw[:5] != b"tree " or raw[45:46] != b"\n":
                 return None
-            expected = bytes.fromhex(raw[5:45].decode())
-            files = sorted((path, blob) for path, blob in predicted[2 * i : 2 * i + 2] if blob)
-            if prev and state.add_files([(p.encode(), bytes.fromhex(b)) for p, b in files],
-                                        expected):
-                out[sha] = [Change("A", path, blob) for path, blob in files]
+            expected = fromhex(raw[5:45].decode())
+            (event, event_blob), (note, note_blob) = predicted[2 * i], predicted[2 * i + 1]
+            # in git's (path) order, as diff-tree lists them: checkpoints/ before events/
+            files: tuple[tuple[str, str], ...] = ((note, note_blob),) if note_blob else ()
+            if event_blob:
+                files += ((event, event_blob),)
+            if prev and state.add_files([(p.encode(), fromhex(b)) for p, b in files], expected):
+                out[sha] = tuple([Change("A", path, blob) for path, blob in files])
             else:
                 real = self._diff_one(sha)
-                if not state.apply([(c.status, c.path.encode(), mode.encode(),
-                                     bytes.fromhex(c.blob)) for c, mode in real], expected):
+                if not state.apply([(c.status, c.path.encode(), mode.encode(), fromhex(c.blob))
+                                    for c, mode in real], expected):
                     return None
-                out[sha] = [c for c, _ in real]
+                out[sha] = tuple(c for c, _ in real)
             prev = sha
         return out
 
@@ -511,7 +513,7 @@ class GitStore:
         return out
 
     def _diff_all(self, order: Sequence[tuple[str, tuple[str, ...]]]
-                  ) -> dict[str, list[Change]]:
+                  ) -> dict[str, tuple[Change, ...]]:
         """git's diff of every commit, ``diff-tree --stdin`` split across CPUs."""
         diff_out: dict[int, bytes] = {}
         workers: list[threading.Thread] = []
@@ -543,7 +545,7 @@ class GitStore:
             fields = meta.split()
             if current is not None and len(fields) >= 5:
                 current.append(Change(fields[4][0], path, fields[3]))
-        return changes
+        return {sha: tuple(chs) for sha, chs in changes.items()}
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
         """(object sha, content) per spec, in order; (None, None) for a missing one."""
