@@ -593,6 +593,8 @@ class _Verifier:
                         root: bytes) -> None:
         want = {"Ledger-Seq": str(i), "Ledger-Event-Id": event_id, "Ledger-Leaf": leaf.hex(),
                 "Ledger-Prev": self.prev_stored_hash, "Ledger-Root": root.hex()}
+        if obj.trailers == want:
+            return
         for key, value in want.items():
             got = obj.trailers.get(key)
             if got != value:
@@ -644,6 +646,8 @@ class _Verifier:
                             "key_rotated events")
 
     def _check_stored_checkpoint(self, i: int, c: RawCommit, trust: Trust, root: bytes) -> None:
+        if len(c.blobs) < 2:  # the event alone: no checkpoint here
+            return
         path = layout.checkpoint_path(i + 1)
         note = c.blobs.get(path)
         if note is None:
