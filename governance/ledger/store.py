@@ -367,10 +367,10 @@ class GitStore:
 
         def read_files() -> None:
             # An add-only ledger's tip tree holds every event and checkpoint file at the blob
-            # its commit added: one ls-tree names them all, one cat-file reads those from
-            # first_seq on.
-            out = self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events", "checkpoints"]
-                           ).stdout.decode(errors="replace")
+            # its commit added: one ls-tree names them all (and the trust files, as the genesis
+            # usually left them), one cat-file reads those from first_seq on.
+            out = self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events", "checkpoints",
+                            "trust"]).stdout.decode(errors="replace")
             wanted = []
             for line in out.split("\n"):
                 meta, _, path = line.partition("\t")
@@ -378,7 +378,8 @@ class GitStore:
                     blob = meta.split()[2]
                     listing[path] = blob
                     number = path.rpartition("/")[2].partition(".")[0]
-                    if not first_seq or (number.isdigit() and int(number) >= first_seq):
+                    if not first_seq or path.startswith("trust/") or (
+                            number.isdigit() and int(number) >= first_seq):
                         wanted.append(blob)
             by_sha.update(self.cat_batch(wanted))
 
@@ -441,8 +442,9 @@ class GitStore:
             ids = record[:nl].decode().split()
             head, sep, body = record[nl + 1 :].partition(b"\n\n")
             raw = head + b"\n\n" + body[4:].replace(b"\n    ", b"\n")
-            if sep and hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]:
-                objects[ids[0]] = raw
+            if sep and (hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]
+                        or _retrimmed(raw, ids[0], objects)):
+                objects.setdefault(ids[0], raw)
             else:
                 redo.append(ids[0])
             order.append((ids[0], tuple(ids[1:])))
@@ -576,6 +578,16 @@ class GitStore:
 
     def repack(self) -> None:
         self.run(["repack", "-a", "-d", "-q"])
+
+
+def _retrimmed(raw: bytes, sha: str, objects: dict[str, bytes]) -> bool:
+    """The genesis's empty ``Ledger-Prev: `` trailer loses its blank in rev-list's output: put
+    it back, accepted only if the object then hashes to its id (saves a cat-file)."""
+    fixed = raw.replace(b"\nLedger-Prev:\n", b"\nLedger-Prev: \n", 1)
+    if fixed is raw or hashlib.sha1(b"commit %d\0" % len(fixed) + fixed).hexdigest() != sha:
+        return False
+    objects[sha] = fixed
+    return True
 
 
 def _alive(pid: int) -> bool:
