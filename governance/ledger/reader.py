@@ -1,7 +1,7 @@
 """Reading the ledger: ``entries()`` for other features, ``verify_repo``, checkpoints.
 
 ``entries(repo_root)`` is the one reader the query index, the lifecycle fold and the export
-sinks build on. It yields ``LedgerEntry`` values in seq order from one batch read (four git
+sinks build on. It yields ``LedgerEntry`` values in seq order from one batch read (three git
 processes for the whole ledger, see ``GitStore.read_commits``); pass ``after_commit`` (the last
 commit you consumed) to read only what is new, which is how incremental consumers stay fast.
 It parses but does not verify: run ``verify_repo`` (or ``governance ledger verify``) to know the

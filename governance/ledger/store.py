@@ -13,9 +13,12 @@ behind is reported with the command that clears it: our lock file (``governance-
 the git directory), git's ``<ref>.lock``, and unreachable objects (harmless;
 ``git prune --expire=now`` removes them).
 
-Batch reads: ``read_commits`` runs a handful of processes for a whole ledger (``rev-list``,
-one ``ls-tree`` naming every event blob, ``diff-tree --stdin`` split across CPUs, two
-``cat-file --batch``), concurrently where they are independent, instead of one per commit.
+Batch reads: ``read_commits`` reads a whole ledger with four git processes, not one per commit:
+``rev-list --header`` (every commit object, checked against its id), concurrently with one
+``ls-tree`` of the tip naming every event, checkpoint and trust blob and one ``cat-file --batch``
+reading them, plus ``diff-tree`` for the genesis. Each commit's changes are proven from tree ids
+(``treeproof``) instead of diffing every commit with git; git's own diff is used for any commit
+the proof does not cover (rotations, tampering).
 """
 
 from __future__ import annotations

@@ -25,10 +25,14 @@ the added blobs); everything here is pure. Per commit, in seq order, it checks w
               size, consistent (RFC 6962 consistency proof from its size to the tip), and no two
               checkpoints of one size with different roots (split view)
 
-Speed: the per-commit work that does not depend on order (SSHSIG verification, the event
-schema) runs in forked worker processes for ledgers of more than PARALLEL_MIN commits; the
-ordered checks (trust, chain, Merkle root, dates) stay in this process and consume those results
-in seq order, so the first failure reported is the same either way.
+Speed: the Ed25519 work (every commit's SSHSIG, every stored checkpoint's note signature) is
+most of the cost and does not depend on order. ``SignatureWork`` does it apart from the ordered
+pass, in forked workers for ledgers of PARALLEL_MIN commits or more, started as soon as the
+objects are read, with this process joining in once its ordered pass is done. The ordered pass
+runs every other check, taking the signing key from the signature without verifying it; at the
+end the two are reconciled, and if a deferred check failed at or before the first failure the
+ordered pass found, the ledger is verified again with everything inline, in the original order
+of checks. The failure reported is therefore always the one a sequential verifier reports first.
 
 Failures that are the ledger's fault are ``tampered`` (exit 1); failures to decide (an OpenPGP
 signature, which cannot be checked in-process) are ``undecided`` (exit 3).
@@ -200,7 +204,10 @@ class SignatureWork:
             warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks",
                                     category=DeprecationWarning)
             for _ in range(workers):
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError:  # no more processes: this process does the rest
+                    break
                 if pid == 0:  # pragma: no cover - runs in the child
                     code = 0
                     try:
