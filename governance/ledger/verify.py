@@ -375,8 +375,11 @@ def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str,
                     report.failure = Failure(i, c.sha, f.reason, f.undecided)
                     failed_at = i
                     break
-        finally:
-            results = crypto.finish() if crypto is not None else None
+        except BaseException:  # a bug or Ctrl-C: stop the workers, do not finish their work
+            if crypto is not None:
+                crypto.abandon()
+            raise
+        results = crypto.finish() if crypto is not None else None
         if crypto is not None and results is not None:
             bad = _first_deferred_failure(v, crypto, results)
             if bad is not None and (failed_at is None or bad <= failed_at):
