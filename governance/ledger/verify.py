@@ -89,9 +89,6 @@ from governance.ledger.trust import Trust, TrustError, trust_to_json
 PARALLEL_MIN = 512
 
 
-_CANDIDATE_LOG_KEYS: list[LogKey] = []  # set before the workers fork
-
-
 def _candidate_log_keys(raws: Sequence[bytes], events: Sequence[bytes | None]) -> list[LogKey]:
     """Every log key the ledger ever names (genesis and add_log_key), found cheaply so workers
     can check stored checkpoint signatures; which key is valid at which seq is still decided by
@@ -122,7 +119,7 @@ def _single_event_blob(c: RawCommit) -> bytes | None:
 
 # Per-commit results of the deferred signature work, one byte each in shared memory.
 _TODO, _OK, _BAD = 0, 1, 2
-_NO_NOTE, _NOTE_BAD = 0, 255  # checkpoint byte: else 1 + index of the candidate key that verified
+_NOTE_BAD = 255  # checkpoint byte: 0 none, else 1 + index of the candidate key that verified
 _KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
 
 
@@ -134,12 +131,12 @@ def _signature_ok(raw: bytes) -> bool:
     quick = quick_git_signature(parts[1]) if parts is not None else None
     if parts is not None and quick is not None:
         key_blob, signature = quick
-        key = _KEY_CACHE.get(key_blob)
-        if key is None:
-            key = _KEY_CACHE[key_blob] = Ed25519PublicKey.from_public_bytes(key_blob[-32:])
         try:
+            key = _KEY_CACHE.get(key_blob)
+            if key is None:
+                key = _KEY_CACHE[key_blob] = Ed25519PublicKey.from_public_bytes(key_blob[-32:])
             key.verify(signature, GIT_SHA512_PREFIX + hashlib.sha512(parts[0]).digest())
-        except InvalidSignature:
+        except (InvalidSignature, ValueError):
             return False
         return True
     try:
@@ -249,8 +246,11 @@ class SignatureWork:
         self.mem.close()
 
     def _claim(self, front: bool) -> int | None:
-        """The next chunk from the front (workers) or the back (this process), or None."""
-        with self.lock if self.lock is not None else contextlib.nullcontext():
+        """The next chunk from the front (workers) or the back (this process), or None. A lock
+        held too long (its holder killed) ends the claiming: ``finish`` redoes what is left."""
+        if self.lock is not None and not self.lock.acquire(timeout=10):
+            return None
+        try:
             lo, hi = struct.unpack_from("<qq", self.mem, 0)
             if lo >= hi:
                 return None
@@ -259,6 +259,9 @@ class SignatureWork:
                 return int(lo)
             struct.pack_into("<qq", self.mem, 0, lo, hi - 1)
             return int(hi - 1)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
     def _work(self, front: bool) -> None:
         while (k := self._claim(front)) is not None:

@@ -52,3 +52,22 @@ def test_tampered_ledger_reads_as_git_sees_it(ledger: Ledger) -> None:
     forge.set_tip(ledger.root, forge.write_commit(ledger.root, spec,
                                                   ledger.signing_keys()[spec.email]))
     _same_as_git(ledger)
+
+
+def test_signature_work_survives_a_killed_worker(ledger: Ledger) -> None:
+    import os
+    import signal
+
+    from governance.ledger.verify import SignatureWork
+
+    commits = open_store(ledger.root).read_commits()
+    raws = [c.raw for c in commits] * 40
+    bad = bytearray(raws[3])
+    bad[bad.index(b"seq 3") + 4] = ord("9")  # the signed message changed: must not verify
+    raws[200] = bytes(bad)
+    notes = [None] * len(raws)
+    work = SignatureWork(raws, [None] * len(raws), notes, workers=1)
+    for pid in work.pids:
+        os.kill(pid, signal.SIGKILL)
+    sig, _ = work.finish()
+    assert [i for i, b in enumerate(sig) if b != 1] == [200]
