@@ -25,18 +25,38 @@ class NonCanonical(ValueError):
         self.reason = reason
 
 
+# json.dumps/json.loads with these options, built once (dumps builds an encoder per call)
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           allow_nan=False).encode
+_DECODE = json.JSONDecoder().decode
+
+
 def canonical_bytes(value: Any) -> bytes:
     """The one canonical encoding of ``value`` (a JSON-compatible structure)."""
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False)
+        text = _ENCODE(value)
     except ValueError as err:  # allow_nan=False: NaN and Infinity are not JSON (RFC 8259 6)
         raise ValueError(f"non-finite number cannot be stored in the ledger ({err})") from None
     return text.encode("utf-8")
 
 
 def parse_canonical(data: bytes) -> dict[str, Any]:
-    """Parse stored event bytes, refusing duplicate keys, non-objects and non-canonical bytes."""
+    """Parse stored event bytes, refusing duplicate keys, non-objects and non-canonical bytes.
+
+    Bytes equal to the canonical encoding of what they parse to cannot carry a duplicate key
+    (the encoding of a dict has none) nor NaN/Infinity (refused by the encoder), so that case
+    is settled by the plain parser; everything else takes the checking parse for its reason.
+    """
+    try:
+        value = _DECODE(data.decode("utf-8"))
+        if type(value) is dict and _ENCODE(value).encode("utf-8") == data:
+            return value
+    except ValueError:  # including UnicodeDecodeError and the encoder's non-finite refusal
+        pass
+    return _parse_checked(data)
+
+
+def _parse_checked(data: bytes) -> dict[str, Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -15,7 +15,6 @@ valid commit keys, no longer reproduces an earlier checkpoint's root.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -102,7 +101,7 @@ def parse_checkpoint(note: str) -> tuple[Checkpoint, list[tuple[str, bytes, byte
         raise CheckpointError(f"checkpoint size {size_text!r} is not a decimal number")
     try:
         root = base64.b64decode(root_text, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a non-ASCII character
         raise CheckpointError("checkpoint root is not base64") from None
     if len(root) != 32:
         raise CheckpointError(f"checkpoint root has {len(root)} bytes, expected 32")
@@ -117,7 +116,7 @@ def parse_checkpoint(note: str) -> tuple[Checkpoint, list[tuple[str, bytes, byte
             raise CheckpointError(f"malformed signature line {line[:40]!r}")
         try:
             blob = base64.b64decode(parts[1], validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a non-ASCII character
             raise CheckpointError("signature is not base64") from None
         if len(blob) < 5:
             raise CheckpointError("signature too short")

@@ -54,6 +54,38 @@ class CommitObject:
 
 
 def parse_commit(raw: bytes) -> CommitObject:
+    fast = _split_signed(raw)
+    if fast is not None:
+        headers, signature, payload, body = fast
+        return _commit_object(headers, signature, payload, body)
+    return _parse_general(raw)
+
+
+def signed_parts(raw: bytes) -> tuple[bytes, bytes] | None:
+    """(payload, signature) of a commit in the usual shape, exactly as ``parse_commit`` gives
+    them; None for any other shape (then use ``parse_commit``)."""
+    fast = _split_signed(raw)
+    return None if fast is None else (fast[2], fast[1])
+
+
+def _split_signed(raw: bytes) -> tuple[list[bytes], bytes, bytes, bytes] | None:
+    """The shape every signed ledger commit has (headers, then ``gpgsig`` and its continuation
+    lines ending the header block, then the message), split by slicing: (other header lines,
+    signature, payload, message bytes). None for anything else, which ``_parse_general``
+    handles; for the bytes accepted here both give the same result."""
+    head, sep, body = raw.partition(b"\n\n")
+    at = head.find(b"\ngpgsig ")
+    if not sep or at <= 0 or b"\ngpgsig" in head[:at] \
+            or head.count(b"\n", at + 1) != head.count(b"\n ", at + 1):
+        return None
+    kept_head = head[:at]
+    lines = kept_head.split(b"\n")
+    if lines[0].startswith(b"gpgsig"):
+        return None
+    return lines, head[at + 8 :].replace(b"\n ", b"\n"), kept_head + b"\n\n" + body, body
+
+
+def _parse_general(raw: bytes) -> CommitObject:
     head, sep, body = raw.partition(b"\n\n")
     if not sep:
         head, body = raw, b""
@@ -93,6 +125,29 @@ def parse_commit(raw: bytes) -> CommitObject:
     return CommitObject(tree, tuple(parents), author, committer,
                         b"\n".join(sig_lines) if sig_lines is not None else None,
                         payload, message, parse_trailers(message))
+
+
+def _commit_object(headers: list[bytes], signature: bytes | None, payload: bytes,
+                   body: bytes) -> CommitObject:
+    tree = ""
+    parents: list[str] = []
+    author = committer = None
+    author_value = None
+    for line in headers:
+        key, _, value = line.partition(b" ")
+        if key == b"tree":
+            tree = value.decode()
+        elif key == b"parent":
+            parents.append(value.decode())
+        elif key == b"author":
+            author, author_value = Person.parse(value), value
+        elif key == b"committer":  # usually the author's bytes: parse once
+            committer = author if value == author_value else Person.parse(value)
+    if not tree or author is None or committer is None:
+        raise ValueError("commit lacks tree, author or committer")
+    message = body.decode("utf-8", errors="replace")
+    return CommitObject(tree, tuple(parents), author, committer, signature, payload, message,
+                        parse_trailers(message))
 
 
 def parse_trailers(message: str) -> dict[str, str]:

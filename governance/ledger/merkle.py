@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -54,21 +55,22 @@ class CompactRange:
         self._stack: list[bytes] = []  # hashes of perfect subtrees, largest first
 
     def append(self, leaf: bytes) -> None:
-        self._stack.append(leaf)
+        stack = self._stack
+        stack.append(leaf)
         self.size += 1
         n = self.size
         while n & 1 == 0:  # merge equal-height subtrees, as binary carry
-            right = self._stack.pop()
-            left = self._stack.pop()
-            self._stack.append(node_hash(left, right))
+            right = stack.pop()
+            stack[-1] = _sha256(b"\x01" + stack[-1] + right).digest()
             n >>= 1
 
     def root(self) -> bytes:
-        if not self._stack:
+        stack = self._stack
+        if not stack:
             return EMPTY_ROOT
-        acc = self._stack[-1]
-        for h in reversed(self._stack[:-1]):
-            acc = node_hash(h, acc)
+        acc = stack[-1]
+        for k in range(len(stack) - 2, -1, -1):
+            acc = _sha256(b"\x01" + stack[k] + acc).digest()  # node_hash, inlined
         return acc
 
 

@@ -1,7 +1,7 @@
 """Reading the ledger: ``entries()`` for other features, ``verify_repo``, checkpoints.
 
 ``entries(repo_root)`` is the one reader the query index, the lifecycle fold and the export
-sinks build on. It yields ``LedgerEntry`` values in seq order from one batch read (four git
+sinks build on. It yields ``LedgerEntry`` values in seq order from one batch read (three git
 processes for the whole ledger, see ``GitStore.read_commits``); pass ``after_commit`` (the last
 commit you consumed) to read only what is new, which is how incremental consumers stay fast.
 It parses but does not verify: run ``verify_repo`` (or ``governance ledger verify``) to know the
@@ -27,7 +27,7 @@ from governance.ledger.settings import load_settings
 from governance.ledger.signing import log_private_key
 from governance.ledger.sshsig import SignatureError, parse_public_key
 from governance.ledger.store import RawCommit
-from governance.ledger.verify import VerifyReport, verify_ledger
+from governance.ledger.verify import SignatureWork, VerifyReport, verify_ledger
 
 
 def entries(repo_root: Path, *, branch: str | None = None,
@@ -102,8 +102,22 @@ def verify_repo(repo_root: Path, *, checkpoint_files: Sequence[Path] = (),
             external.append((str(path), path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as err:
             raise Undecided(f"cannot read checkpoint {path}: {err}") from None
-    report = verify_ledger(store.read_commits(), external=external,
-                           extra_log_keys=_config_log_keys(repo_root), now=now)
+    started: list[SignatureWork] = []
+
+    def start(raws: Sequence[bytes], events: Sequence[bytes | None],
+              notes: Sequence[bytes | None]) -> None:
+        # the Ed25519 work needs only the objects: it starts while the changes are proven
+        started.append(SignatureWork.start(raws, events, notes))
+
+    try:
+        commits = store.read_commits(on_objects=start)
+    except BaseException:
+        for work in started:
+            work.abandon()
+        raise
+    report = verify_ledger(commits, external=external,
+                           extra_log_keys=_config_log_keys(repo_root), now=now,
+                           work=started[0] if started else None)
     for stale in (store.stale_lock(), store.stale_ref_lock()):
         if stale:
             report.warnings.append(f"{stale[0]}; {stale[1]}")

@@ -36,10 +36,15 @@ def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Check 
         if target is None:
             return None
         checks.append(target)
+    fused = False
     if "type" in schema:
         kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        checks.append(_type_check(tuple(kinds)))
-    if "pattern" in schema:
+        if kinds == ["string"] and "pattern" in schema:  # the common pair, in one closure
+            checks.append(_string_pattern_check(re.compile(schema["pattern"])))
+            fused = True
+        else:
+            checks.append(_type_check(tuple(kinds)))
+    if "pattern" in schema and not fused:
         checks.append(_pattern_check(re.compile(schema["pattern"])))
     if "minLength" in schema or "maxLength" in schema:
         checks.append(_length_check(int(schema.get("minLength", 0)), schema.get("maxLength")))
@@ -79,12 +84,26 @@ def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Check 
 
 
 def _all(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+
     def check(v: Any) -> bool | None:
         for c in checks:
             r = c(v)
             if r is not True:
                 return r
         return True
+    return check
+
+
+def _string_pattern_check(rx: re.Pattern[str]) -> Check:
+    """``type: string`` then ``pattern``, as _all would chain _type_check and _pattern_check."""
+    search = rx.search
+
+    def check(v: Any) -> bool | None:
+        if isinstance(v, str):
+            return search(v) is not None
+        return None if isinstance(v, float | bool) else False
     return check
 
 
@@ -115,8 +134,10 @@ def _minimum_check(m: Any) -> Check:
 
 
 def _required_check(req: tuple[str, ...]) -> Check:
+    wanted = frozenset(req)
+
     def check(v: Any) -> bool | None:
-        return all(k in v for k in req) if isinstance(v, dict) else True
+        return wanted <= v.keys() if isinstance(v, dict) else True
     return check
 
 
@@ -177,6 +198,9 @@ def _array_check(item: Check | None, min_items: int, unique: bool) -> Check:
 
 
 def _combinator(key: str, subs: list[Check]) -> Check:
+    if len(subs) == 1:  # allOf, anyOf and oneOf of one schema all answer as that schema
+        return subs[0]
+
     def check(v: Any) -> bool | None:
         results = [s(v) for s in subs]
         if None in results:

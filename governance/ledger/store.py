@@ -13,9 +13,12 @@ behind is reported with the command that clears it: our lock file (``governance-
 the git directory), git's ``<ref>.lock``, and unreachable objects (harmless;
 ``git prune --expire=now`` removes them).
 
-Batch reads: ``read_commits`` runs a handful of processes for a whole ledger (``rev-list``,
-one ``ls-tree`` naming every event blob, ``diff-tree --stdin`` split across CPUs, two
-``cat-file --batch``), concurrently where they are independent, instead of one per commit.
+Batch reads: ``read_commits`` reads a whole ledger with four git processes, not one per commit:
+``rev-list --header`` (every commit object, checked against its id), concurrently with one
+``ls-tree`` of the tip naming every event, checkpoint and trust blob and one ``cat-file --batch``
+reading them, plus ``diff-tree`` for the genesis. Each commit's changes are proven from tree ids
+(``treeproof``) instead of diffing every commit with git; git's own diff is used for any commit
+the proof does not cover (rotations, tampering).
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +42,10 @@ import git
 
 from governance.errors import ConfigurationError, NotFound, Undecided
 from governance.ledger import layout
+from governance.ledger.treeproof import TreeState
 
 ZERO = "0" * 40
+_IDS = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?(?: [0-9a-f]{40}(?:[0-9a-f]{24})?)*\Z")
 LOCK_NAME = "governance-ledger.lock"
 
 
@@ -48,6 +54,9 @@ class Change:
     status: str  # A, M, D, T ... as git diff-tree reports it
     path: str
     blob: str  # new blob sha (zeros when deleted)
+
+
+ObjectsHook = Callable[[Sequence[bytes], Sequence["bytes | None"], Sequence["bytes | None"]], None]
 
 
 @dataclass(frozen=True)
@@ -334,78 +343,196 @@ class GitStore:
 
     # --- batch reads ------------------------------------------------------------------------
     def read_commits(self, after: str | None = None, tip: str | None = None, *,
-                     first_seq: int = 0, with_diff: bool = True) -> list[RawCommit]:
+                     first_seq: int = 0, with_diff: bool = True,
+                     on_objects: ObjectsHook | None = None) -> list[RawCommit]:
         """Every commit reachable from the ledger tip (after ``after``), oldest first.
 
-        Objects come from one ``cat-file --batch`` asking for each commit and, by the
-        ``<commit>:<path>`` syntax, the event and checkpoint files its position predicts
-        (``first_seq`` is the seq of the first commit read). With ``with_diff`` a
-        ``diff-tree --stdin`` runs concurrently and each commit carries its exact changes; any
-        changed blob the prediction missed (a tampered ledger) is fetched afterwards.
+        Objects come from two ``cat-file --batch`` runs: the commits (``rev-list`` order), and
+        the event and checkpoint blobs each commit's position predicts (named by one ``ls-tree``
+        of the tip; ``first_seq`` is the seq of the first commit read). With ``with_diff`` each
+        commit carries its exact changes, as ``git diff-tree -r`` reports them: for a whole
+        ledger they are proven from tree ids (``treeproof``: the parent's tree plus the
+        predicted files must hash to the commit's tree), and git is asked for the real diff of
+        any commit the prediction does not reproduce (the genesis, a rotation rewriting the
+        trust files, a tampered commit). Any changed blob the prediction missed is fetched.
+
+        ``on_objects(raws, events, notes)`` is called once the objects are read, before the
+        changes are worked out: each commit object in order, with the event and checkpoint
+        bytes its position predicts (None when absent), so a caller can start work on them.
         """
         tip = tip or self.tip()
         if tip is None:
             raise NotFound(f"no ledger branch {self.branch!r} in {self.root}",
                            hint="run `governance ledger init`")
         rng = f"{after}..{tip}" if after else tip
-        lines = self.run(["rev-list", "--reverse", "--topo-order", "--parents", rng]
-                         ).stdout.decode().split("\n")
-        order: list[tuple[str, tuple[str, ...]]] = []
-        for line in lines:
-            if line:
-                parts = line.split()
-                order.append((parts[0], tuple(parts[1:])))
+        listing: dict[str, str] = {}
+        by_sha: dict[str, bytes] = {}
+
+        def read_files() -> None:
+            # An add-only ledger's tip tree holds every event and checkpoint file at the blob
+            # its commit added: one ls-tree names them all (and the trust files, as the genesis
+            # usually left them), one cat-file reads those from first_seq on.
+            out = self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events", "checkpoints",
+                            "trust"]).stdout.decode(errors="replace")
+            wanted = []
+            for line in out.split("\n"):
+                meta, _, path = line.partition("\t")
+                if path:
+                    blob = meta.split()[2]
+                    listing[path] = blob
+                    number = path.rpartition("/")[2].partition(".")[0]
+                    if not first_seq or path.startswith("trust/") or (
+                            number.isdigit() and int(number) >= first_seq):
+                        wanted.append(blob)
+            by_sha.update(self.cat_batch(wanted))
+
+        files_reader = threading.Thread(target=read_files)
+        files_reader.start()
+        try:
+            order, commit_objects = self._read_commit_objects(rng)
+        finally:
+            files_reader.join()
         if not order:
             return []
-        diff_out: dict[int, bytes] = {}
-        workers: list[threading.Thread] = []
-        if with_diff:
-            # diff-tree is the costliest read; commits are independent, so split them
-            n_parts = max(1, min(os.cpu_count() or 1, 4, len(order) // 500))
-            step = -(-len(order) // n_parts)
-            for k in range(n_parts):
-                chunk = "".join(sha + "\n" for sha, _ in order[k * step : (k + 1) * step])
-
-                def diff(k: int = k, chunk: str = chunk) -> None:
-                    diff_out[k] = self.run(["diff-tree", "--stdin", "-r", "--root",
-                                            "--no-renames", "--raw"],
-                                           input=chunk.encode()).stdout
-
-                workers.append(threading.Thread(target=diff))
-                workers[-1].start()
-        commit_objects: dict[str, bytes] = {}
-        commit_reader = threading.Thread(target=lambda: commit_objects.update(
-            self.cat_batch([sha for sha, _ in order])))
-        commit_reader.start()
-        # An add-only ledger's tip tree holds every event and checkpoint file at the blob its
-        # commit added: one ls-tree names them all, far cheaper than <commit>:<path> lookups.
-        listing: dict[str, str] = {}
-        for line in self.run(["ls-tree", "-r", "--full-tree", tip, "--", "events",
-                              "checkpoints"]).stdout.decode(errors="replace").split("\n"):
-            meta, _, path = line.partition("\t")
-            if path:
-                listing[path] = meta.split()[2]
         predicted: list[tuple[str, str]] = []  # (path, blob) per commit: event, checkpoint
-        specs: list[str] = []
         for i in range(len(order)):
             seq = first_seq + i
             for path in (layout.event_path(seq), layout.checkpoint_path(seq + 1)):
-                blob = listing.get(path, "")
-                predicted.append((path, blob))
-                if blob:
-                    specs.append(blob)
-        by_sha = self.cat_batch(specs)
-        commit_reader.join()
-        if len(commit_objects) != len(order):
-            raise Undecided("git cat-file did not return every ledger commit")
+                predicted.append((path, listing.get(path, "")))
         by_sha.update(commit_objects)
-        if not workers:
+        if on_objects is not None:
+            on_objects([commit_objects[sha] for sha, _ in order],
+                       [by_sha.get(blob) if blob else None for _, blob in predicted[0::2]],
+                       [by_sha.get(blob) if blob else None for _, blob in predicted[1::2]])
+        if not with_diff:
             out = []
             for i, (sha, parents) in enumerate(order):
                 blobs = {path: by_sha[blob] for path, blob in predicted[2 * i : 2 * i + 2]
                          if blob in by_sha}
                 out.append(RawCommit(sha, parents, by_sha.get(sha, b""), (), blobs))
             return out
+        proven = self._proven_changes(order, commit_objects, predicted) if not after else None
+        changes = proven if proven is not None else self._diff_all(order)
+        missing = [c.blob for chs in changes.values() for c in chs
+                   if c.blob != ZERO and c.blob not in by_sha]
+        if missing:
+            by_sha.update(self.cat_batch(missing))
+        get = by_sha.get
+        return [RawCommit(sha, parents, commit_objects[sha], chs,
+                          {c.path: get(c.blob, b"") for c in chs if c.blob != ZERO})
+                for sha, parents in order for chs in (changes.get(sha, ()),)]
+
+    def _read_commit_objects(self, rng: str
+                             ) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, bytes]]:
+        """(sha, parents) oldest first and every commit object, from one ``rev-list --header``.
+
+        rev-list prints each commit in git's raw format, the message indented by four spaces;
+        undoing the indent gives the object's bytes, accepted only when they hash to the
+        commit's id. The few it does not reproduce (git trims trailing blanks of message lines)
+        are read with ``cat-file``.
+        """
+        out = self.run(["rev-list", "--reverse", "--topo-order", "--parents", "--header", rng]
+                       ).stdout
+        order: list[tuple[str, tuple[str, ...]]] = []
+        objects: dict[str, bytes] = {}
+        redo: list[str] = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            nl = record.find(b"\n")
+            if nl < 0 or not _IDS.match(record, 0, nl):
+                return self._read_commit_objects_plainly(rng)
+            ids = record[:nl].decode().split()
+            head, sep, body = record[nl + 1 :].partition(b"\n\n")
+            raw = head + b"\n\n" + body[4:].replace(b"\n    ", b"\n")
+            if sep and (hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]
+                        or _retrimmed(raw, ids[0], objects)):
+                objects.setdefault(ids[0], raw)
+            else:
+                redo.append(ids[0])
+            order.append((ids[0], tuple(ids[1:])))
+        if redo:
+            objects.update(self.cat_batch(redo))
+        if len(objects) != len(order):
+            raise Undecided("git cat-file did not return every ledger commit")
+        return order, objects
+
+    def _read_commit_objects_plainly(self, rng: str
+                                     ) -> tuple[list[tuple[str, tuple[str, ...]]],
+                                                dict[str, bytes]]:
+        """The same from ``rev-list`` and ``cat-file --batch`` (for output the above does not
+        expect)."""
+        order = []
+        for line in self.run(["rev-list", "--reverse", "--topo-order", "--parents", rng]
+                             ).stdout.decode().split("\n"):
+            if line:
+                parts = line.split()
+                order.append((parts[0], tuple(parts[1:])))
+        objects = self.cat_batch([sha for sha, _ in order])
+        if len(objects) != len(order):
+            raise Undecided("git cat-file did not return every ledger commit")
+        return order, objects
+
+    def _proven_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
+                        commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]]
+                        ) -> dict[str, tuple[Change, ...]] | None:
+        """Each commit's changes, proven by tree ids from the root commit on (see
+        ``treeproof``); None when the history is not a linear chain from a root commit or git's
+        own diff does not reproduce a tree (the caller then diffs everything with git)."""
+        state = TreeState()
+        out: dict[str, tuple[Change, ...]] = {}
+        prev: str | None = None
+        fromhex = bytes.fromhex
+        for i, (sha, parents) in enumerate(order):
+            raw = commits[sha]
+            if parents != ((prev,) if prev else ()) or raw[:5] != b"tree " or raw[45:46] != b"\n":
+                return None
+            expected = fromhex(raw[5:45].decode())
+            (event, event_blob), (note, note_blob) = predicted[2 * i], predicted[2 * i + 1]
+            # in git's (path) order, as diff-tree lists them: checkpoints/ before events/
+            files: tuple[tuple[str, str], ...] = ((note, note_blob),) if note_blob else ()
+            if event_blob:
+                files += ((event, event_blob),)
+            if prev and state.add_files([(p.encode(), fromhex(b)) for p, b in files], expected):
+                out[sha] = tuple([Change("A", path, blob) for path, blob in files])
+            else:
+                real = self._diff_one(sha)
+                if not state.apply([(c.status, c.path.encode(), mode.encode(), fromhex(c.blob))
+                                    for c, mode in real], expected):
+                    return None
+                out[sha] = tuple(c for c, _ in real)
+            prev = sha
+        return out
+
+    def _diff_one(self, sha: str) -> list[tuple[Change, str]]:
+        """git's own diff of one commit against its parent: (change, new mode) per path."""
+        text = self.run(["diff-tree", "-r", "--root", "--no-renames", "--raw", sha]
+                        ).stdout.decode(errors="replace")
+        out = []
+        for line in text.split("\n"):
+            if line.startswith(":"):
+                meta, _, path = line.partition("\t")
+                fields = meta.split()
+                if len(fields) >= 5:
+                    out.append((Change(fields[4][0], path, fields[3]), fields[1]))
+        return out
+
+    def _diff_all(self, order: Sequence[tuple[str, tuple[str, ...]]]
+                  ) -> dict[str, tuple[Change, ...]]:
+        """git's diff of every commit, ``diff-tree --stdin`` split across CPUs."""
+        diff_out: dict[int, bytes] = {}
+        workers: list[threading.Thread] = []
+        n_parts = max(1, min(os.cpu_count() or 1, 4, len(order) // 500))
+        step = -(-len(order) // n_parts)
+        for k in range(n_parts):
+            chunk = "".join(sha + "\n" for sha, _ in order[k * step : (k + 1) * step])
+
+            def diff(k: int = k, chunk: str = chunk) -> None:
+                diff_out[k] = self.run(["diff-tree", "--stdin", "-r", "--root", "--no-renames",
+                                        "--raw"], input=chunk.encode()).stdout
+
+            workers.append(threading.Thread(target=diff))
+            workers[-1].start()
         for w in workers:
             w.join()
         if len(diff_out) != len(workers):
@@ -423,20 +550,11 @@ class GitStore:
             fields = meta.split()
             if current is not None and len(fields) >= 5:
                 current.append(Change(fields[4][0], path, fields[3]))
-        missing = [c.blob for chs in changes.values() for c in chs
-                   if c.blob != ZERO and c.blob not in by_sha]
-        if missing:
-            by_sha.update(self.cat_batch(missing))
-        out = []
-        for sha, parents in order:
-            chs = tuple(changes.get(sha, ()))
-            blobs = {c.path: by_sha.get(c.blob, b"") for c in chs if c.blob != ZERO}
-            out.append(RawCommit(sha, parents, by_sha.get(sha, b""), chs, blobs))
-        return out
+        return {sha: tuple(chs) for sha, chs in changes.items()}
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
         """(object sha, content) per spec, in order; (None, None) for a missing one."""
-        proc = self.run(["cat-file", "--batch"],
+        proc = self.run(["cat-file", "--batch", "--buffer"],
                         input="".join(s + "\n" for s in specs).encode())
         data = proc.stdout
         out: list[tuple[str | None, bytes | None]] = []
@@ -463,6 +581,16 @@ class GitStore:
 
     def repack(self) -> None:
         self.run(["repack", "-a", "-d", "-q"])
+
+
+def _retrimmed(raw: bytes, sha: str, objects: dict[str, bytes]) -> bool:
+    """The genesis's empty ``Ledger-Prev: `` trailer loses its blank in rev-list's output: put
+    it back, accepted only if the object then hashes to its id (saves a cat-file)."""
+    fixed = raw.replace(b"\nLedger-Prev:\n", b"\nLedger-Prev: \n", 1)
+    if fixed is raw or hashlib.sha1(b"commit %d\0" % len(fixed) + fixed).hexdigest() != sha:
+        return False
+    objects[sha] = fixed
+    return True
 
 
 def _alive(pid: int) -> bool:

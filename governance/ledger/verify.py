@@ -25,10 +25,14 @@ the added blobs); everything here is pure. Per commit, in seq order, it checks w
               size, consistent (RFC 6962 consistency proof from its size to the tip), and no two
               checkpoints of one size with different roots (split view)
 
-Speed: the per-commit work that does not depend on order (SSHSIG verification, the event
-schema) runs in forked worker processes for ledgers of more than PARALLEL_MIN commits; the
-ordered checks (trust, chain, Merkle root, dates) stay in this process and consume those results
-in seq order, so the first failure reported is the same either way.
+Speed: the Ed25519 work (every commit's SSHSIG, every stored checkpoint's note signature) is
+most of the cost and does not depend on order. ``SignatureWork`` does it apart from the ordered
+pass, in forked workers for ledgers of PARALLEL_MIN commits or more, started as soon as the
+objects are read, with this process joining in once its ordered pass is done. The ordered pass
+runs every other check, taking the signing key from the signature without verifying it; at the
+end the two are reconciled, and if a deferred check failed at or before the first failure the
+ordered pass found, the ledger is verified again with everything inline, in the original order
+of checks. The failure reported is therefore always the one a sequential verifier reports first.
 
 Failures that are the ledger's fault are ``tampered`` (exit 1); failures to decide (an OpenPGP
 signature, which cannot be checked in-process) are ``undecided`` (exit 3).
@@ -38,16 +42,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 import multiprocessing
 import os
+import signal
+import struct
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from governance.ledger import layout
@@ -59,7 +66,7 @@ from governance.ledger.checkpoint import (
     parse_checkpoint,
     verify_checkpoint,
 )
-from governance.ledger.commit import CommitObject, parse_commit
+from governance.ledger.commit import CommitObject, parse_commit, signed_parts
 from governance.ledger.events import parse_timestamp, schema_errors
 from governance.ledger.merkle import (
     CompactRange,
@@ -68,10 +75,12 @@ from governance.ledger.merkle import (
     verify_consistency,
 )
 from governance.ledger.sshsig import (
+    GIT_SHA512_PREFIX,
     SignatureError,
     parse_armored,
     parse_public_key,
     public_key_from_blob,
+    quick_git_signature,
 )
 from governance.ledger.sshsig import verify as verify_sshsig
 from governance.ledger.store import RawCommit
@@ -80,30 +89,16 @@ from governance.ledger.trust import Trust, TrustError, trust_to_json
 PARALLEL_MIN = 512
 
 
-@dataclass(frozen=True)
-class _Pre:
-    """Order-independent results for one commit, computed ahead (possibly in a worker)."""
-
-    sig_error: str | None  # None: the signature verified (or there is none: main decides)
-    key_blob: bytes | None
-    schema: tuple[str, ...] | None  # None: event not located or not canonical (main reports)
-    cp_key: LogKey | None = None  # the candidate log key whose signature on the note verified
-
-
-_KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
-_CANDIDATE_LOG_KEYS: list[LogKey] = []  # set before the workers fork
-
-
-def _candidate_log_keys(commits: Sequence[RawCommit]) -> list[LogKey]:
+def _candidate_log_keys(raws: Sequence[bytes], events: Sequence[bytes | None]) -> list[LogKey]:
     """Every log key the ledger ever names (genesis and add_log_key), found cheaply so workers
     can check stored checkpoint signatures; which key is valid at which seq is still decided by
     the ordered pass."""
     keys: list[LogKey] = []
-    for i, c in enumerate(commits):
-        if i and b"\n\nledger: key_rotated seq " not in c.raw:
+    for i, raw in enumerate(raws):
+        if i and b"\n\nledger: key_rotated seq " not in raw:
             continue
         try:
-            event = parse_canonical(_single_event_blob(c) or b"")
+            event = parse_canonical(events[i] or b"")
             details = event.get("details") or {}
             if i == 0:
                 origin = str(details["origin"])
@@ -117,81 +112,185 @@ def _candidate_log_keys(commits: Sequence[RawCommit]) -> list[LogKey]:
     return keys
 
 
-def _precheck(raw: bytes, stored: bytes | None, note: bytes | None = None) -> _Pre:
-    sig_error: str | None = None
-    key_blob: bytes | None = None
-    try:
-        obj = parse_commit(raw)
-        if obj.signature is not None:
-            sig = parse_armored(obj.signature)
-            key_blob = sig.public_key_blob
-            key = _KEY_CACHE.get(key_blob)
-            if key is None:
-                key = public_key_from_blob(key_blob).crypto_key()
-                _KEY_CACHE[key_blob] = key
-            verify_sshsig(sig, obj.payload, "git", key)
-    except SignatureError as err:
-        sig_error = err.reason
-    except ValueError:
-        pass  # malformed commit: the ordered pass reports it
-    schema: tuple[str, ...] | None = None
-    if stored is not None:
-        try:
-            schema = tuple(schema_errors(parse_canonical(stored)))
-        except NonCanonical:
-            schema = None
-    cp_key = None
-    if note is not None and _CANDIDATE_LOG_KEYS:
-        try:
-            _, cp_key = verify_checkpoint(note.decode("utf-8", errors="replace"),
-                                          _CANDIDATE_LOG_KEYS)
-        except CheckpointError:
-            cp_key = None
-    return _Pre(sig_error, key_blob, schema, cp_key)
-
-
-_FORKED_COMMITS: Sequence[RawCommit] = ()  # inherited by forked workers, never pickled
-
-
-def _precheck_range(bounds: tuple[int, int]) -> list[_Pre]:
-    return [_precheck(c.raw, _single_event_blob(c), _single_checkpoint_blob(c))
-            for c in _FORKED_COMMITS[bounds[0] : bounds[1]]]
-
-
-@contextlib.contextmanager
-def _prechecks(commits: Sequence[RawCommit]) -> Iterator[Iterator[_Pre] | None]:
-    """Order-independent results streamed in seq order from forked workers, or None (small
-    ledgers, one CPU, or no fork) to compute them inline."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(commits) < PARALLEL_MIN or workers < 2 or not sys.platform.startswith("linux"):
-        yield None
-        return
-    global _FORKED_COMMITS
-    _CANDIDATE_LOG_KEYS[:] = _candidate_log_keys(commits)
-    _FORKED_COMMITS = commits  # workers fork after this and read it copy-on-write
-    size = max(64, len(commits) // (workers * 8) + 1)
-    bounds = [(i, min(i + size, len(commits))) for i in range(0, len(commits), size)]
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    with warnings.catch_warnings():
-        # Python 3.12+ warns on fork() while the pool's manager thread runs; the workers only
-        # read inherited memory and never touch locks the parent may hold
-        warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
-                                category=DeprecationWarning)
-        try:
-            yield (p for chunk in pool.map(_precheck_range, bounds) for p in chunk)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            _FORKED_COMMITS = ()
-
-
-def _single_checkpoint_blob(c: RawCommit) -> bytes | None:
-    found = [ch for ch in c.changes if ch.path.startswith("checkpoints/")]
-    return c.blobs.get(found[0].path) if len(found) == 1 else None
-
-
 def _single_event_blob(c: RawCommit) -> bytes | None:
     found = [ch for ch in c.changes if ch.path.startswith("events/")]
     return c.blobs.get(found[0].path) if len(found) == 1 else None
+
+
+# Per-commit results of the deferred signature work, one byte each in shared memory.
+_TODO, _OK, _BAD = 0, 1, 2
+_NOTE_BAD = 255  # checkpoint byte: 0 none, else 1 + index of the candidate key that verified
+_KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
+
+
+def _signature_ok(raw: bytes) -> bool:
+    """The commit's SSHSIG verifies (namespace git, ed25519): exactly what the ordered pass
+    would check inline (``_Verifier._verify_now``), by slicing when the commit and signature
+    have the usual shape (``signed_parts``, ``quick_git_signature``)."""
+    parts = signed_parts(raw)
+    quick = quick_git_signature(parts[1]) if parts is not None else None
+    if parts is not None and quick is not None:
+        key_blob, signature = quick
+        try:
+            key = _KEY_CACHE.get(key_blob)
+            if key is None:
+                key = _KEY_CACHE[key_blob] = Ed25519PublicKey.from_public_bytes(key_blob[-32:])
+            key.verify(signature, GIT_SHA512_PREFIX + hashlib.sha512(parts[0]).digest())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+    try:
+        obj = parse_commit(raw)
+        if obj.signature is None:
+            return False
+        sig = parse_armored(obj.signature)
+        key = _KEY_CACHE.get(sig.public_key_blob)
+        if key is None:
+            key = public_key_from_blob(sig.public_key_blob).crypto_key()
+            _KEY_CACHE[sig.public_key_blob] = key
+        verify_sshsig(sig, obj.payload, "git", key)
+    except (SignatureError, ValueError):
+        return False
+    return True
+
+
+def _note_key(note: bytes, keys: Sequence[LogKey]) -> int:
+    try:
+        _, key = verify_checkpoint(note.decode("utf-8", errors="replace"), keys)
+    except CheckpointError:
+        return _NOTE_BAD
+    at = keys.index(key)
+    return 1 + at if at < _NOTE_BAD - 1 else _NOTE_BAD
+
+
+class SignatureWork:
+    """The order-independent Ed25519 work (commit SSHSIGs, stored checkpoint notes), deferred
+    while the ordered pass runs and shared between forked workers and this process.
+
+    The commits are cut into chunks; workers (one per CPU but one) take chunks from the front
+    while this process reads on and runs the ordered pass, then this process takes chunks from
+    the back until the two meet, so every core stays busy whatever the ordered pass costs.
+    Results are one byte per commit in shared memory (nothing is pickled); a chunk a dead worker
+    left undone is done here. Workers inherit the inputs by fork (copy-on-write), only read
+    them, and leave with ``os._exit``.
+
+    Inputs, per commit in order: the raw commit object, the event bytes and the checkpoint note
+    the commit is expected to add (None when absent). The ordered pass checks that the note it
+    judged is the note verified here.
+    """
+
+    CHUNK = 64
+
+    def __init__(self, raws: Sequence[bytes], events: Sequence[bytes | None],
+                 notes: Sequence[bytes | None], workers: int) -> None:
+        self.raws = raws
+        self.n = len(raws)
+        self.chunks = -(-self.n // self.CHUNK)
+        self.keys = _candidate_log_keys(raws, events)
+        self.notes = notes
+        self.mem = mmap.mmap(-1, 16 + 2 * self.n)
+        self.sig = memoryview(self.mem)[16 : 16 + self.n]
+        self.cp = memoryview(self.mem)[16 + self.n :]
+        self.mem[0:16] = struct.pack("<qq", 0, self.chunks)  # next front chunk, back bound
+        self.lock = multiprocessing.get_context("fork").Lock() if workers else None
+        self.pids: list[int] = []
+        self.done = False
+        with warnings.catch_warnings():
+            # Python 3.12+ warns on fork() in a process with threads; the children only read
+            # inherited memory, write their own result bytes and leave with os._exit
+            warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks",
+                                    category=DeprecationWarning)
+            for _ in range(workers):
+                try:
+                    pid = os.fork()
+                except OSError:  # no more processes: this process does the rest
+                    break
+                if pid == 0:  # pragma: no cover - runs in the child
+                    code = 0
+                    try:
+                        self._work(front=True)
+                    except BaseException:
+                        code = 1
+                    finally:
+                        os._exit(code)
+                self.pids.append(pid)
+
+    @classmethod
+    def start(cls, raws: Sequence[bytes], events: Sequence[bytes | None],
+              notes: Sequence[bytes | None]) -> SignatureWork:
+        """Start the work, forked when the ledger is large enough (see ``_workers``)."""
+        return cls(raws, events, notes, _workers(len(raws)))
+
+    @classmethod
+    def for_commits(cls, commits: Sequence[RawCommit]) -> SignatureWork:
+        return cls.start([c.raw for c in commits], [_single_event_blob(c) for c in commits],
+                         [c.blobs.get(layout.checkpoint_path(i + 1))
+                          for i, c in enumerate(commits)])
+
+    def abandon(self) -> None:
+        """Stop the workers without waiting for the result (the verification ended early)."""
+        if self.done:
+            return
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._close()
+
+    def _close(self) -> None:
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.done = True
+        self.sig.release()
+        self.cp.release()
+        self.mem.close()
+
+    def _claim(self, front: bool) -> int | None:
+        """The next chunk from the front (workers) or the back (this process), or None. A lock
+        held too long (its holder killed) ends the claiming: ``finish`` redoes what is left."""
+        if self.lock is not None and not self.lock.acquire(timeout=10):
+            return None
+        try:
+            lo, hi = struct.unpack_from("<qq", self.mem, 0)
+            if lo >= hi:
+                return None
+            if front:
+                struct.pack_into("<qq", self.mem, 0, lo + 1, hi)
+                return int(lo)
+            struct.pack_into("<qq", self.mem, 0, lo, hi - 1)
+            return int(hi - 1)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def _work(self, front: bool) -> None:
+        while (k := self._claim(front)) is not None:
+            self._do(k * self.CHUNK, min((k + 1) * self.CHUNK, self.n))
+
+    def _do(self, lo: int, hi: int) -> None:
+        raws, notes, keys, sig, cp = self.raws, self.notes, self.keys, self.sig, self.cp
+        for i in range(lo, hi):
+            note = notes[i]
+            if note is not None:
+                cp[i] = _note_key(note, keys)
+            sig[i] = _OK if _signature_ok(raws[i]) else _BAD
+
+    def finish(self) -> tuple[bytes, bytes]:
+        """Do the remaining chunks here, wait for the workers; (signature, note) bytes."""
+        self._work(front=False)
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.pids = []
+        for i in range(self.n):  # anything a dead worker claimed but left undone
+            if self.sig[i] == _TODO:
+                self._do(i, i + 1)
+        out = bytes(self.sig), bytes(self.cp)
+        self._close()
+        return out
+
+    def note_key(self, value: int) -> LogKey | None:
+        return self.keys[value - 1] if 0 < value < _NOTE_BAD else None
 
 
 @dataclass(frozen=True)
@@ -242,38 +341,88 @@ class _Fail(Exception):
 
 
 def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str, str]] = (),
-                  extra_log_keys: Sequence[LogKey] = (), now: float | None = None
-                  ) -> VerifyReport:
-    """Check every commit, then every external checkpoint ``(label, note text)``."""
+                  extra_log_keys: Sequence[LogKey] = (), now: float | None = None,
+                  defer: bool = True, work: SignatureWork | None = None) -> VerifyReport:
+    """Check every commit, then every external checkpoint ``(label, note text)``.
+
+    With ``defer`` (the default) the Ed25519 work runs apart from the ordered pass
+    (``SignatureWork``, in forked workers for ledgers of PARALLEL_MIN commits or more; ``work``
+    passes one already started on the same commits) and is reconciled at the end:
+    when every signature and stored checkpoint verified, the report stands as computed; when
+    one did not at or before the first failure the ordered pass found, the whole ledger is
+    verified again with ``defer=False`` (everything inline, in the original order of checks), so
+    the failure reported is always exactly the one a sequential verifier reports first.
+    """
     started = time.perf_counter()
     report = VerifyReport()
     now = time.time() if now is None else now
-    v = _Verifier(report, now)
+    v = _Verifier(report, now, defer)
     for c in commits:  # structure first: a merge makes every later seq meaningless
         if len(c.parents) > 1:
             report.failure = Failure(v.trailer_seq(c), c.sha,
                                      f"merge commit ({len(c.parents)} parents); the ledger "
                                      "is linear, one parent per commit")
             break
+    failed_at: int | None = None
+    if work is not None and (not defer or report.failure is not None or work.n != len(commits)):
+        work.abandon()
+        work = None
     if report.failure is None:
         v.all_commits = commits
-        with _prechecks(commits) as pre:
+        crypto = (work or SignatureWork.for_commits(commits)) if defer else None
+        try:
             for i, c in enumerate(commits):
                 try:
-                    v.check(i, c, next(pre) if pre is not None else None)
+                    v.check(i, c)
                 except _Fail as f:
                     report.failure = Failure(i, c.sha, f.reason, f.undecided)
+                    failed_at = i
                     break
+        except BaseException:  # a bug or Ctrl-C: stop the workers, do not finish their work
+            if crypto is not None:
+                crypto.abandon()
+            raise
+        results = crypto.finish() if crypto is not None else None
+        if crypto is not None and results is not None:
+            bad = _first_deferred_failure(v, crypto, results)
+            if bad is not None and (failed_at is None or bad <= failed_at):
+                return verify_ledger(commits, external=external, extra_log_keys=extra_log_keys,
+                                     now=now, defer=False)
     if report.failure is None:
         v.check_external(external, extra_log_keys)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _workers(n: int) -> int:
+    """Forked workers besides this process: one per further CPU, for large ledgers on Linux."""
+    cpus = min(os.cpu_count() or 1, 8)
+    if n < PARALLEL_MIN or cpus < 2 or not sys.platform.startswith("linux"):
+        return 0
+    return cpus - 1
+
+
+def _first_deferred_failure(v: _Verifier, crypto: SignatureWork,
+                            results: tuple[bytes, bytes]) -> int | None:
+    """The first index whose signature, or stored checkpoint's log-key signature (by a key
+    valid at that seq), did not verify; None when all did (for the commits the pass reached)."""
+    sig, cp = results
+    bad = None if sig.count(_OK) == len(sig) else next(
+        i for i, b in enumerate(sig) if b != _OK)
+    for i, note, valid in v.deferred_notes:
+        if bad is not None and i >= bad:
+            break
+        if note != crypto.notes[i] or crypto.note_key(cp[i]) not in valid:
+            return i
+    return bad
+
+
 class _Verifier:
-    def __init__(self, report: VerifyReport, now: float) -> None:
+    def __init__(self, report: VerifyReport, now: float, defer: bool = False) -> None:
         self.r = report
         self.now = now
+        self.defer = defer  # Ed25519 checks left to SignatureWork, reconciled by verify_ledger
+        self.deferred_notes: list[tuple[int, bytes, list[LogKey]]] = []
         self.trust: Trust | None = None
         self.cr = CompactRange()
         self.leaves: list[bytes] = []
@@ -295,7 +444,7 @@ class _Verifier:
             return None
 
     # --- one commit -----------------------------------------------------------------------
-    def check(self, i: int, c: RawCommit, pre: _Pre | None = None) -> None:
+    def check(self, i: int, c: RawCommit) -> None:
         expected_parents = () if i == 0 else (self.prev_sha,)
         if c.parents != expected_parents:
             raise _Fail(f"parents {list(c.parents)}, expected {list(expected_parents)} "
@@ -317,13 +466,12 @@ class _Verifier:
                 raise _Fail(f"genesis trust is invalid: {err}") from None
         trust = self.trust
         assert trust is not None
-        signer = self._check_signature(i, obj, trust, pre)
+        signer = self._check_signature(i, obj, trust)
         if i > 0:
             event_path, stored, event = self._event(i, c)
         kind = event.get("event_type")
         self._check_paths(i, c, kind, event_path)
-        errors = (list(pre.schema) if pre is not None and pre.schema is not None
-                  else schema_errors(event))
+        errors = schema_errors(event)
         if errors:
             raise _Fail(f"schema: {errors[0]}" + (f" (+{len(errors) - 1} more)"
                                                   if len(errors) > 1 else ""))
@@ -346,7 +494,7 @@ class _Verifier:
             except (TrustError, KeyError) as err:
                 raise _Fail(f"key_rotated cannot be applied: {err}") from None
         self._check_trust_files(i, c, kind, trust)
-        self._check_stored_checkpoint(i, c, trust, root, pre)
+        self._check_stored_checkpoint(i, c, trust, root)
         self.leaves.append(leaf)
         self.roots.append(root)
         self.prev_sha = c.sha
@@ -391,16 +539,13 @@ class _Verifier:
                         f"(seq {i} comes later)")
         raise _Fail(f"seq not contiguous: seq {i} is missing (found seq {seq}; event dropped)")
 
-    def _check_signature(self, i: int, obj: CommitObject, trust: Trust,
-                         pre: _Pre | None) -> Any:
+    def _check_signature(self, i: int, obj: CommitObject, trust: Trust) -> Any:
         if obj.signature is None:
             raise _Fail("unsigned commit (no gpgsig header)")
-        if pre is None:
-            pre = _Pre(*self._verify_now(obj))
-        if pre.sig_error is not None:
-            raise _Fail(f"signature: {pre.sig_error}", undecided="OpenPGP" in pre.sig_error)
-        assert pre.key_blob is not None
-        key_blob = pre.key_blob
+        sig_error, key_blob = self._parse_now(obj) if self.defer else self._verify_now(obj)
+        if sig_error is not None:
+            raise _Fail(f"signature: {sig_error}", undecided="OpenPGP" in sig_error)
+        assert key_blob is not None
         try:
             signer = trust.principal_for(key_blob, i)
         except TrustError as err:
@@ -413,12 +558,24 @@ class _Verifier:
         self.r.principals.add(signer.principal)
         return signer
 
-    def _verify_now(self, obj: CommitObject) -> tuple[str | None, bytes | None, None]:
+    @staticmethod
+    def _parse_now(obj: CommitObject) -> tuple[str | None, bytes | None]:
+        """The signing key only (the Ed25519 check itself is deferred to SignatureWork)."""
+        assert obj.signature is not None
+        quick = quick_git_signature(obj.signature)
+        if quick is not None:
+            return None, quick[0]
+        try:
+            return None, parse_armored(obj.signature).public_key_blob
+        except SignatureError as err:
+            return err.reason, None
+
+    def _verify_now(self, obj: CommitObject) -> tuple[str | None, bytes | None]:
         assert obj.signature is not None
         try:
             sig = parse_armored(obj.signature)
         except SignatureError as err:
-            return err.reason, None, None
+            return err.reason, None
         key = self.keys.get(sig.public_key_blob)
         try:
             if key is None:
@@ -426,8 +583,8 @@ class _Verifier:
                 self.keys[sig.public_key_blob] = key
             verify_sshsig(sig, obj.payload, "git", key)
         except SignatureError as err:
-            return err.reason, sig.public_key_blob, None
-        return None, sig.public_key_blob, None
+            return err.reason, sig.public_key_blob
+        return None, sig.public_key_blob
 
     def _check_paths(self, i: int, c: RawCommit, kind: Any, event_path: str) -> None:
         for ch in c.changes:
@@ -449,6 +606,8 @@ class _Verifier:
                         root: bytes) -> None:
         want = {"Ledger-Seq": str(i), "Ledger-Event-Id": event_id, "Ledger-Leaf": leaf.hex(),
                 "Ledger-Prev": self.prev_stored_hash, "Ledger-Root": root.hex()}
+        if obj.trailers == want:
+            return
         for key, value in want.items():
             got = obj.trailers.get(key)
             if got != value:
@@ -499,8 +658,9 @@ class _Verifier:
                 raise _Fail(f"{path} does not equal the trust folded from the genesis and "
                             "key_rotated events")
 
-    def _check_stored_checkpoint(self, i: int, c: RawCommit, trust: Trust, root: bytes,
-                                 pre: _Pre | None) -> None:
+    def _check_stored_checkpoint(self, i: int, c: RawCommit, trust: Trust, root: bytes) -> None:
+        if len(c.blobs) < 2:  # the event alone: no checkpoint here
+            return
         path = layout.checkpoint_path(i + 1)
         note = c.blobs.get(path)
         if note is None:
@@ -508,8 +668,9 @@ class _Verifier:
         text = note.decode("utf-8", errors="replace")
         valid = trust.log_keys_at(i)
         try:
-            if pre is not None and pre.cp_key is not None and pre.cp_key in valid:
-                cp, _ = parse_checkpoint(text)  # a worker verified that key's signature
+            if self.defer:  # the signature by a key in ``valid`` is checked by SignatureWork
+                cp, _ = parse_checkpoint(text)
+                self.deferred_notes.append((i, note, valid))
             else:
                 cp, _ = verify_checkpoint(text, valid)
         except CheckpointError as err:

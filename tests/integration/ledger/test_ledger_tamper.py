@@ -12,11 +12,20 @@ import pytest
 
 from governance.errors import Denied
 from governance.ledger import append_event, latest_checkpoint, layout, verify_repo
+from governance.ledger import verify as verify_module
 from governance.ledger.canonical import canonical_bytes
 from governance.ledger.checkpoint import sign_checkpoint
 from governance.ledger.verify import VerifyReport
 from tests.integration.ledger import forge
 from tests.integration.ledger.conftest import DIGEST, Ledger, fill_honest
+
+
+@pytest.fixture(autouse=True, params=["inline", "forked"])
+def signature_work(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attack twice: signature work done in this process, and by forked workers (as for
+    large ledgers), which must report the same first failure."""
+    if request.param == "forked":
+        monkeypatch.setattr(verify_module, "PARALLEL_MIN", 1)
 
 
 def failed(report: VerifyReport, seq: int | None, *fragments: str) -> None:

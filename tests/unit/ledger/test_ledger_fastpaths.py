@@ -1,0 +1,244 @@
+"""The verifier's shortcuts give exactly what the general code gives.
+
+* ``TreeState`` reproduces git's own tree ids under random adds, edits and deletions (real
+  ``git mktree`` via the index), and ``add_files`` claims nothing but pure additions;
+* ``parse_commit``'s sliced path and ``signed_parts`` agree with the general parse on
+  mutated commit objects;
+* ``quick_git_signature`` accepts only armored signatures ``parse_armored``/``verify`` accept,
+  with the same key and signature bytes;
+* ``parse_canonical`` gives the same value or the same reason as the checking parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from governance.ledger import commit as commit_mod
+from governance.ledger.canonical import NonCanonical, _parse_checked, parse_canonical
+from governance.ledger.commit import build_commit, ledger_message, parse_commit, signed_parts
+from governance.ledger.sshsig import (
+    GIT_SHA512_PREFIX,
+    SignatureError,
+    load_private_key,
+    parse_armored,
+    public_key_from_blob,
+    quick_git_signature,
+    sign,
+    signed_data,
+)
+from governance.ledger.treeproof import TreeState
+
+
+def _git(root: Path, *args: str, input: bytes | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=root, input=input, capture_output=True,
+                          check=True).stdout.decode().strip()
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    _git(tmp_path, "init", "-q")
+    return tmp_path
+
+
+def _blob(root: Path, data: bytes) -> str:
+    return _git(root, "hash-object", "-w", "--stdin", input=data)
+
+
+def _tree(root: Path, files: dict[str, tuple[str, str]]) -> bytes:
+    """git's tree id for ``files`` (path -> (mode, blob)), through the index."""
+    _git(root, "read-tree", "--empty")
+    if files:
+        info = "".join(f"{mode} {blob}\t{path}\n" for path, (mode, blob) in files.items())
+        _git(root, "update-index", "--add", "--index-info", input=info.encode())
+    return bytes.fromhex(_git(root, "write-tree"))
+
+
+def test_tree_state_tracks_git(repo: Path) -> None:
+    rnd = random.Random(7)
+    files: dict[str, tuple[str, str]] = {}
+    state = TreeState()
+    assert state.tree_id() == _tree(repo, files)
+    names = [f"events/{a}/{b:02d}/{n}.json" for a in (0, 1) for b in (0, 1, 7) for n in range(4)]
+    names += ["trust/state.json", "trust/allowed_signers", "top", "a-b", "a/b", "a.b"]
+    for step in range(60):
+        op = rnd.random()
+        path = rnd.choice(names)
+        if op < 0.5 and path not in files and not any(
+                p.startswith(path + "/") or path.startswith(p + "/") for p in files):
+            blob = _blob(repo, f"{step}".encode())
+            files[path] = ("100644", blob)
+            assert state.add_files([(path.encode(), bytes.fromhex(blob))], _tree(repo, files))
+            continue
+        if op < 0.7 and files:  # a wrong expectation leaves the state untouched
+            before = state.tree_id()
+            fresh = f"fresh/{step}.json"
+            assert not state.add_files([(fresh.encode(), b"\x01" * 20)], b"\x00" * 20)
+            assert state.tree_id() == before
+            existing = rnd.choice(sorted(files))
+            other = _blob(repo, f"other {step}".encode())
+            assert not state.add_files([(existing.encode(), bytes.fromhex(other))],
+                                       _tree(repo, {**files, existing: ("100644", other)}))
+            assert state.tree_id() == before
+            continue
+        if files:  # git's own changes: modify (maybe the mode) or delete
+            victim = rnd.choice(sorted(files))
+            if rnd.random() < 0.5:
+                del files[victim]
+                change = ("D", victim.encode(), b"000000", b"\x00" * 20)
+            else:
+                mode = rnd.choice(["100644", "100755"])
+                blob = _blob(repo, f"m{step}".encode())
+                files[victim] = (mode, blob)
+                change = ("M", victim.encode(), mode.encode(), bytes.fromhex(blob))
+            assert state.apply([change], _tree(repo, files))
+
+
+def test_add_files_refuses_a_file_where_a_directory_is(repo: Path) -> None:
+    blob = bytes.fromhex(_blob(repo, b"x"))
+    state = TreeState()
+    assert state.add_files([(b"events/1.json", blob)], _tree(repo, {"events/1.json": (
+        "100644", blob.hex())}))
+    before = state.tree_id()
+    assert not state.add_files([(b"events", blob)], b"\x00" * 20)
+    assert not state.add_files([(b"events/1.json/x", blob)], b"\x00" * 20)
+    assert state.tree_id() == before
+
+
+def _signed_commit(key_path: Path, parent: str | None, seq: int) -> bytes:
+    key = load_private_key(key_path.read_bytes())
+    msg = ledger_message("model_registered", seq, "01a21870-0000-7000-8000-000000000001",
+                         "aa" * 32, "bb" * 32 if seq else "", "cc" * 32)
+    tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+    payload = build_commit(tree, parent, "Jane Smith", "jane@example.com", 1700000000, msg)
+    return build_commit(tree, parent, "Jane Smith", "jane@example.com", 1700000000, msg,
+                        sign(key, payload, "git"))
+
+
+@pytest.fixture(scope="module")
+def key_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen not installed")
+    d = tmp_path_factory.mktemp("k")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "id")],
+                   check=True)
+    return d / "id"
+
+
+def _outcome(fn, raw: bytes):  # type: ignore[no-untyped-def]
+    try:
+        o = fn(raw)
+    except ValueError as err:
+        return ("error", str(err))
+    return (o.tree, o.parents, o.author, o.committer, o.signature, o.payload, o.message,
+            o.trailers)
+
+
+def test_commit_fast_parse_agrees_with_general(key_path: Path) -> None:
+    rnd = random.Random(3)
+    samples = [_signed_commit(key_path, None, 0), _signed_commit(key_path, "ab" * 20, 4)]
+    pieces = [b"\n", b" ", b"gpgsig ", b"\ngpgsig x", b"\n \n", b"\n\n", b"gpgsig",
+              b"author a <b> 1 +0000\n", b"\n committer", b"\nparent " + b"1" * 40]
+    for _ in range(4000):
+        raw = bytearray(rnd.choice(samples))
+        for _ in range(rnd.randint(1, 3)):
+            at = rnd.randrange(len(raw))
+            kind = rnd.random()
+            if kind < 0.4:
+                raw[at:at] = rnd.choice(pieces)
+            elif kind < 0.7:
+                del raw[at : at + rnd.randint(1, 5)]
+            else:
+                raw[at] = rnd.randrange(256)
+        data = bytes(raw)
+        general = _outcome(commit_mod._parse_general, data)
+        assert _outcome(parse_commit, data) == general
+        parts = signed_parts(data)
+        if parts is not None and general[0] != "error":  # (a malformed one fails before)
+            assert parts == (general[5], general[4])
+
+
+def test_quick_signature_agrees_with_general(key_path: Path) -> None:
+    rnd = random.Random(5)
+    key = load_private_key(key_path.read_bytes())
+    texts = [sign(key, b"message", "git").rstrip("\n").encode(),
+             sign(key, b"message", "file").rstrip("\n").encode()]
+    assert quick_git_signature(texts[0]) is not None
+    assert quick_git_signature(texts[1]) is None  # another namespace: the general path
+    accepted = 0
+    for _ in range(20000):
+        text = bytearray(rnd.choice(texts))
+        at = rnd.randrange(len(text))
+        kind = rnd.random()
+        if kind < 0.4:
+            text[at] = rnd.choice(b"ABCZaz09+/=\n \r-")
+        elif kind < 0.6:
+            del text[at]
+        elif kind < 0.8:
+            text[at:at] = rnd.choice([b"\n", b"=", b" ", b"A", b"AAAA"])
+        else:
+            text[at] = rnd.randrange(256)
+        quick = quick_git_signature(bytes(text))
+        if quick is None:
+            continue
+        accepted += 1
+        sig = parse_armored(bytes(text))  # the general path accepts the same parts
+        assert (sig.public_key_blob, sig.signature_blob[-64:]) == quick
+        assert sig.namespace == "git" and sig.hash_algorithm == "sha512" and not sig.reserved
+        public_key_from_blob(sig.public_key_blob)
+    assert accepted > 0
+    message = b"payload"
+    assert signed_data("git", "sha512", message) == \
+        GIT_SHA512_PREFIX + hashlib.sha512(message).digest()
+    with pytest.raises(SignatureError, match="not valid base64"):
+        parse_armored("-----BEGIN SSH SIGNATURE-----\n\u00e9\n-----END SSH SIGNATURE-----")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                 max_size=3),
+    max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=4), json_values, max_size=4),
+       edit=st.sampled_from(["none", "dup", "space", "nan", "bom", "utf16"]))
+def test_canonical_fast_parse_agrees_with_checked(value: dict[str, object], edit: str) -> None:
+    try:
+        data = json.dumps(value, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode()
+    except ValueError:
+        return
+    if edit == "dup" and data != b"{}":
+        data = b'{"a":1,' + data[1:] if not data.startswith(b'{"a"') else data[:-1] + b',"a":2}'
+    elif edit == "space":
+        data = data.replace(b":", b": ", 1)
+    elif edit == "nan":
+        data = b'{"x":NaN}'
+    elif edit == "bom":
+        data = b"\xef\xbb\xbf" + data
+    elif edit == "utf16":
+        data = data.decode().encode("utf-16")
+
+    def outcome(fn):  # type: ignore[no-untyped-def]
+        try:
+            return ("ok", fn(data))
+        except NonCanonical as err:
+            return ("refused", err.reason)
+
+    fast, checked = outcome(parse_canonical), outcome(_parse_checked)
+    if fast[0] == "ok" and checked[0] == "ok":  # NaN != NaN: compare the bytes they encode
+        assert json.dumps(fast[1], sort_keys=True) == json.dumps(checked[1], sort_keys=True)
+    else:
+        assert fast == checked
