@@ -194,6 +194,12 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         raise _recorded(ports, Denied(
             f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can never be "
             "promoted again"), attempt)
+    # The branch first: a run off the protected branch is refused (and recorded) before
+    # anything else, including the "already live" pointer repair below, writes a file.
+    try:
+        _check_branch(repo, environment.protected_branch)
+    except Denied as refusal:
+        raise _recorded(ports, refusal, attempt) from None
     current = state.current(model, env)
     if current is not None and current.release_id == rid and current.digest in (
             None, loaded.digest.value):
@@ -207,10 +213,6 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
                        f"{rid} is already live in {env}"
                        + (" (pointer repaired from the ledger)" if drift else ""),
                        repaired=bool(drift))
-    try:
-        _check_branch(repo, environment.protected_branch)
-    except Denied as refusal:
-        raise _recorded(ports, refusal, attempt) from None
     if environment.after and not state.was_live(rid, model, environment.after):
         raise _recorded(ports, Denied(
             f"{rid} must be live in {environment.after!r} before {env!r} (environment order in "

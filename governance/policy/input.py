@@ -163,7 +163,7 @@ class GateRequest:
     excluded_actors: tuple[str, ...] = ()  # PR author, committers (from the PR source)
     checks: tuple[Mapping[str, Any], ...] = ()
     pr: int | None = None
-    deployer: str | None = None  # who promotes (separation of duties)
+    deployers: tuple[str, ...] = ()  # everyone who promotes (separation of duties)
     head_sha: str | None = None  # the pull request's head: GitHub approvals bind to it
 
 
@@ -312,7 +312,7 @@ def _duties(release: Release, approvals: Sequence[ApprovalFact], request: GateRe
         trainers=[release.trained_by] if release.trained_by else [],
         committers=request.excluded_actors,
         approvers=[a.actor_id for a in approvals if a.state == "approved"],
-        deployer=request.deployer,
+        deployers=request.deployers,
     )
     facts = duties_input(holders)
     return {"duties": facts["duties"], "rules": facts["rules"]}

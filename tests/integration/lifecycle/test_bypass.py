@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.integration.lifecycle.world import (
     BOT,
@@ -262,3 +263,41 @@ def test_production_before_staging(approved: World) -> None:
     assert (f"{R2} must be live in 'staging' before 'production' (environment order in "
             "governance.yaml) (recorded as policy_violation") in done.stderr
     assert_violation(approved, before, BOT, R2, "production", "environment order")
+
+
+# --- every deployer, and the branch before the pointer repair --------------------------------
+
+
+def test_every_deployer_is_checked_not_only_the_first(approved: World) -> None:
+    """GOVERNANCE_DEPLOYER lists everyone who approved the deployment run; a second reviewer who
+    also approved the release is caught (taking only the first login let her through)."""
+    before = len(approved.events())
+    done = approved.run(BOT, "promote", R2, "--env", "staging", expect=1,
+                        extra={"GOVERNANCE_DEPLOYER": "dora, alice"})
+    assert ("separation_of_duties: alice held both approver and deployer: an approver may not "
+            "deploy the release (sod-approver-deployer)") in done.stderr
+    assert kinds(approved)[before:] == ["gate_evaluated"]
+    bad = approved.run(BOT, "promote", R2, "--env", "staging", expect=2,
+                       extra={"GOVERNANCE_DEPLOYER": "dora,$(id)"})
+    assert "GOVERNANCE_DEPLOYER names '$(id)', which is not a login" in bad.stderr
+    approved.run(BOT, "promote", R2, "--env", "staging", extra={"GOVERNANCE_DEPLOYER": "dora"})
+
+
+def test_off_branch_run_is_refused_before_the_pointer_repair(world: World) -> None:
+    """r1 is live in staging on the ledger and the pointer lags (as after a crash): re-running
+    promote repairs it, but only from the protected branch; off it, the run is refused and
+    recorded first and no file is written."""
+    pointer = world.ci / "environments" / "staging.yaml"
+    doc = yaml.safe_load(pointer.read_text())
+    doc["models"] = {}
+    pointer.write_text(yaml.safe_dump(doc, sort_keys=False))
+    lagging = pointer.read_text()
+    git(world.ci, "checkout", "-qb", "hotfix")
+    before = len(world.events())
+    done = world.run(BOT, "promote", R1, "--env", "staging", expect=1)
+    assert "promotion runs only from the protected branch 'main' (got 'hotfix')" in done.stderr
+    assert_violation(world, before, BOT, R1, "staging", "protected branch")
+    assert pointer.read_text() == lagging  # not repaired off the protected branch
+    git(world.ci, "checkout", "-q", "main")
+    out = world.json(BOT, "promote", R1, "--env", "staging")
+    assert out["repaired_pointer"] is True and out["events"] == []
