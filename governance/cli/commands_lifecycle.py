@@ -98,7 +98,20 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         return gates_port(repo, deployers=deployers_from_env(actor), approvals=approvals,
                           pr=pr)(*args)
 
+    reviewed = None
+    if approvals == "github" and pr is not None:
+        number = pr
+
+        def reviewed(loaded: Any) -> tuple[str | None, str]:
+            from governance.approvals.gitfiles import release_digest_at
+            from governance.policy.github_approvals import pull_request_head
+
+            head = pull_request_head(number)
+            rel = loaded.directory.resolve().relative_to(repo.root.resolve()).as_posix()
+            return release_digest_at(repo.root, head, rel), head
+
     return Ports(
+        reviewed=reviewed,
         entries=lambda: list(entries(repo.root)),
         append=functools.partial(append_event, repo.root, remote=remote),
         gates=gates,

@@ -301,3 +301,55 @@ def test_off_branch_run_is_refused_before_the_pointer_repair(world: World) -> No
     git(world.ci, "checkout", "-q", "main")
     out = world.json(BOT, "promote", R1, "--env", "staging")
     assert out["repaired_pointer"] is True and out["events"] == []
+
+
+# --- the merge commit holds what the reviews approved -----------------------------------------
+
+
+def test_merge_that_changes_the_reviewed_release_is_refused_and_recorded(
+        world: World, fake_github: FakeGitHub) -> None:
+    """Reviews approve the PR's head; promotion runs on the merge commit. An (evil) merge whose
+    release directory differs from the head's gets no approval: `check --pr` denies (the
+    reviews bind to the head's digest) and promote refuses with a policy_violation."""
+    dana = world.clone("dana")
+    git(dana, "checkout", "-qb", "release/r2")
+    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    head = commit_all(dana, f"Release {r2}")
+    git(dana, "push", "-q", "origin", "release/r2")
+    register(world, dana, r2, "2026-04-10")
+    git(dana, "push", "-q", "origin", "governance/ledger")
+    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
+    fake_github.add_commit(PR, head, "dana")
+    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
+                                                 "write"))
+    for i, who in enumerate(("alice", "bob", "jane.smith")):
+        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    ci = world.ci
+    git(ci, "fetch", "-q", "origin")
+    git(ci, "merge", "-q", "--no-ff", "--no-commit", "origin/release/r2")
+    card = ci / "releases" / MODEL / r2 / "model-card.yaml"
+    card.write_text(card.read_text().replace("weaker on first-time international merchants",
+                                             "no known limitations"))
+    merge = commit_all(ci, f"Merge pull request #{PR}")
+    fake_github.pulls[PR].merged, fake_github.pulls[PR].state = True, "closed"
+    world.sync_ledger(ci)
+    extra = {**github_env(fake_github), "GOVERNANCE_PR": str(PR)}
+
+    check = world.run(None, "check", r2, "--env", "staging", "--pr", str(PR), "--approvals",
+                      "github", extra=github_env(fake_github), expect=1)
+    assert "staging needs 1 approval(s) from role ml_lead" in check.stdout
+    before = len(world.events())
+    done = world.run(BOT, "promote", r2, "--env", "staging", extra=extra, expect=1)
+    assert (f"the release directory of {r2} here (sha256:") in done.stderr
+    assert (f"is not what the pull request's approvals were given for at its head "
+            f"{head[:12]}") in done.stderr
+    assert kinds(world)[before:] == ["policy_violation"]
+    violation = world.events()[-1]
+    assert violation["source"] == {"pr": PR, "head_sha": head}
+    assert violation["release_id"] == r2 and merge != head
+
+    # the same merge without the edit: the digest at the merge equals the head's, promoted
+    git(ci, "reset", "-q", "--hard", "HEAD~1")
+    git(ci, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{PR}", "origin/release/r2")
+    world.run(BOT, "promote", r2, "--env", "staging", extra=extra)
+    assert world.events()[-1]["event_type"] == "deployment_promoted"
