@@ -185,7 +185,9 @@ def review_config_change(root: Path, number: int, paths: Iterable[str],
     )
     return ReviewFacts(number=number, head_sha=facts.pull_request.head_sha,
                        outcome=decision.outcome.value,
-                       reasons=tuple(r.message for r in decision.reasons),
+                       # the reasons, then why each review that did not count did not
+                       reasons=tuple(r.message for r in decision.reasons)
+                       + tuple(n.message for n in decision.notes if n.code == "not_counted"),
                        approvals=approvals, unowned=unowned, pr_files=facts.changed_files)
 
 
