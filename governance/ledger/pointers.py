@@ -27,9 +27,14 @@ import yaml
 
 from governance.authoring import dump_document
 from governance.domain.config import GovernanceConfig
-from governance.environments import pointer_body, pointers_from_ledger
+from governance.environments import (
+    PointerMismatch,
+    compare_pointers,
+    pointer_body,
+    pointers_from_ledger,
+)
 from governance.errors import ConfigurationError, Tampered, Undecided
-from governance.ledger.append import open_store, signer_principal
+from governance.ledger.append import append_event, open_store, signer_principal
 from governance.ledger.reader import entries
 from governance.ledger.signing import commit_signer
 from governance.ledger.store import GitStore
@@ -100,6 +105,8 @@ def publish(root: Path, config: GovernanceConfig, *, remote: str | None = None,
                 parent = store.fetch(remote)
             else:
                 parent = store.tip()
+            if parent is not None:
+                _record_hand_edit(store, root, config, parent, remote)
             files, seq = pointer_files(config, root)
             blobs = {path: store.write_object("blob", data) for path, data in files.items()}
             tree = store.tree_with(None, blobs)
@@ -120,6 +127,36 @@ def publish(root: Path, config: GovernanceConfig, *, remote: str | None = None,
                 return Publication(branch, commit, True, seq, tuple(sorted(files)), attempt)
     raise Undecided(f"could not publish {branch} after {MAX_ATTEMPTS} attempts (the remote "
                     "kept moving)", hint="re-run `governance env publish`")
+
+
+def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip: str,
+                      remote: str | None) -> None:
+    """Before building on the pointer branch's tip, check it is a publication: its files must
+    be what the ledger implied at the seq its ``Ledger-Seq`` trailer names. Anything else was
+    pushed by hand: record a ``policy_violation`` (once per commit) and publish over it."""
+    trailer = store.run(["log", "-1", "--format=%(trailers:key=Ledger-Seq,valueonly)", tip])
+    text = trailer.stdout.decode().strip()
+    listed = list(entries(root))
+    seq = int(text) if text.isdigit() else None
+    upto = [e for e in listed if seq is not None and e.seq <= seq]
+    expected = pointers_from_ledger(config, fold_lifecycle(upto), upto)
+    found = pointers_at(root, tip)
+    mismatches = compare_pointers(expected, found)
+    if seq is None:
+        mismatches.insert(0, PointerMismatch("*", "*", None, None,
+                                             "the commit names no Ledger-Seq: not a publication"))
+    if not mismatches:
+        return
+    if any(e.event_type == "policy_violation"
+           and (e.event.get("details") or {}).get("pointer_commit") == tip for e in listed):
+        return  # recorded by an earlier run; this one only repairs
+    append_event(root, {
+        "event_type": "policy_violation",
+        "reason": f"{store.branch} at {tip[:12]} differs from the ledger (edited by hand?): "
+                  + "; ".join(m.message() for m in mismatches),
+        "details": {"pointer_commit": tip, "pointer_mismatches": [m.to_json()
+                                                                  for m in mismatches]},
+    }, remote=remote)
 
 
 def pointers_at(root: Path, commit: str) -> dict[str, dict[str, dict[str, Any]]]:

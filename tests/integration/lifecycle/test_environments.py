@@ -137,3 +137,26 @@ def test_verify_reads_the_working_tree_by_default(world: World) -> None:
     done = world.run(None, "env", "verify", expect=1)
     assert "MISMATCH environments/staging.yaml: fraud-risk -> fraud-risk-2099-01-01-01" in (
         done.stderr)
+
+
+def test_publish_records_a_hand_edited_tip_once_and_repairs_it(world: World) -> None:
+    world.run(BOT, "env", "publish", "--remote", "origin")
+    editor = world.clone("mallory", branch="governance/environments")
+    pointer = editor / "environments" / "staging.yaml"
+    pointer.write_text(pointer.read_text().replace(R1, "fraud-risk-2099-01-01-01"))
+    git(editor, "commit", "-qam", "point staging elsewhere")
+    git(editor, "push", "-q", "origin", "governance/environments")
+    edited = git(editor, "rev-parse", "HEAD")
+    before = len(world.events())
+    done = world.json(BOT, "env", "publish", "--remote", "origin")
+    assert done["changed"] is True
+    world.sync_ledger(world.ci)
+    events = world.events()
+    assert [e["event_type"] for e in events[before:]] == ["policy_violation"]
+    assert events[-1]["details"]["pointer_commit"] == edited
+    assert "environments/staging.yaml: fraud-risk -> fraud-risk-2099-01-01-01" in (
+        events[-1]["reason"])
+    assert _origin_pointer(world, "staging")["models"][MODEL]["release_id"] == R1  # repaired
+    git(world.origin, "merge-base", "--is-ancestor", edited, "governance/environments")
+    again = world.json(BOT, "env", "publish", "--remote", "origin")
+    assert again["changed"] is False and len(world.events()) == len(events)
