@@ -85,7 +85,7 @@ def _direct_push(world: World) -> str:
 def violation_event(rid: str, merge_sha: str) -> dict[str, Any]:
     """What the promote workflow's `record` builds for a direct push (no pull request)."""
     return {"event_type": "policy_violation", "release_id": rid, "model_name": MODEL,
-            "environment": "production",
+            "environment": "staging",
             "reason": "release reached main without a merged pull request",
             "source": {"merge_sha": merge_sha, "pusher": "dana",
                        "ci_run": "https://github.example/acme/models/actions/runs/4242"}}
@@ -135,7 +135,8 @@ def test_promote_workflow_violation_step_records_a_direct_push(world: World) -> 
            # what the step's env maps from the secrets GOVERNANCE_SIGNING_KEY / _LOG_KEY
            "GOVERNANCE_LEDGER_SIGNING_KEY": (world.keys / BOT).read_text(),
            "GOVERNANCE_LEDGER_LOG_KEY": (world.keys / "log").read_text(),
-           "PR": "", "RELEASES": f"{MODEL}/{rid}", "CONFIG": "0",
+           "PR": "", "RELEASES": f"{MODEL}/{rid}", "CONFIG": "0", "POINTERS": "0",
+           "TARGET_ENV": world.run(None, "env", "first").stdout.strip(),
            "BEFORE": git(world.ci, "rev-parse", "HEAD~1")}
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail",
                            str(world.path / "step.sh")], cwd=world.ci, env=env,
@@ -143,7 +144,7 @@ def test_promote_workflow_violation_step_records_a_direct_push(world: World) -> 
     assert done.returncode == 1  # the job fails: a violation
     recorded = world.events()[-1]
     assert recorded["event_type"] == "policy_violation", done.stdout + done.stderr
-    assert recorded["release_id"] == rid
+    assert recorded["release_id"] == rid and recorded["environment"] == "staging"
 
 
 # --- pull requests: counting refuses ---------------------------------------------------------
