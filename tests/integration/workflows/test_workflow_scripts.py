@@ -771,7 +771,11 @@ def _next(runner: Runner, cwd: Path, *, release: str = "fraud-risk-2026-04-10-01
 def test_next_uses_the_ledgers_signed_approvals_first(runner: Runner, tmp_path: Path) -> None:
     done = _next(runner, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert _outputs(runner) == {"env": "production", "pr": "", "release": "fraud-risk-2026-04-10-01"}
+    assert _outputs(runner) == {
+        "env": "production",
+        "pr": "",
+        "release": "fraud-risk-2026-04-10-01",
+    }
     assert runner.governance_calls() == [
         ["env", "next", "--format", "json", "--", "fraud-risk-2026-04-10-01"],
         ["check", "--env", "production", "--format", "github", "--", "fraud-risk-2026-04-10-01"],

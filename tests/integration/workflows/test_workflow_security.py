@@ -309,7 +309,8 @@ def test_ledger_pushes_are_fast_forward_only_and_survive_a_failed_step(name: str
         assert bool(pushes) == uses_keys, f"{name} {job_id}: ledger writes without a push"
         for step in pushes:
             script = step["run"].rstrip()
-            tail = "\ngovernance env publish --remote origin" if (name, job_id) in POINTER_WRITERS else ""
+            publishes = (name, job_id) in POINTER_WRITERS
+            tail = "\ngovernance env publish --remote origin" if publishes else ""
             assert re.search(r"push origin governance/ledger:governance/ledger" + re.escape(tail)
                              + r"$", script), (name, job_id)
             assert not re.search(r"--force|\s-f\s|\+governance/", step["run"])
