@@ -189,8 +189,12 @@ def test_workflow_steps_promote_in_environment_order_and_publish_the_pointers(
     merge = git(ci, "rev-parse", "HEAD")
     git(ci, "push", "-q", "origin", "main")
     fake_github.pulls[PR].merged, fake_github.pulls[PR].state = True, "closed"
+    git(dana, "push", "-q", "origin", f"{head}:refs/pull/{PR}/head")  # GitHub keeps it
     world.sync_ledger(ci)
     gh = {**github_env(fake_github), "GITHUB_SHA": merge}
+    done = run_step(world, "governance-promote.yml", "verify", "Fetch the pull request's head",
+                    ci, GH_TOKEN="unused", PR=str(PR))
+    assert done.returncode == 0, done.stderr
     deployer = world.path / "runner-temp" / "deployer"
 
     # governance-promote.yml on the push: the first environment, verify, promote, publish

@@ -761,6 +761,46 @@ NEXT_PLAN = (
 )
 
 
+@pytest.fixture
+def pr_origin(tmp_path: Path) -> dict[str, Any]:
+    """A clone whose origin keeps refs/pull/12/head (as GitHub does), not fetched yet."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(tmp_path, "clone", "-q", str(origin), "clone")
+    clone = tmp_path / "clone"
+    commit(clone, {"README": "x\n"}, "base")
+    git(clone, "push", "-q", "origin", "HEAD:refs/heads/main")
+    git(clone, "checkout", "-qb", "feature")
+    head = commit(clone, {"f": "reviewed\n"}, "reviewed head")
+    git(clone, "push", "-q", "origin", "HEAD:refs/pull/12/head")
+    git(clone, "checkout", "-q", "main")
+    git(clone, "branch", "-qD", "feature")
+    git(clone, "update-ref", "-d", "refs/remotes/origin/feature")
+    subprocess.run(["git", "-C", str(clone), "reflog", "expire", "--expire=now", "--all"])
+    subprocess.run(["git", "-C", str(clone), "gc", "-q", "--prune=now"])
+    return {"clone": clone, "head": head}
+
+
+def test_the_reviewed_head_is_fetched_from_refs_pull(
+    runner: Runner, pr_origin: dict[str, Any]
+) -> None:
+    clone, head = pr_origin["clone"], pr_origin["head"]
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", head]).returncode != 0
+    for workflow, job in (("governance-promote.yml", "verify"),
+                          ("governance-promote.yml", "promote"),
+                          ("governance-promote-next.yml", "promote")):
+        done = runner.run(workflow, job, "Fetch the pull request's head", cwd=clone,
+                          GH_TOKEN="t", PR="12", TARGET_ENV="staging")
+        assert done.returncode == 0, done.stderr
+        assert git(clone, "rev-parse", "refs/remotes/origin/pull/12/head") == head
+    done = runner.run("governance-promote.yml", "verify", "Fetch the pull request's head",
+                      cwd=clone, GH_TOKEN="t", PR="12; id")
+    assert done.returncode == 1 and "not a pull request number" in done.stdout
+    done = runner.run("governance-promote.yml", "verify", "Fetch the pull request's head",
+                      cwd=clone, GH_TOKEN="t", PR="")
+    assert done.returncode == 0  # a direct push: nothing to fetch
+
+
 def _next(runner: Runner, cwd: Path, *, release: str = "fraud-risk-2026-04-10-01",
           requested: str = "", answer: dict[str, Any] | None = None, **rc: str) -> Any:
     body = {"environment": "production", "pull_request": 12} if answer is None else answer
@@ -782,9 +822,14 @@ def test_next_uses_the_ledgers_signed_approvals_first(runner: Runner, tmp_path: 
     ]
 
 
-def test_next_falls_back_to_the_pull_requests_reviews(runner: Runner, tmp_path: Path) -> None:
-    done = _next(runner, tmp_path, STUB_CHECK_RC="1", STUB_CHECK_RC_PR="0")
+def test_next_falls_back_to_the_pull_requests_reviews(
+    runner: Runner, pr_origin: dict[str, Any]
+) -> None:
+    clone = pr_origin["clone"]
+    done = _next(runner, clone, STUB_CHECK_RC="1", STUB_CHECK_RC_PR="0")
     assert done.returncode == 0, done.stderr
+    # the reviewed head was fetched before its reviews were counted
+    assert git(clone, "rev-parse", "refs/remotes/origin/pull/12/head") == pr_origin["head"]
     assert _outputs(runner)["pr"] == "12"
     assert runner.governance_calls()[-1] == [
         "check", "--env", "production", "--pr", "12", "--approvals", "github", "--format",
