@@ -57,6 +57,10 @@ class Ports:
     # The lifecycle of one model (folded from the events naming it, e.g. through the query
     # index); None: fold every entry. Every event the fold acts on names its model.
     fold: Callable[[str], LifecycleState] | None = None
+    # When the approvals are a pull request's reviews: (digest of the release directory at the
+    # PR's final head, that head sha). Reviews approve the head; the promotion runs on the
+    # merge commit, whose release directory must be exactly what was reviewed.
+    reviewed: Callable[[LoadedRelease], tuple[str | None, str]] | None = None
 
     def state(self, model: str) -> LifecycleState:
         return self.fold(model) if self.fold is not None else fold_lifecycle(self.entries())
@@ -164,8 +168,9 @@ def _check_branch(repo: GovernedRepo, env_branch: str | None) -> None:
 def _recorded(ports: Ports, refusal: Denied, fields: Mapping[str, Any]) -> Denied:
     """Record a refused bypass attempt as ``policy_violation`` (who, what, why), then return the
     refusal to raise. If the signer may not record it, the refusal still stands and says so."""
-    event = {"event_type": "policy_violation", **fields, "reason": str(refusal),
-             **({"source": dict(ports.source)} if ports.source else {})}
+    event = {"event_type": "policy_violation",
+             **({"source": dict(ports.source)} if ports.source else {}), **fields,
+             "reason": str(refusal)}
     try:
         entry = ports.append(event)
     except GovernanceError as err:
@@ -194,6 +199,12 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         raise _recorded(ports, Denied(
             f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can never be "
             "promoted again"), attempt)
+    # The branch first: a run off the protected branch is refused (and recorded) before
+    # anything else, including the "already live" pointer repair below, writes a file.
+    try:
+        _check_branch(repo, environment.protected_branch)
+    except Denied as refusal:
+        raise _recorded(ports, refusal, attempt) from None
     current = state.current(model, env)
     if current is not None and current.release_id == rid and current.digest in (
             None, loaded.digest.value):
@@ -207,14 +218,19 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
                        f"{rid} is already live in {env}"
                        + (" (pointer repaired from the ledger)" if drift else ""),
                        repaired=bool(drift))
-    try:
-        _check_branch(repo, environment.protected_branch)
-    except Denied as refusal:
-        raise _recorded(ports, refusal, attempt) from None
     if environment.after and not state.was_live(rid, model, environment.after):
         raise _recorded(ports, Denied(
             f"{rid} must be live in {environment.after!r} before {env!r} (environment order in "
             "governance.yaml)"), attempt)
+    if ports.reviewed is not None:
+        at_head, head = ports.reviewed(loaded)
+        if at_head != loaded.digest.value:
+            raise _recorded(ports, Denied(
+                f"the release directory of {rid} here ({loaded.digest.value}) is not what the "
+                f"pull request's approvals were given for at its head {head[:12]} "
+                f"({at_head or 'the directory does not exist there'})",
+                hint="a merge changed the reviewed release; open a new pull request for it"),
+                {**attempt, "source": {**dict(ports.source), "head_sha": head}})
     verdict = ports.gates(loaded, env, state)
     source = {"source": dict(ports.source)} if ports.source else {}
     gate_event = ports.append({

@@ -128,6 +128,7 @@ def holders_from(
     committers: Iterable[str] = (),
     approvers: Iterable[str] = (),
     deployer: str | None = None,
+    deployers: Iterable[str] = (),
     audit_config_alterers: Iterable[str] = (),
     people_emails: Mapping[str, str] | None = None,
 ) -> DutyHolders:
@@ -136,7 +137,8 @@ def holders_from(
         pr_author=frozenset([pr_author] if pr_author else []),
         committer=frozenset(committers),
         approver=frozenset(approvers),
-        deployer=frozenset([deployer] if deployer else []),
+        # every person who deployed (e.g. each reviewer of a GitHub deployment), not one
+        deployer=frozenset([*([deployer] if deployer else []), *deployers]),
         audit_config_alterer=frozenset(audit_config_alterers),
         people_emails={k.lower(): v for k, v in (people_emails or {}).items()},
     )

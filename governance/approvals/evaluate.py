@@ -31,7 +31,13 @@ from governance.approvals.github import (
     memberships,
     token_from_env,
 )
-from governance.approvals.policy import approval_policy, config_at, teams_to_check
+from governance.approvals.policy import (
+    approval_policy,
+    config_at,
+    governance_policy,
+    teams_to_check,
+)
+from governance.config_change import ReviewFacts
 from governance.errors import ConfigurationError, Denied, Undecided
 
 
@@ -47,11 +53,12 @@ def evaluate_pull_request(
     source: GitHubSource,
     number: int,
     *,
-    environment: str,
+    environment: str | None,
     risk_tier: str,
     trainers: Iterable[str] = (),
 ) -> PullRequestEvaluation:
-    """Everything needed to decide PR ``number`` for ``environment``; never raises on API errors."""
+    """Everything needed to decide PR ``number`` for ``environment``; never raises on API errors.
+    ``environment`` None: a governance change, judged by CODEOWNERS alone (no roles)."""
     try:
         pr = source.pull_request(number)
     except ApiFailure as err:
@@ -64,11 +71,11 @@ def evaluate_pull_request(
         raise ConfigurationError(
             f"governance.yaml does not exist at the base commit {pr.base_sha[:12]} of PR #{number}"
         )
-    policy = approval_policy(
-        config_at(config_bytes, f"governance.yaml@{pr.base_sha[:12]}"),
-        environment,
-        risk_tier,
-        trainers,
+    base_config = config_at(config_bytes, f"governance.yaml@{pr.base_sha[:12]}")
+    policy = (
+        governance_policy(base_config)
+        if environment is None
+        else approval_policy(base_config, environment, risk_tier, trainers)
     )
     try:
         owners = co.load(lambda path: gitfiles.file_at(root, pr.base_sha, path))
@@ -119,7 +126,7 @@ def pull_request_decision(
     root: Path,
     number: int,
     *,
-    environment: str,
+    environment: str | None,
     risk_tier: str,
     trainers: Iterable[str] = (),
     repository: str | None = None,
@@ -155,3 +162,34 @@ def require_approved(decision: ApprovalDecision) -> None:
     if decision.outcome is Outcome.UNDECIDED:
         raise Undecided(f"approvals could not be decided: {text}")
     raise Denied(f"approvals are not sufficient: {text}")
+
+
+def review_config_change(root: Path, number: int, paths: Iterable[str],
+                         env: Mapping[str, str] | None = None) -> ReviewFacts:
+    """Re-verify pull request ``number`` for a governance change to ``paths`` at its final head
+    (GitHub source from the environment). Undecided (exit 3) when GitHub or git could not
+    answer: nothing may be recorded on partial facts."""
+    evaluation = pull_request_decision(root, number, environment=None, risk_tier="", env=env)
+    decision, facts = evaluation.decision, evaluation.facts
+    if decision.outcome is Outcome.UNDECIDED or facts.pull_request is None:
+        raise Undecided(f"the approvals of pull request #{number} could not be decided: "
+                        + "; ".join(r.message for r in decision.reasons))
+    owners = facts.codeowners
+    unowned = tuple(p for p in paths if owners is None or not owners.owners_of(p))
+    approvals = tuple(
+        {"actor_id": a.person, "review_id": a.review_id, "head_sha": a.commit_id,
+         "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+         "code_owner_of": sorted(p for p in paths if owners is not None
+                                 and _owns_path(owners, p, a.person))}
+        for a in decision.approvals if a.source == "github"
+    )
+    return ReviewFacts(number=number, head_sha=facts.pull_request.head_sha,
+                       outcome=decision.outcome.value,
+                       # the reasons, then why each review that did not count did not
+                       reasons=tuple(r.message for r in decision.reasons)
+                       + tuple(n.message for n in decision.notes if n.code == "not_counted"),
+                       approvals=approvals, unowned=unowned, pr_files=facts.changed_files)
+
+
+def _owns_path(owners: co.Codeowners, path: str, person: str) -> bool:
+    return any(o[1:].lower() == person.lower() for o in owners.owners_of(path))

@@ -57,3 +57,70 @@ def changed_files(root: Path, base: str, head: str) -> tuple[str, ...]:
             hint="fetch the pull request's base and head (actions/checkout fetch-depth: 0)",
         )
     return tuple(p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+
+
+def changed_between(root: Path, before: str, after: str) -> tuple[str, ...]:
+    """Paths a push changed: ``git diff --name-only before after`` (two dots: exactly what the
+    push brought, whatever its merge base)."""
+    _require_sha(before, "before")
+    _require_sha(after, "after")
+    out = _git(root, "diff", "--name-only", "-z", "--no-renames", before, after)
+    if out.returncode != 0:
+        raise Undecided(
+            f"git diff {before[:12]} {after[:12]} failed: {out.stderr.decode().strip()}",
+            hint="fetch the pushed commits (actions/checkout fetch-depth: 0)",
+        )
+    return tuple(p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+
+
+def object_at(root: Path, commit: str, path: str) -> str | None:
+    """The object id of ``path`` at ``commit`` (blob or tree), None when absent there."""
+    _require_sha(commit, "commit")
+    if _git(root, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
+        raise Undecided(f"commit {commit} is not in the local clone at {root}",
+                        hint="fetch the pull request's head (actions/checkout fetch-depth: 0)")
+    out = _git(root, "rev-parse", "--verify", "-q", f"{commit}:{path}")
+    sha = out.stdout.decode().strip()
+    return sha if out.returncode == 0 and sha else None
+
+
+def release_digest_at(root: Path, commit: str, directory: str) -> str | None:
+    """The release digest (governance.digest's definition) of ``directory`` as committed at
+    ``commit``, read from git objects: what a review given on that commit saw. None when the
+    directory does not exist there; a symbolic link or submodule in it is refused, as the
+    working-tree digest refuses them."""
+    import hashlib
+
+    from governance.digest import YAML_SUFFIXES
+
+    tree = object_at(root, commit, directory)
+    if tree is None:
+        return None
+    listing = _git(root, "ls-tree", "-r", "-z", "--full-tree", tree)
+    if listing.returncode != 0:
+        raise Undecided(f"git ls-tree {directory} at {commit[:12]} failed: "
+                        f"{listing.stderr.decode().strip()}")
+    files: list[tuple[str, str]] = []
+    for item in listing.stdout.split(b"\0"):
+        if not item:
+            continue
+        meta, _, name = item.partition(b"\t")
+        mode, kind, sha = meta.decode().split()
+        rel = name.decode("utf-8", "surrogateescape")
+        if any(part == ".git" for part in rel.split("/")[:-1]):
+            continue
+        if kind != "blob" or mode not in ("100644", "100755"):
+            raise Undecided(f"{directory}/{rel} at {commit[:12]} is not a regular file "
+                            f"(mode {mode}); a release directory holds regular files only")
+        files.append((rel, sha))
+    files.sort(key=lambda item: item[0].encode("utf-8", "surrogateescape"))
+    lines = []
+    for rel, sha in files:
+        blob = _git(root, "cat-file", "blob", sha)
+        if blob.returncode != 0:
+            raise Undecided(f"git could not read {directory}/{rel} at {commit[:12]}")
+        data = blob.stdout
+        if rel.endswith(YAML_SUFFIXES):
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+    return "sha256:" + hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()

@@ -81,6 +81,19 @@ def approval_policy(
     )
 
 
+def governance_policy(config: GovernanceConfig) -> ApprovalPolicy:
+    """The policy for a change to governance paths (governance.yaml, policies/, .github/): no
+    role requirement; the CODEOWNERS rules at the base decide who must approve."""
+    identities = [*config.people.values(), *config.bots.values()]
+    return ApprovalPolicy(
+        required=(),
+        roles=roles_of(config),
+        protected_branch=config.protected_branch,
+        bots=frozenset(config.bots),
+        people_emails={i.email.lower(): i.id for i in identities if i.email},
+    )
+
+
 def teams_to_check(policy: ApprovalPolicy, extra: Sequence[str] = ()) -> tuple[str, ...]:
     """Every org/slug team whose membership may decide a required role or a code owner."""
     teams = {t for role, _ in policy.required for t in policy.roles[role].teams}

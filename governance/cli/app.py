@@ -77,7 +77,9 @@ def _root(
 from governance.cli import (  # noqa: E402
     commands_approvals,
     commands_audit,
+    commands_config,
     commands_demo,
+    commands_env,
     commands_evidence,
     commands_ledger,
     commands_lifecycle,
@@ -93,6 +95,8 @@ commands_policy.register(app)
 commands_lifecycle.register(app)
 commands_demo.register(app)
 commands_approvals.register(app)
+commands_env.register(app)
+commands_config.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,28 @@ def pull_request_from_env() -> int | None:
     return int(value)
 
 
+# A GitHub login or a governance.yaml person/bot id (ids may carry dots, e.g. jane.smith).
+_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?$")
+
+
+def deployers_from_env(actor: str) -> tuple[str, ...]:
+    """Everyone who deploys: each login in GOVERNANCE_DEPLOYER (comma- or newline-separated:
+    governance-promote.yml passes every reviewer who approved the deployment) plus the signer.
+
+    Separation of duties checks EACH of them against the approvers, authors, committers and
+    trainers (DESIGN section 6): taking only the first would let a second reviewer who approved
+    the release slip through. The signer always counts as a deployer, so naming someone else in
+    the variable cannot hide the person who actually runs the promotion.
+    """
+    raw = os.environ.get("GOVERNANCE_DEPLOYER") or ""
+    logins = [part.strip() for part in re.split(r"[,\n]", raw) if part.strip()]
+    for login in logins:
+        if not _LOGIN.match(login):
+            raise UsageError(f"GOVERNANCE_DEPLOYER names {login!r}, which is not a login",
+                             hint="comma-separated GitHub logins, e.g. dora,erin")
+    return tuple(dict.fromkeys([*logins, actor]))
+
+
 def _model_state(repo: GovernedRepo, model: str) -> LifecycleState:
     """One model's lifecycle from the query index (incremental; refuses a rewritten ledger)."""
     from governance.audit.index import open_index
@@ -67,16 +90,28 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         pr = pull_request_from_env()
     if pr is not None and approvals == "git":
         approvals = "github"  # the promote workflow: the merged pull request's reviews
-    # In CI the signer is the bot; the person who approved the deployment run (GitHub
-    # deployment review) is the deployer that separation of duties checks.
-    deployer = (os.environ.get("GOVERNANCE_DEPLOYER") or "").split(",")[0].strip() or actor
-
     def gates(*args: Any) -> Any:
         from governance.policy.port import gates_port  # lazy: the engine loads on demand
 
-        return gates_port(repo, deployer=deployer, approvals=approvals, pr=pr)(*args)
+        # In CI the signer is the bot; the people who approved the deployment run (GitHub
+        # deployment review) are the deployers that separation of duties checks.
+        return gates_port(repo, deployers=deployers_from_env(actor), approvals=approvals,
+                          pr=pr)(*args)
+
+    reviewed = None
+    if approvals == "github" and pr is not None:
+        number = pr
+
+        def reviewed(loaded: Any) -> tuple[str | None, str]:
+            from governance.approvals.gitfiles import release_digest_at
+            from governance.policy.github_approvals import pull_request_head
+
+            head = pull_request_head(number)
+            rel = loaded.directory.resolve().relative_to(repo.root.resolve()).as_posix()
+            return release_digest_at(repo.root, head, rel), head
 
     return Ports(
+        reviewed=reviewed,
         entries=lambda: list(entries(repo.root)),
         append=functools.partial(append_event, repo.root, remote=remote),
         gates=gates,

@@ -109,7 +109,26 @@ def _github_request(
         excluded_actors=got.excluded_actors,
         checks=request.checks + got.checks,
         head_sha=got.head_sha,
+        head_digests=digests_at_head(repo, dirs, got.head_sha),
     )
+
+
+def digests_at_head(
+    repo: GovernedRepo, dirs: Sequence[Path], head_sha: str | None
+) -> tuple[tuple[str, str | None], ...]:
+    """release_id -> digest of its directory at the pull request's head commit (from git
+    objects). Outside a git checkout there is nothing to compare: the content is the head's."""
+    if head_sha is None or not (repo.root / ".git").exists():
+        return ()
+    from governance.approvals.gitfiles import release_digest_at
+
+    top = repo.root.resolve()
+    out = []
+    for d in dirs:
+        rel = d.resolve().relative_to(top).as_posix()
+        out.append((repo.load_release(d).release.release_id,
+                    release_digest_at(repo.root, head_sha, rel)))
+    return tuple(out)
 
 
 def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:

@@ -76,3 +76,22 @@ def fetch(
         root, number, environment=environment, risk_tier=risk_tier, trainers=trainers
     )
     return from_evaluation(evaluation, number)
+
+
+def pull_request_head(number: int) -> str:
+    """The final head commit of pull request ``number`` (GITHUB_TOKEN, GITHUB_API_URL,
+    GITHUB_REPOSITORY): the commit its reviews approved. An API failure is undecided."""
+    from governance.approvals.github import (
+        ApiFailure,
+        GitHubSettings,
+        GitHubSource,
+        token_from_env,
+    )
+
+    source = GitHubSource(GitHubSettings.from_env(None), token_from_env())
+    try:
+        return source.pull_request(number).head_sha
+    except ApiFailure as err:
+        raise Undecided(f"pull request #{number} could not be read: {err}") from None
+    finally:
+        source.close()

@@ -163,8 +163,12 @@ class GateRequest:
     excluded_actors: tuple[str, ...] = ()  # PR author, committers (from the PR source)
     checks: tuple[Mapping[str, Any], ...] = ()
     pr: int | None = None
-    deployer: str | None = None  # who promotes (separation of duties)
+    deployers: tuple[str, ...] = ()  # everyone who promotes (separation of duties)
     head_sha: str | None = None  # the pull request's head: GitHub approvals bind to it
+    # release_id -> the release directory's digest AT that head (None: absent there). A review
+    # approves the head commit, so it binds to the content there, not to whatever a merge
+    # commit or a checkout holds now; empty: not computed (the content checked is the head's).
+    head_digests: tuple[tuple[str, str | None], ...] = ()
 
 
 # --- the builder --------------------------------------------------------------------------
@@ -322,7 +326,7 @@ def _duties(release: Release, approvals: Sequence[ApprovalFact], request: GateRe
         trainers=[release.trained_by] if release.trained_by else [],
         committers=request.excluded_actors,
         approvers=[a.actor_id for a in approvals if a.state == "approved"],
-        deployer=request.deployer,
+        deployers=request.deployers,
     )
     facts = duties_input(holders)
     return {"duties": facts["duties"], "rules": facts["rules"]}
@@ -434,10 +438,13 @@ def build_gate_input(
     if request.approval_source == "none":
         approvals = []
 
-    # A GitHub review approves the PR's head commit; the content checked out at that head is
-    # this release directory, so the approval binds to its digest (DESIGN section 6).
+    # A GitHub review approves the PR's head commit, so it binds to the digest of this release
+    # directory AT that head (DESIGN section 6). After a merge the checkout is the merge commit:
+    # when its content differs from the head's, the approvals bind to the head's digest and no
+    # longer match the release checked now.
+    at_head = dict(request.head_digests).get(rid, digest) if request.head_digests else digest
     approvals = [
-        replace(a, digest=digest)
+        replace(a, digest=at_head)
         if a.source == "github" and a.digest is None and a.commit_id
         and a.commit_id == request.head_sha
         else a

@@ -38,7 +38,7 @@ def gates_port(
     pr: int | None = None,
     policy_dir: Path | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
-    deployer: str | None = None,
+    deployers: tuple[str, ...] = (),
 ) -> GatesPort:
     def evaluate(loaded: LoadedRelease, env: str | None, state: LifecycleState) -> GateVerdict:
         root = policy_dir or repo.root / POLICY_DIR
@@ -51,7 +51,7 @@ def gates_port(
             approvals=facts,
             excluded_actors=excluded,
             pr=pr,
-            deployer=deployer,
+            deployers=deployers,
         )
         if approvals == "github":
             # the pull request's reviews, counted at its head (as `check --pr N` does);

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.integration.lifecycle.world import (
     BOT,
@@ -84,7 +85,7 @@ def _direct_push(world: World) -> str:
 def violation_event(rid: str, merge_sha: str) -> dict[str, Any]:
     """What the promote workflow's `record` builds for a direct push (no pull request)."""
     return {"event_type": "policy_violation", "release_id": rid, "model_name": MODEL,
-            "environment": "production",
+            "environment": "staging",
             "reason": "release reached main without a merged pull request",
             "source": {"merge_sha": merge_sha, "pusher": "dana",
                        "ci_run": "https://github.example/acme/models/actions/runs/4242"}}
@@ -134,7 +135,8 @@ def test_promote_workflow_violation_step_records_a_direct_push(world: World) -> 
            # what the step's env maps from the secrets GOVERNANCE_SIGNING_KEY / _LOG_KEY
            "GOVERNANCE_LEDGER_SIGNING_KEY": (world.keys / BOT).read_text(),
            "GOVERNANCE_LEDGER_LOG_KEY": (world.keys / "log").read_text(),
-           "PR": "", "RELEASES": f"{MODEL}/{rid}", "CONFIG": "0",
+           "PR": "", "RELEASES": f"{MODEL}/{rid}", "CONFIG": "0", "POINTERS": "0",
+           "TARGET_ENV": world.run(None, "env", "first").stdout.strip(),
            "BEFORE": git(world.ci, "rev-parse", "HEAD~1")}
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail",
                            str(world.path / "step.sh")], cwd=world.ci, env=env,
@@ -142,7 +144,7 @@ def test_promote_workflow_violation_step_records_a_direct_push(world: World) -> 
     assert done.returncode == 1  # the job fails: a violation
     recorded = world.events()[-1]
     assert recorded["event_type"] == "policy_violation", done.stdout + done.stderr
-    assert recorded["release_id"] == rid
+    assert recorded["release_id"] == rid and recorded["environment"] == "staging"
 
 
 # --- pull requests: counting refuses ---------------------------------------------------------
@@ -262,3 +264,93 @@ def test_production_before_staging(approved: World) -> None:
     assert (f"{R2} must be live in 'staging' before 'production' (environment order in "
             "governance.yaml) (recorded as policy_violation") in done.stderr
     assert_violation(approved, before, BOT, R2, "production", "environment order")
+
+
+# --- every deployer, and the branch before the pointer repair --------------------------------
+
+
+def test_every_deployer_is_checked_not_only_the_first(approved: World) -> None:
+    """GOVERNANCE_DEPLOYER lists everyone who approved the deployment run; a second reviewer who
+    also approved the release is caught (taking only the first login let her through)."""
+    before = len(approved.events())
+    done = approved.run(BOT, "promote", R2, "--env", "staging", expect=1,
+                        extra={"GOVERNANCE_DEPLOYER": "dora, alice"})
+    assert ("separation_of_duties: alice held both approver and deployer: an approver may not "
+            "deploy the release (sod-approver-deployer)") in done.stderr
+    assert kinds(approved)[before:] == ["gate_evaluated"]
+    bad = approved.run(BOT, "promote", R2, "--env", "staging", expect=2,
+                       extra={"GOVERNANCE_DEPLOYER": "dora,$(id)"})
+    assert "GOVERNANCE_DEPLOYER names '$(id)', which is not a login" in bad.stderr
+    approved.run(BOT, "promote", R2, "--env", "staging", extra={"GOVERNANCE_DEPLOYER": "dora"})
+
+
+def test_off_branch_run_is_refused_before_the_pointer_repair(world: World) -> None:
+    """r1 is live in staging on the ledger and the pointer lags (as after a crash): re-running
+    promote repairs it, but only from the protected branch; off it, the run is refused and
+    recorded first and no file is written."""
+    pointer = world.ci / "environments" / "staging.yaml"
+    doc = yaml.safe_load(pointer.read_text())
+    doc["models"] = {}
+    pointer.write_text(yaml.safe_dump(doc, sort_keys=False))
+    lagging = pointer.read_text()
+    git(world.ci, "checkout", "-qb", "hotfix")
+    before = len(world.events())
+    done = world.run(BOT, "promote", R1, "--env", "staging", expect=1)
+    assert "promotion runs only from the protected branch 'main' (got 'hotfix')" in done.stderr
+    assert_violation(world, before, BOT, R1, "staging", "protected branch")
+    assert pointer.read_text() == lagging  # not repaired off the protected branch
+    git(world.ci, "checkout", "-q", "main")
+    out = world.json(BOT, "promote", R1, "--env", "staging")
+    assert out["repaired_pointer"] is True and out["events"] == []
+
+
+# --- the merge commit holds what the reviews approved -----------------------------------------
+
+
+def test_merge_that_changes_the_reviewed_release_is_refused_and_recorded(
+        world: World, fake_github: FakeGitHub) -> None:
+    """Reviews approve the PR's head; promotion runs on the merge commit. An (evil) merge whose
+    release directory differs from the head's gets no approval: `check --pr` denies (the
+    reviews bind to the head's digest) and promote refuses with a policy_violation."""
+    dana = world.clone("dana")
+    git(dana, "checkout", "-qb", "release/r2")
+    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    head = commit_all(dana, f"Release {r2}")
+    git(dana, "push", "-q", "origin", "release/r2")
+    register(world, dana, r2, "2026-04-10")
+    git(dana, "push", "-q", "origin", "governance/ledger")
+    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
+    fake_github.add_commit(PR, head, "dana")
+    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
+                                                 "write"))
+    for i, who in enumerate(("alice", "bob", "jane.smith")):
+        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    ci = world.ci
+    git(ci, "fetch", "-q", "origin")
+    git(ci, "merge", "-q", "--no-ff", "--no-commit", "origin/release/r2")
+    card = ci / "releases" / MODEL / r2 / "model-card.yaml"
+    card.write_text(card.read_text().replace("weaker on first-time international merchants",
+                                             "no known limitations"))
+    merge = commit_all(ci, f"Merge pull request #{PR}")
+    fake_github.pulls[PR].merged, fake_github.pulls[PR].state = True, "closed"
+    world.sync_ledger(ci)
+    extra = {**github_env(fake_github), "GOVERNANCE_PR": str(PR)}
+
+    check = world.run(None, "check", r2, "--env", "staging", "--pr", str(PR), "--approvals",
+                      "github", extra=github_env(fake_github), expect=1)
+    assert "staging needs 1 approval(s) from role ml_lead" in check.stdout
+    before = len(world.events())
+    done = world.run(BOT, "promote", r2, "--env", "staging", extra=extra, expect=1)
+    assert (f"the release directory of {r2} here (sha256:") in done.stderr
+    assert (f"is not what the pull request's approvals were given for at its head "
+            f"{head[:12]}") in done.stderr
+    assert kinds(world)[before:] == ["policy_violation"]
+    violation = world.events()[-1]
+    assert violation["source"] == {"pr": PR, "head_sha": head}
+    assert violation["release_id"] == r2 and merge != head
+
+    # the same merge without the edit: the digest at the merge equals the head's, promoted
+    git(ci, "reset", "-q", "--hard", "HEAD~1")
+    git(ci, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{PR}", "origin/release/r2")
+    world.run(BOT, "promote", r2, "--env", "staging", extra=extra)
+    assert world.events()[-1]["event_type"] == "deployment_promoted"

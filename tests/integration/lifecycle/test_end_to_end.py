@@ -7,9 +7,11 @@ the fake GitHub server on loopback, read by the real PyGithub client.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
+import yaml
 
 from tests.integration.lifecycle.world import (
     APPROVERS,
@@ -19,7 +21,9 @@ from tests.integration.lifecycle.world import (
     World,
     commit_all,
     git,
+    outputs,
     register,
+    run_step,
     write_release,
 )
 from tests.support.fake_github import FakeGitHub
@@ -155,3 +159,94 @@ def test_promote_workflow_promotes_on_the_merged_pull_requests_reviews(
     bad = world.run(BOT, "promote", r2, "--env", "staging", expect=2,
                     extra={"GOVERNANCE_PR": "12; rm -rf"})
     assert "GOVERNANCE_PR='12; rm -rf' is not a pull request number" in bad.stderr
+
+
+def test_workflow_steps_promote_in_environment_order_and_publish_the_pointers(
+        world: World, fake_github: FakeGitHub) -> None:
+    """The workflows' own scripts with the real CLI: a merge promotes into the FIRST
+    environment (`env first`), a dispatch of governance-promote-next.yml takes the release to
+    the next one on the same pull request's reviews, and each run publishes the pointers to
+    governance/environments on origin, after the ledger."""
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed (GitHub's ubuntu runners ship it)")
+    dana = world.clone("dana")
+    git(dana, "checkout", "-qb", "release/r2")
+    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    head = commit_all(dana, f"Release {r2}")
+    git(dana, "push", "-q", "origin", "release/r2")
+    register(world, dana, r2, "2026-04-10")
+    git(dana, "push", "-q", "origin", "governance/ledger")
+    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
+    fake_github.add_commit(PR, head, "dana")
+    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
+                                                 "write"))
+    for i, (who, _) in enumerate(APPROVERS):
+        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    ci = world.ci
+    git(ci, "fetch", "-q", "origin")
+    before = git(ci, "rev-parse", "HEAD")
+    git(ci, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{PR}", "origin/release/r2")
+    merge = git(ci, "rev-parse", "HEAD")
+    git(ci, "push", "-q", "origin", "main")
+    fake_github.pulls[PR].merged, fake_github.pulls[PR].state = True, "closed"
+    git(dana, "push", "-q", "origin", f"{head}:refs/pull/{PR}/head")  # GitHub keeps it
+    world.sync_ledger(ci)
+    gh = {**github_env(fake_github), "GITHUB_SHA": merge}
+    done = run_step(world, "governance-promote.yml", "verify", "Fetch the pull request's head",
+                    ci, GH_TOKEN="unused", PR=str(PR))
+    assert done.returncode == 0, done.stderr
+    deployer = world.path / "runner-temp" / "deployer"
+
+    # governance-promote.yml on the push: the first environment, verify, promote, publish
+    done = run_step(world, "governance-promote.yml", "verify", "Name the first environment", ci)
+    assert done.returncode == 0, done.stderr
+    assert outputs(world) == {"env": "staging"}
+    done = run_step(world, "governance-promote.yml", "verify",
+                    "Re-verify each release at the pull request's final head", ci, **gh,
+                    PR=str(PR), RELEASES=f"{MODEL}/{r2}", CONFIG="0", POINTERS="0",
+                    BEFORE=before, TARGET_ENV="staging")
+    assert done.returncode == 0, done.stdout + done.stderr
+    deployer.write_text("dora\n")  # what the deployer check leaves for the promote step
+    done = run_step(world, "governance-promote.yml", "promote", "Promote", ci, **gh,
+                    GOVERNANCE_PR=str(PR), RELEASES=f"{MODEL}/{r2}", TARGET_ENV="staging")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (world.events()[-1]["event_type"], world.events()[-1]["environment"]) == (
+        "deployment_promoted", "staging")
+    done = run_step(world, "governance-promote.yml", "promote",
+                    "Push the ledger, then publish the pointers", ci, GH_TOKEN="unused",
+                    TARGET_ENV="staging")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(world.origin, "rev-parse", "governance/ledger") == git(ci, "rev-parse",
+                                                                      "governance/ledger")
+    staging = yaml.safe_load(git(world.origin, "show",
+                                 "governance/environments:environments/staging.yaml"))
+    assert staging["models"][MODEL]["release_id"] == r2
+
+    # governance-promote-next.yml by dispatch: the next environment, on the PR's reviews
+    done = run_step(world, "governance-promote-next.yml", "plan",
+                    "Name the target environment and re-verify the approvals", ci,
+                    **github_env(fake_github), RELEASE=r2, REQUESTED_ENV="")
+    assert done.returncode == 0, done.stdout + done.stderr
+    planned = outputs(world)
+    assert planned == {"env": "production", "pr": str(PR), "release": r2}
+    deployer.write_text("dora,erin\n")
+    done = run_step(world, "governance-promote-next.yml", "promote", "Promote", ci,
+                    **github_env(fake_github), GOVERNANCE_PR=planned["pr"], RELEASE=r2,
+                    TARGET_ENV=planned["env"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    promoted = world.events()[-1]
+    assert (promoted["event_type"], promoted["environment"], promoted["source"]) == (
+        "deployment_promoted", "production", {"pr": PR})
+    done = run_step(world, "governance-promote-next.yml", "promote",
+                    "Push the ledger, then publish the pointers", ci, GH_TOKEN="unused",
+                    TARGET_ENV="production")
+    assert done.returncode == 0, done.stdout + done.stderr
+    production = yaml.safe_load(git(world.origin, "show",
+                                    "governance/environments:environments/production.yaml"))
+    assert production["models"][MODEL]["release_id"] == r2
+    world.run(None, "env", "next", r2, expect=1)
+    # a dispatch asking to skip ahead or repeat is refused by the plan
+    done = run_step(world, "governance-promote-next.yml", "plan",
+                    "Name the target environment and re-verify the approvals", ci,
+                    **github_env(fake_github), RELEASE=r2, REQUESTED_ENV="staging")
+    assert done.returncode != 0

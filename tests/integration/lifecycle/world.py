@@ -292,3 +292,42 @@ def add_approved_release(world: World) -> str:
     approve_all(world, ci, rid)
     git(ci, "push", "-q", "origin", "main", "governance/ledger")
     return rid
+
+
+def run_step(world: World, workflow: str, job: str, step: str, cwd: Path,
+             **given: str) -> subprocess.CompletedProcess[str]:
+    """One workflow step's `run:` script as the runner would run it (bash -eo pipefail), with
+    the REAL governance CLI on PATH, signed as the CI bot, in ``cwd``."""
+    from tests.integration.workflows.workflow_files import run_script
+
+    script, literal, expressions = run_script(workflow, job, step)
+    bin_dir = world.path / "bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        (bin_dir / "governance").write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" -m governance "$@"\n')
+        (bin_dir / "governance").chmod(0o755)
+    temp = world.path / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    (world.path / "step.sh").write_text(script)
+    env = {**world.env(None), **literal,
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "RUNNER_TEMP": str(temp), "GITHUB_OUTPUT": str(temp / "output"),
+           "GITHUB_STEP_SUMMARY": str(temp / "summary"), "GITHUB_REPOSITORY": "acme/models",
+           "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "4242",
+           "GITHUB_ACTOR": "merger", "GITHUB_REF_NAME": "main",
+           "GOVERNANCE_LEDGER_SIGNING_KEY": (world.keys / BOT).read_text(),
+           "GOVERNANCE_LEDGER_LOG_KEY": (world.keys / "log").read_text(), **given}
+    missing = expressions - set(env)
+    assert not missing, f"supply the expression-valued env {missing}"
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail",
+                           str(world.path / "step.sh")], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def outputs(world: World) -> dict[str, str]:
+    """What the last steps wrote to $GITHUB_OUTPUT (and clears it)."""
+    path = world.path / "runner-temp" / "output"
+    lines = path.read_text().splitlines() if path.exists() else []
+    path.unlink(missing_ok=True)
+    return dict(line.split("=", 1) for line in lines)

@@ -48,10 +48,19 @@ GOVERNANCE_STUB = r"""#!/usr/bin/env bash
 { printf '%s\0' "$@"; printf '\n'; } >> "$STUB_DIR/governance-argv"
 printf '%s\n' "${GOVERNANCE_DEPLOYER-}" >> "$STUB_DIR/governance-deployer"
 case "$1" in
-  check) exit "${STUB_CHECK_RC:-0}" ;;
+  check) case " $* " in
+           *" --pr "*) exit "${STUB_CHECK_RC_PR:-${STUB_CHECK_RC:-0}}" ;;
+           *) exit "${STUB_CHECK_RC:-0}" ;;
+         esac ;;
   ledger) n=$(find "$STUB_DIR" -maxdepth 1 -name 'event-*' | wc -l)
           # governance ledger append --type TYPE --event FILE
           cp "$6" "$STUB_DIR/event-$n.json" ;;
+  config) exit "${STUB_CONFIG_RC:-0}" ;;
+  env) case "$2" in
+         first) printf '%s\n' "${STUB_FIRST_ENV-staging}" ;;
+         next) printf '%s\n' "${STUB_NEXT_JSON-}" ;;
+         verify) exit "${STUB_POINTER_RC:-0}" ;;
+       esac ;;
 esac
 """
 
@@ -309,7 +318,11 @@ def main_repo(tmp_path: Path) -> dict[str, Any]:
     before = governed_repo(repo)
     after = commit(
         repo,
-        {"releases/fraud-risk/r2/release.yaml": "r2\n", "governance.yaml": "changed: 1\n"},
+        {
+            "releases/fraud-risk/r2/release.yaml": "r2\n",
+            "governance.yaml": "changed: 1\n",
+            "environments/staging.yaml": "models: {}\n",
+        },
         "Merge pull request #12",
     )
     return {"repo": repo, "before": before, "after": after}
@@ -349,7 +362,12 @@ def test_plan_finds_the_pull_request_merged_as_this_commit(
         *PLAN, cwd=main_repo["repo"], GH_TOKEN="t", BEFORE=main_repo["before"], GITHUB_SHA=after
     )
     assert done.returncode == 0, done.stderr
-    assert _outputs(runner) == {"pr": "12", "releases": "fraud-risk/r2", "config": "1"}
+    assert _outputs(runner) == {
+        "pr": "12",
+        "releases": "fraud-risk/r2",
+        "config": "1",
+        "pointers": "1",
+    }
 
 
 @pytest.mark.parametrize("merged", [[], [12, 13]], ids=["direct-push", "ambiguous"])
@@ -406,16 +424,28 @@ SECRETS = {"GITHUB_TOKEN": "t", "GOVERNANCE_LEDGER_SIGNING_KEY": "k",
            "GOVERNANCE_LEDGER_LOG_KEY": "l"}
 
 
-def _verify(runner: Runner, cwd: Path, pr: str, check_rc: int, config: str = "0") -> Any:
+def _verify(
+    runner: Runner,
+    cwd: Path,
+    pr: str,
+    check_rc: int,
+    config: str = "0",
+    pointers: str = "0",
+    releases: str = "fraud-risk/r2",
+    **stub: str,
+) -> Any:
     return runner.run(
         *VERIFY,
         cwd=cwd,
         PR=pr,
-        RELEASES="fraud-risk/r2",
+        RELEASES=releases,
         CONFIG=config,
+        POINTERS=pointers,
         BEFORE="b" * 40,
         GITHUB_SHA="c" * 40,
+        TARGET_ENV="staging",
         STUB_CHECK_RC=str(check_rc),
+        **stub,
         **SECRETS,
     )
 
@@ -427,7 +457,7 @@ def test_verify_accepts_a_pull_request_whose_approvals_hold(runner: Runner, tmp_
         [
             "check",
             "--env",
-            "production",
+            "staging",
             "--pr",
             "12",
             "--approvals",
@@ -449,7 +479,7 @@ def test_verify_records_a_direct_push_as_a_violation(runner: Runner, tmp_path: P
     assert (event["release_id"], event["model_name"], event["environment"]) == (
         "r2",
         "fraud-risk",
-        "production",
+        "staging",
     )
     assert "pr" not in event["source"] and event["source"]["merge_sha"] == "c" * 40
     assert event["source"]["pusher"] == "merger"
@@ -470,14 +500,91 @@ def test_verify_does_not_call_an_undecided_gate_a_violation(runner: Runner, tmp_
     assert runner.events() == []
 
 
-def test_verify_records_configuration_changes_with_their_pull_request(
+def test_verify_hands_configuration_changes_to_config_record(
     runner: Runner, tmp_path: Path
 ) -> None:
-    done = _verify(runner, tmp_path, pr="12", check_rc=0, config="2")
+    """config_changed carries the PR's re-verified approvals: the CLI records it (tested in
+    tests/integration/lifecycle/test_config_change.py); the step passes the push and the PR."""
+    done = _verify(runner, tmp_path, pr="12", check_rc=0, config="2", releases="")
     assert done.returncode == 0, done.stderr
-    [event] = runner.events()
-    assert event["event_type"] == "config_changed" and event["source"]["pr"] == 12
-    assert "release_id" not in event
+    assert runner.governance_calls() == [
+        ["config", "record", "--before", "b" * 40, "--pr", "12"],
+    ]
+    assert runner.events() == []  # the step itself builds no config_changed event
+
+
+@pytest.mark.parametrize(
+    ("pr", "rc", "job_rc"),
+    [("", 1, 1), ("12", 1, 1), ("12", 3, 1)],
+    ids=["direct-push", "violation", "undecided"],
+)
+def test_verify_fails_when_the_configuration_change_is_not_approved(
+    runner: Runner, tmp_path: Path, pr: str, rc: int, job_rc: int
+) -> None:
+    done = _verify(runner, tmp_path, pr=pr, check_rc=0, config="1", releases="",
+                   STUB_CONFIG_RC=str(rc))
+    assert done.returncode == job_rc
+    expected = ["config", "record", "--before", "b" * 40] + (["--pr", pr] if pr else [])
+    assert runner.governance_calls() == [expected]
+    if rc == 3:
+        assert "could not be decided" in done.stdout
+
+
+@pytest.mark.parametrize(("rc", "job_rc"), [(0, 0), (1, 1)], ids=["matches", "hand-edited"])
+def test_verify_checks_pointer_edits_against_the_ledger(
+    runner: Runner, tmp_path: Path, rc: int, job_rc: int
+) -> None:
+    done = _verify(runner, tmp_path, pr="12", check_rc=0, pointers="1", releases="",
+                   STUB_POINTER_RC=str(rc))
+    assert done.returncode == job_rc, done.stderr
+    assert runner.governance_calls() == [["env", "verify", "--record"]]
+    if rc:
+        assert "environments/ was edited by hand" in done.stdout
+
+
+TARGET = ("governance-promote.yml", "verify", "Name the first environment")
+
+
+@pytest.mark.parametrize("first", ["staging", "canary"])
+def test_the_merge_promotes_into_the_first_environment_of_governance_yaml(
+    runner: Runner, tmp_path: Path, first: str
+) -> None:
+    done = runner.run(*TARGET, cwd=tmp_path, STUB_FIRST_ENV=first)
+    assert done.returncode == 0, done.stderr
+    assert _outputs(runner) == {"env": first}
+
+
+@pytest.mark.parametrize(
+    "answer", ["", "governance-ledger", "staging\nenv=production", "Prod"], ids=repr
+)
+def test_a_first_environment_that_is_not_a_name_is_refused(
+    runner: Runner, tmp_path: Path, answer: str
+) -> None:
+    done = runner.run(*TARGET, cwd=tmp_path, STUB_FIRST_ENV=answer)
+    assert done.returncode == 1 and "not an environment name" in done.stdout
+    assert not runner.output.exists()
+
+
+def test_gate_checks_against_the_first_environment(runner: Runner, tmp_path: Path) -> None:
+    (runner.temp / "pr-number").write_text("7\n")
+    (runner.temp / "releases").write_text("fraud-risk/r2\n")
+    done = runner.run(
+        "governance-gate.yml",
+        "gate",
+        "Check every release under review",
+        cwd=tmp_path,
+        GITHUB_TOKEN="t",
+        STUB_FIRST_ENV="canary",
+        BASE_SHA="a" * 40,
+        HEAD_SHA="b" * 40,
+        PR_NUMBER="7",
+        MERGE_GROUP_REF="",
+    )
+    assert done.returncode == 0, done.stderr
+    calls = runner.governance_calls()
+    assert calls[0] == ["env", "first"]
+    assert [c[:3] for c in calls[1:]] == [["check", "--env", "canary"]] * 2
+    assert "Checked for promotion to **canary**" in runner.summary.read_text()
 
 
 DEPLOYER = (
@@ -514,7 +621,7 @@ def test_deployer_who_took_no_part_in_the_pull_request_may_deploy(
     runner: Runner, tmp_path: Path
 ) -> None:
     _people(runner, [("bob", "APPROVED"), ("dora", "COMMENTED")], _approved("dora"))
-    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12", TARGET_ENV="production")
     assert done.returncode == 0, done.stderr
     assert (runner.temp / "deployer").read_text() == "dora\n"
 
@@ -526,7 +633,7 @@ def test_deployer_who_approved_authored_or_committed_is_refused(
     runner: Runner, tmp_path: Path, deployer: str
 ) -> None:
     _people(runner, [("bob", "APPROVED")], _approved(deployer))
-    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12", TARGET_ENV="production")
     assert done.returncode == 1
     assert f"separation of duties: {deployer} approved the deployment" in done.stdout
 
@@ -540,14 +647,14 @@ def test_a_deployment_nobody_approved_is_refused(
     runner: Runner, tmp_path: Path, approvals: list[Any]
 ) -> None:
     _people(runner, [], approvals)
-    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12", TARGET_ENV="production")
     assert done.returncode == 1 and "nobody approved this deployment" in done.stdout
 
 
 def test_deployer_check_fails_closed_when_a_listing_fails(runner: Runner, tmp_path: Path) -> None:
     _people(runner, [("bob", "APPROVED")], _approved("bob"))
     (runner.stubs / "api/repos/acme/models/pulls/12/reviews.json").unlink()
-    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12")
+    done = runner.run(*DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12", TARGET_ENV="production")
     assert done.returncode != 0 and not (runner.temp / "deployer").exists()
 
 
@@ -560,12 +667,13 @@ def test_promote_passes_release_ids_and_the_deployer(runner: Runner, tmp_path: P
         cwd=tmp_path,
         GOVERNANCE_PR="12",
         RELEASES="fraud-risk/r2 new-model/a1",
+        TARGET_ENV="staging",
         **SECRETS,
     )
     assert done.returncode == 0, done.stderr
     assert runner.governance_calls() == [
-        ["promote", "--env", "production", "--", "r2"],
-        ["promote", "--env", "production", "--", "a1"],
+        ["promote", "--env", "staging", "--", "r2"],
+        ["promote", "--env", "staging", "--", "a1"],
     ]
     assert (runner.stubs / "governance-deployer").read_text() == "dora\ndora\n"
 
@@ -592,7 +700,16 @@ def test_rollback_passes_inputs_as_plain_arguments(runner: Runner, tmp_path: Pat
     assert not list(tmp_path.glob("pwned*"))
 
 
-# --- the ledger push: fast-forward only ---
+# --- the ledger push: fast-forward only; then the pointers ---
+
+PUBLISHERS = {("governance-promote.yml", "promote"), ("governance-promote-next.yml", "promote"),
+              ("governance-rollback.yml", "rollback")}
+
+
+def _push_step(name: str, job: str) -> str:
+    if (name, job) in PUBLISHERS:
+        return "Push the ledger, then publish the pointers"
+    return "Push the ledger"
 
 
 @pytest.mark.parametrize(
@@ -600,6 +717,7 @@ def test_rollback_passes_inputs_as_plain_arguments(runner: Runner, tmp_path: Pat
     [
         ("governance-promote.yml", "verify"),
         ("governance-promote.yml", "promote"),
+        ("governance-promote-next.yml", "promote"),
         ("governance-rollback.yml", "rollback"),
     ],
 )
@@ -616,11 +734,183 @@ def test_ledger_push_fast_forwards_and_refuses_a_rewrite(
     git(work, "branch", "--force", "governance/ledger", "origin/governance/ledger")
     git(work, "checkout", "-q", "governance/ledger")
     appended = commit(work, {"events/1.json": "{}\n"}, "append")
-    done = runner.run(name, job, "Push the ledger", cwd=work, GH_TOKEN="t")
+    done = runner.run(
+        name, job, _push_step(name, job), cwd=work, GH_TOKEN="t", TARGET_ENV="x", **SECRETS
+    )
     assert done.returncode == 0, done.stderr
     assert git(origin, "rev-parse", "governance/ledger") == appended
+    # ledger first: the pointers are published only after the ledger push succeeded
+    publish = [["env", "publish", "--remote", "origin"]] if (name, job) in PUBLISHERS else []
+    assert runner.governance_calls() == publish
     git(work, "reset", "-q", "--hard", first)  # a rewritten history must not replace the ledger
     commit(work, {"events/1.json": '{"rewritten": true}\n'}, "rewrite")
-    done = runner.run(name, job, "Push the ledger", cwd=work, GH_TOKEN="t")
+    done = runner.run(
+        name, job, _push_step(name, job), cwd=work, GH_TOKEN="t", TARGET_ENV="x", **SECRETS
+    )
     assert done.returncode != 0
     assert git(origin, "rev-parse", "governance/ledger") == appended
+    assert runner.governance_calls() == publish  # no publication after a refused push
+
+
+# --- promote-next: the next environment of governance.yaml, by dispatch ---
+
+NEXT_PLAN = (
+    "governance-promote-next.yml",
+    "plan",
+    "Name the target environment and re-verify the approvals",
+)
+
+
+@pytest.fixture
+def pr_origin(tmp_path: Path) -> dict[str, Any]:
+    """A clone whose origin keeps refs/pull/12/head (as GitHub does), not fetched yet."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(tmp_path, "clone", "-q", str(origin), "clone")
+    clone = tmp_path / "clone"
+    commit(clone, {"README": "x\n"}, "base")
+    git(clone, "push", "-q", "origin", "HEAD:refs/heads/main")
+    git(clone, "checkout", "-qb", "feature")
+    head = commit(clone, {"f": "reviewed\n"}, "reviewed head")
+    git(clone, "push", "-q", "origin", "HEAD:refs/pull/12/head")
+    git(clone, "checkout", "-q", "main")
+    git(clone, "branch", "-qD", "feature")
+    git(clone, "update-ref", "-d", "refs/remotes/origin/feature")
+    subprocess.run(["git", "-C", str(clone), "reflog", "expire", "--expire=now", "--all"])
+    subprocess.run(["git", "-C", str(clone), "gc", "-q", "--prune=now"])
+    return {"clone": clone, "head": head}
+
+
+def test_the_reviewed_head_is_fetched_from_refs_pull(
+    runner: Runner, pr_origin: dict[str, Any]
+) -> None:
+    clone, head = pr_origin["clone"], pr_origin["head"]
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", head]).returncode != 0
+    for workflow, job in (("governance-promote.yml", "verify"),
+                          ("governance-promote.yml", "promote"),
+                          ("governance-promote-next.yml", "promote")):
+        done = runner.run(workflow, job, "Fetch the pull request's head", cwd=clone,
+                          GH_TOKEN="t", PR="12", TARGET_ENV="staging")
+        assert done.returncode == 0, done.stderr
+        assert git(clone, "rev-parse", "refs/remotes/origin/pull/12/head") == head
+    done = runner.run("governance-promote.yml", "verify", "Fetch the pull request's head",
+                      cwd=clone, GH_TOKEN="t", PR="12; id")
+    assert done.returncode == 1 and "not a pull request number" in done.stdout
+    done = runner.run("governance-promote.yml", "verify", "Fetch the pull request's head",
+                      cwd=clone, GH_TOKEN="t", PR="")
+    assert done.returncode == 0  # a direct push: nothing to fetch
+
+
+def _next(runner: Runner, cwd: Path, *, release: str = "fraud-risk-2026-04-10-01",
+          requested: str = "", answer: dict[str, Any] | None = None, **rc: str) -> Any:
+    body = {"environment": "production", "pull_request": 12} if answer is None else answer
+    return runner.run(*NEXT_PLAN, cwd=cwd, GITHUB_TOKEN="t", RELEASE=release,
+                      REQUESTED_ENV=requested, STUB_NEXT_JSON=json.dumps(body), **rc)
+
+
+def test_next_uses_the_ledgers_signed_approvals_first(runner: Runner, tmp_path: Path) -> None:
+    done = _next(runner, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _outputs(runner) == {
+        "env": "production",
+        "pr": "",
+        "release": "fraud-risk-2026-04-10-01",
+    }
+    assert runner.governance_calls() == [
+        ["env", "next", "--format", "json", "--", "fraud-risk-2026-04-10-01"],
+        ["check", "--env", "production", "--format", "github", "--", "fraud-risk-2026-04-10-01"],
+    ]
+
+
+def test_next_falls_back_to_the_pull_requests_reviews(
+    runner: Runner, pr_origin: dict[str, Any]
+) -> None:
+    clone = pr_origin["clone"]
+    done = _next(runner, clone, STUB_CHECK_RC="1", STUB_CHECK_RC_PR="0")
+    assert done.returncode == 0, done.stderr
+    # the reviewed head was fetched before its reviews were counted
+    assert git(clone, "rev-parse", "refs/remotes/origin/pull/12/head") == pr_origin["head"]
+    assert _outputs(runner)["pr"] == "12"
+    assert runner.governance_calls()[-1] == [
+        "check", "--env", "production", "--pr", "12", "--approvals", "github", "--format",
+        "github", "--", "fraud-risk-2026-04-10-01",
+    ]
+    assert "approvals: reviews of pull request #12" in runner.summary.read_text()
+
+
+@pytest.mark.parametrize(
+    ("answer", "rc"),
+    [({"environment": "production", "pull_request": None}, {"STUB_CHECK_RC": "1"}),
+     ({"environment": "production", "pull_request": 12},
+      {"STUB_CHECK_RC": "1", "STUB_CHECK_RC_PR": "1"}),
+     ({"environment": "production", "pull_request": 12},
+      {"STUB_CHECK_RC": "3", "STUB_CHECK_RC_PR": "3"})],
+    ids=["no-approvals-no-pr", "pr-denied", "undecided"],
+)
+def test_next_without_approvals_for_the_digest_promotes_nothing(
+    runner: Runner, tmp_path: Path, answer: dict[str, Any], rc: dict[str, str]
+) -> None:
+    done = _next(runner, tmp_path, answer=answer, **rc)
+    assert done.returncode == 1
+    assert "do not hold for the digest" in done.stdout
+    assert not runner.output.exists()
+
+
+@pytest.mark.parametrize(
+    ("kw", "why"),
+    [({"requested": "staging"}, "the next environment of fraud-risk-2026-04-10-01 is production"),
+     ({"requested": "governance-ledger"}, "not $'governance-ledger'"),
+     ({"release": "r1\necho ::set-output name=env::x"}, "is not a release id"),
+     ({"answer": {"environment": "governance-ledger"}}, "not an environment name"),
+     ({"answer": {"environment": "prod\nenv=x"}}, "not an environment name"),
+     ({"answer": {"environment": "production", "pull_request": "12; id"}},
+      "the ledger names pull request")],
+    ids=["other-env", "ledger-env", "hostile-release", "ledger-env-answer", "newline",
+         "hostile-pr"],
+)
+def test_next_refuses_what_governance_yaml_and_the_ledger_do_not_name(
+    runner: Runner, tmp_path: Path, kw: dict[str, Any], why: str
+) -> None:
+    done = _next(runner, tmp_path, **kw)
+    assert done.returncode == 1
+    assert why.replace("$'governance-ledger'", "governance-ledger") in done.stdout
+    assert not runner.output.exists()
+    assert not [c for c in runner.governance_calls() if c[0] == "check"]
+
+
+NEXT_DEPLOYER = ("governance-promote-next.yml", "promote",
+                 "Check the deployers against the release's people")
+
+
+def test_next_deployers_without_a_pull_request(runner: Runner, tmp_path: Path) -> None:
+    """Git-native approvals: the CLI's gate checks every deployer against the signers; the
+    step needs only the deployment's reviewers and passes them all on."""
+    runner.api("repos/acme/models/actions/runs/4242/approvals", _approved("dora", "erin"))
+    done = runner.run(*NEXT_DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="", TARGET_ENV="production")
+    assert done.returncode == 0, done.stderr
+    assert (runner.temp / "deployer").read_text() == "dora,erin\n"
+    calls = (runner.stubs / "gh-calls").read_text().splitlines()
+    assert calls == ["repos/acme/models/actions/runs/4242/approvals"]
+
+
+def test_next_deployer_who_approved_the_pull_request_is_refused(
+    runner: Runner, tmp_path: Path
+) -> None:
+    _people(runner, [("bob", "APPROVED")], _approved("dora", "bob"))
+    done = runner.run(*NEXT_DEPLOYER, cwd=tmp_path, GH_TOKEN="t", PR="12",
+                      TARGET_ENV="production")
+    assert done.returncode == 1
+    assert "separation of duties: bob approved the deployment" in done.stdout
+
+
+def test_next_promotes_the_planned_release_with_every_deployer(
+    runner: Runner, tmp_path: Path
+) -> None:
+    (runner.temp / "deployer").write_text("dora,erin\n")
+    done = runner.run("governance-promote-next.yml", "promote", "Promote", cwd=tmp_path,
+                      GOVERNANCE_PR="", RELEASE="fraud-risk-2026-04-10-01",
+                      TARGET_ENV="production", **SECRETS)
+    assert done.returncode == 0, done.stderr
+    assert runner.governance_calls() == [
+        ["promote", "--env", "production", "--", "fraud-risk-2026-04-10-01"]]
+    assert (runner.stubs / "governance-deployer").read_text() == "dora,erin\n"

@@ -41,13 +41,20 @@ JOB_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
         "pull-requests": "read",
         "actions": "read",
     },
+    ("governance-promote-next.yml", "plan"): {"contents": "read", "pull-requests": "read"},
+    ("governance-promote-next.yml", "promote"): {
+        "contents": "write",
+        "pull-requests": "read",
+        "actions": "read",
+    },
     ("governance-rollback.yml", "rollback"): {"contents": "write"},
 }
 
 # Contexts an attacker can influence (https://securitylab.github.com/resources/github-actions-untrusted-input/).
 UNTRUSTED = re.compile(r"github\.event\.|github\.head_ref|inputs\.|needs\.[\w-]+\.outputs")
 # Where an expression may appear: values handed to the runner or an action, never to a shell.
-EXPRESSION_KEYS = {"env", "with", "if", "outputs", "concurrency"}
+# `environment` names the job's deployment environment (a name GitHub looks up, not a shell).
+EXPRESSION_KEYS = {"env", "with", "if", "outputs", "concurrency", "environment"}
 SECTION_8_COMMANDS = {
     "init",
     "validate",
@@ -68,6 +75,9 @@ SECTION_8_COMMANDS = {
     "codeowners",
     "report",
     "demo",
+    # beyond DESIGN section 8 (docs/workflows.md): environment order, pointer branch, config
+    "env",
+    "config",
 }
 OPTIONS = {
     "validate": set(),
@@ -76,6 +86,8 @@ OPTIONS = {
     "promote": {"--env"},
     "rollback": {"--env", "--to", "--reason", "--incident"},
     "ledger": {"--type", "--event"},  # ledger append (DESIGN 8 names the group)
+    "env": {"--format", "--remote", "--record"},  # env first|next|publish|verify
+    "config": {"--before", "--pr"},  # config record
     "--help": set(),
 }
 
@@ -136,7 +148,8 @@ def test_expressions_appear_only_where_no_shell_reads_them(name: str) -> None:
 def test_untrusted_contexts_reach_steps_only_through_env_or_action_inputs(name: str) -> None:
     for path, value in walk(load(name)):
         if isinstance(value, str) and UNTRUSTED.search(value):
-            assert {"env", "with", "outputs", "if", "concurrency"} & set(path), (name, path, value)
+            allowed = {"env", "with", "outputs", "if", "concurrency", "environment"}
+            assert allowed & set(path), (name, path, value)
 
 
 def test_checkouts_drop_credentials(name: str) -> None:
@@ -183,12 +196,44 @@ def test_gate_posts_one_commit_status() -> None:
     assert len(posts) == 1 and 'context="governance/gate"' in posts[0]
 
 
-def test_promote_runs_on_the_protected_branch_in_a_reviewed_environment() -> None:
+def test_promote_runs_on_the_protected_branch_in_the_first_environment() -> None:
     doc = load("governance-promote.yml")
     assert doc["on"] == {"push": {"branches": ["main"]}}
+    assert "TARGET_ENV" not in doc["env"]  # no hard-coded environment
     by_id = dict(jobs(doc))
-    assert by_id["promote"]["environment"] == "production"
+    # the deployment environment is the one governance.yaml orders first, named by the CLI
+    assert by_id["verify"]["outputs"]["env"] == "${{ steps.target.outputs.env }}"
+    target = next(s for s in by_id["verify"]["steps"] if s.get("id") == "target")
+    assert "first=$(governance env first)" in target["run"]
+    assert by_id["promote"]["environment"] == "${{ needs.verify.outputs.env }}"
+    assert by_id["promote"]["env"]["TARGET_ENV"] == "${{ needs.verify.outputs.env }}"
     assert by_id["promote"]["needs"] == ["plan", "verify"]
+
+
+def test_no_workflow_names_an_environment_of_governance_yaml() -> None:
+    for name in WORKFLOWS:
+        text = (SCAFFOLD_DIR / name).read_text()
+        for env in ("production", "staging"):
+            for line in text.splitlines():
+                if env in line and not line.lstrip().startswith("#"):
+                    assert "-f env=" in line or "e.g." in line, (name, line)
+
+
+def test_promote_next_goes_only_to_the_next_environment_in_a_reviewed_environment() -> None:
+    doc = load("governance-promote-next.yml")
+    inputs = doc["on"]["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"release", "env"} and inputs["release"]["required"] is True
+    by_id = dict(jobs(doc))
+    assert by_id["plan"]["if"] == "github.ref == 'refs/heads/main'"
+    assert by_id["promote"]["needs"] == "plan"
+    assert by_id["promote"]["environment"] == "${{ needs.plan.outputs.env }}"
+    assert "environment" not in by_id["plan"]  # no secrets while deciding
+    seen = set()
+    for path, value in walk(doc["jobs"]):
+        if isinstance(value, str) and "inputs." in value:
+            assert path[-2] == "env", f"input used outside env: {path}"
+            seen.update(re.findall(r"inputs\.(\w+)", value))
+    assert seen == set(inputs)
 
 
 def test_rollback_inputs_are_the_contract_and_pass_only_through_env() -> None:
@@ -215,8 +260,9 @@ def _governance_calls(script: str) -> list[tuple[str, set[str]]]:
         for match in re.finditer(r"(?:^|[;&|(]\s*|\s)governance\s+([\w-]+)(.*)", line):
             options = set(re.findall(r"(?<![\w-])(--[a-z-]+)", match[2].split(" -- ")[0]))
             calls.append((match[1], options))
-        if re.match(r"\s*args\+?=\(", line):
-            calls.append(("rollback", set(re.findall(r"(--[a-z-]+)", line))))
+        if match := re.match(r"\s*(config_)?args\+?=\(", line):  # arguments built as an array
+            command = "config" if match[1] else "rollback"
+            calls.append((command, set(re.findall(r"(--[a-z-]+)", line))))
     return calls
 
 
@@ -246,6 +292,14 @@ def test_ledger_keys_are_used_where_the_ledger_is_written() -> None:
     assert not [p for p in _secret_paths(load("governance-gate.yml")) if "GOVERNANCE_" in p[-1]]
 
 
+# Jobs that write pointer files (promote, rollback) publish them after the ledger push.
+POINTER_WRITERS = {
+    ("governance-promote.yml", "promote"),
+    ("governance-promote-next.yml", "promote"),
+    ("governance-rollback.yml", "rollback"),
+}
+
+
 def test_ledger_pushes_are_fast_forward_only_and_survive_a_failed_step(name: str) -> None:
     for job_id, job in jobs(load(name)):
         pushes = [
@@ -254,7 +308,11 @@ def test_ledger_pushes_are_fast_forward_only_and_survive_a_failed_step(name: str
         uses_keys = "GOVERNANCE_SIGNING_KEY" in str(job)
         assert bool(pushes) == uses_keys, f"{name} {job_id}: ledger writes without a push"
         for step in pushes:
-            assert re.search(r"push origin governance/ledger:governance/ledger\s*$", step["run"])
+            script = step["run"].rstrip()
+            publishes = (name, job_id) in POINTER_WRITERS
+            tail = "\ngovernance env publish --remote origin" if publishes else ""
+            assert re.search(r"push origin governance/ledger:governance/ledger" + re.escape(tail)
+                             + r"$", script), (name, job_id)
             assert not re.search(r"--force|\s-f\s|\+governance/", step["run"])
             assert step["if"] == "${{ !cancelled() }}"  # violations are kept when a step fails
             assert step is job["steps"][-1]

@@ -16,7 +16,12 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCAFFOLD_DIR = REPO_ROOT / "governance" / "scaffold" / ".github" / "workflows"
 DOGFOOD_DIR = REPO_ROOT / ".github" / "workflows"
-WORKFLOWS = ("governance-gate.yml", "governance-promote.yml", "governance-rollback.yml")
+WORKFLOWS = (
+    "governance-gate.yml",
+    "governance-promote.yml",
+    "governance-promote-next.yml",
+    "governance-rollback.yml",
+)
 
 
 def load(name: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from governance.approvals.counting import (
 )
 from governance.approvals.evaluate import PullRequestEvaluation
 from governance.errors import Undecided
+from governance.policy import check as check_module
 from governance.policy import github_approvals
 from governance.policy.check import CheckOptions, run_check
 from governance.repo import GovernedRepo
@@ -46,6 +47,13 @@ def evaluation(outcome: Outcome, reasons: tuple[Reason, ...] = ()) -> PullReques
     )
     decision = ApprovalDecision(outcome, reasons, (), approvals, roles)
     return PullRequestEvaluation(None, facts, decision)
+
+
+@pytest.fixture(autouse=True)
+def _head_not_in_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head commit HEAD here is made up: the release digest at it is not read from git
+    (the content checked is taken as the head's, as in the gate workflow's overlay)."""
+    monkeypatch.setattr(check_module, "digests_at_head", lambda repo, dirs, head: ())
 
 
 def test_filled_slots_become_verified_github_approvals() -> None:
@@ -93,6 +101,29 @@ def test_check_binds_head_approvals_to_the_release_digest(
     assert "required_approvals" not in gate_ids  # three people, three roles, on the digest
     approvals = decision.record["input"]["approvals"]
     assert {a["digest"] for a in approvals} == {decision.record["input"]["release"]["digest"]}
+
+
+def test_head_approvals_bind_to_the_digest_at_the_head_not_the_checkout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a merge the checkout is the merge commit; a review approved the PR head. When the
+    release directory differs between the two, the approvals bind to the head's digest and no
+    longer count for the release checked."""
+    other = "sha256:" + "1" * 64
+    monkeypatch.setattr(github_approvals, "fetch", lambda root, number, **kw:
+                        github_approvals.from_evaluation(evaluation(Outcome.APPROVED), number))
+    monkeypatch.setattr(check_module, "digests_at_head",
+                        lambda repo, dirs, head: (("fraud-risk-2026-04-10-01", other),))
+    outcome = run_check(
+        GovernedRepo(ROOT),
+        CheckOptions(refs=("fraud-risk-2026-04-10-01",), environment="production",
+                     approvals="github", pr=7, engine="regopy",
+                     now=datetime(2026, 6, 1, tzinfo=UTC)),
+    )
+    (decision,) = outcome.decisions
+    assert {a["digest"] for a in decision.record["input"]["approvals"]} == {other}
+    assert "required_approvals" in {v.gate_id for v in decision.failures}
+    assert not decision.allow
 
 
 def test_counted_reviews_become_idempotent_ledger_evidence(

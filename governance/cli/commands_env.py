@@ -1,0 +1,168 @@
+"""``governance env list|first|next|publish|verify``: environment order and the pointer branch.
+
+Thin: parse, call ``governance.environments`` (order, next environment, pointers from the
+ledger) or ``governance.ledger.pointers`` (the pointer branch), render. The workflows read the
+environment to promote into from here instead of hard-coding one (docs/workflows.md).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from governance.cli.app_support import new_app
+from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.environments import (
+    compare_pointers,
+    first_environment,
+    next_environment,
+    pointers_from_ledger,
+    promotion_order,
+    pull_request_of,
+)
+from governance.errors import Denied
+from governance.repo import GovernedRepo
+
+env_app = new_app("Environment order (governance.yaml) and the pointer branch.")
+FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+
+
+def _env_json(env: Any) -> dict[str, Any]:
+    return {"name": env.name, "after": env.after,
+            "required_approvals": list(env.required_approvals),
+            "protected_branch": env.protected_branch}
+
+
+@env_app.command("list")
+def list_cmd(fmt: TextOrJson = FORMAT) -> None:
+    """The environments in promotion order (one name per line)."""
+    order = promotion_order(GovernedRepo.open(Path(".")).config)
+    if fmt is TextOrJson.json:
+        emit_json({"environments": [_env_json(e) for e in order]})
+    else:
+        emit_text("\n".join(e.name for e in order))
+
+
+@env_app.command("first")
+def first_cmd(fmt: TextOrJson = FORMAT) -> None:
+    """The first environment: where a merged release is promoted."""
+    env = first_environment(GovernedRepo.open(Path(".")).config)
+    if fmt is TextOrJson.json:
+        emit_json(_env_json(env))
+    else:
+        emit_text(env.name)
+
+
+@env_app.command("next")
+def next_cmd(
+    release: str = typer.Argument(..., help="Release id or release directory."),
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """The next environment for a release (exit 1 when it is live everywhere it may go), and
+    with --format json the pull request the ledger says it came through."""
+    from governance.ledger import entries
+
+    repo = GovernedRepo.open(Path("."))
+    loaded = repo.load_release(release)
+    rid, model = loaded.release.release_id, loaded.release.model_name
+    listed = list(entries(repo.root))
+    from governance.lifecycle import fold_lifecycle
+
+    env = next_environment(repo.config, fold_lifecycle(listed), rid, model)
+    if env is None:
+        raise Denied(f"{rid} is live in every environment it may be promoted to")
+    if fmt is TextOrJson.json:
+        emit_json({"release_id": rid, "model_name": model, "environment": env.name,
+                   "after": env.after, "required_approvals": list(env.required_approvals),
+                   "pull_request": pull_request_of(listed, rid, loaded.digest.value),
+                   "release_digest": loaded.digest.value})
+    else:
+        emit_text(env.name)
+
+
+@env_app.command("publish")
+def publish_cmd(
+    remote: str = typer.Option(None, "--remote",
+                               help="Push the pointer branch there (fast-forward, retried)."),
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Commit environments/<env>.yaml as the ledger says onto governance/environments."""
+    from governance.ledger.pointers import publish
+
+    repo = GovernedRepo.open(Path("."))
+    done = publish(repo.root, repo.config, remote=remote)
+    if fmt is TextOrJson.json:
+        emit_json(done.to_json())
+    elif done.changed:
+        emit_text(f"published {done.branch} at {done.commit[:12]} (ledger seq {done.ledger_seq})")
+    else:
+        emit_text(f"{done.branch} already matches the ledger (seq {done.ledger_seq})")
+
+
+@env_app.command("verify")
+def verify_cmd(
+    ref: str = typer.Option(None, "--ref",
+                            help="Read the pointer files at this commit (default: the working "
+                                 "tree), e.g. a push to the pointer branch."),
+    record: bool = typer.Option(False, "--record",
+                                help="Record a mismatch as policy_violation on the ledger."),
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Compare the pointer files with the ledger: exit 1 when one names a release no ledger
+    event made live there (a pointer edited by hand)."""
+    from governance.ledger import append_event, entries
+    from governance.ledger.pointers import pointers_at, pointers_in
+    from governance.lifecycle import fold_lifecycle
+
+    repo = GovernedRepo.open(Path("."))
+    listed = list(entries(repo.root))
+    expected = pointers_from_ledger(repo.config, fold_lifecycle(listed), listed)
+    found = pointers_at(repo.root, ref) if ref else pointers_in(repo.root)
+    mismatches = compare_pointers(expected, found)
+    recorded = None
+    if mismatches and record:
+        recorded = append_event(repo.root, {
+            "event_type": "policy_violation",
+            "reason": "pointer files differ from the ledger (edited by hand?): "
+                      + "; ".join(m.message() for m in mismatches),
+            "details": {"pointer_mismatches": [m.to_json() for m in mismatches],
+                        **({"ref": ref} if ref else {})},
+            "source": ci_source(),
+        })
+    if fmt is TextOrJson.json:
+        emit_json({"ok": not mismatches, "mismatches": [m.to_json() for m in mismatches],
+                   "recorded_seq": recorded.seq if recorded else None})
+    elif not mismatches:
+        emit_text("pointer files match the ledger")
+    for m in mismatches:
+        log(f"MISMATCH {m.message()}")
+    if recorded is not None:
+        log(f"recorded as policy_violation, seq {recorded.seq}")
+    if mismatches:
+        raise typer.Exit(1)
+
+
+_SHA = "0123456789abcdef"
+
+
+def ci_source() -> dict[str, Any]:
+    """``source`` of an event recorded from GitHub Actions: the pushed commit, who pushed, the
+    run (GITHUB_SHA, GITHUB_ACTOR, GITHUB_SERVER_URL/GITHUB_REPOSITORY/GITHUB_RUN_ID)."""
+    env = os.environ
+    out: dict[str, Any] = {}
+    sha = env.get("GITHUB_SHA", "")
+    if len(sha) == 40 and all(c in _SHA for c in sha):
+        out["merge_sha"] = sha
+    if env.get("GITHUB_ACTOR"):
+        out["pusher"] = env["GITHUB_ACTOR"]
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        out["ci_run"] = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(env_app, name="env")

@@ -1,0 +1,194 @@
+"""Environment order and the pointer files as the ledger says they should be.
+
+Owns three questions the workflows ask the CLI instead of hard-coding an environment name:
+
+- the promotion order of governance.yaml (file order; ``after`` names the environment a
+  release must have been live in first), its first environment (where a merge promotes) and
+  the next environment for a release (where a dispatched promotion goes by default);
+- the pull request a release came through, read from the ledger (``source.pr`` of the events
+  that name the release and its digest), so a later promotion re-verifies the same reviews;
+- the pointer files ``environments/<env>.yaml`` derived from the ledger alone: what
+  ``env publish`` commits to the pointer branch and what ``env verify`` compares a pushed
+  pointer with (a pointer edited by hand has no matching ledger event).
+
+Pure: the ledger entries and the configuration come in as values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from governance.domain.config import Environment, GovernanceConfig
+from governance.domain.events import EventView
+from governance.errors import ConfigurationError
+from governance.lifecycle import LifecycleState
+
+# The event schema's environment pattern: also what the workflows may hand to GitHub as a
+# deployment environment name and write to $GITHUB_OUTPUT (no newline, no quote, no '$').
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+# Events that carry the pull request a release came through (for the same release digest).
+PR_EVENTS = ("approval_granted", "gate_evaluated", "deployment_promoted", "release_approved")
+
+
+def promotion_order(config: GovernanceConfig) -> tuple[Environment, ...]:
+    """The environments in governance.yaml order, each checked to be a slug whose ``after``
+    names an EARLIER environment (so the order is a promotion path, never a cycle)."""
+    seen: set[str] = set()
+    out = []
+    for name, env in config.environments.items():
+        if not SLUG.match(name):
+            raise ConfigurationError(f"governance.yaml: environment name {name!r} is not a slug")
+        if env.after is not None and env.after not in seen:
+            raise ConfigurationError(
+                f"governance.yaml: environment {name!r} comes after {env.after!r}, which is not "
+                "defined before it", hint="list environments in promotion order")
+        seen.add(name)
+        out.append(env)
+    if not out:
+        raise ConfigurationError("governance.yaml defines no environment",
+                                 hint="add e.g. environments: {staging: {...}}")
+    return tuple(out)
+
+
+def first_environment(config: GovernanceConfig) -> Environment:
+    """Where a merged release goes first: the first environment without ``after``."""
+    order = promotion_order(config)
+    return next((e for e in order if e.after is None), order[0])
+
+
+def next_environment(config: GovernanceConfig, state: LifecycleState, release_id: str,
+                     model: str) -> Environment | None:
+    """The first environment, in order, where the release is not live now and whose ``after``
+    environment has had it live; None when it is live everywhere it may go."""
+    for env in promotion_order(config):
+        current = state.current(model, env.name)
+        if current is not None and current.release_id == release_id:
+            continue
+        if env.after is None or state.was_live(release_id, model, env.after):
+            return env
+    return None
+
+
+def pull_request_of(entries: Iterable[EventView], release_id: str, digest: str) -> int | None:
+    """The pull request the release (with exactly this digest) came through, from the ledger:
+    the latest ``source.pr`` on an approval, gate or promotion event naming both. None when
+    no event names one (the approvals are then the git-native ones)."""
+    found: int | None = None
+    for entry in entries:
+        e = entry.event
+        if (entry.event_type in PR_EVENTS and e.get("release_id") == release_id
+                and e.get("release_digest") == digest):
+            pr = (e.get("source") or {}).get("pr")
+            if isinstance(pr, int) and pr > 0:
+                found = pr
+            elif isinstance(pr, str) and pr.isdigit() and int(pr) > 0:
+                found = int(pr)
+    return found
+
+
+# --- pointer files from the ledger -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointerEntry:
+    """One model's line in environments/<env>.yaml, as the ledger event that set it says."""
+
+    release_id: str
+    model_version: str | None
+    release_digest: str | None
+    promoted_at: str
+    promoted_by: str | None
+    ledger_seq: int
+    ledger_event_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"release_id": self.release_id}
+        for key in ("model_version", "release_digest", "promoted_at", "promoted_by",
+                    "ledger_seq", "ledger_event_id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+def pointers_from_ledger(config: GovernanceConfig, state: LifecycleState,
+                         entries: Sequence[EventView]) -> dict[str, dict[str, PointerEntry]]:
+    """environment -> model -> what is live there now, for every environment of the
+    configuration (an environment with nothing live maps to no models)."""
+    by_seq = {e.seq: e for e in entries}
+    out: dict[str, dict[str, PointerEntry]] = {env.name: {} for env in
+                                               promotion_order(config)}
+    for (model, env), _spans in sorted(state.live.items()):
+        current = state.current(model, env)
+        if current is None or env not in out:
+            continue
+        event = by_seq.get(current.seq)
+        version = event.event.get("model_version") if event is not None else None
+        out[env][model] = PointerEntry(
+            release_id=current.release_id, model_version=version, release_digest=current.digest,
+            promoted_at=current.since, promoted_by=current.actor_id, ledger_seq=current.seq,
+            ledger_event_id=current.event_id)
+    return out
+
+
+def pointer_body(env: str, models: Mapping[str, PointerEntry]) -> dict[str, Any]:
+    """The EnvironmentState document body (without apiVersion/kind) for ``env``."""
+    return {"environment": env,
+            "models": {name: models[name].to_json() for name in sorted(models)}}
+
+
+@dataclass(frozen=True)
+class PointerMismatch:
+    environment: str
+    model: str
+    found: str | None  # release id in the pointer file (None: absent)
+    expected: str | None  # release id live on the ledger (None: nothing)
+    why: str
+
+    def message(self) -> str:
+        return (f"environments/{self.environment}.yaml: {self.model} -> "
+                f"{self.found or 'nothing'}, the ledger says {self.expected or 'nothing'} "
+                f"({self.why})")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "model": self.model, "found": self.found,
+                "expected": self.expected, "why": self.why, "message": self.message()}
+
+
+def compare_pointers(expected: Mapping[str, Mapping[str, PointerEntry]],
+                     found: Mapping[str, Mapping[str, Mapping[str, Any]]]
+                     ) -> list[PointerMismatch]:
+    """Every difference between pointer files (env -> model -> fields as written) and the
+    ledger: a release the ledger does not have live, a model the ledger has live but the file
+    omits, or an entry naming a ledger event that is not the one that made it live."""
+    out: list[PointerMismatch] = []
+    for env in sorted(set(expected) | set(found)):
+        want = expected.get(env)
+        have = found.get(env, {})
+        if want is None:
+            out.extend(PointerMismatch(env, m, str(v.get("release_id")), None,
+                                       "not an environment of governance.yaml")
+                       for m, v in sorted(have.items()))
+            continue
+        for model in sorted(set(want) | set(have)):
+            w, h = want.get(model), have.get(model)
+            if h is None:
+                assert w is not None
+                out.append(PointerMismatch(env, model, None, w.release_id,
+                                           "missing from the pointer"))
+            elif w is None:
+                out.append(PointerMismatch(env, model, str(h.get("release_id")), None,
+                                           "no ledger event made it live"))
+            elif h.get("release_id") != w.release_id:
+                out.append(PointerMismatch(env, model, str(h.get("release_id")), w.release_id,
+                                           "no ledger event made it live"))
+            elif ((h.get("ledger_seq"), h.get("ledger_event_id"), h.get("release_digest"))
+                  != (w.ledger_seq, w.ledger_event_id, w.release_digest)):
+                out.append(PointerMismatch(
+                    env, model, str(h.get("release_id")), w.release_id,
+                    f"names ledger seq {h.get('ledger_seq')} / digest "
+                    f"{h.get('release_digest')}, the live event is seq {w.ledger_seq}"))
+    return out

@@ -1,0 +1,53 @@
+"""Which event a merged governance change records (pure decision; the CLI test covers I/O)."""
+
+from __future__ import annotations
+
+from governance.config_change import ReviewFacts, decide_config_change, governance_paths
+
+HEAD = "a" * 40
+SOURCE = {"merge_sha": "b" * 40}
+
+
+def review(**kw: object) -> ReviewFacts:
+    from dataclasses import replace
+
+    base = ReviewFacts(number=7, head_sha=HEAD, outcome="approved", reasons=(),
+                       approvals=({"actor_id": "bob", "review_id": 1, "head_sha": HEAD},),
+                       unowned=(), pr_files=("governance.yaml",))
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_governance_paths() -> None:
+    assert governance_paths(["governance.yaml", "policies/a.rego", ".github/CODEOWNERS",
+                             "releases/m/r/release.yaml", "environments/x.yaml",
+                             "governance.yaml.bak"]) == (
+        ".github/CODEOWNERS", "governance.yaml", "policies/a.rego")
+
+
+def test_approved_change_carries_who_review_head_and_pr() -> None:
+    d = decide_config_change(["governance.yaml"], review(), [], SOURCE)
+    assert d.approved and d.event_type == "config_changed"
+    assert d.event is not None
+    assert d.event["source"] == {"merge_sha": "b" * 40, "pr": 7, "head_sha": HEAD}
+    assert d.event["details"]["approvals"] == [{"actor_id": "bob", "review_id": 1,
+                                                "head_sha": HEAD}]
+    assert "approved at aaaaaaaaaaaa by bob" in d.event["reason"]
+
+
+def test_nothing_changed_records_nothing() -> None:
+    assert decide_config_change([], None, [], SOURCE).event is None
+
+
+def test_every_failure_is_a_violation_with_its_reason() -> None:
+    cases = [
+        (None, [], "without a merged pull request"),
+        (review(outcome="denied", reasons=("no counted approval from a code owner",)), [],
+         "no counted approval from a code owner"),
+        (review(approvals=()), [], "has no counted approval at its head"),
+        (review(unowned=("policies/x.rego",)), [], "no CODEOWNERS rule names an owner"),
+        (review(), ["governance.yaml"], "changed by the merge"),
+    ]
+    for facts, differs, why in cases:
+        d = decide_config_change(["governance.yaml"], facts, differs, SOURCE)
+        assert not d.approved and d.event_type == "policy_violation", why
+        assert d.event is not None and why in d.event["reason"]

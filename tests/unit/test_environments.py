@@ -1,0 +1,93 @@
+"""Promotion order, the next environment, the PR of a release, and pointers vs the ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.domain.config import Environment, GovernanceConfig
+from governance.environments import (
+    compare_pointers,
+    first_environment,
+    next_environment,
+    pointers_from_ledger,
+    promotion_order,
+    pull_request_of,
+)
+from governance.errors import ConfigurationError
+from governance.lifecycle import fold_lifecycle
+from tests.unit.test_lifecycle import M, ev
+
+D = "sha256:" + "a" * 64
+
+
+def config(*envs: Environment) -> GovernanceConfig:
+    return GovernanceConfig(roles={}, environments={e.name: e for e in envs})
+
+
+THREE = config(Environment("canary"), Environment("staging", after="canary"),
+               Environment("production", after="staging"))
+
+
+def test_first_is_the_first_without_after_in_file_order() -> None:
+    assert first_environment(THREE).name == "canary"
+    assert [e.name for e in promotion_order(THREE)] == ["canary", "staging", "production"]
+
+
+@pytest.mark.parametrize(
+    "envs",
+    [(Environment("production", after="staging"), Environment("staging")),
+     (Environment("a", after="a"),), (Environment("Prod"),), ()],
+    ids=["after-later", "self", "not-a-slug", "none"],
+)
+def test_an_order_that_is_not_a_promotion_path_is_refused(envs: tuple[Environment, ...]) -> None:
+    with pytest.raises(ConfigurationError):
+        first_environment(config(*envs))
+
+
+def test_next_follows_the_order_and_what_was_live() -> None:
+    r = "r2"
+    events = [ev(0, "release_registered", release_id=r)]
+    assert next_environment(THREE, fold_lifecycle(events), r, M).name == "canary"  # type: ignore[union-attr]
+    events.append(ev(1, "deployment_promoted", release_id=r, environment="canary",
+                     release_digest=D, source={"pr": 9}))
+    assert next_environment(THREE, fold_lifecycle(events), r, M).name == "staging"  # type: ignore[union-attr]
+    events.append(ev(2, "deployment_promoted", release_id=r, environment="staging",
+                     release_digest=D))
+    events.append(ev(3, "deployment_promoted", release_id=r, environment="production",
+                     release_digest=D))
+    assert next_environment(THREE, fold_lifecycle(events), r, M) is None
+    # rolled back out of production: production is next again
+    events.append(ev(4, "rollback_executed", environment="production", from_release=r,
+                     to_release="r1", release_id="r1"))
+    assert next_environment(THREE, fold_lifecycle(events), r, M).name == "production"  # type: ignore[union-attr]
+
+
+def test_the_pull_request_must_name_the_same_digest() -> None:
+    events = [ev(1, "deployment_promoted", release_id="r2", environment="canary",
+                 release_digest=D, source={"pr": 9}),
+              ev(2, "approval_granted", release_id="r2", release_digest="sha256:" + "b" * 64,
+                 source={"pr": 10})]
+    assert pull_request_of(events, "r2", D) == 9
+    assert pull_request_of(events, "r2", "sha256:" + "c" * 64) is None
+    assert pull_request_of(events, "r3", D) is None
+
+
+def test_pointers_compare_with_the_ledger() -> None:
+    events = [ev(1, "deployment_promoted", release_id="r2", environment="canary",
+                 release_digest=D, model_version="2")]
+    expected = pointers_from_ledger(THREE, fold_lifecycle(events), events)
+    entry = expected["canary"][M].to_json()
+    assert entry == {"release_id": "r2", "model_version": "2", "release_digest": D,
+                     "promoted_at": "2026-04-02T00:00:00Z", "ledger_seq": 1,
+                     "ledger_event_id": "e1"}
+    assert compare_pointers(expected, {"canary": {M: entry}}) == []
+    [missing] = compare_pointers(expected, {})
+    assert missing.why == "missing from the pointer"
+    [other] = compare_pointers(expected, {"canary": {M: {**entry, "release_id": "r9"}}})
+    assert (other.found, other.expected) == ("r9", "r2")
+    [seq] = compare_pointers(expected, {"canary": {M: {**entry, "ledger_seq": 0}}})
+    assert "names ledger seq 0" in seq.why
+    [extra] = compare_pointers(expected, {"staging": {M: entry}, "canary": {M: entry}})
+    assert (extra.environment, extra.why) == ("staging", "no ledger event made it live")
+    [unknown] = compare_pointers(expected, {"canary": {M: entry}, "qa": {M: entry}})
+    assert unknown.why == "not an environment of governance.yaml"
