@@ -18,8 +18,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES
 from governance.ledger.schema_fast import Check, compile_schema
 
@@ -47,7 +45,10 @@ def _schema_for(event_type: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(event_type: str) -> Draft202012Validator:
+def _validator(event_type: str) -> Any:
+    """``jsonschema`` is imported when an event first needs explaining, not at start-up."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_schema_for(event_type))
 
 

@@ -13,7 +13,7 @@ import sys
 
 from governance.approvals import github as github_adapter
 
-LAZY = ("github", "requests", "psycopg", "boto3")
+LAZY = ("github", "requests", "psycopg", "boto3", "jsonschema")
 
 
 def test_the_cli_imports_no_network_client_at_start() -> None:
