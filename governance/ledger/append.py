@@ -125,10 +125,14 @@ def _frontier(store: GitStore, tip: str, size: int) -> CompactRange:
     if cr.size != size:
         raise Tampered(f"ledger has {cr.size} Ledger-Leaf trailers for {size} events",
                        hint="run `governance ledger verify`")
+    try:  # a cache only: the next append need not read every commit again
+        save_frontier(store, tip, cr)
+    except OSError:
+        pass
     return cr
 
 
-def _save_frontier(store: GitStore, tip: str, cr: CompactRange) -> None:
+def save_frontier(store: GitStore, tip: str, cr: CompactRange) -> None:
     cache = store.git_dir / FRONTIER_CACHE
     tmp = cache.with_name(FRONTIER_CACHE + f".{os.getpid()}")
     tmp.write_text(json.dumps({"tip": tip, "size": cr.size,
@@ -284,7 +288,7 @@ def append_event(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Pat
                     if remote and not store.push(remote, sha):
                         store.compare_and_swap(tip, sha)  # never published: rebuild on origin
                     else:
-                        _save_frontier(store, sha, state.frontier)
+                        save_frontier(store, sha, state.frontier)
                         return _entry(prep, sha)
             time.sleep(random.uniform(0, 0.004) * min(attempt + 1, 10))
     raise Undecided(f"could not append after {MAX_ATTEMPTS} attempts (heavy contention)")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InvalidInput, NotFound, Problem, Undecided
-from governance.ledger.append import open_store, prepare, read_tip
+from governance.ledger.append import open_store, prepare, read_tip, save_frontier
 from governance.ledger.commit import build_commit
 from governance.ledger.events import build_event
 from governance.ledger.signing import log_private_key
@@ -113,4 +113,6 @@ def bulk_import(repo_root: Path, items: Iterable[tuple[Mapping[str, Any], Path]]
         if count and not store.compare_and_swap(parent, tip):
             raise Undecided("the ledger moved during bulk import; nothing was appended",
                             hint="run the import again")
+        if count:
+            save_frontier(store, parent, state.frontier)
     return count

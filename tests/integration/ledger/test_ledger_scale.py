@@ -77,3 +77,34 @@ def test_thousands_of_events_verify_with_counts(tmp_path: Path, keys: Keys) -> N
     report = verify_repo(led.root)
     assert report.failure is not None and report.failure.seq == N + 1
     assert "unknown log key" in report.failure.reason
+
+
+def test_the_merkle_frontier_cache_follows_bulk_import_and_is_rebuilt_when_missing(
+        tmp_path: Path, keys: Keys) -> None:
+    """An append reads the Merkle frontier from a cache keyed by the tip; bulk import leaves it
+    current (else the first append after it reads every commit), and a missing or stale cache
+    is rebuilt from the Ledger-Leaf trailers, giving the same roots."""
+    from governance.ledger.append import FRONTIER_CACHE
+
+    led = Ledger(make_repo(tmp_path / "repo", keys), keys)
+    led.init()
+    items = ((({"event_type": "release_registered", "model_name": "fraud-risk",
+                "release_id": f"r{i}", "model_version": f"1.{i}", "release_digest": DIGEST}),
+              keys.path("jane")) for i in range(30))
+    assert bulk_import(led.root, items, log_key=keys.path("log")) == 30
+    cache = led.root / ".git" / FRONTIER_CACHE
+    tip = subprocess.run(["git", "rev-parse", "governance/ledger"], cwd=led.root,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    doc = json.loads(cache.read_text())
+    assert (doc["tip"], doc["size"]) == (tip, 31)
+
+    cache.unlink()
+    led.append("release_registered", model_name="fraud-risk", release_id="r30",
+               model_version="1.30", release_digest=DIGEST)
+    assert json.loads(cache.read_text())["size"] == 32
+    cache.write_text(json.dumps({"tip": tip, "size": 31, "stack": ["00" * 32]}))  # stale
+    led.append("release_registered", model_name="fraud-risk", release_id="r31",
+               model_version="1.31", release_digest=DIGEST)
+    report = verify_repo(led.root)  # every Ledger-Root trailer recomputed and compared
+    assert report.failure is None, report.failure
+    assert report.events == 33
