@@ -90,13 +90,18 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         pr = pull_request_from_env()
     if pr is not None and approvals == "git":
         approvals = "github"  # the promote workflow: the merged pull request's reviews
+    # In CI the signer is the bot; the people who approved the deployment run (GitHub
+    # deployment review) are the deployers that separation of duties checks, and the events
+    # name them (source.deployers) so an auditor sees who deployed, not only the bot.
+    deployers = deployers_from_env(actor)
+    source: dict[str, Any] = {"pr": pr} if pr is not None else {}
+    if os.environ.get("GOVERNANCE_DEPLOYER"):
+        source["deployers"] = list(deployers)
+
     def gates(*args: Any) -> Any:
         from governance.policy.port import gates_port  # lazy: the engine loads on demand
 
-        # In CI the signer is the bot; the people who approved the deployment run (GitHub
-        # deployment review) are the deployers that separation of duties checks.
-        return gates_port(repo, deployers=deployers_from_env(actor), approvals=approvals,
-                          pr=pr)(*args)
+        return gates_port(repo, deployers=deployers, approvals=approvals, pr=pr)(*args)
 
     reviewed = None
     if approvals == "github" and pr is not None:
@@ -117,7 +122,7 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         gates=gates,
         actor=actor,
         pause=_pause,
-        source={"pr": pr} if pr is not None else {},
+        source=source,
         fold=functools.partial(_model_state, repo),
     )
 

@@ -282,6 +282,12 @@ def test_every_deployer_is_checked_not_only_the_first(approved: World) -> None:
                        extra={"GOVERNANCE_DEPLOYER": "dora,$(id)"})
     assert "GOVERNANCE_DEPLOYER names '$(id)', which is not a login" in bad.stderr
     approved.run(BOT, "promote", R2, "--env", "staging", extra={"GOVERNANCE_DEPLOYER": "dora"})
+    # the ledger says who deployed (the reviewer of the deployment run), not only the bot
+    promoted = approved.events()[-1]
+    assert promoted["event_type"] == "deployment_promoted"
+    assert promoted["actor_id"] == BOT
+    assert promoted["source"]["deployers"] == ["dora", BOT]
+    assert last_gate(approved)["source"]["deployers"] == ["dora", BOT]
 
 
 def test_off_branch_run_is_refused_before_the_pointer_repair(world: World) -> None:
