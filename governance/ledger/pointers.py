@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from governance.authoring import dump_document
 from governance.domain.config import GovernanceConfig
 from governance.environments import (
@@ -39,6 +37,7 @@ from governance.ledger.reader import entries
 from governance.ledger.signing import commit_signer
 from governance.ledger.store import GitStore
 from governance.lifecycle import fold_lifecycle
+from governance.yaml_source import DEFAULT_MAX_BYTES, YamlProblem, load_yaml_bytes
 
 POINTER_BRANCH = "governance/environments"
 DIRECTORY = "environments"
@@ -177,10 +176,16 @@ def pointers_at(root: Path, commit: str) -> dict[str, dict[str, dict[str, Any]]]
 
 
 def _models(path: str, data: bytes) -> dict[str, dict[str, Any]]:
+    """The models of one pointer file, read with the hardened loader (the branch is writable
+    by whoever may push to it: no alias bombs, duplicate keys or oversized files); a file that
+    does not load is itself a mismatch, named with its problem."""
+    if len(data) > DEFAULT_MAX_BYTES:
+        return {"<unreadable>": {"release_id": f"{path}: {len(data)} bytes, over the limit "
+                                              f"of {DEFAULT_MAX_BYTES}"}}
     try:
-        doc = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        return {"<unreadable>": {"release_id": f"{path}: {err}"}}
+        doc = load_yaml_bytes(data, path).data
+    except YamlProblem as err:
+        return {"<unreadable>": {"release_id": err.problem.render()}}
     models = doc.get("models") if isinstance(doc, dict) else None
     if not isinstance(models, dict):
         return {}

@@ -266,7 +266,7 @@ class GitStore:
         out = (proc.stdout + proc.stderr).decode(errors="replace")
         if "rejected" in out or "non-fast-forward" in out or "fetch first" in out:
             return False
-        raise Undecided(f"pushing the ledger to {remote!r} failed: {out.strip()}")
+        raise Undecided(f"pushing {self.branch} to {remote!r} failed: {out.strip()}")
 
     # --- the appender's lock ----------------------------------------------------------------
     @property

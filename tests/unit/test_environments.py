@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from governance.domain.config import Environment, GovernanceConfig
@@ -91,3 +93,25 @@ def test_pointers_compare_with_the_ledger() -> None:
     assert (extra.environment, extra.why) == ("staging", "no ledger event made it live")
     [unknown] = compare_pointers(expected, {"canary": {M: entry}, "qa": {M: entry}})
     assert unknown.why == "not an environment of governance.yaml"
+
+
+def test_pointer_files_are_read_with_the_hardened_loader(tmp_path: Path) -> None:
+    """The pointer branch is writable by whoever may push to it: an alias bomb, a duplicate key
+    or a non-UTF-8 file is not expanded or guessed at but reported, located, as a mismatch."""
+    from governance.ledger.pointers import pointers_in
+
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "staging.yaml").write_text(
+        "apiVersion: governance/v1\nkind: EnvironmentState\nenvironment: staging\n"
+        "models:\n  fraud-risk: {release_id: a}\n  fraud-risk: {release_id: b}\n")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    (envs / "production.yaml").write_text(bomb + "models: *i\n")
+    (envs / "dev.yaml").write_bytes(b"models:\n  m: {release_id: \xff}\n")
+    found = pointers_in(tmp_path)
+    staging = found["staging"]["<unreadable>"]["release_id"]
+    assert staging.startswith("environments/staging.yaml:6 ") and "duplicate key" in staging
+    assert "alias" in found["production"]["<unreadable>"]["release_id"]
+    assert "not valid UTF-8" in found["dev"]["<unreadable>"]["release_id"]

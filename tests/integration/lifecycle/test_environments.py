@@ -97,6 +97,42 @@ def test_publish_builds_on_a_pointer_branch_that_moved(approved: World) -> None:
     assert len(log) == 2
 
 
+def test_a_publication_that_loses_the_push_race_retries_on_the_new_tip(approved: World) -> None:
+    """Another runner promotes and publishes between this run's fetch and its push (a pre-push
+    hook of this clone does it, once): the push is refused as non-fast-forward, and the retry
+    regenerates the pointers from origin's newer ledger on top of origin's new tip, so neither
+    publication is lost."""
+    import shlex
+    import sys
+
+    approved.run(BOT, "env", "publish", "--remote", "origin")
+    approved.run(BOT, "promote", R2, "--env", "staging")  # this run has staging to publish
+    git(approved.ci, "push", "-q", "origin", "governance/ledger")
+    other = approved.clone("racing-runner")
+    marker = approved.path / "raced"
+    hook = approved.ci / ".git" / "hooks" / "pre-push"
+    py, o = shlex.quote(sys.executable), shlex.quote(str(other))
+    hook.write_text(  # the other runner moves R2 on to production and publishes first
+        "#!/bin/sh\nset -e\n"
+        f"[ -e {shlex.quote(str(marker))} ] && exit 0\n"
+        f"touch {shlex.quote(str(marker))}\n"
+        "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX\n"  # git sets them for hooks
+        f"cd {o}\n"
+        f"{py} -m governance promote {R2} --env production >/dev/null\n"
+        "git push -q origin governance/ledger\n"
+        f"{py} -m governance env publish --remote origin >/dev/null\n")
+    hook.chmod(0o755)
+    done = approved.json(BOT, "env", "publish", "--remote", "origin")
+    assert marker.exists()
+    # refused once (non-fast-forward), then origin's newer ledger already said it all
+    assert done["attempts"] == 2 and done["changed"] is False
+    for env in ("staging", "production"):
+        assert _origin_pointer(approved, env)["models"][MODEL]["release_id"] == R2
+    log = git(approved.origin, "log", "--format=%s", "governance/environments").splitlines()
+    assert len(log) == 2  # the baseline and the other runner's; nothing dropped or duplicated
+    approved.run(None, "env", "verify", "--ref", "origin/governance/environments")
+
+
 def test_a_pointer_edited_by_hand_is_a_recorded_violation(world: World) -> None:
     world.run(BOT, "env", "publish", "--remote", "origin")
     editor = world.clone("mallory", branch="governance/environments")
