@@ -166,6 +166,36 @@ def test_a_pointer_edited_by_hand_is_a_recorded_violation(world: World) -> None:
     assert "names ledger seq 1" in out.stderr
 
 
+def test_the_scheduled_reconciliation_records_and_repairs_a_hand_edit(world: World) -> None:
+    """governance-pointers.yml's step, with the real CLI: a hand-pushed pointer is recorded as
+    policy_violation once and published over; the next run finds nothing to do."""
+    from tests.integration.lifecycle.world import run_step
+
+    step = ("governance-pointers.yml", "reconcile",
+            "Verify the ledger, then reconcile the pointer branch")
+    world.run(BOT, "env", "publish", "--remote", "origin")
+    editor = world.clone("mallory-2", branch="governance/environments")
+    pointer = editor / "environments" / "production.yaml"
+    doc = yaml.safe_load(pointer.read_text())
+    doc["models"][MODEL]["release_id"] = "fraud-risk-2026-04-10-01"
+    pointer.write_text(yaml.safe_dump(doc, sort_keys=False))
+    git(editor, "commit", "-qam", "hotfix the pointer")
+    git(editor, "push", "-q", "origin", "governance/environments")
+    before = len(world.events())
+    done = run_step(world, *step, world.ci, GH_TOKEN="unused-locally")
+    assert done.returncode == 0, done.stderr
+    assert "::warning::governance/environments did not match the ledger" in done.stdout
+    git(world.ci, "fetch", "-q", "origin")
+    git(world.ci, "branch", "--force", "governance/ledger", "origin/governance/ledger")
+    events = world.events()
+    assert [e["event_type"] for e in events[before:]] == ["policy_violation"]
+    assert _origin_pointer(world, "production")["models"][MODEL]["release_id"] == R1
+    again = run_step(world, *step, world.ci, GH_TOKEN="unused-locally")
+    assert again.returncode == 0, again.stderr
+    assert "::warning::" not in again.stdout
+    assert len(world.events()) == before + 1  # recorded once
+
+
 def test_verify_reads_the_working_tree_by_default(world: World) -> None:
     world.run(None, "env", "verify")
     pointer: Path = world.ci / "environments" / "staging.yaml"

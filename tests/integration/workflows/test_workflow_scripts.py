@@ -52,14 +52,18 @@ case "$1" in
            *" --pr "*) exit "${STUB_CHECK_RC_PR:-${STUB_CHECK_RC:-0}}" ;;
            *) exit "${STUB_CHECK_RC:-0}" ;;
          esac ;;
-  ledger) n=$(find "$STUB_DIR" -maxdepth 1 -name 'event-*' | wc -l)
-          # governance ledger append --type TYPE --event FILE
-          cp "$6" "$STUB_DIR/event-$n.json" ;;
+  ledger) case "$2" in
+            append) n=$(find "$STUB_DIR" -maxdepth 1 -name 'event-*' | wc -l)
+                    # governance ledger append --type TYPE --event FILE
+                    cp "$6" "$STUB_DIR/event-$n.json" ;;
+            verify) exit "${STUB_LEDGER_VERIFY_RC:-0}" ;;
+          esac ;;
   config) exit "${STUB_CONFIG_RC:-0}" ;;
   env) case "$2" in
          first) printf '%s\n' "${STUB_FIRST_ENV-staging}" ;;
          next) printf '%s\n' "${STUB_NEXT_JSON-}" ;;
          verify) exit "${STUB_POINTER_RC:-0}" ;;
+         publish) printf '%s\n' "${STUB_PUBLISH_JSON-}" ;;
        esac ;;
 esac
 """
@@ -914,3 +918,52 @@ def test_next_promotes_the_planned_release_with_every_deployer(
     assert runner.governance_calls() == [
         ["promote", "--env", "production", "--", "fraud-risk-2026-04-10-01"]]
     assert (runner.stubs / "governance-deployer").read_text() == "dora,erin\n"
+
+
+# --- pointers: the scheduled reconciliation of governance/environments ---
+
+POINTERS = ("governance-pointers.yml", "reconcile",
+            "Verify the ledger, then reconcile the pointer branch")
+POINTER_SECRETS = {"GH_TOKEN": "t", "GOVERNANCE_LEDGER_SIGNING_KEY": "k",
+                   "GOVERNANCE_LEDGER_LOG_KEY": "l"}
+
+
+def test_pointers_runs_on_a_schedule_and_on_demand_only() -> None:
+    on = load("governance-pointers.yml")["on"]
+    assert set(on) == {"schedule", "workflow_dispatch"}
+    assert on["workflow_dispatch"] is None  # no inputs: nothing untrusted reaches the job
+
+
+def test_pointers_verifies_the_ledger_before_publishing(runner: Runner, tmp_path: Path) -> None:
+    runner_json = json.dumps({"changed": False, "ledger_seq": 41})
+    done = runner.run(*POINTERS, cwd=tmp_path, STUB_PUBLISH_JSON=runner_json, **POINTER_SECRETS)
+    assert done.returncode == 0, done.stderr
+    assert runner.governance_calls() == [
+        ["ledger", "verify"], ["env", "publish", "--remote", "origin", "--format", "json"]]
+    assert "::warning::" not in done.stdout
+    assert "matches the ledger at seq 41" in runner.summary.read_text()
+
+
+def test_pointers_warns_when_it_had_to_republish(runner: Runner, tmp_path: Path) -> None:
+    runner_json = json.dumps({"changed": True, "ledger_seq": 42})
+    done = runner.run(*POINTERS, cwd=tmp_path, STUB_PUBLISH_JSON=runner_json, **POINTER_SECRETS)
+    assert done.returncode == 0, done.stderr
+    assert "::warning::governance/environments did not match the ledger (seq 42)" in done.stdout
+    assert "republished from the ledger at seq 42" in runner.summary.read_text()
+
+
+def test_pointers_publishes_nothing_from_a_ledger_that_does_not_verify(
+        runner: Runner, tmp_path: Path) -> None:
+    done = runner.run(*POINTERS, cwd=tmp_path, STUB_LEDGER_VERIFY_RC="1",
+                      STUB_PUBLISH_JSON='{"changed": true, "ledger_seq": 1}', **POINTER_SECRETS)
+    assert done.returncode == 1
+    assert runner.governance_calls() == [["ledger", "verify"]]
+
+
+def test_pointers_refuses_an_answer_it_cannot_read(runner: Runner, tmp_path: Path) -> None:
+    """Only a number and a boolean from the CLI reach a workflow command line."""
+    forged = json.dumps({"changed": True, "ledger_seq": "1\n::error::forged"})
+    done = runner.run(*POINTERS, cwd=tmp_path, STUB_PUBLISH_JSON=forged, **POINTER_SECRETS)
+    assert done.returncode == 1
+    assert "::error::governance env publish gave an unexpected answer" in done.stdout
+    assert "::error::forged" not in done.stdout

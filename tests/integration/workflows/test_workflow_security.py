@@ -48,6 +48,7 @@ JOB_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
         "actions": "read",
     },
     ("governance-rollback.yml", "rollback"): {"contents": "write"},
+    ("governance-pointers.yml", "reconcile"): {"contents": "write"},
 }
 
 # Contexts an attacker can influence (https://securitylab.github.com/resources/github-actions-untrusted-input/).
@@ -300,8 +301,27 @@ POINTER_WRITERS = {
 }
 
 
+# Jobs whose only ledger write is the CLI's own (`env publish --remote origin` records a
+# hand-edited pointer and pushes it with compare-and-swap retries): no separate push step.
+CLI_PUSHES = {("governance-pointers.yml", "reconcile")}
+
+
+def test_a_job_that_lets_the_cli_push_writes_only_through_it() -> None:
+    for name, job_id in CLI_PUSHES:
+        job = dict(jobs(load(name)))[job_id]
+        scripts = "\n".join(s.get("run", "") for s in job["steps"])
+        assert "governance env publish --remote origin" in scripts
+        assert not re.search(r"\bgit\b[^\n]*\bpush\b", scripts)  # no push of its own
+        for line in scripts.splitlines():  # every ledger-writing command names the remote
+            if re.match(r"\s*governance (promote|rollback|retire|approve|ledger append|env "
+                        r"publish|config record)\b", line):
+                assert "--remote origin" in line, line
+
+
 def test_ledger_pushes_are_fast_forward_only_and_survive_a_failed_step(name: str) -> None:
     for job_id, job in jobs(load(name)):
+        if (name, job_id) in CLI_PUSHES:
+            continue
         pushes = [
             s for s in job.get("steps", []) if re.search(r"\bpush\s+origin\b", s.get("run", ""))
         ]

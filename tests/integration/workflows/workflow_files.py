@@ -21,6 +21,7 @@ WORKFLOWS = (
     "governance-promote.yml",
     "governance-promote-next.yml",
     "governance-rollback.yml",
+    "governance-pointers.yml",
 )
 
 
