@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.lifecycle.world import World, add_approved_release, build
+from tests.support.fake_github import FakeGitHub
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +37,13 @@ def approved_template(world_template: World, tmp_path_factory: pytest.TempPathFa
 def approved(approved_template: World, tmp_path: Path) -> World:
     """As ``world``, plus r2 (R2) committed on main and approved by every role, not yet live."""
     return approved_template.copy(tmp_path / "world")
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """The local GitHub REST stand-in; every response it gave is checked against GitHub's
+    OpenAPI description when the test ends."""
+    fake = FakeGitHub(owner="acme", repo="models", timeout_seconds=3.0)
+    with fake:
+        yield fake
+    assert fake.schema_violations == [], "a fake response does not match GitHub's OpenAPI"

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from tests.integration.lifecycle.world import (
     World,
     commit_all,
     git,
+    github_env,
     register,
     write_release,
 )
@@ -34,18 +34,6 @@ from tests.support.fake_github import FakeGitHub
 
 PR = 21
 
-
-@pytest.fixture
-def fake_github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(owner="acme", repo="models", timeout_seconds=3.0)
-    with fake:
-        yield fake
-    assert fake.schema_violations == [], "a fake response does not match GitHub's OpenAPI"
-
-
-def github_env(fake: FakeGitHub) -> dict[str, str]:
-    return {"GITHUB_API_URL": fake.base, "GITHUB_REPOSITORY": "acme/models",
-            "GITHUB_TOKEN": "test-token"}
 
 
 def kinds(world: World, clone: Path | None = None) -> list[str]:

@@ -7,30 +7,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.integration.lifecycle.world import BOT, World, commit_all, git
+from tests.integration.lifecycle.world import BOT, World, commit_all, git, github_env
 from tests.support.fake_github import FakeGitHub, Fault
 
 PR = 31
+CI_RUN = {"GITHUB_ACTOR": "merger", "GITHUB_RUN_ID": "77",
+          "GITHUB_SERVER_URL": "https://github.example"}
 
-
-@pytest.fixture
-def fake_github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(owner="acme", repo="models", timeout_seconds=3.0)
-    with fake:
-        yield fake
-    assert fake.schema_violations == [], "a fake response does not match GitHub's OpenAPI"
-
-
-def github_env(fake: FakeGitHub) -> dict[str, str]:
-    return {"GITHUB_API_URL": fake.base, "GITHUB_REPOSITORY": "acme/models",
-            "GITHUB_TOKEN": "test-token", "GITHUB_ACTOR": "merger", "GITHUB_RUN_ID": "77",
-            "GITHUB_SERVER_URL": "https://github.example"}
 
 
 def tighten(clone: Path, limit: int) -> None:
@@ -67,7 +53,7 @@ def merge(world: World, *, extra_edit: bool = False) -> tuple[str, str]:
 
 def record(world: World, fake: FakeGitHub, before: str, *args: str, expect: int) -> Any:
     done = world.run(BOT, "config", "record", "--before", before, *args, "--format", "json",
-                     extra=github_env(fake), expect=expect)
+                     extra=github_env(fake, **CI_RUN), expect=expect)
     return json.loads(done.stdout) if done.stdout.strip() else None
 
 
@@ -158,7 +144,7 @@ def test_undecided_approvals_record_nothing(world: World, fake_github: FakeGitHu
     before, _ = merge(world)
     count = len(world.events())
     done = world.run(BOT, "config", "record", "--before", before, "--pr", str(PR),
-                     extra=github_env(fake_github), expect=3)
+                     extra=github_env(fake_github, **CI_RUN), expect=3)
     assert "could not be decided" in done.stderr
     assert len(world.events()) == count
 

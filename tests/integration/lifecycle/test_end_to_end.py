@@ -8,7 +8,6 @@ the fake GitHub server on loopback, read by the real PyGithub client.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -21,6 +20,7 @@ from tests.integration.lifecycle.world import (
     World,
     commit_all,
     git,
+    github_env,
     outputs,
     register,
     run_step,
@@ -30,18 +30,6 @@ from tests.support.fake_github import FakeGitHub
 
 PR = 12
 
-
-@pytest.fixture
-def fake_github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(owner="acme", repo="models", timeout_seconds=3.0)
-    with fake:
-        yield fake
-    assert fake.schema_violations == [], "a fake response does not match GitHub's OpenAPI"
-
-
-def github_env(fake: FakeGitHub) -> dict[str, str]:
-    return {"GITHUB_API_URL": fake.base, "GITHUB_REPOSITORY": "acme/models",
-            "GITHUB_TOKEN": "test-token"}
 
 
 def test_release_branch_to_production_and_back(world: World, fake_github: FakeGitHub) -> None:
@@ -235,8 +223,9 @@ def test_workflow_steps_promote_in_environment_order_and_publish_the_pointers(
                     TARGET_ENV=planned["env"])
     assert done.returncode == 0, done.stdout + done.stderr
     promoted = world.events()[-1]
+    # the deployment run's approvers are on the event, beside the bot that signed it
     assert (promoted["event_type"], promoted["environment"], promoted["source"]) == (
-        "deployment_promoted", "production", {"pr": PR})
+        "deployment_promoted", "production", {"pr": PR, "deployers": ["dora", "erin", BOT]})
     done = run_step(world, "governance-promote-next.yml", "promote",
                     "Push the ledger, then publish the pointers", ci, GH_TOKEN="unused",
                     TARGET_ENV="production")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -52,6 +53,19 @@ def _origin_pointer(world: World, env: str) -> dict[str, object]:
     doc = yaml.safe_load(text)
     assert isinstance(doc, dict)
     return doc
+
+
+def _hand_edit_production(world: World) -> tuple[Path, Path, dict[str, Any], str]:
+    """Someone with push rights points production at another release on the pointer branch,
+    bypassing the ledger: (their clone, the file, its document, the pushed commit)."""
+    editor = world.clone("mallory", branch="governance/environments")
+    pointer = editor / "environments" / "production.yaml"
+    doc = yaml.safe_load(pointer.read_text())
+    doc["models"][MODEL]["release_id"] = "fraud-risk-2026-04-10-01"
+    pointer.write_text(yaml.safe_dump(doc, sort_keys=False))
+    git(editor, "commit", "-qam", "hotfix the pointer")
+    git(editor, "push", "-q", "origin", "governance/environments")
+    return editor, pointer, doc, git(editor, "rev-parse", "HEAD")
 
 
 def test_publish_commits_the_ledgers_pointers_and_repairs_on_rerun(approved: World) -> None:
@@ -135,14 +149,7 @@ def test_a_publication_that_loses_the_push_race_retries_on_the_new_tip(approved:
 
 def test_a_pointer_edited_by_hand_is_a_recorded_violation(world: World) -> None:
     world.run(BOT, "env", "publish", "--remote", "origin")
-    editor = world.clone("mallory", branch="governance/environments")
-    pointer = editor / "environments" / "production.yaml"
-    doc = yaml.safe_load(pointer.read_text())
-    doc["models"][MODEL]["release_id"] = "fraud-risk-2026-04-10-01"
-    pointer.write_text(yaml.safe_dump(doc, sort_keys=False))
-    git(editor, "commit", "-qam", "hotfix the pointer")
-    git(editor, "push", "-q", "origin", "governance/environments")
-    pushed = git(editor, "rev-parse", "HEAD")
+    editor, pointer, doc, pushed = _hand_edit_production(world)
     git(world.ci, "fetch", "-q", "origin")
     before = len(world.events())
     done = world.run(BOT, "env", "verify", "--ref", pushed, "--record", "--format", "json",
@@ -174,13 +181,7 @@ def test_the_scheduled_reconciliation_records_and_repairs_a_hand_edit(world: Wor
     step = ("governance-pointers.yml", "reconcile",
             "Verify the ledger, then reconcile the pointer branch")
     world.run(BOT, "env", "publish", "--remote", "origin")
-    editor = world.clone("mallory-2", branch="governance/environments")
-    pointer = editor / "environments" / "production.yaml"
-    doc = yaml.safe_load(pointer.read_text())
-    doc["models"][MODEL]["release_id"] = "fraud-risk-2026-04-10-01"
-    pointer.write_text(yaml.safe_dump(doc, sort_keys=False))
-    git(editor, "commit", "-qam", "hotfix the pointer")
-    git(editor, "push", "-q", "origin", "governance/environments")
+    _hand_edit_production(world)
     before = len(world.events())
     done = run_step(world, *step, world.ci, GH_TOKEN="unused-locally")
     assert done.returncode == 0, done.stderr

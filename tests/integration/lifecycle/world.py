@@ -24,9 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from tests.support.fake_github import FakeGitHub
 
 PEOPLE = {
     "dana": "Dana Kowalski",
@@ -331,3 +334,9 @@ def outputs(world: World) -> dict[str, str]:
     lines = path.read_text().splitlines() if path.exists() else []
     path.unlink(missing_ok=True)
     return dict(line.split("=", 1) for line in lines)
+
+
+def github_env(fake: FakeGitHub, **extra: str) -> dict[str, str]:
+    """The environment a workflow step has when it talks to ``fake`` as GitHub."""
+    return {"GITHUB_API_URL": fake.base, "GITHUB_REPOSITORY": "acme/models",
+            "GITHUB_TOKEN": "test-token", **extra}
