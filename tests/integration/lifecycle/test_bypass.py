@@ -26,6 +26,7 @@ from tests.integration.lifecycle.world import (
     commit_all,
     git,
     github_env,
+    open_reviewed_pr,
     register,
     write_release,
 )
@@ -306,19 +307,7 @@ def test_merge_that_changes_the_reviewed_release_is_refused_and_recorded(
     """Reviews approve the PR's head; promotion runs on the merge commit. An (evil) merge whose
     release directory differs from the head's gets no approval: `check --pr` denies (the
     reviews bind to the head's digest) and promote refuses with a policy_violation."""
-    dana = world.clone("dana")
-    git(dana, "checkout", "-qb", "release/r2")
-    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
-    head = commit_all(dana, f"Release {r2}")
-    git(dana, "push", "-q", "origin", "release/r2")
-    register(world, dana, r2, "2026-04-10")
-    git(dana, "push", "-q", "origin", "governance/ledger")
-    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
-    fake_github.add_commit(PR, head, "dana")
-    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
-                                                 "write"))
-    for i, who in enumerate(("alice", "bob", "jane.smith")):
-        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    r2, head = open_reviewed_pr(world, fake_github, PR)
     ci = world.ci
     git(ci, "fetch", "-q", "origin")
     git(ci, "merge", "-q", "--no-ff", "--no-commit", "origin/release/r2")

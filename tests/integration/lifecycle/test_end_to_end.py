@@ -21,6 +21,7 @@ from tests.integration.lifecycle.world import (
     commit_all,
     git,
     github_env,
+    open_reviewed_pr,
     outputs,
     register,
     run_step,
@@ -114,19 +115,7 @@ def test_promote_workflow_promotes_on_the_merged_pull_requests_reviews(
         world: World, fake_github: FakeGitHub) -> None:
     """What governance-promote.yml runs: `promote` with GOVERNANCE_PR, approvals being the
     merged pull request's reviews at its final head (no git-native approval at all)."""
-    dana = world.clone("dana")
-    git(dana, "checkout", "-qb", "release/r2")
-    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
-    head = commit_all(dana, f"Release {r2}")
-    git(dana, "push", "-q", "origin", "release/r2")
-    register(world, dana, r2, "2026-04-10")
-    git(dana, "push", "-q", "origin", "governance/ledger")
-    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
-    fake_github.add_commit(PR, head, "dana")
-    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
-                                                 "write"))
-    for i, (who, _) in enumerate(APPROVERS):
-        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    r2, head = open_reviewed_pr(world, fake_github, PR)
 
     ci = world.ci
     git(ci, "fetch", "-q", "origin")
@@ -157,19 +146,7 @@ def test_workflow_steps_promote_in_environment_order_and_publish_the_pointers(
     governance/environments on origin, after the ledger."""
     if shutil.which("jq") is None:
         pytest.skip("jq is not installed (GitHub's ubuntu runners ship it)")
-    dana = world.clone("dana")
-    git(dana, "checkout", "-qb", "release/r2")
-    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
-    head = commit_all(dana, f"Release {r2}")
-    git(dana, "push", "-q", "origin", "release/r2")
-    register(world, dana, r2, "2026-04-10")
-    git(dana, "push", "-q", "origin", "governance/ledger")
-    fake_github.add_pull(PR, head, git(dana, "rev-parse", "origin/main"), "dana")
-    fake_github.add_commit(PR, head, "dana")
-    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
-                                                 "write"))
-    for i, (who, _) in enumerate(APPROVERS):
-        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    r2, head = open_reviewed_pr(world, fake_github, PR)
     ci = world.ci
     git(ci, "fetch", "-q", "origin")
     before = git(ci, "rev-parse", "HEAD")
@@ -177,7 +154,8 @@ def test_workflow_steps_promote_in_environment_order_and_publish_the_pointers(
     merge = git(ci, "rev-parse", "HEAD")
     git(ci, "push", "-q", "origin", "main")
     fake_github.pulls[PR].merged, fake_github.pulls[PR].state = True, "closed"
-    git(dana, "push", "-q", "origin", f"{head}:refs/pull/{PR}/head")  # GitHub keeps it
+    # GitHub keeps the reviewed head as refs/pull/N/head
+    git(world.path / "dana", "push", "-q", "origin", f"{head}:refs/pull/{PR}/head")
     world.sync_ledger(ci)
     gh = {**github_env(fake_github), "GITHUB_SHA": merge}
     done = run_step(world, "governance-promote.yml", "verify", "Fetch the pull request's head",

@@ -340,3 +340,22 @@ def github_env(fake: FakeGitHub, **extra: str) -> dict[str, str]:
     """The environment a workflow step has when it talks to ``fake`` as GitHub."""
     return {"GITHUB_API_URL": fake.base, "GITHUB_REPOSITORY": "acme/models",
             "GITHUB_TOKEN": "test-token", **extra}
+
+
+def open_reviewed_pr(world: World, fake: FakeGitHub, pr: int) -> tuple[str, str]:
+    """dana proposes r2 (2026-04-10, falling back to r1) on branch release/r2 as pull request
+    ``pr`` on the fake GitHub, registered on the ledger, approved at its head by every role
+    (APPROVERS). Returns (release id, head sha); nothing is merged yet."""
+    dana = world.clone("dana")
+    git(dana, "checkout", "-qb", "release/r2")
+    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
+    head = commit_all(dana, f"Release {r2}")
+    git(dana, "push", "-q", "origin", "release/r2")
+    register(world, dana, r2, "2026-04-10")
+    git(dana, "push", "-q", "origin", "governance/ledger")
+    fake.add_pull(pr, head, git(dana, "rev-parse", "origin/main"), "dana")
+    fake.add_commit(pr, head, "dana")
+    fake.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"), "write"))
+    for i, (who, _) in enumerate(APPROVERS):
+        fake.add_review(pr, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    return r2, head
