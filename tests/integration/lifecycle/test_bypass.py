@@ -36,7 +36,6 @@ from tests.support.fake_github import FakeGitHub
 PR = 21
 
 
-
 def kinds(world: World, clone: Path | None = None) -> list[str]:
     return [e["event_type"] for e in world.events(clone)]
 

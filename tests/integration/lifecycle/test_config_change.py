@@ -18,7 +18,6 @@ CI_RUN = {"GITHUB_ACTOR": "merger", "GITHUB_RUN_ID": "77",
           "GITHUB_SERVER_URL": "https://github.example"}
 
 
-
 def tighten(clone: Path, limit: int) -> None:
     config = clone / "governance.yaml"
     text = re.sub(r"latency_p95_ms_max: \d+", f"latency_p95_ms_max: {limit}", config.read_text())

@@ -32,7 +32,6 @@ from tests.support.fake_github import FakeGitHub
 PR = 12
 
 
-
 def test_release_branch_to_production_and_back(world: World, fake_github: FakeGitHub) -> None:
     # dana proposes release r2 on a branch and registers it on the ledger
     dana = world.clone("dana")
