@@ -16,7 +16,8 @@ author sees ``policies/latency.rego:4:12: Invalid assignment operator``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from governance.policy.engine import SourceLocation
@@ -161,3 +162,67 @@ def translate(
     if not diags:
         diags.append(RegoDiagnostic(text.strip() or "unknown engine error", "", None))
     return diags
+
+
+# --- runtime errors: rego-cpp names the failing term, not where it is ----------------------
+
+_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
+_GATE_HEAD = re.compile(r"^((?:deny|warn)_\w+)\b", re.M)
+_TOP_LEVEL = re.compile(r"^[^\s#}]", re.M)
+
+
+def _char_line_col(source: str, at: int) -> tuple[int, int]:
+    """1-based line and column of a character index."""
+    return source.count("\n", 0, at) + 1, at - (source.rfind("\n", 0, at) + 1) + 1
+
+
+@dataclass(frozen=True)
+class GateRule:
+    """One definition of a gate rule (incremental rules have several): where its body is."""
+
+    package: str
+    rule: str
+    file: str
+    line: int  # the head's line, 1-based
+    start: int  # character offsets of the definition in the file's source
+    end: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.package}.{self.rule}"
+
+
+def gate_rules(files: Sequence[tuple[str, str]]) -> list[GateRule]:
+    """Every ``deny_*``/``warn_*`` definition written at the start of a line in the (path,
+    source) modules, with the span up to the next top-level statement."""
+    out: list[GateRule] = []
+    for path, source in files:
+        pkg = _PACKAGE.search(source)
+        if pkg is None:
+            continue
+        tops = [m.start() for m in _TOP_LEVEL.finditer(source)] + [len(source)]
+        for head in _GATE_HEAD.finditer(source):
+            end = next(t for t in tops if t > head.start())
+            out.append(GateRule(pkg.group(1), head.group(1), path,
+                                _char_line_col(source, head.start())[0], head.start(), end))
+    return out
+
+
+def locate_term(term: str, spans: Sequence[tuple[str, str, int, int]]
+                ) -> SourceLocation | None:
+    """Where ``term`` (a failing term's source text, as rego-cpp prints it) occurs, when it
+    occurs exactly once in the (path, source, start, end) spans; None when absent or
+    ambiguous (a guess would point an author at the wrong line)."""
+    term = term.strip()
+    if len(term) < 2:
+        return None
+    found: list[SourceLocation] = []
+    for path, source, start, end in spans:
+        at = source.find(term, start, end)
+        while at != -1:
+            line, col = _char_line_col(source, at)
+            found.append(SourceLocation(path, line, col))
+            if len(found) > 1:
+                return None
+            at = source.find(term, at + 1, end)
+    return found[0] if found else None

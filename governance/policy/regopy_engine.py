@@ -45,9 +45,17 @@ from governance.policy.engine import (
     SourceLocation,
     normalise_path,
 )
-from governance.policy.rego_errors import looks_like_error, translate
+from governance.policy.rego_errors import (
+    GateRule,
+    gate_rules,
+    locate_term,
+    looks_like_error,
+    translate,
+)
 
 DEFAULT_ENTRYPOINTS = ("governance/decision",)
+# Distinct runtime errors one engine locates (each probe compiles the bundle in a new worker).
+MAX_LOCATED = 8
 
 
 class _Worker:
@@ -202,6 +210,9 @@ class RegopyEngine:
         self._with_tests = False
         self._loaded = False
         self._pending: deque[_Pending] = deque()
+        # runtime error text -> where it happened (see ``_located``)
+        self._where: dict[str, tuple[SourceLocation, GateRule] | None] = {}
+        self._locates = True  # False in the probe engine itself
 
     # -- lifecycle -------------------------------------------------------------------------
     def version(self) -> str:
@@ -405,10 +416,73 @@ class RegopyEngine:
             self._pending.extend(queued)
             self._resend_queued()
             raise
-        value = self._result(pending.ref, reply, binding=pending.binding)
+        try:
+            value = self._result(pending.ref, reply, binding=pending.binding)
+        except EngineError as err:
+            if (self._locates and err.kind == "error" and err.location is None
+                    and reply.get("errors")):
+                raise self._located(pending, err, reply) from None
+            raise
         return Evaluation(
             pending.ref, value, _prints(reply), (time.perf_counter() - pending.started) * 1000.0
         )
+
+    def _located(self, pending: _Pending, err: EngineError,
+                 reply: Mapping[str, Any]) -> EngineError:
+        """A runtime error (a built-in failing on a value) from rego-cpp names the failing
+        term but no source position. Find the gate rule whose evaluation fails on this input
+        and, when the term's text occurs exactly once in it (else in the bundle), its line and
+        column. Probing costs a worker of its own (the queued requests stay untouched), so it
+        is done once per distinct error and at most ``MAX_LOCATED`` times per engine."""
+        if err.reason not in self._where:
+            if len(self._where) >= MAX_LOCATED:
+                return err
+            self._where[err.reason] = self._probe(pending.message.get("input"), reply)
+        found = self._where[err.reason]
+        if found is None:
+            return err
+        location, rule = found
+        head = "" if location.line == rule.line else f", {rule.file}:{rule.line}"
+        return EngineError(
+            f"{err.reason} (while evaluating {rule.rule} of package {rule.package}{head})",
+            kind="error", location=location, prints=err.prints,
+            hint="a built-in failed on this input (strict built-in errors are on, so the "
+            "gate cannot pass): guard the value or fix the input")
+
+    def _probe(self, input_doc: Any, reply: Mapping[str, Any]
+               ) -> tuple[SourceLocation, GateRule] | None:
+        bundle = self._bundle
+        if bundle is None:
+            return None
+        files = [(f.path, f.source) for f in bundle.policies()]
+        sources = dict(files)
+        rules = gate_rules(files)
+        terms = [str(e["ast"]) for e in reply.get("errors") or [] if e.get("ast")]
+        probe = RegopyEngine(timeout_s=min(self.timeout_s, 10.0))
+        probe._locates = False
+        try:
+            probe.load(bundle, self._data, entrypoints=())
+            for ref in dict.fromkeys(r.ref for r in rules):
+                try:
+                    probe.evaluate(ref, input_doc)
+                except EngineError as failed:
+                    if failed.kind == "undefined":
+                        continue
+                    if failed.kind != "error":
+                        return None  # the probe itself could not run: say nothing more
+                    defs = [r for r in rules if r.ref == ref]
+                    spans = [(r.file, sources[r.file], r.start, r.end) for r in defs]
+                    everywhere = [(path, src, 0, len(src)) for path, src in files]
+                    for term in terms:
+                        at = locate_term(term, spans) or locate_term(term, everywhere)
+                        if at is not None:
+                            return at, defs[0]
+                    return SourceLocation(defs[0].file, defs[0].line), defs[0]
+        except EngineError:
+            return None
+        finally:
+            probe.close()
+        return None
 
     def _resend_queued(self) -> None:
         queued = list(self._pending)

@@ -93,6 +93,67 @@ def test_runtime_builtin_error_is_undecided(tmp_path: Path) -> None:
     assert_undecided(outcome, "eval_builtin_error")
 
 
+def test_a_runtime_error_names_the_gate_rule_and_the_failing_term(tmp_path: Path) -> None:
+    """rego-cpp reports a failing built-in with its term but no position: the engine finds
+    the gate rule that fails on this input and, when the term is written once, its line and
+    column (gate.rego: 7 header lines, the rule head on line 8)."""
+    body = ('deny_x contains {"msg": "m"} if {\n  v := input.release.model_version\n'
+            '  to_number("not a number") > 1\n}\n')
+    outcome = check_with(tmp_path, policy_dir(tmp_path, body))
+    assert_undecided(outcome, "policies/gate.rego:10:13: invalid syntax (at term "
+                              '"not a number") [eval_builtin_error] (while evaluating deny_x '
+                              "of package governance.gates, ")
+    assert "policies/gate.rego:8)" in (outcome.decisions[0].undecided or "")
+
+
+def test_a_runtime_error_on_an_input_value_points_at_the_rule(tmp_path: Path) -> None:
+    """The failing term is a value from the input (not in the source): the rule's head."""
+    body = 'deny_x contains {"msg": "m"} if {\n  to_number(input.release.model_name) > 1\n}\n'
+    outcome = check_with(tmp_path, policy_dir(tmp_path, body))
+    assert_undecided(outcome, "policies/gate.rego:8: invalid syntax (at term fraud-risk) "
+                              "[eval_builtin_error] (while evaluating deny_x of package "
+                              "governance.gates)")
+
+
+def test_a_runtime_error_in_a_helper_is_found_in_the_bundle(tmp_path: Path) -> None:
+    body = ('deny_x contains {"msg": "m"} if {\n  helper(1) > 1\n}\n\n'
+            'helper(n) := to_number("twelve") if { n > 0 }\n')
+    outcome = check_with(tmp_path, policy_dir(tmp_path, body))
+    assert_undecided(outcome, 'policies/gate.rego:12:24: invalid syntax (at term "twelve")')
+    assert "while evaluating deny_x of package governance.gates, " in (
+        outcome.decisions[0].undecided or "")
+
+
+def test_runtime_errors_are_located_once_each_and_at_most_a_few_times(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Locating costs a probe worker: the same error on many inputs is probed once, and an
+    engine stops probing after MAX_LOCATED distinct errors (the message then has no place)."""
+    from governance.policy import regopy_engine
+
+    body = ('deny_x contains {"msg": "m"} if {\n'
+            '  to_number(sprintf("x%v", [input.n])) > 1\n}\n')
+    bundle = load_bundle(policy_dir(tmp_path, body))
+    probes = []
+    real = RegopyEngine._probe
+
+    def counting(self, *args):  # type: ignore[no-untyped-def]
+        probes.append(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(RegopyEngine, "_probe", counting)
+    monkeypatch.setattr(regopy_engine, "MAX_LOCATED", 2)
+    with RegopyEngine(timeout_s=20) as engine:
+        engine.load(bundle)
+        messages = []
+        for n in (1, 1, 1, 2, 3):
+            with pytest.raises(EngineError) as failed:
+                engine.evaluate("governance.decision", {"n": n})
+            messages.append(str(failed.value))
+    assert len(probes) == 2  # n=1 once, n=2 once; n=3 is past the limit
+    assert all("policies/gate.rego:8: " in m for m in messages[:4]), messages
+    assert "gate.rego" not in messages[4] and "(at term x3)" in messages[4]
+
+
 def test_sprintf_q_does_not_drop_a_deny(tmp_path: Path) -> None:
     # without strict built-in errors regopy returns undefined here and the deny vanishes
     body = 'deny_x contains {"msg": sprintf("%q is %d", ["a", 5])} if { true }\n'

@@ -13,7 +13,7 @@ from governance.policy.bundle import PolicyFile, git_tree_id, load_bundle
 from governance.policy.input import compare_versions, parse_time, rfc3339, to_ns, waivers_data
 from governance.policy.lint import lint_bundle, lint_file
 from governance.policy.metadata import gate_annotations
-from governance.policy.rego_errors import line_col, translate
+from governance.policy.rego_errors import gate_rules, line_col, locate_term, translate
 from governance.policy.report import escape_data, escape_property, workflow_command
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -57,6 +57,27 @@ def test_line_col_counts_utf8_bytes() -> None:
 
 
 # --- lint ----------------------------------------------------------------------------------------
+
+
+def test_gate_rules_and_their_spans() -> None:
+    src = ("package governance.gates.latency\n\nimport rego.v1\n\n"
+           "deny_latency contains m if {\n\tm := \"é\"\n\tx := to_number(\"a\")\n}\n\n"
+           "helper := 1\n\n"
+           "deny_latency contains m if {\n\tm := to_number(\"a\")\n}\n"
+           "warn_slow contains m if { m := \"b\" }\n")
+    rules = gate_rules([("policies/latency.rego", src)])
+    assert [(r.ref, r.line) for r in rules] == [
+        ("governance.gates.latency.deny_latency", 5),
+        ("governance.gates.latency.deny_latency", 12),
+        ("governance.gates.latency.warn_slow", 15)]
+    first = rules[0]
+    assert src[first.start:first.end].rstrip().endswith("}")  # up to the next statement
+    spans = [(r.file, src, r.start, r.end) for r in rules[:1]]
+    at = locate_term('to_number("a")', spans)
+    assert at is not None and (at.line, at.col) == (7, 7)  # characters, not bytes
+    both = [(r.file, src, r.start, r.end) for r in rules[:2]]
+    assert locate_term('to_number("a")', both) is None  # twice: no guess
+    assert locate_term("absent", both) is None
 
 
 def test_default_policies_lint_clean() -> None:
