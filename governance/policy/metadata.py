@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from governance.policy.bundle import PolicyBundle
+from governance.yaml_source import YamlProblem, parse_yaml_text
 
 _RULE_HEAD = re.compile(r"^(default\s+)?([A-Za-z_]\w*)")
 GATE_RULE = re.compile(r"^(deny|warn)_\w+$")
@@ -63,10 +62,10 @@ def parse_annotations(path: str, source: str) -> list[Annotation]:
                 target = m.group(2) if m else head
         error = ""
         doc: Any = {}
-        try:
-            doc = yaml.safe_load("\n".join(body)) or {}
-        except yaml.YAMLError as err:
-            error = str(err).splitlines()[0]
+        try:  # the project's hardened loader: no alias bombs or duplicate keys here either
+            doc = parse_yaml_text("\n".join(body), f"{path}:{i + 1} METADATA").data or {}
+        except YamlProblem as err:
+            error = err.problem.message
         if not isinstance(doc, dict):
             error, doc = error or "METADATA is not a mapping", {}
         custom = doc.get("custom") if isinstance(doc.get("custom"), dict) else {}

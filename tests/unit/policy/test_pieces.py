@@ -108,6 +108,11 @@ def test_lint_rejects_gate_without_metadata() -> None:
     partial = "package g\n\n# METADATA\n# title: T\ndeny_y contains 1 if { true }\n"
     (finding,) = lint_file(PolicyFile("policies/y.rego", partial))
     assert "lacks description, custom.gate_id" in finding.message
+    # read with the project's YAML loader: a duplicate key is refused, not silently merged
+    twice = ("package g\n\n# METADATA\n# title: T\n# title: U\n# description: d\n"
+             "# custom:\n#   gate_id: g\ndeny_z contains 1 if { true }\n")
+    (finding,) = lint_file(PolicyFile("policies/z.rego", twice))
+    assert "METADATA of deny_z is not YAML: duplicate key 'title'" in finding.message
 
 
 def test_comment_text_is_not_linted() -> None:
