@@ -24,6 +24,7 @@ from governance.errors import AlreadyExists, InvalidInput, Problem, UsageError
 from governance.records import SCHEMA_FILES, display_path
 from governance.repo import CARD_FILE, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
 from governance.vcs import head_commit
+from governance.yaml_source import YamlProblem, load_yaml_file
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -207,14 +208,34 @@ def read_evaluation(path: Path) -> dict[str, Any]:
 
 
 def _latest_release(repo: GovernedRepo, model: str) -> str | None:
-    latest: tuple[str, str] | None = None
+    """The model's newest release by ``created_at`` (the default rollback target of a new one).
+
+    Read with the project's loader and compared as instants (offsets taken into account); a
+    release that cannot be read is an error, never skipped: skipping it could make an older
+    release the new one's fallback."""
+    latest: tuple[datetime, str] | None = None
     for directory in repo.release_dirs(model):
+        path = directory / RELEASE_FILE
+        name = display_path(path)
+        if not path.exists():
+            continue  # a directory without a record yet is not a release
         try:
-            created = yaml.safe_load((directory / RELEASE_FILE).read_text("utf-8"))["created_at"]
-        except (OSError, KeyError, TypeError, yaml.YAMLError):
-            continue
-        if latest is None or str(created) > latest[0]:
-            latest = (str(created), directory.name)
+            data = load_yaml_file(path, display=name).data
+        except YamlProblem as err:
+            raise InvalidInput([err.problem], message=f"cannot choose the previous release of "
+                               f"{model!r}: {name} does not load") from None
+        created = data.get("created_at") if isinstance(data, dict) else None
+        try:
+            when = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+            if when.tzinfo is None:
+                raise ValueError("no offset")
+        except ValueError:
+            raise InvalidInput([Problem(name, None, "$.created_at", f"found {created!r}, "
+                                        "expected an RFC 3339 timestamp with an offset")],
+                               message=f"cannot choose the previous release of {model!r}"
+                               ) from None
+        if latest is None or when > latest[0]:
+            latest = (when, directory.name)
     return latest[1] if latest else None
 
 

@@ -108,6 +108,31 @@ def test_release_new_writes_a_valid_release_with_digests(governed: Path) -> None
     assert "release_id: fraud-risk-2026-04-10-01" in second
 
 
+def test_the_default_fallback_is_the_newest_release_by_instant(governed: Path) -> None:
+    """created_at is compared as a time, not as text: 09:00+02:00 is before 08:00Z."""
+    for version in ("2026-04-10", "2026-04-11"):
+        assert run("release", "new", "--model", "fraud-risk", "--version", version)[0] == 0
+    base = governed / "releases" / "fraud-risk"
+    for version, created in (("2026-04-10", "2026-04-10T08:00:00Z"),
+                             ("2026-04-11", "2026-04-10T09:00:00+02:00")):
+        record = base / f"fraud-risk-{version}-01" / "release.yaml"
+        text = record.read_text()
+        start = text.index("created_at:")
+        end = text.index("\n", start)
+        record.write_text(text[:start] + f"created_at: '{created}'" + text[end:])
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "2026-04-12")
+    assert code == 0, out
+    third = (base / "fraud-risk-2026-04-12-01" / "release.yaml").read_text()
+    assert "baseline: fraud-risk-2026-04-10-01" in third  # the later instant, though "0" < "9"
+
+    # a release record that does not load is named, not skipped
+    (base / "fraud-risk-2026-04-10-01" / "release.yaml").write_text("release_id: [unclosed\n")
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "2026-04-13")
+    assert code == 1
+    assert "cannot choose the previous release of 'fraud-risk'" in out
+    assert "releases/fraud-risk/fraud-risk-2026-04-10-01/release.yaml:2 $: malformed YAML" in out
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
