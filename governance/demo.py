@@ -230,8 +230,12 @@ def run_demo(echo: Any, keep: Path | None = None) -> list[tuple[str, int]]:
 
         second = _write_release(demo, *RELEASES[1])
         _approve_all(demo, second)
-        demo.run(BOT, "promote", second, "--env", "staging")
-        demo.run(BOT, "promote", second, "--env", "production")
+        echo("\n# Environments come in governance.yaml's order; the CLI names the next one "
+             "(as the promote workflows ask it):")
+        for _ in range(2):
+            target = demo.run(None, "env", "next", second)
+            demo.run(BOT, "promote", second, "--env", target)
+        demo.run(None, "env", "next", second, expect=1)
         time.sleep(1.1)
         moment = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         time.sleep(1.1)
@@ -254,6 +258,10 @@ def run_demo(echo: Any, keep: Path | None = None) -> list[tuple[str, int]]:
         demo.run(None, "audit", "query", "--model", MODEL, "--type", "approval_granted",
                  "--since", "12mo")
         demo.run(None, "ledger", "verify")
+        echo("\n# The pointer files deployment systems watch, regenerated from the ledger onto "
+             "the governance/environments branch, and checked against it:")
+        demo.run(BOT, "env", "publish")
+        demo.run(None, "env", "verify", "--ref", "governance/environments")
         demo.run(None, "audit", "export", "--sink", "jsonl")
         demo.run(None, "audit", "verify-sink", "--sink", "jsonl")
         echo(f"\ndemo finished in {time.monotonic() - started:.1f}s: "

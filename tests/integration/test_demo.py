@@ -25,3 +25,9 @@ def test_demo_walks_the_lifecycle() -> None:
     explain = text[text.index("$ governance explain"):]
     assert explain.splitlines()[1].startswith("fraud-risk-2026-04-10-01")
     assert all(code in (0, 1) for _, code in steps)
+    # the environment order comes from the CLI; the pointer branch matches the ledger
+    nexts = [(c, code) for c, code in steps if c.startswith("governance env next")]
+    assert [code for _, code in nexts] == [0, 0, 1]
+    assert "fraud-risk-2026-04-10-01 is live in every environment it may be promoted to" in text
+    assert ("governance env verify --ref governance/environments", 0) in steps
+    assert "pointer files match the ledger" in text
