@@ -19,7 +19,7 @@ from governance.authoring import dump_document, init_repo
 
 def generate(out: Path, models: int, per_model: int, seed: int = 7) -> int:
     rng = random.Random(seed)
-    init_repo(out)
+    init_repo(out, git=False)
     count = 0
     for m in range(models):
         name = f"model-{m:04d}"

@@ -57,3 +57,24 @@ def current_branch(directory: Path) -> str | None:
         return name
     ref = os.environ.get("GITHUB_REF_NAME") if os.environ.get("GITHUB_ACTIONS") == "true" else None
     return ref or None
+
+
+def git_toplevel(directory: Path) -> Path | None:
+    """The work tree containing ``directory``, or None outside git."""
+    try:
+        out = subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = out.stdout.strip()
+    return Path(top) if out.returncode == 0 and top else None
+
+
+def init_repository(directory: Path, branch: str) -> bool:
+    """``git init`` with ``branch`` as the initial branch; False when git is unavailable."""
+    try:
+        out = subprocess.run(["git", "init", "-q", "-b", branch, str(directory)],
+                             capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0

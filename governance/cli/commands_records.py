@@ -27,11 +27,13 @@ def init(
     directory: Path = typer.Argument(Path("."), help="Directory to scaffold (created if needed)."),
 ) -> None:
     """Scaffold a governed repository that passes `governance validate` at once."""
-    written = authoring.init_repo(directory)
-    for path in written:
+    done = authoring.init_repo(directory)
+    for path in done.written:
         log(f"created {display_path(path)}")
+    for note in done.notes:
+        log(f"note: {note}")
     emit_text(f"initialised governed repository in {display_path(directory)} "
-              f"({len(written)} files)")
+              f"({len(done.written)} files)")
 
 
 def validate(

@@ -42,6 +42,33 @@ def test_init_then_validate_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert code == 1 and "already exists" in out
 
 
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_init_starts_git_on_the_protected_branch(tmp_path: Path) -> None:
+    """Promotion runs only from the protected branch (main in the scaffold): a new directory
+    becomes a repository on it, so `git init` afterwards (which keeps HEAD) changes nothing."""
+    code, out = run("init", str(tmp_path / "g"))
+    assert code == 0, out
+    assert "note: initialised a git repository on branch 'main'" in out
+    _git(tmp_path / "g", "init", "-q")
+    assert _git(tmp_path / "g", "symbolic-ref", "--short", "HEAD") == "main"
+
+
+def test_init_in_a_repository_on_another_branch_says_so(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "master")
+    code, out = run("init", str(repo))
+    assert code == 0, out
+    assert ("note: this repository is on branch 'master', but governance.yaml and the workflows "
+            "protect 'main'") in out
+    assert "git branch -m main" in out
+    assert _git(repo, "symbolic-ref", "--short", "HEAD") == "master"  # nothing renamed
+
+
 @pytest.fixture
 def governed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = tmp_path / "g"
