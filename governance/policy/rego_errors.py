@@ -167,7 +167,7 @@ def translate(
 # --- runtime errors: rego-cpp names the failing term, not where it is ----------------------
 
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
-_GATE_HEAD = re.compile(r"^((?:deny|warn)_\w+)\b", re.M)
+_GATE_HEAD = re.compile(r"^((?:deny|warn|pending)_\w+)\b", re.M)
 _TOP_LEVEL = re.compile(r"^[^\s#}]", re.M)
 
 
@@ -193,7 +193,7 @@ class GateRule:
 
 
 def gate_rules(files: Sequence[tuple[str, str]]) -> list[GateRule]:
-    """Every ``deny_*``/``warn_*`` definition written at the start of a line in the (path,
+    """Every ``deny_*``/``warn_*``/``pending_*`` definition written at the start of a line in the (path,
     source) modules, with the span up to the next top-level statement."""
     out: list[GateRule] = []
     for path, source in files:
