@@ -193,8 +193,8 @@ class GateRule:
 
 
 def gate_rules(files: Sequence[tuple[str, str]]) -> list[GateRule]:
-    """Every ``deny_*``/``warn_*``/``pending_*`` definition written at the start of a line in the (path,
-    source) modules, with the span up to the next top-level statement."""
+    """Every ``deny_*``/``warn_*``/``pending_*`` definition written at the start of a line in
+    the (path, source) modules, with the span up to the next top-level statement."""
     out: list[GateRule] = []
     for path, source in files:
         pkg = _PACKAGE.search(source)
