@@ -25,7 +25,7 @@ from governance.ledger.commit import parse_commit
 from governance.ledger.merkle import leaf_hash
 from governance.ledger.settings import load_settings
 from governance.ledger.signing import log_private_key
-from governance.ledger.sshsig import SignatureError, parse_public_key
+from governance.ledger.sshsig import ED25519, SignatureError, parse_public_key
 from governance.ledger.store import RawCommit
 from governance.ledger.verify import SignatureWork, VerifyReport, verify_ledger
 
@@ -78,7 +78,7 @@ def _config_log_keys(repo_root: Path) -> list[LogKey]:
     if not settings.log_public_key:
         return []
     try:
-        raw = parse_public_key(settings.log_public_key).raw
+        raw = parse_public_key(settings.log_public_key, (ED25519,)).raw
     except SignatureError:
         return []
     return [LogKey(settings.origin, raw)]

@@ -10,7 +10,13 @@ Wire format (https://github.com/openssh/openssh-portable/blob/master/PROTOCOL.ss
     || string hash_algorithm || string signature
 and the bytes actually signed are
     "SSHSIG" || string namespace || string reserved || string hash_algorithm || string H(msg).
-Only ``ssh-ed25519`` keys are supported; anything else is reported, never accepted.
+Supported keys: ``ssh-ed25519`` and the FIDO security-key form ``sk-ssh-ed25519@openssh.com``
+(OpenSSH PROTOCOL.u2f): its public key adds ``string application``, its signature adds
+``byte flags || uint32 counter`` after the Ed25519 signature, and the Ed25519 signature is over
+``SHA256(application) || flags || counter || SHA256(signed bytes)``. A security-key signature
+must carry the user-presence flag (a touch): stricter than ``ssh-keygen -Y verify``, which does
+not look at the flags, because a ledger signature stands for a person's act. Any other key type
+is reported, never accepted.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ MAGIC = b"SSHSIG"
 ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
 ARMOR_END = "-----END SSH SIGNATURE-----"
 ED25519 = "ssh-ed25519"
+SK_ED25519 = "sk-ssh-ed25519@openssh.com"
+KEY_TYPES = (ED25519, SK_ED25519)
+SK_USER_PRESENT = 0x01  # flags bit: the authenticator saw a touch
 _HASHES = {"sha512": hashlib.sha512, "sha256": hashlib.sha256}
 
 
@@ -43,10 +52,13 @@ class SignatureError(ValueError):
 
 @dataclass(frozen=True)
 class PublicKey:
-    """An OpenSSH ed25519 public key: wire blob plus the raw 32 bytes."""
+    """An OpenSSH ed25519 public key (plain or security key): wire blob plus the raw 32
+    bytes, and for a security key its FIDO application (``ssh:`` unless chosen otherwise)."""
 
     blob: bytes
     raw: bytes
+    kind: str = ED25519
+    application: bytes = b""
 
     @property
     def fingerprint(self) -> str:
@@ -57,7 +69,7 @@ class PublicKey:
     @property
     def line(self) -> str:
         """The authorized_keys form ``ssh-ed25519 AAAA...`` without a comment."""
-        return f"{ED25519} {base64.b64encode(self.blob).decode()}"
+        return f"{self.kind} {base64.b64encode(self.blob).decode()}"
 
     def crypto_key(self) -> Ed25519PublicKey:
         return Ed25519PublicKey.from_public_bytes(self.raw)
@@ -86,29 +98,38 @@ def _put(b: bytes) -> bytes:
     return struct.pack(">I", len(b)) + b
 
 
-def public_key_from_blob(blob: bytes) -> PublicKey:
-    kind, at = _string(blob, 0)
-    if kind.decode(errors="replace") != ED25519:
-        raise SignatureError(f"unsupported key type {kind.decode(errors='replace')!r} "
-                             f"(only {ED25519} is supported)")
+def public_key_from_blob(blob: bytes, kinds: tuple[str, ...] = KEY_TYPES) -> PublicKey:
+    kind_bytes, at = _string(blob, 0)
+    kind = kind_bytes.decode(errors="replace")
+    if kind not in kinds:
+        raise SignatureError(f"unsupported key type {kind!r} (supported: {', '.join(kinds)})")
     raw, at = _string(blob, at)
+    application = b""
+    if kind == SK_ED25519:
+        application, at = _string(blob, at)
+        if not application:
+            raise SignatureError("malformed security key: empty application")
     if len(raw) != 32 or at != len(blob):
-        raise SignatureError("malformed ssh-ed25519 public key")
-    return PublicKey(blob=blob, raw=raw)
+        raise SignatureError(f"malformed {kind} public key")
+    return PublicKey(blob=blob, raw=raw, kind=kind, application=application)
 
 
-def parse_public_key(line: str) -> PublicKey:
-    """Parse ``ssh-ed25519 AAAA... [comment]`` (an allowed_signers or .pub line)."""
+def parse_public_key(line: str, kinds: tuple[str, ...] = KEY_TYPES) -> PublicKey:
+    """Parse ``ssh-ed25519 AAAA... [comment]`` (an allowed_signers or .pub line); ``kinds``
+    narrows the accepted types (a checkpoint log key is plain ``ssh-ed25519`` only)."""
     parts = line.strip().split()
     if len(parts) < 2:
         raise SignatureError(f"not an OpenSSH public key line: {line.strip()[:40]!r}")
-    if parts[0] != ED25519:
-        raise SignatureError(f"unsupported key type {parts[0]!r} (only {ED25519} is supported)")
+    if parts[0] not in kinds:
+        raise SignatureError(f"unsupported key type {parts[0]!r} "
+                             f"(supported: {', '.join(kinds)})")
     try:
         blob = base64.b64decode(parts[1], validate=True)
     except ValueError:  # binascii.Error, or a non-ASCII character
         raise SignatureError("public key is not valid base64") from None
-    key = public_key_from_blob(blob)
+    key = public_key_from_blob(blob, kinds)
+    if key.kind != parts[0]:
+        raise SignatureError(f"key line says {parts[0]!r} but the key is {key.kind!r}")
     return key
 
 
@@ -216,15 +237,25 @@ def verify(sig: SshSignature, message: bytes, namespace: str,
         raise SignatureError(f"SSHSIG hash algorithm {sig.hash_algorithm!r} not sha256/sha512")
     pub = public_key_from_blob(sig.public_key_blob)
     kind, at = _string(sig.signature_blob, 0)
-    if kind.decode(errors="replace") != ED25519:
+    if kind.decode(errors="replace") != pub.kind:
         raise SignatureError(f"signature type {kind.decode(errors='replace')!r}, "
-                             f"expected {ED25519}")
+                             f"expected {pub.kind}")
     raw_sig, at = _string(sig.signature_blob, at)
-    if len(raw_sig) != 64 or at != len(sig.signature_blob):
-        raise SignatureError("malformed ed25519 signature")
+    if len(raw_sig) != 64:
+        raise SignatureError(f"malformed {pub.kind} signature")
+    signed = signed_data(namespace, sig.hash_algorithm, message, sig.reserved)
+    if pub.kind == SK_ED25519:
+        if len(sig.signature_blob) != at + 5:
+            raise SignatureError(f"malformed {pub.kind} signature")
+        flags = sig.signature_blob[at]
+        if not flags & SK_USER_PRESENT:
+            raise SignatureError("security key signature without user presence (no touch)")
+        signed = (hashlib.sha256(pub.application).digest() + sig.signature_blob[at : at + 5]
+                  + hashlib.sha256(signed).digest())
+    elif at != len(sig.signature_blob):
+        raise SignatureError(f"malformed {pub.kind} signature")
     try:
-        (key or pub.crypto_key()).verify(
-            raw_sig, signed_data(namespace, sig.hash_algorithm, message, sig.reserved))
+        (key or pub.crypto_key()).verify(raw_sig, signed)
     except InvalidSignature:
         raise SignatureError("signature does not verify over the commit content") from None
     return pub

@@ -30,6 +30,8 @@ from typing import Any
 from governance.ledger.checkpoint import LogKey
 from governance.ledger.settings import LedgerSettings
 from governance.ledger.sshsig import (
+    ED25519,
+    KEY_TYPES,
     PublicKey,
     SignatureError,
     parse_public_key,
@@ -204,15 +206,16 @@ class Trust:
         return "\n".join(lines) + "\n"
 
 
-def _key(line: str) -> PublicKey:
+def _key(line: str, kinds: tuple[str, ...] = KEY_TYPES) -> PublicKey:
     try:
-        return parse_public_key(line)
+        return parse_public_key(line, kinds)
     except SignatureError as err:
         raise TrustError(f"bad signer key: {err.reason}") from None
 
 
 def _log_key(origin: str, line: str) -> LogKey:
-    return LogKey(name=origin, public=_key(line).raw)
+    """A checkpoint log key: plain Ed25519 (C2SP signed notes), never a security key."""
+    return LogKey(name=origin, public=_key(line, (ED25519,)).raw)
 
 
 def default_may_emit(identity_id: str, kind: str, explicit: Iterable[str] | None,

@@ -5,8 +5,9 @@ the added blobs); everything here is pure. Per commit, in seq order, it checks w
 ``--show-signature`` does not (DESIGN section 7; issue 4):
 
   structure   exactly one parent (none for seq 0), a linear chain
-  signature   an SSHSIG in the gpgsig header, namespace ``git``, ed25519, valid over the
-              commit payload (verified with ``cryptography``, not ssh-keygen)
+  signature   an SSHSIG in the gpgsig header, namespace ``git``, ed25519 (plain or security
+              key, with a touch), valid over the commit payload (verified with
+              ``cryptography``, not ssh-keygen)
   trust       the key known to the ledger's trust and valid at that seq (retired keys stay
               valid before their retirement seq); committer and author are the key's principal
               (name and email); the principal may emit the event type; people sign only as
@@ -75,6 +76,7 @@ from governance.ledger.merkle import (
     verify_consistency,
 )
 from governance.ledger.sshsig import (
+    ED25519,
     GIT_SHA512_PREFIX,
     SignatureError,
     parse_armored,
@@ -106,7 +108,7 @@ def _candidate_log_keys(raws: Sequence[bytes], events: Sequence[bytes | None]) -
             else:
                 lines = [ch["key"] for ch in details.get("changes", ())
                          if ch.get("op") == "add_log_key"]
-            keys += [LogKey(origin, parse_public_key(line).raw) for line in lines]
+            keys += [LogKey(origin, parse_public_key(line, (ED25519,)).raw) for line in lines]
         except (NonCanonical, SignatureError, KeyError, TypeError, AttributeError, NameError):
             continue
     return keys

@@ -84,13 +84,16 @@ def signature_of(root: Path, sha: str) -> str | None:
 
 
 def write_commit(root: Path, spec: CommitSpec, key: Ed25519PrivateKey | None,
-                 namespace: str = "git", signature: str | None = None) -> str:
+                 namespace: str = "git", signature: str | None = None,
+                 sign_payload: Callable[[bytes], str] | None = None) -> str:
     cname, cemail = spec.committer or (spec.name, spec.email)
     head = f"tree {spec.tree}\n" + "".join(f"parent {p}\n" for p in spec.parents)
     head += f"author {spec.name} <{spec.email}> {spec.when} +0000\n"
     head += f"committer {cname} <{cemail}> {spec.when} +0000\n"
     payload = (head + "\n" + spec.message).encode()
-    if key is not None:
+    if sign_payload is not None:  # another signer (e.g. a security key's format)
+        signature = sign_payload(payload)
+    elif key is not None:
         signature = sign(key, payload, namespace)
     if signature is not None:
         sig = signature.rstrip("\n").replace("\n", "\n ")
@@ -138,7 +141,8 @@ def append_raw(root: Path, signer: Signer, fields: Mapping[str, Any] | None = No
                stored: bytes | None = None, when: int | None = None, namespace: str = "git",
                extra_files: Mapping[str, bytes] | None = None,
                committer: tuple[str, str] | None = None, signed: bool = True,
-               parents: list[str] | None = None) -> str:
+               parents: list[str] | None = None,
+               sign_payload: Callable[[bytes], str] | None = None) -> str:
     """Append a well-formed event commit without any of the appender's checks."""
     store = GitStore(root, "governance/ledger")
     tip = store.tip()
@@ -161,7 +165,8 @@ def append_raw(root: Path, signer: Signer, fields: Mapping[str, Any] | None = No
                              state.prev, state.frontier.root().hex())
     spec = CommitSpec(tree, parents or [tip], signer.name, signer.email,
                       when if when is not None else int(time.time()), message, committer)
-    sha = write_commit(root, spec, signer.key if signed else None, namespace)
+    sha = write_commit(root, spec, signer.key if signed else None, namespace,
+                       sign_payload=sign_payload)
     set_tip(root, sha)
     return sha
 
