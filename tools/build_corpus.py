@@ -159,6 +159,17 @@ def main() -> None:
     case("unknown-field", RELEASE.replace("trained_by:", "traned_by:"),
          "unknown-field.yaml:14 $.traned_by: unknown field 'traned_by' (did you mean "
          "'trained_by'?)")
+    case("rsa-signing-key", (
+        "apiVersion: governance/v1\nkind: GovernanceConfig\norganization: example-org\n"
+        "protected_branch: main\npeople:\n  - id: alice\n    name: Alice\n"
+        "    email: alice@example.org\n"
+        '    signing_keys: ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 alice"]\n'
+        "roles:\n  ml_lead: {members: [alice]}\n"
+        "environments:\n  staging: {required_approvals: [ml_lead]}\n"),
+        "rsa-signing-key.yaml:9 $.people[0].signing_keys[0]: 'ssh-rsa "
+        "AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 alice' is not an OpenSSH public key line 'ssh-ed25519 "
+        "AAAA...' or 'sk-ssh-ed25519@openssh.com AAAA...' (RSA and ECDSA keys are not "
+        "supported)")
     case("wrong-type", CARD.replace("auc: 0.9,", "auc: high,"),
          "wrong-type.yaml:11 $.metrics.auc: found 'high', expected a number")
     case("bad-sha256", RELEASE.replace(f"  sha256: {SHA}", "  sha256: abc123"),
