@@ -9,6 +9,7 @@ the approvals could not be decided (nothing recorded; re-run).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -17,7 +18,10 @@ from governance.cli.app_support import new_app
 from governance.cli.commands_env import ci_source
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.config_change import decide_config_change, governance_paths
+from governance.errors import UsageError
 from governance.repo import GovernedRepo
+
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 config_app = new_app("Governance configuration changes merged to the protected branch.")
 
@@ -36,6 +40,10 @@ def record_cmd(
     from governance.ledger import append_event
     from governance.vcs import head_commit
 
+    for option, value in (("--before", before), ("--after", after)):
+        if value is not None and not _SHA.match(value):
+            raise UsageError(f"{option} {value!r} is not a full commit sha",
+                             hint="40 (or 64) lowercase hex characters, e.g. github.event.before")
     repo = GovernedRepo.open(Path("."))
     after = after or head_commit(repo.root) or ""
     paths = governance_paths(changed_between(repo.root, before, after))

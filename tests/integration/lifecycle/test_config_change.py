@@ -156,3 +156,13 @@ def test_a_push_without_governance_changes_records_nothing(world: World,
     count = len(world.events())
     out = record(world, fake_github, before, expect=0)
     assert out["event_type"] is None and len(world.events()) == count
+
+
+def test_a_malformed_commit_option_is_a_usage_error(world: World) -> None:
+    """Contract: a malformed option value exits 2, before anything is read or recorded."""
+    count = len(world.events())
+    done = world.run(BOT, "config", "record", "--before", "HEAD~1", expect=2)
+    assert "--before 'HEAD~1' is not a full commit sha" in done.stderr
+    done = world.run(BOT, "config", "record", "--before", "a" * 40, "--after", "--x", expect=2)
+    assert "--after '--x' is not a full commit sha" in done.stderr
+    assert len(world.events()) == count
