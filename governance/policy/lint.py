@@ -77,28 +77,49 @@ _CHECKS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 )
 
 
-def _strip_comment(line: str) -> str:
-    out = []
-    in_str = False
-    raw = False
+# Rules that look inside string literals (the sprintf format); the others see code only.
+_IN_STRINGS = {"sprintf-q"}
+
+
+def _split_line(line: str) -> tuple[str, str]:
+    """(the line without its comment, the same with string contents blanked), positions kept.
+
+    Knows ``"..."`` strings with backslash escapes and `` `raw` `` strings, so a ``#`` or a
+    quote inside a string neither ends the code nor hides what follows it, and text inside a
+    string (``"semver.compare("``) is not taken for a call."""
+    code: list[str] = []
+    masked: list[str] = []
+    quote = ""  # '"' or '`' while inside a string
+    escaped = False
     for ch in line:
-        if ch == '"' and not raw:
-            in_str = not in_str
-        elif ch == "`" and not in_str:
-            raw = not raw
-        elif ch == "#" and not in_str and not raw:
+        if quote:
+            code.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote == '"':
+                escaped = True
+            elif ch == quote:
+                quote = ""
+                masked.append(ch)
+                continue
+            masked.append(" ")
+            continue
+        if ch == "#":
             break
-        out.append(ch)
-    return "".join(out)
+        if ch in ('"', "`"):
+            quote = ch
+        code.append(ch)
+        masked.append(ch)
+    return "".join(code), "".join(masked)
 
 
 def lint_file(f: PolicyFile) -> list[LintFinding]:
     findings: list[LintFinding] = []
     lines = f.source.splitlines()
     for n, raw in enumerate(lines, 1):
-        code = _strip_comment(raw)
+        code, masked = _split_line(raw)
         for rule, pattern, message in _CHECKS:
-            for m in pattern.finditer(code):
+            for m in pattern.finditer(code if rule in _IN_STRINGS else masked):
                 findings.append(LintFinding(f.path, n, m.start() + 1, rule, message))
                 break
     if f.is_test:

@@ -119,6 +119,19 @@ def test_comment_text_is_not_linted() -> None:
     assert lint_file(PolicyFile("p.rego", "package p\n\n# deny[msg] { semver.compare() }\n")) == []
 
 
+def test_string_text_is_not_code_but_a_hash_in_a_string_hides_nothing() -> None:
+    in_strings = ('package p\n\nimport rego.v1\n\nm := "call semver.compare( only in Go"\n'
+                  "r := `with input as {}`\n")
+    assert lint_file(PolicyFile("p.rego", in_strings)) == []
+    # a '#' or an escaped quote inside a string does not end the line's code
+    after = 'package p\n\nimport rego.v1\n\nx := concat("#\\"", [semver.compare("1", "2")])\n'
+    (finding,) = lint_file(PolicyFile("p.rego", after))
+    assert (finding.rule, finding.line, finding.col) == ("semver", 5, 21)
+    # the sprintf format is a string, and that is where %q is looked for
+    (finding,) = lint_file(PolicyFile("p.rego", 'package p\n\nm := sprintf("%q", ["a"])\n'))
+    assert finding.rule == "sprintf-q"
+
+
 def test_every_default_gate_is_annotated() -> None:
     gates = gate_annotations(load_bundle(ROOT / "policies"))
     assert set(gates) == {
