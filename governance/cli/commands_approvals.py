@@ -12,9 +12,6 @@ from pathlib import Path
 
 import typer
 
-from governance.approvals import ownership
-from governance.approvals import propose as proposal
-from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
 from governance.cli.app_support import new_app
 from governance.cli.commands_records import release_app
 from governance.cli.output import TextOrJson, emit_json, emit_text
@@ -32,6 +29,8 @@ FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or 
 @codeowners_app.command("generate")
 def generate(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
     """Write .github/CODEOWNERS from governance.yaml (model approvers, governance owners)."""
+    from governance.approvals import ownership
+
     root = root or require_root(Path("."))
     target = ownership.write(root)
     rel = target.relative_to(root).as_posix()
@@ -44,6 +43,8 @@ def generate(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> No
 @codeowners_app.command("check")
 def check(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
     """Fail (exit 1) when CODEOWNERS has invalid lines or drifts from governance.yaml."""
+    from governance.approvals import ownership
+
     result = ownership.check(root or require_root(Path(".")))
     if output_format is TextOrJson.json:
         emit_json(
@@ -73,6 +74,9 @@ def propose(
     output_format: TextOrJson = FORMAT,
 ) -> None:
     """Push a release branch and open or update its pull request with one summary comment."""
+    from governance.approvals import propose as proposal
+    from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
+
     root = require_root(Path("."))
     gate_results = None
     if gates is not None:

@@ -18,8 +18,6 @@ from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
-from governance.ledger import append_event, entries, init_ledger, latest_checkpoint, verify_repo
-from governance.ledger.append import CHECKPOINT_TYPES
 
 REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
@@ -45,6 +43,8 @@ def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
         emit_json(_entry_json(e))
     else:
         emit_text(f"seq {e.seq} {e.event_type} {e.event_id} commit {e.commit}")
+    from governance.ledger.append import CHECKPOINT_TYPES
+
     wanted = e.event_type in CHECKPOINT_TYPES or e.event_type == "ledger_genesis"
     if e.checkpoint is None and wanted:
         log("note: no checkpoint cut for this event (GOVERNANCE_LEDGER_LOG_KEY is not set); "
@@ -53,6 +53,8 @@ def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
 
 def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT) -> None:
     """Write the genesis event (seq 0) pinning trust from governance.yaml at this commit."""
+    from governance.ledger import init_ledger
+
     _report_entry(init_ledger(repo, remote=remote), fmt)
 
 
@@ -85,6 +87,8 @@ def append(
     if event_type not in EVENT_TYPES:
         raise UsageError(f"--type {event_type!r}: expected one of {', '.join(EVENT_TYPES)}")
     fields["event_type"] = event_type
+    from governance.ledger import append_event
+
     _report_entry(append_event(repo, fields, remote=remote), fmt)
 
 
@@ -99,6 +103,8 @@ def log_cmd(
     """List ledger events in seq order (parsed, not verified: use `ledger verify`)."""
     want = {"event_type": event_type, "actor_id": actor, "model_name": model,
             "release_id": release}
+    from governance.ledger import entries
+
     rows = [e for e in entries(repo)
             if all(v is None or e.get(k) == v for k, v in want.items())]
     if limit is not None:
@@ -118,6 +124,8 @@ def checkpoint(
     repo: Path = REPO,
 ) -> None:
     """Print the latest signed checkpoint note (C2SP tlog-checkpoint) of the ledger."""
+    from governance.ledger import latest_checkpoint
+
     note, size, total = latest_checkpoint(repo)
     if size < total:
         log(f"note: latest stored checkpoint covers {size} of {total} events "
@@ -134,6 +142,8 @@ def verify(
     repo: Path = REPO, fmt: TextOrJson = FORMAT,
 ) -> None:
     """Verify every commit, event, signature and checkpoint; name the first failure."""
+    from governance.ledger import verify_repo
+
     report = verify_repo(repo, checkpoint_files=checkpoint_file)
     for w in report.warnings:
         log(f"warning: {w}")

@@ -12,11 +12,9 @@ import typer
 from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, UsageError
-from governance.policy.bundle import load_bundle
-from governance.policy.check import POLICY_DIR, CheckOptions, run_check
+from governance.policy.bundle import POLICY_DIR, load_bundle
 from governance.policy.engine import ENGINE_NAMES, select_engine
 from governance.policy.lint import lint_bundle
-from governance.policy.report import RENDERERS
 from governance.policy.testing import summarise
 from governance.repo import GovernedRepo
 
@@ -62,6 +60,9 @@ def check(
     """Evaluate the release gates (exit 0 pass, 1 denied, 3 could not decide)."""
     if record and (pr is None or approvals is not ApprovalSource.github):
         raise UsageError("--record goes with --pr N --approvals github")
+    from governance.policy.check import CheckOptions, run_check  # the engine loads on demand
+    from governance.policy.report import RENDERERS
+
     repo = GovernedRepo.open(repo_dir)
     outcome = run_check(
         repo,

@@ -20,6 +20,9 @@ from pathlib import Path
 
 from governance.errors import ConfigurationError
 
+# The policy directory of a governed repository (DESIGN section 3).
+POLICY_DIR = "policies"
+
 
 @dataclass(frozen=True)
 class PolicyFile:

@@ -22,7 +22,7 @@ from governance.errors import (
     UsageError,
 )
 from governance.lifecycle import LifecycleState, fold_lifecycle
-from governance.policy.bundle import PolicyBundle, load_bundle
+from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
 from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
 from governance.policy.gates import GateDecision, GateRun, PipelinedEngine
 from governance.policy.input import APPROVAL_SOURCES, ApprovalFact, GateRequest, parse_time
@@ -30,7 +30,6 @@ from governance.policy.metadata import Annotation, gate_annotations
 from governance.records import display_path
 from governance.repo import GovernedRepo
 
-POLICY_DIR = "policies"
 # From this many releases on, more regopy workers (one compiled policy each) pay for their
 # start-up; below it one worker is faster.
 PARALLEL_THRESHOLD = 200

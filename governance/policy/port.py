@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from governance.lifecycle import LifecycleState
-from governance.policy.bundle import load_bundle
+from governance.policy.bundle import POLICY_DIR, load_bundle
 from governance.policy.check import (
-    POLICY_DIR,
     CheckOptions,
     _github_request,
     approvals_for,
