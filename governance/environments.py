@@ -23,6 +23,7 @@ from typing import Any
 
 from governance.domain.config import Environment, GovernanceConfig
 from governance.domain.events import EventView
+from governance.domain.model import Deployment
 from governance.errors import ConfigurationError
 from governance.lifecycle import LifecycleState
 
@@ -92,34 +93,12 @@ def pull_request_of(entries: Iterable[EventView], release_id: str, digest: str) 
 # --- pointer files from the ledger -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PointerEntry:
-    """One model's line in environments/<env>.yaml, as the ledger event that set it says."""
-
-    release_id: str
-    model_version: str | None
-    release_digest: str | None
-    promoted_at: str
-    promoted_by: str | None
-    ledger_seq: int
-    ledger_event_id: str
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"release_id": self.release_id}
-        for key in ("model_version", "release_digest", "promoted_at", "promoted_by",
-                    "ledger_seq", "ledger_event_id"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
-
-
 def pointers_from_ledger(config: GovernanceConfig, state: LifecycleState,
-                         entries: Sequence[EventView]) -> dict[str, dict[str, PointerEntry]]:
+                         entries: Sequence[EventView]) -> dict[str, dict[str, Deployment]]:
     """environment -> model -> what is live there now, for every environment of the
     configuration (an environment with nothing live maps to no models)."""
     by_seq = {e.seq: e for e in entries}
-    out: dict[str, dict[str, PointerEntry]] = {env.name: {} for env in
+    out: dict[str, dict[str, Deployment]] = {env.name: {} for env in
                                                promotion_order(config)}
     for (model, env), _spans in sorted(state.live.items()):
         current = state.current(model, env)
@@ -127,15 +106,16 @@ def pointers_from_ledger(config: GovernanceConfig, state: LifecycleState,
             continue
         event = by_seq.get(current.seq)
         version = event.event.get("model_version") if event is not None else None
-        out[env][model] = PointerEntry(
+        out[env][model] = Deployment(
             release_id=current.release_id, model_version=version, release_digest=current.digest,
             promoted_at=current.since, promoted_by=current.actor_id, ledger_seq=current.seq,
             ledger_event_id=current.event_id)
     return out
 
 
-def pointer_body(env: str, models: Mapping[str, PointerEntry]) -> dict[str, Any]:
-    """The EnvironmentState document body (without apiVersion/kind) for ``env``."""
+def pointer_body(env: str, models: Mapping[str, Deployment]) -> dict[str, Any]:
+    """The EnvironmentState document body (without apiVersion/kind) for ``env``: what
+    `promote`/`rollback` write and what `env publish` regenerates from the ledger."""
     return {"environment": env,
             "models": {name: models[name].to_json() for name in sorted(models)}}
 
@@ -158,7 +138,7 @@ class PointerMismatch:
                 "expected": self.expected, "why": self.why, "message": self.message()}
 
 
-def compare_pointers(expected: Mapping[str, Mapping[str, PointerEntry]],
+def compare_pointers(expected: Mapping[str, Mapping[str, Deployment]],
                      found: Mapping[str, Mapping[str, Mapping[str, Any]]]
                      ) -> list[PointerMismatch]:
     """Every difference between pointer files (env -> model -> fields as written) and the

@@ -28,6 +28,7 @@ from typing import Any
 from governance.authoring import dump_document
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
+from governance.environments import pointer_body
 from governance.errors import ConfigurationError, Denied, GovernanceError, NotFound, Undecided
 from governance.lifecycle import LifecycleState, fold_lifecycle, is_approved
 from governance.records import display_path
@@ -102,16 +103,7 @@ def write_pointer(repo: GovernedRepo, env: str, model: str, deployment: Deployme
         models.pop(model, None)
     else:
         models[model] = deployment
-    body: dict[str, Any] = {"environment": env, "models": {}}
-    for name in sorted(models):
-        d = models[name]
-        entry: dict[str, Any] = {"release_id": d.release_id}
-        for key in ("model_version", "release_digest", "promoted_at", "promoted_by",
-                    "ledger_seq", "ledger_event_id"):
-            value = getattr(d, key)
-            if value is not None:
-                entry[key] = value
-        body["models"][name] = entry
+    body = pointer_body(env, models)
     path = pointer_path(repo, env)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -50,6 +50,16 @@ class Deployment:
     ledger_event_id: str | None = None
     disabled: bool = False
 
+    def to_json(self) -> dict[str, Any]:
+        """The pointer file's entry: release_id and every field that is set."""
+        out: dict[str, Any] = {"release_id": self.release_id}
+        for key in ("model_version", "release_digest", "promoted_at", "promoted_by",
+                    "ledger_seq", "ledger_event_id"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
 
 @dataclass(frozen=True)
 class EnvironmentState:
