@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +41,27 @@ class ReleaseDigest:
         return self.value
 
 
+def _to_lf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def content_sha256(rel: str, data: bytes) -> str:
+    """The sha256 a release file at ``rel`` contributes (step 2: YAML line endings to LF),
+    for content read from elsewhere than the working tree (git objects)."""
+    return hashlib.sha256(_to_lf(data) if rel.endswith(YAML_SUFFIXES) else data).hexdigest()
+
+
+def manifest_digest(manifest: Sequence[tuple[str, str]]) -> ReleaseDigest:
+    """Steps 4 and 5: the digest of (relative path, file sha256) pairs, sorted by path."""
+    text = "".join(f"{digest}  {rel}\n" for rel, digest in manifest)
+    return ReleaseDigest("sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                         tuple(manifest))
+
+
 def file_sha256(path: Path, *, normalise_newlines: bool = False) -> str:
     h = hashlib.sha256()
     if normalise_newlines:
-        data = path.read_bytes()
-        h.update(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        h.update(_to_lf(path.read_bytes()))
         return h.hexdigest()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -86,9 +103,7 @@ def _link_problem(directory: Path, path: Path) -> Problem:
 
 
 def release_digest(directory: Path) -> ReleaseDigest:
-    manifest = tuple(
+    return manifest_digest([
         (rel, file_sha256(path, normalise_newlines=rel.endswith(YAML_SUFFIXES)))
         for rel, path in release_files(directory)
-    )
-    text = "".join(f"{digest}  {rel}\n" for rel, digest in manifest)
-    return ReleaseDigest("sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest(), manifest)
+    ])

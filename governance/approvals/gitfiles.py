@@ -89,9 +89,7 @@ def release_digest_at(root: Path, commit: str, directory: str) -> str | None:
     ``commit``, read from git objects: what a review given on that commit saw. None when the
     directory does not exist there; a symbolic link or submodule in it is refused, as the
     working-tree digest refuses them."""
-    import hashlib
-
-    from governance.digest import YAML_SUFFIXES
+    from governance.digest import content_sha256, manifest_digest
 
     tree = object_at(root, commit, directory)
     if tree is None:
@@ -114,13 +112,10 @@ def release_digest_at(root: Path, commit: str, directory: str) -> str | None:
                             f"(mode {mode}); a release directory holds regular files only")
         files.append((rel, sha))
     files.sort(key=lambda item: item[0].encode("utf-8", "surrogateescape"))
-    lines = []
+    manifest = []
     for rel, sha in files:
         blob = _git(root, "cat-file", "blob", sha)
         if blob.returncode != 0:
             raise Undecided(f"git could not read {directory}/{rel} at {commit[:12]}")
-        data = blob.stdout
-        if rel.endswith(YAML_SUFFIXES):
-            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
-    return "sha256:" + hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+        manifest.append((rel, content_sha256(rel, blob.stdout)))
+    return manifest_digest(manifest).value
