@@ -69,7 +69,6 @@ def approval_policy(
             f"governance.yaml $.risk_tiers: no tier {risk_tier!r} "
             f"(known: {', '.join(sorted(config.approvals_per_role))})"
         )
-    identities = [*config.people.values(), *config.bots.values()]
     env = config.environments[environment]
     return ApprovalPolicy(
         required=required_roles(needed, config.approvals_needed(risk_tier)),
@@ -77,21 +76,26 @@ def approval_policy(
         protected_branch=env.protected_branch or config.protected_branch,
         bots=frozenset(config.bots),
         trainers=frozenset(trainers),
-        people_emails={i.email.lower(): i.id for i in identities if i.email},
+        people_emails=_people_emails(config),
     )
 
 
 def governance_policy(config: GovernanceConfig) -> ApprovalPolicy:
     """The policy for a change to governance paths (governance.yaml, policies/, .github/): no
     role requirement; the CODEOWNERS rules at the base decide who must approve."""
-    identities = [*config.people.values(), *config.bots.values()]
     return ApprovalPolicy(
         required=(),
         roles=roles_of(config),
         protected_branch=config.protected_branch,
         bots=frozenset(config.bots),
-        people_emails={i.email.lower(): i.id for i in identities if i.email},
+        people_emails=_people_emails(config),
     )
+
+
+def _people_emails(config: GovernanceConfig) -> dict[str, str]:
+    """Commit email (lowercased) -> person or bot id, to recognise committers."""
+    identities = [*config.people.values(), *config.bots.values()]
+    return {i.email.lower(): i.id for i in identities if i.email}
 
 
 def teams_to_check(policy: ApprovalPolicy, extra: Sequence[str] = ()) -> tuple[str, ...]:
