@@ -108,12 +108,11 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         number = pr
 
         def reviewed(loaded: Any) -> tuple[str | None, str]:
-            from governance.approvals.gitfiles import release_digest_at
+            from governance.policy.check import digest_at_commit
             from governance.policy.github_approvals import pull_request_head
 
             head = pull_request_head(number)
-            rel = loaded.directory.resolve().relative_to(repo.root.resolve()).as_posix()
-            return release_digest_at(repo.root, head, rel), head
+            return digest_at_commit(repo, loaded.directory, head), head
 
     return Ports(
         reviewed=reviewed,

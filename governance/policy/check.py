@@ -119,15 +119,17 @@ def digests_at_head(
     objects). Outside a git checkout there is nothing to compare: the content is the head's."""
     if head_sha is None or not (repo.root / ".git").exists():
         return ()
+    return tuple((repo.load_release(d).release.release_id, digest_at_commit(repo, d, head_sha))
+                 for d in dirs)
+
+
+def digest_at_commit(repo: GovernedRepo, directory: Path, commit: str) -> str | None:
+    """The release digest of ``directory`` as committed at ``commit`` (from git objects);
+    None when the directory does not exist there."""
     from governance.approvals.gitfiles import release_digest_at
 
-    top = repo.root.resolve()
-    out = []
-    for d in dirs:
-        rel = d.resolve().relative_to(top).as_posix()
-        out.append((repo.load_release(d).release.release_id,
-                    release_digest_at(repo.root, head_sha, rel)))
-    return tuple(out)
+    rel = directory.resolve().relative_to(repo.root.resolve()).as_posix()
+    return release_digest_at(repo.root, commit, rel)
 
 
 def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
