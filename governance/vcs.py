@@ -1,7 +1,8 @@
-"""The working tree's git facts needed by record tooling (current commit), via the git CLI.
+"""The working tree's git facts (current commit, tree of a directory, branch, work tree) and
+``git init`` for a new governed repository, via the git CLI.
 
-Kept apart from the ledger's GitPython adapter: record tooling only needs one read-only fact and
-must work in a plain directory too (then there is no commit to report).
+Kept apart from the ledger's GitPython adapter: these are single read-only facts that must also
+work in a plain directory (then there is nothing to report).
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ import subprocess
 from pathlib import Path
 
 
-def head_commit(directory: Path) -> str | None:
-    """Full sha of HEAD of the repository containing ``directory``, or None outside git."""
+def _git(directory: Path, *args: str) -> str | None:
+    """The stripped stdout of ``git -C directory ARGS``; None when git fails, prints nothing
+    or is not there."""
     try:
-        out = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "--verify", "-q", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=False,
-        )
+        out = subprocess.run(["git", "-C", str(directory), *args],
+                             capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    sha = out.stdout.strip()
-    return sha if out.returncode == 0 and sha else None
+    text = out.stdout.strip()
+    return text if out.returncode == 0 and text else None
+
+
+def head_commit(directory: Path) -> str | None:
+    """Full sha of HEAD of the repository containing ``directory``, or None outside git."""
+    return _git(directory, "rev-parse", "--verify", "-q", "HEAD")
 
 
 def tree_id(directory: Path, rev: str = "HEAD") -> str | None:
@@ -29,16 +34,13 @@ def tree_id(directory: Path, rev: str = "HEAD") -> str | None:
     try:
         top = subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-prefix"],
                              capture_output=True, text=True, timeout=10, check=False)
-        if top.returncode != 0:
-            return None
-        prefix = top.stdout.strip().rstrip("/")
-        spec = f"{rev}:{prefix}" if prefix else f"{rev}^{{tree}}"
-        out = subprocess.run(["git", "-C", str(directory), "rev-parse", "--verify", "-q", spec],
-                             capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    sha = out.stdout.strip()
-    return sha if out.returncode == 0 and sha else None
+    if top.returncode != 0:
+        return None
+    prefix = top.stdout.strip().rstrip("/")  # empty at the top of the work tree
+    spec = f"{rev}:{prefix}" if prefix else f"{rev}^{{tree}}"
+    return _git(directory, "rev-parse", "--verify", "-q", spec)
 
 
 def current_branch(directory: Path) -> str | None:
@@ -51,7 +53,7 @@ def current_branch(directory: Path) -> str | None:
         out = subprocess.run(["git", "-C", str(directory), "symbolic-ref", "-q", "--short",
                               "HEAD"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
-        return None
+        return None  # no git at all: no branch, whatever the CI environment says
     name = out.stdout.strip()
     if out.returncode == 0 and name:
         return name
@@ -61,13 +63,8 @@ def current_branch(directory: Path) -> str | None:
 
 def git_toplevel(directory: Path) -> Path | None:
     """The work tree containing ``directory``, or None outside git."""
-    try:
-        out = subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    top = out.stdout.strip()
-    return Path(top) if out.returncode == 0 and top else None
+    top = _git(directory, "rev-parse", "--show-toplevel")
+    return Path(top) if top else None
 
 
 def init_repository(directory: Path, branch: str) -> bool:
