@@ -19,12 +19,14 @@ Reading a pointer at a commit (``env verify --ref``) goes through the same adapt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from governance.authoring import dump_document
 from governance.domain.config import GovernanceConfig
+from governance.domain.events import EventView
 from governance.environments import (
     PointerMismatch,
     compare_pointers,
@@ -59,9 +61,9 @@ class Publication:
                 "attempts": self.attempts}
 
 
-def pointer_files(config: GovernanceConfig, root: Path) -> tuple[dict[str, bytes], int]:
-    """path -> bytes of every environments/<env>.yaml as the local ledger says, and its seq."""
-    listed = list(entries(root))
+def pointer_files(config: GovernanceConfig, listed: Sequence[EventView]
+                  ) -> tuple[dict[str, bytes], int]:
+    """path -> bytes of every environments/<env>.yaml as the ledger entries say, and the seq."""
     state = fold_lifecycle(listed)
     pointers = pointers_from_ledger(config, state, listed)
     files = {f"{DIRECTORY}/{env}.yaml":
@@ -104,9 +106,11 @@ def publish(root: Path, config: GovernanceConfig, *, remote: str | None = None,
                 parent = store.fetch(remote)
             else:
                 parent = store.tip()
-            if parent is not None:
-                _record_hand_edit(store, root, config, parent, remote)
-            files, seq = pointer_files(config, root)
+            listed = list(entries(root))  # one read of the ledger per attempt
+            if parent is not None and _record_hand_edit(store, root, config, parent, remote,
+                                                        listed):
+                listed = list(entries(root))  # with the policy_violation just appended
+            files, seq = pointer_files(config, listed)
             blobs = {path: store.write_object("blob", data) for path, data in files.items()}
             tree = store.tree_with(None, blobs)
             if parent is not None and store.tree_of(parent) == tree:
@@ -129,13 +133,13 @@ def publish(root: Path, config: GovernanceConfig, *, remote: str | None = None,
 
 
 def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip: str,
-                      remote: str | None) -> None:
+                      remote: str | None, listed: Sequence[EventView]) -> bool:
     """Before building on the pointer branch's tip, check it is a publication: its files must
     be what the ledger implied at the seq its ``Ledger-Seq`` trailer names. Anything else was
-    pushed by hand: record a ``policy_violation`` (once per commit) and publish over it."""
+    pushed by hand: record a ``policy_violation`` (once per commit) and publish over it.
+    True when a violation was appended here."""
     trailer = store.run(["log", "-1", "--format=%(trailers:key=Ledger-Seq,valueonly)", tip])
     text = trailer.stdout.decode().strip()
-    listed = list(entries(root))
     seq = int(text) if text.isdigit() else None
     upto = [e for e in listed if seq is not None and e.seq <= seq]
     expected = pointers_from_ledger(config, fold_lifecycle(upto), upto)
@@ -145,10 +149,10 @@ def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip
         mismatches.insert(0, PointerMismatch("*", "*", None, None,
                                              "the commit names no Ledger-Seq: not a publication"))
     if not mismatches:
-        return
+        return False
     if any(e.event_type == "policy_violation"
            and (e.event.get("details") or {}).get("pointer_commit") == tip for e in listed):
-        return  # recorded by an earlier run; this one only repairs
+        return False  # recorded by an earlier run; this one only repairs
     append_event(root, {
         "event_type": "policy_violation",
         "reason": f"{store.branch} at {tip[:12]} differs from the ledger (edited by hand?): "
@@ -156,6 +160,7 @@ def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip
         "details": {"pointer_commit": tip, "pointer_mismatches": [m.to_json()
                                                                   for m in mismatches]},
     }, remote=remote)
+    return True
 
 
 def pointers_at(root: Path, commit: str) -> dict[str, dict[str, dict[str, Any]]]:
