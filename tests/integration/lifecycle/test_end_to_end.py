@@ -18,14 +18,11 @@ from tests.integration.lifecycle.world import (
     MODEL,
     R1,
     World,
-    commit_all,
     git,
     github_env,
     open_reviewed_pr,
     outputs,
-    register,
     run_step,
-    write_release,
 )
 from tests.support.fake_github import FakeGitHub
 
@@ -33,23 +30,10 @@ PR = 12
 
 
 def test_release_branch_to_production_and_back(world: World, fake_github: FakeGitHub) -> None:
-    # dana proposes release r2 on a branch and registers it on the ledger
-    dana = world.clone("dana")
-    git(dana, "checkout", "-qb", "release/r2")
-    r2 = write_release(world, dana, "2026-04-10", auc=0.94, intl=0.86, rollback_to=R1)
-    head = commit_all(dana, f"Release {r2}")
-    git(dana, "push", "-q", "origin", "release/r2")
-    register(world, dana, r2, "2026-04-10")
-    git(dana, "push", "-q", "origin", "governance/ledger")
-
-    # the pull request's reviews on (fake) GitHub: the gate's `check --pr` counts them
-    base = git(dana, "rev-parse", "origin/main")
-    fake_github.add_pull(PR, head, base, "dana")
-    fake_github.add_commit(PR, head, "dana")
-    fake_github.permissions.update(dict.fromkeys(("alice", "bob", "jane.smith", "dana"),
-                                                 "write"))
-    for i, (who, _) in enumerate(APPROVERS):
-        fake_github.add_review(PR, who, "APPROVED", head, f"2026-11-26T12:0{i}:00Z")
+    # dana proposes release r2 on a branch, registers it on the ledger, and every role
+    # approves the pull request on (fake) GitHub: the gate's `check --pr` counts the reviews
+    r2, _ = open_reviewed_pr(world, fake_github, PR)
+    dana = world.path / "dana"
     gate = world.run(None, "check", r2, "--env", "staging", "--pr", str(PR), "--approvals",
                      "github", cwd=dana, extra=github_env(fake_github))
     assert gate.stdout.startswith(f"PASS {r2}"), gate.stdout

@@ -56,6 +56,16 @@ def _head_not_in_git(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(check_module, "digests_at_head", lambda repo, dirs, head: ())
 
 
+def check_with_pr7():  # type: ignore[no-untyped-def]
+    """`governance check fraud-risk-2026-04-10-01 --env production --pr 7 --approvals github`."""
+    return run_check(
+        GovernedRepo(ROOT),
+        CheckOptions(refs=("fraud-risk-2026-04-10-01",), environment="production",
+                     approvals="github", pr=7, engine="regopy",
+                     now=datetime(2026, 6, 1, tzinfo=UTC)),
+    )
+
+
 def test_filled_slots_become_verified_github_approvals() -> None:
     got = github_approvals.from_evaluation(evaluation(Outcome.APPROVED), 7)
     assert {(a.role, a.actor_id) for a in got.approvals} == {
@@ -89,12 +99,7 @@ def test_check_binds_head_approvals_to_the_release_digest(
         return github_approvals.from_evaluation(evaluation(Outcome.APPROVED), number)
 
     monkeypatch.setattr(github_approvals, "fetch", fake_fetch)
-    outcome = run_check(
-        GovernedRepo(ROOT),
-        CheckOptions(refs=("fraud-risk-2026-04-10-01",), environment="production",
-                     approvals="github", pr=7, engine="regopy",
-                     now=datetime(2026, 6, 1, tzinfo=UTC)),
-    )
+    outcome = check_with_pr7()
     (decision,) = outcome.decisions
     assert decision.undecided is None
     gate_ids = {v.gate_id for v in decision.failures}
@@ -114,12 +119,7 @@ def test_head_approvals_bind_to_the_digest_at_the_head_not_the_checkout(
                         github_approvals.from_evaluation(evaluation(Outcome.APPROVED), number))
     monkeypatch.setattr(check_module, "digests_at_head",
                         lambda repo, dirs, head: (("fraud-risk-2026-04-10-01", other),))
-    outcome = run_check(
-        GovernedRepo(ROOT),
-        CheckOptions(refs=("fraud-risk-2026-04-10-01",), environment="production",
-                     approvals="github", pr=7, engine="regopy",
-                     now=datetime(2026, 6, 1, tzinfo=UTC)),
-    )
+    outcome = check_with_pr7()
     (decision,) = outcome.decisions
     assert {a["digest"] for a in decision.record["input"]["approvals"]} == {other}
     assert "required_approvals" in {v.gate_id for v in decision.failures}
@@ -135,12 +135,7 @@ def test_counted_reviews_become_idempotent_ledger_evidence(
     monkeypatch.setattr(github_approvals, "fetch",
                         lambda root, number, **kw: github_approvals.from_evaluation(
                             evaluation(Outcome.APPROVED), number))
-    outcome = run_check(
-        GovernedRepo(ROOT),
-        CheckOptions(refs=("fraud-risk-2026-04-10-01",), environment="production",
-                     approvals="github", pr=7, engine="regopy",
-                     now=datetime(2026, 6, 1, tzinfo=UTC)),
-    )
+    outcome = check_with_pr7()
     events = approval_events(outcome.decisions, 7)
     digest = outcome.decisions[0].record["input"]["release"]["digest"]
     assert {(e["actor_role"], e["actor_id"]) for e in events} == {
