@@ -201,7 +201,8 @@ class RegopyEngine:
 
     name = "regopy"
 
-    def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 locate_errors: bool = True) -> None:
         self.timeout_s = timeout_s
         self._worker: _Worker | None = None
         self._bundle: PolicyBundle | None = None
@@ -212,7 +213,7 @@ class RegopyEngine:
         self._pending: deque[_Pending] = deque()
         # runtime error text -> where it happened (see ``_located``)
         self._where: dict[str, tuple[SourceLocation, GateRule] | None] = {}
-        self._locates = True  # False in the probe engine itself
+        self._locates = locate_errors  # False in the probe engine itself (see ``_located``)
 
     # -- lifecycle -------------------------------------------------------------------------
     def version(self) -> str:
@@ -458,8 +459,7 @@ class RegopyEngine:
         sources = dict(files)
         rules = gate_rules(files)
         terms = [str(e["ast"]) for e in reply.get("errors") or [] if e.get("ast")]
-        probe = RegopyEngine(timeout_s=min(self.timeout_s, 10.0))
-        probe._locates = False
+        probe = RegopyEngine(timeout_s=min(self.timeout_s, 10.0), locate_errors=False)
         try:
             probe.load(bundle, self._data, entrypoints=())
             for ref in dict.fromkeys(r.ref for r in rules):
