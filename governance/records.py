@@ -214,7 +214,8 @@ def validate_document(doc: SourceDocument, expected_kind: str | None = None) -> 
         problems.append(Problem(doc.file, doc.line_of("$.kind"), "$.kind",
                                 f"found kind {kind!r}, expected {expected_kind!r} for this file"))
         return problems
-    problems += _non_finite(doc, data, "$")
+    if _has_non_finite(data):
+        problems += _non_finite(doc, data, "$")
     if not problems:
         try:
             _fast_validator(kind)(data)
@@ -238,6 +239,17 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
             seen.add((p.path, p.message))
             out.append(p)
     return out
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether a NaN or infinity occurs anywhere (no paths built: the common answer is no)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(v) for v in value)
+    return False
 
 
 def _non_finite(doc: SourceDocument, value: Any, path: str) -> list[Problem]:

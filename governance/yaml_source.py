@@ -214,10 +214,11 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
                                   "expected a mapping with apiVersion and kind"))
     try:
         data = _Builder(loader).build(node)
-    except _NeedsLocation:
-        # Re-walk with paths to raise the located problem (duplicate key, merge key, bomb).
+    except _NeedsLocation as need:
+        # Re-walk with paths to raise the located problem (duplicate key, merge key, bomb);
+        # what only the builder can see (keys equal once constructed) is raised from its mark.
         _walk(node, "$", {}, name, [0], {})
-        raise AssertionError("unreachable: _walk must raise") from None
+        raise YamlProblem(Problem(name, need.line, "$", need.message, need.hint)) from None
     except yaml.MarkedYAMLError as err:
         raise YamlProblem(_mark_problem(name, err, text)) from None
     return SourceDocument(file=name, data=data, node=node, text=text)
@@ -226,13 +227,20 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
 class _NeedsLocation(Exception):
     """The fast build found a problem; the slow walk will say where."""
 
+    def __init__(self, node: yaml.Node, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+        self.message = message
+        self.hint = hint
+
 
 class _Builder:
     """Builds plain data straight from the node graph in one pass.
 
     Strings are taken as they are; other scalars go through the safe constructor. Aliased
-    nodes are built once and shared; their expanded size is counted (memoised per node) so an
-    alias bomb is refused without being expanded.
+    nodes are built once and shared. The expanded size is counted the way ``_walk`` counts
+    (every node but mapping keys): while building when no node is shared, and otherwise by a
+    walk memoised per node, so an alias bomb is refused without being expanded.
     """
 
     _STR = "tag:yaml.org,2002:str"
@@ -243,11 +251,16 @@ class _Builder:
         self.loader = loader
         self.values: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
+        self.count = 0
+        self.shared = False
 
     def build(self, node: yaml.Node) -> Any:
         value = self._value(node)
-        if self._size(node) > MAX_EXPANDED_NODES:
-            raise _NeedsLocation
+        size = self._size(node) if self.shared else self.count
+        if size > MAX_EXPANDED_NODES:
+            raise _NeedsLocation(
+                node, f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
+                "refused as a possible alias bomb; write the values out explicitly")
         return value
 
     def _size(self, node: yaml.Node) -> int:
@@ -255,7 +268,7 @@ class _Builder:
         if known is not None:
             return known
         if isinstance(node, yaml.MappingNode):
-            size = 1 + sum(1 + self._size(v) for _, v in node.value)
+            size = 1 + sum(self._size(v) for _, v in node.value)
         elif isinstance(node, yaml.SequenceNode):
             size = 1 + sum(self._size(v) for v in node.value)
         else:
@@ -266,11 +279,14 @@ class _Builder:
     def _value(self, node: yaml.Node) -> Any:
         key = id(node)
         if key in self.values:
+            self.shared = True
             return self.values[key]
+        self.count += 1
         value: Any
         if not isinstance(node, yaml.ScalarNode) and node.tag not in self._PLAIN:
             # Explicit tags on collections (!!python/..., !!set) go through the safe
-            # constructor, which refuses anything it does not know.
+            # constructor, which refuses anything it does not know; their size is then walked.
+            self.shared = True
             value = self.loader.construct_object(node, deep=True)
         elif isinstance(node, yaml.ScalarNode):
             value = node.value if node.tag == self._STR else self.loader.construct_object(node)
@@ -279,14 +295,19 @@ class _Builder:
         elif isinstance(node, yaml.MappingNode):
             value = {}
             for key_node, value_node in node.value:
-                if key_node.tag == self._MERGE:
-                    raise _NeedsLocation
-                k = self._value(key_node)
+                if key_node.tag == self._MERGE or not isinstance(key_node, yaml.ScalarNode):
+                    raise _NeedsLocation(key_node, "unsupported mapping key", "")
+                k = (key_node.value if key_node.tag == self._STR
+                     else self.loader.construct_object(key_node))
                 if k in value:
-                    raise _NeedsLocation
+                    raise _NeedsLocation(
+                        key_node,
+                        f"duplicate key {key_node.value!r} reads as {k!r}, the same as an "
+                        "earlier key of this mapping",
+                        "each key may appear once; remove or rename one")
                 value[k] = self._value(value_node)
         else:  # pragma: no cover - the composer only makes these three
-            raise _NeedsLocation
+            raise _NeedsLocation(node, "unsupported YAML node", "")
         self.values[key] = value
         return value
 
@@ -314,8 +335,14 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
                             "merge keys ('<<') are not allowed in governed documents",
                             "write the fields out explicitly")
                 )
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem(
+                    Problem(name, line, path,
+                            f"a mapping key is a {key_node.id}, expected a plain string",
+                            "keys of governed documents are plain strings")
+                )
+            key = key_node.value
             if key in keys:
                 raise YamlProblem(
                     Problem(name, line, child_path(path, key),

@@ -9,8 +9,10 @@ release is a draft with no approvals, which is what the evidence then warrants.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,6 +150,23 @@ def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
     return state, note
 
 
+@contextmanager
+def _few_full_collections() -> Iterator[None]:
+    """Keep the cyclic garbage collector from rescanning the decisions already made.
+
+    Every decision keeps its record (the whole input document), so ``--all`` builds up millions
+    of long-lived objects, and each full collection walks all of them: a fifth of this
+    process's CPU at 10,000 releases. Young generations are still collected as usual; the
+    threshold is restored afterwards.
+    """
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, max(old, 1000))
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)
+
+
 def run_check(
     repo: GovernedRepo,
     options: CheckOptions,
@@ -198,11 +217,12 @@ def run_check(
         extra = [RegopyEngine(timeout_s=options.timeout_s) for _ in range(workers - 1)]
     decisions: list[GateDecision] = []
     try:
-        loaded_iter = (repo.load_release(d) for d in dirs)
-        for i, decision in enumerate(run.evaluate_all(loaded_iter, extra)):
-            decisions.append(decision)
-            if progress is not None and (i + 1) % 1000 == 0:
-                progress(f"checked {i + 1}/{len(dirs)} releases")
+        with _few_full_collections():
+            loaded_iter = (repo.load_release(d) for d in dirs)
+            for i, decision in enumerate(run.evaluate_all(loaded_iter, extra)):
+                decisions.append(decision)
+                if progress is not None and (i + 1) % 1000 == 0:
+                    progress(f"checked {i + 1}/{len(dirs)} releases")
     finally:
         run.close()
         for e in extra:

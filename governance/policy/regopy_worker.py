@@ -85,51 +85,56 @@ def input_builder(rs: Any) -> Any:
     put_bool, put_null, put_item = lib.regoInputBoolean, lib.regoInputNull, lib.regoInputObjectItem
     put_object, put_array = lib.regoInputObject, lib.regoInputArray
 
-    def text(value: str) -> bytes:
-        raw = value.encode("utf-8")
-        if b"\0" in raw:
-            raise ValueError(f"input string contains a NUL byte: {value[:60]!r}")
-        return raw
-
-    def add(handle: Any, value: Any) -> None:
-        kind = type(value)
-        if kind is str:
-            code = put_str(handle, text(value))
-        elif kind is dict:
-            for key, item in value.items():
-                if put_str(handle, text(key)):
-                    raise ValueError("rego-cpp refused an object key")
-                add(handle, item)
-                if put_item(handle):
-                    raise ValueError("rego-cpp refused an object item")
-            code = put_object(handle, len(value))
-        elif kind is list:
-            for item in value:
-                add(handle, item)
-            code = put_array(handle, len(value))
-        elif kind is bool:
-            code = put_bool(handle, value)
-        elif kind is int:
-            if not -(2**63) <= value < 2**63:
-                raise ValueError(f"input integer {value} does not fit in 64 bits")
-            code = put_int(handle, value)
-        elif kind is float:
-            code = put_float(handle, value)
-        elif value is None:
-            code = put_null(handle)
-        else:
-            raise ValueError(f"input value of type {kind.__name__} is not JSON")
-        if code:
-            raise ValueError(f"rego-cpp refused an input value (code {code})")
+    def nul(value: str) -> None:
+        raise ValueError(f"input string contains a NUL byte: {value[:60]!r}")
 
     def build(value: Any) -> Any:
-        handle = rs.rego_new_input()
+        raw = rs.rego_new_input()
+        # One c_void_p for every call: passed as a plain int, ctypes would convert the
+        # handle again on each of the ~1,000 calls an input takes.
+        handle = ctypes.c_void_p(raw)
+
+        def add(value: Any) -> None:
+            kind = type(value)
+            if kind is str:
+                if "\0" in value:
+                    nul(value)
+                code = put_str(handle, value.encode("utf-8"))
+            elif kind is dict:
+                for key, item in value.items():
+                    if "\0" in key:
+                        nul(key)
+                    if put_str(handle, key.encode("utf-8")):
+                        raise ValueError("rego-cpp refused an object key")
+                    add(item)
+                    if put_item(handle):
+                        raise ValueError("rego-cpp refused an object item")
+                code = put_object(handle, len(value))
+            elif kind is list:
+                for item in value:
+                    add(item)
+                code = put_array(handle, len(value))
+            elif kind is bool:
+                code = put_bool(handle, value)
+            elif kind is int:
+                if not -(2**63) <= value < 2**63:
+                    raise ValueError(f"input integer {value} does not fit in 64 bits")
+                code = put_int(handle, value)
+            elif kind is float:
+                code = put_float(handle, value)
+            elif value is None:
+                code = put_null(handle)
+            else:
+                raise ValueError(f"input value of type {kind.__name__} is not JSON")
+            if code:
+                raise ValueError(f"rego-cpp refused an input value (code {code})")
+
         try:
-            add(handle, value)
+            add(value)
         except BaseException:
-            rs.rego_free_input(handle)
+            rs.rego_free_input(raw)
             raise
-        return handle
+        return raw
 
     return build
 

@@ -36,3 +36,40 @@ def test_default_size_limit_is_one_mebibyte(tmp_path: Path) -> None:
 def test_python_tags_are_refused() -> None:
     with pytest.raises(YamlProblem, match="malformed YAML"):
         parse_yaml_text("a: !!python/object/apply:os.system ['echo hi']\n", "f.yaml")
+
+
+def test_an_alias_bomb_is_refused_with_its_line() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 6)]
+    with pytest.raises(YamlProblem, match="expands to more than 100000 nodes") as caught:
+        parse_yaml_text("\n".join(lines) + "\n", "bomb.yaml")
+    assert caught.value.problem.line is not None
+
+
+def test_shared_aliases_under_the_limit_load() -> None:
+    doc = parse_yaml_text("a: &x [1, 2]\nb: *x\nc: *x\n", "f.yaml")
+    assert doc.data == {"a": [1, 2], "b": [1, 2], "c": [1, 2]}
+
+
+def test_many_keys_are_counted_like_the_located_walk() -> None:
+    # 60,000 keys are 60,001 nodes as the located walk counts them (keys are not nodes there);
+    # counting keys too used to refuse this document and then fail to locate why.
+    text = "".join(f"k{i:05d}: 1\n" for i in range(60_000))
+    assert len(parse_yaml_text(text, "wide.yaml").data) == 60_000
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("? [a, b]\n: 1\n", 1, "a mapping key is a sequence, expected a plain string"),
+        ("a: 1\n? {b: 1}\n: 2\n", 2, "a mapping key is a mapping, expected a plain string"),
+        ("x: 1\n1: a\n01: b\n", 3, "duplicate key '01' reads as 1"),
+        ("a: 1\nTrue: 2\ntrue: 3\n", 3, "duplicate key 'true' reads as True"),
+        ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first defined on line 1)"),
+    ],
+)
+def test_keys_that_cannot_be_told_apart_are_located(text: str, line: int, message: str) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml_text(text, "keys.yaml")
+    assert caught.value.problem.line == line
+    assert message in caught.value.problem.message
