@@ -6,7 +6,7 @@ Same run, same machine:
 1. `governance check RELEASE` as a user runs it: a fresh process (interpreter start, config,
    policy compile in the regopy worker, one evaluation), wall time; median and worst of 5.
 2. `governance check --all`: one compiled policy per regopy worker, reused for every release
-   (default workers = CPUs + 1), and with GOVERNANCE_POLICY_WORKERS=1 (reuse without parallelism).
+   (default workers = CPUs), and with GOVERNANCE_POLICY_WORKERS=1 (reuse without parallelism).
 3. The naive way: a fresh engine per release (start a worker, compile, evaluate, stop) over a
    sample of releases, extrapolated to the whole repository.
 Writes the figures to bench/results/policy.md.
@@ -120,7 +120,7 @@ def main() -> None:
         "|---|---|---|",
         f"| `governance check {one}` (fresh process, wall) | median "
         f"{statistics.median(singles):.2f} s, worst {max(singles):.2f} s | < 1 s |",
-        f"| `governance check --all` ({total} releases, default workers = CPUs + 1) | "
+        f"| `governance check --all` ({total} releases, default workers = CPUs) | "
         f"{all_wall:.1f} s, **{rate_all:.0f} releases/s** | >= 300/s |",
         f"| `governance check --all`, one worker (one compiled policy reused) | "
         f"{all_one_wall:.1f} s, {rate_one:.0f} releases/s | |",
