@@ -18,7 +18,7 @@ latency_max := lib.setting("latency_p95_ms_max", null)
 #   severity: high
 deny_latency contains v if {
 	is_number(latency_max)
-	not is_number(input.release.evaluation.metrics[latency_metric])
+	not is_number(lib.release_metrics[latency_metric])
 	v := lib.violation(
 		"latency", "high",
 		sprintf("latency metric %v is missing from the evaluation (threshold %v ms)", [latency_metric, latency_max]),
@@ -29,7 +29,7 @@ deny_latency contains v if {
 
 deny_latency contains v if {
 	is_number(latency_max)
-	got := input.release.evaluation.metrics[latency_metric]
+	got := lib.release_metrics[latency_metric]
 	is_number(got)
 	got > latency_max
 	v := lib.violation(

@@ -27,8 +27,9 @@ model_card_required_fields := lib.setting("model_card_required_fields", [
 #   gate_id: model_card_fields
 #   severity: high
 deny_model_card_fields contains v if {
+	card := input.model_card
 	some field in model_card_required_fields
-	object.get(input.model_card, split(field, "."), null) in lib.empty_values
+	object.get(card, split(field, "."), null) in lib.empty_values
 	v := lib.violation(
 		"model_card_fields", "high",
 		sprintf("model card field %v is missing or empty", [field]),

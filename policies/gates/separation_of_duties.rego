@@ -27,6 +27,9 @@ held_duties contains duty if {
 #   gate_id: separation_of_duties
 #   severity: critical
 deny_separation_of_duties contains v if {
+	# every rule pairs two different duties (the input schema says so): with fewer than two
+	# duties held, no rule can be broken
+	count(held_duties) > 1
 	some rule in sod_rules
 	rule.duties[0] in held_duties
 	rule.duties[1] in held_duties

@@ -78,3 +78,19 @@ def test_vector(path: Path, engine_name: str, engines: dict[str, PolicyEngine]) 
     assert sorted({v.gate_id for v in decision["warnings"]}) == expected["warn"]
     waived = sorted({x["violation"]["gate_id"] for x in decision["exceptions"]})
     assert waived == expected["exceptions"]
+
+
+def test_a_duty_rule_must_pair_two_different_duties() -> None:
+    # The separation-of-duties gate skips its rules when fewer than two duties are held; that
+    # is exact only because a rule names two different duties, which the input schema enforces.
+    vector: dict[str, Any] = json.loads(VECTORS[0].read_text())
+    doc = vector["input"]
+    doc["separation_of_duties"] = {
+        "duties": {"trainer": ["dana"]},
+        "rules": [{"rule": "sod-x", "duties": ["trainer", "trainer"], "why": "twice"}],
+    }
+    problems = input_problems(doc)
+    assert any("separation_of_duties.rules.0.duties" in p and "non-unique" in p
+               for p in problems), problems
+    doc["separation_of_duties"]["rules"][0]["duties"] = ["trainer", "approver"]
+    assert input_problems(doc) == []

@@ -49,19 +49,21 @@ role_member(a) if {
 
 known_roles := object.keys(object.get(input.config, "roles", {})) | {a.role | some a in approval_records}
 
-# Distinct people per role who approved the current digest and count.
-qualified[role] := people if {
-	some role in known_roles
-	people := {a.actor_id |
-		some a in approval_records
-		a.role == role
-		approval_state(a) == "approved"
-		a.digest == input.release.digest
-		not approval_exclusion(a)
-	}
+# Distinct people per role who approved the current digest and count. A function, so a gate
+# asking about one role does not build the answer for every role.
+qualified_people(role) := {a.actor_id |
+	some a in approval_records
+	a.role == role
+	approval_state(a) == "approved"
+	a.digest == input.release.digest
+	not approval_exclusion(a)
 }
 
-qualified_count(role) := count(object.get(qualified, role, set()))
+qualified[role] := qualified_people(role) if {
+	some role in known_roles
+}
+
+qualified_count(role) := count(qualified_people(role))
 
 approval_source_note := " (no approval source was consulted: --approvals none)" if {
 	input.approval_source == "none"
@@ -158,12 +160,13 @@ pending_required_approvals contains p if {
 	not lib.promotion
 	some env, settings in object.get(input.config, "environments", {})
 	some role in object.get(settings, "required_approvals", [])
+	have := qualified_count(role)
 	p := {
 		"gate_id": "required_approvals",
 		"environment": env,
 		"role": role,
 		"need": approvals_per_role,
-		"have": qualified_count(role),
-		"msg": sprintf("%v: %v of %v approval(s) from %v", [env, qualified_count(role), approvals_per_role, role]),
+		"have": have,
+		"msg": sprintf("%v: %v of %v approval(s) from %v", [env, have, approvals_per_role, role]),
 	}
 }

@@ -18,7 +18,7 @@ future_tolerance_ns := object.get(input.config, ["ledger", "clock_skew_seconds"]
 #   gate_id: evaluation_freshness
 #   severity: medium
 deny_evaluation_freshness contains v if {
-	not is_number(input.release.evaluation.completed_at_ns)
+	not is_number(lib.release_evaluation.completed_at_ns)
 	v := lib.violation(
 		"evaluation_freshness", "medium",
 		"the evaluation has no completion time",
@@ -28,25 +28,25 @@ deny_evaluation_freshness contains v if {
 }
 
 deny_evaluation_freshness contains v if {
-	completed := input.release.evaluation.completed_at_ns
+	completed := lib.release_evaluation.completed_at_ns
 	is_number(completed)
 	age_days := (input.time.now_ns - completed) / day_ns
 	age_days > evaluation_max_age_days
 	v := lib.violation(
 		"evaluation_freshness", "medium",
-		sprintf("evaluation completed %v is %v days old, older than the maximum %v days", [input.release.evaluation.completed_at, floor(age_days), evaluation_max_age_days]),
+		sprintf("evaluation completed %v is %v days old, older than the maximum %v days", [lib.release_evaluation.completed_at, floor(age_days), evaluation_max_age_days]),
 		"re-run the evaluation on current data and open a new release",
 		"model_card", "$.evaluated_at",
 	)
 }
 
 deny_evaluation_freshness contains v if {
-	completed := input.release.evaluation.completed_at_ns
+	completed := lib.release_evaluation.completed_at_ns
 	is_number(completed)
 	completed - input.time.now_ns > future_tolerance_ns
 	v := lib.violation(
 		"evaluation_freshness", "medium",
-		sprintf("evaluation completion time %v is in the future (now %v)", [input.release.evaluation.completed_at, input.time.now]),
+		sprintf("evaluation completion time %v is in the future (now %v)", [lib.release_evaluation.completed_at, input.time.now]),
 		"fix the evaluation timestamp",
 		"model_card", "$.evaluated_at",
 	)

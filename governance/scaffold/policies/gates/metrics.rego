@@ -25,7 +25,7 @@ threshold_source(kind) := "" if {
 #   severity: high
 deny_metric_thresholds contains v if {
 	some name, _ in object.union(metric_minimums, metric_maximums)
-	not is_number(input.release.evaluation.metrics[name])
+	not is_number(lib.release_metrics[name])
 	v := lib.violation(
 		"metric_thresholds", "high",
 		sprintf("metric %v is missing from the evaluation", [name]),
@@ -36,7 +36,7 @@ deny_metric_thresholds contains v if {
 
 deny_metric_thresholds contains v if {
 	some name, minimum in metric_minimums
-	got := input.release.evaluation.metrics[name]
+	got := lib.release_metrics[name]
 	is_number(got)
 	got < minimum
 	v := lib.violation(
@@ -49,7 +49,7 @@ deny_metric_thresholds contains v if {
 
 deny_metric_thresholds contains v if {
 	some name, maximum in metric_maximums
-	got := input.release.evaluation.metrics[name]
+	got := lib.release_metrics[name]
 	is_number(got)
 	got > maximum
 	v := lib.violation(

@@ -34,7 +34,7 @@ deny_subgroup_regression contains v if {
 	input.baseline.found == true
 	some slice, metrics in input.baseline.subgroups
 	some name, before in metrics
-	after := input.release.evaluation.subgroups[slice][name]
+	after := lib.release_subgroups[slice][name]
 	is_number(before)
 	is_number(after)
 	loss(name, before, after) > regression_tolerance
@@ -82,7 +82,7 @@ warn_subgroup_regression contains v if {
 	input.baseline.found == true
 	some slice, metrics in input.baseline.subgroups
 	some name, _ in metrics
-	not is_number(input.release.evaluation.subgroups[slice][name])
+	not is_number(lib.release_subgroups[slice][name])
 	v := lib.violation(
 		"subgroup_regression", "medium",
 		sprintf("subgroup %v: %v was reported by baseline %v but not by this release", [slice, name, input.baseline.release_id]),

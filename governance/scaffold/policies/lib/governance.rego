@@ -12,6 +12,14 @@ base_gates := object.get(input.config, "gates", {})
 
 model_name := input.model.name
 
+# The release's evaluation, its metrics and its subgroups as rule values: inside an iteration,
+# regopy 1.5.2 looks up a rule's value several times faster than it walks a path into the input.
+release_evaluation := input.release.evaluation
+
+release_metrics := release_evaluation.metrics
+
+release_subgroups := release_evaluation.subgroups
+
 override_gates := object.get(base_gates, ["model_overrides", model_name], {})
 
 # A configured setting (the model's override first). Gates give their defaults with `default`
@@ -69,14 +77,11 @@ present(value) if {
 # Four decimals are enough for a person; the exact values are in the decision record.
 # Messages are assembled with concat(), and sprintf() only formats numbers: regopy 1.5.2's
 # sprintf %v prints some strings that originate in policy literals with their quotes on.
-fmt(x) := trim_right(trim_right(sprintf("%.4f", [x]), "0"), ".") if is_number(x)
-
-fmt(x) := x if is_string(x)
-
-fmt(x) := "null" if x == null
-
-fmt(x) := json.marshal(x) if {
-	not is_number(x)
-	not is_string(x)
-	x != null
-}
+# One else-chain rather than four guarded bodies: regopy then stops at the first that applies.
+fmt(x) := trim_right(trim_right(sprintf("%.4f", [x]), "0"), ".") if {
+	is_number(x)
+} else := x if {
+	is_string(x)
+} else := "null" if {
+	x == null
+} else := json.marshal(x)
