@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,23 +72,28 @@ def release_files(directory: Path) -> list[tuple[str, Path]]:
     """The files a digest covers, sorted; refuses links and special files."""
     problems: list[Problem] = []
     files: list[tuple[str, Path]] = []
-    for root, dirs, names in os.walk(directory, followlinks=False):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        base = Path(root)
-        for d in list(dirs):
-            if (base / d).is_symlink():
-                problems.append(_link_problem(directory, base / d))
-                dirs.remove(d)
-        for name in names:
-            path = base / name
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                problems.append(_link_problem(directory, path))
-            elif not stat.S_ISREG(mode):
-                problems.append(Problem(str(path), None, "$", "not a regular file",
-                                        "a release directory holds regular files only"))
+
+    def scan(path: str, prefix: str) -> None:
+        try:
+            with os.scandir(path) as entries:
+                found = list(entries)
+        except OSError as err:  # never a silently smaller digest
+            problems.append(Problem(path, None, "$", f"cannot read directory: {err.strerror}",
+                                    "a release directory must be readable in full"))
+            return
+        for entry in found:
+            if entry.is_symlink():
+                problems.append(_link_problem(directory, Path(entry.path)))
+            elif entry.is_dir(follow_symlinks=False):
+                if entry.name != ".git":
+                    scan(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file(follow_symlinks=False):
+                files.append((prefix + entry.name, Path(entry.path)))
             else:
-                files.append((path.relative_to(directory).as_posix(), path))
+                problems.append(Problem(entry.path, None, "$", "not a regular file",
+                                        "a release directory holds regular files only"))
+
+    scan(str(directory), "")
     if problems:
         raise InvalidInput(problems)
     files.sort(key=lambda item: item[0].encode("utf-8"))

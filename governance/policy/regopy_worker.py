@@ -156,8 +156,10 @@ def main() -> int:
         sys.stdout.flush()
         libc.fflush(None)
         size = os.lseek(cap, 0, os.SEEK_END)
+        if not size:
+            return ""  # nothing printed (the usual case): the file is empty and at offset 0
         os.lseek(cap, 0, os.SEEK_SET)
-        data = os.read(cap, size) if size else b""
+        data = os.read(cap, size)
         os.ftruncate(cap, 0)
         os.lseek(cap, 0, os.SEEK_SET)
         return data.decode("utf-8", "replace")

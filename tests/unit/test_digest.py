@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -106,3 +107,32 @@ def test_any_single_byte_change_changes_the_digest(tmp_path: Path, data: st.Data
     content[index] = replacement
     target.write_bytes(bytes(content))
     assert release_digest(d).value != before
+
+
+def test_nested_files_count_git_directories_do_not_and_special_files_are_refused(
+        tmp_path: Path) -> None:
+    d = _copy(tmp_path)
+    before = release_digest(d)
+    (d / ".git").mkdir()
+    (d / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    assert release_digest(d) == before  # a .git directory is not content
+    (d / "evidence" / "more").mkdir()
+    (d / "evidence" / "more" / "table.csv").write_text("a,b\n")
+    with_nested = release_digest(d)
+    assert "evidence/more/table.csv" in [p for p, _ in with_nested.manifest]
+    assert with_nested != before
+    os.mkfifo(d / "evidence" / "pipe")
+    with pytest.raises(InvalidInput, match="not a regular file"):
+        release_digest(d)
+
+
+def test_an_unreadable_directory_is_refused_not_skipped(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("running as root: directory permissions do not stop reading")
+    d = _copy(tmp_path)
+    (d / "evidence").chmod(0)
+    try:
+        with pytest.raises(InvalidInput, match="cannot read directory"):
+            release_digest(d)
+    finally:
+        (d / "evidence").chmod(0o755)

@@ -150,3 +150,19 @@ def test_a_nul_byte_in_the_input_is_an_engine_error_not_a_truncated_value(
             engine.evaluate("governance.decision", {"id": "release\x00-evil"})
     finally:
         engine.close()
+
+
+def test_print_output_belongs_to_the_evaluation_that_printed(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path, 'allow if {\n\tinput.say != ""\n\tprint("said", input.say)\n}\n\n'
+                               "default allow := false\n")
+    engine = RegopyEngine(timeout_s=60)
+    try:
+        engine.load(bundle)
+        first = engine.evaluate("governance.decision", {"say": "hello"})
+        quiet = engine.evaluate("governance.decision", {"say": ""})
+        again = engine.evaluate("governance.decision", {"say": "again"})
+    finally:
+        engine.close()
+    assert first.value == {"allow": True} and "said hello" in "\n".join(first.prints)
+    assert quiet.value == {"allow": False} and quiet.prints == ()
+    assert "said again" in "\n".join(again.prints) and "hello" not in "\n".join(again.prints)
