@@ -1,6 +1,7 @@
 """Benchmark: `governance check` (one release, and --all) over a generated repo of 10,000 releases.
 
     python bench/policy_bench.py [--models 100] [--per-model 100] [--workdir DIR] [--naive 200]
+                                 [--compare REV [--pairs 3]]
 
 Same run, same machine:
 1. `governance check RELEASE` as a user runs it: a fresh process (interpreter start, config,
@@ -9,6 +10,9 @@ Same run, same machine:
    (default workers = CPUs), and with GOVERNANCE_POLICY_WORKERS=1 (reuse without parallelism).
 3. The naive way: a fresh engine per release (start a worker, compile, evaluate, stop) over a
    sample of releases, extrapolated to the whole repository.
+4. With ``--compare REV``: ``check --all`` of this checkout and of REV (its code and its
+   policies, from a temporary git worktree), interleaved ``--pairs`` times, so both sides see
+   the same machine (a shared VM's speed drifts by 20% within an hour).
 Writes the figures to bench/results/policy.md.
 """
 
@@ -39,8 +43,11 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-05-01T00:00:00Z"  # evaluations in the generated repo are 0-120 days old then
 
 
-def cli(repo: Path, *args: str, workers: int | None = None) -> tuple[float, int, str]:
+def cli(repo: Path, *args: str, workers: int | None = None,
+        code: Path | None = None) -> tuple[float, int, str]:
     env = dict(os.environ, GOVERNANCE_NOW=NOW, GOVERNANCE_ENGINE="regopy")
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     if workers is not None:
         env["GOVERNANCE_POLICY_WORKERS"] = str(workers)
     start = time.perf_counter()
@@ -75,12 +82,51 @@ def naive(repo_dir: Path, sample: int) -> float:
     return (time.perf_counter() - start) / len(dirs)
 
 
+def compare(repo: Path, rev: str, pairs: int) -> list[str]:
+    """Interleaved ``check --all`` runs of this checkout and of ``rev`` (code and policies)."""
+    sides = [("this checkout", ROOT)]
+    with tempfile.TemporaryDirectory(prefix="policy-bench-rev-") as tmp:
+        other = Path(tmp) / "rev"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(other),
+                        rev], check=True)
+        sides.append((f"`{rev}`", other))
+        results: dict[str, list[tuple[float, float, int]]] = {label: [] for label, _ in sides}
+        try:
+            for _ in range(pairs):
+                for label, code in sides:
+                    cpu_start = _children_cpu()
+                    wall, _, out = cli(repo, "--all", "--policies", str(code / "policies"),
+                                       code=code)
+                    cpu = _children_cpu() - cpu_start
+                    denials = sum(1 for line in out.splitlines() if line.startswith("DENY"))
+                    results[label].append((wall, cpu, denials))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
+                           check=False)
+    total = len(GovernedRepo(repo).release_dirs())
+    lines = [
+        f"Interleaved `check --all` runs (each with its own code and policies), {pairs} pairs:",
+        "",
+        "| run | " + " | ".join(label for label, _ in sides) + " |",
+        "|---|" + "---|" * len(sides),
+    ]
+    for i in range(pairs):
+        cells = [f"{total / wall:.0f} releases/s, CPU {cpu / total * 1000:.2f} ms/release, "
+                 f"{denials} denials" for wall, cpu, denials in (results[label][i]
+                                                                 for label, _ in sides)]
+        lines.append(f"| {i + 1} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--per-model", type=int, default=100)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--naive", type=int, default=200, help="releases in the naive sample")
+    parser.add_argument("--compare", metavar="REV", default=None,
+                        help="also run check --all of this git revision, interleaved")
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved runs with --compare")
     args = parser.parse_args()
     base = args.workdir or Path(tempfile.mkdtemp(prefix="policy-bench-"))
     repo = base / "repo"
@@ -100,6 +146,7 @@ def main() -> None:
     counts = {k: sum(1 for line in out.splitlines() if line.startswith(k))
               for k in ("PASS", "DENY", "COULD NOT DECIDE")}
     per_naive = naive(repo, args.naive)
+    compared = compare(repo, args.compare, args.pairs) if args.compare else []
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
     rate_all = total / all_wall
@@ -114,6 +161,7 @@ def main() -> None:
         f"{args.per_model} releases = {total} releases (GOVERNANCE_NOW={NOW}).",
         "Command: `python -m bench.policy_bench"
         + (f" --models {args.models} --per-model {args.per_model}" if total != 10_000 else "")
+        + (f" --compare {args.compare} --pairs {args.pairs}" if args.compare else "")
         + "` (from the repository root; `--workdir DIR` reuses a generated repository)",
         "",
         "| Measurement | Result | Target |",
@@ -140,13 +188,14 @@ def main() -> None:
         f"run used {rate_all / ((os.cpu_count() or 1) / (cpu_all / total)) * 100:.0f}% of it. "
         f"Load average before/after the runs: {load_before} / {load_after}.",
         "- Per release, rego-cpp evaluates every gate in a worker process (one compiled policy "
-        "per worker, a request queued behind the one being evaluated); this process loads and "
+        "per worker, one worker per CPU, four requests queued per worker); this process loads and "
         "checks the release (schema, evidence sha256, digest), builds the input, validates it "
         "against its schema and writes the decision record. Throughput scales with CPUs.",
         "- The generated repository has complete evidence; its denials are real (latency above "
         "the 50 ms threshold, evaluations older than 90 days, subgroup regressions against the "
         "baseline), and every gate is evaluated for every release either way.",
         "",
+        *compared,
     ]
     text = "\n".join(lines)
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
