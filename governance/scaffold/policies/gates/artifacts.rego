@@ -6,6 +6,8 @@ required_artifacts := lib.setting("required_artifacts", ["artifact", "evaluation
 
 declared_artifact_names := {a.name | some a in input.release.artifacts}
 
+local_artifacts := [a | some a in input.release.artifacts; a.local == true]
+
 # METADATA
 # title: Required artifacts present with digests
 # description: >-
@@ -38,8 +40,7 @@ deny_required_artifacts contains v if {
 }
 
 deny_required_artifacts contains v if {
-	some a in input.release.artifacts
-	a.local == true
+	some a in local_artifacts
 	a.present == false
 	v := lib.violation(
 		"required_artifacts", "critical",
@@ -50,8 +51,7 @@ deny_required_artifacts contains v if {
 }
 
 deny_required_artifacts contains v if {
-	some a in input.release.artifacts
-	a.local == true
+	some a in local_artifacts
 	a.present == true
 	lib.is_sha256(a.sha256)
 	a.actual_sha256 != a.sha256
