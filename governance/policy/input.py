@@ -22,10 +22,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from governance.digest import file_sha256
+from governance.digest import YAML_SUFFIXES, file_sha256
 from governance.domain.card import ModelCard
 from governance.domain.config import GovernanceConfig, Waiver
 from governance.domain.model import Model
@@ -240,6 +240,9 @@ def _created_at_ns(path: Path) -> int | None:
 
 
 def _artifacts(loaded: LoadedRelease) -> list[dict[str, Any]]:
+    # The digest hashed every file of the release directory byte-exact, except YAML (line
+    # endings normalised): evidence hashes are taken from it, the same bytes approvals bind to.
+    hashed = {rel: sha for rel, sha in loaded.digest.manifest if not rel.endswith(YAML_SUFFIXES)}
     out = []
     for path, ref in loaded.release.evidence_refs():
         name = path[2:] if path.startswith("$.") else path
@@ -251,10 +254,13 @@ def _artifacts(loaded: LoadedRelease) -> list[dict[str, Any]]:
             "field": path,
         }
         if ref.path is not None:
-            local = loaded.directory / ref.path
             item["path"] = ref.path
-            item["present"] = local.is_file()
-            if local.is_file():
+            known = hashed.get(PurePosixPath(ref.path).as_posix())
+            local = loaded.directory / ref.path
+            item["present"] = known is not None or local.is_file()
+            if known is not None:
+                item["actual_sha256"] = known
+            elif item["present"]:
                 item["actual_sha256"] = file_sha256(local)
         out.append(item)
     return out
