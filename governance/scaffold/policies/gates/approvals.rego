@@ -63,7 +63,9 @@ qualified[role] := qualified_people(role) if {
 	some role in known_roles
 }
 
-qualified_count(role) := count(qualified_people(role))
+# The gates look many roles up (the subset check asks each role several times): the object
+# is built once. Pending approvals ask for one role each and use qualified_people.
+qualified_count(role) := count(object.get(qualified, role, set()))
 
 approval_source_note := " (no approval source was consulted: --approvals none)" if {
 	input.approval_source == "none"
@@ -160,7 +162,7 @@ pending_required_approvals contains p if {
 	not lib.promotion
 	some env, settings in object.get(input.config, "environments", {})
 	some role in object.get(settings, "required_approvals", [])
-	have := qualified_count(role)
+	have := count(qualified_people(role))
 	p := {
 		"gate_id": "required_approvals",
 		"environment": env,
