@@ -26,6 +26,8 @@ from governance.errors import Problem
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
+_BOMB = (f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
+         "refused as a possible alias bomb; write the values out explicitly")
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -258,9 +260,7 @@ class _Builder:
         value = self._value(node)
         size = self._size(node) if self.shared else self.count
         if size > MAX_EXPANDED_NODES:
-            raise _NeedsLocation(
-                node, f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
-                "refused as a possible alias bomb; write the values out explicitly")
+            raise _NeedsLocation(node, *_BOMB)
         return value
 
     def _size(self, node: yaml.Node) -> int:
@@ -318,9 +318,7 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
     count[0] += 1
     if count[0] > MAX_EXPANDED_NODES:
         raise YamlProblem(
-            Problem(name, node.start_mark.line + 1, path,
-                    f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
-                    "refused as a possible alias bomb; write the values out explicitly")
+            Problem(name, node.start_mark.line + 1, path, *_BOMB)
         )
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
