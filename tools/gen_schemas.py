@@ -49,6 +49,18 @@ GIT_COMMIT = {
     "x-expected": "a git commit id (7 to 64 lowercase hex characters)",
 }
 FINITE = {"type": "number"}
+SIGNING_KEY = {
+    "type": "string",
+    "pattern": r"^(ssh-ed25519|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,2}( .*)?$",
+    "x-expected": "an OpenSSH public key line 'ssh-ed25519 AAAA...' or "
+    "'sk-ssh-ed25519@openssh.com AAAA...' (RSA and ECDSA keys are not supported)",
+}
+LOG_KEY = {
+    "type": "string",
+    "pattern": "^ssh-ed25519 [A-Za-z0-9+/]+={0,2}( .*)?$",
+    "x-expected": "an 'ssh-ed25519 AAAA...' public key line (checkpoints are Ed25519 signed "
+    "notes)",
+}
 HEADER = {
     "apiVersion": {"const": "governance/v1", "x-expected": "governance/v1"},
 }
@@ -206,7 +218,7 @@ PERSON = obj(
             "pattern": r"^[^@\s]+@[^@\s]+$",
             "x-expected": "an email address",
         },
-        "signing_keys": {"type": "array", "items": TEXT},
+        "signing_keys": {"type": "array", "items": SIGNING_KEY},
     },
     ["id", "name", "email"],
 )
@@ -294,7 +306,7 @@ CONFIG = doc(
                 "branch": TEXT,
                 "origin": TEXT,
                 "checkpoint_every": {"type": "integer", "minimum": 1},
-                "log_public_key": TEXT,
+                "log_public_key": LOG_KEY,
                 "rotators": {"type": "array", "items": IDENTITY},
                 "clock_skew_seconds": {"type": "integer", "minimum": 0},
                 "permissions": {
@@ -356,12 +368,23 @@ ENVSTATE = doc(
 )
 
 
+SCHEMAS = (RELEASE, CARD, MODEL, CONFIG, ENVSTATE)
+
+
+def file_name(schema: dict[str, Any]) -> str:
+    return str(schema["$id"]).rsplit("/", 1)[1]
+
+
+def render(schema: dict[str, Any]) -> str:
+    """The shipped file's exact text."""
+    return json.dumps(schema, indent=2, sort_keys=False) + "\n"
+
+
 def main() -> None:
     out = Path(__file__).resolve().parent.parent / "governance" / "schemas"
-    for schema in (RELEASE, CARD, MODEL, CONFIG, ENVSTATE):
-        path = out / schema["$id"].rsplit("/", 1)[1]
-        path.write_text(json.dumps(schema, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        print(path.name)
+    for schema in SCHEMAS:
+        (out / file_name(schema)).write_text(render(schema), encoding="utf-8")
+        print(file_name(schema))
 
 
 if __name__ == "__main__":
