@@ -15,18 +15,20 @@ how a timestamp was spelled; the original RFC 3339 text is kept beside it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from governance.audit.source import LedgerHead, LedgerSource
 from governance.domain.events import LedgerEntry
-from governance.errors import Tampered, Undecided
+from governance.errors import GovernanceError, Tampered, Undecided
 from governance.timeparse import to_micros
 
 SCHEMA_VERSION = "2"
@@ -100,6 +102,69 @@ class CatchUp:
     head: IndexState | None  # where the index stands now
 
 
+class IndexMismatch(GovernanceError):
+    """A row of the index disagrees with the verified ledger: the cache lied."""
+
+    exit_code = 1
+
+
+class IndexConnection(sqlite3.Connection):
+    """The index's connection; ``confirm`` (when set) answers whether the verified chain holds
+    a leaf hash and commit at a seq, so every row an answer uses is checked (``confirm_row``)."""
+
+    confirm: Callable[[int, str, str], bool] | None = None
+
+
+def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
+    """Check one ``events`` row (in ``queries._EVENT_COLUMNS`` order) against the verified
+    ledger: its stored bytes hash to its leaf, the verified chain holds that leaf and commit at
+    its seq, and every column derived from the event equals the event. Raises IndexMismatch.
+    A connection with no verified ledger behind it (a synthetic source) is not checked."""
+    confirm = getattr(conn, "confirm", None)
+    if confirm is None:
+        return
+    seq, leaf, commit, stored = row[0], row[12], row[13], row[15]
+    if _leaf_hex(bytes(stored)) != leaf or not confirm(int(seq), str(leaf), str(commit)):
+        raise IndexMismatch(f"the query index's event at seq {seq} is not the verified "
+                            "ledger's (edited row or replaced index file)")
+    entry = _entry_of(int(seq), bytes(stored), str(leaf), str(commit))
+    want = _event_row(entry)
+    got = (row[0], row[1], row[2], want[3], row[3], *row[4:12], row[12], row[13], want[15],
+           want[16])
+    if tuple(got) != tuple(want):
+        names = ("seq", "event_id", "event_type", "ts", "timestamp", *_TEXT_FIELDS)
+        bad = next(n for n, a, b in zip(names, got, want, strict=False) if a != b)
+        raise IndexMismatch(f"the query index's row for seq {seq} says {bad} "
+                            f"{got[names.index(bad)]!r}, the verified event says "
+                            f"{want[names.index(bad)]!r}")
+
+
+def confirm_deployment(conn: sqlite3.Connection, row: Sequence[Any], event_row: Sequence[Any]
+                       ) -> None:
+    """A ``deployments`` row (seq, model, environment, ts, release_id) against its confirmed
+    event row: the change it records must be the one the event makes."""
+    if getattr(conn, "confirm", None) is None:
+        return
+    confirm_row(conn, event_row)
+    entry = _entry_of(int(event_row[0]), bytes(event_row[15]), str(event_row[12]),
+                      str(event_row[13]))
+    if _deployment_row(entry) != tuple(row):
+        raise IndexMismatch(f"the query index's deployment at seq {row[0]} says {tuple(row)!r}, "
+                            f"the verified event says {_deployment_row(entry)!r}")
+
+
+def _leaf_hex(stored: bytes) -> str:
+    """RFC 6962 leaf hash (governance.ledger.merkle.leaf_hash; not imported: the ledger package
+    pulls in git, which read queries never need)."""
+    return hashlib.sha256(b"\x00" + stored).hexdigest()
+
+
+def _entry_of(seq: int, stored: bytes, leaf: str, commit: str) -> LedgerEntry:
+    event = json.loads(stored)
+    return LedgerEntry(seq, str(event.get("event_id")), str(event.get("event_type")),
+                       str(event.get("timestamp")), event, stored, leaf, commit)
+
+
 class AuditIndex:
     """An open index file. Use as a context manager; ``catch_up`` before querying."""
 
@@ -108,7 +173,8 @@ class AuditIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
         # timeout: another process may be building the index; wait for it rather than fail.
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=300)
+        self.conn: IndexConnection = sqlite3.connect(  # type: ignore[assignment]
+            path, isolation_level=None, timeout=300, factory=IndexConnection)
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -167,9 +233,22 @@ class AuditIndex:
         return IndexState(int(seq), self._meta("last_leaf") or "", self._meta("last_commit") or "")
 
     def catch_up(self, source: LedgerSource) -> CatchUp:
-        """Bring the index to the ledger's head in one pass, or refuse if history changed."""
+        """Bring the index to the ledger's head in one pass, or refuse if history changed.
+
+        Behind a verified source (``VerifiedLedger``) the index is only a cache of the verified
+        chain: an index whose last row is not the chain's (an edited or replaced file) is
+        reported once (a warning) and rebuilt, never believed; the chain itself refuses a
+        rewritten ledger."""
         head = source.head()
+        confirm = getattr(source, "confirm", None)
+        self.conn.confirm = confirm
         state = self.state()
+        if confirm is not None and state is not None and (
+                head is None or state.seq > head.seq
+                or not confirm(state.seq, state.leaf_hash, state.commit)):
+            self.rebuild(f"{self.path}: the query index does not match the verified ledger "
+                         f"at seq {state.seq} (edited or replaced); rebuilt from the ledger")
+            state = None
         if _same(state, head):
             return CatchUp(0, state)
         bulk = state is None and self._count() == 0
@@ -238,6 +317,15 @@ class AuditIndex:
             )
         return added
 
+    def rebuild(self, why: str) -> None:
+        """Forget every row (the ledger is the evidence) and say so once, on stderr."""
+        import sys
+
+        print(f"warning: {why}", file=sys.stderr)
+        self.conn.executescript("DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS deployments; "
+                                "DELETE FROM meta;" + _TABLES)
+        self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
     def _count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
@@ -290,6 +378,22 @@ def open_index(root: Path, source: LedgerSource) -> AuditIndex:
         index.close()
         raise
     return index
+
+
+T = TypeVar("T")
+
+
+def answer(root: Path, source: LedgerSource, question: Callable[[sqlite3.Connection], T]) -> T:
+    """Answer ``question`` from the index. Every row it uses is checked against the verified
+    ledger (``confirm_row``); when one disagrees the index is reported, rebuilt from the ledger
+    and the question asked again, once (a second disagreement is an error)."""
+    with open_index(root, source) as index:
+        try:
+            return question(index.conn)
+        except IndexMismatch as err:
+            index.rebuild(f"{err}; the query index was rebuilt from the verified ledger")
+            index.catch_up(source)
+            return question(index.conn)
 
 
 def _same(state: IndexState | None, head: LedgerHead | None) -> bool:

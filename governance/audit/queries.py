@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from governance.audit.index import IndexMismatch, confirm_deployment, confirm_row
 from governance.domain.events import EVENT_TYPES
 from governance.errors import NotFound, UsageError
 from governance.timeparse import format_rfc3339, to_micros
@@ -203,6 +204,7 @@ def live_release_at(
             hint="environments are named in governance.yaml (e.g. staging, production)",
         )
     seq, release = current
+    _confirm_deployment(conn, seq)
     # The stretch began right after the last change (at or before `at`) to something else.
     before = conn.execute(
         "SELECT max(seq) FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "
@@ -215,6 +217,8 @@ def live_release_at(
         (model, environment, t, -1 if before is None else before, seq),
     ).fetchone()[0]
     change = _event_by_seq(conn, int(start))
+    if start != seq:
+        _confirm_deployment(conn, int(start))
     retired_at = None
     if release is not None:
         row = conn.execute(
@@ -240,7 +244,7 @@ def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
     rows = conn.execute(
         f"SELECT {_EVENT_COLUMNS} FROM events WHERE model = ? ORDER BY seq", (model,)
     )
-    return [_event(r) for r in rows]
+    return [_event(conn, r) for r in rows]
 
 
 def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent]:
@@ -275,7 +279,7 @@ def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent
     sql += " ORDER BY seq"
     if flt.limit is not None:
         sql += f" LIMIT {int(flt.limit)}"
-    return [_event(r) for r in conn.execute(sql, args)]
+    return [_event(conn, r) for r in conn.execute(sql, args)]
 
 
 def summary(event: IndexedEvent) -> str:
@@ -320,10 +324,24 @@ def decision_word(decision: Any) -> str:
 
 def _event_by_seq(conn: sqlite3.Connection, seq: int) -> IndexedEvent:
     row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
-    return _event(row)
+    if row is None:
+        raise IndexMismatch(f"the query index has no event at seq {seq}")
+    return _event(conn, row)
 
 
-def _event(row: Sequence[Any]) -> IndexedEvent:
+def _confirm_deployment(conn: sqlite3.Connection, seq: int) -> None:
+    """The deployments row at ``seq`` is the change its verified event makes."""
+    dep = conn.execute("SELECT seq, model, environment, ts, release_id FROM deployments "
+                       "WHERE seq = ?", (seq,)).fetchone()
+    row = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
+    if dep is None or row is None:
+        raise IndexMismatch(f"the query index lost the deployment at seq {seq}")
+    confirm_deployment(conn, dep, row)
+
+
+def _event(conn: sqlite3.Connection, row: Sequence[Any]) -> IndexedEvent:
+    """An event row, checked against the verified ledger first (``confirm_row``)."""
+    confirm_row(conn, row)
     (seq, event_id, event_type, timestamp, model, release, env, actor, role, incident) = row[:10]
     from_release, to_release, leaf, commit, checkpoint, stored = row[10:16]
     return IndexedEvent(

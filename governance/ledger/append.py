@@ -93,6 +93,24 @@ def _pause(store: GitStore, step: str) -> None:
         time.sleep(3600)
 
 
+def verified_tip(store: GitStore) -> TipState:
+    """The ledger tip as the verified reader knows it: every commit up to it passed the checks
+    of ``ledger verify`` (caught up incrementally), so an append never builds on an unverified
+    tip. Raises NotFound for no ledger and LedgerTampered (exit 1, "nothing was recorded") when
+    the tip fails verification."""
+    from governance.ledger.verified import VerifiedLedger  # verified imports this module
+
+    with VerifiedLedger(store.root, store.branch) as ledger:
+        ledger.store = store
+        resume = ledger.resume_state()
+    if resume is None:
+        raise NotFound(f"no ledger on branch {store.branch!r}",
+                       hint="run `governance ledger init`")
+    tree = parse_commit(store.read_object(resume.commit)).tree
+    return TipState(resume.commit, tree, resume.seq, resume.prev_hash, resume.trust,
+                    resume.frontier, "")
+
+
 def read_tip(store: GitStore, tip: str) -> TipState:
     commit = parse_commit(store.read_object(tip))
     try:
@@ -275,11 +293,8 @@ def append_event(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Pat
                 _pause(store, "locked")
                 if remote:
                     _sync_with_remote(store, remote)
-                tip = store.tip()
-                if tip is None:
-                    raise NotFound(f"no ledger on branch {store.branch!r}",
-                                   hint="run `governance ledger init`")
-                state = read_tip(store, tip)
+                state = verified_tip(store)
+                tip = state.commit
                 prep = prepare(base, state.seq + 1, state.prev, state.trust, state.frontier,
                                signer.public_key.blob, lkey)
                 sha = _commit(store, prep, tip, state.tree, signer)
@@ -288,7 +303,6 @@ def append_event(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Pat
                     if remote and not store.push(remote, sha):
                         store.compare_and_swap(tip, sha)  # never published: rebuild on origin
                     else:
-                        save_frontier(store, sha, state.frontier)
                         return _entry(prep, sha)
             time.sleep(random.uniform(0, 0.004) * min(attempt + 1, 10))
     raise Undecided(f"could not append after {MAX_ATTEMPTS} attempts (heavy contention)")
@@ -331,11 +345,7 @@ def signer_principal(repo_root: Path, *, signing_key: Path | None = None,
     """The principal the configured signing key (argument, environment or git config) signs
     as at the next seq; Denied when the ledger's trust does not know it."""
     store = open_store(repo_root, branch)
-    tip = store.tip()
-    if tip is None:
-        raise NotFound(f"no ledger on branch {store.branch!r}", hint="run `governance ledger "
-                       "init`")
-    state = read_tip(store, tip)
+    state = verified_tip(store)
     with commit_signer(store.config_get, signing_key) as signer:
         try:
             return state.trust.principal_for(signer.public_key.blob, state.seq + 1).principal

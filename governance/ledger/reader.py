@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
 from governance.ledger import layout
-from governance.ledger.append import open_store, read_tip
+from governance.ledger.append import open_store, verified_tip
 from governance.ledger.checkpoint import LogKey, log_key_of, sign_checkpoint
 from governance.ledger.commit import parse_commit
 from governance.ledger.merkle import leaf_hash
@@ -27,6 +28,9 @@ from governance.ledger.settings import load_settings
 from governance.ledger.signing import log_private_key
 from governance.ledger.sshsig import ED25519, SignatureError, parse_public_key
 from governance.ledger.store import RawCommit
+
+if TYPE_CHECKING:
+    from governance.ledger.verified import VerifiedLedger
 from governance.ledger.verify import SignatureWork, VerifyReport, verify_ledger
 
 
@@ -129,11 +133,8 @@ def latest_checkpoint(repo_root: Path, *, branch: str | None = None,
     """(note, checkpoint size, ledger size): a fresh note over the tip when the log key is
     available (GOVERNANCE_LEDGER_LOG_KEY), else the latest checkpoint stored on the ledger."""
     store = open_store(repo_root, branch)
-    tip = store.tip()
-    if tip is None:
-        raise NotFound(f"no ledger on branch {store.branch!r}", hint="run `governance ledger "
-                       "init`")
-    state = read_tip(store, tip)
+    state = verified_tip(store)  # a checkpoint is only ever cut over a verified tip
+    tip = state.commit
     size = state.seq + 1
     key = log_private_key(log_key)
     if key is not None:
@@ -190,5 +191,8 @@ class GitLedgerSource:
         yield from entries(self.root, branch=self.branch, after_commit=before)
 
 
-def ledger_source(repo_root: Path) -> GitLedgerSource:
-    return GitLedgerSource(repo_root)
+def ledger_source(repo_root: Path, *, allow_prefix: bool = False) -> VerifiedLedger:
+    """The ledger as every consumer reads it: through verification (``VerifiedLedger``)."""
+    from governance.ledger.verified import VerifiedLedger
+
+    return VerifiedLedger(repo_root, allow_prefix=allow_prefix)

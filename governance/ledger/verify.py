@@ -51,7 +51,7 @@ import struct
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,8 @@ from governance.ledger.commit import CommitObject, parse_commit, signed_parts
 from governance.ledger.events import parse_timestamp, schema_errors
 from governance.ledger.merkle import (
     CompactRange,
+    compact_from,
+    compact_stack,
     consistency_proof,
     leaf_hash,
     verify_consistency,
@@ -86,23 +88,25 @@ from governance.ledger.sshsig import (
 )
 from governance.ledger.sshsig import verify as verify_sshsig
 from governance.ledger.store import RawCommit
-from governance.ledger.trust import Trust, TrustError, trust_to_json
+from governance.ledger.trust import Trust, TrustError, trust_from_json, trust_to_json
 
 PARALLEL_MIN = 512
 
 
-def _candidate_log_keys(raws: Sequence[bytes], events: Sequence[bytes | None]) -> list[LogKey]:
+def _candidate_log_keys(raws: Sequence[bytes], events: Sequence[bytes | None],
+                        resume: ResumeState | None = None) -> list[LogKey]:
     """Every log key the ledger ever names (genesis and add_log_key), found cheaply so workers
     can check stored checkpoint signatures; which key is valid at which seq is still decided by
-    the ordered pass."""
-    keys: list[LogKey] = []
+    the ordered pass. A resumed run starts with the keys its trust already knows."""
+    keys: list[LogKey] = [] if resume is None else resume.trust.log_keys_at(None)
+    origin = "" if resume is None else resume.trust.origin
     for i, raw in enumerate(raws):
-        if i and b"\n\nledger: key_rotated seq " not in raw:
+        if (i or resume is not None) and b"\n\nledger: key_rotated seq " not in raw:
             continue
         try:
             event = parse_canonical(events[i] or b"")
             details = event.get("details") or {}
-            if i == 0:
+            if i == 0 and resume is None:
                 origin = str(details["origin"])
                 lines = list(details.get("log_keys", ()))
             else:
@@ -184,11 +188,12 @@ class SignatureWork:
     CHUNK = 64
 
     def __init__(self, raws: Sequence[bytes], events: Sequence[bytes | None],
-                 notes: Sequence[bytes | None], workers: int) -> None:
+                 notes: Sequence[bytes | None], workers: int,
+                 resume: ResumeState | None = None) -> None:
         self.raws = raws
         self.n = len(raws)
         self.chunks = -(-self.n // self.CHUNK)
-        self.keys = _candidate_log_keys(raws, events)
+        self.keys = _candidate_log_keys(raws, events, resume)
         self.notes = notes
         self.mem = mmap.mmap(-1, 16 + 2 * self.n)
         self.sig = memoryview(self.mem)[16 : 16 + self.n]
@@ -224,10 +229,12 @@ class SignatureWork:
         return cls(raws, events, notes, _workers(len(raws)))
 
     @classmethod
-    def for_commits(cls, commits: Sequence[RawCommit]) -> SignatureWork:
-        return cls.start([c.raw for c in commits], [_single_event_blob(c) for c in commits],
-                         [c.blobs.get(layout.checkpoint_path(i + 1))
-                          for i, c in enumerate(commits)])
+    def for_commits(cls, commits: Sequence[RawCommit], resume: ResumeState | None = None
+                    ) -> SignatureWork:
+        base = 0 if resume is None else resume.seq + 1
+        return cls([c.raw for c in commits], [_single_event_blob(c) for c in commits],
+                   [c.blobs.get(layout.checkpoint_path(base + i + 1))
+                    for i, c in enumerate(commits)], _workers(len(commits)), resume)
 
     def abandon(self) -> None:
         """Stop the workers without waiting for the result (the verification ended early)."""
@@ -295,6 +302,35 @@ class SignatureWork:
         return self.keys[value - 1] if 0 < value < _NOTE_BAD else None
 
 
+@dataclass
+class ResumeState:
+    """Where a verification stopped, enough to verify the commits after it and nothing before:
+    the last verified commit and seq, the SHA-256 of its stored bytes, its committer date and
+    event time, the folded trust and the Merkle frontier. ``seen_id`` answers whether an
+    event id was already used before (and at which seq), for the uniqueness check."""
+
+    seq: int
+    commit: str
+    prev_hash: str
+    prev_when: int
+    prev_ts: float
+    trust: Trust
+    frontier: CompactRange
+    seen_id: Callable[[str], int | None] = field(default=lambda _id: None)
+
+
+@dataclass(frozen=True)
+class VerifiedEvent:
+    """One event that passed every check: what readers get (``LedgerEntry`` is built from it)."""
+
+    seq: int
+    commit: str
+    stored: bytes
+    event: dict[str, Any]
+    leaf: bytes
+    checkpoint: bytes | None
+
+
 @dataclass(frozen=True)
 class Failure:
     seq: int | None
@@ -316,6 +352,9 @@ class VerifyReport:
     failure: Failure | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # filled only with ``keep=True``: every event that passed, and the state after the last one
+    verified: list[VerifiedEvent] = field(default_factory=list)
+    resume: ResumeState | None = None
 
     @property
     def ok(self) -> bool:
@@ -344,7 +383,8 @@ class _Fail(Exception):
 
 def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str, str]] = (),
                   extra_log_keys: Sequence[LogKey] = (), now: float | None = None,
-                  defer: bool = True, work: SignatureWork | None = None) -> VerifyReport:
+                  defer: bool = True, work: SignatureWork | None = None,
+                  resume: ResumeState | None = None, keep: bool = False) -> VerifyReport:
     """Check every commit, then every external checkpoint ``(label, note text)``.
 
     With ``defer`` (the default) the Ed25519 work runs apart from the ordered pass
@@ -354,11 +394,21 @@ def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str,
     one did not at or before the first failure the ordered pass found, the whole ledger is
     verified again with ``defer=False`` (everything inline, in the original order of checks), so
     the failure reported is always exactly the one a sequential verifier reports first.
+
+    ``resume`` continues a verification that ended at ``resume.seq`` (the commits given are the
+    ones after it, in order); seqs, parents, the chain, trust, the Merkle root and time are
+    checked exactly as if the whole ledger had been verified in one go. External checkpoints
+    need the whole ledger (every root), so they cannot be combined with ``resume``. With
+    ``keep`` the report carries every verified event and, when all commits passed, the state to
+    resume from (``report.resume``).
     """
+    if resume is not None and external:
+        raise ValueError("external checkpoints need a verification of the whole ledger")
     started = time.perf_counter()
     report = VerifyReport()
     now = time.time() if now is None else now
-    v = _Verifier(report, now, defer)
+    v = _Verifier(report, now, defer, resume, keep)
+    base = v.base
     for c in commits:  # structure first: a merge makes every later seq meaningless
         if len(c.parents) > 1:
             report.failure = Failure(v.trailer_seq(c), c.sha,
@@ -371,13 +421,13 @@ def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str,
         work = None
     if report.failure is None:
         v.all_commits = commits
-        crypto = (work or SignatureWork.for_commits(commits)) if defer else None
+        crypto = (work or SignatureWork.for_commits(commits, resume)) if defer else None
         try:
             for i, c in enumerate(commits):
                 try:
-                    v.check(i, c)
+                    v.check(base + i, c)
                 except _Fail as f:
-                    report.failure = Failure(i, c.sha, f.reason, f.undecided)
+                    report.failure = Failure(base + i, c.sha, f.reason, f.undecided)
                     failed_at = i
                     break
         except BaseException:  # a bug or Ctrl-C: stop the workers, do not finish their work
@@ -389,9 +439,11 @@ def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str,
             bad = _first_deferred_failure(v, crypto, results)
             if bad is not None and (failed_at is None or bad <= failed_at):
                 return verify_ledger(commits, external=external, extra_log_keys=extra_log_keys,
-                                     now=now, defer=False)
+                                     now=now, defer=False, resume=resume, keep=keep)
     if report.failure is None:
         v.check_external(external, extra_log_keys)
+    if keep and report.failure is None:
+        report.resume = v.snapshot()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -420,10 +472,13 @@ def _first_deferred_failure(v: _Verifier, crypto: SignatureWork,
 
 
 class _Verifier:
-    def __init__(self, report: VerifyReport, now: float, defer: bool = False) -> None:
+    def __init__(self, report: VerifyReport, now: float, defer: bool = False,
+                 resume: ResumeState | None = None, keep: bool = False) -> None:
         self.r = report
         self.now = now
         self.defer = defer  # Ed25519 checks left to SignatureWork, reconciled by verify_ledger
+        self.keep = keep
+        # (position in this run, note, log keys valid there)
         self.deferred_notes: list[tuple[int, bytes, list[LogKey]]] = []
         self.trust: Trust | None = None
         self.cr = CompactRange()
@@ -434,6 +489,17 @@ class _Verifier:
         self.prev_when: int | None = None
         self.prev_ts: float | None = None
         self.ids: dict[str, int] = {}
+        self.seen_before: Callable[[str], int | None] = lambda _id: None
+        self.base = 0  # seq of the first commit of this run
+        if resume is not None:
+            self.base = resume.seq + 1
+            self.trust = trust_from_json(trust_to_json(resume.trust))  # never mutate theirs
+            self.cr = compact_from(resume.frontier.size, compact_stack(resume.frontier))
+            self.prev_sha = resume.commit
+            self.prev_stored_hash = resume.prev_hash
+            self.prev_when = resume.prev_when
+            self.prev_ts = resume.prev_ts
+            self.seen_before = resume.seen_id
         self.keys: dict[bytes, Ed25519PublicKey] = {}
         self.checkpoints: dict[int, tuple[bytes, str]] = {}  # size -> (root, label)
         self.all_commits: Sequence[RawCommit] = ()
@@ -444,6 +510,17 @@ class _Verifier:
             return int(parse_commit(c.raw).trailers.get("Ledger-Seq", ""))
         except ValueError:
             return None
+
+    def snapshot(self) -> ResumeState:
+        """The state after the last verified commit (see ``ResumeState``)."""
+        assert self.trust is not None and self.prev_when is not None
+        assert self.prev_ts is not None
+        ids, before = dict(self.ids), self.seen_before
+        return ResumeState(self.base + self.r.events - 1, self.prev_sha, self.prev_stored_hash,
+                           self.prev_when, self.prev_ts,
+                           trust_from_json(trust_to_json(self.trust)),
+                           compact_from(self.cr.size, compact_stack(self.cr)),
+                           lambda event_id: ids.get(event_id, before(event_id)))
 
     # --- one commit -----------------------------------------------------------------------
     def check(self, i: int, c: RawCommit) -> None:
@@ -478,8 +555,11 @@ class _Verifier:
             raise _Fail(f"schema: {errors[0]}" + (f" (+{len(errors) - 1} more)"
                                                   if len(errors) > 1 else ""))
         event_id = str(event["event_id"])
-        if event_id in self.ids:
-            raise _Fail(f"duplicate event_id {event_id} (first used at seq {self.ids[event_id]})")
+        first = self.ids.get(event_id)
+        if first is None:
+            first = self.seen_before(event_id)
+        if first is not None:
+            raise _Fail(f"duplicate event_id {event_id} (first used at seq {first})")
         self.ids[event_id] = i
         if event["prev"] != self.prev_stored_hash:
             raise _Fail(f"prev chain broken: event prev {event['prev'] or '(empty)'}, expected "
@@ -505,6 +585,9 @@ class _Verifier:
         self.r.by_type[str(kind)] = self.r.by_type.get(str(kind), 0) + 1
         self.r.root = root.hex()
         self.r.tip = c.sha
+        if self.keep:
+            self.r.verified.append(VerifiedEvent(i, c.sha, stored, event, leaf,
+                                                 c.blobs.get(layout.checkpoint_path(i + 1))))
 
     def _event(self, i: int, c: RawCommit) -> tuple[str, bytes, dict[str, Any]]:
         path, stored = self._event_file(i, c)
@@ -535,7 +618,7 @@ class _Verifier:
         if not isinstance(seq, int) or seq < i:
             raise _Fail(f"seq not contiguous: found seq {seq!r} where seq {i} belongs "
                         "(events reordered or replayed)")
-        later = [self.trailer_seq(c) for c in self.all_commits[i + 1:]]
+        later = [self.trailer_seq(c) for c in self.all_commits[i - self.base + 1:]]
         if i in later:
             raise _Fail(f"events reordered: seq {seq} appears where seq {i} belongs "
                         f"(seq {i} comes later)")
@@ -672,7 +755,7 @@ class _Verifier:
         try:
             if self.defer:  # the signature by a key in ``valid`` is checked by SignatureWork
                 cp, _ = parse_checkpoint(text)
-                self.deferred_notes.append((i, note, valid))
+                self.deferred_notes.append((i - self.base, note, valid))
             else:
                 cp, _ = verify_checkpoint(text, valid)
         except CheckpointError as err:

@@ -79,12 +79,17 @@ def test_thousands_of_events_verify_with_counts(tmp_path: Path, keys: Keys) -> N
     assert "unknown log key" in report.failure.reason
 
 
-def test_the_merkle_frontier_cache_follows_bulk_import_and_is_rebuilt_when_missing(
+def test_appends_build_on_the_verified_state_which_is_rebuilt_when_missing_or_wrong(
         tmp_path: Path, keys: Keys) -> None:
-    """An append reads the Merkle frontier from a cache keyed by the tip; bulk import leaves it
-    current (else the first append after it reads every commit), and a missing or stale cache
-    is rebuilt from the Ledger-Leaf trailers, giving the same roots."""
-    from governance.ledger.append import FRONTIER_CACHE
+    """An append takes seq, chain hash, trust and Merkle frontier from the verified reader's
+    state (caught up incrementally, in the git directory). After a bulk import the first
+    append verifies the imported commits; a missing chain file is rebuilt by verifying from
+    the genesis, and a state that does not match its commit is discarded, not used: the roots
+    stay right either way."""
+    import sqlite3
+
+    from governance.ledger.store import GitStore
+    from governance.ledger.verified import chain_path
 
     led = Ledger(make_repo(tmp_path / "repo", keys), keys)
     led.init()
@@ -92,19 +97,22 @@ def test_the_merkle_frontier_cache_follows_bulk_import_and_is_rebuilt_when_missi
                 "release_id": f"r{i}", "model_version": f"1.{i}", "release_digest": DIGEST}),
               keys.path("jane")) for i in range(30))
     assert bulk_import(led.root, items, log_key=keys.path("log")) == 30
-    cache = led.root / ".git" / FRONTIER_CACHE
-    tip = subprocess.run(["git", "rev-parse", "governance/ledger"], cwd=led.root,
-                         capture_output=True, text=True, check=True).stdout.strip()
-    doc = json.loads(cache.read_text())
-    assert (doc["tip"], doc["size"]) == (tip, 31)
-
-    cache.unlink()
     led.append("release_registered", model_name="fraud-risk", release_id="r30",
                model_version="1.30", release_digest=DIGEST)
-    assert json.loads(cache.read_text())["size"] == 32
-    cache.write_text(json.dumps({"tip": tip, "size": 31, "stack": ["00" * 32]}))  # stale
+    path = chain_path(GitStore(led.root, "governance/ledger"))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM chain").fetchone()[0] == 31  # up to the tip
+
+    path.unlink()
     led.append("release_registered", model_name="fraud-risk", release_id="r31",
                model_version="1.31", release_digest=DIGEST)
+    with sqlite3.connect(path) as conn:
+        doc = json.loads(conn.execute("SELECT value FROM state").fetchone()[0])
+        assert doc["seq"] == 31  # the tip the append verified before building on it
+        doc["frontier"] = ["00" * 32] * len(doc["frontier"])  # a wrong frontier
+        conn.execute("UPDATE state SET value = ?", (json.dumps(doc),))
+    led.append("release_registered", model_name="fraud-risk", release_id="r32",
+               model_version="1.32", release_digest=DIGEST)
     report = verify_repo(led.root)  # every Ledger-Root trailer recomputed and compared
     assert report.failure is None, report.failure
-    assert report.events == 33
+    assert report.events == 34

@@ -1,4 +1,4 @@
-"""The query index and sinks read the real git ledger through GitLedgerSource."""
+"""The query index and sinks read the real git ledger through the verified reader."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from governance.audit.index import open_index
 from governance.audit.queries import live_release_at
 from governance.cli.commands_audit import read_ledger
 from governance.ledger import entries
-from governance.ledger.reader import GitLedgerSource
+from governance.ledger.verified import VerifiedLedger
 from governance.timeparse import parse_time
 from tests.integration.ledger.conftest import Ledger
 
 
 def test_head_and_incremental_entries(ledger: Ledger) -> None:
     source = read_ledger(ledger.root)
-    assert isinstance(source, GitLedgerSource)
+    assert isinstance(source, VerifiedLedger)
     every = list(entries(ledger.root))
     head = source.head()
     assert head is not None and (head.seq, head.commit) == (every[-1].seq, every[-1].commit)

@@ -50,12 +50,56 @@ def test_rewritten_and_resigned_history_is_caught_by_external_checkpoint(
     # The attacker holds valid people keys (not the log key) and rebuilds the whole history
     # with one event changed: every internal check passes on the forgery.
     subprocess.run(["git", "update-ref", "-d", forge.REF], cwd=ledger.root, check=True)
+    forget_verified_chain(ledger)  # as in a fresh clone of the rewritten ledger
     ledger.init(log=False)
     ledger.append("model_registered", log=False, model_name="fraud-risk-v2")
     for _ in range(5):
         ledger.append("model_registered", log=False, model_name="other")
     assert verify_repo(ledger.root).failure is None
     failed(verify_repo(ledger.root, checkpoint_files=[anchor]), 6, "history rewritten")
+
+
+def forget_verified_chain(led: Ledger) -> None:
+    from governance.ledger.store import GitStore
+    from governance.ledger.verified import chain_path
+
+    path = chain_path(GitStore(led.root, "governance/ledger"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def test_a_rewrite_under_a_clone_that_verified_the_old_history_is_refused(
+        ledger: Ledger) -> None:
+    """The verified chain kept by a clone is a checkpoint of its own: once it verified the
+    ledger, a rewritten history (even one that verifies on its own) is refused, and nothing is
+    appended on it."""
+    from governance.errors import Tampered
+    from governance.ledger.verified import VerifiedLedger
+
+    with VerifiedLedger(ledger.root) as verified:
+        assert verified.catch_up() is not None
+    subprocess.run(["git", "update-ref", "-d", forge.REF], cwd=ledger.root, check=True)
+    with pytest.raises(Tampered, match="ledger tampered at seq 6: .*branch 'governance/ledger' "
+                                       "is gone"):
+        ledger.append("model_registered", log=False, model_name="x")
+    subprocess.run(["git", "update-ref", forge.REF, _genesis_again(ledger)], cwd=ledger.root,
+                   check=True)
+    with pytest.raises(Tampered, match="history was rewritten"):
+        ledger.append("model_registered", log=False, model_name="x")
+    assert verify_repo(ledger.root).events == 1  # nothing was appended on the rewrite
+
+
+def _genesis_again(led: Ledger) -> str:
+    """A new, honestly signed genesis in a scratch copy, fetched as a lone commit."""
+    scratch = led.root.parent / "scratch"
+    shutil.copytree(led.root, scratch)
+    subprocess.run(["git", "update-ref", "-d", forge.REF], cwd=scratch, check=True)
+    other = Ledger(scratch, led.keys)
+    forget_verified_chain(other)
+    other.init(log=False)
+    tip = forge.chain(scratch)[-1]
+    subprocess.run(["git", "fetch", "-q", str(scratch), tip], cwd=led.root, check=True)
+    return tip
 
 
 def test_force_push_dropping_the_tip(ledger: Ledger, tmp_path: Path) -> None:

@@ -1,0 +1,387 @@
+"""The verified reader: the one way ledger events reach a decision, a record or an answer.
+
+Every consumer (gates and approval counting, promote, rollback, retire, approve, status, env
+publish and verify, config record, the query index behind live, history, audit query, diff,
+explain and report, the export sinks, the runtime filter) reads the ledger through
+``VerifiedLedger``. It yields an event only after the commit holding it passed every check that
+``governance ledger verify`` makes (``governance.ledger.verify.verify_ledger``: one
+implementation, not two), and it does that work once per event: the verified chain is kept in
+the git directory (``governance/verified-<branch>.sqlite``), outside the work tree, written only
+here:
+
+  chain   one row per verified event: seq, commit, leaf hash, event id (uniqueness)
+  state   the last verified commit and seq, the SHA-256 of its stored bytes, its committer
+          date and event time, the folded trust, the Merkle frontier and root
+
+Catching up verifies only the commits after the last verified one (``verify_ledger`` resumed
+from the stored state). Before it is used, the stored state is checked against the commit it
+names: that commit must still be on the ledger branch (an ancestor of the tip, else the history
+was rewritten), its ``Ledger-Seq`` and ``Ledger-Root`` trailers must equal the stored seq and
+the root of the stored frontier, and ``trust/state.json`` in its tree must equal the stored
+trust. A state that fails these checks is discarded and the ledger verified from the genesis.
+
+Past a commit that fails verification nothing is evidence: ``catch_up`` raises
+``LedgerTampered`` ("ledger tampered at seq N: <reason>", exit 1) or, for a check that cannot be
+decided here (an OpenPGP signature), ``Undecided`` (exit 3). With ``allow_prefix`` it returns the
+verified prefix instead and keeps the failure in ``failure`` so that every output can say the
+answer rests on the prefix only. Only ``governance ledger verify`` (the whole check, with
+external checkpoints) and the forensic ``governance ledger log --unverified`` read past it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.audit.source import LedgerHead
+from governance.domain.events import LedgerEntry
+from governance.errors import Tampered, Undecided
+from governance.ledger import layout
+from governance.ledger.canonical import canonical_bytes, parse_canonical
+from governance.ledger.commit import parse_commit
+from governance.ledger.merkle import compact_from, compact_stack
+from governance.ledger.settings import branch_of
+from governance.ledger.store import GitStore, RawCommit
+from governance.ledger.trust import trust_from_json, trust_to_json
+from governance.ledger.verify import (
+    PARALLEL_MIN,
+    Failure,
+    ResumeState,
+    VerifiedEvent,
+    verify_ledger,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chain (
+    seq        INTEGER PRIMARY KEY,
+    commit_sha TEXT NOT NULL,
+    leaf       TEXT NOT NULL,
+    event_id   TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+STATE_VERSION = 1
+
+
+class LedgerTampered(Tampered):
+    """The ledger fails verification at ``seq``: nothing past the verified prefix is evidence."""
+
+    def __init__(self, failure: Failure, *, recorded: bool = False) -> None:
+        self.failure = failure
+        tail = "; nothing was recorded" if recorded else ""
+        super().__init__(f"ledger tampered at seq {failure.seq}: {failure.reason}{tail}",
+                         hint="run `governance ledger verify` and investigate; "
+                              "`governance ledger log --unverified` shows the commits")
+
+
+def refusal(failure: Failure, *, recorded: bool = False) -> Tampered | Undecided:
+    """The error a consumer raises for a failure past the verified prefix."""
+    if failure.undecided:
+        return Undecided(f"ledger cannot be verified at seq {failure.seq}: {failure.reason}",
+                         hint="run `governance ledger verify`")
+    return LedgerTampered(failure, recorded=recorded)
+
+
+@dataclass(frozen=True)
+class VerifiedHead:
+    """The last verified event: its seq, commit and the Merkle root over the ledger up to it."""
+
+    seq: int
+    commit: str
+    root: str
+
+
+def chain_path(store: GitStore) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", store.branch)
+    return store.git_dir / "governance" / f"verified-{safe}.sqlite"
+
+
+class VerifiedLedger:
+    """The ledger of a repository, read through verification (``LedgerSource`` port).
+
+    ``catch_up()`` verifies what is new and returns the verified head; ``head()`` and
+    ``entries(start_seq)`` serve the query index and the sinks; ``resume_state()`` serves the
+    append path (which must never build on an unverified tip); ``confirm`` checks what a cache
+    says about an event against the verified chain.
+    """
+
+    def __init__(self, repo_root: Path, branch: str | None = None, *,
+                 allow_prefix: bool = False) -> None:
+        self.root = repo_root
+        self.store = GitStore(repo_root, branch or branch_of(repo_root))
+        self.allow_prefix = allow_prefix
+        self.failure: Failure | None = None
+        self.warnings: list[str] = []
+        self._fresh: list[VerifiedEvent] = []  # verified by this process, kept for entries()
+        self._head: VerifiedHead | None = None
+        self._caught_up = False
+        self._tip: str | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    # --- the chain file --------------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            path = chain_path(self.store)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=300)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+            except sqlite3.DatabaseError:
+                conn.close()
+                # the chain is re-derivable from the ledger: start it again
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(str(path) + suffix).unlink()
+                self.warnings.append(f"{path} was unreadable: the ledger is verified again "
+                                     "from the genesis")
+                conn = sqlite3.connect(path, isolation_level=None, timeout=300)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> VerifiedLedger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _stored_head(self) -> tuple[VerifiedHead, dict[str, object]] | None:
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'head'").fetchone()
+        if row is None:
+            return None
+        try:
+            doc = json.loads(row[0])
+            if doc.get("version") != STATE_VERSION:
+                return None
+            return VerifiedHead(int(doc["seq"]), str(doc["commit"]), str(doc["root"])), doc
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _resume_from(self, doc: dict[str, object]) -> ResumeState:
+        conn = self.conn
+
+        def seen(event_id: str) -> int | None:
+            row = conn.execute("SELECT seq FROM chain WHERE event_id = ?",
+                               (event_id,)).fetchone()
+            return None if row is None else int(row[0])
+
+        frontier = compact_from(int(str(doc["size"])),
+                                [bytes.fromhex(h) for h in doc["frontier"]])  # type: ignore[attr-defined]
+        return ResumeState(int(str(doc["seq"])), str(doc["commit"]), str(doc["prev_hash"]),
+                           int(str(doc["prev_when"])), float(str(doc["prev_ts"])),
+                           trust_from_json(doc["trust"]),  # type: ignore[arg-type]
+                           frontier, seen)
+
+    def _rewritten(self, head: VerifiedHead, tip: str) -> str | None:
+        """Why the ledger is no extension of what was verified here, or None."""
+        if head.commit == tip or self.store.is_ancestor(head.commit, tip):
+            return None
+        return (f"the verified commit {head.commit[:12]} (seq {head.seq}) is no longer on "
+                f"{self.store.branch!r}: the ledger history was rewritten (or events dropped) "
+                "after it was verified here")
+
+    def _state_ok(self, head: VerifiedHead, resume: ResumeState) -> str | None:
+        """Why the stored state cannot be used, or None (see the module docstring)."""
+        store = self.store
+        try:
+            obj = parse_commit(store.read_object(head.commit))
+        except (ValueError, OSError):
+            return f"the verified commit {head.commit[:12]} cannot be read"
+        if obj.trailers.get("Ledger-Seq") != str(head.seq) or \
+                obj.trailers.get("Ledger-Root") != resume.frontier.root().hex() or \
+                resume.frontier.size != head.seq + 1 or head.root != resume.frontier.root().hex():
+            return "the stored verified state does not match its commit's trailers"
+        trust = store.read_path(head.commit, layout.TRUST_STATE)
+        if trust != canonical_bytes(trust_to_json(resume.trust)):
+            return "the stored verified trust does not match the ledger's trust at its commit"
+        return None
+
+    def _reset(self) -> None:
+        self.conn.execute("DELETE FROM chain")
+        self.conn.execute("DELETE FROM state")
+
+    # --- catching up -----------------------------------------------------------------------
+    def catch_up(self) -> VerifiedHead | None:
+        """Verify the commits after the verified head; the verified head (None: no ledger)."""
+        tip = self.store.tip()
+        if self._caught_up and self._tip == tip:
+            return self._checked_head()
+        self.failure = None
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            head = self._advance(tip)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._head = head
+        self._caught_up = True
+        self._tip = tip
+        return self._checked_head()
+
+    def _checked_head(self) -> VerifiedHead | None:
+        if self.failure is not None and not self.allow_prefix:
+            raise refusal(self.failure)
+        return self._head
+
+    def _advance(self, tip: str | None) -> VerifiedHead | None:
+        stored = self._stored_head()
+        resume: ResumeState | None = None
+        if stored is not None:
+            head, doc = stored
+            if tip is None:
+                self.failure = Failure(head.seq, None, f"the ledger branch {self.store.branch!r} "
+                                       f"is gone, though seq 0..{head.seq} were verified here")
+                return head
+            rewritten = self._rewritten(head, tip)
+            if rewritten is not None:
+                self.failure = Failure(head.seq, None, rewritten)
+                return head
+            try:
+                resume = self._resume_from(doc)
+                why = self._state_ok(head, resume)
+            except (ValueError, KeyError, TypeError) as err:
+                why = f"the stored verified state is unreadable ({err})"
+            if why is not None:
+                self.warnings.append(f"{why}; verifying the ledger again from the genesis")
+                self._reset()
+                resume, stored = None, None
+            elif head.commit == tip:
+                return head
+        if tip is None:
+            return None
+        after = resume.commit if resume is not None else None
+        commits = self.store.read_commits(after=after, tip=tip,
+                                          first_seq=0 if resume is None else resume.seq + 1)
+        report = verify_ledger(commits, resume=resume, keep=True,
+                               defer=len(commits) >= PARALLEL_MIN)
+        if report.failure is not None:
+            self.failure = report.failure
+            bad = (report.failure.seq or 0) - (0 if resume is None else resume.seq + 1)
+            if bad <= 0:
+                return stored[0] if stored is not None else None
+            # the prefix before the failure is verified: verify it alone to get its state
+            report = verify_ledger(commits[:bad], resume=resume, keep=True, defer=False)
+            assert report.failure is None
+        return self._save(report.verified, report.resume)
+
+    def _save(self, verified: Sequence[VerifiedEvent], resume: ResumeState | None
+              ) -> VerifiedHead | None:
+        if resume is None or not verified:
+            return None
+        self.conn.executemany(
+            "INSERT INTO chain VALUES (?,?,?,?)",
+            ((v.seq, v.commit, v.leaf.hex(), str(v.event["event_id"])) for v in verified))
+        root = resume.frontier.root().hex()
+        doc = {"version": STATE_VERSION, "seq": resume.seq, "commit": resume.commit,
+               "root": root, "prev_hash": resume.prev_hash, "prev_when": resume.prev_when,
+               "prev_ts": resume.prev_ts, "size": resume.frontier.size,
+               "frontier": [h.hex() for h in compact_stack(resume.frontier)],
+               "trust": trust_to_json(resume.trust)}
+        self.conn.execute("INSERT OR REPLACE INTO state VALUES ('head', ?)",
+                          (json.dumps(doc, sort_keys=True),))
+        self._fresh = list(verified)
+        return VerifiedHead(resume.seq, resume.commit, root)
+
+    # --- reading ---------------------------------------------------------------------------
+    def resume_state(self) -> ResumeState | None:
+        """The verified state at the tip, for appending on it; refuses an unverified tip."""
+        head = self.catch_up()
+        if self.failure is not None:
+            raise refusal(self.failure, recorded=True)
+        if head is None:
+            return None
+        stored = self._stored_head()
+        assert stored is not None
+        return self._resume_from(stored[1])
+
+    def head(self) -> LedgerHead | None:
+        head = self.catch_up()
+        return None if head is None else LedgerHead(head.seq, head.commit)
+
+    def entries(self, start_seq: int = 0) -> Iterator[LedgerEntry]:
+        """Verified entries with ``seq >= start_seq``, in seq order, up to the verified head."""
+        head = self.catch_up()
+        if head is None or start_seq > head.seq:
+            return
+        fresh = self._fresh
+        if fresh and fresh[0].seq <= start_seq:
+            yield from _entries(v for v in fresh if v.seq >= start_seq)
+            return
+        before = None
+        if start_seq > 0:
+            row = self.conn.execute("SELECT commit_sha FROM chain WHERE seq = ?",
+                                    (start_seq - 1,)).fetchone()
+            if row is None:
+                raise Tampered(f"the verified chain has no seq {start_seq - 1}",
+                               hint="run `governance ledger verify`")
+            before = str(row[0])
+        commits = self.store.read_commits(after=before, tip=head.commit, first_seq=start_seq,
+                                          with_diff=False)
+        yield from _entries(self._confirmed(commits, start_seq))
+
+    def _confirmed(self, commits: Sequence[RawCommit], first: int) -> Iterator[VerifiedEvent]:
+        """Events of already-verified commits, each checked against its chain row."""
+        rows = self.conn.execute("SELECT seq, commit_sha, leaf FROM chain WHERE seq >= ? "
+                                 "ORDER BY seq", (first,))
+        for c, (seq, commit, leaf) in zip(commits, rows, strict=False):
+            stored = c.blobs.get(layout.event_path(seq))
+            if c.sha != commit or stored is None or _leaf(stored) != leaf:
+                raise Tampered(f"ledger seq {seq}: commit {c.sha[:12]} is not the verified "
+                               f"commit {commit[:12]}", hint="run `governance ledger verify`")
+            yield VerifiedEvent(seq, c.sha, stored, parse_canonical(stored), bytes.fromhex(leaf),
+                                c.blobs.get(layout.checkpoint_path(seq + 1)))
+
+    def confirm(self, seq: int, leaf_hex: str, commit: str) -> bool:
+        """Whether the verified chain holds this leaf and commit at ``seq``."""
+        row = self.conn.execute("SELECT commit_sha, leaf FROM chain WHERE seq = ?",
+                                (seq,)).fetchone()
+        return row is not None and row[0] == commit and row[1] == leaf_hex
+
+
+
+def _leaf(stored: bytes) -> str:
+    from governance.ledger.merkle import leaf_hash
+
+    return leaf_hash(stored).hex()
+
+
+def _entries(events: Iterator[VerifiedEvent] | Sequence[VerifiedEvent]
+             ) -> Iterator[LedgerEntry]:
+    """LedgerEntry values, each with its covering checkpoint (the first stored checkpoint whose
+    size exceeds its seq, among the events given)."""
+    pending: list[LedgerEntry] = []
+    for v in events:
+        pending.append(LedgerEntry(seq=v.seq, event_id=str(v.event["event_id"]),
+                                   event_type=str(v.event["event_type"]),
+                                   timestamp=str(v.event["timestamp"]), event=v.event,
+                                   stored=v.stored, leaf_hash=v.leaf.hex(), commit=v.commit))
+        if v.checkpoint is not None:
+            text = v.checkpoint.decode("utf-8", errors="replace")
+            for e in pending:
+                yield LedgerEntry(e.seq, e.event_id, e.event_type, e.timestamp, e.event,
+                                  e.stored, e.leaf_hash, e.commit, text)
+            pending = []
+    yield from pending
+
+
+def verified_entries(repo_root: Path, *, branch: str | None = None) -> list[LedgerEntry]:
+    """Every verified entry (for consumers that fold the whole ledger); refuses a ledger that
+    fails verification past its verified prefix."""
+    with VerifiedLedger(repo_root, branch) as ledger:
+        return list(ledger.entries(0))
