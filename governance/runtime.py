@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.domain.model import EnvironmentState
-from governance.errors import InvalidInput, NotFound, Problem, UsageError
+from governance.errors import InvalidInput, NotFound, Problem, Tampered, Undecided, UsageError
 from governance.records import load_file
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")  # DESIGN section 10
@@ -66,7 +66,8 @@ class DeployedRelease:
         }
 
 
-def live_release(model: str, environment: str, *, root: Path | None = None) -> DeployedRelease:
+def live_release(model: str, environment: str, *, root: Path | None = None,
+                 verify: bool = True) -> DeployedRelease:
     """Which release is live for ``model`` in ``environment``.
 
     ``root`` is the governed repository (default: ``$GOVERNANCE_REPO``, else the current
@@ -74,6 +75,12 @@ def live_release(model: str, environment: str, *, root: Path | None = None) -> D
     as ``governance validate``). Raises NotFound when the environment or model has no live
     release (including a model switched off by a rollback), InvalidInput when the state file is
     malformed: a serving process should refuse to start rather than guess what it serves.
+
+    With ``verify`` (the default) the pointer is checked against the verified ledger of the
+    repository (``governance.ledger.verified``): the release it names must be the one the
+    ledger says is live there now, else Tampered (exit 1); a repository with no ledger to check
+    against is Undecided (exit 3). ``verify=False`` trusts the state file alone (a deployment
+    bundle that carries only ``environments/``): say so where you use it.
     """
     for value, what in ((model, "model"), (environment, "environment")):
         if not _SLUG.match(value):
@@ -109,6 +116,8 @@ def live_release(model: str, environment: str, *, root: Path | None = None) -> D
             f"{path}: model {model!r} is switched off in {environment!r} (rolled back with no "
             f"earlier release, ledger seq {deployment.ledger_seq})"
         )
+    if verify:
+        _check_against_ledger(base, model, environment, deployment.release_id, path)
     return DeployedRelease(
         model=model,
         environment=environment,
@@ -118,6 +127,31 @@ def live_release(model: str, environment: str, *, root: Path | None = None) -> D
         promoted_at=deployment.promoted_at or "",
         ledger_seq=-1 if deployment.ledger_seq is None else deployment.ledger_seq,
     )
+
+
+def _check_against_ledger(root: Path, model: str, environment: str, release_id: str | None,
+                          path: Path) -> None:
+    """The pointer names what the verified ledger says is live now (see ``live_release``)."""
+    from governance.audit.index import answer
+    from governance.audit.queries import live_release_at
+    from governance.ledger.reader import ledger_source
+
+    if not (root / ".git").exists():
+        raise Undecided(f"{root} has no git repository: the pointer {path} cannot be checked "
+                        "against the ledger", hint="run from a clone of the governed repository "
+                        "(ledger branch fetched), or pass verify=False to trust the file alone")
+    try:
+        live = answer(root, ledger_source(root), lambda conn: live_release_at(
+            conn, model, environment, datetime.now(UTC)))
+        ledger_says: str | None = live.release_id
+    except NotFound:
+        ledger_says = None
+    if ledger_says != release_id:
+        raise Tampered(f"{path} says {model!r} serves {release_id or 'nothing'} in "
+                       f"{environment!r}, the verified ledger says "
+                       f"{ledger_says or 'nothing is live'}",
+                       hint="the pointer file is not evidence: `governance status` shows the "
+                            "drift; re-run the promote or rollback to repair it from the ledger")
 
 
 class ReleaseTagFilter(logging.Filter):

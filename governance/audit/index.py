@@ -173,7 +173,7 @@ class AuditIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
         # timeout: another process may be building the index; wait for it rather than fail.
-        self.conn: IndexConnection = sqlite3.connect(  # type: ignore[assignment]
+        self.conn: IndexConnection = sqlite3.connect(
             path, isolation_level=None, timeout=300, factory=IndexConnection)
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from governance.audit import queries
-from governance.audit.index import open_index
+from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
 from governance.cli.output import emit_json, emit_text, log
 from governance.config import require_root
@@ -48,11 +49,37 @@ class SinkKind(StrEnum):
 assert tuple(SinkKind) == SINK_KINDS
 
 
-def read_ledger(root: Path) -> LedgerSource:
-    """The ledger of the governed repo at ``root`` (the one place this module reads it)."""
+def read_ledger(root: Path, *, allow_prefix: bool = False) -> LedgerSource:
+    """The ledger of the governed repo at ``root`` (the one place this module reads it),
+    through verification; ``allow_prefix`` answers from the verified prefix of a ledger that
+    fails verification (the caller must then say so: ``prefix_note``)."""
     from governance.ledger.reader import ledger_source  # lazy: keeps start-up fast
 
-    return ledger_source(root)
+    return ledger_source(root, allow_prefix=allow_prefix)
+
+
+def prefix_note(source: LedgerSource) -> dict[str, Any] | None:
+    """What an answer from the verified prefix must carry, or None for a verified ledger."""
+    failure = getattr(source, "failure", None)
+    if failure is None:
+        return None
+    through = (failure.seq or 0) - 1
+    note = {"verified_through_seq": through, "failed_seq": failure.seq,
+            "reason": failure.reason}
+    log(f"warning: answered from the verified prefix only (seq 0..{through}); the ledger fails "
+        f"verification at seq {failure.seq}: {failure.reason}")
+    return note
+
+
+def prefix_line(note: dict[str, Any]) -> str:
+    return (f"VERIFIED PREFIX ONLY: seq 0..{note['verified_through_seq']}; the ledger fails "
+            f"verification at seq {note['failed_seq']}: {note['reason']}")
+
+
+PREFIX_OPTION = typer.Option(
+    False, "--verified-prefix",
+    help="If the ledger fails verification, answer from its verified prefix (marked as such in "
+         "the output) instead of refusing.")
 
 
 def repo_root(start: Path) -> Path:
@@ -78,18 +105,24 @@ _COLUMNS = (
 )
 
 
-def _render_events(events: Sequence[queries.IndexedEvent], fmt: TableFmt) -> None:
+def _render_events(events: Sequence[queries.IndexedEvent], fmt: TableFmt,
+                   prefix: dict[str, Any] | None = None) -> None:
     if fmt is TableFmt.json:
-        emit_json([e.to_json() for e in events])
+        rows = [e.to_json() for e in events]
+        emit_json(rows if prefix is None else {"verified_prefix": prefix, "events": rows})
         return
     if fmt is TableFmt.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow((*_COLUMNS, "summary"))
         for e in events:
             writer.writerow((*(getattr(e, c) or "" for c in _COLUMNS), queries.summary(e)))
+        if prefix is not None:
+            writer.writerow(("#", prefix_line(prefix)))
         return
     for e in events:
         emit_text(f"{e.seq:>8}  {e.timestamp}  {e.event_type:<19}  {queries.summary(e)}")
+    if prefix is not None:
+        emit_text(prefix_line(prefix))
     log(f"{len(events)} event{'s' if len(events) != 1 else ''}")
 
 
@@ -99,13 +132,18 @@ def live(
     at: str = typer.Option("now", "--at", help="RFC 3339 time or relative (30d, 12mo)."),
     fmt: Fmt = _FMT,
     repo: Path = _REPO,
+    verified_prefix: bool = PREFIX_OPTION,
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
     root = repo_root(repo)
-    with open_index(root, read_ledger(root)) as index:
-        answer = queries.live_release_at(index.conn, model, env, moment)
+    source = read_ledger(root, allow_prefix=verified_prefix)
+    answer = answer_from_index(root, source,
+                               lambda conn: queries.live_release_at(conn, model, env, moment))
+    prefix = prefix_note(source)
     data = answer.to_json()
+    if prefix is not None:
+        data["verified_prefix"] = prefix
     if fmt is Fmt.json:
         emit_json(data)
     elif answer.release_id is not None:
@@ -129,6 +167,8 @@ def live(
             emit_text(f"incident: {change.incident or '-'}  reason: {data.get('reason') or '-'}")
         if answer.retired_at:
             emit_text(f"warning: this release was retired at {answer.retired_at}")
+        if prefix is not None:
+            emit_text(prefix_line(prefix))
     if answer.release_id is None:
         raise NotFound(
             f"nothing was live for {model!r} in {env!r} at {answer.at}: switched off by "
@@ -141,12 +181,13 @@ def history(
     model: str = typer.Argument(..., help="Model name."),
     fmt: TableFmt = _TFMT,
     repo: Path = _REPO,
+    verified_prefix: bool = PREFIX_OPTION,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
     root = repo_root(repo)
-    with open_index(root, read_ledger(root)) as index:
-        events = queries.history(index.conn, model)
-    _render_events(events, fmt)
+    source = read_ledger(root, allow_prefix=verified_prefix)
+    events = answer_from_index(root, source, lambda conn: queries.history(conn, model))
+    _render_events(events, fmt, prefix_note(source))
 
 
 _TYPES = typer.Option([], "--type", help="Event type (repeatable).")
@@ -176,6 +217,7 @@ def audit_query(
     limit: int | None = typer.Option(None, "--limit", help="At most this many events."),
     fmt: TableFmt = _TFMT,
     repo: Path = _REPO,
+    verified_prefix: bool = PREFIX_OPTION,
 ) -> None:
     """Events matching every given filter, in ledger order."""
     now = datetime.now(UTC)
@@ -192,9 +234,9 @@ def audit_query(
         limit=limit,
     )
     root = repo_root(repo)
-    with open_index(root, read_ledger(root)) as index:
-        events = queries.audit_query(index.conn, flt)
-    _render_events(events, fmt)
+    source = read_ledger(root, allow_prefix=verified_prefix)
+    events = answer_from_index(root, source, lambda conn: queries.audit_query(conn, flt))
+    _render_events(events, fmt, prefix_note(source))
 
 
 _SINK = typer.Option(SinkKind.jsonl, "--sink", help="jsonl (default), postgres or s3.")

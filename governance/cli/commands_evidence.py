@@ -17,7 +17,7 @@ import typer
 from governance.audit import answers
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
-from governance.audit.index import open_index
+from governance.audit.index import answer
 from governance.cli import commands_audit
 from governance.cli.output import emit_json, emit_text, log
 from governance.repo import GovernedRepo
@@ -48,8 +48,8 @@ def diff(
     metrics and subgroups with deltas, model card, policy bundle and approvers."""
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
-    with open_index(root, commands_audit.read_ledger(root)) as index:
-        result = answers.diff_by_id(governed, index.conn, release_a, release_b)
+    result = answer(root, commands_audit.read_ledger(root),
+                    lambda conn: answers.diff_by_id(governed, conn, release_a, release_b))
     if fmt is Fmt.json:
         emit_json(result.to_json())
     else:
@@ -76,18 +76,18 @@ def explain(
     moment = parse_time(at, option="--at") if at is not None else None
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
-    with open_index(root, commands_audit.read_ledger(root)) as index:
-        if env is None:
-            explanation = answers.explain_release_id(governed, index.conn, target, moment)
-            data = explanation.to_json()
-        else:
-            live = answers.explain_live(
-                governed, index.conn, target, env, moment or datetime.now(UTC)
-            )
-            explanation, data = live.explanation, live.to_json()
-            if live.live.retired_at:
-                log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
-                    "and was still live then")
+    source = commands_audit.read_ledger(root)
+    if env is None:
+        explanation = answer(root, source, lambda conn: answers.explain_release_id(
+            governed, conn, target, moment))
+        data = explanation.to_json()
+    else:
+        live = answer(root, source, lambda conn: answers.explain_live(
+            governed, conn, target, env, moment or datetime.now(UTC)))
+        explanation, data = live.explanation, live.to_json()
+        if live.live.retired_at:
+            log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
+                "and was still live then")
     if fmt is Fmt.json:
         emit_json(data)
     else:
@@ -115,10 +115,8 @@ def report(
     production release and an SVG timeline of promotions and rollbacks."""
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
-    with open_index(root, commands_audit.read_ledger(root)) as index:
-        bundle = answers.build_report(
-            governed, index.conn, release_id, environment=env, now=datetime.now(UTC)
-        )
+    bundle = answer(root, commands_audit.read_ledger(root), lambda conn: answers.build_report(
+        governed, conn, release_id, environment=env, now=datetime.now(UTC)))
     if fmt is ReportFmt.html:
         from governance.report.html import render_html
 

@@ -98,15 +98,23 @@ def log_cmd(
     model: str | None = typer.Option(None, "--model", help="Only events for this model."),
     release: str | None = typer.Option(None, "--release", help="Only events for this release."),
     limit: int | None = typer.Option(None, "--limit", help="Only the last N matching events."),
+    unverified: bool = typer.Option(
+        False, "--unverified",
+        help="Forensics: list the commits as stored, past a verification failure too "
+             "(nothing listed this way is evidence)."),
     repo: Path = REPO, fmt: TextOrJson = FORMAT,
 ) -> None:
-    """List ledger events in seq order (parsed, not verified: use `ledger verify`)."""
+    """List verified ledger events in seq order (--unverified: as stored, for forensics)."""
     want = {"event_type": event_type, "actor_id": actor, "model_name": model,
             "release_id": release}
-    from governance.ledger import entries
+    from governance.ledger.reader import entries, unverified_entries
 
-    rows = [e for e in entries(repo)
+    read = unverified_entries if unverified else entries
+    rows = [e for e in read(repo)
             if all(v is None or e.get(k) == v for k, v in want.items())]
+    if unverified:
+        log("warning: --unverified lists the ledger as stored; nothing here is verified "
+            "evidence (run `governance ledger verify`)")
     if limit is not None:
         rows = rows[-limit:] if limit > 0 else []
     if fmt is TextOrJson.json:

@@ -73,11 +73,11 @@ def deployers_from_env(actor: str) -> tuple[str, ...]:
 
 def _model_state(repo: GovernedRepo, model: str) -> LifecycleState:
     """One model's lifecycle from the query index (incremental; refuses a rewritten ledger)."""
-    from governance.audit.index import open_index
+    from governance.audit.index import answer
     from governance.ledger.reader import ledger_source
 
-    with open_index(repo.root, ledger_source(repo.root)) as index:
-        return model_state(index.conn, model)
+    return answer(repo.root, ledger_source(repo.root, recording=True),
+                  lambda conn: model_state(conn, model))
 
 
 def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str = "git",
@@ -208,23 +208,35 @@ def retire_cmd(
 def status_cmd(
     model: str = typer.Argument(None, help="Model name (default: every model)."),
     fmt: TextOrJson = FORMAT,
+    verified_prefix: bool = typer.Option(
+        False, "--verified-prefix",
+        help="If the ledger fails verification, report from its verified prefix (marked as "
+             "such) instead of refusing."),
 ) -> None:
     """Live release per environment, fallback, pointer drift and open obligations."""
-    from governance.audit.index import open_index
+    from governance.audit.index import answer
+    from governance.cli.commands_audit import prefix_line, prefix_note
     from governance.ledger.reader import ledger_source
 
     repo = GovernedRepo.open(Path("."))
     models = [model] if model else repo.model_names()
     if model:
         repo.load_model(model)  # unknown model: exit 1 with a hint
-    with open_index(repo.root, ledger_source(repo.root)) as index:
-        head = index.state()
-        statuses = [model_status(repo, model_state(index.conn, m), m) for m in models]
+    source = ledger_source(repo.root, allow_prefix=verified_prefix)
+    statuses = answer(repo.root, source, lambda conn: [
+        model_status(repo, model_state(conn, m), m) for m in models])
+    head = source.head()
+    prefix = prefix_note(source)
     if fmt is TextOrJson.json:
-        emit_json({"models": [s.to_json() for s in statuses],
-                   "ledger_seq": head.seq if head else -1})
+        doc: dict[str, Any] = {"models": [s.to_json() for s in statuses],
+                               "ledger_seq": head.seq if head else -1}
+        if prefix is not None:
+            doc["verified_prefix"] = prefix
+        emit_json(doc)
     else:
         emit_text(render_text(statuses))
+        if prefix is not None:
+            emit_text(prefix_line(prefix))
     if any(s.drift for s in statuses):
         raise typer.Exit(1)
 

@@ -1,12 +1,12 @@
 """Reading the ledger: ``entries()`` for other features, ``verify_repo``, checkpoints.
 
-``entries(repo_root)`` is the one reader the query index, the lifecycle fold and the export
-sinks build on. It yields ``LedgerEntry`` values in seq order from one batch read (three git
-processes for the whole ledger, see ``GitStore.read_commits``); pass ``after_commit`` (the last
-commit you consumed) to read only what is new, which is how incremental consumers stay fast.
-It parses but does not verify: run ``verify_repo`` (or ``governance ledger verify``) to know the
-entries are authentic. Each entry carries its covering checkpoint, the first stored checkpoint
-whose size exceeds its seq, when one exists in the range read.
+``entries(repo_root)`` and ``ledger_source(repo_root)`` are what the lifecycle fold, the query
+index and the export sinks build on: both read through ``governance.ledger.verified`` and yield
+only events that passed every check of ``ledger verify``. ``unverified_entries`` parses without
+verifying, for the forensic ``ledger log --unverified`` only. ``verify_repo`` is the whole check
+(with external checkpoints) behind ``governance ledger verify``. Each entry carries its covering
+checkpoint, the first stored checkpoint whose size exceeds its seq, when one exists in the range
+read.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
 from governance.ledger import layout
@@ -34,9 +33,19 @@ if TYPE_CHECKING:
 from governance.ledger.verify import SignatureWork, VerifyReport, verify_ledger
 
 
-def entries(repo_root: Path, *, branch: str | None = None,
-            after_commit: str | None = None) -> Iterator[LedgerEntry]:
-    """Ledger entries in seq order (all, or those after ``after_commit``)."""
+def entries(repo_root: Path, *, branch: str | None = None) -> Iterator[LedgerEntry]:
+    """Every VERIFIED ledger entry in seq order (``governance.ledger.verified``): what every
+    consumer reads. Raises LedgerTampered (exit 1) when the ledger fails verification."""
+    from governance.ledger.verified import VerifiedLedger
+
+    with VerifiedLedger(repo_root, branch) as ledger:
+        yield from ledger.entries(0)
+
+
+def unverified_entries(repo_root: Path, *, branch: str | None = None,
+                       after_commit: str | None = None) -> Iterator[LedgerEntry]:
+    """Ledger entries in seq order (all, or those after ``after_commit``) AS STORED, not
+    verified: for ``ledger log --unverified`` (forensics) and the verifier's own tests only."""
     store = open_store(repo_root, branch)
     if store.tip() is None:
         return
@@ -154,45 +163,11 @@ def latest_checkpoint(repo_root: Path, *, branch: str | None = None,
                    hint="set GOVERNANCE_LEDGER_LOG_KEY to cut one")
 
 
-class GitLedgerSource:
-    """The ledger as the query index and the export sinks read it (``LedgerSource`` port).
-
-    ``head()`` costs one object read; ``entries(start_seq)`` reads only commits from
-    ``start_seq`` on (it finds the commit before it with one ``rev-parse tip~N``).
-    """
-
-    def __init__(self, repo_root: Path, branch: str | None = None) -> None:
-        self.root = repo_root
-        self.branch = branch
-
-    def head(self) -> LedgerHead | None:
-        store = open_store(self.root, self.branch)
-        tip = store.tip()
-        if tip is None:
-            return None
-        seq = parse_commit(store.read_object(tip)).trailers.get("Ledger-Seq", "")
-        if not seq.isdigit():
-            raise NotFound(f"ledger tip {tip} has no Ledger-Seq trailer",
-                           hint="run `governance ledger verify`")
-        return LedgerHead(int(seq), tip)
-
-    def entries(self, start_seq: int = 0) -> Iterator[LedgerEntry]:
-        if start_seq <= 0:
-            yield from entries(self.root, branch=self.branch)
-            return
-        head = self.head()
-        if head is None or start_seq > head.seq:
-            return
-        store = open_store(self.root, self.branch)
-        before = store.resolve(f"{head.commit}~{head.seq - start_seq + 1}")
-        if before is None:
-            yield from (e for e in entries(self.root, branch=self.branch) if e.seq >= start_seq)
-            return
-        yield from entries(self.root, branch=self.branch, after_commit=before)
-
-
-def ledger_source(repo_root: Path, *, allow_prefix: bool = False) -> VerifiedLedger:
-    """The ledger as every consumer reads it: through verification (``VerifiedLedger``)."""
+def ledger_source(repo_root: Path, *, allow_prefix: bool = False,
+                  recording: bool = False) -> VerifiedLedger:
+    """The ledger as every consumer reads it: through verification (``VerifiedLedger``).
+    ``recording``: the reader serves a command that decides and records (its refusal says that
+    nothing was recorded)."""
     from governance.ledger.verified import VerifiedLedger
 
-    return VerifiedLedger(repo_root, allow_prefix=allow_prefix)
+    return VerifiedLedger(repo_root, allow_prefix=allow_prefix, recording=recording)

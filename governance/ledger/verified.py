@@ -111,10 +111,11 @@ class VerifiedLedger:
     """
 
     def __init__(self, repo_root: Path, branch: str | None = None, *,
-                 allow_prefix: bool = False) -> None:
+                 allow_prefix: bool = False, recording: bool = False) -> None:
         self.root = repo_root
         self.store = GitStore(repo_root, branch or branch_of(repo_root))
         self.allow_prefix = allow_prefix
+        self.recording = recording  # serving a command that records: refusals say so
         self.failure: Failure | None = None
         self.warnings: list[str] = []
         self._fresh: list[VerifiedEvent] = []  # verified by this process, kept for entries()
@@ -236,7 +237,7 @@ class VerifiedLedger:
 
     def _checked_head(self) -> VerifiedHead | None:
         if self.failure is not None and not self.allow_prefix:
-            raise refusal(self.failure)
+            raise refusal(self.failure, recorded=self.recording)
         return self._head
 
     def _advance(self, tip: str | None) -> VerifiedHead | None:

@@ -37,7 +37,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_live_release_from_environment_state(repo: Path) -> None:
-    rel = live_release("fraud-risk", "production", root=repo)
+    rel = live_release("fraud-risk", "production", root=repo, verify=False)
     assert rel.release_id == "fraud-risk-2026-04-10-01"
     assert rel.model_version == "2026-04-10" and rel.ledger_seq == 42
     assert rel.promoted_at == "2026-04-10T09:14:11Z"
@@ -46,16 +46,17 @@ def test_live_release_from_environment_state(repo: Path) -> None:
 
 def test_repo_from_environment_variable(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVERNANCE_REPO", str(repo))
-    assert live_release("fraud-risk", "production").release_id == "fraud-risk-2026-04-10-01"
+    rel = live_release("fraud-risk", "production", verify=False)
+    assert rel.release_id == "fraud-risk-2026-04-10-01"
 
 
 def test_unknown_model_environment_and_bad_names(repo: Path) -> None:
     with pytest.raises(NotFound, match="'other' has no live release"):
-        live_release("other", "production", root=repo)
+        live_release("other", "production", root=repo, verify=False)
     with pytest.raises(NotFound, match="no state for environment 'staging'"):
-        live_release("fraud-risk", "staging", root=repo)
+        live_release("fraud-risk", "staging", root=repo, verify=False)
     with pytest.raises(UsageError):
-        live_release("../etc", "production", root=repo)
+        live_release("../etc", "production", root=repo, verify=False)
 
 
 @pytest.mark.parametrize(
@@ -72,12 +73,12 @@ def test_malformed_state_is_refused_with_its_path(
 ) -> None:
     (repo / "environments" / "production.yaml").write_text(STATE.replace(old, new))
     with pytest.raises(InvalidInput) as info:
-        live_release("fraud-risk", "production", root=repo)
+        live_release("fraud-risk", "production", root=repo, verify=False)
     assert [p.path for p in info.value.problems] == [path]
 
 
 def test_log_records_are_tagged(repo: Path) -> None:
-    rel = live_release("fraud-risk", "production", root=repo)
+    rel = live_release("fraud-risk", "production", root=repo, verify=False)
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -125,4 +126,13 @@ def test_a_switched_off_model_is_not_served(repo: Path) -> None:
         STATE.replace("    ledger_seq: 42\n", "    ledger_seq: 42\n    disabled: true\n")
     )
     with pytest.raises(NotFound, match="switched off"):
+        live_release("fraud-risk", "production", root=repo, verify=False)
+
+
+def test_a_pointer_with_no_ledger_to_check_it_against_is_undecided(repo: Path) -> None:
+    """By default the pointer is checked against the verified ledger; a directory with no
+    repository cannot be checked, so a serving process refuses to start on it (exit 3)."""
+    from governance.errors import Undecided
+
+    with pytest.raises(Undecided, match="cannot be checked against the ledger"):
         live_release("fraud-risk", "production", root=repo)

@@ -45,7 +45,7 @@ def entries() -> list:
 def repo(tmp_path: Path, entries: list, monkeypatch: pytest.MonkeyPatch) -> SyntheticLedger:
     (tmp_path / "governance.yaml").write_text(CONFIG)
     ledger = SyntheticLedger(list(entries))
-    monkeypatch.setattr(commands_audit, "read_ledger", lambda root: ledger)
+    monkeypatch.setattr(commands_audit, "read_ledger", lambda root, **_: ledger)
     monkeypatch.chdir(tmp_path)
     return ledger
 
@@ -246,7 +246,7 @@ import sys
 from governance.cli import commands_audit
 from tests.support.histories import SyntheticLedger, generate_entries
 ledger = SyntheticLedger(list(generate_entries(models=3, releases_per_model=4, seed=1)))
-commands_audit.read_ledger = lambda root: ledger
+commands_audit.read_ledger = lambda root, **_: ledger
 from governance.cli.app import main
 main(sys.argv[1:])
 """

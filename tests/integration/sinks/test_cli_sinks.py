@@ -35,7 +35,7 @@ sinks:
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SyntheticLedger:
     ledger = SyntheticLedger(list(generate_entries(models=3, releases_per_model=3, seed=4)))
-    monkeypatch.setattr(commands_audit, "read_ledger", lambda root: ledger)
+    monkeypatch.setattr(commands_audit, "read_ledger", lambda root, **_: ledger)
     monkeypatch.chdir(tmp_path)
     return ledger
 
