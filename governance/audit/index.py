@@ -319,12 +319,17 @@ class AuditIndex:
 
     def rebuild(self, why: str) -> None:
         """Forget every row (the ledger is the evidence) and say so once, on stderr."""
-        import sys
-
-        print(f"warning: {why}", file=sys.stderr)
+        _warn(why)
         self.conn.executescript("DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS deployments; "
                                 "DELETE FROM meta;" + _TABLES)
         self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def discard(self, why: str) -> None:
+        """Delete the index file (it is rebuilt on the next open) and say so once."""
+        self.close()
+        _warn(why)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
 
     def _count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM events").fetchone()[0])
@@ -369,6 +374,12 @@ class AuditIndex:
         return -1, "no difference found in the indexed range"
 
 
+def _warn(text: str) -> None:
+    import sys
+
+    print(f"warning: {text}", file=sys.stderr)
+
+
 def open_index(root: Path, source: LedgerSource) -> AuditIndex:
     """Open the repo's index and bring it to the ledger's head (the queries' entry point)."""
     index = AuditIndex.for_repo(root)
@@ -391,9 +402,12 @@ def answer(root: Path, source: LedgerSource, question: Callable[[sqlite3.Connect
         try:
             return question(index.conn)
         except IndexMismatch as err:
-            index.rebuild(f"{err}; the query index was rebuilt from the verified ledger")
-            index.catch_up(source)
-            return question(index.conn)
+            mismatch = err
+    # outside the failed question's open statements: drop the file and build it again
+    AuditIndex.for_repo(root).discard(f"{mismatch}; the query index was rebuilt from the "
+                                      "verified ledger")
+    with open_index(root, source) as index:
+        return question(index.conn)
 
 
 def _same(state: IndexState | None, head: LedgerHead | None) -> bool:

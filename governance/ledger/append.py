@@ -100,7 +100,7 @@ def verified_tip(store: GitStore) -> TipState:
     the tip fails verification."""
     from governance.ledger.verified import VerifiedLedger  # verified imports this module
 
-    with VerifiedLedger(store.root, store.branch) as ledger:
+    with VerifiedLedger(store.root, store.branch, recording=True) as ledger:
         ledger.store = store
         resume = ledger.resume_state()
     if resume is None:
