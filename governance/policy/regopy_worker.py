@@ -70,6 +70,25 @@ def _errors_of(output_impl: Any, rs: Any) -> list[dict[str, str]]:
     return found
 
 
+def rego_string(value: str) -> str:
+    """``value`` as rego-cpp 1.5.2 holds a string: the body of its JSON literal.
+
+    rego-cpp keeps every string it reads from a policy literal or a JSON document (data, an
+    input term) as the JSON-escaped text between the quotes, compares and concatenates those
+    bodies, and writes results out by wrapping them in quotes without escaping again. A string
+    handed over through the C input API is taken as such a body too, so a raw ``"`` or newline
+    from a document came back as JSON syntax in the result: a subgroup name could close the
+    message that quotes it and write ``"allow": true`` into the decision (issue 14). Escaping
+    here makes input strings the same kind of value as literals and data: they compare equal
+    to the same literal, and every result is JSON that reads back to exactly the original text.
+    Only ``"``, ``\\`` and control characters need it (``ensure_ascii=False``, as for data);
+    the common string is passed through after three scans in C.
+    """
+    if '"' in value or "\\" in value or not value.isprintable():
+        return json.dumps(value, ensure_ascii=False)[1:-1]
+    return value
+
+
 def input_builder(rs: Any) -> Any:
     """A converter from a decoded JSON value to a rego-cpp input, calling the C API directly.
 
@@ -79,6 +98,8 @@ def input_builder(rs: Any) -> Any:
     ``json.loads``, so exact types suffice. A string with a NUL byte is refused, because the C
     API takes NUL-terminated strings and would silently cut it short (a different value than
     the one checked).
+
+    Strings (values and keys) are handed over in rego-cpp's own form, see ``rego_string``.
     """
     lib = rs.rego
     put_str, put_int, put_float = lib.regoInputString, lib.regoInputInt, lib.regoInputFloat
@@ -99,12 +120,12 @@ def input_builder(rs: Any) -> Any:
             if kind is str:
                 if "\0" in value:
                     nul(value)
-                code = put_str(handle, value.encode("utf-8"))
+                code = put_str(handle, rego_string(value).encode("utf-8"))
             elif kind is dict:
                 for key, item in value.items():
                     if "\0" in key:
                         nul(key)
-                    if put_str(handle, key.encode("utf-8")):
+                    if put_str(handle, rego_string(key).encode("utf-8")):
                         raise ValueError("rego-cpp refused an object key")
                     add(item)
                     if put_item(handle):
@@ -193,7 +214,12 @@ def main() -> int:
                 try:
                     for name, source in req["modules"]:
                         interp.add_module(name, source)
-                    interp.add_data(req.get("data") or {})
+                    # the same string form as input strings (see ``rego_string``): regopy's
+                    # add_data would escape non-ASCII as \uXXXX, a body that compares unequal
+                    # to the same text from the input
+                    interp.add_data_json(
+                        json.dumps(req.get("data") or {}, ensure_ascii=False)
+                    )
                     if req.get("entrypoints"):
                         bundle = interp.build(None, list(req["entrypoints"]))
                         if not bundle.ok():
