@@ -61,8 +61,11 @@ def test_an_injected_baseline_subgroup_is_refused_and_never_passes(world: World)
     commit_all(ci, f"Release {rid}")
     register(world, ci, rid, "2026-05-06")
     code, out = _check(world, rid, "--env", "production")
-    assert code in (1, 3), out
-    assert out["summary"]["passed"] == 0, out
+    # the baseline cannot be read, so nothing can be compared: could not decide, located
+    assert code == 3 and out["summary"]["passed"] == 0, out
+    [result] = out["results"]
+    assert (f"releases/{MODEL}/{baseline}/model-card.yaml:{line} $.subgroups['zz"
+            in result["undecided"]), result["undecided"]
     world.run("governance-ci", "promote", rid, "--env", "staging", expect=code)
     assert world.events()[-1]["event_type"] != "deployment_promoted"
 
