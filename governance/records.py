@@ -306,6 +306,14 @@ def _expected(error: ValidationError) -> str | None:
 def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
     path = _path_of(error)
     line = doc.line_of(path)
+    if len(error.schema_path) >= 2 and error.schema_path[-2] == "propertyNames":
+        # a key that is not a name (a subgroup, a metric): point at the key itself
+        key_path = child_path(path, error.instance)
+        expected = _expected(error)
+        return [Problem(doc.file, doc.line_of(key_path), key_path,
+                        f"found key {_describe(error.instance)}, expected "
+                        f"{expected or error.message}",
+                        "rename it: names are identifiers, not free text")]
     raw = doc.written.get(path)
     if raw is not None and error.validator == "type" and "string" in str(error.validator_value):
         return [Problem(doc.file, line, path,

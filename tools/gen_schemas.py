@@ -61,6 +61,27 @@ LOG_KEY = {
     "x-expected": "an 'ssh-ed25519 AAAA...' public key line (checkpoints are Ed25519 signed "
     "notes)",
 }
+# Names the gates use as object keys and quote in their messages (subgroups, metrics, gate ids
+# in waivers) are identifiers, not free text. `(?![\s\S])` ends the match at the end of the
+# string in ECMA and Python alike (Python's `$` also matches before a final newline).
+NAME_END = r"(?![\s\S])"
+SUBGROUP_NAME = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:+=-]{0,127}" + NAME_END,
+    "x-expected": "a subgroup name such as region=eu or age:18-25: letters, digits, '.', '_', "
+    "':', '+', '=' or '-', 1-128 characters, starting with a letter or digit",
+}
+METRIC_NAME = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9_.:-]{1,128}" + NAME_END,
+    "x-expected": "a metric name: letters, digits, '.', '_', ':' or '-', 1-128 characters",
+}
+GATE_ID = {
+    "type": "string",
+    "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}" + NAME_END,
+    "x-expected": "a gate id (a gate's custom.gate_id, e.g. latency): lowercase letters, "
+    "digits, '.', '_' or '-', 1-128 characters",
+}
 HEADER = {
     "apiVersion": {"const": "governance/v1", "x-expected": "governance/v1"},
 }
@@ -114,7 +135,7 @@ DEFS: dict[str, Any] = {
     ),
     "metrics": {
         "type": "object",
-        "propertyNames": {"pattern": "^[A-Za-z0-9_.:-]{1,128}$"},
+        "propertyNames": METRIC_NAME,
         "additionalProperties": FINITE,
     },
 }
@@ -175,7 +196,11 @@ CARD = doc(
         "training_data_exclusions": TEXT_LIST,
         "metrics": METRICS,
         "test_conditions": {"type": "object"},
-        "subgroups": {"type": "object", "additionalProperties": METRICS},
+        "subgroups": {
+            "type": "object",
+            "propertyNames": SUBGROUP_NAME,
+            "additionalProperties": METRICS,
+        },
         "evaluated_at": DATETIME,
         "known_limitations": TEXT_LIST,
         "artifact_uri": TEXT,
@@ -235,8 +260,8 @@ THRESHOLDS = {
     # names the Rego gates read (policies/gates/*.rego via lib.setting)
     "model_card_required_fields": {"type": "array", "items": SLUG},
     "required_artifacts": {"type": "array", "items": SLUG},
-    "lower_is_better": {"type": "array", "items": {"type": "string", "minLength": 1}},
-    "latency_metric": {"type": "string", "minLength": 1},
+    "lower_is_better": {"type": "array", "items": METRIC_NAME},
+    "latency_metric": METRIC_NAME,
 }
 CONFIG = doc(
     "GovernanceConfig",
@@ -291,7 +316,7 @@ CONFIG = doc(
             "type": "array",
             "items": obj(
                 {
-                    "gate_id": SLUG,
+                    "gate_id": GATE_ID,
                     "model": SLUG,
                     "release_id": SLUG,
                     "approver": IDENTITY,

@@ -13,6 +13,7 @@ regopy engine.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -62,6 +63,46 @@ class EngineError(Undecided):
         self.location = location
         self.reason = message
         self.prints = tuple(prints)
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode_engine_json(text: str | bytes, what: str) -> Any:
+    """An engine's JSON answer as a value, read strictly: any doubt is an ``EngineError``.
+
+    ``json.loads`` keeps the last of repeated keys, so text that says ``"allow": false`` and
+    later ``"allow": true`` would read as an allow: a repeated key is refused, as are NaN and
+    Infinity (not JSON) and control characters inside strings (``strict``). Engines that build
+    their answer with a JSON encoder never produce any of these; when one does, the answer is
+    not the engine's decision (issue 14: regopy once echoed document strings unescaped).
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except _RepeatedKey as err:
+        raise EngineError(
+            f"{what} repeats the key {json.dumps(err.args[0])[:80]} in one object, "
+            "so it cannot be read as one answer"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as err:
+        shown = text[:200] if isinstance(text, str) else text[:200].decode("utf-8", "replace")
+        raise EngineError(f"unreadable {what} ({err}): {shown}") from None
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,79 @@ def input_problems(doc: Mapping[str, Any]) -> list[str]:
     return problems or ["does not match the schema"]
 
 
+# The decision document's shape (policies/decision.rego; DESIGN 5: messages are
+# {msg, gate_id, severity, remediation}, and lib.violation adds document and field). Checked
+# after the reading checks of ``interpret``: a message with a key no gate writes, an exception
+# that is not {violation, waiver}, a pending item without gate_id and msg is not a decision the
+# policies made, so it is undecided. Other top-level rules of the decision package (context,
+# raw_failures, ...) may exist and are not read.
+_VIOLATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "msg": {"type": "string"},
+        "gate_id": {"type": "string", "minLength": 1},
+        "severity": {"type": "string", "minLength": 1},
+        "remediation": {"type": "string"},
+        "document": {"type": "string"},
+        "field": {"type": "string"},
+    },
+    "required": ["msg", "gate_id", "severity", "remediation"],
+    "additionalProperties": False,
+}
+DECISION_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Gate decision (data.governance.decision)",
+    "type": "object",
+    "properties": {
+        "allow": {"type": "boolean"},
+        "failures": {"type": "array", "items": _VIOLATION_SCHEMA},
+        "warnings": {"type": "array", "items": _VIOLATION_SCHEMA},
+        "exceptions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"violation": _VIOLATION_SCHEMA, "waiver": {"type": "object"}},
+                "required": ["violation", "waiver"],
+                "additionalProperties": False,
+            },
+        },
+        "pending": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"gate_id": {"type": "string"}, "msg": {"type": "string"}},
+                "required": ["gate_id", "msg"],
+            },
+        },
+        "mode": {"enum": ["promotion", "readiness"]},
+    },
+    "required": ["allow", "failures", "warnings"],
+}
+
+
+@cache
+def _decision_check() -> Any:
+    return fastjsonschema.compile(DECISION_SCHEMA)
+
+
+def decision_shape_problems(value: Any) -> list[str]:
+    """Where the decision document departs from ``DECISION_SCHEMA`` (empty when it does not)."""
+    try:
+        _decision_check()(value)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
+    import jsonschema  # only to explain a decision that failed the fast check
+
+    validator = jsonschema.Draft7Validator(DECISION_SCHEMA)
+    return [
+        f"decision does not match its schema at $"
+        f"{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in e.absolute_path)}: "
+        f"{e.message[:300]}"
+        for e in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    ] or ["decision does not match its schema"]
+
+
 def _violations(items: Any, level: str, problems: list[str]) -> tuple[Violation, ...]:
     if not isinstance(items, list):
         problems.append(f"{level} set is not a list")
@@ -183,6 +256,8 @@ def interpret(value: Any) -> tuple[dict[str, Any], list[str]]:
         problems.append(f"decision.allow is true but {len(failures)} failure(s) were reported")
     if allow is False and not failures:
         problems.append("decision.allow is false but no failure says why")
+    if not problems:
+        problems.extend(decision_shape_problems(value))
     return {
         "allow": allow is True,
         "failures": failures,

@@ -8,7 +8,9 @@ the input document on stdin, and ``opa test --format json <policies> <data.json>
 - success: ``{"result": [{"expressions": [{"value": ..., "text": ..., "location": ...}]}]}``;
 - undefined: ``{}`` (no ``result``) -> fail closed;
 - errors: ``{"errors": [{"message", "code", "location": {"file", "row", "col"}}]}`` with a
-  non-zero exit status -> fail closed with file:row:col.
+  non-zero exit status -> fail closed with file:row:col;
+- output that is not strict JSON (a repeated key, NaN, a raw control character) -> fail closed
+  (``decode_engine_json``): the text is not one answer.
 
 OPA before 1.0 needs ``--v1-compatible`` to read Rego v1; it is added when ``opa version``
 reports a 0.x release. Tested against recorded OPA outputs (tests/data/opa-recordings/), and
@@ -35,6 +37,7 @@ from governance.policy.engine import (
     Evaluation,
     RegoTestResult,
     SourceLocation,
+    decode_engine_json,
     normalise_path,
 )
 
@@ -63,10 +66,7 @@ def errors_to_engine_error(doc: Mapping[str, Any], *, kind: str = "error") -> En
 
 def parse_eval_output(stdout: str, returncode: int, path: str) -> Any:
     """The value of ``data.<path>`` from ``opa eval --format json`` output (or an error)."""
-    try:
-        doc = json.loads(stdout) if stdout.strip() else {}
-    except json.JSONDecodeError:
-        raise EngineError(f"opa eval printed something that is not JSON: {stdout[:200]}") from None
+    doc = decode_engine_json(stdout, "opa eval output") if stdout.strip() else {}
     if not isinstance(doc, dict):
         raise EngineError("opa eval output is not a JSON object")
     if doc.get("errors") or returncode != 0:
@@ -84,10 +84,7 @@ def parse_eval_output(stdout: str, returncode: int, path: str) -> Any:
 
 def parse_test_output(stdout: str) -> list[RegoTestResult]:
     """``opa test --format json`` output -> results (fail/error/skip as OPA reports them)."""
-    try:
-        items = json.loads(stdout) if stdout.strip() else []
-    except json.JSONDecodeError:
-        raise EngineError(f"opa test printed something that is not JSON: {stdout[:200]}") from None
+    items = decode_engine_json(stdout, "opa test output") if stdout.strip() else []
     if not isinstance(items, list):
         raise EngineError("opa test output is not a JSON list")
     results = []
@@ -199,9 +196,10 @@ class OpaCliEngine:
         proc = self._run(self.test_argv(bundle))
         if proc.returncode not in (0, 2) and not proc.stdout.strip().startswith("["):
             try:
-                raise errors_to_engine_error(json.loads(proc.stdout))
-            except json.JSONDecodeError:
+                failed = decode_engine_json(proc.stdout, "opa test output")
+            except EngineError:
                 raise EngineError(f"opa test failed: {proc.stderr[:500]}") from None
+            raise errors_to_engine_error(failed if isinstance(failed, dict) else {})
         return parse_test_output(proc.stdout)
 
     def close(self) -> None:

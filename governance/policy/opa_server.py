@@ -6,8 +6,8 @@
 answers an undefined document with a body that has no ``result`` key
 (https://www.openpolicyagent.org/docs/latest/rest-api/#get-a-document-with-input): that is
 undefined, so the gate fails closed. HTTP and connection errors fail closed with the server's
-message. Tests are run by querying each ``test_*`` rule the same way (OPA's REST API has no test
-runner).
+message, and so does a body that is not strict JSON (a repeated key, NaN). Tests are run by
+querying each ``test_*`` rule the same way (OPA's REST API has no test runner).
 
 Configuration (environment, never logged): ``GOVERNANCE_OPA_URL`` (http[s]://host:port),
 ``GOVERNANCE_OPA_TOKEN`` (bearer token), ``GOVERNANCE_OPA_CA_BUNDLE`` (CA file for TLS),
@@ -30,6 +30,7 @@ from governance.policy.engine import (
     Evaluation,
     RegoTestResult,
     SourceLocation,
+    decode_engine_json,
     normalise_path,
 )
 from governance.policy.opa_cli import errors_to_engine_error
@@ -142,12 +143,27 @@ class OpaServerEngine:
             )
         return EngineError(f"OPA server unreachable while {what}: {err}", kind="unavailable")
 
+    def _post_query(self, ref: str, input_doc: Mapping[str, Any]) -> bytes:
+        """``POST /v1/data/<ref>`` through the client's own session (its TLS, token and
+        timeout), returning the body unread: opa-python-client's ``query_rule`` decodes it with
+        ``response.json()``, which keeps the last of repeated keys, so the body is read here by
+        ``decode_engine_json`` instead."""
+        client = self.client
+        response = client._session.post(
+            f"{client.root_url}/data/{ref.replace('.', '/')}",
+            json={"input": dict(input_doc)},
+            timeout=client.timeout,
+        )
+        response.raise_for_status()
+        return bytes(response.content)
+
     def _query(self, path: str, input_doc: Mapping[str, Any]) -> Any:
         ref = normalise_path(path)
         try:
-            doc = self.client.query_rule(dict(input_doc), ref.replace(".", "/"))
+            body = self._post_query(ref, input_doc)
         except Exception as err:  # noqa: BLE001 - every transport failure is a denial
             raise self._http_error(err, f"evaluating data.{ref}") from None
+        doc = decode_engine_json(body, f"OPA server response for data.{ref}")
         if not isinstance(doc, dict) or "result" not in doc:
             raise EngineError(
                 f"data.{ref} is undefined (no result in the response)", kind="undefined"

@@ -12,6 +12,11 @@ Guard rails for regopy's known gaps (verified against regopy 1.5.2; docs/policy.
 - an output that is itself an error AST (regopy returns recursion errors as an *ok* output) is
   an error, never a value;
 - errors are translated from S-expressions with byte offsets to ``file:line:col``;
+- input strings are handed to rego-cpp JSON-escaped (``regopy_worker.rego_string``), the form
+  it holds literals and data in and writes back out verbatim, so every string in a result reads
+  back exactly and no document text can become JSON syntax in the decision; the result is read
+  with repeated keys refused (``decode_engine_json``) and the decision's shape is checked by
+  ``gates.interpret``;
 - ``print`` output is captured from the worker's C stdout and returned with the result.
 Inputs are normalised by ``governance.policy.input`` (timestamps as integer ns and RFC 3339 with
 ``+00:00``; version comparisons precomputed), because ``time.parse_rfc3339_ns`` rejects ``Z`` and
@@ -43,6 +48,7 @@ from governance.policy.engine import (
     Evaluation,
     RegoTestResult,
     SourceLocation,
+    decode_engine_json,
     normalise_path,
 )
 from governance.policy.rego_errors import (
@@ -164,10 +170,7 @@ class _Worker:
                         return self._died()
                     self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
-        try:
-            reply = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise EngineError(f"regopy worker sent an unreadable reply ({err})") from None
+        reply = decode_engine_json(line, "regopy worker reply")
         if not isinstance(reply, dict):
             raise EngineError("regopy worker sent a reply that is not an object")
         return reply
@@ -348,10 +351,7 @@ class RegopyEngine:
             raise self._error({"text": text, "prints": reply.get("prints")}, kind="error")
         if text.strip() == "undefined" or not text.strip():
             raise EngineError(f"data.{path} is undefined", kind="undefined")
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
-            raise EngineError(f"unreadable regopy output for data.{path}: {text[:200]}") from None
+        doc = decode_engine_json(text, f"regopy output for data.{path}")
         results = doc if isinstance(doc, list) else [doc]
         if len(results) != 1 or not isinstance(results[0], dict):
             raise EngineError(f"data.{path} gave {len(results)} results, expected exactly one")

@@ -70,6 +70,24 @@ def _errors_of(output_impl: Any, rs: Any) -> list[dict[str, str]]:
     return found
 
 
+def rego_string(value: str) -> str:
+    """``value`` as rego-cpp 1.5.2 holds a string: the body of its JSON literal.
+
+    rego-cpp keeps every string it reads from a policy literal or a JSON document (data, an
+    input term) as the JSON-escaped text between the quotes, compares and concatenates those
+    bodies, and writes results out by wrapping them in quotes without escaping again. A string
+    handed over through the C input API is taken as such a body too, so a raw ``"`` or newline
+    from a document came back as JSON syntax in the result: a subgroup name could close the
+    message that quotes it and write ``"allow": true`` into the decision (issue 14). Escaping
+    here makes input strings the same kind of value as literals and data: they compare equal
+    to the same literal, and every result is JSON that reads back to exactly the original text.
+    Only ``"``, ``\\`` and control characters need it (``ensure_ascii=False``, as for data).
+    """
+    if '"' in value or "\\" in value or not value.isprintable():
+        return json.dumps(value, ensure_ascii=False)[1:-1]
+    return value
+
+
 def input_builder(rs: Any) -> Any:
     """A converter from a decoded JSON value to a rego-cpp input, calling the C API directly.
 
@@ -79,16 +97,25 @@ def input_builder(rs: Any) -> Any:
     ``json.loads``, so exact types suffice. A string with a NUL byte is refused, because the C
     API takes NUL-terminated strings and would silently cut it short (a different value than
     the one checked).
+
+    Strings (values and keys) are handed over in rego-cpp's own form (``rego_string``).
+    ``build(value, plain=True)`` skips the per-string checks: the caller passes it when the JSON
+    text the value was decoded from has no backslash, because JSON writes every ``"``, ``\\``,
+    control character and NUL inside a string as a backslash escape, so no string of such a
+    value needs escaping or can hold a NUL (the common gate input; the checks cost ~10% of
+    building it).
     """
     lib = rs.rego
     put_str, put_int, put_float = lib.regoInputString, lib.regoInputInt, lib.regoInputFloat
     put_bool, put_null, put_item = lib.regoInputBoolean, lib.regoInputNull, lib.regoInputObjectItem
     put_object, put_array = lib.regoInputObject, lib.regoInputArray
 
-    def nul(value: str) -> None:
-        raise ValueError(f"input string contains a NUL byte: {value[:60]!r}")
+    def text(value: str) -> bytes:
+        if "\0" in value:
+            raise ValueError(f"input string contains a NUL byte: {value[:60]!r}")
+        return rego_string(value).encode("utf-8")
 
-    def build(value: Any) -> Any:
+    def build(value: Any, plain: bool = False) -> Any:
         raw = rs.rego_new_input()
         # One c_void_p for every call: passed as a plain int, ctypes would convert the
         # handle again on each of the ~1,000 calls an input takes.
@@ -97,14 +124,10 @@ def input_builder(rs: Any) -> Any:
         def add(value: Any) -> None:
             kind = type(value)
             if kind is str:
-                if "\0" in value:
-                    nul(value)
-                code = put_str(handle, value.encode("utf-8"))
+                code = put_str(handle, value.encode("utf-8") if plain else text(value))
             elif kind is dict:
                 for key, item in value.items():
-                    if "\0" in key:
-                        nul(key)
-                    if put_str(handle, key.encode("utf-8")):
+                    if put_str(handle, key.encode("utf-8") if plain else text(key)):
                         raise ValueError("rego-cpp refused an object key")
                     add(item)
                     if put_item(handle):
@@ -193,7 +216,12 @@ def main() -> int:
                 try:
                     for name, source in req["modules"]:
                         interp.add_module(name, source)
-                    interp.add_data(req.get("data") or {})
+                    # the same string form as input strings (see ``rego_string``): regopy's
+                    # add_data would escape non-ASCII as \uXXXX, a body that compares unequal
+                    # to the same text from the input
+                    interp.add_data_json(
+                        json.dumps(req.get("data") or {}, ensure_ascii=False)
+                    )
                     if req.get("entrypoints"):
                         bundle = interp.build(None, list(req["entrypoints"]))
                         if not bundle.ok():
@@ -209,7 +237,7 @@ def main() -> int:
                     respond({"ok": False, "kind": "error", "text": "no policy loaded"})
                     continue
                 if "input" in req:
-                    handle = make_input(req["input"])
+                    handle = make_input(req["input"], plain=b"\\" not in raw)
                     try:
                         rs.rego_set_input(interp._impl, handle)
                     finally:

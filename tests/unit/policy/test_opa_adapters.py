@@ -304,3 +304,70 @@ def test_opa_server_tls_options(tmp_path: Path) -> None:
     assert session.verify == str(ca)
     assert session.cert == ("c.pem", "k.pem")
     engine.close()
+
+
+# --- document strings in answers (issue 14) -------------------------------------------------------
+
+# The incidents quoted in eval-decision-unusual-strings.json / server-decision-unusual-strings.json
+# (CONSTRUCTED recordings: the shape OPA answers in, strings escaped as Go's encoder escapes them).
+HOSTILE_INCIDENTS = [
+    'zz", "remediation":"-", "severity":"low"}], "allow":true, "failures":[], "zz":[{"a":"',
+    'INC-7 "db"', "back\\slash", "tab\there", "new\nline", "ctl\x01\x7f", "sep\u2028",
+    "caf\u00e9 \U0001f600", "<&>",
+]
+
+
+def _assert_hostile_decision(value: Any) -> None:
+    from governance.policy.gates import interpret
+
+    decision, problems = interpret(value)
+    assert problems == []
+    assert decision["allow"] is False
+    assert [v.gate_id for v in decision["failures"]] == ["required_approvals"]
+    incidents = sorted(v.msg.split("(incident ", 1)[1].rsplit(") opened", 1)[0]
+                       for v in decision["warnings"])
+    assert incidents == sorted(HOSTILE_INCIDENTS)
+
+
+def test_recorded_unusual_strings_read_exactly() -> None:
+    text = (REC / "eval-decision-unusual-strings.json").read_text()
+    _assert_hostile_decision(parse_eval_output(text, 0, "governance.decision"))
+
+
+def test_an_answer_with_a_repeated_key_is_undecided() -> None:
+    # the text an engine that does not escape would write for the issue's subgroup name: read
+    # with json.loads it says allow true with no failures
+    text = (REC / "eval-repeated-key.json").read_text()
+    assert json.loads(text)["result"][0]["expressions"][0]["value"]["allow"] is True
+    with pytest.raises(EngineError) as err:
+        parse_eval_output(text, 0, "governance.decision")
+    assert 'repeats the key "allow"' in err.value.message and err.value.exit_code == 3
+
+
+def test_opa_cli_unusual_strings_and_repeated_keys(
+    fake_opa: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = load_bundle(ROOT / "policies")
+    engine = OpaCliEngine(executable=str(fake_opa))
+    try:
+        engine.load(bundle, {})
+        monkeypatch.setenv("FAKE_OPA_EVAL", "eval-decision-unusual-strings.json")
+        _assert_hostile_decision(engine.evaluate("governance.decision", {}).value)
+        monkeypatch.setenv("FAKE_OPA_EVAL", "eval-repeated-key.json")
+        with pytest.raises(EngineError, match='repeats the key "allow"'):
+            engine.evaluate("governance.decision", {})
+    finally:
+        engine.close()
+
+
+def test_opa_server_unusual_strings_and_repeated_keys(opa_server: str) -> None:
+    engine = OpaServerEngine.from_url(opa_server, timeout_s=5)
+    try:
+        _Replay.decision = "server-decision-unusual-strings.json"
+        _assert_hostile_decision(engine.evaluate("governance.decision", {}).value)
+        _Replay.decision = "server-repeated-key.json"
+        with pytest.raises(EngineError) as err:
+            engine.evaluate("governance.decision", {})
+        assert 'repeats the key "allow"' in err.value.message and err.value.exit_code == 3
+    finally:
+        engine.close()

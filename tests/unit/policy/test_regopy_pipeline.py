@@ -126,6 +126,22 @@ def test_input_builder_matches_regopy_input(doc: Any) -> None:
     assert ours == str(interp.query("x := input"))
 
 
+@pytest.mark.parametrize("doc", DOCS)
+def test_the_plain_path_builds_the_same_input(doc: Any) -> None:
+    """``plain=True`` (no backslash in the request text) skips only checks that cannot apply."""
+    build = input_builder(rs)
+    interp = regopy.Interpreter()
+    seen = []
+    for plain in (False, True):
+        handle = build(doc, plain=plain)
+        try:
+            rs.rego_set_input(interp._impl, handle)
+        finally:
+            rs.rego_free_input(handle)
+        seen.append(str(interp.query("x := input")))
+    assert seen[0] == seen[1]
+
+
 @pytest.mark.parametrize(
     ("doc", "reason"),
     [
