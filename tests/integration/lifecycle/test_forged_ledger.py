@@ -27,7 +27,6 @@ from tests.integration.ledger import forge
 from tests.integration.lifecycle.world import BOT, MODEL, R1, R2, World, git
 
 
-
 def promoted(world: World, actor: str = BOT) -> dict[str, Any]:
     """A schema-valid promotion of r2 to production: r1's honest one, with r2's id and
     digest (as its approvals name it), by ``actor``."""
