@@ -26,6 +26,7 @@ from governance.approvals.policy import approval_policy
 from governance.domain.events import LedgerEntry
 from governance.errors import Denied, NotFound, UsageError
 from governance.lifecycle import fold_lifecycle
+from governance.promotion import decided_on_the_tip
 from governance.repo import GovernedRepo
 
 
@@ -58,6 +59,18 @@ def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
             append: Callable[[Mapping[str, Any]], LedgerEntry],
             deny: bool = False, reason: str | None = None,
             closes: str | None = None) -> ApprovalResult:
+    """Record the approval (decided again when the ledger moved under a ``closes`` check, and
+    its ``release_approved`` summary decided on the tip it lands on)."""
+    return decided_on_the_tip(lambda: _approve(repo, ref, role, actor=actor, entries=entries,
+                                               append=append, deny=deny, reason=reason,
+                                               closes=closes))
+
+
+def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
+             entries: Callable[[], Sequence[LedgerEntry]],
+             append: Callable[[Mapping[str, Any]], LedgerEntry],
+             deny: bool = False, reason: str | None = None,
+             closes: str | None = None) -> ApprovalResult:
     loaded = repo.load_release(ref)
     release, digest = loaded.release, loaded.digest.value
     config = repo.config
@@ -93,10 +106,21 @@ def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
         event["reason"] = reason
     if closes is not None:
         event["details"] = {"closes": closes, "post_hoc": True}
-    first = append(event)
+    first = append(event)  # with --closes: lands only on the tip the obligation was read at
     written = [first]
     if deny:
         return ApprovalResult(release.release_id, role, False, tuple(written), False, ())
+    return decided_on_the_tip(
+        lambda: _summarise(repo, loaded, role, actor, first, entries, append))
+
+
+def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: LedgerEntry,
+               entries: Callable[[], Sequence[LedgerEntry]],
+               append: Callable[[Mapping[str, Any]], LedgerEntry]) -> ApprovalResult:
+    """After an approval: record ``release_approved`` when the counted approvals now fill every
+    required role, decided on the tip it is appended to."""
+    release, digest, config = loaded.release, loaded.digest.value, repo.config
+    written = [first]
     history = [*entries()]
     if first.seq not in {e.seq for e in history}:
         history.append(first)

@@ -128,6 +128,11 @@ class Undecided(GovernanceError):
     exit_code = EXIT_UNDECIDED
 
 
+class LedgerMoved(Undecided):
+    """The ledger tip moved after a decision was made on it: the event was NOT appended, and the
+    caller decides again on the new tip (deciding commands retry; exit 3 if it keeps moving)."""
+
+
 class ConfigurationError(Undecided):
     """Missing or unusable configuration (exit 3)."""
 

@@ -23,17 +23,26 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from governance.authoring import dump_document
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
 from governance.environments import pointer_body
-from governance.errors import ConfigurationError, Denied, GovernanceError, NotFound, Undecided
+from governance.errors import (
+    ConfigurationError,
+    Denied,
+    GovernanceError,
+    LedgerMoved,
+    NotFound,
+    Undecided,
+)
 from governance.lifecycle import LifecycleState, fold_lifecycle, is_approved
 from governance.records import display_path
 from governance.repo import ENVIRONMENTS, GovernedRepo, LoadedRelease
 from governance.vcs import current_branch
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -165,11 +174,29 @@ def _recorded(ports: Ports, refusal: Denied, fields: Mapping[str, Any]) -> Denie
              "reason": str(refusal)}
     try:
         entry = ports.append(event)
+    except LedgerMoved:
+        raise  # the refusal was decided on a tip that is gone: decide again
     except GovernanceError as err:
         return Denied(f"{refusal} (the attempt could not be recorded: {err})",
                       hint=refusal.hint)
     return Denied(f"{refusal} (recorded as policy_violation, seq {entry.seq})",
                   hint=refusal.hint)
+
+
+DECIDE_ATTEMPTS = 20
+
+
+def decided_on_the_tip(run: Callable[[], T]) -> T:
+    """Run a decision and its appends; when the ledger moved under it (LedgerMoved: another
+    command appended after our read), nothing of this attempt was appended past the point of
+    the move, and the whole decision is made again on the new tip (and may now refuse)."""
+    for _ in range(DECIDE_ATTEMPTS):
+        try:
+            return run()
+        except LedgerMoved:
+            continue
+    raise Undecided(f"the ledger kept moving: no decision held for {DECIDE_ATTEMPTS} attempts",
+                    hint="run the command again")
 
 
 def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
@@ -178,7 +205,13 @@ def promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
 
     ``break_glass``: (reason, incident) to override a denial loudly: a ``break_glass`` event
     is recorded and an obligation is opened that status and every later gate report.
+    Decided on the ledger tip its events land on (``decided_on_the_tip``).
     """
+    return decided_on_the_tip(lambda: _promote(repo, ref, env, ports, break_glass=break_glass))
+
+
+def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
+             break_glass: tuple[str, str] | None = None) -> Outcome:
     loaded = repo.load_release(ref)
     rid, model = loaded.release.release_id, loaded.release.model_name
     environment = _environment(repo, env)
@@ -271,8 +304,14 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
     """Return ``model`` in ``env`` to a release that was approved and live there before.
 
     Fast and not blocked by policies added since: the target's gates are evaluated and any
-    denial is reported as a warning only.
+    denial is reported as a warning only. Decided on the ledger tip its event lands on.
     """
+    return decided_on_the_tip(lambda: _rollback(repo, model, env, ports, reason=reason,
+                                                incident=incident, to=to))
+
+
+def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: str,
+              incident: str | None = None, to: str | None = None) -> Outcome:
     _environment(repo, env)
     repo.load_model(model)
     state = ports.state(model)
@@ -336,6 +375,11 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
 
 
 def retire(repo: GovernedRepo, release_id: str, ports: Ports, *, reason: str) -> Outcome:
+    """Retire a release (never live anywhere now); decided on the tip its event lands on."""
+    return decided_on_the_tip(lambda: _retire(repo, release_id, ports, reason=reason))
+
+
+def _retire(repo: GovernedRepo, release_id: str, ports: Ports, *, reason: str) -> Outcome:
     loaded = repo.load_release(release_id)
     model = loaded.release.model_name
     state = ports.state(model)

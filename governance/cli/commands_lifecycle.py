@@ -6,7 +6,6 @@ Thin: parse, wire the ports (git ledger, Rego gates, signer), call one function 
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import time
@@ -71,18 +70,45 @@ def deployers_from_env(actor: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*logins, actor]))
 
 
-def _model_state(repo: GovernedRepo, model: str) -> LifecycleState:
-    """One model's lifecycle from the query index (incremental; refuses a rewritten ledger)."""
-    from governance.audit.index import answer
-    from governance.ledger.reader import ledger_source
+class _Basis:
+    """The verified ledger commit a command's decision rests on: set by every read of the
+    lifecycle state or the entries, moved by each of the command's own appends, and required
+    of the next append (``append_event(expected_tip=...)``), so a decision lands only on the
+    tip it was made on (issue 14: decide on the tip you append to)."""
 
-    return answer(repo.root, ledger_source(repo.root, recording=True),
-                  lambda conn: model_state(conn, model))
+    def __init__(self, repo: GovernedRepo, remote: str | None) -> None:
+        self.repo = repo
+        self.remote = remote
+        self.tip: str | None = None
+
+    def state(self, model: str) -> LifecycleState:
+        """One model's lifecycle from the query index, at the verified head."""
+        from governance.audit.index import answer
+        from governance.ledger.reader import ledger_source
+
+        source = ledger_source(self.repo.root, recording=True)
+        state = answer(self.repo.root, source, lambda conn: model_state(conn, model))
+        self.tip = source.last_commit
+        return state
+
+    def entries(self) -> list[Any]:
+        from governance.ledger.verified import VerifiedLedger
+
+        with VerifiedLedger(self.repo.root, recording=True) as ledger:
+            rows = list(ledger.entries(0))
+            self.tip = ledger.last_commit
+        return rows
+
+    def append(self, fields: Any) -> Any:
+        from governance.ledger import append_event
+
+        entry = append_event(self.repo.root, fields, remote=self.remote, expected_tip=self.tip)
+        self.tip = entry.commit
+        return entry
 
 
 def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str = "git",
               pr: int | None = None) -> Ports:
-    from governance.ledger import append_event, entries
     from governance.ledger.append import signer_principal
 
     actor = signer_principal(repo.root)
@@ -114,15 +140,16 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
             head = pull_request_head(number)
             return digest_at_commit(repo, loaded.directory, head), head
 
+    basis = _Basis(repo, remote)
     return Ports(
         reviewed=reviewed,
-        entries=lambda: list(entries(repo.root)),
-        append=functools.partial(append_event, repo.root, remote=remote),
+        entries=basis.entries,
+        append=basis.append,
         gates=gates,
         actor=actor,
         pause=_pause,
         source=source,
-        fold=functools.partial(_model_state, repo),
+        fold=basis.state,
     )
 
 

@@ -39,6 +39,7 @@ from governance.errors import (
     ConfigurationError,
     Denied,
     InvalidInput,
+    LedgerMoved,
     NotFound,
     Problem,
     Tampered,
@@ -272,11 +273,17 @@ def _sync_with_remote(store: GitStore, remote: str) -> None:
 
 def append_event(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Path | None = None,
                  log_key: Path | None = None, remote: str | None = None,
-                 branch: str | None = None) -> LedgerEntry:
+                 branch: str | None = None, expected_tip: str | None = None) -> LedgerEntry:
     """Append one event (``fields`` must carry ``event_type``); returns it as stored.
 
+    ``expected_tip``: the ledger commit the caller decided on. The event lands only directly on
+    it (checked under the lock, after syncing with ``remote``, and kept by the compare-and-swap);
+    if the tip moved, nothing is appended and LedgerMoved is raised so the caller decides again
+    on the new tip (a decision is never carried over onto state it did not see).
+
     Raises Denied (unknown key, not allowed to emit the type), InvalidInput (schema),
-    NotFound (no ledger yet), Undecided/ConfigurationError (signing, git, origin trouble).
+    NotFound (no ledger yet), LedgerMoved, Undecided/ConfigurationError (signing, git, origin
+    trouble).
     """
     kind = str(fields.get("event_type", ""))
     if kind == "ledger_genesis":
@@ -295,6 +302,11 @@ def append_event(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Pat
                     _sync_with_remote(store, remote)
                 state = verified_tip(store)
                 tip = state.commit
+                if expected_tip is not None and tip != expected_tip:
+                    raise LedgerMoved(
+                        f"the ledger moved from {expected_tip[:12]} to {tip[:12]} (seq "
+                        f"{state.seq}) after the decision; nothing was appended",
+                        hint="run the command again: it decides on the new tip")
                 prep = prepare(base, state.seq + 1, state.prev, state.trust, state.frontier,
                                signer.public_key.blob, lkey)
                 sha = _commit(store, prep, tip, state.tree, signer)

@@ -311,6 +311,11 @@ class VerifiedLedger:
         assert stored is not None
         return self._resume_from(stored[1])
 
+    @property
+    def last_commit(self) -> str | None:
+        """The verified head commit this reader last caught up to (what its answers rest on)."""
+        return None if self._head is None else self._head.commit
+
     def head(self) -> LedgerHead | None:
         head = self.catch_up()
         return None if head is None else LedgerHead(head.seq, head.commit)
