@@ -101,8 +101,7 @@ def verified_tip(store: GitStore) -> TipState:
     the tip fails verification."""
     from governance.ledger.verified import VerifiedLedger  # verified imports this module
 
-    with VerifiedLedger(store.root, store.branch, recording=True) as ledger:
-        ledger.store = store
+    with VerifiedLedger(store.root, store.branch, recording=True, store=store) as ledger:
         resume = ledger.resume_state()
     if resume is None:
         raise NotFound(f"no ledger on branch {store.branch!r}",

@@ -111,9 +111,10 @@ class VerifiedLedger:
     """
 
     def __init__(self, repo_root: Path, branch: str | None = None, *,
-                 allow_prefix: bool = False, recording: bool = False) -> None:
+                 allow_prefix: bool = False, recording: bool = False,
+                 store: GitStore | None = None) -> None:
         self.root = repo_root
-        self.store = GitStore(repo_root, branch or branch_of(repo_root))
+        self.store = store or GitStore(repo_root, branch or branch_of(repo_root))
         self.allow_prefix = allow_prefix
         self.recording = recording  # serving a command that records: refusals say so
         self.failure: Failure | None = None
@@ -123,6 +124,13 @@ class VerifiedLedger:
         self._caught_up = False
         self._tip: str | None = None
         self._conn: sqlite3.Connection | None = None
+
+    def _warn(self, text: str) -> None:
+        """Said once, on stderr (a cache that had to be discarded is worth knowing about)."""
+        import sys
+
+        self.warnings.append(text)
+        print(f"warning: {text}", file=sys.stderr)
 
     # --- the chain file --------------------------------------------------------------------
     @property
@@ -141,7 +149,7 @@ class VerifiedLedger:
                 for suffix in ("", "-wal", "-shm"):
                     with contextlib.suppress(FileNotFoundError):
                         Path(str(path) + suffix).unlink()
-                self.warnings.append(f"{path} was unreadable: the ledger is verified again "
+                self._warn(f"{path} was unreadable: the ledger is verified again "
                                      "from the genesis")
                 conn = sqlite3.connect(path, isolation_level=None, timeout=300)
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -249,6 +257,8 @@ class VerifiedLedger:
                 self.failure = Failure(head.seq, None, f"the ledger branch {self.store.branch!r} "
                                        f"is gone, though seq 0..{head.seq} were verified here")
                 return head
+            if head.commit == tip:
+                return head  # nothing new; the state is checked when it is resumed from
             rewritten = self._rewritten(head, tip)
             if rewritten is not None:
                 self.failure = Failure(head.seq, None, rewritten)
@@ -259,11 +269,9 @@ class VerifiedLedger:
             except (ValueError, KeyError, TypeError) as err:
                 why = f"the stored verified state is unreadable ({err})"
             if why is not None:
-                self.warnings.append(f"{why}; verifying the ledger again from the genesis")
+                self._warn(f"{why}; verifying the ledger again from the genesis")
                 self._reset()
                 resume, stored = None, None
-            elif head.commit == tip:
-                return head
         if tip is None:
             return None
         after = resume.commit if resume is not None else None
@@ -301,15 +309,32 @@ class VerifiedLedger:
 
     # --- reading ---------------------------------------------------------------------------
     def resume_state(self) -> ResumeState | None:
-        """The verified state at the tip, for appending on it; refuses an unverified tip."""
-        head = self.catch_up()
-        if self.failure is not None:
-            raise refusal(self.failure, recorded=True)
-        if head is None:
-            return None
-        stored = self._stored_head()
-        assert stored is not None
-        return self._resume_from(stored[1])
+        """The verified state at the tip, for appending on it; refuses an unverified tip and
+        never hands out a stored state that does not match its commit (it verifies the ledger
+        from the genesis instead)."""
+        for _ in range(2):
+            head = self.catch_up()
+            if self.failure is not None:
+                raise refusal(self.failure, recorded=True)
+            if head is None:
+                return None
+            stored = self._stored_head()
+            assert stored is not None
+            resume = self._resume_from(stored[1])
+            why = self._state_ok(stored[0], resume)
+            if why is None:
+                return resume
+            self._warn(f"{why}; verifying the ledger again from the genesis")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._reset()
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self._caught_up = False
+        raise Undecided("the verified state does not match the ledger even after verifying it "
+                        "from the genesis", hint="run `governance ledger verify`")
 
     @property
     def last_commit(self) -> str | None:
@@ -344,8 +369,12 @@ class VerifiedLedger:
     def _confirmed(self, commits: Sequence[RawCommit], first: int) -> Iterator[VerifiedEvent]:
         """Events of already-verified commits, each checked against its chain row."""
         rows = self.conn.execute("SELECT seq, commit_sha, leaf FROM chain WHERE seq >= ? "
-                                 "ORDER BY seq", (first,))
-        for c, (seq, commit, leaf) in zip(commits, rows, strict=False):
+                                 "ORDER BY seq", (first,)).fetchall()
+        if len(rows) != len(commits):
+            raise Tampered(f"the ledger has {len(commits)} commits from seq {first} to the "
+                           f"verified head, the verified chain {len(rows)}",
+                           hint="run `governance ledger verify`")
+        for c, (seq, commit, leaf) in zip(commits, rows, strict=True):
             stored = c.blobs.get(layout.event_path(seq))
             if c.sha != commit or stored is None or _leaf(stored) != leaf:
                 raise Tampered(f"ledger seq {seq}: commit {c.sha[:12]} is not the verified "
