@@ -342,14 +342,14 @@ def _excluded(policy: ApprovalPolicy, facts: ApprovalFacts) -> dict[str, str]:
     return out
 
 
-_NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com$", re.I)
+_NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com\Z", re.I)
 
 
 def _noreply_login(email: str | None) -> str | None:
     """The login in a GitHub no-reply address (``ID+login@users.noreply.github.com``), see
     https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address
     """
-    match = _NOREPLY.match(email or "")
+    match = _NOREPLY.fullmatch(email or "")
     return match.group(1) if match else None
 
 
