@@ -68,3 +68,19 @@ def test_waiver_approvers_reach_the_gates_in_the_normal_form() -> None:
     waiver = Waiver(gate_id="latency", model="fraud-risk", approver="Jane.Smith",
                     reason="r", expires="2099-01-01")
     assert waivers_data([waiver])["waivers"][0]["approver"] == "jane.smith"
+
+
+def test_genesis_grants_role_and_rotator_defaults_across_case() -> None:
+    """A role member or rotator written `Alice` is the person `alice`: the ledger genesis gives
+    her the approval and rotation event types by default (she could not approve otherwise)."""
+    from governance.ledger.settings import Identity, LedgerSettings
+    from governance.ledger.trust import ROLE_HOLDER_EXTRA, ROTATOR_EXTRA, genesis_details
+
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOyWr4lP0gJ9pQm2k0mN1cV7bE2qk3w6x5VbY8n0dL1a"
+    settings = LedgerSettings(
+        branch="governance/ledger", origin="acme.example/models", checkpoint_every=100,
+        log_public_key=None, rotators=("ALICE",), clock_skew_seconds=300,
+        identities=(Identity("alice", "person", "Alice", "alice@acme.example", (key,), None),),
+        role_members={"ml_lead": ("Alice",)}, config_digest="sha256:" + "0" * 64)
+    may_emit = genesis_details(settings, "")["signers"][0]["may_emit"]
+    assert set(ROLE_HOLDER_EXTRA) <= set(may_emit) and set(ROTATOR_EXTRA) <= set(may_emit)
