@@ -24,6 +24,8 @@ The rules, with the GitHub documentation they come from:
   owners (GitHub "Require review from Code Owners").
 - Fail closed: a fork, a draft, a wrong base branch, CODEOWNERS errors or any API failure make
   the decision ``undecided`` (exit 3), never a pass.
+- Identities compare in one normal form (``governance.domain.identity.identity_key``): GitHub
+  logins are case-insensitive, so ``Alice`` and ``alice`` are one person everywhere above.
 """
 
 from __future__ import annotations
