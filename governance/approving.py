@@ -24,6 +24,7 @@ from governance.approvals.counting import ApprovalFacts, Outcome, decide
 from governance.approvals.git_native import signed_approvals
 from governance.approvals.policy import approval_policy
 from governance.domain.events import LedgerEntry
+from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.errors import Denied, NotFound, UsageError
 from governance.lifecycle import fold_lifecycle
 from governance.promotion import decided_on_the_tip
@@ -78,10 +79,10 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
         raise NotFound(f"unknown role {role!r}", hint=f"roles: {', '.join(config.roles)}")
     if deny and not (reason and reason.strip()):
         raise UsageError("--deny needs --reason")
-    if actor not in config.roles[role].members:
+    if identity_key(actor) not in identity_keys(config.roles[role].members):
         raise Denied(f"{actor} is not a member of role {role!r} in governance.yaml "
                      f"(members: {', '.join(config.roles[role].members) or 'none'})")
-    if release.trained_by and actor == release.trained_by:
+    if same_identity(actor, release.trained_by):  # logins compare case-insensitively
         raise Denied(f"{actor} trained {release.release_id} and cannot approve it "
                      "(separation of duties: train and approve are held by different people)")
     if closes is not None:

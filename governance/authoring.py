@@ -26,15 +26,17 @@ from governance.repo import CARD_FILE, MODEL_FILE, RELEASE_FILE, RELEASES, Gover
 from governance.vcs import current_branch, git_toplevel, head_commit, init_repository
 from governance.yaml_source import YamlProblem, load_yaml_file
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+# A person or bot id (GitHub login) or an org/slug team, as the schemas' identity pattern.
+IDENTITY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9._-]{1,100})?\Z")
 SCHEMA_URL = "https://model-governance.dev/schemas/v1/"
 EVAL_EVIDENCE = "evidence/eval.json"
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"  # shipped as package data
 
 
 def check_slug(value: str, what: str) -> str:
-    if not SLUG_RE.match(value):
+    if not SLUG_RE.fullmatch(value):
         raise UsageError(
             f"{what} {value!r} is not a slug",
             hint="expected lowercase letters, digits, '.', '_' or '-', 1-128 characters, "
@@ -43,10 +45,20 @@ def check_slug(value: str, what: str) -> str:
     return value
 
 
+def check_identity(value: str, option: str) -> str:
+    if not IDENTITY_RE.fullmatch(value):
+        raise UsageError(
+            f"{option} {value!r} is not a person or bot id (GitHub login) or an org/slug team",
+            hint="expected letters, digits, '.', '_' or '-', starting with a letter or digit, "
+            "optionally org/slug",
+        )
+    return value
+
+
 def check_sha256(value: str, option: str) -> str:
-    if SHA256_RE.match(value):
+    if SHA256_RE.fullmatch(value):
         return value
-    if SHA256_RE.match(value.lower()):
+    if SHA256_RE.fullmatch(value.lower()):
         raise UsageError(f"{option} {value!r} has uppercase hex digits",
                          hint="write the sha256 in lowercase; it is rejected, not normalised")
     raise UsageError(f"{option} {value!r} is not a sha256 digest",
@@ -143,6 +155,7 @@ def init_repo(directory: Path, *, git: bool = True) -> Scaffolded:
 def new_model(repo: GovernedRepo, name: str, owner: str, risk_tier: str = "medium",
               title: str | None = None, system_type: str | None = None) -> Path:
     check_slug(name, "model name")
+    check_identity(owner, "--owner")
     if risk_tier not in ("low", "medium", "high"):
         raise UsageError(f"risk tier {risk_tier!r} is not one of low, medium, high")
     path = repo.root / RELEASES / name / MODEL_FILE
@@ -285,6 +298,8 @@ def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
                           (req.dataset_sha256, "--dataset-sha256")):
         if value is not None:
             check_sha256(value, option)
+    if req.trained_by is not None:
+        check_identity(req.trained_by, "--trained-by")
     for ref, option in ((req.baseline, "--baseline"), (req.rollback_to, "--rollback-to")):
         if ref is not None:
             check_slug(ref, option)

@@ -29,7 +29,7 @@ from governance.lifecycle import LifecycleState
 
 # The event schema's environment pattern: also what the workflows may hand to GitHub as a
 # deployment environment name and write to $GITHUB_OUTPUT (no newline, no quote, no '$').
-SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")
 # Events that carry the pull request a release came through (for the same release digest).
 PR_EVENTS = ("approval_granted", "gate_evaluated", "deployment_promoted", "release_approved")
 
@@ -40,7 +40,7 @@ def promotion_order(config: GovernanceConfig) -> tuple[Environment, ...]:
     seen: set[str] = set()
     out = []
     for name, env in config.environments.items():
-        if not SLUG.match(name):
+        if not SLUG.fullmatch(name):
             raise ConfigurationError(f"governance.yaml: environment name {name!r} is not a slug")
         if env.after is not None and env.after not in seen:
             raise ConfigurationError(

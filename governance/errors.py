@@ -33,7 +33,11 @@ class Problem:
     hint: str = ""
 
     def location(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        # a file name with a newline or control character (releases/ok\n/) is shown escaped,
+        # so the location stays on one line and says what is there
+        name = self.file if self.file.isprintable() else self.file.encode(
+            "unicode_escape").decode("ascii")
+        where = name if self.line is None else f"{name}:{self.line}"
         return f"{where} {self.path}"
 
     def render(self) -> str:

@@ -31,6 +31,7 @@ from governance.domain.config import (
     Role,
     Waiver,
 )
+from governance.domain.identity import identity_key
 from governance.domain.model import Deployment, EnvironmentState, Model
 from governance.domain.release import EvidenceRef, Release, RollbackTarget
 from governance.errors import Problem
@@ -219,12 +220,31 @@ def validate_document(doc: SourceDocument, expected_kind: str | None = None) -> 
     if not problems:
         try:
             _fast_validator(kind)(data)
-            return []
+            return _same_identities(doc, data) if kind == "GovernanceConfig" else []
         except fastjsonschema.JsonSchemaException:
             pass  # explained below, with locations
     for error in sorted(_validator(kind).iter_errors(data), key=_error_order):
         problems += _explain(doc, error)
     return _dedupe(problems)
+
+
+def _same_identities(doc: SourceDocument, data: Mapping[str, Any]) -> list[Problem]:
+    """People and bots whose ids are one GitHub login in two spellings (logins are
+    case-insensitive; ``governance.domain.identity``): every rule would see one person."""
+    seen: dict[str, str] = {}
+    out = []
+    for group in ("people", "bots"):
+        for i, item in enumerate(data.get(group) or []):
+            ident = item.get("id") if isinstance(item, Mapping) else None
+            if not isinstance(ident, str):
+                continue
+            path = f"$.{group}[{i}].id"
+            first = seen.setdefault(identity_key(ident), path)
+            if first != path:
+                out.append(Problem(doc.file, doc.line_of(path), path,
+                                   f"{ident!r} is the same login as {first} (GitHub logins are "
+                                   "case-insensitive), expected each person or bot once"))
+    return out
 
 
 def _error_order(error: ValidationError) -> tuple[int, str]:

@@ -41,7 +41,7 @@ from governance.domain.model import EnvironmentState
 from governance.errors import InvalidInput, NotFound, Problem, Tampered, Undecided, UsageError
 from governance.records import load_file
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")  # DESIGN section 10
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")  # DESIGN section 10
 REPO_ENV = "GOVERNANCE_REPO"
 
 
@@ -83,8 +83,9 @@ def live_release(model: str, environment: str, *, root: Path | None = None,
     bundle that carries only ``environments/``): say so where you use it.
     """
     for value, what in ((model, "model"), (environment, "environment")):
-        if not _SLUG.match(value):
-            raise UsageError(f"{what} {value!r} is not a slug (expected {_SLUG.pattern})")
+        if not _SLUG.fullmatch(value):
+            raise UsageError(f"{what} {value!r} is not a slug (expected "
+                             "^[a-z0-9][a-z0-9._-]{0,127}$, the whole value)")
     base = root if root is not None else Path(os.environ.get(REPO_ENV) or ".")
     path = base / "environments" / f"{environment}.yaml"
     if not path.is_file():
@@ -201,7 +202,7 @@ def config_changed_event(
     if not reason.strip():
         raise UsageError("config_changed: a reason is required")
     for value, what in ((model, "model"), (environment, "environment")):
-        if not _SLUG.match(value):
+        if not _SLUG.fullmatch(value):
             raise UsageError(f"config_changed: {what} {value!r} is not a slug")
     when = (timestamp or datetime.now(UTC)).astimezone(UTC)
     event: dict[str, Any] = {

@@ -24,11 +24,11 @@ from datetime import UTC, datetime, timedelta
 
 from governance.errors import UsageError
 
-_RELATIVE = re.compile(r"^(\d{1,6})(s|min|m|h|d|w|mo|y)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RELATIVE = re.compile(r"^(\d{1,6})(s|min|m|h|d|w|mo|y)\Z")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 # RFC 3339 section 5.6 date-time; the offset is mandatory.
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
 
 _FORMS = (
@@ -43,7 +43,7 @@ def parse_time(text: str, *, now: datetime | None = None, option: str = "time") 
     current = (now or datetime.now(UTC)).astimezone(UTC)
     if value.lower() == "now":
         return current
-    rel = _RELATIVE.match(value.lower())
+    rel = _RELATIVE.fullmatch(value.lower())
     if rel and rel.group(2) == "m":
         raise UsageError(
             f"{option}: {text!r} is ambiguous (minutes or months?)",
@@ -51,12 +51,12 @@ def parse_time(text: str, *, now: datetime | None = None, option: str = "time") 
         )
     if rel:
         return _subtract(current, int(rel.group(1)), rel.group(2))
-    if _DATE.match(value):
+    if _DATE.fullmatch(value):
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError:
             raise _malformed(text, option) from None
-    if _DATETIME.match(value):
+    if _DATETIME.fullmatch(value):
         normalised = value.replace(" ", "T").replace("t", "T").replace("z", "Z")
         # Python's fromisoformat keeps at most microseconds: trim nanosecond fractions.
         normalised = re.sub(r"(\.\d{6})\d+", r"\1", normalised)

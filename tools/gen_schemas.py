@@ -12,27 +12,37 @@ from pathlib import Path
 from typing import Any
 
 BASE = "https://model-governance.dev/schemas/v1"
+# Every pattern ends with END, never `$`: validators run patterns with `re.search`, where Python's
+# `$` also matches before a final newline ("ok\n" would pass as a slug), while `(?![\s\S])`
+# ("no character follows") ends the match at the end of the string in ECMA (editors) and Python
+# alike. `[0-9]` rather than `\d` for the same reason: Python's `\d` also matches non-ASCII
+# digits. tests/unit/test_schema_patterns.py holds every shipped pattern to this (issue 14).
+END = r"(?![\s\S])"
+# A key line's comment: `.` differs (Python's also matches CR and U+2028/9, ECMA's does not), so
+# the comment is any text without control characters or line separators, in both.
+KEY_COMMENT = r"( [^\x00-\x1f\x7f\u2028\u2029]*)?"
 SLUG = {
     "type": "string",
-    "pattern": "^[a-z0-9][a-z0-9._-]{0,127}$",
+    "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}" + END,
     "x-expected": "a slug: lowercase letters, digits, '.', '_' or '-', 1-128 characters, "
     "starting with a letter or digit",
 }
 SHA256 = {
     "type": "string",
-    "pattern": "^[0-9a-f]{64}$",
+    "pattern": "^[0-9a-f]{64}" + END,
     "x-expected": "a sha256 digest: 64 lowercase hex characters (uppercase is rejected, "
     "not normalised)",
 }
 DATE = {
     "type": "string",
-    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}" + END,
     "x-expected": "a calendar date YYYY-MM-DD",
     "x-date": True,
 }
 DATETIME = {
     "type": "string",
-    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})" + END,
     "x-expected": "an RFC 3339 timestamp such as 2026-04-10T09:14:11Z",
     "x-datetime": True,
 }
@@ -40,31 +50,31 @@ TEXT = {"type": "string", "minLength": 1}
 TEXT_LIST = {"type": "array", "items": TEXT}
 IDENTITY = {
     "type": "string",
-    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9._-]{1,100})?$",
+    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9._-]{1,100})?" + END,
     "x-expected": "a person or bot id (GitHub login) or a team written org/slug",
 }
 GIT_COMMIT = {
     "type": "string",
-    "pattern": "^[0-9a-f]{7,64}$",
+    "pattern": "^[0-9a-f]{7,64}" + END,
     "x-expected": "a git commit id (7 to 64 lowercase hex characters)",
 }
 FINITE = {"type": "number"}
 SIGNING_KEY = {
     "type": "string",
-    "pattern": r"^(ssh-ed25519|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,2}( .*)?$",
+    "pattern": r"^(ssh-ed25519|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,2}"
+    + KEY_COMMENT + END,
     "x-expected": "an OpenSSH public key line 'ssh-ed25519 AAAA...' or "
     "'sk-ssh-ed25519@openssh.com AAAA...' (RSA and ECDSA keys are not supported)",
 }
 LOG_KEY = {
     "type": "string",
-    "pattern": "^ssh-ed25519 [A-Za-z0-9+/]+={0,2}( .*)?$",
+    "pattern": "^ssh-ed25519 [A-Za-z0-9+/]+={0,2}" + KEY_COMMENT + END,
     "x-expected": "an 'ssh-ed25519 AAAA...' public key line (checkpoints are Ed25519 signed "
     "notes)",
 }
 # Names the gates use as object keys and quote in their messages (subgroups, metrics, gate ids
-# in waivers) are identifiers, not free text. `(?![\s\S])` ends the match at the end of the
-# string in ECMA and Python alike (Python's `$` also matches before a final newline).
-NAME_END = r"(?![\s\S])"
+# in waivers) are identifiers, not free text.
+NAME_END = END
 SUBGROUP_NAME = {
     "type": "string",
     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:+=-]{0,127}" + NAME_END,
@@ -240,7 +250,7 @@ PERSON = obj(
         "name": TEXT,
         "email": {
             "type": "string",
-            "pattern": r"^[^@\s]+@[^@\s]+$",
+            "pattern": r"^[^@\s]+@[^@\s]+" + END,
             "x-expected": "an email address",
         },
         "signing_keys": {"type": "array", "items": SIGNING_KEY},
@@ -376,7 +386,7 @@ ENVSTATE = doc(
                     "model_version": TEXT,
                     "release_digest": {
                         "type": "string",
-                        "pattern": "^sha256:[0-9a-f]{64}$",
+                        "pattern": "^sha256:[0-9a-f]{64}" + END,
                         "x-expected": "sha256:<64 lowercase hex>",
                     },
                     "promoted_at": DATETIME,

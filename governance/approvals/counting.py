@@ -24,6 +24,8 @@ The rules, with the GitHub documentation they come from:
   owners (GitHub "Require review from Code Owners").
 - Fail closed: a fork, a draft, a wrong base branch, CODEOWNERS errors or any API failure make
   the decision ``undecided`` (exit 3), never a pass.
+- Identities compare in one normal form (``governance.domain.identity.identity_key``): GitHub
+  logins are case-insensitive, so ``Alice`` and ``alice`` are one person everywhere above.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from enum import StrEnum
 from typing import Any
 
 from governance.approvals.codeowners import Codeowners
+from governance.domain.identity import identity_key, identity_keys
 
 # Collaborator permission levels with write access
 # (GET /repos/{owner}/{repo}/collaborators/{username}/permission: admin, maintain, write, ...).
@@ -325,31 +328,31 @@ def _undecided_reasons(policy: ApprovalPolicy, facts: ApprovalFacts) -> list[Rea
 
 
 def _excluded(policy: ApprovalPolicy, facts: ApprovalFacts) -> dict[str, str]:
-    """login (lower-case) -> why this identity can never count."""
+    """login (``identity_key``) -> why this identity can never count."""
     out: dict[str, str] = {}
     for trainer in policy.trainers:
-        out.setdefault(trainer.lower(), "trained the release")
+        out.setdefault(identity_key(trainer), "trained the release")
     for commit in facts.commits:
         for login in (commit.author_login, commit.committer_login):
             if login and login != "web-flow":  # web-flow: GitHub's committer for web edits
-                out.setdefault(login.lower(), f"committed to the PR ({commit.sha[:12]})")
+                out.setdefault(identity_key(login), f"committed to the PR ({commit.sha[:12]})")
         for email in (commit.author_email, commit.committer_email):
             person = policy.people_emails.get((email or "").lower()) or _noreply_login(email)
             if person:
-                out.setdefault(person.lower(), f"committed to the PR ({commit.sha[:12]})")
+                out.setdefault(identity_key(person), f"committed to the PR ({commit.sha[:12]})")
     if facts.pull_request is not None:
-        out[facts.pull_request.author.lower()] = "authored the PR"
+        out[identity_key(facts.pull_request.author)] = "authored the PR"
     return out
 
 
-_NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com$", re.I)
+_NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com\Z", re.I)
 
 
 def _noreply_login(email: str | None) -> str | None:
     """The login in a GitHub no-reply address (``ID+login@users.noreply.github.com``), see
     https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address
     """
-    match = _NOREPLY.match(email or "")
+    match = _NOREPLY.fullmatch(email or "")
     return match.group(1) if match else None
 
 
@@ -357,23 +360,23 @@ def _is_bot(policy: ApprovalPolicy, login: str, account_type: str) -> bool:
     return (
         account_type != "User"
         or login.endswith("[bot]")
-        or login.lower() in {b.lower() for b in policy.bots}
+        or identity_key(login) in identity_keys(policy.bots)
     )
 
 
 def _roles_held(policy: ApprovalPolicy, facts: ApprovalFacts, person: str) -> dict[str, str]:
     """Required roles ``person`` holds -> how membership was established."""
     held: dict[str, str] = {}
-    who = person.lower()
+    who = identity_key(person)
     for role, _ in policy.required:
         definition = policy.roles.get(role)
         if definition is None:
             continue
-        if who in {m.lower() for m in definition.members}:
+        if who in identity_keys(definition.members):
             held[role] = "roster"
             continue
         for team in sorted(definition.teams):
-            if who in {m.lower() for m in facts.team_members.get(team, frozenset())}:
+            if who in identity_keys(facts.team_members.get(team, frozenset())):
                 held[role] = f"team:{team}"
                 break
     return held
@@ -389,7 +392,7 @@ def _latest_by_reviewer(reviews: Iterable[Review], notes: list[Reason]) -> dict[
                 Reason("unsubmitted", f"review {review.id} has no submitted_at", review.reviewer)
             )
             continue
-        latest[review.reviewer.lower()] = review
+        latest[identity_key(review.reviewer)] = review
     return latest
 
 
@@ -473,7 +476,7 @@ def _roster_drift(
         readable = [
             t for t in sorted(teams) if t in facts.team_members and t not in facts.unreadable_teams
         ]
-        in_team = any(login.lower() in {m.lower() for m in facts.team_members[t]} for t in readable)
+        in_team = any(identity_key(login) in identity_keys(facts.team_members[t]) for t in readable)
         if how == "roster" and readable and not in_team:
             out.append(
                 Reason(
@@ -497,8 +500,8 @@ def _why_not(
 ) -> str:
     if _is_bot(policy, login, account_type):
         return f"a bot or non-User account ({account_type}) never counts"
-    if login.lower() in excluded:
-        return f"{excluded[login.lower()]}; separation of duties: never counts as approver"
+    if identity_key(login) in excluded:
+        return f"{excluded[identity_key(login)]}; separation of duties: never counts as approver"
     if need_write and permission not in WRITE_PERMISSIONS:
         return f"permission is {permission or 'unknown'!r}, write access is required"
     return ""
@@ -519,7 +522,7 @@ def _count_signed(
                 Reason("unverified", f"event {event.event_id} does not verify", event.actor)
             )
             continue
-        latest[(event.actor.lower(), event.role)] = event
+        latest[(identity_key(event.actor), event.role)] = event
     for (who, role), event in sorted(latest.items()):
         held = _roles_held(policy, facts, event.actor)
         if role not in held:
@@ -616,14 +619,14 @@ def _codeowner_gaps(
 def _owns(policy: ApprovalPolicy, facts: ApprovalFacts, owner: str, approvers: set[str]) -> bool:
     if "@" in owner and not owner.startswith("@"):
         person = policy.people_emails.get(owner.lower())
-        return person is not None and person.lower() in approvers
+        return person is not None and identity_key(person) in approvers
     name = owner[1:]
     if "/" not in name:
-        return name.lower() in approvers
-    members = {m.lower() for m in facts.team_members.get(name, frozenset())}
+        return identity_key(name) in approvers
+    members = set(identity_keys(facts.team_members.get(name, frozenset())))
     if name in facts.unreadable_teams or not members:
         # roster fallback: people of every role whose teams include this team
         for definition in policy.roles.values():
             if name in definition.teams:
-                members |= {m.lower() for m in definition.members}
+                members |= identity_keys(definition.members)
     return bool(members & approvers)

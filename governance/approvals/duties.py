@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.domain.identity import identity_key
+
 DUTIES: tuple[str, ...] = (
     "trainer",
     "pr_author",
@@ -70,11 +72,12 @@ class DutyHolders:
     people_emails: Mapping[str, str] = field(default_factory=dict)  # lower-case email -> id
 
     def normalised(self, duty: str) -> frozenset[str]:
-        """One spelling per identity: ids lower-cased, known e-mails replaced by their id."""
+        """One spelling per identity: ids in their normal form (``identity_key``), known
+        e-mails replaced by their id."""
         out = set()
         for who in getattr(self, duty):
-            key = who.strip().lower()
-            out.add(self.people_emails.get(key, key).lower())
+            key = identity_key(who)
+            out.add(identity_key(self.people_emails.get(key, key)))
         return frozenset(out)
 
 
@@ -140,5 +143,5 @@ def holders_from(
         # every person who deployed (e.g. each reviewer of a GitHub deployment), not one
         deployer=frozenset([*([deployer] if deployer else []), *deployers]),
         audit_config_alterer=frozenset(audit_config_alterers),
-        people_emails={k.lower(): v for k, v in (people_emails or {}).items()},
+        people_emails={identity_key(k): v for k, v in (people_emails or {}).items()},
     )

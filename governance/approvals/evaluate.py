@@ -38,6 +38,7 @@ from governance.approvals.policy import (
     teams_to_check,
 )
 from governance.config_change import ReviewFacts
+from governance.domain.identity import identity_key, same_identity
 from governance.errors import ConfigurationError, Denied, Undecided
 
 
@@ -99,7 +100,7 @@ def evaluate_pull_request(
         commits = source.commits(number)
         people = sorted({r.reviewer for r in reviews if r.state not in ("COMMENTED", "PENDING")})
         for login in people:
-            permissions[login.lower()] = source.permission(login)
+            permissions[identity_key(login)] = source.permission(login)
         code_teams = _owner_teams(owners, changed)
         team_members, unreadable = memberships(source, teams_to_check(policy, code_teams), people)
         if owners is not None:
@@ -192,4 +193,4 @@ def review_config_change(root: Path, number: int, paths: Iterable[str],
 
 
 def _owns_path(owners: co.Codeowners, path: str, person: str) -> bool:
-    return any(o[1:].lower() == person.lower() for o in owners.owners_of(path))
+    return any(same_identity(o[1:], person) for o in owners.owners_of(path))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from governance.errors import Undecided
 
-_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?\Z")
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -25,7 +25,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def _require_sha(value: str, what: str) -> None:
-    if not _SHA.match(value):
+    if not _SHA.fullmatch(value):
         raise Undecided(f"{what} {value!r} is not a full commit sha (expected 40 hex characters)")
 
 

@@ -21,7 +21,7 @@ from governance.errors import Denied, GovernanceError, Undecided
 from governance.repo import GovernedRepo, LoadedRelease
 
 MARKER = "<!-- governance:release-summary -->"
-_REMOTE = re.compile(r"^[A-Za-z0-9._-]+$")
+_REMOTE = re.compile(r"^[A-Za-z0-9._-]+\Z")
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def require_committed(root: Path, directory: Path) -> None:
 
 
 def push_branch(root: Path, remote: str, branch: str) -> None:
-    if not _REMOTE.match(remote):
+    if not _REMOTE.fullmatch(remote):
         raise Undecided(f"remote {remote!r} is not a plain remote name")
     out = subprocess.run(
         ["git", "-C", str(root), "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],

@@ -21,7 +21,7 @@ from governance.config_change import decide_config_change, governance_paths
 from governance.errors import UsageError
 from governance.repo import GovernedRepo
 
-_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?\Z")
 
 config_app = new_app("Governance configuration changes merged to the protected branch.")
 
@@ -41,7 +41,7 @@ def record_cmd(
     from governance.vcs import head_commit
 
     for option, value in (("--before", before), ("--after", after)):
-        if value is not None and not _SHA.match(value):
+        if value is not None and not _SHA.fullmatch(value):
             raise UsageError(f"{option} {value!r} is not a full commit sha",
                              hint="40 (or 64) lowercase hex characters, e.g. github.event.before")
     repo = GovernedRepo.open(Path("."))

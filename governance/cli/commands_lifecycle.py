@@ -49,7 +49,7 @@ def pull_request_from_env() -> int | None:
 
 
 # A GitHub login or a governance.yaml person/bot id (ids may carry dots, e.g. jane.smith).
-_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?$")
+_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?\Z")
 
 
 def deployers_from_env(actor: str) -> tuple[str, ...]:
@@ -64,7 +64,7 @@ def deployers_from_env(actor: str) -> tuple[str, ...]:
     raw = os.environ.get("GOVERNANCE_DEPLOYER") or ""
     logins = [part.strip() for part in re.split(r"[,\n]", raw) if part.strip()]
     for login in logins:
-        if not _LOGIN.match(login):
+        if not _LOGIN.fullmatch(login):
             raise UsageError(f"GOVERNANCE_DEPLOYER names {login!r}, which is not a login",
                              hint="comma-separated GitHub logins, e.g. dora,erin")
     return tuple(dict.fromkeys([*logins, actor]))

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.domain.identity import identity_key, identity_keys
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -68,4 +70,6 @@ class GovernanceConfig:
         return int(self.approvals_per_role.get(risk_tier, 1))
 
     def roles_of(self, person: str) -> tuple[str, ...]:
-        return tuple(name for name, role in self.roles.items() if person in role.members)
+        who = identity_key(person)
+        return tuple(name for name, role in self.roles.items()
+                     if who in identity_keys(role.members))

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.domain.identity import identity_key, identity_keys
 from governance.ledger.checkpoint import LogKey
 from governance.ledger.settings import LedgerSettings
 from governance.ledger.sshsig import (
@@ -233,14 +234,18 @@ def default_may_emit(identity_id: str, kind: str, explicit: Iterable[str] | None
 
 def genesis_details(settings: LedgerSettings, config_commit: str) -> dict[str, Any]:
     """The ``details`` of the ledger_genesis event, pinned from governance.yaml."""
-    role_people = {m for members in settings.role_members.values() for m in members}
+    # role members and rotators may spell a login in another case (GitHub logins are
+    # case-insensitive): the defaults compare the normal form
+    role_people = identity_keys(m for members in settings.role_members.values() for m in members)
+    rotators = identity_keys(settings.rotators)
     signers = []
     for ident in settings.identities:
         signers.append({
             "principal": ident.id, "kind": ident.kind, "name": ident.name,
             "email": ident.email, "keys": [_key(k).line for k in ident.signing_keys],
             "may_emit": default_may_emit(ident.id, ident.kind, ident.may_emit,
-                                         ident.id in role_people, ident.id in settings.rotators),
+                                         identity_key(ident.id) in role_people,
+                                         identity_key(ident.id) in rotators),
         })
     details: dict[str, Any] = {
         "origin": settings.origin, "checkpoint_every": settings.checkpoint_every,

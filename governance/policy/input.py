@@ -12,14 +12,18 @@ regopy's gaps (docs/policy.md):
   because regopy's ``semver.compare`` orders ``1.10.0`` before ``1.9.0``;
 - facts that need the disk or the ledger (is a local evidence file present, what is its
   sha256, is the rollback target registered, earlier, approved) are computed here; whether
-  they are acceptable is decided by the gates.
+  they are acceptable is decided by the gates;
+- every identity the gates compare (approvals' ``actor_id``, ``release.trained_by``, role
+  members, people, bots, excluded actors, waiver approvers, duty holders) is in its normal form
+  (``governance.domain.identity.identity_key``: GitHub logins are case-insensitive), so the
+  policies compare ids with ``==`` and ``Alice`` is the same person as ``alice``.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -28,6 +32,7 @@ from typing import Any
 from governance.digest import YAML_SUFFIXES, file_sha256
 from governance.domain.card import ModelCard
 from governance.domain.config import GovernanceConfig, Waiver
+from governance.domain.identity import identity_key
 from governance.domain.model import Model
 from governance.domain.release import Release
 from governance.errors import UsageError
@@ -289,16 +294,21 @@ def config_input(config: GovernanceConfig) -> dict[str, Any]:
             for name, env in config.environments.items()
         },
         "roles": {
-            name: {"members": list(role.members), "teams": list(role.teams)}
+            name: {"members": _ids(role.members), "teams": list(role.teams)}
             for name, role in config.roles.items()
         },
         "risk_tiers": {
             tier: {"approvals_per_role": n} for tier, n in config.approvals_per_role.items()
         },
-        "people": sorted(config.people),
-        "bots": sorted(config.bots),
+        "people": sorted(set(_ids(config.people))),
+        "bots": sorted(set(_ids(config.bots))),
         "ledger": {"clock_skew_seconds": (config.ledger or {}).get("clock_skew_seconds", 300)},
     }
+
+
+def _ids(identities: Iterable[str]) -> list[str]:
+    """Identities in their normal form, in the order given (the gates compare them with ==)."""
+    return [identity_key(i) for i in identities]
 
 
 def waivers_data(waivers: Sequence[Waiver]) -> dict[str, Any]:
@@ -311,7 +321,7 @@ def waivers_data(waivers: Sequence[Waiver]) -> dict[str, Any]:
         item: dict[str, Any] = {
             "gate_id": w.gate_id,
             "model": w.model,
-            "approver": w.approver,
+            "approver": identity_key(w.approver),
             "reason": w.reason,
             "expires": w.expires,
             "expires_ns": to_ns(expires),
@@ -467,6 +477,8 @@ def build_gate_input(
         "artifacts": _artifacts(loaded),
         "evaluation": _evaluation(card),
     }
+    if release.trained_by:
+        release_doc["trained_by"] = identity_key(release.trained_by)
     return {
         "schema": INPUT_SCHEMA_VERSION,
         "mode": "promotion" if env_doc else "readiness",
@@ -487,11 +499,11 @@ def build_gate_input(
         },
         "lifecycle": lifecycle,
         "rollback_target": rollback,
-        "approvals": [a.to_input() for a in approvals],
+        "approvals": [{**a.to_input(), "actor_id": identity_key(a.actor_id)} for a in approvals],
         "separation_of_duties": _duties(release, approvals, request),
         "approval_source": request.approval_source,
         "approval_context": {
-            "excluded_actors": sorted(set(request.excluded_actors) | set(cfg.bots)),
+            "excluded_actors": sorted(set(_ids(request.excluded_actors)) | set(_ids(cfg.bots))),
             "pr": request.pr,
         },
         "checks": [dict(c) for c in request.checks],

@@ -128,7 +128,7 @@ def lint_file(f: PolicyFile) -> list[LintFinding]:
     seen: set[str] = set()
     for n, raw in enumerate(lines, 1):
         head = re.match(r"^([A-Za-z_]\w*)\s+(contains|:=|=|if|\[)", raw)
-        if not head or not GATE_RULE.match(head.group(1)) or head.group(1) in seen:
+        if not head or not GATE_RULE.fullmatch(head.group(1)) or head.group(1) in seen:
             continue
         name = head.group(1)
         seen.add(name)

@@ -17,7 +17,7 @@ from governance.policy.bundle import PolicyBundle
 from governance.yaml_source import YamlProblem, parse_yaml_text
 
 _RULE_HEAD = re.compile(r"^(default\s+)?([A-Za-z_]\w*)")
-GATE_RULE = re.compile(r"^(deny|warn)_\w+$")
+GATE_RULE = re.compile(r"^(deny|warn)_\w+\Z")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def gate_annotations(bundle: PolicyBundle) -> dict[str, Annotation]:
     """gate_id -> the first annotated deny_* rule for it (where a gate is defined)."""
     gates: dict[str, Annotation] = {}
     for a in bundle_annotations(bundle):
-        if a.gate_id and GATE_RULE.match(a.target):
+        if a.gate_id and GATE_RULE.fullmatch(a.target):
             if a.gate_id not in gates or a.target.startswith("deny_"):
                 gates.setdefault(a.gate_id, a)
     return gates

@@ -32,11 +32,11 @@ from governance.errors import ConfigurationError, Tampered, Undecided
 from governance.sinks.export import ExportRow, SinkRow
 
 TABLE = "governance_audit_events"
-_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 
 
 def _ident(name: str, what: str) -> sql.Identifier:
-    if not _IDENT.match(name):
+    if not _IDENT.fullmatch(name):
         raise ConfigurationError(f"postgres sink: {what} {name!r} is not a plain SQL identifier")
     return sql.Identifier(name)
 

@@ -7,6 +7,8 @@ test_sha256_lowercase_only if {
 	lib.is_sha256(fx.sha)
 	not lib.is_sha256("ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234567")
 	not lib.is_sha256("abc")
+	not lib.is_sha256(concat("", [fx.sha, "\n"]))
+	not lib.is_sha256(concat("", ["\n", fx.sha]))
 	not lib.is_sha256(null)
 }
 

@@ -59,6 +59,8 @@ violation(gate_id, severity, msg, remediation, document, field) := {
 }
 
 # A sha256 is 64 lowercase hex characters (DESIGN 10: uppercase is rejected, not normalised).
+# `$` is the end of the text here (RE2 semantics without the m flag, as in regopy and OPA):
+# unlike Python's `$`, it does not match before a final newline (lib tests hold this).
 is_sha256(value) if {
 	is_string(value)
 	regex.match(`^[a-f0-9]{64}$`, value)
