@@ -65,6 +65,7 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
     mine = [e for e in model_events if e.event.get("release_id") == rid
             or rid in (e.event.get("from_release"), e.event.get("to_release"))]
     life = state.release(rid)
+    standing = state.standings(release.model_name).get(rid)
     envs = sorted({k[1] for k in state.live if k[0] == release.model_name})
     live_where = []
     for env in envs:
@@ -78,8 +79,10 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
     deployed = {
         "release_id": rid, "model_version": release.model_version,
         "artifact": _evidence(release.artifact), "release_digest": loaded.digest.value,
-        "state": life.state if life else "draft (no ledger events)",
+        # what is true now (production only while live there; else superseded, ...)
+        "state": standing.state if standing else "draft (no ledger events)",
         "live": live_where,
+        "replaced": [r.to_json() for r in standing.replaced] if standing else [],
         "promotions": [{**_ref(e), "environment": e.event.get("environment"),
                         "actor_id": e.event.get("actor_id"),
                         "release_digest": e.event.get("release_digest"),
@@ -162,6 +165,10 @@ def render_text(exp: Explanation) -> str:
         lines.append(f"   live in {span['environment']} since {span['since']}"
                      f"{' until ' + span['until'] if span['until'] else ''} by {span['by']}"
                      f" (event {span['event_id']}, seq {span['seq']})")
+    for gone in d["replaced"]:
+        lines.append(f"   no longer live in {gone['environment']}: replaced since {gone['since']} "
+                     f"by {gone['by_release'] or 'nothing (switched off)'} via {gone['via']}"
+                     f" (seq {gone['seq']})")
     lines.append(f"2. {QUESTIONS[1][1]}")
     ds = b["training_dataset"] or {}
     lines.append(f"   data {ds.get('uri', '-')} (sha256 {ds.get('sha256', '-')}),"
