@@ -13,6 +13,12 @@ the release live in production, ``superseded`` (since when, by which release) fo
 there. Releases are listed newest first by time (the first ledger event naming the release;
 for a release the ledger does not name yet, its ``created_at``), the newest ``DEFAULT_LIMIT``
 unless asked for more, with a count per state and a line saying how many were left out.
+
+Approval status of a release awaiting promotion (listed, on disk, not live, retired or
+replaced) is the required-approvals gate's own count for the strictest environment
+(``governance.policy.approval_standing``, the same as ``report`` and ``explain``): per role
+who counted and, for every approval that did not, the gate's reason. It is evaluated for the
+newest ``APPROVALS_LIMIT`` such releases (one engine for all of them); others say how to ask.
 """
 
 from __future__ import annotations
@@ -26,11 +32,22 @@ from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
-from governance.lifecycle import DRAFT, LifecycleState, ReleaseStanding, fold_lifecycle
+from governance.errors import GovernanceError
+from governance.lifecycle import (
+    APPROVED,
+    DRAFT,
+    REJECTED,
+    VALIDATED,
+    LifecycleState,
+    ReleaseStanding,
+    fold_lifecycle,
+)
 from governance.promotion import pointer_drift
 from governance.repo import RELEASE_FILE, GovernedRepo
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
+APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate counts in status
+AWAITING = frozenset({DRAFT, VALIDATED, APPROVED, REJECTED})
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,10 @@ def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
     releases = [{**standing.to_json(), "time": when, "on_disk": rid in dirs,
                  "approved_digest": _approved_digest(state, rid)}
                 for _, rid, when, standing in shown]
+    awaiting = [r for r in releases if r["on_disk"] and r["state"] in AWAITING
+                and not r["live"] and not r["replaced"]]
+    if awaiting and repo.config.environments:
+        _add_approvals(repo, state, dirs, awaiting)
     obligations = tuple({"kind": o.kind, "event_id": o.event_id, "seq": o.seq,
                          "release_id": o.release_id, "environment": o.environment,
                          "incident": o.incident, "opened_at": o.opened_at, "by": o.actor_id}
@@ -101,6 +122,32 @@ def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
     return ModelStatus(model=model, environments=tuple(envs), releases=tuple(releases),
                        obligations=obligations, drift=tuple(drift), releases_total=len(rows),
                        state_counts=tuple(sorted(counts.items())))
+
+
+def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: dict[str, Path],
+                   awaiting: list[dict[str, Any]]) -> None:
+    """Each awaiting release's ``approvals``: the gate's count for the strictest environment
+    (the newest APPROVALS_LIMIT; the rest say how to ask)."""
+    from governance.audit.answers import strictest_environment
+    from governance.policy.approval_standing import StandingReader
+
+    env = strictest_environment(repo.config)
+    with StandingReader(repo, state) as reader:
+        for i, release in enumerate(awaiting):
+            rid = release["release_id"]
+            if i >= APPROVALS_LIMIT:
+                release["approvals"] = {"environment": env, "evaluated": False,
+                                        "ask": f"governance check {rid} --env {env}"}
+                continue
+            try:
+                loaded = repo.load_release_alone(dirs[rid])
+            except GovernanceError as err:
+                release["approvals"] = {"environment": env, "evaluated": True,
+                                        "undecided": err.diagnostics().splitlines()[0],
+                                        "allow": False, "roles": []}
+                continue
+            release["approvals"] = {"evaluated": True,
+                                    **reader.standing(loaded, env).to_json()}
 
 
 def _approved_digest(state: LifecycleState, release_id: str) -> str | None:
@@ -138,6 +185,9 @@ def describe(release: dict[str, Any]) -> str:
     for span in release["live"]:
         parts.append(f"live in {span['environment']} since {span['since']} by {span['by']} "
                      f"(seq {span['seq']})")
+    approvals = release.get("approvals")
+    if approvals:
+        parts.append(approvals_summary(approvals))
     for gone in release["replaced"]:
         by = ("switched off by rollback" if not gone["by_release"] else
               f"by rollback to {gone['by_release']}" if gone["via"] == "rollback_executed" else
@@ -146,6 +196,21 @@ def describe(release: dict[str, Any]) -> str:
         parts.append(f"replaced in {gone['environment']} since {gone['since']} {by} "
                      f"(seq {gone['seq']})")
     return "; ".join(parts)
+
+
+def approvals_summary(approvals: dict[str, Any]) -> str:
+    """``approvals for E: complete | NOT complete (role status, not counted: gate's reason)``."""
+    env = approvals["environment"]
+    if not approvals["evaluated"]:
+        return f"approvals for {env} not counted here (ask: {approvals['ask']})"
+    if approvals.get("undecided"):
+        return f"approvals for {env}: could not decide: {approvals['undecided']}"
+    roles = []
+    for role in approvals["roles"]:
+        why = "".join(f"; not counted: {v['reason']}" for v in role["not_counted"])
+        roles.append(f"{role['role']} {role['status']}{why}")
+    verdict = "complete" if approvals["allow"] else "NOT complete"
+    return f"approvals for {env}: {verdict} ({', '.join(roles)})"
 
 
 def render_text(statuses: list[ModelStatus]) -> str:
