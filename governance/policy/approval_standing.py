@@ -7,8 +7,8 @@ excluded actors, binding to the current release digest, denials, and distinct pe
 data: per required role who counted, whether the role is filled, and the distinct-people
 shortfalls it is part of; per approval, counted or not and the gate's own reason text; the
 gate's failures verbatim. ``report``, ``explain`` and ``status`` read approval status only
-from here, with the input ``check --env E`` builds (``build_gate_input``, approvals from the
-ledger), so none of them can count an approval the gate rejects (issue 14 item 3).
+from here, with the input ``check --env E`` builds (``GateRun``'s input builder, approvals
+from the ledger), so none of them can count an approval the gate rejects (issue 14 item 3).
 
 Fail closed: an engine error, an undefined rule (a policy without ``approval_standing``), an
 input or result of the wrong shape make the standing ``undecided`` with the reason; nothing is
@@ -25,16 +25,10 @@ from typing import Any
 
 from governance.errors import GovernanceError
 from governance.lifecycle import LifecycleState
-from governance.policy.bundle import POLICY_DIR, load_bundle
-from governance.policy.engine import PolicyEngine, select_engine
-from governance.policy.gates import input_problems
-from governance.policy.input import (
-    GateRequest,
-    ReleaseFacts,
-    build_gate_input,
-    config_input,
-    waivers_data,
-)
+from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
+from governance.policy.engine import select_engine
+from governance.policy.gates import GateRun
+from governance.policy.input import GateRequest
 from governance.records import display_path
 from governance.repo import GovernedRepo, LoadedRelease
 
@@ -121,17 +115,20 @@ class ApprovalStanding:
 
 @dataclass
 class StandingReader:
-    """One loaded engine answering the standing of many releases of one lifecycle state."""
+    """One loaded engine answering the standing of many releases of one lifecycle state.
+
+    The input is built by the gates' own ``GateRun`` (same configuration, waivers, approvals
+    from the ledger and normalisations as ``check --env E``), so a change to what the gates
+    are given reaches the standing with no second copy here.
+    """
 
     repo: GovernedRepo
     state: LifecycleState
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     engine_name: str | None = None
     policy_dir: Path | None = None
-    _engine: PolicyEngine | None = None
-    _load_error: str | None = None
-    _facts: ReleaseFacts | None = None
-    _config: Mapping[str, Any] | None = None
+    _runs: dict[str, GateRun] = field(default_factory=dict)
+    _bundle: PolicyBundle | None = None
 
     def __enter__(self) -> StandingReader:
         return self
@@ -140,45 +137,35 @@ class StandingReader:
         self.close()
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
+        for run in self._runs.values():
+            run.close()
+        self._runs.clear()
 
-    def _ready(self) -> PolicyEngine | None:
-        if self._engine is None and self._load_error is None:
-            try:
+    def _run(self, environment: str) -> GateRun:
+        if environment not in self._runs:
+            if self._bundle is None:
                 root = self.policy_dir or self.repo.root / POLICY_DIR
-                bundle = load_bundle(root, display_prefix=display_path(root))
-                engine = select_engine(self.engine_name)
-                self._engine = engine
-                engine.load(bundle, waivers_data(self.repo.config.waivers))
-            except GovernanceError as err:
-                self._load_error = err.diagnostics()
-                self.close()
-        return self._engine
+                self._bundle = load_bundle(root, display_prefix=display_path(root))
+            request = GateRequest(environment=environment, now=self.now, approval_source="git")
+            self._runs[environment] = GateRun(self.repo, self._bundle,
+                                              select_engine(self.engine_name), request,
+                                              self.state)
+        return self._runs[environment]
 
     def standing(self, loaded: LoadedRelease, environment: str) -> ApprovalStanding:
         """The required-approvals gate's count for ``loaded`` promoted to ``environment``."""
         base = ApprovalStanding(release_id=loaded.release.release_id, environment=environment,
                                 digest=loaded.digest.value)
-        engine = self._ready()
-        if engine is None:
-            return _undecided(base, self._load_error or "no policy engine")
-        self._facts = self._facts or ReleaseFacts(self.repo)
-        self._config = self._config or config_input(self.repo.config)
-        request = GateRequest(environment=environment, now=self.now, approval_source="git")
         try:
-            doc = build_gate_input(self.repo, loaded, request, self.state, self._facts,
-                                   config=self._config)
-            problems = input_problems(doc)
+            run = self._run(environment)
+            doc, _files, problems = run._prepare(loaded)  # the gates' own input (and checks)
             if problems:
-                return _undecided(base, "gate input does not match its schema: "
-                                  + "; ".join(problems))
-            value = engine.evaluate(STANDING_PATH, doc).value
+                return _undecided(base, "; ".join(problems))
+            value = run.engine.evaluate(STANDING_PATH, doc).value
         except GovernanceError as err:
             return _undecided(base, err.diagnostics())
         try:
-            return _parse(base, value, engine.name)
+            return _parse(base, value, run.engine.name)
         except (KeyError, TypeError, ValueError) as err:
             return _undecided(base, f"data.{STANDING_PATH} has an unexpected shape ({err})")
 
