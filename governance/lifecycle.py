@@ -7,6 +7,12 @@ environment) the history of what was live, from which the live release and the f
 prior approved release that was live there) follow. Break-glass promotions open obligations
 that stay open until a post-hoc approval closes them.
 
+``ReleaseLife.state`` is the furthest milestone a release reached (the gates read it: a release
+that reached ``production`` stays promotable). What is true NOW is ``LifecycleState.standings``:
+``production`` only for the release live in production now; a release replaced there by a
+promotion is ``superseded`` (since when, by which release), one replaced by a rollback is
+``rolled_back``; every environment it is live in now and every one it was replaced in.
+
 Event fields read (see governance/domain/events.py): event_type, seq, event_id, timestamp,
 release_id, model_name, environment, release_digest, actor_id, actor_role, approval_state,
 decision, from_release, to_release, incident, reason, details.
@@ -27,6 +33,7 @@ REJECTED = "rejected"
 PRODUCTION = "production"
 ROLLED_BACK = "rolled_back"
 RETIRED = "retired"
+SUPERSEDED = "superseded"  # a standing, never a fold milestone: was live, replaced since
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,44 @@ class Obligation:
     actor_id: str | None
 
 
+@dataclass(frozen=True)
+class Replacement:
+    """A release that was live in ``environment`` and no longer is: since when, by what."""
+
+    environment: str
+    since: str  # when it stopped being live there
+    by_release: str | None  # the release live after it (None: the model was switched off)
+    via: str  # deployment_promoted | rollback_executed | break_glass
+    seq: int  # the event that replaced it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "since": self.since,
+                "by_release": self.by_release, "via": self.via, "seq": self.seq}
+
+
+@dataclass(frozen=True)
+class ReleaseStanding:
+    """What is true of a release now (``LifecycleState.standings``)."""
+
+    release_id: str
+    state: str  # the milestone, but production only while live there (else superseded, ...)
+    live: tuple[tuple[str, LiveSpan], ...] = ()  # (environment, current span), live there now
+    replaced: tuple[Replacement, ...] = ()  # each environment it was live in and is not now
+    first_seen: str | None = None  # the first ledger event naming it
+
+    @property
+    def live_in(self) -> tuple[str, ...]:
+        return tuple(env for env, _ in self.live)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "release_id": self.release_id, "state": self.state,
+            "live": [{"environment": env, "since": span.since, "by": span.actor_id,
+                      "via": span.event_type, "seq": span.seq} for env, span in self.live],
+            "replaced": [r.to_json() for r in self.replaced],
+        }
+
+
 @dataclass
 class ReleaseLife:
     release_id: str
@@ -84,6 +129,7 @@ class ReleaseLife:
     environments_live: set[str] = field(default_factory=set)  # ever live there
     retired: bool = False
     retired_reason: str | None = None
+    first_seen: str | None = None  # timestamp of the first event naming the release
 
 
 @dataclass
@@ -124,6 +170,53 @@ class LifecycleState:
     def open_obligations(self, model: str | None = None) -> list[Obligation]:
         return [o for o in self.obligations.values() if model is None or o.model_name == model]
 
+    def standings(self, model: str) -> dict[str, ReleaseStanding]:
+        """release_id -> what is true of it now, for every release of ``model`` the ledger
+        names (one pass over the model's spans, whatever the length of its history).
+
+        Per environment only the last span can be live; a release's last span there that ended
+        says how it was replaced: by a promotion or break-glass of another release
+        (``superseded`` when that was production), by a rollback (``rolled_back``, as the fold
+        already records for the release rolled back from), or switched off.
+        """
+        live: dict[str, list[tuple[str, LiveSpan]]] = {}
+        replaced: dict[str, dict[str, Replacement]] = {}
+        for (m, env), spans in sorted(self.live.items()):
+            if m != model:
+                continue
+            for i, span in enumerate(spans):
+                if span.disabled:
+                    continue
+                if span.until is None:
+                    live.setdefault(span.release_id, []).append((env, span))
+                    replaced.get(span.release_id, {}).pop(env, None)
+                    continue
+                after = spans[i + 1] if i + 1 < len(spans) else None
+                replaced.setdefault(span.release_id, {})[env] = Replacement(
+                    environment=env, since=span.until,
+                    by_release=None if after is None or after.disabled else after.release_id,
+                    via=after.event_type if after is not None else "unknown",
+                    seq=span.ended_by_seq if span.ended_by_seq is not None else -1)
+        out = {}
+        for rid, life in self.releases.items():
+            if life.model_name != model:
+                continue
+            now = tuple(live.get(rid, ()))
+            gone = tuple(r for env, r in sorted(replaced.get(rid, {}).items())
+                         if env not in {e for e, _ in now})
+            state = life.state
+            if life.retired:
+                state = RETIRED
+            elif PRODUCTION in {e for e, _ in now}:
+                state = PRODUCTION
+            elif state == PRODUCTION:
+                ended = next((r for r in gone if r.environment == PRODUCTION), None)
+                state = ROLLED_BACK if ended is not None and ended.via == "rollback_executed" \
+                    else SUPERSEDED
+            out[rid] = ReleaseStanding(release_id=rid, state=state, live=now, replaced=gone,
+                                       first_seen=life.first_seen)
+        return out
+
 
 def is_approved(life: ReleaseLife) -> bool:
     """Approved at some point and not rejected since (retirement is tracked separately)."""
@@ -136,7 +229,8 @@ def _life(state: LifecycleState, event: Mapping[str, Any]) -> ReleaseLife | None
         return None
     life = state.releases.get(release_id)
     if life is None:
-        life = ReleaseLife(release_id=release_id, model_name=event.get("model_name"))
+        life = ReleaseLife(release_id=release_id, model_name=event.get("model_name"),
+                           first_seen=event.get("timestamp"))
         state.releases[release_id] = life
     if life.model_name is None:
         life.model_name = event.get("model_name")

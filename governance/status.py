@@ -7,18 +7,47 @@ a rewritten one) instead of reading and folding the whole ledger on every call. 
 fold acts on (registration, gates, approvals, promotions, break-glass, rollbacks, retirement)
 carries ``model_name``, so the per-model fold equals the whole-ledger fold for that model
 (tests/integration/lifecycle checks the two agree).
+
+Release states are what is true now (``LifecycleState.standings``): ``production`` only for
+the release live in production, ``superseded`` (since when, by which release) for one replaced
+there. Releases are listed newest first by time (the first ledger event naming the release;
+for a release the ledger does not name yet, its ``created_at``), the newest ``DEFAULT_LIMIT``
+unless asked for more, with a count per state and a line saying how many were left out.
+
+Approval status of a release awaiting promotion (listed, on disk, not live, retired or
+replaced) is the required-approvals gate's own count for the strictest environment
+(``governance.policy.approval_standing``, the same as ``report`` and ``explain``): per role
+who counted and, for every approval that did not, the gate's reason. It is evaluated for the
+newest ``APPROVALS_LIMIT`` such releases (one engine for all of them); others say how to ask.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
-from governance.lifecycle import LifecycleState, fold_lifecycle
+from governance.errors import GovernanceError
+from governance.lifecycle import (
+    APPROVED,
+    DRAFT,
+    REJECTED,
+    VALIDATED,
+    LifecycleState,
+    ReleaseStanding,
+    fold_lifecycle,
+)
 from governance.promotion import pointer_drift
-from governance.repo import GovernedRepo
+from governance.repo import RELEASE_FILE, GovernedRepo
+
+DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
+APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate counts in status
+AWAITING = frozenset({DRAFT, VALIDATED, APPROVED, REJECTED})
 
 
 @dataclass(frozen=True)
@@ -28,11 +57,19 @@ class ModelStatus:
     releases: tuple[dict[str, Any], ...]
     obligations: tuple[dict[str, Any], ...]
     drift: tuple[str, ...]
+    releases_total: int = 0  # every release of the model, listed or not
+    state_counts: tuple[tuple[str, int], ...] = ()  # state -> releases, over all of them
+
+    @property
+    def releases_omitted(self) -> int:
+        return self.releases_total - len(self.releases)
 
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model, "environments": list(self.environments),
-                "releases": list(self.releases), "obligations": list(self.obligations),
-                "drift": list(self.drift)}
+                "releases": list(self.releases), "releases_total": self.releases_total,
+                "releases_omitted": self.releases_omitted,
+                "state_counts": dict(self.state_counts),
+                "obligations": list(self.obligations), "drift": list(self.drift)}
 
 
 def model_state(conn: sqlite3.Connection, model: str) -> LifecycleState:
@@ -42,7 +79,9 @@ def model_state(conn: sqlite3.Connection, model: str) -> LifecycleState:
     return fold_lifecycle(queries.history(conn, model))
 
 
-def model_status(repo: GovernedRepo, state: LifecycleState, model: str) -> ModelStatus:
+def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
+                 limit: int | None = DEFAULT_LIMIT) -> ModelStatus:
+    """The status of ``model``; ``limit`` newest releases listed (None: every release)."""
     envs = []
     drift = []
     for env in repo.config.environments:
@@ -59,20 +98,119 @@ def model_status(repo: GovernedRepo, state: LifecycleState, model: str) -> Model
         problem = pointer_drift(repo, state, model, env)
         if problem:
             drift.append(problem + " (re-run the promote or rollback to repair)")
-    releases = []
-    on_disk = {d.name for d in repo.release_dirs(model)}
-    for rid in sorted(on_disk | {r for r, life in state.releases.items()
-                                 if life.model_name == model}):
-        life = state.release(rid)
-        releases.append({"release_id": rid, "state": life.state if life else "draft",
-                         "approved_digest": life.approved_digest if life else None,
-                         "on_disk": rid in on_disk})
+    standings = state.standings(model)
+    dirs = {d.name: d for d in repo.release_dirs(model)}
+    rows = []
+    for rid in set(dirs) | set(standings):
+        standing = standings.get(rid) or ReleaseStanding(release_id=rid, state=DRAFT)
+        when = standing.first_seen or (_created_at(dirs[rid]) if rid in dirs else None)
+        rows.append((_sort_key(when), rid, when, standing))
+    rows.sort(reverse=True)
+    counts = Counter(standing.state for _, _, _, standing in rows)
+    shown = rows if limit is None else rows[:limit]
+    releases = [{**standing.to_json(), "time": when, "on_disk": rid in dirs,
+                 "approved_digest": _approved_digest(state, rid)}
+                for _, rid, when, standing in shown]
+    awaiting = [r for r in releases if r["on_disk"] and r["state"] in AWAITING
+                and not r["live"] and not r["replaced"]]
+    if awaiting and repo.config.environments:
+        _add_approvals(repo, state, dirs, awaiting)
     obligations = tuple({"kind": o.kind, "event_id": o.event_id, "seq": o.seq,
                          "release_id": o.release_id, "environment": o.environment,
                          "incident": o.incident, "opened_at": o.opened_at, "by": o.actor_id}
                         for o in state.open_obligations(model))
     return ModelStatus(model=model, environments=tuple(envs), releases=tuple(releases),
-                       obligations=obligations, drift=tuple(drift))
+                       obligations=obligations, drift=tuple(drift), releases_total=len(rows),
+                       state_counts=tuple(sorted(counts.items())))
+
+
+def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: dict[str, Path],
+                   awaiting: list[dict[str, Any]]) -> None:
+    """Each awaiting release's ``approvals``: the gate's count for the strictest environment
+    (the newest APPROVALS_LIMIT; the rest say how to ask)."""
+    from governance.audit.answers import strictest_environment
+    from governance.policy.approval_standing import StandingReader
+
+    env = strictest_environment(repo.config)
+    with StandingReader(repo, state) as reader:
+        for i, release in enumerate(awaiting):
+            rid = release["release_id"]
+            if i >= APPROVALS_LIMIT:
+                release["approvals"] = {"environment": env, "evaluated": False,
+                                        "ask": f"governance check {rid} --env {env}"}
+                continue
+            try:
+                loaded = repo.load_release_alone(dirs[rid])
+            except GovernanceError as err:
+                release["approvals"] = {"environment": env, "evaluated": True,
+                                        "undecided": err.diagnostics().splitlines()[0],
+                                        "allow": False, "roles": []}
+                continue
+            release["approvals"] = {"evaluated": True,
+                                    **reader.standing(loaded, env).to_json()}
+
+
+def _approved_digest(state: LifecycleState, release_id: str) -> str | None:
+    life = state.release(release_id)
+    return life.approved_digest if life else None
+
+
+_CREATED = re.compile(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)
+
+
+def _created_at(directory: Path) -> str | None:
+    """created_at of a release the ledger does not name yet (read without a YAML load)."""
+    try:
+        found = _CREATED.search((directory / RELEASE_FILE).read_text("utf-8"))
+    except OSError:
+        return None
+    return found.group(1).strip() if found else None
+
+
+def _sort_key(when: str | None) -> tuple[int, float]:
+    """Newest first: a known time sorts by its instant; an unknown or malformed one last."""
+    if when:
+        try:
+            moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            return (0, 0.0)
+        if moment.tzinfo is not None:
+            return (1, moment.timestamp())
+    return (0, 0.0)
+
+
+def describe(release: dict[str, Any]) -> str:
+    """One release's line: its state now, where it is live, where it was replaced and by what."""
+    parts = [f"{release['release_id']}: {release['state']}"]
+    for span in release["live"]:
+        parts.append(f"live in {span['environment']} since {span['since']} by {span['by']} "
+                     f"(seq {span['seq']})")
+    approvals = release.get("approvals")
+    if approvals:
+        parts.append(approvals_summary(approvals))
+    for gone in release["replaced"]:
+        by = ("switched off by rollback" if not gone["by_release"] else
+              f"by rollback to {gone['by_release']}" if gone["via"] == "rollback_executed" else
+              f"by break-glass of {gone['by_release']}" if gone["via"] == "break_glass" else
+              f"by {gone['by_release']}")
+        parts.append(f"replaced in {gone['environment']} since {gone['since']} {by} "
+                     f"(seq {gone['seq']})")
+    return "; ".join(parts)
+
+
+def approvals_summary(approvals: dict[str, Any]) -> str:
+    """``approvals for E: complete | NOT complete (role status, not counted: gate's reason)``."""
+    env = approvals["environment"]
+    if not approvals["evaluated"]:
+        return f"approvals for {env} not counted here (ask: {approvals['ask']})"
+    if approvals.get("undecided"):
+        return f"approvals for {env}: could not decide: {approvals['undecided']}"
+    roles = []
+    for role in approvals["roles"]:
+        why = "".join(f"; not counted: {v['reason']}" for v in role["not_counted"])
+        roles.append(f"{role['role']} {role['status']}{why}")
+    verdict = "complete" if approvals["allow"] else "NOT complete"
+    return f"approvals for {env}: {verdict} ({', '.join(roles)})"
 
 
 def render_text(statuses: list[ModelStatus]) -> str:
@@ -91,6 +229,12 @@ def render_text(statuses: list[ModelStatus]) -> str:
                          f"{ob['by']}) until a post-hoc approval closes it")
         for d in st.drift:
             lines.append(f"  DRIFT {d}")
+        if st.releases_total:
+            counts = ", ".join(f"{n} {state}" for state, n in st.state_counts)
+            lines.append(f"  releases, newest first ({st.releases_total}: {counts}):")
         for r in st.releases:
-            lines.append(f"  {r['release_id']}: {r['state']}")
+            lines.append(f"  {describe(r)}")
+        if st.releases_omitted:
+            lines.append(f"  ... {st.releases_omitted} older release(s) not shown "
+                         "(--all lists every release)")
     return "\n".join(lines)

@@ -8,6 +8,10 @@ ledger of a million events (bench/explain_bench.py).
 
 Choices written down here (DESIGN section 1 leaves them open):
 
+- Approval status (``explain``'s fourth answer, the report's per-role table) is the
+  required-approvals gate's own count (``governance.policy.approval_standing``) for the
+  environment asked about (``explain MODEL --env E``), else the strictest one; every approval
+  says whether it counted and, if not, the gate's reason.
 - The policy bundle a release "was judged under" is the ``policy_digest`` of its latest
   ``gate_evaluated`` event (the decision that counted last). Its approvers are the
   ``approval_granted`` events bound to its current release digest, as ``role:actor``; an
@@ -36,12 +40,13 @@ from governance.audit.queries import AuditFilter, IndexedEvent, LiveRelease
 from governance.domain.config import GovernanceConfig
 from governance.errors import InvalidInput, NotFound, Problem, UsageError
 from governance.lifecycle import LifecycleState, LiveSpan, fold_lifecycle
+from governance.policy.approval_standing import ApprovalStanding, approval_standing
 from governance.records import display_path
 from governance.repo import MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo, LoadedRelease
 from governance.report.evidence import (
     EvidenceReport,
-    derive_role_status,
     latest_gate_decision,
+    role_statuses,
 )
 from governance.report.timeline import render_timeline
 from governance.timeparse import format_rfc3339, to_micros
@@ -150,7 +155,20 @@ def explain_release_id(repo: GovernedRepo, conn: sqlite3.Connection, release_id:
     """The six answers for a release, from its model's events (up to ``at`` when given)."""
     loaded = load(repo, conn, release_id)
     events = model_events(conn, loaded.release.model_name, at)
-    return explain_release(loaded, events, at=format_rfc3339(at) if at else None)
+    state = fold_lifecycle(events)
+    env = strictest_environment(repo.config) if repo.config.environments else None
+    standing = _standing(repo, loaded, state, env, at)
+    return explain_release(loaded, events, at=format_rfc3339(at) if at else None, state=state,
+                           standing=standing)
+
+
+def _standing(repo: GovernedRepo, loaded: LoadedRelease, state: LifecycleState,
+              environment: str | None, at: datetime | None) -> ApprovalStanding | None:
+    """The required-approvals gate's count for ``environment`` at ``at`` (default now); None
+    when governance.yaml names no environment (there is nothing to count against)."""
+    if environment is None or environment not in repo.config.environments:
+        return None
+    return approval_standing(repo, loaded, state, environment, now=at)
 
 
 def explain_live(repo: GovernedRepo, conn: sqlite3.Connection, model: str, environment: str,
@@ -175,7 +193,10 @@ def explain_live(repo: GovernedRepo, conn: sqlite3.Connection, model: str, envir
                  "facts alone")
     loaded = repo.load_release_alone(directory)
     events = model_events(conn, model, at)
-    explanation = explain_release(loaded, events, environment=environment, at=live.at)
+    state = fold_lifecycle(events)
+    standing = _standing(repo, loaded, state, environment, at)
+    explanation = explain_release(loaded, events, environment=environment, at=live.at,
+                                  state=state, standing=standing)
     return LiveExplanation(live=live, explanation=explanation)
 
 
@@ -215,10 +236,9 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
     rid, model = loaded.release.release_id, loaded.release.model_name
     events = model_events(conn, model)
     state = fold_lifecycle(events)
-    explanation = explain_release(loaded, events, state=state)
-    tier = loaded.model.risk_tier if loaded.model is not None else ""
-    roles = derive_role_status(explanation, repo.config.environments[env].required_approvals,
-                               needed=repo.config.approvals_needed(tier))
+    standing = approval_standing(repo, loaded, state, env, now=now)
+    explanation = explain_release(loaded, events, state=state, standing=standing)
+    roles = role_statuses(standing, explanation)
     previous = previous_live(state, model, env, rid)
     diff: ReleaseDiff | None = None
     note: str | None = None
@@ -240,4 +260,4 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
     return EvidenceReport(explanation=explanation, card=loaded.card, roles=roles,
                           gate_decision=latest_gate_decision(explanation), diff=diff,
                           timeline_svg=svg, generated_at=generated, environment=env,
-                          previous_release=previous, diff_note=note)
+                          previous_release=previous, diff_note=note, standing=standing)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.audit.queries import decision_word
 from governance.domain.events import EventView
 from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.repo import LoadedRelease
+
+if TYPE_CHECKING:  # the gate's count is computed by the caller (governance.audit.answers)
+    from governance.policy.approval_standing import ApprovalStanding, ApprovalVerdict
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,18 @@ def _evidence(ref: Any) -> dict[str, Any] | None:
 
 def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                     environment: str | None = None, at: str | None = None,
-                    state: LifecycleState | None = None) -> Explanation:
-    """``model_events``: the model's events in seq order, up to ``at`` when given."""
+                    state: LifecycleState | None = None,
+                    standing: ApprovalStanding | None = None) -> Explanation:
+    """``model_events``: the model's events in seq order, up to ``at`` when given;
+    ``standing``: the required-approvals gate's count, which says of every approval whether
+    it counts and why not (without it the answer lists the events and counts nothing)."""
     release, card = loaded.release, loaded.card
     rid = release.release_id
     state = state or fold_lifecycle(model_events)
     mine = [e for e in model_events if e.event.get("release_id") == rid
             or rid in (e.event.get("from_release"), e.event.get("to_release"))]
     life = state.release(rid)
+    now = state.standings(release.model_name).get(rid)
     envs = sorted({k[1] for k in state.live if k[0] == release.model_name})
     live_where = []
     for env in envs:
@@ -78,8 +85,10 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
     deployed = {
         "release_id": rid, "model_version": release.model_version,
         "artifact": _evidence(release.artifact), "release_digest": loaded.digest.value,
-        "state": life.state if life else "draft (no ledger events)",
+        # what is true now (production only while live there; else superseded, ...)
+        "state": now.state if now else "draft (no ledger events)",
         "live": live_where,
+        "replaced": [r.to_json() for r in now.replaced] if now else [],
         "promotions": [{**_ref(e), "environment": e.event.get("environment"),
                         "actor_id": e.event.get("actor_id"),
                         "release_digest": e.event.get("release_digest"),
@@ -112,6 +121,9 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                                         "engine")}}
                            for e in gates],
     }
+    approval_events = [e for e in mine
+                       if e.event_type in ("approval_granted", "approval_denied")]
+    verdicts = _verdicts(approval_events, standing)
     approvals = {
         "approvals": [{**_ref(e), "actor_id": e.event.get("actor_id"),
                        "actor_role": e.event.get("actor_role"),
@@ -120,10 +132,13 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                        "release_digest": e.event.get("release_digest"),
                        "bound_to_current_content": e.event.get("release_digest")
                        == loaded.digest.value,
-                       "source": e.event.get("source")}
-                      for e in mine if e.event_type in ("approval_granted", "approval_denied")],
+                       "source": e.event.get("source"),
+                       "counted": v.counted if v else None,
+                       "not_counted_because": v.reason if v and not v.counted else None}
+                      for e, v in zip(approval_events, verdicts, strict=True)],
         "release_approved": [_ref(e) for e in mine if e.event_type == "release_approved"],
         "approved_digest": life.approved_digest if life else None,
+        "standing": standing.to_json() if standing else None,
     }
     trail = {
         "events": [_ref(e) for e in mine],
@@ -149,6 +164,23 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                        at=at, answers=answers)
 
 
+def _verdicts(events: Sequence[EventView], standing: ApprovalStanding | None
+              ) -> list[ApprovalVerdict | None]:
+    """The gate's verdict on each approval event. The gate input lists the release's approval
+    events in ledger order (``approvals_from_ledger``), so the i-th verdict is the i-th event's;
+    when actor or role disagree (or nothing was counted) no event gets a verdict."""
+    none: list[ApprovalVerdict | None] = [None] * len(events)
+    if standing is None or standing.undecided is not None:
+        return none
+    if len(standing.approvals) != len(events):
+        return none
+    pairs = list(zip(events, standing.approvals, strict=True))
+    if any((e.event.get("actor_id") or "", e.event.get("actor_role") or "")
+           != (v.actor_id, v.role) for e, v in pairs):
+        return none
+    return [v for _, v in pairs]
+
+
 def render_text(exp: Explanation) -> str:
     a = exp.answers
     d, b, ev, ap, tr, rb = (a[k] for k, _ in QUESTIONS)
@@ -162,6 +194,10 @@ def render_text(exp: Explanation) -> str:
         lines.append(f"   live in {span['environment']} since {span['since']}"
                      f"{' until ' + span['until'] if span['until'] else ''} by {span['by']}"
                      f" (event {span['event_id']}, seq {span['seq']})")
+    for gone in d["replaced"]:
+        lines.append(f"   no longer live in {gone['environment']}: replaced since {gone['since']} "
+                     f"by {gone['by_release'] or 'nothing (switched off)'} via {gone['via']}"
+                     f" (seq {gone['seq']})")
     lines.append(f"2. {QUESTIONS[1][1]}")
     ds = b["training_dataset"] or {}
     lines.append(f"   data {ds.get('uri', '-')} (sha256 {ds.get('sha256', '-')}),"
@@ -185,8 +221,11 @@ def render_text(exp: Explanation) -> str:
     for x in ap["approvals"]:
         bound = "bound to this content" if x["bound_to_current_content"] else \
             "NOT bound to the current content"
+        counted = ("" if x["counted"] is None else "; counted" if x["counted"] else
+                   f"; NOT counted: {x['not_counted_because']}")
         lines.append(f"   {x['actor_role']}: {x['actor_id']} {x['approval_state']} at "
-                     f"{x['timestamp']} ({bound}; event {x['event_id']})")
+                     f"{x['timestamp']} ({bound}; event {x['event_id']}{counted})")
+    lines += [f"   {line}" for line in standing_lines(ap["standing"])]
     lines.append(f"5. {QUESTIONS[4][1]}")
     lines.append(f"   {len(tr['events'])} ledger events: "
                  + ", ".join(f"{e['event_type']}#{e['seq']}" for e in tr["events"]))
@@ -200,3 +239,21 @@ def render_text(exp: Explanation) -> str:
     for o in rb["open_obligations"]:
         lines.append(f"   OPEN {o['kind']} for {o['release_id']} (incident {o['incident']})")
     return "\n".join(lines)
+
+
+def standing_lines(standing: Mapping[str, Any] | None) -> list[str]:
+    """The gate's count in text, answer first: per role the status and who counted."""
+    if standing is None:
+        return []
+    env = standing["environment"]
+    if standing["undecided"] is not None:
+        return [f"approvals for {env}: could not decide: {standing['undecided']}"]
+    verdict = "complete" if standing["allow"] else "NOT complete"
+    lines = [f"approvals for {env} (as the required_approvals gate counts them): {verdict}"]
+    for role in standing["roles"]:
+        who = ", ".join(role["counted"]) or "nobody"
+        lines.append(f"  {role['role']}: {role['status']} ({len(role['counted'])} of "
+                     f"{role['need']}; counted: {who})")
+        lines += [f"    not counted: {v['reason']}" for v in role["not_counted"]]
+        lines += [f"    {s}" for s in role["shortfalls"]]
+    return lines

@@ -19,7 +19,7 @@ from governance.errors import UsageError
 from governance.lifecycle import LifecycleState
 from governance.promotion import Outcome, Ports, promote, retire, rollback
 from governance.repo import GovernedRepo
-from governance.status import model_state, model_status, render_text
+from governance.status import DEFAULT_LIMIT, model_state, model_status, render_text
 
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 REMOTE = typer.Option(None, "--remote",
@@ -239,8 +239,12 @@ def status_cmd(
         False, "--verified-prefix",
         help="If the ledger fails verification, report from its verified prefix (marked as "
              "such) instead of refusing."),
+    every: bool = typer.Option(False, "--all", help="List every release, not only the newest."),
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1,
+                              help="How many releases to list per model, newest first."),
 ) -> None:
-    """Live release per environment, fallback, pointer drift and open obligations."""
+    """Live release per environment, fallback, pointer drift, open obligations, and the
+    releases newest first with their state now (the newest --limit; --all for every one)."""
     from governance.audit.index import answer
     from governance.cli.commands_audit import prefix_line, prefix_note
     from governance.ledger.reader import ledger_source
@@ -251,7 +255,8 @@ def status_cmd(
         repo.load_model(model)  # unknown model: exit 1 with a hint
     source = ledger_source(repo.root, allow_prefix=verified_prefix)
     statuses = answer(repo.root, source, lambda conn: [
-        model_status(repo, model_state(conn, m), m) for m in models])
+        model_status(repo, model_state(conn, m), m, limit=None if every else limit)
+        for m in models])
     head = source.head()
     prefix = prefix_note(source)
     if fmt is TextOrJson.json:

@@ -1,33 +1,35 @@
 """The evidence bundle of one release, assembled from explain, diff and the timeline.
 
-Approval status in the rendered model card is derived here from the ledger's approval events
-for the required roles, never read from the card.
+Approval status in the rendered model card is never read from the card and never counted
+here: it is the required-approvals gate's own count (``governance.policy.approval_standing``),
+with the gate's reason for every approval that does not count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from governance.audit.diff import ReleaseDiff
 from governance.audit.explain import Explanation
 from governance.domain.card import ModelCard
+from governance.policy.approval_standing import ApprovalStanding
 
 
 @dataclass(frozen=True)
 class RoleStatus:
+    """One required role as the required-approvals gate counted it (``ApprovalStanding``)."""
+
     role: str
-    status: str  # approved | denied | pending | stale (approved other content)
-    actors: tuple[str, ...]
-    event_ids: tuple[str, ...]
+    status: str  # approved | denied | not distinct | pending (k of n) | pending | stale | undecided
+    actors: tuple[str, ...]  # who counted
+    event_ids: tuple[str, ...]  # their approval events for the current content
     needed: int = 1  # distinct approvers the model's risk tier requires for the role
+    not_counted: tuple[tuple[str, str], ...] = ()  # (who, the gate's reason)
 
     @property
     def label(self) -> str:
-        """The status with the count when approvals are still missing, e.g. "pending (1 of 2)"."""
-        if self.status == "pending" and self.actors:
-            return f"pending ({len(set(self.actors))} of {self.needed})"
         return self.status
 
 
@@ -43,34 +45,25 @@ class EvidenceReport:
     environment: str | None = None  # whose required roles and production history are shown
     previous_release: str | None = None  # the diff's "before" side
     diff_note: str | None = None  # why there is no diff, when there is none
+    standing: ApprovalStanding | None = None  # the gate's count behind ``roles``
 
 
-def derive_role_status(explanation: Explanation, required_roles: Sequence[str], *,
-                       needed: int = 1) -> tuple[RoleStatus, ...]:
-    """Per required role: denied (a denial of the current content), approved (``needed``
-    distinct people approved the current content), pending (fewer, or none), or stale (only
-    approvals of other content: the release changed after it was approved)."""
+def role_statuses(standing: ApprovalStanding, explanation: Explanation
+                  ) -> tuple[RoleStatus, ...]:
+    """Per required role what the gate counted (never a count of our own): who counted, with
+    their approval events of the current content, and every approval that did not, with the
+    gate's reason. An undecided standing shows every role undecided."""
     approvals = explanation.answers["approvals"]["approvals"]
     out = []
-    for role in required_roles:
-        mine = [a for a in approvals if a["actor_role"] == role]
-        bound = [a for a in mine if a["bound_to_current_content"]]
-        denied = [a for a in bound if a["approval_state"] != "approved"]
-        granted = [a for a in bound if a["approval_state"] == "approved"]
-        if denied:
-            status, chosen = "denied", denied
-        elif len({a["actor_id"] for a in granted}) >= needed:
-            status, chosen = "approved", granted
-        elif granted:
-            status, chosen = "pending", granted
-        elif mine:
-            status, chosen = "stale", mine
-        else:
-            status, chosen = "pending", []
-        out.append(RoleStatus(role=role, status=status,
-                              actors=tuple(a["actor_id"] for a in chosen),
-                              event_ids=tuple(a["event_id"] for a in chosen),
-                              needed=needed))
+    for role in standing.roles:
+        events = tuple(a["event_id"] for a in approvals
+                       if a["actor_role"] == role.role and a["actor_id"] in role.counted
+                       and a["bound_to_current_content"] and a["approval_state"] == "approved")
+        not_counted = tuple((v.actor_id, v.reason or v.outcome)
+                            for v in standing.verdicts(role.role) if not v.counted)
+        out.append(RoleStatus(role=role.role, status=standing.role_word(role),
+                              actors=role.counted, event_ids=events, needed=role.need,
+                              not_counted=not_counted))
     return tuple(out)
 
 

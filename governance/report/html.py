@@ -75,26 +75,43 @@ def render_html(report: EvidenceReport) -> str:
         parts += [f"<tr><td>{escape(slice_name)}.{escape(k)}</td><td>{_v(v)}</td></tr>"
                   for k, v in values.items()]
     scope = f" for {escape(report.environment)}" if report.environment else ""
-    parts.append(f"</table><h3>Approval status{scope} (derived from the ledger)</h3><table>"
-                 "<tr><th>role</th><th>status</th><th>who</th><th>events</th></tr>")
-    parts += [f"<tr><td>{escape(r.role)}</td><td class='{escape(r.status)}'>{escape(r.label)}"
-              f"</td><td>{_v(r.actors)}</td><td>{_v(r.event_ids)}</td></tr>" for r in report.roles]
-    parts.append("</table><h2>Approvers</h2>")
+    parts.append(f"</table><h3>Approval status{scope} (derived from the ledger)</h3>")
+    standing = report.standing
+    if standing is not None and standing.undecided is not None:
+        parts.append("<p><strong>Could not decide</strong> the approval status (counts as not "
+                     f"approved): {escape(standing.undecided)}</p>")
+    else:
+        parts.append("<p>Counted by the <code>required_approvals</code> gate.</p><table><tr>"
+                     "<th>role</th><th>status</th><th>counted</th><th>events</th>"
+                     "<th>not counted (the gate's reason)</th></tr>")
+        parts += [f"<tr><td>{escape(r.role)}</td><td class='{escape(r.status.split()[0])}'>"
+                  f"{escape(r.label)}</td><td>{_v(r.actors)}</td><td>{_v(r.event_ids)}</td>"
+                  f"<td>{_v([why for _, why in r.not_counted])}</td></tr>"
+                  for r in report.roles]
+        parts.append("</table>")
+        if standing is not None and standing.failures:
+            parts.append("<ul>" + "".join(f"<li>gate: {escape(f)}</li>"
+                                          for f in standing.failures) + "</ul>")
+    parts.append("<h2>Approvers</h2>")
     approvals = a["approvals"]["approvals"]
     if not approvals:
         parts.append("<p>No approval or denial recorded on the ledger for this release.</p>")
     else:
         parts.append("<table><tr><th>role</th><th>who</th><th>decision</th><th>when</th>"
-                     "<th>bound to this content</th><th>event</th><th>source</th></tr>")
+                     "<th>bound to this content</th><th>event</th><th>source</th>"
+                     "<th>counted by the gate</th></tr>")
         for x in approvals:
             bound = ("<span class='approved'>yes</span>" if x["bound_to_current_content"] else
                      f"<span class='stale'>no: {_v(x['release_digest'])}</span>")
             source = x["source"] if isinstance(x["source"], dict) else {}
+            counted = ("not known" if x.get("counted") is None else "yes" if x["counted"]
+                       else f"NO: {x['not_counted_because']}")
             parts.append(
                 f"<tr><td>{_v(x['actor_role'])}</td><td>{_v(x['actor_id'])}</td>"
                 f"<td>{_v(x['approval_state'])}</td><td>{_v(x['timestamp'])}</td>"
                 f"<td>{bound}</td><td><code>{_v(x['event_id'])}</code> (seq {_v(x['seq'])})</td>"
-                f"<td>{_v([f'{k}={v}' for k, v in sorted(source.items()) if v])}</td></tr>")
+                f"<td>{_v([f'{k}={v}' for k, v in sorted(source.items()) if v])}</td>"
+                f"<td>{_v(counted)}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Gate decision</h2>")
     decision = report.gate_decision

@@ -28,6 +28,13 @@ def _bound(approval: Any) -> str:
     return "NO: " + _cell(approval["release_digest"])
 
 
+def _counted(approval: Any) -> str:
+    """yes, NO with the gate's reason, or not known (the gate's count could not be had)."""
+    if approval.get("counted") is None:
+        return "not known"
+    return "yes" if approval["counted"] else "NO: " + _cell(approval["not_counted_because"])
+
+
 def render_markdown(report: EvidenceReport) -> str:
     exp, card = report.explanation, report.card
     lines = [f"# Evidence report: {exp.release_id}", "",
@@ -50,21 +57,35 @@ def render_markdown(report: EvidenceReport) -> str:
     for slice_name, values in card.subgroups.items():
         lines += [f"| {_cell(slice_name)}.{_cell(k)} | {_cell(v)} |" for k, v in values.items()]
     scope = f" for {report.environment}" if report.environment else ""
-    lines += ["", f"### Approval status{scope} (derived from the ledger)", "",
-              "| role | status | who | events |", "|---|---|---|---|"]
-    lines += [f"| {r.role} | {r.label} | {_cell(', '.join(r.actors))} | "
-              f"{_cell(', '.join(r.event_ids))} |" for r in report.roles]
+    lines += ["", f"### Approval status{scope} (derived from the ledger)", ""]
+    standing = report.standing
+    if standing is not None and standing.undecided is not None:
+        lines.append(f"**Could not decide** the approval status (counts as not approved): "
+                     f"{_cell(standing.undecided)}")
+    else:
+        lines += ["Counted by the `required_approvals` gate, as `governance check --env` counts "
+                  "them.", "",
+                  "| role | status | counted | events | not counted (the gate's reason) |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {r.role} | {r.label} | {_cell(', '.join(r.actors))} | "
+                  f"{_cell(', '.join(r.event_ids))} | "
+                  f"{_cell('; '.join(why for _, why in r.not_counted))} |"
+                  for r in report.roles]
+        if standing is not None and standing.failures:
+            lines += [""] + [f"- gate: {_cell(f)}" for f in standing.failures]
     lines += ["", "## Approvers", ""]
     approvals = exp.answers["approvals"]["approvals"]
     if not approvals:
         lines.append("No approval or denial recorded on the ledger for this release.")
     else:
-        lines += ["| role | who | decision | when | bound to this content | event | source |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| role | who | decision | when | bound to this content | event | source "
+                  "| counted by the gate |",
+                  "|---|---|---|---|---|---|---|---|"]
         lines += [f"| {_cell(a['actor_role'])} | {_cell(a['actor_id'])} | "
                   f"{_cell(a['approval_state'])} | {_cell(a['timestamp'])} | "
                   f"{_bound(a)}"
-                  f" | {_cell(a['event_id'])} (seq {a['seq']}) | {_cell(_source(a['source']))} |"
+                  f" | {_cell(a['event_id'])} (seq {a['seq']}) | {_cell(_source(a['source']))} "
+                  f"| {_counted(a)} |"
                   for a in approvals]
     lines += ["", "## Gate decision", ""]
     decision = report.gate_decision

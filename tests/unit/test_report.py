@@ -8,8 +8,9 @@ from xml.etree import ElementTree
 from governance.audit.diff import diff_releases
 from governance.audit.explain import explain_release
 from governance.lifecycle import fold_lifecycle
+from governance.policy.approval_standing import approval_standing
 from governance.repo import GovernedRepo
-from governance.report.evidence import EvidenceReport, derive_role_status, latest_gate_decision
+from governance.report.evidence import EvidenceReport, latest_gate_decision, role_statuses
 from governance.report.html import render_html
 from governance.report.markdown import render_markdown
 from governance.report.timeline import render_timeline
@@ -67,8 +68,9 @@ def _report() -> EvidenceReport:
             incident="inc-4821",
         ),
     ]
-    exp = explain_release(b, events, environment="production")
     state = fold_lifecycle(events)
+    standing = approval_standing(repo, b, state, "production")
+    exp = explain_release(b, events, environment="production", state=state, standing=standing)
     svg = render_timeline(
         "fraud-risk",
         {"production": state.live[("fraud-risk", "production")]},
@@ -77,15 +79,16 @@ def _report() -> EvidenceReport:
     return EvidenceReport(
         explanation=exp,
         card=b.card,
-        roles=derive_role_status(exp, ["ml_lead", "platform_owner", "risk_owner"]),
+        roles=role_statuses(standing, exp),
         gate_decision=latest_gate_decision(exp),
         diff=diff_releases(a, b),
         timeline_svg=svg,
         generated_at="2026-04-12T14:00:00Z",
+        standing=standing,
     )
 
 
-def test_role_status_is_derived_from_ledger_events() -> None:
+def test_role_status_is_the_gates_count_of_ledger_events() -> None:
     roles = {r.role: r.status for r in _report().roles}
     assert roles == {"ml_lead": "pending", "platform_owner": "pending", "risk_owner": "approved"}
 

@@ -108,6 +108,8 @@ def story(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[Stor
         shutil.copy(SOURCE / "releases" / model / "model.yaml", root / "releases" / model)
         for rid in releases:
             shutil.copytree(SOURCE / "releases" / model / rid, root / "releases" / model / rid)
+    # the shipped gates: the report's approval status is the required-approvals gate's count
+    shutil.copytree(SOURCE / "policies", root / "policies")
     (root / ".gitignore").write_text(".governance/\n")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "governed repo")
@@ -304,7 +306,9 @@ def test_report_markdown(story: Story) -> None:
     # Required roles of production (the strictest environment), from the ledger.
     assert "### Approval status for production" in md
     assert f"| risk_owner | approved | jane.smith | {story.appended['r2_jane'].event_id} |" in md
-    assert "| platform_owner | stale | bob |" in md
+    # bob's only approval binds other content: nobody counted, with the gate's reason
+    assert (f"| platform_owner | stale | - | - | approval by bob as platform_owner does not "
+            f"count: it is bound to {STALE}, the release is now {story.digests[R2]} |") in md
     assert f"| platform_owner | bob | approved | 2026-04-10T10:00:00Z | NO: {STALE} |" in md
     assert "Decision `dec-r2-b`: **allow**" in md and POLICY_R2 in md
     assert "## What changed since the previous production release" in md

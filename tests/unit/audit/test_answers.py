@@ -1,22 +1,15 @@
 """The pure choices of governance.audit.answers: which environment, which previous release,
-and the approval status per role with the risk tier's count."""
+(approval status per role is the gate's count: tests/unit/test_approval_standing.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from governance.audit.answers import previous_live, strictest_environment
-from governance.audit.explain import explain_release
 from governance.domain.config import Environment, GovernanceConfig
 from governance.errors import NotFound
 from governance.lifecycle import fold_lifecycle
-from governance.repo import GovernedRepo
-from governance.report.evidence import derive_role_status
 from tests.unit.test_lifecycle import M, ev
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _config(**envs: tuple[str, ...]) -> GovernanceConfig:
@@ -52,26 +45,3 @@ def test_previous_live_is_the_release_before_this_one_first_went_live() -> None:
     assert previous_live(state, M, "staging", "r3") is None
 
 
-def test_role_status_counts_distinct_people_the_tier_requires() -> None:
-    loaded = GovernedRepo(ROOT).load_release("fraud-risk-2026-04-10-01")
-    rid, digest = loaded.release.release_id, loaded.digest.value
-    events = [
-        ev(0, "approval_granted", release_id=rid, actor_id="jane.smith", actor_role="risk_owner",
-           release_digest=digest),
-        ev(1, "approval_granted", release_id=rid, actor_id="jane.smith", actor_role="risk_owner",
-           release_digest=digest),  # the same person twice is still one approver
-        ev(2, "approval_granted", release_id=rid, actor_id="alice", actor_role="ml_lead",
-           release_digest=digest),
-        ev(3, "approval_granted", release_id=rid, actor_id="carol", actor_role="ml_lead",
-           release_digest=digest),
-        ev(4, "approval_granted", release_id=rid, actor_id="bob", actor_role="platform_owner",
-           release_digest="sha256:" + "0" * 64),
-    ]
-    exp = explain_release(loaded, events)
-    roles = {r.role: r for r in derive_role_status(
-        exp, ["ml_lead", "risk_owner", "platform_owner", "auditor"], needed=2)}
-    assert roles["ml_lead"].label == "approved"
-    assert roles["risk_owner"].status == "pending"
-    assert roles["risk_owner"].label == "pending (1 of 2)"
-    assert roles["platform_owner"].label == "stale"
-    assert roles["auditor"].label == "pending" and roles["auditor"].actors == ()

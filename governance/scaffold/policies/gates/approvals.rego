@@ -99,8 +99,9 @@ deny_required_approvals contains v if {
 }
 
 # Hall's condition over every combination of two or more roles: the roles together need
-# count(roles) * approvals_per_role different people.
-deny_required_approvals contains v if {
+# count(roles) * approvals_per_role different people. One entry per short combination; the
+# deny rule below and approval_standing both read it.
+distinct_shortfalls contains s if {
 	lib.promotion
 	n := count(required_roles)
 	n > 1
@@ -113,13 +114,24 @@ deny_required_approvals contains v if {
 	people := {p | some r in roles; some p in qualified[r]}
 	need := count(roles) * approvals_per_role
 	count(people) < need
+	s := {"roles": roles, "need": need, "people": sort([p | some p in people])}
+}
+
+shortfall_msg(s) := concat("", ["roles ", concat(", ", s.roles), " need ", lib.fmt(s.need), " different people, but only ", lib.fmt(count(s.people)), " approved (", concat(", ", s.people), ")"])
+
+deny_required_approvals contains v if {
+	some s in distinct_shortfalls
 	v := lib.violation(
 		"required_approvals", "critical",
-		concat("", ["roles ", concat(", ", roles), " need ", lib.fmt(need), " different people, but only ", lib.fmt(count(people)), " approved (", concat(", ", sort([p | some p in people])), ")"]),
+		shortfall_msg(s),
 		"each required role must be filled by a different person; ask another member to approve",
 		"release", "$",
 	)
 }
+
+denial_msg(a) := concat("", [a.actor_id, " (", a.role, ") denied this release: ", object.get(a, "reason", "no reason given")])
+
+not_counted_msg(a) := concat("", ["approval by ", a.actor_id, " as ", a.role, " does not count: ", approval_exclusion(a)])
 
 deny_required_approvals contains v if {
 	some a in approval_records
@@ -127,7 +139,7 @@ deny_required_approvals contains v if {
 	a.digest == input.release.digest
 	v := lib.violation(
 		"required_approvals", "critical",
-		concat("", [a.actor_id, " (", a.role, ") denied this release: ", object.get(a, "reason", "no reason given")]),
+		denial_msg(a),
 		"address the objection; the denial blocks until that person approves",
 		"release", "$",
 	)
@@ -143,10 +155,9 @@ warn_required_approvals contains v if {
 	some a in approval_records
 	approval_state(a) == "approved"
 	a.digest == input.release.digest
-	reason := approval_exclusion(a)
 	v := lib.violation(
 		"required_approvals", "medium",
-		concat("", ["approval by ", a.actor_id, " as ", a.role, " does not count: ", reason]),
+		not_counted_msg(a),
 		"ask an eligible member of the role to approve",
 		"release", "$",
 	)
@@ -172,3 +183,64 @@ pending_required_approvals contains p if {
 		"msg": sprintf("%v: %v of %v approval(s) from %v", [env, have, approvals_per_role, role]),
 	}
 }
+
+# What the required-approvals gate counted, as data: the one source of approval status for
+# `report`, `explain` and `status` (they evaluate this rule with the gate input built for the
+# environment; nothing outside this file decides whether an approval counts). Per required
+# role: who counted and whether the role is filled by people no other role needs; per
+# approval: counted or not, and the gate's own reason text; the gate's failures verbatim.
+approval_standing := {
+	"environment": input.environment.name,
+	"digest": input.release.digest,
+	"need": approvals_per_role,
+	"allow": count(deny_required_approvals) == 0,
+	"failures": sort([v.msg | some v in deny_required_approvals]),
+	"roles": [x |
+		some role in required_roles
+		x := {
+			"role": role,
+			"need": approvals_per_role,
+			"counted": sort([p | some p in qualified_people(role)]),
+			"filled": role_filled(role),
+			"shortfalls": sort([shortfall_msg(s) | some s in distinct_shortfalls; role in s.roles]),
+		}
+	],
+	"approvals": [standing_of(a) | some a in approval_records],
+} if {
+	lib.promotion
+}
+
+role_filled(role) := true if {
+	qualified_count(role) >= approvals_per_role
+	not in_shortfall(role)
+} else := false
+
+in_shortfall(role) if {
+	some s in distinct_shortfalls
+	role in s.roles
+}
+
+standing_base(a) := {
+	"actor_id": a.actor_id,
+	"role": a.role,
+	"state": approval_state(a),
+	"digest": a.digest,
+	"submitted_at": object.get(a, "submitted_at", null),
+}
+
+standing_of(a) := object.union(standing_base(a), {"counted": false, "outcome": "denied", "reason": denial_msg(a)}) if {
+	approval_state(a) != "approved"
+	a.digest == input.release.digest
+} else := object.union(standing_base(a), {"counted": false, "outcome": "stale", "reason": concat("", [
+	"approval by ", a.actor_id, " as ", a.role, " does not count: it is bound to ", lib.fmt(a.digest),
+	", the release is now ", input.release.digest,
+])}) if {
+	a.digest != input.release.digest
+} else := object.union(standing_base(a), {"counted": false, "outcome": "excluded", "reason": not_counted_msg(a)}) if {
+	approval_exclusion(a)
+} else := object.union(standing_base(a), {"counted": false, "outcome": "not_required", "reason": concat("", [
+	"approval by ", a.actor_id, " as ", a.role, " does not count: ", input.environment.name,
+	" does not require role ", a.role,
+])}) if {
+	not a.role in required_roles
+} else := object.union(standing_base(a), {"counted": true, "outcome": "counted", "reason": null})

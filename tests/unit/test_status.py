@@ -1,0 +1,126 @@
+"""`status` on a long history: one live release per environment, superseded ones labelled with
+since when and by what, newest first by time, summarised (the newest N and a count of the rest),
+every release with ``limit=None`` (``--all``), and the same facts in text and json."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from governance.domain.events import LedgerEntry
+from governance.lifecycle import fold_lifecycle
+from governance.repo import GovernedRepo
+from governance.status import DEFAULT_LIMIT, model_status, render_text
+from tests.support.histories import START, seal, ts
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = "churn"
+RELEASES = 3000
+
+
+def churn_history(releases: int = RELEASES) -> list[LedgerEntry]:
+    """``releases`` releases of one model, each registered and approved; every second one is
+    promoted to staging and then production (the issue's 3,000 / 1,500 ledger)."""
+    events: list[dict[str, Any]] = []
+    clock = START
+
+    def add(kind: str, **fields: Any) -> None:
+        nonlocal clock
+        clock += timedelta(minutes=1)
+        events.append({"event_type": kind, "timestamp": ts(clock), "model_name": MODEL,
+                       "actor_id": "governance-ci", **fields})
+
+    for i in range(1, releases + 1):
+        rid, digest = f"v0.0.{i}", f"sha256:{i:064x}"
+        add("release_registered", release_id=rid, release_digest=digest)
+        add("release_approved", release_id=rid, release_digest=digest)
+        if i % 2 == 0:
+            for env in ("staging", "production"):
+                add("deployment_promoted", release_id=rid, environment=env,
+                    release_digest=digest)
+    return list(seal(events))
+
+
+@pytest.fixture(scope="module")
+def churn(tmp_path_factory: pytest.TempPathFactory) -> tuple[GovernedRepo, Any]:
+    root = tmp_path_factory.mktemp("churn")
+    shutil.copy(ROOT / "governance.yaml", root / "governance.yaml")
+    return GovernedRepo.open(root), fold_lifecycle(churn_history())
+
+
+def test_exactly_one_release_is_live_per_environment(churn: tuple[GovernedRepo, Any]) -> None:
+    repo, state = churn
+    status = model_status(repo, state, MODEL, limit=None).to_json()
+    assert status["releases_total"] == RELEASES and status["releases_omitted"] == 0
+    by_state: dict[str, list[str]] = {}
+    for r in status["releases"]:
+        by_state.setdefault(r["state"], []).append(r["release_id"])
+    assert by_state["production"] == ["v0.0.3000"]
+    assert len(by_state["superseded"]) == RELEASES // 2 - 1
+    assert len(by_state["approved"]) == RELEASES // 2
+    for env in ("staging", "production"):
+        live = [r["release_id"] for r in status["releases"]
+                if env in {s["environment"] for s in r["live"]}]
+        assert live == ["v0.0.3000"], env
+    assert status["state_counts"] == {"approved": 1500, "production": 1, "superseded": 1499}
+
+
+def test_a_superseded_release_says_since_when_and_by_what(
+        churn: tuple[GovernedRepo, Any]) -> None:
+    repo, state = churn
+    releases = {r["release_id"]: r for r in
+                model_status(repo, state, MODEL, limit=None).to_json()["releases"]}
+    old = releases["v0.0.10"]
+    assert old["state"] == "superseded" and old["live"] == []
+    replaced = {g["environment"]: g for g in old["replaced"]}
+    assert set(replaced) == {"staging", "production"}
+    assert replaced["production"]["by_release"] == "v0.0.12"
+    assert replaced["production"]["via"] == "deployment_promoted"
+    # since: the promotion of v0.0.12 to production (the sixth production span)
+    v12 = state.live[(MODEL, "production")][5]
+    assert v12.release_id == "v0.0.12"
+    assert (replaced["production"]["since"], replaced["production"]["seq"]) == (v12.since,
+                                                                               v12.seq)
+    assert releases["v0.0.9"]["replaced"] == []  # never live: nothing replaced
+
+
+def test_newest_first_by_time_not_by_text(churn: tuple[GovernedRepo, Any]) -> None:
+    repo, state = churn
+    every = model_status(repo, state, MODEL, limit=None).to_json()["releases"]
+    assert [r["release_id"] for r in every] == [f"v0.0.{i}" for i in range(RELEASES, 0, -1)]
+    times = [r["time"] for r in every]
+    assert times == sorted(times, reverse=True)
+
+
+def test_long_history_is_summarised_in_text_and_json(churn: tuple[GovernedRepo, Any]) -> None:
+    repo, state = churn
+    status = model_status(repo, state, MODEL)
+    doc = status.to_json()
+    assert len(doc["releases"]) == DEFAULT_LIMIT
+    assert doc["releases_omitted"] == RELEASES - DEFAULT_LIMIT
+    assert [r["release_id"] for r in doc["releases"]][:2] == ["v0.0.3000", "v0.0.2999"]
+    text = render_text([status])
+    lines = text.splitlines()
+    assert len(lines) < 40, "a long history is summarised, not printed whole"
+    assert "releases, newest first (3000: 1500 approved, 1 production, 1499 superseded):" in text
+    assert lines[-1] == (f"  ... {RELEASES - DEFAULT_LIMIT} older release(s) not shown "
+                         "(--all lists every release)")
+    # the same facts in both formats: every listed release and its state, in the same order
+    listed = [m.groups() for line in lines if (m := re.match(r"  (v[0-9.]+): (\w+)", line))]
+    assert listed == [(r["release_id"], r["state"]) for r in doc["releases"]]
+    assert ("  v0.0.2998: superseded; replaced in production since "
+            f"{doc['releases'][2]['replaced'][0]['since']} by v0.0.3000") in text
+    assert text.count(": production;") == 1
+
+
+def test_all_lists_every_release(churn: tuple[GovernedRepo, Any]) -> None:
+    repo, state = churn
+    status = model_status(repo, state, MODEL, limit=None)
+    text = render_text([status])
+    assert sum(1 for line in text.splitlines() if line.startswith("  v0.0.")) == RELEASES
+    assert "not shown" not in text
