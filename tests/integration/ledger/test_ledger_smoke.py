@@ -24,8 +24,11 @@ def test_signer_principal(ledger: Ledger) -> None:
 
 
 def test_entries_incremental_and_checkpoint_cover(ledger: Ledger) -> None:
+    from governance.ledger.verified import VerifiedLedger
+
     rows = list(entries(ledger.root))
-    later = list(entries(ledger.root, after_commit=rows[3].commit))
+    with VerifiedLedger(ledger.root) as verified:  # read again from git, from seq 4 on
+        later = list(verified.entries(4))
     assert [e.seq for e in later] == [4, 5, 6]
     assert later[0] == rows[4]
     # approval (seq 4) and promotion (seq 5) cut checkpoints; seq 6 has none yet
