@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.audit.queries import decision_word
 from governance.domain.events import EventView
+from governance.domain.identity import same_identity
 from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.repo import LoadedRelease
 
@@ -175,8 +176,8 @@ def _verdicts(events: Sequence[EventView], standing: ApprovalStanding | None
     if len(standing.approvals) != len(events):
         return none
     pairs = list(zip(events, standing.approvals, strict=True))
-    if any((e.event.get("actor_id") or "", e.event.get("actor_role") or "")
-           != (v.actor_id, v.role) for e, v in pairs):
+    if any(not same_identity(e.event.get("actor_id"), v.actor_id)
+           or (e.event.get("actor_role") or "") != v.role for e, v in pairs):
         return none
     return [v for _, v in pairs]
 

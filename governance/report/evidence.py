@@ -14,6 +14,7 @@ from typing import Any
 from governance.audit.diff import ReleaseDiff
 from governance.audit.explain import Explanation
 from governance.domain.card import ModelCard
+from governance.domain.identity import identity_key, identity_keys
 from governance.policy.approval_standing import ApprovalStanding
 
 
@@ -57,7 +58,8 @@ def role_statuses(standing: ApprovalStanding, explanation: Explanation
     out = []
     for role in standing.roles:
         events = tuple(a["event_id"] for a in approvals
-                       if a["actor_role"] == role.role and a["actor_id"] in role.counted
+                       if a["actor_role"] == role.role
+                       and identity_key(a["actor_id"] or "") in identity_keys(role.counted)
                        and a["bound_to_current_content"] and a["approval_state"] == "approved")
         not_counted = tuple((v.actor_id, v.reason or v.outcome)
                             for v in standing.verdicts(role.role) if not v.counted)
