@@ -1,8 +1,8 @@
 """Appending events: one signed commit per event, compare-and-swap, retry, checkpoints.
 
 ``append_event`` is what other commands call (approve, promote, rollback, retire, CI);
-``append_by_hand`` is what ``governance ledger append`` calls: it refuses the event types only
-the lifecycle commands may write. It reads
+``append_by_hand``, what ``governance ledger append`` calls, first refuses the event types only
+the lifecycle commands may write (``replay.LIFECYCLE_COMMANDS``). ``append_event`` reads
 the tip (seq, previous stored bytes, trust state, Merkle frontier), builds the event with the
 next seq and the SHA-256 of the previous stored bytes, checks it against the schema and the
 signer's authority in the ledger's own trust (failing early rather than writing an event verify

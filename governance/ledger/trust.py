@@ -19,6 +19,11 @@ depends on these defaults changing later):
 A person may only sign events whose ``actor_id`` is themselves; a bot records actions on behalf
 of others (e.g. CI recording a GitHub review) and so may name another actor. ``ledger_genesis``
 is valid only at seq 0 and only signed by a key the genesis itself lists.
+
+The genesis also pins what the lifecycle replay (``governance.ledger.replay``) checks against:
+role membership and the environment order (``details.lifecycle``). It is folded here with the
+rest of the trust (``key_rotated`` ops ``set_role_members``, ``set_environments``) so that
+``trust/state.json`` shows every change to it.
 """
 
 from __future__ import annotations
