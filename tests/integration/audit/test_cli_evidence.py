@@ -4,7 +4,8 @@ The fixture is a governed repo with three reference fraud-risk releases and one 
 release copied from this repository, and a ledger written by ``append_event`` with real
 ssh-keygen keys (jane.smith: risk_owner, bob: platform_owner, the CI bot). Commit dates follow
 the event timestamps (GIT_COMMITTER_DATE), so the ledger also verifies (its lifecycle too).
-Every assertion below is checked against the events appended here, not against the code's own reading of them.
+Every assertion below is checked against the events appended here, not against the code's
+own reading of them.
 """
 
 from __future__ import annotations
