@@ -64,7 +64,9 @@ def append(
     event_file: Path | None = EVENT_FILE,
     repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT,
 ) -> None:
-    """Append one signed event (for tooling; lifecycle commands append their own)."""
+    """Append one signed event for tooling (registrations, evaluations, config changes, key
+    rotations). Gate decisions, approvals, promotions, rollbacks, retirements and break-glass
+    are written only by their lifecycle commands and are refused here."""
     fields: dict[str, Any] = {}
     if event_file is not None:
         text = sys.stdin.read() if str(event_file) == "-" else event_file.read_text()
@@ -87,9 +89,9 @@ def append(
     if event_type not in EVENT_TYPES:
         raise UsageError(f"--type {event_type!r}: expected one of {', '.join(EVENT_TYPES)}")
     fields["event_type"] = event_type
-    from governance.ledger import append_event
+    from governance.ledger.append import append_by_hand
 
-    _report_entry(append_event(repo, fields, remote=remote), fmt)
+    _report_entry(append_by_hand(repo, fields, remote=remote), fmt)
 
 
 def log_cmd(

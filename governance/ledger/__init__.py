@@ -12,8 +12,9 @@ Public API (what other commands call):
 Modules: canonical (bytes), merkle (RFC 6962), sshsig (SSHSIG ed25519), checkpoint (C2SP
 signed notes), trust (allowed signers from the genesis), events (schema, UUIDv7), commit and
 layout (object shapes), signing (which key), store (the git adapter, the only ``git`` import),
-append (the write path), verify (pure verifier), reader (entries, verify_repo, checkpoints),
-bulk (fast import for generators and tests). See docs/ledger.md.
+append (the write path; ``append_by_hand`` for ``ledger append``), verify (pure verifier),
+replay (the lifecycle the verifier replays), reader (entries, verify_repo, checkpoints), bulk
+(fast import for generators and tests). See docs/ledger.md.
 """
 
 from governance.ledger.append import append_event, init_ledger, signer_principal

@@ -1,6 +1,8 @@
 """Appending events: one signed commit per event, compare-and-swap, retry, checkpoints.
 
-``append_event`` is what other commands call (approve, promote, rollback, retire, CI). It reads
+``append_event`` is what other commands call (approve, promote, rollback, retire, CI);
+``append_by_hand``, what ``governance ledger append`` calls, first refuses the event types only
+the lifecycle commands may write (``replay.LIFECYCLE_COMMANDS``). ``append_event`` reads
 the tip (seq, previous stored bytes, trust state, Merkle frontier), builds the event with the
 next seq and the SHA-256 of the previous stored bytes, checks it against the schema and the
 signer's authority in the ledger's own trust (failing early rather than writing an event verify
@@ -51,6 +53,7 @@ from governance.ledger.checkpoint import log_key_of, sign_checkpoint
 from governance.ledger.commit import ledger_message, parse_commit
 from governance.ledger.events import build_event, schema_errors
 from governance.ledger.merkle import CompactRange, compact_from, compact_stack, leaf_hash
+from governance.ledger.replay import LIFECYCLE_COMMANDS
 from governance.ledger.settings import branch_of, load_settings
 from governance.ledger.signing import CommitSigner, commit_signer, log_private_key
 from governance.ledger.store import GitStore
@@ -212,6 +215,11 @@ def prepare(fields: Mapping[str, Any], seq: int, prev: str, trust: Trust,
             raise InvalidInput([Problem("<event>", None, "$.details",
                                         getattr(err, "reason", str(err)))],
                                message="key_rotated event is invalid") from None
+        if trust_to_json(new_trust) == trust_to_json(trust):  # the commit would show no change
+            raise InvalidInput([Problem("<event>", None, "$.details.changes",
+                                        "the changes leave the trust and the pinned lifecycle "
+                                        "as they are")],
+                               message="key_rotated event changes nothing")
     elif kind == "ledger_genesis":
         new_trust = trust
     if new_trust is not None:
@@ -317,6 +325,23 @@ def append_event(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Pat
                         return _entry(prep, sha)
             time.sleep(random.uniform(0, 0.004) * min(attempt + 1, 10))
     raise Undecided(f"could not append after {MAX_ATTEMPTS} attempts (heavy contention)")
+
+
+def append_by_hand(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Path | None = None,
+                   log_key: Path | None = None, remote: str | None = None,
+                   branch: str | None = None) -> LedgerEntry:
+    """``governance ledger append``: any event type except those only the lifecycle commands
+    write (``replay.LIFECYCLE_COMMANDS``: they check gates, approvals and environment order
+    before writing, and ``ledger verify`` replays that lifecycle). Denied names the command."""
+    kind = str(fields.get("event_type", ""))
+    command = LIFECYCLE_COMMANDS.get(kind)
+    if command is not None:
+        raise Denied(f"`governance ledger append` does not write {kind} events: only the "
+                     f"lifecycle command writes them, after its checks; use {command}",
+                     hint="ledger append is for tooling events (registrations, evaluations, "
+                          "config changes, policy violations, key rotations)")
+    return append_event(repo_root, fields, signing_key=signing_key, log_key=log_key,
+                        remote=remote, branch=branch)
 
 
 def init_ledger(repo_root: Path, *, signing_key: Path | None = None,

@@ -6,6 +6,11 @@ SSHSIG ed25519 (exactly the bytes ``ssh-keygen -Y sign -n git`` would produce in
 unencrypted key files, builds trees in memory, streams all objects into one packfile, and moves
 the ref once with a compare-and-swap. It holds the appender lock throughout. The result is an
 ordinary ledger: ``git verify-commit`` and ``governance ledger verify`` accept it.
+
+Lifecycle events (gate decisions, approvals, promotions, rollbacks, retirements, break-glass)
+are imported only when the lifecycle replay accepts them at their seq, from the ledger's
+lifecycle as it stands (``replay.LifecycleReplay``): a promotion must come with its allowing
+gate decision, in environment order, and so on. Nothing is appended when one is refused.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from governance.errors import InvalidInput, NotFound, Problem, Undecided
+from governance.errors import Denied, InvalidInput, NotFound, Problem, Tampered, Undecided
 from governance.ledger.append import open_store, prepare, read_tip, save_frontier
 from governance.ledger.commit import build_commit
 from governance.ledger.events import build_event
+from governance.ledger.replay import LIFECYCLE_TYPES, LifecycleReplay, LifecycleViolation
 from governance.ledger.signing import log_private_key
 from governance.ledger.sshsig import load_private_key, public_key_of, sign
 from governance.ledger.store import GitStore, PackWriter
+from governance.ledger.trust import Trust, TrustError
 
 
 class _TreeNode:
@@ -64,6 +71,37 @@ class _TreeNode:
         return self.sha
 
 
+def _replay_to(repo_root: Path, branch: str | None, tip_seq: int) -> LifecycleReplay:
+    from governance.ledger.reader import entries  # the reader imports the write path
+
+    replay = LifecycleReplay()
+    try:
+        replay.check_all((e.seq, e.event) for e in entries(repo_root, branch=branch))
+    except LifecycleViolation as err:
+        raise Tampered(f"the ledger already breaks its lifecycle at {err.reason}",
+                       hint="run `governance ledger verify`") from None
+    if replay.last_seq != tip_seq:
+        raise Undecided(f"read the ledger up to seq {replay.last_seq}, its tip is seq {tip_seq}")
+    return replay
+
+
+def _check_lifecycle(replay: LifecycleReplay, seq: int, index: int, event: dict[str, Any],
+                     trust: Trust, signer_blob: bytes) -> None:
+    """A lifecycle event is imported only when the replay accepts it at its seq (e.g. a
+    promotion only after its allowing gate decision, in environment order)."""
+    try:
+        signer = trust.principal_for(signer_blob, seq)
+    except TrustError as err:
+        raise Denied(f"bulk import item {index}: cannot sign seq {seq}: {err.reason}; nothing "
+                     "was appended") from None
+    reason = replay.check(seq, event, signer)
+    if reason is not None:
+        raise Denied(f"bulk import item {index} (seq {seq}, {event['event_type']}): {reason}; "
+                     "nothing was appended",
+                     hint="import lifecycle events with what they rest on (a promotion after "
+                          "its allowing gate_evaluated, approvals before release_approved)")
+
+
 def bulk_import(repo_root: Path, items: Iterable[tuple[Mapping[str, Any], Path]], *,
                 log_key: Path | None = None, branch: str | None = None) -> int:
     """Append ``(fields, signing key file)`` pairs in order; returns how many were appended."""
@@ -79,6 +117,7 @@ def bulk_import(repo_root: Path, items: Iterable[tuple[Mapping[str, Any], Path]]
         tree = _TreeNode(store, state.tree)
         pack = PackWriter(store)
         parent, seq, prev, count = tip, state.seq, state.prev, 0
+        replay: LifecycleReplay | None = None
         try:
             for fields, key_path in items:
                 if key_path not in keys:
@@ -90,8 +129,12 @@ def bulk_import(repo_root: Path, items: Iterable[tuple[Mapping[str, Any], Path]]
                 except ValueError as err:
                     raise InvalidInput([Problem("<event>", None, "$", str(err))]) from None
                 seq += 1
-                prep = prepare(base, seq, prev, state.trust, state.frontier,
-                               public_key_of(private).blob, lkey)
+                signer_blob = public_key_of(private).blob
+                prep = prepare(base, seq, prev, state.trust, state.frontier, signer_blob, lkey)
+                if prep.event["event_type"] in LIFECYCLE_TYPES:
+                    if replay is None:  # the lifecycle so far, from the ledger as it stands
+                        replay = _replay_to(repo_root, branch, state.seq)
+                    _check_lifecycle(replay, seq, count, prep.event, state.trust, signer_blob)
                 if prep.event["event_type"] == "key_rotated":
                     raise Undecided("bulk import does not take key_rotated events; append them "
                                     "with append_event")

@@ -64,10 +64,12 @@ def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Check 
             if c is None:
                 return None
             props[name] = c
-        extra = schema.get("additionalProperties", True)
-        if extra not in (True, False):
-            return None
-        checks.append(_object_check(props, bool(extra)))
+        extra: bool | Check | None = schema.get("additionalProperties", True)
+        if extra not in (True, False):  # a schema every other property must match
+            extra = compile_schema(schema["additionalProperties"], root)
+            if extra is None:
+                return None
+        checks.append(_object_check(props, extra))
     if "items" in schema or "minItems" in schema or "uniqueItems" in schema:
         item = compile_schema(schema["items"], root) if "items" in schema else None
         if "items" in schema and item is None:
@@ -160,16 +162,18 @@ def _type_check(kinds: tuple[str, ...]) -> Check:
     return check
 
 
-def _object_check(props: dict[str, Check], extra: bool) -> Check:
+def _object_check(props: dict[str, Check], extra: bool | Check) -> Check:
     def check(v: Any) -> bool | None:
         if not isinstance(v, dict):
             return True
         for key, value in v.items():
             c = props.get(key)
             if c is None:
-                if not extra:
+                if extra is True:
+                    continue
+                if extra is False:
                     return False
-                continue
+                c = extra
             r = c(value)
             if r is not True:
                 return r

@@ -39,6 +39,9 @@ class LedgerSettings:
     identities: tuple[Identity, ...]
     role_members: Mapping[str, tuple[str, ...]]  # role -> people ids
     config_digest: str  # sha256 of governance.yaml bytes
+    # environments in promotion order: (name, after, required roles), pinned in the genesis
+    # for the lifecycle replay (governance.ledger.replay)
+    environments: tuple[tuple[str, str | None, tuple[str, ...]], ...] = ()
 
 
 def _need(cond: bool, where: str, what: str) -> None:
@@ -83,7 +86,9 @@ def load_settings(root: Path) -> LedgerSettings:
         checkpoint_every=int(every), log_public_key=log_key,
         rotators=tuple(str(r) for r in rotators), clock_skew_seconds=int(skew),
         identities=tuple(identities), role_members=members,
-        config_digest="sha256:" + hashlib.sha256(raw).hexdigest())
+        config_digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+        environments=tuple((env.name, env.after, tuple(env.required_approvals))
+                           for env in config.environments.values()))
 
 
 def branch_of(root: Path) -> str:

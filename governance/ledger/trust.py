@@ -19,6 +19,11 @@ depends on these defaults changing later):
 A person may only sign events whose ``actor_id`` is themselves; a bot records actions on behalf
 of others (e.g. CI recording a GitHub review) and so may name another actor. ``ledger_genesis``
 is valid only at seq 0 and only signed by a key the genesis itself lists.
+
+The genesis also pins what the lifecycle replay (``governance.ledger.replay``) checks against:
+role membership and the environment order (``details.lifecycle``). It is folded here with the
+rest of the trust (``key_rotated`` ops ``set_role_members``, ``set_environments``) so that
+``trust/state.json`` shows every change to it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.domain.identity import identity_key, identity_keys
+from governance.errors import ConfigurationError
 from governance.ledger.checkpoint import LogKey
+from governance.ledger.replay import (
+    LIFECYCLE_OPS,
+    EnvironmentRule,
+    LifecycleViolation,
+    environment_rules,
+    lifecycle_details,
+    pinned_after,
+)
 from governance.ledger.settings import LedgerSettings
 from governance.ledger.sshsig import (
     ED25519,
@@ -84,6 +98,9 @@ class Trust:
     grants: dict[bytes, list[Grant]] = field(default_factory=dict)  # key blob -> grants
     rotators: frozenset[str] = frozenset()
     log_keys: list[tuple[LogKey, int, int | None]] = field(default_factory=list)
+    # role membership and environment order pinned for the lifecycle replay (None: an older
+    # genesis without them); stored in trust/state.json so every change to it shows there
+    lifecycle: dict[str, Any] | None = None
 
     # --- construction -------------------------------------------------------------------
     @classmethod
@@ -96,6 +113,12 @@ class Trust:
             trust._add_signer(s, 0)
         for line in details.get("log_keys", ()):
             trust.log_keys.append((_log_key(trust.origin, line), 0, None))
+        pinned = details.get("lifecycle")
+        if pinned is not None:
+            try:
+                trust.lifecycle = pinned_after(pinned, ())
+            except LifecycleViolation as err:
+                raise TrustError(f"lifecycle: {err.reason}") from None
         return trust
 
     def _add_signer(self, s: Mapping[str, Any], from_seq: int) -> None:
@@ -151,6 +174,11 @@ class Trust:
                 self.rotators = frozenset(ch["rotators"])
             elif op == "add_log_key":
                 self.log_keys.append((_log_key(self.origin, ch["key"]), at, None))
+            elif op in LIFECYCLE_OPS:  # what the lifecycle replay checks against
+                try:
+                    self.lifecycle = pinned_after(self.lifecycle, [ch])
+                except LifecycleViolation as err:
+                    raise TrustError(f"{op}: {err.reason}") from None
             elif op == "retire_log_key":
                 lk = _log_key(self.origin, ch["key"])
                 self.log_keys = [(k, f, at if k == lk and b is None else b)
@@ -253,10 +281,22 @@ def genesis_details(settings: LedgerSettings, config_commit: str) -> dict[str, A
         "rotators": list(settings.rotators), "signers": signers,
         "log_keys": [_key(settings.log_public_key).line] if settings.log_public_key else [],
         "config_digest": settings.config_digest,
+        # what the lifecycle replay checks approvals and promotions against
+        "lifecycle": lifecycle_details(settings.role_members, _environments(settings)),
     }
     if config_commit:
         details["config_commit"] = config_commit
     return details
+
+
+def _environments(settings: LedgerSettings) -> tuple[EnvironmentRule, ...]:
+    try:
+        return environment_rules(
+            {"name": name, "after": after, "required_approvals": list(required)}
+            for name, after, required in settings.environments)
+    except LifecycleViolation as err:
+        raise ConfigurationError(f"governance.yaml $.environments: {err.reason}",
+                                 hint="list environments in promotion order") from None
 
 
 def trust_to_json(trust: Trust) -> dict[str, Any]:
@@ -265,7 +305,7 @@ def trust_to_json(trust: Trust) -> dict[str, Any]:
         ({"principal": g.principal, "key": g.key.line, "valid_from": g.valid_from,
           "valid_before": g.valid_before} for gs in trust.grants.values() for g in gs),
         key=lambda d: (d["principal"], d["valid_from"], d["key"]))
-    return {
+    doc: dict[str, Any] = {
         "origin": trust.origin, "checkpoint_every": trust.checkpoint_every,
         "clock_skew_seconds": trust.clock_skew_seconds, "rotators": sorted(trust.rotators),
         "signers": [{"principal": s.principal, "kind": s.kind, "name": s.name, "email": s.email,
@@ -275,6 +315,9 @@ def trust_to_json(trust: Trust) -> dict[str, Any]:
         "log_keys": [{"key": public_key_from_raw(k.public).line, "valid_from": f,
                       "valid_before": b} for k, f, b in trust.log_keys],
     }
+    if trust.lifecycle is not None:  # absent for ledgers that pin none (state.json unchanged)
+        doc["lifecycle"] = trust.lifecycle
+    return doc
 
 
 def trust_from_json(doc: Mapping[str, Any]) -> Trust:
@@ -292,4 +335,5 @@ def trust_from_json(doc: Mapping[str, Any]) -> Trust:
     for lk in doc["log_keys"]:
         trust.log_keys.append((_log_key(trust.origin, lk["key"]), int(lk["valid_from"]),
                                lk["valid_before"]))
+    trust.lifecycle = doc.get("lifecycle")
     return trust

@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS chain (
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: with the lifecycle replay's state
 
 
 class LedgerTampered(Tampered):
@@ -193,7 +193,7 @@ class VerifiedLedger:
         return ResumeState(int(str(doc["seq"])), str(doc["commit"]), str(doc["prev_hash"]),
                            int(str(doc["prev_when"])), float(str(doc["prev_ts"])),
                            trust_from_json(doc["trust"]),  # type: ignore[arg-type]
-                           frontier, seen)
+                           frontier, seen, doc["replay"])  # type: ignore[arg-type]
 
     def _rewritten(self, head: VerifiedHead, tip: str) -> str | None:
         """Why the ledger is no extension of what was verified here, or None."""
@@ -274,6 +274,8 @@ class VerifiedLedger:
                 resume, stored = None, None
         if tip is None:
             return None
+        if resume is None:
+            self._reset()  # from the genesis: no rows of an older (or other) state remain
         after = resume.commit if resume is not None else None
         commits = self.store.read_commits(after=after, tip=tip,
                                           first_seq=0 if resume is None else resume.seq + 1)
@@ -301,7 +303,7 @@ class VerifiedLedger:
                "root": root, "prev_hash": resume.prev_hash, "prev_when": resume.prev_when,
                "prev_ts": resume.prev_ts, "size": resume.frontier.size,
                "frontier": [h.hex() for h in compact_stack(resume.frontier)],
-               "trust": trust_to_json(resume.trust)}
+               "trust": trust_to_json(resume.trust), "replay": resume.replay}
         self.conn.execute("INSERT OR REPLACE INTO state VALUES ('head', ?)",
                           (json.dumps(doc, sort_keys=True),))
         self._fresh = list(verified)

@@ -19,6 +19,9 @@ the added blobs); everything here is pure. Per commit, in seq order, it checks w
               event was dropped or reordered); event_id unique
   hashes      ``prev`` = SHA-256 of the previous stored bytes; Ledger-Seq, Ledger-Event-Id,
               Ledger-Leaf, Ledger-Prev and Ledger-Root trailers equal the recomputed values
+  lifecycle   the events follow a lifecycle the commands allow (``replay.LifecycleReplay``:
+              gated promotions in environment order, approvals by role members, approvals
+              that support ``release_approved``, rollbacks to approved releases)
   time        committer dates monotonic within the configured skew, not in the future, event
               timestamps neither after their commit date nor going backwards beyond the skew
   checkpoints every stored checkpoint's signature (a log key valid at that seq) and root; then
@@ -77,6 +80,7 @@ from governance.ledger.merkle import (
     leaf_hash,
     verify_consistency,
 )
+from governance.ledger.replay import LifecycleReplay
 from governance.ledger.sshsig import (
     ED25519,
     GIT_SHA512_PREFIX,
@@ -317,6 +321,7 @@ class ResumeState:
     trust: Trust
     frontier: CompactRange
     seen_id: Callable[[str], int | None] = field(default=lambda _id: None)
+    replay: dict[str, Any] | None = None  # LifecycleReplay.to_json() after the last event
 
 
 @dataclass(frozen=True)
@@ -503,6 +508,16 @@ class _Verifier:
         self.keys: dict[bytes, Ed25519PublicKey] = {}
         self.checkpoints: dict[int, tuple[bytes, str]] = {}  # size -> (root, label)
         self.all_commits: Sequence[RawCommit] = ()
+        self.replay = LifecycleReplay()
+        self.trust_files: dict[str, bytes] = {}  # as of the last genesis/key_rotated
+        if resume is not None:
+            if resume.replay is None:
+                raise ValueError("a resumed verification needs the lifecycle replay's state")
+            self.replay = LifecycleReplay.from_json(resume.replay)
+            # trust changes only at genesis/key_rotated, whose files equal the fold then
+            trust = resume.trust
+            self.trust_files = {layout.TRUST_STATE: canonical_bytes(trust_to_json(trust)),
+                                layout.ALLOWED_SIGNERS: trust.allowed_signers().encode()}
 
     @staticmethod
     def trailer_seq(c: RawCommit) -> int | None:
@@ -520,7 +535,8 @@ class _Verifier:
                            self.prev_when, self.prev_ts,
                            trust_from_json(trust_to_json(self.trust)),
                            compact_from(self.cr.size, compact_stack(self.cr)),
-                           lambda event_id: ids.get(event_id, before(event_id)))
+                           lambda event_id: ids.get(event_id, before(event_id)),
+                           self.replay.to_json())
 
     # --- one commit -----------------------------------------------------------------------
     def check(self, i: int, c: RawCommit) -> None:
@@ -569,6 +585,8 @@ class _Verifier:
         root = self.cr.root()
         self._check_trailers(i, obj, event_id, leaf, root)
         self._check_authority(i, kind, event, signer, trust)
+        if (violation := self.replay.check(i, event, signer)) is not None:
+            raise _Fail(violation)
         self._check_dates(i, obj, event, trust)
         if kind == "key_rotated":
             try:
@@ -739,9 +757,14 @@ class _Verifier:
         want = {layout.TRUST_STATE: canonical_bytes(trust_to_json(trust)),
                 layout.ALLOWED_SIGNERS: trust.allowed_signers().encode()}
         for path, data in want.items():
-            if c.blobs.get(path) != data:
+            # a rotation that leaves a file as it was (e.g. only the pinned lifecycle changed,
+            # so allowed_signers did not) has no diff for it: it must equal the previous fold
+            changed = any(ch.path == path for ch in c.changes)
+            got = c.blobs.get(path) if changed or i == 0 else self.trust_files.get(path)
+            if got != data:
                 raise _Fail(f"{path} does not equal the trust folded from the genesis and "
                             "key_rotated events")
+        self.trust_files = want
 
     def _check_stored_checkpoint(self, i: int, c: RawCommit, trust: Trust, root: bytes) -> None:
         if len(c.blobs) < 2:  # the event alone: no checkpoint here

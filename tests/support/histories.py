@@ -39,6 +39,16 @@ ON_CALL = ("oncall.olga", "oncall.pete")
 CI = "governance-ci"
 DEPLOYER = "deploy-bot"
 TIERS = ("low", "medium", "high")
+# What a real genesis pins for the lifecycle replay (governance.ledger.replay): the roles above
+# and the promotion order the stories follow. The stories themselves are synthetic (e.g. CI
+# writes release_approved, on-call breaks the glass) and are not meant to pass that replay.
+LIFECYCLE = {
+    "roles": {role: sorted(people) for role, people in PEOPLE.items()},
+    "environments": [
+        {"name": "staging", "required_approvals": ["ml_lead"]},
+        {"name": "production", "after": "staging", "required_approvals": list(ROLES)},
+    ],
+}
 
 
 def canonical(event: Mapping[str, Any]) -> bytes:
@@ -357,7 +367,7 @@ def seal(
                 "event_type": "ledger_genesis",
                 "timestamp": ts(START - timedelta(days=1)),
                 "actor_id": "bob",
-                "details": {"origin": ORIGIN},
+                "details": {"origin": ORIGIN, "lifecycle": LIFECYCLE},
             }
         yield from events
 

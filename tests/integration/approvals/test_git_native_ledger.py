@@ -104,13 +104,25 @@ def test_signed_approvals_by_role_holders_approve(repo: Path, keys: Path) -> Non
     assert _decide(repo, trainers=("bob",)) is Outcome.DENIED
 
 
-def test_approval_of_another_digest_or_role_does_not_count(repo: Path, keys: Path) -> None:
+def test_approval_of_another_digest_does_not_count(repo: Path, keys: Path) -> None:
     _approve(repo, keys, "jane", "risk_owner")
     _approve(repo, keys, "bob", "platform_owner", digest=OTHER)  # content changed since
-    _approve(repo, keys, "dana", "risk_owner")  # dana does not hold risk_owner
     assert _decide(repo) is Outcome.DENIED
     _approve(repo, keys, "dana", "platform_owner")
     assert _decide(repo) is Outcome.APPROVED
+
+
+def test_approval_for_a_role_not_held_fails_verification(repo: Path, keys: Path) -> None:
+    """An approval signed for a role its signer does not hold is a lifecycle violation of the
+    ledger (issue 13): verification fails at it, and an unverified ledger counts nothing."""
+    _approve(repo, keys, "jane", "risk_owner")
+    _approve(repo, keys, "dana", "platform_owner")
+    assert _decide(repo) is Outcome.APPROVED
+    _approve(repo, keys, "dana", "risk_owner")  # dana does not hold risk_owner
+    report = verify_repo(repo)
+    assert report.failure is not None
+    assert "dana is not a member of role 'risk_owner'" in report.failure.reason
+    assert _decide(repo) is Outcome.DENIED
 
 
 def test_github_evidence_recorded_by_ci_is_not_a_git_native_approval(

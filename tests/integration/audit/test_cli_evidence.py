@@ -3,8 +3,9 @@
 The fixture is a governed repo with three reference fraud-risk releases and one support-assistant
 release copied from this repository, and a ledger written by ``append_event`` with real
 ssh-keygen keys (jane.smith: risk_owner, bob: platform_owner, the CI bot). Commit dates follow
-the event timestamps (GIT_COMMITTER_DATE), so the ledger also verifies. Every assertion below is
-checked against the events appended here, not against the code's own reading of them.
+the event timestamps (GIT_COMMITTER_DATE), so the ledger also verifies (its lifecycle too).
+Every assertion below is checked against the events appended here, not against the code's
+own reading of them.
 """
 
 from __future__ import annotations
@@ -139,15 +140,20 @@ def story(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[Stor
         d1, d2 = digests[R1], digests[R2]
         add(None, "2026-03-28T08:00:00Z", "release_registered", release_id=R1,
             model_version="2026-03-28", release_digest=d1)
+        # every promotion rests on an allowing gate decision for its environment (the ledger's
+        # lifecycle replay checks it)
+        add(None, "2026-03-28T08:30:00Z", "gate_evaluated", as_=ci, actor_id=ci,
+            release_id=R1, environment="staging", policy_digest=POLICY_R1,
+            release_digest=d1, decision={"decision_id": "dec-r1-s", "allow": True})
         add("gate_r1", "2026-03-28T09:00:00Z", "gate_evaluated", as_=ci, actor_id=ci,
             release_id=R1, environment="production", policy_digest=POLICY_R1,
             release_digest=d1, decision={"decision_id": "dec-r1", "allow": True})
         add("r1_jane", "2026-03-28T10:00:00Z", "approval_granted", release_id=R1,
             actor_role="risk_owner", approval_state="approved", release_digest=d1,
-            source={"pr": 41, "review_id": 9001})
+            source={"pr": 41})
         add("r1_bob", "2026-03-28T11:00:00Z", "approval_granted", as_="bob", actor_id="bob",
             release_id=R1, actor_role="platform_owner", approval_state="approved",
-            release_digest=d1, source={"pr": 41, "review_id": 9002})
+            release_digest=d1, source={"pr": 41})
         add(None, "2026-03-28T12:00:00Z", "release_approved", as_=ci, actor_id=ci,
             release_id=R1, release_digest=d1, approval_state="approved")
         add(None, "2026-03-29T10:00:00Z", "deployment_promoted", as_=ci, actor_id=ci,
@@ -157,6 +163,9 @@ def story(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[Stor
             policy_digest=POLICY_R1, decision={"decision_id": "dec-r1", "allow": True})
         add(None, "2026-04-10T08:00:00Z", "release_registered", release_id=R2,
             model_version="2026-04-10", release_digest=d2)
+        add(None, "2026-04-10T08:30:00Z", "gate_evaluated", as_=ci, actor_id=ci,
+            release_id=R2, environment="staging", policy_digest=POLICY_R2,
+            release_digest=d2, decision={"decision_id": "dec-r2-s", "allow": True})
         add("gate_r2_deny", "2026-04-10T09:00:00Z", "gate_evaluated", as_=ci, actor_id=ci,
             release_id=R2, environment="production", policy_digest=POLICY_R2_DENY,
             release_digest=d2, decision={"decision_id": "dec-r2-a", "allow": False, "deny": [
@@ -169,9 +178,9 @@ def story(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[Stor
             release_digest=d2, decision={"decision_id": "dec-r2-b", "allow": True})
         add("r2_jane", "2026-04-11T09:00:00Z", "approval_granted", release_id=R2,
             actor_role="risk_owner", approval_state="approved", release_digest=d2,
-            source={"pr": 57, "review_id": 9100})
-        add(None, "2026-04-11T10:00:00Z", "release_approved", as_=ci, actor_id=ci,
-            release_id=R2, release_digest=d2, approval_state="approved")
+            source={"pr": 57})
+        # no release_approved for R2: bob's approval binds stale content, so the counted
+        # approvals do not support one (the lifecycle replay would refuse it)
         add(None, "2026-04-11T12:00:00Z", "deployment_promoted", as_=ci, actor_id=ci,
             release_id=R2, environment="staging", release_digest=d2)
         add("promote_r2", PROMOTED_R2, "deployment_promoted", as_=ci, actor_id=ci,
@@ -238,7 +247,7 @@ def test_explain_model_between_promotion_and_rollback(story: Story) -> None:
     assert a["rollback"]["rollbacks"] == []
     assert a["deployed"]["live"][-1]["until"] is None
     assert [g["decision_id"] for g in a["evaluation"]["gate_decisions"]] == [
-        "dec-r2-a", "dec-r2-b"]
+        "dec-r2-s", "dec-r2-a", "dec-r2-b"]
     bound = {(x["actor_id"], x["bound_to_current_content"]) for x in a["approvals"]["approvals"]}
     assert bound == {("bob", False), ("jane.smith", True)}
     seqs = [e["seq"] for e in a["audit_trail"]["events"]]

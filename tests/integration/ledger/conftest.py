@@ -137,7 +137,8 @@ def fill_honest(led: Ledger) -> None:
     led.append("release_registered", model_name="fraud-risk", release_id="r1",
                model_version="1.0.0", release_digest=DIGEST)
     led.append("gate_evaluated", as_="governance-ci", model_name="fraud-risk", release_id="r1",
-               decision={"result": "allow"}, actor_id="governance-ci")
+               environment="staging", release_digest=DIGEST,
+               decision={"decision_id": "d-1", "allow": True}, actor_id="governance-ci")
     led.append("approval_granted", model_name="fraud-risk", release_id="r1",
                actor_role="risk_owner", approval_state="approved", release_digest=DIGEST)
     led.append("deployment_promoted", as_="governance-ci", model_name="fraud-risk",

@@ -106,9 +106,9 @@ def test_append_usage_errors_exit_2(ledger: Ledger, args: list[str], needle: str
 
 def test_append_denied_and_invalid_exit_1(ledger: Ledger) -> None:
     env = {"GOVERNANCE_LEDGER_SIGNING_KEY": str(ledger.keys.path("dana"))}
-    r = cli("ledger", "append", "--repo", str(ledger.root), "--type", "break_glass",
-            "--field", "reason=x", "--field", "incident=INC-1", env=env)
-    assert r.returncode == 1 and "may not emit break_glass" in r.stderr
+    r = cli("ledger", "append", "--repo", str(ledger.root), "--type", "policy_violation",
+            "--field", "reason=x", env=env)
+    assert r.returncode == 1 and "may not emit policy_violation" in r.stderr
     r = cli("ledger", "append", "--repo", str(ledger.root), "--type", "release_registered",
             "--field", "model_name=Not A Slug", env=env)
     assert r.returncode == 1 and "$.model_name" in r.stderr

@@ -119,7 +119,11 @@ def test_uuid7_layout() -> None:
 MINIMAL = {
     "ledger_genesis": {"details": {"origin": "o", "checkpoint_every": 1,
                                    "clock_skew_seconds": 0, "rotators": [], "signers": [],
-                                   "log_keys": []}},
+                                   "log_keys": [],
+                                   "lifecycle": {"roles": {"ml_lead": ["alice"]},
+                                                 "environments": [
+                                                     {"name": "staging",
+                                                      "required_approvals": ["ml_lead"]}]}}},
     "model_registered": {"model_name": "m"},
     "release_registered": {"model_name": "m", "release_id": "r", "model_version": "1",
                            "release_digest": "sha256:" + "0" * 64},
