@@ -31,6 +31,7 @@ external checkpoints) and the forensic ``governance ledger log --unverified`` re
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import sqlite3
@@ -52,6 +53,7 @@ from governance.ledger.verify import (
     PARALLEL_MIN,
     Failure,
     ResumeState,
+    SignatureWork,
     VerifiedEvent,
     verify_ledger,
 )
@@ -275,10 +277,24 @@ class VerifiedLedger:
         if tip is None:
             return None
         after = resume.commit if resume is not None else None
-        commits = self.store.read_commits(after=after, tip=tip,
-                                          first_seq=0 if resume is None else resume.seq + 1)
+        started: list[SignatureWork] = []
+
+        def start(raws: Sequence[bytes], events: Sequence[bytes | None],
+                  notes: Sequence[bytes | None]) -> None:
+            # the Ed25519 work needs only the objects: it starts while the changes are proven
+            if len(raws) >= PARALLEL_MIN:
+                started.append(SignatureWork.start(raws, events, notes, resume))
+
+        try:
+            commits = self.store.read_commits(after=after, tip=tip, on_objects=start,
+                                              first_seq=0 if resume is None else resume.seq + 1)
+        except BaseException:
+            for work in started:
+                work.abandon()
+            raise
         report = verify_ledger(commits, resume=resume, keep=True,
-                               defer=len(commits) >= PARALLEL_MIN)
+                               defer=len(commits) >= PARALLEL_MIN,
+                               work=started[0] if started else None)
         if report.failure is not None:
             self.failure = report.failure
             bad = (report.failure.seq or 0) - (0 if resume is None else resume.seq + 1)
@@ -354,17 +370,29 @@ class VerifiedLedger:
         if fresh and fresh[0].seq <= start_seq:
             yield from _entries(v for v in fresh if v.seq >= start_seq)
             return
-        before = None
-        if start_seq > 0:
-            row = self.conn.execute("SELECT commit_sha FROM chain WHERE seq = ?",
-                                    (start_seq - 1,)).fetchone()
-            if row is None:
-                raise Tampered(f"the verified chain has no seq {start_seq - 1}",
-                               hint="run `governance ledger verify`")
-            before = str(row[0])
-        commits = self.store.read_commits(after=before, tip=head.commit, first_seq=start_seq,
+        if fresh and fresh[0].seq == start_seq + 1 and start_seq > 0:
+            # the index catching up asks from its last row on: read that one commit only, the
+            # events verified by this process follow it
+            yield from _entries(itertools.chain(self._read_confirmed(start_seq, start_seq),
+                                                fresh))
+            return
+        yield from _entries(self._read_confirmed(start_seq, head.seq))
+
+    def _read_confirmed(self, start_seq: int, last_seq: int) -> Iterator[VerifiedEvent]:
+        """The already-verified events ``start_seq..last_seq`` read from the ledger, each
+        checked against its chain row."""
+        before = self._chain_commit(start_seq - 1) if start_seq > 0 else None
+        last = self._chain_commit(last_seq)
+        commits = self.store.read_commits(after=before, tip=last, first_seq=start_seq,
                                           with_diff=False)
-        yield from _entries(self._confirmed(commits, start_seq))
+        yield from self._confirmed(commits, start_seq)
+
+    def _chain_commit(self, seq: int) -> str:
+        row = self.conn.execute("SELECT commit_sha FROM chain WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise Tampered(f"the verified chain has no seq {seq}",
+                           hint="run `governance ledger verify`")
+        return str(row[0])
 
     def _confirmed(self, commits: Sequence[RawCommit], first: int) -> Iterator[VerifiedEvent]:
         """Events of already-verified commits, each checked against its chain row."""

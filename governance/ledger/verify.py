@@ -209,9 +209,10 @@ class SignatureWork:
 
     @classmethod
     def start(cls, raws: Sequence[bytes], events: Sequence[bytes | None],
-              notes: Sequence[bytes | None]) -> SignatureWork:
+              notes: Sequence[bytes | None], resume: ResumeState | None = None
+              ) -> SignatureWork:
         """Start the work, forked when the ledger is large enough (see ``_workers``)."""
-        return cls(raws, events, notes, _workers(len(raws)))
+        return cls(raws, events, notes, _workers(len(raws)), resume)
 
     @classmethod
     def for_commits(cls, commits: Sequence[RawCommit], resume: ResumeState | None = None
