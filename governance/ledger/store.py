@@ -439,13 +439,24 @@ class GitStore:
         the ledger (no listing of the tip's whole tree). With ``with_diff`` git's diff of each
         commit names the blobs to read; without, each commit's predicted event and checkpoint
         paths are read from the tip (``<tip>:<path>``, as the whole-ledger read does)."""
-        order, commit_objects = self._read_commit_objects(f"{after}..{tip}")
+        rng = f"{after}..{tip}"
+        diffs: list[dict[str, tuple[Change, ...]]] = []
+        differ = threading.Thread(target=lambda: diffs.append(self._diff_range(rng)))
+        if with_diff:
+            differ.start()
+        try:
+            order, commit_objects = self._read_commit_objects(rng)
+        finally:
+            if with_diff:
+                differ.join()
         if not order:
             return []
         paths = [(layout.event_path(first_seq + i), layout.checkpoint_path(first_seq + i + 1))
                  for i in range(len(order))]
         if with_diff:
-            out = self._with_changes(order, commit_objects, self._diff_all(order), {})
+            if not diffs:
+                raise Undecided("git log --raw failed while reading the ledger")
+            out = self._with_changes(order, commit_objects, diffs[0], {})
         else:
             found = iter(self.cat_batch_list([f"{tip}:{p}" for pair in paths for p in pair]))
             out = []
@@ -577,20 +588,17 @@ class GitStore:
             w.join()
         if len(diff_out) != len(workers):
             raise Undecided("git diff-tree failed while reading the ledger")
-        changes: dict[str, list[Change]] = {}
-        current: list[Change] | None = None
-        text = b"".join(diff_out[k] for k in sorted(diff_out)).decode(errors="replace")
-        for line in text.split("\n"):
-            if not line:
-                continue
-            if line[0] != ":":
-                current = changes.setdefault(line.strip(), [])
-                continue
-            meta, _, path = line.partition("\t")
-            fields = meta.split()
-            if current is not None and len(fields) >= 5:
-                current.append(Change(fields[4][0], path, fields[3]))
-        return {sha: tuple(chs) for sha, chs in changes.items()}
+        return _parse_raw_diff(b"".join(diff_out[k] for k in sorted(diff_out)))
+
+    def _diff_range(self, rng: str) -> dict[str, tuple[Change, ...]]:
+        """git's diff of every commit in ``rng`` from one ``git log --raw`` (no list of
+        commits needed first: it runs alongside the read of the commit objects). Same output as
+        ``_diff_all``: a commit id line, then its changes (none for a merge)."""
+        # user configuration must not change the output: no colour, no signature checks
+        return _parse_raw_diff(self.run(["log", "--raw", "-r", "--no-renames", "--no-abbrev",
+                                         "--no-color", "--no-show-signature", "--no-ext-diff",
+                                         "--format=%H", "--topo-order", rng]).stdout)
+
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
         """(object sha, content) per spec, in order; (None, None) for a missing one."""
@@ -621,6 +629,24 @@ class GitStore:
 
     def repack(self) -> None:
         self.run(["repack", "-a", "-d", "-q"])
+
+
+def _parse_raw_diff(out: bytes) -> dict[str, tuple[Change, ...]]:
+    """``diff-tree --raw`` style output (a commit id line before its changes) by commit."""
+    changes: dict[str, list[Change]] = {}
+    current: list[Change] | None = None
+    text = out.decode(errors="replace")
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if line[0] != ":":
+            current = changes.setdefault(line.strip(), [])
+            continue
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if current is not None and len(fields) >= 5:
+            current.append(Change(fields[4][0], path, fields[3]))
+    return {sha: tuple(chs) for sha, chs in changes.items()}
 
 
 def _retrimmed(raw: bytes, sha: str, objects: dict[str, bytes]) -> bool:
