@@ -19,9 +19,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from governance.ledger.sshsig import ed25519_verify
 
 SIG_PREFIX = "\u2014 "
 ALG_ED25519 = 0x01
@@ -139,12 +140,10 @@ def verify_checkpoint(note: str, keys: Iterable[LogKey]) -> tuple[Checkpoint, Lo
         key = known.get((name, kid))
         if key is None:
             continue
-        try:
-            Ed25519PublicKey.from_public_bytes(key.public).verify(sig, body)
-        except InvalidSignature:
+        if not ed25519_verify(key.public, sig, body):
             raise CheckpointError(
                 f"checkpoint signature by log key {name}+{kid.hex()} does not verify "
-                "(note body altered)") from None
+                "(note body altered)")
         return cp, key
     names = ", ".join(f"{n}+{k.hex()}" for n, k, _ in sigs)
     raise CheckpointError(f"checkpoint signed by unknown log key ({names}); "

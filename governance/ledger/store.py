@@ -18,7 +18,10 @@ Batch reads: ``read_commits`` reads a whole ledger with four git processes, not 
 ``ls-tree`` of the tip naming every event, checkpoint and trust blob and one ``cat-file --batch``
 reading them, plus ``diff-tree`` for the genesis. Each commit's changes are proven from tree ids
 (``treeproof``) instead of diffing every commit with git; git's own diff is used for any commit
-the proof does not cover (rotations, tampering).
+the proof does not cover (rotations, tampering). Reading the commits after a known one (catching
+up) costs in proportion to them, not to the ledger: ``rev-list`` of the range, git's diff of those
+commits (or, without diffs, their event and checkpoint paths read from the tip) and one
+``cat-file``; the tip's tree is not listed.
 """
 
 from __future__ import annotations
@@ -364,7 +367,9 @@ class GitStore:
         if tip is None:
             raise NotFound(f"no ledger branch {self.branch!r} in {self.root}",
                            hint="run `governance ledger init`")
-        rng = f"{after}..{tip}" if after else tip
+        if after:
+            return self._read_after(after, tip, first_seq, with_diff, on_objects)
+        rng = tip
         listing: dict[str, str] = {}
         by_sha: dict[str, bytes] = {}
 
@@ -411,8 +416,14 @@ class GitStore:
                          if blob in by_sha}
                 out.append(RawCommit(sha, parents, by_sha.get(sha, b""), (), blobs))
             return out
-        proven = self._proven_changes(order, commit_objects, predicted) if not after else None
+        proven = self._proven_changes(order, commit_objects, predicted)
         changes = proven if proven is not None else self._diff_all(order)
+        return self._with_changes(order, commit_objects, changes, by_sha)
+
+    def _with_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
+                      commit_objects: Mapping[str, bytes],
+                      changes: Mapping[str, tuple[Change, ...]], by_sha: dict[str, bytes]
+                      ) -> list[RawCommit]:
         missing = [c.blob for chs in changes.values() for c in chs
                    if c.blob != ZERO and c.blob not in by_sha]
         if missing:
@@ -421,6 +432,46 @@ class GitStore:
         return [RawCommit(sha, parents, commit_objects[sha], chs,
                           {c.path: get(c.blob, b"") for c in chs if c.blob != ZERO})
                 for sha, parents in order for chs in (changes.get(sha, ()),)]
+
+    def _read_after(self, after: str, tip: str, first_seq: int, with_diff: bool,
+                    on_objects: ObjectsHook | None) -> list[RawCommit]:
+        """``read_commits`` of the commits after ``after``: work in proportion to them, not to
+        the ledger (no listing of the tip's whole tree). With ``with_diff`` git's diff of each
+        commit names the blobs to read; without, each commit's predicted event and checkpoint
+        paths are read from the tip (``<tip>:<path>``, as the whole-ledger read does)."""
+        rng = f"{after}..{tip}"
+        diffs: list[dict[str, tuple[Change, ...]]] = []
+        differ = threading.Thread(target=lambda: diffs.append(self._diff_range(rng)))
+        if with_diff:
+            differ.start()
+        try:
+            order, commit_objects = self._read_commit_objects(rng)
+        finally:
+            if with_diff:
+                differ.join()
+        if not order:
+            return []
+        paths = [(layout.event_path(first_seq + i), layout.checkpoint_path(first_seq + i + 1))
+                 for i in range(len(order))]
+        if with_diff:
+            if not diffs:
+                raise Undecided("git log --raw failed while reading the ledger")
+            out = self._with_changes(order, commit_objects, diffs[0], {})
+        else:
+            found = iter(self.cat_batch_list([f"{tip}:{p}" for pair in paths for p in pair]))
+            out = []
+            for (sha, parents), pair in zip(order, paths, strict=True):
+                blobs = {}
+                for path in pair:
+                    _, data = next(found)
+                    if data is not None:
+                        blobs[path] = data
+                out.append(RawCommit(sha, parents, commit_objects[sha], (), blobs))
+        if on_objects is not None:
+            on_objects([c.raw for c in out],
+                       [c.blobs.get(event) for c, (event, _) in zip(out, paths, strict=True)],
+                       [c.blobs.get(note) for c, (_, note) in zip(out, paths, strict=True)])
+        return out
 
     def _read_commit_objects(self, rng: str
                              ) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, bytes]]:
@@ -537,20 +588,17 @@ class GitStore:
             w.join()
         if len(diff_out) != len(workers):
             raise Undecided("git diff-tree failed while reading the ledger")
-        changes: dict[str, list[Change]] = {}
-        current: list[Change] | None = None
-        text = b"".join(diff_out[k] for k in sorted(diff_out)).decode(errors="replace")
-        for line in text.split("\n"):
-            if not line:
-                continue
-            if line[0] != ":":
-                current = changes.setdefault(line.strip(), [])
-                continue
-            meta, _, path = line.partition("\t")
-            fields = meta.split()
-            if current is not None and len(fields) >= 5:
-                current.append(Change(fields[4][0], path, fields[3]))
-        return {sha: tuple(chs) for sha, chs in changes.items()}
+        return _parse_raw_diff(b"".join(diff_out[k] for k in sorted(diff_out)))
+
+    def _diff_range(self, rng: str) -> dict[str, tuple[Change, ...]]:
+        """git's diff of every commit in ``rng`` from one ``git log --raw`` (no list of
+        commits needed first: it runs alongside the read of the commit objects). Same output as
+        ``_diff_all``: a commit id line, then its changes (none for a merge)."""
+        # user configuration must not change the output: no colour, no signature checks
+        return _parse_raw_diff(self.run(["log", "--raw", "-r", "--no-renames", "--no-abbrev",
+                                         "--no-color", "--no-show-signature", "--no-ext-diff",
+                                         "--format=%H", "--topo-order", rng]).stdout)
+
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
         """(object sha, content) per spec, in order; (None, None) for a missing one."""
@@ -581,6 +629,24 @@ class GitStore:
 
     def repack(self) -> None:
         self.run(["repack", "-a", "-d", "-q"])
+
+
+def _parse_raw_diff(out: bytes) -> dict[str, tuple[Change, ...]]:
+    """``diff-tree --raw`` style output (a commit id line before its changes) by commit."""
+    changes: dict[str, list[Change]] = {}
+    current: list[Change] | None = None
+    text = out.decode(errors="replace")
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if line[0] != ":":
+            current = changes.setdefault(line.strip(), [])
+            continue
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if current is not None and len(fields) >= 5:
+            current.append(Change(fields[4][0], path, fields[3]))
+    return {sha: tuple(chs) for sha, chs in changes.items()}
 
 
 def _retrimmed(raw: bytes, sha: str, objects: dict[str, bytes]) -> bool:

@@ -31,6 +31,7 @@ external checkpoints) and the forensic ``governance ledger log --unverified`` re
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import sqlite3
@@ -52,6 +53,7 @@ from governance.ledger.verify import (
     PARALLEL_MIN,
     Failure,
     ResumeState,
+    SignatureWork,
     VerifiedEvent,
     verify_ledger,
 )
@@ -251,36 +253,51 @@ class VerifiedLedger:
     def _advance(self, tip: str | None) -> VerifiedHead | None:
         stored = self._stored_head()
         resume: ResumeState | None = None
-        if stored is not None:
-            head, doc = stored
+        started: list[SignatureWork] = []
+        commits: list[RawCommit] | None = None
+        try:
+            if stored is not None:
+                head, doc = stored
+                if tip is None:
+                    self.failure = Failure(head.seq, None, f"the ledger branch "
+                                           f"{self.store.branch!r} is gone, though seq "
+                                           f"0..{head.seq} were verified here")
+                    return head
+                if head.commit == tip:
+                    return head  # nothing new; the state is checked when it is resumed from
+                try:
+                    resume = self._resume_from(doc)
+                    why = self._state_ok(head, resume)
+                except (ValueError, KeyError, TypeError) as err:
+                    why = f"the stored verified state is unreadable ({err})"
+                if why is None:
+                    # the commits after the verified one, read once; when they lead from it
+                    # to the tip one by one, it is on the branch (no ancestry query needed)
+                    commits = self._read(head.commit, tip, resume, started)
+                rewritten = None if _extends(commits, head.commit, tip) \
+                    else self._rewritten(head, tip)
+                if rewritten is not None:
+                    for work in started:
+                        work.abandon()
+                    self.failure = Failure(head.seq, None, rewritten)
+                    return head
+                if why is not None:
+                    self._warn(f"{why}; verifying the ledger again from the genesis")
+                    self._reset()
+                    resume, stored = None, None
             if tip is None:
-                self.failure = Failure(head.seq, None, f"the ledger branch {self.store.branch!r} "
-                                       f"is gone, though seq 0..{head.seq} were verified here")
-                return head
-            if head.commit == tip:
-                return head  # nothing new; the state is checked when it is resumed from
-            rewritten = self._rewritten(head, tip)
-            if rewritten is not None:
-                self.failure = Failure(head.seq, None, rewritten)
-                return head
-            try:
-                resume = self._resume_from(doc)
-                why = self._state_ok(head, resume)
-            except (ValueError, KeyError, TypeError) as err:
-                why = f"the stored verified state is unreadable ({err})"
-            if why is not None:
-                self._warn(f"{why}; verifying the ledger again from the genesis")
-                self._reset()
-                resume, stored = None, None
-        if tip is None:
-            return None
-        if resume is None:
-            self._reset()  # from the genesis: no rows of an older (or other) state remain
-        after = resume.commit if resume is not None else None
-        commits = self.store.read_commits(after=after, tip=tip,
-                                          first_seq=0 if resume is None else resume.seq + 1)
+                return None
+            if resume is None:
+                self._reset()  # from the genesis: no rows of an older (or other) state remain
+            if commits is None:
+                commits = self._read(None, tip, resume, started)
+        except BaseException:
+            for work in started:
+                work.abandon()
+            raise
         report = verify_ledger(commits, resume=resume, keep=True,
-                               defer=len(commits) >= PARALLEL_MIN)
+                               defer=len(commits) >= PARALLEL_MIN,
+                               work=started[0] if started else None)
         if report.failure is not None:
             self.failure = report.failure
             bad = (report.failure.seq or 0) - (0 if resume is None else resume.seq + 1)
@@ -290,6 +307,20 @@ class VerifiedLedger:
             report = verify_ledger(commits[:bad], resume=resume, keep=True, defer=False)
             assert report.failure is None
         return self._save(report.verified, report.resume)
+
+    def _read(self, after: str | None, tip: str, resume: ResumeState | None,
+              started: list[SignatureWork]) -> list[RawCommit]:
+        """The commits after ``after`` (all: None) up to ``tip``; for many, the signature work
+        starts (into ``started``) as soon as their objects are read."""
+
+        def start(raws: Sequence[bytes], events: Sequence[bytes | None],
+                  notes: Sequence[bytes | None]) -> None:
+            # the Ed25519 work needs only the objects: it starts while the changes are proven
+            if len(raws) >= PARALLEL_MIN:
+                started.append(SignatureWork.start(raws, events, notes, resume))
+
+        return self.store.read_commits(after=after, tip=tip, on_objects=start,
+                                       first_seq=0 if resume is None else resume.seq + 1)
 
     def _save(self, verified: Sequence[VerifiedEvent], resume: ResumeState | None
               ) -> VerifiedHead | None:
@@ -356,17 +387,44 @@ class VerifiedLedger:
         if fresh and fresh[0].seq <= start_seq:
             yield from _entries(v for v in fresh if v.seq >= start_seq)
             return
-        before = None
-        if start_seq > 0:
-            row = self.conn.execute("SELECT commit_sha FROM chain WHERE seq = ?",
-                                    (start_seq - 1,)).fetchone()
-            if row is None:
-                raise Tampered(f"the verified chain has no seq {start_seq - 1}",
-                               hint="run `governance ledger verify`")
-            before = str(row[0])
-        commits = self.store.read_commits(after=before, tip=head.commit, first_seq=start_seq,
+        if fresh and fresh[0].seq == start_seq + 1:
+            # the index catching up asks from its last row on: that one event is read alone,
+            # the events verified by this process follow it
+            yield from _entries(itertools.chain((self._event_at(start_seq),), fresh))
+            return
+        yield from _entries(self._read_confirmed(start_seq, head.seq))
+
+    def _read_confirmed(self, start_seq: int, last_seq: int) -> Iterator[VerifiedEvent]:
+        """The already-verified events ``start_seq..last_seq`` read from the ledger, each
+        checked against its chain row."""
+        before = self._chain_commit(start_seq - 1) if start_seq > 0 else None
+        last = self._chain_commit(last_seq)
+        commits = self.store.read_commits(after=before, tip=last, first_seq=start_seq,
                                           with_diff=False)
-        yield from _entries(self._confirmed(commits, start_seq))
+        yield from self._confirmed(commits, start_seq)
+
+    def _event_at(self, seq: int) -> VerifiedEvent:
+        """One already-verified event, read from its commit and checked against its chain
+        row (through git's persistent object reader: no process, no listing)."""
+        row = self.conn.execute("SELECT commit_sha, leaf FROM chain WHERE seq = ?",
+                                (seq,)).fetchone()
+        if row is None:
+            raise Tampered(f"the verified chain has no seq {seq}",
+                           hint="run `governance ledger verify`")
+        commit, leaf = str(row[0]), str(row[1])
+        stored = self.store.read_path(commit, layout.event_path(seq))
+        if stored is None or _leaf(stored) != leaf:
+            raise Tampered(f"ledger seq {seq}: the event in commit {commit[:12]} is not the "
+                           "verified event", hint="run `governance ledger verify`")
+        return VerifiedEvent(seq, commit, stored, parse_canonical(stored), bytes.fromhex(leaf),
+                             self.store.read_path(commit, layout.checkpoint_path(seq + 1)))
+
+    def _chain_commit(self, seq: int) -> str:
+        row = self.conn.execute("SELECT commit_sha FROM chain WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise Tampered(f"the verified chain has no seq {seq}",
+                           hint="run `governance ledger verify`")
+        return str(row[0])
 
     def _confirmed(self, commits: Sequence[RawCommit], first: int) -> Iterator[VerifiedEvent]:
         """Events of already-verified commits, each checked against its chain row."""
@@ -390,6 +448,18 @@ class VerifiedLedger:
                                 (seq,)).fetchone()
         return row is not None and row[0] == commit and row[1] == leaf_hex
 
+
+
+def _extends(commits: Sequence[RawCommit] | None, after: str, tip: str) -> bool:
+    """Whether ``commits`` lead from ``after`` to ``tip``, each the only parent of the next."""
+    if not commits or commits[-1].sha != tip:
+        return False
+    prev = after
+    for c in commits:
+        if c.parents != (prev,):
+            return False
+        prev = c.sha
+    return True
 
 
 def _leaf(stored: bytes) -> str:

@@ -6,8 +6,8 @@ the added blobs); everything here is pure. Per commit, in seq order, it checks w
 
   structure   exactly one parent (none for seq 0), a linear chain
   signature   an SSHSIG in the gpgsig header, namespace ``git``, ed25519 (plain or security
-              key, with a touch), valid over the commit payload (verified with
-              ``cryptography``, not ssh-keygen)
+              key, with a touch), valid over the commit payload (verified in-process
+              with libsodium, ``sshsig.ed25519_verify``, not ssh-keygen)
   trust       the key known to the ledger's trust and valid at that seq (retired keys stay
               valid before their retirement seq); committer and author are the key's principal
               (name and email); the principal may emit the event type; people sign only as
@@ -58,9 +58,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from governance.ledger import layout
 from governance.ledger.canonical import NonCanonical, canonical_bytes, parse_canonical
 from governance.ledger.checkpoint import (
@@ -85,9 +82,9 @@ from governance.ledger.sshsig import (
     ED25519,
     GIT_SHA512_PREFIX,
     SignatureError,
+    ed25519_verify,
     parse_armored,
     parse_public_key,
-    public_key_from_blob,
     quick_git_signature,
 )
 from governance.ledger.sshsig import verify as verify_sshsig
@@ -130,7 +127,6 @@ def _single_event_blob(c: RawCommit) -> bytes | None:
 # Per-commit results of the deferred signature work, one byte each in shared memory.
 _TODO, _OK, _BAD = 0, 1, 2
 _NOTE_BAD = 255  # checkpoint byte: 0 none, else 1 + index of the candidate key that verified
-_KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
 
 
 def _signature_ok(raw: bytes) -> bool:
@@ -141,24 +137,13 @@ def _signature_ok(raw: bytes) -> bool:
     quick = quick_git_signature(parts[1]) if parts is not None else None
     if parts is not None and quick is not None:
         key_blob, signature = quick
-        try:
-            key = _KEY_CACHE.get(key_blob)
-            if key is None:
-                key = _KEY_CACHE[key_blob] = Ed25519PublicKey.from_public_bytes(key_blob[-32:])
-            key.verify(signature, GIT_SHA512_PREFIX + hashlib.sha512(parts[0]).digest())
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        return ed25519_verify(key_blob[-32:], signature,
+                              GIT_SHA512_PREFIX + hashlib.sha512(parts[0]).digest())
     try:
         obj = parse_commit(raw)
         if obj.signature is None:
             return False
-        sig = parse_armored(obj.signature)
-        key = _KEY_CACHE.get(sig.public_key_blob)
-        if key is None:
-            key = public_key_from_blob(sig.public_key_blob).crypto_key()
-            _KEY_CACHE[sig.public_key_blob] = key
-        verify_sshsig(sig, obj.payload, "git", key)
+        verify_sshsig(parse_armored(obj.signature), obj.payload, "git")
     except (SignatureError, ValueError):
         return False
     return True
@@ -228,9 +213,10 @@ class SignatureWork:
 
     @classmethod
     def start(cls, raws: Sequence[bytes], events: Sequence[bytes | None],
-              notes: Sequence[bytes | None]) -> SignatureWork:
+              notes: Sequence[bytes | None], resume: ResumeState | None = None
+              ) -> SignatureWork:
         """Start the work, forked when the ledger is large enough (see ``_workers``)."""
-        return cls(raws, events, notes, _workers(len(raws)))
+        return cls(raws, events, notes, _workers(len(raws)), resume)
 
     @classmethod
     def for_commits(cls, commits: Sequence[RawCommit], resume: ResumeState | None = None
@@ -505,7 +491,6 @@ class _Verifier:
             self.prev_when = resume.prev_when
             self.prev_ts = resume.prev_ts
             self.seen_before = resume.seen_id
-        self.keys: dict[bytes, Ed25519PublicKey] = {}
         self.checkpoints: dict[int, tuple[bytes, str]] = {}  # size -> (root, label)
         self.all_commits: Sequence[RawCommit] = ()
         self.replay = LifecycleReplay()
@@ -679,12 +664,8 @@ class _Verifier:
             sig = parse_armored(obj.signature)
         except SignatureError as err:
             return err.reason, None
-        key = self.keys.get(sig.public_key_blob)
         try:
-            if key is None:
-                key = public_key_from_blob(sig.public_key_blob).crypto_key()
-                self.keys[sig.public_key_blob] = key
-            verify_sshsig(sig, obj.payload, "git", key)
+            verify_sshsig(sig, obj.payload, "git")
         except SignatureError as err:
             return err.reason, sig.public_key_blob
         return None, sig.public_key_blob

@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from pathlib import Path
+
+import pytest
 
 from governance.ledger import layout
 from governance.ledger.append import open_store
@@ -71,3 +74,63 @@ def test_signature_work_survives_a_killed_worker(ledger: Ledger) -> None:
         os.kill(pid, signal.SIGKILL)
     sig, _ = work.finish()
     assert [i for i, b in enumerate(sig) if b != 1] == [200]
+
+
+def _git_commands(trace: Path) -> list[str]:
+    """The git commands run while GIT_TRACE pointed at ``trace`` (git's own trace output)."""
+    text = trace.read_text() if trace.exists() else ""
+    return [line.split("trace: built-in: ", 1)[1] for line in text.splitlines()
+            if "trace: built-in: " in line]
+
+
+def test_incremental_read_reads_only_the_new_commits(ledger: Ledger, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # reading the commits after one already read must not list the tip's whole tree (which
+    # grows with the ledger): with a diff, git's diff of the new commits names their blobs;
+    # without, their predicted paths are read from the tip; the result is the full read's tail
+    store = open_store(ledger.root)
+    full = store.read_commits()
+    for with_diff in (True, False):
+        trace = tmp_path / f"trace-{with_diff}"
+        monkeypatch.setenv("GIT_TRACE", str(trace))
+        tail = store.read_commits(after=full[3].sha, first_seq=4, with_diff=with_diff)
+        monkeypatch.delenv("GIT_TRACE")
+        commands = _git_commands(trace)
+        assert commands and not [c for c in commands if c.startswith("git ls-tree")], commands
+        assert [c.sha for c in tail] == [c.sha for c in full[4:]]
+        for got, want in zip(tail, full[4:], strict=True):
+            assert (got.raw, got.parents, dict(got.blobs)) == (want.raw, want.parents,
+                                                               dict(want.blobs))
+            assert got.changes == (want.changes if with_diff else ())
+    # the whole-ledger read still works from one listing
+    trace = tmp_path / "trace-full"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    assert [c.sha for c in store.read_commits()] == [c.sha for c in full]
+    monkeypatch.delenv("GIT_TRACE")
+    assert [c for c in _git_commands(trace) if c.startswith("git ls-tree")]
+
+
+def test_catching_up_reads_only_the_new_commits(ledger: Ledger, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # a query catching up verifies the new events and indexes them without listing the
+    # ledger's tree and without reading the older commits again
+    from governance.audit.index import open_index
+    from governance.ledger.reader import ledger_source
+
+    with ledger_source(ledger.root) as source:
+        open_index(ledger.root, source).close()
+    before = len(forge.chain(ledger.root))
+    ledger.append("model_registered", model_name="new-one")
+    ledger.append("model_registered", model_name="new-two")
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    with ledger_source(ledger.root) as source:
+        index = open_index(ledger.root, source)
+        state = index.state()
+        index.close()
+    monkeypatch.delenv("GIT_TRACE")
+    assert state is not None and state.seq == before + 1
+    commands = _git_commands(trace)
+    assert not [c for c in commands if c.startswith("git ls-tree")], commands
+    ranges = [c for c in commands if c.startswith("git rev-list")]
+    assert ranges and all(".." in c for c in ranges), ranges

@@ -23,6 +23,7 @@ from governance.ledger.checkpoint import (
 from governance.ledger.events import build_event, event_schema, schema_errors, uuid7
 from governance.ledger.sshsig import (
     SignatureError,
+    ed25519_verify,
     load_private_key,
     parse_armored,
     parse_public_key,
@@ -81,6 +82,32 @@ def test_malformed_signatures_are_refused() -> None:
         parse_armored("hello")
     with pytest.raises(SignatureError, match="unsupported key type"):
         parse_public_key("ssh-rsa AAAAB3NzaC1yc2E= x")
+
+
+def test_ed25519_verify_agrees_with_openssl_and_refuses_what_it_must(keyfile: Path) -> None:
+    # libsodium (PyNaCl) does the Ed25519 check; OpenSSL (cryptography) signed: a valid
+    # signature verifies, any changed bit of signature, message or key does not, nor a key or
+    # signature of the wrong length, nor the all-zero (small-order) key with an all-zero R
+    from cryptography.hazmat.primitives import serialization
+
+    private = load_private_key(keyfile.read_bytes())
+    public = private.public_key().public_bytes(serialization.Encoding.Raw,
+                                               serialization.PublicFormat.Raw)
+    message = b"ledger commit payload"
+    signature = private.sign(message)
+    private.public_key().verify(signature, message)  # OpenSSL agrees it is valid
+    assert ed25519_verify(public, signature, message)
+    for at in (0, 31, 32, 63):
+        bad = bytearray(signature)
+        bad[at] ^= 1
+        assert not ed25519_verify(public, bytes(bad), message)
+    assert not ed25519_verify(public, signature, message + b"x")
+    other = bytearray(public)
+    other[0] ^= 1
+    assert not ed25519_verify(bytes(other), signature, message)
+    assert not ed25519_verify(public[:31], signature, message)
+    assert not ed25519_verify(public, signature[:63], message)
+    assert not ed25519_verify(bytes(32), bytes(64), message)
 
 
 def test_checkpoint_note_format_and_key_id(keyfile: Path) -> None:
