@@ -9,9 +9,13 @@ decide a promotion nobody reviewed (issue 14, items 4, 7 and 8).
 
 Two checks, both from git: ``git status`` names what is untracked, ignored, staged or modified
 (the message a person can act on: commit it and merge through review); then the content itself
-is compared with the git objects at the tip (release digest, policies/ tree id, bytes of the
-YAML files), so a file hidden from ``git status`` (``update-index --assume-unchanged``,
-``skip-worktree``) is still caught. A branch with no commit at all has nothing to decide on.
+is compared with the git objects at HEAD (release digest, policies/ tree id, bytes of the YAML
+files), so a file hidden from ``git status`` (``update-index --assume-unchanged``,
+``skip-worktree``) is still caught. promote and rollback run only with the protected branch
+checked out, so HEAD is its tip; approve may run on a review branch (its approval binds to the
+committed release digest, which promotion checks again on the protected branch) but reads roles
+from governance.yaml at the tip of the protected branch. A protected branch with no commit at
+all has nothing to decide on.
 
 Refusals are ``Denied`` (exit 1); when git cannot answer, ``Undecided`` (exit 3).
 """
@@ -124,7 +128,8 @@ def require_committed(repo: GovernedRepo, branch: str, paths: Sequence[str], *, 
         raise Denied(f"{action} decides on what is committed on the protected branch "
                      f"{branch!r}; here these differ from the commit {head[:12]}:\n{listed}",
                      hint="undo the local changes git status does not show (git update-index "
-                          "--no-assume-unchanged / --no-skip-worktree, git checkout -- PATH)")
+                          "--no-assume-unchanged / --no-skip-worktree, git checkout -- PATH); "
+                          "a checkout that converts line endings (core.autocrlf) differs too")
     try:
         raw = gitfiles.file_at(root, tip, prefix + CONFIG_FILE)
     except GovernanceError as err:
