@@ -65,11 +65,16 @@ def current_branch(directory: Path) -> str | None:
 
 def branch_tip(directory: Path, branch: str) -> str | None:
     """Full sha of the newest commit of ``branch``: HEAD when that branch is what is checked
-    out (or, on a detached CI checkout, what GITHUB_REF_NAME names), else ``refs/heads/BRANCH``.
-    None when the branch has no commit (an unborn branch) or git cannot tell."""
+    out (or, on a detached CI checkout, what GITHUB_REF_NAME names), else ``refs/heads/BRANCH``,
+    else (a clone of a review branch only) ``refs/remotes/origin/BRANCH``. None when the branch
+    has no commit (an unborn branch) or git cannot tell."""
     if current_branch(directory) == branch:
         return head_commit(directory)
-    return _git(directory, "rev-parse", "--verify", "-q", f"refs/heads/{branch}^{{commit}}")
+    for ref in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}"):
+        sha = _git(directory, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
+        if sha:
+            return sha
+    return None
 
 
 def path_prefix(directory: Path) -> str | None:

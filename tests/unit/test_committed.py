@@ -64,6 +64,11 @@ def test_branch_tip_unborn_checked_out_and_not(checkout: Path,
     git(checkout, "commit", "-qam", "on other")
     assert branch_tip(checkout, "main") == first  # refs/heads/main, not HEAD
     assert branch_tip(checkout, "missing") is None
+    # a clone of the review branch only: main is origin's
+    git(checkout.parent, "clone", "-q", "-b", "other", str(checkout), "clone")
+    clone = checkout.parent / "clone"
+    assert git(clone, "branch", "--list", "main") == ""
+    assert branch_tip(clone, "main") == first
     git(checkout, "checkout", "-q", "--orphan", "fresh")
     assert branch_tip(checkout, "fresh") is None  # unborn: no commit
 
