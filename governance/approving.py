@@ -1,8 +1,11 @@
 """`governance approve`: a git-native, signed approval bound to the release digest.
 
 The approver signs the ledger event with their own key (the ledger checks the key belongs to
-the principal named as actor). Here, before signing: the principal must hold the role in
-governance.yaml and must not be the release's trainer (separation of duties). After a grant,
+the principal named as actor). Here, before signing: the release directory, its model.yaml and
+governance.yaml must be committed (``governance.committed``: an approval is of committed
+content, never of a local edit); the principal must hold the role in governance.yaml as
+committed on the protected branch (never the working tree's) and must not be the release's
+trainer (separation of duties). After a grant,
 the counting rules (``governance.approvals.counting``) decide whether every role required by
 the strictest environment is now filled by distinct people for this digest; if so a
 ``release_approved`` event binds that digest.
@@ -11,7 +14,9 @@ Post-hoc review of a break-glass promotion (DESIGN section 4): ``closes`` names 
 ``break_glass`` event this approval reviews; the grant then carries ``details.closes`` and the
 lifecycle fold (``governance.lifecycle._close_break_glass``) closes that obligation. Without it
 only a new ``release_approved`` closes the obligation, which never comes when the release had
-already been approved for this digest before the override.
+already been approved for this digest before the override. Only a member of a role the
+break-glass environment requires may close it, and never the person who broke glass (the
+signer, or a deployer named in its ``source.deployers``) nor the trainer.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from typing import Any
 from governance.approvals.counting import ApprovalFacts, Outcome, decide
 from governance.approvals.git_native import signed_approvals
 from governance.approvals.policy import approval_policy
+from governance.committed import release_paths, require_committed
+from governance.domain.config import GovernanceConfig
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.errors import Denied, NotFound, UsageError
-from governance.lifecycle import fold_lifecycle
+from governance.lifecycle import Obligation, fold_lifecycle
 from governance.promotion import decided_on_the_tip
 from governance.repo import GovernedRepo
 
@@ -55,6 +62,27 @@ def strictest_environment(repo: GovernedRepo) -> str:
     return max(reversed(envs), key=lambda e: len(e.required_approvals)).name
 
 
+def _may_close(config: GovernanceConfig, obligation: Obligation, role: str, actor: str,
+               history: Sequence[LedgerEntry]) -> None:
+    """A break-glass review is closed by a member of a role its environment requires, who
+    neither broke glass (signer or named deployer of the break_glass event) nor trained the
+    release (checked by the caller). Ids compare case-insensitively here: fail closed."""
+    env = config.environments.get(obligation.environment or "")
+    required = tuple(env.required_approvals) if env is not None else ()
+    if role not in required:
+        raise Denied(f"a break-glass review of {obligation.environment} is closed only under a "
+                     f"role that environment requires ({', '.join(required) or 'none'}), not "
+                     f"{role!r}")
+    event = next((e for e in history if e.event_id == obligation.event_id), None)
+    source = event.get("source") if event is not None else None
+    deployers = source.get("deployers") if isinstance(source, Mapping) else None
+    breakers = {obligation.actor_id or "", *(deployers if isinstance(deployers, list) else ())}
+    if event is None or identity_key(actor) in identity_keys(str(b) for b in breakers if b):
+        raise Denied(f"{actor} broke glass ({obligation.event_id}) and cannot review it "
+                     "(the post-hoc review is someone else's)" if event is not None else
+                     f"the break_glass event {obligation.event_id} is not on the ledger")
+
+
 def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
             entries: Callable[[], Sequence[LedgerEntry]],
             append: Callable[[Mapping[str, Any]], LedgerEntry],
@@ -74,6 +102,11 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
              closes: str | None = None) -> ApprovalResult:
     loaded = repo.load_release(ref)
     release, digest = loaded.release, loaded.digest.value
+    paths = release_paths(repo, loaded)
+    committed = require_committed(repo, repo.config.protected_branch, paths, action="approve")
+    if committed.digests.get(paths[0]) != digest:
+        raise Denied(f"{paths[0]} changed while approve read it; approve committed content")
+    repo = committed.repo(repo.root)  # roles, environments, risk tiers: the protected branch's
     config = repo.config
     if role not in config.roles:
         raise NotFound(f"unknown role {role!r}", hint=f"roles: {', '.join(config.roles)}")
@@ -88,7 +121,8 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
     if closes is not None:
         if deny:
             raise UsageError("--closes records a post-hoc approval; it does not go with --deny")
-        open_reviews = fold_lifecycle(entries()).obligations
+        history = list(entries())
+        open_reviews = fold_lifecycle(history).obligations
         obligation = open_reviews.get(closes)
         if obligation is None or obligation.release_id != release.release_id:
             mine = sorted(k for k, o in open_reviews.items()
@@ -96,6 +130,7 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
             raise Denied(f"{closes} is not an open break-glass review of {release.release_id}",
                          hint=f"open for this release: {', '.join(mine) or 'none'} "
                               "(governance status lists them)")
+        _may_close(config, obligation, role, actor, history)
     event: dict[str, Any] = {
         "event_type": "approval_denied" if deny else "approval_granted",
         "release_id": release.release_id, "model_name": release.model_name,

@@ -11,8 +11,16 @@ ledger; ``status`` reports it as drift and re-running the same ``promote`` (or `
 sees the event already on the ledger and only repairs the pointer (recording who the ledger
 says acted, not who re-ran it). A crash before the append leaves nothing to repair.
 
-Refused bypass attempts (promoting a retired release, from an unprotected branch, or out of
-environment order; rolling back to a release never approved, retired, or never live in that
+Committed state (``governance.committed``): promote and rollback run only on the protected
+branch and decide on what its tip holds. The release directory, its model.yaml, the releases it
+names, governance.yaml and policies/ must be committed there unchanged; the configuration the
+gates use must be governance.yaml of that commit and the recorded ``policy_digest`` the git tree
+id of policies/ in that commit. A rollback goes only to the digest that was approved and live in
+that environment: content changed since is refused, not warned.
+
+Refused bypass attempts (promoting a retired release, from an unprotected branch, content not
+committed there, or out of environment order; rolling back from an unprotected branch, to
+uncommitted or changed content, or to a release never approved, retired, or never live in that
 environment) are recorded as ``policy_violation`` before the refusal is raised, so the ledger
 shows who tried what. Gate denials are recorded by their ``gate_evaluated`` event.
 """
@@ -26,6 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from governance.authoring import dump_document
+from governance.committed import CommittedState, release_paths, require_committed
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
 from governance.environments import pointer_body
@@ -155,15 +164,44 @@ def _environment(repo: GovernedRepo, env: str) -> Any:
     return environment
 
 
-def _check_branch(repo: GovernedRepo, env_branch: str | None) -> None:
+def _check_branch(repo: GovernedRepo, env_branch: str | None, action: str = "promotion"
+                  ) -> str:
+    """The protected branch, when it is what is checked out (else refused)."""
     expected = env_branch or repo.config.protected_branch
     branch = current_branch(repo.root)
     if branch is None:
         raise ConfigurationError(f"{display_path(repo.root)} is not a git checkout on a branch",
                                  hint=f"promote from the protected branch {expected!r}")
     if branch != expected:
-        raise Denied(f"promotion runs only from the protected branch {expected!r} "
+        raise Denied(f"{action} runs only from the protected branch {expected!r} "
                      f"(got {branch!r})", hint="merge the release pull request first")
+    return expected
+
+
+def _committed(repo: GovernedRepo, ports: Ports, loaded: LoadedRelease, branch: str,
+               action: str, attempt: Mapping[str, Any]) -> CommittedState:
+    """The protected branch's committed state for deciding on ``loaded`` (refusals recorded
+    as ``policy_violation``). The configuration already read must be the committed one."""
+    try:
+        committed = require_committed(repo, branch, release_paths(repo, loaded),
+                                      action=action, policies=True)
+        rel = loaded.directory.resolve().relative_to(repo.root.resolve()).as_posix()
+        if committed.config != repo.config or committed.digests.get(rel) != loaded.digest.value:
+            raise Denied(f"{rel} or governance.yaml changed while {action} read them; they are "
+                         f"not what {branch!r} holds at {committed.commit[:12]}")
+    except Denied as refusal:
+        raise _recorded(ports, refusal, attempt) from None
+    return committed
+
+
+def _committed_policy(verdict: GateVerdict, committed: CommittedState, rid: str) -> str:
+    """The policy digest to record: the committed tree, which the gates must have run on."""
+    digest = committed.policy_digest
+    if digest is None or verdict.policy_digest not in (None, digest):
+        raise Undecided(f"the gates for {rid} ran on policies/ {verdict.policy_digest}, but the "
+                        f"protected branch holds {digest} at {committed.commit[:12]}",
+                        hint="policies/ changed during the run; run again on a clean checkout")
+    return digest
 
 
 def _recorded(ports: Ports, refusal: Denied, fields: Mapping[str, Any]) -> Denied:
@@ -227,9 +265,10 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
     # The branch first: a run off the protected branch is refused (and recorded) before
     # anything else, including the "already live" pointer repair below, writes a file.
     try:
-        _check_branch(repo, environment.protected_branch)
+        branch = _check_branch(repo, environment.protected_branch)
     except Denied as refusal:
         raise _recorded(ports, refusal, attempt) from None
+    committed = _committed(repo, ports, loaded, branch, "promote", attempt)
     current = state.current(model, env)
     if current is not None and current.release_id == rid and current.digest in (
             None, loaded.digest.value):
@@ -257,11 +296,12 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
                 hint="a merge changed the reviewed release; open a new pull request for it"),
                 {**attempt, "source": {**dict(ports.source), "head_sha": head}})
     verdict = ports.gates(loaded, env, state)
+    policy_digest = _committed_policy(verdict, committed, rid)
     source = {"source": dict(ports.source)} if ports.source else {}
     gate_event = ports.append({
         "event_type": "gate_evaluated", "release_id": rid, "model_name": model,
         "model_version": loaded.release.model_version, "environment": env,
-        "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
+        "release_digest": loaded.digest.value, "policy_digest": policy_digest,
         "decision": dict(verdict.summary), **source})
     events = [gate_event]
     if not verdict.allow and break_glass is None:
@@ -274,7 +314,7 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         entry = ports.append({
             "event_type": "break_glass", "release_id": rid, "model_name": model,
             "model_version": loaded.release.model_version, "environment": env,
-            "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
+            "release_digest": loaded.digest.value, "policy_digest": policy_digest,
             "reason": reason, "incident": incident,
             "from_release": current.release_id if current else None,
             "decision": dict(verdict.summary), **source})
@@ -282,7 +322,7 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         entry = ports.append({
             "event_type": "deployment_promoted", "release_id": rid, "model_name": model,
             "model_version": loaded.release.model_version, "environment": env,
-            "release_digest": loaded.digest.value, "policy_digest": verdict.policy_digest,
+            "release_digest": loaded.digest.value, "policy_digest": policy_digest,
             "from_release": current.release_id if current else None,
             "decision": {"decision_id": verdict.summary.get("decision_id"), "allow": True},
             "evidence_refs": [ref_.uri for _, ref_ in loaded.release.evidence_refs()],
@@ -303,8 +343,11 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
              incident: str | None = None, to: str | None = None) -> Outcome:
     """Return ``model`` in ``env`` to a release that was approved and live there before.
 
-    Fast and not blocked by policies added since: the target's gates are evaluated and any
-    denial is reported as a warning only. Decided on the ledger tip its event lands on.
+    Under the rules of promote (the protected branch; the target, its model, governance.yaml
+    and policies/ as committed there) and only to the digest that was approved and live there:
+    content changed since is refused. Fast and not blocked by policies added since: the
+    target's gates are evaluated and any other denial is reported as a warning only. Decided
+    on the ledger tip its event lands on.
     """
     return decided_on_the_tip(lambda: _rollback(repo, model, env, ports, reason=reason,
                                                 incident=incident, to=to))
@@ -312,12 +355,19 @@ def rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: 
 
 def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason: str,
               incident: str | None = None, to: str | None = None) -> Outcome:
-    _environment(repo, env)
+    environment = _environment(repo, env)
     repo.load_model(model)
     state = ports.state(model)
     current = state.current(model, env)
     if current is None:
         raise Denied(f"nothing of {model} is live in {env}; there is nothing to roll back")
+    try:
+        branch = _check_branch(repo, environment.protected_branch, "rollback")
+    except Denied as refusal:
+        raise _recorded(ports, refusal, {
+            "release_id": to or current.release_id, "model_name": model, "environment": env,
+            "from_release": current.release_id, **({"to_release": to} if to else {})}
+            ) from None
     if (current.event_type == "rollback_executed" and to in (None, current.release_id)
             and pointer_drift(repo, state, model, env)):
         # A crash between the append and the pointer write: the ledger already has this
@@ -351,7 +401,21 @@ def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason:
             f"{target} was never live in {env}; rollback goes only to a release previously live "
             "in that environment"), attempt)
     target_loaded = repo.load_release(target)
+    attempt["release_digest"] = target_loaded.digest.value
+    committed = _committed(repo, ports, target_loaded, branch, "rollback", attempt)
+    digest = target_loaded.digest.value
+    live_digests = {s.digest for s in state.live.get((model, env), [])
+                    if s.release_id == target and not s.disabled}
+    if digest != life.approved_digest or digest not in live_digests:
+        raise _recorded(ports, Denied(
+            f"{target} is {digest} here, not the content that was approved "
+            f"({life.approved_digest}) and live in {env} "
+            f"({', '.join(sorted(d or 'no digest' for d in live_digests))}); rollback goes only "
+            "to the digest that was approved and live there",
+            hint="restore the release directory as it was approved (git history), or promote "
+                 "the changed release through review and approval"), attempt)
     verdict = ports.gates(target_loaded, env, state)
+    policy_digest = _committed_policy(verdict, committed, target)
     if not verdict.allow:
         warnings += [f"(not blocking a rollback) {m}" for m in verdict.messages] or [
             f"(not blocking a rollback) gates would deny: {verdict.undecided or 'see decision'}"]
@@ -359,8 +423,8 @@ def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason:
         "event_type": "rollback_executed", "model_name": model, "environment": env,
         "release_id": target, "model_version": target_loaded.release.model_version,
         "from_release": current.release_id, "to_release": target,
-        "release_digest": target_loaded.digest.value, "reason": reason, "incident": incident,
-        "policy_digest": verdict.policy_digest,
+        "release_digest": digest, "reason": reason, "incident": incident,
+        "policy_digest": policy_digest,
         "decision": {"decision_id": verdict.summary.get("decision_id"),
                      "allow": verdict.allow, "blocking": False}})
     ports.pause("ledger_appended")

@@ -5,8 +5,10 @@ of policies/") is the git tree object id of the directory *as it is on disk*, co
 git's own object format (``tree <size>\\0`` + entries ``<mode> <name>\\0<20-byte id>`` sorted as git
 sorts them, see git's Documentation/technical/... and ``git hash-object``). When the directory is
 committed unchanged it equals ``git rev-parse HEAD:policies``; when it is not in git at all, or has
-local edits, it is still a well-defined id of exactly what was evaluated. Because git object ids
-are SHA-1, the bundle also carries ``sha256``: SHA-256 over a manifest of
+local edits, it is still a well-defined id of exactly what was evaluated (``check`` may run on a
+working tree; ``promote`` and ``rollback`` refuse local edits, so the digest they record is
+always the tree of policies/ in the protected branch's commit, see ``governance.committed``).
+Because git object ids are SHA-1, the bundle also carries ``sha256``: SHA-256 over a manifest of
 ``<sha256 of file> <relative path>\\n`` lines sorted by path (the format of ``sha256sum``).
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.lifecycle.world import (
+    BOT,
     MODEL,
     R1,
     R2,
@@ -58,12 +59,25 @@ def test_break_glass_on_an_unapproved_release_until_it_is_approved(world: World)
 
 def test_post_hoc_approval_names_the_break_glass_it_closes(approved: World) -> None:
     """r2 was approved before the override (no new release_approved will come): the review is
-    an approval with --closes naming the break_glass event."""
+    an approval with --closes naming the break_glass event, by a member of a role production
+    requires who neither broke glass nor trained the release."""
+    approved.run(BOT, "promote", R2, "--env", "staging")
     # alice approved r2, so as deployer the separation-of-duties gate denies her; she overrides
-    approved.run("alice", "promote", R2, "--env", "staging", expect=1)
-    approved.run("alice", "promote", R2, "--env", "staging", "--break-glass", "--reason",
+    approved.run("alice", "promote", R2, "--env", "production", expect=1)
+    approved.run("alice", "promote", R2, "--env", "production", "--break-glass", "--reason",
                  "nobody else on call", "--incident", "INC-78")
     [ob] = obligations(approved)
+    before = len(approved.events())
+    # the breaker never reviews her own override, under any role
+    own = approved.run("alice", "approve", R2, "--role", "ml_lead", "--closes", ob["event_id"],
+                       expect=1)
+    assert f"alice broke glass ({ob['event_id']}) and cannot review it" in own.stderr
+    # a role production does not require does not close it (on_call may roll back, not review)
+    oncall = approved.run("platform-oncall", "approve", R2, "--role", "on_call", "--closes",
+                          ob["event_id"], expect=1)
+    assert ("a break-glass review of production is closed only under a role that environment "
+            "requires (ml_lead, platform_owner, risk_owner), not 'on_call'") in oncall.stderr
+    assert len(approved.events()) == before  # refused before anything is signed
 
     again = approved.json("jane.smith", "approve", R2, "--role", "risk_owner")
     assert again["release_approved"] is True  # already approved: no new release_approved
