@@ -122,7 +122,11 @@ def test_approval_for_a_role_not_held_fails_verification(repo: Path, keys: Path)
     report = verify_repo(repo)
     assert report.failure is not None
     assert "dana is not a member of role 'risk_owner'" in report.failure.reason
-    assert _decide(repo) is Outcome.DENIED
+    # the verified reader refuses the ledger past it: nothing is counted from it
+    from governance.errors import Tampered
+
+    with pytest.raises(Tampered, match="ledger tampered at seq 3: lifecycle: approval_granted"):
+        _decide(repo)
 
 
 def test_github_evidence_recorded_by_ci_is_not_a_git_native_approval(
