@@ -47,7 +47,7 @@ white-space:nowrap}
 .deny,.denied,.stale,.no{background:#ffebe9;color:#a40e26}
 .warn,.pending,.undecided{background:#fff8c5;color:#7d4e00}
 .absent,.muted{color:var(--muted)}
-.rid,time{white-space:nowrap}
+.rid,time,.tok,.nw{white-space:nowrap}
 table{border-collapse:collapse;width:100%;margin:.3em 0}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top;
 overflow-wrap:break-word;word-break:normal;hyphens:manual}
@@ -56,6 +56,8 @@ code{font:.92em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 code.id{display:inline-block;max-width:calc(var(--w,12ch) + .5ch);overflow:hidden;
 text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom;background:var(--soft);
 border-radius:3px;padding:0 3px;cursor:text;user-select:all}
+code.id.tail{direction:rtl;text-align:left}
+pre.note{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--soft);padding:6px;margin:0}
 code.id:focus{max-width:100%;white-space:normal;overflow-wrap:anywhere;outline:2px solid #0969da}
 svg{max-width:100%;height:auto;display:block}
 details{border:1px solid var(--line);border-radius:6px;margin:8px 0;padding:0 12px}
@@ -73,7 +75,8 @@ ul.plain{margin:0;padding-left:1.1em}
  details>summary{list-style:none}
  .card,svg,tr,dl.kv>*{break-inside:avoid}h1,h2,h3,summary{break-after:avoid}
  details{break-inside:auto}
- code.id{max-width:none;white-space:normal;overflow-wrap:anywhere;background:none}
+ code.id{max-width:none;white-space:normal;overflow-wrap:anywhere;background:none;
+ direction:ltr}
  .badge{border:1px solid currentColor}
 }
 """
@@ -358,7 +361,8 @@ def _approvals_section(report: EvidenceReport) -> str:
                 f"<tr><td>{escape(str(x['actor_role']))}</td><td>{escape(str(x['actor_id']))}"
                 f"</td><td>{escape(str(x['approval_state']))}</td><td>{instant(x['timestamp'])}"
                 f"</td><td>{ident(x['release_digest'], 8)} {bound}</td><td>{counted}</td>"
-                f"<td>{ident(x['event_id'], 8)} <span class='muted'>seq {x['seq']}</span></td>"
+                f"<td class='nw'>{ident(x['event_id'], 8)} "
+                f"<span class='muted'>seq {x['seq']}</span></td>"
                 f"<td>{src or ABSENT}</td></tr>")
         body = ("<table><tr><th>role</th><th>who</th><th>decision</th><th>when</th>"
                 "<th>content approved</th><th>counted by the gate</th><th>event</th>"
@@ -429,7 +433,7 @@ def _metrics(report: EvidenceReport) -> str:
         return (f"<section id='metrics'><h2>Metrics against the previous {env} release</h2>"
                 f"<p>Nothing to compare: {why}.</p></section>")
     return (f"<section id='metrics'><h2>Metrics against the previous {env} release, "
-            f"{escape(report.diff.release_a)}</h2>"
+            f"{_release(report.diff.release_a)}</h2>"
             + render_metric_chart(report.diff.metrics, report.diff.release_a,
                                   report.diff.release_b) + "</section>")
 

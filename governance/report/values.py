@@ -51,9 +51,28 @@ def ident(value: Any, keep: int = 12) -> str:
     if value in (None, ""):
         return ABSENT
     text = str(value)
+    if _UUID.match(text):
+        # Ledger event ids are UUIDv7: their first digits are a timestamp shared by events of
+        # the same minute, so the tail (random) is what tells them apart. Right-to-left
+        # clipping shows the end; the id itself stays left-to-right and whole in the text.
+        return (f"<code class='id tail' tabindex='0' style='--w:13ch' title='{escape(text)}'>"
+                f"<span dir='ltr'>{escape(text)}</span></code>")
     width = len(short_id(text, keep))
     return (f"<code class='id' tabindex='0' style='--w:{width}ch' title='{escape(text)}'>"
             f"{escape(text)}</code>")
+
+
+def token(text: str) -> str:
+    """Text as HTML that never breaks inside a token: a single token (a release id, a version)
+    does not wrap at its hyphens, and a URI or path wraps only after a slash (the copied text
+    is unchanged: the break opportunities are ``<wbr>`` elements)."""
+    if not text or any(c.isspace() for c in text):
+        return escape(text)
+    if "/" in text:
+        return ("<span class='uri'>" + "/<wbr>".join(
+            f"<span class='tok'>{escape(seg)}</span>" if seg else ""
+            for seg in text.split("/")) + "</span>")
+    return f"<span class='tok'>{escape(text)}</span>"
 
 
 def instant(value: Any, *, seconds: bool = True) -> str:
@@ -138,11 +157,13 @@ def value(key: str, item: Any) -> str:
     if isinstance(item, (int, float)):
         return escape(number_text(item))
     if isinstance(item, str):
+        if "\n" in item:  # a signed note (checkpoint) or other text kept line by line
+            return f"<pre class='note'>{escape(item)}</pre>"
         if key in ID_FIELDS or looks_like_id(item):
             return ident(item)
         if _INSTANT.match(item):
             return instant(item)
-        return escape(item)
+        return token(item)
     if isinstance(item, Mapping):
         return ("<dl class='kv'>" + "".join(
             f"<dt>{label(str(k))}</dt><dd>{value(str(k), v)}</dd>" for k, v in item.items())
