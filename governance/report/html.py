@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from governance.audit.explain import QUESTIONS
+from governance.domain.identity import identity_key
 from governance.report.evidence import EvidenceReport
 from governance.report.metric_chart import render_metric_chart
 from governance.report.values import (
@@ -216,8 +217,11 @@ def _approval_card(report: EvidenceReport) -> str:
     for role in report.roles:
         who = []
         for actor in role.actors:
-            mine = [a for a in approvals if a["actor_id"] == actor
-                    and a["actor_role"] == role.role]
+            # The approval that counted binds the current content; prefer it to older ones.
+            mine = sorted((a for a in approvals
+                           if identity_key(a["actor_id"] or "") == identity_key(actor)
+                           and a["actor_role"] == role.role),
+                          key=lambda a: (bool(a["bound_to_current_content"]), a["seq"]))
             content = ident(mine[-1]["release_digest"], 8) if mine else ABSENT
             who.append(f"{escape(actor)} approved {content}")
         status = role.status.split()[0]

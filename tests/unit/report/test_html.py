@@ -9,7 +9,13 @@ from xml.etree import ElementTree
 
 from governance.report.html import decision_meaning, render_html
 from governance.report.values import duration_text, ident, number_text, short_id, value
-from tests.unit.report.stories import break_glass_story, demo_story, rollback_target_story
+from tests.unit.report.stories import (
+    MODEL,
+    break_glass_story,
+    build,
+    demo_story,
+    rollback_target_story,
+)
 
 
 def _text(html: str) -> str:
@@ -113,3 +119,12 @@ def test_metric_chart_shows_sign_magnitude_and_units() -> None:
     assert any(t.startswith("−0.005") for t in texts)  # a fall, with a minus sign
     bars = list(root.iter("{http://www.w3.org/2000/svg}rect"))
     assert len(bars) >= 4
+
+
+def test_a_release_with_no_ledger_events() -> None:
+    html = render_html(build(f"{MODEL}-2026-04-10-01", None, []))
+    text = _text(html)
+    assert "is not live anywhere" in text and "Never promoted anywhere" in text
+    assert "No promotions or rollbacks recorded" in text
+    assert "No gate evaluation recorded" in text and "Nothing to compare" in text
+    assert not re.search(r"\b(True|False|None)\b", text)
