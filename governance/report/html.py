@@ -118,8 +118,8 @@ def decision_meaning(decision: Mapping[str, Any], *, rollback: bool = False
     if rollback or decision.get("blocking") is False:
         if allow:
             return "allow", "allow", "the rollback target passed every gate"
-        return ("warning", "warn", "the gates would not pass the rollback target today; a "
-                "rollback is not blocked by them (reported as a warning only)")
+        return ("warning", "warn", "the gates would not have passed the rollback target then; "
+                "a rollback is not blocked by them (reported as a warning only)")
     if undecided:
         return ("could not decide", "undecided",
                 f"the gates could not be evaluated ({undecided}); this counts as a deny")
