@@ -256,8 +256,10 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
     generated = format_rfc3339(now)
     # No "now": the axis ends just after the model's last change, not at today's date, so a
     # history from months ago stays legible; the still-live spans run to the right edge.
-    svg = render_timeline(model, {e: state.live[(model, e)] for e in lane_envs}, highlight=rid)
+    lanes = {e: tuple(state.live[(model, e)]) for e in lane_envs}
+    svg = render_timeline(model, lanes, highlight=rid)
     return EvidenceReport(explanation=explanation, card=loaded.card, roles=roles,
                           gate_decision=latest_gate_decision(explanation), diff=diff,
                           timeline_svg=svg, generated_at=generated, environment=env,
-                          previous_release=previous, diff_note=note, standing=standing)
+                          previous_release=previous, diff_note=note, standing=standing,
+                          lanes=lanes)

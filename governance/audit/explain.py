@@ -119,7 +119,8 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                             "policy_digest": e.event.get("policy_digest"),
                             **{k: v for k, v in (e.event.get("decision") or {}).items()
                                if k in ("decision_id", "allow", "result", "deny", "warn",
-                                        "engine")}}
+                                        "engine", "outcome", "undecided", "failures",
+                                        "warnings")}}
                            for e in gates],
     }
     approval_events = [e for e in mine
@@ -156,7 +157,9 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                        "from_release": e.event.get("from_release"),
                        "to_release": e.event.get("to_release"),
                        "actor_id": e.event.get("actor_id"), "reason": e.event.get("reason"),
-                       "incident": e.event.get("incident")} for e in rollbacks],
+                       "incident": e.event.get("incident"),
+                       # the target's gates, reported and never blocking a rollback
+                       "decision": e.event.get("decision")} for e in rollbacks],
         "open_obligations": [o.__dict__ for o in state.open_obligations(release.model_name)],
     }
     parts: list[Mapping[str, Any]] = [deployed, based_on, evaluation, approvals, trail, rollback]

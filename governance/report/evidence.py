@@ -8,13 +8,14 @@ with the gate's reason for every approval that does not count.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from governance.audit.diff import ReleaseDiff
 from governance.audit.explain import Explanation
 from governance.domain.card import ModelCard
 from governance.domain.identity import identity_key, identity_keys
+from governance.lifecycle import LiveSpan
 from governance.policy.approval_standing import ApprovalStanding
 
 
@@ -47,6 +48,9 @@ class EvidenceReport:
     previous_release: str | None = None  # the diff's "before" side
     diff_note: str | None = None  # why there is no diff, when there is none
     standing: ApprovalStanding | None = None  # the gate's count behind ``roles``
+    # environment -> every release's live spans there, in order (the timeline's and the
+    # summary's "what is live where")
+    lanes: Mapping[str, tuple[LiveSpan, ...]] = field(default_factory=dict)
 
 
 def role_statuses(standing: ApprovalStanding, explanation: Explanation

@@ -70,6 +70,6 @@ def missing_colours(image: Any, hex_colours: tuple[str, ...], rows: int = 400) -
 def test_html_report_screenshot_shows_the_timeline(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(render_html(_report()), encoding="utf-8")
-    image = screenshot(page, tmp_path)
+    image = screenshot(page, tmp_path, (1280, 1200))
     # The first two live spans are drawn in the first two palette colours, the rollback in red.
-    assert missing_colours(image, (*PALETTE[:2], "#d62728")) == []
+    assert missing_colours(image, (*PALETTE[:2], "#d62728"), rows=1200) == []

@@ -84,7 +84,9 @@ def _report() -> EvidenceReport:
         diff=diff_releases(a, b),
         timeline_svg=svg,
         generated_at="2026-04-12T14:00:00Z",
+        environment="production",
         standing=standing,
+        lanes={"production": tuple(state.live[("fraud-risk", "production")])},
     )
 
 
@@ -96,8 +98,9 @@ def test_role_status_is_the_gates_count_of_ledger_events() -> None:
 def test_timeline_svg_is_well_formed_and_shows_the_rollback() -> None:
     svg = _report().timeline_svg
     root = ElementTree.fromstring(svg)
-    rects = root.findall("{http://www.w3.org/2000/svg}rect")
-    assert len(rects) == 3
+    stints = [r for r in root.iter("{http://www.w3.org/2000/svg}rect")
+              if r.get("class") == "stint"]
+    assert len(stints) == 3
     assert "rollback" in svg and "2026-04-10-01" in svg
 
 

@@ -343,7 +343,7 @@ def test_report_html_to_file(story: Story, tmp_path: Path) -> None:
     assert result.stdout == "" and "wrote" in result.stderr
     html = out.read_text()
     assert html.startswith("<!doctype html>") and "<svg" in html and "<script" not in html
-    assert f"<code>{R1}</code>" in html and "rollback" in html
+    assert f"<span class='rid'>{R1}</span>" in html and "rollback" in html
 
 
 def test_end_to_end_process_reads_the_git_ledger(story: Story) -> None:
@@ -381,10 +381,15 @@ def test_cli_html_report_renders_the_timeline_in_chromium(story: Story, tmp_path
         env={**os.environ, "PYTHONPATH": str(SOURCE)},
     )
     assert proc.returncode == 0, proc.stderr
-    image = screenshot(page, tmp_path)
+    image = screenshot(page, tmp_path, (1280, 1200))
     # R1 and R2 in the first two palette colours (staging and production lanes), the rollback
-    # marker in red: the timeline is drawn, above the fold.
-    assert missing_colours(image, (*PALETTE[:2], "#d62728")) == []
+    # marker in red: the timeline is drawn, below the summary.
+    assert missing_colours(image, (*PALETTE[:2], "#d62728"), rows=1200) == []
+    from tests.integration.test_report_layout_chromium import measure
+
+    facts = measure(page.read_text(encoding="utf-8"), tmp_path)
+    assert facts["scrollWidth"] <= 1280 and facts["summaryBottom"] <= 800
+    assert all(pairs == [] for pairs in facts["overlaps"].values()), facts["overlaps"]
 
 
 def test_explain_refuses_when_the_live_release_is_not_on_disk(story: Story,
