@@ -42,7 +42,28 @@ deny_separation_of_duties contains v if {
 		"separation_of_duties", "critical",
 		# concat, not sprintf: regopy 1.5.2 quotes a %v string built from a set's elements
 		concat("", [concat(", ", sort(both)), " held both ", rule.duties[0], " and ", rule.duties[1], ": ", rule.why, " (", rule.rule, ")"]),
-		"have a different person take one of the two duties",
+		sod_remediation(rule.duties),
 		"release", "$",
 	)
 }
+
+# The way out of each overlap. A team where every role member has also trained, authored or
+# approved the release cannot deploy it itself: the CI bot deploys through the promote
+# workflow (issue 15: a team of three is otherwise stuck on "sam held both trainer and deployer").
+sod_remediation(duties) := concat("", [
+	"let another person deploy (one who did not train, author, commit to or approve this ",
+	"release), or let the CI bot deploy through the promote workflow ",
+	"(.github/workflows/governance-promote.yml signs as the bot of governance.yaml `bots:`, ",
+	"whose key is the GOVERNANCE_SIGNING_KEY secret)",
+]) if {
+	"deployer" in duties
+} else := concat("", [
+	"ask another member of the role to approve: one who did not train, author or commit to ",
+	"this release (add a person with `governance people add ID --name N --email E --key FILE ",
+	"--role ROLE`)",
+]) if {
+	"approver" in duties
+} else := concat("", [
+	"have a different person take one of the two duties (add a person with ",
+	"`governance people add ID --name N --email E --key FILE`)",
+])
