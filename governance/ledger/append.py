@@ -409,9 +409,9 @@ def genesis_advice(settings: LedgerSettings) -> list[str]:
         name = deployers[0].id if deployers else "ci-bot"
         notes.append(
             f"no deploy bot with a key: separation of duties forbids whoever trained, "
-            f"authored, committed to or approved a release to deploy it, so a small team "
-            f"needs the CI bot to deploy through governance-promote.yml (after the "
-            f"environment's reviewers approve); give {name!r} a key: "
+            f"authored, committed to or approved a release to deploy it; through "
+            f"governance-promote.yml the CI bot holds the deployment authority, so the person "
+            f"approving the deployment run needs no role or ledger key. Give {name!r} a key: "
             f"`governance keys add {name} KEY.pub`, its private key as the "
             "GOVERNANCE_SIGNING_KEY secret")
     if not settings.log_public_key:
