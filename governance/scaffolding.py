@@ -79,6 +79,7 @@ class InitOptions:
     git: bool = True
     new_repository: bool = False
     subdirectory: bool = False
+    artifacts: tuple[Path, ...] = ()  # wheel/sdist of this release: their sha256 is pinned
 
 
 def _copy_tree(src: Path, dest: Path, written: list[Path]) -> None:
@@ -255,6 +256,10 @@ def init_repo(directory: Path, options: InitOptions | None = None) -> Scaffolded
     if options.organization is not None and not LOGIN_RE.fullmatch(options.organization):
         raise UsageError(f"--organization {options.organization!r} is not a GitHub "
                          "organisation name", hint="expected letters, digits, '.', '_' or '-'")
+    from governance.pins import artifact_hash, installed_version
+
+    for artifact in options.artifacts:  # refuse a wrong file before writing anything
+        artifact_hash(artifact, installed_version())
     if (directory / CONFIG_FILE).exists():
         raise AlreadyExists(f"{display_path(directory / CONFIG_FILE)} already exists",
                             hint="this directory is already a governed repository")
@@ -308,7 +313,7 @@ def init_repo(directory: Path, options: InitOptions | None = None) -> Scaffolded
     codeowners = directory / ownership.TARGET
     if not codeowners.exists():
         written.append(ownership.write(directory))
-    written.extend(write_requirements(directory, notes))
+    written.extend(write_requirements(directory, notes, options.artifacts))
     return Scaffolded(written, notes, origin, organization, founder)
 
 

@@ -54,15 +54,11 @@ def init(
 ) -> None:
     """Scaffold a governed repository where `governance validate` and `governance ledger
     init` work at once."""
-    from governance.pins import write_requirements
     from governance.scaffolding import InitOptions, init_repo
 
     done = init_repo(directory, InitOptions(
         origin=origin, organization=organization, login=login,
-        new_repository=new_repository, subdirectory=subdirectory))
-    if artifact:
-        write_requirements(directory, [], tuple(artifact), overwrite=True)
-        done.notes[:] = [n for n in done.notes if "without its sha256" not in n]
+        new_repository=new_repository, subdirectory=subdirectory, artifacts=tuple(artifact)))
     for path in done.written:
         log(f"created {display_path(path)}")
     for note in done.notes:

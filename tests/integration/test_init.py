@@ -230,3 +230,48 @@ def test_every_command_the_scaffold_quotes_exists(where: str, words: list[str]) 
         pytest.skip(f"`governance {words[0]}` comes with the people commands (issue 15 item 3)")
     code, out = run(*words, "--help")
     assert code == 0, f"{where} quotes `governance {' '.join(words)}`, which does not exist"
+
+
+def test_init_pins_the_given_artifact_and_refuses_a_wrong_one_before_writing(
+        tmp_path: Path, signing_user: Path) -> None:
+    import hashlib
+
+    from governance import __version__
+    from governance.pins import REQUIREMENTS, check_requirements, parse_requirements
+
+    wrong = tmp_path / "model_governance-9.9.9-py3-none-any.whl"
+    wrong.write_bytes(b"another release")
+    code, out = run("init", str(tmp_path / "g"), "--artifact", str(wrong))
+    assert code == 2 and "not a wheel or sdist of model-governance" in out
+    assert not (tmp_path / "g").exists()
+    wheel = tmp_path / f"model_governance-{__version__}-py3-none-any.whl"
+    wheel.write_bytes(b"this release")
+    code, out = run("init", str(tmp_path / "g"), "--artifact", str(wheel))
+    assert code == 0, out
+    assert "without its sha256" not in out
+    pins = parse_requirements((tmp_path / "g" / REQUIREMENTS).read_text())
+    assert (pins[0].name, pins[0].version) == ("model-governance", __version__)
+    assert pins[0].hashes == (hashlib.sha256(b"this release").hexdigest(),)
+    # what remains is the dependency lock, which only a published release ships
+    assert [p.message for p in check_requirements(tmp_path / "g")] == [
+        "no dependencies listed (pip --require-hashes refuses model-governance's unlisted "
+        "dependencies)"]
+
+
+def test_pins_write_renews_the_requirements(tmp_path: Path, signing_user: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from governance import __version__
+    from governance.pins import REQUIREMENTS, parse_requirements
+
+    repo = tmp_path / "g"
+    assert run("init", str(repo))[0] == 0
+    sdist = tmp_path / f"model_governance-{__version__}.tar.gz"
+    sdist.write_bytes(b"the sdist")
+    monkeypatch.chdir(repo)
+    code, out = run("pins", "write", "--artifact", str(sdist))
+    assert code == 0 and f"wrote {REQUIREMENTS}" in out
+    assert "no dependency lock" in out  # said on stderr: this install is not a release
+    assert parse_requirements((repo / REQUIREMENTS).read_text())[0].hashes == (
+        hashlib.sha256(b"the sdist").hexdigest(),)
