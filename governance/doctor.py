@@ -199,6 +199,7 @@ def check_codeowners(root: Path) -> list[Finding]:
 
 
 def check_workflows(root: Path) -> list[Finding]:
+    from governance.callers import pinned_caller
     from governance.scaffolding import SCAFFOLD
 
     findings = []
@@ -210,7 +211,21 @@ def check_workflows(root: Path) -> list[Finding]:
                                    f"governance init --new-repository /tmp/governance-scaffold"
                                    f" && cp /tmp/governance-scaffold/.github/workflows/{name} "
                                    ".github/workflows/"))
-        elif path.read_bytes() != (SCAFFOLD / ".github" / "workflows" / name).read_bytes():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            unpinned = pinned_caller(text, name)
+        except LookupError:
+            unpinned = None
+        else:  # a caller of model-governance's workflow
+            if unpinned is not None:
+                findings.append(_error(
+                    "workflows", f".github/workflows/{name} {unpinned}",
+                    "pin it: `uses: OWNER/REPO/.github/workflows/"
+                    f"{name}@<40-hex commit> # vX.Y.Z` (or `governance init "
+                    "--workflows-from OWNER/REPO@COMMIT` in a scratch directory and copy it)"))
+            continue
+        if path.read_bytes() != (SCAFFOLD / ".github" / "workflows" / name).read_bytes():
             findings.append(Finding(
                 "workflows", ADVICE, f".github/workflows/{name} differs from the one this "
                 "model-governance version scaffolds (a local change, or an older version)",

@@ -80,6 +80,7 @@ class InitOptions:
     new_repository: bool = False
     subdirectory: bool = False
     artifacts: tuple[Path, ...] = ()  # wheel/sdist of this release: their sha256 is pinned
+    workflows_from: str | None = None  # OWNER/REPO@SHA: callers instead of workflow copies
 
 
 def _copy_tree(src: Path, dest: Path, written: list[Path]) -> None:
@@ -260,6 +261,10 @@ def init_repo(directory: Path, options: InitOptions | None = None) -> Scaffolded
 
     for artifact in options.artifacts:  # refuse a wrong file before writing anything
         artifact_hash(artifact, installed_version())
+    if options.workflows_from is not None:
+        from governance.callers import parse_source
+
+        parse_source(options.workflows_from)
     if (directory / CONFIG_FILE).exists():
         raise AlreadyExists(f"{display_path(directory / CONFIG_FILE)} already exists",
                             hint="this directory is already a governed repository")
@@ -307,6 +312,14 @@ def init_repo(directory: Path, options: InitOptions | None = None) -> Scaffolded
     _copy_tree(SCAFFOLD, directory, written)
     for name in ("releases", "environments", "policies"):
         (directory / name).mkdir(exist_ok=True)
+    if options.workflows_from is not None:
+        from governance.callers import write_callers
+
+        workflows = directory / ".github" / "workflows"
+        write_callers([p for p in written if p.parent == workflows and p.suffix == ".yml"],
+                      options.workflows_from, installed_version())
+        notes.append(f"the workflows call {options.workflows_from.split('@')[0]}'s at a pinned "
+                     "commit; .github/dependabot.yml proposes newer ones")
     from governance.approvals import ownership
     from governance.pins import write_requirements
 

@@ -46,6 +46,11 @@ def init(
         False, "--subdirectory",
         help="DIR is inside another git repository: govern it as a subdirectory (monorepo).",
     ),
+    workflows_from: str = typer.Option(
+        None, "--workflows-from",
+        help="OWNER/REPO@COMMIT of model-governance: write callers of its workflows pinned "
+             "by that commit instead of copies.",
+    ),
     artifact: list[Path] = typer.Option(
         [], "--artifact",
         help="Wheel or sdist of this model-governance release whose sha256 the workflows' "
@@ -58,7 +63,8 @@ def init(
 
     done = init_repo(directory, InitOptions(
         origin=origin, organization=organization, login=login,
-        new_repository=new_repository, subdirectory=subdirectory, artifacts=tuple(artifact)))
+        new_repository=new_repository, subdirectory=subdirectory, artifacts=tuple(artifact),
+        workflows_from=workflows_from))
     for path in done.written:
         log(f"created {display_path(path)}")
     for note in done.notes:

@@ -175,7 +175,7 @@ def test_ledger_keys_only_in_jobs_behind_a_deployment_environment(name: str) -> 
 
 def test_gate_runs_on_every_pull_request_event_without_filters() -> None:
     on = load("governance-gate.yml")["on"]
-    assert set(on) == {"pull_request", "pull_request_review", "merge_group"}
+    assert set(on) == {"pull_request", "pull_request_review", "merge_group", "workflow_call"}
     for trigger in on.values():
         assert not {"paths", "paths-ignore", "branches", "branches-ignore"} & set(trigger or {})
 
@@ -199,7 +199,7 @@ def test_gate_posts_one_commit_status() -> None:
 
 def test_promote_runs_on_the_protected_branch_in_the_first_environment() -> None:
     doc = load("governance-promote.yml")
-    assert doc["on"] == {"push": {"branches": ["main"]}}
+    assert doc["on"] == {"push": {"branches": ["main"]}, "workflow_call": None}
     assert "TARGET_ENV" not in doc["env"]  # no hard-coded environment
     by_id = dict(jobs(doc))
     # the deployment environment is the one governance.yaml orders first, named by the CLI
