@@ -14,12 +14,13 @@ import json
 import random
 from pathlib import Path
 
-from governance.authoring import dump_document, init_repo
+from governance.authoring import dump_document
+from governance.scaffolding import InitOptions, init_repo
 
 
 def generate(out: Path, models: int, per_model: int, seed: int = 7) -> int:
     rng = random.Random(seed)
-    init_repo(out, git=False)
+    init_repo(out, InitOptions(git=False))
     count = 0
     for m in range(models):
         name = f"model-{m:04d}"

@@ -18,12 +18,11 @@ from typing import Any
 
 import yaml
 
-from governance.config import CONFIG_FILE
 from governance.digest import file_sha256, release_digest
 from governance.errors import AlreadyExists, InvalidInput, Problem, UsageError
 from governance.records import SCHEMA_FILES, display_path
 from governance.repo import CARD_FILE, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
-from governance.vcs import current_branch, git_toplevel, head_commit, init_repository
+from governance.vcs import head_commit
 from governance.yaml_source import YamlProblem, load_yaml_file
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")
@@ -32,7 +31,6 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 IDENTITY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9._-]{1,100})?\Z")
 SCHEMA_URL = "https://model-governance.dev/schemas/v1/"
 EVAL_EVIDENCE = "evidence/eval.json"
-SCAFFOLD = Path(__file__).resolve().parent / "scaffold"  # shipped as package data
 
 
 def check_slug(value: str, what: str) -> str:
@@ -85,68 +83,6 @@ def write_new(path: Path, text: str) -> None:
     except FileExistsError:
         raise AlreadyExists(f"{display_path(path)} already exists",
                             hint="governed records are never overwritten") from None
-
-
-# --- init --------------------------------------------------------------------------------
-
-
-def _copy_tree(src: Path, dest: Path, written: list[Path]) -> None:
-    for item in sorted(src.iterdir(), key=lambda t: t.name):
-        if item.name == "__pycache__":
-            continue
-        target = dest / item.name
-        if item.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            _copy_tree(item, target, written)
-        else:
-            if target.exists():
-                continue
-            target.write_bytes(item.read_bytes())
-            written.append(target)
-
-
-@dataclass(frozen=True)
-class Scaffolded:
-    written: list[Path]
-    notes: list[str]  # what the user should know (git initialised, a branch mismatch)
-
-
-# The scaffolded governance.yaml and workflows protect this branch.
-SCAFFOLD_BRANCH = "main"
-
-
-def init_repo(directory: Path, *, git: bool = True) -> Scaffolded:
-    """Scaffold a governed repository; existing files are left alone, never overwritten.
-
-    With ``git``: a directory outside any git work tree becomes a repository whose initial
-    branch is the protected branch of the scaffold (promotion runs only from it); inside a
-    repository on another branch, the mismatch is reported (nothing is renamed)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    if (directory / CONFIG_FILE).exists():
-        raise AlreadyExists(f"{display_path(directory / CONFIG_FILE)} already exists",
-                            hint="this directory is already a governed repository")
-    written: list[Path] = []
-    _copy_tree(SCAFFOLD, directory, written)
-    for name in ("releases", "environments", "policies"):
-        (directory / name).mkdir(exist_ok=True)
-    notes: list[str] = []
-    if git:
-        if git_toplevel(directory) is None:
-            if init_repository(directory, SCAFFOLD_BRANCH):
-                notes.append(f"initialised a git repository on branch {SCAFFOLD_BRANCH!r} "
-                             "(the protected branch in governance.yaml)")
-            else:
-                notes.append("git is not available: run `git init -b main` before "
-                             "`governance ledger init`")
-        else:
-            branch = current_branch(directory)
-            if branch is not None and branch != SCAFFOLD_BRANCH:
-                notes.append(
-                    f"this repository is on branch {branch!r}, but governance.yaml and the "
-                    f"workflows protect {SCAFFOLD_BRANCH!r} and promotion runs only from it: "
-                    f"rename the branch (git branch -m {SCAFFOLD_BRANCH}) or change "
-                    "protected_branch and the workflows' branch filters")
-    return Scaffolded(written, notes)
 
 
 # --- model new ---------------------------------------------------------------------------

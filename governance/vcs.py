@@ -140,3 +140,13 @@ def init_repository(directory: Path, branch: str) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return out.returncode == 0
+
+
+def git_config(directory: Path, key: str) -> str | None:
+    """The effective git config value of ``key`` for the repository at ``directory``."""
+    return _git(directory, "config", "--get", key)
+
+
+def remote_url(directory: Path, remote: str) -> str | None:
+    """The fetch URL of ``remote``, or None (no such remote, or outside git)."""
+    return _git(directory, "remote", "get-url", "--", remote)

@@ -79,6 +79,7 @@ from governance.cli import (  # noqa: E402
     commands_audit,
     commands_config,
     commands_demo,
+    commands_doctor,
     commands_env,
     commands_evidence,
     commands_ledger,
@@ -97,6 +98,7 @@ commands_demo.register(app)
 commands_approvals.register(app)
 commands_env.register(app)
 commands_config.register(app)
+commands_doctor.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -54,8 +54,12 @@ def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
 def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT) -> None:
     """Write the genesis event (seq 0) pinning trust from governance.yaml at this commit."""
     from governance.ledger import init_ledger
+    from governance.ledger.append import genesis_advice
+    from governance.ledger.settings import load_settings
 
     _report_entry(init_ledger(repo, remote=remote), fmt)
+    for note in genesis_advice(load_settings(repo)):
+        log(f"note: {note}")
 
 
 def append(

@@ -25,15 +25,53 @@ schema_app = new_app("JSON Schemas of the governed documents.")
 
 def init(
     directory: Path = typer.Argument(Path("."), help="Directory to scaffold (created if needed)."),
+    origin: str = typer.Option(
+        None, "--origin",
+        help="Checkpoint origin line of the ledger (default: from the git remote 'origin', "
+             "else github.com/ORGANIZATION/DIRECTORY).",
+    ),
+    organization: str = typer.Option(
+        None, "--organization", help="GitHub organisation (default: the git remote's owner)."
+    ),
+    login: str = typer.Option(
+        None, "--login",
+        help="Your GitHub login: the id of the first person and rotator (default: from "
+             "git's user.email).",
+    ),
+    new_repository: bool = typer.Option(
+        False, "--new-repository",
+        help="DIR is inside another git repository: start a new repository in DIR.",
+    ),
+    subdirectory: bool = typer.Option(
+        False, "--subdirectory",
+        help="DIR is inside another git repository: govern it as a subdirectory (monorepo).",
+    ),
+    workflows_from: str = typer.Option(
+        None, "--workflows-from",
+        help="OWNER/REPO@COMMIT of model-governance: write callers of its workflows pinned "
+             "by that commit instead of copies.",
+    ),
+    artifact: list[Path] = typer.Option(
+        [], "--artifact",
+        help="Wheel or sdist of this model-governance release whose sha256 the workflows' "
+             "requirements pin (repeatable).",
+    ),
 ) -> None:
-    """Scaffold a governed repository that passes `governance validate` at once."""
-    done = authoring.init_repo(directory)
+    """Scaffold a governed repository where `governance validate` and `governance ledger
+    init` work at once."""
+    from governance.scaffolding import InitOptions, init_repo
+
+    done = init_repo(directory, InitOptions(
+        origin=origin, organization=organization, login=login,
+        new_repository=new_repository, subdirectory=subdirectory, artifacts=tuple(artifact),
+        workflows_from=workflows_from))
     for path in done.written:
         log(f"created {display_path(path)}")
     for note in done.notes:
         log(f"note: {note}")
     emit_text(f"initialised governed repository in {display_path(directory)} "
               f"({len(done.written)} files)")
+    emit_text(f"ledger origin: {done.origin}")
 
 
 def validate(

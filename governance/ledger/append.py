@@ -36,6 +36,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from governance.domain.events import LedgerEntry
+from governance.domain.identity import identity_key
 from governance.errors import (
     AlreadyExists,
     ConfigurationError,
@@ -54,7 +55,7 @@ from governance.ledger.commit import ledger_message, parse_commit
 from governance.ledger.events import build_event, schema_errors
 from governance.ledger.merkle import CompactRange, compact_from, compact_stack, leaf_hash
 from governance.ledger.replay import LIFECYCLE_COMMANDS
-from governance.ledger.settings import branch_of, load_settings
+from governance.ledger.settings import LedgerSettings, branch_of, load_settings
 from governance.ledger.signing import CommitSigner, commit_signer, log_private_key
 from governance.ledger.store import GitStore
 from governance.ledger.trust import (
@@ -348,6 +349,7 @@ def init_ledger(repo_root: Path, *, signing_key: Path | None = None,
                 log_key: Path | None = None, remote: str | None = None) -> LedgerEntry:
     """Write the genesis (seq 0) pinning trust from governance.yaml at the current commit."""
     settings = load_settings(repo_root)
+    require_rotator(settings)
     store = open_store(repo_root, settings.branch)
     head = store.head_commit()
     committed = store.read_path(head, "governance.yaml") if head else None
@@ -374,6 +376,49 @@ def init_ledger(repo_root: Path, *, signing_key: Path | None = None,
             if remote and not store.push(remote, sha):
                 raise AlreadyExists(f"{remote!r} got a ledger concurrently")
             return _entry(prep, sha)
+
+
+def require_rotator(settings: LedgerSettings) -> None:
+    """Refuse a genesis whose trust could never change: after it, people, keys and roles
+    change only through key_rotated events, which only a rotator with a key may sign."""
+    known = {identity_key(i.id): i for i in settings.identities}
+    fix = ("list your person id under ledger.rotators in governance.yaml (add yourself first "
+           "with `governance people add ID --name N --email E --key KEY.pub`), commit, then "
+           "run `governance ledger init` again")
+    if not settings.rotators:
+        raise ConfigurationError(
+            "governance.yaml $.ledger.rotators: no rotator; a genesis without one freezes the "
+            "trust for good (no person, key or role could ever be added)", hint=fix)
+    unknown = [r for r in settings.rotators if identity_key(r) not in known]
+    if unknown:
+        raise ConfigurationError(
+            f"governance.yaml $.ledger.rotators: {', '.join(unknown)} is not a person or bot "
+            "of governance.yaml", hint=fix)
+    if not any(known[identity_key(r)].signing_keys for r in settings.rotators):
+        raise ConfigurationError(
+            "governance.yaml $.ledger.rotators: no rotator has a signing key, so nobody could "
+            "sign a key_rotated event", hint=fix)
+
+
+def genesis_advice(settings: LedgerSettings) -> list[str]:
+    """What a team usually needs next and the genesis does not give it."""
+    notes = []
+    deployers = [i for i in settings.identities if i.kind == "bot"
+                 and i.may_emit is not None and "deployment_promoted" in i.may_emit]
+    if not any(i.signing_keys for i in deployers):
+        name = deployers[0].id if deployers else "ci-bot"
+        notes.append(
+            f"no deploy bot with a key: separation of duties forbids whoever trained, "
+            f"authored, committed to or approved a release to deploy it; through "
+            f"governance-promote.yml the CI bot holds the deployment authority, so the person "
+            f"approving the deployment run needs no role or ledger key. Give {name!r} a key: "
+            f"`governance keys add {name} KEY.pub`, its private key as the "
+            "GOVERNANCE_SIGNING_KEY secret")
+    if not settings.log_public_key:
+        notes.append("no ledger.log_public_key: checkpoints are not signed; create a log key "
+                     "(ssh-keygen -t ed25519 -N '' -f log-key) and record its public half with a "
+                     "key_rotated add_log_key event")
+    return notes
 
 
 def signer_principal(repo_root: Path, *, signing_key: Path | None = None,

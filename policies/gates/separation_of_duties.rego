@@ -42,7 +42,29 @@ deny_separation_of_duties contains v if {
 		"separation_of_duties", "critical",
 		# concat, not sprintf: regopy 1.5.2 quotes a %v string built from a set's elements
 		concat("", [concat(", ", sort(both)), " held both ", rule.duties[0], " and ", rule.duties[1], ": ", rule.why, " (", rule.rule, ")"]),
-		"have a different person take one of the two duties",
+		sod_remediation(rule.duties),
 		"release", "$",
 	)
 }
+
+# The way out of each overlap. A small team whose role members all trained, authored,
+# committed to or approved the release cannot deploy it themselves (issue 15: "sam held both
+# trainer and deployer"); the CI bot holds the deployment authority on the ledger, so the
+# person who approves its deployment run needs no governance role and no ledger key.
+sod_remediation(duties) := concat("", [
+	"have someone who did not train, author, commit to or approve this release deploy it: ",
+	"another person running `governance promote`, or the CI bot through the promote workflow ",
+	"(.github/workflows/governance-promote.yml), with that person approving the deployment ",
+	"as the environment's reviewer (no governance role or ledger key needed)",
+]) if {
+	"deployer" in duties
+} else := concat("", [
+	"ask another member of the role to approve: one who did not train, author or commit to ",
+	"this release (add a person with `governance people add ID --name N --email E --key FILE ",
+	"--role ROLE`)",
+]) if {
+	"approver" in duties
+} else := concat("", [
+	"have a different person take one of the two duties (add a person with ",
+	"`governance people add ID --name N --email E --key FILE`)",
+])

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from governance.authoring import init_repo
 from governance.committed import require_committed
 from governance.errors import Denied
 from governance.repo import GovernedRepo
+from governance.scaffolding import InitOptions, init_repo
 from governance.vcs import branch_tip, uncommitted
 
 
@@ -78,7 +78,7 @@ def _governed_in_subdirectory(tmp_path: Path) -> GovernedRepo:
     top.mkdir()
     git(top, "init", "-q", "-b", "main")
     (top / "README").write_text("a monorepo\n")
-    init_repo(top / "gov")
+    init_repo(top / "gov", InitOptions(subdirectory=True))
     git(top, "add", "-A")
     git(top, "commit", "-qm", "governed repository in gov/")
     return GovernedRepo(top / "gov")

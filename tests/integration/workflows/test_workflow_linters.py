@@ -91,3 +91,19 @@ def test_workflows_match_the_github_workflow_schema(directory: Path) -> None:
 def test_schema_check_rejects_an_invalid_workflow(tmp_path: Path) -> None:
     (tmp_path / "bad.yml").write_text(BAD_WORKFLOW.replace("runs-on:", "runs_on:"))
     assert _schema(tmp_path / "bad.yml").returncode != 0
+
+
+@pytest.mark.parametrize("config", [SCAFFOLD_DIR.parent / "dependabot.yml",
+                                    DOGFOOD_DIR.parent / "dependabot.yml"],
+                         ids=["scaffold", "dogfood"])
+def test_dependabot_keeps_the_pinned_actions_current(config: Path) -> None:
+    """Issue 17: nothing kept the workflows' pinned SHAs current; Dependabot's github-actions
+    ecosystem updates each SHA with its version comment."""
+    import yaml
+
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(config)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = yaml.safe_load(config.read_text())["updates"]
+    assert {"package-ecosystem": "github-actions", "directory": "/"}.items() <= updates[0].items()

@@ -930,8 +930,9 @@ POINTER_SECRETS = {"GH_TOKEN": "t", "GOVERNANCE_LEDGER_SIGNING_KEY": "k",
 
 def test_pointers_runs_on_a_schedule_and_on_demand_only() -> None:
     on = load("governance-pointers.yml")["on"]
-    assert set(on) == {"schedule", "workflow_dispatch"}
-    assert on["workflow_dispatch"] is None  # no inputs: nothing untrusted reaches the job
+    assert set(on) == {"schedule", "workflow_dispatch", "workflow_call"}
+    # no inputs: nothing untrusted reaches the job
+    assert on["workflow_dispatch"] is None and on["workflow_call"] is None
 
 
 def test_pointers_verifies_the_ledger_before_publishing(runner: Runner, tmp_path: Path) -> None:

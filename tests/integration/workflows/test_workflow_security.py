@@ -175,7 +175,7 @@ def test_ledger_keys_only_in_jobs_behind_a_deployment_environment(name: str) -> 
 
 def test_gate_runs_on_every_pull_request_event_without_filters() -> None:
     on = load("governance-gate.yml")["on"]
-    assert set(on) == {"pull_request", "pull_request_review", "merge_group"}
+    assert set(on) == {"pull_request", "pull_request_review", "merge_group", "workflow_call"}
     for trigger in on.values():
         assert not {"paths", "paths-ignore", "branches", "branches-ignore"} & set(trigger or {})
 
@@ -199,7 +199,7 @@ def test_gate_posts_one_commit_status() -> None:
 
 def test_promote_runs_on_the_protected_branch_in_the_first_environment() -> None:
     doc = load("governance-promote.yml")
-    assert doc["on"] == {"push": {"branches": ["main"]}}
+    assert doc["on"] == {"push": {"branches": ["main"]}, "workflow_call": None}
     assert "TARGET_ENV" not in doc["env"]  # no hard-coded environment
     by_id = dict(jobs(doc))
     # the deployment environment is the one governance.yaml orders first, named by the CLI
@@ -249,9 +249,29 @@ def test_rollback_inputs_are_the_contract_and_pass_only_through_env() -> None:
     assert seen == set(inputs)
 
 
-def test_pinned_governance_version_is_this_package_version(name: str) -> None:
+def test_governed_repositories_install_only_hash_checked_wheels(name: str) -> None:
+    """Outside this repository the workflows install exactly the requirements file `governance
+    init` wrote (issue 15, item 9): every file hash-checked, wheels only, no version by name."""
+    installs = [step for _, step in steps(load(name))
+                if step.get("name") == "Install model-governance"]
+    assert installs
+    for step in installs:
+        script = step["run"].replace("\\\n", " ")
+        pip = [line.strip() for line in script.splitlines() if "pip install" in line]
+        assert len(pip) == 2, pip  # the source checkout (dogfooding) or the pinned release
+        assert pip[0].endswith('"./$SOURCE_DIR"')
+        assert re.search(r"--require-hashes\s+--only-binary :all: -r "
+                         r'"\$SOURCE_DIR/\.github/governance-requirements\.txt"$', pip[1]), pip[1]
+        assert "model-governance==" not in script
+    assert "GOVERNANCE_VERSION" not in (SCAFFOLD_DIR / name).read_text()
+
+
+def test_package_version_is_the_distribution_version() -> None:
+    """`governance init` pins the installed version; the source tree must say the same."""
+    from governance import __version__
+
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    assert load(name)["env"]["GOVERNANCE_VERSION"] == pyproject["project"]["version"]
+    assert __version__ == pyproject["project"]["version"]
 
 
 def _governance_calls(script: str) -> list[tuple[str, set[str]]]:

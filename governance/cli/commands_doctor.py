@@ -1,0 +1,64 @@
+"""``governance doctor`` (readiness, each finding with its fix) and ``governance pins write``
+(the workflows' hash-checked requirements). Thin: parse, call ``governance.doctor`` or
+``governance.pins``, render, map readiness to the exit code (0 ready, 1 not ready)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from governance.cli.app_support import new_app
+from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.config import require_root
+
+FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+ROOT = typer.Option(
+    None, "--root", help="Root of the governed repository (default: found from the current dir)."
+)
+
+pins_app = new_app("The workflows' pinned, hash-checked install of model-governance.")
+
+
+def doctor(root: Path | None = ROOT, fmt: TextOrJson = FORMAT) -> None:
+    """Check that this repository and you are ready to govern; each finding names its fix.
+    Exit 0 when ready, 1 otherwise (advice never fails)."""
+    from governance.doctor import ERROR, diagnose
+
+    result = diagnose(root or require_root(Path(".")))
+    if fmt is TextOrJson.json:
+        emit_json(result.to_json())
+    else:
+        errors = [f for f in result.findings if f.severity == ERROR]
+        emit_text("ready" if result.ready else f"not ready: {len(errors)} problem(s)")
+        for f in result.findings:
+            emit_text(f"{f.severity} [{f.check}] {f.message}")
+            emit_text(f"  fix: {f.fix}")
+        emit_text(f"checked: {', '.join(result.checked)}")
+    if not result.ready:
+        raise typer.Exit(1)
+
+
+@pins_app.command("write")
+def pins_write(
+    artifact: list[Path] = typer.Option(
+        [], "--artifact",
+        help="Wheel or sdist of the installed model-governance version (repeatable); its "
+             "sha256 is pinned.",
+    ),
+    root: Path | None = ROOT,
+) -> None:
+    """(Re)write .github/governance-requirements.txt for the installed version."""
+    from governance.pins import REQUIREMENTS, write_requirements
+
+    notes: list[str] = []
+    write_requirements(root or require_root(Path(".")), notes, tuple(artifact), overwrite=True)
+    for note in notes:
+        log(f"note: {note}")
+    emit_text(f"wrote {REQUIREMENTS}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the application."""
+    app.command("doctor")(doctor)
+    app.add_typer(pins_app, name="pins")
