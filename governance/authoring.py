@@ -238,6 +238,11 @@ def read_evaluation(path: Path) -> dict[str, Any]:
         problems.append(Problem(name, None, "$", "missing required field 'metrics'"))
     else:
         numbers(data["metrics"], "$.metrics")
+    if "evaluated_at" not in data:  # never invented: the freshness gate would check nothing
+        problems.append(Problem(
+            name, None, "$", "missing required field 'evaluated_at'",
+            "expected when the evaluation finished, RFC 3339 with an offset, e.g. "
+            '"evaluated_at": "2026-04-10T09:14:11Z" (docs/evaluation.md)'))
     subgroups = data.get("subgroups", {})
     if not isinstance(subgroups, dict):
         problems.append(Problem(name, None, "$.subgroups", "expected an object of slices"))
@@ -371,7 +376,7 @@ def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
             "test_conditions": dict(evaluation.get("test_conditions", {})) if evaluation else {},
         })
         if evaluation is not None:
-            card["evaluated_at"] = str(evaluation.get("evaluated_at") or created)
+            card["evaluated_at"] = str(evaluation["evaluated_at"])
         card["known_limitations"] = []
         if req.artifact:
             card["artifact_uri"] = req.artifact

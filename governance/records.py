@@ -56,6 +56,10 @@ SCHEMA_FILES: dict[str, str] = {
     "EnvironmentState": "environment-state.schema.json",
 }
 # The kind a file must hold when its name says so.
+# Schemas of inputs that are not governed documents (no apiVersion/kind), exported beside them
+# by `governance schema export` for editors and pipelines: the --from-eval evaluation file.
+INPUT_SCHEMA_FILES: tuple[str, ...] = ("evaluation.schema.json",)
+
 KIND_BY_FILENAME: dict[str, str] = {
     "release.yaml": "Release",
     "model-card.yaml": "ModelCard",
@@ -100,6 +104,13 @@ def _cwd() -> Path:
 
 def schema_for(kind: str) -> dict[str, Any]:
     return dict(_schema(kind))
+
+
+def shipped_schema(filename: str) -> dict[str, Any]:
+    """A schema shipped in governance/schemas by its file name (documents and inputs)."""
+    text = resources.files("governance.schemas").joinpath(filename).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @cache

@@ -403,7 +403,48 @@ ENVSTATE = doc(
 )
 
 
-SCHEMAS = (RELEASE, CARD, MODEL, CONFIG, ENVSTATE)
+# The evaluation file `release new --from-eval` reads (docs/evaluation.md). Plain JSON written
+# by a training pipeline, so no apiVersion/kind header; evaluated_at is required because the
+# freshness gate checks it (a time invented by the tool would make that gate check nothing).
+EVALUATION = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"{BASE}/evaluation.schema.json",
+    "title": "Evaluation results read by `governance release new --from-eval`",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "metrics": {
+            **METRICS,
+            "description": "Overall metrics, name: finite number (latency metrics too, e.g. "
+            "latency_p95_ms); copied to the model card's metrics",
+        },
+        "subgroups": {
+            "type": "object",
+            "propertyNames": SUBGROUP_NAME,
+            "additionalProperties": METRICS,
+            "description": "Per-slice metrics, slice: {name: number}; the subgroup regression "
+            "gate compares them with the baseline release",
+        },
+        "test_conditions": {
+            "type": "object",
+            "description": "How the evaluation was run (holdout, period, latency method...); "
+            "copied to the model card",
+        },
+        "evaluated_at": {
+            **DATETIME,
+            "description": "When the evaluation finished (RFC 3339 with an offset); the "
+            "evaluation freshness gate checks it",
+        },
+        "dataset": {
+            "description": "Free-form description of the evaluation data; kept in the evidence "
+            "copy, not read by the gates",
+        },
+    },
+    "required": ["metrics", "evaluated_at"],
+    "$defs": DEFS,
+}
+
+SCHEMAS = (RELEASE, CARD, MODEL, CONFIG, ENVSTATE, EVALUATION)
 
 
 def file_name(schema: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.config import require_root
 from governance.digest import release_digest
 from governance.errors import InvalidInput
-from governance.records import SCHEMA_FILES, display_path, schema_for
+from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, display_path, shipped_schema
 from governance.repo import GovernedRepo, validate_paths
 
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format.")
@@ -159,11 +159,12 @@ def release_new(
 def schema_export(
     directory: Path = typer.Argument(..., help="Where to write the *.schema.json files."),
 ) -> None:
-    """Write the JSON Schemas so editors can validate and autocomplete."""
+    """Write the JSON Schemas (governed documents and the --from-eval evaluation file) so
+    editors and pipelines can validate and autocomplete."""
     directory.mkdir(parents=True, exist_ok=True)
-    for kind, filename in SCHEMA_FILES.items():
+    for filename in (*SCHEMA_FILES.values(), *INPUT_SCHEMA_FILES):
         (directory / filename).write_text(
-            json.dumps(schema_for(kind), indent=2) + "\n", encoding="utf-8"
+            json.dumps(shipped_schema(filename), indent=2) + "\n", encoding="utf-8"
         )
         emit_text(f"wrote {display_path(directory / filename)}")
 
