@@ -83,6 +83,7 @@ from governance.cli import (  # noqa: E402
     commands_evidence,
     commands_ledger,
     commands_lifecycle,
+    commands_people,
     commands_policy,
     commands_records,
 )
@@ -97,6 +98,7 @@ commands_demo.register(app)
 commands_approvals.register(app)
 commands_env.register(app)
 commands_config.register(app)
+commands_people.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
