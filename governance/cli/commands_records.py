@@ -12,7 +12,7 @@ from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.config import require_root
 from governance.digest import release_digest
-from governance.errors import InvalidInput
+from governance.errors import InvalidInput, UsageError
 from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, display_path, shipped_schema
 from governance.repo import GovernedRepo, validate_paths
 
@@ -153,6 +153,42 @@ def release_new(
     )
     directory = authoring.new_release(repo, request)
     emit_text(f"created {display_path(directory)}")
+
+
+@release_app.command("register")
+def release_register(
+    release: str = typer.Argument(..., metavar="RELEASE", help="Release id or directory."),
+    amend: bool = typer.Option(
+        False, "--amend",
+        help="Record changed content of a release registered before (only while nothing "
+             "acted on it: no approval, gate decision, promotion); needs --reason."),
+    reason: str = typer.Option(None, "--reason", help="Why the content changed (--amend)."),
+    pr: int = typer.Option(None, "--pr", min=1,
+                           help="The merged pull request (recorded in the event's source)."),
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Register a release on the ledger (release_registered with the digest the tool
+    computes), as committed on the protected branch. Run by CI when the release's pull request
+    merges; idempotent (exit 0 when already registered with the same digest)."""
+    from governance.cli.commands_env import ci_source
+    from governance.registration import register_release
+
+    if amend and reason is None:
+        raise UsageError("--amend needs --reason TEXT", hint="say why the content changed")
+    if reason is not None and not amend:
+        raise UsageError("--reason goes with --amend")
+    source = ci_source()
+    if pr is not None:
+        source["pr"] = pr
+    done = register_release(GovernedRepo.open(Path(".")), release,
+                            amend_reason=reason if amend else None, source=source or None)
+    if fmt is TextOrJson.json:
+        emit_json(done.to_json())
+        return
+    words = {"registered": "registered", "amended": "registered (amended)",
+             "already_registered": "already registered"}[done.state]
+    emit_text(f"{done.release_id} {words} at seq {done.seq} with {done.digest} "
+              f"(commit {done.commit[:12]})")
 
 
 @schema_app.command("export")
