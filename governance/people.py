@@ -2,7 +2,7 @@
 
 ``governance people add|remove|list|sync`` and ``governance keys add|retire`` change the
 ``people``/``bots``/``roles``/``ledger.rotators`` of governance.yaml for the user (comments and
-order kept, ``governance.config_edit``), refuse an edit that would leave the repository unable to
+order kept, ``governance.yaml_edit``), refuse an edit that would leave the repository unable to
 govern, and keep the ledger's trust in step:
 
 1. the edit is applied to the round-trip document and the new text is validated with the
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from governance import config_edit
+from governance import yaml_edit
 from governance.config import CONFIG_FILE
 from governance.domain.config import GovernanceConfig
 from governance.domain.identity import identity_key, same_identity
@@ -155,21 +155,21 @@ def add_person(doc: Any, config: GovernanceConfig, ident: str, name: str, email:
         if owner is not None:
             raise AlreadyExists(f"key {key.key.fingerprint} already belongs to {owner!r}",
                                 hint="each person signs with their own key")
-    person = config_edit.mapping()
+    person = yaml_edit.mapping()
     person["id"] = ident
     person["name"] = name
     person["email"] = email
-    person["signing_keys"] = config_edit.block_list([key.line] if key else [])
-    config_edit.append_item(config_edit.ensure_list(doc, "people", flow=False), person)
+    person["signing_keys"] = yaml_edit.block_list([key.line] if key else [])
+    yaml_edit.append_item(yaml_edit.ensure_list(doc, "people", flow=False), person)
     for role in dict.fromkeys(roles):
-        members = config_edit.ensure_list(doc["roles"][role], "members", flow=True)
+        members = yaml_edit.ensure_list(doc["roles"][role], "members", flow=True)
         members.append(ident)
     if rotator:
         ledger = doc.get("ledger")
         if ledger is None:
-            ledger = config_edit.mapping()
-            config_edit.set_new_key(doc, "ledger", ledger)
-        config_edit.ensure_list(ledger, "rotators", flow=True).append(ident)
+            ledger = yaml_edit.mapping()
+            yaml_edit.set_new_key(doc, "ledger", ledger)
+        yaml_edit.ensure_list(ledger, "rotators", flow=True).append(ident)
 
 
 def _without(seq: Any, ident: str) -> None:
@@ -200,7 +200,7 @@ def remove_person(doc: Any, config: GovernanceConfig, ident: str) -> None:
     items = doc[section]
     for i in reversed(range(len(items))):
         if items[i] is entry:
-            config_edit.delete_item(doc, section, i)
+            yaml_edit.delete_item(doc, section, i)
     for role in (doc.get("roles") or {}).values():
         if role is not None and role.get("members") is not None:
             _without(role["members"], who)
@@ -217,7 +217,7 @@ def add_key(doc: Any, ident: str, key: KeyLine) -> None:
     owner = _key_owner(doc, key.key)
     if owner is not None:
         raise AlreadyExists(f"key {key.key.fingerprint} already belongs to {owner!r}")
-    config_edit.append_item(config_edit.ensure_list(entry, "signing_keys", flow=False),
+    yaml_edit.append_item(yaml_edit.ensure_list(entry, "signing_keys", flow=False),
                             key.line)
 
 
@@ -241,7 +241,7 @@ def retire_key(doc: Any, config: GovernanceConfig, ident: str, fingerprint: str)
                          "key: nobody could change the ledger's trust afterwards",
                          hint=f"add the new key first: governance keys add {who} NEW_KEY.pub")
     line = str(keys[found[0]])
-    config_edit.delete_item(entry, "signing_keys", found[0])
+    yaml_edit.delete_item(entry, "signing_keys", found[0])
     return line
 
 
@@ -327,14 +327,14 @@ def edit_config(root: Path, edit: Callable[[Any, GovernanceConfig], str],
                 *, reason: str) -> EditOutcome:
     """Apply ``edit`` (which changes the round-trip document and returns a summary) following
     the steps in the module docstring."""
-    config, doc = config_edit.load(root)
+    config, doc = yaml_edit.load(root)
     summary = edit(doc, config)
-    text = config_edit.render(doc)
-    new_config = config_edit.checked(text)
+    text = yaml_edit.render(doc)
+    new_config = yaml_edit.checked(text)
     _check_invariants(new_config)
     ledger = record_trust(root, new_config, text.encode("utf-8"), reason=reason)
     path = root / CONFIG_FILE
-    config_edit.write(path, text)
+    yaml_edit.write(path, text)
     return EditOutcome(summary, (display_path(path),), ledger, _sync_codeowners(root))
 
 

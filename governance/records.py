@@ -335,6 +335,12 @@ def _expected(error: ValidationError) -> str | None:
 
 
 def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
+    if error.validator == "anyOf" and error.context:
+        # {anyOf: [shape, placeholder]} (a card date the skeleton leaves as "TODO: ..."): a value
+        # that is neither is explained against the real shape, the first branch
+        first = [e for e in error.context if e.relative_schema_path[0] == 0]
+        if first:
+            return [p for e in first for p in _explain(doc, e)]
     path = _path_of(error)
     line = doc.line_of(path)
     if len(error.schema_path) >= 2 and error.schema_path[-2] == "propertyNames":

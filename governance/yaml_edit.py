@@ -1,9 +1,10 @@
-"""governance.yaml edited in place by tools: comments, key order and quoting kept.
+"""YAML edited in place by tools: comments, key order and quoting kept.
 
 The people and keys commands change governance.yaml for the user, so the file a team wrote
-(its comments explain the configuration) must come back as they wrote it plus the change. This
-module is the round-trip adapter (ruamel.yaml, the only importer of it): ``load`` reads the
-document for editing, ``render`` writes it back, and ``checked`` validates the new text with the
+(its comments explain the configuration) must come back as they wrote it plus the change; the
+demo fills a model card skeleton the same way. This module is the round-trip adapter
+(ruamel.yaml, the only importer of it): ``load`` reads governance.yaml for editing, ``parse``
+any YAML text, ``render`` writes a document back, and ``checked`` validates the new text with the
 project's own safe loader and schema (``governance.yaml_source``, ``governance.records``), so a
 problem is reported with the line it would have in the file written. ``write`` replaces the file
 atomically (temporary file in the same directory, fsync, rename): a crash leaves either the old
@@ -45,6 +46,11 @@ def load(root: Path) -> tuple[GovernanceConfig, Any]:
     config = load_config(root)  # the safe loader first: refuses an invalid file, located
     doc = _yaml().load((root / CONFIG_FILE).read_text(encoding="utf-8"))
     return config, doc
+
+
+def parse(text: str) -> Any:
+    """A round-trip document of ``text`` (already accepted by the project's safe loader)."""
+    return _yaml().load(text)
 
 
 def render(doc: Any) -> str:
