@@ -426,7 +426,8 @@ def sync(root: Path, *, reason: str) -> LedgerOutcome:
         raise NotFound("no ledger yet: `governance ledger init` pins the people of "
                        f"{CONFIG_FILE} in its genesis")
     if outcome.state == "pending":
-        raise Denied(f"cannot record the trust changes: {outcome.why_pending}",
+        listed = "".join(f"\n  - {c}" for c in outcome.changes)
+        raise Denied(f"cannot record the trust changes: {outcome.why_pending}; pending:{listed}",
                      hint="a rotator (ledger.rotators) runs `governance people sync` with "
                           "their signing key configured")
     return outcome

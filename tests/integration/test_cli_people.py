@@ -197,6 +197,7 @@ def test_rotator_records_key_rotated_and_others_get_the_command(
     assert [e["event_type"] for e in json.loads(out)] == ["ledger_genesis"]
     code, out = run("people", "sync", signer=keys / "bob", monkeypatch=monkeypatch)
     assert code == 1 and "'bob' is not a rotator" in out
+    assert "pending:\n  - add person carol" in out
     # no signing key at all: still pending, with the reason
     code, out = run("people", "add", "dave", "--name", "Dave", "--email", "dave@example.com",
                     "--key", str(keys / "dave.pub"), "--format", "json", monkeypatch=monkeypatch)
@@ -215,8 +216,11 @@ def test_rotator_records_key_rotated_and_others_get_the_command(
     code, out = run("ledger", "append", "--type", "model_registered", "--field",
                     "model_name=fraud-risk", signer=keys / "carol", monkeypatch=monkeypatch)
     assert code == 0, out
-    # a rotator's own edit is recorded at once
-    code, out = run("people", "remove", "dave", signer=keys / "alice", monkeypatch=monkeypatch)
+    # a rotator's own edit is recorded at once; the signer found as for every append, here
+    # through git's own configuration (gpg.format=ssh, user.signingkey)
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(keys / "alice"))
+    code, out = run("people", "remove", "dave", monkeypatch=monkeypatch)
     assert code == 0, out
     assert "recorded key_rotated (seq 3) signed by alice" in out
     assert "remove dave" in out
