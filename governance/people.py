@@ -159,7 +159,7 @@ def add_person(doc: Any, config: GovernanceConfig, ident: str, name: str, email:
     person["id"] = ident
     person["name"] = name
     person["email"] = email
-    person["signing_keys"] = yaml_edit.block_list([key.line] if key else [])
+    person["signing_keys"] = yaml_edit.block_list([key.line]) if key else yaml_edit.flow_list([])
     yaml_edit.append_item(yaml_edit.ensure_list(doc, "people", flow=False), person)
     for role in dict.fromkeys(roles):
         members = yaml_edit.ensure_list(doc["roles"][role], "members", flow=True)
@@ -379,7 +379,10 @@ def record_trust(root: Path, config: GovernanceConfig, raw: bytes, *, reason: st
     from governance.ledger.settings import settings_of
     from governance.ledger.signing import commit_signer
     from governance.ledger.trust import TrustError
+    from governance.vcs import git_toplevel
 
+    if git_toplevel(root) is None:  # not a repository yet: no ledger to keep in step
+        return LedgerOutcome("no_ledger")
     branch = str((config.ledger or {}).get("branch") or "governance/ledger")
     store = open_store(root, branch)
     if store.tip() is None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.tokens import CommentToken
 
 from governance.config import CONFIG_FILE, load_config
 from governance.domain.config import GovernanceConfig
@@ -151,8 +152,16 @@ def _take_trailing(node: Any) -> Any:
     if item is None or len(item) <= pos or item[pos] is None:
         return None
     token = item[pos]
-    item[pos] = None
-    return token
+    value = str(token.value)
+    if value.startswith("\n"):
+        item[pos] = None
+        return token
+    # an inline comment on the old last line stays there; only the lines after it move
+    first, _, rest = value.partition("\n")
+    if not rest.strip():
+        return None
+    token.value = first + "\n"
+    return CommentToken("\n" + rest, token.start_mark, None)
 
 
 def _put_trailing(node: Any, token: Any) -> None:
@@ -160,7 +169,11 @@ def _put_trailing(node: Any, token: Any) -> None:
     if slot is not None:
         container, key, pos = slot
         item = container.ca.items.setdefault(key, [None, None, None, None])
-        item[pos] = token
+        kept = item[pos]
+        if kept is not None:  # an inline comment there: the moved lines follow it
+            kept.value = str(kept.value).rstrip("\n") + "\n" + str(token.value).lstrip("\n")
+        else:
+            item[pos] = token
 
 
 def append_item(seq: Any, item: Any) -> None:
