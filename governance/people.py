@@ -40,6 +40,7 @@ from governance.errors import (
     AlreadyExists,
     ConfigurationError,
     Denied,
+    GovernanceError,
     InvalidInput,
     NotFound,
     Problem,
@@ -316,7 +317,8 @@ class EditOutcome:
     summary: str
     written: tuple[str, ...]  # files changed
     ledger: LedgerOutcome
-    codeowners: str | None  # "regenerated", "unchanged" or None (no CODEOWNERS file)
+    # "regenerated", "unchanged", "not regenerated (why)", or None (no CODEOWNERS file)
+    codeowners: str | None
 
     def to_json(self) -> dict[str, Any]:
         return {"summary": self.summary, "written": list(self.written),
@@ -366,7 +368,10 @@ def _sync_codeowners(root: Path) -> str | None:
     if not target.is_file():
         return None
     before = target.read_bytes()
-    ownership.write(root)
+    try:
+        ownership.write(root)
+    except GovernanceError as err:  # governance.yaml is written: say why CODEOWNERS is not
+        return f"not regenerated ({err.message}); fix it, then `governance codeowners generate`"
     return "unchanged" if target.read_bytes() == before else "regenerated"
 
 

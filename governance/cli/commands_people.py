@@ -67,6 +67,8 @@ def _render(outcome: EditOutcome, fmt: TextOrJson) -> None:
     if outcome.codeowners == "regenerated":
         emit_text(".github/CODEOWNERS: regenerated from governance.yaml (commit it with the "
                   "configuration)")
+    elif outcome.codeowners and outcome.codeowners.startswith("not regenerated"):
+        log(f"warning: .github/CODEOWNERS {outcome.codeowners}")
     log(f"wrote {', '.join(outcome.written)}")
 
 

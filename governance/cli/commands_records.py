@@ -153,6 +153,9 @@ def release_new(
     )
     directory = authoring.new_release(repo, request)
     emit_text(f"created {display_path(directory)}")
+    log("next: replace the model card's 'TODO: ...' placeholders, commit, and open the release "
+        "pull request; when it merges, CI registers the release on the ledger "
+        "(`governance release register`)")
 
 
 @release_app.command("register")
