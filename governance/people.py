@@ -375,15 +375,20 @@ def _sync_codeowners(root: Path) -> str | None:
     return "unchanged" if target.read_bytes() == before else "regenerated"
 
 
-def record_trust(root: Path, config: GovernanceConfig, raw: bytes, *, reason: str
-                 ) -> LedgerOutcome:
-    """Bring the ledger's trust to ``config``: append ``key_rotated`` when the current signer is
-    a rotator, else say what a rotator must run. Nothing is appended on an unverified tip."""
-    from governance.ledger.append import append_event, open_store, verified_tip
+@dataclass(frozen=True)
+class _Plan:
+    store: Any  # governance.ledger.store.GitStore
+    tip: Any  # governance.ledger.append.TipState
+    changes: list[dict[str, Any]]
+    described: tuple[str, ...]
+
+
+def _plan(root: Path, config: GovernanceConfig, raw: bytes) -> _Plan | LedgerOutcome:
+    """The key_rotated changes from the verified tip to ``config``, or the outcome when there
+    is nothing to record (no ledger, or its trust already matches)."""
+    from governance.ledger.append import open_store, verified_tip
     from governance.ledger.rotation import describe, trust_changes
     from governance.ledger.settings import settings_of
-    from governance.ledger.signing import commit_signer
-    from governance.ledger.trust import TrustError
     from governance.vcs import git_toplevel
 
     if git_toplevel(root) is None:  # not a repository yet: no ledger to keep in step
@@ -394,9 +399,34 @@ def record_trust(root: Path, config: GovernanceConfig, raw: bytes, *, reason: st
         return LedgerOutcome("no_ledger")
     state = verified_tip(store)  # raises (exit 1) on a ledger that fails verification
     changes = trust_changes(state.trust, settings_of(config, raw))
-    described = tuple(describe(c) for c in changes)
     if not changes:
         return LedgerOutcome("in_sync")
+    return _Plan(store, state, changes, tuple(describe(c) for c in changes))
+
+
+def ledger_status(root: Path) -> LedgerOutcome:
+    """Whether the ledger's trust matches the governance.yaml on disk (``people list``);
+    never appends anything."""
+    from governance.config import load_config
+
+    plan = _plan(root, load_config(root), (root / CONFIG_FILE).read_bytes())
+    if isinstance(plan, LedgerOutcome):
+        return plan
+    return _pending(plan.changes, plan.described, "not recorded on the ledger yet")
+
+
+def record_trust(root: Path, config: GovernanceConfig, raw: bytes, *, reason: str
+                 ) -> LedgerOutcome:
+    """Bring the ledger's trust to ``config``: append ``key_rotated`` when the current signer is
+    a rotator, else say what a rotator must run. Nothing is appended on an unverified tip."""
+    from governance.ledger.append import append_event
+    from governance.ledger.signing import commit_signer
+    from governance.ledger.trust import TrustError
+
+    plan = _plan(root, config, raw)
+    if isinstance(plan, LedgerOutcome):
+        return plan
+    store, state, changes, described = plan.store, plan.tip, plan.changes, plan.described
     try:
         with commit_signer(store.config_get) as signer:
             blob = signer.public_key.blob
@@ -413,7 +443,7 @@ def record_trust(root: Path, config: GovernanceConfig, raw: bytes, *, reason: st
                                             f"ledger: {rotators})")
     entry = append_event(root, {"event_type": "key_rotated", "reason": reason,
                                 "details": {"changes": changes}},
-                         branch=branch, expected_tip=state.commit)
+                         branch=store.branch, expected_tip=state.commit)
     return LedgerOutcome("recorded", described, seq=entry.seq, signer=principal,
                          raw_changes=tuple(changes))
 

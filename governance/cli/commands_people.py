@@ -134,9 +134,14 @@ def list_cmd(repo: Path = REPO, fmt: TextOrJson = FORMAT) -> None:
     """List people and bots with their key fingerprints, roles and rotator status."""
     from governance import people
 
-    rows = people.list_people(load_config(_root(repo)))
+    root = _root(repo)
+    rows = people.list_people(load_config(root))
+    ledger = people.ledger_status(root)
     if fmt is TextOrJson.json:
         emit_json([r.to_json() for r in rows])
+        if ledger.state == "pending":
+            log(f"ledger: {len(ledger.changes)} trust change(s) of governance.yaml not recorded "
+                f"yet (a rotator runs `{ledger.command}`)")
         return
     if not rows:
         emit_text("no people or bots in governance.yaml (add one: governance people add ID "
@@ -149,6 +154,13 @@ def list_cmd(repo: Path = REPO, fmt: TextOrJson = FORMAT) -> None:
                   + (f" [{', '.join(flags)}]" if flags else ""))
         emit_text(f"    roles: {', '.join(r.roles) or '-'}")
         emit_text(f"    keys:  {', '.join(r.keys) or '- (cannot sign ledger events)'}")
+    if ledger.state == "in_sync":
+        emit_text("ledger: its trust matches governance.yaml")
+    elif ledger.state == "pending":
+        emit_text("ledger: these changes of governance.yaml are not recorded yet (a rotator "
+                  f"runs `{ledger.command}`):")
+        for change in ledger.changes:
+            emit_text(f"  - {change}")
 
 
 @people_app.command("sync")

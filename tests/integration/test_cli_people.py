@@ -195,6 +195,10 @@ def test_rotator_records_key_rotated_and_others_get_the_command(
     assert "a rotator records them with: governance people sync" in out
     code, out = run("ledger", "log", "--format", "json")
     assert [e["event_type"] for e in json.loads(out)] == ["ledger_genesis"]
+    code, out = run("people", "list")
+    assert code == 0, out
+    assert "ledger: these changes of governance.yaml are not recorded yet" in out
+    assert "  - add person carol" in out
     code, out = run("people", "sync", signer=keys / "bob", monkeypatch=monkeypatch)
     assert code == 1 and "'bob' is not a rotator" in out
     assert "pending:\n  - add person carol" in out
@@ -212,6 +216,7 @@ def test_rotator_records_key_rotated_and_others_get_the_command(
     assert "recorded key_rotated (seq 1) signed by alice" in out
     code, out = run("people", "sync", signer=keys / "alice", monkeypatch=monkeypatch)
     assert code == 0 and "already matches" in out
+    assert "ledger: its trust matches governance.yaml" in run("people", "list")[1]
     # carol can now sign (her key is in the ledger's trust from seq 2)
     code, out = run("ledger", "append", "--type", "model_registered", "--field",
                     "model_name=fraud-risk", signer=keys / "carol", monkeypatch=monkeypatch)
