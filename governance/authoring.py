@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from governance.card_skeleton import card_text
 from governance.digest import file_sha256, release_digest
 from governance.errors import AlreadyExists, InvalidInput, Problem, UsageError
 from governance.records import SCHEMA_FILES, display_path
@@ -174,6 +175,11 @@ def read_evaluation(path: Path) -> dict[str, Any]:
         problems.append(Problem(name, None, "$", "missing required field 'metrics'"))
     else:
         numbers(data["metrics"], "$.metrics")
+    if "evaluated_at" not in data:  # never invented: the freshness gate would check nothing
+        problems.append(Problem(
+            name, None, "$", "missing required field 'evaluated_at'",
+            "expected when the evaluation finished, RFC 3339 with an offset, e.g. "
+            '"evaluated_at": "2026-04-10T09:14:11Z" (docs/evaluation.md)'))
     subgroups = data.get("subgroups", {})
     if not isinstance(subgroups, dict):
         problems.append(Problem(name, None, "$.subgroups", "expected an object of slices"))
@@ -291,28 +297,20 @@ def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
                                          "sha256": file_sha256(target), "path": EVAL_EVIDENCE,
                                          "media_type": "application/json"}
         card: dict[str, Any] = {
-            "model_name": req.model,
-            "version": req.version,
-            "release_id": release_id,
-        }
-        if model.description:
-            card["purpose"] = model.description
-        card.update({
-            "owner": model.owner,
+            "model_name": req.model, "version": req.version, "release_id": release_id,
+            "purpose": model.description, "owner": model.owner,
             "escalation_path": list(model.escalation_path),
-            "intended_use": list(model.intended_use),
-            "not_for_use": list(model.not_for_use),
-            "metrics": dict(evaluation["metrics"]) if evaluation else {},
-            "subgroups": dict(evaluation.get("subgroups", {})) if evaluation else {},
-            "test_conditions": dict(evaluation.get("test_conditions", {})) if evaluation else {},
-        })
+            "intended_use": list(model.intended_use), "not_for_use": list(model.not_for_use),
+            "artifact_uri": req.artifact,
+        }
         if evaluation is not None:
-            card["evaluated_at"] = str(evaluation.get("evaluated_at") or created)
-        card["known_limitations"] = []
-        if req.artifact:
-            card["artifact_uri"] = req.artifact
+            card.update({"metrics": dict(evaluation["metrics"]),
+                         "subgroups": dict(evaluation.get("subgroups", {})),
+                         "test_conditions": dict(evaluation.get("test_conditions", {})),
+                         "evaluated_at": str(evaluation["evaluated_at"])})
         write_new(directory / RELEASE_FILE, dump_document("Release", body))
-        write_new(directory / CARD_FILE, dump_document("ModelCard", card))
+        write_new(directory / CARD_FILE, card_text(
+            f"# yaml-language-server: $schema={SCHEMA_URL}{SCHEMA_FILES['ModelCard']}\n", card))
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)  # never leave a half-written release
         raise

@@ -56,6 +56,10 @@ SCHEMA_FILES: dict[str, str] = {
     "EnvironmentState": "environment-state.schema.json",
 }
 # The kind a file must hold when its name says so.
+# Schemas of inputs that are not governed documents (no apiVersion/kind), exported beside them
+# by `governance schema export` for editors and pipelines: the --from-eval evaluation file.
+INPUT_SCHEMA_FILES: tuple[str, ...] = ("evaluation.schema.json",)
+
 KIND_BY_FILENAME: dict[str, str] = {
     "release.yaml": "Release",
     "model-card.yaml": "ModelCard",
@@ -100,6 +104,13 @@ def _cwd() -> Path:
 
 def schema_for(kind: str) -> dict[str, Any]:
     return dict(_schema(kind))
+
+
+def shipped_schema(filename: str) -> dict[str, Any]:
+    """A schema shipped in governance/schemas by its file name (documents and inputs)."""
+    text = resources.files("governance.schemas").joinpath(filename).read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @cache
@@ -324,6 +335,12 @@ def _expected(error: ValidationError) -> str | None:
 
 
 def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
+    if error.validator == "anyOf" and error.context:
+        # {anyOf: [shape, placeholder]} (a card date the skeleton leaves as "TODO: ..."): a value
+        # that is neither is explained against the real shape, the first branch
+        first = [e for e in error.context if e.relative_schema_path[0] == 0]
+        if first:
+            return [p for e in first for p in _explain(doc, e)]
     path = _path_of(error)
     line = doc.line_of(path)
     if len(error.schema_path) >= 2 and error.schema_path[-2] == "propertyNames":

@@ -46,6 +46,21 @@ DATETIME = {
     "x-expected": "an RFC 3339 timestamp such as 2026-04-10T09:14:11Z",
     "x-datetime": True,
 }
+# The skeleton `release new` writes marks what a person must fill with "TODO: ..." (the
+# model_card_fields gate denies any of it). Where a field's shape is not free text (a date), the
+# schema accepts the placeholder too, so a fresh release validates and the gate says "fill it".
+PLACEHOLDER = {
+    "type": "string",
+    "pattern": "^TODO:" + r"[^\x00-\x1f\x7f\u2028\u2029]*" + END,
+    "x-expected": "a 'TODO: ...' placeholder",
+}
+
+
+def or_placeholder(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, PLACEHOLDER],
+            "x-expected": f"{schema['x-expected']} (or the skeleton's 'TODO: ...' until filled)"}
+
+
 TEXT = {"type": "string", "minLength": 1}
 TEXT_LIST = {"type": "array", "items": TEXT}
 IDENTITY = {
@@ -202,7 +217,9 @@ CARD = doc(
         "intended_use": TEXT_LIST,
         "not_for_use": TEXT_LIST,
         "training_data_scope": TEXT,
-        "training_data_window": obj({"start": DATE, "end": DATE}, ["start", "end"]),
+        "training_data_window": obj(
+            {"start": or_placeholder(DATE), "end": or_placeholder(DATE)}, ["start", "end"]
+        ),
         "training_data_exclusions": TEXT_LIST,
         "metrics": METRICS,
         "test_conditions": {"type": "object"},
@@ -211,7 +228,7 @@ CARD = doc(
             "propertyNames": SUBGROUP_NAME,
             "additionalProperties": METRICS,
         },
-        "evaluated_at": DATETIME,
+        "evaluated_at": or_placeholder(DATETIME),
         "known_limitations": TEXT_LIST,
         "artifact_uri": TEXT,
         "approvals": {
@@ -403,7 +420,48 @@ ENVSTATE = doc(
 )
 
 
-SCHEMAS = (RELEASE, CARD, MODEL, CONFIG, ENVSTATE)
+# The evaluation file `release new --from-eval` reads (docs/evaluation.md). Plain JSON written
+# by a training pipeline, so no apiVersion/kind header; evaluated_at is required because the
+# freshness gate checks it (a time invented by the tool would make that gate check nothing).
+EVALUATION = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"{BASE}/evaluation.schema.json",
+    "title": "Evaluation results read by `governance release new --from-eval`",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "metrics": {
+            **METRICS,
+            "description": "Overall metrics, name: finite number (latency metrics too, e.g. "
+            "latency_p95_ms); copied to the model card's metrics",
+        },
+        "subgroups": {
+            "type": "object",
+            "propertyNames": SUBGROUP_NAME,
+            "additionalProperties": METRICS,
+            "description": "Per-slice metrics, slice: {name: number}; the subgroup regression "
+            "gate compares them with the baseline release",
+        },
+        "test_conditions": {
+            "type": "object",
+            "description": "How the evaluation was run (holdout, period, latency method...); "
+            "copied to the model card",
+        },
+        "evaluated_at": {
+            **DATETIME,
+            "description": "When the evaluation finished (RFC 3339 with an offset); the "
+            "evaluation freshness gate checks it",
+        },
+        "dataset": {
+            "description": "Free-form description of the evaluation data; kept in the evidence "
+            "copy, not read by the gates",
+        },
+    },
+    "required": ["metrics", "evaluated_at"],
+    "$defs": DEFS,
+}
+
+SCHEMAS = (RELEASE, CARD, MODEL, CONFIG, ENVSTATE, EVALUATION)
 
 
 def file_name(schema: dict[str, Any]) -> str:

@@ -84,6 +84,7 @@ from governance.cli import (  # noqa: E402
     commands_evidence,
     commands_ledger,
     commands_lifecycle,
+    commands_people,
     commands_policy,
     commands_records,
 )
@@ -99,6 +100,7 @@ commands_approvals.register(app)
 commands_env.register(app)
 commands_config.register(app)
 commands_doctor.register(app)
+commands_people.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,8 +12,8 @@ from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.config import require_root
 from governance.digest import release_digest
-from governance.errors import InvalidInput
-from governance.records import SCHEMA_FILES, display_path, schema_for
+from governance.errors import InvalidInput, UsageError
+from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, display_path, shipped_schema
 from governance.repo import GovernedRepo, validate_paths
 
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format.")
@@ -191,17 +191,57 @@ def release_new(
     )
     directory = authoring.new_release(repo, request)
     emit_text(f"created {display_path(directory)}")
+    log("next: replace the model card's 'TODO: ...' placeholders, commit, and open the release "
+        "pull request; when it merges, CI registers the release on the ledger "
+        "(`governance release register`)")
+
+
+@release_app.command("register")
+def release_register(
+    release: str = typer.Argument(..., metavar="RELEASE", help="Release id or directory."),
+    amend: bool = typer.Option(
+        False, "--amend",
+        help="Record changed content of a release registered before (only while nothing "
+             "acted on it: no approval, gate decision, promotion); needs --reason."),
+    reason: str = typer.Option(None, "--reason", help="Why the content changed (--amend)."),
+    pr: int = typer.Option(None, "--pr", min=1,
+                           help="The merged pull request (recorded in the event's source)."),
+    fmt: TextOrJson = FORMAT,
+) -> None:
+    """Register a release on the ledger (release_registered with the digest the tool
+    computes), as committed on the protected branch. Run by CI when the release's pull request
+    merges; idempotent (exit 0 when already registered with the same digest)."""
+    from governance.cli.commands_env import ci_source
+    from governance.registration import register_release
+
+    if amend and reason is None:
+        raise UsageError("--amend needs --reason TEXT", hint="say why the content changed")
+    if reason is not None and not amend:
+        raise UsageError("--reason goes with --amend")
+    source = ci_source()
+    if pr is not None:
+        source["pr"] = pr
+    done = register_release(GovernedRepo.open(Path(".")), release,
+                            amend_reason=reason if amend else None, source=source or None)
+    if fmt is TextOrJson.json:
+        emit_json(done.to_json())
+        return
+    words = {"registered": "registered", "amended": "registered (amended)",
+             "already_registered": "already registered"}[done.state]
+    emit_text(f"{done.release_id} {words} at seq {done.seq} with {done.digest} "
+              f"(commit {done.commit[:12]})")
 
 
 @schema_app.command("export")
 def schema_export(
     directory: Path = typer.Argument(..., help="Where to write the *.schema.json files."),
 ) -> None:
-    """Write the JSON Schemas so editors can validate and autocomplete."""
+    """Write the JSON Schemas (governed documents and the --from-eval evaluation file) so
+    editors and pipelines can validate and autocomplete."""
     directory.mkdir(parents=True, exist_ok=True)
-    for kind, filename in SCHEMA_FILES.items():
+    for filename in (*SCHEMA_FILES.values(), *INPUT_SCHEMA_FILES):
         (directory / filename).write_text(
-            json.dumps(schema_for(kind), indent=2) + "\n", encoding="utf-8"
+            json.dumps(shipped_schema(filename), indent=2) + "\n", encoding="utf-8"
         )
         emit_text(f"wrote {display_path(directory / filename)}")
 

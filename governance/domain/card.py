@@ -9,6 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# What the skeleton `release new` writes marks a field to fill with (the model_card_fields gate
+# denies any of it; the card schema accepts it where a date is expected, so a draft validates).
+PLACEHOLDER_PREFIX = "TODO:"
+
+
+def is_placeholder(value: object) -> bool:
+    """Whether ``value`` is a skeleton placeholder nobody filled yet."""
+    return isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX)
+
 
 @dataclass(frozen=True)
 class ModelCard:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.config import CONFIG_FILE, load_config
+from governance.domain.config import GovernanceConfig
 from governance.errors import ConfigurationError, GovernanceError
 
 DEFAULT_BRANCH = "governance/ledger"
@@ -51,8 +52,12 @@ def _need(cond: bool, where: str, what: str) -> None:
 
 def load_settings(root: Path) -> LedgerSettings:
     """Settings from ``root/governance.yaml`` through the shared, validating config loader."""
-    config = load_config(root)
-    raw = (root / CONFIG_FILE).read_bytes()
+    return settings_of(load_config(root), (root / CONFIG_FILE).read_bytes())
+
+
+def settings_of(config: GovernanceConfig, raw: bytes) -> LedgerSettings:
+    """Settings from a validated configuration and the bytes it was read from (the people
+    commands compute them for an edit before it is written)."""
     ledger = dict(config.ledger or {})
     permissions = ledger.get("permissions") or {}
     _need(isinstance(permissions, dict), "$.ledger.permissions",

@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from governance.digest import YAML_SUFFIXES, file_sha256
-from governance.domain.card import ModelCard
+from governance.domain.card import ModelCard, is_placeholder
 from governance.domain.config import GovernanceConfig, Waiver
 from governance.domain.identity import identity_key
 from governance.domain.model import Model
@@ -272,7 +272,9 @@ def _artifacts(loaded: LoadedRelease) -> list[dict[str, Any]]:
 
 
 def _evaluation(card: ModelCard) -> dict[str, Any]:
-    at, at_ns = time_fields(card.evaluated_at)
+    # an unfilled skeleton placeholder is no time (the freshness gate then says so; the card
+    # gate names the placeholder)
+    at, at_ns = time_fields(None if is_placeholder(card.evaluated_at) else card.evaluated_at)
     return {
         "metrics": dict(card.metrics),
         "subgroups": {k: dict(v) for k, v in card.subgroups.items()},

@@ -94,6 +94,7 @@ def test_release_new_writes_a_valid_release_with_digests(governed: Path) -> None
                 "metrics": {"auc": 0.94, "latency_p95_ms": 42},
                 "subgroups": {"intl": {"auc": 0.86}},
                 "test_conditions": {"holdout": "4 weeks"},
+                "evaluated_at": "2026-04-09T18:30:00Z",
             }
         ),
     )
@@ -118,6 +119,7 @@ def test_release_new_writes_a_valid_release_with_digests(governed: Path) -> None
     assert (d / "evidence" / "eval.json").read_bytes() == ev.read_bytes()
     card = (d / "model-card.yaml").read_text()
     assert "auc: 0.94" in card and "intl:" in card and "holdout" in card
+    assert "evaluated_at: '2026-04-09T18:30:00Z'" in card  # the file's time, never invented
     record = (d / "release.yaml").read_text()
     assert "disable: true" in record  # a first release declares its fallback explicitly
     assert run("validate")[0] == 0
@@ -208,6 +210,7 @@ def test_release_new_refuses_bad_input(
         ('{"metrics": {"auc": "high"}}', "$.metrics.auc: found 'high', expected a number"),
         ('{"metric": {}}', "unknown field 'metric'"),
         ('{"metrics": {"auc": 0.9}', "malformed JSON"),
+        ('{"metrics": {"auc": 0.9}}', "$: missing required field 'evaluated_at'"),
     ],
 )
 def test_evaluation_file_is_checked(governed: Path, body: str, message: str) -> None:
@@ -299,3 +302,11 @@ def test_parallel_validation_reports_exactly_what_one_process_does(
     two = repo_module.validate_paths([root], jobs=2)
     assert one.problems == two.problems and len(one.problems) == 2
     assert (one.files, one.releases, one.models) == (two.files, two.releases, two.models)
+
+
+def test_schema_export_includes_the_evaluation_file(tmp_path: Path) -> None:
+    code, out = run("schema", "export", str(tmp_path))
+    assert code == 0, out
+    schema = json.loads((tmp_path / "evaluation.schema.json").read_text())
+    assert "evaluated_at" in schema["required"]
+    assert "evaluation.schema.json" in out

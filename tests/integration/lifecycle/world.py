@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from governance.demo import CARD_FACTS, fill_card
+
 if TYPE_CHECKING:
     from tests.support.fake_github import FakeGitHub
 
@@ -202,14 +204,8 @@ def write_release(world: World, cwd: Path, version: str, *, auc: float = 0.93,
               digest("dataset", version), "--feature-schema", "fraud-features-v3",
               "--config-version", "risk-thresholds-v4", "--trained-by", "dana", cwd=cwd)
     rid = f"{MODEL}-{version}-01"
-    card_path = cwd / "releases" / MODEL / rid / "model-card.yaml"
-    card = card_path.read_text().replace(
-        "known_limitations: []",
-        "known_limitations:\n- weaker on first-time international merchants")
-    card += ("training_data_window:\n  start: '2025-10-01'\n  end: '2026-03-31'\n"
-             "training_data_scope: Card transactions, EU and UK issuers\n"
-             "training_data_exclusions:\n- transactions under active chargeback dispute\n")
-    card_path.write_text(card)
+    fill_card(cwd / "releases" / MODEL / rid / "model-card.yaml", {
+        **CARD_FACTS, "known_limitations": ["weaker on first-time international merchants"]})
     if rollback_to is not None:
         release_file = cwd / "releases" / MODEL / rid / "release.yaml"
         doc = yaml.safe_load(release_file.read_text())

@@ -968,3 +968,31 @@ def test_pointers_refuses_an_answer_it_cannot_read(runner: Runner, tmp_path: Pat
     assert done.returncode == 1
     assert "::error::governance env publish gave an unexpected answer" in done.stdout
     assert "::error::forged" not in done.stdout
+
+
+REGISTER = ("governance-promote.yml", "verify", "Register the merged releases on the ledger")
+
+
+def test_merge_registers_every_merged_release(runner: Runner, tmp_path: Path) -> None:
+    """The merge workflow, not a person, records release_registered (issue 15 item 4)."""
+    done = runner.run(*REGISTER, cwd=tmp_path, PR="12", RELEASES="fraud-risk/r2 other/r9",
+                      **SECRETS)
+    assert done.returncode == 0, done.stderr
+    assert runner.governance_calls() == [
+        ["release", "register", "--pr", "12", "--", "r2"],
+        ["release", "register", "--pr", "12", "--", "r9"],
+    ]
+
+
+def test_register_without_a_pull_request_and_its_failure_fails_the_job(
+    runner: Runner, tmp_path: Path
+) -> None:
+    stub = runner.stubs / "bin" / "governance"
+    stub.write_text(stub.read_text().replace(
+        'case "$1" in\n', 'case "$1" in\n  release) exit "${STUB_REGISTER_RC:-0}" ;;\n', 1))
+    done = runner.run(*REGISTER, cwd=tmp_path, PR="", RELEASES="fraud-risk/r2 other/r9",
+                      STUB_REGISTER_RC="1", **SECRETS)
+    assert done.returncode == 1
+    # every release is tried even when one fails, and no --pr is invented
+    assert runner.governance_calls() == [["release", "register", "--", "r2"],
+                                         ["release", "register", "--", "r9"]]

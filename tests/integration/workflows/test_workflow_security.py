@@ -89,6 +89,7 @@ OPTIONS = {
     "ledger": {"--type", "--event"},  # ledger append (DESIGN 8 names the group)
     "env": {"--format", "--remote", "--record"},  # env first|next|publish|verify
     "config": {"--before", "--pr"},  # config record
+    "release": {"--pr"},  # release register (issue 15 item 4: registered at merge)
     "--help": set(),
 }
 

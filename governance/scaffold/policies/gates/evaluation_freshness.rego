@@ -22,7 +22,7 @@ deny_evaluation_freshness contains v if {
 	v := lib.violation(
 		"evaluation_freshness", "medium",
 		"the evaluation has no completion time",
-		"record when the evaluation was completed (model card evaluated_at, RFC 3339)",
+		"give the evaluation file an evaluated_at (RFC 3339, e.g. 2026-04-10T09:14:11Z) and create the release with `governance release new --from-eval FILE`, or fill model-card.yaml evaluated_at in that shape",
 		"model_card", "$.evaluated_at",
 	)
 }

@@ -1,0 +1,231 @@
+"""``governance people add|remove|list|sync`` and ``governance keys add|retire``.
+
+Thin: parse, call ``governance.people``, render. Each edit of governance.yaml is validated before
+it is written and, once the ledger exists, recorded as ``key_rotated`` when the current signer
+is a rotator; otherwise the output names the command a rotator runs. Exit 0 when the edit was
+made (the ledger may still be pending: said on stdout and in ``ledger.state`` of the JSON), 1
+when it was refused (unknown id, duplicate, the last member of a required role, the last
+rotator, a configuration that would not validate), 2 for a malformed option, 3 when the ledger
+or the signing set-up could not be read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from governance.authoring import check_identity, check_slug
+from governance.cli.app_support import new_app
+from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.config import load_config, require_root
+from governance.domain.config import GovernanceConfig
+from governance.errors import UsageError
+
+if TYPE_CHECKING:  # the people module imports the ledger and ruamel: loaded when a command runs
+    from governance.people import EditOutcome, LedgerOutcome
+
+people_app = new_app("People and bots of governance.yaml, kept in step with the ledger's trust.")
+keys_app = new_app("Signing keys of people and bots (governance.yaml and the ledger's trust).")
+
+FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
+
+
+def _render_ledger(outcome: LedgerOutcome) -> list[str]:
+    if outcome.state == "no_ledger":
+        return ["ledger: none yet; `governance ledger init` pins these people in its genesis"]
+    if outcome.state == "in_sync":
+        return ["ledger: its trust already matches governance.yaml"]
+    lines = []
+    if outcome.state == "recorded":
+        lines.append(f"ledger: recorded key_rotated (seq {outcome.seq}) signed by "
+                     f"{outcome.signer}:")
+    else:
+        lines.append(f"ledger: NOT recorded yet ({outcome.why_pending}); the trust changes are:")
+    lines += [f"  - {c}" for c in outcome.changes]
+    if outcome.state == "pending":
+        lines.append("once this governance.yaml is committed (and merged), a rotator records "
+                     f"them with: {outcome.command}")
+    return lines
+
+
+def _render(outcome: EditOutcome, fmt: TextOrJson) -> None:
+    from governance import people
+
+    if fmt is TextOrJson.json:
+        doc = outcome.to_json()
+        if outcome.ledger.state == "pending":
+            doc["ledger"]["ledger_append"] = people.ledger_append_command(
+                outcome.ledger.raw_changes, outcome.summary)
+        emit_json(doc)
+        return
+    emit_text(outcome.summary)
+    for line in _render_ledger(outcome.ledger):
+        emit_text(line)
+    if outcome.codeowners == "regenerated":
+        emit_text(".github/CODEOWNERS: regenerated from governance.yaml (commit it with the "
+                  "configuration)")
+    elif outcome.codeowners and outcome.codeowners.startswith("not regenerated"):
+        log(f"warning: .github/CODEOWNERS {outcome.codeowners}")
+    log(f"wrote {', '.join(outcome.written)}")
+
+
+def _root(repo: Path) -> Path:
+    return require_root(repo)
+
+
+@people_app.command("add")
+def add(
+    ident: str = typer.Argument(..., metavar="ID", help="GitHub login of the person."),
+    name: str = typer.Option(..., "--name", help="Full name."),
+    email: str = typer.Option(..., "--email",
+                              help="Email address; their ledger commits must use it."),
+    key: Path = typer.Option(None, "--key", metavar="PUBKEY_FILE",
+                             help="Their SSH signing public key (.pub file)."),
+    role: list[str] = typer.Option([], "--role", metavar="ROLE",
+                                   help="A role of governance.yaml to join (repeatable)."),
+    rotator: bool = typer.Option(False, "--rotator",
+                                 help="May change the ledger's trust (ledger.rotators)."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Add a person (and their key, roles); record it on the ledger when you are a rotator."""
+    from governance import people
+
+    check_identity(ident, "ID")
+    if "/" in ident:
+        raise UsageError(f"ID {ident!r} is a team; people are GitHub logins")
+    for r in role:
+        check_slug(r, "--role")
+    key_line = people.read_public_key(key) if key is not None else None
+
+    def edit(doc: Any, config: GovernanceConfig) -> str:
+        people.add_person(doc, config, ident, name, email, key_line, role, rotator)
+        extras = [f"roles {', '.join(role)}"] if role else []
+        if rotator:
+            extras.append("rotator")
+        if key_line is not None:
+            extras.append(f"key {key_line.key.fingerprint}")
+        return f"added {ident}" + (f" ({'; '.join(extras)})" if extras else "")
+
+    _render(people.edit_config(_root(repo), edit, reason=f"people add {ident}"), fmt)
+
+
+@people_app.command("remove")
+def remove(
+    ident: str = typer.Argument(..., metavar="ID", help="The person or bot to remove."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Remove a person or bot from governance.yaml (roles, rotators) and from the ledger's
+    trust; refused for the last member of a required role or the last rotator."""
+    from governance import people
+
+
+    def edit(doc: Any, config: GovernanceConfig) -> str:
+        people.remove_person(doc, config, ident)
+        return f"removed {ident} (events they signed before stay valid)"
+
+    _render(people.edit_config(_root(repo), edit, reason=f"people remove {ident}"), fmt)
+
+
+@people_app.command("list")
+def list_cmd(repo: Path = REPO, fmt: TextOrJson = FORMAT) -> None:
+    """List people and bots with their key fingerprints, roles and rotator status."""
+    from governance import people
+
+    root = _root(repo)
+    rows = people.list_people(load_config(root))
+    ledger = people.ledger_status(root)
+    if fmt is TextOrJson.json:
+        emit_json([r.to_json() for r in rows])
+        if ledger.state == "pending":
+            log(f"ledger: {len(ledger.changes)} trust change(s) of governance.yaml not recorded "
+                f"yet (a rotator runs `{ledger.command}`)")
+        return
+    if not rows:
+        emit_text("no people or bots in governance.yaml (add one: governance people add ID "
+                  "--name N --email E --key KEY.pub)")
+    for r in rows:
+        flags = ["rotator"] if r.rotator else []
+        if r.kind == "bot":
+            flags.append("bot")
+        emit_text(f"{r.id:<20} {r.name} <{r.email}>"
+                  + (f" [{', '.join(flags)}]" if flags else ""))
+        emit_text(f"    roles: {', '.join(r.roles) or '-'}")
+        emit_text(f"    keys:  {', '.join(r.keys) or '- (cannot sign ledger events)'}")
+    if ledger.state == "in_sync":
+        emit_text("ledger: its trust matches governance.yaml")
+    elif ledger.state == "pending":
+        emit_text("ledger: these changes of governance.yaml are not recorded yet (a rotator "
+                  f"runs `{ledger.command}`):")
+        for change in ledger.changes:
+            emit_text(f"  - {change}")
+
+
+@people_app.command("sync")
+def sync(
+    reason: str = typer.Option(None, "--reason", help="Why (default: names the commit)."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Record governance.yaml's people, keys, roles and rotators on the ledger (key_rotated),
+    signed by a rotator; exit 1 when the current signer is not one."""
+    from governance import people
+    from governance.vcs import head_commit
+
+    root = _root(repo)
+    head = head_commit(root)
+    why = reason or f"governance.yaml at {head[:12] if head else 'the working tree'}"
+    outcome = people.sync(root, reason=why)
+    if fmt is TextOrJson.json:
+        emit_json(outcome.to_json())
+        return
+    for line in _render_ledger(outcome):
+        emit_text(line)
+
+
+@keys_app.command("add")
+def keys_add(
+    ident: str = typer.Argument(..., metavar="ID", help="The person or bot."),
+    key: Path = typer.Argument(..., metavar="PUBKEY_FILE", help="The SSH public key (.pub)."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Add a signing key to a person or bot (valid on the ledger from the next event)."""
+    from governance import people
+
+    key_line = people.read_public_key(key)
+
+    def edit(doc: Any, config: GovernanceConfig) -> str:
+        people.add_key(doc, ident, key_line)
+        return f"added key {key_line.key.fingerprint} to {ident}"
+
+    _render(people.edit_config(_root(repo), edit, reason=f"keys add {ident}"), fmt)
+
+
+@keys_app.command("retire")
+def keys_retire(
+    ident: str = typer.Argument(..., metavar="ID", help="The person or bot."),
+    fingerprint: str = typer.Argument(..., metavar="FINGERPRINT",
+                                      help="SHA256:... as `ssh-keygen -lf KEY.pub` prints it."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Retire a key: the ledger refuses it from the next event on; the events it signed
+    before stay valid."""
+    from governance import people
+
+    if not fingerprint.startswith("SHA256:"):
+        raise UsageError(f"FINGERPRINT {fingerprint!r} is not an SSH key fingerprint",
+                         hint="expected SHA256:... as `ssh-keygen -lf KEY.pub` prints it")
+
+    def edit(doc: Any, config: GovernanceConfig) -> str:
+        people.retire_key(doc, config, ident, fingerprint)
+        return (f"retired key {fingerprint} of {ident} (events it signed before stay valid; "
+                "new ones are refused)")
+
+    _render(people.edit_config(_root(repo), edit, reason=f"keys retire {ident} {fingerprint}"),
+            fmt)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(people_app, name="people")
+    app.add_typer(keys_app, name="keys")
