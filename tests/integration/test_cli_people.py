@@ -67,7 +67,7 @@ def keys(tmp_path: Path) -> Path:
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
-    code, out = run("init", str(root))
+    code, out = run("init", str(root), "--origin", ORIGIN)
     assert code == 0, out
     monkeypatch.chdir(root)
     return root
@@ -171,10 +171,7 @@ def _ledger_repo(repo: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> Non
                   str(keys / "bob.pub"), "--role", "risk_owner")):
         code, out = run("people", "add", *args)
         assert code == 0, out
-    text = (repo / "governance.yaml").read_text()
-    (repo / "governance.yaml").write_text(
-        text.replace("  branch: governance/ledger\n",
-                     f"  branch: governance/ledger\n  origin: {ORIGIN}\n"))
+    assert f"origin: {ORIGIN}" in (repo / "governance.yaml").read_text()  # written by init
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "governed repository")
     code, out = run("ledger", "init", signer=keys / "alice", monkeypatch=monkeypatch)

@@ -39,7 +39,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f",
                         str(tmp_path / who)], check=True, stdin=subprocess.DEVNULL)
     root = tmp_path / "repo"
-    assert run("init", str(root))[0] == 0
+    assert run("init", str(root), "--origin", "example.com/acme/models")[0] == 0
     monkeypatch.chdir(root)
     for args in (("alice", "--name", "Alice", "--email", "alice@example.com", "--key",
                   str(tmp_path / "alice.pub"), "--role", "ml_lead", "--role",
@@ -48,10 +48,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                   str(tmp_path / "bob.pub"))):
         code, out = run("people", "add", *args)
         assert code == 0, out
-    text = (root / "governance.yaml").read_text()
-    (root / "governance.yaml").write_text(text.replace(
-        "  branch: governance/ledger\n",
-        "  branch: governance/ledger\n  origin: example.com/acme/models\n"))
     assert run("model", "new", MODEL, "--owner", "alice")[0] == 0
     ev = tmp_path / "eval.json"
     ev.write_text(json.dumps({"metrics": {"auc": 0.93}, "evaluated_at": "2026-04-09T10:00:00Z"}))
