@@ -122,8 +122,8 @@ def check_origin_and_log_key(config: GovernanceConfig, tip: Any) -> list[Finding
     if not isinstance(log_key, str) or not log_key:
         findings.append(_error(
             "log-key", "no ledger.log_public_key: checkpoints are neither signed nor verified",
-            "ssh-keygen -t ed25519 -N '' -f log-key; put log-key.pub in "
-            "ledger.log_public_key (after the genesis, a rotator records it with "
+            "ssh-keygen -t ed25519 -N '' -f log-key && governance keys log log-key.pub "
+            "(before `ledger init`; after the genesis, a rotator records it with "
             "`governance ledger append --type key_rotated` op add_log_key); store log-key as "
             "the GOVERNANCE_LOG_KEY secret"))
     elif tip is not None:

@@ -222,6 +222,40 @@ def add_key(doc: Any, ident: str, key: KeyLine) -> None:
                             key.line)
 
 
+def ledger_exists(root: Path, config: GovernanceConfig) -> bool:
+    from governance.ledger.append import open_store
+    from governance.vcs import git_toplevel
+
+    if git_toplevel(root) is None:
+        return False
+    branch = str((config.ledger or {}).get("branch") or "governance/ledger")
+    return open_store(root, branch).tip() is not None
+
+
+def set_log_key(doc: Any, config: GovernanceConfig, root: Path, key: KeyLine) -> None:
+    """``ledger.log_public_key``: the checkpoint log's key, pinned by the genesis. Set here only
+    before ``ledger init``; afterwards it changes on the ledger (key_rotated add_log_key)."""
+    from governance.ledger.sshsig import ED25519
+
+    if key.key.kind != ED25519:
+        raise InvalidInput([Problem("PUBKEY_FILE", 1, "$", f"found a {key.key.kind} key",
+                                    "expected an ssh-ed25519 key: checkpoints are signed with "
+                                    "a plain Ed25519 key kept as the GOVERNANCE_LOG_KEY secret")])
+    if ledger_exists(root, config):
+        raise Denied(
+            "the ledger exists: its genesis pinned the log key, so it changes on the ledger",
+            hint="a rotator records the new key with a key_rotated event, op add_log_key "
+                 "(docs/ledger.md, Checkpoints)")
+    ledger = doc.get("ledger")
+    if ledger is None:
+        yaml_edit.set_new_key(doc, "ledger", yaml_edit.mapping())
+        ledger = doc["ledger"]
+    if "log_public_key" in ledger:
+        ledger["log_public_key"] = key.key.line
+    else:
+        yaml_edit.set_new_key(ledger, "log_public_key", key.key.line)
+
+
 def retire_key(doc: Any, config: GovernanceConfig, ident: str, fingerprint: str) -> str:
     """Remove the key with ``fingerprint`` (``SHA256:...``) from ``ident``; returns its line."""
     _, entry = _find(doc, ident)

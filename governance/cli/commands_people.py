@@ -226,6 +226,26 @@ def keys_retire(
             fmt)
 
 
+@keys_app.command("log")
+def keys_log(
+    key: Path = typer.Argument(..., metavar="PUBKEY_FILE",
+                               help="The checkpoint log key's SSH public key (.pub, ed25519)."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Set the checkpoint log key (ledger.log_public_key) before `ledger init` pins it."""
+    from governance import people
+
+    key_line = people.read_public_key(key)
+    root = _root(repo)
+
+    def edit(doc: Any, config: GovernanceConfig) -> str:
+        people.set_log_key(doc, config, root, key_line)
+        return (f"ledger.log_public_key set to {key_line.key.fingerprint}; CI signs "
+                "checkpoints with the private half, set as GOVERNANCE_LEDGER_LOG_KEY")
+
+    _render(people.edit_config(root, edit, reason="keys log"), fmt)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(people_app, name="people")
     app.add_typer(keys_app, name="keys")

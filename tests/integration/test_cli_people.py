@@ -263,3 +263,23 @@ def test_retired_key_stays_valid_for_earlier_events_only(
                     "model_name=other", signer=keys / "bob2", monkeypatch=monkeypatch)
     assert code == 0, out
     assert run("ledger", "verify")[0] == 0
+
+
+def test_keys_log_sets_the_log_key_before_the_genesis_only(
+        repo: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "log", "-f",
+                    str(keys / "log-key")], check=True, stdin=subprocess.DEVNULL)
+    before = (repo / "governance.yaml").read_bytes()
+    code, out = run("keys", "log", str(keys / "log-key"))  # the private half
+    assert code == 1 and "this is a private key" in out
+    assert (repo / "governance.yaml").read_bytes() == before
+    code, out = run("keys", "log", str(keys / "log-key.pub"))
+    assert code == 0, out
+    public = (keys / "log-key.pub").read_text().split()[:2]
+    assert f"log_public_key: {' '.join(public)}" in (repo / "governance.yaml").read_text()
+    assert "# The signed ledger (docs/ledger.md)." in (repo / "governance.yaml").read_text()
+    _ledger_repo(repo, keys, monkeypatch)
+    before = (repo / "governance.yaml").read_bytes()
+    code, out = run("keys", "log", str(keys / "bob.pub"))
+    assert code == 1 and "the ledger exists" in out and "add_log_key" in out
+    assert (repo / "governance.yaml").read_bytes() == before
