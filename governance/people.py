@@ -173,6 +173,41 @@ def add_person(doc: Any, config: GovernanceConfig, ident: str, name: str, email:
         yaml_edit.ensure_list(ledger, "rotators", flow=True).append(ident)
 
 
+def change_roles(doc: Any, config: GovernanceConfig, ident: str, add: Sequence[str],
+                 remove: Sequence[str]) -> str:
+    """Join ``ident`` to the ``add`` roles and take them out of the ``remove`` roles; the
+    person's id as governance.yaml spells it is returned."""
+    section, entry = _find(doc, ident)
+    who = str(entry["id"])
+    if section != "people":
+        raise Denied(f"{who!r} is a bot: roles are held by people (bots emit events by "
+                     "may_emit)")
+    unknown = [r for r in (*add, *remove) if r not in config.roles]
+    if unknown:
+        raise NotFound(f"role {unknown[0]!r} is not defined in {CONFIG_FILE} $.roles",
+                       hint=f"defined roles: {', '.join(config.roles) or 'none'}")
+    both = sorted(set(add) & set(remove))
+    if both:
+        raise Denied(f"role {both[0]!r} is both added and removed")
+    key = identity_key(who)
+    for role in dict.fromkeys(remove):
+        members = config.roles[role].members
+        if role in required_roles(config) and members and all(
+                identity_key(m) == key for m in members):
+            envs = [e.name for e in config.environments.values() if role in e.required_approvals]
+            raise Denied(f"{who!r} is the last member of role {role!r}, required by "
+                         f"{', '.join(envs)}: nobody could approve a promotion there",
+                         hint=f"add another member first: governance people roles ID --add "
+                              f"{role}")
+        if doc["roles"][role].get("members") is not None:
+            _without(doc["roles"][role]["members"], who)
+    for role in dict.fromkeys(add):
+        members = yaml_edit.ensure_list(doc["roles"][role], "members", flow=True)
+        if not any(same_identity(str(m), who) for m in members):
+            members.append(who)
+    return who
+
+
 def _without(seq: Any, ident: str) -> None:
     for i in reversed(range(len(seq))):
         if same_identity(str(seq[i]), ident):

@@ -129,6 +129,33 @@ def remove(
     _render(people.edit_config(_root(repo), edit, reason=f"people remove {ident}"), fmt)
 
 
+@people_app.command("roles")
+def roles(
+    ident: str = typer.Argument(..., metavar="ID", help="The person."),
+    add: list[str] = typer.Option([], "--add", metavar="ROLE",
+                                  help="A role of governance.yaml to join (repeatable)."),
+    remove: list[str] = typer.Option([], "--remove", metavar="ROLE",
+                                     help="A role to leave (repeatable)."),
+    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+) -> None:
+    """Change a person's roles; record it on the ledger when you are a rotator."""
+    from governance import people
+
+    if not add and not remove:
+        raise UsageError("nothing to change", hint="give --add ROLE and/or --remove ROLE")
+    for r in (*add, *remove):
+        check_slug(r, "--add/--remove")
+
+    def edit(doc: Any, config: GovernanceConfig) -> str:
+        who = people.change_roles(doc, config, ident, add, remove)
+        changes = [f"joined {', '.join(add)}"] if add else []
+        if remove:
+            changes.append(f"left {', '.join(remove)}")
+        return f"{who}: {'; '.join(changes)}"
+
+    _render(people.edit_config(_root(repo), edit, reason=f"people roles {ident}"), fmt)
+
+
 @people_app.command("list")
 def list_cmd(repo: Path = REPO, fmt: TextOrJson = FORMAT) -> None:
     """List people and bots with their key fingerprints, roles and rotator status."""

@@ -283,3 +283,27 @@ def test_keys_log_sets_the_log_key_before_the_genesis_only(
     code, out = run("keys", "log", str(keys / "bob.pub"))
     assert code == 1 and "the ledger exists" in out and "add_log_key" in out
     assert (repo / "governance.yaml").read_bytes() == before
+
+
+def test_people_roles_changes_membership_and_records_it(
+        repo: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _ledger_repo(repo, keys, monkeypatch)  # alice: ml_lead, platform_owner; bob: risk_owner
+    code, out = run("people", "roles", "bob", "--remove", "risk_owner",
+                    signer=keys / "alice", monkeypatch=monkeypatch)
+    assert code == 1 and "'bob' is the last member of role 'risk_owner'" in out
+    code, out = run("people", "roles", "bob", "--add", "nosuch",
+                    signer=keys / "alice", monkeypatch=monkeypatch)
+    assert code == 1 and "role 'nosuch' is not defined" in out
+    assert run("people", "roles", "bob")[0] == 2
+    code, out = run("people", "roles", "Bob", "--add", "ml_lead", signer=keys / "alice",
+                    monkeypatch=monkeypatch)
+    assert code == 0, out
+    assert "bob: joined ml_lead" in out and "recorded key_rotated (seq 1) signed by alice" in out
+    code, out = run("people", "roles", "alice", "--remove", "ml_lead", signer=keys / "alice",
+                    monkeypatch=monkeypatch)
+    assert code == 0, out
+    assert run("ledger", "verify")[0] == 0
+    state = json.loads(git(repo, "show", "governance/ledger:trust/state.json"))
+    assert state["lifecycle"]["roles"]["ml_lead"] == ["bob"]
+    text = (repo / "governance.yaml").read_text()
+    assert "# The three approver roles of the seed." in text  # comments kept
