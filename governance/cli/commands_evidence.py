@@ -19,7 +19,7 @@ from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
 from governance.audit.index import answer
 from governance.cli import commands_audit
-from governance.cli.output import emit_json, emit_text, log
+from governance.cli.output import emit_block, emit_document, emit_json, log
 from governance.repo import GovernedRepo
 from governance.timeparse import parse_time
 
@@ -53,7 +53,7 @@ def diff(
     if fmt is Fmt.json:
         emit_json(result.to_json())
     else:
-        emit_text(diff_text(result))
+        emit_block(diff_text(result))
 
 
 def explain(
@@ -91,7 +91,7 @@ def explain(
     if fmt is Fmt.json:
         emit_json(data)
     else:
-        emit_text(explain_text(explanation))
+        emit_block(explain_text(explanation))
 
 
 def report(
@@ -126,7 +126,7 @@ def report(
 
         text = render_markdown(bundle)
     if out is None:
-        emit_text(text.rstrip("\n"))
+        emit_document(text)
     else:
         out.write_text(text, encoding="utf-8")
         log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")

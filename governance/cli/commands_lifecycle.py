@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.errors import UsageError
 from governance.lifecycle import LifecycleState
 from governance.promotion import Outcome, Ports, promote, retire, rollback
@@ -266,7 +266,7 @@ def status_cmd(
             doc["verified_prefix"] = prefix
         emit_json(doc)
     else:
-        emit_text(render_text(statuses))
+        emit_block(render_text(statuses))
         if prefix is not None:
             emit_text(prefix_line(prefix))
     if any(s.drift for s in statuses):
