@@ -22,7 +22,7 @@ from governance.audit import queries
 from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
 from governance.cli.output import emit_json, emit_text, log
-from governance.config import require_root
+from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
 from governance.sinks import export as sink_export
 from governance.sinks.settings import SINK_KINDS, SinkOverrides, open_sink
@@ -137,9 +137,10 @@ def live(
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
     root = repo_root(repo)
+    configured = tuple(load_config(root).environments)
     source = read_ledger(root, allow_prefix=verified_prefix)
-    answer = answer_from_index(root, source,
-                               lambda conn: queries.live_release_at(conn, model, env, moment))
+    answer = answer_from_index(root, source, lambda conn: queries.live_release_at(
+        conn, model, env, moment, configured=configured))
     prefix = prefix_note(source)
     data = answer.to_json()
     if prefix is not None:
