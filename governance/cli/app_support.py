@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 
@@ -13,3 +15,14 @@ def new_app(help_text: str) -> typer.Typer:
         pretty_exceptions_show_locals=False,
         add_completion=False,
     )
+
+
+# Every --limit is validated the same way (a click range: exit 2 naming the value), so no command
+# accepts what another refuses; the bound keeps the value an SQLite integer.
+LIMIT_MAX = 1_000_000_000
+
+
+def limit_option(default: int | None, help_text: str) -> Any:
+    """The ``--limit N`` option: a whole number from 1 to LIMIT_MAX."""
+    return typer.Option(default, "--limit", min=1, max=LIMIT_MAX,
+                        help=f"{help_text} (1 to {LIMIT_MAX:,})")

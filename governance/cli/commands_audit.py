@@ -21,6 +21,7 @@ import typer
 from governance.audit import queries
 from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
+from governance.cli.app_support import limit_option
 from governance.cli.output import emit_json, emit_text, log
 from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
@@ -215,7 +216,7 @@ def audit_query(
     incident: str | None = typer.Option(None, "--incident", help="Incident id."),
     since: str | None = typer.Option(None, "--since", help="From (RFC 3339 or 12mo, 30d...)."),
     until: str | None = typer.Option(None, "--until", help="Until, inclusive."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many events."),
+    limit: int | None = limit_option(None, "At most this many events"),
     fmt: TableFmt = _TFMT,
     repo: Path = _REPO,
     verified_prefix: bool = PREFIX_OPTION,

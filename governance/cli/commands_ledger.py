@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from governance.cli.app_support import new_app
+from governance.cli.app_support import limit_option, new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
@@ -77,11 +77,18 @@ def append(
         if not isinstance(doc, dict):
             raise UsageError("--event: expected a JSON object")
         fields.update(doc)
+    given: set[str] = set()
     for item in field:
         key, sep, value = item.partition("=")
         if not sep or key not in EVENT_FIELDS:
             raise UsageError(f"--field {item!r}: expected KEY=VALUE with KEY among "
                              f"{', '.join(EVENT_FIELDS)}")
+        if key in given or key in fields:
+            # keeping one of two values silently would record something nobody checked
+            raise UsageError(f"--field {key}: given more than once"
+                             + (" (also in --event)" if key not in given else ""),
+                             hint=f"give {key} once")
+        given.add(key)
         try:
             fields[key] = json.loads(value) if value[:1] in "[{" else value
         except ValueError:
@@ -99,7 +106,7 @@ def log_cmd(
     actor: str | None = typer.Option(None, "--actor", help="Only events by this actor id."),
     model: str | None = typer.Option(None, "--model", help="Only events for this model."),
     release: str | None = typer.Option(None, "--release", help="Only events for this release."),
-    limit: int | None = typer.Option(None, "--limit", help="Only the last N matching events."),
+    limit: int | None = limit_option(None, "Only the last N matching events"),
     unverified: bool = typer.Option(
         False, "--unverified",
         help="Forensics: list the commits as stored, past a verification failure too "
@@ -118,7 +125,7 @@ def log_cmd(
         log("warning: --unverified lists the ledger as stored; nothing here is verified "
             "evidence (run `governance ledger verify`)")
     if limit is not None:
-        rows = rows[-limit:] if limit > 0 else []
+        rows = rows[-limit:]
     if fmt is TextOrJson.json:
         emit_json([_entry_json(e) for e in rows])
         return

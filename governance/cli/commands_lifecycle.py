@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from governance.cli.app_support import limit_option
 from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.errors import UsageError
 from governance.lifecycle import LifecycleState
@@ -240,8 +241,7 @@ def status_cmd(
         help="If the ledger fails verification, report from its verified prefix (marked as "
              "such) instead of refusing."),
     every: bool = typer.Option(False, "--all", help="List every release, not only the newest."),
-    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1,
-                              help="How many releases to list per model, newest first."),
+    limit: int = limit_option(DEFAULT_LIMIT, "How many releases to list per model, newest first"),
 ) -> None:
     """Live release per environment, fallback, pointer drift, open obligations, and the
     releases newest first with their state now (the newest --limit; --all for every one)."""
