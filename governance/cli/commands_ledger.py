@@ -16,10 +16,12 @@ import typer
 
 from governance.cli.app_support import limit_option, new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.config import find_root
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
 
-REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
+REPO = typer.Option(Path("."), "--repo",
+                    help="The governed repository, or a directory inside it (default: .).")
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 REMOTE = typer.Option(None, "--remote",
                       help="Also publish to this git remote (fetch, append, fast-forward push; "
@@ -30,6 +32,11 @@ EVENT_FILE = typer.Option(None, "--event", help="JSON object of event fields ('-
 OUT = typer.Option(None, "--out", help="Write the note to FILE instead of stdout.")
 CHECKPOINTS = typer.Option([], "--checkpoint",
                            help="External checkpoint note to check against (repeatable).")
+
+
+def _root(repo: Path) -> Path:
+    """The governed repository holding ``repo`` (walking up, as git does), else ``repo``."""
+    return find_root(repo) or repo
 
 
 def _entry_json(e: LedgerEntry) -> dict[str, Any]:
@@ -55,7 +62,7 @@ def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMA
     """Write the genesis event (seq 0) pinning trust from governance.yaml at this commit."""
     from governance.ledger import init_ledger
 
-    _report_entry(init_ledger(repo, remote=remote), fmt)
+    _report_entry(init_ledger(_root(repo), remote=remote), fmt)
 
 
 def append(
@@ -98,7 +105,7 @@ def append(
     fields["event_type"] = event_type
     from governance.ledger.append import append_by_hand
 
-    _report_entry(append_by_hand(repo, fields, remote=remote), fmt)
+    _report_entry(append_by_hand(_root(repo), fields, remote=remote), fmt)
 
 
 def log_cmd(
@@ -119,7 +126,7 @@ def log_cmd(
     from governance.ledger.reader import entries, unverified_entries
 
     read = unverified_entries if unverified else entries
-    rows = [e for e in read(repo)
+    rows = [e for e in read(_root(repo))
             if all(v is None or e.get(k) == v for k, v in want.items())]
     if unverified:
         log("warning: --unverified lists the ledger as stored; nothing here is verified "
@@ -143,7 +150,7 @@ def checkpoint(
     """Print the latest signed checkpoint note (C2SP tlog-checkpoint) of the ledger."""
     from governance.ledger import latest_checkpoint
 
-    note, size, total = latest_checkpoint(repo)
+    note, size, total = latest_checkpoint(_root(repo))
     if size < total:
         log(f"note: latest stored checkpoint covers {size} of {total} events "
             "(set GOVERNANCE_LEDGER_LOG_KEY to sign the tip)")
@@ -161,7 +168,7 @@ def verify(
     """Verify every commit, event, signature and checkpoint; name the first failure."""
     from governance.ledger import verify_repo
 
-    report = verify_repo(repo, checkpoint_files=checkpoint_file)
+    report = verify_repo(_root(repo), checkpoint_files=checkpoint_file)
     for w in report.warnings:
         log(f"warning: {w}")
     if not checkpoint_file and report.failure is None:
