@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from governance.cli.app_support import limit_option, new_app
+from governance.cli.app_support import check_identifier, limit_option, new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.config import find_root
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
@@ -32,6 +32,10 @@ EVENT_FILE = typer.Option(None, "--event", help="JSON object of event fields ('-
 OUT = typer.Option(None, "--out", help="Write the note to FILE instead of stdout.")
 CHECKPOINTS = typer.Option([], "--checkpoint",
                            help="External checkpoint note to check against (repeatable).")
+
+
+# free-text-looking fields that are identifiers (the slug fields have their schema patterns)
+_IDENTIFIER_FIELDS = ("incident", "actor_id", "actor_role", "policy_digest")
 
 
 def _root(repo: Path) -> Path:
@@ -96,6 +100,8 @@ def append(
                              + (" (also in --event)" if key not in given else ""),
                              hint=f"give {key} once")
         given.add(key)
+        if key in _IDENTIFIER_FIELDS:
+            check_identifier(value, f"--field {key}")
         try:
             fields[key] = json.loads(value) if value[:1] in "[{" else value
         except ValueError:

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from governance.cli.app_support import limit_option
+from governance.cli.app_support import check_identifier, limit_option
 from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.errors import UsageError
 from governance.lifecycle import LifecycleState
@@ -190,6 +190,7 @@ def promote_cmd(
         raise UsageError(f"--approvals {source!r}: choose git or github")
     if source == "github" and pr is None:
         raise UsageError("--approvals github needs --pr N")
+    check_identifier(incident, "--incident")
     if break_glass and not (reason and incident):
         raise UsageError("--break-glass needs --reason and --incident")
     if not break_glass and (reason or incident):
@@ -214,6 +215,7 @@ def rollback_cmd(
     """Return a model in an environment to a prior approved release that was live there."""
     if not reason.strip():
         raise UsageError("--reason must not be empty")
+    check_identifier(incident, "--incident")
     repo = GovernedRepo.open(Path("."))
     outcome = rollback(repo, model, env, ports_for(repo, remote), reason=reason,
                        incident=incident, to=to)
