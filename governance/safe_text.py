@@ -96,8 +96,9 @@ def escape_json(document: str) -> str:
 # ``&`` are written as entities so no HTML tag or entity of the input survives.
 
 # emphasis, code, links and images, tables, strikethrough (others only matter at a line start,
-# and a value is always placed after other text)
-_MD_PUNCT = re.compile(r"([\\`*_\[\]|~])")
+# and a value is always placed after other text); an underscore between two letters or digits
+# cannot open or close emphasis (CommonMark 6.2) and stays as it is: risk_owner, not risk\\_owner
+_MD_PUNCT = re.compile(r"([\\`*\[\]|~]|_(?![^\W_])|(?<![^\W_])_)")
 _BACKTICKS = re.compile(r"`+")
 
 

@@ -15,7 +15,9 @@ Accepted forms (DESIGN section 8: "Times accept RFC 3339 and relative forms"):
 
 Everything else is a ``UsageError`` (exit 2) naming the value and the accepted forms, and so is
 a time outside the sane window: from the Unix epoch (1970-01-01T00:00:00Z; nothing a ledger
-records predates it) to 9999-12-31T23:59:59Z (the last instant written with four digits).
+records predates it) to 9999-12-31T23:59:59Z (the last instant written with four digits). A
+relative form reaching further back (``100y``, "everything") counts from the epoch instead:
+nothing before it can match, so the answer is the same.
 Times are always printed with a four-digit year.
 """
 
@@ -68,7 +70,7 @@ def _parse(text: str, *, now: datetime | None, option: str) -> datetime:
             hint=f"write {rel.group(1)}min for minutes or {rel.group(1)}mo for months",
         )
     if rel:
-        return _subtract(current, int(rel.group(1)), rel.group(2))
+        return max(_subtract(current, int(rel.group(1)), rel.group(2)), EARLIEST)
     if _DATE.fullmatch(value):
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -126,8 +128,8 @@ def _subtract(current: datetime, amount: int, unit: str) -> datetime:
     total = current.year * 12 + (current.month - 1) - months
     year, month = divmod(total, 12)
     month += 1
-    if year < 1:
-        raise UsageError(f"relative time goes back before year 1 ({amount}{unit})")
+    if year < EARLIEST.year:
+        return EARLIEST
     day = min(current.day, calendar.monthrange(year, month)[1])
     return current.replace(year=year, month=month, day=day)
 
