@@ -236,8 +236,15 @@ def audit_query(
         limit=limit,
     )
     root = repo_root(repo)
+    configured = tuple(load_config(root).environments) if env is not None else ()
     source = read_ledger(root, allow_prefix=verified_prefix)
-    events = answer_from_index(root, source, lambda conn: queries.audit_query(conn, flt))
+
+    def query(conn: Any) -> list[queries.IndexedEvent]:
+        if env is not None:  # a mistyped --env is named, not answered with "0 events"
+            queries.require_environment(conn, env, configured)
+        return queries.audit_query(conn, flt)
+
+    events = answer_from_index(root, source, query)
     _render_events(events, fmt, prefix_note(source))
 
 

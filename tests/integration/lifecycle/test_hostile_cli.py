@@ -218,6 +218,9 @@ def test_live_names_an_unknown_environment(rolled: World) -> None:
     assert "staging, production" in done.stderr
     explain = rolled.run(None, "explain", MODEL, "--env", "nosuch", expect=1)
     assert "unknown environment 'nosuch'" in explain.stderr
+    query = rolled.run(None, "audit", "query", "--env", "nosuch", expect=1)
+    assert "unknown environment 'nosuch'" in query.stderr
+    assert rolled.run(None, "audit", "query", "--env", "staging").stdout
 
 
 def test_live_refuses_year_one(rolled: World) -> None:
