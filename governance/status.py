@@ -44,6 +44,7 @@ from governance.lifecycle import (
 )
 from governance.promotion import pointer_drift
 from governance.repo import RELEASE_FILE, GovernedRepo
+from governance.safe_text import join_lines
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
 APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate counts in status
@@ -237,4 +238,4 @@ def render_text(statuses: list[ModelStatus]) -> str:
         if st.releases_omitted:
             lines.append(f"  ... {st.releases_omitted} older release(s) not shown "
                          "(--all lists every release)")
-    return "\n".join(lines)
+    return join_lines(lines)  # one record per line, control characters escaped

@@ -13,7 +13,12 @@ Accepted forms (DESIGN section 8: "Times accept RFC 3339 and relative forms"):
   31 March is 31 March last year; a day that does not exist clamps to the month's last day), so
   "the last 12 months" means what an auditor means, not 360 days.
 
-Everything else is a ``UsageError`` (exit 2) naming the value and the accepted forms.
+Everything else is a ``UsageError`` (exit 2) naming the value and the accepted forms, and so is
+a time outside the sane window: from the Unix epoch (1970-01-01T00:00:00Z; nothing a ledger
+records predates it) to 9999-12-31T23:59:59Z (the last instant written with four digits). A
+relative form reaching further back (``100y``, "everything") counts from the epoch instead:
+nothing before it can match, so the answer is the same.
+Times are always printed with a four-digit year.
 """
 
 from __future__ import annotations
@@ -37,8 +42,23 @@ _FORMS = (
 )
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def parse_time(text: str, *, now: datetime | None = None, option: str = "time") -> datetime:
-    """Parse ``text`` into an aware UTC datetime; relative forms count back from ``now``."""
+    """Parse ``text`` into an aware UTC datetime; relative forms count back from ``now``.
+    A time outside [EARLIEST, LATEST] is a UsageError naming the window."""
+    moment = _parse(text, now=now, option=option)
+    if not EARLIEST <= moment.replace(microsecond=0) <= LATEST:
+        raise UsageError(
+            f"{option}: {text!r} is outside the accepted window "
+            f"({format_rfc3339(EARLIEST)} to {format_rfc3339(LATEST)})",
+            hint="give a time at or after 1970-01-01T00:00:00Z")
+    return moment
+
+
+def _parse(text: str, *, now: datetime | None, option: str) -> datetime:
     value = text.strip()
     current = (now or datetime.now(UTC)).astimezone(UTC)
     if value.lower() == "now":
@@ -50,7 +70,7 @@ def parse_time(text: str, *, now: datetime | None = None, option: str = "time") 
             hint=f"write {rel.group(1)}min for minutes or {rel.group(1)}mo for months",
         )
     if rel:
-        return _subtract(current, int(rel.group(1)), rel.group(2))
+        return max(_subtract(current, int(rel.group(1)), rel.group(2)), EARLIEST)
     if _DATE.fullmatch(value):
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -64,6 +84,10 @@ def parse_time(text: str, *, now: datetime | None = None, option: str = "time") 
             return datetime.fromisoformat(normalised).astimezone(UTC)
         except ValueError:
             raise _malformed(text, option) from None
+        except OverflowError:  # the offset carries it past year 1 or 9999
+            raise UsageError(f"{option}: {text!r} is outside the accepted window "
+                             f"({format_rfc3339(EARLIEST)} to {format_rfc3339(LATEST)})"
+                             ) from None
     raise _malformed(text, option)
 
 
@@ -80,9 +104,10 @@ def from_micros(micros: int) -> datetime:
 def format_rfc3339(moment: datetime) -> str:
     """UTC with ``Z``; fractional seconds only when present (the ledger's timestamp form)."""
     utc = moment.astimezone(UTC)
-    if utc.microsecond:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # not strftime("%Y"): glibc writes year 1 as "1", not "0001"
+    text = (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+            f"{utc.second:02d}")
+    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -103,8 +128,8 @@ def _subtract(current: datetime, amount: int, unit: str) -> datetime:
     total = current.year * 12 + (current.month - 1) - months
     year, month = divmod(total, 12)
     month += 1
-    if year < 1:
-        raise UsageError(f"relative time goes back before year 1 ({amount}{unit})")
+    if year < EARLIEST.year:
+        return EARLIEST
     day = min(current.day, calendar.monthrange(year, month)[1])
     return current.replace(year=year, month=month, day=day)
 

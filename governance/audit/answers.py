@@ -176,7 +176,8 @@ def explain_live(repo: GovernedRepo, conn: sqlite3.Connection, model: str, envir
     """Which release of ``model`` was live in ``environment`` at ``at``, and its six answers
     from the model's events up to ``at``. NotFound: unknown model, nothing live then, or the
     live release's directory is missing from the repository."""
-    live = queries.live_release_at(conn, model, environment, at)
+    live = queries.live_release_at(conn, model, environment, at,
+                                   configured=tuple(repo.config.environments))
     if live.release_id is None:
         raise NotFound(
             f"nothing was live for {model!r} in {environment!r} at {live.at}: switched off by "

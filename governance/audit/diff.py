@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.repo import LoadedRelease
+from governance.safe_text import join_lines
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def render_text(diff: ReleaseDiff) -> str:
         delta = "" if m.delta is None else f" ({m.delta:+.4g})"
         lines.append(f"  {name}: {_show(m.before)} -> {_show(m.after)}{delta}")
     lines += [f"note: {n}" for n in diff.notes]
-    return "\n".join(lines)
+    return join_lines(lines)  # one record per line, control characters escaped
 
 
 def _show(value: Any) -> str:

@@ -16,6 +16,7 @@ from governance.domain.events import EventView
 from governance.domain.identity import same_identity
 from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.repo import LoadedRelease
+from governance.safe_text import join_lines
 
 if TYPE_CHECKING:  # the gate's count is computed by the caller (governance.audit.answers)
     from governance.policy.approval_standing import ApprovalStanding, ApprovalVerdict
@@ -242,7 +243,7 @@ def render_text(exp: Explanation) -> str:
                      f" (incident {r['incident'] or '-'})")
     for o in rb["open_obligations"]:
         lines.append(f"   OPEN {o['kind']} for {o['release_id']} (incident {o['incident']})")
-    return "\n".join(lines)
+    return join_lines(lines)  # one record per line, control characters escaped
 
 
 def standing_lines(standing: Mapping[str, Any] | None) -> list[str]:

@@ -9,15 +9,26 @@ either moves to the new head or stays where it was), with ``executemany`` batche
 build, secondary indexes created after the bulk insert (SQLite's own advice for bulk loads:
 https://www.sqlite.org/lang_createindex.html and https://www.sqlite.org/wal.html).
 
+Processes share the index: opening it, creating its tables and catching it up happen under an
+exclusive lock on ``index.sqlite.lock`` beside it (``fcntl.flock``), so four queries started at
+once on a fresh clone build it once, the others wait (at most ``LOCK_TIMEOUT_S``, then exit 3
+naming the lock) and then read the built index; SQLite's own locks alone refuse a journal-mode
+change while another connection reads ("database is locked"). Queries themselves run outside
+the lock (WAL: readers never block each other or the next writer).
+
 Time is stored as integer microseconds since the epoch (``ts``) so comparisons never depend on
 how a timestamp was spelled; the original RFC 3339 text is kept beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +45,7 @@ from governance.timeparse import to_micros
 SCHEMA_VERSION = "2"
 INDEX_FILE = Path(".governance") / "index.sqlite"
 _BATCH = 5_000
+LOCK_TIMEOUT_S = 300.0  # how long a query waits for another process building the index
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -170,11 +182,16 @@ class AuditIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _require_index_path(path)
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
         # timeout: another process may be building the index; wait for it rather than fail.
-        self.conn: IndexConnection = sqlite3.connect(
-            path, isolation_level=None, timeout=300, factory=IndexConnection)
+        try:
+            self.conn: IndexConnection = sqlite3.connect(
+                path, isolation_level=None, timeout=300, factory=IndexConnection)
+        except sqlite3.Error as err:
+            raise Undecided(f"{path}: cannot open the query index ({err})",
+                            hint=f"it is only a cache of the ledger: remove {path} to rebuild "
+                                 "it") from None
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -380,14 +397,66 @@ def _warn(text: str) -> None:
     print(f"warning: {text}", file=sys.stderr)
 
 
-def open_index(root: Path, source: LedgerSource) -> AuditIndex:
-    """Open the repo's index and bring it to the ledger's head (the queries' entry point)."""
-    index = AuditIndex.for_repo(root)
+def _require_index_path(path: Path) -> None:
+    """The index's directory and file must be what they claim (a located error, exit 3)."""
+    hint = f"it is only a cache of the ledger: remove {path} (and {path.parent} if it is a " \
+           "file) to rebuild it"
+    if path.parent.exists() and not path.parent.is_dir():
+        raise Undecided(f"{path.parent}: the query index's directory is not a directory", hint=hint)
+    if path.is_dir():
+        raise Undecided(f"{path}: the query index is a directory, not a file", hint=hint)
+    if path.exists() and not path.is_file():
+        raise Undecided(f"{path}: the query index is not a regular file", hint=hint)
     try:
-        index.catch_up(source)
-    except BaseException:
-        index.close()
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise Undecided(f"{path.parent}: cannot create the query index's directory "
+                        f"({err.strerror})", hint=hint) from None
+
+
+@contextlib.contextmanager
+def building(path: Path, timeout_s: float | None = None) -> Iterator[None]:
+    """Hold the exclusive build lock of the index at ``path`` (waiting at most ``timeout_s``,
+    default ``LOCK_TIMEOUT_S``; Undecided, exit 3, when another process holds it longer)."""
+    _require_index_path(path)
+    lock = Path(f"{path}.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise Undecided(f"{lock}: cannot open the query index's lock ({err.strerror})",
+                        hint=f"remove {lock} if it is not a file") from None
+    try:
+        deadline = time.monotonic() + (LOCK_TIMEOUT_S if timeout_s is None else timeout_s)
+        delay = 0.01
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Undecided(
+                        f"{path}: another process has been building the query index for too "
+                        f"long (waited {LOCK_TIMEOUT_S if timeout_s is None else timeout_s:g}s "
+                        f"for {lock})",
+                        hint="run the command again when that process has finished") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def open_index(root: Path, source: LedgerSource) -> AuditIndex:
+    """Open the repo's index and bring it to the ledger's head (the queries' entry point);
+    under the build lock, so concurrent first queries build it once."""
+    path = root / INDEX_FILE
+    with building(path):
+        index = AuditIndex(path)
+        try:
+            index.catch_up(source)
+        except BaseException:
+            index.close()
+            raise
     return index
 
 
@@ -404,8 +473,9 @@ def answer(root: Path, source: LedgerSource, question: Callable[[sqlite3.Connect
         except IndexMismatch as err:
             mismatch = err
     # outside the failed question's open statements: drop the file and build it again
-    AuditIndex.for_repo(root).discard(f"{mismatch}; the query index was rebuilt from the "
-                                      "verified ledger")
+    with building(root / INDEX_FILE):
+        AuditIndex.for_repo(root).discard(f"{mismatch}; the query index was rebuilt from the "
+                                          "verified ledger")
     with open_index(root, source) as index:
         return question(index.conn)
 

@@ -178,14 +178,34 @@ def _require_model(conn: sqlite3.Connection, model: str) -> None:
         )
 
 
+def require_environment(conn: sqlite3.Connection, environment: str,
+                        configured: Sequence[str]) -> None:
+    """NotFound (exit 1, as ``check --env`` does) for an environment that governance.yaml does
+    not define and no ledger event ever deployed to (a removed environment the ledger still
+    knows stays answerable), naming the known ones."""
+    if environment in configured:
+        return
+    seen = conn.execute("SELECT 1 FROM deployments WHERE environment = ? LIMIT 1",
+                        (environment,)).fetchone()
+    if seen is None:
+        raise NotFound(f"unknown environment {environment!r}: governance.yaml does not define "
+                       "it and no ledger event deploys to it",
+                       hint=f"governance.yaml defines: {', '.join(configured) or 'none'}")
+
+
 def live_release_at(
-    conn: sqlite3.Connection, model: str, environment: str, at: datetime
+    conn: sqlite3.Connection, model: str, environment: str, at: datetime,
+    configured: Sequence[str] | None = None,
 ) -> LiveRelease:
     """The release live for ``model`` in ``environment`` at ``at`` (see the module docstring).
 
-    Raises NotFound for an unknown model or when nothing had been deployed there by then.
+    Raises NotFound for an unknown model, an unknown environment (when ``configured``, the
+    environments governance.yaml defines, is given) or when nothing had been deployed there by
+    then.
     """
     _require_model(conn, model)
+    if configured is not None:
+        require_environment(conn, environment, configured)
     t = to_micros(at)
     current = conn.execute(
         "SELECT seq, release_id FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "

@@ -9,6 +9,7 @@ traceback leak tokens into CI logs.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Any
@@ -18,6 +19,13 @@ import typer
 from typer.core import TyperGroup
 
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
+from governance.safe_text import keep_lines
+
+# A reader that stopped reading (``governance history M | head -1``, ``| true``): the command
+# stops quietly, as a tool killed by SIGPIPE does, with the exit status a shell reports for one
+# (128 + SIGPIPE): never 0, since the output was not delivered, so ``set -o pipefail`` in CI
+# sees the same as with git or coreutils; never an "internal error" on stderr.
+EXIT_BROKEN_PIPE = 141
 
 
 class _FunnelGroup(TyperGroup):
@@ -28,10 +36,13 @@ class _FunnelGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except GovernanceError as err:
             if _wants_traceback(ctx):
                 traceback.print_exc(file=sys.stderr)
-            typer.echo(f"error: {err.diagnostics()}", err=True)
+            typer.echo(f"error: {keep_lines(err.diagnostics())}", err=True)
             raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
             raise
@@ -39,7 +50,7 @@ class _FunnelGroup(TyperGroup):
             if _wants_traceback(ctx):
                 traceback.print_exc(file=sys.stderr)
             typer.echo(
-                f"internal error: {type(err).__name__}: {err}\n"
+                f"internal error: {type(err).__name__}: {keep_lines(str(err))}\n"
                 "hint: this is a bug in governance; re-run with --traceback and report it",
                 err=True,
             )
@@ -103,10 +114,34 @@ commands_doctor.register(app)
 commands_people.register(app)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of what is still buffered
+    does not raise BrokenPipeError again (Python docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed or not a file: nothing to flush
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    code: Any = 0
     try:
         app(args=argv, prog_name="governance")
     except click.exceptions.UsageError as err:  # pragma: no cover - typer exits itself
         typer.echo(str(err), err=True)
-        sys.exit(EXIT_USAGE)
+        code = EXIT_USAGE
+    except SystemExit as done:
+        code = done.code
+        if isinstance(sys.stdout, click.utils.PacifyFlushWrapper):
+            code = EXIT_BROKEN_PIPE  # click's own EPIPE handling (help, usage) exits 1
+    except BrokenPipeError:  # raised outside a command (help text, usage)
+        _silence_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
+    try:
+        sys.stdout.flush()  # what is still buffered, while a closed pipe can still be told
+    except BrokenPipeError:
+        _silence_stdout()
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)

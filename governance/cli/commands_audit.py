@@ -21,8 +21,9 @@ import typer
 from governance.audit import queries
 from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
+from governance.cli.app_support import limit_option
 from governance.cli.output import emit_json, emit_text, log
-from governance.config import require_root
+from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
 from governance.sinks import export as sink_export
 from governance.sinks.settings import SINK_KINDS, SinkOverrides, open_sink
@@ -137,9 +138,10 @@ def live(
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
     root = repo_root(repo)
+    configured = tuple(load_config(root).environments)
     source = read_ledger(root, allow_prefix=verified_prefix)
-    answer = answer_from_index(root, source,
-                               lambda conn: queries.live_release_at(conn, model, env, moment))
+    answer = answer_from_index(root, source, lambda conn: queries.live_release_at(
+        conn, model, env, moment, configured=configured))
     prefix = prefix_note(source)
     data = answer.to_json()
     if prefix is not None:
@@ -214,7 +216,7 @@ def audit_query(
     incident: str | None = typer.Option(None, "--incident", help="Incident id."),
     since: str | None = typer.Option(None, "--since", help="From (RFC 3339 or 12mo, 30d...)."),
     until: str | None = typer.Option(None, "--until", help="Until, inclusive."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many events."),
+    limit: int | None = limit_option(None, "At most this many events"),
     fmt: TableFmt = _TFMT,
     repo: Path = _REPO,
     verified_prefix: bool = PREFIX_OPTION,
@@ -234,8 +236,15 @@ def audit_query(
         limit=limit,
     )
     root = repo_root(repo)
+    configured = tuple(load_config(root).environments) if env is not None else ()
     source = read_ledger(root, allow_prefix=verified_prefix)
-    events = answer_from_index(root, source, lambda conn: queries.audit_query(conn, flt))
+
+    def query(conn: Any) -> list[queries.IndexedEvent]:
+        if env is not None:  # a mistyped --env is named, not answered with "0 events"
+            queries.require_environment(conn, env, configured)
+        return queries.audit_query(conn, flt)
+
+    events = answer_from_index(root, source, query)
     _render_events(events, fmt, prefix_note(source))
 
 

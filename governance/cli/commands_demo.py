@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from governance.cli.output import emit_text
+from governance.cli.output import emit_block
 
 
 def demo(
@@ -17,7 +17,7 @@ def demo(
     """Run register -> gates -> approvals -> promote -> deny -> rollback -> verify -> export."""
     from governance.demo import main
 
-    main(emit_text, keep)
+    main(emit_block, keep)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.environments import (
     compare_pointers,
     first_environment,
@@ -43,7 +43,7 @@ def list_cmd(fmt: TextOrJson = FORMAT) -> None:
     if fmt is TextOrJson.json:
         emit_json({"environments": [_env_json(e) for e in order]})
     else:
-        emit_text("\n".join(e.name for e in order))
+        emit_block("\n".join(e.name for e in order))
 
 
 @env_app.command("first")

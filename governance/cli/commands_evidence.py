@@ -19,7 +19,8 @@ from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
 from governance.audit.index import answer
 from governance.cli import commands_audit
-from governance.cli.output import emit_json, emit_text, log
+from governance.cli.output import emit_block, emit_document, emit_json, log
+from governance.errors import UsageError
 from governance.repo import GovernedRepo
 from governance.timeparse import parse_time
 
@@ -53,7 +54,7 @@ def diff(
     if fmt is Fmt.json:
         emit_json(result.to_json())
     else:
-        emit_text(diff_text(result))
+        emit_block(diff_text(result))
 
 
 def explain(
@@ -91,7 +92,7 @@ def explain(
     if fmt is Fmt.json:
         emit_json(data)
     else:
-        emit_text(explain_text(explanation))
+        emit_block(explain_text(explanation))
 
 
 def report(
@@ -113,6 +114,8 @@ def report(
     """The evidence bundle an auditor keeps: the six answers, the model card with approval
     status derived from the ledger, the gate decision, approvers, the diff against the previous
     production release and an SVG timeline of promotions and rollbacks."""
+    if out is not None:
+        _check_out(out)
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
     bundle = answer(root, commands_audit.read_ledger(root), lambda conn: answers.build_report(
@@ -126,10 +129,23 @@ def report(
 
         text = render_markdown(bundle)
     if out is None:
-        emit_text(text.rstrip("\n"))
+        emit_document(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"--out {out}: cannot write the report: {err.strerror}") from None
         log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out the report cannot be written to before any work is done (exit 2)."""
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a directory", hint="name a file, e.g. report.md")
+    parent = out.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {out}: directory {parent} does not exist",
+                         hint=f"create it first (mkdir -p {parent})")
 
 
 def register(app: typer.Typer) -> None:

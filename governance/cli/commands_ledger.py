@@ -14,12 +14,14 @@ from typing import Any
 
 import typer
 
-from governance.cli.app_support import new_app
+from governance.cli.app_support import check_identifier, limit_option, new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.config import find_root
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
 
-REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
+REPO = typer.Option(Path("."), "--repo",
+                    help="The governed repository, or a directory inside it (default: .).")
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 REMOTE = typer.Option(None, "--remote",
                       help="Also publish to this git remote (fetch, append, fast-forward push; "
@@ -30,6 +32,15 @@ EVENT_FILE = typer.Option(None, "--event", help="JSON object of event fields ('-
 OUT = typer.Option(None, "--out", help="Write the note to FILE instead of stdout.")
 CHECKPOINTS = typer.Option([], "--checkpoint",
                            help="External checkpoint note to check against (repeatable).")
+
+
+# free-text-looking fields that are identifiers (the slug fields have their schema patterns)
+_IDENTIFIER_FIELDS = ("incident", "actor_id", "actor_role", "policy_digest")
+
+
+def _root(repo: Path) -> Path:
+    """The governed repository holding ``repo`` (walking up, as git does), else ``repo``."""
+    return find_root(repo) or repo
 
 
 def _entry_json(e: LedgerEntry) -> dict[str, Any]:
@@ -57,8 +68,9 @@ def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMA
     from governance.ledger.append import genesis_advice
     from governance.ledger.settings import load_settings
 
-    _report_entry(init_ledger(repo, remote=remote), fmt)
-    for note in genesis_advice(load_settings(repo)):
+    root = _root(repo)
+    _report_entry(init_ledger(root, remote=remote), fmt)
+    for note in genesis_advice(load_settings(root)):
         log(f"note: {note}")
 
 
@@ -81,11 +93,20 @@ def append(
         if not isinstance(doc, dict):
             raise UsageError("--event: expected a JSON object")
         fields.update(doc)
+    given: set[str] = set()
     for item in field:
         key, sep, value = item.partition("=")
         if not sep or key not in EVENT_FIELDS:
             raise UsageError(f"--field {item!r}: expected KEY=VALUE with KEY among "
                              f"{', '.join(EVENT_FIELDS)}")
+        if key in given or key in fields:
+            # keeping one of two values silently would record something nobody checked
+            raise UsageError(f"--field {key}: given more than once"
+                             + (" (also in --event)" if key not in given else ""),
+                             hint=f"give {key} once")
+        given.add(key)
+        if key in _IDENTIFIER_FIELDS:
+            check_identifier(value, f"--field {key}")
         try:
             fields[key] = json.loads(value) if value[:1] in "[{" else value
         except ValueError:
@@ -95,7 +116,7 @@ def append(
     fields["event_type"] = event_type
     from governance.ledger.append import append_by_hand
 
-    _report_entry(append_by_hand(repo, fields, remote=remote), fmt)
+    _report_entry(append_by_hand(_root(repo), fields, remote=remote), fmt)
 
 
 def log_cmd(
@@ -103,7 +124,7 @@ def log_cmd(
     actor: str | None = typer.Option(None, "--actor", help="Only events by this actor id."),
     model: str | None = typer.Option(None, "--model", help="Only events for this model."),
     release: str | None = typer.Option(None, "--release", help="Only events for this release."),
-    limit: int | None = typer.Option(None, "--limit", help="Only the last N matching events."),
+    limit: int | None = limit_option(None, "Only the last N matching events"),
     unverified: bool = typer.Option(
         False, "--unverified",
         help="Forensics: list the commits as stored, past a verification failure too "
@@ -116,13 +137,13 @@ def log_cmd(
     from governance.ledger.reader import entries, unverified_entries
 
     read = unverified_entries if unverified else entries
-    rows = [e for e in read(repo)
+    rows = [e for e in read(_root(repo))
             if all(v is None or e.get(k) == v for k, v in want.items())]
     if unverified:
         log("warning: --unverified lists the ledger as stored; nothing here is verified "
             "evidence (run `governance ledger verify`)")
     if limit is not None:
-        rows = rows[-limit:] if limit > 0 else []
+        rows = rows[-limit:]
     if fmt is TextOrJson.json:
         emit_json([_entry_json(e) for e in rows])
         return
@@ -140,7 +161,7 @@ def checkpoint(
     """Print the latest signed checkpoint note (C2SP tlog-checkpoint) of the ledger."""
     from governance.ledger import latest_checkpoint
 
-    note, size, total = latest_checkpoint(repo)
+    note, size, total = latest_checkpoint(_root(repo))
     if size < total:
         log(f"note: latest stored checkpoint covers {size} of {total} events "
             "(set GOVERNANCE_LEDGER_LOG_KEY to sign the tip)")
@@ -158,7 +179,7 @@ def verify(
     """Verify every commit, event, signature and checkpoint; name the first failure."""
     from governance.ledger import verify_repo
 
-    report = verify_repo(repo, checkpoint_files=checkpoint_file)
+    report = verify_repo(_root(repo), checkpoint_files=checkpoint_file)
     for w in report.warnings:
         log(f"warning: {w}")
     if not checkpoint_file and report.failure is None:

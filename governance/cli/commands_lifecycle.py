@@ -14,7 +14,8 @@ from typing import Any
 
 import typer
 
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.cli.app_support import check_identifier, limit_option
+from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.errors import UsageError
 from governance.lifecycle import LifecycleState
 from governance.promotion import Outcome, Ports, promote, retire, rollback
@@ -189,6 +190,7 @@ def promote_cmd(
         raise UsageError(f"--approvals {source!r}: choose git or github")
     if source == "github" and pr is None:
         raise UsageError("--approvals github needs --pr N")
+    check_identifier(incident, "--incident")
     if break_glass and not (reason and incident):
         raise UsageError("--break-glass needs --reason and --incident")
     if not break_glass and (reason or incident):
@@ -213,6 +215,7 @@ def rollback_cmd(
     """Return a model in an environment to a prior approved release that was live there."""
     if not reason.strip():
         raise UsageError("--reason must not be empty")
+    check_identifier(incident, "--incident")
     repo = GovernedRepo.open(Path("."))
     outcome = rollback(repo, model, env, ports_for(repo, remote), reason=reason,
                        incident=incident, to=to)
@@ -240,8 +243,7 @@ def status_cmd(
         help="If the ledger fails verification, report from its verified prefix (marked as "
              "such) instead of refusing."),
     every: bool = typer.Option(False, "--all", help="List every release, not only the newest."),
-    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1,
-                              help="How many releases to list per model, newest first."),
+    limit: int = limit_option(DEFAULT_LIMIT, "How many releases to list per model, newest first"),
 ) -> None:
     """Live release per environment, fallback, pointer drift, open obligations, and the
     releases newest first with their state now (the newest --limit; --all for every one)."""
@@ -266,7 +268,7 @@ def status_cmd(
             doc["verified_prefix"] = prefix
         emit_json(doc)
     else:
-        emit_text(render_text(statuses))
+        emit_block(render_text(statuses))
         if prefix is not None:
             emit_text(prefix_line(prefix))
     if any(s.drift for s in statuses):

@@ -10,8 +10,8 @@ from typing import Any
 import typer
 
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, UsageError
+from governance.cli.output import TextOrJson, emit_block, emit_document, emit_json, emit_text, log
+from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, GovernanceError, UsageError
 from governance.policy.bundle import POLICY_DIR, load_bundle
 from governance.policy.engine import ENGINE_NAMES, select_engine
 from governance.policy.lint import lint_bundle
@@ -61,23 +61,31 @@ def check(
     if record and (pr is None or approvals is not ApprovalSource.github):
         raise UsageError("--record goes with --pr N --approvals github")
     from governance.policy.check import CheckOptions, run_check  # the engine loads on demand
-    from governance.policy.report import RENDERERS
+    from governance.policy.report import RENDERERS, STOPPED_RENDERERS
 
-    repo = GovernedRepo.open(repo_dir)
-    outcome = run_check(
-        repo,
-        CheckOptions(
-            refs=tuple(releases or ()),
-            all_releases=all_releases,
-            environment=env,
-            approvals=approvals.value,
-            pr=pr,
-            engine=engine,
-            policy_dir=policy_dir,
-            fail_on_warn=fail_on_warn,
-        ),
-        progress=log,
-    )
+    try:
+        repo = GovernedRepo.open(repo_dir)
+        outcome = run_check(
+            repo,
+            CheckOptions(
+                refs=tuple(releases or ()),
+                all_releases=all_releases,
+                environment=env,
+                approvals=approvals.value,
+                pr=pr,
+                engine=engine,
+                policy_dir=policy_dir,
+                fail_on_warn=fail_on_warn,
+            ),
+            progress=log,
+        )
+    except GovernanceError as err:
+        # machine formats still get a document CI can read, with the located error in it;
+        # the funnel then prints the diagnostics on stderr and exits with the error's code
+        stopped = STOPPED_RENDERERS.get(output.value)
+        if stopped is not None:
+            emit_document(stopped(err, tuple(releases or ())))
+        raise
     if decision_out is not None:
         records = [d.record for d in outcome.decisions]
         decision_out.write_text(
@@ -85,7 +93,11 @@ def check(
             + "\n",
             encoding="utf-8",
         )
-    emit_text(RENDERERS[output.value](outcome.decisions, outcome.gates))
+    rendered = RENDERERS[output.value](outcome.decisions, outcome.gates)
+    if output is GateFormat.text:
+        emit_block(rendered)
+    else:
+        emit_document(rendered)
     code = outcome.exit_code(fail_on_warn)
     if record and pr is not None:
         _record(repo, outcome.decisions, pr)

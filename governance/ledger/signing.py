@@ -10,6 +10,10 @@ agent, passes a key in the environment instead:
   GOVERNANCE_LEDGER_LOG_KEY      the checkpoint log key, same two forms; when absent no
                                  checkpoint is cut (appends still succeed and say so on stderr)
 
+A relative key path (``../keys/alice``) is resolved against the current directory, as a shell
+would, once, before git runs (git signs from the repository's git directory, where the same
+relative path would name another file or none).
+
 Neither value is ever logged or put in an error message. The signer's public key is needed to
 find its principal (and committer identity) in the ledger's trust before signing.
 """
@@ -52,7 +56,7 @@ class CommitSigner:
 def _key_bytes(value: str) -> tuple[bytes, Path | None]:
     if value.lstrip().startswith(_PEM):
         return value.strip().encode() + b"\n", None
-    path = Path(value).expanduser()
+    path = Path(value).expanduser().absolute()  # git runs elsewhere: see the module docstring
     try:
         return path.read_bytes(), path
     except OSError:

@@ -4,7 +4,10 @@ Results are data (``GateDecision``); these only format them. ``github`` writes w
 commands (``::error file=F,line=L,title=T::message``) escaped as GitHub's runner does
 (actions/toolkit ``command.ts``: in the message ``%`` -> ``%25``, CR -> ``%0D``, LF -> ``%0A``;
 in property values additionally ``:`` -> ``%3A`` and ``,`` -> ``%2C``), so nothing a release or
-a policy writes can inject a second command or property.
+a policy writes can inject a second command or property; any other control character (an ANSI
+escape the runner's log would interpret) is shown escaped. Text goes through
+``governance.safe_text``: one record per line for the terminal, XML 1.0 characters only in JUnit,
+markdown escaped for HTML and links.
 """
 
 from __future__ import annotations
@@ -17,14 +20,20 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
+from governance.errors import GovernanceError, Problem
 from governance.policy.gates import GateDecision, Violation
 from governance.policy.metadata import Annotation
+from governance.safe_text import escape_json, join_lines, md_code, md_text, one_line, xml_safe
 
 # --- GitHub workflow commands -----------------------------------------------------------------
 
 
+_RUNNER_ESCAPES = {"%": "%25", "\r": "%0D", "\n": "%0A"}
+
+
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The runner's escaping (``%``, CR, LF); every other control character shown escaped."""
+    return "".join(_RUNNER_ESCAPES.get(c) or one_line(c) for c in text)
 
 
 def escape_property(text: str) -> str:
@@ -157,7 +166,7 @@ def render_text(decisions: Sequence[GateDecision], gates: dict[str, Annotation])
             out.append(f"  pending {p.get('gate_id')}: {p.get('msg')}")
         if not by_gate and not d.exceptions:
             out.append("  all gates passed")
-    return "\n".join(out)
+    return join_lines(out)
 
 
 # --- json (conftest-like) -----------------------------------------------------------------------
@@ -202,12 +211,20 @@ def render_json(decisions: Sequence[GateDecision], _gates: dict[str, Annotation]
         "denied": sum(1 for d in decisions if d.outcome == "deny"),
         "undecided": sum(1 for d in decisions if d.outcome == "undecided"),
     }
-    return json.dumps(
+    return escape_json(json.dumps(
         {"results": results, "summary": summary}, indent=2, sort_keys=True, ensure_ascii=False
-    )
+    ))
 
 
 # --- junit ----------------------------------------------------------------------------------------
+
+
+def _xml(text: str) -> str:
+    return xml_escape(xml_safe(text))
+
+
+def _attr(text: str) -> str:
+    return quoteattr(xml_safe(text))
 
 
 def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]) -> str:
@@ -219,8 +236,8 @@ def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
         suite_fail = suite_err = 0
         if d.undecided:
             cases.append(
-                f'    <testcase classname={quoteattr(d.release_id)} name="decision">'
-                f"<error message={quoteattr('could not decide')}>{xml_escape(d.undecided)}"
+                f'    <testcase classname={_attr(d.release_id)} name="decision">'
+                f"<error message={_attr('could not decide')}>{_xml(d.undecided)}"
                 "</error></testcase>"
             )
             suite_err += 1
@@ -232,15 +249,15 @@ def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
                 if fails:
                     text = "\n".join(f"{v.msg}\nremediation: {v.remediation}" for v in fails)
                     body = (
-                        f"<failure message={quoteattr(fails[0].msg)} type={quoteattr(gate_id)}>"
-                        f"{xml_escape(text)}</failure>"
+                        f"<failure message={_attr(fails[0].msg)} type={_attr(gate_id)}>"
+                        f"{_xml(text)}</failure>"
                     )
                     suite_fail += 1
                 if warns:
-                    said = xml_escape("\n".join(v.msg for v in warns))
+                    said = _xml("\n".join(v.msg for v in warns))
                     body += f"<system-out>{said}</system-out>"
                 cases.append(
-                    f"    <testcase classname={quoteattr(d.release_id)} name={quoteattr(gate_id)}>"
+                    f"    <testcase classname={_attr(d.release_id)} name={_attr(gate_id)}>"
                     f"{body}</testcase>"
                 )
         total += len(cases)
@@ -248,7 +265,7 @@ def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
         errors += suite_err
         suite_name = d.release_id + (f" --env {d.environment}" if d.environment else "")
         suites.append(
-            f"  <testsuite name={quoteattr(suite_name)} "
+            f"  <testsuite name={_attr(suite_name)} "
             f'tests="{len(cases)}" failures="{suite_fail}" errors="{suite_err}">\n'
             + "\n".join(cases)
             + "\n  </testsuite>"
@@ -263,8 +280,7 @@ def render_junit(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
 # --- markdown -------------------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_md = md_text
 
 
 def render_markdown(decisions: Sequence[GateDecision], gates: dict[str, Annotation]) -> str:
@@ -284,25 +300,25 @@ def render_markdown(decisions: Sequence[GateDecision], gates: dict[str, Annotati
             for v, level in rows:
                 title = gates[v.gate_id].title if v.gate_id in gates else v.gate_id
                 out.append(
-                    f"| {_md(title)} (`{v.gate_id}`) | {level} | {_md(v.msg)} | "
+                    f"| {_md(title)} ({md_code(v.gate_id)}) | {level} | {_md(v.msg)} | "
                     f"{_md(v.remediation)} |"
                 )
             out.append("")
         for x in d.exceptions:
             v, w = x.get("violation", {}), x.get("waiver", {})
             out.append(
-                f"- Waived `{v.get('gate_id')}`: {_md(str(v.get('msg')))} — approver "
-                f"{w.get('approver')}, expires {w.get('expires')}"
+                f"- Waived {md_code(v.get('gate_id'))}: {_md(v.get('msg'))} — approver "
+                f"{_md(w.get('approver'))}, expires {_md(w.get('expires'))}"
             )
         for p in d.pending:
-            out.append(f"- Pending `{p.get('gate_id')}`: {_md(str(p.get('msg')))}")
+            out.append(f"- Pending {md_code(p.get('gate_id'))}: {_md(p.get('msg'))}")
         if not rows and not d.exceptions:
             out.append("All gates passed.")
         out.append("")
         out.append(
-            f"<sub>decision {d.record.get('decision_id')} · policy "
-            f"{d.record.get('policy_digest')} · engine "
-            f"{(d.record.get('engine') or {}).get('name')}</sub>"
+            f"<sub>decision {_md(d.record.get('decision_id'))} · policy "
+            f"{_md(d.record.get('policy_digest'))} · engine "
+            f"{_md((d.record.get('engine') or {}).get('name'))}</sub>"
         )
         out.append("")
     return "\n".join(out)
@@ -314,4 +330,71 @@ RENDERERS: dict[str, Callable[[Sequence[GateDecision], dict[str, Annotation]], s
     "github": render_github,
     "junit": render_junit,
     "markdown": render_markdown,
+}
+
+
+# --- a check that stopped before any decision -------------------------------------------------
+# An invalid release, an unknown one or a missing configuration stops ``check`` before any gate
+# runs. CI still reads the machine formats: each gets a well-formed, non-empty document with a
+# located error element (a failing JUnit testcase, a ``::error file=,line=`` annotation), never
+# an empty file that a JUnit reader counts as "no tests, no failures".
+
+
+def _problems(err: GovernanceError) -> list[Problem]:
+    listed = list(getattr(err, "problems", None) or [])
+    return listed or [Problem(file="", line=None, path="$", message=err.message, hint=err.hint)]
+
+
+def _stopped_json(err: GovernanceError, refs: Sequence[str]) -> str:
+    doc = {"results": [], "refs": list(refs), "error": {
+        "exit_code": err.exit_code, "message": err.message, "hint": err.hint,
+        "problems": [p.to_json() for p in _problems(err)]},
+        "summary": {"releases": 0, "passed": 0, "denied": 0, "undecided": 0,
+                    "invalid": len(refs) or 1}}
+    return escape_json(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def _stopped_github(err: GovernanceError, _refs: Sequence[str]) -> str:
+    return "\n".join(
+        workflow_command("error", p.message + (f"\nhint: {p.hint}" if p.hint else ""),
+                         file=p.file or None, line=p.line, title=f"governance: {p.path}")
+        for p in _problems(err))
+
+
+def _stopped_junit(err: GovernanceError, refs: Sequence[str]) -> str:
+    problems = _problems(err)
+    kind = "failure" if err.exit_code == 1 else "error"
+    cases = []
+    for p in problems:
+        where = p.location() if p.file else p.path
+        file_attr = f" file={_attr(p.file)}" if p.file else ""
+        line_attr = f' line="{p.line}"' if p.line is not None else ""
+        text = p.render() if p.file else p.message + (f" ({p.hint})" if p.hint else "")
+        cases.append(f"    <testcase classname={_attr('governance.check')} name={_attr(where)}"
+                     f"{file_attr}{line_attr}><{kind} message={_attr(p.message)} "
+                     f"type={_attr(type(err).__name__)}>{_xml(text)}</{kind}></testcase>")
+    failures, errors = (len(cases), 0) if kind == "failure" else (0, len(cases))
+    name = " ".join(refs) or "governance check"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuites name="governance gates" tests="{len(cases)}" failures="{failures}" '
+            f'errors="{errors}">\n'
+            f'  <testsuite name={_attr(name)} tests="{len(cases)}" failures="{failures}" '
+            f'errors="{errors}">\n' + "\n".join(cases) + "\n  </testsuite>\n</testsuites>")
+
+
+def _stopped_markdown(err: GovernanceError, refs: Sequence[str]) -> str:
+    verdict = "Invalid" if err.exit_code == 1 else "Could not check"
+    what = ", ".join(md_code(r) for r in refs) or "the request"
+    out = ["## Governance gates", "", f"### ❌ {verdict}: {what}", "",
+           "| File | Line | Field | Problem |", "|---|---|---|---|"]
+    out += [f"| {_md(p.file)} | {_md(p.line)} | {md_code(p.path)} | "
+            f"{_md(p.message + (f' ({p.hint})' if p.hint else ''))} |" for p in _problems(err)]
+    return "\n".join([*out, "", _md(err.message), ""])
+
+
+STOPPED_RENDERERS: dict[str, Callable[[GovernanceError, Sequence[str]], str]] = {
+    "json": _stopped_json,
+    "github": _stopped_github,
+    "junit": _stopped_junit,
+    "markdown": _stopped_markdown,
 }

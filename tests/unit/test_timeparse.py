@@ -76,3 +76,26 @@ def test_rfc3339_round_trip(moment: datetime) -> None:
 @given(st.integers(min_value=0, max_value=600), st.sampled_from(["d", "h", "w", "mo", "y"]))
 def test_relative_is_never_in_the_future(amount: int, unit: str) -> None:
     assert parse_time(f"{amount}{unit}", now=NOW) <= NOW
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "0001-01-01T00:00:00+01:00",
+                                  "9999-12-31T23:59:59-01:00", "1969-12-31T23:59:59Z"])
+def test_times_outside_the_window_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_time(text, option="--at")
+    assert info.value.exit_code == EXIT_USAGE
+    assert "--at" in info.value.message and "outside the accepted window" in info.value.message
+
+
+@pytest.mark.parametrize("text", ["100y", "999999y", "99999d"])
+def test_relative_beyond_the_epoch_counts_from_it(text: str) -> None:
+    assert parse_time(text, now=NOW) == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("moment", "text"), [
+    (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+    (datetime(999, 2, 3, 4, 5, 6, 7, tzinfo=UTC), "0999-02-03T04:05:06.000007Z"),
+    (datetime(2026, 4, 10, 9, 14, 11, tzinfo=UTC), "2026-04-10T09:14:11Z"),
+])
+def test_years_always_have_four_digits(moment: datetime, text: str) -> None:
+    assert format_rfc3339(moment) == text
