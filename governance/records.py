@@ -54,6 +54,7 @@ SCHEMA_FILES: dict[str, str] = {
     "Model": "model.schema.json",
     "GovernanceConfig": "governance-config.schema.json",
     "EnvironmentState": "environment-state.schema.json",
+    "OrgTrust": "org-trust.schema.json",
 }
 # The kind a file must hold when its name says so.
 KIND_BY_FILENAME: dict[str, str] = {
