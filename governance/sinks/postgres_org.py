@@ -500,6 +500,7 @@ def _write_batch(conn: psycopg.Connection[Any], destination: str, origin: str, s
                         f"postgres sink {destination}: origin {origin} already holds a different "
                         f"row at seq {clashes[0]} ({len(clashes)} such rows in this batch)",
                         hint="run `governance audit verify-sink --sink postgres`")
+        _pause("org_export_in_batch")  # rows inserted, transaction still open
     return max(inserted, 0)
 
 
