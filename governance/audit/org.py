@@ -421,6 +421,20 @@ class OrgSource:
                                             retired_at=retired_at)))
         return out
 
+    def release_events(self, release_id: str, at: datetime | None = None) -> list[OrgEvent]:
+        """Every verified event naming ``release_id`` (its own, or a rollback from or to it),
+        up to ``at`` when given, per origin in ledger order."""
+        where = "(release_id = %s OR from_release = %s OR to_release = %s)"
+        args: list[Any] = [release_id] * 3
+        if at is not None:
+            where += " AND event_time <= %s"
+            args.append(at)
+        events = list(self._rows(where, args))
+        if not events:
+            raise NotFound(f"unknown release {release_id!r}: no exported event of "
+                           f"{_origins_words(self.origins)} names it")
+        return events
+
     def live_everywhere(self, environment: str, at: datetime) -> list[OrgEvent]:
         """For every (origin, model) with a deployment in ``environment`` at or before ``at``:
         the verified change that decided what was live at ``at`` (its ``live_release``)."""

@@ -18,8 +18,9 @@ from governance.audit import answers
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
 from governance.audit.index import answer
-from governance.cli import commands_audit
+from governance.cli import commands_audit, commands_org
 from governance.cli.output import emit_json, emit_text, log
+from governance.errors import UsageError
 from governance.repo import GovernedRepo
 from governance.timeparse import parse_time
 
@@ -70,10 +71,20 @@ def explain(
     ),
     fmt: Fmt = _FMT,
     repo: Path = _REPO,
+    source_url: str | None = typer.Option(None, "--source", help=commands_org.SOURCE_HELP),
+    origin: list[str] = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP),
+    trust: Path | None = typer.Option(None, "--trust", help=commands_org.TRUST_HELP),
 ) -> None:
     """The six answers (artifact, data/code/config, evaluation, approvals, audit trail,
-    rollback) with their evidence, for RELEASE_ID or for what MODEL had live in --env at --at."""
+    rollback) with their evidence, for RELEASE_ID or for what MODEL had live in --env at --at.
+    With --source: the ledger's part of them for RELEASE_ID across repositories."""
     moment = parse_time(at, option="--at") if at is not None else None
+    if source_url is not None:
+        if env is not None:
+            raise UsageError("explain --source takes a release id; for what was live, ask "
+                             "`governance live MODEL --env E --at T --source ...`")
+        org = commands_org.open_source(source_url, origin, trust)
+        return commands_org.explain(org, target, moment, fmt.value)
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
     source = commands_audit.read_ledger(root)

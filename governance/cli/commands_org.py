@@ -211,3 +211,69 @@ def verify_sink(src: OrgSource, fmt: str, ledger: LedgerSource | None = None) ->
         first = next((p for r in bad for p in r.problems), "nothing exported")
         raise Tampered(f"postgres sink {src.destination}: {len(bad)} origin(s) fail "
                        f"verification ({', '.join(r.origin for r in bad)}); first: {first}")
+
+
+_ROLES = {
+    "release_registered": "registered",
+    "evaluation_completed": "evaluations",
+    "gate_evaluated": "gates",
+    "approval_granted": "approvals",
+    "approval_denied": "approvals",
+    "release_approved": "approvals",
+    "deployment_promoted": "deployments",
+    "break_glass": "deployments",
+    "rollback_executed": "rollbacks",
+    "release_retired": "retired",
+}
+
+
+def explain(src: OrgSource, release_id: str, moment: datetime | None, fmt: str) -> None:
+    """The ledger's part of the six answers for a release, from the organisation database: who
+    registered it, its evaluations and gate decisions, who approved or denied it, where and when
+    it was promoted or rolled back, and the audit trail (every row verified). The release record
+    itself (artifact digests, data, code, model card) lives in its repository: ``governance
+    explain`` there gives the rest."""
+    with src:
+        events = src.release_events(release_id, moment)
+        envelope = _envelope(src)
+    groups: dict[str, dict[str, Any]] = {}
+    for o in events:
+        e = o.event
+        g = groups.setdefault(o.origin, {
+            "origin": o.origin, "release_id": release_id, "model": None, "registered": [],
+            "evaluations": [], "gates": [], "approvals": [], "deployments": [], "rollbacks": [],
+            "retired": [], "audit_trail": []})
+        g["model"] = g["model"] or e.model
+        ref = {"seq": e.seq, "event_id": e.event_id, "event_type": e.event_type,
+               "timestamp": e.timestamp, "actor_id": e.actor_id, "actor_role": e.actor_role,
+               "environment": e.environment, "summary": queries.summary(e),
+               "leaf_hash": e.leaf_hash, "commit": e.commit,
+               "checkpoint_size": o.checkpoint_size}
+        if e.event_type == "gate_evaluated":
+            ref["decision"] = queries.decision_word(e.event.get("decision"))
+        if e.event_type == "rollback_executed":
+            ref.update(incident=e.incident, from_release=e.from_release,
+                       to_release=e.to_release)
+        kind = _ROLES.get(e.event_type)
+        if kind is not None:
+            g[kind].append(ref)
+        g["audit_trail"].append(ref)
+    answers = list(groups.values())
+    if fmt == "json":
+        emit_json({**envelope, "verified_rows": src.verified_rows,
+                   "at": None if moment is None else moment.isoformat(), "answers": answers})
+        return
+    for g in answers:
+        emit_text(f"{release_id}  (origin {g['origin']}, model {g['model'] or '-'})")
+        for title, key in (("registered", "registered"), ("evaluation", "evaluations"),
+                           ("gates", "gates"), ("approvals", "approvals"),
+                           ("deployments", "deployments"), ("rollbacks", "rollbacks"),
+                           ("retired", "retired")):
+            items = g[key]
+            emit_text(f"  {title}: {'none' if not items else ''}".rstrip())
+            for ref in items:
+                emit_text(f"    seq {ref['seq']}  {ref['timestamp']}  {ref['summary']}")
+        emit_text(f"  audit trail: {len(g['audit_trail'])} verified event(s) (leaf hashes and "
+                  "inclusion proofs checked against signed checkpoints)")
+    for line in _stale_lines(envelope):
+        emit_text(line)

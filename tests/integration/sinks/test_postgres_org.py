@@ -385,3 +385,26 @@ def test_two_simultaneous_exports_both_complete(org_db, tmp_path) -> None:  # ty
     for o in (a, b):
         n = len(o.ledger.items)
         assert counts[o.origin] == (n, n, n - 1)
+
+
+def test_explain_release_across_repositories(org_db, origins, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _admin, writer = org_db
+    _export_all(writer, origins)
+    trust = write_trust(tmp_path / "trust.yaml", origins)
+    env = {"GOVERNANCE_PG_DSN": writer, "GOVERNANCE_ORG_TRUST": str(trust)}
+    o = origins[2]
+    promoted = next(e for e in o.ledger.items if e.event_type == "deployment_promoted")
+    release = promoted.event["release_id"]
+    result = _cli("explain", release, "--source", "postgres", "--origin", o.origin,
+                  "--format", "json", env=env)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)["answers"][0]
+    naming = [e for e in o.ledger.items if release in (e.event.get("release_id"),
+              e.event.get("from_release"), e.event.get("to_release"))]
+    assert [r["seq"] for r in answer["audit_trail"]] == [e.seq for e in naming]
+    assert promoted.seq in [r["seq"] for r in answer["deployments"]]
+    assert answer["approvals"] and all(r["actor_id"] for r in answer["approvals"])
+    text = _cli("explain", release, "--source", "postgres", "--origin", o.origin, env=env)
+    assert text.exit_code == 0 and text.stdout.startswith(f"{release}  (origin {o.origin}")
+    unknown = _cli("explain", release, "--source", "postgres", "--origin", "nobody", env=env)
+    assert unknown.exit_code == 3 and "not pinned" in unknown.output
