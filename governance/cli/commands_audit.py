@@ -293,6 +293,8 @@ def audit_export(
     if sink is SinkKind.postgres:
         from governance.sinks.postgres_org import export_origin
 
+        _no_table(table)
+
         dsn = postgres_dsn(root, overrides)
         org_result = export_origin(dsn, read_ledger(root), read_checkpoint(root))
         if fmt is Fmt.json:
@@ -340,6 +342,7 @@ def audit_verify_sink(
     postgres: every row of each origin verified against its signed checkpoints, and this
     repository's rows against its ledger."""
     if sink is SinkKind.postgres:
+        _no_table(table)
         return _verify_org(repo, dsn_env, origin, all_origins, trust, fmt)
     root = repo_root(repo)
     overrides = SinkOverrides(directory, dsn_env, table, bucket, prefix, None, endpoint_url)
@@ -392,6 +395,8 @@ def audit_sink_init(
     if sink is SinkKind.postgres:
         from governance.sinks.postgres_org import EVENTS, install_org_admin
 
+        _no_table(table)
+
         for note in install_org_admin(admin_dsn_env, writer_role):
             log(f"note: {note}")
         emit_text(f"postgres: append-only organisation tables ({EVENTS} and its checkpoints) "
@@ -405,6 +410,15 @@ def audit_sink_init(
         emit_text(f"s3: bucket {target.bucket} created with Object Lock enabled")
     else:
         emit_text("jsonl: nothing to initialise (files are created on export)")
+
+
+def _no_table(table: str | None) -> None:
+    if table is not None:
+        from governance.errors import UsageError
+
+        raise UsageError(f"--table {table!r}: the PostgreSQL sink uses the fixed organisation "
+                         "tables (governance_org_events, governance_org_checkpoints); "
+                         "see docs/audit.md")
 
 
 def read_checkpoint(root: Path) -> str:
@@ -422,6 +436,9 @@ def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
     from governance.sinks.settings import load_sink_config
 
     conf = load_sink_config(root).get("postgres") or {}
+    if isinstance(conf, dict) and conf.get("table"):
+        log(f"warning: governance.yaml $.sinks.postgres.table ({conf['table']}) is ignored: the "
+            "PostgreSQL sink uses the organisation tables (docs/audit.md)")
     var = overrides.dsn_env or (conf.get("dsn_env") if isinstance(conf, dict) else None) \
         or commands_org.ENV_DSN
     dsn = os.environ.get(str(var))
