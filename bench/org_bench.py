@@ -35,6 +35,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -141,6 +142,7 @@ def main() -> None:
     ap.add_argument("--no-jq", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "org.md")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on kill
 
     started = time.perf_counter()
     base = histories(min(args.distinct, args.repos), args.events)

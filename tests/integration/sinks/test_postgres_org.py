@@ -408,3 +408,20 @@ def test_explain_release_across_repositories(org_db, origins, tmp_path) -> None:
     assert text.exit_code == 0 and text.stdout.startswith(f"{release}  (origin {o.origin}")
     unknown = _cli("explain", release, "--source", "postgres", "--origin", "nobody", env=env)
     assert unknown.exit_code == 3 and "not pinned" in unknown.output
+
+
+def test_a_batch_over_existing_rows_is_idempotent_or_refused(org_db, origins) -> None:  # type: ignore[no-untyped-def]
+    """The fast path (COPY into the table) meets rows already there: the batch is retried with
+    ON CONFLICT DO NOTHING; equal rows are skipped, a different row at a seq is Tampered."""
+    from governance.sinks.postgres_org import _write_batch
+
+    _admin, writer = org_db
+    o = origins[0]
+    export_origin(writer, o.ledger, o.checkpoint())
+    items = o.ledger.items
+    tree = MerkleLevels([bytes.fromhex(e.leaf_hash) for e in items])
+    with psycopg.connect(writer) as conn:
+        assert _write_batch(conn, "db", o.origin, len(items), items[:10], tree) == 0
+        other = make_origin(o.origin, 8).ledger.items
+        with pytest.raises(Tampered, match="already holds a different row at seq 0"):
+            _write_batch(conn, "db", o.origin, len(items), other[:10], tree)
