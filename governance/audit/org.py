@@ -438,10 +438,16 @@ class OrgSource:
     def live_everywhere(self, environment: str, at: datetime) -> list[OrgEvent]:
         """For every (origin, model) with a deployment in ``environment`` at or before ``at``:
         the verified change that decided what was live at ``at`` (its ``live_release``)."""
+        keys = self._fetch(
+            f"SELECT DISTINCT ON (origin, model) origin, seq FROM {EVENTS} "
+            "WHERE environment = %s AND origin = ANY(%s) AND deployment AND event_time <= %s "
+            "ORDER BY origin, model, seq DESC", (environment, self.origins, at))
         rows = self._fetch(
-            f"SELECT DISTINCT ON (origin, model) {_ROW_COLUMNS} FROM {EVENTS} "
-            "WHERE origin = ANY(%s) AND deployment AND environment = %s AND event_time <= %s "
-            "ORDER BY origin, model, seq DESC", (self.origins, environment, at))
+            f"SELECT {_ROW_COLUMNS} FROM {EVENTS} JOIN unnest(%s::text[], %s::bigint[]) "
+            "AS k(origin, seq) USING (origin, seq) ORDER BY origin, model",
+            ([k[0] for k in keys], [k[1] for k in keys]))
+        if len(rows) != len(keys):
+            raise Tampered("tampered: deployment rows changed while being read")
         return [self.verify(r) for r in rows]
 
     # -- verify-sink ---------------------------------------------------------------------

@@ -122,6 +122,8 @@ CREATE INDEX IF NOT EXISTS {EVENTS}_type_time ON {EVENTS} (event_type, event_tim
 CREATE INDEX IF NOT EXISTS {EVENTS}_model ON {EVENTS} (model, origin, seq);
 CREATE INDEX IF NOT EXISTS {EVENTS}_deployments ON {EVENTS} (model, environment, origin, seq)
     WHERE deployment;
+CREATE INDEX IF NOT EXISTS {EVENTS}_live ON {EVENTS} (environment, origin, model, seq DESC)
+    INCLUDE (event_time) WHERE deployment;
 CREATE INDEX IF NOT EXISTS {EVENTS}_incident ON {EVENTS} (incident) WHERE incident IS NOT NULL;
 CREATE INDEX IF NOT EXISTS {EVENTS}_actor ON {EVENTS} (actor_id, event_time);
 CREATE INDEX IF NOT EXISTS {EVENTS}_release ON {EVENTS} (release_id);
@@ -212,6 +214,24 @@ class MerkleLevels:
     @property
     def root(self) -> bytes:
         return self.levels[-1][0]
+
+    def paths(self, start: int, stop: int) -> list[bytes]:
+        """The audit paths of leaves ``start``..``stop - 1``, each as concatenated bytes: built
+        top-down, so leaves that share a subtree share the work above it (O(stop - start))."""
+        top = len(self.levels) - 1
+        lo = start >> top
+        above = [b""] * (((stop - 1) >> top) - lo + 1)
+        for lvl in range(top - 1, -1, -1):
+            level = self.levels[lvl]
+            n = len(level)
+            new_lo = start >> lvl
+            current = []
+            for i in range(new_lo, ((stop - 1) >> lvl) + 1):
+                s = i ^ 1
+                up = above[(i >> 1) - lo]
+                current.append(level[s] + up if s < n else up)
+            above, lo = current, new_lo
+        return above
 
     def path(self, index: int) -> list[bytes]:
         out = []
@@ -310,7 +330,7 @@ def derived_columns(event: dict[str, Any] | Any) -> tuple[Any, ...]:
     """(model, release_id, environment, actor_id, actor_role, incident, from_release,
     to_release, deployment, live_release) as the export derives them from an event."""
     get = event.get
-    text = [_str(get(k)) for k in TEXT_FIELDS]
+    text = [v if type(v) is str and v else None for v in map(get, TEXT_FIELDS)]
     kind = get("event_type")
     deployment = False
     live: str | None = None
@@ -472,9 +492,11 @@ _COPY_TYPES = ["text", "int8", "text", "text", "timestamptz", "text", "text", "t
 
 def _batch_rows(origin: str, size: int, chunk: Sequence[LedgerEntry],
                 tree: MerkleLevels) -> list[tuple[Any, ...]]:
+    paths = tree.paths(chunk[0].seq, chunk[-1].seq + 1)  # the chunk is contiguous
+    first = chunk[0].seq
     return [(origin, e.seq, e.event_id, e.event_type, _event_time(e), e.timestamp,
              *derived_columns(e.event), e.leaf_hash, e.stored, e.commit, size,
-             b"".join(tree.path(e.seq))) for e in chunk]
+             paths[e.seq - first]) for e in chunk]
 
 
 def _write_batch(conn: psycopg.Connection[Any], destination: str, origin: str, size: int,

@@ -44,6 +44,10 @@ def test_audit_paths_match_rfc6962() -> None:
         for i in range(n):
             assert tree.path(i) == inclusion_proof(i, leaves), (n, i)
             assert verify_inclusion(i, n, leaves[i], tree.path(i), tree.root)
+        for start in range(n):
+            for stop in (start + 1, min(n, start + 7), n):
+                assert tree.paths(start, stop) == [b"".join(tree.path(i))
+                                                   for i in range(start, stop)], (n, start)
 
 
 @pytest.fixture
@@ -425,3 +429,26 @@ def test_a_batch_over_existing_rows_is_idempotent_or_refused(org_db, origins) ->
         other = make_origin(o.origin, 8).ledger.items
         with pytest.raises(Tampered, match="already holds a different row at seq 0"):
             _write_batch(conn, "db", o.origin, len(items), other[:10], tree)
+
+
+def test_live_for_every_model_of_every_origin(org_db, origins, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from tests.support import oracle
+
+    _admin, writer = org_db
+    _export_all(writer, origins)
+    trust = load_org_trust(write_trust(tmp_path / "t.yaml", origins))
+    at = datetime.fromisoformat(origins[0].ledger.items[len(origins[0].ledger.items) // 2]
+                                .timestamp)
+    with OrgSource(writer, trust, trust.require([])) as src:
+        answers = {(e.origin, e.event.model): e.live_release
+                   for e in src.live_everywhere("production", at)}
+    expected = {}
+    for o in origins:
+        for model in {str(e.event.get("model_name")) for e in o.ledger.items
+                      if e.event.get("model_name")}:
+            state = oracle.live(o.ledger.items, model, "production", at)
+            if state is not None:
+                expected[(o.origin, model)] = state["release"]
+    assert answers == expected and expected
