@@ -421,6 +421,10 @@ class OrgSource:
                                             retired_at=retired_at)))
         return out
 
+    def origin_events(self, origin: str) -> list[OrgEvent]:
+        """Every verified row of one origin, in ledger order (for the organisation report)."""
+        return list(self._rows("origin = %s", (origin,)))
+
     def release_events(self, release_id: str, at: datetime | None = None) -> list[OrgEvent]:
         """Every verified event naming ``release_id`` (its own, or a rollback from or to it),
         up to ``at`` when given, per origin in ledger order."""

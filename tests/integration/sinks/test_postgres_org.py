@@ -452,3 +452,38 @@ def test_live_for_every_model_of_every_origin(org_db, origins, tmp_path) -> None
             if state is not None:
                 expected[(o.origin, model)] = state["release"]
     assert answers == expected and expected
+
+
+def test_org_report_html_in_chromium(org_db, origins, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from governance.lifecycle import fold_lifecycle
+    from tests.integration.test_report_chromium import missing_colours, screenshot
+
+    _admin, writer = org_db
+    odd = make_origin("example.com/<b>team-d</b>", 5)
+    _export_all(writer, [origins[0], odd])  # origins[1] and [2] never exported: stale
+    trust = write_trust(tmp_path / "trust.yaml", [*origins, odd])
+    env = {"GOVERNANCE_PG_DSN": writer, "GOVERNANCE_ORG_TRUST": str(trust)}
+    page = tmp_path / "org.html"
+    result = _cli("report", "--org", "--source", "postgres", "--since", "2000-01-01T00:00:00Z",
+                  "--format", "html", "--out", str(page), env=env)
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "<b>team-d" not in html and "&lt;b&gt;team-d&lt;/b&gt;" in html
+    assert html.count('class="badge stale"') == 2 and html.count('class="badge fresh"') == 2
+    state = fold_lifecycle(origins[0].ledger.items)
+    assert state.open_obligations() and any(state.current(*k) for k in state.live)
+    for ob in state.open_obligations():
+        assert f"<td>{ob.opened_at}</td>" in html
+    for (model, env_name) in state.live:
+        span = state.current(model, env_name)
+        if span is not None:
+            assert f"<td>{model}</td><td>{env_name}</td><td>{span.release_id}</td>" in html
+    approvals = sum(1 for e in origins[0].ledger.items if e.event_type in
+                    ("approval_granted", "approval_denied", "release_approved"))
+    assert html.split("<h2>example.com/team-a/models</h2>")[1].split("<h2>")[0].count(
+        "<h3>Approvals in the period</h3>") == 1
+    assert f"<td>{approvals}</td>" in html
+    image = screenshot(page, tmp_path)
+    assert missing_colours(image, ("#1a7f37", "#cf222e")) == []
+    usage = _cli("report", "--org", "rel-1", "--source", "postgres", env=env)
+    assert usage.exit_code == 2
