@@ -254,11 +254,12 @@ class OrgExportResult:
     first_seq: int | None  # first seq sent by this run
     checkpoint_size: int
     ledger_size: int
+    held: int  # rows of this origin in the database after the export (seq 0..held-1)
 
     @property
     def pending(self) -> int:
-        """Ledger entries after the latest signed checkpoint (exported once one covers them)."""
-        return max(self.ledger_size - self.checkpoint_size, 0)
+        """Ledger entries not in the database yet (exported once a checkpoint covers them)."""
+        return max(self.ledger_size - self.held, 0)
 
     def to_json(self) -> dict[str, Any]:
         return {"sink": "postgres", "layout": "org", "origin": self.origin,
@@ -363,15 +364,13 @@ def export_origin(dsn: str, source: LedgerSource, checkpoint_note: str, *,
     if cp.size > ledger_size:
         raise Tampered(f"checkpoint of {origin} covers {cp.size} entries, the ledger holds "
                        f"{ledger_size}")
-    leaves: list[bytes] = []
+    leaves: list[bytes] = []  # the whole ledger's (a database checkpoint may be newer)
     for entry in source.entries(0):
-        if entry.seq >= cp.size:
-            break
         if entry.seq != len(leaves):
             raise Tampered(f"ledger seq not contiguous: expected seq {len(leaves)}, got "
                            f"seq {entry.seq}")
         leaves.append(bytes.fromhex(entry.leaf_hash))
-    tree = MerkleLevels(leaves)
+    tree = MerkleLevels(leaves[:cp.size])
     if tree.root != cp.root:
         raise Tampered(f"the signed checkpoint of {origin} (size {cp.size}) does not match the "
                        "ledger's leaves: refusing to export a forked or rewritten log")
@@ -432,7 +431,7 @@ def _export(conn: psycopg.Connection[Any], destination: str, source: LedgerSourc
         last_seq, last_leaf = int(row[0]), str(row[1])
         if last_seq >= len(leaves) or leaves[last_seq].hex() != last_leaf:
             have = (f"leaf {leaves[last_seq].hex()[:12]}" if last_seq < len(leaves)
-                    else f"only {len(leaves)} checkpointed entries")
+                    else f"only {len(leaves)} entries")
             raise Tampered(
                 f"postgres sink {destination}: origin {origin} holds seq {last_seq} with leaf "
                 f"{last_leaf[:12]}, the ledger has {have}: the ledger was rewritten since the "
@@ -456,7 +455,7 @@ def _export(conn: psycopg.Connection[Any], destination: str, source: LedgerSourc
         conn.execute(f"INSERT INTO {EXPORTS} (origin, checkpoint_size, ledger_size) "
                      "VALUES (%s, %s, %s)", (origin, cp.size, ledger_size))
     return OrgExportResult(origin, destination, exported, start if exported else None,
-                           cp.size, ledger_size)
+                           cp.size, ledger_size, max(start, expected))
 
 
 def _check_checkpoints(conn: psycopg.Connection[Any], cp: Checkpoint,
@@ -471,11 +470,9 @@ def _check_checkpoints(conn: psycopg.Connection[Any], cp: Checkpoint,
     for size, root in rows:
         size = int(size)
         if size > len(leaves):
-            if size == cp.size and bytes(root) == cp.root:
-                continue
             raise Tampered(f"the database holds a checkpoint of {cp.origin} at size {size}, "
-                           f"beyond this ledger's signed checkpoint at size {cp.size}: another "
-                           "ledger claims this origin, or the ledger lost entries")
+                           f"beyond this ledger's {len(leaves)} entries: another ledger claims "
+                           "this origin, or the ledger lost entries")
         while i < size:
             cr.append(leaves[i])
             i += 1

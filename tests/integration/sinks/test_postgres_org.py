@@ -487,3 +487,17 @@ def test_org_report_html_in_chromium(org_db, origins, tmp_path) -> None:  # type
     assert missing_colours(image, ("#1a7f37", "#cf222e")) == []
     usage = _cli("report", "--org", "rel-1", "--source", "postgres", env=env)
     assert usage.exit_code == 2
+
+
+def test_an_older_checkpoint_after_a_newer_export_is_not_a_fork(org_db, origins) -> None:  # type: ignore[no-untyped-def]
+    """Exported once with a fresh checkpoint at the tip (log key available), then without the
+    key (only an older stored checkpoint): nothing to send, no false alarm."""
+    _admin, writer = org_db
+    o = origins[0]
+    export_origin(writer, o.ledger, o.checkpoint())
+    again = export_origin(writer, o.ledger, o.checkpoint(50))
+    assert (again.exported, again.checkpoint_size, again.pending) == (0, 50, 0)
+    shorter = make_origin(o.origin, 1)
+    shorter.ledger = type(o.ledger)(o.ledger.items[:60])
+    with pytest.raises(Tampered, match="beyond this ledger's 60 entries"):
+        export_origin(writer, shorter.ledger, shorter.checkpoint())
