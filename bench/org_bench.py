@@ -116,7 +116,8 @@ def measure(runs: int, fn: Callable[[], int], src: OrgSource) -> dict[str, Any]:
             if run == 3 and count > 50_000:
                 break  # a large answer: three runs are enough (the report says how many)
             spent[0] = 0.0
-            src._checkpoints.clear()  # every run verifies its checkpoints again
+            src._checkpoints.clear()  # every run verifies its checkpoints and proofs again
+            src._nodes.clear()
             start = time.perf_counter()
             count = fn()
             walls.append(time.perf_counter() - start)

@@ -190,6 +190,8 @@ class OrgSource:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     _conn: psycopg.Connection[Any] | None = None
     _checkpoints: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    # per checkpoint: interior nodes (level, index) already proven to lead to its root
+    _nodes: dict[tuple[str, int], dict[tuple[int, int], bytes]] = field(default_factory=dict)
     verified_rows: int = 0
 
     @property
@@ -215,7 +217,9 @@ class OrgSource:
 
     def _fetch(self, query: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
-            return list(self.conn().execute(query.encode(), args).fetchall())
+            # binary results: bytea columns (event bytes, proofs) arrive raw, not hex-encoded
+            with self.conn().cursor(binary=True) as cur:
+                return list(cur.execute(query.encode(), args).fetchall())
         except psycopg.errors.UndefinedTable:
             raise ConfigurationError(
                 f"organisation database {self.destination}: table {EVENTS} does not exist",
@@ -295,7 +299,8 @@ class OrgSource:
         proof = bytes(proof)
         path = [proof[i:i + 32] for i in range(0, len(proof), 32)]
         root = self._checkpoint_root(origin, size)
-        if not _included(seq, size, recomputed, path, root):
+        nodes = self._nodes.setdefault((origin, size), {})
+        if not _included(seq, size, recomputed, path, root, nodes):
             raise Tampered(f"{where}: inclusion proof does not take its leaf to the signed "
                            f"checkpoint of size {size}")
         try:
@@ -571,13 +576,22 @@ def _words(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
-def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
-    """RFC 9162 section 2.1.3.2 (``governance.ledger.merkle.verify_inclusion``, with the node
-    hash inlined: an answer may verify hundreds of thousands of rows)."""
+def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes,
+              nodes: dict[tuple[int, int], bytes] | None = None) -> bool:
+    """RFC 9162 section 2.1.3.2 (``governance.ledger.merkle.verify_inclusion``, node hash
+    inlined: an answer may verify hundreds of thousands of rows).
+
+    ``nodes`` remembers the interior nodes (level, index) of paths already proven to reach
+    ``root``: when a path reaches one of them, its hash there must be the remembered one (then
+    the rest of the path is the proven one), else the proof fails. After each step, ``r`` is
+    the hash of the node at (level, index >> level) of the RFC 6962 tree (a lone last node is
+    the same node one level up), so a key always names the same node."""
     if index >= size:
         return False
     sha = hashlib.sha256
     fn, sn, r = index, size - 1, leaf
+    level = 0
+    seen: list[tuple[tuple[int, int], bytes]] = []
     for p in proof:
         if sn == 0:
             return False
@@ -587,8 +601,19 @@ def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: 
                 while fn & 1 == 0 and fn != 0:
                     fn >>= 1
                     sn >>= 1
+                    level += 1
         else:
             r = sha(b"\x01" + r + p).digest()
         fn >>= 1
         sn >>= 1
-    return sn == 0 and r == root
+        level += 1
+        if nodes is not None:
+            known = nodes.get((level, fn))
+            if known is not None:
+                return known == r
+            seen.append(((level, fn), r))
+    if sn == 0 and r == root:
+        if nodes is not None:
+            nodes.update(seen)
+        return True
+    return False

@@ -50,6 +50,33 @@ def test_audit_paths_match_rfc6962() -> None:
                                                    for i in range(start, stop)], (n, start)
 
 
+def test_cached_inclusion_check_accepts_exactly_the_valid_paths() -> None:
+    """The answer-time check remembers interior nodes proven to reach the root: a later path
+    that meets one must have the remembered hash there (a forged leaf, sibling or index fails
+    whether or not it meets a remembered node)."""
+    import random
+
+    from governance.audit.org import _included
+    from governance.ledger.merkle import root
+
+    rng = random.Random(1)
+    for n in [*range(1, 40), 100, 257]:
+        leaves = [bytes([i % 256, i // 256]) * 16 for i in range(n)]
+        top = root(leaves)
+        nodes: dict[tuple[int, int], bytes] = {}
+        order = list(range(n))
+        rng.shuffle(order)
+        for i in order:
+            proof = inclusion_proof(i, leaves)
+            assert _included(i, n, leaves[i], proof, top, nodes), (n, i)
+            assert not _included(i, n, b"\xff" * 32, proof, top, nodes), (n, i)
+            if proof:
+                forged = [b"\xfe" * 32, *proof[1:]]
+                assert not _included(i, n, leaves[i], forged, top, nodes), (n, i)
+            if n > 1:
+                assert not _included((i + 1) % n, n, leaves[i], proof, top, nodes), (n, i)
+
+
 @pytest.fixture
 def org_db(pg_server: PgServer) -> tuple[str, str]:
     """(admin DSN, writer DSN) of a fresh database with the organisation tables."""
