@@ -10,7 +10,7 @@ Layout (``install_org_schema``, run once by an administrator; ``audit sink-init 
   (``proof``: the concatenated 32-byte RFC 9162 audit path) of the leaf in the tree of
   ``checkpoint_size`` leaves, whose signed checkpoint is the row (origin, checkpoint_size) of
   the checkpoints table (committed before the rows that point at it; no foreign key, whose
-  per-row check would halve the load rate: a reader refuses a row whose checkpoint is absent);
+  per-row check slows the load: a reader refuses a row whose checkpoint is absent);
 - ``governance_org_exports``: one row per export run and origin (the checkpoint it exported
   and the ledger size): how fresh each origin is (``stale`` answers).
 
@@ -26,9 +26,10 @@ Export (``export_origin``), one repository at a time, any number of repositories
   would be a row nobody can verify); later entries are reported as pending;
 - the checkpoint's root must be the root of the ledger's leaves (and of every checkpoint of that
   origin already in the database): a forked or rewritten log is refused before any row is sent;
-- each batch is one transaction (COPY into a temporary table, then ``INSERT ... ON CONFLICT DO
-  NOTHING``), so a kill -9 leaves whole batches only: the next run resumes after the last one,
-  with no gap and no duplicate;
+- each batch is one transaction (a binary COPY into the table; if rows are already there, the
+  batch is redone through a temporary table with ``INSERT ... ON CONFLICT DO NOTHING``), so a
+  kill -9 leaves whole batches only: the next run resumes after the last one, with no gap and no
+  duplicate;
 - a session advisory lock per origin serialises two exports of the same origin; exports of
   different origins share no lock (different primary-key ranges, per-session temporary tables)
   and never wait for each other.
