@@ -143,6 +143,7 @@ def live(
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
+    commands_org.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.live(org, model, env, moment, fmt.value)
@@ -197,6 +198,7 @@ def history(
     trust: Path | None = _TRUST,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
+    commands_org.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.history(org, model, fmt.value)
@@ -253,6 +255,7 @@ def audit_query(
         until=parse_time(until, now=now, option="--until") if until else None,
         limit=limit,
     )
+    commands_org.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.query(org, flt, fmt.value)

@@ -35,6 +35,17 @@ ORIGIN_HELP = "With --source: only this ledger origin (repeatable)."
 TRUST_HELP = f"Org trust file pinning each origin's log keys (default ${ENV_TRUST})."
 
 
+def check_flags(source: str | None, origins: Sequence[str], trust: Path | None,
+                verified_prefix: bool = False) -> None:
+    """--origin and --trust only mean something with --source; --verified-prefix only without
+    (the database answers from verified rows or refuses)."""
+    if source is None and (origins or trust is not None):
+        raise UsageError("--origin and --trust need --source (the organisation database)")
+    if source is not None and verified_prefix:
+        raise UsageError("--verified-prefix applies to the local ledger, not to --source: "
+                         "a row that fails verification makes the answer refuse")
+
+
 def resolve_dsn(source: str) -> str:
     """The connection string named by ``--source``; refuses a password on the command line
     (it would show in the process list and shell history) without repeating it."""

@@ -528,3 +528,10 @@ def test_an_older_checkpoint_after_a_newer_export_is_not_a_fork(org_db, origins)
     shorter.ledger = type(o.ledger)(o.ledger.items[:60])
     with pytest.raises(Tampered, match="beyond this ledger's 60 entries"):
         export_origin(writer, shorter.ledger, shorter.checkpoint())
+
+
+def test_org_only_flags_are_refused_without_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    alone = _cli("history", "fraud-risk", "--origin", "example.com/a")
+    assert alone.exit_code == 2 and "--origin and --trust need --source" in alone.output
+    mixed = _cli("audit", "query", "--source", "postgres", "--verified-prefix")
+    assert mixed.exit_code == 2 and "--verified-prefix" in mixed.output
