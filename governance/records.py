@@ -526,4 +526,6 @@ BUILDERS: dict[str, Any] = {
     "Model": build_model,
     "GovernanceConfig": build_config,
     "EnvironmentState": build_environment,
+    # the schema-checked mapping; keys and duplicate origins: governance.audit.org.load_org_trust
+    "OrgTrust": dict,
 }

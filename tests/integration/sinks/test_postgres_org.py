@@ -535,3 +535,14 @@ def test_org_only_flags_are_refused_without_source(tmp_path) -> None:  # type: i
     assert alone.exit_code == 2 and "--origin and --trust need --source" in alone.output
     mixed = _cli("audit", "query", "--source", "postgres", "--verified-prefix")
     assert mixed.exit_code == 2 and "--verified-prefix" in mixed.output
+
+
+def test_governance_validate_checks_a_trust_file(tmp_path, origins, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    path = write_trust(tmp_path / "trust.yaml", origins)
+    ok = _cli("validate", "trust.yaml")
+    assert ok.exit_code == 0, ok.output
+    path.write_text(path.read_text().replace("stale_after: 7d", "stale_after: 7x"))
+    bad = _cli("validate", "trust.yaml")
+    assert bad.exit_code == 1
+    assert "trust.yaml:3 $.stale_after: '7x' is not a duration" in bad.output
