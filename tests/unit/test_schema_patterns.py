@@ -59,6 +59,9 @@ EXAMPLES: dict[str, list[str]] = {
     r"^[a-z0-9][a-z0-9._-]{0,127}" + END: ["ok", "fraud-risk", "fraud-risk-1.2.0-01"],
     r"^sha256:[0-9a-f]{64}" + END: [f"sha256:{HEX64}"],
     r"^sha256:[a-f0-9]{64}" + END: [f"sha256:{HEX64}"],
+    r"^[1-9][0-9]{0,5}(m|h|d)" + END: ["30m", "12h", "7d", "365d"],
+    r"^[^\x00-\x1f\x7f\u2028\u2029]{1,255}" + END: [
+        "example.com/team-a/models", "\u00e9quipe/mod\u00e8les"],
 }
 BREAKS = ("\n", "\r\n", "\r", "\u2028", "\u2029")
 
@@ -94,7 +97,7 @@ def _variants(good: str) -> list[str]:
 
 
 def test_the_walk_finds_the_patterns_of_every_schema() -> None:
-    assert len(SCHEMAS) == 7
+    assert len(SCHEMAS) == 8
     assert {p.name for p in SCHEMAS} == {loc.split("#")[0] for loc, _ in SHIPPED}
     assert len(SHIPPED) > 80  # nested ones included ($defs, oneOf, items, propertyNames)
 
