@@ -54,6 +54,7 @@ SCHEMA_FILES: dict[str, str] = {
     "Model": "model.schema.json",
     "GovernanceConfig": "governance-config.schema.json",
     "EnvironmentState": "environment-state.schema.json",
+    "OrgTrust": "org-trust.schema.json",
 }
 # The kind a file must hold when its name says so.
 # Schemas of inputs that are not governed documents (no apiVersion/kind), exported beside them
@@ -542,4 +543,6 @@ BUILDERS: dict[str, Any] = {
     "Model": build_model,
     "GovernanceConfig": build_config,
     "EnvironmentState": build_environment,
+    # the schema-checked mapping; keys and duplicate origins: governance.audit.org.load_org_trust
+    "OrgTrust": dict,
 }

@@ -21,6 +21,7 @@ import typer
 from governance.audit import queries
 from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
+from governance.cli import commands_org
 from governance.cli.app_support import limit_option
 from governance.cli.output import emit_json, emit_text, log
 from governance.config import load_config, require_root
@@ -89,6 +90,9 @@ def repo_root(start: Path) -> Path:
 
 
 _REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
+_SOURCE = typer.Option(None, "--source", help=commands_org.SOURCE_HELP)
+_ORIGIN = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP)
+_TRUST = typer.Option(None, "--trust", help=commands_org.TRUST_HELP)
 _TFMT = typer.Option(TableFmt.text, "--format", help="Output format: text, json or csv.")
 _FMT = typer.Option(Fmt.text, "--format", help="Output format: text or json.")
 
@@ -134,9 +138,16 @@ def live(
     fmt: Fmt = _FMT,
     repo: Path = _REPO,
     verified_prefix: bool = PREFIX_OPTION,
+    source_url: str | None = _SOURCE,
+    origin: list[str] = _ORIGIN,
+    trust: Path | None = _TRUST,
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
+    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    if source_url is not None:
+        org = commands_org.open_source(source_url, origin, trust)
+        return commands_org.live(org, model, env, moment, fmt.value)
     root = repo_root(repo)
     configured = tuple(load_config(root).environments)
     source = read_ledger(root, allow_prefix=verified_prefix)
@@ -184,8 +195,15 @@ def history(
     fmt: TableFmt = _TFMT,
     repo: Path = _REPO,
     verified_prefix: bool = PREFIX_OPTION,
+    source_url: str | None = _SOURCE,
+    origin: list[str] = _ORIGIN,
+    trust: Path | None = _TRUST,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
+    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    if source_url is not None:
+        org = commands_org.open_source(source_url, origin, trust)
+        return commands_org.history(org, model, fmt.value)
     root = repo_root(repo)
     source = read_ledger(root, allow_prefix=verified_prefix)
     events = answer_from_index(root, source, lambda conn: queries.history(conn, model))
@@ -220,8 +238,12 @@ def audit_query(
     fmt: TableFmt = _TFMT,
     repo: Path = _REPO,
     verified_prefix: bool = PREFIX_OPTION,
+    source_url: str | None = _SOURCE,
+    origin: list[str] = _ORIGIN,
+    trust: Path | None = _TRUST,
 ) -> None:
-    """Events matching every given filter, in ledger order."""
+    """Events matching every given filter, in ledger order (with --source: across
+    repositories, in time order)."""
     now = datetime.now(UTC)
     flt = queries.AuditFilter(
         model=model,
@@ -235,6 +257,10 @@ def audit_query(
         until=parse_time(until, now=now, option="--until") if until else None,
         limit=limit,
     )
+    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    if source_url is not None:
+        org = commands_org.open_source(source_url, origin, trust)
+        return commands_org.query(org, flt, fmt.value)
     root = repo_root(repo)
     configured = tuple(load_config(root).environments) if env is not None else ()
     source = read_ledger(root, allow_prefix=verified_prefix)
@@ -276,6 +302,22 @@ def audit_export(
     overrides = SinkOverrides(
         directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url
     )
+    if sink is SinkKind.postgres:
+        from governance.sinks.postgres_org import export_origin
+
+        _no_table(table)
+
+        dsn = postgres_dsn(root, overrides)
+        org_result = export_origin(dsn, read_ledger(root), read_checkpoint(root))
+        if fmt is Fmt.json:
+            emit_json(org_result.to_json())
+        else:
+            emit_text(
+                f"exported {org_result.exported} new event(s) of origin {org_result.origin} to "
+                f"{org_result.destination} (signed checkpoint size {org_result.checkpoint_size}; "
+                f"ledger size {org_result.ledger_size}; {org_result.pending} pending the next "
+                "checkpoint)")
+        return
     target = open_sink(root, sink.value, overrides)
     try:
         result = sink_export.export(root, read_ledger(root), target)
@@ -301,8 +343,19 @@ def audit_verify_sink(
     endpoint_url: str | None = _ENDPOINT,
     fmt: Fmt = _FMT,
     repo: Path = _REPO,
+    origin: list[str] = typer.Option(
+        [], "--origin", help="postgres: verify this ledger origin (repeatable; default: this "
+        "repository's)."),
+    all_origins: bool = typer.Option(
+        False, "--all-origins", help="postgres: verify every origin pinned in the trust file."),
+    trust: Path | None = _TRUST,
 ) -> None:
-    """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any)."""
+    """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any).
+    postgres: every row of each origin verified against its signed checkpoints, and this
+    repository's rows against its ledger."""
+    if sink is SinkKind.postgres:
+        _no_table(table)
+        return _verify_org(repo, dsn_env, origin, all_origins, trust, fmt)
     root = repo_root(repo)
     overrides = SinkOverrides(directory, dsn_env, table, bucket, prefix, None, endpoint_url)
     target = open_sink(root, sink.value, overrides)
@@ -352,10 +405,14 @@ def audit_sink_init(
     """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
     root = repo_root(repo)
     if sink is SinkKind.postgres:
-        from governance.sinks.postgres import TABLE, install_admin
+        from governance.sinks.postgres_org import EVENTS, install_org_admin
 
-        install_admin(admin_dsn_env, writer_role, table or TABLE)
-        emit_text(f"postgres: append-only table {table or TABLE} ready for role {writer_role}")
+        _no_table(table)
+
+        for note in install_org_admin(admin_dsn_env, writer_role):
+            log(f"note: {note}")
+        emit_text(f"postgres: append-only organisation tables ({EVENTS} and its checkpoints) "
+                  f"ready for role {writer_role}")
     elif sink is SinkKind.s3:
         from governance.sinks.s3 import S3Sink, create_locked_bucket
 
@@ -365,6 +422,66 @@ def audit_sink_init(
         emit_text(f"s3: bucket {target.bucket} created with Object Lock enabled")
     else:
         emit_text("jsonl: nothing to initialise (files are created on export)")
+
+
+def _no_table(table: str | None) -> None:
+    if table is not None:
+        from governance.errors import UsageError
+
+        raise UsageError(f"--table {table!r}: the PostgreSQL sink uses the fixed organisation "
+                         "tables (governance_org_events, governance_org_checkpoints); "
+                         "see docs/audit.md")
+
+
+def read_checkpoint(root: Path) -> str:
+    """The latest signed checkpoint of the ledger at ``root`` (cut fresh over the verified tip
+    when the log key is available): what a PostgreSQL export proves its rows against."""
+    from governance.ledger.reader import latest_checkpoint
+
+    return latest_checkpoint(root)[0]
+
+
+def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
+    """The writer's DSN from the variable governance.yaml (or --dsn-env) names; never shown."""
+    import os
+
+    from governance.sinks.settings import load_sink_config
+
+    conf = load_sink_config(root).get("postgres") or {}
+    if isinstance(conf, dict) and conf.get("table"):
+        log(f"warning: governance.yaml $.sinks.postgres.table ({conf['table']}) is ignored: the "
+            "PostgreSQL sink uses the organisation tables (docs/audit.md)")
+    var = overrides.dsn_env or (conf.get("dsn_env") if isinstance(conf, dict) else None) \
+        or commands_org.ENV_DSN
+    dsn = os.environ.get(str(var))
+    if not dsn:
+        from governance.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"postgres sink: environment variable {var} is not set",
+            hint=f"export {var}='host=... dbname=... user=...' (the writer role's DSN)")
+    return dsn
+
+
+def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins: bool,
+                trust: Path | None, fmt: Fmt) -> None:
+    from governance.audit.org import OrgSource
+    from governance.sinks.postgres_org import checked_checkpoint
+
+    org_trust = commands_org.resolve_trust(trust)
+    root = None
+    if not origins and not all_origins:
+        root = repo_root(repo)
+        origins = [checked_checkpoint(read_checkpoint(root)).origin]
+    if dsn_env is not None:
+        dsn = commands_org.resolve_dsn(f"env:{dsn_env}")
+    elif root is not None:
+        dsn = postgres_dsn(root, SinkOverrides())
+    else:
+        dsn = commands_org.resolve_dsn("postgres")
+    src = OrgSource(dsn, org_trust, org_trust.require([] if all_origins else origins))
+    ledger = None if root is None else read_ledger(root)
+    commands_org.verify_sink(src, fmt.value, ledger)
 
 
 def _close(target: object) -> None:

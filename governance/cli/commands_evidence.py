@@ -18,7 +18,7 @@ from governance.audit import answers
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
 from governance.audit.index import answer
-from governance.cli import commands_audit
+from governance.cli import commands_audit, commands_org
 from governance.cli.output import emit_block, emit_document, emit_json, log
 from governance.errors import UsageError
 from governance.repo import GovernedRepo
@@ -71,10 +71,20 @@ def explain(
     ),
     fmt: Fmt = _FMT,
     repo: Path = _REPO,
+    source_url: str | None = typer.Option(None, "--source", help=commands_org.SOURCE_HELP),
+    origin: list[str] = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP),
+    trust: Path | None = typer.Option(None, "--trust", help=commands_org.TRUST_HELP),
 ) -> None:
     """The six answers (artifact, data/code/config, evaluation, approvals, audit trail,
-    rollback) with their evidence, for RELEASE_ID or for what MODEL had live in --env at --at."""
+    rollback) with their evidence, for RELEASE_ID or for what MODEL had live in --env at --at.
+    With --source: the ledger's part of them for RELEASE_ID across repositories."""
     moment = parse_time(at, option="--at") if at is not None else None
+    if source_url is not None:
+        if env is not None:
+            raise UsageError("explain --source takes a release id; for what was live, ask "
+                             "`governance live MODEL --env E --at T --source ...`")
+        org = commands_org.open_source(source_url, origin, trust)
+        return commands_org.explain(org, target, moment, fmt.value)
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
     source = commands_audit.read_ledger(root)
@@ -96,7 +106,8 @@ def explain(
 
 
 def report(
-    release_id: str = typer.Argument(..., help="The release to report on."),
+    release_id: str | None = typer.Argument(
+        None, help="The release to report on (omit with --org)."),
     fmt: ReportFmt = typer.Option(
         ReportFmt.markdown, "--format", help="Output format: markdown or html."
     ),
@@ -110,12 +121,35 @@ def report(
         "(default: the one with the most required roles).",
     ),
     repo: Path = _REPO,
+    org: bool = typer.Option(
+        False, "--org", help="The organisation report from --source: every origin's models, "
+        "live releases, open break-glass obligations, stale evaluations, approvals and "
+        "rollbacks in the period."),
+    source_url: str | None = typer.Option(None, "--source", help=commands_org.SOURCE_HELP),
+    origin: list[str] = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP),
+    trust: Path | None = typer.Option(None, "--trust", help=commands_org.TRUST_HELP),
+    since: str = typer.Option("12mo", "--since", help="--org: period start (RFC 3339 or "
+                              "relative: 12mo, 30d)."),
+    until: str = typer.Option("now", "--until", help="--org: period end, inclusive."),
+    max_eval_age: str = typer.Option(
+        "90d", "--max-eval-age", help="--org: flag live releases whose latest evaluation is "
+        "older than this (30m, 12h, 90d)."),
 ) -> None:
     """The evidence bundle an auditor keeps: the six answers, the model card with approval
     status derived from the ledger, the gate decision, approvers, the diff against the previous
-    production release and an SVG timeline of promotions and rollbacks."""
+    production release and an SVG timeline of promotions and rollbacks. With --org --source:
+    the organisation report across repositories."""
     if out is not None:
         _check_out(out)
+    if org or source_url is not None:
+        if not (org and source_url is not None) or release_id is not None:
+            raise UsageError("the organisation report is `governance report --org --source "
+                             "postgres|env:NAME [--origin O] --format html|markdown` (no "
+                             "RELEASE_ID)")
+        return _org_report(source_url, origin, trust, since, until, max_eval_age, fmt, out)
+    if release_id is None:
+        raise UsageError("report: missing RELEASE_ID (or --org --source ... for the "
+                         "organisation report)")
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
     bundle = answer(root, commands_audit.read_ledger(root), lambda conn: answers.build_report(
@@ -146,6 +180,34 @@ def _check_out(out: Path) -> None:
     if not parent.is_dir():
         raise UsageError(f"--out {out}: directory {parent} does not exist",
                          hint=f"create it first (mkdir -p {parent})")
+
+
+def _org_report(source_url: str, origin: list[str], trust: Path | None, since: str,
+                until: str, max_eval_age: str, fmt: ReportFmt, out: Path | None) -> None:
+    from governance.audit.org import duration
+    from governance.report.org import build_org_report, render_org_html, render_org_markdown
+
+    now = datetime.now(UTC)
+    start = parse_time(since, now=now, option="--since")
+    end = parse_time(until, now=now, option="--until")
+    try:
+        limit = duration(max_eval_age)
+    except ValueError as err:
+        raise UsageError(f"--max-eval-age: {err}") from None
+    src = commands_org.open_source(source_url, origin, trust)
+    with src:
+        bundle = build_org_report(src, since=start, until=end, max_evaluation_age=limit,
+                                  now=now)
+    text = render_org_html(bundle) if fmt is ReportFmt.html else render_org_markdown(bundle)
+    for section in bundle.sections:
+        if section.stale:
+            log(f"warning: origin {section.origin} is stale: last export "
+                f"{section.last_export or 'never'}")
+    if out is None:
+        emit_document(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
 
 
 def register(app: typer.Typer) -> None:

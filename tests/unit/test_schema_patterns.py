@@ -61,6 +61,9 @@ EXAMPLES: dict[str, list[str]] = {
     r"^sha256:[a-f0-9]{64}" + END: [f"sha256:{HEX64}"],
     # the model card skeleton's placeholder (governance.card_skeleton): one line of text
     r"^TODO:[^\x00-\x1f\x7f\u2028\u2029]*" + END: ["TODO: YYYY-MM-DD", "TODO:"],
+    r"^[1-9][0-9]{0,5}(m|h|d)" + END: ["30m", "12h", "7d", "365d"],
+    r"^[^\x00-\x1f\x7f\u2028\u2029]{1,255}" + END: [
+        "example.com/team-a/models", "\u00e9quipe/mod\u00e8les"],
 }
 BREAKS = ("\n", "\r\n", "\r", "\u2028", "\u2029")
 
@@ -96,7 +99,8 @@ def _variants(good: str) -> list[str]:
 
 
 def test_the_walk_finds_the_patterns_of_every_schema() -> None:
-    assert len(SCHEMAS) == 8  # evaluation.schema.json: the --from-eval file (issue 15)
+    # evaluation.schema.json (the --from-eval file, issue 15), org-trust.schema.json (issue 19)
+    assert len(SCHEMAS) == 9
     assert {p.name for p in SCHEMAS} == {loc.split("#")[0] for loc, _ in SHIPPED}
     assert len(SHIPPED) > 80  # nested ones included ($defs, oneOf, items, propertyNames)
 

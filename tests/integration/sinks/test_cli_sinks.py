@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from governance.cli import commands_audit
 from governance.cli.app import app
 from tests.support.histories import SyntheticLedger, generate_entries
+from tests.support.org import make_origin, write_trust
 from tests.support.postgres import WRITER
 
 runner = CliRunner()
@@ -45,8 +46,14 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.postgres
-def test_postgres_sink_through_the_cli(repo: SyntheticLedger, pg_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_postgres_sink_through_the_cli(repo: SyntheticLedger, pg_server, monkeypatch,
+                                       tmp_path: Path) -> None:
     Path("governance.yaml").write_text(CONFIG.replace("BUCKET", "unused"))
+    origin = make_origin("example.com/cli/models", 4)
+    origin.ledger = repo
+    monkeypatch.setattr(commands_audit, "read_checkpoint", lambda root: origin.checkpoint())
+    trust = write_trust(tmp_path / "org-trust.yaml", [origin])
+    monkeypatch.setenv("GOVERNANCE_ORG_TRUST", str(trust))
     db = f"cli_{next(_n)}"
     with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {db}")
@@ -57,15 +64,19 @@ def test_postgres_sink_through_the_cli(repo: SyntheticLedger, pg_server, monkeyp
     assert run("audit", "sink-init", "--sink", "postgres", "--writer-role", WRITER).exit_code == 0
     done = run("audit", "export", "--sink", "postgres", "--format", "json")
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout)["exported"] == len(repo.items)
+    result = json.loads(done.stdout)
+    assert result["exported"] == len(repo.items) and result["origin"] == origin.origin
     assert "host=" not in done.stdout and "postgresql://127.0.0.1" in done.stdout
-    assert run("audit", "verify-sink", "--sink", "postgres").exit_code == 0
+    ok = run("audit", "verify-sink", "--sink", "postgres")
+    assert ok.exit_code == 0, ok.output
+    assert f"for {len(repo.items)} ledger event(s), 0 pending" in ok.stdout
     with psycopg.connect(pg_server.dsn(db)) as conn:
-        conn.execute("ALTER TABLE governance_audit_events DISABLE TRIGGER USER")
-        conn.execute("DELETE FROM governance_audit_events WHERE seq = 3")
+        conn.execute("ALTER TABLE governance_org_events DISABLE TRIGGER USER")
+        conn.execute("DELETE FROM governance_org_events WHERE seq = 3")
     bad = run("audit", "verify-sink", "--sink", "postgres", "--format", "json")
     assert bad.exit_code == 1
-    assert [f["seq"] for f in json.loads(bad.stdout)["missing"]] == [3]
+    problems = json.loads(bad.stdout)["reports"][0]["problems"]
+    assert any(p.startswith(f"missing: origin {origin.origin} seq 3 ") for p in problems)
 
 
 def test_s3_sink_through_the_cli(repo: SyntheticLedger, s3) -> None:  # type: ignore[no-untyped-def]

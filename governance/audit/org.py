@@ -1,0 +1,619 @@
+"""Answers across repositories from the organisation's PostgreSQL, verified per origin.
+
+The rows come from ``governance.sinks.postgres_org`` (one table for every repository's events,
+keyed by ledger origin and seq). The database is a store, not a witness: every row an answer
+uses is checked here before it is used, against the org trust file (``OrgTrust``):
+
+1. the row's checkpoint (origin, checkpoint_size) is signed by a log key pinned for that origin
+   in the trust file (C2SP signed note, Ed25519), names that origin and that size, and its root
+   is the stored root column;
+2. the row's leaf hash is recomputed from its stored event bytes (RFC 6962: SHA-256(0x00 ||
+   bytes)) and equals the leaf column;
+3. the inclusion proof takes that leaf at index seq to the checkpoint's root (RFC 9162 section
+   2.1.3.2);
+4. every column the query filtered on or shows (seq, event id, type, time, model, release,
+   environment, actor, role, incident, from/to release, what went live) equals what the verified
+   event bytes say.
+
+A row that fails any check makes the whole answer refuse (``Tampered``, exit 1, naming the origin
+and seq): it is never dropped silently. Rows of origins the trust file does not pin are not used
+(they cannot be verified); the answer lists them. Each answer also says which origins are stale:
+their latest export (``governance_org_exports``) is older than the trust file's ``stale_after``.
+
+What an inclusion proof does not show is completeness (that no row was withheld from the table):
+``governance audit verify-sink --sink postgres`` recomputes every checkpoint's root from the
+rows, which catches a deleted or inserted row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from governance.audit.queries import AuditFilter, IndexedEvent, LiveRelease
+from governance.audit.source import LedgerSource
+from governance.errors import ConfigurationError, NotFound, Problem, Tampered, Undecided
+from governance.ledger.checkpoint import CheckpointError, LogKey, verify_checkpoint
+from governance.ledger.merkle import CompactRange
+from governance.sinks.postgres_org import (
+    CHECKPOINTS,
+    EVENTS,
+    EXPORTS,
+    TEXT_FIELDS,
+    _scrub,
+    connect,
+    derived_columns,
+    destination_of,
+)
+from governance.timeparse import format_rfc3339
+
+ENV_TRUST = "GOVERNANCE_ORG_TRUST"
+DEFAULT_STALE = "7d"
+_DURATION = re.compile(r"^([1-9][0-9]{0,5})(m|h|d)\Z")
+
+
+# -- the org trust file ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OriginTrust:
+    origin: str
+    log_keys: tuple[LogKey, ...]
+    stale_after: timedelta
+
+
+@dataclass(frozen=True)
+class OrgTrust:
+    file: str
+    origins: Mapping[str, OriginTrust]
+
+    def require(self, origins: Sequence[str]) -> list[str]:
+        """The origins to answer for: the given ones (each must be pinned), else every pinned
+        origin."""
+        unknown = [o for o in origins if o not in self.origins]
+        if unknown:
+            raise ConfigurationError(
+                f"--origin {', '.join(map(repr, unknown))}: not pinned in the org trust file "
+                f"{self.file} (pinned: {', '.join(sorted(self.origins))})",
+                hint="add the origin and its ledger.log_public_key to the trust file")
+        return list(dict.fromkeys(origins)) if origins else sorted(self.origins)
+
+
+def duration(text: str) -> timedelta:
+    m = _DURATION.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{text!r} is not a duration such as 30m, 12h or 7d")
+    n, unit = int(m.group(1)), m.group(2)
+    return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
+
+
+def load_org_trust(path: Path) -> OrgTrust:
+    """Read and validate an org trust file (schema ``org-trust.schema.json``); every problem is
+    reported with file, line and field (exit 3: without trust nothing can be verified)."""
+    from governance.ledger.sshsig import SignatureError, parse_public_key
+    from governance.records import display_path, validate_document
+    from governance.yaml_source import YamlProblem, load_yaml_file
+
+    name = display_path(path)
+    try:
+        doc = load_yaml_file(path, display=name)
+    except YamlProblem as err:
+        raise _trust_error([err.problem]) from None
+    problems = validate_document(doc, "OrgTrust")
+    if problems:
+        raise _trust_error(problems)
+    data = doc.data
+    default = duration(str(data.get("stale_after", DEFAULT_STALE)))
+    origins: dict[str, OriginTrust] = {}
+    for i, item in enumerate(data["origins"]):
+        origin = str(item["origin"])
+        if origin in origins:
+            path_ = f"$.origins[{i}].origin"
+            problems.append(Problem(name, doc.line_of(path_), path_,
+                                    f"found origin {origin!r} a second time, expected each "
+                                    "origin once (list all its log keys under one entry)"))
+            continue
+        keys = []
+        for j, line in enumerate(item["log_keys"]):
+            try:
+                raw = parse_public_key(str(line), ("ssh-ed25519",)).raw
+            except SignatureError as err:
+                path_ = f"$.origins[{i}].log_keys[{j}]"
+                problems.append(Problem(name, doc.line_of(path_), path_,
+                                        f"found an unusable key ({err.reason}), expected an "
+                                        "OpenSSH Ed25519 public key line"))
+                continue
+            keys.append(LogKey(name=origin, public=raw))
+        stale = duration(str(item["stale_after"])) if "stale_after" in item else default
+        origins[origin] = OriginTrust(origin, tuple(keys), stale)
+    if problems:
+        raise _trust_error(problems)
+    return OrgTrust(name, origins)
+
+
+def _trust_error(problems: Sequence[Problem]) -> ConfigurationError:
+    lines = "\n".join(p.render() for p in problems)
+    return ConfigurationError(f"org trust file is not usable:\n{lines}",
+                              hint="see docs/audit.md, 'Organisation trust file'")
+
+
+# -- verified rows -----------------------------------------------------------------------------
+
+_ROW_COLUMNS = (
+    "origin, seq, event_id, event_type, timestamp_text, event_time, model, release_id, "
+    "environment, actor_id, actor_role, incident, from_release, to_release, deployment, "
+    "live_release, leaf_hash, ledger_commit, checkpoint_size, proof, stored"
+)
+
+
+@dataclass(frozen=True)
+class OrgEvent:
+    """A verified row: the event as the local commands show it, plus its origin."""
+
+    origin: str
+    event: IndexedEvent
+    checkpoint_size: int
+    live_release: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"origin": self.origin, **self.event.to_json(),
+                "checkpoint_size": self.checkpoint_size}
+
+
+@dataclass(frozen=True)
+class OriginStatus:
+    origin: str
+    checkpoint_size: int | None  # latest checkpoint exported, None: nothing exported
+    last_export: str | None
+    stale: bool
+    stale_after: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class OrgSource:
+    """A connection to the organisation database and the trust that verifies what it reads."""
+
+    dsn: str
+    trust: OrgTrust
+    origins: list[str]
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _conn: psycopg.Connection[Any] | None = None
+    _checkpoints: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    # per checkpoint: interior nodes (level, index) already proven to lead to its root
+    _nodes: dict[tuple[str, int], dict[tuple[int, int], bytes]] = field(default_factory=dict)
+    verified_rows: int = 0
+
+    @property
+    def destination(self) -> str:
+        return destination_of(self.dsn)
+
+    def conn(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            self._conn = connect(self.dsn, what="organisation database")
+            self._conn.autocommit = True
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> OrgSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fetch(self, query: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            # binary results: bytea columns (event bytes, proofs) arrive raw, not hex-encoded
+            with self.conn().cursor(binary=True) as cur:
+                return list(cur.execute(query.encode(), args).fetchall())
+        except psycopg.errors.UndefinedTable:
+            raise ConfigurationError(
+                f"organisation database {self.destination}: table {EVENTS} does not exist",
+                hint="run `governance audit sink-init --sink postgres` and export first") from None
+        except psycopg.OperationalError as err:
+            self.close()
+            raise Undecided(f"organisation database {self.destination} failed: "
+                            f"{_scrub(err, self.dsn)}") from None
+        except psycopg.Error as err:
+            raise Undecided(f"organisation database {self.destination}: "
+                            f"{_scrub(err, self.dsn)}") from None
+
+    # -- status --------------------------------------------------------------------------
+
+    def status(self) -> list[OriginStatus]:
+        rows = self._fetch(
+            f"SELECT c.origin, max(c.size), (SELECT max(at) FROM {EXPORTS} x "
+            f"WHERE x.origin = c.origin) FROM {CHECKPOINTS} c WHERE c.origin = ANY(%s) "
+            "GROUP BY c.origin", (self.origins,))
+        found = {str(o): (int(size), at) for o, size, at in rows}
+        out = []
+        for origin in self.origins:
+            limit = self.trust.origins[origin].stale_after
+            size, at = found.get(origin, (None, None))
+            stale = at is None or self.now - at > limit
+            out.append(OriginStatus(origin, size, None if at is None else
+                                    format_rfc3339(at), stale, _words(limit)))
+        return out
+
+    def unpinned(self) -> list[str]:
+        """Origins the database holds that the trust file does not pin (never used)."""
+        rows = self._fetch(f"SELECT DISTINCT origin FROM {CHECKPOINTS} "
+                           "WHERE NOT (origin = ANY(%s)) ORDER BY origin",
+                           (sorted(self.trust.origins),))
+        return [str(r[0]) for r in rows]
+
+    # -- verification --------------------------------------------------------------------
+
+    def _checkpoint_root(self, origin: str, size: int) -> bytes:
+        key = (origin, size)
+        root = self._checkpoints.get(key)
+        if root is not None:
+            return root
+        rows = self._fetch(f"SELECT root, note FROM {CHECKPOINTS} WHERE origin = %s AND "
+                           "size = %s", (origin, size))
+        if not rows:
+            raise Tampered(f"tampered: origin {origin}: checkpoint of size {size} is missing "
+                           "from the database")
+        column, note = bytes(rows[0][0]), str(rows[0][1])
+        try:
+            cp, _key = verify_checkpoint(note, self.trust.origins[origin].log_keys)
+        except CheckpointError as err:
+            raise Tampered(f"tampered: origin {origin}: checkpoint of size {size}: "
+                           f"{err.reason}") from None
+        if cp.origin != origin or cp.size != size or cp.root != column:
+            raise Tampered(f"tampered: origin {origin}: checkpoint row of size {size} says "
+                           f"origin {cp.origin!r}, size {cp.size} in its signed note, root "
+                           f"{'equal' if cp.root == column else 'different'}")
+        self._checkpoints[key] = cp.root
+        return cp.root
+
+    def verify(self, row: Sequence[Any]) -> OrgEvent:
+        """Check one row (``_ROW_COLUMNS`` order) as the module docstring says; raise
+        Tampered naming its origin and seq."""
+        (origin, seq, event_id, event_type, ts_text, event_time, model, release, env, actor,
+         role, incident, from_release, to_release, deployment, live, leaf, commit, size, proof,
+         stored) = row
+        origin, seq, size = str(origin), int(seq), int(size)
+        where = f"tampered: origin {origin} seq {seq}"
+        if origin not in self.trust.origins:
+            raise Tampered(f"{where}: origin is not pinned in {self.trust.file}")
+        stored = bytes(stored)
+        recomputed = hashlib.sha256(b"\x00" + stored).digest()
+        if recomputed.hex() != leaf:
+            raise Tampered(f"{where}: the stored event hashes to leaf {recomputed.hex()[:12]}, "
+                           f"the row says {str(leaf)[:12]}")
+        proof = bytes(proof)
+        path = [proof[i:i + 32] for i in range(0, len(proof), 32)]
+        root = self._checkpoint_root(origin, size)
+        nodes = self._nodes.setdefault((origin, size), {})
+        if not _included(seq, size, recomputed, path, root, nodes):
+            raise Tampered(f"{where}: inclusion proof does not take its leaf to the signed "
+                           f"checkpoint of size {size}")
+        try:
+            event = json.loads(stored)
+        except ValueError:
+            raise Tampered(f"{where}: stored event is not JSON") from None
+        if not isinstance(event, dict):
+            raise Tampered(f"{where}: stored event is not a JSON object")
+        derived = derived_columns(event)
+        got = (event.get("seq"), event.get("event_id"), event.get("event_type"),
+               event.get("timestamp"))
+        columns = ("seq", "event_id", "event_type", "timestamp", *TEXT_FIELDS, "deployment",
+                   "live_release")
+        have = (seq, event_id, event_type, ts_text, model, release, env, actor, role, incident,
+                from_release, to_release, bool(deployment), live)
+        mine = (*got, *derived)
+        for name, a, b in zip(columns, have, mine, strict=True):
+            if a != b:
+                raise Tampered(f"{where}: column {name} is {a!r}, the verified event says {b!r}")
+        try:
+            parsed = datetime.fromisoformat(str(ts_text))
+        except ValueError:
+            raise Tampered(f"{where}: timestamp {ts_text!r} is not RFC 3339") from None
+        if parsed != event_time:
+            raise Tampered(f"{where}: column event_time is {event_time}, the verified event "
+                           f"says {ts_text}")
+        self.verified_rows += 1
+        return OrgEvent(origin, IndexedEvent(
+            seq=seq, event_id=str(event_id), event_type=str(event_type), timestamp=str(ts_text),
+            model=model, release_id=release, environment=env, actor_id=actor, actor_role=role,
+            incident=incident, from_release=from_release, to_release=to_release,
+            leaf_hash=str(leaf), commit=str(commit), checkpoint=None, event=event),
+            size, live)
+
+    def _rows(self, where: str, args: Sequence[Any], order: str = "origin, seq",
+              limit: int | None = None) -> Iterator[OrgEvent]:
+        query = (f"SELECT {_ROW_COLUMNS} FROM {EVENTS} WHERE origin = ANY(%s) AND ({where}) "
+                 f"ORDER BY {order}")
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        for row in self._fetch(query, (self.origins, *args)):
+            yield self.verify(row)
+
+    # -- questions -----------------------------------------------------------------------
+
+    def audit_query(self, flt: AuditFilter) -> list[OrgEvent]:
+        """Events matching every filter, ordered by time (then origin and seq)."""
+        where: list[str] = ["true"]
+        args: list[Any] = []
+        for column, value in (("model", flt.model), ("actor_id", flt.actor),
+                              ("actor_role", flt.role), ("environment", flt.environment),
+                              ("incident", flt.incident)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                args.append(value)
+        if flt.event_types:
+            where.append("event_type = ANY(%s)")
+            args.append(list(flt.event_types))
+        if flt.release is not None:
+            where.append("(release_id = %s OR from_release = %s OR to_release = %s)")
+            args.extend([flt.release] * 3)
+        if flt.since is not None:
+            where.append("event_time >= %s")
+            args.append(flt.since)
+        if flt.until is not None:
+            where.append("event_time <= %s")
+            args.append(flt.until)
+        return list(self._rows(" AND ".join(where), args, "event_time, origin, seq", flt.limit))
+
+    def history(self, model: str) -> list[OrgEvent]:
+        events = list(self._rows("model = %s", (model,)))
+        if not events:
+            raise NotFound(f"unknown model {model!r}: no exported event of "
+                           f"{_origins_words(self.origins)} names it",
+                           hint="check the name, --origin and that the repositories exported")
+        return events
+
+    def live_release_at(self, model: str, environment: str, at: datetime
+                        ) -> list[tuple[str, LiveRelease]]:
+        """Per origin holding ``model``: what was live in ``environment`` at ``at`` (the same
+        fold as ``governance.audit.queries.live_release_at``: the last deployment change at or
+        before ``at`` in seq order; "since" is the start of its continuous stretch)."""
+        changes = self._fetch(
+            f"SELECT origin, seq, live_release FROM {EVENTS} WHERE origin = ANY(%s) AND "
+            "deployment AND model = %s AND environment = %s AND event_time <= %s "
+            "ORDER BY origin, seq", (self.origins, model, environment, at))
+        by_origin: dict[str, list[tuple[int, str | None]]] = {}
+        for origin, seq, live in changes:
+            by_origin.setdefault(str(origin), []).append((int(seq), live))
+        if not by_origin:
+            known = self._fetch(f"SELECT 1 FROM {EVENTS} WHERE origin = ANY(%s) AND model = %s "
+                                "LIMIT 1", (self.origins, model))
+            if not known:
+                raise NotFound(f"unknown model {model!r}: no exported event of "
+                               f"{_origins_words(self.origins)} names it")
+            raise NotFound(f"no release of {model!r} was live in {environment!r} at "
+                           f"{format_rfc3339(at)} in {_origins_words(self.origins)}")
+        out = []
+        for origin, seqs in by_origin.items():
+            current_seq, release = seqs[-1]
+            start = current_seq
+            for seq, live in reversed(seqs[:-1]):
+                if live != release:
+                    break
+                start = seq
+            rows = {e.event.seq: e for e in self._rows("seq = ANY(%s) AND origin = %s",
+                                                        ([current_seq, start], origin))}
+            current = rows.get(current_seq)
+            change = rows.get(start)
+            if current is None or change is None or current.live_release != release \
+                    or change.live_release != release:
+                raise Tampered(f"tampered: origin {origin} seq {current_seq}: the deployment "
+                               "rows changed while being read")
+            retired_at = None
+            if release is not None:
+                retired = list(self._rows(
+                    "release_id = %s AND event_type = 'release_retired' AND event_time <= %s "
+                    "AND origin = %s", (release, at, origin), "event_time, seq", 1))
+                retired_at = retired[0].event.timestamp if retired else None
+            out.append((origin, LiveRelease(model=model, environment=environment,
+                                            at=format_rfc3339(at), release_id=release,
+                                            since=change.event.timestamp, change=change.event,
+                                            retired_at=retired_at)))
+        return out
+
+    def origin_events(self, origin: str) -> list[OrgEvent]:
+        """Every verified row of one origin, in ledger order (for the organisation report)."""
+        return list(self._rows("origin = %s", (origin,)))
+
+    def release_events(self, release_id: str, at: datetime | None = None) -> list[OrgEvent]:
+        """Every verified event naming ``release_id`` (its own, or a rollback from or to it),
+        up to ``at`` when given, per origin in ledger order."""
+        where = "(release_id = %s OR from_release = %s OR to_release = %s)"
+        args: list[Any] = [release_id] * 3
+        if at is not None:
+            where += " AND event_time <= %s"
+            args.append(at)
+        events = list(self._rows(where, args))
+        if not events:
+            raise NotFound(f"unknown release {release_id!r}: no exported event of "
+                           f"{_origins_words(self.origins)} names it")
+        return events
+
+    def live_everywhere(self, environment: str, at: datetime) -> list[OrgEvent]:
+        """For every (origin, model) with a deployment in ``environment`` at or before ``at``:
+        the verified change that decided what was live at ``at`` (its ``live_release``)."""
+        keys = self._fetch(
+            f"SELECT DISTINCT ON (origin, model) origin, seq FROM {EVENTS} "
+            "WHERE environment = %s AND origin = ANY(%s) AND deployment AND event_time <= %s "
+            "ORDER BY origin, model, seq DESC", (environment, self.origins, at))
+        rows = self._fetch(
+            f"SELECT {_ROW_COLUMNS} FROM {EVENTS} JOIN unnest(%s::text[], %s::bigint[]) "
+            "AS k(origin, seq) USING (origin, seq) ORDER BY origin, model",
+            ([k[0] for k in keys], [k[1] for k in keys]))
+        if len(rows) != len(keys):
+            raise Tampered("tampered: deployment rows changed while being read")
+        return [self.verify(r) for r in rows]
+
+    # -- verify-sink ---------------------------------------------------------------------
+
+    def verify_origin(self, origin: str) -> OriginReport:
+        """Every row and checkpoint of ``origin``: contiguous seqs from 0, each row verified,
+        and every checkpoint's root recomputed from the rows' leaves (a deleted, inserted or
+        reordered row changes it)."""
+        report = OriginReport(origin)
+        checkpoints = self._fetch(f"SELECT size FROM {CHECKPOINTS} WHERE origin = %s "
+                                  "ORDER BY size", (origin,))
+        sizes = [int(r[0]) for r in checkpoints]
+        report.checkpoints = len(sizes)
+        for size in sizes:
+            try:
+                self._checkpoint_root(origin, size)
+            except Tampered as err:
+                report.problems.append(err.message)
+        cr = CompactRange()
+        pending = list(sizes)
+        expected = 0
+        conn = self.conn()
+        try:
+            with conn.transaction(), conn.cursor(name="governance_org_verify") as cur:
+                cur.itersize = 5000
+                cur.execute(f"SELECT {_ROW_COLUMNS} FROM {EVENTS} WHERE origin = %s "
+                            "ORDER BY seq".encode(), (origin,))
+                for row in cur:
+                    report.rows += 1
+                    seq = int(row[1])
+                    if seq != expected:
+                        report.problems.append(
+                            f"origin {origin}: seq {expected}..{seq - 1} missing" if seq >
+                            expected else f"origin {origin}: seq {seq} out of order")
+                        expected = seq
+                    expected += 1
+                    try:
+                        self.verify(row)
+                    except Tampered as err:
+                        report.problems.append(err.message)
+                    cr.append(hashlib.sha256(b"\x00" + bytes(row[20])).digest())
+                    while pending and pending[0] == cr.size:
+                        size = pending.pop(0)
+                        root = self._checkpoints.get((origin, size))
+                        if root is not None and cr.root() != root:
+                            report.problems.append(
+                                f"tampered: origin {origin}: the rows 0..{size - 1} do not "
+                                f"hash to the signed checkpoint of size {size} (a row was "
+                                "deleted, inserted or changed)")
+        except psycopg.OperationalError as err:
+            self.close()
+            raise Undecided(f"organisation database {self.destination} failed: "
+                            f"{_scrub(err, self.dsn)}") from None
+        for size in pending:
+            report.problems.append(f"tampered: origin {origin}: checkpoint of size {size} but "
+                                   f"only {cr.size} rows (rows {cr.size}..{size - 1} missing)")
+        return report
+
+    def compare_with_ledger(self, report: OriginReport, ledger: LedgerSource) -> None:
+        """This repository's rows against its own verified ledger: every exported row must be
+        the ledger's leaf at its seq; ledger entries after the latest exported checkpoint are
+        pending, earlier ones absent from the table are missing."""
+        origin = report.origin
+        rows = self._fetch(f"SELECT seq, leaf_hash FROM {EVENTS} WHERE origin = %s",
+                           (origin,))
+        top = self._fetch(f"SELECT coalesce(max(size), 0) FROM {CHECKPOINTS} WHERE "
+                          "origin = %s", (origin,))[0][0]
+        held = {int(seq): str(leaf) for seq, leaf in rows}
+        count = 0
+        for entry in ledger.entries(0):
+            count += 1
+            leaf = held.pop(entry.seq, None)
+            if leaf is None:
+                if entry.seq < int(top):
+                    report.problems.append(f"missing: origin {origin} seq {entry.seq} "
+                                           f"{entry.event_id}: in the ledger, not in the sink")
+                else:
+                    report.pending += 1
+            elif leaf != entry.leaf_hash:
+                report.problems.append(f"modified: origin {origin} seq {entry.seq}: the sink's "
+                                       f"leaf {leaf[:12]}, the ledger's {entry.leaf_hash[:12]}")
+        for seq in sorted(held):
+            report.problems.append(f"extra: origin {origin} seq {seq}: in the sink, not in the "
+                                   "ledger")
+        report.ledger_entries = count
+
+
+@dataclass
+class OriginReport:
+    origin: str
+    rows: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+    ledger_entries: int | None = None  # when compared with the local ledger
+    pending: int = 0  # ledger entries after the latest exported checkpoint
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.checkpoints > 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"origin": self.origin, "ok": self.ok, "rows": self.rows,
+                "checkpoints": self.checkpoints, "ledger_entries": self.ledger_entries,
+                "pending": self.pending, "problems": list(self.problems)}
+
+
+def _origins_words(origins: Sequence[str]) -> str:
+    return (f"origin {origins[0]}" if len(origins) == 1
+            else f"the {len(origins)} trusted origins")
+
+
+def _words(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes,
+              nodes: dict[tuple[int, int], bytes] | None = None) -> bool:
+    """RFC 9162 section 2.1.3.2 (``governance.ledger.merkle.verify_inclusion``, node hash
+    inlined: an answer may verify hundreds of thousands of rows).
+
+    ``nodes`` remembers the interior nodes (level, index) of paths already proven to reach
+    ``root``: when a path reaches one of them, its hash there must be the remembered one (then
+    the rest of the path is the proven one), else the proof fails. After each step, ``r`` is
+    the hash of the node at (level, index >> level) of the RFC 6962 tree (a lone last node is
+    the same node one level up), so a key always names the same node."""
+    if index >= size:
+        return False
+    sha = hashlib.sha256
+    fn, sn, r = index, size - 1, leaf
+    level = 0
+    seen: list[tuple[tuple[int, int], bytes]] = []
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = sha(b"\x01" + p + r).digest()
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+                    level += 1
+        else:
+            r = sha(b"\x01" + r + p).digest()
+        fn >>= 1
+        sn >>= 1
+        level += 1
+        if nodes is not None:
+            known = nodes.get((level, fn))
+            if known is not None:
+                return known == r
+            seen.append(((level, fn), r))
+    if sn == 0 and r == root:
+        if nodes is not None:
+            nodes.update(seen)
+        return True
+    return False
