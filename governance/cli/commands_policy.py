@@ -61,7 +61,7 @@ def check(
     if record and (pr is None or approvals is not ApprovalSource.github):
         raise UsageError("--record goes with --pr N --approvals github")
     from governance.policy.check import CheckOptions, run_check  # the engine loads on demand
-    from governance.policy.report import RENDERERS
+    from governance.policy.report import RENDERERS, render_totals
 
     repo = GovernedRepo.open(repo_dir)
     outcome = run_check(
@@ -86,6 +86,8 @@ def check(
             encoding="utf-8",
         )
     emit_text(RENDERERS[output.value](outcome.decisions, outcome.gates))
+    if output is GateFormat.text and (all_releases or len(outcome.decisions) > 1):
+        emit_text(render_totals(outcome.decisions))
     code = outcome.exit_code(fail_on_warn)
     if record and pr is not None:
         _record(repo, outcome.decisions, pr)
