@@ -338,7 +338,7 @@ def decision_word(decision: Any) -> str:
     allow = decision.get("allow")
     if isinstance(allow, bool):
         if not allow and decision.get("blocking") is False:
-            return "warning (the gates would deny it now; not blocking a rollback)"
+            return "warning (not blocking a rollback: its gates would not pass it now)"
         warnings = decision.get("warnings")
         if allow and isinstance(warnings, list) and warnings:
             return f"allow with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
