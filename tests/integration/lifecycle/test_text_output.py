@@ -168,3 +168,13 @@ def test_live_before_any_deployment_has_no_environment_hint(populated: World) ->
     done = populated.run(None, "live", MODEL, "--env", "prod", "--at", "1h", expect=1)
     assert "no deployment of it to 'prod'" in done.stderr
     assert "hint: fraud-risk was deployed to: production, staging" in done.stderr
+
+
+def test_digest_takes_a_release_id(populated: World) -> None:
+    by_id = populated.run(None, "digest", R2).stdout
+    by_path = populated.run(None, "digest", f"releases/{MODEL}/{R2}").stdout
+    assert by_id == by_path and by_id.startswith("sha256:")
+    done = populated.run(None, "digest", "no-such-release", expect=1)
+    assert "unknown release 'no-such-release'" in done.stderr
+    done = populated.run(None, "digest", "releases/nope", expect=1)
+    assert "releases/nope is not a directory" in done.stderr
