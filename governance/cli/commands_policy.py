@@ -11,7 +11,7 @@ import typer
 
 from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, UsageError
+from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, GovernanceError, UsageError
 from governance.policy.bundle import POLICY_DIR, load_bundle
 from governance.policy.engine import ENGINE_NAMES, select_engine
 from governance.policy.lint import lint_bundle
@@ -25,6 +25,7 @@ class GateFormat(StrEnum):
     github = "github"
     junit = "junit"
     markdown = "markdown"
+    sarif = "sarif"
 
 
 class ApprovalSource(StrEnum):
@@ -64,20 +65,29 @@ def check(
     from governance.policy.report import RENDERERS, render_totals
 
     repo = GovernedRepo.open(repo_dir)
-    outcome = run_check(
-        repo,
-        CheckOptions(
-            refs=tuple(releases or ()),
-            all_releases=all_releases,
-            environment=env,
-            approvals=approvals.value,
-            pr=pr,
-            engine=engine,
-            policy_dir=policy_dir,
-            fail_on_warn=fail_on_warn,
-        ),
-        progress=log,
-    )
+    try:
+        outcome = run_check(
+            repo,
+            CheckOptions(
+                refs=tuple(releases or ()),
+                all_releases=all_releases,
+                environment=env,
+                approvals=approvals.value,
+                pr=pr,
+                engine=engine,
+                policy_dir=policy_dir,
+                fail_on_warn=fail_on_warn,
+            ),
+            progress=log,
+        )
+    except GovernanceError as err:
+        if output is GateFormat.sarif and not isinstance(err, UsageError):
+            # code scanning uploads whatever the step wrote: a SARIF log that says what
+            # stopped the check (an invalid release's problems, located), never an empty file
+            from governance.policy.sarif import render_sarif_failure
+
+            emit_text(render_sarif_failure(err, env))
+        raise
     if decision_out is not None:
         records = [d.record for d in outcome.decisions]
         decision_out.write_text(

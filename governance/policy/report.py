@@ -1,4 +1,5 @@
-"""Renderers for gate decisions: text, json, github, junit, markdown (one function each).
+"""Renderers for gate decisions: text, json, github, junit, markdown, sarif (one function each;
+SARIF in ``governance.policy.sarif``).
 
 Results are data (``GateDecision``); these only format them. ``github`` writes workflow
 commands (``::error file=F,line=L,title=T::message``) escaped as GitHub's runner does
@@ -336,10 +337,17 @@ def render_markdown(decisions: Sequence[GateDecision], gates: dict[str, Annotati
     return "\n".join(out)
 
 
+def render_sarif(decisions: Sequence[GateDecision], gates: dict[str, Annotation]) -> str:
+    from governance.policy.sarif import render_sarif as sarif  # its own module (SARIF 2.1.0)
+
+    return sarif(decisions, gates)
+
+
 RENDERERS: dict[str, Callable[[Sequence[GateDecision], dict[str, Annotation]], str]] = {
     "text": render_text,
     "json": render_json,
     "github": render_github,
     "junit": render_junit,
     "markdown": render_markdown,
+    "sarif": render_sarif,
 }

@@ -9,6 +9,7 @@ is refused in staging.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -178,3 +179,32 @@ def test_digest_takes_a_release_id(populated: World) -> None:
     assert "unknown release 'no-such-release'" in done.stderr
     done = populated.run(None, "digest", "releases/nope", expect=1)
     assert "releases/nope is not a directory" in done.stderr
+
+
+def test_check_sarif_on_the_cli(populated: World, tmp_path: Path) -> None:
+    from tests.unit.policy.test_sarif import _valid
+
+    done = populated.run(None, "check", R3, "--env", "production", "--format", "sarif",
+                         expect=1)
+    log = json.loads(done.stdout)
+    _valid(log)
+    results = log["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"subgroup_regression", "required_approvals"}
+    for r in results:
+        assert r["level"] == "error"
+        where = r["locations"][0]["physicalLocation"]
+        assert where["artifactLocation"]["uri"].startswith(f"releases/{MODEL}/{R3}/")
+        assert where["region"]["startLine"] >= 1
+    # an invalid release: the log is still well-formed, with each problem located
+    world = populated.copy(tmp_path / "world")
+    release = world.ci / "releases" / MODEL / R3 / "release.yaml"
+    release.write_text(re.sub(r"(?m)^  sha256: .*$", "  sha256: ABC", release.read_text()))
+    done = world.run(None, "check", R3, "--format", "sarif", expect=1)
+    log = json.loads(done.stdout)
+    _valid(log)
+    results = log["runs"][0]["results"]
+    assert results and all(r["ruleId"] == "governance/invalid-record" for r in results)
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+               for r in results)
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False
+    assert "is not a sha256 digest" in done.stderr
