@@ -64,3 +64,13 @@ def test_decision_words() -> None:
     assert decision_word({"allow": True, "blocking": False}) == "allow"
     assert decision_word(None) == "unknown" and decision_word({"result": None}) == "unknown"
     assert decision_word({"result": "allow"}) == "allow"
+
+
+def test_diff_shows_changed_values_in_words() -> None:
+    from governance.audit.diff import _show
+
+    assert _show({"start": "2025-10-01", "end": "2026-03-31"}) == "2025-10-01 to 2026-03-31"
+    assert _show({"holdout": "4 weeks", "stratified": True}) == "holdout: 4 weeks; stratified: yes"
+    assert _show(["a", "b"]) == "(a, b)" and _show([]) == "(empty)"
+    assert _show(None) == "-" and _show(False) == "no"
+    assert _show({"uri": "s3://b/m", "sha256": "ab" * 32}) == "s3://b/m (sha256 abababababab)"
