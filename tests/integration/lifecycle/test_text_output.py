@@ -159,6 +159,11 @@ def test_approval_says_who_may_still_approve(populated: World, tmp_path: Path) -
     assert "filled by: nobody; may approve: bob)" in out
     assert "filled by: nobody; may approve: jane.smith)" in out
     assert "eligible approvers" not in out
+    # a recorded denial says what lifts it
+    out = world.run("jane.smith", "approve", R3, "--role", "risk_owner", "--deny", "--reason",
+                    "subgroup regression").stdout
+    assert f"remediation: {R3} stays rejected until jane.smith approves it again " \
+           f"(governance approve {R3} --role risk_owner)" in out
 
 
 def test_live_before_any_deployment_has_no_environment_hint(populated: World) -> None:
