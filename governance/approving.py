@@ -72,7 +72,8 @@ def _may_close(config: GovernanceConfig, obligation: Obligation, role: str, acto
     if role not in required:
         raise Denied(f"a break-glass review of {obligation.environment} is closed only under a "
                      f"role that environment requires ({', '.join(required) or 'none'}), not "
-                     f"{role!r}")
+                     f"{role!r}",
+                     hint="approve with --role set to one of those roles (as a member of it)")
     event = next((e for e in history if e.event_id == obligation.event_id), None)
     source = event.get("source") if event is not None else None
     deployers = source.get("deployers") if isinstance(source, Mapping) else None
@@ -80,7 +81,10 @@ def _may_close(config: GovernanceConfig, obligation: Obligation, role: str, acto
     if event is None or identity_key(actor) in identity_keys(str(b) for b in breakers if b):
         raise Denied(f"{actor} broke glass ({obligation.event_id}) and cannot review it "
                      "(the post-hoc review is someone else's)" if event is not None else
-                     f"the break_glass event {obligation.event_id} is not on the ledger")
+                     f"the break_glass event {obligation.event_id} is not on the ledger",
+                     hint="ask another member of a role the environment requires to approve "
+                          f"with --closes {obligation.event_id}" if event is not None else
+                     "`governance status` lists the open break-glass reviews")
 
 
 def approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
@@ -105,7 +109,8 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
     paths = release_paths(repo, loaded)
     committed = require_committed(repo, repo.config.protected_branch, paths, action="approve")
     if committed.digests.get(paths[0]) != digest:
-        raise Denied(f"{paths[0]} changed while approve read it; approve committed content")
+        raise Denied(f"{paths[0]} changed while approve read it; approve committed content",
+                     hint="let the other change finish, then approve again")
     repo = committed.repo(repo.root)  # roles, environments, risk tiers: the protected branch's
     config = repo.config
     if role not in config.roles:
@@ -114,10 +119,15 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
         raise UsageError("--deny needs --reason")
     if identity_key(actor) not in identity_keys(config.roles[role].members):
         raise Denied(f"{actor} is not a member of role {role!r} in governance.yaml "
-                     f"(members: {', '.join(config.roles[role].members) or 'none'})")
+                     f"(members: {', '.join(config.roles[role].members) or 'none'})",
+                     hint=f"ask a member of {role} to approve: governance approve "
+                          f"{release.release_id} --role {role}, or change the role's members "
+                          "in governance.yaml through review")
     if same_identity(actor, release.trained_by):  # logins compare case-insensitively
         raise Denied(f"{actor} trained {release.release_id} and cannot approve it "
-                     "(separation of duties: train and approve are held by different people)")
+                     "(separation of duties: train and approve are held by different people)",
+                     hint=f"ask another member of {role} to approve: governance approve "
+                          f"{release.release_id} --role {role}")
     if closes is not None:
         if deny:
             raise UsageError("--closes records a post-hoc approval; it does not go with --deny")

@@ -106,9 +106,19 @@ class AlreadyExists(GovernanceError):
 
 
 class Denied(GovernanceError):
-    """The answer is no: a gate, approval rule or lifecycle rule refused (exit 1)."""
+    """The answer is no: a gate, approval rule or lifecycle rule refused (exit 1).
+
+    A denial says what would remedy it: its ``hint`` is printed as ``remediation:``, the word
+    ``check`` uses under each failed gate, so every command's "no" reads the same way.
+    """
 
     exit_code = EXIT_NO
+
+    def diagnostics(self) -> str:
+        text = self.message
+        if self.hint:
+            text += f"\nremediation: {self.hint}"
+        return text
 
 
 class Tampered(GovernanceError):

@@ -63,6 +63,18 @@ class GateVerdict:
     policy_digest: str | None = None
     undecided: str | None = None
     messages: tuple[str, ...] = ()
+    # what would remedy each message (the gate's own remediation), in the same order
+    remediations: tuple[str, ...] = ()
+
+    def findings(self) -> list[str]:
+        """Each finding with its remediation, laid out as ``check`` prints them."""
+        fixes = list(self.remediations) + [""] * (len(self.messages) - len(self.remediations))
+        lines = []
+        for message, fix in zip(self.messages, fixes, strict=False):
+            lines.append(f"  - {message}")
+            if fix:
+                lines.append(f"    remediation: {fix}")
+        return lines
 
 
 @dataclass
@@ -188,7 +200,8 @@ def _committed(repo: GovernedRepo, ports: Ports, loaded: LoadedRelease, branch: 
         rel = loaded.directory.resolve().relative_to(repo.root.resolve()).as_posix()
         if committed.config != repo.config or committed.digests.get(rel) != loaded.digest.value:
             raise Denied(f"{rel} or governance.yaml changed while {action} read them; they are "
-                         f"not what {branch!r} holds at {committed.commit[:12]}")
+                         f"not what {branch!r} holds at {committed.commit[:12]}",
+                         hint=f"let the other change finish, then run the {action} again")
     except Denied as refusal:
         raise _recorded(ports, refusal, attempt) from None
     return committed
@@ -261,7 +274,9 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
     if life is not None and life.retired:
         raise _recorded(ports, Denied(
             f"release {rid} is retired ({life.retired_reason or 'no reason'}) and can never be "
-            "promoted again"), attempt)
+            "promoted again",
+            hint="create a new release (governance release new) and take it through the gates "
+                 "and approvals"), attempt)
     # The branch first: a run off the protected branch is refused (and recorded) before
     # anything else, including the "already live" pointer repair below, writes a file.
     try:
@@ -285,7 +300,9 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
     if environment.after and not state.was_live(rid, model, environment.after):
         raise _recorded(ports, Denied(
             f"{rid} must be live in {environment.after!r} before {env!r} (environment order in "
-            "governance.yaml)"), attempt)
+            "governance.yaml)",
+            hint=f"promote to {environment.after} first: governance promote {rid} --env "
+                 f"{environment.after}"), attempt)
     if ports.reviewed is not None:
         at_head, head = ports.reviewed(loaded)
         if at_head != loaded.digest.value:
@@ -308,7 +325,9 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
         if verdict.undecided:
             raise Undecided(f"could not decide the gates for {rid}: {verdict.undecided}")
         raise Denied(f"promotion of {rid} to {env} denied by the gates:\n"
-                     + "\n".join(f"  - {m}" for m in verdict.messages))
+                     + "\n".join(verdict.findings()),
+                     hint=f"fix each finding above, then run `governance check {rid} --env "
+                          f"{env}` to see the gates pass before promoting again")
     if break_glass is not None:
         reason, incident = break_glass
         entry = ports.append({
@@ -360,7 +379,8 @@ def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason:
     state = ports.state(model)
     current = state.current(model, env)
     if current is None:
-        raise Denied(f"nothing of {model} is live in {env}; there is nothing to roll back")
+        raise Denied(f"nothing of {model} is live in {env}; there is nothing to roll back",
+                     hint=f"`governance status {model}` shows where it is live")
     try:
         branch = _check_branch(repo, environment.protected_branch, "rollback")
     except Denied as refusal:
@@ -386,20 +406,27 @@ def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason:
         raise Denied(f"no prior approved release of {model} was live in {env}",
                      hint="name one with --to, or retire the model")
     if target == current.release_id:
-        raise Denied(f"{target} is what is live in {env} now")
+        raise Denied(f"{target} is what is live in {env} now",
+                     hint="name another release with --to (a prior approved release that was "
+                          f"live in {env}; `governance status {model}` lists them)")
     life = state.release(target)
     attempt = {"release_id": target, "model_name": model, "environment": env,
                "from_release": current.release_id, "to_release": target}
     if life is None or not is_approved(life):
         raise _recorded(ports, Denied(
-            f"{target} was never approved; rollback goes only to an approved release"), attempt)
+            f"{target} was never approved; rollback goes only to an approved release",
+            hint=f"name an approved release that was live in {env} with --to, or omit --to for "
+                 "the fallback"), attempt)
     if life.retired:
-        raise _recorded(ports, Denied(f"{target} is retired and can never be live again"),
-                        attempt)
+        raise _recorded(ports, Denied(
+            f"{target} is retired and can never be live again",
+            hint=f"name another approved release that was live in {env} with --to"), attempt)
     if not state.was_live(target, model, env):
         raise _recorded(ports, Denied(
             f"{target} was never live in {env}; rollback goes only to a release previously live "
-            "in that environment"), attempt)
+            "in that environment",
+            hint=f"promote {target} to {env} through the gates instead: governance promote "
+                 f"{target} --env {env}"), attempt)
     target_loaded = repo.load_release(target)
     attempt["release_digest"] = target_loaded.digest.value
     committed = _committed(repo, ports, target_loaded, branch, "rollback", attempt)
@@ -450,8 +477,10 @@ def _retire(repo: GovernedRepo, release_id: str, ports: Ports, *, reason: str) -
     live_in = [env for (m, env) in state.live if m == model
                and (cur := state.current(m, env)) is not None and cur.release_id == release_id]
     if live_in:
-        raise Denied(f"{release_id} is live in {', '.join(live_in)}; roll it back or promote "
-                     "another release first")
+        raise Denied(f"{release_id} is live in {', '.join(live_in)}; a live release cannot be "
+                     "retired",
+                     hint="roll it back (governance rollback MODEL --env ENV --reason ...) or "
+                          "promote another release there first")
     life = state.release(release_id)
     if life is not None and life.retired:
         return Outcome("retire", release_id, "", (), None, f"{release_id} is already retired")

@@ -45,6 +45,7 @@ from governance.lifecycle import (
 from governance.promotion import pointer_drift
 from governance.repo import RELEASE_FILE, GovernedRepo
 from governance.safe_text import join_lines
+from governance.text import when
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
 APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate counts in status
@@ -226,7 +227,7 @@ def render_text(statuses: list[ModelStatus]) -> str:
                          f"fallback {env['fallback'] or 'none'}")
         for ob in st.obligations:
             lines.append(f"  OPEN {ob['kind']}: {ob['release_id']} in {ob['environment']} "
-                         f"(incident {ob['incident'] or '-'}, opened {ob['opened_at']} by "
+                         f"(incident {ob['incident'] or 'none'}, opened {when(ob['opened_at'])} by "
                          f"{ob['by']}) until a post-hoc approval closes it")
         for d in st.drift:
             lines.append(f"  DRIFT {d}")

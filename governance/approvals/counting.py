@@ -272,16 +272,16 @@ def decide(policy: ApprovalPolicy, facts: ApprovalFacts) -> ApprovalDecision:
         _count_signed(policy, facts, excluded, candidates, blockers, notes)
 
     roles = _match(policy, candidates)
+    counted = identity_keys(p for r in roles for p in r.filled_by)
     for result in roles:
         if not result.satisfied:
-            eligible = sorted(p for p, a in candidates.items() if result.role in a.roles)
             blockers.append(
                 Reason(
                     "role_unfilled",
                     f"role {result.role} needs {result.required} approval(s) from distinct "
                     f"people, got {len(result.filled_by)} "
                     f"(filled by: {', '.join(result.filled_by) or 'nobody'}; "
-                    f"eligible approvers: {', '.join(eligible) or 'none'})",
+                    f"may approve: {_may_approve(policy, result.role, excluded, counted)})",
                 )
             )
     blockers.extend(_codeowner_gaps(policy, facts, candidates))
@@ -562,6 +562,23 @@ def _count_signed(
             commit_id=previous.commit_id if previous else None,
             submitted_at=event.timestamp,
         )
+
+
+def _may_approve(policy: ApprovalPolicy, role: str, excluded: Mapping[str, str],
+                 counted: frozenset[str]) -> str:
+    """Who could still fill ``role``: its members (governance.yaml) who are not excluded (the
+    trainer, the PR author, committers, bots) and not already counted for a role (every role
+    needs distinct people), then its teams. Said plainly when nobody can."""
+    definition = policy.roles.get(role, RoleDefinition())
+    people = sorted(m for m in definition.members
+                    if identity_key(m) not in excluded and identity_key(m) not in counted
+                    and identity_key(m) not in identity_keys(policy.bots))
+    teams = [f"members of team {t}" for t in sorted(definition.teams)]
+    if people or teams:
+        return ", ".join([*people, *teams])
+    if not definition.members:
+        return "nobody (the role has no members in governance.yaml)"
+    return "nobody else (every member is excluded or already counted for a role)"
 
 
 def _match(policy: ApprovalPolicy, candidates: Mapping[str, Approval]) -> tuple[RoleResult, ...]:

@@ -9,6 +9,8 @@ from typing import Any
 
 from governance.repo import LoadedRelease
 from governance.safe_text import join_lines
+from governance.text import items, window
+from governance.text import value as text_value
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,13 @@ def render_text(diff: ReleaseDiff) -> str:
 
 
 def _show(value: Any) -> str:
+    """A changed value in words (governance/text.py): never a Python literal."""
     if value is None:
         return "-"
     if isinstance(value, Mapping) and set(value) == {"uri", "sha256"}:
         return f"{value['uri']} (sha256 {str(value['sha256'])[:12]})"
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return str(value)
+    if isinstance(value, Mapping) and set(value) <= {"start", "end"} and value:
+        return window(value)
+    if isinstance(value, list | tuple):
+        return "(" + items(list(value), none="empty") + ")"
+    return text_value(value, none="-")

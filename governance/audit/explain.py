@@ -17,6 +17,7 @@ from governance.domain.identity import same_identity
 from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.repo import LoadedRelease
 from governance.safe_text import join_lines
+from governance.text import metrics, per_key, release_ref, when, window
 
 if TYPE_CHECKING:  # the gate's count is computed by the caller (governance.audit.answers)
     from governance.policy.approval_standing import ApprovalStanding, ApprovalVerdict
@@ -206,16 +207,16 @@ def render_text(exp: Explanation) -> str:
     lines.append(f"2. {QUESTIONS[1][1]}")
     ds = b["training_dataset"] or {}
     lines.append(f"   data {ds.get('uri', '-')} (sha256 {ds.get('sha256', '-')}),"
-                 f" window {b['training_data_window'] or '-'}")
+                 f" window {window(b['training_data_window'])}")
     lines.append(f"   code {b['git_commit'] or '-'} trained by {b['trained_by'] or '-'};"
                  f" features {b['feature_schema_version'] or '-'};"
                  f" config {b['config_version'] or '-'}"
                  + (f"; prompt {b['prompt_version']}" if b["prompt_version"] else "")
                  + (f"; policy {b['policy_version']}" if b["policy_version"] else ""))
     lines.append(f"3. {QUESTIONS[2][1]}")
-    lines.append(f"   metrics {ev['metrics']} evaluated {ev['evaluated_at'] or '-'}")
+    lines.append(f"   metrics {metrics(ev['metrics'])}; evaluated {when(ev['evaluated_at'])}")
     for slice_name, values in ev["subgroups"].items():
-        lines.append(f"   subgroup {slice_name}: {values}")
+        lines.append(f"   subgroup {slice_name}: {metrics(values)}")
     for g in ev["gate_decisions"]:
         lines.append(f"   gate decision {g.get('decision_id', '-')} "
                      f"{decision_word(g)} env={g.get('environment') or '-'}"
@@ -236,13 +237,17 @@ def render_text(exp: Explanation) -> str:
                  + ", ".join(f"{e['event_type']}#{e['seq']}" for e in tr["events"]))
     lines.append(f"   verify with: {tr['how_to_verify']}")
     lines.append(f"6. {QUESTIONS[5][1]}")
-    lines.append(f"   rollback target {rb['rollback_target']}; fallback now {rb['fallback_now']}")
+    lines.append(f"   rollback target: {release_ref(rb['rollback_target'])}")
+    lines.append("   fallback now (where a rollback would go): "
+                 + per_key(rb["fallback_now"], none="not live anywhere",
+                           missing="none (nothing approved was live there before)"))
     for r in rb["rollbacks"]:
         lines.append(f"   rollback {r['from_release']} -> {r['to_release'] or 'switched off'} in "
                      f"{r['environment']} by {r['actor_id']} at {r['timestamp']}: {r['reason']}"
                      f" (incident {r['incident'] or '-'})")
     for o in rb["open_obligations"]:
-        lines.append(f"   OPEN {o['kind']} for {o['release_id']} (incident {o['incident']})")
+        lines.append(f"   OPEN {o['kind']} for {o['release_id']} "
+                     f"(incident {o['incident'] or 'none'})")
     return join_lines(lines)  # one record per line, control characters escaped
 
 

@@ -218,10 +218,23 @@ def live_release_at(
             "WHERE model = ? AND environment = ?)",
             (model, environment),
         ).fetchone()
-        later = f"; its first deployment there is at {first[0]}" if first else ""
+        if first:  # asked too early: the answer says when it starts, nothing to correct
+            raise NotFound(
+                f"no release of {model!r} was live in {environment!r} at "
+                f"{format_rfc3339(at)}; its first deployment there is at {first[0]}")
+        # Never deployed there: perhaps a misspelt environment; name the ones it was.
+        deployed = [r[0] for r in conn.execute(
+            "SELECT DISTINCT environment FROM deployments WHERE model = ? ORDER BY environment",
+            (model,))]
+        if not deployed:
+            raise NotFound(
+                f"no release of {model!r} was live in {environment!r} at "
+                f"{format_rfc3339(at)}: {model} has not been deployed anywhere yet")
         raise NotFound(
-            f"no release of {model!r} was live in {environment!r} at {format_rfc3339(at)}{later}",
-            hint="environments are named in governance.yaml (e.g. staging, production)",
+            f"no release of {model!r} was live in {environment!r} at {format_rfc3339(at)}: "
+            f"the ledger records no deployment of it to {environment!r}",
+            hint=f"{model} was deployed to: {', '.join(deployed)} (environments are named in "
+                 "governance.yaml)",
         )
     seq, release = current
     _confirm_deployment(conn, seq)
@@ -334,12 +347,24 @@ def summary(event: IndexedEvent) -> str:
 
 
 def decision_word(decision: Any) -> str:
-    """``allow``/``deny`` from a decision summary ({"decision_id", "allow": bool, ...})."""
+    """What a decision summary ({"decision_id", "allow": bool, ...}) meant, in words.
+
+    ``deny`` only for a decision that blocked: a rollback records its target's gate result as
+    advisory (``"blocking": false``; rollback is never blocked by policies added since), so a
+    denial there is a warning, and says so. An allow that carried warnings says how many.
+    """
     if not isinstance(decision, Mapping):
-        return "?"
-    if isinstance(decision.get("allow"), bool):
-        return "allow" if decision["allow"] else "deny"
-    return str(decision.get("result", "?"))
+        return "unknown"
+    allow = decision.get("allow")
+    if isinstance(allow, bool):
+        if not allow and decision.get("blocking") is False:
+            return "warning (not blocking a rollback: its gates would not pass it now)"
+        warnings = decision.get("warnings")
+        if allow and isinstance(warnings, list) and warnings:
+            return f"allow with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        return "allow" if allow else "deny"
+    result = decision.get("result")
+    return str(result) if isinstance(result, str) and result else "unknown"
 
 
 def _event_by_seq(conn: sqlite3.Connection, seq: int) -> IndexedEvent:

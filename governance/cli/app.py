@@ -18,6 +18,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from governance import __version__
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
 from governance.safe_text import keep_lines
 
@@ -28,8 +29,27 @@ from governance.safe_text import keep_lines
 EXIT_BROKEN_PIPE = 141
 
 
+def _no_envvar_hints(command: click.Command) -> None:
+    """Typer marks every option ``show_envvar`` even when it reads no environment variable, so
+    click's usage errors said ``Invalid value for '--format' (env var: 'None')``. Only an
+    option that really has an environment variable names it."""
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.envvar:
+            param.show_envvar = False
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _no_envvar_hints(sub)
+
+
 class _FunnelGroup(TyperGroup):
     """Top-level group: maps GovernanceError (and bugs) to exit codes in one place."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            _no_envvar_hints(command)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -75,11 +95,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"governance {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     traceback_: bool = typer.Option(
         False, "--traceback", help="Show the Python stack when a command fails."
     ),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version,
+        help="Print the version of governance and exit."),
 ) -> None:
     """Git-native governance for ML model releases."""
 

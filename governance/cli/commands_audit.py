@@ -172,12 +172,14 @@ def live(
         decision = data.get("decision")
         if isinstance(decision, dict):
             emit_text(
-                f"decision: {decision.get('decision_id', '?')} {queries.decision_word(decision)}"
+                f"decision: {decision.get('decision_id') or 'unknown'} "
+                f"{queries.decision_word(decision)}"
             )
         if data.get("policy_digest"):
             emit_text(f"policy: {data['policy_digest']}")
         if change.incident or data.get("reason"):
-            emit_text(f"incident: {change.incident or '-'}  reason: {data.get('reason') or '-'}")
+            emit_text(f"incident: {change.incident or 'none'}  "
+                      f"reason: {data.get('reason') or 'none given'}")
         if answer.retired_at:
             emit_text(f"warning: this release was retired at {answer.retired_at}")
         if prefix is not None:

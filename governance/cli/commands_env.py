@@ -73,7 +73,9 @@ def next_cmd(
 
     env = next_environment(repo.config, fold_lifecycle(listed), rid, model)
     if env is None:
-        raise Denied(f"{rid} is live in every environment it may be promoted to")
+        raise Denied(f"{rid} is live in every environment it may be promoted to",
+                     hint="nothing is left to promote; a new release starts again at the first "
+                          "environment (governance env first)")
     if fmt is TextOrJson.json:
         emit_json({"release_id": rid, "model_name": model, "environment": env.name,
                    "after": env.after, "required_approvals": list(env.required_approvals),

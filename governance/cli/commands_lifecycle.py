@@ -299,6 +299,11 @@ def approve_cmd(
     verb = "denied" if deny else "approved"
     emit_text(f"{ports.actor} {verb} {result.release_id} as {role} "
               f"(seq {result.events[0].seq})")
+    if deny:
+        # a recorded denial says what would lift it, as every other denial does
+        emit_text(f"remediation: {result.release_id} stays rejected until {ports.actor} approves "
+                  f"it again (governance approve {result.release_id} --role {role}), or a new "
+                  "release addresses the objection")
     if closes:
         emit_text(f"closes the break-glass review {closes}")
     if result.approved:

@@ -25,6 +25,7 @@ class GateFormat(StrEnum):
     github = "github"
     junit = "junit"
     markdown = "markdown"
+    sarif = "sarif"
 
 
 class ApprovalSource(StrEnum):
@@ -61,7 +62,7 @@ def check(
     if record and (pr is None or approvals is not ApprovalSource.github):
         raise UsageError("--record goes with --pr N --approvals github")
     from governance.policy.check import CheckOptions, run_check  # the engine loads on demand
-    from governance.policy.report import RENDERERS, STOPPED_RENDERERS
+    from governance.policy.report import RENDERERS, STOPPED_RENDERERS, render_totals
 
     try:
         repo = GovernedRepo.open(repo_dir)
@@ -82,6 +83,12 @@ def check(
     except GovernanceError as err:
         # machine formats still get a document CI can read, with the located error in it;
         # the funnel then prints the diagnostics on stderr and exits with the error's code
+        if output is GateFormat.sarif:
+            # code scanning uploads whatever the step wrote: a SARIF log that says what
+            # stopped the check (an invalid release's problems, located), never an empty file
+            from governance.policy.sarif import render_sarif_failure
+
+            emit_document(render_sarif_failure(err, env))
         stopped = STOPPED_RENDERERS.get(output.value)
         if stopped is not None:
             emit_document(stopped(err, tuple(releases or ())))
@@ -96,6 +103,8 @@ def check(
     rendered = RENDERERS[output.value](outcome.decisions, outcome.gates)
     if output is GateFormat.text:
         emit_block(rendered)
+        if all_releases or len(outcome.decisions) > 1:
+            emit_text(render_totals(outcome.decisions))
     else:
         emit_document(rendered)
     code = outcome.exit_code(fail_on_warn)

@@ -103,12 +103,16 @@ def validate(
 
 
 def digest(
-    release_dir: Path = typer.Argument(..., help="The release directory."),
+    release: str = typer.Argument(..., help="Release id or release directory."),
     fmt: TextOrJson = FORMAT,
 ) -> None:
     """Print the canonical release digest (see governance/digest.py for the definition)."""
+    release_dir = Path(release)
     if not release_dir.is_dir():
-        raise InvalidInput([], message=f"{display_path(release_dir)} is not a directory")
+        if "/" in release or "\\" in release or release in (".", ".."):
+            raise InvalidInput([], message=f"{display_path(release_dir)} is not a directory")
+        # A release id, as every other command takes: found in the governed repository here.
+        release_dir = GovernedRepo.open(Path(".")).find_release_dir(release)
     result = release_digest(release_dir)
     if fmt is TextOrJson.json:
         emit_json({"digest": result.value,

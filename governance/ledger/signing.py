@@ -90,16 +90,30 @@ def commit_signer(config_get: Callable[[str], str | None],
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
         return
-    fmt = (config_get("gpg.format") or "openpgp").lower()
-    if fmt != "ssh":
-        raise ConfigurationError(
-            f"git signs with gpg.format={fmt}; ledger principals are SSH keys",
-            hint="git config gpg.format ssh && git config user.signingkey ~/.ssh/id_ed25519.pub"
-                 f", or set {ENV_SIGNING_KEY}")
+    fmt = (config_get("gpg.format") or "").lower()
     configured = config_get("user.signingkey")
+    how = (f"git config gpg.format ssh && git config user.signingkey "
+           f"~/.ssh/id_ed25519.pub (your SSH public key listed in governance.yaml), or set "
+           f"{ENV_SIGNING_KEY} to the private key file (CI)")
+    if not fmt and not configured:
+        # Nothing is configured at all: say what is missing, not git's openpgp default.
+        raise ConfigurationError(
+            f"no ledger signing key: {ENV_SIGNING_KEY} is not set and git has no SSH signing "
+            "configured (gpg.format and user.signingkey are unset); ledger commits are signed "
+            "with an SSH key", hint=how)
+    if fmt != "ssh":
+        missing = "gpg.format is unset (git's default is openpgp)" if not fmt else \
+            f"git is configured to sign with gpg.format={fmt}"
+        raise ConfigurationError(
+            f"ledger commits are signed with an SSH key, but {missing}",
+            hint="git config gpg.format ssh" + (
+                "" if configured else " && git config user.signingkey ~/.ssh/id_ed25519.pub")
+                 + f", or set {ENV_SIGNING_KEY} to the private key file (CI)")
     if not configured:
-        raise ConfigurationError("no signing key: git's user.signingkey is unset",
-                                 hint=f"set user.signingkey or {ENV_SIGNING_KEY}")
+        raise ConfigurationError(
+            "git signs with SSH (gpg.format=ssh) but names no key: user.signingkey is unset",
+            hint="git config user.signingkey ~/.ssh/id_ed25519.pub (your SSH public key listed "
+                 f"in governance.yaml), or set {ENV_SIGNING_KEY} to the private key file (CI)")
     yield CommitSigner((), _public_of_configured(configured), None)
 
 

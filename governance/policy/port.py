@@ -72,6 +72,7 @@ def gates_port(
             policy_digest=bundle.digest,
             undecided=decision.undecided,
             messages=tuple(f"{v.gate_id}: {v.msg}" for v in decision.failures),
+            remediations=tuple(v.remediation for v in decision.failures),
         )
 
     return evaluate

@@ -1,4 +1,5 @@
-"""Renderers for gate decisions: text, json, github, junit, markdown (one function each).
+"""Renderers for gate decisions: text, json, github, junit, markdown, sarif (one function each;
+SARIF in ``governance.policy.sarif``).
 
 Results are data (``GateDecision``); these only format them. ``github`` writes workflow
 commands (``::error file=F,line=L,title=T::message``) escaped as GitHub's runner does
@@ -13,7 +14,7 @@ markdown escaped for HTML and links.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,38 @@ from governance.errors import GovernanceError, Problem
 from governance.policy.gates import GateDecision, Violation
 from governance.policy.metadata import Annotation
 from governance.safe_text import escape_json, join_lines, md_code, md_text, one_line, xml_safe
+
+# --- shared wording ---------------------------------------------------------------------------
+
+
+def pending_word(p: Mapping[str, Any]) -> str:
+    """``satisfied`` or ``pending`` for a readiness approval line: the gate says which
+    (``satisfied``); a policy written before it said so is read from its own have/need."""
+    satisfied = p.get("satisfied")
+    if not isinstance(satisfied, bool):
+        have, need = p.get("have"), p.get("need")
+        satisfied = isinstance(have, int) and isinstance(need, int) and have >= need
+    return "satisfied" if satisfied else "pending"
+
+
+def totals(decisions: Sequence[GateDecision]) -> dict[str, int]:
+    """How many releases passed, were denied, could not be decided."""
+    return {
+        "releases": len(decisions),
+        "passed": sum(1 for d in decisions if d.outcome == "pass"),
+        "denied": sum(1 for d in decisions if d.outcome == "deny"),
+        "undecided": sum(1 for d in decisions if d.outcome == "undecided"),
+        "warnings": sum(len(d.warnings) for d in decisions),
+    }
+
+
+def render_totals(decisions: Sequence[GateDecision]) -> str:
+    """The closing line of a run over several releases (``check --all``)."""
+    t = totals(decisions)
+    return (f"{t['releases']} release{'s' if t['releases'] != 1 else ''} checked: "
+            f"{t['passed']} passed, {t['denied']} denied, {t['undecided']} could not be "
+            f"decided; {t['warnings']} warning{'s' if t['warnings'] != 1 else ''}")
+
 
 # --- GitHub workflow commands -----------------------------------------------------------------
 
@@ -113,7 +146,7 @@ def render_github(decisions: Sequence[GateDecision], gates: dict[str, Annotation
             lines.append(
                 workflow_command(
                     "notice",
-                    f"pending: {p.get('msg')}",
+                    f"{pending_word(p)}: {p.get('msg')}",
                     file=d.files.get("release"),
                     title=f"{p.get('gate_id')} ({d.release_id})",
                 )
@@ -163,7 +196,7 @@ def render_text(decisions: Sequence[GateDecision], gates: dict[str, Annotation])
                 f"expires {w.get('expires')}, reason: {w.get('reason')})"
             )
         for p in d.pending:
-            out.append(f"  pending {p.get('gate_id')}: {p.get('msg')}")
+            out.append(f"  {pending_word(p)} {p.get('gate_id')}: {p.get('msg')}")
         if not by_gate and not d.exceptions:
             out.append("  all gates passed")
     return join_lines(out)
@@ -205,12 +238,7 @@ def render_json(decisions: Sequence[GateDecision], _gates: dict[str, Annotation]
                 "decision": dict(d.record),
             }
         )
-    summary = {
-        "releases": len(decisions),
-        "passed": sum(1 for d in decisions if d.outcome == "pass"),
-        "denied": sum(1 for d in decisions if d.outcome == "deny"),
-        "undecided": sum(1 for d in decisions if d.outcome == "undecided"),
-    }
+    summary = {k: v for k, v in totals(decisions).items() if k != "warnings"}
     return escape_json(json.dumps(
         {"results": results, "summary": summary}, indent=2, sort_keys=True, ensure_ascii=False
     ))
@@ -311,7 +339,8 @@ def render_markdown(decisions: Sequence[GateDecision], gates: dict[str, Annotati
                 f"{_md(w.get('approver'))}, expires {_md(w.get('expires'))}"
             )
         for p in d.pending:
-            out.append(f"- Pending {md_code(p.get('gate_id'))}: {_md(p.get('msg'))}")
+            out.append(f"- {pending_word(p).capitalize()} {md_code(p.get('gate_id'))}: "
+                       f"{_md(p.get('msg'))}")
         if not rows and not d.exceptions:
             out.append("All gates passed.")
         out.append("")
@@ -324,12 +353,19 @@ def render_markdown(decisions: Sequence[GateDecision], gates: dict[str, Annotati
     return "\n".join(out)
 
 
+def render_sarif(decisions: Sequence[GateDecision], gates: dict[str, Annotation]) -> str:
+    from governance.policy.sarif import render_sarif as sarif  # its own module (SARIF 2.1.0)
+
+    return sarif(decisions, gates)
+
+
 RENDERERS: dict[str, Callable[[Sequence[GateDecision], dict[str, Annotation]], str]] = {
     "text": render_text,
     "json": render_json,
     "github": render_github,
     "junit": render_junit,
     "markdown": render_markdown,
+    "sarif": render_sarif,
 }
 
 

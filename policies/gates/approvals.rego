@@ -165,7 +165,7 @@ warn_required_approvals contains v if {
 
 # METADATA
 # title: Pending approvals (readiness)
-# description: Without --env, lists every environment's required approvals as pending.
+# description: Without --env, lists every environment's required approvals, each satisfied or pending.
 # custom:
 #   gate_id: required_approvals
 #   severity: info
@@ -180,6 +180,7 @@ pending_required_approvals contains p if {
 		"role": role,
 		"need": approvals_per_role,
 		"have": have,
+		"satisfied": have >= approvals_per_role,
 		"msg": sprintf("%v: %v of %v approval(s) from %v", [env, have, approvals_per_role, role]),
 	}
 }

@@ -130,6 +130,7 @@ test_approvals_readiness_lists_pending_without_denying if {
 	count(pending) == 4
 	some p in pending
 	p.msg == "production: 0 of 1 approval(s) from risk_owner"
+	p.satisfied == false
 }
 
 # approval_standing: the gate's own count as data (what report, explain and status show)
