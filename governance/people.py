@@ -406,7 +406,7 @@ def edit_config(root: Path, edit: Callable[[Any, GovernanceConfig], str],
     ledger = record_trust(root, new_config, text.encode("utf-8"), reason=reason)
     path = root / CONFIG_FILE
     yaml_edit.write(path, text)
-    return EditOutcome(summary, (display_path(path),), ledger, _sync_codeowners(root))
+    return EditOutcome(summary, (display_path(path),), ledger, sync_codeowners(root))
 
 
 def _check_invariants(config: GovernanceConfig) -> None:
@@ -430,7 +430,9 @@ def _check_invariants(config: GovernanceConfig) -> None:
         raise Denied("; ".join(problems), hint=f"fix {CONFIG_FILE} first; nothing was written")
 
 
-def _sync_codeowners(root: Path) -> str | None:
+def sync_codeowners(root: Path) -> str | None:
+    """Regenerate ``.github/CODEOWNERS`` when the repository has one: "regenerated",
+    "unchanged", "not regenerated (why)", or None when there is no such file."""
     from governance.approvals import ownership
 
     target = root / ownership.TARGET

@@ -135,6 +135,11 @@ def model_new(
     repo = GovernedRepo.open(Path("."))
     path = authoring.new_model(repo, name, owner, risk_tier, title, system_type)
     emit_text(f"created {display_path(path)}")
+    from governance.people import sync_codeowners  # a model's releases are its approvers'
+
+    codeowners = sync_codeowners(repo.root)
+    if codeowners is not None and codeowners != "unchanged":
+        log(f".github/CODEOWNERS: {codeowners} (commit it with the model)")
 
 
 @release_app.command("new")

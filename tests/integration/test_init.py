@@ -275,3 +275,15 @@ def test_pins_write_renews_the_requirements(tmp_path: Path, signing_user: Path,
     assert "no dependency lock" in out  # said on stderr: this install is not a release
     assert parse_requirements((repo / REQUIREMENTS).read_text())[0].hashes == (
         hashlib.sha256(b"the sdist").hexdigest(),)
+
+
+def test_model_new_keeps_codeowners_in_sync(tmp_path: Path, signing_user: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "models"
+    assert run("init", str(repo))[0] == 0
+    monkeypatch.chdir(repo)
+    code, out = run("model", "new", "fraud-risk", "--owner", "sam")
+    assert code == 0, out
+    assert ".github/CODEOWNERS: regenerated" in out
+    assert "/releases/fraud-risk/**" in (repo / ".github" / "CODEOWNERS").read_text()
+    assert run("codeowners", "check", "--root", str(repo))[0] == 0
