@@ -134,7 +134,8 @@ def test_a_complete_repository_is_ready(team: Team) -> None:
 def test_signing_not_configured(team: Team) -> None:
     team.sign_as(None)
     f = only_error("signing")
-    assert "gpg.format=openpgp" in f["message"]
+    assert "git has no SSH signing configured (gpg.format and user.signingkey are unset)" \
+        in f["message"]
     assert "git config --global gpg.format ssh" in f["fix"]
 
 

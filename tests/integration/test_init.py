@@ -181,7 +181,8 @@ def test_ledger_init_refuses_a_genesis_without_a_rotator(tmp_path: Path,
     repo = tmp_path / "g"
     code, out = run("init", str(repo))
     assert code == 0, out
-    assert "no founder added (git signs with gpg.format=openpgp" in out
+    assert "no founder added (no ledger signing key" in out
+    assert "git has no SSH signing configured (gpg.format and user.signingkey are unset)" in out
     assert "governance people add ID" in out
     config = yaml.safe_load((repo / "governance.yaml").read_text())
     assert config["ledger"]["rotators"] == [] and config["people"] == []
