@@ -7,7 +7,6 @@ picks the baseline and rollback target from the model's history, and refuses to 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import shutil

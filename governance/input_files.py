@@ -136,7 +136,7 @@ def read_input(path: Path, name: str, max_bytes: int, *, follow_links: bool = Fa
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
             raise refuse(f"found {kind_of(before.st_mode)}, expected a regular file",
-                         usage=stat.S_ISDIR(before.st_mode) or stat.S_ISCHR(before.st_mode))
+                         usage=True)
         too_big = refuse(
             f"file is {before.st_size} bytes, over the limit of {max_bytes} bytes",
             limit_hint or "governed documents are small; raise limits.max_file_bytes or "
