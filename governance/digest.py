@@ -80,7 +80,7 @@ def file_sha256(path: Path, *, normalise_newlines: bool = False) -> str:
                                         "file")])
         data = bytearray() if normalise_newlines else None
         size = 0
-        while True:
+        while size <= before.st_size:  # a file growing while read ends the loop, changed
             block = _read_block(fd)
             if not block:
                 break

@@ -17,10 +17,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from governance.errors import Problem
-from governance.input_files import read_input
+from governance.errors import InvalidInput, Problem, UsageError
+from governance.input_files import InputFileProblem, read_input
 from governance.yaml_source import MAX_DEPTH, MAX_INT_DIGITS, child_path, parent_path
 
 
@@ -74,6 +74,34 @@ def load_json_file(path: Path, name: str, max_bytes: int, *,
     """Read (``governance.input_files.read_input``: InputFileProblem) and parse one file."""
     return load_json_text_bytes(read_input(path, name, max_bytes, follow_links=follow_links),
                                 name)
+
+
+def read_json_option(path: Path, option: str, max_bytes: int, *,
+                     stdin: BinaryIO | None = None) -> JsonDocument:
+    """The JSON file an option names (``-``: ``stdin``), for a command.
+
+    A name that is no readable regular file is a usage error (exit 2) naming the option and the
+    path; content that is not acceptable JSON is invalid input (exit 1), located."""
+    if str(path) == "-" and stdin is not None:
+        name = "<stdin>"
+        raw = stdin.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise InvalidInput([Problem(name, None, "$", f"more than {max_bytes} bytes, over "
+                                        "the limit")], message=f"{option}: input refused")
+    else:
+        name = str(path)
+        try:
+            raw = read_input(path, name, max_bytes, follow_links=True)
+        except InputFileProblem as err:
+            if err.usage:
+                raise UsageError(f"{option} {name}: {err.problem.message}",
+                                 hint=err.problem.hint or f"name an existing JSON file for "
+                                 f"{option}") from None
+            raise InvalidInput([err.problem], message=f"{option}: {name} is refused") from None
+    try:
+        return load_json_text_bytes(raw, name)
+    except JsonProblem as err:
+        raise InvalidInput([err.problem], message=f"{option}: {name} is invalid") from None
 
 
 def load_json_text_bytes(raw: bytes, name: str) -> JsonDocument:

@@ -144,6 +144,8 @@ class GovernedRepo:
         """A release given as its directory or its id (a linked directory is kept as the link,
         so loading it names the link rather than reading what it points to)."""
         as_path = Path(ref)
+        if as_path.is_symlink() and os.sep in ref:
+            return as_path.absolute()
         if os.path.lexists(as_path / RELEASE_FILE):
             absolute = as_path.absolute()
             return absolute if absolute.is_symlink() else absolute.resolve()
@@ -440,7 +442,7 @@ def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: Valid
     rel_loaded = _check_file(repo, directory / RELEASE_FILE, report, limit)
     card_path = directory / CARD_FILE
     card_loaded = None
-    if card_path.is_file() or card_path.is_symlink():
+    if os.path.lexists(card_path):  # whatever it is: read_input names what is not a file
         card_loaded = _check_file(repo, card_path, report, limit)
     else:
         report.problems.append(Problem(display_path(card_path), None, "$",
