@@ -321,3 +321,29 @@ def test_evidence_changing_while_hashed_is_refused(
     code, out = run("validate")
     assert code == 1, out
     assert "evidence/eval.json $: file changed while it was read" in out
+
+
+def test_a_fifo_release_record_beside_a_good_release_does_not_hang_its_check(
+        repo: Path) -> None:
+    """The gates order a model's releases by created_at, read from every sibling record: a FIFO
+    there used to block the read forever. The good release is decided; the FIFO is named by
+    validate. (A hang here would hang the test run: the reads are non-blocking.)"""
+    sibling = repo / "releases" / "fraud-risk" / "fraud-risk-2026-05-01-01"
+    sibling.mkdir()
+    os.mkfifo(sibling / "release.yaml")
+    code, out = run("check", RELEASE)
+    no_crash(out)
+    assert code in (0, 1), out
+    assert RELEASE in out
+    code, out = run("validate")
+    assert code == 1 and "fraud-risk-2026-05-01-01/release.yaml $: found a FIFO" in out, out
+
+
+def test_an_environment_pointer_that_is_a_fifo_is_named_not_read(repo: Path) -> None:
+    from governance.ledger.pointers import pointers_in
+
+    os.mkfifo(repo / "environments" / "qa.yaml")
+    found = pointers_in(repo)
+    assert found["qa"] == {"<unreadable>": {"release_id": "environments/qa.yaml $: found a "
+                                                          "FIFO (named pipe), expected a regular "
+                                                          "file"}}
