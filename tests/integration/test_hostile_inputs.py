@@ -347,3 +347,16 @@ def test_an_environment_pointer_that_is_a_fifo_is_named_not_read(repo: Path) -> 
     assert found["qa"] == {"<unreadable>": {"release_id": "environments/qa.yaml $: found a "
                                                           "FIFO (named pipe), expected a regular "
                                                           "file"}}
+
+
+def test_governance_yaml_that_is_a_directory_is_named(repo: Path) -> None:
+    """It used to be passed over ("no governance.yaml found", exit 3, or a parent's file)."""
+    config = repo / "governance.yaml"
+    config.unlink()
+    config.mkdir()
+    code, out = run("validate")
+    assert code == 1, out
+    assert "governance.yaml $: found a directory, expected a regular file" in out
+    code, out = run("status")
+    no_crash(out)
+    assert code == 1 and "governance.yaml $: found a directory" in out, out
