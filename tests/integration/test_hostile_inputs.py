@@ -121,6 +121,9 @@ def test_a_linked_release_directory_is_refused_the_same_everywhere(
     assert code == 1, out
     assert f"the release directory {RDIR} is a symbolic link" in out
     assert "unknown release" not in out
+    code, out = run("check", "--all")  # used to check every release but this one
+    no_crash(out)
+    assert code == 1 and f"the release directory {RDIR} is a symbolic link" in out, out
     code, out = run("digest", RDIR)  # used to follow the link
     assert code == 1, out
     assert "found a symbolic link to" in out and "expected a release directory" in out
