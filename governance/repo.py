@@ -24,7 +24,7 @@ validating one release still catches a dangling rollback target.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -280,24 +280,35 @@ def _collect_targets(repo: GovernedRepo | None, path: Path) -> list[Target]:
     return targets
 
 
-def _walk_tree(repo: GovernedRepo | None, directory: Path, targets: list[Target]) -> None:
-    """Targets below ``directory``: release directories, governed files, and every entry that
-    is not a real directory or regular file (named by ``_run_targets``, never skipped)."""
-    try:
-        with os.scandir(directory) as found:
-            entries = sorted(found, key=lambda e: e.name)
-    except OSError:
-        targets.append(("entry", directory))
-        return
-    if any(e.name == RELEASE_FILE for e in entries):
-        targets.append(("release", directory))
-        return
-    for entry in entries:
+def _walk_tree(repo: GovernedRepo | None, top: Path, targets: list[Target]) -> None:
+    """Targets below ``top``, depth first in name order: release directories, governed files,
+    and every entry that is not a real directory or regular file (named by ``_run_targets``,
+    never skipped). A stack of listings, not recursion: any depth of directories is walked."""
+    frames: list[Iterator[os.DirEntry[str]]] = []
+
+    def enter(directory: Path) -> None:
+        try:
+            with os.scandir(directory) as found:
+                entries = sorted(found, key=lambda e: e.name)
+        except OSError:
+            targets.append(("entry", directory))
+            return
+        if any(e.name == RELEASE_FILE for e in entries):
+            targets.append(("release", directory))
+            return
+        frames.append(iter(entries))
+
+    enter(top)
+    while frames:
+        entry = next(frames[-1], None)
+        if entry is None:
+            frames.pop()
+            continue
         if entry.name.startswith("."):
             continue
-        candidate = directory / entry.name
+        candidate = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):
-            _walk_tree(repo, candidate, targets)
+            enter(candidate)
         elif entry.is_file(follow_symlinks=False):
             if entry.name.endswith((".yaml", ".yml")) and _is_governed_document(repo, candidate):
                 targets.append(("file", candidate))
