@@ -258,6 +258,16 @@ def test_schema_export(tmp_path: Path) -> None:
     assert code == 0
     schema = json.loads((tmp_path / "release.schema.json").read_text())
     assert schema["$schema"].endswith("2020-12/schema")
+    # the semantic bounds (issue 16) reach editors too
+    card = json.loads((tmp_path / "model-card.schema.json").read_text())
+    metrics = card["$defs"]["metrics"]
+    assert [v["minimum"] for v in metrics["patternProperties"].values()] == [0]
+    assert metrics["additionalProperties"] == {"type": "number", "minimum": -1e15,
+                                               "maximum": 1e15}
+    assert card["properties"]["purpose"]["maxLength"] == 16_384
+    assert card["properties"]["evaluated_at"]["pattern"].startswith("^(19[7-9][0-9]|")
+    config = json.loads((tmp_path / "governance-config.schema.json").read_text())
+    assert config["properties"]["ratio_metrics"]["items"]["pattern"]
 
 
 def test_outside_a_governed_repo_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
