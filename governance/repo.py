@@ -180,7 +180,8 @@ class GovernedRepo:
         (baseline, rollback target, unique id), which list every release directory: queries
         answering for one release (explain) then cost the same in a repository of any size."""
         report = ValidationReport()
-        loaded = _check_release_dir(None, directory, report, self.max_bytes)
+        loaded = _check_release_dir(None, directory, report, self.max_bytes,
+                                    ratios=_ratios(self))
         if loaded is not None and loaded.release.model_name != directory.parent.name:
             report.problems.append(Problem(
                 display_path(directory / RELEASE_FILE), None, "$.model_name",
@@ -442,7 +443,8 @@ def _at(loaded: Loaded, path: str, message: str, hint: str = "") -> Problem:
 
 
 def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: ValidationReport,
-                       limit: int | None = None) -> LoadedRelease | None:
+                       limit: int | None = None, *, ratios: frozenset[str] | None = None
+                       ) -> LoadedRelease | None:
     limit = limit or (repo.max_bytes if repo is not None else DEFAULT_MAX_BYTES)
     report.releases += 1
     root = repo.root if repo is not None else None
@@ -509,8 +511,10 @@ def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: Valid
                 report.problems.append(_at(card_loaded, field_path,
                     f"model card says {found!r}, the release record says {expected!r}",
                     "the card must describe this release"))
-    if card_loaded is not None and card is not None and repo is not None:
-        report.problems += ratio_problems(card_loaded.source, _ratios(repo))
+    if ratios is None and repo is not None:
+        ratios = _ratios(repo)
+    if card_loaded is not None and card is not None and ratios:
+        report.problems += ratio_problems(card_loaded.source, ratios)
     if len(report.problems) != before or card is None:
         return None
     try:

@@ -363,3 +363,17 @@ def test_governance_yaml_that_is_a_directory_is_named(repo: Path) -> None:
     code, out = run("status")
     no_crash(out)
     assert code == 1 and "governance.yaml $: found a directory" in out, out
+
+
+def test_a_declared_ratio_out_of_range_is_refused_by_every_loader(repo: Path) -> None:
+    """validate and check load through the repository; explain loads one release alone: all
+    three hold a metric governance.yaml declares a ratio (the scaffold declares auc) to [0, 1]."""
+    card = repo / RDIR / "model-card.yaml"
+    card.write_text(card.read_text().replace("  auc: 0.95\n", "  auc: 1.3\n"))
+    line = _line_of(card, "auc: 1.3")
+    for args in (["validate"], ["check", RELEASE], ["explain", RELEASE]):
+        code, out = run(*args)
+        no_crash(out)
+        assert code == 1, (args, out)
+        assert (f"model-card.yaml:{line} $.metrics.auc: found number 1.3, expected a ratio in "
+                "[0, 1]") in out, (args, out)
