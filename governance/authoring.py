@@ -7,7 +7,6 @@ picks the baseline and rollback target from the model's history, and refuses to 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import shutil
@@ -18,13 +17,21 @@ from typing import Any
 
 import yaml
 
-from governance.card_skeleton import card_text
+from governance.card_skeleton import card_text, skeleton_fields
 from governance.digest import file_sha256, release_digest
-from governance.errors import AlreadyExists, InvalidInput, Problem, UsageError
-from governance.records import SCHEMA_FILES, display_path
+from governance.errors import AlreadyExists, GovernanceError, InvalidInput, Problem, UsageError
+from governance.input_files import InputFileProblem, read_input
+from governance.json_source import JsonDocument, JsonProblem, load_json_text_bytes
+from governance.records import SCHEMA_FILES, display_path, ratio_problems, validate_document
 from governance.repo import CARD_FILE, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
 from governance.vcs import head_commit
-from governance.yaml_source import YamlProblem, load_yaml_file
+from governance.yaml_source import (
+    DEFAULT_MAX_BYTES,
+    SourceDocument,
+    YamlProblem,
+    child_path,
+    load_yaml_file,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
@@ -133,46 +140,66 @@ class ReleaseRequest:
     git_commit: str | None = None
 
 
-def read_evaluation(path: Path) -> dict[str, Any]:
-    """Parse the evaluation file (DESIGN section 10), refusing non-finite numbers."""
+@dataclass(frozen=True)
+class Evaluation:
+    """An evaluation file as read: its exact bytes (copied as evidence, so the evidence is what
+    was checked) and the parsed document with its lines."""
+
+    raw: bytes
+    doc: JsonDocument
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.doc.data
+        return data
+
+
+EVAL_FIELDS = ("metrics", "subgroups", "test_conditions", "evaluated_at", "dataset")
+
+
+def read_evaluation(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Evaluation:
+    """Read and check the evaluation file (DESIGN section 10).
+
+    A name that is not a readable regular file (missing, a directory, a device such as
+    /dev/zero, a FIFO) is a usage error; content that is not a valid evaluation is invalid
+    input, every problem located (file:line $.path)."""
     name = display_path(path)
-
-    def no_constants(token: str) -> Any:
-        raise ValueError(f"non-finite number {token} is not allowed")
-
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
-    except FileNotFoundError:
-        raise UsageError(f"evaluation file {name} does not exist") from None
-    except UnicodeDecodeError:
-        raise InvalidInput([Problem(name, None, "$", "file is not UTF-8 JSON")]) from None
-    except json.JSONDecodeError as err:
-        raise InvalidInput([Problem(name, err.lineno, "$", f"malformed JSON: {err.msg}")]) from None
-    except ValueError as err:
-        raise InvalidInput([Problem(name, None, "$", str(err),
-                                    "expected finite numbers only")]) from None
+        raw = read_input(path, name, max_bytes, follow_links=True,
+                         limit_hint="an evaluation file holds metrics, not raw predictions")
+    except InputFileProblem as err:
+        if err.usage:
+            raise UsageError(f"--from-eval {name}: {err.problem.message}",
+                             hint="name the evaluation JSON file") from None
+        raise InvalidInput([err.problem], message=f"evaluation file {name} is invalid") from None
+    try:
+        doc = load_json_text_bytes(raw, name)
+    except JsonProblem as err:
+        raise InvalidInput([err.problem], message=f"evaluation file {name} is invalid") from None
+    data = doc.data
     problems: list[Problem] = []
+
+    def at(where: str, message: str, hint: str = "") -> None:
+        problems.append(Problem(name, doc.line_of(where), where, message, hint))
+
     if not isinstance(data, dict):
         raise InvalidInput([Problem(name, 1, "$", "expected a JSON object with 'metrics'")])
-    unknown = set(data) - {"metrics", "subgroups", "test_conditions", "evaluated_at", "dataset"}
-    problems += [Problem(name, None, f"$.{k}", f"unknown field {k!r}",
-                         "allowed: metrics, subgroups, test_conditions, evaluated_at, dataset")
-                 for k in sorted(unknown)]
+    for k in sorted(set(data) - set(EVAL_FIELDS)):
+        at(child_path("$", k), f"unknown field {k!r}", f"allowed: {', '.join(EVAL_FIELDS)}")
 
     def numbers(value: Any, where: str) -> None:
         if not isinstance(value, dict):
-            problems.append(Problem(name, None, where, "expected an object of name: number"))
+            at(where, f"found {_json_kind(value)}, expected an object of name: number")
             return
         for key, number in value.items():
+            sub = child_path(where, key)
             if isinstance(number, bool) or not isinstance(number, (int, float)):
-                problems.append(Problem(name, None, f"{where}.{key}",
-                                        f"found {number!r}, expected a number"))
+                at(sub, f"found {number!r}, expected a number")
             elif not math.isfinite(number):
-                problems.append(Problem(name, None, f"{where}.{key}",
-                                        f"found {number!r}, expected a finite number"))
+                at(sub, f"found {number!r}, expected a finite number")
 
     if "metrics" not in data:
-        problems.append(Problem(name, None, "$", "missing required field 'metrics'"))
+        at("$", "missing required field 'metrics'")
     else:
         numbers(data["metrics"], "$.metrics")
     if "evaluated_at" not in data:  # never invented: the freshness gate would check nothing
@@ -182,15 +209,28 @@ def read_evaluation(path: Path) -> dict[str, Any]:
             '"evaluated_at": "2026-04-10T09:14:11Z" (docs/evaluation.md)'))
     subgroups = data.get("subgroups", {})
     if not isinstance(subgroups, dict):
-        problems.append(Problem(name, None, "$.subgroups", "expected an object of slices"))
+        at("$.subgroups", f"found {_json_kind(subgroups)}, expected an object of slices")
     else:
         for slice_name, values in subgroups.items():
-            numbers(values, f"$.subgroups.{slice_name}")
+            numbers(values, child_path("$.subgroups", slice_name))
     if not isinstance(data.get("test_conditions", {}), dict):
-        problems.append(Problem(name, None, "$.test_conditions", "expected an object"))
+        at("$.test_conditions", f"found {_json_kind(data['test_conditions'])}, expected an "
+           "object")
     if problems:
         raise InvalidInput(problems, message=f"evaluation file {name} is invalid")
-    return data
+    return Evaluation(raw, doc)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 80 else value[:77] + "...")
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _latest_release(repo: GovernedRepo, model: str) -> str | None:
@@ -225,6 +265,40 @@ def _latest_release(repo: GovernedRepo, model: str) -> str | None:
     return latest[1] if latest else None
 
 
+def _ratio_metrics(repo: GovernedRepo) -> frozenset[str]:
+    try:
+        return repo.config.ratio_metrics
+    except GovernanceError:
+        return frozenset()  # governance.yaml's own problems are validate's to report
+
+
+# Card fields taken from the evaluation file: a problem there is the evaluation's.
+_FROM_EVAL = ("$.metrics", "$.subgroups", "$.test_conditions", "$.evaluated_at")
+
+
+def _check_written(directory: Path, body: dict[str, Any], card: dict[str, Any],
+                   evaluation: Evaluation | None, ratios: frozenset[str]) -> None:
+    """The record and card about to be written pass their schemas (and the declared ratio
+    ranges); a problem in a value that came from the evaluation file is located there."""
+    problems: list[Problem] = []
+    for kind, filename, content in (("Release", RELEASE_FILE, body),
+                                    ("ModelCard", CARD_FILE, card)):
+        doc = SourceDocument(display_path(directory / filename),
+                             {"apiVersion": "governance/v1", "kind": kind, **content})
+        found = validate_document(doc)
+        if not found and kind == "ModelCard":
+            found = ratio_problems(doc, ratios)
+        for problem in found:
+            if evaluation is not None and kind == "ModelCard" and any(
+                    problem.path == p or problem.path.startswith((p + ".", p + "["))
+                    for p in _FROM_EVAL):
+                problem = Problem(evaluation.doc.file, evaluation.doc.line_of(problem.path),
+                                  problem.path, problem.message, problem.hint)
+            problems.append(problem)
+    if problems:
+        raise InvalidInput(problems, message="the release would be invalid; nothing was written")
+
+
 def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
     check_slug(req.model, "model name")
     model = repo.load_model(req.model)
@@ -252,6 +326,7 @@ def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
         raise AlreadyExists(f"release {release_id!r} already exists at {display_path(directory)}",
                             hint="choose another --release-id; releases are never overwritten")
     evaluation = read_evaluation(req.from_eval) if req.from_eval is not None else None
+    ratios = _ratio_metrics(repo)
     previous = _latest_release(repo, req.model)
     created = now_rfc3339()
 
@@ -292,7 +367,8 @@ def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
         if evaluation is not None and req.from_eval is not None:
             target = directory / EVAL_EVIDENCE
             target.parent.mkdir(parents=True)
-            shutil.copyfile(req.from_eval, target)
+            with target.open("xb") as handle:  # the bytes that were checked, not a re-read
+                handle.write(evaluation.raw)
             body["evaluation_report"] = {"uri": req.eval_uri or EVAL_EVIDENCE,
                                          "sha256": file_sha256(target), "path": EVAL_EVIDENCE,
                                          "media_type": "application/json"}
@@ -304,10 +380,13 @@ def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
             "artifact_uri": req.artifact,
         }
         if evaluation is not None:
-            card.update({"metrics": dict(evaluation["metrics"]),
-                         "subgroups": dict(evaluation.get("subgroups", {})),
-                         "test_conditions": dict(evaluation.get("test_conditions", {})),
-                         "evaluated_at": str(evaluation["evaluated_at"])})
+            card.update({"metrics": dict(evaluation.data["metrics"]),
+                         "subgroups": dict(evaluation.data.get("subgroups", {})),
+                         "test_conditions": dict(evaluation.data.get("test_conditions", {})),
+                         "evaluated_at": str(evaluation.data["evaluated_at"])})
+        # what the tool fills is checked before anything is written (the skeleton's
+        # placeholders are what people fill afterwards)
+        _check_written(directory, body, skeleton_fields(card), evaluation, ratios)
         write_new(directory / RELEASE_FILE, dump_document("Release", body))
         write_new(directory / CARD_FILE, card_text(
             f"# yaml-language-server: $schema={SCHEMA_URL}{SCHEMA_FILES['ModelCard']}\n", card))

@@ -76,6 +76,20 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+def skeleton_fields(known: Mapping[str, Any]) -> dict[str, Any]:
+    """The card's fields as ``card_text`` writes them: what the tool filled, else the field's
+    placeholder (a field with neither is left out)."""
+    fields: dict[str, Any] = {}
+    for key, _comment, placeholder in FIELDS:
+        value = known.get(key)
+        if _empty(value):
+            if placeholder is None:
+                continue
+            value = placeholder
+        fields[key] = value
+    return fields
+
+
 def card_text(schema_line: str, known: Mapping[str, Any]) -> str:
     """The card as YAML text: ``schema_line`` (the editor's schema hint), the header, then every
     field with its comment; ``known`` holds what the tool filled (a missing or empty value gets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from governance.domain.config import GovernanceConfig
@@ -18,7 +19,9 @@ def find_root(start: Path) -> Path | None:
     if probe.is_file():
         probe = probe.parent
     for candidate in (probe, *probe.parents):
-        if (candidate / CONFIG_FILE).is_file():
+        # whatever it is (a directory, a link, a FIFO): the repository is here, and loading
+        # governance.yaml names what is wrong with it instead of looking further up
+        if os.path.lexists(candidate / CONFIG_FILE):
             return candidate
     return None
 
@@ -36,7 +39,7 @@ def require_root(start: Path) -> Path:
 def load_config(root: Path) -> GovernanceConfig:
     """Load and validate ``root/governance.yaml``; every problem is reported at once."""
     path = root / CONFIG_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ConfigurationError(f"{path} does not exist",
                                  hint="create one with `governance init`")
     loaded, problems = load_file(path, display=display_path(path))

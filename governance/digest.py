@@ -3,8 +3,9 @@
 Definition (stable; approvals, gate decisions and promotions bind to it):
 
 1. Take every regular file below the release directory, recursively. Symbolic links and other
-   non-regular files are refused (they could point outside the release). Directories named
-   ``.git`` are skipped. File modes are ignored.
+   non-regular files are refused (they could point outside the release), and so is a release
+   directory that is itself a link; a file that changes while it is hashed is refused.
+   Directories named ``.git`` are skipped. File modes are ignored.
 2. For each file compute ``sha256(content)``, where the content of a YAML file (``.yaml`` or
    ``.yml``) has its line endings normalised to LF (CRLF and lone CR become LF; comments stay:
    they are content), and every other file is hashed byte-exact (``governance init`` marks
@@ -22,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from governance.errors import InvalidInput, Problem
+from governance.input_files import describe_link, kind_of
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -58,20 +61,67 @@ def manifest_digest(manifest: Sequence[tuple[str, str]]) -> ReleaseDigest:
 
 
 def file_sha256(path: Path, *, normalise_newlines: bool = False) -> str:
+    """sha256 of a regular file's content; InvalidInput when it cannot be read or changes
+    while it is read (size or modification time differ before and after): a digest is over
+    one version of the file, never a mix of two."""
     h = hashlib.sha256()
-    if normalise_newlines:
-        h.update(_to_lf(path.read_bytes()))
-        return h.hexdigest()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise InvalidInput([Problem(str(path), None, "$", f"cannot read file: {err.strerror}",
+                                    "every file of a release must be a readable regular file")]
+                           ) from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise InvalidInput([Problem(str(path), None, "$",
+                                        f"found {kind_of(before.st_mode)}, expected a regular "
+                                        "file")])
+        data = bytearray() if normalise_newlines else None
+        size = 0
+        while size <= before.st_size:  # a file growing while read ends the loop, changed
+            block = _read_block(fd)
+            if not block:
+                break
+            size += len(block)
+            if data is not None:
+                data += block
+            else:
+                h.update(block)
+        after = os.fstat(fd)
+    except OSError as err:
+        raise InvalidInput([Problem(str(path), None, "$", f"cannot read file: {err.strerror}")]
+                           ) from None
+    finally:
+        os.close(fd)
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) \
+            or size != after.st_size:
+        raise InvalidInput([Problem(str(path), None, "$",
+                                    f"file changed while it was read (size {before.st_size} -> "
+                                    f"{after.st_size} bytes, {size} read)",
+                                    "something is writing the release; run again once it is "
+                                    "finished")])
+    if data is not None:
+        h.update(_to_lf(bytes(data)))
     return h.hexdigest()
+
+
+def _read_block(fd: int) -> bytes:
+    """One block of a file being hashed (a seam: tests write to the file in between)."""
+    return os.read(fd, 1 << 20)
 
 
 def release_files(directory: Path) -> list[tuple[str, Path]]:
     """The files a digest covers, sorted; refuses links and special files."""
     problems: list[Problem] = []
     files: list[tuple[str, Path]] = []
+    if os.path.islink(directory):
+        raise InvalidInput([Problem(str(directory), None, "$",
+                                    f"found {describe_link(directory)}, expected a release "
+                                    "directory",
+                                    "a digest covers the content a release directory holds; "
+                                    "links are not content")])
 
     def scan(path: str, prefix: str) -> None:
         try:

@@ -335,6 +335,24 @@ def _expected(error: ValidationError) -> str | None:
         else None
 
 
+def _bound(error: ValidationError) -> tuple[str, str] | None:
+    """(found, expected) for a value outside a schema's size or range bound."""
+    v, limit, value = error.validator, error.validator_value, error.instance
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        words = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
+                 "exclusiveMaximum": "<"}[str(v)]
+        shown = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
+        return _describe(value), f"a number {words} {shown:g}" if isinstance(
+            shown, float) else f"a number {words} {shown}"
+    if v == "maxLength" and isinstance(value, str):
+        return f"a string of {len(value)} characters", f"at most {limit} characters"
+    if v == "maxItems" and isinstance(value, list):
+        return f"a list of {len(value)} items", f"at most {limit} items"
+    if v == "maxProperties" and isinstance(value, dict):
+        return f"a mapping of {len(value)} entries", f"at most {limit} entries"
+    return None
+
+
 def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
     if error.validator == "anyOf" and error.context:
         # {anyOf: [shape, placeholder]} (a card date the skeleton leaves as "TODO: ..."): a value
@@ -393,10 +411,37 @@ def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
                         f"found {_describe(error.instance)}, expected {expected}")]
     if v == "propertyNames":
         return [Problem(doc.file, line, path, f"invalid key: {error.message}")]
+    bound = _bound(error)
+    if bound is not None:
+        found, wanted = bound
+        return [Problem(doc.file, line, path, f"found {found}, expected {wanted}",
+                        expected or "")]
     if expected:
         return [Problem(doc.file, line, path,
                         f"{_describe(error.instance)} is not {expected}")]
     return [Problem(doc.file, line, path, f"found {_describe(error.instance)}: {error.message}")]
+
+
+def ratio_problems(doc: SourceDocument, ratios: frozenset[str]) -> list[Problem]:
+    """Metrics of a (schema-valid) model card that governance.yaml declares ratios
+    (``ratio_metrics``) and whose value is outside [0, 1], in the card and in every subgroup."""
+    if not ratios or not isinstance(doc.data, dict):
+        return []
+    places: list[tuple[str, Any]] = [("$.metrics", doc.data.get("metrics"))]
+    subgroups = doc.data.get("subgroups")
+    if isinstance(subgroups, dict):
+        places += [(child_path("$.subgroups", k), v) for k, v in subgroups.items()]
+    out = []
+    for where, metrics in places:
+        if not isinstance(metrics, dict):
+            continue
+        for name, value in metrics.items():
+            if name in ratios and isinstance(value, (int, float)) and not 0 <= value <= 1:
+                path = child_path(where, name)
+                out.append(Problem(doc.file, doc.line_of(path), path,
+                                   f"found {_describe(value)}, expected a ratio in [0, 1]",
+                                   f"governance.yaml ratio_metrics declares {name!r} a ratio"))
+    return out
 
 
 def load_file(path: Path, *, display: str | None = None, expected_kind: str | None = None,
@@ -521,6 +566,7 @@ def build_config(d: Mapping[str, Any]) -> GovernanceConfig:
         ledger=dict(d.get("ledger", {})),
         sinks=dict(d.get("sinks", {})),
         max_file_bytes=d.get("limits", {}).get("max_file_bytes"),
+        ratio_metrics=frozenset(d.get("ratio_metrics", [])),
         raw=dict(d),
     )
 

@@ -10,14 +10,21 @@ Layout (DESIGN section 3)::
     environments/<env>.yaml
 
 ``validate_paths`` collects every problem in every file before returning; nothing stops at the
-first error. Cross-references are checked against the whole repository, not just the files
-named, so validating one release still catches a dangling rollback target.
+first error. Nothing is skipped either: a symbolic link, FIFO, socket, device or unreadable
+directory met while walking the governed layout is named as a problem, a ``release.yaml`` that
+is a directory is named, and release discovery (``release_dirs``, ``release_index``) returns
+linked release directories so that loading one names the link instead of answering "unknown
+release". The rule is the digest's (``governance.digest``): governed content is regular files
+in real directories; links are refused everywhere, and named.
+
+Cross-references are checked against the whole repository, not just the files named, so
+validating one release still catches a dangling rollback target.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -27,8 +34,9 @@ from governance.domain.card import ModelCard
 from governance.domain.config import GovernanceConfig
 from governance.domain.model import EnvironmentState, Model
 from governance.domain.release import Release
-from governance.errors import InvalidInput, NotFound, Problem
-from governance.records import Loaded, display_path, load_file
+from governance.errors import GovernanceError, InvalidInput, NotFound, Problem
+from governance.input_files import describe_entry
+from governance.records import Loaded, display_path, load_file, ratio_problems
 from governance.yaml_source import DEFAULT_MAX_BYTES
 
 RELEASES = "releases"
@@ -103,12 +111,13 @@ class GovernedRepo:
         return sorted(p.name for p in base.iterdir() if (p / MODEL_FILE).is_file())
 
     def release_dirs(self, model: str | None = None) -> list[Path]:
+        """Release directories of one model or of all, sorted; linked ones included (loading
+        one names the link: never a release silently fewer)."""
         base = self.root / RELEASES
         if not base.is_dir():
             return []
         models = [base / model] if model else sorted(p for p in base.iterdir() if p.is_dir())
-        return [d for m in models if m.is_dir()
-                for d in sorted(m.iterdir()) if (d / RELEASE_FILE).is_file()]
+        return [d for m in models if m.is_dir() for d in _release_candidates(m)]
 
     def release_index(self) -> dict[str, list[Path]]:
         """release_id -> release directories holding it (built once: one listing per model)."""
@@ -119,10 +128,8 @@ class GovernedRepo:
                 for model_dir in sorted(base.iterdir()):
                     if not model_dir.is_dir():
                         continue
-                    for entry in sorted(os.scandir(model_dir), key=lambda e: e.name):
-                        if entry.is_dir(follow_symlinks=False) and os.path.isfile(
-                                os.path.join(entry.path, RELEASE_FILE)):
-                            index.setdefault(entry.name, []).append(model_dir / entry.name)
+                    for directory in _release_candidates(model_dir):
+                        index.setdefault(directory.name, []).append(directory)
             self._release_index = index
         return self._release_index
 
@@ -134,10 +141,14 @@ class GovernedRepo:
                        hint="list releases with `governance status` or check the id")
 
     def resolve_release(self, ref: str) -> Path:
-        """A release given as its directory or its id."""
+        """A release given as its directory or its id (a linked directory is kept as the link,
+        so loading it names the link rather than reading what it points to)."""
         as_path = Path(ref)
-        if (as_path / RELEASE_FILE).is_file():
-            return as_path.resolve()
+        if as_path.is_symlink() and os.sep in ref:
+            return as_path.absolute()
+        if os.path.lexists(as_path / RELEASE_FILE):
+            absolute = as_path.absolute()
+            return absolute if absolute.is_symlink() else absolute.resolve()
         return self.find_release_dir(ref)
 
     # --- loading -----------------------------------------------------------------------
@@ -169,7 +180,8 @@ class GovernedRepo:
         (baseline, rollback target, unique id), which list every release directory: queries
         answering for one release (explain) then cost the same in a repository of any size."""
         report = ValidationReport()
-        loaded = _check_release_dir(None, directory, report, self.max_bytes)
+        loaded = _check_release_dir(None, directory, report, self.max_bytes,
+                                    ratios=_ratios(self))
         if loaded is not None and loaded.release.model_name != directory.parent.name:
             report.problems.append(Problem(
                 display_path(directory / RELEASE_FILE), None, "$.model_name",
@@ -212,6 +224,9 @@ def validate_paths(paths: Iterable[Path], *, max_bytes: int | None = None,
     """
     report = ValidationReport()
     for path in paths:
+        if path.is_symlink() or (path.exists() and describe_entry(path) is not None):
+            report.problems.append(_entry_problem(path, None))
+            continue
         if not path.exists():
             report.problems.append(
                 Problem(display_path(path), None, "$", "no such file or directory"))
@@ -256,23 +271,83 @@ def _collect_targets(repo: GovernedRepo | None, path: Path) -> list[Target]:
         # A whole repository: only the governed layout, not tests, docs or tooling.
         targets: list[Target] = [("file", path / CONFIG_FILE)]
         for sub in (ENVIRONMENTS, RELEASES):
-            if (path / sub).is_dir():
+            if (path / sub).is_symlink() or describe_entry(path / sub) is not None:
+                targets.append(("entry", path / sub))
+            elif (path / sub).is_dir():
                 targets += _collect_targets(repo, path / sub)
         return targets
     targets = []
-    for current, dirs, names in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        base = Path(current)
-        if RELEASE_FILE in names:
-            targets.append(("release", base))
-            dirs[:] = []
-            continue
-        for name in sorted(names):
-            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
-                candidate = base / name
-                if _is_governed_document(repo, candidate):
-                    targets.append(("file", candidate))
+    _walk_tree(repo, path, targets)
     return targets
+
+
+def _walk_tree(repo: GovernedRepo | None, top: Path, targets: list[Target]) -> None:
+    """Targets below ``top``, depth first in name order: release directories, governed files,
+    and every entry that is not a real directory or regular file (named by ``_run_targets``,
+    never skipped). A stack of listings, not recursion: any depth of directories is walked."""
+    frames: list[Iterator[os.DirEntry[str]]] = []
+
+    def enter(directory: Path) -> None:
+        try:
+            with os.scandir(directory) as found:
+                entries = sorted(found, key=lambda e: e.name)
+        except OSError:
+            targets.append(("entry", directory))
+            return
+        if any(e.name == RELEASE_FILE for e in entries):
+            targets.append(("release", directory))
+            return
+        frames.append(iter(entries))
+
+    enter(top)
+    while frames:
+        entry = next(frames[-1], None)
+        if entry is None:
+            frames.pop()
+            continue
+        if entry.name.startswith("."):
+            continue
+        candidate = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            enter(candidate)
+        elif entry.is_file(follow_symlinks=False):
+            if entry.name.endswith((".yaml", ".yml")) and _is_governed_document(repo, candidate):
+                targets.append(("file", candidate))
+        else:
+            targets.append(("entry", candidate))
+
+
+def _release_candidates(model_dir: Path) -> list[Path]:
+    """Entries of a model directory that are releases: real directories holding an entry named
+    release.yaml (whatever it is), and symbolic links (refused by name when loaded)."""
+    out = []
+    try:
+        with os.scandir(model_dir) as found:
+            entries = sorted(found, key=lambda e: e.name)
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.is_symlink():
+            if entry.name != MODEL_FILE:
+                out.append(model_dir / entry.name)
+        elif entry.is_dir(follow_symlinks=False) and os.path.lexists(
+                os.path.join(entry.path, RELEASE_FILE)):
+            out.append(model_dir / entry.name)
+    return out
+
+
+def _entry_problem(path: Path, root: Path | None) -> Problem:
+    what = describe_entry(path, root)
+    if what is None:  # a directory that could not be listed
+        try:
+            os.listdir(path)
+            what = "a directory that changed while it was walked"
+        except OSError as err:
+            what = f"an unreadable directory ({err.strerror})"
+    return Problem(display_path(path), None, "$",
+                   f"found {what}, expected a directory or a regular file",
+                   "governed content is regular files in real directories; links and special "
+                   "files are refused, never followed or skipped")
 
 
 def _run_targets(repo: GovernedRepo | None, targets: list[Target], limit: int
@@ -281,6 +356,8 @@ def _run_targets(repo: GovernedRepo | None, targets: list[Target], limit: int
     for kind, path in targets:
         if kind == "release":
             _check_release_dir(repo, path, report, limit)
+        elif kind == "entry":
+            report.problems.append(_entry_problem(path, repo.root if repo else None))
         else:
             _check_file(repo, path, report, limit)
     return report
@@ -366,13 +443,19 @@ def _at(loaded: Loaded, path: str, message: str, hint: str = "") -> Problem:
 
 
 def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: ValidationReport,
-                       limit: int | None = None) -> LoadedRelease | None:
+                       limit: int | None = None, *, ratios: frozenset[str] | None = None
+                       ) -> LoadedRelease | None:
     limit = limit or (repo.max_bytes if repo is not None else DEFAULT_MAX_BYTES)
     report.releases += 1
+    root = repo.root if repo is not None else None
+    for place in (directory, directory.parent):
+        if place.is_symlink():
+            report.problems.append(_release_link_problem(directory, place, root))
+            return None
     rel_loaded = _check_file(repo, directory / RELEASE_FILE, report, limit)
     card_path = directory / CARD_FILE
     card_loaded = None
-    if card_path.is_file() or card_path.is_symlink():
+    if os.path.lexists(card_path):  # whatever it is: read_input names what is not a file
         card_loaded = _check_file(repo, card_path, report, limit)
     else:
         report.problems.append(Problem(display_path(card_path), None, "$",
@@ -428,6 +511,10 @@ def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: Valid
                 report.problems.append(_at(card_loaded, field_path,
                     f"model card says {found!r}, the release record says {expected!r}",
                     "the card must describe this release"))
+    if ratios is None and repo is not None:
+        ratios = _ratios(repo)
+    if card_loaded is not None and card is not None and ratios:
+        report.problems += ratio_problems(card_loaded.source, ratios)
     if len(report.problems) != before or card is None:
         return None
     try:
@@ -437,6 +524,22 @@ def _check_release_dir(repo: GovernedRepo | None, directory: Path, report: Valid
         return None
     return LoadedRelease(directory=directory, release=release, card=card, model=model,
                          digest=digest)
+
+
+def _ratios(repo: GovernedRepo) -> frozenset[str]:
+    try:
+        return repo.config.ratio_metrics
+    except GovernanceError:
+        return frozenset()  # governance.yaml's own problems are reported where it is checked
+
+
+def _release_link_problem(directory: Path, link: Path, root: Path | None) -> Problem:
+    what = describe_entry(link, root) or "a symbolic link"
+    where = "release directory" if link == directory else "model directory"
+    return Problem(display_path(directory), None, "$",
+                   f"the {where} {display_path(link)} is {what}, expected a real directory",
+                   "copy the release into releases/<model>/<release_id>: a linked release is "
+                   "not content the repository holds, and its digest would not be")
 
 
 def _check_reference(repo: GovernedRepo, loaded: Loaded, release: Release, path: str,
@@ -499,12 +602,24 @@ def _check_evidence(directory: Path, loaded: Loaded, release: Release,
                    if outside else ""),
                 "copy the evidence file into the release directory"))
             continue
+        what = describe_entry(local)
+        if what is None and local.is_dir():
+            what = "a directory"
+        if what is not None:
+            report.problems.append(_at(loaded, where,
+                f"evidence path {ref.path!r} is {what}, expected a regular file",
+                "name the evidence file itself"))
+            continue
         if not local.is_file():
             report.problems.append(_at(loaded, where,
                 f"evidence file {ref.path!r} does not exist in {display_path(directory)}",
                 "add the file or remove 'path'"))
             continue
-        actual = file_sha256(local)
+        try:
+            actual = file_sha256(local)
+        except InvalidInput as err:
+            report.problems += err.problems
+            continue
         if actual != ref.sha256:
             report.problems.append(_at(loaded, f"{path}.sha256",
                 f"sha256 does not match {ref.path} (got {actual}, expected {ref.sha256})",

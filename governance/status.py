@@ -33,6 +33,7 @@ from typing import Any
 
 from governance.audit import queries
 from governance.errors import GovernanceError
+from governance.input_files import InputFileProblem, read_input
 from governance.lifecycle import (
     APPROVED,
     DRAFT,
@@ -46,6 +47,7 @@ from governance.promotion import pointer_drift
 from governance.repo import RELEASE_FILE, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
+from governance.yaml_source import DEFAULT_MAX_BYTES
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
 APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate counts in status
@@ -162,10 +164,12 @@ _CREATED = re.compile(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)
 
 def _created_at(directory: Path) -> str | None:
     """created_at of a release the ledger does not name yet (read without a YAML load)."""
-    try:
-        found = _CREATED.search((directory / RELEASE_FILE).read_text("utf-8"))
-    except OSError:
-        return None
+    path = directory / RELEASE_FILE
+    try:  # a regular file only, bounded: a FIFO or a device here must not hang status
+        text = read_input(path, str(path), DEFAULT_MAX_BYTES).decode("utf-8", "replace")
+    except InputFileProblem:
+        return None  # validate names it; status shows the release without a time
+    found = _CREATED.search(text)
     return found.group(1).strip() if found else None
 
 

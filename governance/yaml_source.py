@@ -12,6 +12,10 @@ Deliberate choices (documented in the README):
 - Booleans are only ``true``/``false`` (any case); ``yes``/``no``/``on``/``off`` stay strings.
 - Anchors and aliases are allowed but the expanded document may have at most
   ``MAX_EXPANDED_NODES`` nodes: a "billion laughs" alias bomb is refused before it is walked.
+- Mapping keys are strings: a key YAML reads as a number, null or boolean (``1:``, ``~:``,
+  ``true:``) is refused at its line with "quote it", so no later sort or lookup mixes types.
+- Integers are written with at most ``MAX_INT_DIGITS`` digits and documents nest at most
+  ``MAX_DEPTH`` levels: both are refused, located, before any conversion or recursion.
 """
 
 from __future__ import annotations
@@ -23,9 +27,20 @@ from typing import Any
 import yaml
 
 from governance.errors import Problem
+from governance.input_files import InputFileProblem, read_input
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
+# Governed documents are a few levels deep; a deeper one is refused before anything recurses
+# over it (the builder, the locator, the schema validator and the Rego input builder all do).
+MAX_DEPTH = 64
+# Digits an integer may be written with: far above any count or metric, far below Python's
+# 4,300-digit conversion limit (a longer literal would fail in int() or when printed).
+MAX_INT_DIGITS = 100
+_INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
+_DEPTH = (f"nesting deeper than {MAX_DEPTH} levels",
+          "governed documents are a few levels deep; flatten the structure")
 _BOMB = (f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
          "refused as a possible alias bomb; write the values out explicitly")
 
@@ -148,25 +163,15 @@ class YamlProblem(Exception):
 
 def load_yaml_file(path: Path, *, display: str | None = None,
                    max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
-    """Read and parse one YAML file; raises YamlProblem with a located message."""
+    """Read and parse one YAML file; raises YamlProblem with a located message.
+
+    Only a regular file is read (``governance.input_files``): a link, directory, FIFO or
+    device is named as what it is, and a file that changes while it is read is refused."""
     name = display or str(path)
     try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise YamlProblem(Problem(name, None, "$", f"cannot read file: {err.strerror}")) from None
-    if size > max_bytes:
-        raise YamlProblem(
-            Problem(
-                name,
-                None,
-                "$",
-                f"file is {size} bytes, over the limit of {max_bytes} bytes",
-                "governed documents are small; raise limits.max_file_bytes or --max-file-size "
-                "only if this is intended",
-            )
-        )
-    with path.open("rb") as handle:
-        raw = handle.read(max_bytes + 1)
+        raw = read_input(path, name, max_bytes)
+    except InputFileProblem as err:
+        raise YamlProblem(err.problem) from None
     return load_yaml_bytes(raw, name)
 
 
@@ -223,6 +228,8 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
         raise YamlProblem(Problem(name, need.line, "$", need.message, need.hint)) from None
     except yaml.MarkedYAMLError as err:
         raise YamlProblem(_mark_problem(name, err, text)) from None
+    except RecursionError:  # explicitly tagged collections go through PyYAML's own recursion
+        raise YamlProblem(Problem(name, None, "$", *_DEPTH)) from None
     return SourceDocument(file=name, data=data, node=node, text=text)
 
 
@@ -257,7 +264,7 @@ class _Builder:
         self.shared = False
 
     def build(self, node: yaml.Node) -> Any:
-        value = self._value(node)
+        value = self._value(node, 0)
         size = self._size(node) if self.shared else self.count
         if size > MAX_EXPANDED_NODES:
             raise _NeedsLocation(node, *_BOMB)
@@ -276,11 +283,13 @@ class _Builder:
         self.sizes[id(node)] = size
         return size
 
-    def _value(self, node: yaml.Node) -> Any:
+    def _value(self, node: yaml.Node, depth: int) -> Any:
         key = id(node)
         if key in self.values:
             self.shared = True
             return self.values[key]
+        if depth > MAX_DEPTH:
+            raise _NeedsLocation(node, *_DEPTH)
         self.count += 1
         value: Any
         if not isinstance(node, yaml.ScalarNode) and node.tag not in self._PLAIN:
@@ -289,40 +298,68 @@ class _Builder:
             self.shared = True
             value = self.loader.construct_object(node, deep=True)
         elif isinstance(node, yaml.ScalarNode):
-            value = node.value if node.tag == self._STR else self.loader.construct_object(node)
+            if node.tag == self._STR:
+                value = node.value
+            else:
+                if _long_int(node):
+                    raise _NeedsLocation(node, *_long_int_problem(node))
+                value = self.loader.construct_object(node)
         elif isinstance(node, yaml.SequenceNode):
-            value = [self._value(item) for item in node.value]
+            value = [self._value(item, depth + 1) for item in node.value]
         elif isinstance(node, yaml.MappingNode):
             value = {}
             for key_node, value_node in node.value:
                 if key_node.tag == self._MERGE or not isinstance(key_node, yaml.ScalarNode):
                     raise _NeedsLocation(key_node, "unsupported mapping key", "")
-                k = (key_node.value if key_node.tag == self._STR
-                     else self.loader.construct_object(key_node))
+                if key_node.tag != self._STR:
+                    raise _NeedsLocation(key_node, *_key_problem(key_node))
+                k = key_node.value
                 if k in value:
-                    raise _NeedsLocation(
-                        key_node,
-                        f"duplicate key {key_node.value!r} reads as {k!r}, the same as an "
-                        "earlier key of this mapping",
-                        "each key may appear once; remove or rename one")
-                value[k] = self._value(value_node)
+                    raise _NeedsLocation(key_node, f"duplicate key {k!r}",
+                                         "each key may appear once; remove or rename one")
+                value[k] = self._value(value_node, depth + 1)
         else:  # pragma: no cover - the composer only makes these three
             raise _NeedsLocation(node, "unsupported YAML node", "")
         self.values[key] = value
         return value
 
 
+def _long_int(node: yaml.ScalarNode) -> bool:
+    return node.tag == _INT_TAG and sum(c.isalnum() for c in node.value) > MAX_INT_DIGITS
+
+
+def _long_int_problem(node: yaml.ScalarNode) -> tuple[str, str]:
+    digits = sum(c.isalnum() for c in node.value)
+    return (f"found an integer written with {digits} digits, expected a number of at most "
+            f"{MAX_INT_DIGITS} digits", "no governed value is that large; quote it if it is text")
+
+
+def _key_problem(node: yaml.Node) -> tuple[str, str]:
+    shown = node.value if isinstance(node, yaml.ScalarNode) else "?"
+    reads = {"tag:yaml.org,2002:null": "null", "tag:yaml.org,2002:bool": "a boolean",
+             _INT_TAG: "a number", "tag:yaml.org,2002:float": "a number"}.get(
+        node.tag, node.tag.rsplit(":", 1)[-1])
+    return (f"found key {shown!r}, which YAML reads as {reads}; expected a string key",
+            f"quote it: '{shown}'" if shown else "keys are names")
+
+
 def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
-          count: list[int], written: dict[str, str]) -> None:
-    """Record lines, refuse duplicate keys and alias bombs (count of expanded nodes)."""
+          count: list[int], written: dict[str, str], depth: int = 0) -> None:
+    """Record lines, refuse duplicate keys, non-string keys, over-long integers, deep nesting
+    and alias bombs (count of expanded nodes)."""
     count[0] += 1
     if count[0] > MAX_EXPANDED_NODES:
         raise YamlProblem(
             Problem(name, node.start_mark.line + 1, path, *_BOMB)
         )
+    if depth > MAX_DEPTH:
+        raise YamlProblem(Problem(name, node.start_mark.line + 1, path, *_DEPTH))
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
-        if node.tag != "tag:yaml.org,2002:str" and not node.style:
+        if _long_int(node):
+            raise YamlProblem(Problem(name, node.start_mark.line + 1, path,
+                                      *_long_int_problem(node)))
+        if node.tag != _STR_TAG and not node.style:
             written[path] = node.value
     elif isinstance(node, yaml.MappingNode):
         keys: dict[object, int] = {}
@@ -341,6 +378,9 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
                             "keys of governed documents are plain strings")
                 )
             key = key_node.value
+            if key_node.tag != _STR_TAG:
+                raise YamlProblem(Problem(name, line, child_path(path, key),
+                                          *_key_problem(key_node)))
             if key in keys:
                 raise YamlProblem(
                     Problem(name, line, child_path(path, key),
@@ -350,10 +390,10 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], name: str,
             keys[key] = line
             sub = child_path(path, key)
             lines.setdefault(sub, line)
-            _walk(value_node, sub, lines, name, count, written)
+            _walk(value_node, sub, lines, name, count, written, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, child_path(path, index), lines, name, count, written)
+            _walk(item, child_path(path, index), lines, name, count, written, depth + 1)
 
 
 def _tab_at(err: yaml.MarkedYAMLError, text: str) -> bool:

@@ -251,6 +251,92 @@ def main() -> None:
                        "release itself"),
               release=RELEASE.replace("trained_by: dana",
                                       "trained_by: dana\nbaseline: demo-2026-01-01-01"))
+
+    # --- invalid: hostile values and semantic bounds (issue 16) ---------------------------
+    case("non-string-key", CARD.replace("auc: 0.9,", "auc: 0.9, 1: 2,"),
+         "non-string-key.yaml:11 $.metrics.1: found key '1', which YAML reads as a number; "
+         "expected a string key (quote it: '1')")
+    case("null-key", CARD + "~: 2\n",
+         "null-key.yaml:14 $['~']: found key '~', which YAML reads as null")
+    case("long-integer", RELEASE.replace('model_version: "2026-01-01"',
+                                         "model_version: " + "9" * 5000),
+         "long-integer.yaml:5 $.model_version: found an integer written with 5000 digits, "
+         "expected a number of at most 100 digits")
+    case("deep-nesting", CARD + "test_conditions: " + "[" * 70 + "]" * 70 + "\n",
+         "$.test_conditions" + "[0]" * 64 + ": nesting deeper than 64 levels")
+    case("negative-latency", CARD.replace("latency_p95_ms: 40", "latency_p95_ms: -38.25"),
+         "negative-latency.yaml:11 $.metrics.latency_p95_ms: found number -38.25, expected a "
+         "number >= 0")
+    case("negative-count", CARD.replace("{new_customers: {auc: 0.88}}",
+                                        "{new_customers: {auc: 0.88, n_rows: -5}}"),
+         "negative-count.yaml:12 $.subgroups.new_customers.n_rows: found number -5, expected a "
+         "number >= 0")
+    case("metric-magnitude", CARD.replace("auc: 0.9,", "auc: 2.0e+16,"),
+         "metric-magnitude.yaml:11 $.metrics.auc: found number 2e+16, expected a number <= "
+         "1000000000000000")
+    case("year-before-1970", RELEASE.replace("2026-01-01T08:00:00Z", "0001-01-01T00:00:00Z"),
+         "year-before-1970.yaml:16 $.created_at: '0001-01-01T00:00:00Z' is not an RFC 3339 "
+         "timestamp with an offset, such as 2026-04-10T09:14:11Z, in the years 1970 to 2200")
+    case("year-after-2200", CARD.replace('end: "2025-12-31"', 'end: "2201-01-01"'),
+         "year-after-2200.yaml:10 $.training_data_window.end: '2201-01-01' is not a calendar "
+         "date YYYY-MM-DD in the years 1970 to 2200")
+    case("timestamp-without-offset", CARD + 'evaluated_at: "2026-01-01T08:00:00"\n',
+         "$.evaluated_at: '2026-01-01T08:00:00' is not an RFC 3339 timestamp with an offset")
+    case("text-too-long", CARD.replace("purpose: Demonstrates the corpus",
+                                       "purpose: " + "x" * 16_385),
+         "text-too-long.yaml:6 $.purpose: found a string of 16385 characters, expected at "
+         "most 16384 characters")
+    case("list-too-long", CARD.replace("known_limitations: [small corpus]",
+                                       "known_limitations: [" + ", ".join(["x"] * 1001) + "]"),
+         "list-too-long.yaml:13 $.known_limitations: found a list of 1001 items, expected at "
+         "most 1000 items")
+    case("too-many-metrics", CARD.replace("metrics: {auc: 0.9, latency_p95_ms: 40}",
+                                          "metrics: {" + ", ".join(f"m{i}: 1"
+                                                                   for i in range(10_001)) + "}"),
+         "too-many-metrics.yaml:11 $.metrics: found a mapping of 10001 entries, expected at "
+         "most 10000 entries")
+    case("test-condition-bounds", CARD + "test_conditions: {holdout: {weeks: 1.0e+300}}\n",
+         "$.test_conditions.holdout.weeks: found number 1e+300, expected a number <= "
+         "1000000000000000")
+    config = CONFIG + "ledger: {checkpoint_every: 5000000, clock_skew_seconds: -1}\n"
+    case("config-bounds", config.replace("kind: GovernanceConfig\n",
+                                         "kind: GovernanceConfig\nlimits: "
+                                         "{max_file_bytes: 99999999999}\n"),
+         "config-bounds.yaml:3 $.limits.max_file_bytes: found number 99999999999, expected a "
+         "number <= 1073741824",
+         "$.ledger.checkpoint_every: found number 5000000, expected a number <= 1000000",
+         "$.ledger.clock_skew_seconds: found number -1, expected a number >= 0")
+    case("gate-threshold-bounds", CONFIG + "gates: {latency_p95_ms_max: 0, "
+         "evaluation_max_age_days: 1000000}\n",
+         "$.gates.latency_p95_ms_max: found number 0, expected a number > 0",
+         "$.gates.evaluation_max_age_days: found number 1000000, expected a number <= 100000")
+    case("ledger-seq-bounds", ENV.replace("promoted_at:", "ledger_seq: 9223372036854775808, "
+                                          "promoted_at:"),
+         "$.models.demo.ledger_seq: found number 9223372036854775808, expected a number <= "
+         "9223372036854775807")
+    d = mini_repo(dir_case("ratio-out-of-range",
+                           "model-card.yaml:11 $.metrics.auc: found number 1.3, expected a ratio "
+                           "in [0, 1] (governance.yaml ratio_metrics declares 'auc' a ratio)"),
+                  card=CARD.replace("auc: 0.9,", "auc: 1.3,"))
+    (d.parent.parent.parent / "governance.yaml").write_text(CONFIG + "ratio_metrics: [auc]\n")
+    d = mini_repo(dir_case("release-yaml-directory",
+                           "release.yaml $: found a directory, expected a regular file"))
+    (d / "release.yaml").unlink()
+    (d / "release.yaml").mkdir()
+    (d / "release.yaml" / "kept-by-git").write_text("git keeps no empty directory\n")
+    d = mini_repo(dir_case("evidence-path-directory",
+                           "$.evaluation_report.path: evidence path 'evidence' is a directory, "
+                           "expected a regular file"),
+                  release=RELEASE.replace(
+                      f'evaluation_report: {{uri: "s3://registry/demo/2026-01-01/eval.json", '
+                      f'sha256: {SHA}}}',
+                      f"evaluation_report: {{uri: eval.json, sha256: {SHA}, path: evidence}}"))
+    (d / "evidence").mkdir()
+    (d / "evidence" / "eval.json").write_text('{"metrics": {"auc": 0.9}}\n')
+    d = mini_repo(dir_case("linked-release-directory",
+                           "releases/demo/demo-2026-01-01-02 $: found a symbolic link to "
+                           "'demo-2026-01-01-01', expected a directory or a regular file"))
+    os.symlink("demo-2026-01-01-01", d.parent / "demo-2026-01-01-02")
     print(f"{len(list((HERE / 'invalid').glob('*.expect')))} invalid cases")
 
 

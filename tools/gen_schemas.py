@@ -33,17 +33,27 @@ SHA256 = {
     "x-expected": "a sha256 digest: 64 lowercase hex characters (uppercase is rejected, "
     "not normalised)",
 }
+# Semantic bounds (issue 16; docs/records.md "Bounds"): generous, so no real record meets them,
+# and tight enough that a typo, a unit mistake or a hostile value is refused where it stands.
+# Years 1970 to 2200: a governed record is about a model trained, evaluated and deployed in the
+# computer era; year 1 or 9999 is a typo (and year 1 printed as '1-01-01' confused readers).
+YEAR = "(19[7-9][0-9]|2[01][0-9]{2}|2200)"
+MAX_TEXT = 16_384  # characters of one free-text field (a purpose, a limitation, a reason)
+MAX_ITEMS = 1_000  # items of one list (uses, limitations, escalation path, evidence)
+MAX_ENTRIES = 10_000  # entries of one mapping (metrics, subgroups, roles, models)
+MAX_NUMBER = 1e15  # magnitude of any metric or threshold: beyond it is a unit mistake
 DATE = {
     "type": "string",
-    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}" + END,
-    "x-expected": "a calendar date YYYY-MM-DD",
+    "pattern": f"^{YEAR}-[0-9]{{2}}-[0-9]{{2}}" + END,
+    "x-expected": "a calendar date YYYY-MM-DD in the years 1970 to 2200",
     "x-date": True,
 }
 DATETIME = {
     "type": "string",
-    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    "pattern": f"^{YEAR}" + r"-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})" + END,
-    "x-expected": "an RFC 3339 timestamp such as 2026-04-10T09:14:11Z",
+    "x-expected": "an RFC 3339 timestamp with an offset, such as 2026-04-10T09:14:11Z, in the "
+    "years 1970 to 2200",
     "x-datetime": True,
 }
 # The skeleton `release new` writes marks what a person must fill with "TODO: ..." (the
@@ -61,8 +71,8 @@ def or_placeholder(schema: dict[str, Any]) -> dict[str, Any]:
             "x-expected": f"{schema['x-expected']} (or the skeleton's 'TODO: ...' until filled)"}
 
 
-TEXT = {"type": "string", "minLength": 1}
-TEXT_LIST = {"type": "array", "items": TEXT}
+TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
+TEXT_LIST = {"type": "array", "items": TEXT, "maxItems": MAX_ITEMS}
 IDENTITY = {
     "type": "string",
     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9._-]{1,100})?" + END,
@@ -73,7 +83,16 @@ GIT_COMMIT = {
     "pattern": "^[0-9a-f]{7,64}" + END,
     "x-expected": "a git commit id (7 to 64 lowercase hex characters)",
 }
-FINITE = {"type": "number"}
+FINITE = {"type": "number", "minimum": -MAX_NUMBER, "maximum": MAX_NUMBER}
+# Metrics whose name says they are a duration, a count, a number of rows or an age cannot be
+# negative (latency_p95_ms, n_rows, eval_samples, data_age_days); the convention is documented
+# in docs/records.md. Rates in [0, 1] are declared by name in governance.yaml (ratio_metrics).
+NON_NEGATIVE_NAME = (r"^(latency[A-Za-z0-9_.:-]*|(n|num|count|rows|age)_[A-Za-z0-9_.:-]*"
+                     r"|[A-Za-z0-9_.:-]*_(ms|seconds|count|rows|samples|bytes|days|hours|age))"
+                     + END)
+NON_NEGATIVE = {"type": "number", "minimum": 0, "maximum": MAX_NUMBER,
+                "x-expected": "a metric named as a latency, count, number of rows or age "
+                "(latency*, *_ms, *_count, n_*, *_rows, ...) is never negative"}
 SIGNING_KEY = {
     "type": "string",
     "pattern": r"^(ssh-ed25519|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,2}"
@@ -161,7 +180,20 @@ DEFS: dict[str, Any] = {
     "metrics": {
         "type": "object",
         "propertyNames": METRIC_NAME,
+        "maxProperties": MAX_ENTRIES,
+        "patternProperties": {NON_NEGATIVE_NAME: NON_NEGATIVE},
         "additionalProperties": FINITE,
+    },
+    # test conditions are free-form, but bounded like everything else
+    "condition": {
+        "type": ["string", "number", "boolean", "null", "array", "object"],
+        "maxLength": MAX_TEXT,
+        "minimum": -MAX_NUMBER,
+        "maximum": MAX_NUMBER,
+        "maxItems": MAX_ITEMS,
+        "items": {"$ref": "#/$defs/condition"},
+        "maxProperties": MAX_ENTRIES,
+        "additionalProperties": {"$ref": "#/$defs/condition"},
     },
 }
 EVIDENCE = {"$ref": "#/$defs/evidence"}
@@ -197,7 +229,7 @@ RELEASE = doc(
             "{disable: true, reason: ...}",
         },
         "created_at": DATETIME,
-        "evidence": {"type": "array", "items": {**EVIDENCE}},
+        "evidence": {"type": "array", "items": {**EVIDENCE}, "maxItems": MAX_ITEMS},
     },
     # Evidence fields are optional in the schema on purpose: a draft may lack them, and the
     # gates (Rego) deny promotion while they are missing. The schema checks shape only.
@@ -213,7 +245,7 @@ CARD = doc(
         "release_id": SLUG,
         "purpose": TEXT,
         "owner": IDENTITY,
-        "escalation_path": {"type": "array", "items": IDENTITY},
+        "escalation_path": {"type": "array", "items": IDENTITY, "maxItems": MAX_ITEMS},
         "intended_use": TEXT_LIST,
         "not_for_use": TEXT_LIST,
         "training_data_scope": TEXT,
@@ -222,10 +254,12 @@ CARD = doc(
         ),
         "training_data_exclusions": TEXT_LIST,
         "metrics": METRICS,
-        "test_conditions": {"type": "object"},
+        "test_conditions": {"type": "object", "maxProperties": MAX_ENTRIES,
+                            "additionalProperties": {"$ref": "#/$defs/condition"}},
         "subgroups": {
             "type": "object",
             "propertyNames": SUBGROUP_NAME,
+            "maxProperties": MAX_ENTRIES,
             "additionalProperties": METRICS,
         },
         "evaluated_at": or_placeholder(DATETIME),
@@ -248,7 +282,7 @@ MODEL = doc(
         "title": TEXT,
         "description": TEXT,
         "owner": IDENTITY,
-        "escalation_path": {"type": "array", "items": IDENTITY},
+        "escalation_path": {"type": "array", "items": IDENTITY, "maxItems": MAX_ITEMS},
         "risk_tier": {"enum": ["low", "medium", "high"], "x-expected": "low, medium or high"},
         "system_type": {
             "enum": ["classifier", "regressor", "ranker", "llm", "other"],
@@ -256,7 +290,7 @@ MODEL = doc(
         },
         "intended_use": TEXT_LIST,
         "not_for_use": TEXT_LIST,
-        "approver_roles": {"type": "array", "items": SLUG},
+        "approver_roles": {"type": "array", "items": SLUG, "maxItems": MAX_ITEMS},
     },
     ["name", "owner", "risk_tier"],
 )
@@ -270,20 +304,21 @@ PERSON = obj(
             "pattern": r"^[^@\s]+@[^@\s]+" + END,
             "x-expected": "an email address",
         },
-        "signing_keys": {"type": "array", "items": SIGNING_KEY},
+        "signing_keys": {"type": "array", "items": SIGNING_KEY, "maxItems": MAX_ITEMS},
     },
     ["id", "name", "email"],
 )
 BOT = obj(
-    {**PERSON["properties"], "may_emit": {"type": "array", "items": SLUG}},
+    {**PERSON["properties"], "may_emit": {"type": "array", "items": SLUG,
+                                          "maxItems": MAX_ITEMS}},
     ["id", "name", "email"],
 )
 THRESHOLDS = {
-    "latency_p95_ms_max": {"type": "number", "exclusiveMinimum": 0},
+    "latency_p95_ms_max": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_NUMBER},
     "metric_minimums": METRICS,
     "metric_maximums": METRICS,
-    "subgroup_regression_tolerance": {"type": "number", "minimum": 0},
-    "evaluation_max_age_days": {"type": "integer", "minimum": 1},
+    "subgroup_regression_tolerance": {"type": "number", "minimum": 0, "maximum": MAX_NUMBER},
+    "evaluation_max_age_days": {"type": "integer", "minimum": 1, "maximum": 100_000},
     # names the Rego gates read (policies/gates/*.rego via lib.setting)
     "model_card_required_fields": {"type": "array", "items": SLUG},
     "required_artifacts": {"type": "array", "items": SLUG},
@@ -297,15 +332,22 @@ CONFIG = doc(
         "organization": {**TEXT},
         "repository": {**TEXT},
         "protected_branch": TEXT,
-        "people": {"type": "array", "items": PERSON},
-        "bots": {"type": "array", "items": BOT},
+        "people": {"type": "array", "items": PERSON, "maxItems": MAX_ENTRIES},
+        "bots": {"type": "array", "items": BOT, "maxItems": MAX_ENTRIES},
+        "ratio_metrics": {
+            "type": "array",
+            "items": METRIC_NAME,
+            "maxItems": MAX_ITEMS,
+            "x-expected": "a list of metric names whose values are rates in [0, 1]",
+        },
         "roles": {
             "type": "object",
             "propertyNames": SLUG,
+            "maxProperties": MAX_ENTRIES,
             "additionalProperties": obj(
                 {
-                    "members": {"type": "array", "items": IDENTITY},
-                    "teams": {"type": "array", "items": IDENTITY},
+                    "members": {"type": "array", "items": IDENTITY, "maxItems": MAX_ENTRIES},
+                    "teams": {"type": "array", "items": IDENTITY, "maxItems": MAX_ENTRIES},
                     "description": TEXT,
                 }
             ),
@@ -316,7 +358,8 @@ CONFIG = doc(
             "additionalProperties": obj(
                 {
                     "after": SLUG,
-                    "required_approvals": {"type": "array", "items": SLUG},
+                    "required_approvals": {"type": "array", "items": SLUG,
+                                           "maxItems": MAX_ITEMS},
                     "protected_branch": TEXT,
                     "description": TEXT,
                 }
@@ -341,6 +384,7 @@ CONFIG = doc(
         ),
         "waivers": {
             "type": "array",
+            "maxItems": MAX_ENTRIES,
             "items": obj(
                 {
                     "gate_id": GATE_ID,
@@ -357,10 +401,10 @@ CONFIG = doc(
             {
                 "branch": TEXT,
                 "origin": TEXT,
-                "checkpoint_every": {"type": "integer", "minimum": 1},
+                "checkpoint_every": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
                 "log_public_key": LOG_KEY,
                 "rotators": {"type": "array", "items": IDENTITY},
-                "clock_skew_seconds": {"type": "integer", "minimum": 0},
+                "clock_skew_seconds": {"type": "integer", "minimum": 0, "maximum": 86_400},
                 "permissions": {
                     "type": "object",
                     "propertyNames": SLUG,
@@ -376,7 +420,8 @@ CONFIG = doc(
                     {
                         "bucket": TEXT,
                         "prefix": {"type": "string"},
-                        "retention_days": {"type": "integer", "minimum": 1},
+                        "retention_days": {"type": "integer", "minimum": 1,
+                                           "maximum": 100_000},
                         "endpoint_url": TEXT,
                         "region": TEXT,
                     },
@@ -384,7 +429,8 @@ CONFIG = doc(
                 ),
             }
         ),
-        "limits": obj({"max_file_bytes": {"type": "integer", "minimum": 1}}),
+        "limits": obj({"max_file_bytes": {"type": "integer", "minimum": 1,
+                                          "maximum": 1 << 30}}),
     },
     ["roles", "environments"],
 )
@@ -408,7 +454,8 @@ ENVSTATE = doc(
                     },
                     "promoted_at": DATETIME,
                     "promoted_by": IDENTITY,
-                    "ledger_seq": {"type": "integer", "minimum": 0},
+                    "ledger_seq": {"type": "integer", "minimum": 0,
+                                   "maximum": (1 << 63) - 1},
                     "ledger_event_id": TEXT,
                     "disabled": {"type": "boolean"},
                 },

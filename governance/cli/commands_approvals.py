@@ -7,7 +7,6 @@ configuration).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -16,7 +15,7 @@ from governance.cli.app_support import new_app
 from governance.cli.commands_records import release_app
 from governance.cli.output import TextOrJson, emit_json, emit_text
 from governance.config import require_root
-from governance.errors import InvalidInput, UsageError
+from governance.errors import InvalidInput
 
 codeowners_app = new_app("Generate and check CODEOWNERS from governance.yaml.")
 
@@ -80,10 +79,10 @@ def propose(
     root = require_root(Path("."))
     gate_results = None
     if gates is not None:
-        try:
-            gate_results = json.loads(gates.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise UsageError(f"--gates {gates}: not a readable JSON file ({err})") from None
+        from governance.json_source import read_json_option
+        from governance.yaml_source import DEFAULT_MAX_BYTES
+
+        gate_results = read_json_option(gates, "--gates", 16 * DEFAULT_MAX_BYTES).data
     source = GitHubSource(GitHubSettings.from_env(repository or None), token_from_env())
     try:
         result = proposal.propose(root, release, source, remote=remote, gates=gate_results)

@@ -7,7 +7,6 @@ come from the error funnel (0 pass, 1 tampered/denied/invalid, 2 usage, 3 could 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,13 +84,13 @@ def append(
     are written only by their lifecycle commands and are refused here."""
     fields: dict[str, Any] = {}
     if event_file is not None:
-        text = sys.stdin.read() if str(event_file) == "-" else event_file.read_text()
-        try:
-            doc = json.loads(text)
-        except ValueError as err:
-            raise UsageError(f"--event: not JSON: {err}") from None
+        from governance.json_source import read_json_option
+        from governance.yaml_source import DEFAULT_MAX_BYTES
+
+        doc = read_json_option(event_file, "--event", DEFAULT_MAX_BYTES,
+                               stdin=sys.stdin.buffer).data
         if not isinstance(doc, dict):
-            raise UsageError("--event: expected a JSON object")
+            raise UsageError("--event: expected a JSON object of event fields")
         fields.update(doc)
     given: set[str] = set()
     for item in field:
@@ -107,10 +106,16 @@ def append(
         given.add(key)
         if key in _IDENTIFIER_FIELDS:
             check_identifier(value, f"--field {key}")
-        try:
-            fields[key] = json.loads(value) if value[:1] in "[{" else value
-        except ValueError:
-            raise UsageError(f"--field {key}: value is not valid JSON") from None
+        if value[:1] in "[{":
+            from governance.json_source import JsonProblem, load_json_text
+
+            try:
+                fields[key] = load_json_text(value, f"--field {key}").data
+            except JsonProblem as err:
+                raise UsageError(f"--field {key}: value is not acceptable JSON: "
+                                 f"{err.problem.message}") from None
+        else:
+            fields[key] = value
     if event_type not in EVENT_TYPES:
         raise UsageError(f"--type {event_type!r}: expected one of {', '.join(EVENT_TYPES)}")
     fields["event_type"] = event_type

@@ -61,6 +61,8 @@ class GovernanceConfig:
     ledger: Mapping[str, Any] = field(default_factory=dict)
     sinks: Mapping[str, Any] = field(default_factory=dict)
     max_file_bytes: int | None = None
+    # metrics declared as rates (AUC, precision, accuracy...): their values lie in [0, 1]
+    ratio_metrics: frozenset[str] = frozenset()
     raw: Mapping[str, Any] = field(default_factory=dict)  # the validated document, for Rego input
 
     def identity(self, ident: str) -> Identity | None:

@@ -51,7 +51,7 @@ def parse_canonical(data: bytes) -> dict[str, Any]:
         value = _DECODE(data.decode("utf-8"))
         if type(value) is dict and _ENCODE(value).encode("utf-8") == data:
             return value
-    except ValueError:  # including UnicodeDecodeError and the encoder's non-finite refusal
+    except (ValueError, RecursionError):  # UnicodeDecodeError, non-finite, too deep
         pass
     return _parse_checked(data)
 
@@ -67,6 +67,8 @@ def _parse_checked(data: bytes) -> dict[str, Any]:
         raise
     except ValueError as err:
         raise NonCanonical(f"not JSON: {err}") from None
+    except RecursionError:  # a forged event nested deeper than any real one
+        raise NonCanonical("nested too deeply to be an event") from None
     if not isinstance(value, dict):
         raise NonCanonical(f"not a JSON object (found {type(value).__name__})")
     expected = canonical_bytes(value)

@@ -34,6 +34,7 @@ from governance.environments import (
     pointers_from_ledger,
 )
 from governance.errors import ConfigurationError, Tampered, Undecided
+from governance.input_files import InputFileProblem, read_input
 from governance.ledger.append import append_event, open_store, signer_principal
 from governance.ledger.reader import entries
 from governance.ledger.signing import commit_signer
@@ -204,5 +205,11 @@ def pointers_in(directory: Path) -> dict[str, dict[str, dict[str, Any]]]:
     base = directory / DIRECTORY
     if base.is_dir():
         for path in sorted(base.glob("*.yaml")):
-            out[path.stem] = _models(f"{DIRECTORY}/{path.name}", path.read_bytes())
+            name = f"{DIRECTORY}/{path.name}"
+            try:  # a regular file only, bounded: a FIFO or a link is named, never read
+                data = read_input(path, name, DEFAULT_MAX_BYTES)
+            except InputFileProblem as err:
+                out[path.stem] = {"<unreadable>": {"release_id": err.problem.render()}}
+                continue
+            out[path.stem] = _models(name, data)
     return out

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
+from governance.input_files import InputFileProblem, read_input
 from governance.ledger import layout
 from governance.ledger.append import open_store, verified_tip
 from governance.ledger.checkpoint import LogKey, log_key_of, sign_checkpoint
@@ -111,9 +112,12 @@ def verify_repo(repo_root: Path, *, checkpoint_files: Sequence[Path] = (),
                         hint="run `governance ledger init`, or fetch the ledger branch")
     external = []
     for path in checkpoint_files:
-        try:
-            external.append((str(path), path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as err:
+        try:  # a regular file only, bounded: /dev/zero or a FIFO is named, never read
+            raw = read_input(path, str(path), 1 << 20, follow_links=True)
+            external.append((str(path), raw.decode("utf-8")))
+        except InputFileProblem as err:
+            raise Undecided(f"cannot read checkpoint {path}: {err.problem.message}") from None
+        except UnicodeDecodeError as err:
             raise Undecided(f"cannot read checkpoint {path}: {err}") from None
     started: list[SignatureWork] = []
 

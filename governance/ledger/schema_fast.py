@@ -2,7 +2,7 @@
 
 Verifying ten thousand events spends more time in ``jsonschema`` than in Ed25519. This compiles
 the subset of JSON Schema the shipped event schema uses (type, required, properties,
-additionalProperties, pattern, enum, const, minimum, minLength, maxLength, items, minItems,
+additionalProperties, pattern, enum, const, minimum, maximum, minLength, maxLength, items, minItems,
 uniqueItems, anyOf, oneOf, allOf, local ``$ref``) into closures that answer True only when the
 value is valid under draft 2020-12 semantics; anything unusual (floats, booleans where numbers
 are expected, unknown keywords) answers None, and the caller falls back to ``jsonschema``, which
@@ -19,8 +19,8 @@ from typing import Any
 Check = Callable[[Any], "bool | None"]  # True valid, False invalid, None undecided
 _IGNORED = {"description", "title", "$schema", "$id", "$defs", "x-expected", "$comment"}
 _KNOWN = {"type", "required", "properties", "additionalProperties", "pattern", "enum", "const",
-          "minimum", "minLength", "maxLength", "items", "minItems", "uniqueItems", "anyOf",
-          "oneOf", "allOf", "$ref"} | _IGNORED
+          "minimum", "maximum", "minLength", "maxLength", "items", "minItems", "uniqueItems",
+          "anyOf", "oneOf", "allOf", "$ref"} | _IGNORED
 
 
 def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Check | None:
@@ -55,6 +55,8 @@ def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Check 
         checks.append(_enum_check(frozenset(options)))
     if "minimum" in schema:
         checks.append(_minimum_check(schema["minimum"]))
+    if "maximum" in schema:
+        checks.append(_maximum_check(schema["maximum"]))
     if "required" in schema:
         checks.append(_required_check(tuple(schema["required"])))
     if "properties" in schema or "additionalProperties" in schema:
@@ -131,6 +133,14 @@ def _minimum_check(m: Any) -> Check:
     def check(v: Any) -> bool | None:
         if type(v) is int:
             return bool(v >= m)
+        return None if isinstance(v, float) else True
+    return check
+
+
+def _maximum_check(m: Any) -> Check:
+    def check(v: Any) -> bool | None:
+        if type(v) is int:
+            return bool(v <= m)
         return None if isinstance(v, float) else True
     return check
 

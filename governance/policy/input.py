@@ -36,9 +36,11 @@ from governance.domain.identity import identity_key
 from governance.domain.model import Model
 from governance.domain.release import Release
 from governance.errors import UsageError
+from governance.input_files import InputFileProblem, read_input
 from governance.lifecycle import DRAFT, LifecycleState, is_approved
 from governance.records import display_path
 from governance.repo import CARD_FILE, RELEASE_FILE, GovernedRepo, LoadedRelease
+from governance.yaml_source import DEFAULT_MAX_BYTES
 
 INPUT_SCHEMA_VERSION = "governance/gate-input/v1"
 APPROVAL_SOURCES = ("github", "git", "none")
@@ -237,10 +239,11 @@ _CREATED = re.compile(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)
 
 def _created_at_ns(path: Path) -> int | None:
     """created_at of a release record, read without a full YAML load (ordering only)."""
-    try:
-        m = _CREATED.search(path.read_text("utf-8"))
+    try:  # a regular file only, bounded (a FIFO must not hang the gates); validate names it
+        text = read_input(path, str(path), DEFAULT_MAX_BYTES).decode("utf-8", "replace")
+        m = _CREATED.search(text)
         return time_fields(m.group(1).strip())[1] if m else None
-    except (OSError, UsageError):
+    except (InputFileProblem, UsageError):
         return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -205,12 +206,32 @@ def test_release_new_refuses_bad_input(
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('{"metrics": {"auc": NaN}}', "non-finite number NaN"),
-        ('{"metrics": {"auc": Infinity}}', "non-finite number Infinity"),
+        ('{"metrics": {"auc": NaN}}', "eval.json:1 $.metrics.auc: found NaN, expected a finite "
+         "number"),
+        ('{"metrics": {"auc": Infinity}}', "$.metrics.auc: found Infinity, expected a finite"),
         ('{"metrics": {"auc": "high"}}', "$.metrics.auc: found 'high', expected a number"),
         ('{"metric": {}}', "unknown field 'metric'"),
-        ('{"metrics": {"auc": 0.9}', "malformed JSON"),
+        ('{"metrics": {"auc": 0.9}', "eval.json:1 $: malformed JSON"),
         ('{"metrics": {"auc": 0.9}}', "$: missing required field 'evaluated_at'"),
+        # issue 16: the last value of a repeated key used to reach the card while the evidence
+        # copy showed the first
+        ('{"metrics": {\n "auc": 0.99,\n "auc": 0.5}}', "eval.json:3 $.metrics.auc: duplicate "
+         "key 'auc' (first defined on line 2)"),
+        ('{"metrics": {"n": 1}, "test_conditions": ' + "[" * 100_000 + "]" * 100_000 + "}",
+         "eval.json:1 $.test_conditions" + "[0]" * 63 + ": nesting deeper than 64 levels"),
+        ('{"metrics": {\n"auc": ' + "9" * 5000 + "}}", "eval.json:2 $.metrics.auc: found an "
+         "integer written with 5000 digits, expected a number of at most 100 digits"),
+        ('{"metrics": {"auc": 0.9},\n "evaluated_at": "not a date"}', "eval.json:2 "
+         "$.evaluated_at: 'not a date' is not an RFC 3339 timestamp with an offset"),
+        ('{"metrics": {"auc": 0.9}, "evaluated_at": "2026-04-10T09:14:11"}',
+         "$.evaluated_at: '2026-04-10T09:14:11' is not an RFC 3339 timestamp with an offset"),
+        ('{"metrics": {"auc": 0.9},\n "evaluated_at": "0001-01-01T00:00:00Z"}',
+         "eval.json:2 $.evaluated_at: '0001-01-01T00:00:00Z' is not an RFC 3339 timestamp"),
+        ('{"metrics": {\n"latency_p95_ms": -38.25}, "evaluated_at": "2026-04-10T09:14:11Z"}',
+         "eval.json:2 $.metrics.latency_p95_ms: found number -38.25, expected a number >= 0"),
+        ('{"metrics": {"auc": 0.9}, "subgroups": {"eu": {\n"n_rows": -1}}, '
+         '"evaluated_at": "2026-04-10T09:14:11Z"}',
+         "eval.json:2 $.subgroups.eu.n_rows: found number -1, expected a number >= 0"),
     ],
 )
 def test_evaluation_file_is_checked(governed: Path, body: str, message: str) -> None:
@@ -241,6 +262,18 @@ def test_schema_export(tmp_path: Path) -> None:
     assert code == 0
     schema = json.loads((tmp_path / "release.schema.json").read_text())
     assert schema["$schema"].endswith("2020-12/schema")
+    # the semantic bounds (issue 16) reach editors too
+    card = json.loads((tmp_path / "model-card.schema.json").read_text())
+    metrics = card["$defs"]["metrics"]
+    assert [v["minimum"] for v in metrics["patternProperties"].values()] == [0]
+    assert metrics["additionalProperties"] == {"type": "number", "minimum": -1e15,
+                                               "maximum": 1e15}
+    assert card["properties"]["purpose"]["maxLength"] == 16_384
+    # the skeleton's placeholder is the other branch (issue 15)
+    assert card["properties"]["evaluated_at"]["anyOf"][0]["pattern"].startswith(
+        "^(19[7-9][0-9]|")
+    config = json.loads((tmp_path / "governance-config.schema.json").read_text())
+    assert config["properties"]["ratio_metrics"]["items"]["pattern"]
 
 
 def test_outside_a_governed_repo_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,3 +343,58 @@ def test_schema_export_includes_the_evaluation_file(tmp_path: Path) -> None:
     schema = json.loads((tmp_path / "evaluation.schema.json").read_text())
     assert "evaluated_at" in schema["required"]
     assert "evaluation.schema.json" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing.json", "no such file"),
+        (".", "found a directory, expected a regular file"),
+        ("/dev/zero", "found a character device, expected a regular file"),
+    ],
+)
+def test_evaluation_file_that_is_not_a_file_is_a_usage_error(
+        governed: Path, name: str, message: str) -> None:
+    """/dev/zero used to hang (read to the end of an endless file), a directory ended in an
+    internal error: the name is refused as what it is, before anything is read."""
+    if name == "/dev/zero" and not Path(name).exists():
+        pytest.skip("/dev/zero is not available here")
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "1",
+                    "--from-eval", name)
+    assert code == 2, out
+    assert f"--from-eval {name}: {message}" in out
+    assert "internal error" not in out
+    assert not (governed / "releases" / "fraud-risk" / "fraud-risk-1-01").exists()
+
+
+def test_evaluation_fifo_is_refused_without_blocking(governed: Path) -> None:
+    fifo = governed.parent / "eval.fifo"
+    os.mkfifo(fifo)
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "1",
+                    "--from-eval", str(fifo))
+    assert code == 2, out
+    assert "eval.fifo: found a FIFO (named pipe), expected a regular file" in out
+
+
+def test_ratio_metrics_declared_in_governance_yaml_are_held_to_0_1(governed: Path) -> None:
+    config = governed / "governance.yaml"  # the scaffold declares the usual rates
+    assert "ratio_metrics: [auc, accuracy, precision, recall, f1]" in config.read_text()
+    ev = _eval(governed.parent, '{"metrics": {\n"auc": 1.3, "lift": 1.3}, '
+                                  '"evaluated_at": "2026-04-10T09:14:11Z"}')
+    code, out = run("release", "new", "--model", "fraud-risk", "--version", "1",
+                    "--from-eval", str(ev))
+    assert code == 1, out
+    assert ("eval.json:2 $.metrics.auc: found number 1.3, expected a ratio in [0, 1] "
+            "(governance.yaml ratio_metrics declares 'auc' a ratio)") in out
+    assert "lift" not in out  # not declared: any finite number
+    # the same rule holds in validate for a card edited by hand
+    ev.write_text('{"metrics": {"auc": 0.9}, "subgroups": {"eu": {"auc": 0.8}}, '
+                  '"evaluated_at": "2026-04-10T09:14:11Z"}')
+    assert run("release", "new", "--model", "fraud-risk", "--version", "1",
+               "--from-eval", str(ev))[0] == 0
+    card = governed / "releases" / "fraud-risk" / "fraud-risk-1-01" / "model-card.yaml"
+    card.write_text(card.read_text().replace("auc: 0.8", "auc: -0.1"))
+    code, out = run("validate")
+    assert code == 1, out
+    assert ("model-card.yaml:40 $.subgroups.eu.auc: found number -0.1, expected a ratio in "
+            "[0, 1]") in out

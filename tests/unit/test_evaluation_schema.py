@@ -53,7 +53,7 @@ def test_schema_and_reader_agree(tmp_path: Path, body: Any, valid: bool) -> None
     path = tmp_path / "eval.json"
     path.write_text(json.dumps(body))
     if valid:
-        assert read_evaluation(path)["evaluated_at"] == body["evaluated_at"]  # type: ignore[index]
+        assert read_evaluation(path).data["evaluated_at"] == body["evaluated_at"]  # type: ignore[index]
     else:
         with pytest.raises(InvalidInput):
             read_evaluation(path)

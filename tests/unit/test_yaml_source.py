@@ -63,8 +63,13 @@ def test_many_keys_are_counted_like_the_located_walk() -> None:
     [
         ("? [a, b]\n: 1\n", 1, "a mapping key is a sequence, expected a plain string"),
         ("a: 1\n? {b: 1}\n: 2\n", 2, "a mapping key is a mapping, expected a plain string"),
-        ("x: 1\n1: a\n01: b\n", 3, "duplicate key '01' reads as 1"),
-        ("a: 1\nTrue: 2\ntrue: 3\n", 3, "duplicate key 'true' reads as True"),
+        # keys YAML reads as numbers, booleans or null are refused where they stand (issue 16),
+        # so 1/01 or True/true can no longer collide once read
+        ("x: 1\n1: a\n01: b\n", 2, "found key '1', which YAML reads as a number; expected a "
+         "string key"),
+        ("a: 1\nTrue: 2\ntrue: 3\n", 2, "found key 'True', which YAML reads as a boolean"),
+        ("a: 1\n~: 2\n", 2, "found key '~', which YAML reads as null"),
+        ("metrics:\n  auc: 1\n  2: 3\n", 3, "found key '2', which YAML reads as a number"),
         ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first defined on line 1)"),
     ],
 )
@@ -73,3 +78,44 @@ def test_keys_that_cannot_be_told_apart_are_located(text: str, line: int, messag
         parse_yaml_text(text, "keys.yaml")
     assert caught.value.problem.line == line
     assert message in caught.value.problem.message
+
+
+def test_a_key_that_is_not_a_string_is_located_with_its_path() -> None:
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml_text("metrics:\n  auc: 1\n  true: 2\n", "card.yaml")
+    problem = caught.value.problem
+    assert (problem.line, problem.path) == (3, "$.metrics.true")
+    assert problem.hint == "quote it: 'true'"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "path"),
+    [
+        ("a: 1\nb: " + "9" * 5000 + "\n", 2, "$.b"),
+        ("a:\n  - 0x" + "f" * 5000 + "\n", 2, "$.a[0]"),
+        ("a: 1\nb: -" + "1" * 101 + "\n", 2, "$.b"),
+    ],
+)
+def test_an_integer_too_long_to_be_a_value_is_refused_where_it_stands(
+        text: str, line: int, path: str) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml_text(text, "big.yaml")
+    problem = caught.value.problem
+    assert (problem.line, problem.path) == (line, path)
+    assert "expected a number of at most 100 digits" in problem.message
+
+
+def test_a_hundred_digit_integer_still_reads() -> None:
+    assert parse_yaml_text("a: " + "9" * 100 + "\n", "ok.yaml").data["a"] == int("9" * 100)
+
+
+@pytest.mark.parametrize("depth", [65, 500, 100_000])
+def test_deep_nesting_is_refused_not_a_recursion_error(depth: int) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml_text("a: " + "[" * depth + "]" * depth + "\n", "deep.yaml")
+    assert ("nesting deeper than 64 levels" in caught.value.problem.message
+            or "maximum nesting depth" in caught.value.problem.message)
+
+
+def test_sixty_four_levels_still_read() -> None:
+    assert parse_yaml_text("a: " + "[" * 63 + "]" * 63 + "\n", "ok.yaml").data["a"] is not None

@@ -49,6 +49,9 @@ def test_canonical_form_is_sorted_compact_utf8() -> None:
     (b'{"a":NaN}', "non-finite"),
     (b'\xff', "not UTF-8"),
     (b'{"a":', "not JSON"),
+    # issue 16: a forged event 100,000 levels deep was a RecursionError, an internal error
+    (b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    (b'{"a":' + b"9" * 5000 + b"}", "not JSON: Exceeds the limit"),
 ])
 def test_non_canonical_rejected_with_reason(data: bytes, reason: str) -> None:
     with pytest.raises(NonCanonical, match=None) as caught:

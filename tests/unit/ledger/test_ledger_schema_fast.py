@@ -40,3 +40,20 @@ def test_fast_check_agrees_with_jsonschema(kind: str, edits: list[tuple[str, Any
         assert errors == [], errors
     if verdict is False:
         assert errors != []
+
+
+def test_event_text_and_seq_are_bounded() -> None:
+    """Issue 16: a recorded reason, incident or role has a size, and seq fits SQLite's integer;
+    both the compiled check and jsonschema refuse past the bound."""
+    from governance.ledger.events import schema_errors
+
+    base: dict[str, Any] = build_event("policy_violation", MINIMAL["policy_violation"])
+    base.update({"seq": 1, "prev": "", "actor_id": "jane"})
+    assert schema_errors(base) == []
+    for key, value in (("reason", "x" * 16_385), ("incident", "i" * 1_025),
+                       ("actor_role", "r" * 129), ("seq", 2 ** 63)):
+        event = {**base, key: value}
+        assert schema_errors(event), key
+        fast = _fast("policy_violation")
+        assert fast is not None and fast(event) is not True, key
+    assert schema_errors({**base, "reason": "x" * 16_384}) == []
