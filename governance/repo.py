@@ -136,7 +136,11 @@ class GovernedRepo:
     def resolve_release(self, ref: str) -> Path:
         """A release given as its directory or its id."""
         as_path = Path(ref)
-        if (as_path / RELEASE_FILE).is_file():
+        try:
+            is_dir = (as_path / RELEASE_FILE).is_file()
+        except OSError:  # a name the OS refuses (too long, ...) is no directory: try it as an id
+            is_dir = False
+        if is_dir:
             return as_path.resolve()
         return self.find_release_dir(ref)
 

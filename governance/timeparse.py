@@ -24,11 +24,12 @@ from datetime import UTC, datetime, timedelta
 
 from governance.errors import UsageError
 
-_RELATIVE = re.compile(r"^(\d{1,6})(s|min|m|h|d|w|mo|y)\Z")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_RELATIVE = re.compile(r"^([0-9]{1,6})(s|min|m|h|d|w|mo|y)\Z")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 # RFC 3339 section 5.6 date-time; the offset is mandatory.
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 
 _FORMS = (
@@ -39,7 +40,7 @@ _FORMS = (
 
 def parse_time(text: str, *, now: datetime | None = None, option: str = "time") -> datetime:
     """Parse ``text`` into an aware UTC datetime; relative forms count back from ``now``."""
-    value = text.strip()
+    value = text.strip(" \t\r\n")  # ASCII whitespace only: "now\x85" is not "now"
     current = (now or datetime.now(UTC)).astimezone(UTC)
     if value.lower() == "now":
         return current
@@ -50,7 +51,11 @@ def parse_time(text: str, *, now: datetime | None = None, option: str = "time") 
             hint=f"write {rel.group(1)}min for minutes or {rel.group(1)}mo for months",
         )
     if rel:
-        return _subtract(current, int(rel.group(1)), rel.group(2))
+        try:
+            return _subtract(current, int(rel.group(1)), rel.group(2))
+        except (OverflowError, ValueError):  # before year 1
+            raise UsageError(f"{option}: {text!r} reaches back before year 1",
+                             hint="use a shorter duration or an RFC 3339 date") from None
     if _DATE.fullmatch(value):
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -62,7 +67,7 @@ def parse_time(text: str, *, now: datetime | None = None, option: str = "time") 
         normalised = re.sub(r"(\.\d{6})\d+", r"\1", normalised)
         try:
             return datetime.fromisoformat(normalised).astimezone(UTC)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: the offset leaves years 1-9999
             raise _malformed(text, option) from None
     raise _malformed(text, option)
 

@@ -200,6 +200,23 @@ def load_yaml_bytes(raw: bytes, name: str) -> SourceDocument:
 
 
 def parse_yaml_text(text: str, name: str) -> SourceDocument:
+    try:
+        return _parse_yaml_text(text, name)
+    except yaml.reader.ReaderError as err:
+        # characters YAML does not allow in a stream (C0/C1 controls, DEL, lone surrogates)
+        line = text[: err.position].count("\n") + 1
+        raise YamlProblem(Problem(
+            name, line, "$", f"character U+{err.character:04X} is not allowed in YAML text"
+            if isinstance(err.character, int) else f"malformed YAML: {err.reason}",
+            "remove the control character or write it as an escape inside a double-quoted "
+            "string")) from None
+    except RecursionError:
+        raise YamlProblem(Problem(
+            name, None, "$", "nesting too deep (or an anchor that contains itself)",
+            "governed documents are a few levels deep; write the values out")) from None
+
+
+def _parse_yaml_text(text: str, name: str) -> SourceDocument:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

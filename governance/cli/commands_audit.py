@@ -229,8 +229,8 @@ def audit_query(
         environment=env,
         release=release,
         incident=incident,
-        since=parse_time(since, now=now, option="--since") if since else None,
-        until=parse_time(until, now=now, option="--until") if until else None,
+        since=parse_time(since, now=now, option="--since") if since is not None else None,
+        until=parse_time(until, now=now, option="--until") if until is not None else None,
         limit=limit,
     )
     root = repo_root(repo)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,5 +103,10 @@ def run_entry(workspace: Workspace, entry: str, examples: int, seed_value: int,
         if on_case is not None:
             on_case(case, unknown)
 
-    body()
+    try:
+        body()
+    except Exception as err:  # noqa: BLE001 - a harness failure is reported, not fatal
+        tally.unknown.setdefault(f"{entry}|harness-error|{type(err).__name__}", []).append(
+            "".join(traceback.format_exception(err)[-4:])[:3000])
+        tally.kinds["harness-error"] += 1
     return tally

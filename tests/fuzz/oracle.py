@@ -132,14 +132,15 @@ def _schema_validator(kind: str) -> Any:
 
 
 def _finite(value: Any) -> bool:
-    if isinstance(value, bool):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v) for v in value)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return True
 
 
@@ -166,13 +167,13 @@ def document_is_valid(kind: str, raw: bytes) -> bool:
     try:
         return bool(_schema_validator(kind).is_valid(data))
     except (RecursionError, ValueError, TypeError, OverflowError):
-        return False
+        return False  # a structure too deep for the schema walk is not a governed document
 
 
 def negative_metrics(kind: str, raw: bytes) -> bool:
     """A latency, count or size metric below zero (issue 16 item 2: no such thing exists)."""
     ok, data = load_yaml(raw)
-    if not ok or not isinstance(data, dict):
+    if not ok or not isinstance(data, dict) or not _keys_are_strings(data):
         return False
     blocks = [data.get("metrics")]
     subgroups = data.get("subgroups")
@@ -188,16 +189,18 @@ def negative_metrics(kind: str, raw: bytes) -> bool:
     return False
 
 
-_RELATIVE = re.compile(r"^(\d{1,6})(s|min|m|h|d|w|mo|y)\Z")
+_RELATIVE = re.compile(r"^([0-9]{1,6})(s|min|h|d|w|mo|y)\Z")
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})\Z")
 
 
 def time_is_valid(text: str, *, relative: bool = True) -> bool:
     """RFC 3339 (date or date-time with offset), ``now`` or a relative duration (DESIGN 8)."""
-    if relative and (text == "now" or _RELATIVE.match(text)):
+    text = text.strip(" \t\r\n")
+    if relative and (text.lower() == "now" or _RELATIVE.match(text.lower())):
         return True
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         try:
             date.fromisoformat(text)
         except ValueError:
@@ -220,6 +223,7 @@ def time_is_valid(text: str, *, relative: bool = True) -> bool:
 
 def hostile_time(text: str) -> bool:
     """Time text no reading of RFC 3339 or the relative forms could accept."""
+    text = text.strip(" \t\r\n")
     return any(unicodedata.category(c)[0] == "C" for c in text) or not text.isascii()
 
 
