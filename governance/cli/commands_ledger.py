@@ -69,11 +69,16 @@ def append(
     are written only by their lifecycle commands and are refused here."""
     fields: dict[str, Any] = {}
     if event_file is not None:
-        text = sys.stdin.read() if str(event_file) == "-" else event_file.read_text()
+        raw = sys.stdin.buffer.read() if str(event_file) == "-" else event_file.read_bytes()
         try:
-            doc = json.loads(text)
+            doc = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise UsageError(f"--event {event_file}: not UTF-8 (byte 0x{raw[err.start]:02x} at "
+                             f"offset {err.start})") from None
         except ValueError as err:
             raise UsageError(f"--event: not JSON: {err}") from None
+        except RecursionError:
+            raise UsageError(f"--event {event_file}: JSON nested too deep") from None
         if not isinstance(doc, dict):
             raise UsageError("--event: expected a JSON object")
         fields.update(doc)
