@@ -26,6 +26,9 @@ from governance.errors import Problem
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
+# Governed documents are a few levels deep; every later check walks the data recursively, so a
+# deeper document is refused here with its line rather than overflowing the stack there.
+MAX_DEPTH = 100
 _BOMB = (f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases",
          "refused as a possible alias bomb; write the values out explicitly")
 
@@ -231,6 +234,11 @@ def _parse_yaml_text(text: str, name: str) -> SourceDocument:
     if node is None:
         raise YamlProblem(Problem(name, 1, "$", "file holds no YAML document",
                                   "expected a mapping with apiVersion and kind"))
+    deep = _too_deep(node)
+    if deep is not None:
+        raise YamlProblem(Problem(name, deep.start_mark.line + 1, "$",
+                                  f"nesting deeper than {MAX_DEPTH} levels",
+                                  "governed documents are a few levels deep; flatten the value"))
     try:
         data = _Builder(loader).build(node)
     except _NeedsLocation as need:
@@ -241,6 +249,27 @@ def _parse_yaml_text(text: str, name: str) -> SourceDocument:
     except yaml.MarkedYAMLError as err:
         raise YamlProblem(_mark_problem(name, err, text)) from None
     return SourceDocument(file=name, data=data, node=node, text=text)
+
+
+def _too_deep(root: yaml.Node) -> yaml.Node | None:
+    """The first node found below MAX_DEPTH levels (aliases followed), else None. Iterative,
+    and each node is expanded once per depth bound, so neither recursion nor aliases bite."""
+    deepest: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        if deepest.get(id(node), 0) >= depth:
+            continue  # already expanded at this depth or deeper
+        deepest[id(node)] = depth
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.append((key_node, depth + 1))
+                stack.append((value_node, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    return None
 
 
 class _NeedsLocation(Exception):
