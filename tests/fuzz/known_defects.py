@@ -38,7 +38,8 @@ KNOWN: list[KnownDefect] = [
     KnownDefect(
         "int-digits-limit",
         "an integer of 5,000 digits in release.yaml: internal error ValueError (4300 digits)",
-        _internal(None, "Exceeds the limit (4300 digits)")),
+        lambda case, finding: (finding.kind in ("internal", "uncaught") and "Exceeds the limit "
+                               "(4300 digits)" in finding.output + finding.detail)),
     KnownDefect(
         "raw-control-in-output",
         "newlines and ANSI escapes in recorded fields reach the terminal raw",

@@ -340,7 +340,9 @@ def audit_cases(draw: st.DrawFn, prepared: str) -> Case:
     why = []
     options = draw(st.lists(st.sampled_from(["--model", "--type", "--actor", "--role", "--env",
                                              "--release", "--incident", "--since", "--until",
-                                             "--limit"]), max_size=5))
+                                             "--limit"]), max_size=5, unique=True))
+    # each option once: a repeated single-valued option takes its last value (click), so the
+    # oracle would judge a value the command never used
     for option in options:
         if option in ("--since", "--until"):
             value = draw(time_text)
