@@ -235,8 +235,10 @@ class Workspace:
             return Outcome(3, "", "", 0.0, traceback.format_exc(limit=-3))
         stream = io.StringIO()
         handler = logging.StreamHandler(stream)
+        # the tags only: the message is the caller's (hostile here on purpose), not ours to
+        # escape; what the filter adds must be printable whatever the state file held
         handler.setFormatter(logging.Formatter(
-            "%(release_id)s %(model_version)s %(model_name)s %(environment)s %(message)s"))
+            "%(release_id)s %(model_version)s %(model_name)s %(environment)s"))
         handler.addFilter(ReleaseTagFilter(release))
         logger = logging.getLogger(f"fuzz.runtime.{os.getpid()}")
         logger.propagate = False
