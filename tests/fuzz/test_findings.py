@@ -115,3 +115,18 @@ def test_ledger_append_event_not_utf8_or_too_deep_is_a_usage_error(
                         str(tmp_path / "event.json")])
     assert code == EXIT_USAGE, output
     assert "internal error" not in output and "--event" in output
+
+
+def test_an_evidence_path_with_an_over_long_name_is_a_located_problem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # was: validate exit 3, internal error: OSError: [Errno 36] File name too long
+    shutil.copytree(VALID_REPO, tmp_path / "repo")
+    release = tmp_path / "repo" / "releases" / "demo" / "demo-2026-01-01-01" / "release.yaml"
+    text = release.read_text()
+    assert "path: evidence/eval.json" in text
+    release.write_text(text.replace("path: evidence/eval.json", "path: " + "A" * 300))
+    monkeypatch.chdir(tmp_path / "repo")
+    code, output = run(["validate"])
+    assert code == 1, output
+    assert "release.yaml:" in output and ".path: evidence path 'AAAA" in output
+    assert "cannot be looked up" in output and "internal error" not in output
