@@ -84,3 +84,20 @@ def test_the_harness_catches_what_it_looks_for(workspace: Workspace, tmp_path: P
     # the file is put back after the case
     again = workspace.run(Case("validate", ["validate"]), TIMEOUT)
     assert again.exit_code == 0, again.stdout + again.stderr
+
+
+def test_the_oracle_reads_yaml_as_the_contract_says() -> None:
+    from tests.fuzz import oracle
+
+    model = (Path(__file__).resolve().parents[1] / "data" / "valid" / "model.yaml").read_bytes()
+    assert oracle.document_is_valid("Model", model)
+    assert oracle.document_is_valid("Model", model + b"title: Demo\tmodel\n")  # tab in a scalar
+    assert not oracle.document_is_valid("Model", model + b"owner: again\n")  # duplicate key
+    assert not oracle.document_is_valid("Model", b"\xef\xbb\xbf" + model)  # BOM
+    assert not oracle.document_is_valid("Model", model.replace(b"kind: Model", b"kind: [Model]"))
+    assert not oracle.document_is_valid("Model", model + b"x: &x {self: *x}\n")
+    assert oracle.time_is_valid("2026-04-10T09:14:11Z") and oracle.time_is_valid("30d")
+    assert not oracle.time_is_valid("2026-02-30") and oracle.hostile_time("۶૧s")
+    assert oracle.evaluation_problem(b'{"metrics": {"auc": 0.9, "auc": 0.1}}') == "duplicate-keys"
+    assert oracle.evaluation_problem(b'{"metrics": {"auc": NaN}}') == "not-json"
+    assert oracle.evaluation_problem(b'{"metrics": {"auc": 0.9}}') == ""
