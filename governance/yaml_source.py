@@ -322,6 +322,18 @@ class _Builder:
         self.sizes[id(node)] = size
         return size
 
+    def _construct(self, node: yaml.Node, deep: bool = False) -> Any:
+        """The safe constructor, with a value that does not fit its tag (``!!float 1{a}``,
+        ``!!int 5, x``, an integer too long to convert) made a located problem."""
+        try:
+            return self.loader.construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as err:
+            shown = node.value if isinstance(node.value, str) else node.id
+            if len(shown) > 40:
+                shown = f"{shown[:40]}... ({len(shown)} characters)"
+            raise _NeedsLocation(node, f"{shown!r} cannot be read as {node.tag}: {err}",
+                                 "write a plain value of the expected type") from None
+
     def _value(self, node: yaml.Node) -> Any:
         key = id(node)
         if key in self.values:
@@ -333,9 +345,9 @@ class _Builder:
             # Explicit tags on collections (!!python/..., !!set) go through the safe
             # constructor, which refuses anything it does not know; their size is then walked.
             self.shared = True
-            value = self.loader.construct_object(node, deep=True)
+            value = self._construct(node, deep=True)
         elif isinstance(node, yaml.ScalarNode):
-            value = node.value if node.tag == self._STR else self.loader.construct_object(node)
+            value = node.value if node.tag == self._STR else self._construct(node)
         elif isinstance(node, yaml.SequenceNode):
             value = [self._value(item) for item in node.value]
         elif isinstance(node, yaml.MappingNode):
@@ -344,7 +356,7 @@ class _Builder:
                 if key_node.tag == self._MERGE or not isinstance(key_node, yaml.ScalarNode):
                     raise _NeedsLocation(key_node, "unsupported mapping key", "")
                 k = (key_node.value if key_node.tag == self._STR
-                     else self.loader.construct_object(key_node))
+                     else self._construct(key_node))
                 if k in value:
                     raise _NeedsLocation(
                         key_node,

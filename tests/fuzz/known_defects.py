@@ -62,6 +62,10 @@ KNOWN: list[KnownDefect] = [
         "release new writes evaluated_at: not a date and exits 0",
         _wrong_pass("release-new", "evaluation file: evaluated_at")),
     KnownDefect(
+        "eval-metric-bounds",
+        "item 2, semantic bounds: a negative latency or an absurd value (1e308) in --from-eval",
+        _wrong_pass("release-new", "evaluation file: metric-range")),
+    KnownDefect(
         "audit-limit-huge",
         "audit query --limit 99999999999999999999 (IntegrityError)",
         _internal("audit-query", "IntegrityError", "OverflowError: Python int too large")),

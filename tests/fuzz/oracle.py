@@ -250,8 +250,14 @@ def strict_json(raw: bytes) -> tuple[bool, Any]:
 
 
 def _number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and abs(value) < 1e300)
+    """A finite number of a plausible size (ints of hundreds of digits are not metrics)."""
+    return _finite_number(value) and abs(value) < 1e300
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def evaluation_problem(raw: bytes) -> str:
@@ -267,13 +273,18 @@ def evaluation_problem(raw: bytes) -> str:
     if not isinstance(data, dict):
         return "shape"
     metrics = data.get("metrics")
-    if not isinstance(metrics, dict) or not all(_number(v) for v in metrics.values()):
-        return "metric"
     subgroups = data.get("subgroups", {})
-    if not isinstance(subgroups, dict) or not all(
-            isinstance(s, dict) and all(_number(v) for v in s.values())
-            for s in subgroups.values()):
+    if not isinstance(metrics, dict) or not isinstance(subgroups, dict) or not all(
+            isinstance(s, dict) for s in subgroups.values()):
+        return "shape"
+    blocks = [metrics, *subgroups.values()]
+    values = [(name, v) for block in blocks for name, v in block.items()]
+    if not all(_finite_number(v) for _, v in values):
         return "metric"
+    if not all(_number(v) for _, v in values) or any(
+            isinstance(name, str) and re.search(r"latency|_ms$|count|rows", name) and v < 0
+            for name, v in values):
+        return "metric-range"  # finite but absurd: 1e308, a negative latency
     if not isinstance(data.get("test_conditions", {}), dict):
         return "shape"
     when = data.get("evaluated_at")

@@ -130,3 +130,12 @@ def test_an_evidence_path_with_an_over_long_name_is_a_located_problem(
     assert code == 1, output
     assert "release.yaml:" in output and ".path: evidence path 'AAAA" in output
     assert "cannot be looked up" in output and "internal error" not in output
+
+
+@pytest.mark.parametrize("value", ["!!float 1{a, b}", "!!int 5, disagreements adjudicated",
+                                   "!!int x", "!!float [1]"])
+def test_a_value_that_does_not_fit_its_tag_is_a_located_problem(value: str) -> None:
+    # was: internal error: ValueError: could not convert string to float: '1{a, b}'
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml_text(f"apiVersion: governance/v1\nkind: Model\nname: {value}\n", "m.yaml")
+    assert caught.value.problem.line == 3
