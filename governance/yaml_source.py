@@ -328,7 +328,7 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=deep)
         except (ValueError, TypeError, OverflowError) as err:
-            shown = node.value if isinstance(node.value, str) else node.id
+            shown = node.value if isinstance(node.value, str) else type(node).__name__
             if len(shown) > 40:
                 shown = f"{shown[:40]}... ({len(shown)} characters)"
             raise _NeedsLocation(node, f"{shown!r} cannot be read as {node.tag}: {err}",
