@@ -50,6 +50,11 @@ KNOWN: list[KnownDefect] = [
         lambda case, finding: (finding.kind == "wrong-pass"
                                and case.why_invalid == "negative latency/count metric")),
     KnownDefect(
+        "non-string-keys",
+        "model-card keys that are not strings (metrics: {1: 2}, ~: 2, true: 2) pass validate",
+        lambda case, finding: (finding.kind == "wrong-pass"
+                               and case.why_invalid == "non-string mapping key")),
+    KnownDefect(
         "from-eval-deep-json",
         "100k-deep JSON in --from-eval (RecursionError)",
         _internal("release-new", "RecursionError")),

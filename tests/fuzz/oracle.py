@@ -168,6 +168,12 @@ def document_is_valid(kind: str, raw: bytes) -> bool:
         return False  # a structure too deep for the schema walk is not a governed document
 
 
+def non_string_keys(raw: bytes) -> bool:
+    """A mapping key that is not a string (``{1: 2}``, ``~: 2``, ``true: 2``)."""
+    ok, data = load_yaml(raw)
+    return ok and not _keys_are_strings(data)
+
+
 def negative_metrics(kind: str, raw: bytes) -> bool:
     """A latency, count or size metric below zero (issue 16 item 2: no such thing exists)."""
     ok, data = load_yaml(raw)

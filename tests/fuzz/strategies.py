@@ -168,7 +168,9 @@ def structured_yaml(draw: st.DrawFn, prepared: str, kind: str) -> bytes:
 
 def _yaml_case(kind: str, raw: bytes, label: str, entry: str, args: list[str]) -> Case:
     valid = oracle.document_is_valid(kind, raw)
-    why = "" if valid else f"{kind} document is not valid per its schema"
+    why = "" if valid else (
+        "non-string mapping key" if oracle.non_string_keys(raw)
+        else f"{kind} document is not valid per its schema")
     if valid and oracle.negative_metrics(kind, raw):
         valid, why = False, "negative latency/count metric"
     return Case(entry, args, {TARGETS[kind]: raw}, may_pass=valid, why_invalid=why,
