@@ -218,7 +218,7 @@ def validate_document(doc: SourceDocument, expected_kind: str | None = None) -> 
         problems.append(Problem(doc.file, doc.line_of("$.apiVersion"), "$.apiVersion",
                                 f"found {found}, expected {API_VERSION!r}"))
     kind = data.get("kind")
-    if kind not in SCHEMA_FILES:
+    if not isinstance(kind, str) or kind not in SCHEMA_FILES:  # a list or mapping: unhashable
         found = "no kind" if kind is None else f"kind {kind!r}"
         problems.append(Problem(doc.file, doc.line_of("$.kind"), "$.kind",
                                 f"found {found}, expected one of {', '.join(SCHEMA_FILES)}"))

@@ -144,9 +144,14 @@ class GovernedRepo:
         """A release given as its directory or its id (a linked directory is kept as the link,
         so loading it names the link rather than reading what it points to)."""
         as_path = Path(ref)
-        if as_path.is_symlink() and os.sep in ref:
+        try:
+            listed = os.path.lexists(as_path / RELEASE_FILE)
+            linked = as_path.is_symlink() and os.sep in ref
+        except OSError:  # a name the OS refuses (too long, ...) is no directory: try it as an id
+            listed = linked = False
+        if linked:
             return as_path.absolute()
-        if os.path.lexists(as_path / RELEASE_FILE):
+        if listed:
             absolute = as_path.absolute()
             return absolute if absolute.is_symlink() else absolute.resolve()
         return self.find_release_dir(ref)
@@ -573,6 +578,10 @@ def _check_unique(repo: GovernedRepo, loaded: Loaded, release: Release, director
                 f"{display_path(other)}", "release ids are unique across the repository"))
 
 
+def _short(text: str, limit: int = 80) -> str:
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def _check_evidence(directory: Path, loaded: Loaded, release: Release,
                     report: ValidationReport) -> None:
     for path, ref in release.evidence_refs():
@@ -593,7 +602,13 @@ def _check_evidence(directory: Path, loaded: Loaded, release: Release,
         local = directory / ref.path
         # the deepest symbolic link between the file and the release directory, if any
         inside = [local, *(directory / p for p in pure.parents if p != PurePosixPath("."))]
-        link = next((p for p in inside if p.is_symlink()), None)
+        try:
+            link = next((p for p in inside if p.is_symlink()), None)
+        except OSError as err:  # a name the OS refuses (too long, ...)
+            report.problems.append(_at(loaded, where,
+                f"evidence path {_short(ref.path)} cannot be looked up: {err.strerror}",
+                "expected a path relative to the release directory, of names under 256 bytes"))
+            continue
         if link is not None:
             outside = not local.resolve().is_relative_to(directory.resolve())
             report.problems.append(_at(loaded, where,

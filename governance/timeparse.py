@@ -29,11 +29,12 @@ from datetime import UTC, datetime, timedelta
 
 from governance.errors import UsageError
 
-_RELATIVE = re.compile(r"^(\d{1,6})(s|min|m|h|d|w|mo|y)\Z")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_RELATIVE = re.compile(r"^([0-9]{1,6})(s|min|m|h|d|w|mo|y)\Z")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 # RFC 3339 section 5.6 date-time; the offset is mandatory.
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 
 _FORMS = (
@@ -59,7 +60,7 @@ def parse_time(text: str, *, now: datetime | None = None, option: str = "time") 
 
 
 def _parse(text: str, *, now: datetime | None, option: str) -> datetime:
-    value = text.strip()
+    value = text.strip(" \t\r\n")  # ASCII whitespace only: "now\x85" is not "now"
     current = (now or datetime.now(UTC)).astimezone(UTC)
     if value.lower() == "now":
         return current
@@ -70,7 +71,10 @@ def _parse(text: str, *, now: datetime | None, option: str) -> datetime:
             hint=f"write {rel.group(1)}min for minutes or {rel.group(1)}mo for months",
         )
     if rel:
-        return max(_subtract(current, int(rel.group(1)), rel.group(2)), EARLIEST)
+        try:
+            return max(_subtract(current, int(rel.group(1)), rel.group(2)), EARLIEST)
+        except (OverflowError, ValueError):  # before year 1: counts from the epoch as well
+            return EARLIEST
     if _DATE.fullmatch(value):
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)

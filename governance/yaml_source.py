@@ -205,6 +205,23 @@ def load_yaml_bytes(raw: bytes, name: str) -> SourceDocument:
 
 
 def parse_yaml_text(text: str, name: str) -> SourceDocument:
+    try:
+        return _parse_yaml_text(text, name)
+    except yaml.reader.ReaderError as err:
+        # characters YAML does not allow in a stream (C0/C1 controls, DEL, lone surrogates)
+        line = text[: err.position].count("\n") + 1
+        raise YamlProblem(Problem(
+            name, line, "$", f"character U+{err.character:04X} is not allowed in YAML text"
+            if isinstance(err.character, int) else f"malformed YAML: {err.reason}",
+            "remove the control character or write it as an escape inside a double-quoted "
+            "string")) from None
+    except RecursionError:
+        raise YamlProblem(Problem(
+            name, None, "$", "nesting too deep (or an anchor that contains itself)",
+            "governed documents are a few levels deep; write the values out")) from None
+
+
+def _parse_yaml_text(text: str, name: str) -> SourceDocument:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -219,6 +236,11 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
     if node is None:
         raise YamlProblem(Problem(name, 1, "$", "file holds no YAML document",
                                   "expected a mapping with apiVersion and kind"))
+    deep = _too_deep(node)
+    if deep is not None:
+        raise YamlProblem(Problem(name, deep.start_mark.line + 1, "$",
+                                  f"nesting deeper than {MAX_DEPTH} levels",
+                                  "governed documents are a few levels deep; flatten the value"))
     try:
         data = _Builder(loader).build(node)
     except _NeedsLocation as need:
@@ -231,6 +253,27 @@ def parse_yaml_text(text: str, name: str) -> SourceDocument:
     except RecursionError:  # explicitly tagged collections go through PyYAML's own recursion
         raise YamlProblem(Problem(name, None, "$", *_DEPTH)) from None
     return SourceDocument(file=name, data=data, node=node, text=text)
+
+
+def _too_deep(root: yaml.Node) -> yaml.Node | None:
+    """The first node found below MAX_DEPTH levels (aliases followed), else None. Iterative,
+    and each node is expanded once per depth bound, so neither recursion nor aliases bite."""
+    deepest: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        if deepest.get(id(node), 0) >= depth:
+            continue  # already expanded at this depth or deeper
+        deepest[id(node)] = depth
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.append((key_node, depth + 1))
+                stack.append((value_node, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    return None
 
 
 class _NeedsLocation(Exception):
@@ -283,6 +326,18 @@ class _Builder:
         self.sizes[id(node)] = size
         return size
 
+    def _construct(self, node: yaml.Node, deep: bool = False) -> Any:
+        """The safe constructor, with a value that does not fit its tag (``!!float 1{a}``,
+        ``!!int 5, x``, an integer too long to convert) made a located problem."""
+        try:
+            return self.loader.construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as err:
+            shown = node.value if isinstance(node.value, str) else type(node).__name__
+            if len(shown) > 40:
+                shown = f"{shown[:40]}... ({len(shown)} characters)"
+            raise _NeedsLocation(node, f"{shown!r} cannot be read as {node.tag}: {err}",
+                                 "write a plain value of the expected type") from None
+
     def _value(self, node: yaml.Node, depth: int) -> Any:
         key = id(node)
         if key in self.values:
@@ -296,14 +351,14 @@ class _Builder:
             # Explicit tags on collections (!!python/..., !!set) go through the safe
             # constructor, which refuses anything it does not know; their size is then walked.
             self.shared = True
-            value = self.loader.construct_object(node, deep=True)
+            value = self._construct(node, deep=True)
         elif isinstance(node, yaml.ScalarNode):
             if node.tag == self._STR:
                 value = node.value
             else:
                 if _long_int(node):
                     raise _NeedsLocation(node, *_long_int_problem(node))
-                value = self.loader.construct_object(node)
+                value = self._construct(node)
         elif isinstance(node, yaml.SequenceNode):
             value = [self._value(item, depth + 1) for item in node.value]
         elif isinstance(node, yaml.MappingNode):

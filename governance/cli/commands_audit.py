@@ -255,8 +255,8 @@ def audit_query(
         environment=env,
         release=release,
         incident=incident,
-        since=parse_time(since, now=now, option="--since") if since else None,
-        until=parse_time(until, now=now, option="--until") if until else None,
+        since=parse_time(since, now=now, option="--since") if since is not None else None,
+        until=parse_time(until, now=now, option="--until") if until is not None else None,
         limit=limit,
     )
     commands_org.check_flags(source_url, origin, trust, verified_prefix)

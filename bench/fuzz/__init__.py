@@ -1,0 +1,1 @@
+"""Fuzz campaign over every entry point (issue 16): see __main__."""
