@@ -22,7 +22,13 @@ from governance.digest import file_sha256, release_digest
 from governance.errors import AlreadyExists, GovernanceError, InvalidInput, Problem, UsageError
 from governance.input_files import InputFileProblem, read_input
 from governance.json_source import JsonDocument, JsonProblem, load_json_text_bytes
-from governance.records import SCHEMA_FILES, display_path, ratio_problems, validate_document
+from governance.records import (
+    SCHEMA_FILES,
+    describe_value,
+    display_path,
+    ratio_problems,
+    validate_document,
+)
 from governance.repo import CARD_FILE, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
 from governance.vcs import head_commit
 from governance.yaml_source import (
@@ -222,15 +228,7 @@ def read_evaluation(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Evalua
 
 
 def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return f"number {value!r}"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 80 else value[:77] + "...")
-    return "a list" if isinstance(value, list) else "an object"
+    return describe_value(value, mapping="an object")
 
 
 def _latest_release(repo: GovernedRepo, model: str) -> str | None:

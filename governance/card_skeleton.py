@@ -96,13 +96,11 @@ def card_text(schema_line: str, known: Mapping[str, Any]) -> str:
     the field's placeholder, or is left out when it has none)."""
     out = [schema_line, HEADER.format(release_id=known.get("release_id", "")),
            "apiVersion: governance/v1\nkind: ModelCard\n"]
-    for key, comment, placeholder in FIELDS:
-        value = known.get(key)
-        if _empty(value):
-            if placeholder is None:
-                continue
-            value = placeholder
+    fields = skeleton_fields(known)
+    for key, comment, _placeholder in FIELDS:
+        if key not in fields:
+            continue
         if comment:
             out.append(f"# {comment}\n")
-        out.append(_dump(key, value))
+        out.append(_dump(key, fields[key]))
     return "".join(out)

@@ -302,7 +302,8 @@ def _path_of(error: ValidationError) -> str:
     return path
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any, *, mapping: str = "a mapping") -> str:
+    """A found value as messages show it (``mapping``: "an object" for JSON documents)."""
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if value is None:
@@ -315,7 +316,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
-        return "a mapping"
+        return mapping
     return type(value).__name__
 
 
@@ -342,7 +343,7 @@ def _bound(error: ValidationError) -> tuple[str, str] | None:
         words = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
                  "exclusiveMaximum": "<"}[str(v)]
         shown = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
-        return _describe(value), f"a number {words} {shown:g}" if isinstance(
+        return describe_value(value), f"a number {words} {shown:g}" if isinstance(
             shown, float) else f"a number {words} {shown}"
     if v == "maxLength" and isinstance(value, str):
         return f"a string of {len(value)} characters", f"at most {limit} characters"
@@ -367,13 +368,14 @@ def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
         key_path = child_path(path, error.instance)
         expected = _expected(error)
         return [Problem(doc.file, doc.line_of(key_path), key_path,
-                        f"found key {_describe(error.instance)}, expected "
+                        f"found key {describe_value(error.instance)}, expected "
                         f"{expected or error.message}",
                         "rename it: names are identifiers, not free text")]
     raw = doc.written.get(path)
     if raw is not None and error.validator == "type" and "string" in str(error.validator_value):
         return [Problem(doc.file, line, path,
-                        f"found {raw} unquoted, which YAML reads as {_describe(error.instance)}; "
+                        f"found {raw} unquoted, which YAML reads as "
+                        f"{describe_value(error.instance)}; "
                         f"expected {_expected(error) or 'a string'}",
                         f"quote it: '{raw}'")]
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -400,7 +402,7 @@ def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
             if isinstance(want, list) else _TYPE_WORDS.get(str(want), str(want))
         )
         return [Problem(doc.file, line, path,
-                        f"found {_describe(error.instance)}, expected {expected or words}")]
+                        f"found {describe_value(error.instance)}, expected {expected or words}")]
     if v == "not" and expected:
         return [Problem(doc.file, line, path, f"unexpected field: expected {expected}")]
     if v in ("x-date", "x-datetime"):
@@ -408,7 +410,7 @@ def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
                         f"{error.message} (expected {expected or 'a valid date'})")]
     if v == "oneOf" and expected:
         return [Problem(doc.file, line, path,
-                        f"found {_describe(error.instance)}, expected {expected}")]
+                        f"found {describe_value(error.instance)}, expected {expected}")]
     if v == "propertyNames":
         return [Problem(doc.file, line, path, f"invalid key: {error.message}")]
     bound = _bound(error)
@@ -418,8 +420,9 @@ def _explain(doc: SourceDocument, error: ValidationError) -> list[Problem]:
                         expected or "")]
     if expected:
         return [Problem(doc.file, line, path,
-                        f"{_describe(error.instance)} is not {expected}")]
-    return [Problem(doc.file, line, path, f"found {_describe(error.instance)}: {error.message}")]
+                        f"{describe_value(error.instance)} is not {expected}")]
+    return [Problem(doc.file, line, path,
+                    f"found {describe_value(error.instance)}: {error.message}")]
 
 
 def ratio_problems(doc: SourceDocument, ratios: frozenset[str]) -> list[Problem]:
@@ -439,7 +442,7 @@ def ratio_problems(doc: SourceDocument, ratios: frozenset[str]) -> list[Problem]
             if name in ratios and isinstance(value, (int, float)) and not 0 <= value <= 1:
                 path = child_path(where, name)
                 out.append(Problem(doc.file, doc.line_of(path), path,
-                                   f"found {_describe(value)}, expected a ratio in [0, 1]",
+                                   f"found {describe_value(value)}, expected a ratio in [0, 1]",
                                    f"governance.yaml ratio_metrics declares {name!r} a ratio"))
     return out
 

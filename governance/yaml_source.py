@@ -238,7 +238,7 @@ def _parse_yaml_text(text: str, name: str) -> SourceDocument:
                                   "expected a mapping with apiVersion and kind"))
     deep = _too_deep(node)
     if deep is not None:
-        raise YamlProblem(Problem(name, deep.start_mark.line + 1, "$",
+        raise YamlProblem(Problem(name, deep[0].start_mark.line + 1, deep[1],
                                   f"nesting deeper than {MAX_DEPTH} levels",
                                   "governed documents are a few levels deep; flatten the value"))
     try:
@@ -255,24 +255,26 @@ def _parse_yaml_text(text: str, name: str) -> SourceDocument:
     return SourceDocument(file=name, data=data, node=node, text=text)
 
 
-def _too_deep(root: yaml.Node) -> yaml.Node | None:
-    """The first node found below MAX_DEPTH levels (aliases followed), else None. Iterative,
-    and each node is expanded once per depth bound, so neither recursion nor aliases bite."""
+def _too_deep(root: yaml.Node) -> tuple[yaml.Node, str] | None:
+    """The first node found below MAX_DEPTH levels (aliases followed) with its path, else
+    None; the root is level 0, as for the builder. Iterative, and each node is expanded once per
+    depth bound, so neither recursion nor aliases bite."""
     deepest: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    stack: list[tuple[yaml.Node, int, str]] = [(root, 0, "$")]
     while stack:
-        node, depth = stack.pop()
+        node, depth, path = stack.pop()
         if depth > MAX_DEPTH:
-            return node
-        if deepest.get(id(node), 0) >= depth:
+            return node, path
+        if deepest.get(id(node), -1) >= depth:
             continue  # already expanded at this depth or deeper
         deepest[id(node)] = depth
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
-                stack.append((key_node, depth + 1))
-                stack.append((value_node, depth + 1))
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                stack.append((key_node, depth + 1, path))
+                stack.append((value_node, depth + 1, child_path(path, key)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
+            stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(node.value))
     return None
 
 
