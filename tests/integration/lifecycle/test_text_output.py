@@ -171,9 +171,10 @@ def test_live_before_any_deployment_has_no_environment_hint(populated: World) ->
                          "2020-01-01T00:00:00Z", expect=1)
     assert "its first deployment there is at" in done.stderr
     assert "hint" not in done.stderr and "environments are named" not in done.stderr
+    # an environment nobody defines is named as unknown, with the defined ones (issue 16)
     done = populated.run(None, "live", MODEL, "--env", "prod", "--at", "1h", expect=1)
-    assert "no deployment of it to 'prod'" in done.stderr
-    assert "hint: fraud-risk was deployed to: production, staging" in done.stderr
+    assert "unknown environment 'prod'" in done.stderr
+    assert "hint: governance.yaml defines: staging, production" in done.stderr
 
 
 def test_digest_takes_a_release_id(populated: World) -> None:
