@@ -384,7 +384,10 @@ def new_release(repo: GovernedRepo, req: ReleaseRequest) -> Path:
                          "evaluated_at": str(evaluation.data["evaluated_at"])})
         # what the tool fills is checked before anything is written (the skeleton's
         # placeholders are what people fill afterwards)
-        _check_written(directory, body, skeleton_fields(card), evaluation, ratios)
+        written = skeleton_fields(card)
+        if evaluation is not None:  # an empty value from the file is the file's, not a gap
+            written["evaluated_at"] = evaluation.data["evaluated_at"]
+        _check_written(directory, body, written, evaluation, ratios)
         write_new(directory / RELEASE_FILE, dump_document("Release", body))
         write_new(directory / CARD_FILE, card_text(
             f"# yaml-language-server: $schema={SCHEMA_URL}{SCHEMA_FILES['ModelCard']}\n", card))

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from governance import __version__
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
-from governance.safe_text import keep_lines
+from governance.safe_text import keep_lines, one_line
 
 # A reader that stopped reading (``governance history M | head -1``, ``| true``): the command
 # stops quietly, as a tool killed by SIGPIPE does, with the exit status a shell reports for one
@@ -51,10 +51,21 @@ class _FunnelGroup(TyperGroup):
             _no_envvar_hints(command)
         return name, command, rest
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as err:
+            _escape_message(err)
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except click.ClickException as err:  # usage errors quote what was typed: escape it
+            _escape_message(err)
+            raise
+        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError:
             _silence_stdout()
@@ -75,6 +86,15 @@ class _FunnelGroup(TyperGroup):
                 err=True,
             )
             raise typer.Exit(EXIT_UNDECIDED) from None
+
+
+def _escape_message(err: click.ClickException) -> None:
+    """A usage error quotes the arguments as typed; shown on a terminal, their control and
+    bidi characters are escaped like every other text output (governance.safe_text)."""
+    err.message = one_line(err.message)
+    if isinstance(err, click.NoSuchOption):
+        err.option_name = one_line(err.option_name)
+        err.possibilities = [one_line(p) for p in err.possibilities or ()]
 
 
 def _wants_traceback(ctx: click.Context) -> bool:

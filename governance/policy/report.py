@@ -410,7 +410,7 @@ def _stopped_junit(err: GovernanceError, refs: Sequence[str]) -> str:
                      f"{file_attr}{line_attr}><{kind} message={_attr(p.message)} "
                      f"type={_attr(type(err).__name__)}>{_xml(text)}</{kind}></testcase>")
     failures, errors = (len(cases), 0) if kind == "failure" else (0, len(cases))
-    name = " ".join(refs) or "governance check"
+    name = one_line(" ".join(refs)) or "governance check"  # as typed: bidi shown escaped
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<testsuites name="governance gates" tests="{len(cases)}" failures="{failures}" '
             f'errors="{errors}">\n'

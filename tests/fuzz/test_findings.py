@@ -147,3 +147,26 @@ def test_a_value_that_does_not_fit_its_tag_is_a_located_problem(value: str) -> N
     with pytest.raises(YamlProblem) as caught:
         parse_yaml_text(f"apiVersion: governance/v1\nkind: Model\nname: {value}\n", "m.yaml")
     assert caught.value.problem.line == 3
+
+
+def test_an_empty_evaluated_at_in_the_evaluation_file_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # was (long fuzz run, seed 17): exit 0, the card's placeholder standing in for the file's ""
+    shutil.copytree(VALID_REPO, tmp_path / "repo")
+    monkeypatch.chdir(tmp_path / "repo")
+    (tmp_path / "eval.json").write_text(
+        '{"metrics": {"auc": 0.9}, "subgroups": {}, "test_conditions": {}, "evaluated_at": ""}')
+    code, output = run(["release", "new", "--model", "demo", "--version", "2099-01-01",
+                        "--from-eval", str(tmp_path / "eval.json")])
+    assert code == EXIT_NO, output
+    assert "$.evaluated_at" in output and "internal error" not in output
+
+
+@pytest.mark.parametrize("option", ["--\u2069x", "--\u202ex", "--actor\x1b[2J\x1b[H"])
+def test_a_usage_error_shows_control_and_bidi_characters_escaped(option: str) -> None:
+    # was (long fuzz run, seed 17): click's "No such option" printed the argument raw
+    code, output = run(["approve", option])
+    assert code == EXIT_USAGE, output
+    assert not any(c in output for c in "\u2069\u202e\x1b")
+    assert "No such option: --" in output
+    assert "\\u20" in output or "\\x1b" in output  # shown escaped
