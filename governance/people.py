@@ -257,14 +257,17 @@ def add_key(doc: Any, ident: str, key: KeyLine) -> None:
                             key.line)
 
 
-def ledger_exists(root: Path, config: GovernanceConfig) -> bool:
+def _ledger_store(root: Path, config: GovernanceConfig) -> Any | None:
+    """The ledger's store when the ledger exists (a repository whose ledger branch has a tip),
+    else None: before ``git init`` or ``ledger init`` there is no trust to keep in step."""
     from governance.ledger.append import open_store
     from governance.vcs import git_toplevel
 
     if git_toplevel(root) is None:
-        return False
+        return None
     branch = str((config.ledger or {}).get("branch") or "governance/ledger")
-    return open_store(root, branch).tip() is not None
+    store = open_store(root, branch)
+    return store if store.tip() is not None else None
 
 
 def set_log_key(doc: Any, config: GovernanceConfig, root: Path, key: KeyLine) -> None:
@@ -276,7 +279,7 @@ def set_log_key(doc: Any, config: GovernanceConfig, root: Path, key: KeyLine) ->
         raise InvalidInput([Problem("PUBKEY_FILE", 1, "$", f"found a {key.key.kind} key",
                                     "expected an ssh-ed25519 key: checkpoints are signed with "
                                     "a plain Ed25519 key kept as the GOVERNANCE_LOG_KEY secret")])
-    if ledger_exists(root, config):
+    if _ledger_store(root, config) is not None:
         raise Denied(
             "the ledger exists: its genesis pinned the log key, so it changes on the ledger",
             hint="a rotator records the new key with a key_rotated event, op add_log_key "
@@ -457,16 +460,12 @@ class _Plan:
 def _plan(root: Path, config: GovernanceConfig, raw: bytes) -> _Plan | LedgerOutcome:
     """The key_rotated changes from the verified tip to ``config``, or the outcome when there
     is nothing to record (no ledger, or its trust already matches)."""
-    from governance.ledger.append import open_store, verified_tip
+    from governance.ledger.append import verified_tip
     from governance.ledger.rotation import describe, trust_changes
     from governance.ledger.settings import settings_of
-    from governance.vcs import git_toplevel
 
-    if git_toplevel(root) is None:  # not a repository yet: no ledger to keep in step
-        return LedgerOutcome("no_ledger")
-    branch = str((config.ledger or {}).get("branch") or "governance/ledger")
-    store = open_store(root, branch)
-    if store.tip() is None:
+    store = _ledger_store(root, config)
+    if store is None:
         return LedgerOutcome("no_ledger")
     state = verified_tip(store)  # raises (exit 1) on a ledger that fails verification
     changes = trust_changes(state.trust, settings_of(config, raw))
