@@ -50,7 +50,12 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from governance.audit.org import OrgSource, OrgTrust, OriginTrust  # noqa: E402
+from governance.audit.org import (  # noqa: E402
+    OrgSource,
+    OrgTrust,
+    OriginTrust,
+    clear_verified_memo,
+)
 from governance.audit.queries import AuditFilter  # noqa: E402
 from governance.ledger.checkpoint import log_key_of  # noqa: E402
 from governance.sinks.export import ExportRow  # noqa: E402
@@ -97,7 +102,12 @@ def _export_job(i: int) -> int:
     return export_origin(writer, o.ledger, note).exported
 
 
-def measure(runs: int, fn: Callable[[], int], src: OrgSource) -> dict[str, Any]:
+def measure(runs: int, fn: Callable[[], int], src: OrgSource, *, cold: bool = True
+            ) -> dict[str, Any]:
+    """p95 over ``runs`` answers. ``cold``: each answer in a process that has verified nothing
+    yet (the process memo is cleared: a fresh `governance audit query`); warm: after a first
+    answer, each row is checked against the remembered verified row (stored bytes re-hashed,
+    every column and the proof compared) and the checkpoint row re-read and compared."""
     walls, sqls = [], []
     count = 0
     original = src._fetch
@@ -116,8 +126,12 @@ def measure(runs: int, fn: Callable[[], int], src: OrgSource) -> dict[str, Any]:
             if run == 3 and count > 50_000:
                 break  # a large answer: three runs are enough (the report says how many)
             spent[0] = 0.0
-            src._checkpoints.clear()  # every run verifies its checkpoints and proofs again
-            src._nodes.clear()
+            src._checkpoints.clear()  # every answer reads and checks its checkpoints again
+            if cold:
+                clear_verified_memo()  # ... and verifies every signature, proof and row again
+            elif run == 0:
+                clear_verified_memo()
+                fn()  # the first answer of a warm process (not counted)
             start = time.perf_counter()
             count = fn()
             walls.append(time.perf_counter() - start)
@@ -229,7 +243,8 @@ def main() -> None:
         results = []
         for title, fn, _jq in questions:
             log(f"question: {title}")
-            results.append((title, measure(args.runs, fn, src)))
+            results.append((title, measure(args.runs, fn, src),
+                            measure(args.runs, fn, src, cold=False)))
         # live at T with jq: the last deployment change per (origin, model) in production
         live_jq = ('select(.event.environment == "production" and (.event_type == '
                    '"deployment_promoted" or .event_type == "break_glass" or .event_type == '
@@ -300,20 +315,27 @@ def main() -> None:
         f"COPY, 10,000-row transactions, proofs computed) | {load_rate:,.0f} rows/s "
         f"({rows:,} rows in {load_s:.1f} s) | >= 20,000 rows/s |",
         "",
-        "| question | rows | p95 verified answer | median | p95 SQL share | jq over JSON Lines "
-        "(same run) |",
-        "|---|---|---|---|---|---|",
+        "| question | rows | p95 verified answer, cold process | median | p95 SQL share | "
+        "p95 verified answer, warm process | jq over JSON Lines (same run) |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for i, (title, r) in enumerate(results):
+    for i, (title, r, w) in enumerate(results):
         jq = jq_rows[i] if i < len(jq_rows) else None
         jq_text = "not run" if jq is None else f"{jq[0]:,.0f} ms ({jq[1]:,} rows)"
         lines.append(f"| {title} | {r['rows']:,} | {r['p95_ms']:.1f} ms ({r['runs']} runs) | "
-                     f"{r['median_ms']:.1f} ms | {r['sql_p95_ms']:.1f} ms | {jq_text} |")
+                     f"{r['median_ms']:.1f} ms | {r['sql_p95_ms']:.1f} ms | "
+                     f"{w['p95_ms']:.1f} ms ({w['runs']} runs, SQL {w['sql_p95_ms']:.1f} ms) | "
+                     f"{jq_text} |")
     lines += ["", "Plans (first lines of EXPLAIN) with the export's indexes:", ""]
     lines += [f"- {label}: `{plan}`" for label, plan in plans]
     lines += ["", "The verified answer includes, for every returned row: the checkpoint "
               "signature (once per checkpoint per answer), the leaf hash recomputed from the "
-              "stored bytes, the inclusion proof and the derived columns. jq answers the same "
+              "stored bytes, the inclusion proof and the derived columns. Cold: a process that "
+              "has verified nothing yet (each `governance audit query` command). Warm: the same "
+              "question asked again in one process (a report, a long-lived service): the "
+              "checkpoint rows are read and compared again, each row's stored bytes re-hashed "
+              "and every column and its proof compared with the remembered verified row. "
+              "jq answers the same "
               "question with no verification at all. The jq figure for 'live at T' is one run "
               "of a streaming reduce (the last deployment change per origin and model); its row "
               "count is the number of (origin, model) pairs with a production deployment.", ""]
