@@ -348,8 +348,9 @@ class OrgSource:
     def _verified(self, rows: Sequence[Sequence[Any]], *, remember: bool = True
                   ) -> list[OrgEvent]:
         """Verify ``rows`` (``_ROW_COLUMNS`` order): their checkpoints first, in one query."""
-        self._load_checkpoints([(str(r[0]), int(r[18])) for r in rows
-                                if str(r[0]) in self.trust.origins])
+        pinned = self.trust.origins
+        self._load_checkpoints([(str(o), int(n)) for o, n in {(r[0], r[18]) for r in rows}
+                                if o in pinned])
         return [self.verify(r, remember=remember) for r in rows]
 
     def verify(self, row: Sequence[Any], *, remember: bool = True) -> OrgEvent:
@@ -534,16 +535,13 @@ class OrgSource:
     def live_everywhere(self, environment: str, at: datetime) -> list[OrgEvent]:
         """For every (origin, model) with a deployment in ``environment`` at or before ``at``:
         the verified change that decided what was live at ``at`` (its ``live_release``)."""
-        keys = self._fetch(
-            f"SELECT DISTINCT ON (origin, model) origin, seq FROM {EVENTS} "
-            "WHERE environment = %s AND origin = ANY(%s) AND deployment AND event_time <= %s "
-            "ORDER BY origin, model, seq DESC", (environment, self.origins, at))
+        # one statement (one snapshot, one round trip): the keys from the partial index on
+        # deployments, then those rows
         rows = self._fetch(
-            f"SELECT {_ROW_COLUMNS} FROM {EVENTS} JOIN unnest(%s::text[], %s::bigint[]) "
-            "AS k(origin, seq) USING (origin, seq) ORDER BY origin, model",
-            ([k[0] for k in keys], [k[1] for k in keys]))
-        if len(rows) != len(keys):
-            raise Tampered("tampered: deployment rows changed while being read")
+            f"SELECT {_ROW_COLUMNS} FROM {EVENTS} JOIN (SELECT DISTINCT ON (origin, model) "
+            f"origin, seq FROM {EVENTS} WHERE environment = %s AND origin = ANY(%s) AND "
+            "deployment AND event_time <= %s ORDER BY origin, model, seq DESC) AS k "
+            "USING (origin, seq) ORDER BY origin, model", (environment, self.origins, at))
         return self._verified(rows)
 
     # -- verify-sink ---------------------------------------------------------------------
