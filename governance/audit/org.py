@@ -666,11 +666,14 @@ def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: 
     """RFC 9162 section 2.1.3.2 (``governance.ledger.merkle.verify_inclusion``, node hash
     inlined: an answer may verify hundreds of thousands of rows).
 
-    ``nodes`` remembers the interior nodes (level, index) of paths already proven to reach
-    ``root``: when a path reaches one of them, its hash there must be the remembered one (then
-    the rest of the path is the proven one), else the proof fails. After each step, ``r`` is
-    the hash of the node at (level, index >> level) of the RFC 6962 tree (a lone last node is
-    the same node one level up), so a key always names the same node."""
+    ``nodes`` remembers the nodes (level, index) proven to lead to ``root``: those a proven
+    path computed and the audit-path siblings it used (a node's hash and its sibling's hash
+    determine the parent, so once the parent is proven both are). When a path reaches a
+    remembered node, its hash there must be the remembered one (then the rest of the path is
+    the proven one, and what it computed on the way is remembered too), else the proof fails.
+    After each step, ``r`` is the hash of the node at (level, index >> level) of the RFC 6962
+    tree (a lone last node is the same node one level up), so a key always names the same node;
+    a sibling used at (level, fn) is the node at (level, fn ^ 1)."""
     if index >= size:
         return False
     sha = hashlib.sha256
@@ -689,13 +692,18 @@ def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: 
                     level += 1
         else:
             r = sha(b"\x01" + r + p).digest()
+        if nodes is not None:
+            seen.append(((level, fn ^ 1), p))
         fn >>= 1
         sn >>= 1
         level += 1
         if nodes is not None:
             known = nodes.get((level, fn))
             if known is not None:
-                return known == r
+                if known != r:
+                    return False
+                nodes.update(seen)
+                return True
             seen.append(((level, fn), r))
     if sn == 0 and r == root:
         if nodes is not None:

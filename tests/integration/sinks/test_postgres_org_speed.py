@@ -184,3 +184,24 @@ def test_sink_init_replaces_the_old_model_index(pg_server: PgServer) -> None:
         names = {str(r[0]) for r in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = %s", (EVENTS,)).fetchall()}
     assert f"{EVENTS}_model" not in names and f"{EVENTS}_model_type_time" in names
+
+
+def test_a_proven_path_remembers_its_siblings_and_what_it_computed() -> None:
+    """After leaf 0 of 16 is proven, its audit path's nodes are known, so leaf 2 meets a known
+    node after one hash and leaf 5 after two; a forged sibling still fails there."""
+    import hashlib
+
+    from governance.audit.org import _included
+    from governance.ledger.merkle import inclusion_proof, root
+
+    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(16)]
+    top = root(leaves)
+    nodes: dict[tuple[int, int], bytes] = {}
+    assert _included(0, 16, leaves[0], inclusion_proof(0, leaves), top, nodes)
+    assert {(0, 1), (1, 1), (2, 1), (3, 1), (1, 0), (2, 0), (3, 0)} <= set(nodes)
+    assert _included(2, 16, leaves[2], inclusion_proof(2, leaves), top, nodes)
+    assert (0, 3) in nodes  # leaf 2's sibling, remembered although the path stopped at (1, 1)
+    forged = [b"\xfe" * 32, *inclusion_proof(5, leaves)[1:]]
+    assert not _included(5, 16, leaves[5], forged, top, nodes)
+    assert _included(5, 16, leaves[5], inclusion_proof(5, leaves), top, nodes)
+    assert not _included(6, 16, leaves[5], inclusion_proof(5, leaves), top, nodes)
