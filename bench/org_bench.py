@@ -144,6 +144,33 @@ def measure(runs: int, fn: Callable[[], int], src: OrgSource, *, cold: bool = Tr
             "median_ms": median * 1000, "sql_p95_ms": p95(sqls) * 1000}
 
 
+def server_cpu_s(data: Path) -> float:
+    """CPU seconds of the PostgreSQL server so far: the postmaster's own and its exited children's
+    (reaped, so counted in its cutime/cstime), plus its live children's (Linux /proc)."""
+    pid = int((data / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(p: int) -> list[str]:
+        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+
+    total = sum(int(x) for x in stat(pid)[11:15])  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = stat(int(entry.name))
+            except (OSError, ValueError):
+                continue
+            if int(fields[1]) == pid:
+                total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def client_cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (the exporter processes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def jq_time(filter_: str, files: list[Path], runs: int) -> tuple[float, int]:
     walls = []
     count = 0
@@ -166,6 +193,7 @@ def main() -> None:
     ap.add_argument("--no-jq", action="store_true")
     ap.add_argument("--parallel", type=int, default=2,
                     help="repositories exporting at once (separate processes)")
+    ap.add_argument("--load-only", action="store_true", help="measure the load only")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "org.md")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on kill
@@ -191,6 +219,7 @@ def main() -> None:
         notes = [o.checkpoint() for o in origins]
         log(f"exporting with {args.parallel} concurrent exporter(s) ...")
         _JOBS.extend((writer, o, note) for o, note in zip(origins, notes, strict=True))
+        cpu0 = (client_cpu_s(), server_cpu_s(server.data))
         start = time.perf_counter()
         rows = 0
         if args.parallel == 1:
@@ -207,6 +236,7 @@ def main() -> None:
                         log(f"  {i + 1} repositories, {rows} rows, "
                             f"{rows / (time.perf_counter() - start):,.0f} rows/s")
         load_s = time.perf_counter() - start
+        cpu = (client_cpu_s() - cpu0[0], server_cpu_s(server.data) - cpu0[1])
         with psycopg.connect(server.dsn("org"), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
             size = str(conn.execute("SELECT pg_size_pretty(pg_database_size('org'))"
@@ -241,6 +271,8 @@ def main() -> None:
                                                      incident=incident))),
              f'select(.event_type == "rollback_executed" and .event.incident == "{incident}")'),
         ]
+        if args.load_only:
+            questions = []
         results = []
         for title, fn, _jq in questions:
             log(f"question: {title}")
@@ -277,7 +309,10 @@ def main() -> None:
                                     int(out.stdout.strip())))
         plans = []
         with psycopg.connect(writer, autocommit=True) as conn:
-            for label, query, params in (
+            for label, query, params in () if args.load_only else (
+                ("approvals 12 months of one model", "SELECT seq FROM governance_org_events "
+                 "WHERE model = %s AND event_type = 'approval_granted' AND event_time >= %s "
+                 "AND event_time <= %s", (model, since, last)),
                 ("approvals 12 months", "SELECT seq FROM governance_org_events WHERE "
                  "event_type = 'approval_granted' AND event_time >= %s AND event_time <= %s",
                  (since, last)),
@@ -318,6 +353,13 @@ def main() -> None:
         f"| load (export_origin per repository, {args.parallel} repositories at once, binary "
         f"COPY, 10,000-row transactions, proofs computed) | {load_rate:,.0f} rows/s "
         f"({rows:,} rows in {load_s:.1f} s) | >= 20,000 rows/s |",
+        "",
+        f"CPU during the load: exporters {cpu[0]:.1f} s ({cpu[0] / rows * 1e6:.0f} us/row), "
+        f"PostgreSQL server {cpu[1]:.1f} s ({cpu[1] / rows * 1e6:.0f} us/row): "
+        f"{rows / (cpu[0] + cpu[1]):,.0f} rows per CPU-second (client and server together; on "
+        f"{os.cpu_count()} otherwise idle cores with enough exporters, at most "
+        f"{(os.cpu_count() or 1) * rows / (cpu[0] + cpu[1]):,.0f} rows/s: an upper bound, not "
+        "a measurement).",
         "",
         "| question | rows | p95 verified answer, cold process | median | p95 SQL share | "
         "p95 verified answer, warm process | jq over JSON Lines (same run) |",
