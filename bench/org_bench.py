@@ -288,7 +288,7 @@ def main() -> None:
                    '(.event.release_id // .event.to_release)]')
         jq_rows: list[tuple[float, int] | None] = []
         files: list[Path] = []
-        if not args.no_jq and shutil.which("jq"):
+        if questions and not args.no_jq and shutil.which("jq"):
             log("writing JSON Lines for jq ...")
             jdir = work / "jsonl"
             jdir.mkdir()
@@ -335,7 +335,8 @@ def main() -> None:
         "# Organisation sink: many repositories, one PostgreSQL",
         "",
         f"Command: `python bench/org_bench.py --repos {args.repos} --events {args.events} "
-        f"--distinct {args.distinct} --runs {args.runs} --parallel {args.parallel}`",
+        f"--distinct {args.distinct} --runs {args.runs} --parallel {args.parallel}"
+        f"{' --load-only' if args.load_only else ''}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs "
         f"({platform.processor() or platform.platform()}), Python {platform.python_version()}, "
