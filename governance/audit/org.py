@@ -20,6 +20,15 @@ and seq): it is never dropped silently. Rows of origins the trust file does not 
 (they cannot be verified); the answer lists them. Each answer also says which origins are stale:
 their latest export (``governance_org_exports``) is older than the trust file's ``stale_after``.
 
+Checks are pure functions of what they check, so the process remembers their results (``_MEMO``,
+cleared by ``clear_verified_memo``): a checkpoint note verified under a set of pinned keys, the
+interior tree nodes proven to lead to a verified root, and each verified row keyed by (origin,
+checkpoint size, root, seq) with every column it was read with. A row met again is used only when
+its stored bytes still hash to its leaf and every other column (leaf, proof, derived columns,
+commit) equals the verified one; anything else is verified from scratch (and refused if wrong).
+One command answers once (a cold process); a report or a long-lived process asking several
+questions over the same rows pays for each proof once. ``verify-sink`` never uses remembered rows.
+
 What an inclusion proof does not show is completeness (that no row was withheld from the table):
 ``governance audit verify-sink --sink postgres`` recomputes every checkpoint's root from the
 rows, which catches a deleted or inserted row.
@@ -41,7 +50,12 @@ import psycopg
 from governance.audit.queries import AuditFilter, IndexedEvent, LiveRelease
 from governance.audit.source import LedgerSource
 from governance.errors import ConfigurationError, NotFound, Problem, Tampered, Undecided
-from governance.ledger.checkpoint import CheckpointError, LogKey, verify_checkpoint
+from governance.ledger.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    LogKey,
+    verify_checkpoint,
+)
 from governance.ledger.merkle import CompactRange
 from governance.sinks.postgres_org import (
     CHECKPOINTS,
@@ -154,6 +168,38 @@ _ROW_COLUMNS = (
 )
 
 
+_PROOF = 19  # index of the proof column in a row; the stored bytes follow it
+_CHECKED_COLUMNS = ("seq", "event_id", "event_type", "timestamp", *TEXT_FIELDS, "deployment",
+                    "live_release")
+MEMO_ROWS = 50_000  # verified rows remembered per process (~3 kB each; then none is added)
+
+
+@dataclass
+class _Proven:
+    """What is known about one verified checkpoint (origin, size, root): interior nodes proven
+    to lead to its root, and rows verified against it (seq -> (the row without its stored
+    bytes, the verified event))."""
+
+    nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    rows: dict[int, tuple[tuple[Any, ...], OrgEvent]] = field(default_factory=dict)
+
+
+@dataclass
+class _Memo:
+    signed: dict[tuple[str, tuple[LogKey, ...]], Checkpoint] = field(default_factory=dict)
+    proven: dict[tuple[str, int, bytes], _Proven] = field(default_factory=dict)
+    rows: int = 0
+
+
+_MEMO = _Memo()
+
+
+def clear_verified_memo() -> None:
+    """Forget every remembered check (the next answer verifies everything from scratch)."""
+    global _MEMO
+    _MEMO = _Memo()
+
+
 @dataclass(frozen=True)
 class OrgEvent:
     """A verified row: the event as the local commands show it, plus its origin."""
@@ -189,10 +235,10 @@ class OrgSource:
     origins: list[str]
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     _conn: psycopg.Connection[Any] | None = None
-    _checkpoints: dict[tuple[str, int], bytes] = field(default_factory=dict)
-    # per checkpoint: interior nodes (level, index) already proven to lead to its root
-    _nodes: dict[tuple[str, int], dict[tuple[int, int], bytes]] = field(default_factory=dict)
-    verified_rows: int = 0
+    # checkpoints this answer verified: (origin, size) -> what is proven under its root
+    _checkpoints: dict[tuple[str, int], tuple[bytes, _Proven]] = field(default_factory=dict)
+    verified_rows: int = 0  # rows checked (from scratch or against a remembered check)
+    remembered_rows: int = 0  # of which matched a remembered verified row
 
     @property
     def destination(self) -> str:
@@ -259,48 +305,94 @@ class OrgSource:
     # -- verification --------------------------------------------------------------------
 
     def _checkpoint_root(self, origin: str, size: int) -> bytes:
-        key = (origin, size)
-        root = self._checkpoints.get(key)
-        if root is not None:
-            return root
-        rows = self._fetch(f"SELECT root, note FROM {CHECKPOINTS} WHERE origin = %s AND "
-                           "size = %s", (origin, size))
-        if not rows:
-            raise Tampered(f"tampered: origin {origin}: checkpoint of size {size} is missing "
-                           "from the database")
-        column, note = bytes(rows[0][0]), str(rows[0][1])
-        try:
-            cp, _key = verify_checkpoint(note, self.trust.origins[origin].log_keys)
-        except CheckpointError as err:
-            raise Tampered(f"tampered: origin {origin}: checkpoint of size {size}: "
-                           f"{err.reason}") from None
-        if cp.origin != origin or cp.size != size or cp.root != column:
-            raise Tampered(f"tampered: origin {origin}: checkpoint row of size {size} says "
-                           f"origin {cp.origin!r}, size {cp.size} in its signed note, root "
-                           f"{'equal' if cp.root == column else 'different'}")
-        self._checkpoints[key] = cp.root
-        return cp.root
+        return self._checkpoint(origin, size)[0]
 
-    def verify(self, row: Sequence[Any]) -> OrgEvent:
+    def _checkpoint(self, origin: str, size: int) -> tuple[bytes, _Proven]:
+        found = self._checkpoints.get((origin, size))
+        if found is not None:
+            return found
+        self._load_checkpoints([(origin, size)])
+        return self._checkpoints[(origin, size)]
+
+    def _load_checkpoints(self, wanted: Sequence[tuple[str, int]]) -> None:
+        """Fetch the checkpoints ``wanted`` names that this answer has not verified yet, in one
+        query, and verify each (signature by a key pinned for its origin, its origin, size and
+        root column); a missing one is Tampered."""
+        missing = sorted({k for k in wanted if k not in self._checkpoints})
+        if not missing:
+            return
+        rows = self._fetch(
+            f"SELECT c.origin, c.size, c.root, c.note FROM {CHECKPOINTS} c JOIN "
+            "unnest(%s::text[], %s::bigint[]) AS k(origin, size) USING (origin, size)",
+            ([o for o, _ in missing], [n for _, n in missing]))
+        notes = {(str(o), int(n)): (bytes(root), str(note)) for o, n, root, note in rows}
+        for origin, size in missing:
+            if (origin, size) not in notes:
+                raise Tampered(f"tampered: origin {origin}: checkpoint of size {size} is "
+                               "missing from the database")
+            column, note = notes[(origin, size)]
+            keys = self.trust.origins[origin].log_keys
+            cp = _MEMO.signed.get((note, keys))
+            if cp is None:
+                try:
+                    cp, _key = verify_checkpoint(note, keys)
+                except CheckpointError as err:
+                    raise Tampered(f"tampered: origin {origin}: checkpoint of size {size}: "
+                                   f"{err.reason}") from None
+                _MEMO.signed[(note, keys)] = cp
+            if cp.origin != origin or cp.size != size or cp.root != column:
+                raise Tampered(f"tampered: origin {origin}: checkpoint row of size {size} says "
+                               f"origin {cp.origin!r}, size {cp.size} in its signed note, root "
+                               f"{'equal' if cp.root == column else 'different'}")
+            proven = _MEMO.proven.setdefault((origin, size, cp.root), _Proven())
+            self._checkpoints[(origin, size)] = (cp.root, proven)
+
+    def _verified(self, rows: Sequence[Sequence[Any]], *, remember: bool = True
+                  ) -> list[OrgEvent]:
+        """Verify ``rows`` (``_ROW_COLUMNS`` order): their checkpoints first, in one query."""
+        pinned = self.trust.origins
+        self._load_checkpoints([(str(o), int(n)) for o, n in {(r[0], r[18]) for r in rows}
+                                if o in pinned])
+        return [self.verify(r, remember=remember) for r in rows]
+
+    def verify(self, row: Sequence[Any], *, remember: bool = True) -> OrgEvent:
         """Check one row (``_ROW_COLUMNS`` order) as the module docstring says; raise
-        Tampered naming its origin and seq."""
-        (origin, seq, event_id, event_type, ts_text, event_time, model, release, env, actor,
-         role, incident, from_release, to_release, deployment, live, leaf, commit, size, proof,
-         stored) = row
-        origin, seq, size = str(origin), int(seq), int(size)
-        where = f"tampered: origin {origin} seq {seq}"
+        Tampered naming its origin and seq. ``remember``: use and keep the process memo of
+        verified rows (``verify-sink`` does not)."""
+        origin, seq, size = str(row[0]), int(row[1]), int(row[18])
         if origin not in self.trust.origins:
-            raise Tampered(f"{where}: origin is not pinned in {self.trust.file}")
-        stored = bytes(stored)
+            raise Tampered(f"tampered: origin {origin} seq {seq}: origin is not pinned in "
+                           f"{self.trust.file}")
+        stored = bytes(row[20])
         recomputed = hashlib.sha256(b"\x00" + stored).digest()
+        root, proven = self._checkpoint(origin, size)
+        if remember:
+            known = proven.rows.get(seq)
+            # the same bytes (by their leaf hash) read with the same columns, leaf and proof
+            if known is not None and known[0] == tuple(row[:_PROOF + 1]) \
+                    and recomputed.hex() == row[16]:
+                self.verified_rows += 1
+                self.remembered_rows += 1
+                return known[1]
+        event = self._verify_new(row, origin, seq, size, stored, recomputed, root, proven)
+        self.verified_rows += 1
+        if remember and _MEMO.rows < MEMO_ROWS and seq not in proven.rows:
+            proven.rows[seq] = (tuple(row[:_PROOF + 1]), event)
+            _MEMO.rows += 1
+        return event
+
+    def _verify_new(self, row: Sequence[Any], origin: str, seq: int, size: int, stored: bytes,
+                    recomputed: bytes, root: bytes, proven: _Proven) -> OrgEvent:
+        (_origin, _seq, event_id, event_type, ts_text, event_time, model, release, env, actor,
+         role, incident, from_release, to_release, deployment, live, leaf, commit, _size, proof,
+         _stored) = row
+        where = f"tampered: origin {origin} seq {seq}"
         if recomputed.hex() != leaf:
             raise Tampered(f"{where}: the stored event hashes to leaf {recomputed.hex()[:12]}, "
                            f"the row says {str(leaf)[:12]}")
         proof = bytes(proof)
         path = [proof[i:i + 32] for i in range(0, len(proof), 32)]
-        root = self._checkpoint_root(origin, size)
-        nodes = self._nodes.setdefault((origin, size), {})
-        if not _included(seq, size, recomputed, path, root, nodes):
+        if not _included(seq, size, recomputed, path, root, proven.nodes):
             raise Tampered(f"{where}: inclusion proof does not take its leaf to the signed "
                            f"checkpoint of size {size}")
         try:
@@ -309,17 +401,16 @@ class OrgSource:
             raise Tampered(f"{where}: stored event is not JSON") from None
         if not isinstance(event, dict):
             raise Tampered(f"{where}: stored event is not a JSON object")
-        derived = derived_columns(event)
-        got = (event.get("seq"), event.get("event_id"), event.get("event_type"),
-               event.get("timestamp"))
-        columns = ("seq", "event_id", "event_type", "timestamp", *TEXT_FIELDS, "deployment",
-                   "live_release")
+        get = event.get
         have = (seq, event_id, event_type, ts_text, model, release, env, actor, role, incident,
                 from_release, to_release, bool(deployment), live)
-        mine = (*got, *derived)
-        for name, a, b in zip(columns, have, mine, strict=True):
-            if a != b:
-                raise Tampered(f"{where}: column {name} is {a!r}, the verified event says {b!r}")
+        mine = (get("seq"), get("event_id"), get("event_type"), get("timestamp"),
+                *derived_columns(event))
+        if have != mine:
+            for name, a, b in zip(_CHECKED_COLUMNS, have, mine, strict=True):
+                if a != b:
+                    raise Tampered(f"{where}: column {name} is {a!r}, the verified event "
+                                   f"says {b!r}")
         try:
             parsed = datetime.fromisoformat(str(ts_text))
         except ValueError:
@@ -327,7 +418,6 @@ class OrgSource:
         if parsed != event_time:
             raise Tampered(f"{where}: column event_time is {event_time}, the verified event "
                            f"says {ts_text}")
-        self.verified_rows += 1
         return OrgEvent(origin, IndexedEvent(
             seq=seq, event_id=str(event_id), event_type=str(event_type), timestamp=str(ts_text),
             model=model, release_id=release, environment=env, actor_id=actor, actor_role=role,
@@ -341,8 +431,7 @@ class OrgSource:
                  f"ORDER BY {order}")
         if limit is not None:
             query += f" LIMIT {int(limit)}"
-        for row in self._fetch(query, (self.origins, *args)):
-            yield self.verify(row)
+        yield from self._verified(self._fetch(query, (self.origins, *args)))
 
     # -- questions -----------------------------------------------------------------------
 
@@ -447,17 +536,14 @@ class OrgSource:
     def live_everywhere(self, environment: str, at: datetime) -> list[OrgEvent]:
         """For every (origin, model) with a deployment in ``environment`` at or before ``at``:
         the verified change that decided what was live at ``at`` (its ``live_release``)."""
-        keys = self._fetch(
-            f"SELECT DISTINCT ON (origin, model) origin, seq FROM {EVENTS} "
-            "WHERE environment = %s AND origin = ANY(%s) AND deployment AND event_time <= %s "
-            "ORDER BY origin, model, seq DESC", (environment, self.origins, at))
+        # one statement (one snapshot, one round trip): the keys from the partial index on
+        # deployments, then those rows
         rows = self._fetch(
-            f"SELECT {_ROW_COLUMNS} FROM {EVENTS} JOIN unnest(%s::text[], %s::bigint[]) "
-            "AS k(origin, seq) USING (origin, seq) ORDER BY origin, model",
-            ([k[0] for k in keys], [k[1] for k in keys]))
-        if len(rows) != len(keys):
-            raise Tampered("tampered: deployment rows changed while being read")
-        return [self.verify(r) for r in rows]
+            f"SELECT {_ROW_COLUMNS} FROM {EVENTS} JOIN (SELECT DISTINCT ON (origin, model) "
+            f"origin, seq FROM {EVENTS} WHERE environment = %s AND origin = ANY(%s) AND "
+            "deployment AND event_time <= %s ORDER BY origin, model, seq DESC) AS k "
+            "USING (origin, seq) ORDER BY origin, model", (environment, self.origins, at))
+        return self._verified(rows)
 
     # -- verify-sink ---------------------------------------------------------------------
 
@@ -494,14 +580,14 @@ class OrgSource:
                         expected = seq
                     expected += 1
                     try:
-                        self.verify(row)
+                        self.verify(row, remember=False)
                     except Tampered as err:
                         report.problems.append(err.message)
                     cr.append(hashlib.sha256(b"\x00" + bytes(row[20])).digest())
                     while pending and pending[0] == cr.size:
                         size = pending.pop(0)
-                        root = self._checkpoints.get((origin, size))
-                        if root is not None and cr.root() != root:
+                        known = self._checkpoints.get((origin, size))
+                        if known is not None and cr.root() != known[0]:
                             report.problems.append(
                                 f"tampered: origin {origin}: the rows 0..{size - 1} do not "
                                 f"hash to the signed checkpoint of size {size} (a row was "
@@ -581,11 +667,14 @@ def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: 
     """RFC 9162 section 2.1.3.2 (``governance.ledger.merkle.verify_inclusion``, node hash
     inlined: an answer may verify hundreds of thousands of rows).
 
-    ``nodes`` remembers the interior nodes (level, index) of paths already proven to reach
-    ``root``: when a path reaches one of them, its hash there must be the remembered one (then
-    the rest of the path is the proven one), else the proof fails. After each step, ``r`` is
-    the hash of the node at (level, index >> level) of the RFC 6962 tree (a lone last node is
-    the same node one level up), so a key always names the same node."""
+    ``nodes`` remembers the nodes (level, index) proven to lead to ``root``: those a proven
+    path computed and the audit-path siblings it used (a node's hash and its sibling's hash
+    determine the parent, so once the parent is proven both are). When a path reaches a
+    remembered node, its hash there must be the remembered one (then the rest of the path is
+    the proven one, and what it computed on the way is remembered too), else the proof fails.
+    After each step, ``r`` is the hash of the node at (level, index >> level) of the RFC 6962
+    tree (a lone last node is the same node one level up), so a key always names the same node;
+    a sibling used at (level, fn) is the node at (level, fn ^ 1)."""
     if index >= size:
         return False
     sha = hashlib.sha256
@@ -604,13 +693,18 @@ def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: 
                     level += 1
         else:
             r = sha(b"\x01" + r + p).digest()
+        if nodes is not None:
+            seen.append(((level, fn ^ 1), p))
         fn >>= 1
         sn >>= 1
         level += 1
         if nodes is not None:
             known = nodes.get((level, fn))
             if known is not None:
-                return known == r
+                if known != r:
+                    return False
+                nodes.update(seen)
+                return True
             seen.append(((level, fn), r))
     if sn == 0 and r == root:
         if nodes is not None:

@@ -120,7 +120,9 @@ CREATE TABLE IF NOT EXISTS {EXPORTS} (
     FOREIGN KEY (origin, checkpoint_size) REFERENCES {CHECKPOINTS} (origin, size)
 );
 CREATE INDEX IF NOT EXISTS {EVENTS}_type_time ON {EVENTS} (event_type, event_time);
-CREATE INDEX IF NOT EXISTS {EVENTS}_model ON {EVENTS} (model, origin, seq);
+DROP INDEX IF EXISTS {EVENTS}_model;
+CREATE INDEX IF NOT EXISTS {EVENTS}_model_type_time ON {EVENTS}
+    (model, event_type, event_time);
 CREATE INDEX IF NOT EXISTS {EVENTS}_deployments ON {EVENTS} (model, environment, origin, seq)
     WHERE deployment;
 CREATE INDEX IF NOT EXISTS {EVENTS}_live ON {EVENTS} (environment, origin, model, seq DESC)
@@ -128,6 +130,10 @@ CREATE INDEX IF NOT EXISTS {EVENTS}_live ON {EVENTS} (environment, origin, model
 CREATE INDEX IF NOT EXISTS {EVENTS}_incident ON {EVENTS} (incident) WHERE incident IS NOT NULL;
 CREATE INDEX IF NOT EXISTS {EVENTS}_actor ON {EVENTS} (actor_id, event_time);
 CREATE INDEX IF NOT EXISTS {EVENTS}_release ON {EVENTS} (release_id);
+CREATE INDEX IF NOT EXISTS {EVENTS}_from_release ON {EVENTS} (from_release)
+    WHERE from_release IS NOT NULL;
+CREATE INDEX IF NOT EXISTS {EVENTS}_to_release ON {EVENTS} (to_release)
+    WHERE to_release IS NOT NULL;
 CREATE INDEX IF NOT EXISTS {EXPORTS}_origin ON {EXPORTS} (origin, at);
 """
 
