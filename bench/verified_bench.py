@@ -51,12 +51,17 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 def events(n: int, keys: Path, offset: int = 0) -> Iterator[tuple[dict[str, Any], Path]]:
-    """ledger_bench's mix, with a staging promotion in place of every eighth evaluation."""
+    """ledger_bench's mix, with a staging promotion in place of every eighth evaluation, after
+    an allowing staging gate decision for the same release and digest."""
     from bench.ledger_bench import events as base
 
     for k, (event, key) in enumerate(base(n + offset, keys)):
         if k < offset:
             continue
+        if event["event_type"] == "gate_evaluated" and k % 8 == 1:
+            # the gate decision the promotion below rests on (the lifecycle replay wants it)
+            event = {**event, "environment": "staging", "release_digest": DIGEST,
+                     "decision": {"allow": True, "decision_id": f"d{k}"}}
         if event["event_type"] == "evaluation_completed" and k % 8 == 2:
             event = {"event_type": "deployment_promoted", "model_name": event["model_name"],
                      "release_id": event["release_id"], "environment": "staging",

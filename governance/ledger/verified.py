@@ -38,25 +38,20 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
 from governance.errors import Tampered, Undecided
 from governance.ledger import layout
-from governance.ledger.canonical import canonical_bytes, parse_canonical
-from governance.ledger.commit import parse_commit
-from governance.ledger.merkle import compact_from, compact_stack
+from governance.ledger.canonical import parse_canonical
+from governance.ledger.refs import Unresolvable, branch_tip
 from governance.ledger.settings import branch_of
-from governance.ledger.store import GitStore, RawCommit
-from governance.ledger.trust import trust_from_json, trust_to_json
-from governance.ledger.verify import (
-    PARALLEL_MIN,
-    Failure,
-    ResumeState,
-    SignatureWork,
-    VerifiedEvent,
-    verify_ledger,
-)
+
+if TYPE_CHECKING:  # the verifier, the git adapter (GitPython) and the crypto: on demand only,
+    # a warm read (the verified head is the tip) needs none of them
+    from governance.ledger.store import GitStore, RawCommit
+    from governance.ledger.verify import Failure, ResumeState, SignatureWork, VerifiedEvent
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chain (
@@ -99,8 +94,12 @@ class VerifiedHead:
 
 
 def chain_path(store: GitStore) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", store.branch)
-    return store.git_dir / "governance" / f"verified-{safe}.sqlite"
+    return chain_file(store.git_dir, store.branch)
+
+
+def chain_file(common_dir: Path, branch: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", branch)
+    return common_dir / "governance" / f"verified-{safe}.sqlite"
 
 
 class VerifiedLedger:
@@ -116,7 +115,8 @@ class VerifiedLedger:
                  allow_prefix: bool = False, recording: bool = False,
                  store: GitStore | None = None) -> None:
         self.root = repo_root
-        self.store = store or GitStore(repo_root, branch or branch_of(repo_root))
+        self.branch = store.branch if store is not None else (branch or branch_of(repo_root))
+        self._store = store  # opened on demand: a warm read needs no git (see ``_fast_tip``)
         self.allow_prefix = allow_prefix
         self.recording = recording  # serving a command that records: refusals say so
         self.failure: Failure | None = None
@@ -124,8 +124,31 @@ class VerifiedLedger:
         self._fresh: list[VerifiedEvent] = []  # verified by this process, kept for entries()
         self._head: VerifiedHead | None = None
         self._caught_up = False
-        self._tip: str | None = None
+        self._caught_tip: str | None = None
         self._conn: sqlite3.Connection | None = None
+
+    @property
+    def store(self) -> GitStore:
+        if self._store is None:
+            from governance.ledger.store import GitStore
+
+            self._store = GitStore(self.root, self.branch)
+        return self._store
+
+    def _fast_tip(self) -> tuple[Path, str | None] | None:
+        """The chain file and the ledger tip read from the ref files (loose or packed, through
+        worktree and gitdir indirections) without starting git; None when only git can say."""
+        if self._store is not None:
+            return None
+        try:
+            dirs, tip = branch_tip(self.root, self.branch)
+        except Unresolvable:
+            return None
+        return chain_file(dirs.common_dir, self.branch), tip
+
+    def _tip(self) -> str | None:
+        fast = self._fast_tip()
+        return fast[1] if fast is not None else self.store.tip()
 
     def _warn(self, text: str) -> None:
         """Said once, on stderr (a cache that had to be discarded is worth knowing about)."""
@@ -138,7 +161,8 @@ class VerifiedLedger:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            path = chain_path(self.store)
+            fast = self._fast_tip()
+            path = fast[0] if fast is not None else chain_path(self.store)
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, timeout=300)
             try:
@@ -183,6 +207,10 @@ class VerifiedLedger:
             return None
 
     def _resume_from(self, doc: dict[str, object]) -> ResumeState:
+        from governance.ledger.merkle import compact_from
+        from governance.ledger.trust import trust_from_json
+        from governance.ledger.verify import ResumeState
+
         conn = self.conn
 
         def seen(event_id: str) -> int | None:
@@ -207,6 +235,10 @@ class VerifiedLedger:
 
     def _state_ok(self, head: VerifiedHead, resume: ResumeState) -> str | None:
         """Why the stored state cannot be used, or None (see the module docstring)."""
+        from governance.ledger.canonical import canonical_bytes
+        from governance.ledger.commit import parse_commit
+        from governance.ledger.trust import trust_to_json
+
         store = self.store
         try:
             obj = parse_commit(store.read_object(head.commit))
@@ -228,8 +260,8 @@ class VerifiedLedger:
     # --- catching up -----------------------------------------------------------------------
     def catch_up(self) -> VerifiedHead | None:
         """Verify the commits after the verified head; the verified head (None: no ledger)."""
-        tip = self.store.tip()
-        if self._caught_up and self._tip == tip:
+        tip = self._tip()
+        if self._caught_up and self._caught_tip == tip:
             return self._checked_head()
         self.failure = None
         conn = self.conn
@@ -242,7 +274,7 @@ class VerifiedLedger:
             raise
         self._head = head
         self._caught_up = True
-        self._tip = tip
+        self._caught_tip = tip
         return self._checked_head()
 
     def _checked_head(self) -> VerifiedHead | None:
@@ -251,6 +283,8 @@ class VerifiedLedger:
         return self._head
 
     def _advance(self, tip: str | None) -> VerifiedHead | None:
+        from governance.ledger.verify import PARALLEL_MIN, Failure, verify_ledger
+
         stored = self._stored_head()
         resume: ResumeState | None = None
         started: list[SignatureWork] = []
@@ -312,6 +346,8 @@ class VerifiedLedger:
               started: list[SignatureWork]) -> list[RawCommit]:
         """The commits after ``after`` (all: None) up to ``tip``; for many, the signature work
         starts (into ``started``) as soon as their objects are read."""
+        from governance.ledger.verify import PARALLEL_MIN, SignatureWork
+
 
         def start(raws: Sequence[bytes], events: Sequence[bytes | None],
                   notes: Sequence[bytes | None]) -> None:
@@ -326,6 +362,9 @@ class VerifiedLedger:
               ) -> VerifiedHead | None:
         if resume is None or not verified:
             return None
+        from governance.ledger.merkle import compact_stack
+        from governance.ledger.trust import trust_to_json
+
         self.conn.executemany(
             "INSERT INTO chain VALUES (?,?,?,?)",
             ((v.seq, v.commit, v.leaf.hex(), str(v.event["event_id"])) for v in verified))
@@ -406,6 +445,8 @@ class VerifiedLedger:
     def _event_at(self, seq: int) -> VerifiedEvent:
         """One already-verified event, read from its commit and checked against its chain
         row (through git's persistent object reader: no process, no listing)."""
+        from governance.ledger.verify import VerifiedEvent
+
         row = self.conn.execute("SELECT commit_sha, leaf FROM chain WHERE seq = ?",
                                 (seq,)).fetchone()
         if row is None:
@@ -428,6 +469,8 @@ class VerifiedLedger:
 
     def _confirmed(self, commits: Sequence[RawCommit], first: int) -> Iterator[VerifiedEvent]:
         """Events of already-verified commits, each checked against its chain row."""
+        from governance.ledger.verify import VerifiedEvent
+
         rows = self.conn.execute("SELECT seq, commit_sha, leaf FROM chain WHERE seq >= ? "
                                  "ORDER BY seq", (first,)).fetchall()
         if len(rows) != len(commits):
