@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS chain (
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-STATE_VERSION = 2  # 2: with the lifecycle replay's state
+STATE_VERSION = 3  # 2: with the lifecycle replay's state; 3: with the small "tip" row
 
 
 class LedgerTampered(Tampered):
@@ -194,6 +194,21 @@ class VerifiedLedger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _stored_tip(self) -> VerifiedHead | None:
+        """The verified head from the small ``tip`` row (written with the full state in one
+        transaction): a warm read compares it with the ref and parses nothing else (the full
+        state holds the lifecycle replay, which grows with the ledger)."""
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'tip'").fetchone()
+        if row is None:
+            return None
+        try:
+            doc = json.loads(row[0])
+            if doc.get("version") != STATE_VERSION:
+                return None
+            return VerifiedHead(int(doc["seq"]), str(doc["commit"]), str(doc["root"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
     def _stored_head(self) -> tuple[VerifiedHead, dict[str, object]] | None:
         row = self.conn.execute("SELECT value FROM state WHERE key = 'head'").fetchone()
         if row is None:
@@ -285,6 +300,9 @@ class VerifiedLedger:
     def _advance(self, tip: str | None) -> VerifiedHead | None:
         from governance.ledger.verify import PARALLEL_MIN, Failure, verify_ledger
 
+        quick = self._stored_tip()
+        if quick is not None and quick.commit == tip:
+            return quick  # nothing new (the full state is checked when it is resumed from)
         stored = self._stored_head()
         resume: ResumeState | None = None
         started: list[SignatureWork] = []
@@ -374,8 +392,10 @@ class VerifiedLedger:
                "prev_ts": resume.prev_ts, "size": resume.frontier.size,
                "frontier": [h.hex() for h in compact_stack(resume.frontier)],
                "trust": trust_to_json(resume.trust), "replay": resume.replay}
-        self.conn.execute("INSERT OR REPLACE INTO state VALUES ('head', ?)",
-                          (json.dumps(doc, sort_keys=True),))
+        self.conn.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", (
+            ("head", json.dumps(doc, sort_keys=True)),
+            ("tip", json.dumps({"version": STATE_VERSION, "seq": resume.seq,
+                                "commit": resume.commit, "root": root}, sort_keys=True))))
         self._fresh = list(verified)
         return VerifiedHead(resume.seq, resume.commit, root)
 
@@ -391,10 +411,18 @@ class VerifiedLedger:
             if head is None:
                 return None
             stored = self._stored_head()
-            assert stored is not None
-            resume = self._resume_from(stored[1])
-            why = self._state_ok(stored[0], resume)
-            if why is None:
+            try:
+                resume = None if stored is None else self._resume_from(stored[1])
+                why: str | None
+                if stored is None or resume is None:
+                    why = "the stored verified state is missing"
+                elif stored[0] != head:
+                    why = "the stored verified state is not at the verified head"
+                else:
+                    why = self._state_ok(stored[0], resume)
+            except (ValueError, KeyError, TypeError) as err:
+                why = f"the stored verified state is unreadable ({err})"
+            if why is None and resume is not None:
                 return resume
             self._warn(f"{why}; verifying the ledger again from the genesis")
             self.conn.execute("BEGIN IMMEDIATE")

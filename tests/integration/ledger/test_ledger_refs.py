@@ -154,3 +154,59 @@ def test_forged_commit_behind_the_index_is_refused(ledger: Ledger, packed: bool)
     with pytest.raises(LedgerTampered, match="seq 7: unsigned commit"):
         answer(root, VerifiedLedger(root),
                lambda conn: live_release_at(conn, "fraud-risk", "staging", FUTURE))
+
+
+# --- the warm path reads the small tip row, not the whole verified state ----------------------
+def _state_rows(root: Path) -> dict[str, str]:
+    import sqlite3
+
+    conn = sqlite3.connect(chain_file(git_dirs(root).common_dir, BRANCH))
+    try:
+        return {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM state")}
+    finally:
+        conn.close()
+
+
+def _set_state_row(root: Path, key: str, value: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(chain_file(git_dirs(root).common_dir, BRANCH))
+    try:
+        conn.execute("UPDATE state SET value = ? WHERE key = ?", (value, key))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_warm_read_does_not_parse_the_full_state(ledger: Ledger,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = ledger.root
+    warm(root).close()
+    rows = _state_rows(root)
+    assert set(rows) == {"head", "tip"}
+    _set_state_row(root, "head", "{not json")
+    with VerifiedLedger(root) as reader:  # warm: the tip row answers, the state is not read
+        head = reader.head()
+        assert head is not None and head.commit == rev_parse(root, BRANCH)
+        assert reader._store is None and not reader.warnings
+    # appending needs the full state: an unreadable one is never used, the ledger is verified
+    # again from the genesis (said once) and the append lands on the verified tip
+    entry = ledger.append("release_retired", as_="jane.smith", model_name="fraud-risk",
+                          release_id="r2", reason="superseded")
+    assert "verifying the ledger again from the genesis" in capsys.readouterr().err
+    with VerifiedLedger(root) as reader:
+        head = reader.head()
+        assert head is not None and (head.seq, head.commit) == (entry.seq, entry.commit)
+    assert _state_rows(root)["head"].startswith("{")
+
+
+def test_a_tip_row_behind_the_ref_is_caught_up(ledger: Ledger) -> None:
+    """The tip row names an older verified commit than the ref: the reader verifies the rest."""
+    root = ledger.root
+    warm(root).close()
+    ledger.append("release_retired", as_="jane.smith", model_name="fraud-risk",
+                  release_id="r2", reason="superseded")
+    with VerifiedLedger(root) as reader:
+        head = reader.head()
+        assert head is not None and head.commit == rev_parse(root, BRANCH)
+        assert head.seq == 7
