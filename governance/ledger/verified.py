@@ -38,7 +38,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
@@ -50,6 +50,7 @@ from governance.ledger.settings import branch_of
 
 if TYPE_CHECKING:  # the verifier, the git adapter (GitPython) and the crypto: on demand only,
     # a warm read (the verified head is the tip) needs none of them
+    from governance.ledger.replay import LifecycleReplay
     from governance.ledger.store import GitStore, RawCommit
     from governance.ledger.verify import Failure, ResumeState, SignatureWork, VerifiedEvent
 
@@ -61,8 +62,61 @@ CREATE TABLE IF NOT EXISTS chain (
     event_id   TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replay (
+    kind  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
 """
-STATE_VERSION = 3  # 2: with the lifecycle replay's state; 3: with the small "tip" row
+# 2: with the lifecycle replay's state; 3: the small "tip" row, and the replay's per-release,
+# per-gate and per-(model, environment) items in their own table (read and written as used)
+STATE_VERSION = 3
+_REPLAY_MAPS = ("releases", "gates", "live")  # LifecycleReplay's maps that grow with the ledger
+
+
+class _StoredItems(dict[str, Any]):
+    """One of the lifecycle replay's big maps, its items read from the chain file on first use
+    (catching up touches a few releases, not the whole ledger's). Everything read or set stays
+    here and is written back when the state is saved. Only item access is offered: iterating
+    it would see only what was read, so it refuses (a replay that needs that must say so)."""
+
+    def __init__(self, conn: sqlite3.Connection, kind: str) -> None:
+        super().__init__()
+        self._conn = conn
+        self._kind = kind
+
+    def _load(self, key: str) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        row = self._conn.execute("SELECT value FROM replay WHERE kind = ? AND key = ?",
+                                 (self._kind, key)).fetchone()
+        if row is None:
+            return False
+        dict.__setitem__(self, key, json.loads(row[0]))
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._load(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._load(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict.__getitem__(self, key) if self._load(key) else default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if self._load(key):
+            return dict.__getitem__(self, key)
+        dict.__setitem__(self, key, default)
+        return default
+
+    def _partial(self, *_: object) -> Any:
+        raise TypeError(f"the lifecycle replay's {self._kind!r} is read item by item from the "
+                        "verified chain; it cannot be iterated")
+
+    __iter__ = __len__ = keys = values = items = pop = popitem = __delitem__ = _partial
 
 
 class LedgerTampered(Tampered):
@@ -233,12 +287,28 @@ class VerifiedLedger:
                                (event_id,)).fetchone()
             return None if row is None else int(row[0])
 
+        small = doc["replay"]
+        if not isinstance(small, dict) or any(k in small for k in _REPLAY_MAPS):
+            raise ValueError("the stored lifecycle replay state is not in the expected form")
+
+        def replay() -> LifecycleReplay:
+            # a fresh replay per verification run (a run that fails leaves no trace in the
+            # next): the small part from the state, the big maps read item by item
+            from governance.ledger.replay import LifecycleReplay
+
+            fresh = LifecycleReplay.from_json({**small, **{k: {} for k in _REPLAY_MAPS}})
+            fresh.releases = _StoredItems(conn, "releases")
+            fresh.gates = _StoredItems(conn, "gates")
+            fresh.live = _StoredItems(conn, "live")
+            return fresh
+
+        replay()  # the small part must parse now, not in the middle of a verification
         frontier = compact_from(int(str(doc["size"])),
                                 [bytes.fromhex(h) for h in doc["frontier"]])  # type: ignore[attr-defined]
         return ResumeState(int(str(doc["seq"])), str(doc["commit"]), str(doc["prev_hash"]),
                            int(str(doc["prev_when"])), float(str(doc["prev_ts"])),
                            trust_from_json(doc["trust"]),  # type: ignore[arg-type]
-                           frontier, seen, doc["replay"])  # type: ignore[arg-type]
+                           frontier, seen, None, replay)
 
     def _rewritten(self, head: VerifiedHead, tip: str) -> str | None:
         """Why the ledger is no extension of what was verified here, or None."""
@@ -271,6 +341,7 @@ class VerifiedLedger:
     def _reset(self) -> None:
         self.conn.execute("DELETE FROM chain")
         self.conn.execute("DELETE FROM state")
+        self.conn.execute("DELETE FROM replay")
 
     # --- catching up -----------------------------------------------------------------------
     def catch_up(self) -> VerifiedHead | None:
@@ -391,7 +462,18 @@ class VerifiedLedger:
                "root": root, "prev_hash": resume.prev_hash, "prev_when": resume.prev_when,
                "prev_ts": resume.prev_ts, "size": resume.frontier.size,
                "frontier": [h.hex() for h in compact_stack(resume.frontier)],
-               "trust": trust_to_json(resume.trust), "replay": resume.replay}
+               "trust": trust_to_json(resume.trust),
+               "replay": {k: v for k, v in (resume.replay or {}).items()
+                          if k not in _REPLAY_MAPS}}
+        for kind in _REPLAY_MAPS:
+            items = (resume.replay or {}).get(kind)
+            if not isinstance(items, dict):
+                raise ValueError(f"the lifecycle replay state has no {kind!r}")
+            # what a resumed run read or set (it may have changed in place), or everything
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO replay VALUES (?, ?, ?)",
+                ((kind, key, json.dumps(value, sort_keys=True))
+                 for key, value in dict.items(items)))
         self.conn.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", (
             ("head", json.dumps(doc, sort_keys=True)),
             ("tip", json.dumps({"version": STATE_VERSION, "seq": resume.seq,

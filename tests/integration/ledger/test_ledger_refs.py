@@ -3,6 +3,7 @@ ref moved behind the verified chain's back (loose or in packed-refs) is still no
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from governance.ledger.refs import Unresolvable, branch_tip, git_dirs, read_ref
 from governance.ledger.verified import LedgerTampered, VerifiedLedger, chain_file, chain_path
 from governance.timeparse import parse_time
 from tests.integration.ledger import forge
-from tests.integration.ledger.conftest import Ledger
+from tests.integration.ledger.conftest import DIGEST, Ledger
 
 BRANCH = "governance/ledger"
 FUTURE = parse_time("2100-01-01T00:00:00Z")
@@ -210,3 +211,44 @@ def test_a_tip_row_behind_the_ref_is_caught_up(ledger: Ledger) -> None:
         head = reader.head()
         assert head is not None and head.commit == rev_parse(root, BRANCH)
         assert head.seq == 7
+
+
+# --- the lifecycle replay's items are stored one by one and read as used ----------------------
+def test_replay_items_carry_across_catch_ups(ledger: Ledger) -> None:
+    """A gate decision verified in one catch-up is found (and its use remembered) by the next:
+    the items come from the chain file's replay table, the state row holds none of them."""
+    import sqlite3
+
+    root = ledger.root
+    warm(root).close()
+    conn = sqlite3.connect(chain_file(git_dirs(root).common_dir, BRANCH))
+    try:
+        kinds = {str(k) for (k,) in conn.execute("SELECT DISTINCT kind FROM replay")}
+        head_doc = json.loads(conn.execute("SELECT value FROM state WHERE key = 'head'")
+                              .fetchone()[0])
+    finally:
+        conn.close()
+    assert kinds == {"releases", "gates", "live"}
+    assert not {"releases", "gates", "live"} & set(head_doc["replay"])
+    # an honest gate decision, verified alone; its promotion, verified in the next catch-up
+    ledger.append("gate_evaluated", as_="governance-ci", model_name="fraud-risk",
+                  release_id="r2", environment="staging", release_digest=DIGEST,
+                  decision={"decision_id": "d-2", "allow": True}, actor_id="governance-ci")
+    with VerifiedLedger(root) as reader:
+        assert reader.head() is not None
+    ledger.append("deployment_promoted", as_="governance-ci", model_name="fraud-risk",
+                  release_id="r2", environment="staging", release_digest=DIGEST,
+                  actor_id="governance-ci")
+    with VerifiedLedger(root) as reader:
+        head = reader.head()
+        assert head is not None and head.commit == rev_parse(root, BRANCH)
+    with open_index(root, VerifiedLedger(root)) as index:
+        assert live_release_at(index.conn, "fraud-risk", "staging", FUTURE).release_id == "r2"
+    # a second promotion on the same (already used) gate decision, validly signed by the CI
+    # key: the next catch-up knows the decision was used, from the stored item
+    forge.append_raw(root, ledger.signer("governance-ci"), {
+        "event_type": "deployment_promoted", "model_name": "fraud-risk", "release_id": "r2",
+        "environment": "staging", "release_digest": DIGEST, "actor_id": "governance-ci"})
+    with VerifiedLedger(root) as reader, pytest.raises(LedgerTampered, match="already used"):
+        reader.head()
+    assert json.loads(forge.event_bytes(root, 9))["release_id"] == "r2"
