@@ -19,9 +19,10 @@ Batch reads: ``read_commits`` reads a whole ledger with four git processes, not 
 reading them, plus ``diff-tree`` for the genesis. Each commit's changes are proven from tree ids
 (``treeproof``) instead of diffing every commit with git; git's own diff is used for any commit
 the proof does not cover (rotations, tampering). Reading the commits after a known one (catching
-up) costs in proportion to them, not to the ledger: ``rev-list`` of the range, git's diff of those
-commits (or, without diffs, their event and checkpoint paths read from the tip) and one
-``cat-file``; the tip's tree is not listed.
+up) costs in proportion to them, not to the ledger: one ``git log --format=raw --raw`` of the
+range (the commit objects and git's diff of each; without diffs, ``rev-list`` of the range and
+their event and checkpoint paths read from the tip) and one ``cat-file``; the tip's tree is not
+listed.
 """
 
 from __future__ import annotations
