@@ -252,3 +252,31 @@ def test_replay_items_carry_across_catch_ups(ledger: Ledger) -> None:
     with VerifiedLedger(root) as reader, pytest.raises(LedgerTampered, match="already used"):
         reader.head()
     assert json.loads(forge.event_bytes(root, 9))["release_id"] == "r2"
+
+
+def test_a_chain_file_of_the_previous_version_is_verified_again(ledger: Ledger) -> None:
+    """A state written by the code before version 3 (no tip row, the whole replay in the
+    head row) is not used: the ledger is verified again and the new rows written."""
+    import sqlite3
+
+    root = ledger.root
+    warm(root).close()
+    path = chain_file(git_dirs(root).common_dir, BRANCH)
+    conn = sqlite3.connect(path)
+    try:
+        doc = json.loads(conn.execute("SELECT value FROM state WHERE key = 'head'").fetchone()[0])
+        doc["version"] = 2
+        doc["replay"] = {**doc["replay"], "releases": {}, "gates": {}, "live": {}}
+        conn.execute("DELETE FROM state WHERE key = 'tip'")
+        conn.execute("DELETE FROM replay")
+        conn.execute("UPDATE state SET value = ? WHERE key = 'head'", (json.dumps(doc),))
+        conn.commit()
+    finally:
+        conn.close()
+    ledger.append("release_retired", as_="jane.smith", model_name="fraud-risk",
+                  release_id="r2", reason="superseded")
+    with VerifiedLedger(root) as reader:
+        head = reader.head()
+        assert head is not None and (head.seq, head.commit) == (7, rev_parse(root, BRANCH))
+    rows = _state_rows(root)
+    assert set(rows) == {"head", "tip"} and json.loads(rows["tip"])["seq"] == 7
