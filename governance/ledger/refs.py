@@ -43,6 +43,7 @@ def git_dirs(root: Path) -> GitDirs:
     opens it: no search of parent directories)."""
     if any(name in os.environ for name in _ENV):
         raise Unresolvable("git's location is set in the environment")
+    root = root.absolute()  # a later chdir must not move the chain file
     dot = root / ".git"
     if dot.is_dir():
         git_dir = dot
