@@ -19,9 +19,10 @@ Batch reads: ``read_commits`` reads a whole ledger with four git processes, not 
 reading them, plus ``diff-tree`` for the genesis. Each commit's changes are proven from tree ids
 (``treeproof``) instead of diffing every commit with git; git's own diff is used for any commit
 the proof does not cover (rotations, tampering). Reading the commits after a known one (catching
-up) costs in proportion to them, not to the ledger: ``rev-list`` of the range, git's diff of those
-commits (or, without diffs, their event and checkpoint paths read from the tip) and one
-``cat-file``; the tip's tree is not listed.
+up) costs in proportion to them, not to the ledger: one ``git log --format=raw --raw`` of the
+range (the commit objects and git's diff of each; without diffs, ``rev-list`` of the range and
+their event and checkpoint paths read from the tip) and one ``cat-file``; the tip's tree is not
+listed.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ from governance.ledger.treeproof import TreeState
 ZERO = "0" * 40
 _IDS = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?(?: [0-9a-f]{40}(?:[0-9a-f]{24})?)*\Z")
 LOCK_NAME = "governance-ledger.lock"
+# a commit of ``git log --format=raw``: a line "commit <id> <parent ids>" (message lines are
+# indented, header continuation lines start with a blank, change lines with ":")
+_LOG_RECORD = re.compile(rb"(?:\A|\n)commit (?=[0-9a-f]{40})")
 
 
 @dataclass(frozen=True)
@@ -440,23 +444,16 @@ class GitStore:
         commit names the blobs to read; without, each commit's predicted event and checkpoint
         paths are read from the tip (``<tip>:<path>``, as the whole-ledger read does)."""
         rng = f"{after}..{tip}"
-        diffs: list[dict[str, tuple[Change, ...]]] = []
-        differ = threading.Thread(target=lambda: diffs.append(self._diff_range(rng)))
-        if with_diff:
-            differ.start()
-        try:
+        if with_diff:  # objects and changes from one process
+            order, commit_objects, diff = self._log_range(rng)
+        else:
             order, commit_objects = self._read_commit_objects(rng)
-        finally:
-            if with_diff:
-                differ.join()
         if not order:
             return []
         paths = [(layout.event_path(first_seq + i), layout.checkpoint_path(first_seq + i + 1))
                  for i in range(len(order))]
         if with_diff:
-            if not diffs:
-                raise Undecided("git log --raw failed while reading the ledger")
-            out = self._with_changes(order, commit_objects, diffs[0], {})
+            out = self._with_changes(order, commit_objects, diff, {})
         else:
             found = iter(self.cat_batch_list([f"{tip}:{p}" for pair in paths for p in pair]))
             out = []
@@ -472,6 +469,62 @@ class GitStore:
                        [c.blobs.get(event) for c, (event, _) in zip(out, paths, strict=True)],
                        [c.blobs.get(note) for c, (_, note) in zip(out, paths, strict=True)])
         return out
+
+    def _log_range(self, rng: str) -> tuple[list[tuple[str, tuple[str, ...]]],
+                                            dict[str, bytes], dict[str, tuple[Change, ...]]]:
+        """(sha, parents) oldest first, every commit object and git's diff of each commit in
+        ``rng``, from one ``git log --format=raw --raw``: each commit's headers as stored, its
+        message indented by four spaces, then its ``--raw`` changes. Objects are rebuilt as
+        ``_read_commit_objects`` does and accepted only when they hash to their id (the rest
+        are read with ``cat-file``); output it does not expect falls back to ``rev-list`` and
+        ``git log --raw``."""
+        # user configuration must not change the output: no colour, no signature checks
+        out = self.run(["log", "--format=raw", "--raw", "-r", "--no-renames", "--no-abbrev",
+                        "--no-color", "--no-show-signature", "--no-ext-diff", "--reverse",
+                        "--topo-order", "--parents", rng]).stdout
+        order: list[tuple[str, tuple[str, ...]]] = []
+        objects: dict[str, bytes] = {}
+        changes: dict[str, tuple[Change, ...]] = {}
+        redo: list[str] = []
+        for record in _LOG_RECORD.split(out)[1:]:
+            nl = record.find(b"\n")
+            if nl < 0 or not _IDS.match(record, 0, nl):
+                return self._log_range_plainly(rng)
+            ids = record[:nl].decode().split()
+            head, sep, body = record[nl + 1 :].partition(b"\n\n")
+            message: list[bytes] = []
+            found: list[Change] = []
+            for line in body.split(b"\n"):
+                if line.startswith(b"    ") and not found:
+                    message.append(line[4:])
+                elif line.startswith(b":"):
+                    meta, tab, path = line.partition(b"\t")
+                    fields = meta.split()
+                    if not tab or len(fields) < 5:
+                        return self._log_range_plainly(rng)
+                    found.append(Change(fields[4][:1].decode(), path.decode(errors="replace"),
+                                        fields[3].decode()))
+                elif line:
+                    return self._log_range_plainly(rng)
+            raw = head + b"\n\n" + b"\n".join(message) + b"\n"
+            if sep and (hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]
+                        or _retrimmed(raw, ids[0], objects)):
+                objects.setdefault(ids[0], raw)
+            else:
+                redo.append(ids[0])
+            order.append((ids[0], tuple(ids[1:])))
+            changes[ids[0]] = tuple(found)
+        if redo:
+            objects.update(self.cat_batch(redo))
+        if len(objects) != len(order):
+            raise Undecided("git cat-file did not return every ledger commit")
+        return order, objects, changes
+
+    def _log_range_plainly(self, rng: str) -> tuple[list[tuple[str, tuple[str, ...]]],
+                                                    dict[str, bytes],
+                                                    dict[str, tuple[Change, ...]]]:
+        order, objects = self._read_commit_objects(rng)
+        return order, objects, self._diff_range(rng)
 
     def _read_commit_objects(self, rng: str
                              ) -> tuple[list[tuple[str, tuple[str, ...]]], dict[str, bytes]]:

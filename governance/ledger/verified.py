@@ -38,25 +38,21 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
 from governance.errors import Tampered, Undecided
 from governance.ledger import layout
-from governance.ledger.canonical import canonical_bytes, parse_canonical
-from governance.ledger.commit import parse_commit
-from governance.ledger.merkle import compact_from, compact_stack
+from governance.ledger.canonical import parse_canonical
+from governance.ledger.refs import Unresolvable, branch_tip
 from governance.ledger.settings import branch_of
-from governance.ledger.store import GitStore, RawCommit
-from governance.ledger.trust import trust_from_json, trust_to_json
-from governance.ledger.verify import (
-    PARALLEL_MIN,
-    Failure,
-    ResumeState,
-    SignatureWork,
-    VerifiedEvent,
-    verify_ledger,
-)
+
+if TYPE_CHECKING:  # the verifier, the git adapter (GitPython) and the crypto: on demand only,
+    # a warm read (the verified head is the tip) needs none of them
+    from governance.ledger.replay import LifecycleReplay
+    from governance.ledger.store import GitStore, RawCommit
+    from governance.ledger.verify import Failure, ResumeState, SignatureWork, VerifiedEvent
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chain (
@@ -66,8 +62,61 @@ CREATE TABLE IF NOT EXISTS chain (
     event_id   TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replay (
+    kind  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
 """
-STATE_VERSION = 2  # 2: with the lifecycle replay's state
+# 2: with the lifecycle replay's state; 3: the small "tip" row, and the replay's per-release,
+# per-gate and per-(model, environment) items in their own table (read and written as used)
+STATE_VERSION = 3
+_REPLAY_MAPS = ("releases", "gates", "live")  # LifecycleReplay's maps that grow with the ledger
+
+
+class _StoredItems(dict[str, Any]):
+    """One of the lifecycle replay's big maps, its items read from the chain file on first use
+    (catching up touches a few releases, not the whole ledger's). Everything read or set stays
+    here and is written back when the state is saved. Only item access is offered: iterating
+    it would see only what was read, so it refuses (a replay that needs that must say so)."""
+
+    def __init__(self, conn: sqlite3.Connection, kind: str) -> None:
+        super().__init__()
+        self._conn = conn
+        self._kind = kind
+
+    def _load(self, key: str) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        row = self._conn.execute("SELECT value FROM replay WHERE kind = ? AND key = ?",
+                                 (self._kind, key)).fetchone()
+        if row is None:
+            return False
+        dict.__setitem__(self, key, json.loads(row[0]))
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._load(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._load(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict.__getitem__(self, key) if self._load(key) else default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if self._load(key):
+            return dict.__getitem__(self, key)
+        dict.__setitem__(self, key, default)
+        return default
+
+    def _partial(self, *_: object) -> Any:
+        raise TypeError(f"the lifecycle replay's {self._kind!r} is read item by item from the "
+                        "verified chain; it cannot be iterated")
+
+    __iter__ = __len__ = keys = values = items = pop = popitem = __delitem__ = _partial
 
 
 class LedgerTampered(Tampered):
@@ -99,8 +148,12 @@ class VerifiedHead:
 
 
 def chain_path(store: GitStore) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", store.branch)
-    return store.git_dir / "governance" / f"verified-{safe}.sqlite"
+    return chain_file(store.git_dir, store.branch)
+
+
+def chain_file(common_dir: Path, branch: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", branch)
+    return common_dir / "governance" / f"verified-{safe}.sqlite"
 
 
 class VerifiedLedger:
@@ -116,7 +169,8 @@ class VerifiedLedger:
                  allow_prefix: bool = False, recording: bool = False,
                  store: GitStore | None = None) -> None:
         self.root = repo_root
-        self.store = store or GitStore(repo_root, branch or branch_of(repo_root))
+        self.branch = store.branch if store is not None else (branch or branch_of(repo_root))
+        self._store = store  # opened on demand: a warm read needs no git (see ``_fast_tip``)
         self.allow_prefix = allow_prefix
         self.recording = recording  # serving a command that records: refusals say so
         self.failure: Failure | None = None
@@ -124,8 +178,31 @@ class VerifiedLedger:
         self._fresh: list[VerifiedEvent] = []  # verified by this process, kept for entries()
         self._head: VerifiedHead | None = None
         self._caught_up = False
-        self._tip: str | None = None
+        self._caught_tip: str | None = None
         self._conn: sqlite3.Connection | None = None
+
+    @property
+    def store(self) -> GitStore:
+        if self._store is None:
+            from governance.ledger.store import GitStore
+
+            self._store = GitStore(self.root, self.branch)
+        return self._store
+
+    def _fast_tip(self) -> tuple[Path, str | None] | None:
+        """The chain file and the ledger tip read from the ref files (loose or packed, through
+        worktree and gitdir indirections) without starting git; None when only git can say."""
+        if self._store is not None:
+            return None
+        try:
+            dirs, tip = branch_tip(self.root, self.branch)
+        except Unresolvable:
+            return None
+        return chain_file(dirs.common_dir, self.branch), tip
+
+    def _tip(self) -> str | None:
+        fast = self._fast_tip()
+        return fast[1] if fast is not None else self.store.tip()
 
     def _warn(self, text: str) -> None:
         """Said once, on stderr (a cache that had to be discarded is worth knowing about)."""
@@ -138,7 +215,8 @@ class VerifiedLedger:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            path = chain_path(self.store)
+            fast = self._fast_tip()
+            path = fast[0] if fast is not None else chain_path(self.store)
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, timeout=300)
             try:
@@ -170,6 +248,21 @@ class VerifiedLedger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _stored_tip(self) -> VerifiedHead | None:
+        """The verified head from the small ``tip`` row (written with the full state in one
+        transaction): a warm read compares it with the ref and parses nothing else (the full
+        state holds the lifecycle replay, which grows with the ledger)."""
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'tip'").fetchone()
+        if row is None:
+            return None
+        try:
+            doc = json.loads(row[0])
+            if doc.get("version") != STATE_VERSION:
+                return None
+            return VerifiedHead(int(doc["seq"]), str(doc["commit"]), str(doc["root"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
     def _stored_head(self) -> tuple[VerifiedHead, dict[str, object]] | None:
         row = self.conn.execute("SELECT value FROM state WHERE key = 'head'").fetchone()
         if row is None:
@@ -183,6 +276,10 @@ class VerifiedLedger:
             return None
 
     def _resume_from(self, doc: dict[str, object]) -> ResumeState:
+        from governance.ledger.merkle import compact_from
+        from governance.ledger.trust import trust_from_json
+        from governance.ledger.verify import ResumeState
+
         conn = self.conn
 
         def seen(event_id: str) -> int | None:
@@ -190,12 +287,28 @@ class VerifiedLedger:
                                (event_id,)).fetchone()
             return None if row is None else int(row[0])
 
+        small = doc["replay"]
+        if not isinstance(small, dict) or any(k in small for k in _REPLAY_MAPS):
+            raise ValueError("the stored lifecycle replay state is not in the expected form")
+
+        def replay() -> LifecycleReplay:
+            # a fresh replay per verification run (a run that fails leaves no trace in the
+            # next): the small part from the state, the big maps read item by item
+            from governance.ledger.replay import LifecycleReplay
+
+            fresh = LifecycleReplay.from_json({**small, **{k: {} for k in _REPLAY_MAPS}})
+            fresh.releases = _StoredItems(conn, "releases")
+            fresh.gates = _StoredItems(conn, "gates")
+            fresh.live = _StoredItems(conn, "live")
+            return fresh
+
+        replay()  # the small part must parse now, not in the middle of a verification
         frontier = compact_from(int(str(doc["size"])),
                                 [bytes.fromhex(h) for h in doc["frontier"]])  # type: ignore[attr-defined]
         return ResumeState(int(str(doc["seq"])), str(doc["commit"]), str(doc["prev_hash"]),
                            int(str(doc["prev_when"])), float(str(doc["prev_ts"])),
                            trust_from_json(doc["trust"]),  # type: ignore[arg-type]
-                           frontier, seen, doc["replay"])  # type: ignore[arg-type]
+                           frontier, seen, None, replay)
 
     def _rewritten(self, head: VerifiedHead, tip: str) -> str | None:
         """Why the ledger is no extension of what was verified here, or None."""
@@ -207,6 +320,10 @@ class VerifiedLedger:
 
     def _state_ok(self, head: VerifiedHead, resume: ResumeState) -> str | None:
         """Why the stored state cannot be used, or None (see the module docstring)."""
+        from governance.ledger.canonical import canonical_bytes
+        from governance.ledger.commit import parse_commit
+        from governance.ledger.trust import trust_to_json
+
         store = self.store
         try:
             obj = parse_commit(store.read_object(head.commit))
@@ -224,12 +341,13 @@ class VerifiedLedger:
     def _reset(self) -> None:
         self.conn.execute("DELETE FROM chain")
         self.conn.execute("DELETE FROM state")
+        self.conn.execute("DELETE FROM replay")
 
     # --- catching up -----------------------------------------------------------------------
     def catch_up(self) -> VerifiedHead | None:
         """Verify the commits after the verified head; the verified head (None: no ledger)."""
-        tip = self.store.tip()
-        if self._caught_up and self._tip == tip:
+        tip = self._tip()
+        if self._caught_up and self._caught_tip == tip:
             return self._checked_head()
         self.failure = None
         conn = self.conn
@@ -242,7 +360,7 @@ class VerifiedLedger:
             raise
         self._head = head
         self._caught_up = True
-        self._tip = tip
+        self._caught_tip = tip
         return self._checked_head()
 
     def _checked_head(self) -> VerifiedHead | None:
@@ -251,6 +369,11 @@ class VerifiedLedger:
         return self._head
 
     def _advance(self, tip: str | None) -> VerifiedHead | None:
+        from governance.ledger.verify import PARALLEL_MIN, Failure, verify_ledger
+
+        quick = self._stored_tip()
+        if quick is not None and quick.commit == tip:
+            return quick  # nothing new (the full state is checked when it is resumed from)
         stored = self._stored_head()
         resume: ResumeState | None = None
         started: list[SignatureWork] = []
@@ -312,6 +435,8 @@ class VerifiedLedger:
               started: list[SignatureWork]) -> list[RawCommit]:
         """The commits after ``after`` (all: None) up to ``tip``; for many, the signature work
         starts (into ``started``) as soon as their objects are read."""
+        from governance.ledger.verify import PARALLEL_MIN, SignatureWork
+
 
         def start(raws: Sequence[bytes], events: Sequence[bytes | None],
                   notes: Sequence[bytes | None]) -> None:
@@ -326,6 +451,9 @@ class VerifiedLedger:
               ) -> VerifiedHead | None:
         if resume is None or not verified:
             return None
+        from governance.ledger.merkle import compact_stack
+        from governance.ledger.trust import trust_to_json
+
         self.conn.executemany(
             "INSERT INTO chain VALUES (?,?,?,?)",
             ((v.seq, v.commit, v.leaf.hex(), str(v.event["event_id"])) for v in verified))
@@ -334,9 +462,22 @@ class VerifiedLedger:
                "root": root, "prev_hash": resume.prev_hash, "prev_when": resume.prev_when,
                "prev_ts": resume.prev_ts, "size": resume.frontier.size,
                "frontier": [h.hex() for h in compact_stack(resume.frontier)],
-               "trust": trust_to_json(resume.trust), "replay": resume.replay}
-        self.conn.execute("INSERT OR REPLACE INTO state VALUES ('head', ?)",
-                          (json.dumps(doc, sort_keys=True),))
+               "trust": trust_to_json(resume.trust),
+               "replay": {k: v for k, v in (resume.replay or {}).items()
+                          if k not in _REPLAY_MAPS}}
+        for kind in _REPLAY_MAPS:
+            items = (resume.replay or {}).get(kind)
+            if not isinstance(items, dict):
+                raise ValueError(f"the lifecycle replay state has no {kind!r}")
+            # what a resumed run read or set (it may have changed in place), or everything
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO replay VALUES (?, ?, ?)",
+                ((kind, key, json.dumps(value, sort_keys=True))
+                 for key, value in dict.items(items)))
+        self.conn.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", (
+            ("head", json.dumps(doc, sort_keys=True)),
+            ("tip", json.dumps({"version": STATE_VERSION, "seq": resume.seq,
+                                "commit": resume.commit, "root": root}, sort_keys=True))))
         self._fresh = list(verified)
         return VerifiedHead(resume.seq, resume.commit, root)
 
@@ -352,10 +493,18 @@ class VerifiedLedger:
             if head is None:
                 return None
             stored = self._stored_head()
-            assert stored is not None
-            resume = self._resume_from(stored[1])
-            why = self._state_ok(stored[0], resume)
-            if why is None:
+            try:
+                resume = None if stored is None else self._resume_from(stored[1])
+                why: str | None
+                if stored is None or resume is None:
+                    why = "the stored verified state is missing"
+                elif stored[0] != head:
+                    why = "the stored verified state is not at the verified head"
+                else:
+                    why = self._state_ok(stored[0], resume)
+            except (ValueError, KeyError, TypeError) as err:
+                why = f"the stored verified state is unreadable ({err})"
+            if why is None and resume is not None:
                 return resume
             self._warn(f"{why}; verifying the ledger again from the genesis")
             self.conn.execute("BEGIN IMMEDIATE")
@@ -406,6 +555,8 @@ class VerifiedLedger:
     def _event_at(self, seq: int) -> VerifiedEvent:
         """One already-verified event, read from its commit and checked against its chain
         row (through git's persistent object reader: no process, no listing)."""
+        from governance.ledger.verify import VerifiedEvent
+
         row = self.conn.execute("SELECT commit_sha, leaf FROM chain WHERE seq = ?",
                                 (seq,)).fetchone()
         if row is None:
@@ -428,6 +579,8 @@ class VerifiedLedger:
 
     def _confirmed(self, commits: Sequence[RawCommit], first: int) -> Iterator[VerifiedEvent]:
         """Events of already-verified commits, each checked against its chain row."""
+        from governance.ledger.verify import VerifiedEvent
+
         rows = self.conn.execute("SELECT seq, commit_sha, leaf FROM chain WHERE seq >= ? "
                                  "ORDER BY seq", (first,)).fetchall()
         if len(rows) != len(commits):

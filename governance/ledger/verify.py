@@ -308,6 +308,9 @@ class ResumeState:
     frontier: CompactRange
     seen_id: Callable[[str], int | None] = field(default=lambda _id: None)
     replay: dict[str, Any] | None = None  # LifecycleReplay.to_json() after the last event
+    # or, instead, a fresh LifecycleReplay at that point per call (a store that reads the
+    # replay's items as they are used: governance.ledger.verified)
+    replay_factory: Callable[[], LifecycleReplay] | None = None
 
 
 @dataclass(frozen=True)
@@ -496,9 +499,12 @@ class _Verifier:
         self.replay = LifecycleReplay()
         self.trust_files: dict[str, bytes] = {}  # as of the last genesis/key_rotated
         if resume is not None:
-            if resume.replay is None:
+            if resume.replay_factory is not None:
+                self.replay = resume.replay_factory()
+            elif resume.replay is None:
                 raise ValueError("a resumed verification needs the lifecycle replay's state")
-            self.replay = LifecycleReplay.from_json(resume.replay)
+            else:
+                self.replay = LifecycleReplay.from_json(resume.replay)
             # trust changes only at genesis/key_rotated, whose files equal the fold then
             trust = resume.trust
             self.trust_files = {layout.TRUST_STATE: canonical_bytes(trust_to_json(trust)),

@@ -32,6 +32,15 @@ def _same_as_git(led: Ledger) -> None:
         for ch in c.changes:
             if ch.status != "D":
                 assert c.blobs[ch.path] == store.read_object(ch.blob)
+    # the catching-up read (one git log --format=raw --raw) gives the same objects and changes,
+    # over the whole history and over a range
+    log_order, log_objects, log_changes = store._log_range(order[-1][0])
+    assert log_order == order
+    assert all(log_objects[c.sha] == c.raw for c in commits)
+    assert all(log_changes[c.sha] == by_git.get(c.sha, ()) for c in commits)
+    rng_order, _, rng_changes = store._log_range(f"{order[2][0]}..{order[-1][0]}")
+    assert rng_order == order[3:] and all(rng_changes[sha] == by_git.get(sha, ())
+                                          for sha, _ in order[3:])
 
 
 def test_honest_ledger_reads_as_git_sees_it(ledger: Ledger) -> None:
@@ -132,5 +141,10 @@ def test_catching_up_reads_only_the_new_commits(ledger: Ledger, tmp_path: Path,
     assert state is not None and state.seq == before + 1
     commands = _git_commands(trace)
     assert not [c for c in commands if c.startswith("git ls-tree")], commands
+    # the commits to verify: their objects and changes from one process, over the range only;
+    # the index's rows the appends' own catch-ups verified are read over their range too
+    logs = [c for c in commands if c.startswith("git log")]
+    assert len(logs) == 1 and ".." in logs[0], commands
+    assert not [c for c in commands if c.startswith("git diff-tree")], commands
     ranges = [c for c in commands if c.startswith("git rev-list")]
-    assert ranges and all(".." in c for c in ranges), ranges
+    assert all(".." in c for c in ranges), ranges

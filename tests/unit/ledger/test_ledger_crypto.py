@@ -197,3 +197,59 @@ def test_schema_rejects_unknown_fields_and_bad_formats() -> None:
     assert any(e.startswith("$.timestamp") for e in schema_errors(event))
     with pytest.raises(ValueError, match="unknown event type"):
         build_event("nope", {})
+
+
+def test_libsodium_verify_agrees_with_ssh_keygen(keyfile: Path, tmp_path: Path) -> None:
+    """ssh-keygen -Y verify is the reference: the in-process check (libsodium's Ed25519, the one
+    every ledger read uses) accepts exactly what it accepts for the ledger's signer and
+    namespace: good (sha512 and sha256), content changed, signature bytes changed, another
+    namespace, another key."""
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "o", "-f", str(other)],
+                   check=True)
+    payload = (b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+               b"author Jane <jane@example.com> 1700000000 +0000\n"
+               b"committer Jane <jane@example.com> 1700000000 +0000\n\nledger: seq 1\n")
+    pub = Path(str(keyfile) + ".pub").read_text().split()
+    allowed = tmp_path / "allowed"
+    allowed.write_text(f'jane@example.com namespaces="git" {pub[0]} {pub[1]}\n')
+    expected_key = parse_public_key(" ".join(pub))
+
+    def ssh_sign(key: Path, namespace: str, *opts: str) -> str:
+        msg = tmp_path / "msg"
+        msg.write_bytes(payload)
+        (tmp_path / "msg.sig").unlink(missing_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-n", namespace, "-f", str(key),
+                        *opts, str(msg)], check=True, capture_output=True)
+        return (tmp_path / "msg.sig").read_text()
+
+    def flipped(armored: str) -> str:
+        sig = parse_armored(armored)
+        blob = bytearray(base64.b64decode("".join(armored.strip().splitlines()[1:-1])))
+        at = bytes(blob).rfind(sig.signature_blob[-64:])
+        blob[at + 10] ^= 0x01
+        b64 = base64.b64encode(bytes(blob)).decode()
+        return ("-----BEGIN SSH SIGNATURE-----\n"
+                + "\n".join(b64[i : i + 70] for i in range(0, len(b64), 70))
+                + "\n-----END SSH SIGNATURE-----\n")
+
+    good = ssh_sign(keyfile, "git")
+    cases = {  # name -> (armored signature, signed bytes, ssh-keygen should accept)
+        "good": (good, payload, True),
+        "good-sha256": (ssh_sign(keyfile, "git", "-O", "hashalg=sha256"), payload, True),
+        "content-changed": (good, payload + b"x", False),
+        "signature-changed": (flipped(good), payload, False),
+        "wrong-namespace": (ssh_sign(keyfile, "file"), payload, False),
+        "wrong-key": (ssh_sign(other, "git"), payload, False),
+    }
+    for name, (armored, data, want) in cases.items():
+        (tmp_path / "case.sig").write_text(armored)
+        ref = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I",
+                              "jane@example.com", "-n", "git", "-s", str(tmp_path / "case.sig")],
+                             input=data, capture_output=True)
+        assert (ref.returncode == 0) is want, (name, ref.stderr)
+        try:
+            ours = verify(parse_armored(armored), data, "git") == expected_key
+        except SignatureError:
+            ours = False
+        assert ours is want, name
