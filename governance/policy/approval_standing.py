@@ -26,7 +26,7 @@ from typing import Any
 from governance.errors import GovernanceError
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
-from governance.policy.engine import select_engine
+from governance.policy.engines.select import select_engine
 from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest
 from governance.records import display_path

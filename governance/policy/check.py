@@ -25,7 +25,8 @@ from governance.errors import (
 )
 from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
-from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
+from governance.policy.engines.port import DEFAULT_TIMEOUT_S
+from governance.policy.engines.select import select_engine
 from governance.policy.gates import GateDecision, GateRun, PipelinedEngine
 from governance.policy.input import APPROVAL_SOURCES, ApprovalFact, GateRequest, parse_time
 from governance.policy.metadata import Annotation, gate_annotations
@@ -208,7 +209,7 @@ def run_check(
     run = GateRun(repo, bundle, engine, request, state)
     extra: list[PipelinedEngine] = []
     if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
-        from governance.policy.regopy_engine import RegopyEngine
+        from governance.policy.engines.regopy_engine import RegopyEngine
 
         configured = os.environ.get("GOVERNANCE_POLICY_WORKERS", "")
         workers = options.workers or (int(configured) if configured.isdigit() else 0)

@@ -19,7 +19,8 @@ from governance.policy.check import (
     approvals_for,
     default_now,
 )
-from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
+from governance.policy.engines.port import DEFAULT_TIMEOUT_S
+from governance.policy.engines.select import select_engine
 from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest
 from governance.promotion import GateVerdict
