@@ -127,6 +127,7 @@ class StandingReader:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     engine_name: str | None = None
     policy_dir: Path | None = None
+    signed_only: bool = False  # count approvals signed by the approver only (not CI records)
     _runs: dict[str, GateRun] = field(default_factory=dict)
     _bundle: PolicyBundle | None = None
 
@@ -146,7 +147,8 @@ class StandingReader:
             if self._bundle is None:
                 root = self.policy_dir or self.repo.root / POLICY_DIR
                 self._bundle = load_bundle(root, display_prefix=display_path(root))
-            request = GateRequest(environment=environment, now=self.now, approval_source="git")
+            request = GateRequest(environment=environment, now=self.now, approval_source="git",
+                                  signed_only=self.signed_only)
             self._runs[environment] = GateRun(self.repo, self._bundle,
                                               select_engine(self.engine_name), request,
                                               self.state)
@@ -171,9 +173,11 @@ class StandingReader:
 
 
 def approval_standing(repo: GovernedRepo, loaded: LoadedRelease, state: LifecycleState,
-                      environment: str, *, now: datetime | None = None) -> ApprovalStanding:
+                      environment: str, *, now: datetime | None = None,
+                      signed_only: bool = False) -> ApprovalStanding:
     """The standing of one release (one engine started and closed)."""
-    with StandingReader(repo, state, now=now or datetime.now(UTC)) as reader:
+    with StandingReader(repo, state, now=now or datetime.now(UTC),
+                        signed_only=signed_only) as reader:
         return reader.standing(loaded, environment)
 
 

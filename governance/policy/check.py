@@ -92,8 +92,9 @@ def approvals_for(options: CheckOptions) -> tuple[tuple[ApprovalFact, ...], tupl
 def _github_request(
     repo: GovernedRepo, options: CheckOptions, dirs: Sequence[Path], request: GateRequest
 ) -> GateRequest:
-    """Approvals of pull request ``--pr`` for the release(s) checked (its model's risk tier)."""
-    from governance.policy import github_approvals
+    """The reviews of pull request ``--pr`` as gate facts, for the release(s) checked (its
+    model's risk tier); the required-approvals gate decides."""
+    from governance.approvals import pull_request
 
     assert options.pr is not None
     first = repo.load_release(dirs[0]) if dirs else None
@@ -102,14 +103,14 @@ def _github_request(
     trainers = sorted(
         {r.trained_by for r in (repo.load_release(d).release for d in dirs) if r.trained_by}
     )
-    got = github_approvals.fetch(
+    got = pull_request.fetch(
         repo.root, options.pr, environment=environment, risk_tier=risk_tier, trainers=trainers
     )
     return replace(
         request,
         approvals=got.approvals,
         excluded_actors=got.excluded_actors,
-        checks=request.checks + got.checks,
+        codeowners=got.codeowners,
         head_sha=got.head_sha,
         head_digests=digests_at_head(repo, dirs, got.head_sha),
     )

@@ -115,6 +115,8 @@ class ApprovalFact:
     role_verified: bool = False  # team membership resolved by the source
     reason: str | None = None
     review_id: str | None = None
+    permission: str | None = None  # a GitHub reviewer's permission on the repository
+    account_type: str | None = None  # a GitHub reviewer's account type (User, Bot, ...)
 
     def to_input(self) -> dict[str, Any]:
         at, at_ns = time_fields(self.submitted_at)
@@ -133,6 +135,10 @@ class ApprovalFact:
             out["reason"] = self.reason
         if self.review_id is not None:
             out["review_id"] = self.review_id
+        if self.permission is not None:
+            out["permission"] = self.permission
+        if self.account_type is not None:
+            out["account_type"] = self.account_type
         return out
 
 
@@ -176,6 +182,11 @@ class GateRequest:
     # approves the head commit, so it binds to the content there, not to whatever a merge
     # commit or a checkout holds now; empty: not computed (the content checked is the head's).
     head_digests: tuple[tuple[str, str | None], ...] = ()
+    # the pull request's CODEOWNERS groups: {"owners", "paths", "people"} (the gate decides)
+    codeowners: tuple[Mapping[str, Any], ...] = ()
+    # only approvals signed by the approver count (``approve``'s release_approved, as the
+    # ledger's replay checks it): GitHub reviews recorded by CI are left out
+    signed_only: bool = False
 
 
 # --- the builder --------------------------------------------------------------------------
@@ -346,7 +357,9 @@ def _duties(release: Release, approvals: Sequence[ApprovalFact], request: GateRe
     holders = holders_from(
         trainers=[release.trained_by] if release.trained_by else [],
         committers=request.excluded_actors,
-        approvers=[a.actor_id for a in approvals if a.state == "approved"],
+        # pull request reviews hold the approver duty only when the approvals gate counts
+        # them (separation_of_duties.rego adds those); signed approvals always do
+        approvers=[a.actor_id for a in approvals if a.state == "approved" and a.source != "github"],
         deployers=request.deployers,
     )
     facts = duties_input(holders)
@@ -399,10 +412,7 @@ def build_gate_input(
         "approvals": [{**a.to_input(), "actor_id": identity_key(a.actor_id)} for a in approvals],
         "separation_of_duties": _duties(release, approvals, request),
         "approval_source": request.approval_source,
-        "approval_context": {
-            "excluded_actors": sorted(set(_ids(request.excluded_actors)) | set(_ids(cfg.bots))),
-            "pr": request.pr,
-        },
+        "approval_context": approval_context_section(cfg, request),
         "checks": [dict(c) for c in request.checks],
     }
 
@@ -514,6 +524,8 @@ def approvals_section(loaded: LoadedRelease, request: GateRequest, state: Lifecy
         approvals = approvals_from_ledger(state, rid)
     if request.approval_source == "none":
         approvals = []
+    if request.signed_only:
+        approvals = [a for a in approvals if a.source == "git"]
     # A GitHub review approves the PR's head commit, so it binds to the digest of this release
     # directory AT that head (DESIGN section 6). After a merge the checkout is the merge commit:
     # when its content differs from the head's, the approvals bind to the head's digest and no
@@ -526,6 +538,24 @@ def approvals_section(loaded: LoadedRelease, request: GateRequest, state: Lifecy
         else a
         for a in approvals
     ]
+
+
+def approval_context_section(cfg: GovernanceConfig, request: GateRequest) -> dict[str, Any]:
+    """Who never counts (authors, committers, bots), and for a pull request its number, head
+    commit and CODEOWNERS groups (owners, paths, the people who may answer for them)."""
+    context: dict[str, Any] = {
+        "excluded_actors": sorted(set(_ids(request.excluded_actors)) | set(_ids(cfg.bots))),
+        "pr": request.pr,
+    }
+    if request.head_sha is not None and request.approval_source == "github":
+        context["head_sha"] = request.head_sha
+    if request.codeowners:
+        context["codeowners"] = [
+            {"owners": list(g["owners"]), "paths": list(g["paths"]),
+             "people": sorted(set(_ids(g["people"])))}
+            for g in request.codeowners
+        ]
+    return context
 
 
 def release_section(loaded: LoadedRelease) -> dict[str, Any]:
