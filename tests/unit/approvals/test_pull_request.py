@@ -25,7 +25,7 @@ from governance.approvals.counting import (
     RoleDefinition,
 )
 from governance.errors import Undecided
-from governance.policy import check as check_module
+from governance.policy import request as request_module
 from governance.policy.check import CheckOptions, run_check
 from governance.repo import GovernedRepo
 
@@ -67,7 +67,7 @@ APPROVED = tuple(review(i, who) for i, who in enumerate(ROLES.values()))
 def _head_not_in_git(monkeypatch: pytest.MonkeyPatch) -> None:
     """The head commit HEAD here is made up: the release digest at it is not read from git
     (the content checked is taken as the head's, as in the gate workflow's overlay)."""
-    monkeypatch.setattr(check_module, "digests_at_head", lambda repo, dirs, head: ())
+    monkeypatch.setattr(request_module, "digests_at_head", lambda repo, dirs, head: ())
 
 
 def check_with(monkeypatch: pytest.MonkeyPatch, got: ApprovalFacts,
@@ -185,7 +185,7 @@ def test_head_approvals_bind_to_the_digest_at_the_head_not_the_checkout(
     release directory differs between the two, the approvals bind to the head's digest and no
     longer count for the release checked."""
     other = "sha256:" + "1" * 64
-    monkeypatch.setattr(check_module, "digests_at_head",
+    monkeypatch.setattr(request_module, "digests_at_head",
                         lambda repo, dirs, head: (("fraud-risk-2026-04-10-01", other),))
     decision = check_with(monkeypatch, facts(*APPROVED))
     assert {a["digest"] for a in decision.record["input"]["approvals"]} == {other}
