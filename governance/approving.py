@@ -177,8 +177,10 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
     standing = approval_standing(repo, loaded, fold_lifecycle(history), env, signed_only=True)
     if standing.undecided is not None:
         remaining: tuple[str, ...] = (f"could not decide: {standing.undecided}",)
-    else:
-        remaining = standing.failures
+    else:  # the gate's failures, then who may still fill each unfilled role
+        remaining = (*standing.failures,
+                     *(f"{r.role} may approve: {r.who_may_approve()}" for r in standing.roles
+                       if not r.filled))
     approved = standing.allow and standing.undecided is None
     if approved and not already:
         written.append(append({

@@ -61,10 +61,18 @@ class RoleStanding:
     counted: tuple[str, ...]  # distinct people whose approval of the current digest counts
     filled: bool  # enough people, none of them needed by another role (distinct people)
     shortfalls: tuple[str, ...] = ()  # the gate's distinct-people failures naming this role
+    may_approve: tuple[str, ...] = ()  # members whose approval would still count here
+    teams: tuple[str, ...] = ()  # the role's teams (their members may approve too)
 
     def to_json(self) -> dict[str, Any]:
         return {"role": self.role, "need": self.need, "counted": list(self.counted),
-                "filled": self.filled, "shortfalls": list(self.shortfalls)}
+                "filled": self.filled, "shortfalls": list(self.shortfalls),
+                "may_approve": list(self.may_approve), "teams": list(self.teams)}
+
+    def who_may_approve(self) -> str:
+        """``bob, members of team acme/risk``, or said plainly when nobody can."""
+        named = [*self.may_approve, *(f"members of team {t}" for t in self.teams)]
+        return ", ".join(named) or "nobody (every member is excluded or already counted)"
 
 
 @dataclass(frozen=True)
@@ -230,7 +238,10 @@ def _parse(base: ApprovalStanding, value: Any, engine: str) -> ApprovalStanding:
         roles.append(RoleStanding(role=_text(r["role"], "roles[].role"), need=role_need,
                                   counted=_texts(r["counted"], "roles[].counted"),
                                   filled=_flag(r["filled"], "roles[].filled"),
-                                  shortfalls=_texts(r["shortfalls"], "roles[].shortfalls")))
+                                  shortfalls=_texts(r["shortfalls"], "roles[].shortfalls"),
+                                  may_approve=_texts(r.get("may_approve", []),
+                                                     "roles[].may_approve"),
+                                  teams=_texts(r.get("teams", []), "roles[].teams")))
     approvals = tuple(
         ApprovalVerdict(actor_id=_text(a["actor_id"], "approvals[].actor_id"),
                         role=_text(a["role"], "approvals[].role"),

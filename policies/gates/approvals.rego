@@ -291,12 +291,26 @@ approval_standing := {
 			"counted": sort([p | some p in qualified_people(role)]),
 			"filled": role_filled(role),
 			"shortfalls": sort([shortfall_msg(s) | some s in distinct_shortfalls; role in s.roles]),
+			"may_approve": may_approve(role),
+			"teams": sort(object.get(object.get(input.config.roles, role, {}), "teams", [])),
 		}
 	],
 	"approvals": [standing_of(a) | some a in approval_records],
 } if {
 	lib.promotion
 }
+
+# Who could still fill a role: its governance.yaml members whose approval would count (not the
+# trainer, an author, a committer or a bot) and who are not already counted for a required role
+# (every role needs distinct people). Team members are named by their team in `teams`.
+counted_anywhere := {p | some r in required_roles; some p in qualified_people(r)}
+
+may_approve(role) := sort([m |
+	some m in object.get(object.get(input.config.roles, role, {}), "members", [])
+	m != object.get(input.release, "trained_by", "")
+	not excluded_by_context(m)
+	not m in counted_anywhere
+])
 
 role_filled(role) := true if {
 	qualified_count(role) >= approvals_per_role

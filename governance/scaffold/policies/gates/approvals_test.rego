@@ -329,3 +329,11 @@ test_pr_code_owner_must_count_as_a_person if {
 	got := pr_verdict(array.concat(pr_reviews, [review("risk_owner", "carol", {"permission": "read"})]), {"codeowners": owners})
 	"no counted approval from a code owner (@carol) for releases/a.yaml" in got.deny
 }
+
+test_standing_names_who_may_still_approve if {
+	# alice fills ml_lead; dave (also ml_lead) is not needed twice; carol may still fill
+	# risk_owner; bob (platform_owner) is the only one for his role; nobody counted is offered
+	st := standing_of_approvals([fx.approval("ml_lead", "alice")], fx.config)
+	may := {x.role: x.may_approve | some x in st.roles}
+	may == {"ml_lead": ["dave"], "platform_owner": ["bob"], "risk_owner": ["carol", "jane.smith"]}
+}
