@@ -34,9 +34,9 @@ from pathlib import Path
 from bench.generate_repo import generate
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import load_bundle
+from governance.policy.engines.regopy_engine import RegopyEngine
 from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest, parse_time
-from governance.policy.regopy_engine import RegopyEngine
 from governance.repo import GovernedRepo
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,9 @@ governance.yaml must be committed (``governance.committed``: an approval is of c
 content, never of a local edit); the principal must hold the role in governance.yaml as
 committed on the protected branch (never the working tree's) and must not be the release's
 trainer (separation of duties). After a grant,
-the counting rules (``governance.approvals.counting``) decide whether every role required by
-the strictest environment is now filled by distinct people for this digest; if so a
+the required-approvals gate decides (``governance.policy.approval_standing``: the same Rego
+rule ``check --env`` applies, on the approvals signed by their approvers) whether every role
+required by the strictest environment is now filled by distinct people for this digest; if so a
 ``release_approved`` event binds that digest.
 
 Post-hoc review of a break-glass promotion (DESIGN section 4): ``closes`` names the open
@@ -25,9 +26,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.approvals.counting import ApprovalFacts, Outcome, decide
-from governance.approvals.git_native import signed_approvals
-from governance.approvals.policy import approval_policy
 from governance.committed import release_paths, require_committed
 from governance.domain.config import GovernanceConfig
 from governance.domain.events import LedgerEntry
@@ -165,7 +163,7 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
                append: Callable[[Mapping[str, Any]], LedgerEntry]) -> ApprovalResult:
     """After an approval: record ``release_approved`` when the counted approvals now fill every
     required role, decided on the tip it is appended to."""
-    release, digest, config = loaded.release, loaded.digest.value, repo.config
+    release, digest = loaded.release, loaded.digest.value
     written = [first]
     history = [*entries()]
     if first.seq not in {e.seq for e in history}:
@@ -173,14 +171,17 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
     already = any(e.event_type == "release_approved" and e.event.get("release_id")
                   == release.release_id and e.event.get("release_digest") == digest
                   for e in history)
-    risk_tier = loaded.model.risk_tier if loaded.model else "medium"
     env = strictest_environment(repo)
-    policy = approval_policy(config, env, risk_tier,
-                             trainers=[release.trained_by] if release.trained_by else [])
-    decision = decide(policy, ApprovalFacts(
-        signed=signed_approvals(history, release.release_id), release_digest=digest))
-    remaining = tuple(r.message for r in decision.reasons)
-    approved = decision.outcome is Outcome.APPROVED
+    from governance.policy.approval_standing import approval_standing  # loads the engine
+
+    standing = approval_standing(repo, loaded, fold_lifecycle(history), env, signed_only=True)
+    if standing.undecided is not None:
+        remaining: tuple[str, ...] = (f"could not decide: {standing.undecided}",)
+    else:  # the gate's failures, then who may still fill each unfilled role
+        remaining = (*standing.failures,
+                     *(f"{r.role} may approve: {r.who_may_approve()}" for r in standing.roles
+                       if not r.filled))
+    approved = standing.allow and standing.undecided is None
     if approved and not already:
         written.append(append({
             "event_type": "release_approved", "release_id": release.release_id,
@@ -188,6 +189,7 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
             "actor_id": actor, "actor_role": role, "approval_state": "approved",
             "release_digest": digest,
             "details": {"environment": env,
-                        "approvers": [f"{r}:{a.person}" for r, a in decision.assignments()]}}))
+                        "approvers": [f"{r.role}:{p}" for r in standing.roles
+                                      for p in r.counted]}}))
     return ApprovalResult(release.release_id, role, True, tuple(written), approved or already,
                           remaining)

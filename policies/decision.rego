@@ -46,6 +46,9 @@ raw_warnings := {v |
 
 pending := gates.pending_required_approvals
 
+# The approvals the required-approvals gate counts (``check --record`` records only these).
+counted_approvals := gates.counted_approvals
+
 default waivers := []
 
 waivers := data.waivers

@@ -260,10 +260,10 @@ def required_roles(roles: Sequence[str], approvals_per_role: int) -> tuple[tuple
 
 def decide(policy: ApprovalPolicy, facts: ApprovalFacts) -> ApprovalDecision:
     """Apply every counting rule; the outcome and all reasons (pure, order-independent)."""
-    undecided = _undecided_reasons(policy, facts)
+    undecided = undecided_reasons(policy, facts)
     blockers: list[Reason] = []
     notes: list[Reason] = []
-    excluded = _excluded(policy, facts)
+    excluded = excluded_identities(policy, facts)
     candidates: dict[str, Approval] = {}
 
     if facts.pull_request is not None:
@@ -301,7 +301,7 @@ def decide(policy: ApprovalPolicy, facts: ApprovalFacts) -> ApprovalDecision:
     )
 
 
-def _undecided_reasons(policy: ApprovalPolicy, facts: ApprovalFacts) -> list[Reason]:
+def undecided_reasons(policy: ApprovalPolicy, facts: ApprovalFacts) -> list[Reason]:
     out = [Reason("api_failure", msg) for msg in facts.fetch_errors]
     pr = facts.pull_request
     if pr is not None:
@@ -327,7 +327,7 @@ def _undecided_reasons(policy: ApprovalPolicy, facts: ApprovalFacts) -> list[Rea
     return out
 
 
-def _excluded(policy: ApprovalPolicy, facts: ApprovalFacts) -> dict[str, str]:
+def excluded_identities(policy: ApprovalPolicy, facts: ApprovalFacts) -> dict[str, str]:
     """login (``identity_key``) -> why this identity can never count."""
     out: dict[str, str] = {}
     for trainer in policy.trainers:
@@ -356,7 +356,7 @@ def _noreply_login(email: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _is_bot(policy: ApprovalPolicy, login: str, account_type: str) -> bool:
+def is_bot(policy: ApprovalPolicy, login: str, account_type: str) -> bool:
     return (
         account_type != "User"
         or login.endswith("[bot]")
@@ -364,7 +364,7 @@ def _is_bot(policy: ApprovalPolicy, login: str, account_type: str) -> bool:
     )
 
 
-def _roles_held(policy: ApprovalPolicy, facts: ApprovalFacts, person: str) -> dict[str, str]:
+def roles_held(policy: ApprovalPolicy, facts: ApprovalFacts, person: str) -> dict[str, str]:
     """Required roles ``person`` holds -> how membership was established."""
     held: dict[str, str] = {}
     who = identity_key(person)
@@ -382,7 +382,7 @@ def _roles_held(policy: ApprovalPolicy, facts: ApprovalFacts, person: str) -> di
     return held
 
 
-def _latest_by_reviewer(reviews: Iterable[Review], notes: list[Reason]) -> dict[str, Review]:
+def latest_by_reviewer(reviews: Iterable[Review], notes: list[Reason]) -> dict[str, Review]:
     latest: dict[str, Review] = {}
     for review in sorted(reviews, key=_review_key):
         if review.state in IGNORED_STATES:
@@ -411,7 +411,7 @@ def _count_reviews(
 ) -> None:
     pr = facts.pull_request
     assert pr is not None
-    for who, review in sorted(_latest_by_reviewer(facts.reviews, notes).items()):
+    for who, review in sorted(latest_by_reviewer(facts.reviews, notes).items()):
         login = review.reviewer
         permission = facts.permissions.get(who) or facts.permissions.get(login)
         if review.state == "DISMISSED":
@@ -449,7 +449,7 @@ def _count_reviews(
         if why:
             notes.append(Reason("not_counted", f"{login}: {why}", login))
             continue
-        held = _roles_held(policy, facts, login)
+        held = roles_held(policy, facts, login)
         candidates[who] = Approval(
             person=login,
             source="github",
@@ -498,7 +498,7 @@ def _why_not(
     permission: str | None,
     need_write: bool = True,
 ) -> str:
-    if _is_bot(policy, login, account_type):
+    if is_bot(policy, login, account_type):
         return f"a bot or non-User account ({account_type}) never counts"
     if identity_key(login) in excluded:
         return f"{excluded[identity_key(login)]}; separation of duties: never counts as approver"
@@ -524,7 +524,7 @@ def _count_signed(
             continue
         latest[(identity_key(event.actor), event.role)] = event
     for (who, role), event in sorted(latest.items()):
-        held = _roles_held(policy, facts, event.actor)
+        held = roles_held(policy, facts, event.actor)
         if role not in held:
             notes.append(
                 Reason("no_role", f"{event.actor} signed for {role} but does not hold it", who)
@@ -634,16 +634,22 @@ def _codeowner_gaps(
 
 
 def _owns(policy: ApprovalPolicy, facts: ApprovalFacts, owner: str, approvers: set[str]) -> bool:
+    return bool(owner_identities(policy, facts, owner) & approvers)
+
+
+def owner_identities(policy: ApprovalPolicy, facts: ApprovalFacts, owner: str) -> frozenset[str]:
+    """The people (``identity_key``) a CODEOWNERS owner names: an email's person, a login, or a
+    team's active members (its roster fallback when the team cannot be read or is empty)."""
     if "@" in owner and not owner.startswith("@"):
         person = policy.people_emails.get(owner.lower())
-        return person is not None and identity_key(person) in approvers
+        return frozenset() if person is None else frozenset({identity_key(person)})
     name = owner[1:]
     if "/" not in name:
-        return identity_key(name) in approvers
+        return frozenset({identity_key(name)})
     members = set(identity_keys(facts.team_members.get(name, frozenset())))
     if name in facts.unreadable_teams or not members:
         # roster fallback: people of every role whose teams include this team
         for definition in policy.roles.values():
             if name in definition.teams:
                 members |= identity_keys(definition.members)
-    return bool(members & approvers)
+    return frozenset(members)

@@ -60,11 +60,28 @@ def evaluate_pull_request(
 ) -> PullRequestEvaluation:
     """Everything needed to decide PR ``number`` for ``environment``; never raises on API errors.
     ``environment`` None: a governance change, judged by CODEOWNERS alone (no roles)."""
+    policy, facts = gather_pull_request(root, source, number, environment=environment,
+                                        risk_tier=risk_tier, trainers=trainers)
+    if policy is None:
+        return PullRequestEvaluation(None, facts, _undecided_without_policy(facts))
+    return PullRequestEvaluation(policy, facts, decide(policy, facts))
+
+
+def gather_pull_request(
+    root: Path,
+    source: GitHubSource,
+    number: int,
+    *,
+    environment: str | None,
+    risk_tier: str,
+    trainers: Iterable[str] = (),
+) -> tuple[ApprovalPolicy | None, ApprovalFacts]:
+    """The facts of PR ``number`` and the rules at its base commit, without deciding; an API
+    failure is a fetch error in the facts (no policy when the PR itself could not be read)."""
     try:
         pr = source.pull_request(number)
     except ApiFailure as err:
-        facts = ApprovalFacts(fetch_errors=(str(err),))
-        return PullRequestEvaluation(None, facts, _undecided_without_policy(facts))
+        return None, ApprovalFacts(fetch_errors=(str(err),))
 
     errors: list[str] = []
     config_bytes = gitfiles.file_at(root, pr.base_sha, "governance.yaml")
@@ -120,7 +137,7 @@ def evaluate_pull_request(
         codeowners_api_errors=api_codeowners_errors,
         fetch_errors=tuple(errors),
     )
-    return PullRequestEvaluation(policy, facts, decide(policy, facts))
+    return policy, facts
 
 
 def pull_request_decision(

@@ -13,9 +13,10 @@ Choices written down here (DESIGN section 1 leaves them open):
   environment asked about (``explain MODEL --env E``), else the strictest one; every approval
   says whether it counted and, if not, the gate's reason.
 - The policy bundle a release "was judged under" is the ``policy_digest`` of its latest
-  ``gate_evaluated`` event (the decision that counted last). Its approvers are the
-  ``approval_granted`` events bound to its current release digest, as ``role:actor``; an
-  approval of other content is stale and is not counted (the explanation still shows it).
+  ``gate_evaluated`` event (the decision that counted last). Its approvers, as ``role:actor``,
+  are the approvals the required-approvals gate counts for it in the strictest environment
+  (the same standing ``explain`` and ``report`` show); a stale, excluded or non-member
+  approval is not an approver (the explanation still shows it, with the gate's reason).
 - ``explain MODEL --env E --at T`` explains the release live then (``live_release_at``) from the
   model's events up to T: an approval or rollback after T is not part of that answer.
 - The report's environment is ``--env`` or the strictest environment (the one with the most
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,11 @@ from governance.audit.queries import AuditFilter, IndexedEvent, LiveRelease
 from governance.domain.config import GovernanceConfig
 from governance.errors import InvalidInput, NotFound, Problem, UsageError
 from governance.lifecycle import LifecycleState, LiveSpan, fold_lifecycle
-from governance.policy.approval_standing import ApprovalStanding, approval_standing
+from governance.policy.approval_standing import (
+    ApprovalStanding,
+    StandingReader,
+    approval_standing,
+)
 from governance.records import display_path
 from governance.repo import MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo, LoadedRelease
 from governance.report.evidence import (
@@ -59,29 +64,28 @@ class ReleaseFacts:
     release_id: str
     policy_digest: str | None  # of the latest gate_evaluated event, None if never gated
     gate_event: IndexedEvent | None
-    approvers: tuple[str, ...]  # "role:actor" of approvals bound to the current digest
+    approvers: tuple[str, ...]  # "role:actor" the required-approvals gate counts
 
 
-def release_facts(conn: sqlite3.Connection, release_id: str, current_digest: str
+def release_facts(conn: sqlite3.Connection, release_id: str, standing: ApprovalStanding
                   ) -> ReleaseFacts:
-    """The policy bundle and approvers of ``release_id`` (events naming it, from the index)."""
+    """The policy bundle (latest ``gate_evaluated`` naming ``release_id``, from the index) and
+    the approvers the gate's ``standing`` counts (none when it could not decide)."""
     events = [e for e in queries.audit_query(conn, AuditFilter(
-        release=release_id, event_types=("gate_evaluated", "approval_granted")))
+        release=release_id, event_types=("gate_evaluated",)))
         if e.release_id == release_id]
-    gates = [e for e in events if e.event_type == "gate_evaluated"]
-    gate = gates[-1] if gates else None
+    gate = events[-1] if events else None
     policy = gate.event.get("policy_digest") if gate is not None else None
-    approvers = sorted({f"{e.actor_role or '?'}:{e.actor_id or '?'}" for e in events
-                        if e.event_type == "approval_granted"
-                        and e.event.get("release_digest") == current_digest})
+    approvers = sorted({f"{r.role}:{p}" for r in standing.roles for p in r.counted})
     return ReleaseFacts(release_id=release_id,
                         policy_digest=policy if isinstance(policy, str) else None,
                         gate_event=gate, approvers=tuple(approvers))
 
 
-def diff_with_ledger(a: LoadedRelease, b: LoadedRelease, conn: sqlite3.Connection
-                     ) -> ReleaseDiff:
-    """``diff_releases`` with each release's policy bundle and approvers read from the index."""
+def diff_with_ledger(repo: GovernedRepo, a: LoadedRelease, b: LoadedRelease,
+                     conn: sqlite3.Connection) -> ReleaseDiff:
+    """``diff_releases`` with each release's policy bundle (from the index) and approvers (the
+    required-approvals gate's count in the strictest environment)."""
     if a.release.model_name != b.release.model_name:
         raise InvalidInput([Problem(
             display_path(b.directory / RELEASE_FILE), None, "$.model_name",
@@ -89,15 +93,33 @@ def diff_with_ledger(a: LoadedRelease, b: LoadedRelease, conn: sqlite3.Connectio
             f"{a.release.release_id!r} of {a.release.model_name!r}",
             "diff compares two releases of the same model")],
             message="cannot diff releases of different models")
-    facts = [release_facts(conn, x.release.release_id, x.digest.value) for x in (a, b)]
-    return diff_releases(a, b, policy={f.release_id: f.policy_digest for f in facts},
+    state = fold_lifecycle(model_events(conn, a.release.model_name))
+    facts = []
+    undecided = []
+    if repo.config.environments:
+        env = strictest_environment(repo.config)
+        with StandingReader(repo, state) as reader:
+            for x in (a, b):
+                standing = reader.standing(x, env)
+                if standing.undecided is not None:
+                    undecided.append(f"approvers of {x.release.release_id} could not be "
+                                     f"decided: {standing.undecided}")
+                facts.append(release_facts(conn, x.release.release_id, standing))
+    else:
+        facts = [release_facts(conn, x.release.release_id, ApprovalStanding(
+            x.release.release_id, "", x.digest.value)) for x in (a, b)]
+    diff = diff_releases(a, b, policy={f.release_id: f.policy_digest for f in facts},
                          approvers={f.release_id: list(f.approvers) for f in facts})
+    if undecided:
+        diff = replace(diff, notes=(*diff.notes, *undecided))
+    return diff
 
 
 def diff_by_id(repo: GovernedRepo, conn: sqlite3.Connection, release_a: str, release_b: str
                ) -> ReleaseDiff:
     """Load both releases (NotFound for an unknown id) and diff them with the ledger's facts."""
-    return diff_with_ledger(load(repo, conn, release_a), load(repo, conn, release_b), conn)
+    return diff_with_ledger(repo, load(repo, conn, release_a), load(repo, conn, release_b),
+                            conn)
 
 
 def model_events(conn: sqlite3.Connection, model: str, until: datetime | None = None
@@ -247,7 +269,7 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
         note = f"no release of {model} was live in {env} before {rid}"
     else:
         try:
-            diff = diff_with_ledger(load(repo, conn, previous), loaded, conn)
+            diff = diff_with_ledger(repo, load(repo, conn, previous), loaded, conn)
         except (NotFound, InvalidInput) as err:
             note = (f"the previous {env} release {previous} could not be loaded from this "
                     f"repository: {err}")

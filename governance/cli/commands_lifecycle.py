@@ -135,8 +135,8 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         number = pr
 
         def reviewed(loaded: Any) -> tuple[str | None, str]:
-            from governance.policy.check import digest_at_commit
-            from governance.policy.github_approvals import pull_request_head
+            from governance.approvals.pull_request import pull_request_head
+            from governance.policy.request import digest_at_commit
 
             head = pull_request_head(number)
             return digest_at_commit(repo, loaded.directory, head), head

@@ -13,7 +13,8 @@ from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_block, emit_document, emit_json, emit_text, log
 from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, GovernanceError, UsageError
 from governance.policy.bundle import POLICY_DIR, load_bundle
-from governance.policy.engine import ENGINE_NAMES, select_engine
+from governance.policy.engines.port import ENGINE_NAMES
+from governance.policy.engines.select import select_engine
 from governance.policy.lint import lint_bundle
 from governance.policy.testing import summarise
 from governance.repo import GovernedRepo

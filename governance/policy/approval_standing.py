@@ -26,7 +26,7 @@ from typing import Any
 from governance.errors import GovernanceError
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
-from governance.policy.engine import select_engine
+from governance.policy.engines.select import select_engine
 from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest
 from governance.records import display_path
@@ -61,10 +61,18 @@ class RoleStanding:
     counted: tuple[str, ...]  # distinct people whose approval of the current digest counts
     filled: bool  # enough people, none of them needed by another role (distinct people)
     shortfalls: tuple[str, ...] = ()  # the gate's distinct-people failures naming this role
+    may_approve: tuple[str, ...] = ()  # members whose approval would still count here
+    teams: tuple[str, ...] = ()  # the role's teams (their members may approve too)
 
     def to_json(self) -> dict[str, Any]:
         return {"role": self.role, "need": self.need, "counted": list(self.counted),
-                "filled": self.filled, "shortfalls": list(self.shortfalls)}
+                "filled": self.filled, "shortfalls": list(self.shortfalls),
+                "may_approve": list(self.may_approve), "teams": list(self.teams)}
+
+    def who_may_approve(self) -> str:
+        """``bob, members of team acme/risk``, or said plainly when nobody can."""
+        named = [*self.may_approve, *(f"members of team {t}" for t in self.teams)]
+        return ", ".join(named) or "nobody (every member is excluded or already counted)"
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class StandingReader:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     engine_name: str | None = None
     policy_dir: Path | None = None
+    signed_only: bool = False  # count approvals signed by the approver only (not CI records)
     _runs: dict[str, GateRun] = field(default_factory=dict)
     _bundle: PolicyBundle | None = None
 
@@ -146,7 +155,8 @@ class StandingReader:
             if self._bundle is None:
                 root = self.policy_dir or self.repo.root / POLICY_DIR
                 self._bundle = load_bundle(root, display_prefix=display_path(root))
-            request = GateRequest(environment=environment, now=self.now, approval_source="git")
+            request = GateRequest(environment=environment, now=self.now, approval_source="git",
+                                  signed_only=self.signed_only)
             self._runs[environment] = GateRun(self.repo, self._bundle,
                                               select_engine(self.engine_name), request,
                                               self.state)
@@ -171,9 +181,11 @@ class StandingReader:
 
 
 def approval_standing(repo: GovernedRepo, loaded: LoadedRelease, state: LifecycleState,
-                      environment: str, *, now: datetime | None = None) -> ApprovalStanding:
+                      environment: str, *, now: datetime | None = None,
+                      signed_only: bool = False) -> ApprovalStanding:
     """The standing of one release (one engine started and closed)."""
-    with StandingReader(repo, state, now=now or datetime.now(UTC)) as reader:
+    with StandingReader(repo, state, now=now or datetime.now(UTC),
+                        signed_only=signed_only) as reader:
         return reader.standing(loaded, environment)
 
 
@@ -226,7 +238,10 @@ def _parse(base: ApprovalStanding, value: Any, engine: str) -> ApprovalStanding:
         roles.append(RoleStanding(role=_text(r["role"], "roles[].role"), need=role_need,
                                   counted=_texts(r["counted"], "roles[].counted"),
                                   filled=_flag(r["filled"], "roles[].filled"),
-                                  shortfalls=_texts(r["shortfalls"], "roles[].shortfalls")))
+                                  shortfalls=_texts(r["shortfalls"], "roles[].shortfalls"),
+                                  may_approve=_texts(r.get("may_approve", []),
+                                                     "roles[].may_approve"),
+                                  teams=_texts(r.get("teams", []), "roles[].teams")))
     approvals = tuple(
         ApprovalVerdict(actor_id=_text(a["actor_id"], "approvals[].actor_id"),
                         role=_text(a["role"], "approvals[].role"),

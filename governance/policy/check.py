@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from governance.errors import (
@@ -25,10 +25,12 @@ from governance.errors import (
 )
 from governance.lifecycle import LifecycleState, fold_lifecycle
 from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
-from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
+from governance.policy.engines.port import DEFAULT_TIMEOUT_S
+from governance.policy.engines.select import select_engine
 from governance.policy.gates import GateDecision, GateRun, PipelinedEngine
-from governance.policy.input import APPROVAL_SOURCES, ApprovalFact, GateRequest, parse_time
+from governance.policy.input import GateRequest
 from governance.policy.metadata import Annotation, gate_annotations
+from governance.policy.request import approvals_for, default_now, github_request
 from governance.records import display_path
 from governance.repo import GovernedRepo
 
@@ -67,71 +69,6 @@ class CheckOutcome:
         if fail_on_warn and any(d.warnings for d in self.decisions):
             return EXIT_NO
         return EXIT_PASS
-
-
-def default_now() -> datetime:
-    """Now, or ``GOVERNANCE_NOW`` (RFC 3339) for reproducible runs and tests."""
-    fixed = os.environ.get("GOVERNANCE_NOW")
-    return parse_time(fixed) if fixed else datetime.now(UTC)
-
-
-def approvals_for(options: CheckOptions) -> tuple[tuple[ApprovalFact, ...], tuple[str, ...]]:
-    """Check the approval source option (``git`` is read from the ledger by the input builder,
-    ``github`` per pull request in ``run_check``)."""
-    if options.approvals not in APPROVAL_SOURCES:
-        raise UsageError(
-            f"--approvals {options.approvals!r} is not a source",
-            hint=f"choose one of {', '.join(APPROVAL_SOURCES)}",
-        )
-    if options.approvals == "github" and options.pr is None:
-        raise UsageError("--approvals github needs --pr N (the pull request to read)")
-    return (), ()
-
-
-def _github_request(
-    repo: GovernedRepo, options: CheckOptions, dirs: Sequence[Path], request: GateRequest
-) -> GateRequest:
-    """Approvals of pull request ``--pr`` for the release(s) checked (its model's risk tier)."""
-    from governance.policy import github_approvals
-
-    assert options.pr is not None
-    first = repo.load_release(dirs[0]) if dirs else None
-    environment = options.environment or next(iter(repo.config.environments), "")
-    risk_tier = first.model.risk_tier if first is not None and first.model else "high"
-    trainers = sorted(
-        {r.trained_by for r in (repo.load_release(d).release for d in dirs) if r.trained_by}
-    )
-    got = github_approvals.fetch(
-        repo.root, options.pr, environment=environment, risk_tier=risk_tier, trainers=trainers
-    )
-    return replace(
-        request,
-        approvals=got.approvals,
-        excluded_actors=got.excluded_actors,
-        checks=request.checks + got.checks,
-        head_sha=got.head_sha,
-        head_digests=digests_at_head(repo, dirs, got.head_sha),
-    )
-
-
-def digests_at_head(
-    repo: GovernedRepo, dirs: Sequence[Path], head_sha: str | None
-) -> tuple[tuple[str, str | None], ...]:
-    """release_id -> digest of its directory at the pull request's head commit (from git
-    objects). Outside a git checkout there is nothing to compare: the content is the head's."""
-    if head_sha is None or not (repo.root / ".git").exists():
-        return ()
-    return tuple((repo.load_release(d).release.release_id, digest_at_commit(repo, d, head_sha))
-                 for d in dirs)
-
-
-def digest_at_commit(repo: GovernedRepo, directory: Path, commit: str) -> str | None:
-    """The release digest of ``directory`` as committed at ``commit`` (from git objects);
-    None when the directory does not exist there."""
-    from governance.approvals.gitfiles import release_digest_at
-
-    rel = directory.resolve().relative_to(repo.root.resolve()).as_posix()
-    return release_digest_at(repo.root, commit, rel)
 
 
 def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
@@ -185,7 +122,7 @@ def run_check(
             f"unknown environment {options.environment!r}",
             hint=f"governance.yaml defines: {', '.join(repo.config.environments) or 'none'}",
         )
-    approvals, excluded = approvals_for(options)
+    approvals, excluded = approvals_for(options.approvals, options.pr)
     request = GateRequest(
         environment=options.environment,
         now=options.now or default_now(),
@@ -199,7 +136,8 @@ def run_check(
     else:
         dirs = [repo.resolve_release(ref) for ref in options.refs]
     if options.approvals == "github":
-        request = _github_request(repo, options, dirs, request)
+        assert options.pr is not None  # approvals_for refuses github without --pr
+        request = github_request(repo, options.pr, options.environment, dirs, request)
     engine = select_engine(options.engine, timeout_s=options.timeout_s)
     if state is None:
         state, note = ledger_state(repo.root)
@@ -208,7 +146,7 @@ def run_check(
     run = GateRun(repo, bundle, engine, request, state)
     extra: list[PipelinedEngine] = []
     if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
-        from governance.policy.regopy_engine import RegopyEngine
+        from governance.policy.engines.regopy_engine import RegopyEngine
 
         configured = os.environ.get("GOVERNANCE_POLICY_WORKERS", "")
         workers = options.workers or (int(configured) if configured.isdigit() else 0)

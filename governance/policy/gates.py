@@ -24,7 +24,7 @@ from governance.errors import GovernanceError
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import PolicyBundle
 from governance.policy.decision_log import decision_record, json_digest
-from governance.policy.engine import EngineError, PolicyEngine
+from governance.policy.engines.port import EngineError, PolicyEngine
 from governance.policy.input import (
     GateRequest,
     ReleaseFacts,

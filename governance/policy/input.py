@@ -115,6 +115,8 @@ class ApprovalFact:
     role_verified: bool = False  # team membership resolved by the source
     reason: str | None = None
     review_id: str | None = None
+    permission: str | None = None  # a GitHub reviewer's permission on the repository
+    account_type: str | None = None  # a GitHub reviewer's account type (User, Bot, ...)
 
     def to_input(self) -> dict[str, Any]:
         at, at_ns = time_fields(self.submitted_at)
@@ -133,6 +135,10 @@ class ApprovalFact:
             out["reason"] = self.reason
         if self.review_id is not None:
             out["review_id"] = self.review_id
+        if self.permission is not None:
+            out["permission"] = self.permission
+        if self.account_type is not None:
+            out["account_type"] = self.account_type
         return out
 
 
@@ -176,6 +182,11 @@ class GateRequest:
     # approves the head commit, so it binds to the content there, not to whatever a merge
     # commit or a checkout holds now; empty: not computed (the content checked is the head's).
     head_digests: tuple[tuple[str, str | None], ...] = ()
+    # the pull request's CODEOWNERS groups: {"owners", "paths", "people"} (the gate decides)
+    codeowners: tuple[Mapping[str, Any], ...] = ()
+    # only approvals signed by the approver count (``approve``'s release_approved, as the
+    # ledger's replay checks it): GitHub reviews recorded by CI are left out
+    signed_only: bool = False
 
 
 # --- the builder --------------------------------------------------------------------------
@@ -346,7 +357,9 @@ def _duties(release: Release, approvals: Sequence[ApprovalFact], request: GateRe
     holders = holders_from(
         trainers=[release.trained_by] if release.trained_by else [],
         committers=request.excluded_actors,
-        approvers=[a.actor_id for a in approvals if a.state == "approved"],
+        # pull request reviews hold the approver duty only when the approvals gate counts
+        # them (separation_of_duties.rego adds those); signed approvals always do
+        approvers=[a.actor_id for a in approvals if a.state == "approved" and a.source != "github"],
         deployers=request.deployers,
     )
     facts = duties_input(holders)
@@ -362,80 +375,127 @@ def build_gate_input(
     *,
     config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The input document for one release (see the module docstring and the JSON Schema)."""
+    """The input document for one release (see the module docstring and the JSON Schema).
+
+    One section builder per part of the document; each gathers facts, none decides.
+    """
     facts = facts or ReleaseFacts(repo)
     facts.remember(loaded)
     release: Release = loaded.release
-    card: ModelCard = loaded.card
     cfg = repo.config
-    rid = release.release_id
     model: Model | None = loaded.model
-    created_at, created_ns = time_fields(release.created_at)
-    digest = loaded.digest.value
+    env_doc = environment_section(cfg, model, request.environment)
+    baseline_doc, baseline_version = baseline_section(release, state, facts)
+    approvals = approvals_section(loaded, request, state)
+    now = request.now.astimezone(UTC)
+    return {
+        "schema": INPUT_SCHEMA_VERSION,
+        "mode": "promotion" if env_doc else "readiness",
+        "environment": env_doc,
+        "time": {"now": rfc3339(now), "now_ns": to_ns(now)},
+        "release": release_section(loaded),
+        "model_card": {**loaded.card.to_json(),
+                       "file": display_path(loaded.directory / CARD_FILE)},
+        "model": {
+            **(model.to_json() if model else {"name": release.model_name, "risk_tier": "high"}),
+            "releases_before": facts.releases_before(loaded),
+        },
+        "config": dict(config) if config is not None else config_input(cfg),
+        "baseline": baseline_doc,
+        "versions": {
+            "model_version": release.model_version,
+            "baseline_model_version": baseline_version,
+            "model_version_vs_baseline": compare_versions(release.model_version, baseline_version),
+        },
+        "lifecycle": lifecycle_section(release, state),
+        "rollback_target": rollback_section(repo, loaded, state, facts),
+        "approvals": [{**a.to_input(), "actor_id": identity_key(a.actor_id)} for a in approvals],
+        "separation_of_duties": _duties(release, approvals, request),
+        "approval_source": request.approval_source,
+        "approval_context": approval_context_section(cfg, request),
+        "checks": [dict(c) for c in request.checks],
+    }
 
-    env_doc = None
-    if request.environment is not None:
-        env = cfg.environments.get(request.environment)
-        if env is None:
-            from governance.errors import NotFound
 
-            raise NotFound(
-                f"unknown environment {request.environment!r}",
-                hint=f"governance.yaml defines: {', '.join(cfg.environments) or 'none'}",
-            )
-        roles = list(model.approver_roles) if model and model.approver_roles else []
-        env_doc = {
-            "name": env.name,
-            "after": env.after,
-            "required_approvals": roles or list(env.required_approvals),
-        }
+def environment_section(cfg: GovernanceConfig, model: Model | None,
+                        environment: str | None) -> dict[str, Any] | None:
+    """The environment promoted to (None: readiness), with the roles it requires (the model's
+    ``approver_roles`` when it names any)."""
+    if environment is None:
+        return None
+    env = cfg.environments.get(environment)
+    if env is None:
+        from governance.errors import NotFound
 
-    baseline_doc = None
-    baseline_version = None
-    if release.baseline:
-        base = facts.load(release.baseline)
-        if base is None:
-            baseline_doc = {"release_id": release.baseline, "found": False}
-        else:
-            life = state.release(release.baseline)
-            baseline_version = base.release.model_version
-            baseline_doc = {
-                "release_id": release.baseline,
-                "found": True,
-                "model_name": base.release.model_name,
-                "model_version": base.release.model_version,
-                "metrics": dict(base.card.metrics),
-                "subgroups": {k: dict(v) for k, v in base.card.subgroups.items()},
-                "lifecycle_state": life.state if life else DRAFT,
-            }
+        raise NotFound(
+            f"unknown environment {environment!r}",
+            hint=f"governance.yaml defines: {', '.join(cfg.environments) or 'none'}",
+        )
+    roles = list(model.approver_roles) if model and model.approver_roles else []
+    return {
+        "name": env.name,
+        "after": env.after,
+        "required_approvals": roles or list(env.required_approvals),
+    }
 
+
+def baseline_section(release: Release, state: LifecycleState, facts: ReleaseFacts
+                     ) -> tuple[dict[str, Any] | None, str | None]:
+    """The baseline release's metrics and state (and its model version), if one is named."""
+    if not release.baseline:
+        return None, None
+    base = facts.load(release.baseline)
+    if base is None:
+        return {"release_id": release.baseline, "found": False}, None
+    life = state.release(release.baseline)
+    return {
+        "release_id": release.baseline,
+        "found": True,
+        "model_name": base.release.model_name,
+        "model_version": base.release.model_version,
+        "metrics": dict(base.card.metrics),
+        "subgroups": {k: dict(v) for k, v in base.card.subgroups.items()},
+        "lifecycle_state": life.state if life else DRAFT,
+    }, base.release.model_version
+
+
+def rollback_section(repo: GovernedRepo, loaded: LoadedRelease, state: LifecycleState,
+                     facts: ReleaseFacts) -> dict[str, Any]:
+    """The declared rollback target: registered, same model, earlier, approved, not retired."""
+    release = loaded.release
     target = release.rollback_target
     rollback: dict[str, Any] = {"declared": target is not None}
-    if target is not None:
-        rollback["disable"] = bool(target.disable)
-        rollback["reason"] = target.reason
-        rollback["release_id"] = target.release_id
-        if target.release_id:
-            dirs = repo.release_index().get(target.release_id) or []
-            rollback["registered"] = bool(dirs)
-            if dirs:
-                rollback["same_model"] = dirs[0].parent == loaded.directory.parent
-                theirs = facts.created_ns(dirs[0])
-                rollback["earlier"] = (
-                    theirs is not None and created_ns is not None and theirs < created_ns
-                )
-                life = state.release(target.release_id)
-                rollback["lifecycle_state"] = life.state if life else DRAFT
-                rollback["approved"] = bool(life and is_approved(life) and not life.retired)
+    if target is None:
+        return rollback
+    rollback["disable"] = bool(target.disable)
+    rollback["reason"] = target.reason
+    rollback["release_id"] = target.release_id
+    if not target.release_id:
+        return rollback
+    dirs = repo.release_index().get(target.release_id) or []
+    rollback["registered"] = bool(dirs)
+    if dirs:
+        _, created_ns = time_fields(release.created_at)
+        rollback["same_model"] = dirs[0].parent == loaded.directory.parent
+        theirs = facts.created_ns(dirs[0])
+        rollback["earlier"] = theirs is not None and created_ns is not None and theirs < created_ns
+        life = state.release(target.release_id)
+        rollback["lifecycle_state"] = life.state if life else DRAFT
+        rollback["approved"] = bool(life and is_approved(life) and not life.retired)
+    return rollback
 
+
+def lifecycle_section(release: Release, state: LifecycleState) -> dict[str, Any]:
+    """The release's folded lifecycle: state, approved digest, where it is and was live, and
+    the model's open obligations (break-glass reviews)."""
+    rid, model_name = release.release_id, release.model_name
     life = state.release(rid)
-    model_name = release.model_name
     live_in = sorted(
         env
         for (m, env), _spans in state.live.items()
         if m == model_name and (cur := state.current(m, env)) and cur.release_id == rid
     )
-    lifecycle = {
+    return {
         "state": life.state if life else DRAFT,
         "approved_digest": life.approved_digest if life else None,
         "was_live_in": sorted(life.environments_live) if life else [],
@@ -453,66 +513,68 @@ def build_gate_input(
         ],
     }
 
+
+def approvals_section(loaded: LoadedRelease, request: GateRequest, state: LifecycleState
+                      ) -> list[ApprovalFact]:
+    """The approvals of the chosen source (``git``: the ledger's; ``none``: nothing), each bound
+    to the digest it approved."""
+    rid, digest = loaded.release.release_id, loaded.digest.value
     approvals = list(request.approvals)
     if request.approval_source == "git" and not approvals:
         approvals = approvals_from_ledger(state, rid)
     if request.approval_source == "none":
         approvals = []
-
+    if request.signed_only:
+        approvals = [a for a in approvals if a.source == "git"]
     # A GitHub review approves the PR's head commit, so it binds to the digest of this release
     # directory AT that head (DESIGN section 6). After a merge the checkout is the merge commit:
     # when its content differs from the head's, the approvals bind to the head's digest and no
     # longer match the release checked now.
     at_head = dict(request.head_digests).get(rid, digest) if request.head_digests else digest
-    approvals = [
+    return [
         replace(a, digest=at_head)
         if a.source == "github" and a.digest is None and a.commit_id
         and a.commit_id == request.head_sha
         else a
         for a in approvals
     ]
-    now = request.now.astimezone(UTC)
+
+
+def approval_context_section(cfg: GovernanceConfig, request: GateRequest) -> dict[str, Any]:
+    """Who never counts (authors, committers, bots), and for a pull request its number, head
+    commit and CODEOWNERS groups (owners, paths, the people who may answer for them)."""
+    context: dict[str, Any] = {
+        "excluded_actors": sorted(set(_ids(request.excluded_actors)) | set(_ids(cfg.bots))),
+        "pr": request.pr,
+    }
+    if request.head_sha is not None and request.approval_source == "github":
+        context["head_sha"] = request.head_sha
+    if request.codeowners:
+        context["codeowners"] = [
+            {"owners": list(g["owners"]), "paths": list(g["paths"]),
+             "people": sorted(set(_ids(g["people"])))}
+            for g in request.codeowners
+        ]
+    return context
+
+
+def release_section(loaded: LoadedRelease) -> dict[str, Any]:
+    """The release record with its digest, files, times, artifacts and evaluation facts."""
+    release = loaded.release
+    created_at, created_ns = time_fields(release.created_at)
     release_doc: dict[str, Any] = {
         **release.to_json(),
         "created_at": created_at,
         "created_at_ns": created_ns,
-        "digest": digest,
+        "digest": loaded.digest.value,
         "file": display_path(loaded.directory / RELEASE_FILE),
         "directory": display_path(loaded.directory),
         "artifacts": _artifacts(loaded),
-        "evaluation": _evaluation(card),
+        "evaluation": _evaluation(loaded.card),
     }
     if release.trained_by:
         release_doc["trained_by"] = identity_key(release.trained_by)
-    return {
-        "schema": INPUT_SCHEMA_VERSION,
-        "mode": "promotion" if env_doc else "readiness",
-        "environment": env_doc,
-        "time": {"now": rfc3339(now), "now_ns": to_ns(now)},
-        "release": release_doc,
-        "model_card": {**card.to_json(), "file": display_path(loaded.directory / CARD_FILE)},
-        "model": {
-            **(model.to_json() if model else {"name": model_name, "risk_tier": "high"}),
-            "releases_before": facts.releases_before(loaded),
-        },
-        "config": dict(config) if config is not None else config_input(cfg),
-        "baseline": baseline_doc,
-        "versions": {
-            "model_version": release.model_version,
-            "baseline_model_version": baseline_version,
-            "model_version_vs_baseline": compare_versions(release.model_version, baseline_version),
-        },
-        "lifecycle": lifecycle,
-        "rollback_target": rollback,
-        "approvals": [{**a.to_input(), "actor_id": identity_key(a.actor_id)} for a in approvals],
-        "separation_of_duties": _duties(release, approvals, request),
-        "approval_source": request.approval_source,
-        "approval_context": {
-            "excluded_actors": sorted(set(_ids(request.excluded_actors)) | set(_ids(cfg.bots))),
-            "pr": request.pr,
-        },
-        "checks": [dict(c) for c in request.checks],
-    }
+    return release_doc
 
 
 LifecycleProvider = Callable[[GovernedRepo], LifecycleState]

@@ -13,15 +13,11 @@ from pathlib import Path
 
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import POLICY_DIR, load_bundle
-from governance.policy.check import (
-    CheckOptions,
-    _github_request,
-    approvals_for,
-    default_now,
-)
-from governance.policy.engine import DEFAULT_TIMEOUT_S, select_engine
+from governance.policy.engines.port import DEFAULT_TIMEOUT_S
+from governance.policy.engines.select import select_engine
 from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest
+from governance.policy.request import approvals_for, default_now, github_request
 from governance.promotion import GateVerdict
 from governance.records import display_path
 from governance.repo import GovernedRepo, LoadedRelease
@@ -42,7 +38,7 @@ def gates_port(
     def evaluate(loaded: LoadedRelease, env: str | None, state: LifecycleState) -> GateVerdict:
         root = policy_dir or repo.root / POLICY_DIR
         bundle = load_bundle(root, display_prefix=display_path(root))
-        facts, excluded = approvals_for(CheckOptions(approvals=approvals, pr=pr))
+        facts, excluded = approvals_for(approvals, pr)
         request = GateRequest(
             environment=env,
             now=default_now(),
@@ -55,8 +51,8 @@ def gates_port(
         if approvals == "github":
             # the pull request's reviews, counted at its head (as `check --pr N` does);
             # without this fetch the github source evaluated with no approvals at all
-            options = CheckOptions(environment=env, approvals=approvals, pr=pr)
-            request = _github_request(repo, options, [loaded.directory], request)
+            assert pr is not None  # approvals_for refuses github without a pull request
+            request = github_request(repo, pr, env, [loaded.directory], request)
         run = GateRun(repo, bundle, select_engine(engine, timeout_s=timeout_s), request, state)
         try:
             decision = run.evaluate(loaded)

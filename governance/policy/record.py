@@ -18,13 +18,20 @@ from governance.policy.gates import GateDecision
 
 
 def approval_events(decisions: Sequence[GateDecision], pr: int) -> list[dict[str, Any]]:
-    """The events to record: one per GitHub approval in each decision's input."""
+    """The events to record: one per GitHub approval the gate counted (its decision's
+    ``counted_approvals``; a policy without that rule counts nothing to record)."""
     out = []
     for decision in decisions:
         doc = decision.record.get("input") or {}
         release = doc.get("release") or {}
+        result = decision.record.get("result")
+        counted = result.get("counted_approvals") if isinstance(result, dict) else None
+        keys = {(c.get("actor_id"), c.get("role"), c.get("review_id"))
+                for c in counted or () if isinstance(c, dict)}
         for a in doc.get("approvals") or []:
             if a.get("source") != "github" or a.get("state", "approved") != "approved":
+                continue
+            if (a.get("actor_id"), a.get("role"), a.get("review_id")) not in keys:
                 continue
             source = {"kind": "github", "pr": pr, "head_sha": a.get("commit_id"),
                       "review_id": a.get("review_id"), "submitted_at": a.get("submitted_at")}

@@ -28,8 +28,8 @@ from urllib.parse import quote
 from governance import __version__
 from governance.errors import GovernanceError, InvalidInput, Problem
 from governance.policy.gates import GateDecision, Violation
+from governance.policy.locate import locate
 from governance.policy.metadata import Annotation
-from governance.policy.report import locate
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 UNDECIDED_RULE = "governance/undecided"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from governance.policy.bundle import PolicyBundle
-from governance.policy.engine import RegoTestResult
+from governance.policy.engines.port import RegoTestResult
 
 _PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 _TEST_RULE = re.compile(r"^((?:todo_)?test_\w+)\b(?=\s*(?:if\b|\{|:=|=|contains\b))", re.MULTILINE)

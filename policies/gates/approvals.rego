@@ -15,21 +15,49 @@ approval_records := input.approvals
 approval_state(a) := object.get(a, "state", "approved")
 
 # Why an approval on the current digest does not count (DESIGN section 6: bots, the PR author,
-# the trainer and anyone who committed to the PR never count; approvers must hold the role).
-approval_exclusion(a) := "the trainer cannot approve their own release" if {
-	a.actor_id == input.release.trained_by
-}
-
-approval_exclusion(a) := "authors, committers and bots never count" if {
-	a.actor_id != input.release.trained_by
-	some x in object.get(input.approval_context, "excluded_actors", [])
-	x == a.actor_id
-}
+# the trainer and anyone who committed to the PR never count; a pull request review counts only
+# from someone with write access, on the head commit; approvers must hold the role).
+approval_exclusion(a) := person_exclusion(a)
 
 approval_exclusion(a) := sprintf("%v is not a member of role %v", [a.actor_id, a.role]) if {
-	a.actor_id != input.release.trained_by
-	not excluded_by_context(a.actor_id)
+	not person_exclusion(a)
 	not role_member(a)
+}
+
+# Why this person's approval never counts, whatever the role (what a code owner's review needs).
+person_exclusion(a) := "the trainer cannot approve their own release" if {
+	a.actor_id == input.release.trained_by
+} else := sprintf("a bot or non-User account (%v) never counts", [object.get(a, "account_type", "Bot")]) if {
+	github_bot(a)
+} else := "authors, committers and bots never count" if {
+	excluded_by_context(a.actor_id)
+} else := sprintf("permission is %v, write access is required", [lib.fmt(a.permission)]) if {
+	not write_access(a)
+} else := concat("", ["review ", object.get(a, "review_id", "?"), " was given on ", substring(lib.fmt(a.commit_id), 0, 12), ", not on the head ", substring(input.approval_context.head_sha, 0, 12), " (stale after a new push)"]) if {
+	stale_review(a)
+}
+
+write_permissions := {"admin", "maintain", "write"}
+
+# GitHub's reviewer facts (set by the github source only; ledger approvals carry none).
+github_bot(a) if {
+	a.source == "github"
+	object.get(a, "account_type", "User") != "User"
+}
+
+github_bot(a) if {
+	a.source == "github"
+	endswith(a.actor_id, "[bot]")
+}
+
+write_access(a) if not a.permission
+
+write_access(a) if a.permission in write_permissions
+
+stale_review(a) if {
+	a.source == "github"
+	head := input.approval_context.head_sha
+	a.commit_id != head
 }
 
 excluded_by_context(actor) if {
@@ -136,11 +164,54 @@ not_counted_msg(a) := concat("", ["approval by ", a.actor_id, " as ", a.role, " 
 deny_required_approvals contains v if {
 	some a in approval_records
 	approval_state(a) in {"denied", "changes_requested"}
+	a.source != "github"
 	a.digest == input.release.digest
 	v := lib.violation(
 		"required_approvals", "critical",
 		denial_msg(a),
 		"address the objection; the denial blocks until that person approves",
+		"release", "$",
+	)
+}
+
+# A pull request review requesting changes blocks while it is the reviewer's latest review
+# (GitHub's "Require approvals": only reviewers with write access block).
+deny_required_approvals contains v if {
+	lib.promotion
+	some a in approval_records
+	a.source == "github"
+	approval_state(a) == "changes_requested"
+	write_access(a)
+	v := lib.violation(
+		"required_approvals", "critical",
+		concat("", [a.actor_id, " requested changes (review ", object.get(a, "review_id", "?"), ") and has not approved since; the request must be resolved or dismissed"]),
+		"resolve the requested changes, or dismiss the review on the pull request",
+		"release", "$",
+	)
+}
+
+# CODEOWNERS (GitHub "Require review from Code Owners"): every changed file with owners needs a
+# review from one of them that counts as a person (write access, on the head, not excluded).
+code_owner_reviewers := {a.actor_id |
+	some a in approval_records
+	a.source == "github"
+	approval_state(a) == "approved"
+	a.digest == input.release.digest
+	not person_exclusion(a)
+}
+
+shown_paths(paths) := concat(", ", paths) if {
+	count(paths) <= 5
+} else := concat("", [concat(", ", array.slice(paths, 0, 5)), " and ", lib.fmt(count(paths) - 5), " more"])
+
+deny_required_approvals contains v if {
+	lib.promotion
+	some group in object.get(input.approval_context, "codeowners", [])
+	count({p | some p in group.people; p in code_owner_reviewers}) == 0
+	v := lib.violation(
+		"required_approvals", "critical",
+		concat("", ["no counted approval from a code owner (", concat(" ", group.owners), ") for ", shown_paths(group.paths)]),
+		"ask a code owner of those files to review and approve the pull request",
 		"release", "$",
 	)
 }
@@ -154,7 +225,7 @@ deny_required_approvals contains v if {
 warn_required_approvals contains v if {
 	some a in approval_records
 	approval_state(a) == "approved"
-	a.digest == input.release.digest
+	judged_now(a)
 	v := lib.violation(
 		"required_approvals", "medium",
 		not_counted_msg(a),
@@ -162,6 +233,12 @@ warn_required_approvals contains v if {
 		"release", "$",
 	)
 }
+
+# An approval is judged against this release when it binds its digest, or when it is a pull
+# request review given on another commit than the head (so its staleness is reported).
+judged_now(a) if a.digest == input.release.digest
+
+judged_now(a) if stale_review(a)
 
 # METADATA
 # title: Pending approvals (readiness)
@@ -185,6 +262,16 @@ pending_required_approvals contains p if {
 	}
 }
 
+# The approvals of the current digest that count, each for a role its approver holds, as data:
+# what `check --pr N --approvals github --record` writes to the ledger (nothing else is recorded).
+counted_approvals := [c |
+	some a in approval_records
+	approval_state(a) == "approved"
+	a.digest == input.release.digest
+	not approval_exclusion(a)
+	c := {"actor_id": a.actor_id, "role": a.role, "source": a.source, "review_id": object.get(a, "review_id", null)}
+]
+
 # What the required-approvals gate counted, as data: the one source of approval status for
 # `report`, `explain` and `status` (they evaluate this rule with the gate input built for the
 # environment; nothing outside this file decides whether an approval counts). Per required
@@ -204,12 +291,26 @@ approval_standing := {
 			"counted": sort([p | some p in qualified_people(role)]),
 			"filled": role_filled(role),
 			"shortfalls": sort([shortfall_msg(s) | some s in distinct_shortfalls; role in s.roles]),
+			"may_approve": may_approve(role),
+			"teams": sort(object.get(object.get(input.config.roles, role, {}), "teams", [])),
 		}
 	],
 	"approvals": [standing_of(a) | some a in approval_records],
 } if {
 	lib.promotion
 }
+
+# Who could still fill a role: its governance.yaml members whose approval would count (not the
+# trainer, an author, a committer or a bot) and who are not already counted for a required role
+# (every role needs distinct people). Team members are named by their team in `teams`.
+counted_anywhere := {p | some r in required_roles; some p in qualified_people(r)}
+
+may_approve(role) := sort([m |
+	some m in object.get(object.get(input.config.roles, role, {}), "members", [])
+	m != object.get(input.release, "trained_by", "")
+	not excluded_by_context(m)
+	not m in counted_anywhere
+])
 
 role_filled(role) := true if {
 	qualified_count(role) >= approvals_per_role

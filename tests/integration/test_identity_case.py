@@ -26,9 +26,9 @@ from governance.domain.events import LedgerEntry
 from governance.errors import Denied
 from governance.lifecycle import fold_lifecycle
 from governance.policy.bundle import load_bundle
+from governance.policy.engines.regopy_engine import RegopyEngine
 from governance.policy.gates import GateDecision, GateRun
 from governance.policy.input import ApprovalFact, GateRequest
-from governance.policy.regopy_engine import RegopyEngine
 from governance.repo import GovernedRepo
 
 NOW = datetime(2026, 4, 10, 12, tzinfo=UTC)

@@ -182,8 +182,11 @@ def test_approval_on_an_old_head_does_not_count(world: World, fake_github: FakeG
     done = world.run(None, "check", R2, "--env", "staging", "--pr", str(PR), "--approvals",
                      "github", cwd=clone, extra=github_env(fake_github), expect=1)
     assert done.stdout.startswith(f"DENY {R2}")
-    # alice's approval was for the first commit; the head has none
-    assert "role ml_lead needs 1 approval(s) from distinct people, got 0" in done.stdout
+    # alice's approval was for the first commit; the head has none (the gate says so)
+    assert "staging needs 1 approval(s) from role ml_lead for digest" in done.stdout
+    assert "approval by alice as ml_lead does not count: review " in done.stdout
+    assert (f"was given on {first[:12]}, not on the head {head[:12]} (stale after a new push)"
+            in done.stdout)
     fake_github.add_review(PR, "alice", "APPROVED", head, "2026-11-26T12:05:00Z")
     fake_github.add_review(PR, "bob", "APPROVED", head, "2026-11-26T12:06:00Z")  # owns NOTES.md
     world.run(None, "check", R2, "--env", "staging", "--pr", str(PR), "--approvals", "github",

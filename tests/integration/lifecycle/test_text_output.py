@@ -156,8 +156,11 @@ def test_check_wording_and_totals(populated: World) -> None:
 def test_approval_says_who_may_still_approve(populated: World, tmp_path: Path) -> None:
     world = populated.copy(tmp_path / "world")
     out = world.run("alice", "approve", R3, "--role", "ml_lead").stdout
-    assert "filled by: nobody; may approve: bob)" in out
-    assert "filled by: nobody; may approve: jane.smith)" in out
+    # the gate's failures, then who may still approve each unfilled role (issue 20: the gate
+    # decides, including who could still count)
+    assert "pending: production needs 1 approval(s) from role platform_owner for digest" in out
+    assert "pending: platform_owner may approve: bob" in out
+    assert "pending: risk_owner may approve: jane.smith" in out
     assert "eligible approvers" not in out
     # a recorded denial says what lifts it
     out = world.run("jane.smith", "approve", R3, "--role", "risk_owner", "--deny", "--reason",

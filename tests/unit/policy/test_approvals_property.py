@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance.policy.bundle import load_bundle
-from governance.policy.regopy_engine import RegopyEngine
+from governance.policy.engines.regopy_engine import RegopyEngine
 
 ROOT = Path(__file__).resolve().parents[3]
 BASE = json.loads((ROOT / "tests/data/policy-vectors/promotion-pass.json").read_text())["input"]

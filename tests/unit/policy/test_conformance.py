@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from governance.policy.bundle import load_bundle
-from governance.policy.engine import PolicyEngine
+from governance.policy.engines.port import PolicyEngine
 from governance.policy.gates import input_problems, interpret
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,19 +27,19 @@ BUNDLE = load_bundle(ROOT / "policies", display_prefix="policies")
 
 def _engine(name: str) -> PolicyEngine:
     if name == "regopy":
-        from governance.policy.regopy_engine import RegopyEngine
+        from governance.policy.engines.regopy_engine import RegopyEngine
 
         return RegopyEngine(timeout_s=60)
     if name == "opa-cli":
         if shutil.which("opa") is None:
             pytest.skip("opa binary not on PATH: the real-OPA conformance run is skipped")
-        from governance.policy.opa_cli import OpaCliEngine
+        from governance.policy.engines.opa_cli import OpaCliEngine
 
         return OpaCliEngine()
     url = os.environ.get("GOVERNANCE_OPA_URL")
     if not url:
         pytest.skip("GOVERNANCE_OPA_URL not set: the OPA-server conformance run is skipped")
-    from governance.policy.opa_server import OpaServerEngine
+    from governance.policy.engines.opa_server import OpaServerEngine
 
     return OpaServerEngine.from_url(url)
 

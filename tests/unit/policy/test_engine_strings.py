@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from governance.policy.bundle import load_bundle
-from governance.policy.engine import EngineError, decode_engine_json
+from governance.policy.engines.port import EngineError, decode_engine_json
+from governance.policy.engines.regopy_engine import RegopyEngine
 from governance.policy.gates import interpret
-from governance.policy.regopy_engine import RegopyEngine
 
 ROOT = Path(__file__).resolve().parents[3]
 BUNDLE = load_bundle(ROOT / "policies", display_prefix="policies")

@@ -20,9 +20,9 @@ import pytest
 from governance.errors import ConfigurationError
 from governance.policy.bundle import load_bundle
 from governance.policy.check import CheckOptions, run_check
-from governance.policy.engine import EngineError
+from governance.policy.engines.port import EngineError
+from governance.policy.engines.regopy_engine import RegopyEngine
 from governance.policy.gates import interpret
-from governance.policy.regopy_engine import RegopyEngine
 from governance.repo import GovernedRepo
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -128,7 +128,7 @@ def test_runtime_errors_are_located_once_each_and_at_most_a_few_times(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Locating costs a probe worker: the same error on many inputs is probed once, and an
     engine stops probing after MAX_LOCATED distinct errors (the message then has no place)."""
-    from governance.policy import regopy_engine
+    from governance.policy.engines import regopy_engine
 
     body = ('deny_x contains {"msg": "m"} if {\n'
             '  to_number(sprintf("x%v", [input.n])) > 1\n}\n')

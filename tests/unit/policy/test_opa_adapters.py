@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 
 from governance.policy.bundle import load_bundle
-from governance.policy.engine import EngineError, select_engine
-from governance.policy.opa_cli import OpaCliEngine, parse_eval_output, parse_test_output
-from governance.policy.opa_server import OpaServerEngine
+from governance.policy.engines.opa_cli import OpaCliEngine, parse_eval_output, parse_test_output
+from governance.policy.engines.opa_server import OpaServerEngine
+from governance.policy.engines.port import EngineError
+from governance.policy.engines.select import select_engine
 
 ROOT = Path(__file__).resolve().parents[3]
 REC = ROOT / "tests" / "data" / "opa-recordings"

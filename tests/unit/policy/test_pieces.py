@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from governance.policy.bundle import PolicyFile, git_tree_id, load_bundle
+from governance.policy.engines.rego_errors import gate_rules, line_col, locate_term, translate
 from governance.policy.input import compare_versions, parse_time, rfc3339, to_ns, waivers_data
 from governance.policy.lint import lint_bundle, lint_file
 from governance.policy.metadata import gate_annotations
-from governance.policy.rego_errors import gate_rules, line_col, locate_term, translate
 from governance.policy.report import escape_data, escape_property, workflow_command
 
 ROOT = Path(__file__).resolve().parents[3]

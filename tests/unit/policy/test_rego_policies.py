@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from governance.policy.bundle import load_bundle
-from governance.policy.engine import RegoTestResult
-from governance.policy.regopy_engine import RegopyEngine
+from governance.policy.engines.port import RegoTestResult
+from governance.policy.engines.regopy_engine import RegopyEngine
 from governance.policy.testing import discover_tests
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -20,9 +20,9 @@ import regopy
 import regopy.rego_shared as rs
 
 from governance.policy.bundle import PolicyBundle, load_bundle
-from governance.policy.engine import EngineError
-from governance.policy.regopy_engine import RegopyEngine
-from governance.policy.regopy_worker import input_builder
+from governance.policy.engines.port import EngineError
+from governance.policy.engines.regopy_engine import RegopyEngine
+from governance.policy.engines.regopy_worker import input_builder
 
 SLOW = 80_000_000  # numbers.range(1, SLOW) takes many seconds in rego-cpp
 

@@ -2,9 +2,18 @@ package governance.gates
 
 import data.governance.lib
 
-default sod_duties := {}
+default given_duties := {}
 
-sod_duties := input.separation_of_duties.duties
+given_duties := input.separation_of_duties.duties
+
+# A pull request review holds the approver duty when the required-approvals gate counts it
+# (Python lists the other duties, and the ledger's signed approvals, as facts): a review by the
+# PR's author or a committer does not count, which that gate reports, so it is no approval here.
+github_approvers := {c.actor_id | some c in counted_approvals; c.source == "github"}
+
+sod_duties := object.union(given_duties, {"approver": sort({p | some p in object.get(given_duties, "approver", [])} | github_approvers)}) if {
+	count(github_approvers) > 0
+} else := given_duties
 
 default sod_rules := []
 

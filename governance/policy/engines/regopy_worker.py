@@ -1,6 +1,6 @@
 """The regopy worker process: one rego-cpp interpreter kept alive, spoken to in JSON lines.
 
-Run as ``python -m governance.policy.regopy_worker`` by ``regopy_engine``. It exists because
+Run as ``python -m governance.policy.engines.regopy_worker`` by ``regopy_engine``. It exists because
 rego-cpp runs in-process through ctypes: a segfault (regopy 1.5.2 crashes on ``with input as
 {...}``) or a runaway policy would otherwise take the CLI down with it. Here a crash or hang kills
 only this process; the parent sees EOF or a timeout and the gate fails closed.

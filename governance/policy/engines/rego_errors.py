@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from governance.policy.engine import SourceLocation
+from governance.policy.engines.port import SourceLocation
 
 
 @dataclass

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 from governance.errors import ConfigurationError
 from governance.policy.bundle import PolicyBundle
-from governance.policy.engine import (
+from governance.policy.engines.opa_cli import errors_to_engine_error
+from governance.policy.engines.port import (
     DEFAULT_TIMEOUT_S,
     EngineError,
     Evaluation,
@@ -33,7 +34,6 @@ from governance.policy.engine import (
     decode_engine_json,
     normalise_path,
 )
-from governance.policy.opa_cli import errors_to_engine_error
 from governance.policy.testing import discover_tests
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from governance.policy.bundle import PolicyBundle
-from governance.policy.engine import (
+from governance.policy.engines.port import (
     DEFAULT_TIMEOUT_S,
     EngineError,
     Evaluation,
@@ -51,7 +51,7 @@ from governance.policy.engine import (
     decode_engine_json,
     normalise_path,
 )
-from governance.policy.rego_errors import (
+from governance.policy.engines.rego_errors import (
     GateRule,
     gate_rules,
     locate_term,
@@ -69,13 +69,13 @@ class _Worker:
 
     def __init__(self) -> None:
         env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[2])
+        package_root = str(Path(__file__).resolve().parents[3])
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
         self.stderr: IO[bytes] = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "governance.policy.regopy_worker"],
+            [sys.executable, "-m", "governance.policy.engines.regopy_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,

@@ -1,26 +1,20 @@
-"""The policy engine port: what every Rego engine adapter offers, and how one is chosen.
+"""The policy engine port: what every Rego engine adapter offers (``select`` chooses one).
 
 An engine is loaded once with a policy bundle and data (so one compiled policy serves many
 evaluations), then asked to evaluate a package or rule path against an input document, or to run
 the bundle's ``test_*`` rules; ``list_annotations`` gives the bundle's ``# METADATA``. Every
 failure to produce a defined answer raises ``EngineError``, an ``Undecided`` (exit 3): callers
 that gate anything treat it as a denial (fail closed, DESIGN section 5).
-
-Selection order (DESIGN section 5): the configured engine or ``--engine``; an OPA server when a
-URL is configured (``GOVERNANCE_OPA_URL``); the ``opa`` binary when on PATH; the embedded
-regopy engine.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from governance.errors import ConfigurationError, Undecided, UsageError
+from governance.errors import ConfigurationError, Undecided
 from governance.policy.bundle import PolicyBundle
 from governance.policy.metadata import Annotation, bundle_annotations
 
@@ -174,49 +168,3 @@ def normalise_path(path: str) -> str:
             hint="use a dotted package or rule path such as governance.decision",
         )
     return p
-
-
-def select_engine(
-    requested: str | None = None,
-    *,
-    opa_url: str | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-) -> PolicyEngine:
-    """Choose an engine in the DESIGN section 5 order and construct it (not yet loaded)."""
-    name = (requested or os.environ.get("GOVERNANCE_ENGINE") or "").strip()
-    url = opa_url or os.environ.get("GOVERNANCE_OPA_URL") or None
-    configured = os.environ.get("GOVERNANCE_POLICY_TIMEOUT", "").strip()
-    if timeout_s == DEFAULT_TIMEOUT_S and configured:
-        try:
-            timeout_s = float(configured)
-        except ValueError:
-            raise UsageError(
-                f"GOVERNANCE_POLICY_TIMEOUT={configured!r} is not a number of seconds"
-            ) from None
-    if not name:
-        if url:
-            name = "opa-server"
-        elif shutil.which("opa"):
-            name = "opa-cli"
-        else:
-            name = "regopy"
-    if name == "regopy":
-        from governance.policy.regopy_engine import RegopyEngine
-
-        return RegopyEngine(timeout_s=timeout_s)
-    if name == "opa-cli":
-        from governance.policy.opa_cli import OpaCliEngine
-
-        return OpaCliEngine(timeout_s=timeout_s)
-    if name == "opa-server":
-        if not url:
-            raise ConfigurationError(
-                "engine opa-server needs a server URL",
-                hint="set GOVERNANCE_OPA_URL (and GOVERNANCE_OPA_TOKEN if the server wants one)",
-            )
-        from governance.policy.opa_server import OpaServerEngine
-
-        return OpaServerEngine.from_url(url, timeout_s=timeout_s)
-    raise UsageError(
-        f"unknown policy engine {name!r}", hint=f"choose one of: {', '.join(ENGINE_NAMES)}"
-    )

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.policy.bundle import PolicyBundle
-from governance.policy.engine import (
+from governance.policy.engines.port import (
     DEFAULT_TIMEOUT_S,
     EngineError,
     Evaluation,
