@@ -1,24 +1,30 @@
 """The ``governance`` application and its single error funnel.
 
-Commands parse options, call one core function, render the result and return; every
-``GovernanceError`` raised below is caught here once, printed as its ``diagnostics()`` on stderr
-and turned into the contract's exit code (DESIGN section 8). ``--traceback`` re-raises with the
-stack. Typer is built with ``pretty_exceptions_show_locals=False`` everywhere: locals in a
-traceback leak tokens into CI logs.
+Commands are listed from ``governance.cli.command_table`` and their modules imported only when
+they run (issue 18: a read query or ``--help`` does not pay for the ledger writer, the Rego
+engine or PyGithub). Commands parse options, call one core function, render the result and
+return; every ``GovernanceError`` raised below is caught here once, printed as its
+``diagnostics()`` on stderr and turned into the contract's exit code (DESIGN section 8).
+``--traceback`` re-raises with the stack. Typer is built with
+``pretty_exceptions_show_locals=False`` everywhere: locals in a traceback leak tokens into CI logs.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import click
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from governance import __version__
+from governance.cli.command_table import BY_NAME, COMMANDS, CommandEntry
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
 from governance.safe_text import keep_lines, one_line
 
@@ -41,14 +47,101 @@ def _no_envvar_hints(command: click.Command) -> None:
             _no_envvar_hints(sub)
 
 
+# Each command module registers into this application once, when a command it defines is first
+# used; the root group below takes the command it needs from here (governance.cli.command_table).
+_staging = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
+_registered: set[str] = set()
+
+
+def _load(entry: CommandEntry) -> click.Command:
+    """The click command (or group) ``entry`` names, built by typer from its modules, exactly
+    as an application registering every module at start would build it."""
+    for module_name in entry.modules:
+        if module_name not in _registered:
+            module = importlib.import_module(f"governance.cli.{module_name}")
+            module.register(_staging)
+            _registered.add(module_name)
+    one = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
+    one.registered_commands = [c for c in _staging.registered_commands if c.name == entry.name]
+    one.registered_groups = [g for g in _staging.registered_groups if g.name == entry.name]
+    command = typer.main.get_group(one).commands.get(entry.name)
+    if command is None:  # the table names a module that does not define the command: a bug
+        raise RuntimeError(f"governance.cli.command_table: {', '.join(entry.modules)} "
+                           f"define no command {entry.name!r}")
+    _no_envvar_hints(command)
+    return command
+
+
+class _LazyCommands(MutableMapping[str, click.Command]):
+    """The root group's commands: the table's names, each command built on first access.
+
+    Iterating gives the names without importing anything; ``commands[name]`` imports the
+    modules that define ``name``. ``listed(name)`` is what a listing needs (``--help``, shell
+    completion): the command if it is already built, else a stand-in holding the table's help.
+    """
+
+    def __init__(self) -> None:
+        self._names: list[str] = [entry.name for entry in COMMANDS]
+        self._built: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._built:
+            self._built[name] = _load(BY_NAME[name])
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def listed(self, name: str) -> click.Command | None:
+        if name in self._built:
+            return self._built[name]
+        entry = BY_NAME.get(name)
+        if entry is None or name not in self._names:
+            return None
+        # never invoked: resolve_command swaps in the real command before anything runs
+        return click.Command(entry.name, help=entry.help)
+
+
 class _FunnelGroup(TyperGroup):
-    """Top-level group: maps GovernanceError (and bugs) to exit codes in one place."""
+    """Top-level group: maps GovernanceError (and bugs) to exit codes in one place, and imports
+    a command's implementation only when that command runs (governance.cli.command_table)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        lazy = _LazyCommands()
+        for name, command in self.commands.items():
+            lazy[name] = command
+        self.lazy_commands = lazy
+        self.commands = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # typer's own walks the values, building every command
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self.lazy_commands.listed(cmd_name)
 
     def resolve_command(self, ctx: click.Context, args: list[str]
                         ) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
-        if command is not None:
-            _no_envvar_hints(command)
+        if name is not None:
+            command = self.commands[name]
         return name, command, rest
 
     def make_context(self, info_name: str | None, args: list[str],
@@ -131,36 +224,6 @@ def _root(
         help="Print the version of governance and exit."),
 ) -> None:
     """Git-native governance for ML model releases."""
-
-
-# Command groups register themselves here (one module per group, DESIGN section 2).
-from governance.cli import (  # noqa: E402
-    commands_approvals,
-    commands_audit,
-    commands_config,
-    commands_demo,
-    commands_doctor,
-    commands_env,
-    commands_evidence,
-    commands_ledger,
-    commands_lifecycle,
-    commands_people,
-    commands_policy,
-    commands_records,
-)
-
-commands_records.register(app)
-commands_ledger.register(app)
-commands_audit.register(app)
-commands_evidence.register(app)
-commands_policy.register(app)
-commands_lifecycle.register(app)
-commands_demo.register(app)
-commands_approvals.register(app)
-commands_env.register(app)
-commands_config.register(app)
-commands_doctor.register(app)
-commands_people.register(app)
 
 
 def _silence_stdout() -> None:

@@ -98,5 +98,7 @@ def propose(
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the application."""
     app.add_typer(codeowners_app, name="codeowners")
-    # `release propose` joins the release group owned by commands_records
-    release_app.command("propose")(propose)
+    # `release propose` joins the release group owned by commands_records (once, however many
+    # applications this module registers into)
+    if not any(c.name == "propose" for c in release_app.registered_commands):
+        release_app.command("propose")(propose)

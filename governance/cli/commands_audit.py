@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -26,9 +26,10 @@ from governance.cli.app_support import limit_option
 from governance.cli.output import emit_json, emit_text, log
 from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
-from governance.sinks import export as sink_export
-from governance.sinks.settings import SINK_KINDS, SinkOverrides, open_sink
 from governance.timeparse import parse_time
+
+if TYPE_CHECKING:
+    from governance.sinks.settings import SinkOverrides
 
 
 class Fmt(StrEnum):
@@ -48,7 +49,8 @@ class SinkKind(StrEnum):
     s3 = "s3"
 
 
-assert tuple(SinkKind) == SINK_KINDS
+# SinkKind lists governance.sinks.settings.SINK_KINDS (tests/unit/test_import_budget.py checks
+# it): the sinks are imported by the commands that export, not by every query (issue 18).
 
 
 def read_ledger(root: Path, *, allow_prefix: bool = False) -> LedgerSource:
@@ -300,6 +302,9 @@ def audit_export(
     repo: Path = _REPO,
 ) -> None:
     """Export ledger events after the cursor to a sink (idempotent, resumable)."""
+    from governance.sinks import export as sink_export
+    from governance.sinks.settings import SinkOverrides, open_sink
+
     root = repo_root(repo)
     overrides = SinkOverrides(
         directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url
@@ -358,6 +363,9 @@ def audit_verify_sink(
     if sink is SinkKind.postgres:
         _no_table(table)
         return _verify_org(repo, dsn_env, origin, all_origins, trust, fmt)
+    from governance.sinks import export as sink_export
+    from governance.sinks.settings import SinkOverrides, open_sink
+
     root = repo_root(repo)
     overrides = SinkOverrides(directory, dsn_env, table, bucket, prefix, None, endpoint_url)
     target = open_sink(root, sink.value, overrides)
@@ -405,6 +413,8 @@ def audit_sink_init(
     repo: Path = _REPO,
 ) -> None:
     """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
+    from governance.sinks.settings import SinkOverrides, open_sink
+
     root = repo_root(repo)
     if sink is SinkKind.postgres:
         from governance.sinks.postgres_org import EVENTS, install_org_admin
@@ -469,6 +479,7 @@ def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins
                 trust: Path | None, fmt: Fmt) -> None:
     from governance.audit.org import OrgSource
     from governance.sinks.postgres_org import checked_checkpoint
+    from governance.sinks.settings import SinkOverrides
 
     org_trust = commands_org.resolve_trust(trust)
     root = None

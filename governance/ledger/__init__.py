@@ -17,8 +17,29 @@ replay (the lifecycle the verifier replays), reader (entries, verify_repo, check
 (fast import for generators and tests). See docs/ledger.md.
 """
 
-from governance.ledger.append import append_event, init_ledger, signer_principal
-from governance.ledger.reader import entries, latest_checkpoint, verify_repo
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.ledger.append import append_event, init_ledger, signer_principal
+    from governance.ledger.reader import entries, latest_checkpoint, verify_repo
+
+# The public API is imported when first used (PEP 562): a read query importing one submodule
+# (``governance.ledger.verified``) does not load the write path and GitPython with it (issue 18).
+_PUBLIC = {"append_event": "append", "init_ledger": "append", "signer_principal": "append",
+           "entries": "reader", "latest_checkpoint": "reader", "verify_repo": "reader"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'governance.ledger' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"governance.ledger.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["append_event", "entries", "init_ledger", "latest_checkpoint", "signer_principal",
            "verify_repo"]

@@ -20,7 +20,6 @@ from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
 from governance.input_files import InputFileProblem, read_input
 from governance.ledger import layout
-from governance.ledger.append import open_store, verified_tip
 from governance.ledger.checkpoint import LogKey, log_key_of, sign_checkpoint
 from governance.ledger.commit import parse_commit
 from governance.ledger.merkle import leaf_hash
@@ -47,6 +46,8 @@ def unverified_entries(repo_root: Path, *, branch: str | None = None,
                        after_commit: str | None = None) -> Iterator[LedgerEntry]:
     """Ledger entries in seq order (all, or those after ``after_commit``) AS STORED, not
     verified: for ``ledger log --unverified`` (forensics) and the verifier's own tests only."""
+    from governance.ledger.append import open_store
+
     store = open_store(repo_root, branch)
     if store.tip() is None:
         return
@@ -106,6 +107,8 @@ def verify_repo(repo_root: Path, *, checkpoint_files: Sequence[Path] = (),
     ``ledger.log_public_key`` (so a history re-rooted under a new log key is still judged
     against the configured one). Raises Undecided when there is no ledger to verify.
     """
+    from governance.ledger.append import open_store
+
     store = open_store(repo_root, branch)
     if store.tip() is None:
         raise Undecided(f"no ledger on branch {store.branch!r} in {store.root}",
@@ -145,6 +148,8 @@ def latest_checkpoint(repo_root: Path, *, branch: str | None = None,
                       log_key: Path | None = None) -> tuple[str, int, int]:
     """(note, checkpoint size, ledger size): a fresh note over the tip when the log key is
     available (GOVERNANCE_LEDGER_LOG_KEY), else the latest checkpoint stored on the ledger."""
+    from governance.ledger.append import open_store, verified_tip  # the writer: not for queries
+
     store = open_store(repo_root, branch)
     state = verified_tip(store)  # a checkpoint is only ever cut over a verified tip
     tip = state.commit

@@ -18,8 +18,6 @@ from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
-import fastjsonschema
-
 from governance.errors import GovernanceError
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import PolicyBundle
@@ -120,10 +118,14 @@ def _fast_check() -> Any:
     # document compiles under draft 7. It only answers yes/no fast; jsonschema explains a no.
     schema = dict(input_schema())
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    import fastjsonschema  # compiled when a gate input is first checked, not by every import
+
     return fastjsonschema.compile(schema)
 
 
 def input_problems(doc: Mapping[str, Any]) -> list[str]:
+    import fastjsonschema
+
     try:
         _fast_check()(doc)
         return []
@@ -188,11 +190,15 @@ DECISION_SCHEMA: dict[str, Any] = {
 
 @cache
 def _decision_check() -> Any:
+    import fastjsonschema
+
     return fastjsonschema.compile(DECISION_SCHEMA)
 
 
 def decision_shape_problems(value: Any) -> list[str]:
     """Where the decision document departs from ``DECISION_SCHEMA`` (empty when it does not)."""
+    import fastjsonschema
+
     try:
         _decision_check()(value)
         return []

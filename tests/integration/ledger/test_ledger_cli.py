@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from governance.cli.app import app
@@ -129,10 +130,9 @@ def test_append_signs_through_git_config(ledger: Ledger) -> None:
 def test_every_ledger_command_and_option_has_help(command: str) -> None:
     result = runner.invoke(app, ["ledger", command, "--help"])
     assert result.exit_code == 0, result.output
-    sub = next(c for c in app.registered_groups if c.name == "ledger").typer_instance
-    assert sub is not None
-    cmd = next(c for c in sub.registered_commands if c.name == command)
-    assert cmd.callback is not None and cmd.callback.__doc__
+    ledger = typer.main.get_command(app).commands["ledger"]  # type: ignore[attr-defined]
+    cmd = ledger.commands[command]
+    assert cmd.callback is not None and cmd.callback.__doc__ and cmd.help
     for line in result.output.splitlines():
         if line.strip().startswith("│ --") and "--help" not in line:
             assert len(line.split("  ")) > 1, line

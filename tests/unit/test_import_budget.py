@@ -1,0 +1,136 @@
+"""Read queries import only what they need (issue 18 item 1).
+
+Each command below runs for real in a fresh interpreter (``governance.cli.app.main`` with its
+arguments), on one small governed repository with a real signed ledger, its query index already
+built; at exit the interpreter reports which of the heavy modules it imported. A query that
+starts importing the ledger writer, GitPython, the Rego engine, a schema library, PyGithub, a
+database driver or the sinks fails here, with the module named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.ledger.conftest import DIGEST, Keys, Ledger, make_repo
+
+MODEL = "fraud-risk"
+SOURCE = Path(__file__).resolve().parents[2]
+
+# What no read query may import: the write path of the ledger and GitPython, the Rego engine,
+# schema libraries, network clients and database drivers, the export sinks, rich outside help.
+WRITERS = ("governance.ledger.append", "git")
+ENGINES = ("regopy",)
+SCHEMA = ("jsonschema",)
+NETWORK = ("github", "requests", "psycopg", "boto3", "botocore", "governance.sinks")
+# ... and the command modules of the writing commands (loaded only when one of them runs)
+COMMANDS = ("governance.cli.commands_policy", "governance.cli.commands_ledger",
+            "governance.cli.commands_people", "governance.cli.commands_config")
+READ_BUDGET = (*WRITERS, *ENGINES, *SCHEMA, *NETWORK, *COMMANDS, "rich")
+# status and explain check the approvals' gate input (governance.policy.gates): fastjsonschema
+# compiles that schema; the other queries validate governance.yaml with schema_fast's closures.
+QUERY_BUDGET = (*READ_BUDGET, "fastjsonschema")
+HELP_BUDGET = (*READ_BUDGET[:-1], "fastjsonschema", "yaml", "governance.config",
+               "governance.audit", "governance.ledger")
+
+PROBE = """
+import json, sys
+from governance.cli.app import main
+watched = json.loads(sys.argv[1])
+code = 0
+try:
+    main(sys.argv[2:])
+except SystemExit as done:
+    code = done.code
+sys.stdout.flush()
+sys.stderr.write("\\nIMPORTED " + json.dumps(
+    [code, sorted(w for w in watched if w in sys.modules)]) + "\\n")
+"""
+
+R1 = "fraud-risk-2026-03-28-01"
+CASES = [  # (argv, modules that must stay unimported)
+    (["--help"], HELP_BUDGET),
+    (["--version"], HELP_BUDGET),
+    (["live", "--help"], (*READ_BUDGET[:-1], "fastjsonschema", "governance.ledger.reader")),
+    (["live", MODEL, "--env", "staging"], QUERY_BUDGET),
+    (["live", MODEL, "--env", "staging", "--format", "json"], QUERY_BUDGET),
+    (["history", MODEL], QUERY_BUDGET),
+    (["status", MODEL], READ_BUDGET),
+    (["explain", R1], READ_BUDGET),
+    (["audit", "query", "--model", MODEL], QUERY_BUDGET),
+]
+
+
+@pytest.fixture(scope="module")
+def governed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("ssh-keygen") is None or shutil.which("git") is None:
+        pytest.skip("ssh-keygen and git are needed for a real signed ledger")
+    base = tmp_path_factory.mktemp("budget")
+    keys = Keys(base / "keys")
+    keys.dir.mkdir()
+    for name in ("jane", "bob", "dana", "ci", "log"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
+                        "-f", str(keys.dir / name)], check=True)
+    root = make_repo(base / "repo", keys)
+    shutil.copytree(SOURCE / "releases" / MODEL, root / "releases" / MODEL)
+    shutil.copytree(SOURCE / "policies", root / "policies")
+    (root / "environments").mkdir()
+    (root / "environments" / "staging.yaml").write_text(
+        "apiVersion: governance/v1\nkind: EnvironmentState\nenvironment: staging\n"
+        f"models:\n  {MODEL}: {{release_id: {R1}}}\n")
+    (root / ".gitignore").write_text(".governance/\n")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "releases"], cwd=root, check=True)
+    led = Ledger(root, keys)
+    led.init()
+    led.append("model_registered", model_name=MODEL)
+    led.append("release_registered", model_name=MODEL, release_id=R1, model_version="2026-03-28",
+               release_digest=DIGEST)
+    led.append("gate_evaluated", as_="governance-ci", model_name=MODEL, release_id=R1,
+               environment="staging", release_digest=DIGEST, actor_id="governance-ci",
+               decision={"decision_id": "d-1", "allow": True})
+    led.append("approval_granted", model_name=MODEL, release_id=R1, actor_role="risk_owner",
+               approval_state="approved", release_digest=DIGEST)
+    led.append("deployment_promoted", as_="governance-ci", model_name=MODEL, release_id=R1,
+               environment="staging", release_digest=DIGEST, actor_id="governance-ci")
+    _run(root, ["live", MODEL, "--env", "staging"], ())  # builds the index: queries are warm
+    return root
+
+
+def _run(root: Path, argv: list[str], watched: tuple[str, ...]) -> tuple[int, list[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
+    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(watched), *argv], cwd=root,
+                          capture_output=True, text=True, env=env, timeout=120)
+    marker = proc.stderr.rsplit("IMPORTED ", 1)
+    assert len(marker) == 2, proc.stderr
+    code, imported = json.loads(marker[1])
+    return code, imported, proc.stdout + marker[0]
+
+
+@pytest.mark.parametrize(("argv", "budget"), CASES, ids=[" ".join(a) for a, _ in CASES])
+def test_a_read_query_imports_none_of_the_heavy_modules(
+        governed: Path, argv: list[str], budget: tuple[str, ...]) -> None:
+    code, imported, output = _run(governed, argv, budget)
+    assert code == 0, output
+    assert imported == [], f"governance {' '.join(argv)} imported {imported}"
+
+
+def test_the_probe_sees_a_heavy_import(governed: Path) -> None:
+    """The check can fail: ``policy test --help`` loads the policy commands' module (which no
+    read query loads: READ_BUDGET), and the probe sees it."""
+    watched = ("governance.cli.commands_policy", "governance.cli.commands_ledger")
+    code, imported, _ = _run(governed, ["policy", "test", "--help"], watched)
+    assert code == 0 and imported == ["governance.cli.commands_policy"]
+
+
+def test_the_sink_kinds_of_the_cli_are_the_sinks() -> None:
+    from governance.cli.commands_audit import SinkKind
+    from governance.sinks.settings import SINK_KINDS
+
+    assert tuple(SinkKind) == SINK_KINDS
