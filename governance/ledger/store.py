@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 
 from governance.errors import ConfigurationError, NotFound, Undecided
 from governance.ledger import layout
+from governance.ledger.refs import Unresolvable, git_dirs, read_ref
 from governance.ledger.treeproof import TreeState
 
 if TYPE_CHECKING:  # GitPython (~30 ms to import) loads only when an object is read through it
@@ -80,83 +81,30 @@ class RawCommit:
     blobs: Mapping[str, bytes]  # path -> content for added/modified files
 
 
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-
-
-def _is_git_dir(path: Path) -> bool:
-    """What GitPython's ``is_git_dir`` accepts: objects/ and refs/ and a HEAD."""
-    return ((path / "objects").is_dir() and (path / "refs").is_dir()
-            and (path / "HEAD").exists())
-
-
-def locate_repository(root: Path) -> tuple[Path, Path] | None:
-    """(work tree, common git directory) of the repository at ``root``, found from its files as
-    ``git.Repo(root)`` finds them (``root`` is the top of a work tree, a linked worktree whose
-    ``.git`` file names its git directory, or a bare repository; no search in parent
-    directories), without starting git or importing GitPython. None when it is none of them."""
-    path = Path(os.path.abspath(os.path.expanduser(root)))
-    dotgit = path / ".git"
+def locate_repository(root: Path) -> tuple[Path, Path]:
+    """(work tree, common git directory) of the repository at ``root`` (``root/.git`` or a bare
+    repository at ``root``; no search in parent directories), from its files when they say it
+    plainly (``refs.git_dirs``), otherwise as GitPython finds it."""
     try:
-        if dotgit.is_file():  # a linked worktree or a submodule: "gitdir: <path>"
-            text = dotgit.read_text("utf-8").strip()
-            if not text.startswith("gitdir:"):
-                return None
-            git_dir = path / text[len("gitdir:"):].strip()
-            if not git_dir.is_dir():
-                return None
-        elif _is_git_dir(dotgit):
-            git_dir = dotgit
-        elif _is_git_dir(path):  # a bare repository: no work tree
-            git_dir = path
-        else:
-            return None
-        common = git_dir / "commondir"
-        if common.is_file():
-            git_dir = git_dir / common.read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return path, git_dir
-
-
-def read_ref(git_dir: Path, ref: str, _depth: int = 0) -> str | None:
-    """The commit a ref names, from its loose file or from packed-refs (following a symbolic
-    ``ref:``), as git stores them; None when the ref does not exist or does not parse."""
-    value: str | None = None
-    try:
-        value = (git_dir / ref).read_text("utf-8").strip()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return Path(os.path.abspath(root)), git_dirs(root).common_dir
+    except Unresolvable:
         pass
-    except (OSError, UnicodeDecodeError):
-        return None
-    if value is None:
-        try:
-            packed = (git_dir / "packed-refs").read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-        for line in packed.splitlines():
-            if line.startswith(("#", "^")):
-                continue
-            sha, _, name = line.partition(" ")
-            if name.strip() == ref:
-                value = sha
-                break
-        else:
-            return None
-    if value.startswith("ref:"):
-        return read_ref(git_dir, value[4:].strip(), _depth + 1) if _depth < 5 else None
-    return value if _SHA.match(value) else None
+    import git
+
+    try:
+        repo = git.Repo(root)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise ConfigurationError(
+            f"{root} is not a git repository",
+            hint="run inside the governed repository or pass --repo") from None
+    return Path(repo.working_tree_dir or root), Path(repo.common_dir)
 
 
 class GitStore:
     """A repository holding a ledger branch."""
 
     def __init__(self, root: Path, branch: str) -> None:
-        located = locate_repository(root)
-        if located is None:
-            raise ConfigurationError(
-                f"{root} is not a git repository",
-                hint="run inside the governed repository or pass --repo")
-        self.root, self.git_dir = located
+        self.root, self.git_dir = locate_repository(root)
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
         self._exe = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
@@ -184,8 +132,13 @@ class GitStore:
         return proc
 
     def tip(self) -> str | None:
-        """The ledger tip, read from the ref file or packed-refs (no process, no GitPython)."""
-        return read_ref(self.git_dir, self.ref)
+        """The ledger tip, read from the ref file or packed-refs (no process, no GitPython);
+        git is asked when the files do not say it plainly (``refs.Unresolvable``)."""
+        try:
+            return read_ref(self.git_dir, self.ref)
+        except Unresolvable:
+            proc = self.run(["rev-parse", "--verify", "-q", self.ref + "^{commit}"], check=False)
+            return proc.stdout.decode().strip() or None
 
     def resolve(self, rev: str) -> str | None:
         proc = self.run(["rev-parse", "--verify", "-q", rev + "^{commit}"], check=False)
