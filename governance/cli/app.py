@@ -20,13 +20,20 @@ from typing import Any
 
 import click
 import typer
+import typer.core
 import typer.main
-from typer.core import TyperGroup
 
 from governance import __version__
+from governance.cli.app_support import ListingGroup
 from governance.cli.command_table import BY_NAME, COMMANDS, CommandEntry
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
 from governance.safe_text import keep_lines, one_line
+
+# Help and usage errors are rendered by click (rich_markup_mode=None on every application, see
+# app_support.ListingGroup). typer 0.19 still imports rich for every option line with a default
+# ("[default: ...]", escaped for rich, so click would print "\[default: ...]") whenever rich is
+# installed; telling typer rich is absent keeps the plain rendering plain and rich unimported.
+typer.core.HAS_RICH = False
 
 # A reader that stopped reading (``governance history M | head -1``, ``| true``): the command
 # stops quietly, as a tool killed by SIGPIPE does, with the exit status a shell reports for one
@@ -49,7 +56,8 @@ def _no_envvar_hints(command: click.Command) -> None:
 
 # Each command module registers into this application once, when a command it defines is first
 # used; the root group below takes the command it needs from here (governance.cli.command_table).
-_staging = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
+_staging = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False,
+                     rich_markup_mode=None)
 _registered: set[str] = set()
 
 
@@ -61,7 +69,8 @@ def _load(entry: CommandEntry) -> click.Command:
             module = importlib.import_module(f"governance.cli.{module_name}")
             module.register(_staging)
             _registered.add(module_name)
-    one = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False)
+    one = typer.Typer(pretty_exceptions_show_locals=False, add_completion=False,
+                     rich_markup_mode=None)
     one.registered_commands = [c for c in _staging.registered_commands if c.name == entry.name]
     one.registered_groups = [g for g in _staging.registered_groups if g.name == entry.name]
     command = typer.main.get_group(one).commands.get(entry.name)
@@ -119,7 +128,7 @@ class _LazyCommands(MutableMapping[str, click.Command]):
         return click.Command(entry.name, help=entry.help)
 
 
-class _FunnelGroup(TyperGroup):
+class _FunnelGroup(ListingGroup):
     """Top-level group: maps GovernanceError (and bugs) to exit codes in one place, and imports
     a command's implementation only when that command runs (governance.cli.command_table)."""
 
@@ -183,7 +192,10 @@ class _FunnelGroup(TyperGroup):
 
 def _escape_message(err: click.ClickException) -> None:
     """A usage error quotes the arguments as typed; shown on a terminal, their control and
-    bidi characters are escaped like every other text output (governance.safe_text)."""
+    bidi characters are escaped like every other text output (governance.safe_text). A bare
+    group's help (click's NoArgsIsHelpError) is our own text, shown as it is."""
+    if isinstance(err, click.exceptions.NoArgsIsHelpError):
+        return
     err.message = one_line(err.message)
     if isinstance(err, click.NoSuchOption):
         err.option_name = one_line(err.option_name)
@@ -204,6 +216,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
     add_completion=False,
 )
 

@@ -4,18 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from governance.errors import UsageError
 from governance.safe_text import one_line
 
 
+class ListingGroup(TyperGroup):
+    """A group whose help lists each command with the whole first paragraph of its help.
+
+    Help is rendered by click, not rich (``rich_markup_mode=None`` on every application):
+    importing rich's help renderer cost more than the rest of ``governance --help`` together
+    (issue 18). Click would cut each command's line to the terminal width; this keeps it whole,
+    wrapped, as the rich rendering did."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, first_paragraph(command)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def first_paragraph(command: click.Command) -> str:
+    """A command's short help, else the first paragraph of its help, on one line."""
+    text = command.short_help or (command.help or "").strip().split("\n\n", 1)[0]
+    return " ".join(text.split())
+
+
 def new_app(help_text: str) -> typer.Typer:
-    """A sub-application: no locals in tracebacks (they leak tokens), help when bare."""
+    """A sub-application: no locals in tracebacks (they leak tokens), help when bare, help
+    rendered by click (see ListingGroup)."""
     return typer.Typer(
+        cls=ListingGroup,
         help=help_text,
         no_args_is_help=True,
         pretty_exceptions_show_locals=False,
+        rich_markup_mode=None,
         add_completion=False,
     )
 

@@ -22,7 +22,7 @@ from governance.audit import queries
 from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
 from governance.cli import commands_org
-from governance.cli.app_support import limit_option
+from governance.cli.app_support import limit_option, new_app
 from governance.cli.output import emit_json, emit_text, log
 from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
@@ -216,13 +216,7 @@ def history(
 
 _TYPES = typer.Option([], "--type", help="Event type (repeatable).")
 
-# Same safe defaults as governance.cli.app.new_app (not imported: app imports this module).
-audit_app = typer.Typer(
-    help="Audit trail: query the evidence, export it to durable sinks, verify them.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-)
+audit_app = new_app("Audit trail: query the evidence, export it to durable sinks, verify them.")
 
 
 @audit_app.command("query")

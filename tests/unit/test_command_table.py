@@ -19,6 +19,7 @@ import typer.main
 from click.testing import CliRunner
 
 from governance.cli import app as app_module
+from governance.cli.app_support import ListingGroup
 from governance.cli.command_table import COMMANDS
 
 # The registration order of app.py before issue 18 (it fixed the listing order).
@@ -30,8 +31,9 @@ ENV = {"COLUMNS": "100", "TERMINAL_WIDTH": "100"}
 
 @pytest.fixture(scope="module")
 def eager() -> click.Group:
-    reference = typer.Typer(help=app_module.app.info.help, no_args_is_help=True,
-                            pretty_exceptions_show_locals=False, add_completion=False)
+    reference = typer.Typer(cls=ListingGroup, help=app_module.app.info.help,
+                            no_args_is_help=True, pretty_exceptions_show_locals=False,
+                            rich_markup_mode=None, add_completion=False)
     reference.callback()(app_module._root)
     for name in EAGER_ORDER:
         importlib.import_module(f"governance.cli.{name}").register(reference)
