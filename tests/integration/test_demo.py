@@ -9,6 +9,7 @@ import pytest
 from governance.demo import run_demo
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
 def test_demo_walks_the_lifecycle() -> None:
     lines: list[str] = []

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from governance import __version__
 from governance.cli.app import app
 from governance.pins import REQUIREMENTS, requirements_text
+from tests.support.shared import shared_dir
 
 pytestmark = pytest.mark.skipif(
     shutil.which("git") is None or shutil.which("ssh-keygen") is None,
@@ -45,12 +46,18 @@ def keygen(path: Path) -> str:
     return Path(f"{path}.pub").read_text().strip()
 
 
+TEAM = ("sam", "alice", "bob", "jane", "ci-bot", "log", "stranger")
+
+
 class Team:
     def __init__(self, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The team's keys in ``tmp/keys`` (generated unless a copied template holds them)."""
         self.keys = tmp / "keys"
-        self.keys.mkdir()
-        self.pub = {who: keygen(self.keys / who) for who in
-                    ("sam", "alice", "bob", "jane", "ci-bot", "log", "stranger")}
+        if self.keys.is_dir():
+            self.pub = {who: Path(f"{self.keys / who}.pub").read_text().strip() for who in TEAM}
+        else:
+            self.keys.mkdir()
+            self.pub = {who: keygen(self.keys / who) for who in TEAM}
         self.gitconfig = tmp / "gitconfig"
         self.sign_as("sam")
         monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(self.gitconfig))
@@ -93,10 +100,22 @@ class Team:
         return self.root
 
 
+@pytest.fixture(scope="session")
+def team_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ready repository and its keys, built once per run (the real init, CODEOWNERS and a
+    signed genesis); each test gets a copy."""
+    def build(path: Path) -> None:
+        path.mkdir()
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            Team(path, monkeypatch).build()
+
+    return shared_dir(tmp_path_factory, "doctor-team", build)
+
+
 @pytest.fixture
-def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Team:
-    t = Team(tmp_path, monkeypatch)
-    t.build()
+def team(team_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Team:
+    shutil.copytree(team_template, tmp_path, symlinks=True, dirs_exist_ok=True)
+    t = Team(tmp_path, monkeypatch)  # keys copied: the git config points at this copy's
     monkeypatch.chdir(t.root)
     return t
 

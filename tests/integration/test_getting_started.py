@@ -83,6 +83,7 @@ def test_commands_are_parsed_with_their_expected_exits() -> None:
                                     (7, "cat > f <<'EOF'\n# kept\nEOF", 0)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
 def test_the_guide_runs_verbatim(tmp_path: Path) -> None:
     commands = guide_commands(GUIDE.read_text(encoding="utf-8"))

@@ -69,6 +69,7 @@ def test_the_manifest_offers_validate_and_policy_test() -> None:
         assert hook["language"] == "python" and hook["pass_filenames"] is False
 
 
+@pytest.mark.slow
 def test_pre_commit_try_repo(tmp_path: Path) -> None:
     cmd = _pre_commit()
     repo = tmp_path / "governed"

@@ -15,6 +15,7 @@ from governance.domain.events import LedgerEntry
 from governance.ledger import append_event, init_ledger
 from governance.ledger.sshsig import load_private_key
 from tests.integration.ledger.forge import Signer
+from tests.support.shared import shared_dir
 
 PEOPLE = {  # id -> (name, email)
     "jane.smith": ("Jane Smith", "jane.smith@example.com"),
@@ -43,11 +44,14 @@ class Keys:
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
     if shutil.which("ssh-keygen") is None or shutil.which("git") is None:
         pytest.skip("ssh-keygen and git are needed for real signatures")
-    d = tmp_path_factory.mktemp("keys")
-    for name in ("jane", "jane2", "bob", "dana", "ci", "mallory", "log", "log2"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
-                        "-f", str(d / name)], check=True)
-    return Keys(d)
+
+    def generate(d: Path) -> None:
+        d.mkdir()
+        for name in ("jane", "jane2", "bob", "dana", "ci", "mallory", "log", "log2"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
+                            "-f", str(d / name)], check=True)
+
+    return Keys(shared_dir(tmp_path_factory, "ledger-keys", generate))
 
 
 def governance_yaml(keys: Keys, checkpoint_every: int = 100, extra_people: str = "") -> str:
@@ -157,9 +161,10 @@ def _no_ledger_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def honest_template(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Path:
-    root = make_repo(tmp_path_factory.mktemp("honest") / "repo", keys)
-    fill_honest(Ledger(root, keys))
-    return root
+    def honest(root: Path) -> None:
+        fill_honest(Ledger(make_repo(root, keys), keys))
+
+    return shared_dir(tmp_path_factory, "ledger-honest", honest)
 
 
 @pytest.fixture

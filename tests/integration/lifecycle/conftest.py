@@ -1,4 +1,5 @@
-"""Fixtures: one governed world built per session (real keys, git, Rego), copied per test."""
+"""Fixtures: one governed world built per run (real keys, git, Rego; shared by the xdist
+workers, see tests/support/shared.py), copied per test."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.integration.lifecycle.world import World, add_approved_release, build
 from tests.support.fake_github import FakeGitHub
+from tests.support.shared import shared_dir
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +19,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> World:
     for tool in ("git", "ssh-keygen"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
-    return build(tmp_path_factory.mktemp("lifecycle") / "world")
+    return World(shared_dir(tmp_path_factory, "lifecycle-world", build))
 
 
 @pytest.fixture
@@ -28,9 +30,8 @@ def world(world_template: World, tmp_path: Path) -> World:
 
 @pytest.fixture(scope="session")
 def approved_template(world_template: World, tmp_path_factory: pytest.TempPathFactory) -> World:
-    world = world_template.copy(tmp_path_factory.mktemp("lifecycle-approved") / "world")
-    add_approved_release(world)
-    return world
+    return World(shared_dir(tmp_path_factory, "lifecycle-approved",
+                            lambda path: add_approved_release(world_template.copy(path))))
 
 
 @pytest.fixture

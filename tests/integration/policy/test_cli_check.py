@@ -137,6 +137,7 @@ def test_unknown_release_and_environment_exit_1() -> None:
     assert result.exit_code == 1
 
 
+@pytest.mark.slow
 def test_policy_test_and_lint_pass_on_policies() -> None:
     code, out = run("policy", "test")
     assert code == 0, out

@@ -50,6 +50,7 @@ def _check_live(entries: list, conn, model: str, env: str, at: datetime) -> None
     assert got.actor_id == expected["actor"]
 
 
+@pytest.mark.slow
 def test_live_matches_the_naive_fold(world) -> None:  # type: ignore[no-untyped-def]
     entries, conn = world
     models = sorted({e.event.get("model_name") for e in entries if e.event.get("model_name")})

@@ -39,6 +39,7 @@ def fillable(required: list[str], per_role: int, approvals: set[tuple[str, str]]
     return False
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
