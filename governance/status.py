@@ -27,7 +27,6 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from governance.promotion import pointer_drift
 from governance.repo import RELEASE_FILE, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
+from governance.timeparse import TimeFormatError, parse_instant, to_seconds
 from governance.yaml_source import DEFAULT_MAX_BYTES
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
@@ -177,11 +177,9 @@ def _sort_key(when: str | None) -> tuple[int, float]:
     """Newest first: a known time sorts by its instant; an unknown or malformed one last."""
     if when:
         try:
-            moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
-        except ValueError:
+            return (1, to_seconds(parse_instant(when)))
+        except TimeFormatError:
             return (0, 0.0)
-        if moment.tzinfo is not None:
-            return (1, moment.timestamp())
     return (0, 0.0)
 
 

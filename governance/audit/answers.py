@@ -49,7 +49,7 @@ from governance.report.evidence import (
     role_statuses,
 )
 from governance.report.timeline import render_timeline
-from governance.timeparse import format_rfc3339, to_micros
+from governance.timeparse import format_rfc3339, parse_instant, to_micros
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def model_events(conn: sqlite3.Connection, model: str, until: datetime | None = 
     if until is None:
         return events
     cutoff = to_micros(until)
-    return [e for e in events if to_micros(datetime.fromisoformat(e.timestamp)) <= cutoff]
+    return [e for e in events if to_micros(parse_instant(e.timestamp)) <= cutoff]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ from governance.sinks.postgres_org import (
     derived_columns,
     destination_of,
 )
-from governance.timeparse import format_rfc3339
+from governance.timeparse import format_rfc3339, parse_instant, utc_now
 
 ENV_TRUST = "GOVERNANCE_ORG_TRUST"
 DEFAULT_STALE = "7d"
@@ -187,7 +187,7 @@ class OrgSource:
     dsn: str
     trust: OrgTrust
     origins: list[str]
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utc_now)
     _conn: psycopg.Connection[Any] | None = None
     _checkpoints: dict[tuple[str, int], bytes] = field(default_factory=dict)
     # per checkpoint: interior nodes (level, index) already proven to lead to its root
@@ -321,7 +321,7 @@ class OrgSource:
             if a != b:
                 raise Tampered(f"{where}: column {name} is {a!r}, the verified event says {b!r}")
         try:
-            parsed = datetime.fromisoformat(str(ts_text))
+            parsed = parse_instant(str(ts_text))
         except ValueError:
             raise Tampered(f"{where}: timestamp {ts_text!r} is not RFC 3339") from None
         if parsed != event_time:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
 from governance.sinks import export as sink_export
 from governance.sinks.settings import SINK_KINDS, SinkOverrides, open_sink
-from governance.timeparse import parse_time
+from governance.timeparse import parse_time, utc_now
 
 
 class Fmt(StrEnum):
@@ -246,7 +245,7 @@ def audit_query(
 ) -> None:
     """Events matching every given filter, in ledger order (with --source: across
     repositories, in time order)."""
-    now = datetime.now(UTC)
+    now = utc_now()
     flt = queries.AuditFilter(
         model=model,
         event_types=tuple(types),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from governance.audit import queries
 from governance.cli.output import emit_json, emit_text, log
 from governance.errors import ConfigurationError, NotFound, Tampered, UsageError
+from governance.timeparse import format_rfc3339
 
 if TYPE_CHECKING:  # the PostgreSQL driver loads only when --source is used
     from governance.audit.org import OrgEvent, OrgSource, OrgTrust
@@ -272,7 +273,7 @@ def explain(src: OrgSource, release_id: str, moment: datetime | None, fmt: str) 
     answers = list(groups.values())
     if fmt == "json":
         emit_json({**envelope, "verified_rows": src.verified_rows,
-                   "at": None if moment is None else moment.isoformat(), "answers": answers})
+                   "at": None if moment is None else format_rfc3339(moment), "answers": answers})
         return
     for g in answers:
         emit_text(f"{release_id}  (origin {g['origin']}, model {g['model'] or '-'})")

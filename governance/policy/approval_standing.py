@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest
 from governance.records import display_path
 from governance.repo import GovernedRepo, LoadedRelease
+from governance.timeparse import utc_now
 
 STANDING_PATH = "governance.gates.approval_standing"
 
@@ -124,7 +125,7 @@ class StandingReader:
 
     repo: GovernedRepo
     state: LifecycleState
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utc_now)
     engine_name: str | None = None
     policy_dir: Path | None = None
     _runs: dict[str, GateRun] = field(default_factory=dict)
@@ -173,7 +174,7 @@ class StandingReader:
 def approval_standing(repo: GovernedRepo, loaded: LoadedRelease, state: LifecycleState,
                       environment: str, *, now: datetime | None = None) -> ApprovalStanding:
     """The standing of one release (one engine started and closed)."""
-    with StandingReader(repo, state, now=now or datetime.now(UTC)) as reader:
+    with StandingReader(repo, state, now=now or utc_now()) as reader:
         return reader.standing(loaded, environment)
 
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from governance.errors import (
@@ -31,6 +31,7 @@ from governance.policy.input import APPROVAL_SOURCES, ApprovalFact, GateRequest,
 from governance.policy.metadata import Annotation, gate_annotations
 from governance.records import display_path
 from governance.repo import GovernedRepo
+from governance.timeparse import utc_now
 
 # From this many releases on, more regopy workers (one compiled policy each) pay for their
 # start-up; below it one worker is faster.
@@ -72,7 +73,7 @@ class CheckOutcome:
 def default_now() -> datetime:
     """Now, or ``GOVERNANCE_NOW`` (RFC 3339) for reproducible runs and tests."""
     fixed = os.environ.get("GOVERNANCE_NOW")
-    return parse_time(fixed) if fixed else datetime.now(UTC)
+    return parse_time(fixed) if fixed else utc_now()
 
 
 def approvals_for(options: CheckOptions) -> tuple[tuple[ApprovalFact, ...], tuple[str, ...]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from governance.errors import Undecided
 from governance.policy.input import ApprovalFact
+from governance.timeparse import format_rfc3339_offset
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def from_evaluation(evaluation: Any, number: int) -> PullRequestApprovals:
             source="github",
             digest=None,
             commit_id=a.commit_id or head,
-            submitted_at=a.submitted_at.isoformat() if a.submitted_at else "",
+            submitted_at=format_rfc3339_offset(a.submitted_at) if a.submitted_at else "",
             role_verified=True,
             review_id=str(a.review_id) if a.review_id is not None else None,
         )

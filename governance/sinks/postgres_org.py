@@ -55,6 +55,7 @@ from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, Tampered, Undecided
 from governance.ledger.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from governance.ledger.merkle import CompactRange
+from governance.timeparse import parse_instant
 
 EVENTS = "governance_org_events"
 CHECKPOINTS = "governance_org_checkpoints"
@@ -347,7 +348,7 @@ def derived_columns(event: dict[str, Any] | Any) -> tuple[Any, ...]:
 
 def _event_time(entry: LedgerEntry) -> datetime:
     try:
-        return datetime.fromisoformat(entry.timestamp)
+        return parse_instant(entry.timestamp)
     except (TypeError, ValueError):
         raise Tampered(f"ledger seq {entry.seq}: timestamp {entry.timestamp!r} is not RFC 3339 "
                        "(expected e.g. 2026-04-10T09:14:11Z)") from None
