@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
+from governance.domain.config import DEFAULT_PRODUCTION
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
 from governance.lifecycle import (
@@ -76,11 +77,13 @@ class ModelStatus:
                 "obligations": list(self.obligations), "drift": list(self.drift)}
 
 
-def model_state(conn: sqlite3.Connection, model: str) -> LifecycleState:
-    """The lifecycle of ``model`` folded from the index's events that name it."""
+def model_state(conn: sqlite3.Connection, model: str, *,
+                production_env: str = DEFAULT_PRODUCTION) -> LifecycleState:
+    """The lifecycle of ``model`` folded from the index's events that name it;
+    ``production_env``: governance.yaml's last environment."""
     if not queries.model_exists(conn, model):
-        return LifecycleState()
-    return fold_lifecycle(queries.history(conn, model))
+        return LifecycleState(production_env=production_env)
+    return fold_lifecycle(queries.history(conn, model), production_env=production_env)
 
 
 def model_status(repo: GovernedRepo, state: LifecycleState, model: str,

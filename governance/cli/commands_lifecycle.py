@@ -88,7 +88,8 @@ class _Basis:
         from governance.ledger.reader import ledger_source
 
         source = ledger_source(self.repo.root, recording=True)
-        state = answer(self.repo.root, source, lambda conn: model_state(conn, model))
+        state = answer(self.repo.root, source, lambda conn: model_state(
+            conn, model, production_env=self.repo.config.production_environment))
         self.tip = source.last_commit
         return state
 
@@ -151,6 +152,7 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         pause=_pause,
         source=source,
         fold=basis.state,
+        production_env=repo.config.production_environment,
     )
 
 
@@ -256,8 +258,10 @@ def status_cmd(
     if model:
         repo.load_model(model)  # unknown model: exit 1 with a hint
     source = ledger_source(repo.root, allow_prefix=verified_prefix)
+    production = repo.config.production_environment
     statuses = answer(repo.root, source, lambda conn: [
-        model_status(repo, model_state(conn, m), m, limit=None if every else limit)
+        model_status(repo, model_state(conn, m, production_env=production), m,
+                     limit=None if every else limit)
         for m in models])
     head = source.head()
     prefix = prefix_note(source)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from governance.domain.config import DEFAULT_PRODUCTION
 from governance.errors import (
     EXIT_NO,
     EXIT_PASS,
@@ -135,7 +136,8 @@ def digest_at_commit(repo: GovernedRepo, directory: Path, commit: str) -> str | 
     return release_digest_at(repo.root, commit, rel)
 
 
-def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
+def ledger_state(root: Path, *, production_env: str = DEFAULT_PRODUCTION,
+                 ) -> tuple[LifecycleState, str | None]:
     """The lifecycle folded from the repository's ledger, and a note when there is none.
 
     A directory that is not a git repository has no ledger: every release is then a draft
@@ -143,10 +145,11 @@ def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
     that exists but cannot be read is an error (fail closed), never an empty history.
     """
     if not (root / ".git").exists():
-        return LifecycleState(), f"{display_path(root)} is not a git repository: no ledger"
+        return (LifecycleState(production_env=production_env),
+                f"{display_path(root)} is not a git repository: no ledger")
     from governance.ledger.reader import entries  # the git adapter, only when there is git
 
-    state = fold_lifecycle(entries(root))
+    state = fold_lifecycle(entries(root), production_env=production_env)
     note = None if state.last_seq >= 0 else "the ledger is empty: every release is a draft"
     return state, note
 
@@ -203,7 +206,8 @@ def run_check(
         request = _github_request(repo, options, dirs, request)
     engine = select_engine(options.engine, timeout_s=options.timeout_s)
     if state is None:
-        state, note = ledger_state(repo.root)
+        state, note = ledger_state(repo.root,
+                                   production_env=repo.config.production_environment)
         if note and progress is not None:
             progress(f"note: {note}")
     run = GateRun(repo, bundle, engine, request, state)
