@@ -18,7 +18,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from governance import __version__
+from governance import __version__, ci_context
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
 from governance.safe_text import keep_lines, one_line
 
@@ -61,7 +61,9 @@ class _FunnelGroup(TyperGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            # the one read of the process environment (governance.ci_context), per command
+            with ci_context.using(ci_context.read_at_edge()):
+                return super().invoke(ctx)
         except click.ClickException as err:  # usage errors quote what was typed: escape it
             _escape_message(err)
             raise
