@@ -43,6 +43,7 @@ from pathlib import Path
 
 import git
 
+from governance.ci_context import child_environment
 from governance.errors import ConfigurationError, NotFound, Undecided
 from governance.ledger import layout
 from governance.ledger.treeproof import TreeState
@@ -93,9 +94,7 @@ class GitStore:
     def run(self, args: Sequence[str], *, input: bytes | None = None,
             env: Mapping[str, str] | None = None, check: bool = True
             ) -> subprocess.CompletedProcess[bytes]:
-        full_env = dict(os.environ)
-        if env:
-            full_env.update(env)
+        full_env = child_environment(env)
         proc = subprocess.run([self._exe, *args], cwd=self.git_dir, input=input,
                               capture_output=True, env=full_env, check=False)
         if check and proc.returncode != 0:
