@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from governance.ci_context import child_environment
 from governance.errors import ConfigurationError
 from governance.timeparse import format_rfc3339, utc_now
 
@@ -55,7 +55,7 @@ class Demo:
     def run(self, who: str | None, *args: str, expect: int | Sequence[int] = 0,
             show: bool = True) -> str:
         """Run `governance ARGS` in the demo repo, signing as ``who``."""
-        env = {**os.environ, "GOVERNANCE_LEDGER_LOG_KEY": str(self.key("log"))}
+        env = child_environment({"GOVERNANCE_LEDGER_LOG_KEY": str(self.key("log"))})
         env.pop("GOVERNANCE_LEDGER_SIGNING_KEY", None)
         if who is not None:
             env["GOVERNANCE_LEDGER_SIGNING_KEY"] = str(self.key(who))

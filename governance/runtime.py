@@ -29,7 +29,6 @@ module never writes the ledger itself: a serving process has no business holding
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from governance import ci_context
 from governance.domain.model import EnvironmentState
 from governance.errors import InvalidInput, NotFound, Problem, Tampered, Undecided, UsageError
 from governance.records import load_file
@@ -87,7 +87,7 @@ def live_release(model: str, environment: str, *, root: Path | None = None,
         if not _SLUG.fullmatch(value):
             raise UsageError(f"{what} {value!r} is not a slug (expected "
                              "^[a-z0-9][a-z0-9._-]{0,127}$, the whole value)")
-    base = root if root is not None else Path(os.environ.get(REPO_ENV) or ".")
+    base = root if root is not None else Path(ci_context.current().variable(REPO_ENV) or ".")
     path = base / "environments" / f"{environment}.yaml"
     if not path.is_file():
         raise NotFound(

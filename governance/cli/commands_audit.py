@@ -17,6 +17,7 @@ from typing import Any
 
 import typer
 
+from governance import ci_context
 from governance.audit import queries
 from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
@@ -444,7 +445,6 @@ def read_checkpoint(root: Path) -> str:
 
 def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
     """The writer's DSN from the variable governance.yaml (or --dsn-env) names; never shown."""
-    import os
 
     from governance.sinks.settings import load_sink_config
 
@@ -454,7 +454,7 @@ def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
             "PostgreSQL sink uses the organisation tables (docs/audit.md)")
     var = overrides.dsn_env or (conf.get("dsn_env") if isinstance(conf, dict) else None) \
         or commands_org.ENV_DSN
-    dsn = os.environ.get(str(var))
+    dsn = ci_context.current().variable(str(var))
     if not dsn:
         from governance.errors import ConfigurationError
 

@@ -8,13 +8,13 @@ are the local commands' with the origin added to every event, and the origins' f
 from __future__ import annotations
 
 import csv
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance import ci_context
 from governance.audit import queries
 from governance.cli.output import emit_json, emit_text, log
 from governance.errors import ConfigurationError, NotFound, Tampered, UsageError
@@ -73,7 +73,7 @@ def resolve_dsn(source: str) -> str:
     else:
         raise UsageError(f"--source {text[:40]!r}: expected 'postgres', 'env:NAME' or a "
                          "postgresql:// URL")
-    dsn = os.environ.get(var)
+    dsn = ci_context.current().variable(var)
     if not dsn:
         raise ConfigurationError(f"--source: environment variable {var} is not set",
                                  hint=f"export {var}='host=... dbname=... user=...'")
@@ -83,7 +83,8 @@ def resolve_dsn(source: str) -> str:
 def resolve_trust(trust: Path | None) -> OrgTrust:
     from governance.audit.org import load_org_trust
 
-    path = trust or (Path(os.environ[ENV_TRUST]) if os.environ.get(ENV_TRUST) else None)
+    configured = ci_context.current().variable(ENV_TRUST)
+    path = trust or (Path(configured) if configured else None)
     if path is None:
         raise ConfigurationError(
             "--source: no org trust file: rows cannot be verified without the log keys pinned "

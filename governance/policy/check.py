@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from governance import ci_context
 from governance.domain.config import DEFAULT_PRODUCTION
 from governance.errors import (
     EXIT_NO,
@@ -73,7 +74,7 @@ class CheckOutcome:
 
 def default_now() -> datetime:
     """Now, or ``GOVERNANCE_NOW`` (RFC 3339) for reproducible runs and tests."""
-    fixed = os.environ.get("GOVERNANCE_NOW")
+    fixed = ci_context.current().now
     return parse_time(fixed) if fixed else utc_now()
 
 
@@ -215,7 +216,7 @@ def run_check(
     if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
         from governance.policy.regopy_engine import RegopyEngine
 
-        configured = os.environ.get("GOVERNANCE_POLICY_WORKERS", "")
+        configured = ci_context.current().variable("GOVERNANCE_POLICY_WORKERS") or ""
         workers = options.workers or (int(configured) if configured.isdigit() else 0)
         # one worker per CPU, each with requests queued: measured against CPUs + 1 workers
         # (bench/policy_bench.py), a fourth process on two CPUs cost ~6% more CPU per release

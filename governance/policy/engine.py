@@ -14,12 +14,12 @@ regopy engine.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from governance import ci_context
 from governance.errors import ConfigurationError, Undecided, UsageError
 from governance.policy.bundle import PolicyBundle
 from governance.policy.metadata import Annotation, bundle_annotations
@@ -183,9 +183,10 @@ def select_engine(
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> PolicyEngine:
     """Choose an engine in the DESIGN section 5 order and construct it (not yet loaded)."""
-    name = (requested or os.environ.get("GOVERNANCE_ENGINE") or "").strip()
-    url = opa_url or os.environ.get("GOVERNANCE_OPA_URL") or None
-    configured = os.environ.get("GOVERNANCE_POLICY_TIMEOUT", "").strip()
+    env = ci_context.current()
+    name = (requested or env.variable("GOVERNANCE_ENGINE") or "").strip()
+    url = opa_url or env.variable("GOVERNANCE_OPA_URL") or None
+    configured = (env.variable("GOVERNANCE_POLICY_TIMEOUT") or "").strip()
     if timeout_s == DEFAULT_TIMEOUT_S and configured:
         try:
             timeout_s = float(configured)
