@@ -28,7 +28,8 @@ One rule set, three entry points:
   match, so the answer is the same.
 
 Formats: ``format_rfc3339`` is the canonical form written in events, records and JSON outputs (UTC
-with ``Z``, a four-digit year, microseconds only when present; ``seconds=True`` drops them);
+with ``Z``, a four-digit year, microseconds only when present; ``seconds=True`` drops them;
+``micros=True`` always writes six digits, the ledger events' fixed-width form that sorts as text);
 ``format_rfc3339_offset`` is the ``+00:00`` form the gate input carries because regopy's
 ``time.parse_rfc3339_ns`` rejects ``Z``; ``format_human`` is the text/HTML form
 ``2026-12-05 19:45:29 UTC``; ``format_tick`` labels a timeline axis. Epoch conversions:
@@ -258,14 +259,17 @@ def from_seconds(seconds: float) -> datetime:
 # --- format ---------------------------------------------------------------------------------
 
 
-def format_rfc3339(moment: datetime, *, seconds: bool = False) -> str:
+def format_rfc3339(moment: datetime, *, seconds: bool = False, micros: bool = False) -> str:
     """The canonical form: UTC with ``Z``, a four-digit year, microseconds only when present
-    (``seconds=True`` drops them)."""
+    (``seconds=True`` drops them; ``micros=True`` always writes six digits: a ledger event's
+    timestamp has a fixed width, so timestamps compare correctly as text, e.g. in SQL)."""
     utc = _utc(moment)
     # not strftime("%Y"): glibc writes year 1 as "1", not "0001"
     text = (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
             f"{utc.second:02d}")
-    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond and not seconds else f"{text}Z"
+    if micros or (utc.microsecond and not seconds):
+        return f"{text}.{utc.microsecond:06d}Z"
+    return f"{text}Z"
 
 
 def format_rfc3339_offset(moment: datetime) -> str:

@@ -118,6 +118,9 @@ def test_canonical_format_is_utc_z_with_microseconds_only_when_present() -> None
     assert format_rfc3339(datetime(2026, 4, 10, 9, 14, 11, 500, tzinfo=UTC), seconds=True) == \
         "2026-04-10T09:14:11Z"
     assert format_rfc3339(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00Z"
+    # a ledger event's fixed-width form
+    assert format_rfc3339(datetime(2026, 4, 10, 9, 14, 11, tzinfo=UTC), micros=True) == \
+        "2026-04-10T09:14:11.000000Z"
     assert format_rfc3339_offset(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00+00:00"
 
 
