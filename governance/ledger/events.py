@@ -89,8 +89,8 @@ def uuid7(now_ms: int | None = None) -> str:
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
-    """An event's timestamp: the canonical form of ``governance.timeparse`` (UTC with ``Z``)."""
-    return format_rfc3339(moment or utc_now())
+    """An event's timestamp: UTC with ``Z`` and always six fractional digits (fixed width)."""
+    return format_rfc3339(moment or utc_now(), micros=True)
 
 
 def parse_timestamp(text: str) -> datetime:
