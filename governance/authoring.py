@@ -11,7 +11,7 @@ import math
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from governance.records import (
     validate_document,
 )
 from governance.repo import CARD_FILE, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
+from governance.timeparse import TimeFormatError, format_rfc3339, parse_instant, utc_now
 from governance.vcs import head_commit
 from governance.yaml_source import (
     DEFAULT_MAX_BYTES,
@@ -78,7 +79,8 @@ def check_sha256(value: str, option: str) -> str:
 
 
 def now_rfc3339() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """A record's ``created_at``: now, to the second, in the canonical form."""
+    return format_rfc3339(utc_now(), seconds=True)
 
 
 def dump_document(kind: str, body: dict[str, Any]) -> str:
@@ -250,10 +252,8 @@ def _latest_release(repo: GovernedRepo, model: str) -> str | None:
                                f"{model!r}: {name} does not load") from None
         created = data.get("created_at") if isinstance(data, dict) else None
         try:
-            when = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
-            if when.tzinfo is None:
-                raise ValueError("no offset")
-        except ValueError:
+            when = parse_instant(str(created))
+        except TimeFormatError:
             raise InvalidInput([Problem(name, None, "$.created_at", f"found {created!r}, "
                                         "expected an RFC 3339 timestamp with an offset")],
                                message=f"cannot choose the previous release of {model!r}"

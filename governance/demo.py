@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -23,13 +22,14 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from governance.ci_context import child_environment
 from governance.errors import ConfigurationError
+from governance.timeparse import format_rfc3339, utc_now
 
 PEOPLE = {
     "dana": ("Dana Kowalski", "trainer"),
@@ -55,7 +55,7 @@ class Demo:
     def run(self, who: str | None, *args: str, expect: int | Sequence[int] = 0,
             show: bool = True) -> str:
         """Run `governance ARGS` in the demo repo, signing as ``who``."""
-        env = {**os.environ, "GOVERNANCE_LEDGER_LOG_KEY": str(self.key("log"))}
+        env = child_environment({"GOVERNANCE_LEDGER_LOG_KEY": str(self.key("log"))})
         env.pop("GOVERNANCE_LEDGER_SIGNING_KEY", None)
         if who is not None:
             env["GOVERNANCE_LEDGER_SIGNING_KEY"] = str(self.key(who))
@@ -145,7 +145,7 @@ RELEASES = [
 
 def _write_release(demo: Demo, version: str, auc: float, prec: float, latency: int,
                    intl: float, features: str) -> str:
-    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = format_rfc3339(utc_now(), seconds=True)
     evaluation = {"metrics": {"auc": auc, "precision_at_review_queue": prec,
                               "latency_p95_ms": latency},
                   "subgroups": {"first_time_international_merchants": {"auc": intl},
@@ -249,7 +249,7 @@ def run_demo(echo: Any, keep: Path | None = None) -> list[tuple[str, int]]:
             demo.run(BOT, "promote", second, "--env", target)
         demo.run(None, "env", "next", second, expect=1)
         time.sleep(1.1)
-        moment = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        moment = format_rfc3339(utc_now(), seconds=True)
         time.sleep(1.1)
 
         third = _write_release(demo, *RELEASES[2])

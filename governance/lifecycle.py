@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from governance.domain.config import DEFAULT_PRODUCTION
 from governance.domain.events import EventView
 
 DRAFT = "draft"
@@ -139,6 +140,9 @@ class LifecycleState:
     live: dict[tuple[str, str], list[LiveSpan]] = field(default_factory=dict)
     obligations: dict[str, Obligation] = field(default_factory=dict)  # by event_id
     last_seq: int = -1
+    # the environment whose live release is in ``production``: governance.yaml's last
+    # environment (GovernanceConfig.production_environment), e.g. ``prod``
+    production_env: str = DEFAULT_PRODUCTION
 
     def release(self, release_id: str) -> ReleaseLife | None:
         return self.releases.get(release_id)
@@ -207,10 +211,10 @@ class LifecycleState:
             state = life.state
             if life.retired:
                 state = RETIRED
-            elif PRODUCTION in {e for e, _ in now}:
+            elif self.production_env in {e for e, _ in now}:
                 state = PRODUCTION
             elif state == PRODUCTION:
-                ended = next((r for r in gone if r.environment == PRODUCTION), None)
+                ended = next((r for r in gone if r.environment == self.production_env), None)
                 state = ROLLED_BACK if ended is not None and ended.via == "rollback_executed" \
                     else SUPERSEDED
             out[rid] = ReleaseStanding(release_id=rid, state=state, live=now, replaced=gone,
@@ -281,8 +285,8 @@ def apply(state: LifecycleState, entry: EventView) -> None:
             event_id=entry.event_id, event_type=kind, actor_id=e.get("actor_id"),
             digest=e.get("release_digest")))
         life.environments_live.add(env)
-        if env == "production" or life.state in (DRAFT, VALIDATED, APPROVED):
-            life.state = PRODUCTION if env == "production" else life.state
+        if env == state.production_env:
+            life.state = PRODUCTION
         if kind == "break_glass":
             state.obligations[entry.event_id] = Obligation(
                 kind="break_glass_review", event_id=entry.event_id, seq=entry.seq,
@@ -301,7 +305,7 @@ def apply(state: LifecycleState, entry: EventView) -> None:
             digest=e.get("release_digest"), disabled=disabled))
         if target and target in state.releases:
             state.releases[target].environments_live.add(env)
-            if env == "production":
+            if env == state.production_env:
                 state.releases[target].state = PRODUCTION
     elif kind == "release_retired" and life is not None:
         life.state = RETIRED
@@ -323,8 +327,11 @@ def _close_break_glass(state: LifecycleState, event: Mapping[str, Any]) -> None:
                 del state.obligations[key]
 
 
-def fold_lifecycle(entries: Iterable[EventView]) -> LifecycleState:
-    state = LifecycleState()
+def fold_lifecycle(entries: Iterable[EventView], *,
+                   production_env: str = DEFAULT_PRODUCTION) -> LifecycleState:
+    """``production_env``: the environment whose live release is in ``production``, i.e.
+    ``GovernanceConfig.production_environment`` (governance.yaml's last environment)."""
+    state = LifecycleState(production_env=production_env)
     for entry in entries:
         apply(state, entry)
     return state

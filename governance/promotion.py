@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from governance.authoring import dump_document
 from governance.committed import CommittedState, release_paths, require_committed
+from governance.domain.config import DEFAULT_PRODUCTION
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
 from governance.environments import pointer_body
@@ -88,13 +89,17 @@ class Ports:
     # The lifecycle of one model (folded from the events naming it, e.g. through the query
     # index); None: fold every entry. Every event the fold acts on names its model.
     fold: Callable[[str], LifecycleState] | None = None
+    # governance.yaml's last environment: the one whose live release is in production
+    production_env: str = DEFAULT_PRODUCTION
     # When the approvals are a pull request's reviews: (digest of the release directory at the
     # PR's final head, that head sha). Reviews approve the head; the promotion runs on the
     # merge commit, whose release directory must be exactly what was reviewed.
     reviewed: Callable[[LoadedRelease], tuple[str | None, str]] | None = None
 
     def state(self, model: str) -> LifecycleState:
-        return self.fold(model) if self.fold is not None else fold_lifecycle(self.entries())
+        if self.fold is not None:
+            return self.fold(model)
+        return fold_lifecycle(self.entries(), production_env=self.production_env)
 
 
 @dataclass(frozen=True)

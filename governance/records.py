@@ -15,7 +15,6 @@ import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -34,6 +33,7 @@ from governance.domain.model import Deployment, EnvironmentState, Model
 from governance.domain.release import EvidenceRef, Release, RollbackTarget
 from governance.errors import Problem
 from governance.ledger.schema_fast import Check, compile_schema
+from governance.timeparse import is_date, is_instant
 from governance.yaml_source import (
     DEFAULT_MAX_BYTES,
     SourceDocument,
@@ -124,9 +124,7 @@ def _check_date(validator: Any, flag: Any, instance: Any, schema: Any) -> Iterat
     from jsonschema.exceptions import ValidationError
 
     if flag and isinstance(instance, str):
-        try:
-            date.fromisoformat(instance)
-        except ValueError:
+        if not is_date(instance):
             yield ValidationError(f"{instance!r} is not a real calendar date")
 
 
@@ -136,9 +134,7 @@ def _check_datetime(
     from jsonschema.exceptions import ValidationError
 
     if flag and isinstance(instance, str):
-        try:
-            datetime.fromisoformat(instance.replace("Z", "+00:00"))
-        except ValueError:
+        if not is_instant(instance):
             yield ValidationError(f"{instance!r} is not a real date and time")
 
 
@@ -177,20 +173,8 @@ def _fast_variant(node: Any) -> Any:
     return node
 
 
-def _is_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_datetime(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+_is_date = is_date
+_is_datetime = is_instant
 
 
 _FORMATS = {"governance-date": _is_date, "governance-datetime": _is_datetime}

@@ -29,17 +29,18 @@ module never writes the ledger itself: a serving process has no business holding
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from governance import ci_context
 from governance.domain.model import EnvironmentState
 from governance.errors import InvalidInput, NotFound, Problem, Tampered, Undecided, UsageError
 from governance.records import load_file
+from governance.timeparse import format_rfc3339, utc_now
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")  # DESIGN section 10
 REPO_ENV = "GOVERNANCE_REPO"
@@ -86,7 +87,7 @@ def live_release(model: str, environment: str, *, root: Path | None = None,
         if not _SLUG.fullmatch(value):
             raise UsageError(f"{what} {value!r} is not a slug (expected "
                              "^[a-z0-9][a-z0-9._-]{0,127}$, the whole value)")
-    base = root if root is not None else Path(os.environ.get(REPO_ENV) or ".")
+    base = root if root is not None else Path(ci_context.current().variable(REPO_ENV) or ".")
     path = base / "environments" / f"{environment}.yaml"
     if not path.is_file():
         raise NotFound(
@@ -143,7 +144,7 @@ def _check_against_ledger(root: Path, model: str, environment: str, release_id: 
                         "(ledger branch fetched), or pass verify=False to trust the file alone")
     try:
         live = answer(root, ledger_source(root), lambda conn: live_release_at(
-            conn, model, environment, datetime.now(UTC)))
+            conn, model, environment, utc_now()))
         ledger_says: str | None = live.release_id
     except NotFound:
         ledger_says = None
@@ -204,10 +205,10 @@ def config_changed_event(
     for value, what in ((model, "model"), (environment, "environment")):
         if not _SLUG.fullmatch(value):
             raise UsageError(f"config_changed: {what} {value!r} is not a slug")
-    when = (timestamp or datetime.now(UTC)).astimezone(UTC)
+    when = timestamp or utc_now()
     event: dict[str, Any] = {
         "event_type": "config_changed",
-        "timestamp": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp": format_rfc3339(when, seconds=True),
         "model_name": model,
         "environment": environment,
         "actor_id": actor_id,

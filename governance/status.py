@@ -27,11 +27,11 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
+from governance.domain.config import DEFAULT_PRODUCTION
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
 from governance.lifecycle import (
@@ -47,6 +47,7 @@ from governance.promotion import pointer_drift
 from governance.repo import RELEASE_FILE, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
+from governance.timeparse import TimeFormatError, parse_instant, to_seconds
 from governance.yaml_source import DEFAULT_MAX_BYTES
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
@@ -76,11 +77,13 @@ class ModelStatus:
                 "obligations": list(self.obligations), "drift": list(self.drift)}
 
 
-def model_state(conn: sqlite3.Connection, model: str) -> LifecycleState:
-    """The lifecycle of ``model`` folded from the index's events that name it."""
+def model_state(conn: sqlite3.Connection, model: str, *,
+                production_env: str = DEFAULT_PRODUCTION) -> LifecycleState:
+    """The lifecycle of ``model`` folded from the index's events that name it;
+    ``production_env``: governance.yaml's last environment."""
     if not queries.model_exists(conn, model):
-        return LifecycleState()
-    return fold_lifecycle(queries.history(conn, model))
+        return LifecycleState(production_env=production_env)
+    return fold_lifecycle(queries.history(conn, model), production_env=production_env)
 
 
 def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
@@ -177,11 +180,9 @@ def _sort_key(when: str | None) -> tuple[int, float]:
     """Newest first: a known time sorts by its instant; an unknown or malformed one last."""
     if when:
         try:
-            moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
-        except ValueError:
+            return (1, to_seconds(parse_instant(when)))
+        except TimeFormatError:
             return (0, 0.0)
-        if moment.tzinfo is not None:
-            return (1, moment.timestamp())
     return (0, 0.0)
 
 

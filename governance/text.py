@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+
+from governance.timeparse import format_date, format_rfc3339
 
 NONE = "none"
 
@@ -62,10 +64,10 @@ def when(value: str | datetime | date | None, *, none: str = "unknown") -> str:
         return none
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.isoformat()
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            return value.isoformat()  # shown as it is: never given a guessed zone
+        return format_rfc3339(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return format_date(value)
     return str(value)
 
 

@@ -8,10 +8,11 @@ work in a plain directory (then there is nothing to report).
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+
+from governance import ci_context
 
 
 def _git(directory: Path, *args: str) -> str | None:
@@ -59,8 +60,7 @@ def current_branch(directory: Path) -> str | None:
     name = out.stdout.strip()
     if out.returncode == 0 and name:
         return name
-    ref = os.environ.get("GITHUB_REF_NAME") if os.environ.get("GITHUB_ACTIONS") == "true" else None
-    return ref or None
+    return ci_context.current().ref_name  # only in CI (GITHUB_ACTIONS=true)
 
 
 def branch_tip(directory: Path, branch: str) -> str | None:

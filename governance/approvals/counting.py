@@ -39,6 +39,7 @@ from typing import Any
 
 from governance.approvals.codeowners import Codeowners
 from governance.domain.identity import identity_key, identity_keys
+from governance.timeparse import format_rfc3339_offset
 
 # Collaborator permission levels with write access
 # (GET /repos/{owner}/{repo}/collaborators/{username}/permission: admin, maintain, write, ...).
@@ -171,7 +172,7 @@ class Approval:
             "review_id": self.review_id,
             "event_id": self.event_id,
             "commit_id": self.commit_id,
-            "submitted_at": self.submitted_at.isoformat() if self.submitted_at else None,
+            "submitted_at": format_rfc3339_offset(self.submitted_at) if self.submitted_at else None,
         }
 
 
@@ -225,7 +226,7 @@ class ApprovalDecision:
                 "head_sha": approval.commit_id,
                 "review_id": approval.review_id,
                 "event_id": approval.event_id,
-                "submitted_at": approval.submitted_at.isoformat()
+                "submitted_at": format_rfc3339_offset(approval.submitted_at)
                 if approval.submitted_at
                 else None,
             }

@@ -40,6 +40,7 @@ from governance.approvals.policy import (
 from governance.config_change import ReviewFacts
 from governance.domain.identity import identity_key, same_identity
 from governance.errors import ConfigurationError, Denied, Undecided
+from governance.timeparse import format_rfc3339_offset
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def review_config_change(root: Path, number: int, paths: Iterable[str],
     unowned = tuple(p for p in paths if owners is None or not owners.owners_of(p))
     approvals = tuple(
         {"actor_id": a.person, "review_id": a.review_id, "head_sha": a.commit_id,
-         "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+         "submitted_at": format_rfc3339_offset(a.submitted_at) if a.submitted_at else None,
          "code_owner_of": sorted(p for p in paths if owners is not None
                                  and _owns_path(owners, p, a.person))}
         for a in decision.approvals if a.source == "github"

@@ -10,17 +10,24 @@ is still the release's digest.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from governance.approvals.counting import SignedApproval
 from governance.domain.events import EventView
+from governance.errors import Tampered
+from governance.timeparse import TimeFormatError, parse_instant
 
 APPROVAL_EVENTS = {"approval_granted": True, "approval_denied": False}
 
 
-def _when(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _when(entry: EventView) -> datetime:
+    """The approval's instant. A timestamp without an offset is refused, not taken as UTC (the
+    ledger schema requires ``Z``, so only a ledger that bypassed it could carry one)."""
+    try:
+        return parse_instant(entry.timestamp)
+    except TimeFormatError as err:
+        raise Tampered(f"ledger event {entry.event_id} ({entry.event_type}): timestamp {err}"
+                       ) from None
 
 
 def signed_approvals(
@@ -55,7 +62,7 @@ def signed_approvals(
                 actor=str(event.get("actor_id") or ""),
                 role=str(event.get("actor_role") or ""),
                 release_digest=str(event.get("release_digest") or ""),
-                timestamp=_when(entry.timestamp),
+                timestamp=_when(entry),
                 granted=granted,
                 verified=verified and bool(event.get("actor_id")),
             )

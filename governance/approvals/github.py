@@ -16,13 +16,13 @@ waited out (PyGithub's default retry would sleep until the reset), it fails the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from governance import ci_context
 from governance.approvals.counting import Commit, PullRequest, Review
 from governance.errors import ConfigurationError
 
@@ -63,7 +63,7 @@ class GitHubSettings:
     def from_env(
         cls, repository: str | None = None, env: Mapping[str, str] | None = None, **kw: Any
     ) -> GitHubSettings:
-        env = os.environ if env is None else env
+        env = ci_context.current().environ if env is None else env
         repo = repository or env.get("GITHUB_REPOSITORY", "")
         if repo.count("/") != 1 or not all(repo.split("/")):
             raise ConfigurationError(
@@ -97,7 +97,7 @@ _TUNING: tuple[tuple[str, str, type[int] | type[float]], ...] = (
 
 
 def token_from_env(env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
+    env = ci_context.current().environ if env is None else env
     token = env.get("GITHUB_TOKEN", "")
     if not token:
         raise ConfigurationError(

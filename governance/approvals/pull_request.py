@@ -42,6 +42,7 @@ from governance.approvals.counting import (
 )
 from governance.errors import Undecided
 from governance.policy.input import ApprovalFact
+from governance.timeparse import format_rfc3339_offset
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def gate_facts(policy: ApprovalPolicy | None, facts: ApprovalFacts,
                 source="github",
                 digest=None,  # bound by the input builder when given on the head commit
                 commit_id=review.commit_id,
-                submitted_at=review.submitted_at.isoformat() if review.submitted_at else "",
+                submitted_at=(format_rfc3339_offset(review.submitted_at)
+                              if review.submitted_at else ""),
                 state="approved" if review.state == "APPROVED" else "changes_requested",
                 role_verified=role in held,
                 review_id=str(review.id),

@@ -54,7 +54,7 @@ from governance.report.evidence import (
     role_statuses,
 )
 from governance.report.timeline import render_timeline
-from governance.timeparse import format_rfc3339, to_micros
+from governance.timeparse import format_rfc3339, parse_instant, to_micros
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def model_events(conn: sqlite3.Connection, model: str, until: datetime | None = 
     if until is None:
         return events
     cutoff = to_micros(until)
-    return [e for e in events if to_micros(datetime.fromisoformat(e.timestamp)) <= cutoff]
+    return [e for e in events if to_micros(parse_instant(e.timestamp)) <= cutoff]
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def explain_release_id(repo: GovernedRepo, conn: sqlite3.Connection, release_id:
     """The six answers for a release, from its model's events (up to ``at`` when given)."""
     loaded = load(repo, conn, release_id)
     events = model_events(conn, loaded.release.model_name, at)
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env=repo.config.production_environment)
     env = strictest_environment(repo.config) if repo.config.environments else None
     standing = _standing(repo, loaded, state, env, at)
     return explain_release(loaded, events, at=format_rfc3339(at) if at else None, state=state,
@@ -216,7 +216,7 @@ def explain_live(repo: GovernedRepo, conn: sqlite3.Connection, model: str, envir
                  "facts alone")
     loaded = repo.load_release_alone(directory)
     events = model_events(conn, model, at)
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env=repo.config.production_environment)
     standing = _standing(repo, loaded, state, environment, at)
     explanation = explain_release(loaded, events, environment=environment, at=live.at,
                                   state=state, standing=standing)
@@ -258,7 +258,7 @@ def build_report(repo: GovernedRepo, conn: sqlite3.Connection, release_id: str, 
     loaded = load(repo, conn, release_id)
     rid, model = loaded.release.release_id, loaded.release.model_name
     events = model_events(conn, model)
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env=repo.config.production_environment)
     standing = approval_standing(repo, loaded, state, env, now=now)
     explanation = explain_release(loaded, events, state=state, standing=standing)
     roles = role_statuses(standing, explanation)

@@ -31,7 +31,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
@@ -40,7 +39,7 @@ from typing import Any, TypeVar
 from governance.audit.source import LedgerHead, LedgerSource
 from governance.domain.events import LedgerEntry
 from governance.errors import GovernanceError, Tampered, Undecided
-from governance.timeparse import to_micros
+from governance.timeparse import parse_instant, to_micros
 
 SCHEMA_VERSION = "2"
 INDEX_FILE = Path(".governance") / "index.sqlite"
@@ -515,7 +514,7 @@ _TEXT_FIELDS = (
 
 def _micros(entry: LedgerEntry) -> int:
     try:
-        return to_micros(datetime.fromisoformat(entry.timestamp))
+        return to_micros(parse_instant(entry.timestamp))
     except (ValueError, TypeError):
         raise Tampered(
             f"ledger seq {entry.seq}: timestamp {entry.timestamp!r} is not RFC 3339 "

@@ -41,7 +41,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ from governance.sinks.postgres_org import (
     derived_columns,
     destination_of,
 )
-from governance.timeparse import format_rfc3339
+from governance.timeparse import format_rfc3339, parse_instant, utc_now
 
 ENV_TRUST = "GOVERNANCE_ORG_TRUST"
 DEFAULT_STALE = "7d"
@@ -233,7 +233,7 @@ class OrgSource:
     dsn: str
     trust: OrgTrust
     origins: list[str]
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utc_now)
     _conn: psycopg.Connection[Any] | None = None
     # checkpoints this answer verified: (origin, size) -> what is proven under its root
     _checkpoints: dict[tuple[str, int], tuple[bytes, _Proven]] = field(default_factory=dict)
@@ -412,7 +412,7 @@ class OrgSource:
                     raise Tampered(f"{where}: column {name} is {a!r}, the verified event "
                                    f"says {b!r}")
         try:
-            parsed = datetime.fromisoformat(str(ts_text))
+            parsed = parse_instant(str(ts_text))
         except ValueError:
             raise Tampered(f"{where}: timestamp {ts_text!r} is not RFC 3339") from None
         if parsed != event_time:

@@ -23,7 +23,7 @@ import typer
 import typer.core
 import typer.main
 
-from governance import __version__
+from governance import __version__, ci_context
 from governance.cli.app_support import ListingGroup
 from governance.cli.command_table import BY_NAME, COMMANDS, CommandEntry
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
@@ -163,7 +163,9 @@ class _FunnelGroup(ListingGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            # the one read of the process environment (governance.ci_context), per command
+            with ci_context.using(ci_context.read_at_edge()):
+                return super().invoke(ctx)
         except click.ClickException as err:  # usage errors quote what was typed: escape it
             _escape_message(err)
             raise

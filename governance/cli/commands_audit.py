@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from governance import ci_context
 from governance.audit import queries
 from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
@@ -26,7 +26,7 @@ from governance.cli.app_support import limit_option, new_app
 from governance.cli.output import emit_json, emit_text, log
 from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
-from governance.timeparse import parse_time
+from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
     from governance.sinks.settings import SinkOverrides
@@ -242,7 +242,7 @@ def audit_query(
 ) -> None:
     """Events matching every given filter, in ledger order (with --source: across
     repositories, in time order)."""
-    now = datetime.now(UTC)
+    now = utc_now()
     flt = queries.AuditFilter(
         model=model,
         event_types=tuple(types),
@@ -449,7 +449,6 @@ def read_checkpoint(root: Path) -> str:
 
 def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
     """The writer's DSN from the variable governance.yaml (or --dsn-env) names; never shown."""
-    import os
 
     from governance.sinks.settings import load_sink_config
 
@@ -459,7 +458,7 @@ def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
             "PostgreSQL sink uses the organisation tables (docs/audit.md)")
     var = overrides.dsn_env or (conf.get("dsn_env") if isinstance(conf, dict) else None) \
         or commands_org.ENV_DSN
-    dsn = os.environ.get(str(var))
+    dsn = ci_context.current().variable(str(var))
     if not dsn:
         from governance.errors import ConfigurationError
 

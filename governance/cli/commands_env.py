@@ -7,12 +7,12 @@ environment to promote into from here instead of hard-coding one (docs/workflows
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from governance import ci_context
 from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.environments import (
@@ -147,23 +147,9 @@ def verify_cmd(
         raise typer.Exit(1)
 
 
-_SHA = "0123456789abcdef"
-
-
 def ci_source() -> dict[str, Any]:
-    """``source`` of an event recorded from GitHub Actions: the pushed commit, who pushed, the
-    run (GITHUB_SHA, GITHUB_ACTOR, GITHUB_SERVER_URL/GITHUB_REPOSITORY/GITHUB_RUN_ID)."""
-    env = os.environ
-    out: dict[str, Any] = {}
-    sha = env.get("GITHUB_SHA", "")
-    if len(sha) == 40 and all(c in _SHA for c in sha):
-        out["merge_sha"] = sha
-    if env.get("GITHUB_ACTOR"):
-        out["pusher"] = env["GITHUB_ACTOR"]
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        out["ci_run"] = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return out
+    """``source`` of an event recorded from GitHub Actions (``CiContext.source``)."""
+    return ci_context.current().source()
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,6 @@ an unknown release or model is exit 1, a malformed time exit 2 (DESIGN sections 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from governance.cli import commands_audit, commands_org
 from governance.cli.output import emit_block, emit_document, emit_json, log
 from governance.errors import UsageError
 from governance.repo import GovernedRepo
-from governance.timeparse import parse_time
+from governance.timeparse import parse_time, utc_now
 
 
 class Fmt(StrEnum):
@@ -94,7 +93,7 @@ def explain(
         data = explanation.to_json()
     else:
         live = answer(root, source, lambda conn: answers.explain_live(
-            governed, conn, target, env, moment or datetime.now(UTC)))
+            governed, conn, target, env, moment or utc_now()))
         explanation, data = live.explanation, live.to_json()
         if live.live.retired_at:
             log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
@@ -153,7 +152,7 @@ def report(
     root = commands_audit.repo_root(repo)
     governed = GovernedRepo(root)
     bundle = answer(root, commands_audit.read_ledger(root), lambda conn: answers.build_report(
-        governed, conn, release_id, environment=env, now=datetime.now(UTC)))
+        governed, conn, release_id, environment=env, now=utc_now()))
     if fmt is ReportFmt.html:
         from governance.report.html import render_html
 
@@ -187,7 +186,7 @@ def _org_report(source_url: str, origin: list[str], trust: Path | None, since: s
     from governance.audit.org import duration
     from governance.report.org import build_org_report, render_org_html, render_org_markdown
 
-    now = datetime.now(UTC)
+    now = utc_now()
     start = parse_time(since, now=now, option="--since")
     end = parse_time(until, now=now, option="--until")
     try:

@@ -6,14 +6,13 @@ Thin: parse, wire the ports (git ledger, Rego gates, signer), call one function 
 
 from __future__ import annotations
 
-import os
-import re
-import time
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from governance import ci_context
+from governance.ci_context import CiContext
 from governance.cli.app_support import check_identifier, limit_option
 from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.errors import UsageError
@@ -25,50 +24,6 @@ from governance.status import DEFAULT_LIMIT, model_state, model_status, render_t
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 REMOTE = typer.Option(None, "--remote",
                       help="Also publish ledger events to this git remote (fast-forward push).")
-
-
-def _pause(step: str) -> None:
-    """Crash-test hook: GOVERNANCE_TEST_PAUSE=<step> stops here (touching the file named by
-    GOVERNANCE_TEST_PAUSE_FILE) so a test can kill -9 the process between two writes."""
-    if os.environ.get("GOVERNANCE_TEST_PAUSE") != step:
-        return
-    marker = os.environ.get("GOVERNANCE_TEST_PAUSE_FILE")
-    if marker:
-        Path(marker).write_text(str(os.getpid()))
-    time.sleep(120)
-
-
-def pull_request_from_env() -> int | None:
-    """GOVERNANCE_PR (set by governance-promote.yml): the merged pull request whose reviews are
-    the approvals (``--approvals github --pr N``), instead of the ledger's signed approvals."""
-    value = os.environ.get("GOVERNANCE_PR", "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise UsageError(f"GOVERNANCE_PR={value!r} is not a pull request number")
-    return int(value)
-
-
-# A GitHub login or a governance.yaml person/bot id (ids may carry dots, e.g. jane.smith).
-_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?\Z")
-
-
-def deployers_from_env(actor: str) -> tuple[str, ...]:
-    """Everyone who deploys: each login in GOVERNANCE_DEPLOYER (comma- or newline-separated:
-    governance-promote.yml passes every reviewer who approved the deployment) plus the signer.
-
-    Separation of duties checks EACH of them against the approvers, authors, committers and
-    trainers (DESIGN section 6): taking only the first would let a second reviewer who approved
-    the release slip through. The signer always counts as a deployer, so naming someone else in
-    the variable cannot hide the person who actually runs the promotion.
-    """
-    raw = os.environ.get("GOVERNANCE_DEPLOYER") or ""
-    logins = [part.strip() for part in re.split(r"[,\n]", raw) if part.strip()]
-    for login in logins:
-        if not _LOGIN.fullmatch(login):
-            raise UsageError(f"GOVERNANCE_DEPLOYER names {login!r}, which is not a login",
-                             hint="comma-separated GitHub logins, e.g. dora,erin")
-    return tuple(dict.fromkeys([*logins, actor]))
 
 
 class _Basis:
@@ -88,7 +43,8 @@ class _Basis:
         from governance.ledger.reader import ledger_source
 
         source = ledger_source(self.repo.root, recording=True)
-        state = answer(self.repo.root, source, lambda conn: model_state(conn, model))
+        state = answer(self.repo.root, source, lambda conn: model_state(
+            conn, model, production_env=self.repo.config.production_environment))
         self.tip = source.last_commit
         return state
 
@@ -109,20 +65,21 @@ class _Basis:
 
 
 def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str = "git",
-              pr: int | None = None) -> Ports:
+              pr: int | None = None, ci: CiContext | None = None) -> Ports:
     from governance.ledger.append import signer_principal
 
+    ci = ci or ci_context.current()
     actor = signer_principal(repo.root)
     if pr is None:
-        pr = pull_request_from_env()
+        pr = ci.pull_request()
     if pr is not None and approvals == "git":
         approvals = "github"  # the promote workflow: the merged pull request's reviews
     # In CI the signer is the bot; the people who approved the deployment run (GitHub
     # deployment review) are the deployers that separation of duties checks, and the events
     # name them (source.deployers) so an auditor sees who deployed, not only the bot.
-    deployers = deployers_from_env(actor)
+    deployers = ci.deployers(actor)
     source: dict[str, Any] = {"pr": pr} if pr is not None else {}
-    if os.environ.get("GOVERNANCE_DEPLOYER"):
+    if ci.deployer:
         source["deployers"] = list(deployers)
 
     def gates(*args: Any) -> Any:
@@ -148,9 +105,10 @@ def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str =
         append=basis.append,
         gates=gates,
         actor=actor,
-        pause=_pause,
+        pause=ci.pause,
         source=source,
         fold=basis.state,
+        production_env=repo.config.production_environment,
     )
 
 
@@ -183,8 +141,9 @@ def promote_cmd(
     fmt: TextOrJson = FORMAT,
 ) -> None:
     """Promote a release to an environment: every gate and approval must hold for its digest."""
+    ci = ci_context.current()  # read once at the CLI edge (governance.cli.app)
     if pr is None:
-        pr = pull_request_from_env()
+        pr = ci.pull_request()
     source = approvals or ("github" if pr is not None else "git")
     if source not in ("git", "github"):
         raise UsageError(f"--approvals {source!r}: choose git or github")
@@ -196,7 +155,7 @@ def promote_cmd(
     if not break_glass and (reason or incident):
         raise UsageError("--reason and --incident go with --break-glass on promote")
     repo = GovernedRepo.open(Path("."))
-    outcome = promote(repo, release, env, ports_for(repo, remote, approvals=source, pr=pr),
+    outcome = promote(repo, release, env, ports_for(repo, remote, approvals=source, pr=pr, ci=ci),
                       break_glass=(reason, incident) if break_glass else None)
     _render(outcome, fmt)
 
@@ -256,8 +215,10 @@ def status_cmd(
     if model:
         repo.load_model(model)  # unknown model: exit 1 with a hint
     source = ledger_source(repo.root, allow_prefix=verified_prefix)
+    production = repo.config.production_environment
     statuses = answer(repo.root, source, lambda conn: [
-        model_status(repo, model_state(conn, m), m, limit=None if every else limit)
+        model_status(repo, model_state(conn, m, production_env=production), m,
+                     limit=None if every else limit)
         for m in models])
     head = source.head()
     prefix = prefix_note(source)

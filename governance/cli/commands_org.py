@@ -8,16 +8,17 @@ are the local commands' with the origin added to every event, and the origins' f
 from __future__ import annotations
 
 import csv
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance import ci_context
 from governance.audit import queries
 from governance.cli.output import emit_json, emit_text, log
 from governance.errors import ConfigurationError, NotFound, Tampered, UsageError
+from governance.timeparse import format_rfc3339
 
 if TYPE_CHECKING:  # the PostgreSQL driver loads only when --source is used
     from governance.audit.org import OrgEvent, OrgSource, OrgTrust
@@ -72,7 +73,7 @@ def resolve_dsn(source: str) -> str:
     else:
         raise UsageError(f"--source {text[:40]!r}: expected 'postgres', 'env:NAME' or a "
                          "postgresql:// URL")
-    dsn = os.environ.get(var)
+    dsn = ci_context.current().variable(var)
     if not dsn:
         raise ConfigurationError(f"--source: environment variable {var} is not set",
                                  hint=f"export {var}='host=... dbname=... user=...'")
@@ -82,7 +83,8 @@ def resolve_dsn(source: str) -> str:
 def resolve_trust(trust: Path | None) -> OrgTrust:
     from governance.audit.org import load_org_trust
 
-    path = trust or (Path(os.environ[ENV_TRUST]) if os.environ.get(ENV_TRUST) else None)
+    configured = ci_context.current().variable(ENV_TRUST)
+    path = trust or (Path(configured) if configured else None)
     if path is None:
         raise ConfigurationError(
             "--source: no org trust file: rows cannot be verified without the log keys pinned "
@@ -272,7 +274,7 @@ def explain(src: OrgSource, release_id: str, moment: datetime | None, fmt: str) 
     answers = list(groups.values())
     if fmt == "json":
         emit_json({**envelope, "verified_rows": src.verified_rows,
-                   "at": None if moment is None else moment.isoformat(), "answers": answers})
+                   "at": None if moment is None else format_rfc3339(moment), "answers": answers})
         return
     for g in answers:
         emit_text(f"{release_id}  (origin {g['origin']}, model {g['model'] or '-'})")

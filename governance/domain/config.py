@@ -28,6 +28,11 @@ class Role:
     teams: tuple[str, ...] = ()  # "org/slug"
 
 
+# The production environment's name when a configuration names no environment (and for folds
+# made without one, e.g. an organisation's rows): governance.yaml's last environment otherwise.
+DEFAULT_PRODUCTION = "production"
+
+
 @dataclass(frozen=True)
 class Environment:
     name: str
@@ -64,6 +69,12 @@ class GovernanceConfig:
     # metrics declared as rates (AUC, precision, accuracy...): their values lie in [0, 1]
     ratio_metrics: frozenset[str] = frozenset()
     raw: Mapping[str, Any] = field(default_factory=dict)  # the validated document, for Rego input
+
+    @property
+    def production_environment(self) -> str:
+        """Where a release is in production: the last environment of the promotion order (file
+        order), e.g. ``prod``; ``production`` when governance.yaml names no environment."""
+        return list(self.environments)[-1] if self.environments else DEFAULT_PRODUCTION
 
     def identity(self, ident: str) -> Identity | None:
         return self.people.get(ident) or self.bots.get(ident)

@@ -35,6 +35,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from governance import ci_context
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key
 from governance.errors import (
@@ -69,8 +70,6 @@ from governance.ledger.trust import (
 CHECKPOINT_TYPES = frozenset({"approval_granted", "release_approved", "deployment_promoted",
                               "rollback_executed"})
 MAX_ATTEMPTS = 200
-ENV_PAUSE = "GOVERNANCE_LEDGER_TEST_PAUSE"
-ENV_PAUSE_FILE = "GOVERNANCE_LEDGER_TEST_PAUSE_FILE"
 FRONTIER_CACHE = "governance-ledger-frontier.json"
 
 
@@ -91,11 +90,8 @@ def open_store(root: Path, branch: str | None = None) -> GitStore:
 
 def _pause(store: GitStore, step: str) -> None:
     store.mark_step(step)
-    if os.environ.get(ENV_PAUSE) == step:
-        marker = os.environ.get(ENV_PAUSE_FILE)
-        if marker:
-            Path(marker).write_text(str(os.getpid()))
-        time.sleep(3600)
+    # the one crash-test hook (GOVERNANCE_TEST_PAUSE, or GOVERNANCE_LEDGER_TEST_PAUSE)
+    ci_context.current().pause(step, seconds=3600)
 
 
 def verified_tip(store: GitStore) -> TipState:

@@ -13,13 +13,14 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES
 from governance.ledger.schema_fast import Check, compile_schema
+from governance.timeparse import format_rfc3339, parse_instant, utc_now
 
 SCHEMA_RESOURCE = "ledger-event.schema.json"
 
@@ -88,13 +89,13 @@ def uuid7(now_ms: int | None = None) -> str:
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
-    """RFC 3339 UTC with ``Z`` and microseconds."""
-    dt = (moment or datetime.now(UTC)).astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """An event's timestamp: UTC with ``Z`` and always six fractional digits (fixed width)."""
+    return format_rfc3339(moment or utc_now(), micros=True)
 
 
 def parse_timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """An event's timestamp as an aware UTC datetime (``TimeFormatError`` when malformed)."""
+    return parse_instant(text)
 
 
 def build_event(event_type: str, fields: Mapping[str, Any], *,

@@ -18,10 +18,11 @@ instead. It never guesses.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from governance.ci_context import current
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
 _ENV = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE")
@@ -41,7 +42,8 @@ class GitDirs:
 def git_dirs(root: Path) -> GitDirs:
     """The git directories of the work tree at ``root`` (only ``root/.git``, as ``GitStore``
     opens it: no search of parent directories)."""
-    if any(name in os.environ for name in _ENV):
+    env = current()
+    if any(env.variable(name) is not None for name in _ENV):
         raise Unresolvable("git's location is set in the environment")
     root = root.absolute()  # a later chdir must not move the chain file
     dot = root / ".git"

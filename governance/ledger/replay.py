@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from governance.approvals.counting import (
@@ -58,6 +58,7 @@ from governance.approvals.counting import (
     decide,
     required_roles,
 )
+from governance.timeparse import TimeFormatError, parse_instant
 
 # Event types only the lifecycle commands write, and the command that writes each one.
 LIFECYCLE_COMMANDS: Mapping[str, str] = {
@@ -153,8 +154,10 @@ def pinned_after(pinned: Mapping[str, Any] | None, changes: Iterable[Mapping[str
 
 
 def _when(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return parse_instant(text)
+    except TimeFormatError as err:  # the schema check makes this unreachable; refuse, not guess
+        raise LifecycleViolation(f"approval timestamp: {err}") from None
 
 
 def _short(digest: str | None) -> str:

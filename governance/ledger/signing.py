@@ -30,6 +30,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from governance import ci_context
 from governance.errors import ConfigurationError
 from governance.ledger.sshsig import (
     PublicKey,
@@ -68,7 +69,7 @@ def _key_bytes(value: str) -> tuple[bytes, Path | None]:
 def commit_signer(config_get: Callable[[str], str | None],
                   key_file: Path | None = None) -> Iterator[CommitSigner]:
     """Resolve the commit signer: explicit file, then the environment, then git config."""
-    value = str(key_file) if key_file else os.environ.get(ENV_SIGNING_KEY)
+    value = str(key_file) if key_file else ci_context.current().signing_key
     if value:
         data, path = _key_bytes(value)
         try:
@@ -143,7 +144,7 @@ def _public_of_configured(value: str) -> PublicKey:
 
 def log_private_key(key_file: Path | None = None) -> Ed25519PrivateKey | None:
     """The checkpoint log key from ``key_file`` or GOVERNANCE_LEDGER_LOG_KEY, if provided."""
-    value = str(key_file) if key_file else os.environ.get(ENV_LOG_KEY)
+    value = str(key_file) if key_file else ci_context.current().log_key
     if not value:
         return None
     data, _ = _key_bytes(value)

@@ -44,6 +44,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from governance.ci_context import child_environment, current
 from governance.errors import ConfigurationError, NotFound, Undecided
 from governance.ledger import layout
 from governance.ledger.refs import Unresolvable, git_dirs, read_ref
@@ -107,7 +108,7 @@ class GitStore:
         self.root, self.git_dir = locate_repository(root)
         self.branch = branch
         self.ref = f"refs/heads/{branch}"
-        self._exe = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+        self._exe = current().variable("GIT_PYTHON_GIT_EXECUTABLE") or "git"
 
     @cached_property
     def repo(self) -> git.Repo:
@@ -121,9 +122,7 @@ class GitStore:
     def run(self, args: Sequence[str], *, input: bytes | None = None,
             env: Mapping[str, str] | None = None, check: bool = True
             ) -> subprocess.CompletedProcess[bytes]:
-        full_env = dict(os.environ)
-        if env:
-            full_env.update(env)
+        full_env = child_environment(env)
         proc = subprocess.run([self._exe, *args], cwd=self.git_dir, input=input,
                               capture_output=True, env=full_env, check=False)
         if check and proc.returncode != 0:

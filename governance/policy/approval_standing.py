@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from governance.policy.gates import GateRun
 from governance.policy.input import GateRequest
 from governance.records import display_path
 from governance.repo import GovernedRepo, LoadedRelease
+from governance.timeparse import utc_now
 
 STANDING_PATH = "governance.gates.approval_standing"
 
@@ -132,7 +133,7 @@ class StandingReader:
 
     repo: GovernedRepo
     state: LifecycleState
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utc_now)
     engine_name: str | None = None
     policy_dir: Path | None = None
     signed_only: bool = False  # count approvals signed by the approver only (not CI records)
@@ -184,7 +185,7 @@ def approval_standing(repo: GovernedRepo, loaded: LoadedRelease, state: Lifecycl
                       environment: str, *, now: datetime | None = None,
                       signed_only: bool = False) -> ApprovalStanding:
     """The standing of one release (one engine started and closed)."""
-    with StandingReader(repo, state, now=now or datetime.now(UTC),
+    with StandingReader(repo, state, now=now or utc_now(),
                         signed_only=signed_only) as reader:
         return reader.standing(loaded, environment)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from governance import ci_context
+from governance.domain.config import DEFAULT_PRODUCTION
 from governance.errors import (
     EXIT_NO,
     EXIT_PASS,
@@ -71,7 +73,8 @@ class CheckOutcome:
         return EXIT_PASS
 
 
-def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
+def ledger_state(root: Path, *, production_env: str = DEFAULT_PRODUCTION,
+                 ) -> tuple[LifecycleState, str | None]:
     """The lifecycle folded from the repository's ledger, and a note when there is none.
 
     A directory that is not a git repository has no ledger: every release is then a draft
@@ -79,10 +82,11 @@ def ledger_state(root: Path) -> tuple[LifecycleState, str | None]:
     that exists but cannot be read is an error (fail closed), never an empty history.
     """
     if not (root / ".git").exists():
-        return LifecycleState(), f"{display_path(root)} is not a git repository: no ledger"
+        return (LifecycleState(production_env=production_env),
+                f"{display_path(root)} is not a git repository: no ledger")
     from governance.ledger.reader import entries  # the git adapter, only when there is git
 
-    state = fold_lifecycle(entries(root))
+    state = fold_lifecycle(entries(root), production_env=production_env)
     note = None if state.last_seq >= 0 else "the ledger is empty: every release is a draft"
     return state, note
 
@@ -140,7 +144,8 @@ def run_check(
         request = github_request(repo, options.pr, options.environment, dirs, request)
     engine = select_engine(options.engine, timeout_s=options.timeout_s)
     if state is None:
-        state, note = ledger_state(repo.root)
+        state, note = ledger_state(repo.root,
+                                   production_env=repo.config.production_environment)
         if note and progress is not None:
             progress(f"note: {note}")
     run = GateRun(repo, bundle, engine, request, state)
@@ -148,7 +153,7 @@ def run_check(
     if engine.name == "regopy" and len(dirs) >= PARALLEL_THRESHOLD:
         from governance.policy.engines.regopy_engine import RegopyEngine
 
-        configured = os.environ.get("GOVERNANCE_POLICY_WORKERS", "")
+        configured = ci_context.current().variable("GOVERNANCE_POLICY_WORKERS") or ""
         workers = options.workers or (int(configured) if configured.isdigit() else 0)
         # one worker per CPU, each with requests queued: measured against CPUs + 1 workers
         # (bench/policy_bench.py), a fourth process on two CPUs cost ~6% more CPU per release

@@ -15,12 +15,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 from typing import Any
 
 from governance.policy.bundle import PolicyBundle
+from governance.timeparse import format_rfc3339, utc_now
 
 
 def canonical_json(value: Any) -> bytes:
@@ -57,7 +57,7 @@ def decision_record(
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "decision_id": str(uuid.uuid4()),
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "timestamp": format_rfc3339(utc_now()),
         "path": path.replace(".", "/"),
         "input": input_doc,
         "input_digest": input_digest or json_digest(input_doc),

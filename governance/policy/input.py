@@ -40,6 +40,13 @@ from governance.input_files import InputFileProblem, read_input
 from governance.lifecycle import DRAFT, LifecycleState, is_approved
 from governance.records import display_path
 from governance.repo import CARD_FILE, RELEASE_FILE, GovernedRepo, LoadedRelease
+from governance.timeparse import (
+    TimeFormatError,
+    format_rfc3339_offset,
+    parse_instant_or_date,
+    utc_now,
+)
+from governance.timeparse import to_ns as _to_ns
 from governance.yaml_source import DEFAULT_MAX_BYTES
 
 INPUT_SCHEMA_VERSION = "governance/gate-input/v1"
@@ -50,29 +57,18 @@ APPROVAL_SOURCES = ("github", "git", "none")
 
 
 def parse_time(text: str) -> datetime:
-    """RFC 3339 (``Z`` or an offset) or a date (``YYYY-MM-DD``, start of day UTC)."""
-    value = text.strip()
+    """A recorded time: RFC 3339 with ``Z`` or an offset, or a date (``YYYY-MM-DD``, start of day
+    UTC), by the one rule set of ``governance.timeparse``; anything else is a UsageError."""
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{text!r} is not an RFC 3339 time", hint="expected e.g. 2026-05-06T08:00:00Z"
-        ) from None
-    if parsed.tzinfo is None:
-        raise UsageError(f"{text!r} has no UTC offset", hint="append Z or +00:00")
-    return parsed.astimezone(UTC)
+        return parse_instant_or_date(text.strip())
+    except TimeFormatError as err:
+        raise UsageError(f"{text!r} is not an RFC 3339 time ({err})",
+                         hint="expected e.g. 2026-05-06T08:00:00Z") from None
 
 
-def to_ns(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-
-
-def rfc3339(moment: datetime) -> str:
-    """RFC 3339 with ``+00:00`` (regopy's time functions reject the ``Z`` form)."""
-    return moment.astimezone(UTC).isoformat()
+# the gate input's two forms of an instant (see the module docstring)
+to_ns = _to_ns
+rfc3339 = format_rfc3339_offset
 
 
 def time_fields(text: str | None) -> tuple[str | None, int | None]:
@@ -170,7 +166,7 @@ class GateRequest:
     """What one ``check`` evaluates: the environment (None = readiness), time and sources."""
 
     environment: str | None = None
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utc_now)
     approval_source: str = "git"
     approvals: tuple[ApprovalFact, ...] = ()
     excluded_actors: tuple[str, ...] = ()  # PR author, committers (from the PR source)

@@ -9,21 +9,22 @@ pull_request``; the gates decide), bound to the release digests at its head comm
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from governance import ci_context
 from governance.errors import UsageError
 from governance.policy.input import APPROVAL_SOURCES, ApprovalFact, GateRequest, parse_time
 from governance.repo import GovernedRepo
+from governance.timeparse import utc_now
 
 
 def default_now() -> datetime:
     """Now, or ``GOVERNANCE_NOW`` (RFC 3339) for reproducible runs and tests."""
-    fixed = os.environ.get("GOVERNANCE_NOW")
-    return parse_time(fixed) if fixed else datetime.now(UTC)
+    fixed = ci_context.current().now
+    return parse_time(fixed) if fixed else utc_now()
 
 
 def approvals_for(approvals: str, pr: int | None

@@ -19,7 +19,7 @@ from typing import Any
 from governance.audit.org import OrgEvent, OrgSource
 from governance.audit.queries import summary
 from governance.lifecycle import fold_lifecycle
-from governance.timeparse import format_rfc3339
+from governance.timeparse import format_rfc3339, parse_instant
 
 APPROVAL_TYPES = ("approval_granted", "approval_denied", "release_approved")
 
@@ -73,7 +73,7 @@ def build_org_report(src: OrgSource, *, since: datetime, until: datetime,
         for o in events:
             if o.event.event_type == "evaluation_completed" and o.event.release_id:
                 last_eval[o.event.release_id] = o
-            moment = datetime.fromisoformat(o.event.timestamp)
+            moment = parse_instant(o.event.timestamp)
             if since <= moment <= until:
                 if o.event.event_type in APPROVAL_TYPES:
                     section.approvals.append(_ref(o))
@@ -91,7 +91,7 @@ def build_org_report(src: OrgSource, *, since: datetime, until: datetime,
                                  "seq": span.seq, "via": span.event_type})
             evaluation = last_eval.get(span.release_id)
             age = None if evaluation is None else \
-                now - datetime.fromisoformat(evaluation.event.timestamp)
+                now - parse_instant(evaluation.event.timestamp)
             if age is None or age > max_evaluation_age:
                 section.stale_evaluations.append({
                     "model": model, "environment": env, "release_id": span.release_id,

@@ -23,6 +23,7 @@ from html import escape
 
 from governance.lifecycle import LiveSpan
 from governance.report.values import duration_text
+from governance.timeparse import format_tick, from_seconds, parse_instant, to_seconds
 
 WIDTH = 1100
 LEFT = 100  # environment names
@@ -54,7 +55,7 @@ def text_width(text: str, size: float = FONT) -> float:
 
 
 def _ts(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return to_seconds(parse_instant(value))
 
 
 # --- ticks ----------------------------------------------------------------------------------
@@ -108,16 +109,7 @@ def tick_instants(start: float, end: float, unit: str, n: int) -> list[float]:
 def tick_label(moment: float, unit: str, span_seconds: float) -> str:
     """A tick's text at the step's precision; the date joins the time when the span crosses
     days."""
-    t = datetime.fromtimestamp(moment, UTC)
-    if unit == "s":
-        return t.strftime("%H:%M:%S") if span_seconds < 86400 else t.strftime("%d %b %H:%M:%S")
-    if unit in ("min", "h"):
-        return t.strftime("%H:%M") if span_seconds < 86400 else t.strftime("%d %b %H:%M")
-    if unit in ("d", "w"):
-        return t.strftime("%d %b") if span_seconds < 330 * 86400 else t.strftime("%Y-%m-%d")
-    if unit == "mo":
-        return t.strftime("%b %Y")
-    return t.strftime("%Y")
+    return format_tick(from_seconds(moment), unit, span_seconds)
 
 
 def axis_caption(start: float, end: float) -> str:

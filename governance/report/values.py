@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from typing import Any
+
+from governance.timeparse import format_human
+from governance.timeparse import parse_instant as _parse_instant
 
 ABSENT = "<span class='absent'>—</span>"
 # Values that are identifiers: shown shortened, the full value in the title and in the
@@ -29,7 +32,8 @@ _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\
 
 
 def parse_instant(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """A recorded instant (``governance.timeparse``'s rule: an offset is required)."""
+    return _parse_instant(value)
 
 
 def looks_like_id(value: str) -> bool:
@@ -83,8 +87,8 @@ def instant(value: Any, *, seconds: bool = True) -> str:
         moment = parse_instant(value)
     except ValueError:
         return escape(value)
-    shown = moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    return f"<time datetime='{escape(value)}' title='{escape(value)}'>{shown} UTC</time>"
+    shown = format_human(moment, seconds=seconds)
+    return f"<time datetime='{escape(value)}' title='{escape(value)}'>{shown}</time>"
 
 
 def duration_text(seconds: float) -> str:

@@ -228,9 +228,9 @@ def _first_line(err: BaseException) -> str:
 
 def install_admin(admin_dsn_env: str, writer_role: str, table: str = TABLE) -> None:
     """``audit sink-init``: connect with the administrator DSN from the environment and install."""
-    import os
+    from governance import ci_context
 
-    dsn = os.environ.get(admin_dsn_env)
+    dsn = ci_context.current().variable(admin_dsn_env)
     if not dsn:
         raise ConfigurationError(
             f"postgres sink-init: environment variable {admin_dsn_env} is not set"

@@ -38,23 +38,22 @@ Export (``export_origin``), one repository at a time, any number of repositories
 from __future__ import annotations
 
 import hashlib
-import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from governance import ci_context
 from governance.audit.source import LedgerSource
 from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, Tampered, Undecided
 from governance.ledger.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from governance.ledger.merkle import CompactRange
+from governance.timeparse import parse_instant
 
 EVENTS = "governance_org_events"
 CHECKPOINTS = "governance_org_checkpoints"
@@ -62,8 +61,6 @@ EXPORTS = "governance_org_exports"
 LEGACY = "governance_audit_events"
 BATCH = 10_000
 
-ENV_PAUSE = "GOVERNANCE_TEST_PAUSE"
-ENV_PAUSE_FILE = "GOVERNANCE_TEST_PAUSE_FILE"
 
 # Columns derived from the event (a reader re-derives them from the stored bytes and compares).
 TEXT_FIELDS = ("model_name", "release_id", "environment", "actor_id", "actor_role", "incident",
@@ -312,12 +309,7 @@ def _scrub(err: BaseException, dsn: str) -> str:
 def _pause(step: str) -> None:
     """Crash-test hook (as in the lifecycle commands): GOVERNANCE_TEST_PAUSE=<step> stops here,
     writing the pid to GOVERNANCE_TEST_PAUSE_FILE, so a test can kill -9 between two batches."""
-    if os.environ.get(ENV_PAUSE) != step:
-        return
-    marker = os.environ.get(ENV_PAUSE_FILE)
-    if marker:
-        Path(marker).write_text(str(os.getpid()))
-    time.sleep(120)
+    ci_context.current().pause(step)
 
 
 def checked_checkpoint(note: str, origin: str | None = None) -> Checkpoint:
@@ -353,7 +345,7 @@ def derived_columns(event: dict[str, Any] | Any) -> tuple[Any, ...]:
 
 def _event_time(entry: LedgerEntry) -> datetime:
     try:
-        return datetime.fromisoformat(entry.timestamp)
+        return parse_instant(entry.timestamp)
     except (TypeError, ValueError):
         raise Tampered(f"ledger seq {entry.seq}: timestamp {entry.timestamp!r} is not RFC 3339 "
                        "(expected e.g. 2026-04-10T09:14:11Z)") from None
@@ -561,7 +553,7 @@ def _write_batch(conn: psycopg.Connection[Any], destination: str, origin: str, s
 def install_org_admin(admin_dsn_env: str, writer_role: str) -> list[str]:
     """``audit sink-init --sink postgres``: connect with the administrator DSN from the
     environment and install the organisation tables (notes for the administrator)."""
-    dsn = os.environ.get(admin_dsn_env)
+    dsn = ci_context.current().variable(admin_dsn_env)
     if not dsn:
         raise ConfigurationError(
             f"postgres sink-init: environment variable {admin_dsn_env} is not set")

@@ -24,7 +24,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from governance.errors import ConfigurationError, Tampered, Undecided
 from governance.sinks.export import ExportRow, SinkRow
+from governance.timeparse import format_rfc3339, parse_instant, utc_now
 
 _CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 
@@ -94,7 +95,7 @@ class S3Sink:
 
     def write(self, rows: Sequence[ExportRow]) -> int:
         self._require_object_lock()
-        retain = datetime.now(UTC) + timedelta(days=self.retention_days)
+        retain = utc_now() + timedelta(days=self.retention_days)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             results = list(pool.map(lambda r: self._put(r, retain), rows))
         self._record([r for r, _new in results])
@@ -135,7 +136,7 @@ class S3Sink:
             "event_id": row.event_id,
             "key": key,
             "version_id": version,
-            "retain_until": retain.strftime("%Y-%m-%dT%H:%M:%SZ") if new else None,
+            "retain_until": format_rfc3339(retain, seconds=True) if new else None,
         }
         return entry, new
 
@@ -220,15 +221,15 @@ class S3Sink:
                 f"{where}: lock mode {head.get('ObjectLockMode')} (expected COMPLIANCE)"
             )
         until = head.get("ObjectLockRetainUntilDate")
-        if until is None or until <= datetime.now(UTC):
+        if until is None or until <= utc_now():
             self._problems.append(f"{where}: retention ended or missing ({until})")
         recorded = self._retain_until.get(key)
         if until is not None and recorded is not None:
             # AWS refuses to shorten compliance retention; a shorter date means it was not
             # compliance-locked when changed (or the store is not what it claims).
-            if until < datetime.fromisoformat(recorded) - timedelta(seconds=1):
+            if until < parse_instant(recorded) - timedelta(seconds=1):
                 self._problems.append(
-                    f"{where}: retention shortened to {until:%Y-%m-%dT%H:%M:%SZ} "
+                    f"{where}: retention shortened to {format_rfc3339(until, seconds=True)} "
                     f"(exported with {recorded})"
                 )
         try:

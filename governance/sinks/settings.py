@@ -15,12 +15,12 @@ given with ``--endpoint-url`` or ``GOVERNANCE_S3_ENDPOINT_URL`` (boto3 also hono
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from governance import ci_context
 from governance.config import load_config
 from governance.errors import ConfigurationError, UsageError
 from governance.sinks.export import CURSOR_DIR, Sink
@@ -59,7 +59,7 @@ def open_sink(root: Path, kind: str, overrides: SinkOverrides) -> Sink:
         from governance.sinks.postgres import TABLE, PostgresSink
 
         var = overrides.dsn_env or conf.get("dsn_env") or "GOVERNANCE_PG_DSN"
-        dsn = os.environ.get(str(var))
+        dsn = ci_context.current().variable(str(var))
         if not dsn:
             raise ConfigurationError(
                 f"postgres sink: environment variable {var} is not set",
@@ -80,5 +80,6 @@ def open_sink(root: Path, kind: str, overrides: SinkOverrides) -> Sink:
         str(prefix),
         int(days),
         root / CURSOR_DIR / "s3-manifest.jsonl",
-        endpoint_url=overrides.endpoint_url or os.environ.get("GOVERNANCE_S3_ENDPOINT_URL"),
+        endpoint_url=overrides.endpoint_url or ci_context.current().variable(
+            "GOVERNANCE_S3_ENDPOINT_URL"),
     )

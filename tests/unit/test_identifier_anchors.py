@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from governance import timeparse
+from governance import ci_context, timeparse
 from governance.approvals import counting, gitfiles, propose
 from governance.authoring import check_identity, check_sha256, check_slug
-from governance.cli import commands_config, commands_lifecycle
+from governance.cli import commands_config
 from governance.environments import SLUG
 from governance.errors import GovernanceError
 from governance.policy.metadata import GATE_RULE
@@ -57,10 +57,11 @@ def test_patterns_used_without_a_check_function() -> None:
     assert commands_config._SHA.match(COMMIT + "\n") is None
     assert counting._noreply_login("1+alice@users.noreply.github.com") == "alice"
     assert counting._noreply_login("1+alice@users.noreply.github.com\n") is None
-    assert commands_lifecycle._LOGIN.fullmatch("dependabot[bot]")
-    assert commands_lifecycle._LOGIN.match("dora\n") is None
+    assert ci_context._LOGIN.fullmatch("dependabot[bot]")
+    assert ci_context._LOGIN.match("dora\n") is None
+    assert ci_context._SHA.fullmatch(COMMIT) and ci_context._SHA.match(COMMIT + "\n") is None
     assert propose._REMOTE.match("origin\n") is None
-    for pattern in (timeparse._RELATIVE, timeparse._DATE, timeparse._DATETIME):
+    for pattern in (timeparse._RELATIVE, timeparse._DATE, timeparse._DATETIME, timeparse._NAIVE):
         assert pattern.match("2026-04-10\n") is None and pattern.match("24h\n") is None
     assert timeparse._DATE.fullmatch("2026-04-10")
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from governance.domain.config import DEFAULT_PRODUCTION, Environment, GovernanceConfig
 from governance.domain.events import LedgerEntry
 from governance.lifecycle import (
     APPROVED,
@@ -138,3 +139,42 @@ def test_break_glass_opens_an_obligation_until_post_hoc_approval() -> None:
         2, "approval_granted", release_id="c", actor_id="jane.smith", actor_role="risk_owner"
     )
     assert len(fold_lifecycle([*events, unrelated]).open_obligations()) == 1
+
+
+def _prod_history() -> list[LedgerEntry]:
+    return [
+        ev(0, "release_registered", release_id="a"),
+        ev(1, "release_approved", release_id="a", release_digest="sha256:aa"),
+        ev(2, "deployment_promoted", release_id="a", environment="staging", actor_id="bob"),
+        ev(3, "deployment_promoted", release_id="a", environment="prod", actor_id="bob"),
+        ev(4, "release_registered", release_id="b"),
+        ev(5, "release_approved", release_id="b", release_digest="sha256:bb"),
+        ev(6, "deployment_promoted", release_id="b", environment="prod", actor_id="bob"),
+        ev(7, "rollback_executed", environment="prod", from_release="b", to_release="a"),
+    ]
+
+
+def test_production_is_the_configured_last_environment_not_a_fixed_name() -> None:
+    """Issue 20: a repository whose last environment is ``prod`` shows the production state."""
+    state = fold_lifecycle(_prod_history()[:4], production_env="prod")
+    assert state.releases["a"].state == PRODUCTION
+    assert state.standings(M)["a"].state == PRODUCTION
+    # the rollback puts the target back in production and marks the source rolled back
+    state = fold_lifecycle(_prod_history(), production_env="prod")
+    assert state.releases["a"].state == PRODUCTION
+    standings = state.standings(M)
+    assert (standings["a"].state, standings["b"].state) == (PRODUCTION, ROLLED_BACK)
+
+
+def test_a_promotion_to_an_earlier_environment_is_not_production() -> None:
+    state = fold_lifecycle(_prod_history()[:3], production_env="prod")
+    assert state.releases["a"].state == APPROVED
+    # folded with the old fixed name, "prod" never reaches production (the defect)
+    assert fold_lifecycle(_prod_history()[:4]).releases["a"].state == APPROVED
+
+
+def test_the_production_environment_is_governance_yaml_s_last() -> None:
+    envs = {name: Environment(name) for name in ("dev", "staging", "prod")}
+    assert GovernanceConfig(roles={}, environments=envs).production_environment == "prod"
+    assert GovernanceConfig(roles={}, environments={}).production_environment == \
+        DEFAULT_PRODUCTION == "production"

@@ -16,12 +16,12 @@ Configuration (environment, never logged): ``GOVERNANCE_OPA_URL`` (http[s]://hos
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from governance import ci_context
 from governance.errors import ConfigurationError
 from governance.policy.bundle import PolicyBundle
 from governance.policy.engines.opa_cli import errors_to_engine_error
@@ -71,10 +71,11 @@ class OpaServerEngine:
                 hint="set GOVERNANCE_OPA_URL, e.g. https://opa.internal:8181",
             )
         https = parts.scheme == "https"
-        token = token or os.environ.get("GOVERNANCE_OPA_TOKEN") or None
-        ca_bundle = ca_bundle or os.environ.get("GOVERNANCE_OPA_CA_BUNDLE") or None
-        cert_file = os.environ.get("GOVERNANCE_OPA_CLIENT_CERT")
-        key_file = os.environ.get("GOVERNANCE_OPA_CLIENT_KEY")
+        env = ci_context.current()
+        token = token or env.variable("GOVERNANCE_OPA_TOKEN") or None
+        ca_bundle = ca_bundle or env.variable("GOVERNANCE_OPA_CA_BUNDLE") or None
+        cert_file = env.variable("GOVERNANCE_OPA_CLIENT_CERT")
+        key_file = env.variable("GOVERNANCE_OPA_CLIENT_KEY")
         if client_cert is None and cert_file and key_file:
             client_cert = (cert_file, key_file)
         # opa-python-client sets requests' `verify` from `ssl`: True, or a CA bundle path

@@ -41,6 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
+from governance.ci_context import child_environment
 from governance.policy.bundle import PolicyBundle
 from governance.policy.engines.port import (
     DEFAULT_TIMEOUT_S,
@@ -68,7 +69,7 @@ class _Worker:
     """One worker process and its pipes (started by us, ended by us, by pid)."""
 
     def __init__(self) -> None:
-        env = dict(os.environ)
+        env = child_environment()
         package_root = str(Path(__file__).resolve().parents[3])
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p

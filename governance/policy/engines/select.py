@@ -8,9 +8,9 @@ cycle), and are returned constructed but not yet loaded.
 
 from __future__ import annotations
 
-import os
 import shutil
 
+from governance import ci_context
 from governance.errors import ConfigurationError, UsageError
 from governance.policy.engines.port import DEFAULT_TIMEOUT_S, ENGINE_NAMES, PolicyEngine
 
@@ -22,9 +22,10 @@ def select_engine(
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> PolicyEngine:
     """Choose an engine in the DESIGN section 5 order and construct it (not yet loaded)."""
-    name = (requested or os.environ.get("GOVERNANCE_ENGINE") or "").strip()
-    url = opa_url or os.environ.get("GOVERNANCE_OPA_URL") or None
-    configured = os.environ.get("GOVERNANCE_POLICY_TIMEOUT", "").strip()
+    env = ci_context.current()
+    name = (requested or env.variable("GOVERNANCE_ENGINE") or "").strip()
+    url = opa_url or env.variable("GOVERNANCE_OPA_URL") or None
+    configured = (env.variable("GOVERNANCE_POLICY_TIMEOUT") or "").strip()
     if timeout_s == DEFAULT_TIMEOUT_S and configured:
         try:
             timeout_s = float(configured)

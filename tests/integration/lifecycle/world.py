@@ -66,7 +66,8 @@ def _keygen(path: Path, comment: str) -> str:
     return Path(f"{path}.pub").read_text().strip()
 
 
-def config(keys: Mapping[str, str], log_pub: str) -> dict[str, Any]:
+def config(keys: Mapping[str, str], log_pub: str, production: str = "production"
+           ) -> dict[str, Any]:
     return {
         "apiVersion": "governance/v1", "kind": "GovernanceConfig",
         "organization": "acme", "protected_branch": "main",
@@ -79,8 +80,8 @@ def config(keys: Mapping[str, str], log_pub: str) -> dict[str, Any]:
         "roles": {role: {"members": [who]} for role, who in ROLES.items()},
         "environments": {
             "staging": {"required_approvals": ["ml_lead"]},
-            "production": {"after": "staging",
-                           "required_approvals": ["ml_lead", "platform_owner", "risk_owner"]},
+            production: {"after": "staging",
+                         "required_approvals": ["ml_lead", "platform_owner", "risk_owner"]},
         },
         "risk_tiers": {"low": {"approvals_per_role": 1}, "medium": {"approvals_per_role": 1},
                        "high": {"approvals_per_role": 1}},
@@ -169,7 +170,8 @@ class World:
 
         root = clone or self.ci
         repo = GovernedRepo.open(root)
-        return model_status(repo, fold_lifecycle(entries(root)), MODEL).to_json()
+        state = fold_lifecycle(entries(root), production_env=repo.config.production_environment)
+        return model_status(repo, state, MODEL).to_json()
 
     def copy(self, dest: Path) -> World:
         """An independent copy (the clones' ``origin`` remote repointed at the copy's)."""
@@ -233,8 +235,9 @@ def commit_all(cwd: Path, message: str) -> str:
     return git(cwd, "rev-parse", "HEAD")
 
 
-def build(path: Path) -> World:
-    """Create the world described in the module docstring under ``path``."""
+def build(path: Path, production: str = "production") -> World:
+    """Create the world described in the module docstring under ``path`` (``production``: the
+    name of governance.yaml's last environment)."""
     path.mkdir(parents=True)
     world = World(path)
     world.keys.mkdir()
@@ -244,7 +247,7 @@ def build(path: Path) -> World:
     ci = world.ci
     world.run(None, "init", str(ci), cwd=path)
     (ci / "governance.yaml").write_text("# Test configuration: real keys for five people.\n"
-                                        + yaml.safe_dump(config(pubs, log_pub),
+                                        + yaml.safe_dump(config(pubs, log_pub, production),
                                                          sort_keys=False))
     (ci / ".github" / "CODEOWNERS").write_text(CODEOWNERS)
     git(ci, "init", "-q", "-b", "main")
@@ -268,7 +271,7 @@ def build(path: Path) -> World:
     register(world, ci, rid, "2026-03-28")
     approve_all(world, ci, rid)
     world.run(BOT, "promote", rid, "--env", "staging", cwd=ci)
-    world.run(BOT, "promote", rid, "--env", "production", cwd=ci)
+    world.run(BOT, "promote", rid, "--env", production, cwd=ci)
     commit_all(ci, f"{rid} live in staging and production")
     git(ci, "push", "-q", "origin", "main", "governance/ledger")
     git(ci, "branch", "-q", "--set-upstream-to", "origin/main")

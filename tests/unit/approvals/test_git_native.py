@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from governance.approvals.counting import (
     ApprovalFacts,
     ApprovalPolicy,
@@ -15,6 +17,7 @@ from governance.approvals.counting import (
     required_roles,
 )
 from governance.approvals.git_native import signed_approvals
+from governance.errors import Tampered
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -84,3 +87,16 @@ def test_unverified_ledger_counts_nothing() -> None:
     signed = signed_approvals(entries, "r1", verified=False)
     d = decide(POLICY, ApprovalFacts(signed=signed, release_digest=DIGEST))
     assert d.outcome is Outcome.DENIED and d.approvals == ()
+
+
+def test_a_timestamp_without_offset_is_refused_not_taken_as_utc() -> None:
+    """Issue 20: git-native approvals used to read ``2026-04-10T12:00:00`` as UTC silently."""
+    naive = Entry(1, "e1", "approval_granted", "2026-04-10T12:00:00",
+                  {"release_id": "r1", "actor_id": "alice", "actor_role": "ml-lead",
+                   "release_digest": DIGEST})
+    with pytest.raises(Tampered, match=r"e1 \(approval_granted\): timestamp found "
+                                        r"'2026-04-10T12:00:00', which has no UTC offset"):
+        signed_approvals([naive], "r1")
+    offset = Entry(2, "e2", "approval_granted", "2026-04-10T14:00:00+02:00", naive.event)
+    (approval,) = signed_approvals([offset], "r1")
+    assert approval.timestamp.isoformat() == "2026-04-10T12:00:00+00:00"
