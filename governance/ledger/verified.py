@@ -252,19 +252,16 @@ class VerifiedLedger:
         """The verified head from the small ``tip`` row (written with the full state in one
         transaction): a warm read compares it with the ref and parses nothing else (the full
         state holds the lifecycle replay, which grows with the ledger)."""
-        row = self.conn.execute("SELECT value FROM state WHERE key = 'tip'").fetchone()
-        if row is None:
-            return None
-        try:
-            doc = json.loads(row[0])
-            if doc.get("version") != STATE_VERSION:
-                return None
-            return VerifiedHead(int(doc["seq"]), str(doc["commit"]), str(doc["root"]))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
+        stored = self._stored("tip")
+        return stored[0] if stored is not None else None
 
     def _stored_head(self) -> tuple[VerifiedHead, dict[str, object]] | None:
-        row = self.conn.execute("SELECT value FROM state WHERE key = 'head'").fetchone()
+        return self._stored("head")
+
+    def _stored(self, key: str) -> tuple[VerifiedHead, dict[str, object]] | None:
+        """The state row ``key`` and the head it names; None when it is missing, unreadable or
+        of another state version (the ledger is then verified again)."""
+        row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         try:
@@ -272,7 +269,7 @@ class VerifiedLedger:
             if doc.get("version") != STATE_VERSION:
                 return None
             return VerifiedHead(int(doc["seq"]), str(doc["commit"]), str(doc["root"])), doc
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def _resume_from(self, doc: dict[str, object]) -> ResumeState:
