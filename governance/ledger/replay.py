@@ -58,19 +58,12 @@ from governance.approvals.counting import (
     decide,
     required_roles,
 )
+from governance.domain.event_types import LIFECYCLE_COMMANDS as TABLE_LIFECYCLE_COMMANDS
 from governance.timeparse import TimeFormatError, parse_instant
 
-# Event types only the lifecycle commands write, and the command that writes each one.
-LIFECYCLE_COMMANDS: Mapping[str, str] = {
-    "gate_evaluated": "governance promote (it records the gate decision it acts on)",
-    "approval_granted": "governance approve (or check --approvals github --record for reviews)",
-    "approval_denied": "governance approve --deny",
-    "release_approved": "governance approve (it records it once the approvals count)",
-    "deployment_promoted": "governance promote",
-    "rollback_executed": "governance rollback",
-    "release_retired": "governance retire",
-    "break_glass": "governance promote --break-glass",
-}
+# Event types only the lifecycle commands write, and the command that writes each one (the
+# event table's ``lifecycle_command``).
+LIFECYCLE_COMMANDS: Mapping[str, str] = TABLE_LIFECYCLE_COMMANDS
 LIFECYCLE_TYPES = frozenset(LIFECYCLE_COMMANDS)
 LIFECYCLE_OPS = frozenset({"set_role_members", "set_environments"})
 STATE_VERSION = 1

@@ -1,0 +1,140 @@
+"""The one table of event types (issue 20 item 5): governance.domain.event_types.
+
+The table, the shipped event schema and the handler maps of the fold, the replay and the index
+must agree exactly, and converting a stored event to its dataclass and back gives the same
+canonical JSON, byte for byte, for every type (a round-trip property) and for every event of a
+synthetic history shaped like the tools' output. A new event type is one entry in the table plus
+its handlers and tests: the checks below name what is missing when one is forgotten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from governance.domain.event_types import (
+    ENVELOPE_FIELDS,
+    ENVELOPE_REQUIRED,
+    EVENT_TABLE,
+    EVENT_TYPES,
+    Event,
+    declared_fields,
+    event_from_dict,
+    event_to_dict,
+)
+from governance.domain.events import EVENT_FIELDS
+from governance.ledger.canonical import canonical_bytes, parse_canonical
+from governance.ledger.events import event_schema
+from governance.ledger.replay import LIFECYCLE_COMMANDS
+from tests.support.histories import generate_entries
+
+# --- the table and the schema ---------------------------------------------------------------
+
+
+def test_the_schema_lists_the_table_s_types_in_its_order() -> None:
+    schema = event_schema()
+    assert schema["properties"]["event_type"]["enum"] == list(EVENT_TYPES)
+    assert schema["$defs"]["signer"]["properties"]["may_emit"]["items"]["enum"] == list(
+        EVENT_TYPES)
+    set_may_emit = next(c for c in schema["$defs"]["change"]["oneOf"]
+                        if c["properties"]["op"]["const"] == "set_may_emit")
+    assert set_may_emit["properties"]["may_emit"]["items"]["enum"] == list(EVENT_TYPES)
+
+
+def test_the_schema_dispatches_every_type_to_its_own_definition() -> None:
+    schema = event_schema()
+    assert schema["allOf"] == [
+        {"if": {"properties": {"event_type": {"const": name}}, "required": ["event_type"]},
+         "then": {"$ref": f"#/$defs/{name}"}} for name in EVENT_TYPES]
+
+
+def test_the_schema_requires_per_type_what_the_table_says() -> None:
+    schema = event_schema()
+    assert schema["required"] == list(ENVELOPE_REQUIRED)
+    for name, spec in EVENT_TABLE.items():
+        assert schema["$defs"][name]["required"] == list(spec.required), name
+
+
+def test_every_field_a_dataclass_declares_is_an_event_field() -> None:
+    assert set(ENVELOPE_FIELDS) <= set(EVENT_FIELDS)
+    assert list(event_schema()["properties"]) == list(EVENT_FIELDS)
+    for name, spec in EVENT_TABLE.items():
+        assert spec.cls.event_type == name
+        assert issubclass(spec.cls, Event) and dataclasses.is_dataclass(spec.cls)
+        assert spec.cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        assert set(declared_fields(spec.cls)) <= set(EVENT_FIELDS), name
+
+
+def test_a_required_field_has_no_default_in_its_dataclass() -> None:
+    for name, spec in EVENT_TABLE.items():
+        defaults = {f.name for f in dataclasses.fields(spec.cls)
+                    if f.default is not dataclasses.MISSING
+                    or f.default_factory is not dataclasses.MISSING}
+        assert not set(spec.required) & defaults, name
+        assert set(spec.required) <= set(declared_fields(spec.cls)), name
+
+
+def test_the_lifecycle_only_set_is_the_table_s() -> None:
+    assert dict(LIFECYCLE_COMMANDS) == {n: s.lifecycle_command for n, s in EVENT_TABLE.items()
+                                        if s.lifecycle_command is not None}
+    assert set(LIFECYCLE_COMMANDS) == {
+        "gate_evaluated", "approval_granted", "approval_denied", "release_approved",
+        "deployment_promoted", "rollback_executed", "release_retired", "break_glass"}
+
+
+# --- round trips ------------------------------------------------------------------------------
+
+_TEXT = st.text(max_size=12)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8)
+
+
+@st.composite
+def stored_events(draw: st.DrawFn) -> dict[str, Any]:
+    """An event of any type: the envelope, the type's required fields, and any other event
+    fields (JSON values of any shape, null included: the round trip must not judge them)."""
+    name = draw(st.sampled_from(EVENT_TYPES))
+    spec = EVENT_TABLE[name]
+    event: dict[str, Any] = {"event_type": name}
+    for key in (*ENVELOPE_REQUIRED[1:], *spec.required):
+        event[key] = draw(_JSON)
+    others = [f for f in EVENT_FIELDS if f not in event]
+    for key in draw(st.lists(st.sampled_from(others), unique=True)):
+        event[key] = draw(_JSON)
+    return event
+
+
+@settings(max_examples=400, deadline=None)
+@given(stored_events())
+def test_any_event_round_trips_through_its_dataclass_byte_for_byte(event: dict[str, Any]) -> None:
+    typed = event_from_dict(event)
+    assert type(typed) is EVENT_TABLE[event["event_type"]].cls
+    again = event_to_dict(typed)
+    assert again == event
+    assert canonical_bytes(again) == canonical_bytes(event)
+
+
+def test_a_synthetic_history_round_trips_byte_for_byte() -> None:
+    """Every event of a history shaped like the tools' output (tests/support/histories.py: all
+    but key_rotated, which the demo and the rotation tests write) gives back its stored bytes."""
+    seen = set()
+    for entry in generate_entries(models=6, releases_per_model=4, seed=3):
+        typed = event_from_dict(parse_canonical(entry.stored))
+        assert canonical_bytes(typed.to_dict()) == entry.stored, entry.seq
+        seen.add(entry.event_type)
+    assert seen >= set(EVENT_TYPES) - {"key_rotated"}
+
+
+def test_a_missing_required_field_or_unknown_type_is_named() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="rollback_executed event without to_release"):
+        event_from_dict({"event_type": "rollback_executed", "model_name": "m",
+                         "environment": "prod", "from_release": "a", "reason": "r"})
+    with pytest.raises(ValueError, match="unknown event type 'nope'"):
+        event_from_dict({"event_type": "nope"})
