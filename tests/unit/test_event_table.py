@@ -138,3 +138,54 @@ def test_a_missing_required_field_or_unknown_type_is_named() -> None:
                          "environment": "prod", "from_release": "a", "reason": "r"})
     with pytest.raises(ValueError, match="unknown event type 'nope'"):
         event_from_dict({"event_type": "nope"})
+
+
+# --- the handlers the table names -------------------------------------------------------------
+
+
+def _named(attribute: str) -> set[str]:
+    return {getattr(s, attribute) for s in EVENT_TABLE.values()} - {None}
+
+
+def test_every_fold_handler_the_table_names_exists_and_every_handler_is_named() -> None:
+    from governance.lifecycle import FOLD_HANDLERS
+
+    assert _named("fold") == set(FOLD_HANDLERS)
+
+
+def test_every_replay_rule_the_table_names_exists_and_every_rule_is_named() -> None:
+    from governance.ledger.replay import REPLAY_HANDLERS
+
+    assert _named("replay") == set(REPLAY_HANDLERS)
+    # every lifecycle-only type has a replay rule: the replay is what holds it to its command
+    assert all(EVENT_TABLE[n].replay is not None for n in LIFECYCLE_COMMANDS)
+
+
+def test_every_index_handler_the_table_names_exists_and_every_handler_is_named() -> None:
+    from governance.audit.index import INDEX_HANDLERS
+
+    assert _named("index") == set(INDEX_HANDLERS)
+
+
+def test_every_entry_says_what_handles_it_or_none_explicitly() -> None:
+    """A new entry must decide each handler: an attribute left out would read as None, so the
+    table lists every type's choices in full here, and adding a type means adding it here."""
+    choices = {n: (s.fold, s.replay, s.index, s.lifecycle_command is not None, s.checkpoint)
+               for n, s in EVENT_TABLE.items()}
+    assert choices == {
+        "ledger_genesis": (None, "genesis", None, False, True),
+        "model_registered": (None, None, None, False, False),
+        "release_registered": ("registered", None, None, False, False),
+        "evaluation_completed": (None, None, None, False, False),
+        "gate_evaluated": ("gate", "gate", None, True, False),
+        "approval_granted": ("approval", "approval", None, True, True),
+        "approval_denied": ("approval", "approval", None, True, False),
+        "release_approved": ("approved", "approved", None, True, True),
+        "deployment_promoted": ("goes_live", "promoted", "goes_live", True, True),
+        "rollback_executed": ("rollback", "rollback", "rollback", True, True),
+        "config_changed": (None, None, None, False, False),
+        "release_retired": ("retired", "retired", None, True, False),
+        "policy_violation": (None, None, None, False, False),
+        "break_glass": ("goes_live", "emergency", "goes_live", True, False),
+        "key_rotated": (None, "rotation", None, False, False),
+    }
