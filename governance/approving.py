@@ -28,6 +28,7 @@ from typing import Any
 
 from governance.committed import release_paths, require_committed
 from governance.domain.config import GovernanceConfig
+from governance.domain.event_types import RELEASE_APPROVED
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.errors import Denied, NotFound, UsageError
@@ -168,7 +169,7 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
     history = [*entries()]
     if first.seq not in {e.seq for e in history}:
         history.append(first)
-    already = any(e.event_type == "release_approved" and e.event.get("release_id")
+    already = any(e.event_type == RELEASE_APPROVED and e.event.get("release_id")
                   == release.release_id and e.event.get("release_digest") == digest
                   for e in history)
     env = strictest_environment(repo)

@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.domain.config import Environment, GovernanceConfig
+from governance.domain.event_types import (
+    APPROVAL_GRANTED,
+    DEPLOYMENT_PROMOTED,
+    GATE_EVALUATED,
+    RELEASE_APPROVED,
+)
 from governance.domain.events import EventView
 from governance.domain.model import Deployment
 from governance.errors import ConfigurationError
@@ -31,7 +37,7 @@ from governance.lifecycle import LifecycleState
 # deployment environment name and write to $GITHUB_OUTPUT (no newline, no quote, no '$').
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")
 # Events that carry the pull request a release came through (for the same release digest).
-PR_EVENTS = ("approval_granted", "gate_evaluated", "deployment_promoted", "release_approved")
+PR_EVENTS = (APPROVAL_GRANTED, GATE_EVALUATED, DEPLOYMENT_PROMOTED, RELEASE_APPROVED)
 
 
 def promotion_order(config: GovernanceConfig) -> tuple[Environment, ...]:

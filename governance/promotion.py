@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from governance.authoring import dump_document
 from governance.committed import CommittedState, release_paths, require_committed
 from governance.domain.config import DEFAULT_PRODUCTION
+from governance.domain.event_types import ROLLBACK_EXECUTED
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
 from governance.environments import pointer_body
@@ -393,7 +394,7 @@ def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason:
             "release_id": to or current.release_id, "model_name": model, "environment": env,
             "from_release": current.release_id, **({"to_release": to} if to else {})}
             ) from None
-    if (current.event_type == "rollback_executed" and to in (None, current.release_id)
+    if (current.event_type == ROLLBACK_EXECUTED and to in (None, current.release_id)
             and pointer_drift(repo, state, model, env)):
         # A crash between the append and the pointer write: the ledger already has this
         # rollback; re-running it repairs the pointer and records nothing twice.

@@ -30,14 +30,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.committed import require_committed
+from governance.domain.event_types import (
+    APPROVAL_DENIED,
+    APPROVAL_GRANTED,
+    BREAK_GLASS,
+    DEPLOYMENT_PROMOTED,
+    GATE_EVALUATED,
+    RELEASE_APPROVED,
+    RELEASE_REGISTERED,
+    RELEASE_RETIRED,
+    ROLLBACK_EXECUTED,
+)
 from governance.errors import Denied, UsageError
 from governance.repo import GovernedRepo
 from governance.vcs import branch_tip, head_commit
 
 # Events after which a release's digest is settled: people or CI acted on that content.
-SETTLED_BY = frozenset({"approval_granted", "approval_denied", "release_approved",
-                        "deployment_promoted", "rollback_executed", "release_retired",
-                        "break_glass", "gate_evaluated"})
+SETTLED_BY = frozenset({APPROVAL_GRANTED, APPROVAL_DENIED, RELEASE_APPROVED, DEPLOYMENT_PROMOTED,
+                        ROLLBACK_EXECUTED, RELEASE_RETIRED, BREAK_GLASS, GATE_EVALUATED})
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,7 @@ def register_release(repo: GovernedRepo, release_ref: str, *, amend_reason: str 
         event = entry.event
         if event.get("release_id") != release.release_id:
             continue
-        if entry.event_type == "release_registered":
+        if entry.event_type == RELEASE_REGISTERED:
             previous, previous_seq = dict(event), entry.seq
         elif entry.event_type in SETTLED_BY:
             settled.append((entry.seq, entry.event_type))

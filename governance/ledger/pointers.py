@@ -26,6 +26,7 @@ from typing import Any
 
 from governance.authoring import dump_document
 from governance.domain.config import GovernanceConfig
+from governance.domain.event_types import POLICY_VIOLATION
 from governance.domain.events import EventView
 from governance.environments import (
     PointerMismatch,
@@ -151,7 +152,7 @@ def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip
                                              "the commit names no Ledger-Seq: not a publication"))
     if not mismatches:
         return False
-    if any(e.event_type == "policy_violation"
+    if any(e.event_type == POLICY_VIOLATION
            and (e.event.get("details") or {}).get("pointer_commit") == tip for e in listed):
         return False  # recorded by an earlier run; this one only repairs
     append_event(root, {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from governance.domain.event_types import APPROVAL_GRANTED
 from governance.domain.events import EventView, LedgerEntry
 from governance.policy.gates import GateDecision
 
@@ -58,7 +59,7 @@ def _key(fields: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def record_approvals(events: Iterable[Mapping[str, Any]], existing: Iterable[EventView],
                      append: Callable[[Mapping[str, Any]], LedgerEntry]) -> list[LedgerEntry]:
-    seen = {_key(e.event) for e in existing if e.event_type == "approval_granted"}
+    seen = {_key(e.event) for e in existing if e.event_type == APPROVAL_GRANTED}
     written = []
     for fields in events:
         if _key(fields) in seen:
