@@ -28,7 +28,14 @@ from typing import Any
 
 from governance.committed import release_paths, require_committed
 from governance.domain.config import GovernanceConfig
-from governance.domain.event_types import RELEASE_APPROVED
+from governance.domain.event_types import (
+    RELEASE_APPROVED,
+    ApprovalDenied,
+    ApprovalGranted,
+    Event,
+    ReleaseApproved,
+    event_of,
+)
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.errors import Denied, NotFound, UsageError
@@ -140,18 +147,16 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
                          hint=f"open for this release: {', '.join(mine) or 'none'} "
                               "(governance status lists them)")
         _may_close(config, obligation, role, actor, history)
-    event: dict[str, Any] = {
-        "event_type": "approval_denied" if deny else "approval_granted",
+    kind: type[Event] = ApprovalDenied if deny else ApprovalGranted
+    event = event_of(kind, {
         "release_id": release.release_id, "model_name": release.model_name,
         "model_version": release.model_version, "actor_id": actor, "actor_role": role,
         "approval_state": "denied" if deny else "approved", "release_digest": digest,
         "evidence_refs": [r.uri for _, r in release.evidence_refs()],
-    }
-    if reason:
-        event["reason"] = reason
-    if closes is not None:
-        event["details"] = {"closes": closes, "post_hoc": True}
-    first = append(event)  # with --closes: lands only on the tip the obligation was read at
+        "reason": reason or None,
+        "details": {"closes": closes, "post_hoc": True} if closes is not None else None})
+    # with --closes: lands only on the tip the obligation was read at
+    first = append(event.to_dict())
     written = [first]
     if deny:
         return ApprovalResult(release.release_id, role, False, tuple(written), False, ())
@@ -184,13 +189,12 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
                        if not r.filled))
     approved = standing.allow and standing.undecided is None
     if approved and not already:
-        written.append(append({
-            "event_type": "release_approved", "release_id": release.release_id,
-            "model_name": release.model_name, "model_version": release.model_version,
-            "actor_id": actor, "actor_role": role, "approval_state": "approved",
-            "release_digest": digest,
-            "details": {"environment": env,
-                        "approvers": [f"{r.role}:{p}" for r in standing.roles
-                                      for p in r.counted]}}))
+        written.append(append(ReleaseApproved(
+            release_id=release.release_id, model_name=release.model_name,
+            model_version=release.model_version, actor_id=actor, actor_role=role,
+            approval_state="approved", release_digest=digest,
+            details={"environment": env,
+                     "approvers": [f"{r.role}:{p}" for r in standing.roles
+                                   for p in r.counted]}).to_dict()))
     return ApprovalResult(release.release_id, role, True, tuple(written), approved or already,
                           remaining)

@@ -27,6 +27,7 @@ from governance.domain.event_types import (
     DEPLOYMENT_PROMOTED,
     GATE_EVALUATED,
     RELEASE_APPROVED,
+    PolicyViolation,
 )
 from governance.domain.events import EventView
 from governance.domain.model import Deployment
@@ -142,6 +143,18 @@ class PointerMismatch:
     def to_json(self) -> dict[str, Any]:
         return {"environment": self.environment, "model": self.model, "found": self.found,
                 "expected": self.expected, "why": self.why, "message": self.message()}
+
+
+def pointer_violation(what: str, mismatches: Sequence[PointerMismatch],
+                      details: Mapping[str, Any], source: Mapping[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """The ``policy_violation`` event recording pointer files that differ from the ledger
+    (``what``: which files, e.g. "pointer files differ"), for ``append_event``."""
+    return PolicyViolation(
+        reason=f"{what} from the ledger (edited by hand?): "
+               + "; ".join(m.message() for m in mismatches),
+        details={**details, "pointer_mismatches": [m.to_json() for m in mismatches]},
+        source=source).to_dict()
 
 
 def compare_pointers(expected: Mapping[str, Mapping[str, Deployment]],

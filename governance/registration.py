@@ -40,6 +40,7 @@ from governance.domain.event_types import (
     RELEASE_REGISTERED,
     RELEASE_RETIRED,
     ROLLBACK_EXECUTED,
+    ReleaseRegistered,
 )
 from governance.errors import Denied, UsageError
 from governance.repo import GovernedRepo
@@ -105,14 +106,8 @@ def register_release(repo: GovernedRepo, release_ref: str, *, amend_reason: str 
     if previous is not None and previous.get("release_digest") == digest:
         return Registration(release.release_id, release.model_name, digest,
                             "already_registered", previous_seq, committed.commit)
-    fields: dict[str, Any] = {
-        "event_type": "release_registered", "release_id": release.release_id,
-        "model_name": release.model_name, "model_version": release.model_version,
-        "release_digest": digest,
-        "details": {"commit": committed.commit, "path": rel_dir},
-    }
-    if source:
-        fields["source"] = dict(source)
+    details: dict[str, Any] = {"commit": committed.commit, "path": rel_dir}
+    reason = None
     outcome = "registered"
     if previous is not None:
         old = str(previous.get("release_digest"))
@@ -129,10 +124,14 @@ def register_release(repo: GovernedRepo, release_ref: str, *, amend_reason: str 
             raise Denied(f"release {release.release_id!r} cannot be amended: {kind} at seq "
                          f"{seq} acted on its registered digest {old}",
                          hint="open a new release (governance release new ... --release-id ID)")
-        fields["details"] = {**fields["details"], "supersedes": old,
-                             "supersedes_seq": previous_seq}
-        fields["reason"] = amend_reason
+        details = {**details, "supersedes": old, "supersedes_seq": previous_seq}
+        reason = amend_reason
         outcome = "amended"
-    entry = append_event(root, fields, branch=store.branch, expected_tip=state.commit)
+    registered = ReleaseRegistered(
+        release_id=release.release_id, model_name=release.model_name,
+        model_version=release.model_version, release_digest=digest, details=details,
+        reason=reason, source=dict(source) if source else None)
+    entry = append_event(root, registered.to_dict(), branch=store.branch,
+                         expected_tip=state.commit)
     return Registration(release.release_id, release.model_name, digest, outcome, entry.seq,
                         committed.commit)

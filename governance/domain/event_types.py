@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 # --- the names --------------------------------------------------------------------------------
 # Code outside this module names an event type through these constants (or a spec's attribute),
@@ -369,6 +369,19 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             raise ValueError(f"{event.event_type}: extra field {key!r} is also set as a field")
         out[key] = value
     return out
+
+
+E = TypeVar("E", bound=Event)
+
+
+def event_of(cls: type[E], fields: Mapping[str, Any]) -> E:
+    """An event of type ``cls`` from loose fields (a refused attempt's facts, say): the fields
+    ``cls`` declares typed, the others in ``extra``; None values are left out, as
+    ``governance.ledger.events.build_event`` leaves them out."""
+    names = set(declared_fields(cls))
+    present = {k: v for k, v in fields.items() if v is not None and k != "event_type"}
+    return cls(**{k: v for k, v in present.items() if k in names},
+               extra={k: v for k, v in present.items() if k not in names})
 
 
 def event_from_dict(stored: Mapping[str, Any]) -> Event:

@@ -32,6 +32,7 @@ from governance.environments import (
     PointerMismatch,
     compare_pointers,
     pointer_body,
+    pointer_violation,
     pointers_from_ledger,
 )
 from governance.errors import ConfigurationError, Tampered, Undecided
@@ -155,13 +156,8 @@ def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip
     if any(e.event_type == POLICY_VIOLATION
            and (e.event.get("details") or {}).get("pointer_commit") == tip for e in listed):
         return False  # recorded by an earlier run; this one only repairs
-    append_event(root, {
-        "event_type": "policy_violation",
-        "reason": f"{store.branch} at {tip[:12]} differs from the ledger (edited by hand?): "
-                  + "; ".join(m.message() for m in mismatches),
-        "details": {"pointer_commit": tip, "pointer_mismatches": [m.to_json()
-                                                                  for m in mismatches]},
-    }, remote=remote)
+    append_event(root, pointer_violation(f"{store.branch} at {tip[:12]} differs", mismatches,
+                                         {"pointer_commit": tip}), remote=remote)
     return True
 
 
