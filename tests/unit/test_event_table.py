@@ -9,12 +9,15 @@ its handlers and tests: the checks below name what is missing when one is forgot
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import governance
 from governance.domain.event_types import (
     ENVELOPE_FIELDS,
     ENVELOPE_REQUIRED,
@@ -189,3 +192,88 @@ def test_every_entry_says_what_handles_it_or_none_explicitly() -> None:
         "break_glass": ("goes_live", "emergency", "goes_live", True, False),
         "key_rotated": (None, "rotation", None, False, False),
     }
+
+
+# --- no event type named by a bare string outside the table ----------------------------------
+
+PACKAGE = Path(governance.__file__).parent
+TABLE_MODULE = "domain/event_types.py"
+# Modules other helpers own for now (issue 20: the CLI's composition root, the cold verifier);
+# each still compares event_type to a string and is converted when it is next touched.
+NOT_YET = {
+    "cli/commands_org.py": "arch-root owns governance/cli (a type -> column map, two compares)",
+    "cli/commands_ledger.py": "arch-root owns governance/cli (the genesis checkpoint note)",
+    "ledger/verify.py": "cold-verify is restructuring it (genesis / key_rotated compares)",
+}
+_NAMES = frozenset(EVENT_TYPES)
+
+
+def _names_a_type(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value in _NAMES
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return any(_names_a_type(e) for e in node.elts)
+    return False
+
+
+def bare_type_names(source: str, filename: str = "<module>") -> list[tuple[int, str]]:
+    """(line, what) for every place ``source`` names an event type by a bare string:
+
+    - a comparison with one (``kind == "break_glass"``, ``kind in ("a", "b")``);
+    - a tuple, list or set of them (a hand-kept group of types: derive it from the table);
+    - an event dict literal whose ``event_type`` is one (a builder: use the dataclass);
+    - an SQL text naming one in quotes (``event_type = 'release_retired'``: pass a parameter).
+    """
+    out = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.Compare):
+            if any(_names_a_type(n) for n in (node.left, *node.comparators)):
+                out.append((node.lineno, "compares to an event type string"))
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set) and _names_a_type(node):
+            out.append((node.lineno, "lists event type strings"))
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if (isinstance(key, ast.Constant) and key.value == "event_type"
+                        and value is not None and _names_a_type(value)):
+                    out.append((node.lineno, "builds an event dict literal"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if any(f"'{name}'" in node.value for name in _NAMES):
+                out.append((node.lineno, "names an event type in SQL text"))
+    return sorted(set(out))
+
+
+def test_no_module_outside_the_table_names_an_event_type_by_a_bare_string() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel == TABLE_MODULE or rel in NOT_YET:
+            continue
+        found += [f"governance/{rel}:{line} {what}"
+                  for line, what in bare_type_names(path.read_text("utf-8"), rel)]
+    assert found == [], ("name event types through governance.domain.event_types (a constant, "
+                         "a spec attribute or a dataclass):\n" + "\n".join(found))
+
+
+def test_the_scan_finds_what_it_forbids() -> None:
+    """The check can fail: each forbidden form is caught, and constants pass."""
+    sample = (
+        'if kind == "rollback_executed": pass\n'
+        'x = e.event_type in ("deployment_promoted", "break_glass")\n'
+        'GROUP = frozenset({"approval_granted", "approval_denied"})\n'
+        'event = {"event_type": "policy_violation", "reason": "r"}\n'
+        'q = "SELECT 1 FROM events WHERE event_type = \'release_retired\'"\n'
+        'ok = kind == ROLLBACK_EXECUTED or kind in GOES_LIVE\n'
+        'fine = {"release_approved": True}  # an output key, not a type comparison\n')
+    assert bare_type_names(sample) == [
+        (1, "compares to an event type string"),
+        (2, "compares to an event type string"),
+        (2, "lists event type strings"),
+        (3, "lists event type strings"),
+        (4, "builds an event dict literal"),
+        (5, "names an event type in SQL text"),
+    ]
+
+
+def test_the_modules_not_yet_converted_exist() -> None:
+    for rel in NOT_YET:
+        assert (PACKAGE / rel).is_file(), rel
