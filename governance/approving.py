@@ -138,7 +138,8 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
         if deny:
             raise UsageError("--closes records a post-hoc approval; it does not go with --deny")
         history = list(entries())
-        open_reviews = fold_lifecycle(history).obligations
+        open_reviews = fold_lifecycle(
+            history, production_env=config.production_environment).obligations
         obligation = open_reviews.get(closes)
         if obligation is None or obligation.release_id != release.release_id:
             mine = sorted(k for k, o in open_reviews.items()
@@ -180,7 +181,8 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
     env = strictest_environment(repo)
     from governance.policy.approval_standing import approval_standing  # loads the engine
 
-    standing = approval_standing(repo, loaded, fold_lifecycle(history), env, signed_only=True)
+    state = fold_lifecycle(history, production_env=repo.config.production_environment)
+    standing = approval_standing(repo, loaded, state, env, signed_only=True)
     if standing.undecided is not None:
         remaining: tuple[str, ...] = (f"could not decide: {standing.undecided}",)
     else:  # the gate's failures, then who may still fill each unfilled role

@@ -94,7 +94,8 @@ def diff_with_ledger(repo: GovernedRepo, a: LoadedRelease, b: LoadedRelease,
             f"{a.release.release_id!r} of {a.release.model_name!r}",
             "diff compares two releases of the same model")],
             message="cannot diff releases of different models")
-    state = fold_lifecycle(model_events(conn, a.release.model_name))
+    state = fold_lifecycle(model_events(conn, a.release.model_name),
+                           production_env=repo.config.production_environment)
     facts = []
     undecided = []
     if repo.config.environments:

@@ -67,7 +67,7 @@ class Publication:
 def pointer_files(config: GovernanceConfig, listed: Sequence[EventView]
                   ) -> tuple[dict[str, bytes], int]:
     """path -> bytes of every environments/<env>.yaml as the ledger entries say, and the seq."""
-    state = fold_lifecycle(listed)
+    state = fold_lifecycle(listed, production_env=config.production_environment)
     pointers = pointers_from_ledger(config, state, listed)
     files = {f"{DIRECTORY}/{env}.yaml":
              dump_document("EnvironmentState", pointer_body(env, models)).encode()
@@ -145,7 +145,8 @@ def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip
     text = trailer.stdout.decode().strip()
     seq = int(text) if text.isdigit() else None
     upto = [e for e in listed if seq is not None and e.seq <= seq]
-    expected = pointers_from_ledger(config, fold_lifecycle(upto), upto)
+    expected = pointers_from_ledger(
+        config, fold_lifecycle(upto, production_env=config.production_environment), upto)
     found = pointers_at(root, tip)
     mismatches = compare_pointers(expected, found)
     if seq is None:
