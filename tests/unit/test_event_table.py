@@ -277,3 +277,30 @@ def test_the_scan_finds_what_it_forbids() -> None:
 def test_the_modules_not_yet_converted_exist() -> None:
     for rel in NOT_YET:
         assert (PACKAGE / rel).is_file(), rel
+
+
+def test_event_of_types_what_the_class_declares_and_keeps_the_rest() -> None:
+    from governance.domain.event_types import PolicyViolation, event_of
+
+    event = event_of(PolicyViolation, {"reason": "refused", "model_name": "m",
+                                       "from_release": "a", "to_release": None,
+                                       "event_type": "ignored"})
+    assert event.model_name == "m" and event.extra == {"from_release": "a"}
+    assert event.to_dict() == {"event_type": "policy_violation", "reason": "refused",
+                               "model_name": "m", "from_release": "a"}
+
+
+def test_a_builder_s_dataclass_gives_the_dict_literal_it_replaced() -> None:
+    """The promotion's dict literal before the table, and its dataclass now: one event."""
+    from governance.domain.event_types import DeploymentPromoted
+
+    literal = {"event_type": "deployment_promoted", "release_id": "r-1", "model_name": "m",
+               "model_version": "1", "environment": "prod", "release_digest": "sha256:" + "a" * 64,
+               "policy_digest": "p", "decision": {"decision_id": "d", "allow": True},
+               "evidence_refs": ["file://x"], "source": {"pr": 7}}
+    typed = DeploymentPromoted(
+        release_id="r-1", model_name="m", model_version="1", environment="prod",
+        release_digest="sha256:" + "a" * 64, policy_digest="p", from_release=None,
+        decision={"decision_id": "d", "allow": True}, evidence_refs=["file://x"],
+        source={"pr": 7})
+    assert canonical_bytes(typed.to_dict()) == canonical_bytes(literal)
