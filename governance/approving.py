@@ -28,6 +28,14 @@ from typing import Any
 
 from governance.committed import release_paths, require_committed
 from governance.domain.config import GovernanceConfig
+from governance.domain.event_types import (
+    RELEASE_APPROVED,
+    ApprovalDenied,
+    ApprovalGranted,
+    Event,
+    ReleaseApproved,
+    event_of,
+)
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.errors import Denied, NotFound, UsageError
@@ -130,7 +138,8 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
         if deny:
             raise UsageError("--closes records a post-hoc approval; it does not go with --deny")
         history = list(entries())
-        open_reviews = fold_lifecycle(history).obligations
+        open_reviews = fold_lifecycle(
+            history, production_env=config.production_environment).obligations
         obligation = open_reviews.get(closes)
         if obligation is None or obligation.release_id != release.release_id:
             mine = sorted(k for k, o in open_reviews.items()
@@ -139,18 +148,16 @@ def _approve(repo: GovernedRepo, ref: str, role: str, *, actor: str,
                          hint=f"open for this release: {', '.join(mine) or 'none'} "
                               "(governance status lists them)")
         _may_close(config, obligation, role, actor, history)
-    event: dict[str, Any] = {
-        "event_type": "approval_denied" if deny else "approval_granted",
+    kind: type[Event] = ApprovalDenied if deny else ApprovalGranted
+    event = event_of(kind, {
         "release_id": release.release_id, "model_name": release.model_name,
         "model_version": release.model_version, "actor_id": actor, "actor_role": role,
         "approval_state": "denied" if deny else "approved", "release_digest": digest,
         "evidence_refs": [r.uri for _, r in release.evidence_refs()],
-    }
-    if reason:
-        event["reason"] = reason
-    if closes is not None:
-        event["details"] = {"closes": closes, "post_hoc": True}
-    first = append(event)  # with --closes: lands only on the tip the obligation was read at
+        "reason": reason or None,
+        "details": {"closes": closes, "post_hoc": True} if closes is not None else None})
+    # with --closes: lands only on the tip the obligation was read at
+    first = append(event.to_dict())
     written = [first]
     if deny:
         return ApprovalResult(release.release_id, role, False, tuple(written), False, ())
@@ -168,13 +175,14 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
     history = [*entries()]
     if first.seq not in {e.seq for e in history}:
         history.append(first)
-    already = any(e.event_type == "release_approved" and e.event.get("release_id")
+    already = any(e.event_type == RELEASE_APPROVED and e.event.get("release_id")
                   == release.release_id and e.event.get("release_digest") == digest
                   for e in history)
     env = strictest_environment(repo)
     from governance.policy.approval_standing import approval_standing  # loads the engine
 
-    standing = approval_standing(repo, loaded, fold_lifecycle(history), env, signed_only=True)
+    state = fold_lifecycle(history, production_env=repo.config.production_environment)
+    standing = approval_standing(repo, loaded, state, env, signed_only=True)
     if standing.undecided is not None:
         remaining: tuple[str, ...] = (f"could not decide: {standing.undecided}",)
     else:  # the gate's failures, then who may still fill each unfilled role
@@ -183,13 +191,12 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
                        if not r.filled))
     approved = standing.allow and standing.undecided is None
     if approved and not already:
-        written.append(append({
-            "event_type": "release_approved", "release_id": release.release_id,
-            "model_name": release.model_name, "model_version": release.model_version,
-            "actor_id": actor, "actor_role": role, "approval_state": "approved",
-            "release_digest": digest,
-            "details": {"environment": env,
-                        "approvers": [f"{r.role}:{p}" for r in standing.roles
-                                      for p in r.counted]}}))
+        written.append(append(ReleaseApproved(
+            release_id=release.release_id, model_name=release.model_name,
+            model_version=release.model_version, actor_id=actor, actor_role=role,
+            approval_state="approved", release_digest=digest,
+            details={"environment": env,
+                     "approvers": [f"{r.role}:{p}" for r in standing.roles
+                                   for p in r.counted]}).to_dict()))
     return ApprovalResult(release.release_id, role, True, tuple(written), approved or already,
                           remaining)

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from governance.domain.event_types import ConfigChanged, PolicyViolation
+
 # Paths whose change is a governance configuration change (environments/ is the pointer, checked
 # against the ledger by `governance env verify`, not approved by pull requests).
 GOVERNANCE_PATHS = ("governance.yaml", "policies/", ".github/")
@@ -71,10 +73,10 @@ def decide_config_change(paths: Sequence[str], review: ReviewFacts | None,
         return ConfigDecision(None, True)
     base = {"details": {"paths": list(paths)}, "source": dict(source)}
     if review is None:
-        return ConfigDecision({
-            **base, "event_type": "policy_violation",
-            "reason": "governance configuration changed without a merged pull request: "
-                      + ", ".join(paths)}, False)
+        return ConfigDecision(PolicyViolation(
+            source=base["source"], details=base["details"],
+            reason="governance configuration changed without a merged pull request: "
+                   + ", ".join(paths)).to_dict(), False)
     base["source"] = {**base["source"], "pr": review.number, "head_sha": review.head_sha}
     problems = list(review.reasons) if review.outcome != "approved" else []
     if review.unowned:
@@ -90,14 +92,12 @@ def decide_config_change(paths: Sequence[str], review: ReviewFacts | None,
     details = {**base["details"], "pull_request": review.number, "head_sha": review.head_sha,
                "approvals": [dict(a) for a in review.approvals]}
     if problems:
-        return ConfigDecision({
-            **base, "details": {**details, "problems": problems},
-            "event_type": "policy_violation",
-            "reason": f"governance configuration merged by pull request #{review.number} "
-                      "without valid approvals: " + "; ".join(problems)}, False)
+        return ConfigDecision(PolicyViolation(
+            source=base["source"], details={**details, "problems": problems},
+            reason=f"governance configuration merged by pull request #{review.number} "
+                   "without valid approvals: " + "; ".join(problems)).to_dict(), False)
     who = ", ".join(sorted({str(a["actor_id"]) for a in review.approvals}))
-    return ConfigDecision({
-        **base, "details": details, "event_type": "config_changed",
-        "approval_state": "approved",
-        "reason": f"governance configuration changed by pull request #{review.number}, "
-                  f"approved at {review.head_sha[:12]} by {who}"}, True)
+    return ConfigDecision(ConfigChanged(
+        source=base["source"], details=details, approval_state="approved",
+        reason=f"governance configuration changed by pull request #{review.number}, "
+               f"approved at {review.head_sha[:12]} by {who}").to_dict(), True)

@@ -28,6 +28,16 @@ from typing import Any
 import yaml
 
 from governance.ci_context import child_environment
+from governance.domain.event_types import (
+    APPROVAL_GRANTED,
+    CONFIG_CHANGED,
+    DEPLOYMENT_PROMOTED,
+    GATE_EVALUATED,
+    MODEL_REGISTERED,
+    POLICY_VIOLATION,
+    RELEASE_REGISTERED,
+    ROLLBACK_EXECUTED,
+)
 from governance.errors import ConfigurationError
 from governance.timeparse import format_rfc3339, utc_now
 
@@ -98,8 +108,8 @@ def _config(keys: dict[str, str], log_pub: str) -> dict[str, Any]:
         "people": people,
         "bots": [{"id": BOT, "name": "Governance CI", "email": f"{BOT}@acme-risk.example",
                   "signing_keys": [keys[BOT]],
-                  "may_emit": ["release_registered", "gate_evaluated", "deployment_promoted",
-                               "config_changed", "policy_violation"]}],
+                  "may_emit": [RELEASE_REGISTERED, GATE_EVALUATED, DEPLOYMENT_PROMOTED,
+                               CONFIG_CHANGED, POLICY_VIOLATION]}],
         "roles": roles,
         "environments": {
             "staging": {"required_approvals": ["ml_lead"]},
@@ -231,7 +241,7 @@ def run_demo(echo: Any, keep: Path | None = None) -> list[tuple[str, int]]:
                               + yaml.safe_dump(model_doc, sort_keys=False))
         demo.git("add", "-A")
         demo.git("commit", "-qm", "Register fraud-risk")
-        demo.run("dana", "ledger", "append", "--type", "model_registered",
+        demo.run("dana", "ledger", "append", "--type", MODEL_REGISTERED,
                  "--field", f"model_name={MODEL}")
 
         first = _write_release(demo, *RELEASES[0])
@@ -265,9 +275,9 @@ def run_demo(echo: Any, keep: Path | None = None) -> list[tuple[str, int]]:
         echo(f"\n# What was live at {moment}, between the promotion and the rollback?")
         demo.run(None, "explain", MODEL, "--env", "production", "--at", moment)
         demo.run(None, "live", MODEL, "--env", "production", "--at", moment)
-        demo.run(None, "audit", "query", "--type", "rollback_executed", "--incident",
+        demo.run(None, "audit", "query", "--type", ROLLBACK_EXECUTED, "--incident",
                  "inc-4821")
-        demo.run(None, "audit", "query", "--model", MODEL, "--type", "approval_granted",
+        demo.run(None, "audit", "query", "--model", MODEL, "--type", APPROVAL_GRANTED,
                  "--since", "12mo")
         demo.run(None, "ledger", "verify")
         echo("\n# The pointer files deployment systems watch, regenerated from the ledger onto "

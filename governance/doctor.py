@@ -16,6 +16,7 @@ from typing import Any
 
 from governance.config import CONFIG_FILE, load_config
 from governance.domain.config import GovernanceConfig
+from governance.domain.event_types import DEPLOYMENT_PROMOTED
 from governance.errors import GovernanceError, NotFound
 from governance.vcs import git_config
 
@@ -175,7 +176,7 @@ def check_roles(config: GovernanceConfig) -> list[Finding]:
 
 
 def check_deploy_bot(config: GovernanceConfig) -> list[Finding]:
-    bots = [b for b in config.bots.values() if "deployment_promoted" in (b.may_emit or ())]
+    bots = [b for b in config.bots.values() if DEPLOYMENT_PROMOTED in (b.may_emit or ())]
     if any(b.signing_keys for b in bots):
         return []
     name = bots[0].id if bots else "ci-bot"

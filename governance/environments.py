@@ -22,6 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.domain.config import Environment, GovernanceConfig
+from governance.domain.event_types import (
+    APPROVAL_GRANTED,
+    DEPLOYMENT_PROMOTED,
+    GATE_EVALUATED,
+    RELEASE_APPROVED,
+    PolicyViolation,
+)
 from governance.domain.events import EventView
 from governance.domain.model import Deployment
 from governance.errors import ConfigurationError
@@ -31,7 +38,7 @@ from governance.lifecycle import LifecycleState
 # deployment environment name and write to $GITHUB_OUTPUT (no newline, no quote, no '$').
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}\Z")
 # Events that carry the pull request a release came through (for the same release digest).
-PR_EVENTS = ("approval_granted", "gate_evaluated", "deployment_promoted", "release_approved")
+PR_EVENTS = (APPROVAL_GRANTED, GATE_EVALUATED, DEPLOYMENT_PROMOTED, RELEASE_APPROVED)
 
 
 def promotion_order(config: GovernanceConfig) -> tuple[Environment, ...]:
@@ -136,6 +143,18 @@ class PointerMismatch:
     def to_json(self) -> dict[str, Any]:
         return {"environment": self.environment, "model": self.model, "found": self.found,
                 "expected": self.expected, "why": self.why, "message": self.message()}
+
+
+def pointer_violation(what: str, mismatches: Sequence[PointerMismatch],
+                      details: Mapping[str, Any], source: Mapping[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """The ``policy_violation`` event recording pointer files that differ from the ledger
+    (``what``: which files, e.g. "pointer files differ"), for ``append_event``."""
+    return PolicyViolation(
+        reason=f"{what} from the ledger (edited by hand?): "
+               + "; ".join(m.message() for m in mismatches),
+        details={**details, "pointer_mismatches": [m.to_json() for m in mismatches]},
+        source=source).to_dict()
 
 
 def compare_pointers(expected: Mapping[str, Mapping[str, Deployment]],

@@ -20,11 +20,18 @@ decision, from_release, to_release, incident, reason, details.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from governance.domain.config import DEFAULT_PRODUCTION
+from governance.domain.event_types import (
+    APPROVAL_GRANTED,
+    BREAK_GLASS,
+    EVENT_TABLE,
+    RELEASE_APPROVED,
+    ROLLBACK_EXECUTED,
+)
 from governance.domain.events import EventView
 
 DRAFT = "draft"
@@ -215,7 +222,7 @@ class LifecycleState:
                 state = PRODUCTION
             elif state == PRODUCTION:
                 ended = next((r for r in gone if r.environment == self.production_env), None)
-                state = ROLLED_BACK if ended is not None and ended.via == "rollback_executed" \
+                state = ROLLED_BACK if ended is not None and ended.via == ROLLBACK_EXECUTED \
                     else SUPERSEDED
             out[rid] = ReleaseStanding(release_id=rid, state=state, live=now, replaced=gone,
                                        first_seen=life.first_seen)
@@ -249,68 +256,123 @@ def _start_span(state: LifecycleState, model: str, env: str, span: LiveSpan) -> 
 
 
 def apply(state: LifecycleState, entry: EventView) -> None:
-    """Fold one event into the state (events must arrive in seq order)."""
+    """Fold one event into the state (events must arrive in seq order): the event table names
+    the handler of its type (``EventSpec.fold``; None: no effect beyond the release it names)."""
     e = entry.event
-    kind = entry.event_type
     state.last_seq = entry.seq
     life = _life(state, e)
+    spec = EVENT_TABLE.get(entry.event_type)
+    if spec is None or spec.fold is None:
+        return
+    FOLD_HANDLERS[spec.fold](state, entry, life)
+
+
+def _registered(state: LifecycleState, entry: EventView, life: ReleaseLife | None) -> None:
+    if life is not None:
+        life.registered_seq = entry.seq
+
+
+def _gate(state: LifecycleState, entry: EventView, life: ReleaseLife | None) -> None:
+    if life is None:
+        return
+    decision = entry.event.get("decision") or {}
+    life.gate_results.append({"seq": entry.seq, "environment": entry.event.get("environment"),
+                              **decision})
+    if decision.get("allow") and life.state == DRAFT:
+        life.state = VALIDATED
+
+
+def _approval(state: LifecycleState, entry: EventView, life: ReleaseLife | None) -> None:
+    if life is None:
+        return
+    e = entry.event
+    granted = entry.event_type == APPROVAL_GRANTED
+    life.approvals.append(ApprovalRecord(
+        role=e.get("actor_role") or "", actor_id=e.get("actor_id") or "",
+        digest=e.get("release_digest"), granted=granted, seq=entry.seq,
+        event_id=entry.event_id, timestamp=entry.timestamp,
+        source=e.get("source") or {}))
+    if not granted:
+        life.state = REJECTED
+        life.approved_digest = None
+    _close_break_glass(state, e)
+
+
+def _release_approved(state: LifecycleState, entry: EventView,
+                      life: ReleaseLife | None) -> None:
+    if life is None:
+        return
+    life.approved_digest = entry.event.get("release_digest")
+    if life.state in (DRAFT, VALIDATED, REJECTED):
+        life.state = APPROVED
+    _close_break_glass(state, entry.event)
+
+
+def _goes_live(state: LifecycleState, entry: EventView, life: ReleaseLife | None) -> None:
+    """A promotion or a break-glass: the release goes live in the environment (a break-glass
+    also opens its post-hoc review)."""
+    e = entry.event
     model = e.get("model_name") or (life.model_name if life else None)
     env = e.get("environment")
-    if kind == "release_registered" and life is not None:
-        life.registered_seq = entry.seq
-    elif kind == "gate_evaluated" and life is not None:
-        decision = e.get("decision") or {}
-        life.gate_results.append({"seq": entry.seq, "environment": env, **decision})
-        if decision.get("allow") and life.state == DRAFT:
-            life.state = VALIDATED
-    elif kind in ("approval_granted", "approval_denied") and life is not None:
-        granted = kind == "approval_granted"
-        life.approvals.append(ApprovalRecord(
-            role=e.get("actor_role") or "", actor_id=e.get("actor_id") or "",
-            digest=e.get("release_digest"), granted=granted, seq=entry.seq,
-            event_id=entry.event_id, timestamp=entry.timestamp,
-            source=e.get("source") or {}))
-        if not granted:
-            life.state = REJECTED
-            life.approved_digest = None
-        _close_break_glass(state, e)
-    elif kind == "release_approved" and life is not None:
-        life.approved_digest = e.get("release_digest")
-        if life.state in (DRAFT, VALIDATED, REJECTED):
-            life.state = APPROVED
-        _close_break_glass(state, e)
-    elif kind in ("deployment_promoted", "break_glass") and life is not None and model and env:
-        _start_span(state, model, env, LiveSpan(
-            release_id=life.release_id, since=entry.timestamp, seq=entry.seq,
-            event_id=entry.event_id, event_type=kind, actor_id=e.get("actor_id"),
-            digest=e.get("release_digest")))
-        life.environments_live.add(env)
+    if life is None or not model or not env:
+        return
+    kind = entry.event_type
+    _start_span(state, model, env, LiveSpan(
+        release_id=life.release_id, since=entry.timestamp, seq=entry.seq,
+        event_id=entry.event_id, event_type=kind, actor_id=e.get("actor_id"),
+        digest=e.get("release_digest")))
+    life.environments_live.add(env)
+    if env == state.production_env:
+        life.state = PRODUCTION
+    if kind == BREAK_GLASS:
+        state.obligations[entry.event_id] = Obligation(
+            kind="break_glass_review", event_id=entry.event_id, seq=entry.seq,
+            release_id=life.release_id, model_name=model, environment=env,
+            incident=e.get("incident"), opened_at=entry.timestamp,
+            actor_id=e.get("actor_id"))
+
+
+def _rollback(state: LifecycleState, entry: EventView, life: ReleaseLife | None) -> None:
+    e = entry.event
+    model = e.get("model_name") or (life.model_name if life else None)
+    env = e.get("environment")
+    if not model or not env:
+        return
+    source = e.get("from_release")
+    target = e.get("to_release")
+    if source and source in state.releases:
+        state.releases[source].state = ROLLED_BACK
+    disabled = not target
+    _start_span(state, model, env, LiveSpan(
+        release_id=target or "", since=entry.timestamp, seq=entry.seq,
+        event_id=entry.event_id, event_type=entry.event_type, actor_id=e.get("actor_id"),
+        digest=e.get("release_digest"), disabled=disabled))
+    if target and target in state.releases:
+        state.releases[target].environments_live.add(env)
         if env == state.production_env:
-            life.state = PRODUCTION
-        if kind == "break_glass":
-            state.obligations[entry.event_id] = Obligation(
-                kind="break_glass_review", event_id=entry.event_id, seq=entry.seq,
-                release_id=life.release_id, model_name=model, environment=env,
-                incident=e.get("incident"), opened_at=entry.timestamp,
-                actor_id=e.get("actor_id"))
-    elif kind == "rollback_executed" and model and env:
-        source = e.get("from_release")
-        target = e.get("to_release")
-        if source and source in state.releases:
-            state.releases[source].state = ROLLED_BACK
-        disabled = not target
-        _start_span(state, model, env, LiveSpan(
-            release_id=target or "", since=entry.timestamp, seq=entry.seq,
-            event_id=entry.event_id, event_type=kind, actor_id=e.get("actor_id"),
-            digest=e.get("release_digest"), disabled=disabled))
-        if target and target in state.releases:
-            state.releases[target].environments_live.add(env)
-            if env == state.production_env:
-                state.releases[target].state = PRODUCTION
-    elif kind == "release_retired" and life is not None:
-        life.state = RETIRED
-        life.retired = True
-        life.retired_reason = e.get("reason")
+            state.releases[target].state = PRODUCTION
+
+
+def _retired(state: LifecycleState, entry: EventView, life: ReleaseLife | None) -> None:
+    if life is None:
+        return
+    life.state = RETIRED
+    life.retired = True
+    life.retired_reason = entry.event.get("reason")
+
+
+# The fold's handlers by the name the event table gives (``EventSpec.fold``);
+# tests/unit/test_event_table.py checks every name the table uses is here and every handler
+# here is used.
+FOLD_HANDLERS: Mapping[str, Callable[[LifecycleState, EventView, ReleaseLife | None], None]] = {
+    "registered": _registered,
+    "gate": _gate,
+    "approval": _approval,
+    "approved": _release_approved,
+    "goes_live": _goes_live,
+    "rollback": _rollback,
+    "retired": _retired,
+}
 
 
 def _close_break_glass(state: LifecycleState, event: Mapping[str, Any]) -> None:
@@ -321,7 +383,7 @@ def _close_break_glass(state: LifecycleState, event: Mapping[str, Any]) -> None:
     if closes:
         state.obligations.pop(str(closes), None)
         return
-    if event.get("event_type") == "release_approved" or details.get("post_hoc"):
+    if event.get("event_type") == RELEASE_APPROVED or details.get("post_hoc"):
         for key, ob in list(state.obligations.items()):
             if ob.release_id == event.get("release_id"):
                 del state.obligations[key]

@@ -35,6 +35,7 @@ from typing import Any
 from governance import yaml_edit
 from governance.config import CONFIG_FILE
 from governance.domain.config import GovernanceConfig
+from governance.domain.event_types import KeyRotated
 from governance.domain.identity import identity_key, same_identity
 from governance.errors import (
     AlreadyExists,
@@ -511,8 +512,7 @@ def record_trust(root: Path, config: GovernanceConfig, raw: bytes, *, reason: st
         rotators = ", ".join(sorted(state.trust.rotators)) or "nobody"
         return _pending(changes, described, f"{principal!r} is not a rotator (rotators on the "
                                             f"ledger: {rotators})")
-    entry = append_event(root, {"event_type": "key_rotated", "reason": reason,
-                                "details": {"changes": changes}},
+    entry = append_event(root, KeyRotated(reason=reason, details={"changes": changes}).to_dict(),
                          branch=store.branch, expected_tip=state.commit)
     return LedgerOutcome("recorded", described, seq=entry.seq, signer=principal,
                          raw_changes=tuple(changes))

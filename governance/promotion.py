@@ -36,6 +36,16 @@ from typing import Any, TypeVar
 from governance.authoring import dump_document
 from governance.committed import CommittedState, release_paths, require_committed
 from governance.domain.config import DEFAULT_PRODUCTION
+from governance.domain.event_types import (
+    ROLLBACK_EXECUTED,
+    BreakGlass,
+    DeploymentPromoted,
+    GateEvaluated,
+    PolicyViolation,
+    ReleaseRetired,
+    RollbackExecuted,
+    event_of,
+)
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
 from governance.environments import pointer_body
@@ -225,9 +235,9 @@ def _committed_policy(verdict: GateVerdict, committed: CommittedState, rid: str)
 def _recorded(ports: Ports, refusal: Denied, fields: Mapping[str, Any]) -> Denied:
     """Record a refused bypass attempt as ``policy_violation`` (who, what, why), then return the
     refusal to raise. If the signer may not record it, the refusal still stands and says so."""
-    event = {"event_type": "policy_violation",
-             **({"source": dict(ports.source)} if ports.source else {}), **fields,
-             "reason": str(refusal)}
+    event = event_of(PolicyViolation, {
+        **({"source": dict(ports.source)} if ports.source else {}), **fields,
+        "reason": str(refusal)}).to_dict()
     try:
         entry = ports.append(event)
     except LedgerMoved:
@@ -319,12 +329,11 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
                 {**attempt, "source": {**dict(ports.source), "head_sha": head}})
     verdict = ports.gates(loaded, env, state)
     policy_digest = _committed_policy(verdict, committed, rid)
-    source = {"source": dict(ports.source)} if ports.source else {}
-    gate_event = ports.append({
-        "event_type": "gate_evaluated", "release_id": rid, "model_name": model,
-        "model_version": loaded.release.model_version, "environment": env,
-        "release_digest": loaded.digest.value, "policy_digest": policy_digest,
-        "decision": dict(verdict.summary), **source})
+    source = dict(ports.source) if ports.source else None
+    gate_event = ports.append(GateEvaluated(
+        release_id=rid, model_name=model, model_version=loaded.release.model_version,
+        environment=env, release_digest=loaded.digest.value, policy_digest=policy_digest,
+        decision=dict(verdict.summary), source=source).to_dict())
     events = [gate_event]
     if not verdict.allow and break_glass is None:
         if verdict.undecided:
@@ -335,22 +344,20 @@ def _promote(repo: GovernedRepo, ref: str, env: str, ports: Ports, *,
                           f"{env}` to see the gates pass before promoting again")
     if break_glass is not None:
         reason, incident = break_glass
-        entry = ports.append({
-            "event_type": "break_glass", "release_id": rid, "model_name": model,
-            "model_version": loaded.release.model_version, "environment": env,
-            "release_digest": loaded.digest.value, "policy_digest": policy_digest,
-            "reason": reason, "incident": incident,
-            "from_release": current.release_id if current else None,
-            "decision": dict(verdict.summary), **source})
+        entry = ports.append(BreakGlass(
+            release_id=rid, model_name=model, model_version=loaded.release.model_version,
+            environment=env, release_digest=loaded.digest.value, policy_digest=policy_digest,
+            reason=reason, incident=incident,
+            from_release=current.release_id if current else None,
+            decision=dict(verdict.summary), source=source).to_dict())
     else:
-        entry = ports.append({
-            "event_type": "deployment_promoted", "release_id": rid, "model_name": model,
-            "model_version": loaded.release.model_version, "environment": env,
-            "release_digest": loaded.digest.value, "policy_digest": policy_digest,
-            "from_release": current.release_id if current else None,
-            "decision": {"decision_id": verdict.summary.get("decision_id"), "allow": True},
-            "evidence_refs": [ref_.uri for _, ref_ in loaded.release.evidence_refs()],
-            **source})
+        entry = ports.append(DeploymentPromoted(
+            release_id=rid, model_name=model, model_version=loaded.release.model_version,
+            environment=env, release_digest=loaded.digest.value, policy_digest=policy_digest,
+            from_release=current.release_id if current else None,
+            decision={"decision_id": verdict.summary.get("decision_id"), "allow": True},
+            evidence_refs=[ref_.uri for _, ref_ in loaded.release.evidence_refs()],
+            source=source).to_dict())
     events.append(entry)
     ports.pause("ledger_appended")
     pointer = write_pointer(repo, env, model, _deployment(loaded, entry, ports.actor))
@@ -393,7 +400,7 @@ def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason:
             "release_id": to or current.release_id, "model_name": model, "environment": env,
             "from_release": current.release_id, **({"to_release": to} if to else {})}
             ) from None
-    if (current.event_type == "rollback_executed" and to in (None, current.release_id)
+    if (current.event_type == ROLLBACK_EXECUTED and to in (None, current.release_id)
             and pointer_drift(repo, state, model, env)):
         # A crash between the append and the pointer write: the ledger already has this
         # rollback; re-running it repairs the pointer and records nothing twice.
@@ -451,14 +458,14 @@ def _rollback(repo: GovernedRepo, model: str, env: str, ports: Ports, *, reason:
     if not verdict.allow:
         warnings += [f"(not blocking a rollback) {m}" for m in verdict.messages] or [
             f"(not blocking a rollback) gates would deny: {verdict.undecided or 'see decision'}"]
-    entry = ports.append({
-        "event_type": "rollback_executed", "model_name": model, "environment": env,
-        "release_id": target, "model_version": target_loaded.release.model_version,
-        "from_release": current.release_id, "to_release": target,
-        "release_digest": digest, "reason": reason, "incident": incident,
-        "policy_digest": policy_digest,
-        "decision": {"decision_id": verdict.summary.get("decision_id"),
-                     "allow": verdict.allow, "blocking": False}})
+    entry = ports.append(RollbackExecuted(
+        model_name=model, environment=env, release_id=target,
+        model_version=target_loaded.release.model_version,
+        from_release=current.release_id, to_release=target,
+        release_digest=digest, reason=reason, incident=incident,
+        policy_digest=policy_digest,
+        decision={"decision_id": verdict.summary.get("decision_id"),
+                  "allow": verdict.allow, "blocking": False}).to_dict())
     ports.pause("ledger_appended")
     pointer = write_pointer(repo, env, model, _deployment(target_loaded, entry, ports.actor))
     return Outcome("rollback", target, env, (entry,), pointer,
@@ -489,8 +496,8 @@ def _retire(repo: GovernedRepo, release_id: str, ports: Ports, *, reason: str) -
     life = state.release(release_id)
     if life is not None and life.retired:
         return Outcome("retire", release_id, "", (), None, f"{release_id} is already retired")
-    entry = ports.append({"event_type": "release_retired", "release_id": release_id,
-                          "model_name": model, "model_version": loaded.release.model_version,
-                          "release_digest": loaded.digest.value, "reason": reason})
+    entry = ports.append(ReleaseRetired(
+        release_id=release_id, model_name=model, model_version=loaded.release.model_version,
+        release_digest=loaded.digest.value, reason=reason).to_dict())
     return Outcome("retire", release_id, "", (entry,), None,
                    f"retired {release_id} (seq {entry.seq})")

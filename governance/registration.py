@@ -30,14 +30,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.committed import require_committed
+from governance.domain.event_types import (
+    APPROVAL_DENIED,
+    APPROVAL_GRANTED,
+    BREAK_GLASS,
+    DEPLOYMENT_PROMOTED,
+    GATE_EVALUATED,
+    RELEASE_APPROVED,
+    RELEASE_REGISTERED,
+    RELEASE_RETIRED,
+    ROLLBACK_EXECUTED,
+    ReleaseRegistered,
+)
 from governance.errors import Denied, UsageError
 from governance.repo import GovernedRepo
 from governance.vcs import branch_tip, head_commit
 
 # Events after which a release's digest is settled: people or CI acted on that content.
-SETTLED_BY = frozenset({"approval_granted", "approval_denied", "release_approved",
-                        "deployment_promoted", "rollback_executed", "release_retired",
-                        "break_glass", "gate_evaluated"})
+SETTLED_BY = frozenset({APPROVAL_GRANTED, APPROVAL_DENIED, RELEASE_APPROVED, DEPLOYMENT_PROMOTED,
+                        ROLLBACK_EXECUTED, RELEASE_RETIRED, BREAK_GLASS, GATE_EVALUATED})
 
 
 @dataclass(frozen=True)
@@ -88,21 +99,15 @@ def register_release(repo: GovernedRepo, release_ref: str, *, amend_reason: str 
         event = entry.event
         if event.get("release_id") != release.release_id:
             continue
-        if entry.event_type == "release_registered":
+        if entry.event_type == RELEASE_REGISTERED:
             previous, previous_seq = dict(event), entry.seq
         elif entry.event_type in SETTLED_BY:
             settled.append((entry.seq, entry.event_type))
     if previous is not None and previous.get("release_digest") == digest:
         return Registration(release.release_id, release.model_name, digest,
                             "already_registered", previous_seq, committed.commit)
-    fields: dict[str, Any] = {
-        "event_type": "release_registered", "release_id": release.release_id,
-        "model_name": release.model_name, "model_version": release.model_version,
-        "release_digest": digest,
-        "details": {"commit": committed.commit, "path": rel_dir},
-    }
-    if source:
-        fields["source"] = dict(source)
+    details: dict[str, Any] = {"commit": committed.commit, "path": rel_dir}
+    reason = None
     outcome = "registered"
     if previous is not None:
         old = str(previous.get("release_digest"))
@@ -119,10 +124,14 @@ def register_release(repo: GovernedRepo, release_ref: str, *, amend_reason: str 
             raise Denied(f"release {release.release_id!r} cannot be amended: {kind} at seq "
                          f"{seq} acted on its registered digest {old}",
                          hint="open a new release (governance release new ... --release-id ID)")
-        fields["details"] = {**fields["details"], "supersedes": old,
-                             "supersedes_seq": previous_seq}
-        fields["reason"] = amend_reason
+        details = {**details, "supersedes": old, "supersedes_seq": previous_seq}
+        reason = amend_reason
         outcome = "amended"
-    entry = append_event(root, fields, branch=store.branch, expected_tip=state.commit)
+    registered = ReleaseRegistered(
+        release_id=release.release_id, model_name=release.model_name,
+        model_version=release.model_version, release_digest=digest, details=details,
+        reason=reason, source=dict(source) if source else None)
+    entry = append_event(root, registered.to_dict(), branch=store.branch,
+                         expected_tip=state.commit)
     return Registration(release.release_id, release.model_name, digest, outcome, entry.seq,
                         committed.commit)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from governance import ci_context
+from governance.domain.event_types import ConfigChanged
 from governance.domain.model import EnvironmentState
 from governance.errors import InvalidInput, NotFound, Problem, Tampered, Undecided, UsageError
 from governance.records import load_file
@@ -206,21 +207,17 @@ def config_changed_event(
         if not _SLUG.fullmatch(value):
             raise UsageError(f"config_changed: {what} {value!r} is not a slug")
     when = timestamp or utc_now()
-    event: dict[str, Any] = {
-        "event_type": "config_changed",
-        "timestamp": format_rfc3339(when, seconds=True),
-        "model_name": model,
-        "environment": environment,
-        "actor_id": actor_id,
-        "reason": reason,
-        "details": {
+    return ConfigChanged(
+        timestamp=format_rfc3339(when, seconds=True),
+        model_name=model,
+        environment=environment,
+        actor_id=actor_id,
+        reason=reason,
+        details={
             "changes": [
                 {"key": key, "old": old, "new": new} for key, (old, new) in sorted(changes.items())
             ]
         },
-    }
-    if release_id is not None:
-        event["release_id"] = release_id
-    if source:
-        event["source"] = dict(source)
-    return event
+        release_id=release_id,
+        source=dict(source) if source else None,
+    ).to_dict()

@@ -32,6 +32,7 @@ from typing import Any
 
 from governance.audit import queries
 from governance.domain.config import DEFAULT_PRODUCTION
+from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
 from governance.lifecycle import (
@@ -197,8 +198,8 @@ def describe(release: dict[str, Any]) -> str:
         parts.append(approvals_summary(approvals))
     for gone in release["replaced"]:
         by = ("switched off by rollback" if not gone["by_release"] else
-              f"by rollback to {gone['by_release']}" if gone["via"] == "rollback_executed" else
-              f"by break-glass of {gone['by_release']}" if gone["via"] == "break_glass" else
+              f"by rollback to {gone['by_release']}" if gone["via"] == ROLLBACK_EXECUTED else
+              f"by break-glass of {gone['by_release']}" if gone["via"] == BREAK_GLASS else
               f"by {gone['by_release']}")
         parts.append(f"replaced in {gone['environment']} since {gone['since']} {by} "
                      f"(seq {gone['seq']})")

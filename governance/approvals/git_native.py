@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from governance.approvals.counting import SignedApproval
+from governance.domain.event_types import APPROVAL_DENIED, APPROVAL_GRANTED
 from governance.domain.events import EventView
 from governance.errors import Tampered
 from governance.timeparse import TimeFormatError, parse_instant
 
-APPROVAL_EVENTS = {"approval_granted": True, "approval_denied": False}
+APPROVAL_EVENTS = {APPROVAL_GRANTED: True, APPROVAL_DENIED: False}
 
 
 def _when(entry: EventView) -> datetime:

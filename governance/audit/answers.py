@@ -39,6 +39,7 @@ from governance.audit.diff import ReleaseDiff, diff_releases
 from governance.audit.explain import Explanation, explain_release
 from governance.audit.queries import AuditFilter, IndexedEvent, LiveRelease
 from governance.domain.config import GovernanceConfig
+from governance.domain.event_types import GATE_EVALUATED
 from governance.errors import InvalidInput, NotFound, Problem, UsageError
 from governance.lifecycle import LifecycleState, LiveSpan, fold_lifecycle
 from governance.policy.approval_standing import (
@@ -72,7 +73,7 @@ def release_facts(conn: sqlite3.Connection, release_id: str, standing: ApprovalS
     """The policy bundle (latest ``gate_evaluated`` naming ``release_id``, from the index) and
     the approvers the gate's ``standing`` counts (none when it could not decide)."""
     events = [e for e in queries.audit_query(conn, AuditFilter(
-        release=release_id, event_types=("gate_evaluated",)))
+        release=release_id, event_types=(GATE_EVALUATED,)))
         if e.release_id == release_id]
     gate = events[-1] if events else None
     policy = gate.event.get("policy_digest") if gate is not None else None
@@ -93,7 +94,8 @@ def diff_with_ledger(repo: GovernedRepo, a: LoadedRelease, b: LoadedRelease,
             f"{a.release.release_id!r} of {a.release.model_name!r}",
             "diff compares two releases of the same model")],
             message="cannot diff releases of different models")
-    state = fold_lifecycle(model_events(conn, a.release.model_name))
+    state = fold_lifecycle(model_events(conn, a.release.model_name),
+                           production_env=repo.config.production_environment)
     facts = []
     undecided = []
     if repo.config.environments:

@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from governance.audit.queries import decision_word
+from governance.domain.event_types import (
+    APPROVAL_DECISIONS,
+    APPROVAL_GRANTED,
+    GATE_EVALUATED,
+    GOES_LIVE,
+    RELEASE_APPROVED,
+    ROLLBACK_EXECUTED,
+)
 from governance.domain.events import EventView
 from governance.domain.identity import same_identity
 from governance.lifecycle import LifecycleState, fold_lifecycle
@@ -83,7 +91,7 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                 live_where.append({"environment": env, "since": span.since, "until": span.until,
                                    "by": span.actor_id, "event_id": span.event_id,
                                    "seq": span.seq, "via": span.event_type})
-    promotions = [e for e in mine if e.event_type in ("deployment_promoted", "break_glass")
+    promotions = [e for e in mine if e.event_type in GOES_LIVE
                   and e.event.get("release_id") == rid]
     deployed = {
         "release_id": rid, "model_version": release.model_version,
@@ -110,7 +118,7 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
         "config_version": release.config_version,
         "prompt_version": release.prompt_version, "policy_version": release.policy_version,
     }
-    gates = [e for e in mine if e.event_type == "gate_evaluated"]
+    gates = [e for e in mine if e.event_type == GATE_EVALUATED]
     evaluation = {
         "evaluation_report": _evidence(release.evaluation_report),
         "evaluated_at": card.evaluated_at, "metrics": dict(card.metrics),
@@ -126,13 +134,13 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                            for e in gates],
     }
     approval_events = [e for e in mine
-                       if e.event_type in ("approval_granted", "approval_denied")]
+                       if e.event_type in APPROVAL_DECISIONS]
     verdicts = _verdicts(approval_events, standing)
     approvals = {
         "approvals": [{**_ref(e), "actor_id": e.event.get("actor_id"),
                        "actor_role": e.event.get("actor_role"),
                        "approval_state": e.event.get("approval_state")
-                       or ("approved" if e.event_type == "approval_granted" else "denied"),
+                       or ("approved" if e.event_type == APPROVAL_GRANTED else "denied"),
                        "release_digest": e.event.get("release_digest"),
                        "bound_to_current_content": e.event.get("release_digest")
                        == loaded.digest.value,
@@ -140,7 +148,7 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                        "counted": v.counted if v else None,
                        "not_counted_because": v.reason if v and not v.counted else None}
                       for e, v in zip(approval_events, verdicts, strict=True)],
-        "release_approved": [_ref(e) for e in mine if e.event_type == "release_approved"],
+        "release_approved": [_ref(e) for e in mine if e.event_type == RELEASE_APPROVED],
         "approved_digest": life.approved_digest if life else None,
         "standing": standing.to_json() if standing else None,
     }
@@ -150,7 +158,7 @@ def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                                    if getattr(e, "checkpoint", None)), None),
         "how_to_verify": "governance ledger verify --checkpoint <exported checkpoint>",
     }
-    rollbacks = [e for e in model_events if e.event_type == "rollback_executed"
+    rollbacks = [e for e in model_events if e.event_type == ROLLBACK_EXECUTED
                  and rid in (e.event.get("from_release"), e.event.get("to_release"))]
     rollback = {
         "rollback_target": release.rollback_target.to_json() if release.rollback_target else None,

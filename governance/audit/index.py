@@ -29,7 +29,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from governance.audit.source import LedgerHead, LedgerSource
+from governance.domain.event_types import EVENT_TABLE
 from governance.domain.events import LedgerEntry
 from governance.errors import GovernanceError, Tampered, Undecided
 from governance.timeparse import parse_instant, to_micros
@@ -547,21 +548,38 @@ def _str(value: Any) -> str | None:
 def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
     """A change of what is live, or None; the same reading as governance.lifecycle's fold.
 
-    ``deployment_promoted`` and ``break_glass`` (an emergency promotion past the gates): their
-    release goes live. ``rollback_executed``: its ``to_release`` goes live, or nothing when it
-    has none (the first release's declared fallback is "disable": rolling back switches the
-    model off, DESIGN section 10).
+    The event table names the handler (``EventSpec.index``): ``goes_live``
+    (``deployment_promoted`` and ``break_glass``, an emergency promotion past the gates): their
+    release goes live; ``rollback`` (``rollback_executed``): its ``to_release`` goes live, or
+    nothing when it has none (the first release's declared fallback is "disable": rolling back
+    switches the model off, DESIGN section 10). Every other type feeds only ``events``.
     """
+    spec = EVENT_TABLE.get(entry.event_type)
+    if spec is None or spec.index is None:
+        return None
     e = entry.event
     model, env = _str(e.get("model_name")), _str(e.get("environment"))
     if model is None or env is None:
         return None
-    if entry.event_type in ("deployment_promoted", "break_glass"):
-        release = _str(e.get("release_id")) or _str(e.get("to_release"))
-        if release is None:
-            return None
-    elif entry.event_type == "rollback_executed":
-        release = _str(e.get("to_release"))
-    else:
+    found, release = INDEX_HANDLERS[spec.index](e)
+    if not found:
         return None
     return (entry.seq, model, env, _micros(entry), release)
+
+
+def _goes_live(event: Mapping[str, Any]) -> tuple[bool, str | None]:
+    release = _str(event.get("release_id")) or _str(event.get("to_release"))
+    return release is not None, release
+
+
+def _rolled_back(event: Mapping[str, Any]) -> tuple[bool, str | None]:
+    return True, _str(event.get("to_release"))
+
+
+# The index's handlers (rows beyond ``events``) by the name the event table gives
+# (``EventSpec.index``): each answers whether the event makes a ``deployments`` row and which
+# release it makes live (None: the model is switched off).
+INDEX_HANDLERS: Mapping[str, Callable[[Mapping[str, Any]], tuple[bool, str | None]]] = {
+    "goes_live": _goes_live,
+    "rollback": _rolled_back,
+}

@@ -49,6 +49,7 @@ import psycopg
 
 from governance.audit.queries import AuditFilter, IndexedEvent, LiveRelease
 from governance.audit.source import LedgerSource
+from governance.domain.event_types import RELEASE_RETIRED
 from governance.errors import ConfigurationError, NotFound, Problem, Tampered, Undecided
 from governance.ledger.checkpoint import (
     Checkpoint,
@@ -506,8 +507,9 @@ class OrgSource:
             retired_at = None
             if release is not None:
                 retired = list(self._rows(
-                    "release_id = %s AND event_type = 'release_retired' AND event_time <= %s "
-                    "AND origin = %s", (release, at, origin), "event_time, seq", 1))
+                    "release_id = %s AND event_type = %s AND event_time <= %s "
+                    "AND origin = %s", (release, RELEASE_RETIRED, at, origin), "event_time, seq",
+                    1))
                 retired_at = retired[0].event.timestamp if retired else None
             out.append((origin, LiveRelease(model=model, environment=environment,
                                             at=format_rfc3339(at), release_id=release,

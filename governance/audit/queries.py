@@ -31,7 +31,16 @@ from datetime import datetime
 from typing import Any
 
 from governance.audit.index import IndexMismatch, confirm_deployment, confirm_row
-from governance.domain.events import EVENT_TYPES
+from governance.domain.event_types import (
+    APPROVAL_DECISIONS,
+    APPROVAL_GRANTED,
+    BREAK_GLASS,
+    EVENT_TYPES,
+    GATE_EVALUATED,
+    GOES_LIVE,
+    RELEASE_RETIRED,
+    ROLLBACK_EXECUTED,
+)
 from governance.errors import NotFound, UsageError
 from governance.timeparse import format_rfc3339, to_micros
 
@@ -255,9 +264,9 @@ def live_release_at(
     retired_at = None
     if release is not None:
         row = conn.execute(
-            "SELECT min(timestamp) FROM events WHERE release_id = ? AND event_type = "
-            "'release_retired' AND ts <= ?",
-            (release, t),
+            "SELECT min(timestamp) FROM events WHERE release_id = ? AND event_type = ? "
+            "AND ts <= ?",
+            (release, RELEASE_RETIRED, t),
         ).fetchone()
         retired_at = row[0] if row else None
     return LiveRelease(
@@ -324,17 +333,17 @@ def summary(event: IndexedEvent) -> str:
     env = f" in {event.environment}" if event.environment else ""
     rel = event.release_id or ""
     kind = event.event_type
-    if kind in ("deployment_promoted", "break_glass"):
+    if kind in GOES_LIVE:
         frm = f" replacing {event.from_release}" if event.from_release else ""
-        verb = "BREAK-GLASS promoted" if kind == "break_glass" else "promoted"
+        verb = "BREAK-GLASS promoted" if kind == BREAK_GLASS else "promoted"
         text = f"{rel or event.to_release} {verb}{env}{frm} by {who}"
-    elif kind == "rollback_executed":
+    elif kind == ROLLBACK_EXECUTED:
         to = event.to_release or "nothing (model switched off)"
         text = f"rolled back{env} from {event.from_release or rel} to {to} by {who}"
-    elif kind in ("approval_granted", "approval_denied"):
-        verb = "approved" if kind == "approval_granted" else "denied"
+    elif kind in APPROVAL_DECISIONS:
+        verb = "approved" if kind == APPROVAL_GRANTED else "denied"
         text = f"{rel} {verb}{env} by {who}"
-    elif kind == "gate_evaluated":
+    elif kind == GATE_EVALUATED:
         text = f"{rel} gates{env}: {decision_word(e.get('decision'))}"
     else:
         text = f"{kind.replace('_', ' ')} {rel}{env} by {who}".replace("  ", " ")

@@ -19,6 +19,7 @@ from governance.environments import (
     compare_pointers,
     first_environment,
     next_environment,
+    pointer_violation,
     pointers_from_ledger,
     promotion_order,
     pull_request_of,
@@ -126,14 +127,8 @@ def verify_cmd(
     mismatches = compare_pointers(expected, found)
     recorded = None
     if mismatches and record:
-        recorded = append_event(repo.root, {
-            "event_type": "policy_violation",
-            "reason": "pointer files differ from the ledger (edited by hand?): "
-                      + "; ".join(m.message() for m in mismatches),
-            "details": {"pointer_mismatches": [m.to_json() for m in mismatches],
-                        **({"ref": ref} if ref else {})},
-            "source": ci_source(),
-        })
+        recorded = append_event(repo.root, pointer_violation(
+            "pointer files differ", mismatches, {"ref": ref} if ref else {}, ci_source()))
     if fmt is TextOrJson.json:
         emit_json({"ok": not mismatches, "mismatches": [m.to_json() for m in mismatches],
                    "recorded_seq": recorded.seq if recorded else None})

@@ -12,23 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-EVENT_TYPES: tuple[str, ...] = (
-    "ledger_genesis",  # seq 0: pins the genesis trust (allowed signers, log key)
-    "model_registered",
-    "release_registered",
-    "evaluation_completed",
-    "gate_evaluated",
-    "approval_granted",
-    "approval_denied",
-    "release_approved",
-    "deployment_promoted",
-    "rollback_executed",
-    "config_changed",
-    "release_retired",
-    "policy_violation",
-    "break_glass",
-    "key_rotated",
-)
+from governance.domain.event_types import EVENT_TYPES as _TABLE_TYPES
+
+# The event types, in the order of the one table that describes them (name, dataclass, required
+# fields, lifecycle command, fold/replay/index handlers): governance.domain.event_types.
+EVENT_TYPES: tuple[str, ...] = _TABLE_TYPES
 
 # Fields every event may carry (the seed's example plus DESIGN section 7). Only event_type,
 # event_id, seq, timestamp, actor_id and prev are required on every event; the event schema

@@ -36,6 +36,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from governance import ci_context
+from governance.domain.event_types import CHECKPOINT_TYPES as TABLE_CHECKPOINT_TYPES
+from governance.domain.event_types import DEPLOYMENT_PROMOTED, KEY_ROTATED, LEDGER_GENESIS
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key
 from governance.errors import (
@@ -67,8 +69,8 @@ from governance.ledger.trust import (
     trust_to_json,
 )
 
-CHECKPOINT_TYPES = frozenset({"approval_granted", "release_approved", "deployment_promoted",
-                              "rollback_executed"})
+# a signed checkpoint follows each of these at once (the event table's ``checkpoint``)
+CHECKPOINT_TYPES = TABLE_CHECKPOINT_TYPES
 MAX_ATTEMPTS = 200
 FRONTIER_CACHE = "governance-ledger-frontier.json"
 
@@ -185,9 +187,9 @@ def prepare(fields: Mapping[str, Any], seq: int, prev: str, trust: Trust,
         signer = trust.principal_for(signer_blob, seq)
     except TrustError as err:
         raise Denied(f"cannot sign seq {seq}: {err.reason}") from None
-    if kind == "ledger_genesis" and seq != 0:
+    if kind == LEDGER_GENESIS and seq != 0:
         raise Denied("ledger_genesis is only valid at seq 0")
-    if kind != "ledger_genesis" and not trust.may_emit(signer, kind):
+    if kind != LEDGER_GENESIS and not trust.may_emit(signer, kind):
         raise Denied(f"principal {signer.principal!r} may not emit {kind} "
                      f"(allowed: {', '.join(sorted(signer.may_emit)) or 'nothing'})")
     event.setdefault("actor_id", signer.principal)
@@ -204,7 +206,7 @@ def prepare(fields: Mapping[str, Any], seq: int, prev: str, trust: Trust,
     root = frontier.root()
     files = {layout.event_path(seq): stored}
     new_trust = None
-    if kind == "key_rotated":
+    if kind == KEY_ROTATED:
         new_trust = trust_from_json(trust_to_json(trust))
         try:
             new_trust.apply_rotation(event["details"], seq)
@@ -217,13 +219,13 @@ def prepare(fields: Mapping[str, Any], seq: int, prev: str, trust: Trust,
                                         "the changes leave the trust and the pinned lifecycle "
                                         "as they are")],
                                message="key_rotated event changes nothing")
-    elif kind == "ledger_genesis":
+    elif kind == LEDGER_GENESIS:
         new_trust = trust
     if new_trust is not None:
         files[layout.TRUST_STATE] = canonical_bytes(trust_to_json(new_trust))
         files[layout.ALLOWED_SIGNERS] = new_trust.allowed_signers().encode()
     note = None
-    if log_key is not None and (kind in CHECKPOINT_TYPES or kind == "ledger_genesis"
+    if log_key is not None and (kind in CHECKPOINT_TYPES
                                 or (seq + 1) % trust.checkpoint_every == 0):
         lk = log_key_of(trust.origin, log_key)
         if lk not in trust.log_keys_at(seq):
@@ -290,7 +292,7 @@ def append_event(repo_root: Path, fields: Mapping[str, Any], *, signing_key: Pat
     trouble).
     """
     kind = str(fields.get("event_type", ""))
-    if kind == "ledger_genesis":
+    if kind == LEDGER_GENESIS:
         raise Denied("ledger_genesis is written by `governance ledger init` only")
     try:
         base = build_event(kind, {k: v for k, v in fields.items() if k != "event_type"})
@@ -363,7 +365,7 @@ def init_ledger(repo_root: Path, *, signing_key: Path | None = None,
                                     hint=f"fetch it: git fetch {remote} {store.ref}:{store.ref}")
             if store.tip() is not None:
                 raise AlreadyExists(f"a ledger already exists on branch {store.branch!r}")
-            fields = build_event("ledger_genesis", {"details": details,
+            fields = build_event(LEDGER_GENESIS, {"details": details,
                                                     "reason": "ledger genesis"})
             prep = prepare(fields, 0, "", trust, CompactRange(), signer.public_key.blob, lkey)
             sha = _commit(store, prep, None, None, signer)
@@ -400,7 +402,7 @@ def genesis_advice(settings: LedgerSettings) -> list[str]:
     """What a team usually needs next and the genesis does not give it."""
     notes = []
     deployers = [i for i in settings.identities if i.kind == "bot"
-                 and i.may_emit is not None and "deployment_promoted" in i.may_emit]
+                 and i.may_emit is not None and DEPLOYMENT_PROMOTED in i.may_emit]
     if not any(i.signing_keys for i in deployers):
         name = deployers[0].id if deployers else "ci-bot"
         notes.append(

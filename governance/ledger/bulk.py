@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from governance.domain.event_types import KEY_ROTATED
 from governance.errors import Denied, InvalidInput, NotFound, Problem, Tampered, Undecided
 from governance.ledger.append import open_store, prepare, read_tip, save_frontier
 from governance.ledger.commit import build_commit
@@ -135,7 +136,7 @@ def bulk_import(repo_root: Path, items: Iterable[tuple[Mapping[str, Any], Path]]
                     if replay is None:  # the lifecycle so far, from the ledger as it stands
                         replay = _replay_to(repo_root, branch, state.seq)
                     _check_lifecycle(replay, seq, count, prep.event, state.trust, signer_blob)
-                if prep.event["event_type"] == "key_rotated":
+                if prep.event["event_type"] == KEY_ROTATED:
                     raise Undecided("bulk import does not take key_rotated events; append them "
                                     "with append_event")
                 for path, data in prep.files.items():

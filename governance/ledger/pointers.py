@@ -26,11 +26,13 @@ from typing import Any
 
 from governance.authoring import dump_document
 from governance.domain.config import GovernanceConfig
+from governance.domain.event_types import POLICY_VIOLATION
 from governance.domain.events import EventView
 from governance.environments import (
     PointerMismatch,
     compare_pointers,
     pointer_body,
+    pointer_violation,
     pointers_from_ledger,
 )
 from governance.errors import ConfigurationError, Tampered, Undecided
@@ -65,7 +67,7 @@ class Publication:
 def pointer_files(config: GovernanceConfig, listed: Sequence[EventView]
                   ) -> tuple[dict[str, bytes], int]:
     """path -> bytes of every environments/<env>.yaml as the ledger entries say, and the seq."""
-    state = fold_lifecycle(listed)
+    state = fold_lifecycle(listed, production_env=config.production_environment)
     pointers = pointers_from_ledger(config, state, listed)
     files = {f"{DIRECTORY}/{env}.yaml":
              dump_document("EnvironmentState", pointer_body(env, models)).encode()
@@ -143,7 +145,8 @@ def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip
     text = trailer.stdout.decode().strip()
     seq = int(text) if text.isdigit() else None
     upto = [e for e in listed if seq is not None and e.seq <= seq]
-    expected = pointers_from_ledger(config, fold_lifecycle(upto), upto)
+    expected = pointers_from_ledger(
+        config, fold_lifecycle(upto, production_env=config.production_environment), upto)
     found = pointers_at(root, tip)
     mismatches = compare_pointers(expected, found)
     if seq is None:
@@ -151,16 +154,11 @@ def _record_hand_edit(store: GitStore, root: Path, config: GovernanceConfig, tip
                                              "the commit names no Ledger-Seq: not a publication"))
     if not mismatches:
         return False
-    if any(e.event_type == "policy_violation"
+    if any(e.event_type == POLICY_VIOLATION
            and (e.event.get("details") or {}).get("pointer_commit") == tip for e in listed):
         return False  # recorded by an earlier run; this one only repairs
-    append_event(root, {
-        "event_type": "policy_violation",
-        "reason": f"{store.branch} at {tip[:12]} differs from the ledger (edited by hand?): "
-                  + "; ".join(m.message() for m in mismatches),
-        "details": {"pointer_commit": tip, "pointer_mismatches": [m.to_json()
-                                                                  for m in mismatches]},
-    }, remote=remote)
+    append_event(root, pointer_violation(f"{store.branch} at {tip[:12]} differs", mismatches,
+                                         {"pointer_commit": tip}), remote=remote)
     return True
 
 

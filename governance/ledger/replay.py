@@ -44,7 +44,7 @@ genesis pins none fails closed for the checks that need it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,19 +58,13 @@ from governance.approvals.counting import (
     decide,
     required_roles,
 )
+from governance.domain.event_types import APPROVAL_GRANTED, EVENT_TABLE
+from governance.domain.event_types import LIFECYCLE_COMMANDS as TABLE_LIFECYCLE_COMMANDS
 from governance.timeparse import TimeFormatError, parse_instant
 
-# Event types only the lifecycle commands write, and the command that writes each one.
-LIFECYCLE_COMMANDS: Mapping[str, str] = {
-    "gate_evaluated": "governance promote (it records the gate decision it acts on)",
-    "approval_granted": "governance approve (or check --approvals github --record for reviews)",
-    "approval_denied": "governance approve --deny",
-    "release_approved": "governance approve (it records it once the approvals count)",
-    "deployment_promoted": "governance promote",
-    "rollback_executed": "governance rollback",
-    "release_retired": "governance retire",
-    "break_glass": "governance promote --break-glass",
-}
+# Event types only the lifecycle commands write, and the command that writes each one (the
+# event table's ``lifecycle_command``).
+LIFECYCLE_COMMANDS: Mapping[str, str] = TABLE_LIFECYCLE_COMMANDS
 LIFECYCLE_TYPES = frozenset(LIFECYCLE_COMMANDS)
 LIFECYCLE_OPS = frozenset({"set_role_members", "set_environments"})
 STATE_VERSION = 1
@@ -218,9 +212,9 @@ class LifecycleReplay:
         words the reasons."""
         kind = event.get("event_type")
         try:
-            handler = _HANDLERS.get(str(kind))
-            if handler is not None:
-                handler(self, seq, event, signer)
+            spec = EVENT_TABLE.get(str(kind))  # the event table names the rule (or none)
+            if spec is not None and spec.replay is not None:
+                REPLAY_HANDLERS[spec.replay](self, seq, event, signer)
         except LifecycleViolation as err:
             return f"lifecycle: {err.reason}"
         except (KeyError, TypeError, ValueError, AttributeError) as err:
@@ -366,7 +360,7 @@ class LifecycleReplay:
 
     # --- approvals --------------------------------------------------------------------------
     def _approval(self, seq: int, event: Mapping[str, Any], signer: Any) -> None:
-        granted = event["event_type"] == "approval_granted"
+        granted = event["event_type"] == APPROVAL_GRANTED
         rid, role = str(event["release_id"]), str(event["actor_role"])
         actor = str(event.get("actor_id") or "")
         what = f"{event['event_type']} of {rid}"
@@ -437,15 +431,16 @@ class LifecycleReplay:
             del self.obligations[key]
 
 
-_HANDLERS = {
-    "ledger_genesis": LifecycleReplay._genesis,
-    "key_rotated": LifecycleReplay._rotation,
-    "gate_evaluated": LifecycleReplay._gate,
-    "deployment_promoted": LifecycleReplay._promoted,
-    "break_glass": LifecycleReplay._break_glass,
-    "rollback_executed": LifecycleReplay._rollback,
-    "release_retired": LifecycleReplay._retired,
-    "approval_granted": LifecycleReplay._approval,
-    "approval_denied": LifecycleReplay._approval,
-    "release_approved": LifecycleReplay._release_approved,
+# The replay's rules by the name the event table gives (``EventSpec.replay``);
+# tests/unit/test_event_table.py checks every name the table uses is here and every rule used.
+REPLAY_HANDLERS: Mapping[str, Callable[[LifecycleReplay, int, Mapping[str, Any], Any], None]] = {
+    "genesis": LifecycleReplay._genesis,
+    "rotation": LifecycleReplay._rotation,
+    "gate": LifecycleReplay._gate,
+    "promoted": LifecycleReplay._promoted,
+    "emergency": LifecycleReplay._break_glass,
+    "rollback": LifecycleReplay._rollback,
+    "retired": LifecycleReplay._retired,
+    "approval": LifecycleReplay._approval,
+    "approved": LifecycleReplay._release_approved,
 }

@@ -32,6 +32,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.domain.event_types import (
+    APPROVAL_DENIED,
+    APPROVAL_GRANTED,
+    BREAK_GLASS,
+    CONFIG_CHANGED,
+    DEPLOYMENT_PROMOTED,
+    EVALUATION_COMPLETED,
+    GATE_EVALUATED,
+    KEY_ROTATED,
+    MODEL_REGISTERED,
+    POLICY_VIOLATION,
+    RELEASE_APPROVED,
+    RELEASE_REGISTERED,
+    RELEASE_RETIRED,
+    ROLLBACK_EXECUTED,
+)
 from governance.domain.identity import identity_key, identity_keys
 from governance.errors import ConfigurationError
 from governance.ledger.checkpoint import LogKey
@@ -53,11 +69,11 @@ from governance.ledger.sshsig import (
     public_key_from_raw,
 )
 
-PERSON_DEFAULT = ("model_registered", "release_registered", "evaluation_completed")
-ROLE_HOLDER_EXTRA = ("approval_granted", "approval_denied", "release_approved",
-                     "deployment_promoted", "rollback_executed", "release_retired", "break_glass",
-                     "policy_violation", "gate_evaluated")
-ROTATOR_EXTRA = ("key_rotated", "config_changed")
+PERSON_DEFAULT = (MODEL_REGISTERED, RELEASE_REGISTERED, EVALUATION_COMPLETED)
+ROLE_HOLDER_EXTRA = (APPROVAL_GRANTED, APPROVAL_DENIED, RELEASE_APPROVED, DEPLOYMENT_PROMOTED,
+                     ROLLBACK_EXECUTED, RELEASE_RETIRED, BREAK_GLASS, POLICY_VIOLATION,
+                     GATE_EVALUATED)
+ROTATOR_EXTRA = (KEY_ROTATED, CONFIG_CHANGED)
 
 
 class TrustError(ValueError):
@@ -209,7 +225,7 @@ class Trust:
                          f"{g.valid_from}")
 
     def may_emit(self, signer: SignerState, event_type: str) -> bool:
-        if event_type == "key_rotated":
+        if event_type == KEY_ROTATED:
             return signer.principal in self.rotators
         return event_type in signer.may_emit
 

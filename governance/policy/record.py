@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from governance.domain.event_types import APPROVAL_GRANTED, ApprovalGranted, event_of
 from governance.domain.events import EventView, LedgerEntry
 from governance.policy.gates import GateDecision
 
@@ -35,8 +36,9 @@ def approval_events(decisions: Sequence[GateDecision], pr: int) -> list[dict[str
                 continue
             source = {"kind": "github", "pr": pr, "head_sha": a.get("commit_id"),
                       "review_id": a.get("review_id"), "submitted_at": a.get("submitted_at")}
-            out.append({
-                "event_type": "approval_granted",
+            # facts read from the gate's record (any of them may be missing: the schema then
+            # refuses the event at append, naming the field)
+            out.append(event_of(ApprovalGranted, {
                 "release_id": decision.release_id, "model_name": decision.model_name,
                 "model_version": release.get("model_version"),
                 "environment": decision.environment,
@@ -46,7 +48,7 @@ def approval_events(decisions: Sequence[GateDecision], pr: int) -> list[dict[str
                 "source": {k: v for k, v in source.items() if v not in (None, "")},
                 "details": {"membership": "resolved from GitHub team membership or the "
                                           "governance.yaml roster at the PR's base commit"},
-            })
+            }).to_dict())
     return out
 
 
@@ -58,7 +60,7 @@ def _key(fields: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def record_approvals(events: Iterable[Mapping[str, Any]], existing: Iterable[EventView],
                      append: Callable[[Mapping[str, Any]], LedgerEntry]) -> list[LedgerEntry]:
-    seen = {_key(e.event) for e in existing if e.event_type == "approval_granted"}
+    seen = {_key(e.event) for e in existing if e.event_type == APPROVAL_GRANTED}
     written = []
     for fields in events:
         if _key(fields) in seen:

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from governance.audit.explain import QUESTIONS
+from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
 from governance.domain.identity import identity_key
 from governance.report.evidence import EvidenceReport
 from governance.report.metric_chart import render_metric_chart
@@ -169,8 +170,8 @@ def _live_card(report: EvidenceReport) -> str:
             now = "<span class='muted'>nothing live (switched off)</span>"
         else:
             mark = " <b>(this release)</b>" if current.release_id == rid else ""
-            via = " via rollback" if current.event_type == "rollback_executed" else (
-                " via BREAK-GLASS" if current.event_type == "break_glass" else "")
+            via = " via rollback" if current.event_type == ROLLBACK_EXECUTED else (
+                " via BREAK-GLASS" if current.event_type == BREAK_GLASS else "")
             now = (f"{_release(current.release_id)}{mark}<br><span class='muted'>since "
                    f"{instant(current.since)}{via}</span>")
         rows.append(f"<tr><th>{escape(env)}</th><td>{now}</td></tr>")
@@ -185,7 +186,7 @@ def _live_card(report: EvidenceReport) -> str:
         gone = replaced.get(s["environment"])
         how = ""
         if gone and gone["since"] == s["until"]:
-            how = (" — rolled back" if gone["via"] == "rollback_executed" else " — replaced")
+            how = (" — rolled back" if gone["via"] == ROLLBACK_EXECUTED else " — replaced")
             how += f" to {_release(gone.get('by_release'))}"
         stints.append(f"<li>{escape(s['environment'])}: live for <b>"
                       f"{escape(duration_text(seconds))}</b> ({instant(s['since'])} to "

@@ -18,10 +18,16 @@ from typing import Any
 
 from governance.audit.org import OrgEvent, OrgSource
 from governance.audit.queries import summary
+from governance.domain.event_types import (
+    APPROVAL_DECISIONS,
+    EVALUATION_COMPLETED,
+    RELEASE_APPROVED,
+    ROLLBACK_EXECUTED,
+)
 from governance.lifecycle import fold_lifecycle
 from governance.timeparse import format_rfc3339, parse_instant
 
-APPROVAL_TYPES = ("approval_granted", "approval_denied", "release_approved")
+APPROVAL_TYPES = (*APPROVAL_DECISIONS, RELEASE_APPROVED)
 
 
 @dataclass
@@ -71,13 +77,13 @@ def build_org_report(src: OrgSource, *, since: datetime, until: datetime,
         section = OriginSection(origin, status.stale, status.last_export)
         last_eval: dict[str, OrgEvent] = {}
         for o in events:
-            if o.event.event_type == "evaluation_completed" and o.event.release_id:
+            if o.event.event_type == EVALUATION_COMPLETED and o.event.release_id:
                 last_eval[o.event.release_id] = o
             moment = parse_instant(o.event.timestamp)
             if since <= moment <= until:
                 if o.event.event_type in APPROVAL_TYPES:
                     section.approvals.append(_ref(o))
-                elif o.event.event_type == "rollback_executed":
+                elif o.event.event_type == ROLLBACK_EXECUTED:
                     section.rollbacks.append(_ref(o))
         models = {life.model_name for life in state.releases.values() if life.model_name}
         models |= {m for m, _env in state.live}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
+from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
 from governance.lifecycle import LiveSpan
 from governance.report.values import duration_text
 from governance.timeparse import format_tick, from_seconds, parse_instant, to_seconds
@@ -244,9 +245,9 @@ def _span_label(span: LiveSpan, model: str, seconds: float | None) -> str:
         what = "switched off"
     else:
         what = span.release_id.removeprefix(f"{model}-")
-    if span.event_type == "rollback_executed":
+    if span.event_type == ROLLBACK_EXECUTED:
         what = f"rollback → {what}"
-    elif span.event_type == "break_glass":
+    elif span.event_type == BREAK_GLASS:
         what = f"BREAK-GLASS {what}"
     return f"{what} · {duration_text(seconds)}" if seconds is not None else f"{what} · live now"
 
@@ -286,8 +287,8 @@ def layout_timeline(model: str, lanes: Mapping[str, Sequence[LiveSpan]], *,
                                            if s.until and seconds is not None else
                                            "(still live)")
                      + f"; {s.event_type} by {s.actor_id or '-'}, seq {s.seq}")
-            marker = ("rollback" if s.event_type == "rollback_executed" else
-                      "break_glass" if s.event_type == "break_glass" else None)
+            marker = ("rollback" if s.event_type == ROLLBACK_EXECUTED else
+                      "break_glass" if s.event_type == BREAK_GLASS else None)
             items.append((s, x0, x1, colour, text, lx, w, title, marker))
         rows = stack_rows([(lx, lx + w) for *_, lx, w, _t, _m in items])
         nrows = max(rows, default=-1) + 1

@@ -49,6 +49,7 @@ from psycopg import sql
 
 from governance import ci_context
 from governance.audit.source import LedgerSource
+from governance.domain.event_types import LIVE_CHANGES, ROLLBACK_EXECUTED
 from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, Tampered, Undecided
 from governance.ledger.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
@@ -65,7 +66,7 @@ BATCH = 10_000
 # Columns derived from the event (a reader re-derives them from the stored bytes and compares).
 TEXT_FIELDS = ("model_name", "release_id", "environment", "actor_id", "actor_role", "incident",
                "from_release", "to_release")
-DEPLOYING = ("deployment_promoted", "break_glass", "rollback_executed")
+DEPLOYING = LIVE_CHANGES  # promotions, break-glass and rollbacks (the event table)
 
 _EVENT_INSERT_COLUMNS = (
     "origin", "seq", "event_id", "event_type", "event_time", "timestamp_text", "model",
@@ -335,7 +336,7 @@ def derived_columns(event: dict[str, Any] | Any) -> tuple[Any, ...]:
     deployment = False
     live: str | None = None
     if text[0] is not None and text[2] is not None and kind in DEPLOYING:
-        if kind == "rollback_executed":
+        if kind == ROLLBACK_EXECUTED:
             deployment, live = True, text[7]
         else:
             live = text[1] or text[7]
