@@ -606,6 +606,14 @@ class VerifiedLedger:
             yield VerifiedEvent(seq, c.sha, stored, parse_canonical(stored), bytes.fromhex(leaf),
                                 c.blobs.get(layout.checkpoint_path(seq + 1)))
 
+    def chain_rows(self, seqs: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """The verified chain's (commit, leaf) at each of ``seqs`` that it holds, in one query
+        (an answer resting on many index rows checks them all at once)."""
+        rows = self.conn.execute(
+            "SELECT seq, commit_sha, leaf FROM chain WHERE seq IN "
+            "(SELECT value FROM json_each(?))", (json.dumps(list(seqs)),))
+        return {int(seq): (str(commit), str(leaf)) for seq, commit, leaf in rows}
+
     def confirm(self, seq: int, leaf_hex: str, commit: str) -> bool:
         """Whether the verified chain holds this leaf and commit at ``seq``."""
         row = self.conn.execute("SELECT commit_sha, leaf FROM chain WHERE seq = ?",
