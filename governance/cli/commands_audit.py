@@ -153,7 +153,7 @@ def live(
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.live(org, model, env, moment, fmt.value)
     root = repo_root(repo)
-    configured = tuple(load_config(root).environments)
+    configured = tuple(load_config(root, remembered=True).environments)
     source = read_ledger(root, allow_prefix=verified_prefix)
     answer = answer_from_index(root, source, lambda conn: queries.live_release_at(
         conn, model, env, moment, configured=configured))
@@ -262,7 +262,8 @@ def audit_query(
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.query(org, flt, fmt.value)
     root = repo_root(repo)
-    configured = tuple(load_config(root).environments) if env is not None else ()
+    configured = (tuple(load_config(root, remembered=True).environments) if env is not None
+                  else ())
     source = read_ledger(root, allow_prefix=verified_prefix)
 
     def query(conn: Any) -> list[queries.IndexedEvent]:

@@ -187,6 +187,10 @@ def ledger_source(repo_root: Path, *, allow_prefix: bool = False,
     """The ledger as every consumer reads it: through verification (``VerifiedLedger``).
     ``recording``: the reader serves a command that decides and records (its refusal says that
     nothing was recorded)."""
+    from governance.ledger.settings import branch_of
     from governance.ledger.verified import VerifiedLedger
 
-    return VerifiedLedger(repo_root, allow_prefix=allow_prefix, recording=recording)
+    # a query may take the branch from the remembered configuration; a recording command
+    # parses governance.yaml itself (governance.config_cache)
+    return VerifiedLedger(repo_root, branch_of(repo_root, remembered=not recording),
+                          allow_prefix=allow_prefix, recording=recording)

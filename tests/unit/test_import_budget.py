@@ -40,7 +40,10 @@ VERIFIER = ("governance.ledger.verify", "governance.ledger.checkpoint",
 READ_BUDGET = (*WRITERS, *ENGINES, *SCHEMA, *NETWORK, *COMMANDS, *VERIFIER, "rich")
 # status and explain check the approvals' gate input (governance.policy.gates): fastjsonschema
 # compiles that schema; the other queries validate governance.yaml with schema_fast's closures.
-QUERY_BUDGET = (*READ_BUDGET, "fastjsonschema")
+# live, history and audit query take governance.yaml validated earlier from the same bytes
+# (governance.config_cache): no YAML parser, no document loader.
+QUERY_BUDGET = (*READ_BUDGET, "fastjsonschema", "yaml", "governance.records",
+                "governance.yaml_source")
 HELP_BUDGET = (*READ_BUDGET, "fastjsonschema", "yaml", "governance.config",
                "governance.audit", "governance.ledger")
 
