@@ -9,9 +9,8 @@ either (issue 18). ``governance.records`` re-exports every name.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from governance.domain.card import ModelCard
 from governance.domain.config import (
     Environment,
     GovernanceConfig,
@@ -19,11 +18,17 @@ from governance.domain.config import (
     Role,
     Waiver,
 )
-from governance.domain.model import Deployment, EnvironmentState, Model
-from governance.domain.release import EvidenceRef, Release, RollbackTarget
+
+if TYPE_CHECKING:  # each imported by its builder: a query building only its configuration
+    # does not create the other documents' dataclasses (issue 18)
+    from governance.domain.card import ModelCard
+    from governance.domain.model import EnvironmentState, Model
+    from governance.domain.release import EvidenceRef, Release
 
 
 def _evidence(d: Mapping[str, Any]) -> EvidenceRef:
+    from governance.domain.release import EvidenceRef
+
     return EvidenceRef(uri=d["uri"], sha256=d["sha256"], path=d.get("path"),
                        media_type=d.get("media_type"), description=d.get("description"))
 
@@ -33,6 +38,8 @@ def _maybe_evidence(d: Mapping[str, Any] | None) -> EvidenceRef | None:
 
 
 def build_release(d: Mapping[str, Any]) -> Release:
+    from governance.domain.release import Release, RollbackTarget
+
     rt = d.get("rollback_target")
     return Release(
         release_id=d["release_id"],
@@ -58,6 +65,8 @@ def build_release(d: Mapping[str, Any]) -> Release:
 
 
 def build_card(d: Mapping[str, Any]) -> ModelCard:
+    from governance.domain.card import ModelCard
+
     return ModelCard(
         model_name=d["model_name"],
         version=str(d["version"]),
@@ -80,6 +89,8 @@ def build_card(d: Mapping[str, Any]) -> ModelCard:
 
 
 def build_model(d: Mapping[str, Any]) -> Model:
+    from governance.domain.model import Model
+
     return Model(
         name=d["name"],
         owner=d["owner"],
@@ -131,6 +142,8 @@ def build_config(d: Mapping[str, Any]) -> GovernanceConfig:
 
 
 def build_environment(d: Mapping[str, Any]) -> EnvironmentState:
+    from governance.domain.model import Deployment, EnvironmentState
+
     return EnvironmentState(
         environment=d["environment"],
         models={name: Deployment(
