@@ -1,5 +1,5 @@
 """``python -m governance`` runs the CLI."""
 
-from governance.cli.app import main
+from governance.cli.entry import main
 
 main()

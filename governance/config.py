@@ -7,7 +7,6 @@ from pathlib import Path
 
 from governance.domain.config import GovernanceConfig
 from governance.errors import ConfigurationError, InvalidInput
-from governance.records import display_path, load_file
 
 CONFIG_FILE = "governance.yaml"
 STATE_DIR = ".governance"  # local state (index, cursors, locks); never committed
@@ -36,14 +35,40 @@ def require_root(start: Path) -> Path:
     return root
 
 
-def load_config(root: Path) -> GovernanceConfig:
-    """Load and validate ``root/governance.yaml``; every problem is reported at once."""
+CONFIG_MAX_BYTES = 1024 * 1024  # governance.yaml_source.DEFAULT_MAX_BYTES (not imported: yaml)
+
+
+def load_config(root: Path, *, remembered: bool = False) -> GovernanceConfig:
+    """Load and validate ``root/governance.yaml``; every problem is reported at once.
+
+    ``remembered`` (read queries only: live, history, audit query): a configuration validated
+    earlier from exactly these bytes is taken from ``governance.config_cache`` without parsing
+    it again. Every load that parses and validates the file refreshes that entry."""
+    from governance import config_cache
+    from governance.input_files import InputFileProblem, read_input
+
     path = root / CONFIG_FILE
     if not os.path.lexists(path):
         raise ConfigurationError(f"{path} does not exist",
                                  hint="create one with `governance init`")
-    loaded, problems = load_file(path, display=display_path(path))
+    try:
+        raw: bytes | None = read_input(path, str(path), CONFIG_MAX_BYTES)
+    except InputFileProblem:
+        raw = None  # named, with its location, by the loader below
+    if remembered and raw is not None:
+        config = config_cache.recall(root, raw)
+        if config is not None:
+            return config
+    from governance.records import display_path, load_bytes, load_file
+
+    display = display_path(path)
+    if raw is None:
+        loaded, problems = load_file(path, display=display, max_bytes=CONFIG_MAX_BYTES)
+    else:  # the bytes read once: what is checked is what is remembered
+        loaded, problems = load_bytes(raw, display, "GovernanceConfig")
     if problems or loaded is None:
         raise InvalidInput(problems, message=f"{CONFIG_FILE} is invalid")
-    config: GovernanceConfig = loaded.value
-    return config
+    if raw is not None:
+        config_cache.remember(root, raw, loaded.source.data)
+    result: GovernanceConfig = loaded.value
+    return result

@@ -29,7 +29,7 @@ import yaml
 from governance.errors import Problem
 from governance.input_files import InputFileProblem, read_input
 
-DEFAULT_MAX_BYTES = 1024 * 1024
+DEFAULT_MAX_BYTES = 1024 * 1024  # governance.config.CONFIG_MAX_BYTES: the same
 MAX_EXPANDED_NODES = 100_000
 # Governed documents are a few levels deep; a deeper one is refused before anything recurses
 # over it (the builder, the locator, the schema validator and the Rego input builder all do).

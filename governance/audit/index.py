@@ -122,9 +122,12 @@ class IndexMismatch(GovernanceError):
 
 class IndexConnection(sqlite3.Connection):
     """The index's connection; ``confirm`` (when set) answers whether the verified chain holds
-    a leaf hash and commit at a seq, so every row an answer uses is checked (``confirm_row``)."""
+    a leaf hash and commit at a seq, so every row an answer uses is checked (``confirm_row``);
+    ``chain_rows`` (when set) gives the chain's (commit, leaf) of many seqs in one read, for an
+    answer that rests on many rows (``confirm_rows``)."""
 
     confirm: Callable[[int, str, str], bool] | None = None
+    chain_rows: Callable[[Sequence[int]], Mapping[int, tuple[str, str]]] | None = None
 
 
 def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
@@ -149,6 +152,55 @@ def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
         raise IndexMismatch(f"the query index's row for seq {seq} says {bad} "
                             f"{got[names.index(bad)]!r}, the verified event says "
                             f"{want[names.index(bad)]!r}")
+
+
+def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
+                 ) -> list[dict[str, Any]]:
+    """``confirm_row`` for many ``events`` rows at once, returning each row's parsed event (in
+    the order given): the chain's rows for all of them are read in one query, and each event is
+    parsed once. The checks are ``confirm_row``'s: the stored bytes hash to the row's leaf, the
+    verified chain holds that leaf and commit at its seq, every derived column equals the
+    event. Raises IndexMismatch naming the first row that disagrees."""
+    confirm = getattr(conn, "confirm", None)
+    if confirm is None:
+        return [json.loads(row[15]) for row in rows]
+    many = getattr(conn, "chain_rows", None)
+    chain: Mapping[int, tuple[str, str]] = (
+        many([int(row[0]) for row in rows]) if many is not None else {})
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        seq, leaf, commit, stored = int(row[0]), str(row[12]), str(row[13]), bytes(row[15])
+        held = chain.get(seq) if many is not None else (
+            (commit, leaf) if confirm(seq, leaf, commit) else None)
+        if _leaf_hex(stored) != leaf or held != (commit, leaf):
+            raise IndexMismatch(f"the query index's event at seq {seq} is not the verified "
+                                "ledger's (edited row or replaced index file)")
+        event = _decode(stored.decode("utf-8"))
+        _same_columns(row, event)
+        events.append(event)
+    return events
+
+
+_ROW_NAMES = ("seq", "event_id", "event_type", "timestamp", *(
+    "model" if f == "model_name" else f for f in ("model_name", "release_id", "environment",
+                                                  "actor_id", "actor_role", "incident",
+                                                  "from_release", "to_release")))
+
+
+_decode = json.JSONDecoder().decode  # the stored events are UTF-8 canonical JSON
+
+
+def _same_columns(row: Sequence[Any], event: Mapping[str, Any]) -> None:
+    """Every column of an ``events`` row derived from its (verified) event equals the event's
+    value (as ``_event_row`` derives it)."""
+    get = event.get
+    want = (row[0], str(get("event_id")), str(get("event_type")), str(get("timestamp")),
+            *[v if type(v) is str and v else None for v in map(get, _TEXT_FIELDS)])
+    got = tuple(row[:12])
+    if got != want:
+        k = next(k for k, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
+        raise IndexMismatch(f"the query index's row for seq {row[0]} says {_ROW_NAMES[k]} "
+                            f"{got[k]!r}, the verified event says {want[k]!r}")
 
 
 def confirm_deployment(conn: sqlite3.Connection, row: Sequence[Any], event_row: Sequence[Any]
@@ -259,6 +311,7 @@ class AuditIndex:
         head = source.head()
         confirm = getattr(source, "confirm", None)
         self.conn.confirm = confirm
+        self.conn.chain_rows = getattr(source, "chain_rows", None) if confirm else None
         state = self.state()
         if confirm is not None and state is not None and (
                 head is None or state.seq > head.seq

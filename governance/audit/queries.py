@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from governance.audit.index import IndexMismatch, confirm_deployment, confirm_row
+from governance.audit.index import IndexMismatch, confirm_deployment, confirm_row, confirm_rows
 from governance.domain.event_types import (
     APPROVAL_DECISIONS,
     APPROVAL_GRANTED,
@@ -285,8 +285,8 @@ def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
     _require_model(conn, model)
     rows = conn.execute(
         f"SELECT {_EVENT_COLUMNS} FROM events WHERE model = ? ORDER BY seq", (model,)
-    )
-    return [_event(conn, r) for r in rows]
+    ).fetchall()
+    return _events(conn, rows)
 
 
 def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent]:
@@ -321,7 +321,7 @@ def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent
     sql += " ORDER BY seq"
     if flt.limit is not None:
         sql += f" LIMIT {int(flt.limit)}"
-    return [_event(conn, r) for r in conn.execute(sql, args)]
+    return _events(conn, conn.execute(sql, args).fetchall())
 
 
 def summary(event: IndexedEvent) -> str:
@@ -393,9 +393,20 @@ def _confirm_deployment(conn: sqlite3.Connection, seq: int) -> None:
     confirm_deployment(conn, dep, row)
 
 
+def _events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[IndexedEvent]:
+    """Event rows, all checked against the verified ledger first, in one batch
+    (``confirm_rows``: one read of the chain, each event parsed once)."""
+    return [_indexed(row, event) for row, event in zip(rows, confirm_rows(conn, rows),
+                                                       strict=True)]
+
+
 def _event(conn: sqlite3.Connection, row: Sequence[Any]) -> IndexedEvent:
     """An event row, checked against the verified ledger first (``confirm_row``)."""
     confirm_row(conn, row)
+    return _indexed(row, json.loads(row[15]))
+
+
+def _indexed(row: Sequence[Any], event: Mapping[str, Any]) -> IndexedEvent:
     (seq, event_id, event_type, timestamp, model, release, env, actor, role, incident) = row[:10]
     from_release, to_release, leaf, commit, checkpoint, stored = row[10:16]
     return IndexedEvent(
@@ -414,5 +425,5 @@ def _event(conn: sqlite3.Connection, row: Sequence[Any]) -> IndexedEvent:
         leaf_hash=leaf,
         commit=commit,
         checkpoint=checkpoint,
-        event=json.loads(stored),
+        event=event,
     )

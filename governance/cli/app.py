@@ -25,7 +25,14 @@ import typer.main
 
 from governance import __version__, ci_context
 from governance.cli.app_support import ListingGroup
-from governance.cli.command_table import BY_NAME, COMMANDS, CommandEntry
+from governance.cli.command_table import (
+    BY_NAME,
+    COMMANDS,
+    ROOT_HELP,
+    TRACEBACK_HELP,
+    VERSION_HELP,
+    CommandEntry,
+)
 from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
 from governance.safe_text import keep_lines, one_line
 
@@ -211,11 +218,7 @@ def _wants_traceback(ctx: click.Context) -> bool:
 
 app = typer.Typer(
     cls=_FunnelGroup,
-    help=(
-        "Git-native, policy-as-code governance for ML model releases: release records and model "
-        "cards in Git, Rego gates through OPA, named approvals, a signed-commit ledger, audited "
-        "promotion and rollback."
-    ),
+    help=ROOT_HELP,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -232,11 +235,11 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     traceback_: bool = typer.Option(
-        False, "--traceback", help="Show the Python stack when a command fails."
+        False, "--traceback", help=TRACEBACK_HELP
     ),
     version: bool = typer.Option(
         False, "--version", is_eager=True, callback=_print_version,
-        help="Print the version of governance and exit."),
+        help=VERSION_HELP),
 ) -> None:
     """Git-native governance for ML model releases."""
 

@@ -25,6 +25,16 @@ class CommandEntry:
     help: str
 
 
+# The root application's own texts (governance.cli.app builds it with them; governance.cli.entry
+# renders ``governance --help`` from them and the table without importing typer).
+ROOT_HELP = (
+    "Git-native, policy-as-code governance for ML model releases: release records and model "
+    "cards in Git, Rego gates through OPA, named approvals, a signed-commit ledger, audited "
+    "promotion and rollback."
+)
+TRACEBACK_HELP = "Show the Python stack when a command fails."
+VERSION_HELP = "Print the version of governance and exit."
+
 _RECORDS = ("commands_records",)
 _AUDIT = ("commands_audit",)
 _EVIDENCE = ("commands_evidence",)

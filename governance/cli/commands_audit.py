@@ -23,9 +23,10 @@ from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
 from governance.cli import commands_org
 from governance.cli.app_support import limit_option, new_app
-from governance.cli.output import emit_json, emit_text, log
+from governance.cli.output import emit_block, emit_json, emit_text, log
 from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
+from governance.safe_text import join_lines
 from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
@@ -126,8 +127,9 @@ def _render_events(events: Sequence[queries.IndexedEvent], fmt: TableFmt,
         if prefix is not None:
             writer.writerow(("#", prefix_line(prefix)))
         return
-    for e in events:
-        emit_text(f"{e.seq:>8}  {e.timestamp}  {e.event_type:<19}  {queries.summary(e)}")
+    if events:  # one write: a long timeline is not echoed line by line
+        emit_block(join_lines(f"{e.seq:>8}  {e.timestamp}  {e.event_type:<19}  "
+                              f"{queries.summary(e)}" for e in events))
     if prefix is not None:
         emit_text(prefix_line(prefix))
     log(f"{len(events)} event{'s' if len(events) != 1 else ''}")
@@ -151,7 +153,7 @@ def live(
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.live(org, model, env, moment, fmt.value)
     root = repo_root(repo)
-    configured = tuple(load_config(root).environments)
+    configured = tuple(load_config(root, remembered=True).environments)
     source = read_ledger(root, allow_prefix=verified_prefix)
     answer = answer_from_index(root, source, lambda conn: queries.live_release_at(
         conn, model, env, moment, configured=configured))
@@ -260,7 +262,8 @@ def audit_query(
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.query(org, flt, fmt.value)
     root = repo_root(repo)
-    configured = tuple(load_config(root).environments) if env is not None else ()
+    configured = (tuple(load_config(root, remembered=True).environments) if env is not None
+                  else ())
     source = read_ledger(root, allow_prefix=verified_prefix)
 
     def query(conn: Any) -> list[queries.IndexedEvent]:

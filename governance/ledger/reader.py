@@ -18,19 +18,15 @@ from typing import TYPE_CHECKING
 
 from governance.domain.events import LedgerEntry
 from governance.errors import ConfigurationError, GovernanceError, NotFound, Undecided
-from governance.input_files import InputFileProblem, read_input
-from governance.ledger import layout
-from governance.ledger.checkpoint import LogKey, log_key_of, sign_checkpoint
-from governance.ledger.commit import parse_commit
-from governance.ledger.merkle import leaf_hash
-from governance.ledger.settings import load_settings
-from governance.ledger.signing import log_private_key
-from governance.ledger.sshsig import ED25519, SignatureError, parse_public_key
-from governance.ledger.store import RawCommit
 
 if TYPE_CHECKING:
+    # the verifier, the checkpoint signer, the git adapter and the crypto behind them: each
+    # imported by the function that needs it. A warm query (``ledger_source``: the verified
+    # head is the tip) needs none of them (issue 18).
+    from governance.ledger.checkpoint import LogKey
+    from governance.ledger.store import RawCommit
     from governance.ledger.verified import VerifiedLedger
-from governance.ledger.verify import SignatureWork, VerifyReport, verify_ledger
+    from governance.ledger.verify import VerifyReport
 
 
 def entries(repo_root: Path, *, branch: str | None = None) -> Iterator[LedgerEntry]:
@@ -47,6 +43,7 @@ def unverified_entries(repo_root: Path, *, branch: str | None = None,
     """Ledger entries in seq order (all, or those after ``after_commit``) AS STORED, not
     verified: for ``ledger log --unverified`` (forensics) and the verifier's own tests only."""
     from governance.ledger.append import open_store
+    from governance.ledger.commit import parse_commit
 
     store = open_store(repo_root, branch)
     if store.tip() is None:
@@ -60,6 +57,10 @@ def unverified_entries(repo_root: Path, *, branch: str | None = None,
 
 
 def _entries(commits: Sequence[RawCommit]) -> Iterator[LedgerEntry]:
+    from governance.ledger import layout
+    from governance.ledger.commit import parse_commit
+    from governance.ledger.merkle import leaf_hash
+
     pending: list[LedgerEntry] = []
     for c in commits:
         seq = int(parse_commit(c.raw).trailers.get("Ledger-Seq", "-1"))
@@ -86,6 +87,10 @@ def _entries(commits: Sequence[RawCommit]) -> Iterator[LedgerEntry]:
 def _config_log_keys(repo_root: Path) -> list[LogKey]:
     """governance.yaml's log key, if readable: a bare mirror or an invalid config simply
     contributes none (the ledger's own log keys still apply)."""
+    from governance.ledger.checkpoint import LogKey
+    from governance.ledger.settings import load_settings
+    from governance.ledger.sshsig import ED25519, SignatureError, parse_public_key
+
     try:
         settings = load_settings(repo_root)
     except GovernanceError:
@@ -107,7 +112,9 @@ def verify_repo(repo_root: Path, *, checkpoint_files: Sequence[Path] = (),
     ``ledger.log_public_key`` (so a history re-rooted under a new log key is still judged
     against the configured one). Raises Undecided when there is no ledger to verify.
     """
+    from governance.input_files import InputFileProblem, read_input
     from governance.ledger.append import open_store
+    from governance.ledger.verify import SignatureWork, verify_ledger
 
     store = open_store(repo_root, branch)
     if store.tip() is None:
@@ -148,7 +155,10 @@ def latest_checkpoint(repo_root: Path, *, branch: str | None = None,
                       log_key: Path | None = None) -> tuple[str, int, int]:
     """(note, checkpoint size, ledger size): a fresh note over the tip when the log key is
     available (GOVERNANCE_LEDGER_LOG_KEY), else the latest checkpoint stored on the ledger."""
+    from governance.ledger import layout
     from governance.ledger.append import open_store, verified_tip  # the writer: not for queries
+    from governance.ledger.checkpoint import log_key_of, sign_checkpoint
+    from governance.ledger.signing import log_private_key
 
     store = open_store(repo_root, branch)
     state = verified_tip(store)  # a checkpoint is only ever cut over a verified tip
@@ -177,6 +187,10 @@ def ledger_source(repo_root: Path, *, allow_prefix: bool = False,
     """The ledger as every consumer reads it: through verification (``VerifiedLedger``).
     ``recording``: the reader serves a command that decides and records (its refusal says that
     nothing was recorded)."""
+    from governance.ledger.settings import branch_of
     from governance.ledger.verified import VerifiedLedger
 
-    return VerifiedLedger(repo_root, allow_prefix=allow_prefix, recording=recording)
+    # a query may take the branch from the remembered configuration; a recording command
+    # parses governance.yaml itself (governance.config_cache)
+    return VerifiedLedger(repo_root, branch_of(repo_root, remembered=not recording),
+                          allow_prefix=allow_prefix, recording=recording)

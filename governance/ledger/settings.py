@@ -96,10 +96,11 @@ def settings_of(config: GovernanceConfig, raw: bytes) -> LedgerSettings:
                            for env in config.environments.values()))
 
 
-def branch_of(root: Path) -> str:
-    """The configured ledger branch, or the default when governance.yaml has none."""
+def branch_of(root: Path, *, remembered: bool = False) -> str:
+    """The configured ledger branch, or the default when governance.yaml has none
+    (``remembered``: for a read query, see ``governance.config.load_config``)."""
     try:
-        ledger = load_config(root).ledger or {}
+        ledger = load_config(root, remembered=remembered).ledger or {}
     except GovernanceError:
         return DEFAULT_BRANCH
     branch = ledger.get("branch")

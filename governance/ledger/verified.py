@@ -347,6 +347,10 @@ class VerifiedLedger:
         if self._caught_up and self._caught_tip == tip:
             return self._checked_head()
         self.failure = None
+        warm = self._warm_head(tip)
+        if warm is not None:  # nothing new: no write lock, no verifier imported
+            self._head, self._caught_up, self._caught_tip = warm, True, tip
+            return warm
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -365,12 +369,22 @@ class VerifiedLedger:
             raise refusal(self.failure, recorded=self.recording)
         return self._head
 
+    def _warm_head(self, tip: str | None) -> VerifiedHead | None:
+        """The verified head when it is the ledger tip (a warm read: nothing to verify), else
+        None. One read of the small ``tip`` row (written with the chain in one transaction);
+        the verifier, the git adapter and ``cryptography`` stay unimported (issue 18). The
+        full state is checked when a catch-up resumes from it."""
+        if tip is None:
+            return None
+        quick = self._stored_tip()
+        return quick if quick is not None and quick.commit == tip else None
+
     def _advance(self, tip: str | None) -> VerifiedHead | None:
+        quick = self._warm_head(tip)
+        if quick is not None:
+            return quick  # nothing new (verified by another process since the warm check)
         from governance.ledger.verify import PARALLEL_MIN, Failure, verify_ledger
 
-        quick = self._stored_tip()
-        if quick is not None and quick.commit == tip:
-            return quick  # nothing new (the full state is checked when it is resumed from)
         stored = self._stored_head()
         resume: ResumeState | None = None
         started: list[SignatureWork] = []
@@ -591,6 +605,14 @@ class VerifiedLedger:
                                f"commit {commit[:12]}", hint="run `governance ledger verify`")
             yield VerifiedEvent(seq, c.sha, stored, parse_canonical(stored), bytes.fromhex(leaf),
                                 c.blobs.get(layout.checkpoint_path(seq + 1)))
+
+    def chain_rows(self, seqs: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """The verified chain's (commit, leaf) at each of ``seqs`` that it holds, in one query
+        (an answer resting on many index rows checks them all at once)."""
+        rows = self.conn.execute(
+            "SELECT seq, commit_sha, leaf FROM chain WHERE seq IN "
+            "(SELECT value FROM json_each(?))", (json.dumps(list(seqs)),))
+        return {int(seq): (str(commit), str(leaf)) for seq, commit, leaf in rows}
 
     def confirm(self, seq: int, leaf_hex: str, commit: str) -> bool:
         """Whether the verified chain holds this leaf and commit at ``seq``."""

@@ -33,10 +33,17 @@ NETWORK = ("github", "requests", "psycopg", "boto3", "botocore", "governance.sin
 # ... and the command modules of the writing commands (loaded only when one of them runs)
 COMMANDS = ("governance.cli.commands_policy", "governance.cli.commands_ledger",
             "governance.cli.commands_people", "governance.cli.commands_config")
-READ_BUDGET = (*WRITERS, *ENGINES, *SCHEMA, *NETWORK, *COMMANDS, "rich")
+# ... and, when the index is current (the verified head is the ledger tip), the verifier, the
+# git adapter and the crypto behind signatures: nothing new must be verified (issue 18).
+VERIFIER = ("governance.ledger.verify", "governance.ledger.checkpoint",
+            "governance.ledger.store", "governance.ledger.sshsig", "cryptography", "nacl")
+READ_BUDGET = (*WRITERS, *ENGINES, *SCHEMA, *NETWORK, *COMMANDS, *VERIFIER, "rich")
 # status and explain check the approvals' gate input (governance.policy.gates): fastjsonschema
 # compiles that schema; the other queries validate governance.yaml with schema_fast's closures.
-QUERY_BUDGET = (*READ_BUDGET, "fastjsonschema")
+# live, history and audit query take governance.yaml validated earlier from the same bytes
+# (governance.config_cache): no YAML parser, no document loader.
+QUERY_BUDGET = (*READ_BUDGET, "fastjsonschema", "yaml", "governance.records",
+                "governance.yaml_source")
 HELP_BUDGET = (*READ_BUDGET, "fastjsonschema", "yaml", "governance.config",
                "governance.audit", "governance.ledger")
 
@@ -135,3 +142,18 @@ def test_the_sink_kinds_of_the_cli_are_the_sinks() -> None:
     from governance.sinks.settings import SINK_KINDS
 
     assert tuple(SinkKind) == SINK_KINDS
+
+
+def test_the_verifier_is_imported_when_there_is_something_to_verify(
+        governed: Path, tmp_path: Path) -> None:
+    """The warm path's budget can fail: with the verified state gone (a fresh clone's first
+    query), ``live`` must verify the ledger, and the probe sees the verifier and the crypto."""
+    clone = tmp_path / "clone"
+    shutil.copytree(governed, clone, symlinks=True)
+    chains = list((clone / ".git" / "governance").glob("verified-*.sqlite"))
+    assert chains, "the verified chain lives in the git directory"
+    for chain in chains:
+        chain.unlink()
+    code, imported, output = _run(clone, ["live", MODEL, "--env", "staging"], VERIFIER)
+    assert code == 0, output
+    assert "governance.ledger.verify" in imported and "cryptography" in imported, imported

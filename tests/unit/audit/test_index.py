@@ -132,3 +132,80 @@ def test_an_unreadable_index_is_undecided_not_a_traceback(tmp_path: Path) -> Non
     with pytest.raises(Undecided, match="query index is unreadable") as info:
         AuditIndex(path)
     assert "to rebuild it" in info.value.hint
+
+
+class _ChainedLedger(SyntheticLedger):
+    """A ledger with a verified chain behind it (the ``VerifiedLedger`` port): ``confirm`` one
+    seq, ``chain_rows`` many at once; ``chain_reads`` counts the chain queries."""
+
+    def __init__(self, items: list, *, batched: bool = True) -> None:
+        super().__init__(items)
+        self.chain = {e.seq: (e.commit, e.leaf_hash) for e in items}
+        self.chain_reads = 0
+        if not batched:
+            self.chain_rows = None  # type: ignore[assignment]
+
+    def confirm(self, seq: int, leaf: str, commit: str) -> bool:
+        self.chain_reads += 1
+        return self.chain.get(seq) == (commit, leaf)
+
+    def chain_rows(self, seqs: list[int]) -> dict[int, tuple[str, str]]:
+        self.chain_reads += 1
+        return {s: self.chain[s] for s in seqs if s in self.chain}
+
+
+def _history(tmp_path: Path, ledger: SyntheticLedger, model: str) -> list:
+    from governance.audit import queries
+
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(ledger)
+        return queries.history(index.conn, model)
+
+
+def test_a_long_answer_is_confirmed_in_one_chain_read(tmp_path: Path, entries: list) -> None:
+    """history's rows are checked against the verified chain in one batch (issue 18), with the
+    same result as the row-by-row check."""
+    model = next(e.event["model_name"] for e in entries if e.event.get("model_name"))
+    batched = _ChainedLedger(entries)
+    got = _history(tmp_path / "a", batched, model)
+    assert len(got) > 5 and batched.chain_reads <= 2  # the catch-up's own check, the batch
+    one_by_one = _ChainedLedger(entries, batched=False)
+    assert _history(tmp_path / "b", one_by_one, model) == got
+    assert one_by_one.chain_reads >= len(got)  # one query per row
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE events SET actor_id = 'mallory' WHERE seq = {seq}",
+    "UPDATE events SET release_id = 'no-such-release' WHERE seq = {seq}",
+    "UPDATE events SET stored = CAST(replace(CAST(stored AS TEXT), 'model', 'modex') AS BLOB) "
+    "WHERE seq = {seq}",
+    "UPDATE events SET leaf_hash = '00' || substr(leaf_hash, 3) WHERE seq = {seq}",
+])
+def test_an_edited_row_of_a_long_answer_is_detected(tmp_path: Path, entries: list,
+                                                    edit: str) -> None:
+    from governance.audit import queries
+    from governance.audit.index import IndexMismatch
+
+    model = next(e.event["model_name"] for e in entries if e.event.get("model_name"))
+    mine = [e for e in entries if e.event.get("model_name") == model]
+    seq = mine[len(mine) // 2].seq
+    ledger = _ChainedLedger(entries)
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(ledger)
+        assert index.conn.execute(edit.format(seq=seq)).rowcount == 1
+        with pytest.raises(IndexMismatch, match=f"seq {seq}"):
+            queries.history(index.conn, model)
+
+
+def test_a_row_the_chain_does_not_hold_is_detected(tmp_path: Path, entries: list) -> None:
+    from governance.audit import queries
+    from governance.audit.index import IndexMismatch
+
+    model = next(e.event["model_name"] for e in entries if e.event.get("model_name"))
+    ledger = _ChainedLedger(entries)
+    last = max(e.seq for e in entries if e.event.get("model_name") == model)
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(ledger)
+        del ledger.chain[last]
+        with pytest.raises(IndexMismatch, match=f"seq {last}"):
+            queries.history(index.conn, model)
