@@ -42,7 +42,7 @@ from governance.domain.event_types import (
     ROLLBACK_EXECUTED,
 )
 from governance.errors import NotFound, UsageError
-from governance.timeparse import format_rfc3339, to_micros
+from governance.timeparse import format_rfc3339, parse_instant, to_micros
 
 _EVENT_COLUMNS = (
     "seq, event_id, event_type, timestamp, model, release_id, environment, actor_id, "
@@ -321,7 +321,23 @@ def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent
     sql += " ORDER BY seq"
     if flt.limit is not None:
         sql += f" LIMIT {int(flt.limit)}"
-    return _events(conn, conn.execute(sql, args).fetchall())
+    events = _events(conn, conn.execute(sql, args).fetchall())
+    _within(events, flt)
+    return events
+
+
+def _within(events: Sequence[IndexedEvent], flt: AuditFilter) -> None:
+    """The rows ``ts`` selected are inside --since/--until by their verified timestamps: an
+    edited ``ts`` column (which ``confirm_rows`` does not read) cannot add an event to a period."""
+    low = to_micros(flt.since) if flt.since is not None else None
+    high = to_micros(flt.until) if flt.until is not None else None
+    if low is None and high is None:
+        return
+    for event in events:
+        at = to_micros(parse_instant(event.timestamp))
+        if (low is not None and at < low) or (high is not None and at > high):
+            raise IndexMismatch(f"the query index's event at seq {event.seq} is not the "
+                                "verified ledger's (edited row or replaced index file)")
 
 
 def summary(event: IndexedEvent) -> str:

@@ -209,3 +209,24 @@ def test_a_row_the_chain_does_not_hold_is_detected(tmp_path: Path, entries: list
         del ledger.chain[last]
         with pytest.raises(IndexMismatch, match=f"seq {last}"):
             queries.history(index.conn, model)
+
+
+def test_an_edited_time_column_cannot_add_an_event_to_a_period(tmp_path: Path,
+                                                                entries: list) -> None:
+    """``audit query --since/--until`` selects on the ``ts`` column, which the row check does not
+    read: an event moved into a period by its ``ts`` is refused by its verified timestamp."""
+    from governance.audit import queries
+    from governance.audit.index import IndexMismatch
+    from governance.timeparse import parse_instant
+
+    first, last = entries[1], entries[-1]
+    since = parse_instant(last.timestamp)
+    ledger = _ChainedLedger(entries)
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(ledger)
+        honest = queries.audit_query(index.conn, queries.AuditFilter(since=since))
+        assert first.seq not in [e.seq for e in honest]
+        index.conn.execute("UPDATE events SET ts = (SELECT ts FROM events WHERE seq = ?) "
+                           "WHERE seq = ?", (last.seq, first.seq))
+        with pytest.raises(IndexMismatch, match=f"seq {first.seq}"):
+            queries.audit_query(index.conn, queries.AuditFilter(since=since))
