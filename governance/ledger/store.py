@@ -507,9 +507,8 @@ class GitStore:
                         "--no-color", "--no-show-signature", "--no-ext-diff", "--reverse",
                         "--topo-order", "--parents", rng]).stdout
         order: list[tuple[str, tuple[str, ...]]] = []
-        objects: dict[str, bytes] = {}
         changes: dict[str, tuple[Change, ...]] = {}
-        redo: list[str] = []
+        rebuilt: list[tuple[str, bytes | None]] = []
         for record in _LOG_RECORD.split(out)[1:]:
             nl = record.find(b"\n")
             if nl < 0 or not _IDS.match(record, 0, nl):
@@ -530,19 +529,11 @@ class GitStore:
                                         fields[3].decode()))
                 elif line:
                     return self._log_range_plainly(rng)
-            raw = head + b"\n\n" + b"\n".join(message) + b"\n"
-            if sep and (hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]
-                        or _retrimmed(raw, ids[0], objects)):
-                objects.setdefault(ids[0], raw)
-            else:
-                redo.append(ids[0])
+            rebuilt.append((ids[0], head + b"\n\n" + b"\n".join(message) + b"\n"
+                            if sep else None))
             order.append((ids[0], tuple(ids[1:])))
             changes[ids[0]] = tuple(found)
-        if redo:
-            objects.update(self.cat_batch(redo))
-        if len(objects) != len(order):
-            raise Undecided("git cat-file did not return every ledger commit")
-        return order, objects, changes
+        return order, self._commit_objects(rebuilt), changes
 
     def _log_range_plainly(self, rng: str) -> tuple[list[tuple[str, tuple[str, ...]]],
                                                     dict[str, bytes],
@@ -562,8 +553,7 @@ class GitStore:
         out = self.run(["rev-list", "--reverse", "--topo-order", "--parents", "--header", rng]
                        ).stdout
         order: list[tuple[str, tuple[str, ...]]] = []
-        objects: dict[str, bytes] = {}
-        redo: list[str] = []
+        rebuilt: list[tuple[str, bytes | None]] = []
         for record in out.split(b"\0"):
             if not record:
                 continue
@@ -572,18 +562,28 @@ class GitStore:
                 return self._read_commit_objects_plainly(rng)
             ids = record[:nl].decode().split()
             head, sep, body = record[nl + 1 :].partition(b"\n\n")
-            raw = head + b"\n\n" + body[4:].replace(b"\n    ", b"\n")
-            if sep and (hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]
-                        or _retrimmed(raw, ids[0], objects)):
-                objects.setdefault(ids[0], raw)
-            else:
-                redo.append(ids[0])
+            rebuilt.append((ids[0], head + b"\n\n" + body[4:].replace(b"\n    ", b"\n")
+                            if sep else None))
             order.append((ids[0], tuple(ids[1:])))
+        return order, self._commit_objects(rebuilt)
+
+    def _commit_objects(self, rebuilt: Sequence[tuple[str, bytes | None]]) -> dict[str, bytes]:
+        """Commit objects by id from ``(id, bytes rebuilt from git's text output)``: a rebuilt
+        object is accepted only when it hashes to its id (``_as_stored``); every other one
+        (None: not rebuilt) is read with one ``cat-file --batch``."""
+        objects: dict[str, bytes] = {}
+        redo: list[str] = []
+        for sha, raw in rebuilt:
+            stored = _as_stored(raw, sha) if raw is not None else None
+            if stored is None:
+                redo.append(sha)
+            else:
+                objects.setdefault(sha, stored)
         if redo:
             objects.update(self.cat_batch(redo))
-        if len(objects) != len(order):
+        if len(objects) != len({sha for sha, _ in rebuilt}):
             raise Undecided("git cat-file did not return every ledger commit")
-        return order, objects
+        return objects
 
     def _read_commit_objects_plainly(self, rng: str
                                      ) -> tuple[list[tuple[str, tuple[str, ...]]],
@@ -726,14 +726,16 @@ def _parse_raw_diff(out: bytes) -> dict[str, tuple[Change, ...]]:
     return {sha: tuple(chs) for sha, chs in changes.items()}
 
 
-def _retrimmed(raw: bytes, sha: str, objects: dict[str, bytes]) -> bool:
-    """The genesis's empty ``Ledger-Prev: `` trailer loses its blank in rev-list's output: put
-    it back, accepted only if the object then hashes to its id (saves a cat-file)."""
+def _as_stored(raw: bytes, sha: str) -> bytes | None:
+    """``raw`` when it hashes to commit ``sha``; else, for the genesis whose empty
+    ``Ledger-Prev: `` trailer lost its blank in git's text output, ``raw`` with the blank put
+    back if that hashes to ``sha`` (saves a cat-file); else None."""
+    if hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == sha:
+        return raw
     fixed = raw.replace(b"\nLedger-Prev:\n", b"\nLedger-Prev: \n", 1)
     if fixed is raw or hashlib.sha1(b"commit %d\0" % len(fixed) + fixed).hexdigest() != sha:
-        return False
-    objects[sha] = fixed
-    return True
+        return None
+    return fixed
 
 
 def _alive(pid: int) -> bool:
