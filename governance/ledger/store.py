@@ -1,4 +1,5 @@
-"""The git adapter: the only module that imports ``git`` (GitPython).
+"""The git adapter: every git process of the ledger runs here (GitPython only locates a
+repository whose files do not say where its git directory is).
 
 It owns every interaction with a repository: resolving the ledger ref, writing blobs, trees and
 commits, signing through git's configured signing program (``git commit-tree -S``), the
@@ -22,7 +23,8 @@ the proof does not cover (rotations, tampering). Reading the commits after a kno
 up) costs in proportion to them, not to the ledger: one ``git log --format=raw --raw`` of the
 range (the commit objects and git's diff of each; without diffs, ``rev-list`` of the range and
 their event and checkpoint paths read from the tip) and one ``cat-file``; the tip's tree is not
-listed.
+listed. Single objects and small batches (up to _FEW) go through one persistent ``cat-file
+--batch`` per store (``_ObjectReader``), so a catch-up starts two git processes in all.
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from governance.ci_context import child_environment, current
 from governance.errors import ConfigurationError, NotFound, Undecided
@@ -50,12 +52,11 @@ from governance.ledger import layout
 from governance.ledger.refs import Unresolvable, git_dirs, read_ref
 from governance.ledger.treeproof import TreeState
 
-if TYPE_CHECKING:  # GitPython (~30 ms to import) loads only when an object is read through it
-    import git
-
 ZERO = "0" * 40
 _IDS = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?(?: [0-9a-f]{40}(?:[0-9a-f]{24})?)*\Z")
 LOCK_NAME = "governance-ledger.lock"
+_FEW = 256  # object reads up to this many go through the persistent cat-file
+_FEW_BYTES = 32768  # ... asked at once: well within a pipe's buffer (64 KiB on Linux)
 # a commit of ``git log --format=raw``: a line "commit <id> <parent ids>" (message lines are
 # indented, header continuation lines start with a blank, change lines with ":")
 _LOG_RECORD = re.compile(rb"(?:\A|\n)commit (?=[0-9a-f]{40})")
@@ -111,12 +112,10 @@ class GitStore:
         self._exe = current().variable("GIT_PYTHON_GIT_EXECUTABLE") or "git"
 
     @cached_property
-    def repo(self) -> git.Repo:
-        """GitPython's view of the repository, opened on the first object read: a query whose
-        index is current reads only the ref (``tip``) and never imports GitPython."""
-        import git
-
-        return git.Repo(self.root)
+    def _objects(self) -> _ObjectReader:
+        """One persistent ``git cat-file --batch``, started on the first object read: a query
+        whose index is current reads only the ref (``tip``) and starts no git process."""
+        return _ObjectReader(self._exe, self.git_dir)
 
     # --- plumbing ---------------------------------------------------------------------------
     def run(self, args: Sequence[str], *, input: bytes | None = None,
@@ -152,19 +151,17 @@ class GitStore:
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
     def read_object(self, sha: str) -> bytes:
-        data: bytes = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        """An object's content by id (ValueError when the repository does not have it)."""
+        data = self._objects.get(sha)
+        if data is None:
+            raise ValueError(f"git object {sha} could not be read (missing)")
         return data
 
     def read_path(self, commit: str, path: str) -> bytes | None:
-        """A file at ``commit``, walking trees through GitPython's persistent cat-file."""
-        data = self.read_object(commit)
-        sha = data[5:45].decode() if data.startswith(b"tree ") else ""
-        for part in path.split("/"):
-            entry = self.read_tree(sha).get(part)
-            if entry is None:
-                return None
-            sha = entry[1]
-        return self.read_object(sha)
+        """A file at ``commit`` (None when absent), one request to the persistent cat-file."""
+        if not commit or not path or path.startswith("/"):
+            return None
+        return self._objects.get(f"{commit}:{path}")
 
     def list_paths(self, commit: str, prefix: str) -> list[str]:
         proc = self.run(["ls-tree", "-r", "--name-only", commit, "--", prefix], check=False)
@@ -678,7 +675,12 @@ class GitStore:
 
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
-        """(object sha, content) per spec, in order; (None, None) for a missing one."""
+        """(object sha, content) per spec, in order; (None, None) for a missing one. A few
+        are asked of the persistent reader (no process started), many of one ``cat-file
+        --batch --buffer``."""
+        if len(specs) <= _FEW and sum(len(spec) + 1 for spec in specs) <= _FEW_BYTES \
+                and all(spec and "\n" not in spec for spec in specs):
+            return [found or (None, None) for found in self._objects.read_many(specs)]
         proc = self.run(["cat-file", "--batch", "--buffer"],
                         input="".join(s + "\n" for s in specs).encode())
         data = proc.stdout
@@ -706,6 +708,75 @@ class GitStore:
 
     def repack(self) -> None:
         self.run(["repack", "-a", "-d", "-q"])
+
+
+class _ObjectReader:
+    """A persistent ``git cat-file --batch`` process: one object per request, by id or as
+    ``<commit>:<path>`` (what GitPython's persistent reader does, without importing GitPython
+    and running ``git version`` twice at its import). The process ends when this object is
+    collected or the interpreter exits (its stdin closed, then waited for)."""
+
+    def __init__(self, exe: str, git_dir: Path) -> None:
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen([exe, "cat-file", "--batch"], cwd=git_dir,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, env=child_environment(None))
+        weakref.finalize(self, _end_process, self._proc)
+
+    def get(self, spec: str) -> bytes | None:
+        """The object's content; None when git says it is missing (or ambiguous)."""
+        found = self.read(spec)
+        return None if found is None else found[1]
+
+    def read(self, spec: str) -> tuple[str, bytes] | None:
+        """(object id, content); None when git says it is missing (or ambiguous)."""
+        if "\n" in spec or not spec or len(spec) >= _FEW_BYTES:
+            return None
+        return self.read_many([spec])[0]
+
+    def read_many(self, specs: Sequence[str]) -> list[tuple[str, bytes] | None]:
+        """``read`` of each spec, asked all at once (the requests, at most _FEW_BYTES, fit in
+        the pipe, so writing them cannot wait on git's output) and answered in order."""
+        if any("\n" in spec or not spec for spec in specs):
+            raise ValueError("an object name holds a newline or is empty")
+        request = "".join(spec + "\n" for spec in specs).encode()
+        if len(request) > _FEW_BYTES:
+            raise ValueError("too many object names for one request")
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        out: list[tuple[str, bytes] | None] = []
+        with self._lock:
+            try:
+                proc.stdin.write(request)
+                proc.stdin.flush()
+                for spec in specs:
+                    header = proc.stdout.readline()
+                    fields = header.split()
+                    if len(fields) == 2 and fields[1] in (b"missing", b"ambiguous"):
+                        out.append(None)
+                        continue
+                    if len(fields) != 3 or not fields[2].isdigit():
+                        raise Undecided(f"git cat-file answered {header[:80]!r} for {spec!r}")
+                    size = int(fields[2])
+                    data = proc.stdout.read(size + 1)
+                    if len(data) != size + 1:
+                        raise Undecided(f"git cat-file returned a short object for {spec!r}")
+                    out.append((fields[0].decode(), data[:size]))
+            except (BrokenPipeError, OSError) as err:
+                raise Undecided(f"git cat-file ended while reading objects: {err}") from None
+        return out
+
+
+def _end_process(proc: subprocess.Popen[bytes]) -> None:
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _parse_raw_diff(out: bytes) -> dict[str, tuple[Change, ...]]:

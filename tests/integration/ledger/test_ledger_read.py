@@ -148,3 +148,30 @@ def test_catching_up_reads_only_the_new_commits(ledger: Ledger, tmp_path: Path,
     assert not [c for c in commands if c.startswith("git diff-tree")], commands
     ranges = [c for c in commands if c.startswith("git rev-list")]
     assert all(".." in c for c in ranges), ranges
+    # every object read (the verified commit, its trust file, the new blobs, the index's
+    # re-reads) through one persistent cat-file; GitPython (`git version` at import) not used
+    assert len([c for c in commands if c.startswith("git cat-file")]) == 1, commands
+    assert not [c for c in commands if c.startswith("git version")], commands
+
+
+def test_object_reads_are_what_git_cat_file_gives(ledger: Ledger) -> None:
+    # the persistent object reader (no GitPython): objects by id and files by commit and path,
+    # a missing one said as such; a few objects through it equal many through one batch process
+    store = open_store(ledger.root)
+    shas = forge.chain(ledger.root)
+    for sha in shas:
+        assert store.read_object(sha) == subprocess.run(
+            ["git", "cat-file", "commit", sha], cwd=ledger.root, capture_output=True,
+            check=True).stdout
+    assert store.read_path(shas[-1], layout.event_path(1)) == forge.event_bytes(ledger.root, 1)
+    assert store.read_path(shas[-1], "events/none.json") is None
+    assert store.read_path(shas[0], layout.event_path(1)) is None  # not yet at the genesis
+    with pytest.raises(ValueError, match="missing"):
+        store.read_object("0" * 40)
+    specs = [f"{sha}:{layout.event_path(i)}" for i, sha in enumerate(shas)] + ["0" * 40]
+    few = store.cat_batch_list(specs)
+    many = store.cat_batch_list(specs * 100)  # over the persistent reader's batch size
+    assert few[-1] == (None, None) and all(data is not None for _, data in few[:-1])
+    assert many[: len(specs)] == few and many[-len(specs) :] == few
+    assert [data for _, data in few[:-1]] == [forge.event_bytes(ledger.root, i)
+                                               for i in range(len(shas))]
