@@ -49,6 +49,7 @@ import hashlib
 import mmap
 import multiprocessing
 import os
+import re
 import signal
 import struct
 import sys
@@ -56,6 +57,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from governance.ledger import layout
@@ -122,6 +124,19 @@ def _candidate_log_keys(raws: Sequence[bytes], events: Sequence[bytes | None],
 def _single_event_blob(c: RawCommit) -> bytes | None:
     found = [ch for ch in c.changes if ch.path.startswith("events/")]
     return c.blobs.get(found[0].path) if len(found) == 1 else None
+
+
+# the form every event timestamp is written in (events.utc_timestamp): read by the C parser
+_EVENT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
+def _event_seconds(text: str) -> float:
+    """``parse_timestamp(text).timestamp()``: the written form through ``fromisoformat``, which
+    reads it the same way; anything else (or a date it refuses) through ``parse_timestamp``."""
+    if _EVENT_TIME.fullmatch(text) is not None:
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(text).timestamp()
+    return parse_timestamp(text).timestamp()
 
 
 # Per-commit results of the deferred signature work, one byte each in shared memory.
@@ -728,7 +743,7 @@ class _Verifier:
         if when > self.now + skew:
             raise _Fail(f"committer date {when} is {int(when - self.now)}s in the future "
                         f"(tolerance {skew}s)")
-        ts = parse_timestamp(str(event["timestamp"])).timestamp()
+        ts = _event_seconds(str(event["timestamp"]))
         if ts > when + skew:
             raise _Fail(f"event timestamp {event['timestamp']} is {int(ts - when)}s after its "
                         f"commit date (tolerance {skew}s): future-dated event")
