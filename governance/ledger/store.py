@@ -441,9 +441,10 @@ class GitStore:
                          if blob in by_sha}
                 out.append(RawCommit(sha, parents, by_sha.get(sha, b""), (), blobs))
             return out
-        proven = self._proven_changes(order, commit_objects, predicted)
-        changes = proven if proven is not None else self._diff_all(order)
-        return self._with_changes(order, commit_objects, changes, by_sha)
+        proven = self._proven_commits(order, commit_objects, predicted, by_sha)
+        if proven is not None:
+            return proven
+        return self._with_changes(order, commit_objects, self._diff_all(order), by_sha)
 
     def _with_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
                       commit_objects: Mapping[str, bytes],
@@ -453,9 +454,7 @@ class GitStore:
                    if c.blob != ZERO and c.blob not in by_sha]
         if missing:
             by_sha.update(self.cat_batch(missing))
-        get = by_sha.get
-        return [RawCommit(sha, parents, commit_objects[sha], chs,
-                          {c.path: get(c.blob, b"") for c in chs if c.blob != ZERO})
+        return [RawCommit(sha, parents, commit_objects[sha], chs, _changed_blobs(chs, by_sha))
                 for sha, parents in order for chs in (changes.get(sha, ()),)]
 
     def _read_after(self, after: str, tip: str, first_seq: int, with_diff: bool,
@@ -598,16 +597,25 @@ class GitStore:
             raise Undecided("git cat-file did not return every ledger commit")
         return order, objects
 
-    def _proven_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
-                        commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]]
-                        ) -> dict[str, tuple[Change, ...]] | None:
-        """Each commit's changes, proven by tree ids from the root commit on (see
+    def _proven_commits(self, order: Sequence[tuple[str, tuple[str, ...]]],
+                        commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]],
+                        by_sha: dict[str, bytes]) -> list[RawCommit] | None:
+        """Every commit with its changes, proven by tree ids from the root commit on (see
         ``treeproof``); None when the history is not a linear chain from a root commit or git's
-        own diff does not reproduce a tree (the caller then diffs everything with git)."""
+        own diff does not reproduce a tree (the caller then diffs everything with git).
+
+        The ids of the files a commit is predicted to add are computed from the bytes read (a
+        blob's id is SHA-1 of ``blob <length>\\0`` and its content), so a proven commit's tree
+        holds exactly those bytes, whatever the object store returned; a commit the
+        prediction does not reproduce gets git's own diff, its blobs checked against their ids
+        (``_changed_blobs``)."""
         state = TreeState()
-        out: dict[str, tuple[Change, ...]] = {}
+        out: list[RawCommit | None] = []
+        real_changes: dict[int, tuple[Change, ...]] = {}
         prev: str | None = None
         fromhex = bytes.fromhex
+        sha1 = hashlib.sha1
+        add_files = state.add_files
         for i, (sha, parents) in enumerate(order):
             raw = commits[sha]
             if parents != ((prev,) if prev else ()) or raw[:5] != b"tree " or raw[45:46] != b"\n":
@@ -615,19 +623,30 @@ class GitStore:
             expected = fromhex(raw[5:45].decode())
             (event, event_blob), (note, note_blob) = predicted[2 * i], predicted[2 * i + 1]
             # in git's (path) order, as diff-tree lists them: checkpoints/ before events/
-            files: tuple[tuple[str, str], ...] = ((note, note_blob),) if note_blob else ()
-            if event_blob:
-                files += ((event, event_blob),)
-            if prev and state.add_files([(p.encode(), fromhex(b)) for p, b in files], expected):
-                out[sha] = tuple([Change("A", path, blob) for path, blob in files])
+            files = [(path, data) for path, blob in ((note, note_blob), (event, event_blob))
+                     if blob and (data := by_sha.get(blob)) is not None]
+            ids = [sha1(b"blob %d\0" % len(data) + data).digest() for _, data in files]
+            if prev and add_files([(path.encode(), bid) for (path, _), bid
+                                   in zip(files, ids, strict=True)], expected):
+                out.append(RawCommit(sha, parents, raw,
+                                     tuple([Change("A", path, bid.hex()) for (path, _), bid
+                                            in zip(files, ids, strict=True)]), dict(files)))
             else:
                 real = self._diff_one(sha)
                 if not state.apply([(c.status, c.path.encode(), mode.encode(), fromhex(c.blob))
                                     for c, mode in real], expected):
                     return None
-                out[sha] = tuple(c for c, _ in real)
+                real_changes[i] = tuple(c for c, _ in real)
+                out.append(None)
             prev = sha
-        return out
+        missing = [c.blob for chs in real_changes.values() for c in chs
+                   if c.blob != ZERO and c.blob not in by_sha]
+        if missing:
+            by_sha.update(self.cat_batch(missing))
+        for i, chs in real_changes.items():
+            sha, parents = order[i]
+            out[i] = RawCommit(sha, parents, commits[sha], chs, _changed_blobs(chs, by_sha))
+        return [c for c in out if c is not None]
 
     def _diff_one(self, sha: str) -> list[tuple[Change, str]]:
         """git's own diff of one commit against its parent: (change, new mode) per path."""
@@ -777,6 +796,27 @@ def _end_process(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def _changed_blobs(changes: Sequence[Change], by_sha: Mapping[str, bytes]) -> dict[str, bytes]:
+    """path -> content of each added or modified file, every content checked against its blob
+    id (git does not re-hash objects it reads): an object store that returns other bytes for
+    an id is refused, not read as the ledger's."""
+    out: dict[str, bytes] = {}
+    for c in changes:
+        if c.blob == ZERO:
+            continue
+        data = by_sha.get(c.blob)
+        if data is None:  # not a blob git has (a gitlink, say): judged as empty by the verifier
+            out[c.path] = b""
+            continue
+        if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() != c.blob:
+            raise Undecided(f"git object {c.blob} ({c.path}) does not hash to its id: the "
+                            "repository's object store is damaged or was edited",
+                            hint="run `git fsck`; a fresh clone of the ledger gives the "
+                                 "objects as the origin holds them")
+        out[c.path] = data
+    return out
 
 
 def _parse_raw_diff(out: bytes) -> dict[str, tuple[Change, ...]]:

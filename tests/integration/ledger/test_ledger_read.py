@@ -175,3 +175,29 @@ def test_object_reads_are_what_git_cat_file_gives(ledger: Ledger) -> None:
     assert many[: len(specs)] == few and many[-len(specs) :] == few
     assert [data for _, data in few[:-1]] == [forge.event_bytes(ledger.root, i)
                                                for i in range(len(shas))]
+
+
+def test_an_edited_object_store_is_refused_not_read(ledger: Ledger) -> None:
+    # the event a commit adds, swapped in the object store under its own id (git does not
+    # re-hash what it reads): the tree proof works from the ids of the bytes actually read, so
+    # the commit falls to git's diff, whose blob then fails its id check
+    import zlib
+
+    from governance.errors import Undecided
+
+    store = open_store(ledger.root)
+    seq = 3
+    blob = subprocess.run(["git", "rev-parse", f"{forge.REF}:{layout.event_path(seq)}"],
+                          cwd=ledger.root, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    loose = store.git_dir / "objects" / blob[:2] / blob[2:]
+    if not loose.exists():
+        pytest.skip("the fixture's objects are packed")
+    original = forge.event_bytes(ledger.root, seq)
+    forged = original.replace(b"}", b" }", 1)
+    assert forged != original
+    loose.chmod(0o644)
+    loose.write_bytes(zlib.compress(b"blob %d\0" % len(forged) + forged))
+    assert forge.event_bytes(ledger.root, seq) == forged  # git serves the swapped bytes
+    with pytest.raises(Undecided, match=f"{blob} .*does not hash to its id"):
+        open_store(ledger.root).read_commits()
