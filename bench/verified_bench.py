@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -114,8 +115,9 @@ def clone(src: Path, dst: Path) -> Path:
 def cpu_now() -> float:
     """CPU seconds so far of this process and of its waited-for children (signature workers,
     git): what the shared machine's load inflates least."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def query(root: Path) -> float:
