@@ -108,6 +108,22 @@ def parse_instant(text: str) -> datetime:
         raise TimeFormatError(f"found {text!r}, outside the years 0001 to 9999 in UTC") from None
 
 
+# the form every ledger event's timestamp is written in (microseconds, "Z"): the verifier reads
+# one per event, so this form goes through the C parser, which reads it the same way
+_WRITTEN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
+def epoch_seconds(text: str) -> float:
+    """``parse_instant(text).timestamp()``, the written event form through ``fromisoformat``;
+    anything else (or a date it refuses) through ``parse_instant`` with its messages."""
+    if _WRITTEN.fullmatch(text) is not None:
+        try:
+            return datetime.fromisoformat(text).timestamp()
+        except ValueError:
+            pass
+    return parse_instant(text).timestamp()
+
+
 def parse_date(text: str) -> date:
     """An RFC 3339 full-date (``2026-04-10``)."""
     found = _DATE.fullmatch(text)

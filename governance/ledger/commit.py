@@ -17,9 +17,15 @@ Message (trailers per git-interpret-trailers, one ``Key: value`` per line in the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 TRAILERS = ("Ledger-Seq", "Ledger-Event-Id", "Ledger-Leaf", "Ledger-Prev", "Ledger-Root")
+
+
+# identity bytes ("Name <email>") -> (name, email), as Person._parse read them: a ledger has a
+# handful of signers, each on thousands of commits
+_IDENTITIES: dict[bytes, tuple[str, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,19 @@ class Person:
 
     @classmethod
     def parse(cls, value: bytes) -> Person:
+        gt = value.rfind(b">")
+        known = _IDENTITIES.get(value[: gt + 1]) if gt > 0 else None
+        if known is not None and b"<" not in value[gt + 1 :]:  # name and email read before
+            rest = value[gt + 1 :].decode("utf-8", errors="replace").split()
+            if len(rest) == 2 and rest[0].lstrip("-").isdigit():
+                return cls(known[0], known[1], int(rest[0]), rest[1])
+        person = cls._parse(value)
+        if gt > 0 and len(_IDENTITIES) < 4096:
+            _IDENTITIES[value[: gt + 1]] = (person.name, person.email)
+        return person
+
+    @classmethod
+    def _parse(cls, value: bytes) -> Person:
         text = value.decode("utf-8", errors="replace")
         lt, gt = text.rfind("<"), text.rfind(">")
         if lt < 0 or gt < lt:
@@ -150,8 +169,17 @@ def _commit_object(headers: list[bytes], signature: bytes | None, payload: bytes
                         parse_trailers(message))
 
 
+# a message as ledger_message writes it: its five trailers are the whole last paragraph
+_LEDGER_MESSAGE = re.compile(
+    r"[^\n]*\n\nLedger-Seq: ([0-9]+)\nLedger-Event-Id: ([0-9a-f-]+)\nLedger-Leaf: ([0-9a-f]+)\n"
+    r"Ledger-Prev: ([0-9a-f]*)\nLedger-Root: ([0-9a-f]+)\n")
+
+
 def parse_trailers(message: str) -> dict[str, str]:
     """Ledger trailers from the last paragraph; a repeated key keeps a marker so it fails."""
+    plain = _LEDGER_MESSAGE.fullmatch(message)
+    if plain is not None:  # what the general parse below gives for it, read in one match
+        return dict(zip(TRAILERS, plain.groups(), strict=True))
     para = message.rstrip("\n").split("\n\n")[-1]
     out: dict[str, str] = {}
     for line in para.split("\n"):

@@ -59,6 +59,11 @@ def _fast(event_type: str) -> Check | None:
     return compile_schema(schema, schema)
 
 
+def fast_schema_check(event_type: str) -> Check | None:
+    """The compiled pre-check for ``event_type`` (None: none); True from it means valid."""
+    return _fast(event_type)
+
+
 def schema_errors(event: Mapping[str, Any]) -> list[str]:
     """Every schema violation as ``$.path: message``; empty when valid.
 

@@ -1,4 +1,5 @@
-"""The git adapter: the only module that imports ``git`` (GitPython).
+"""The git adapter: every git process of the ledger runs here (GitPython only locates a
+repository whose files do not say where its git directory is).
 
 It owns every interaction with a repository: resolving the ledger ref, writing blobs, trees and
 commits, signing through git's configured signing program (``git commit-tree -S``), the
@@ -22,7 +23,8 @@ the proof does not cover (rotations, tampering). Reading the commits after a kno
 up) costs in proportion to them, not to the ledger: one ``git log --format=raw --raw`` of the
 range (the commit objects and git's diff of each; without diffs, ``rev-list`` of the range and
 their event and checkpoint paths read from the tip) and one ``cat-file``; the tip's tree is not
-listed.
+listed. Single objects and small batches (up to _FEW) go through one persistent ``cat-file
+--batch`` per store (``_ObjectReader``), so a catch-up starts two git processes in all.
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from governance.ci_context import child_environment, current
 from governance.errors import ConfigurationError, NotFound, Undecided
@@ -50,12 +52,11 @@ from governance.ledger import layout
 from governance.ledger.refs import Unresolvable, git_dirs, read_ref
 from governance.ledger.treeproof import TreeState
 
-if TYPE_CHECKING:  # GitPython (~30 ms to import) loads only when an object is read through it
-    import git
-
 ZERO = "0" * 40
 _IDS = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?(?: [0-9a-f]{40}(?:[0-9a-f]{24})?)*\Z")
 LOCK_NAME = "governance-ledger.lock"
+_FEW = 256  # object reads up to this many go through the persistent cat-file
+_FEW_BYTES = 32768  # ... asked at once: well within a pipe's buffer (64 KiB on Linux)
 # a commit of ``git log --format=raw``: a line "commit <id> <parent ids>" (message lines are
 # indented, header continuation lines start with a blank, change lines with ":")
 _LOG_RECORD = re.compile(rb"(?:\A|\n)commit (?=[0-9a-f]{40})")
@@ -111,12 +112,10 @@ class GitStore:
         self._exe = current().variable("GIT_PYTHON_GIT_EXECUTABLE") or "git"
 
     @cached_property
-    def repo(self) -> git.Repo:
-        """GitPython's view of the repository, opened on the first object read: a query whose
-        index is current reads only the ref (``tip``) and never imports GitPython."""
-        import git
-
-        return git.Repo(self.root)
+    def _objects(self) -> _ObjectReader:
+        """One persistent ``git cat-file --batch``, started on the first object read: a query
+        whose index is current reads only the ref (``tip``) and starts no git process."""
+        return _ObjectReader(self._exe, self.git_dir)
 
     # --- plumbing ---------------------------------------------------------------------------
     def run(self, args: Sequence[str], *, input: bytes | None = None,
@@ -152,19 +151,17 @@ class GitStore:
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
     def read_object(self, sha: str) -> bytes:
-        data: bytes = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        """An object's content by id (ValueError when the repository does not have it)."""
+        data = self._objects.get(sha)
+        if data is None:
+            raise ValueError(f"git object {sha} could not be read (missing)")
         return data
 
     def read_path(self, commit: str, path: str) -> bytes | None:
-        """A file at ``commit``, walking trees through GitPython's persistent cat-file."""
-        data = self.read_object(commit)
-        sha = data[5:45].decode() if data.startswith(b"tree ") else ""
-        for part in path.split("/"):
-            entry = self.read_tree(sha).get(part)
-            if entry is None:
-                return None
-            sha = entry[1]
-        return self.read_object(sha)
+        """A file at ``commit`` (None when absent), one request to the persistent cat-file."""
+        if not commit or not path or path.startswith("/"):
+            return None
+        return self._objects.get(f"{commit}:{path}")
 
     def list_paths(self, commit: str, prefix: str) -> list[str]:
         proc = self.run(["ls-tree", "-r", "--name-only", commit, "--", prefix], check=False)
@@ -444,9 +441,10 @@ class GitStore:
                          if blob in by_sha}
                 out.append(RawCommit(sha, parents, by_sha.get(sha, b""), (), blobs))
             return out
-        proven = self._proven_changes(order, commit_objects, predicted)
-        changes = proven if proven is not None else self._diff_all(order)
-        return self._with_changes(order, commit_objects, changes, by_sha)
+        proven = self._proven_commits(order, commit_objects, predicted, by_sha)
+        if proven is not None:
+            return proven
+        return self._with_changes(order, commit_objects, self._diff_all(order), by_sha)
 
     def _with_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
                       commit_objects: Mapping[str, bytes],
@@ -456,9 +454,7 @@ class GitStore:
                    if c.blob != ZERO and c.blob not in by_sha]
         if missing:
             by_sha.update(self.cat_batch(missing))
-        get = by_sha.get
-        return [RawCommit(sha, parents, commit_objects[sha], chs,
-                          {c.path: get(c.blob, b"") for c in chs if c.blob != ZERO})
+        return [RawCommit(sha, parents, commit_objects[sha], chs, _changed_blobs(chs, by_sha))
                 for sha, parents in order for chs in (changes.get(sha, ()),)]
 
     def _read_after(self, after: str, tip: str, first_seq: int, with_diff: bool,
@@ -507,9 +503,8 @@ class GitStore:
                         "--no-color", "--no-show-signature", "--no-ext-diff", "--reverse",
                         "--topo-order", "--parents", rng]).stdout
         order: list[tuple[str, tuple[str, ...]]] = []
-        objects: dict[str, bytes] = {}
         changes: dict[str, tuple[Change, ...]] = {}
-        redo: list[str] = []
+        rebuilt: list[tuple[str, bytes | None]] = []
         for record in _LOG_RECORD.split(out)[1:]:
             nl = record.find(b"\n")
             if nl < 0 or not _IDS.match(record, 0, nl):
@@ -530,19 +525,11 @@ class GitStore:
                                         fields[3].decode()))
                 elif line:
                     return self._log_range_plainly(rng)
-            raw = head + b"\n\n" + b"\n".join(message) + b"\n"
-            if sep and (hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]
-                        or _retrimmed(raw, ids[0], objects)):
-                objects.setdefault(ids[0], raw)
-            else:
-                redo.append(ids[0])
+            rebuilt.append((ids[0], head + b"\n\n" + b"\n".join(message) + b"\n"
+                            if sep else None))
             order.append((ids[0], tuple(ids[1:])))
             changes[ids[0]] = tuple(found)
-        if redo:
-            objects.update(self.cat_batch(redo))
-        if len(objects) != len(order):
-            raise Undecided("git cat-file did not return every ledger commit")
-        return order, objects, changes
+        return order, self._commit_objects(rebuilt), changes
 
     def _log_range_plainly(self, rng: str) -> tuple[list[tuple[str, tuple[str, ...]]],
                                                     dict[str, bytes],
@@ -562,8 +549,7 @@ class GitStore:
         out = self.run(["rev-list", "--reverse", "--topo-order", "--parents", "--header", rng]
                        ).stdout
         order: list[tuple[str, tuple[str, ...]]] = []
-        objects: dict[str, bytes] = {}
-        redo: list[str] = []
+        rebuilt: list[tuple[str, bytes | None]] = []
         for record in out.split(b"\0"):
             if not record:
                 continue
@@ -572,18 +558,28 @@ class GitStore:
                 return self._read_commit_objects_plainly(rng)
             ids = record[:nl].decode().split()
             head, sep, body = record[nl + 1 :].partition(b"\n\n")
-            raw = head + b"\n\n" + body[4:].replace(b"\n    ", b"\n")
-            if sep and (hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == ids[0]
-                        or _retrimmed(raw, ids[0], objects)):
-                objects.setdefault(ids[0], raw)
-            else:
-                redo.append(ids[0])
+            rebuilt.append((ids[0], head + b"\n\n" + body[4:].replace(b"\n    ", b"\n")
+                            if sep else None))
             order.append((ids[0], tuple(ids[1:])))
+        return order, self._commit_objects(rebuilt)
+
+    def _commit_objects(self, rebuilt: Sequence[tuple[str, bytes | None]]) -> dict[str, bytes]:
+        """Commit objects by id from ``(id, bytes rebuilt from git's text output)``: a rebuilt
+        object is accepted only when it hashes to its id (``_as_stored``); every other one
+        (None: not rebuilt) is read with one ``cat-file --batch``."""
+        objects: dict[str, bytes] = {}
+        redo: list[str] = []
+        for sha, raw in rebuilt:
+            stored = _as_stored(raw, sha) if raw is not None else None
+            if stored is None:
+                redo.append(sha)
+            else:
+                objects.setdefault(sha, stored)
         if redo:
             objects.update(self.cat_batch(redo))
-        if len(objects) != len(order):
+        if len(objects) != len({sha for sha, _ in rebuilt}):
             raise Undecided("git cat-file did not return every ledger commit")
-        return order, objects
+        return objects
 
     def _read_commit_objects_plainly(self, rng: str
                                      ) -> tuple[list[tuple[str, tuple[str, ...]]],
@@ -601,16 +597,25 @@ class GitStore:
             raise Undecided("git cat-file did not return every ledger commit")
         return order, objects
 
-    def _proven_changes(self, order: Sequence[tuple[str, tuple[str, ...]]],
-                        commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]]
-                        ) -> dict[str, tuple[Change, ...]] | None:
-        """Each commit's changes, proven by tree ids from the root commit on (see
+    def _proven_commits(self, order: Sequence[tuple[str, tuple[str, ...]]],
+                        commits: Mapping[str, bytes], predicted: Sequence[tuple[str, str]],
+                        by_sha: dict[str, bytes]) -> list[RawCommit] | None:
+        """Every commit with its changes, proven by tree ids from the root commit on (see
         ``treeproof``); None when the history is not a linear chain from a root commit or git's
-        own diff does not reproduce a tree (the caller then diffs everything with git)."""
+        own diff does not reproduce a tree (the caller then diffs everything with git).
+
+        The ids of the files a commit is predicted to add are computed from the bytes read (a
+        blob's id is SHA-1 of ``blob <length>\\0`` and its content), so a proven commit's tree
+        holds exactly those bytes, whatever the object store returned; a commit the
+        prediction does not reproduce gets git's own diff, its blobs checked against their ids
+        (``_changed_blobs``)."""
         state = TreeState()
-        out: dict[str, tuple[Change, ...]] = {}
+        out: list[RawCommit | None] = []
+        real_changes: dict[int, tuple[Change, ...]] = {}
         prev: str | None = None
         fromhex = bytes.fromhex
+        sha1 = hashlib.sha1
+        add_files = state.add_files
         for i, (sha, parents) in enumerate(order):
             raw = commits[sha]
             if parents != ((prev,) if prev else ()) or raw[:5] != b"tree " or raw[45:46] != b"\n":
@@ -618,19 +623,30 @@ class GitStore:
             expected = fromhex(raw[5:45].decode())
             (event, event_blob), (note, note_blob) = predicted[2 * i], predicted[2 * i + 1]
             # in git's (path) order, as diff-tree lists them: checkpoints/ before events/
-            files: tuple[tuple[str, str], ...] = ((note, note_blob),) if note_blob else ()
-            if event_blob:
-                files += ((event, event_blob),)
-            if prev and state.add_files([(p.encode(), fromhex(b)) for p, b in files], expected):
-                out[sha] = tuple([Change("A", path, blob) for path, blob in files])
+            files = [(path, data) for path, blob in ((note, note_blob), (event, event_blob))
+                     if blob and (data := by_sha.get(blob)) is not None]
+            ids = [sha1(b"blob %d\0" % len(data) + data).digest() for _, data in files]
+            if prev and add_files([(path.encode(), bid) for (path, _), bid
+                                   in zip(files, ids, strict=True)], expected):
+                out.append(RawCommit(sha, parents, raw,
+                                     tuple([Change("A", path, bid.hex()) for (path, _), bid
+                                            in zip(files, ids, strict=True)]), dict(files)))
             else:
                 real = self._diff_one(sha)
                 if not state.apply([(c.status, c.path.encode(), mode.encode(), fromhex(c.blob))
                                     for c, mode in real], expected):
                     return None
-                out[sha] = tuple(c for c, _ in real)
+                real_changes[i] = tuple(c for c, _ in real)
+                out.append(None)
             prev = sha
-        return out
+        missing = [c.blob for chs in real_changes.values() for c in chs
+                   if c.blob != ZERO and c.blob not in by_sha]
+        if missing:
+            by_sha.update(self.cat_batch(missing))
+        for i, chs in real_changes.items():
+            sha, parents = order[i]
+            out[i] = RawCommit(sha, parents, commits[sha], chs, _changed_blobs(chs, by_sha))
+        return [c for c in out if c is not None]
 
     def _diff_one(self, sha: str) -> list[tuple[Change, str]]:
         """git's own diff of one commit against its parent: (change, new mode) per path."""
@@ -678,7 +694,12 @@ class GitStore:
 
 
     def cat_batch_list(self, specs: Sequence[str]) -> list[tuple[str | None, bytes | None]]:
-        """(object sha, content) per spec, in order; (None, None) for a missing one."""
+        """(object sha, content) per spec, in order; (None, None) for a missing one. A few
+        are asked of the persistent reader (no process started), many of one ``cat-file
+        --batch --buffer``."""
+        if len(specs) <= _FEW and sum(len(spec) + 1 for spec in specs) <= _FEW_BYTES \
+                and all(spec and "\n" not in spec for spec in specs):
+            return [found or (None, None) for found in self._objects.read_many(specs)]
         proc = self.run(["cat-file", "--batch", "--buffer"],
                         input="".join(s + "\n" for s in specs).encode())
         data = proc.stdout
@@ -708,6 +729,96 @@ class GitStore:
         self.run(["repack", "-a", "-d", "-q"])
 
 
+class _ObjectReader:
+    """A persistent ``git cat-file --batch`` process: one object per request, by id or as
+    ``<commit>:<path>`` (what GitPython's persistent reader does, without importing GitPython
+    and running ``git version`` twice at its import). The process ends when this object is
+    collected or the interpreter exits (its stdin closed, then waited for)."""
+
+    def __init__(self, exe: str, git_dir: Path) -> None:
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen([exe, "cat-file", "--batch"], cwd=git_dir,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, env=child_environment(None))
+        weakref.finalize(self, _end_process, self._proc)
+
+    def get(self, spec: str) -> bytes | None:
+        """The object's content; None when git says it is missing (or ambiguous)."""
+        found = self.read(spec)
+        return None if found is None else found[1]
+
+    def read(self, spec: str) -> tuple[str, bytes] | None:
+        """(object id, content); None when git says it is missing (or ambiguous)."""
+        if "\n" in spec or not spec or len(spec) >= _FEW_BYTES:
+            return None
+        return self.read_many([spec])[0]
+
+    def read_many(self, specs: Sequence[str]) -> list[tuple[str, bytes] | None]:
+        """``read`` of each spec, asked all at once (the requests, at most _FEW_BYTES, fit in
+        the pipe, so writing them cannot wait on git's output) and answered in order."""
+        if any("\n" in spec or not spec for spec in specs):
+            raise ValueError("an object name holds a newline or is empty")
+        request = "".join(spec + "\n" for spec in specs).encode()
+        if len(request) > _FEW_BYTES:
+            raise ValueError("too many object names for one request")
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None
+        out: list[tuple[str, bytes] | None] = []
+        with self._lock:
+            try:
+                proc.stdin.write(request)
+                proc.stdin.flush()
+                for spec in specs:
+                    header = proc.stdout.readline()
+                    fields = header.split()
+                    if len(fields) == 2 and fields[1] in (b"missing", b"ambiguous"):
+                        out.append(None)
+                        continue
+                    if len(fields) != 3 or not fields[2].isdigit():
+                        raise Undecided(f"git cat-file answered {header[:80]!r} for {spec!r}")
+                    size = int(fields[2])
+                    data = proc.stdout.read(size + 1)
+                    if len(data) != size + 1:
+                        raise Undecided(f"git cat-file returned a short object for {spec!r}")
+                    out.append((fields[0].decode(), data[:size]))
+            except (BrokenPipeError, OSError) as err:
+                raise Undecided(f"git cat-file ended while reading objects: {err}") from None
+        return out
+
+
+def _end_process(proc: subprocess.Popen[bytes]) -> None:
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _changed_blobs(changes: Sequence[Change], by_sha: Mapping[str, bytes]) -> dict[str, bytes]:
+    """path -> content of each added or modified file, every content checked against its blob
+    id (git does not re-hash objects it reads): an object store that returns other bytes for
+    an id is refused, not read as the ledger's."""
+    out: dict[str, bytes] = {}
+    for c in changes:
+        if c.blob == ZERO:
+            continue
+        data = by_sha.get(c.blob)
+        if data is None:  # not a blob git has (a gitlink, say): judged as empty by the verifier
+            out[c.path] = b""
+            continue
+        if hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() != c.blob:
+            raise Undecided(f"git object {c.blob} ({c.path}) does not hash to its id: the "
+                            "repository's object store is damaged or was edited",
+                            hint="run `git fsck`; a fresh clone of the ledger gives the "
+                                 "objects as the origin holds them")
+        out[c.path] = data
+    return out
+
+
 def _parse_raw_diff(out: bytes) -> dict[str, tuple[Change, ...]]:
     """``diff-tree --raw`` style output (a commit id line before its changes) by commit."""
     changes: dict[str, list[Change]] = {}
@@ -726,14 +837,16 @@ def _parse_raw_diff(out: bytes) -> dict[str, tuple[Change, ...]]:
     return {sha: tuple(chs) for sha, chs in changes.items()}
 
 
-def _retrimmed(raw: bytes, sha: str, objects: dict[str, bytes]) -> bool:
-    """The genesis's empty ``Ledger-Prev: `` trailer loses its blank in rev-list's output: put
-    it back, accepted only if the object then hashes to its id (saves a cat-file)."""
+def _as_stored(raw: bytes, sha: str) -> bytes | None:
+    """``raw`` when it hashes to commit ``sha``; else, for the genesis whose empty
+    ``Ledger-Prev: `` trailer lost its blank in git's text output, ``raw`` with the blank put
+    back if that hashes to ``sha`` (saves a cat-file); else None."""
+    if hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == sha:
+        return raw
     fixed = raw.replace(b"\nLedger-Prev:\n", b"\nLedger-Prev: \n", 1)
     if fixed is raw or hashlib.sha1(b"commit %d\0" % len(fixed) + fixed).hexdigest() != sha:
-        return False
-    objects[sha] = fixed
-    return True
+        return None
+    return fixed
 
 
 def _alive(pid: int) -> bool:

@@ -151,18 +151,28 @@ class TreeState:
     def _rehash(self, paths: Iterable[bytes]) -> None:
         """Re-hash every directory on ``paths`` once, deepest first, updating parents' entries."""
         chains = []
+        dirs = self._dirs
         for path in paths:
             parent = path.rpartition(b"/")[0]
-            while parent not in self._dirs:  # removed with its last file: its parent changed
+            while parent not in dirs:  # removed with its last file: its parent changed
                 parent = parent.rpartition(b"/")[0]
-            chains.append(self._chain(parent))
+            chain = self._chains.get(parent)
+            chains.append(chain if chain is not None else self._chain(parent))
         if len(chains) == 1:
             order = chains[0]
+        elif len(chains) == 2:  # an event and a checkpoint: the two branches, then the shared
+            a, b = chains  # part of the chains (from their lowest common directory up)
+            k = 1
+            while k < min(len(a), len(b)) and a[-k - 1][0] is b[-k - 1][0]:
+                k += 1
+            order = a[:-k] + b[:-k] + a[-k:]  # both chains end at the root
         else:  # each directory once, by depth (a chain runs from depth len - 1 up to 0)
             by_dir = {id(link[0]): (len(c) - k, link) for c in chains for k, link in enumerate(c)}
             order = [link for _, link in sorted(by_dir.values(), key=lambda x: -x[0])]
+        sha1 = hashlib.sha1
+        join = b"".join
         for d, up, key, prefix in order:
-            body = b"".join(d.entries)
-            d.id = hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
+            body = join(d.entries)
+            d.id = sha1(b"tree %d\0" % len(body) + body).digest()
             if up is not None:
                 up.entries[bisect_left(up.keys, key)] = prefix + d.id

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.ledger import layout
-from governance.ledger.canonical import NonCanonical, canonical_bytes, parse_canonical
+from governance.ledger.canonical import _DECODE, NonCanonical, canonical_bytes, parse_canonical
 from governance.ledger.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -68,7 +68,7 @@ from governance.ledger.checkpoint import (
     verify_checkpoint,
 )
 from governance.ledger.commit import CommitObject, parse_commit, signed_parts
-from governance.ledger.events import parse_timestamp, schema_errors
+from governance.ledger.events import schema_errors
 from governance.ledger.merkle import (
     CompactRange,
     compact_from,
@@ -90,6 +90,7 @@ from governance.ledger.sshsig import (
 from governance.ledger.sshsig import verify as verify_sshsig
 from governance.ledger.store import RawCommit
 from governance.ledger.trust import Trust, TrustError, trust_from_json, trust_to_json
+from governance.timeparse import epoch_seconds
 
 PARALLEL_MIN = 512
 
@@ -126,6 +127,28 @@ def _single_event_blob(c: RawCommit) -> bytes | None:
 
 # Per-commit results of the deferred signature work, one byte each in shared memory.
 _TODO, _OK, _BAD = 0, 1, 2
+# Per-commit pre-check of the event bytes, done by the workers ahead of the ordered pass: a bit
+# set is a check passed (the ordered pass makes any check whose bit is not set itself)
+_PRE_DONE, _PRE_CANONICAL, _PRE_SCHEMA = 1, 2, 4
+
+
+def _precheck(data: bytes) -> int:
+    """The order-independent checks of one event's bytes: canonical JSON (``parse_canonical``
+    accepts them) and the event schema (the compiled check says valid; anything else is left
+    to the ordered pass, which also gives the messages)."""
+    from governance.ledger.events import fast_schema_check
+
+    try:
+        event = parse_canonical(data)
+    except NonCanonical:
+        return _PRE_DONE
+    try:
+        kind = event.get("event_type")
+        fast = fast_schema_check(kind if isinstance(kind, str) else "")
+        valid = fast is not None and fast(event) is True
+    except Exception:  # anything unexpected: the ordered pass judges it
+        valid = False
+    return _PRE_DONE | _PRE_CANONICAL | (_PRE_SCHEMA if valid else 0)
 _NOTE_BAD = 255  # checkpoint byte: 0 none, else 1 + index of the candidate key that verified
 
 
@@ -171,7 +194,10 @@ class SignatureWork:
 
     Inputs, per commit in order: the raw commit object, the event bytes and the checkpoint note
     the commit is expected to add (None when absent). The ordered pass checks that the note it
-    judged is the note verified here.
+    judged is the note verified here. Ahead of the signatures, the workers also pre-check each
+    event's bytes (``_precheck``: canonical JSON, the event schema); the ordered pass uses a
+    pre-check only for the very bytes it judges and makes every check itself that is not
+    marked passed (not reached yet, failed, or other bytes).
     """
 
     CHUNK = 64
@@ -183,10 +209,13 @@ class SignatureWork:
         self.n = len(raws)
         self.chunks = -(-self.n // self.CHUNK)
         self.keys = _candidate_log_keys(raws, events, resume)
+        self.events = events
         self.notes = notes
-        self.mem = mmap.mmap(-1, 16 + 2 * self.n)
+        self.mem = mmap.mmap(-1, 16 + 3 * self.n)
         self.sig = memoryview(self.mem)[16 : 16 + self.n]
-        self.cp = memoryview(self.mem)[16 + self.n :]
+        self.cp = memoryview(self.mem)[16 + self.n : 16 + 2 * self.n]
+        self.pre = memoryview(self.mem)[16 + 2 * self.n :]
+        self.with_pre = workers > 0  # alone, this process pre-checks in the ordered pass
         self.mem[0:16] = struct.pack("<qq", 0, self.chunks)  # next front chunk, back bound
         self.lock = multiprocessing.get_context("fork").Lock() if workers else None
         self.pids: list[int] = []
@@ -242,6 +271,7 @@ class SignatureWork:
         self.done = True
         self.sig.release()
         self.cp.release()
+        self.pre.release()
         self.mem.close()
 
     def _claim(self, front: bool) -> int | None:
@@ -268,6 +298,12 @@ class SignatureWork:
 
     def _do(self, lo: int, hi: int) -> None:
         raws, notes, keys, sig, cp = self.raws, self.notes, self.keys, self.sig, self.cp
+        if self.with_pre:
+            events, pre = self.events, self.pre
+            for i in range(lo, hi):
+                data = events[i]
+                if data is not None and not pre[i]:
+                    pre[i] = _precheck(data)
         for i in range(lo, hi):
             note = notes[i]
             if note is not None:
@@ -276,6 +312,7 @@ class SignatureWork:
 
     def finish(self) -> tuple[bytes, bytes]:
         """Do the remaining chunks here, wait for the workers; (signature, note) bytes."""
+        self.with_pre = False  # the ordered pass is over: no use for pre-checks any more
         self._work(front=False)
         for pid in self.pids:
             with contextlib.suppress(ChildProcessError):
@@ -287,6 +324,16 @@ class SignatureWork:
         out = bytes(self.sig), bytes(self.cp)
         self._close()
         return out
+
+    def prechecked(self, i: int, data: bytes) -> int:
+        """The pre-check bits of commit ``i`` for ``data`` (0: not done, or other bytes)."""
+        if self.done or not self.with_pre or self.events[i] is not data \
+                and self.events[i] != data:
+            return 0
+        bits = self.pre[i]
+        if not bits:  # not reached yet: the ordered pass checks it, a worker need not
+            self.pre[i] = _PRE_DONE
+        return bits
 
     def note_key(self, value: int) -> LogKey | None:
         return self.keys[value - 1] if 0 < value < _NOTE_BAD else None
@@ -416,6 +463,7 @@ def verify_ledger(commits: Sequence[RawCommit], *, external: Sequence[tuple[str,
     if report.failure is None:
         v.all_commits = commits
         crypto = (work or SignatureWork.for_commits(commits, resume)) if defer else None
+        v.work = crypto
         try:
             for i, c in enumerate(commits):
                 try:
@@ -471,6 +519,7 @@ class _Verifier:
         self.r = report
         self.now = now
         self.defer = defer  # Ed25519 checks left to SignatureWork, reconciled by verify_ledger
+        self.work: SignatureWork | None = None  # its event pre-checks, when it runs them
         self.keep = keep
         # (position in this run, note, log keys valid there)
         self.deferred_notes: list[tuple[int, bytes, list[LogKey]]] = []
@@ -540,7 +589,7 @@ class _Verifier:
         except ValueError as err:
             raise _Fail(f"malformed commit object: {err}") from None
         if i == 0:  # the genesis carries the trust its own signature is judged by
-            event_path, stored, event = self._event(i, c)
+            event_path, stored, event, _ = self._event(i, c)
             if event.get("event_type") != "ledger_genesis":
                 raise _Fail(f"seq 0 is {event.get('event_type')!r}, expected ledger_genesis")
             errors = schema_errors(event)
@@ -553,11 +602,12 @@ class _Verifier:
         trust = self.trust
         assert trust is not None
         signer = self._check_signature(i, obj, trust)
+        pre = 0
         if i > 0:
-            event_path, stored, event = self._event(i, c)
+            event_path, stored, event, pre = self._event(i, c)
         kind = event.get("event_type")
         self._check_paths(i, c, kind, event_path)
-        errors = schema_errors(event)
+        errors = [] if pre & _PRE_SCHEMA else schema_errors(event)
         if errors:
             raise _Fail(f"schema: {errors[0]}" + (f" (+{len(errors) - 1} more)"
                                                   if len(errors) > 1 else ""))
@@ -598,14 +648,20 @@ class _Verifier:
             self.r.verified.append(VerifiedEvent(i, c.sha, stored, event, leaf,
                                                  c.blobs.get(layout.checkpoint_path(i + 1))))
 
-    def _event(self, i: int, c: RawCommit) -> tuple[str, bytes, dict[str, Any]]:
+    def _event(self, i: int, c: RawCommit) -> tuple[str, bytes, dict[str, Any], int]:
+        """(path, stored bytes, event, pre-check bits the ordered pass may rely on)."""
         path, stored = self._event_file(i, c)
-        try:
-            event = parse_canonical(stored)
-        except NonCanonical as err:
-            raise _Fail(f"{path} is not canonical JSON: {err.reason}") from None
+        work = self.work
+        pre = 0 if work is None else work.prechecked(i - self.base, stored)
+        if pre & _PRE_CANONICAL:  # these bytes parse and are canonical: parse only
+            event: dict[str, Any] = _DECODE(stored.decode("utf-8"))
+        else:
+            try:
+                event = parse_canonical(stored)
+            except NonCanonical as err:
+                raise _Fail(f"{path} is not canonical JSON: {err.reason}") from None
         self._check_seq(i, event, path)
-        return path, stored, event
+        return path, stored, event, pre
 
     def _event_file(self, i: int, c: RawCommit) -> tuple[str, bytes]:
         events = [ch for ch in c.changes if ch.path.startswith("events/")]
@@ -666,7 +722,11 @@ class _Verifier:
 
     def _verify_now(self, obj: CommitObject) -> tuple[str | None, bytes | None]:
         assert obj.signature is not None
-        try:
+        quick = quick_git_signature(obj.signature)
+        if quick is not None and ed25519_verify(
+                quick[0][-32:], quick[1], GIT_SHA512_PREFIX + hashlib.sha512(obj.payload).digest()):
+            return None, quick[0]  # what the general check below accepts, read by slicing
+        try:  # the general check, which also says why a signature fails
             sig = parse_armored(obj.signature)
         except SignatureError as err:
             return err.reason, None
@@ -728,7 +788,7 @@ class _Verifier:
         if when > self.now + skew:
             raise _Fail(f"committer date {when} is {int(when - self.now)}s in the future "
                         f"(tolerance {skew}s)")
-        ts = parse_timestamp(str(event["timestamp"])).timestamp()
+        ts = epoch_seconds(str(event["timestamp"]))
         if ts > when + skew:
             raise _Fail(f"event timestamp {event['timestamp']} is {int(ts - when)}s after its "
                         f"commit date (tolerance {skew}s): future-dated event")

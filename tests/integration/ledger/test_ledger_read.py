@@ -148,3 +148,56 @@ def test_catching_up_reads_only_the_new_commits(ledger: Ledger, tmp_path: Path,
     assert not [c for c in commands if c.startswith("git diff-tree")], commands
     ranges = [c for c in commands if c.startswith("git rev-list")]
     assert all(".." in c for c in ranges), ranges
+    # every object read (the verified commit, its trust file, the new blobs, the index's
+    # re-reads) through one persistent cat-file; GitPython (`git version` at import) not used
+    assert len([c for c in commands if c.startswith("git cat-file")]) == 1, commands
+    assert not [c for c in commands if c.startswith("git version")], commands
+
+
+def test_object_reads_are_what_git_cat_file_gives(ledger: Ledger) -> None:
+    # the persistent object reader (no GitPython): objects by id and files by commit and path,
+    # a missing one said as such; a few objects through it equal many through one batch process
+    store = open_store(ledger.root)
+    shas = forge.chain(ledger.root)
+    for sha in shas:
+        assert store.read_object(sha) == subprocess.run(
+            ["git", "cat-file", "commit", sha], cwd=ledger.root, capture_output=True,
+            check=True).stdout
+    assert store.read_path(shas[-1], layout.event_path(1)) == forge.event_bytes(ledger.root, 1)
+    assert store.read_path(shas[-1], "events/none.json") is None
+    assert store.read_path(shas[0], layout.event_path(1)) is None  # not yet at the genesis
+    with pytest.raises(ValueError, match="missing"):
+        store.read_object("0" * 40)
+    specs = [f"{sha}:{layout.event_path(i)}" for i, sha in enumerate(shas)] + ["0" * 40]
+    few = store.cat_batch_list(specs)
+    many = store.cat_batch_list(specs * 100)  # over the persistent reader's batch size
+    assert few[-1] == (None, None) and all(data is not None for _, data in few[:-1])
+    assert many[: len(specs)] == few and many[-len(specs) :] == few
+    assert [data for _, data in few[:-1]] == [forge.event_bytes(ledger.root, i)
+                                               for i in range(len(shas))]
+
+
+def test_an_edited_object_store_is_refused_not_read(ledger: Ledger) -> None:
+    # the event a commit adds, swapped in the object store under its own id (git does not
+    # re-hash what it reads): the tree proof works from the ids of the bytes actually read, so
+    # the commit falls to git's diff, whose blob then fails its id check
+    import zlib
+
+    from governance.errors import Undecided
+
+    store = open_store(ledger.root)
+    seq = 3
+    blob = subprocess.run(["git", "rev-parse", f"{forge.REF}:{layout.event_path(seq)}"],
+                          cwd=ledger.root, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    loose = store.git_dir / "objects" / blob[:2] / blob[2:]
+    if not loose.exists():
+        pytest.skip("the fixture's objects are packed")
+    original = forge.event_bytes(ledger.root, seq)
+    forged = original.replace(b"}", b" }", 1)
+    assert forged != original
+    loose.chmod(0o644)
+    loose.write_bytes(zlib.compress(b"blob %d\0" % len(forged) + forged))
+    assert forge.event_bytes(ledger.root, seq) == forged  # git serves the swapped bytes
+    with pytest.raises(Undecided, match=f"{blob} .*does not hash to its id"):
+        open_store(ledger.root).read_commits()

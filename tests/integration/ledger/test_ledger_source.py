@@ -34,3 +34,33 @@ def test_index_catches_up_from_the_git_ledger(ledger: Ledger) -> None:
         state = index.state()
         head = source.head()
         assert state is not None and head is not None and state.seq == head.seq
+
+
+def test_an_event_id_reused_after_the_verified_prefix_is_refused(ledger: Ledger) -> None:
+    # catching up checks event ids against the verified chain: an id first used at or before
+    # the verified head fails, with where it was used
+    import json
+
+    import pytest
+
+    from governance.ledger.verified import LedgerTampered
+    from tests.integration.ledger import forge
+
+    with VerifiedLedger(ledger.root) as verified:
+        head = verified.catch_up()
+    assert head is not None
+    first = json.loads(forge.event_bytes(ledger.root, 1))["event_id"]
+    ledger.append("model_registered", model_name="fresh-one")
+    forge.append_raw(ledger.root, ledger.signer("jane.smith"), {"event_id": first})
+    with VerifiedLedger(ledger.root) as verified, pytest.raises(LedgerTampered) as caught:
+        verified.catch_up()
+    assert caught.value.failure.seq == head.seq + 2
+    assert f"duplicate event_id {first} (first used at seq 1)" in caught.value.failure.reason
+    # the verified prefix of that run (up to "fresh-one") is kept: reusing its id fails too
+    forge.set_tip(ledger.root, forge.chain(ledger.root)[-2])
+    again = json.loads(forge.event_bytes(ledger.root, head.seq + 1))["event_id"]
+    forge.append_raw(ledger.root, ledger.signer("jane.smith"), {"event_id": again})
+    with VerifiedLedger(ledger.root) as verified, pytest.raises(LedgerTampered) as caught:
+        verified.catch_up()
+    assert f"duplicate event_id {again} (first used at seq {head.seq + 1})" in \
+        caught.value.failure.reason

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,12 +21,25 @@ from tests.integration.ledger import forge
 from tests.integration.ledger.conftest import DIGEST, Ledger, fill_honest
 
 
-@pytest.fixture(autouse=True, params=["inline", "forked"])
+@pytest.fixture(autouse=True, params=["inline", "forked", "prechecked"])
 def signature_work(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every attack twice: signature work done in this process, and by forked workers (as for
-    large ledgers), which must report the same first failure."""
-    if request.param == "forked":
+    """Every attack three times: signature work done in this process, by forked workers (as for
+    large ledgers), and by forked workers whose pre-checks of every event's bytes (canonical
+    JSON, the schema) are all done before the ordered pass starts (as when the workers run
+    ahead of it), which must all report the same first failure."""
+    if request.param in ("forked", "prechecked"):
         monkeypatch.setattr(verify_module, "PARALLEL_MIN", 1)
+    if request.param == "prechecked":
+        start = verify_module.SignatureWork.__init__
+
+        def ahead(self: verify_module.SignatureWork, *args: Any, **kwargs: Any) -> None:
+            start(self, *args, **kwargs)
+            self.with_pre = True
+            for i, data in enumerate(self.events):
+                if data is not None:
+                    self.pre[i] = verify_module._precheck(data)
+
+        monkeypatch.setattr(verify_module.SignatureWork, "__init__", ahead)
 
 
 def failed(report: VerifyReport, seq: int | None, *fragments: str) -> None:

@@ -242,3 +242,84 @@ def test_canonical_fast_parse_agrees_with_checked(value: dict[str, object], edit
         assert json.dumps(fast[1], sort_keys=True) == json.dumps(checked[1], sort_keys=True)
     else:
         assert fast == checked
+
+
+def _general_trailers(message: str) -> dict[str, str]:
+    """parse_trailers without its one-match shortcut (the general reading, as written)."""
+    para = message.rstrip("\n").split("\n\n")[-1]
+    out: dict[str, str] = {}
+    for line in para.split("\n"):
+        key, sep, value = line.partition(":")
+        if sep and key in commit_mod.TRAILERS:
+            out[key] = "\x00duplicate" if key in out else value.strip()
+    return out
+
+
+def _mutations(rnd: random.Random, text: str, pieces: list[str], n: int) -> list[str]:
+    out = [text]
+    for _ in range(n):
+        s = list(text)
+        for _ in range(rnd.randint(1, 3)):
+            at = rnd.randrange(len(s))
+            kind = rnd.random()
+            if kind < 0.4:
+                s[at:at] = list(rnd.choice(pieces))
+            elif kind < 0.7:
+                del s[at : at + rnd.randint(1, 4)]
+            else:
+                s[at] = rnd.choice("0aZ:- \n.+\t9é")
+        out.append("".join(s))
+    return out
+
+
+def test_trailer_shortcut_agrees_with_general() -> None:
+    rnd = random.Random(11)
+    samples = [ledger_message("model_registered", 7, "01a21870-0000-7000-8000-000000000001",
+                              "aa" * 32, "bb" * 32, "cc" * 32),
+               ledger_message("ledger_genesis", 0, "01a2", "aa" * 32, "", "cc" * 32)]
+    pieces = ["\n", "\n\n", " ", "Ledger-Seq: 9\n", "Ledger-Root:", ":", "x"]
+    for sample in samples:
+        for message in _mutations(rnd, sample, pieces, 3000):
+            got = commit_mod.parse_trailers(message)
+            assert got == _general_trailers(message), message
+            assert list(got) == list(_general_trailers(message))
+
+
+def test_identity_cache_agrees_with_parse() -> None:
+    rnd = random.Random(5)
+    base = "Jane Smith <jane@example.com> 1700000000 +0000"
+    commit_mod.Person.parse(base.encode())  # the identity is now known
+    pieces = [" ", "<", ">", "-", "12", "+0100", "\n"]
+    for value in _mutations(rnd, base, pieces, 3000):
+        data = value.encode()
+        try:
+            want: object = commit_mod.Person._parse(data)
+        except ValueError as err:
+            want = str(err)
+        try:
+            got: object = commit_mod.Person.parse(data)
+        except ValueError as err:
+            got = str(err)
+        assert got == want, value
+
+
+def test_event_time_shortcut_agrees_with_parse_timestamp() -> None:
+    from governance.ledger.events import parse_timestamp
+    from governance.timeparse import TimeFormatError
+    from governance.timeparse import epoch_seconds as _event_seconds
+
+    rnd = random.Random(9)
+    samples = ["2026-04-10T09:14:11.123456Z", "2024-02-29T23:59:59.999999Z",
+               "9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00.000000Z"]
+    pieces = ["0", "60", "29", "13", "Z", "+02:00", ".5", "T", " "]
+    for sample in samples:
+        for text in _mutations(rnd, sample, pieces, 1500):
+            try:
+                want: object = parse_timestamp(text).timestamp()
+            except TimeFormatError as err:
+                want = str(err)
+            try:
+                got: object = _event_seconds(text)
+            except TimeFormatError as err:
+                got = str(err)
+            assert got == want, text
