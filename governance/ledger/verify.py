@@ -58,6 +58,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.domain.event_types import KEY_ROTATED, LEDGER_GENESIS
 from governance.ledger import layout
 from governance.ledger.canonical import _DECODE, NonCanonical, canonical_bytes, parse_canonical
 from governance.ledger.checkpoint import (
@@ -124,6 +125,9 @@ def _single_event_blob(c: RawCommit) -> bytes | None:
     found = [ch for ch in c.changes if ch.path.startswith("events/")]
     return c.blobs.get(found[0].path) if len(found) == 1 else None
 
+
+# the events that set or change the ledger's trust (checked against the trust before them)
+_TRUST_EVENTS = (LEDGER_GENESIS, KEY_ROTATED)
 
 # Per-commit results of the deferred signature work, one byte each in shared memory.
 _TODO, _OK, _BAD = 0, 1, 2
@@ -590,7 +594,7 @@ class _Verifier:
             raise _Fail(f"malformed commit object: {err}") from None
         if i == 0:  # the genesis carries the trust its own signature is judged by
             event_path, stored, event, _ = self._event(i, c)
-            if event.get("event_type") != "ledger_genesis":
+            if event.get("event_type") != LEDGER_GENESIS:
                 raise _Fail(f"seq 0 is {event.get('event_type')!r}, expected ledger_genesis")
             errors = schema_errors(event)
             if errors:
@@ -629,7 +633,7 @@ class _Verifier:
         if (violation := self.replay.check(i, event, signer)) is not None:
             raise _Fail(violation)
         self._check_dates(i, obj, event, trust)
-        if kind == "key_rotated":
+        if kind == KEY_ROTATED:
             try:
                 trust.apply_rotation(event["details"], i)
             except (TrustError, KeyError) as err:
@@ -746,7 +750,7 @@ class _Verifier:
                     raise _Fail(f"not add-only: unexpected checkpoint change {ch.status} {p} "
                                 f"(only {layout.checkpoint_path(i + 1)} may be added here)")
             elif p in (layout.TRUST_STATE, layout.ALLOWED_SIGNERS):
-                if kind not in ("ledger_genesis", "key_rotated"):
+                if kind not in _TRUST_EVENTS:
                     raise _Fail(f"allowed signers changed without a key_rotated event "
                                 f"({ch.status} {p} in a {kind} commit)")
             else:
@@ -767,7 +771,7 @@ class _Verifier:
 
     def _check_authority(self, i: int, kind: Any, event: dict[str, Any], signer: Any,
                          trust: Trust) -> None:
-        if kind == "ledger_genesis":
+        if kind == LEDGER_GENESIS:
             if i != 0:
                 raise _Fail("ledger_genesis after seq 0 (a second genesis cannot reset trust)")
             return
@@ -799,7 +803,7 @@ class _Verifier:
         self.prev_ts = ts
 
     def _check_trust_files(self, i: int, c: RawCommit, kind: Any, trust: Trust) -> None:
-        if kind not in ("ledger_genesis", "key_rotated"):
+        if kind not in _TRUST_EVENTS:
             return
         want = {layout.TRUST_STATE: canonical_bytes(trust_to_json(trust)),
                 layout.ALLOWED_SIGNERS: trust.allowed_signers().encode()}
