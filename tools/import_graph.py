@@ -170,9 +170,7 @@ CONTRACTS = (
         layer=("governance.ledger",),
         forbidden=("governance.cli", "governance.report", "governance.policy",
                    "governance.approvals", "governance.sinks", "governance.audit"),
-        allowed=(("governance.ledger.verified", "governance.audit.source"),
-                 # until the replay checks the recorded gate verdict (issue 20 item 1)
-                 ("governance.ledger.replay", "governance.approvals.counting")),
+        allowed=(("governance.ledger.verified", "governance.audit.source"),),
         why="the ledger is evidence: it verifies and stores events and decides nothing about "
             "them; audit.source is the LedgerSource port (it imports only domain) that the "
             "verified reader implements",

@@ -29,12 +29,27 @@ event checks before writing it:
                        break-glass review (``details.closes`` or ``details.post_hoc``) is a
                        grant, names open reviews of the same release, and is not by the person
                        who broke the glass
-  release_approved     the counted approvals support it: the required roles of the strictest
-                       environment (most required roles, ``governance approve``'s choice) are
-                       each filled by a distinct current member whose latest signed approval
-                       for the release binds the same digest, with no standing denial (the
-                       counting rules of ``governance.approvals.counting``, one approval per
-                       role: the release's risk tier is not in the ledger)
+  release_approved     it rests on the signed approvals on the ledger: every required role of
+                       the strictest environment (most required roles, ``governance approve``'s
+                       choice) has a current member whose latest signed word for the release
+                       in that role grants this digest, and no current member's latest word
+                       denies it; when the event records the gate's verdict
+                       (``details.verdict``: policy digest, input digest, decision id, the
+                       approvals it counted), the verdict allowed, is about that environment,
+                       and every approval it counted is such a signed grant (its event id, actor,
+                       role and digest)
+
+Why ``release_approved`` is checked this way and not decided again: whether approvals suffice
+(approvals per role by risk tier, distinct people across roles, the trainer and bots) is
+decided by one authority, the required-approvals gate (``policies/gates/approvals.rego``), and
+``governance approve`` records that gate's verdict in the event it signs. The replay cannot run
+the gate at verification (the policies of the day are not in the ledger, and a cold index build
+must stay cheap), and a second rule set here could disagree with it. So the replay checks only
+what a verdict rests on and the ledger can prove: the signed facts it counted exist, are the
+approvers' latest word, bind this digest, come from pinned members, and are not contradicted by
+a standing denial. A forged ``release_approved`` therefore still needs each required role's
+approval signed by a member of that role; the sufficiency judgement is the gate's, identified
+by the recorded policy digest and decision id.
 
 What the rules need from governance.yaml (role membership, environment order, each
 environment's required roles) is pinned in the genesis (``details.lifecycle``) and changes only
@@ -49,15 +64,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from governance.approvals.counting import (
-    ApprovalFacts,
-    ApprovalPolicy,
-    Outcome,
-    RoleDefinition,
-    SignedApproval,
-    decide,
-    required_roles,
-)
+from governance.domain.identity import identity_key
 from governance.timeparse import TimeFormatError, parse_instant
 
 # Event types only the lifecycle commands write, and the command that writes each one.
@@ -380,7 +387,7 @@ class LifecycleReplay:
         source = event.get("source") or {}
         github = isinstance(source, Mapping) and ("review_id" in source
                                                   or source.get("kind") == "github")
-        if not github:  # evidence of a GitHub review is not a signed approval (git_native)
+        if not github:  # evidence of a GitHub review is not an approval signed by the approver
             life["approvals"].append([str(event["event_id"]), actor, role,
                                       str(event.get("release_digest") or ""), granted,
                                       str(event["timestamp"])])
@@ -421,20 +428,79 @@ class LifecycleReplay:
         roles = self._need_roles(what)
         env = self.strictest(what)
         life = self._release(rid)
-        signed = tuple(SignedApproval(event_id=a[0], actor=a[1], role=a[2], release_digest=a[3],
-                                      timestamp=_when(a[5]), granted=a[4])
-                       for a in life["approvals"])
-        policy = ApprovalPolicy(
-            required=required_roles(env.required_approvals, 1),
-            roles={r: RoleDefinition(members=frozenset(m)) for r, m in roles.items()})
-        decision = decide(policy, ApprovalFacts(signed=signed, release_digest=digest))
-        if decision.outcome is not Outcome.APPROVED:
-            why = "; ".join(r.message for r in decision.reasons)
+        latest = _latest_words(life["approvals"])
+        details = event.get("details")
+        verdict = details.get("verdict") if isinstance(details, Mapping) else None
+        problems = _unsupported(env, roles, latest, digest)
+        if verdict is not None:
+            problems += _verdict_problems(verdict, env, roles, latest, digest)
+        if problems:
             raise LifecycleViolation(f"{what} (digest {_short(digest)}) is not supported by "
-                                     f"the counted approvals for {env.name!r}: {why}")
+                                     f"the counted approvals for {env.name!r}: "
+                                     + "; ".join(problems))
         life["approved"] = digest
         for key in [k for k, ob in self.obligations.items() if ob["release"] == rid]:
             del self.obligations[key]
+
+
+def _latest_words(approvals: Iterable[Sequence[Any]]) -> dict[tuple[str, str], Sequence[Any]]:
+    """(actor, role) -> that person's latest signed approval or denial for the release
+    ([event_id, actor, role, digest, granted, timestamp]), by timestamp then event id."""
+    latest: dict[tuple[str, str], Sequence[Any]] = {}
+    for a in sorted(approvals, key=lambda a: (_when(a[5]).timestamp(), a[0])):
+        latest[(identity_key(a[1]), a[2])] = a
+    return latest
+
+
+def _unsupported(env: EnvironmentRule, roles: Mapping[str, Sequence[str]],
+                 latest: Mapping[tuple[str, str], Sequence[Any]], digest: str) -> list[str]:
+    """What the signed facts lack for an approval of ``digest``: a required role nobody granted,
+    or a standing denial (each a fact the ledger proves, not a count)."""
+    problems = []
+    for role in env.required_approvals:
+        members = {identity_key(m) for m in roles.get(role, ())}
+        words = [a for (who, r), a in sorted(latest.items()) if r == role and who in members]
+        for a in words:
+            if not a[4] and a[3] == digest:
+                problems.append(f"{a[1]} denied as {role} ({a[0]})")
+        if not any(a[4] and a[3] == digest for a in words):
+            problems.append(f"role {role} has no signed approval of this digest by a current "
+                            f"member (members pinned in the ledger: "
+                            f"{', '.join(roles.get(role, ())) or 'none'})")
+    return problems
+
+
+def _verdict_problems(verdict: Any, env: EnvironmentRule, roles: Mapping[str, Sequence[str]],
+                      latest: Mapping[tuple[str, str], Sequence[Any]], digest: str) -> list[str]:
+    """Where the recorded gate verdict disagrees with the ledger's facts."""
+    if not isinstance(verdict, Mapping):
+        return ["details.verdict is not an object"]
+    problems = [f"details.verdict.{k} is missing" for k in ("policy_digest", "decision_id")
+                if not isinstance(verdict.get(k), str) or not verdict.get(k)]
+    if verdict.get("allow") is not True:
+        problems.append("the recorded gate verdict did not allow it")
+    if verdict.get("environment") != env.name:
+        problems.append(f"the recorded gate verdict is for {verdict.get('environment')!r}, the "
+                        f"strictest environment the ledger pins is {env.name!r}")
+    counted = verdict.get("counted")
+    if not isinstance(counted, list) or not all(isinstance(c, Mapping) for c in counted):
+        return [*problems, "details.verdict.counted is not a list of objects"]
+    for c in counted:
+        role, actor = str(c.get("role")), str(c.get("actor_id"))
+        word = latest.get((identity_key(actor), role))
+        if identity_key(actor) not in {identity_key(m) for m in roles.get(role, ())}:
+            problems.append(f"the recorded verdict counts {actor} as {role}, who is not a "
+                            "member the ledger pins")
+        elif word is None or not word[4] or word[3] != digest:
+            problems.append(f"the recorded verdict counts {actor} as {role}, whose latest "
+                            "signed word is not an approval of this digest")
+        elif c.get("event_id") is not None and c.get("event_id") != word[0]:
+            problems.append(f"the recorded verdict counts {actor}'s approval {c.get('event_id')}"
+                            f" as {role}, their latest signed approval is {word[0]}")
+    named = {str(c.get("role")) for c in counted}
+    problems += [f"the recorded verdict counts nobody for role {r}"
+                 for r in env.required_approvals if r not in named]
+    return problems
 
 
 _HANDLERS = {
