@@ -163,7 +163,6 @@ class ApprovalStanding:
                                        if not v.counted]}
                       for r in self.roles],
             "approvals": [v.to_json() for v in self.approvals],
-            "policy_digest": self.policy_digest, "decision_id": self.decision_id,
         }
 
 
