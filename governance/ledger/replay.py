@@ -31,9 +31,9 @@ event checks before writing it:
                        who broke the glass
   release_approved     it rests on the signed approvals on the ledger: every required role of
                        the strictest environment (most required roles, ``governance approve``'s
-                       choice) has a current member whose latest signed word for the release
-                       in that role grants this digest, and no current member's latest word
-                       denies it; when the event records the gate's verdict
+                       choice) has a current member who signed an approval of this digest in
+                       that role, and nobody signed a denial of this digest (a denial blocks
+                       the digest, as in the gate); when the event records the gate's verdict
                        (``details.verdict``: policy digest, input digest, decision id, the
                        approvals it counted), the verdict allowed, is about that environment,
                        and every approval it counted is such a signed grant (its event id, actor,
@@ -45,9 +45,9 @@ decided by one authority, the required-approvals gate (``policies/gates/approval
 ``governance approve`` records that gate's verdict in the event it signs. The replay cannot run
 the gate at verification (the policies of the day are not in the ledger, and a cold index build
 must stay cheap), and a second rule set here could disagree with it. So the replay checks only
-what a verdict rests on and the ledger can prove: the signed facts it counted exist, are the
-approvers' latest word, bind this digest, come from pinned members, and are not contradicted by
-a standing denial. A forged ``release_approved`` therefore still needs each required role's
+what a verdict rests on and the ledger can prove: the signed facts it counted exist, bind this
+digest, come from pinned members in the roles counted, and are not contradicted by a signed
+denial of the digest. A forged ``release_approved`` therefore still needs each required role's
 approval signed by a member of that role; the sufficiency judgement is the gate's, identified
 by the recorded policy digest and decision id.
 
@@ -61,11 +61,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from governance.domain.identity import identity_key
-from governance.timeparse import TimeFormatError, parse_instant
 
 # Event types only the lifecycle commands write, and the command that writes each one.
 LIFECYCLE_COMMANDS: Mapping[str, str] = {
@@ -158,13 +156,6 @@ def pinned_after(pinned: Mapping[str, Any] | None, changes: Iterable[Mapping[str
         return None
     return {"roles": roles, "environments": None if envs is None else [e.to_json()
                                                                          for e in envs]}
-
-
-def _when(text: str) -> datetime:
-    try:
-        return parse_instant(text)
-    except TimeFormatError as err:  # the schema check makes this unreachable; refuse, not guess
-        raise LifecycleViolation(f"approval timestamp: {err}") from None
 
 
 def _short(digest: str | None) -> str:
@@ -428,12 +419,12 @@ class LifecycleReplay:
         roles = self._need_roles(what)
         env = self.strictest(what)
         life = self._release(rid)
-        latest = _latest_words(life["approvals"])
+        words = [a for a in life["approvals"] if a[3] == digest]  # signed words on this digest
         details = event.get("details")
         verdict = details.get("verdict") if isinstance(details, Mapping) else None
-        problems = _unsupported(env, roles, latest, digest)
+        problems = _unsupported(env, roles, words)
         if verdict is not None:
-            problems += _verdict_problems(verdict, env, roles, latest, digest)
+            problems += _verdict_problems(verdict, env, roles, words)
         if problems:
             raise LifecycleViolation(f"{what} (digest {_short(digest)}) is not supported by "
                                      f"the counted approvals for {env.name!r}: "
@@ -443,27 +434,15 @@ class LifecycleReplay:
             del self.obligations[key]
 
 
-def _latest_words(approvals: Iterable[Sequence[Any]]) -> dict[tuple[str, str], Sequence[Any]]:
-    """(actor, role) -> that person's latest signed approval or denial for the release
-    ([event_id, actor, role, digest, granted, timestamp]), by timestamp then event id."""
-    latest: dict[tuple[str, str], Sequence[Any]] = {}
-    for a in sorted(approvals, key=lambda a: (_when(a[5]).timestamp(), a[0])):
-        latest[(identity_key(a[1]), a[2])] = a
-    return latest
-
-
 def _unsupported(env: EnvironmentRule, roles: Mapping[str, Sequence[str]],
-                 latest: Mapping[tuple[str, str], Sequence[Any]], digest: str) -> list[str]:
-    """What the signed facts lack for an approval of ``digest``: a required role nobody granted,
-    or a standing denial (each a fact the ledger proves, not a count)."""
-    problems = []
+                 words: Sequence[Sequence[Any]]) -> list[str]:
+    """What the signed words on the digest ([event_id, actor, role, digest, granted, timestamp])
+    lack for an approval: a required role no current member granted, or a denial (which blocks
+    the digest, as it does in the gate). Each is a fact the ledger proves, not a count."""
+    problems = [f"{a[1]} denied as {a[2]} ({a[0]})" for a in words if not a[4]]
     for role in env.required_approvals:
         members = {identity_key(m) for m in roles.get(role, ())}
-        words = [a for (who, r), a in sorted(latest.items()) if r == role and who in members]
-        for a in words:
-            if not a[4] and a[3] == digest:
-                problems.append(f"{a[1]} denied as {role} ({a[0]})")
-        if not any(a[4] and a[3] == digest for a in words):
+        if not any(a[4] and a[2] == role and identity_key(a[1]) in members for a in words):
             problems.append(f"role {role} has no signed approval of this digest by a current "
                             f"member (members pinned in the ledger: "
                             f"{', '.join(roles.get(role, ())) or 'none'})")
@@ -471,8 +450,8 @@ def _unsupported(env: EnvironmentRule, roles: Mapping[str, Sequence[str]],
 
 
 def _verdict_problems(verdict: Any, env: EnvironmentRule, roles: Mapping[str, Sequence[str]],
-                      latest: Mapping[tuple[str, str], Sequence[Any]], digest: str) -> list[str]:
-    """Where the recorded gate verdict disagrees with the ledger's facts."""
+                      words: Sequence[Sequence[Any]]) -> list[str]:
+    """Where the recorded gate verdict disagrees with the signed words on the digest."""
     if not isinstance(verdict, Mapping):
         return ["details.verdict is not an object"]
     problems = [f"details.verdict.{k} is missing" for k in ("policy_digest", "decision_id")
@@ -486,17 +465,19 @@ def _verdict_problems(verdict: Any, env: EnvironmentRule, roles: Mapping[str, Se
     if not isinstance(counted, list) or not all(isinstance(c, Mapping) for c in counted):
         return [*problems, "details.verdict.counted is not a list of objects"]
     for c in counted:
-        role, actor = str(c.get("role")), str(c.get("actor_id"))
-        word = latest.get((identity_key(actor), role))
+        role, actor, event_id = str(c.get("role")), str(c.get("actor_id")), c.get("event_id")
+        grants = [a for a in words if a[4] and a[2] == role
+                  and identity_key(a[1]) == identity_key(actor)]
         if identity_key(actor) not in {identity_key(m) for m in roles.get(role, ())}:
             problems.append(f"the recorded verdict counts {actor} as {role}, who is not a "
                             "member the ledger pins")
-        elif word is None or not word[4] or word[3] != digest:
-            problems.append(f"the recorded verdict counts {actor} as {role}, whose latest "
-                            "signed word is not an approval of this digest")
-        elif c.get("event_id") is not None and c.get("event_id") != word[0]:
-            problems.append(f"the recorded verdict counts {actor}'s approval {c.get('event_id')}"
-                            f" as {role}, their latest signed approval is {word[0]}")
+        elif not grants:
+            problems.append(f"the recorded verdict counts {actor} as {role}, who signed no "
+                            "approval of this digest in that role")
+        elif event_id is not None and event_id not in {a[0] for a in grants}:
+            problems.append(f"the recorded verdict counts {actor}'s approval {event_id} as "
+                            f"{role}, which is not their signed approval of this digest "
+                            f"({', '.join(a[0] for a in grants)})")
     named = {str(c.get("role")) for c in counted}
     problems += [f"the recorded verdict counts nobody for role {r}"
                  for r in env.required_approvals if r not in named]
