@@ -30,10 +30,10 @@ from governance.policy.approval_standing import (
     pull_request_standing,
     undecided_standing,
 )
-from governance.policy.bundle import load_bundle
+from governance.policy.bundle import POLICY_DIR, load_bundle
 from governance.timeparse import format_rfc3339_offset
 
-POLICY_DIRECTORY = "policies"
+POLICY_DIRECTORY = POLICY_DIR  # read at the pull request's base commit
 
 
 @dataclass(frozen=True)
