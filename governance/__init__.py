@@ -6,7 +6,7 @@ Architecture (dependencies point downwards; adapters implement ports at the edge
 - core (pure, no I/O of its own beyond reading the governed repository):
   ``records`` (YAML -> domain values with located problems), ``digest`` (release digest),
   ``repo`` (the governed repository and its validation), ``authoring`` (new records),
-  ``policy`` (gate input, engines, decisions), ``approvals`` (CODEOWNERS, counting rules),
+  ``policy`` (gate input, engines, decisions), ``approvals`` (CODEOWNERS, approval facts),
   ``lifecycle`` (events folded into state), ``audit`` (index and queries).
 - ``governance.domain``     frozen values: Release, ModelCard, Model, GovernanceConfig, events.
 - adapters: ``ledger.store`` (git), ``approvals.github`` (GitHub), ``policy`` engines (regopy,

@@ -9,7 +9,10 @@ trainer (separation of duties). After a grant,
 the required-approvals gate decides (``governance.policy.approval_standing``: the same Rego
 rule ``check --env`` applies, on the approvals signed by their approvers) whether every role
 required by the strictest environment is now filled by distinct people for this digest; if so a
-``release_approved`` event binds that digest.
+``release_approved`` event binds that digest and records the gate's verdict
+(``details.verdict``: policy digest, input digest, decision id, and each approval it counted
+with the event id of that signed approval), which the ledger replay checks against the signed
+facts (``governance.ledger.replay``) instead of deciding again.
 
 Post-hoc review of a break-glass promotion (DESIGN section 4): ``closes`` names the open
 ``break_glass`` event this approval reviews; the grant then carries ``details.closes`` and the
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.committed import release_paths, require_committed
 from governance.domain.config import GovernanceConfig
@@ -39,9 +42,12 @@ from governance.domain.event_types import (
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.errors import Denied, NotFound, UsageError
-from governance.lifecycle import Obligation, fold_lifecycle
+from governance.lifecycle import LifecycleState, Obligation, fold_lifecycle
 from governance.promotion import decided_on_the_tip
 from governance.repo import GovernedRepo
+
+if TYPE_CHECKING:
+    from governance.policy.approval_standing import ApprovalStanding
 
 
 @dataclass(frozen=True)
@@ -197,6 +203,24 @@ def _summarise(repo: GovernedRepo, loaded: Any, role: str, actor: str, first: Le
             approval_state="approved", release_digest=digest,
             details={"environment": env,
                      "approvers": [f"{r.role}:{p}" for r in standing.roles
-                                   for p in r.counted]}).to_dict()))
+                                   for p in r.counted],
+                     "verdict": _verdict(standing, state, release.release_id, digest)}
+        ).to_dict()))
     return ApprovalResult(release.release_id, role, True, tuple(written), approved or already,
                           remaining)
+
+
+def _verdict(standing: ApprovalStanding, state: LifecycleState, release_id: str,
+             digest: str) -> dict[str, Any]:
+    """The gate's verdict as recorded, each counted approval named by the signed event it is
+    (the approver's latest grant for that role binding ``digest``)."""
+    record = standing.verdict_record()
+    life = state.release(release_id)
+    latest: dict[tuple[str, str], str] = {}
+    for a in (life.approvals if life is not None else ()):
+        if not a.source.get("review_id") and a.source.get("kind") != "github":
+            latest[(identity_key(a.actor_id), a.role)] = a.event_id if (
+                a.granted and a.digest == digest) else ""
+    record["counted"] = [{**c, "event_id": latest.get((identity_key(c["actor_id"]), c["role"]))
+                          or None} for c in record["counted"]]
+    return record

@@ -5,11 +5,11 @@ Issue 6 item 6: a merged change to governance.yaml (gates, environments, roles),
 pull request. This module decides which event to record, from facts gathered by the adapters:
 
 - the paths the push changed under GOVERNANCE_PATHS (``git diff before after``);
-- the merged pull request, re-verified at its FINAL head with the counting rules of DESIGN
-  section 6 (``governance.approvals.counting.decide``: CODEOWNERS and governance.yaml read at the
-  PR's base, one state per reviewer, approvals only on the head, the author, committers and bots
-  never count), with no role requirement but every changed governance path needing a counted
-  approval from one of its code owners;
+- the merged pull request, re-verified at its FINAL head by the required-approvals gate
+  (``governance.approvals.evaluate.config_review``: CODEOWNERS, governance.yaml and the policies
+  read at the PR's base, one state per reviewer, approvals only on the head, the author,
+  committers and bots never count), with no role requirement but every changed governance path
+  needing a counted approval from one of its code owners;
 - whether each changed path's content at the pushed commit equals its content at the PR head
   (what the reviewers approved; an admin or "evil" merge can land something else).
 
@@ -43,7 +43,7 @@ class ReviewFacts:
 
     number: int
     head_sha: str
-    outcome: str  # approved | denied | undecided (counting.Outcome values)
+    outcome: str  # approved | denied | undecided: the gate's (ApprovalStanding.outcome)
     reasons: tuple[str, ...]
     approvals: tuple[Mapping[str, Any], ...]  # counted: actor_id, review_id, head_sha, ...
     unowned: tuple[str, ...]  # changed governance paths no CODEOWNERS rule owns

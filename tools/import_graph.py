@@ -6,7 +6,11 @@ Every ``import``/``from ... import`` naming a ``governance`` module counts, wher
 modules together, it only moves the failure from import time to call time. A cycle is a strongly
 connected component of more than one module (Tarjan), printed as its members.
 
-    python tools/import_graph.py                 # cycles; exit 1 when there is one
+The layer contracts of docs/architecture.md are checked on the same graph (``CONTRACTS``: which
+packages a layer must not import); ``tests/unit/test_import_contracts.py`` runs them in CI and
+feeds each one a violating graph, so none of them can pass vacuously.
+
+    python tools/import_graph.py                 # cycles and contracts; exit 1 on any break
     python tools/import_graph.py --facts         # plus lines per package, longest functions
     python tools/import_graph.py --top-level-only  # only module-level imports
 """
@@ -17,7 +21,8 @@ import argparse
 import ast
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +128,87 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return sorted(out)
 
 
+@dataclass(frozen=True)
+class Contract:
+    """Modules under any of ``layer`` must not import a module under any of ``forbidden``,
+    except the edges named in ``allowed`` (importer, imported), each with its reason in the
+    contract's ``why``. Names are dotted prefixes: ``governance.ledger`` covers the package."""
+
+    name: str
+    layer: tuple[str, ...]
+    forbidden: tuple[str, ...]
+    why: str
+    allowed: tuple[tuple[str, str], ...] = ()
+    exempt: tuple[str, ...] = ()  # modules of ``layer`` the contract does not cover
+    inside: tuple[str, ...] = ()  # always importable (the layer's own package)
+
+
+def _under(module: str, prefixes: Iterable[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+# The layers, bottom up (docs/architecture.md): domain; the pure core modules; ledger;
+# policy, approvals, audit, report; adapters (sinks, approvals.github, policy.engines, vcs);
+# cli at the top. Each contract is a rule that holds today and that a change must not break.
+CONTRACTS = (
+    Contract(
+        "domain imports nothing of ours outside domain",
+        layer=("governance.domain",),
+        forbidden=("governance",),
+        inside=("governance.domain",),
+        why="domain values are the vocabulary every layer shares; they depend on nothing",
+    ),
+    Contract(
+        "nothing below cli imports governance.cli",
+        layer=("governance",),
+        forbidden=("governance.cli",),
+        exempt=("governance.cli", "governance.__main__"),
+        why="commands are the top layer: parse, call one core function, render",
+    ),
+    Contract(
+        "ledger imports no cli, report, policy, approvals or sinks, and of audit only its port",
+        layer=("governance.ledger",),
+        forbidden=("governance.cli", "governance.report", "governance.policy",
+                   "governance.approvals", "governance.sinks", "governance.audit"),
+        allowed=(("governance.ledger.verified", "governance.audit.source"),),
+        why="the ledger is evidence: it verifies and stores events and decides nothing about "
+            "them; audit.source is the LedgerSource port (it imports only domain) that the "
+            "verified reader implements",
+    ),
+    Contract(
+        "sinks import no cli, report, policy or approvals",
+        layer=("governance.sinks",),
+        forbidden=("governance.cli", "governance.report", "governance.policy",
+                   "governance.approvals"),
+        why="a sink is an adapter fed ledger entries through the LedgerSource port",
+    ),
+    Contract(
+        "policy and approvals import no cli, report, audit or sinks",
+        layer=("governance.policy", "governance.approvals"),
+        forbidden=("governance.cli", "governance.report", "governance.audit",
+                   "governance.sinks"),
+        why="decisions are made below the read models and renderers that show them",
+    ),
+)
+
+
+def contract_violations(edges: dict[str, set[str]],
+                        contracts: Iterable[Contract] = CONTRACTS) -> list[str]:
+    """Every import that breaks a contract, as ``contract: importer -> imported``."""
+    out = []
+    for contract in contracts:
+        for importer in sorted(edges):
+            if not _under(importer, contract.layer) or _under(importer, contract.exempt):
+                continue
+            for imported in sorted(edges[importer]):
+                if not _under(imported, contract.forbidden) or _under(imported, contract.inside):
+                    continue
+                if (importer, imported) in contract.allowed:
+                    continue
+                out.append(f"{contract.name}: {importer} -> {imported}")
+    return out
+
+
 def facts(root: Path, longest: int) -> None:
     per_package: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     functions: list[tuple[int, str]] = []
@@ -152,13 +238,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="also print modules/lines per package and the longest functions")
     parser.add_argument("--longest", type=int, default=15)
     args = parser.parse_args(argv)
-    found = cycles(graph(args.root, args.top_level_only))
+    edges = graph(args.root, args.top_level_only)
+    found = cycles(edges)
     print(f"import cycles in {PACKAGE}/: {len(found)}")
     for component in found:
         print("  " + " <-> ".join(component))
+    broken = contract_violations(edges)
+    print(f"layer contracts: {len(CONTRACTS)}, broken imports: {len(broken)}")
+    for line in broken:
+        print("  " + line)
     if args.facts:
         facts(args.root, args.longest)
-    return 1 if found else 0
+    return 1 if found or broken else 0
 
 
 if __name__ == "__main__":

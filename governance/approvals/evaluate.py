@@ -1,53 +1,46 @@
-"""Decide a pull request's approvals: gather facts (GitHub + local git), then count.
+"""Judge a pull request's approvals with the required-approvals gate.
 
-Owns the order of the work and the fail-closed wiring around it: the pull request first (its
-BASE commit fixes which governance.yaml and CODEOWNERS apply, DESIGN section 6), then reviews,
-commits, permissions, team memberships and CODEOWNERS errors from GitHub, changed files from
-``git diff base...head``. Any API failure is recorded as a fetch error, so ``decide`` answers
-``undecided`` (exit 3) instead of passing on partial data.
+Gathers the facts (``governance.approvals.gather``), normalises them as the gate path does
+(``governance.approvals.pull_request.gate_facts``) and asks the gate itself
+(``governance.policy.approval_standing.pull_request_standing``) with the policies read at the
+pull request's BASE commit: the same rule ``check --approvals github`` and ``promote`` apply,
+so a pull request evaluation and ``config record`` cannot disagree with the gate (issue 20
+item 1). Facts that cannot be trusted (a fork, a draft, a closed PR, a wrong base, CODEOWNERS
+errors, an API failure) make the answer undecided (exit 3), never a pass.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from governance.approvals import codeowners as co
 from governance.approvals import gitfiles
-from governance.approvals.counting import (
-    ApprovalDecision,
-    ApprovalFacts,
-    ApprovalPolicy,
-    Commit,
-    Outcome,
-    Review,
-    decide,
-)
-from governance.approvals.github import (
-    ApiFailure,
-    GitHubSettings,
-    GitHubSource,
-    memberships,
-    token_from_env,
-)
-from governance.approvals.policy import (
-    approval_policy,
-    config_at,
-    governance_policy,
-    teams_to_check,
-)
+from governance.approvals.facts import ApprovalFacts, ApprovalPolicy, latest_by_reviewer
+from governance.approvals.gather import gather_pull_request
+from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
+from governance.approvals.pull_request import gate_facts
 from governance.config_change import ReviewFacts
 from governance.domain.identity import identity_key, same_identity
 from governance.errors import ConfigurationError, Denied, Undecided
+from governance.policy.approval_standing import (
+    ApprovalStanding,
+    pull_request_standing,
+    undecided_standing,
+)
+from governance.policy.bundle import POLICY_DIR, load_bundle
 from governance.timeparse import format_rfc3339_offset
+
+POLICY_DIRECTORY = POLICY_DIR  # read at the pull request's base commit
 
 
 @dataclass(frozen=True)
 class PullRequestEvaluation:
     policy: ApprovalPolicy | None
     facts: ApprovalFacts
-    decision: ApprovalDecision
+    standing: ApprovalStanding  # the required-approvals gate's verdict
 
 
 def evaluate_pull_request(
@@ -58,87 +51,44 @@ def evaluate_pull_request(
     environment: str | None,
     risk_tier: str,
     trainers: Iterable[str] = (),
+    engine_name: str | None = None,
 ) -> PullRequestEvaluation:
-    """Everything needed to decide PR ``number`` for ``environment``; never raises on API errors.
+    """The gate's verdict on PR ``number`` for ``environment``; never raises on API errors.
     ``environment`` None: a governance change, judged by CODEOWNERS alone (no roles)."""
     policy, facts = gather_pull_request(root, source, number, environment=environment,
                                         risk_tier=risk_tier, trainers=trainers)
-    if policy is None:
-        return PullRequestEvaluation(None, facts, _undecided_without_policy(facts))
-    return PullRequestEvaluation(policy, facts, decide(policy, facts))
-
-
-def gather_pull_request(
-    root: Path,
-    source: GitHubSource,
-    number: int,
-    *,
-    environment: str | None,
-    risk_tier: str,
-    trainers: Iterable[str] = (),
-) -> tuple[ApprovalPolicy | None, ApprovalFacts]:
-    """The facts of PR ``number`` and the rules at its base commit, without deciding; an API
-    failure is a fetch error in the facts (no policy when the PR itself could not be read)."""
+    label = environment or "governance configuration"
+    pr = facts.pull_request
+    if policy is None or pr is None:
+        reason = "; ".join(facts.fetch_errors) or "the pull request could not be read"
+        return PullRequestEvaluation(policy, facts, undecided_standing(
+            f"pull request #{number}", label,
+            f"approvals on pull request #{number} could not be decided: {reason}"))
     try:
-        pr = source.pull_request(number)
-    except ApiFailure as err:
-        return None, ApprovalFacts(fetch_errors=(str(err),))
-
-    errors: list[str] = []
-    config_bytes = gitfiles.file_at(root, pr.base_sha, "governance.yaml")
-    if config_bytes is None:
-        raise ConfigurationError(
-            f"governance.yaml does not exist at the base commit {pr.base_sha[:12]} of PR #{number}"
-        )
-    base_config = config_at(config_bytes, f"governance.yaml@{pr.base_sha[:12]}")
-    policy = (
-        governance_policy(base_config)
-        if environment is None
-        else approval_policy(base_config, environment, risk_tier, trainers)
-    )
-    try:
-        owners = co.load(lambda path: gitfiles.file_at(root, pr.base_sha, path))
-    except co.CodeownersTooLarge as err:
-        owners = None
-        errors.append(str(err))
-    try:
-        changed = gitfiles.changed_files(root, pr.base_sha, pr.head_sha)
+        normalised = gate_facts(policy, facts, number)
     except Undecided as err:
-        changed = ()
-        errors.append(err.message)
-
-    reviews: tuple[Review, ...] = ()
-    commits: tuple[Commit, ...] = ()
-    permissions: dict[str, str] = {}
-    team_members: dict[str, frozenset[str]] = {}
-    unreadable: frozenset[str] = frozenset()
-    api_codeowners_errors: tuple[str, ...] = ()
-    try:
-        reviews = source.reviews(number)
-        commits = source.commits(number)
-        people = sorted({r.reviewer for r in reviews if r.state not in ("COMMENTED", "PENDING")})
-        for login in people:
-            permissions[identity_key(login)] = source.permission(login)
-        code_teams = _owner_teams(owners, changed)
-        team_members, unreadable = memberships(source, teams_to_check(policy, code_teams), people)
-        if owners is not None:
-            api_codeowners_errors = source.codeowners_errors(pr.base_sha)
-    except ApiFailure as err:
-        errors.append(str(err))
-
-    facts = ApprovalFacts(
-        pull_request=pr,
-        reviews=reviews,
-        commits=commits,
-        permissions=permissions,
-        team_members=team_members,
-        unreadable_teams=unreadable,
-        codeowners=owners,
-        changed_files=changed,
-        codeowners_api_errors=api_codeowners_errors,
-        fetch_errors=tuple(errors),
-    )
-    return policy, facts
+        return PullRequestEvaluation(policy, facts, undecided_standing(
+            f"pull request #{number}", label, err.message))
+    policies = gitfiles.files_under(root, pr.base_sha, POLICY_DIRECTORY)
+    if not any(name.endswith(".rego") for name in policies):
+        raise ConfigurationError(
+            f"{POLICY_DIRECTORY}/ holds no policy at the base commit {pr.base_sha[:12]} of PR "
+            f"#{number}: the required-approvals gate that judges it cannot be read",
+            hint="commit the policies (governance init writes them) to the protected branch")
+    with tempfile.TemporaryDirectory(prefix="governance-policies-") as tmp:
+        directory = Path(tmp) / POLICY_DIRECTORY
+        for name, data in policies.items():
+            path = directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        bundle = load_bundle(directory,
+                             display_prefix=f"{POLICY_DIRECTORY}@{pr.base_sha[:12]}")
+        standing = pull_request_standing(
+            bundle, policy, normalised.approvals, number=number,
+            head_sha=normalised.head_sha or pr.head_sha,
+            excluded_actors=normalised.excluded_actors, codeowners=normalised.codeowners,
+            environment=environment, risk_tier=risk_tier, engine_name=engine_name)
+    return PullRequestEvaluation(policy, facts, standing)
 
 
 def pull_request_decision(
@@ -152,7 +102,7 @@ def pull_request_decision(
     env: Mapping[str, str] | None = None,
 ) -> PullRequestEvaluation:
     """``evaluate_pull_request`` with a GitHub source configured from the environment
-    (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY): what ``check --approvals github`` calls."""
+    (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY)."""
     source = GitHubSource(GitHubSettings.from_env(repository, env), token_from_env(env))
     try:
         return evaluate_pull_request(
@@ -162,23 +112,12 @@ def pull_request_decision(
         source.close()
 
 
-def _owner_teams(owners: co.Codeowners | None, changed: Iterable[str]) -> list[str]:
-    if owners is None:
-        return []
-    teams = {o[1:] for path in changed for o in owners.owners_of(path) if o.startswith("@")}
-    return sorted(t for t in teams if "/" in t)
-
-
-def _undecided_without_policy(facts: ApprovalFacts) -> ApprovalDecision:
-    return decide(ApprovalPolicy(required=(), roles={}), facts)
-
-
-def require_approved(decision: ApprovalDecision) -> None:
-    """Map a decision onto the error hierarchy: undecided -> exit 3, denied -> exit 1."""
-    if decision.outcome is Outcome.APPROVED:
+def require_approved(standing: ApprovalStanding) -> None:
+    """Map the gate's verdict onto the error hierarchy: undecided -> exit 3, denied -> exit 1."""
+    if standing.outcome == "approved":
         return
-    text = "; ".join(r.message for r in decision.reasons)
-    if decision.outcome is Outcome.UNDECIDED:
+    text = "; ".join(standing.reasons())
+    if standing.outcome == "undecided":
         raise Undecided(f"approvals could not be decided: {text}")
     raise Denied(f"approvals are not sufficient: {text}")
 
@@ -186,27 +125,38 @@ def require_approved(decision: ApprovalDecision) -> None:
 def review_config_change(root: Path, number: int, paths: Iterable[str],
                          env: Mapping[str, str] | None = None) -> ReviewFacts:
     """Re-verify pull request ``number`` for a governance change to ``paths`` at its final head
-    (GitHub source from the environment). Undecided (exit 3) when GitHub or git could not
-    answer: nothing may be recorded on partial facts."""
+    (GitHub source from the environment), as the gate judges it. Undecided (exit 3) when GitHub
+    or git could not answer: nothing may be recorded on partial facts."""
     evaluation = pull_request_decision(root, number, environment=None, risk_tier="", env=env)
-    decision, facts = evaluation.decision, evaluation.facts
-    if decision.outcome is Outcome.UNDECIDED or facts.pull_request is None:
+    return config_review(evaluation, number, paths)
+
+
+def config_review(evaluation: PullRequestEvaluation, number: int,
+                  paths: Iterable[str]) -> ReviewFacts:
+    """The gate's verdict on a governance change, as ``config_change`` takes it: the outcome,
+    the gate's reasons, and the reviews the gate counted as a person's with what each owns."""
+    standing, facts = evaluation.standing, evaluation.facts
+    if standing.outcome == "undecided" or facts.pull_request is None:
         raise Undecided(f"the approvals of pull request #{number} could not be decided: "
-                        + "; ".join(r.message for r in decision.reasons))
+                        + "; ".join(standing.reasons()))
     owners = facts.codeowners
+    paths = tuple(paths)
     unowned = tuple(p for p in paths if owners is None or not owners.owners_of(p))
+    latest = latest_by_reviewer(facts.reviews, [])
+    counted = {identity_key(r) for r in standing.reviewers}
     approvals = tuple(
-        {"actor_id": a.person, "review_id": a.review_id, "head_sha": a.commit_id,
-         "submitted_at": format_rfc3339_offset(a.submitted_at) if a.submitted_at else None,
+        {"actor_id": review.reviewer, "review_id": review.id, "head_sha": review.commit_id,
+         "submitted_at": (format_rfc3339_offset(review.submitted_at)
+                          if review.submitted_at else None),
          "code_owner_of": sorted(p for p in paths if owners is not None
-                                 and _owns_path(owners, p, a.person))}
-        for a in decision.approvals if a.source == "github"
+                                 and _owns_path(owners, p, review.reviewer))}
+        for who, review in sorted(latest.items())
+        if who in counted and review.state == "APPROVED"
     )
     return ReviewFacts(number=number, head_sha=facts.pull_request.head_sha,
-                       outcome=decision.outcome.value,
-                       # the reasons, then why each review that did not count did not
-                       reasons=tuple(r.message for r in decision.reasons)
-                       + tuple(n.message for n in decision.notes if n.code == "not_counted"),
+                       outcome=standing.outcome,
+                       # the gate's failures, then why each review that did not count did not
+                       reasons=standing.reasons() + standing.reviewer_exclusions,
                        approvals=approvals, unowned=unowned, pr_files=facts.changed_files)
 
 

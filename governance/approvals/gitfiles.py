@@ -1,8 +1,9 @@
 """Read what the approval rules need from the local clone: files at a commit, changed paths.
 
-Owns two questions asked of git through argv lists (never a shell): the bytes of a file at a
-given commit (CODEOWNERS and governance.yaml are read at the pull request's BASE commit, DESIGN
-section 6) and the paths changed by a pull request. Changed files come from
+Owns the questions asked of git through argv lists (never a shell): the bytes of a file at a
+given commit (CODEOWNERS, governance.yaml and the policies are read at the pull request's BASE
+commit, DESIGN section 6: a pull request cannot change the rules that judge it) and the paths
+changed by a pull request. Changed files come from
 ``git diff --name-only base...head`` because GitHub's "list pull request files" endpoint stops at
 3,000 files (https://docs.github.com/en/rest/pulls/pulls#list-pull-requests-files).
 """
@@ -44,6 +45,23 @@ def file_at(root: Path, commit: str, path: str) -> bytes | None:
     if out.returncode != 0:
         raise Undecided(f"git could not read {path} at {commit}: {out.stderr.decode().strip()}")
     return out.stdout
+
+
+def files_under(root: Path, commit: str, directory: str) -> dict[str, bytes]:
+    """Every file under ``directory`` at ``commit`` (path relative to it -> bytes); empty when
+    the directory does not exist there."""
+    _require_sha(commit, "commit")
+    listed = _git(root, "ls-tree", "-r", "-z", "--name-only", commit, "--", directory + "/")
+    if listed.returncode != 0:
+        raise Undecided(f"git could not list {directory}/ at {commit}: "
+                        f"{listed.stderr.decode().strip()}")
+    out = {}
+    for name in listed.stdout.decode().split("\0"):
+        if name:
+            data = file_at(root, commit, name)
+            if data is not None:
+                out[name.removeprefix(directory + "/")] = data
+    return out
 
 
 def changed_files(root: Path, base: str, head: str) -> tuple[str, ...]:

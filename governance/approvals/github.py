@@ -1,7 +1,7 @@
 """GitHub source for approvals: the ONLY module that imports PyGithub (``github``).
 
-Owns talking to the GitHub REST API and turning its answers into the plain facts the counting
-rules take (``governance.approvals.counting``): the pull request (head and base sha, author,
+Owns talking to the GitHub REST API and turning its answers into the plain facts the approval
+rules take (``governance.approvals.facts``): the pull request (head and base sha, author,
 draft, fork, base branch), every page of its reviews and commits, each reviewer's collaborator
 permission, team memberships and the CODEOWNERS errors GitHub reports. Any API failure (HTTP
 error, rate limit, timeout, connection error) becomes a ``fetch_errors`` entry, which makes the
@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from governance import ci_context
-from governance.approvals.counting import Commit, PullRequest, Review
+from governance.approvals.facts import Commit, PullRequest, Review
 from governance.errors import ConfigurationError
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""From governance.yaml (read at the BASE commit) to the approval policy the counting rules take.
+"""From governance.yaml (read at the BASE commit) to the approval policy facts are read against.
 
 Owns the mapping of the typed ``GovernanceConfig`` (roles, bots, people, environments, risk
 tiers) to ``ApprovalPolicy``, and the list of GitHub teams whose membership must be looked up.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from governance.approvals.counting import ApprovalPolicy, RoleDefinition, required_roles
+from governance.approvals.facts import ApprovalPolicy, RoleDefinition, required_roles
 from governance.domain.config import GovernanceConfig
 from governance.errors import ConfigurationError, problems_text
 from governance.records import build_config, validate_document

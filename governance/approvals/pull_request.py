@@ -1,6 +1,6 @@
 """``check --approvals github --pr N``: a pull request's reviews as normalised gate facts.
 
-The GitHub adapter (``governance.approvals.github``, through ``evaluate.gather_pull_request``)
+The GitHub adapter (``governance.approvals.github``, through ``gather.gather_pull_request``)
 reads the pull request, its reviews, commits, permissions, team memberships and CODEOWNERS at the
 BASE commit (DESIGN section 6). This module turns those facts into the gate input's approval
 shape; the required-approvals gate (``policies/gates/approvals.rego``) decides, and its output
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance.approvals.counting import (
+from governance.approvals.facts import (
     ApprovalFacts,
     ApprovalPolicy,
     Reason,
@@ -111,7 +111,7 @@ def fetch(
 ) -> PullRequestApprovals:
     """Read pull request ``number`` (GITHUB_TOKEN, GITHUB_API_URL, GITHUB_REPOSITORY) and
     normalise it for ``environment`` and the model's ``risk_tier``."""
-    from governance.approvals.evaluate import gather_pull_request
+    from governance.approvals.gather import gather_pull_request
     from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
 
     source = GitHubSource(GitHubSettings.from_env(None), token_from_env())

@@ -29,12 +29,27 @@ event checks before writing it:
                        break-glass review (``details.closes`` or ``details.post_hoc``) is a
                        grant, names open reviews of the same release, and is not by the person
                        who broke the glass
-  release_approved     the counted approvals support it: the required roles of the strictest
-                       environment (most required roles, ``governance approve``'s choice) are
-                       each filled by a distinct current member whose latest signed approval
-                       for the release binds the same digest, with no standing denial (the
-                       counting rules of ``governance.approvals.counting``, one approval per
-                       role: the release's risk tier is not in the ledger)
+  release_approved     it rests on the signed approvals on the ledger: every required role of
+                       the strictest environment (most required roles, ``governance approve``'s
+                       choice) has a current member who signed an approval of this digest in
+                       that role, and nobody signed a denial of this digest (a denial blocks
+                       the digest, as in the gate); when the event records the gate's verdict
+                       (``details.verdict``: policy digest, input digest, decision id, the
+                       approvals it counted), the verdict allowed, is about that environment,
+                       and every approval it counted is such a signed grant (its event id, actor,
+                       role and digest)
+
+Why ``release_approved`` is checked this way and not decided again: whether approvals suffice
+(approvals per role by risk tier, distinct people across roles, the trainer and bots) is
+decided by one authority, the required-approvals gate (``policies/gates/approvals.rego``), and
+``governance approve`` records that gate's verdict in the event it signs. The replay cannot run
+the gate at verification (the policies of the day are not in the ledger, and a cold index build
+must stay cheap), and a second rule set here could disagree with it. So the replay checks only
+what a verdict rests on and the ledger can prove: the signed facts it counted exist, bind this
+digest, come from pinned members in the roles counted, and are not contradicted by a signed
+denial of the digest. A forged ``release_approved`` therefore still needs each required role's
+approval signed by a member of that role; the sufficiency judgement is the gate's, identified
+by the recorded policy digest and decision id.
 
 What the rules need from governance.yaml (role membership, environment order, each
 environment's required roles) is pinned in the genesis (``details.lifecycle``) and changes only
@@ -46,21 +61,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from governance.approvals.counting import (
-    ApprovalFacts,
-    ApprovalPolicy,
-    Outcome,
-    RoleDefinition,
-    SignedApproval,
-    decide,
-    required_roles,
-)
 from governance.domain.event_types import APPROVAL_GRANTED, EVENT_TABLE
 from governance.domain.event_types import LIFECYCLE_COMMANDS as TABLE_LIFECYCLE_COMMANDS
-from governance.timeparse import TimeFormatError, parse_instant
+from governance.domain.identity import identity_key
 
 # Event types only the lifecycle commands write, and the command that writes each one (the
 # event table's ``lifecycle_command``).
@@ -145,13 +150,6 @@ def pinned_after(pinned: Mapping[str, Any] | None, changes: Iterable[Mapping[str
         return None
     return {"roles": roles, "environments": None if envs is None else [e.to_json()
                                                                          for e in envs]}
-
-
-def _when(text: str) -> datetime:
-    try:
-        return parse_instant(text)
-    except TimeFormatError as err:  # the schema check makes this unreachable; refuse, not guess
-        raise LifecycleViolation(f"approval timestamp: {err}") from None
 
 
 def _short(digest: str | None) -> str:
@@ -374,7 +372,7 @@ class LifecycleReplay:
         source = event.get("source") or {}
         github = isinstance(source, Mapping) and ("review_id" in source
                                                   or source.get("kind") == "github")
-        if not github:  # evidence of a GitHub review is not a signed approval (git_native)
+        if not github:  # evidence of a GitHub review is not an approval signed by the approver
             life["approvals"].append([str(event["event_id"]), actor, role,
                                       str(event.get("release_digest") or ""), granted,
                                       str(event["timestamp"])])
@@ -415,20 +413,99 @@ class LifecycleReplay:
         roles = self._need_roles(what)
         env = self.strictest(what)
         life = self._release(rid)
-        signed = tuple(SignedApproval(event_id=a[0], actor=a[1], role=a[2], release_digest=a[3],
-                                      timestamp=_when(a[5]), granted=a[4])
-                       for a in life["approvals"])
-        policy = ApprovalPolicy(
-            required=required_roles(env.required_approvals, 1),
-            roles={r: RoleDefinition(members=frozenset(m)) for r, m in roles.items()})
-        decision = decide(policy, ApprovalFacts(signed=signed, release_digest=digest))
-        if decision.outcome is not Outcome.APPROVED:
-            why = "; ".join(r.message for r in decision.reasons)
+        words = [a for a in life["approvals"] if a[3] == digest]  # signed words on this digest
+        details = event.get("details")
+        verdict = details.get("verdict") if isinstance(details, Mapping) else None
+        problems = _unsupported(env, roles, words)
+        if verdict is not None:
+            problems += _verdict_problems(verdict, env, roles, words)
+        elif isinstance(details, Mapping) and "approvers" in details:
+            problems += _approvers_problems(details["approvers"], words)
+        if problems:
             raise LifecycleViolation(f"{what} (digest {_short(digest)}) is not supported by "
-                                     f"the counted approvals for {env.name!r}: {why}")
+                                     f"the counted approvals for {env.name!r}: "
+                                     + "; ".join(problems))
         life["approved"] = digest
         for key in [k for k, ob in self.obligations.items() if ob["release"] == rid]:
             del self.obligations[key]
+
+
+def _unsupported(env: EnvironmentRule, roles: Mapping[str, Sequence[str]],
+                 words: Sequence[Sequence[Any]]) -> list[str]:
+    """What the signed words on the digest ([event_id, actor, role, digest, granted, timestamp])
+    lack for an approval: a required role no current member granted, or a denial (which blocks
+    the digest, as it does in the gate). Each is a fact the ledger proves, not a count."""
+    problems = [f"{a[1]} denied as {a[2]} ({a[0]})" for a in words if not a[4]]
+    for role in env.required_approvals:
+        members = {identity_key(m) for m in roles.get(role, ())}
+        if not any(a[4] and a[2] == role and identity_key(a[1]) in members for a in words):
+            problems.append(f"role {role} has no signed approval of this digest by a current "
+                            f"member (members pinned in the ledger: "
+                            f"{', '.join(roles.get(role, ())) or 'none'})")
+    return problems
+
+
+def _verdict_problems(verdict: Any, env: EnvironmentRule, roles: Mapping[str, Sequence[str]],
+                      words: Sequence[Sequence[Any]]) -> list[str]:
+    """Where the recorded gate verdict disagrees with the signed words on the digest."""
+    if not isinstance(verdict, Mapping):
+        return ["details.verdict is not an object"]
+    problems = [f"details.verdict.{k} is missing" for k in ("policy_digest", "decision_id")
+                if not isinstance(verdict.get(k), str) or not verdict.get(k)]
+    if verdict.get("allow") is not True:
+        problems.append("the recorded gate verdict did not allow it")
+    if verdict.get("environment") != env.name:
+        problems.append(f"the recorded gate verdict is for {verdict.get('environment')!r}, the "
+                        f"strictest environment the ledger pins is {env.name!r}")
+    counted = verdict.get("counted")
+    if not isinstance(counted, list) or not all(isinstance(c, Mapping) for c in counted):
+        return [*problems, "details.verdict.counted is not a list of objects"]
+    for c in counted:
+        role, actor, event_id = str(c.get("role")), str(c.get("actor_id")), c.get("event_id")
+        grants = [a for a in words if a[4] and a[2] == role
+                  and identity_key(a[1]) == identity_key(actor)]
+        if identity_key(actor) not in {identity_key(m) for m in roles.get(role, ())}:
+            problems.append(f"the recorded verdict counts {actor} as {role}, who is not a "
+                            "member the ledger pins")
+        elif not grants:
+            problems.append(f"the recorded verdict counts {actor} as {role}, who signed no "
+                            "approval of this digest in that role")
+        elif event_id is not None and event_id not in {a[0] for a in grants}:
+            problems.append(f"the recorded verdict counts {actor}'s approval {event_id} as "
+                            f"{role}, which is not their signed approval of this digest "
+                            f"({', '.join(a[0] for a in grants)})")
+    named = {str(c.get("role")) for c in counted}
+    problems += [f"the recorded verdict counts nobody for role {r}"
+                 for r in env.required_approvals if r not in named]
+    return problems + _one_slot_each([(str(c.get("role")), str(c.get("actor_id")))
+                                      for c in counted])
+
+
+def _one_slot_each(counted: Sequence[tuple[str, str]]) -> list[str]:
+    """A recorded count is an assignment of people to role slots, and the gate fills every slot
+    with a different person: a person named for two slots (two roles, or twice in one) is a
+    count the gate never makes. This checks the record's shape, it does not count again."""
+    slots: dict[str, list[str]] = {}
+    for role, actor in counted:
+        slots.setdefault(identity_key(actor), []).append(role)
+    return [f"the recorded count fills {len(roles)} slots ({', '.join(roles)}) with one person, "
+            f"{person}; every slot needs a different person"
+            for person, roles in slots.items() if len(roles) > 1]
+
+
+def _approvers_problems(approvers: Any, words: Sequence[Sequence[Any]]) -> list[str]:
+    """An event without a verdict (written before approve recorded one) names its count as
+    ``details.approvers`` ("role:person"): each one a signed approval of the digest, one slot
+    each."""
+    if not isinstance(approvers, list) or not all(
+            isinstance(a, str) and ":" in a for a in approvers):
+        return ["details.approvers is not a list of 'role:person'"]
+    pairs = [tuple(a.split(":", 1)) for a in approvers]
+    problems = [f"details.approvers names {person} as {role}, who signed no approval of this "
+                "digest in that role" for role, person in pairs
+                if not any(w[4] and w[2] == role and identity_key(w[1]) == identity_key(person)
+                           for w in words)]
+    return problems + _one_slot_each([(role, person) for role, person in pairs])
 
 
 # The replay's rules by the name the event table gives (``EventSpec.replay``);

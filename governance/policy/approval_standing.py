@@ -10,6 +10,15 @@ gate's failures verbatim. ``report``, ``explain`` and ``status`` read approval s
 from here, with the input ``check --env E`` builds (``GateRun``'s input builder, approvals
 from the ledger), so none of them can count an approval the gate rejects (issue 14 item 3).
 
+The same rule judges a pull request's reviews (``pull_request_standing``: ``config record`` and
+the PR evaluation of ``governance.approvals.evaluate``), on an input of the gate's shape built
+from the normalised facts (``governance.approvals.pull_request.gate_facts``) with the policies
+read at the pull request's base commit. ``ApprovalStanding.outcome`` is the one place an
+approval outcome (approved, denied, undecided) is produced in Python, from the gate's ``allow``
+(``tests/unit/test_approval_authority_ast.py``). Each standing carries the policy digest, the
+input digest and a decision id: ``approve`` records them with its ``release_approved`` so the
+ledger replay checks that verdict's facts instead of deciding again.
+
 Fail closed: an engine error, an undefined rule (a policy without ``approval_standing``), an
 input or result of the wrong shape make the standing ``undecided`` with the reason; nothing is
 then shown as approved.
@@ -17,18 +26,23 @@ then shown as approved.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from governance.approvals.facts import ApprovalPolicy
+from governance.domain.identity import identity_key
 from governance.errors import GovernanceError
 from governance.lifecycle import LifecycleState
 from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
+from governance.policy.decision_log import json_digest
+from governance.policy.engines.port import PolicyEngine
 from governance.policy.engines.select import select_engine
 from governance.policy.gates import GateRun
-from governance.policy.input import GateRequest
+from governance.policy.input import ApprovalFact, GateRequest
 from governance.records import display_path
 from governance.repo import GovernedRepo, LoadedRelease
 from governance.timeparse import utc_now
@@ -87,6 +101,36 @@ class ApprovalStanding:
     approvals: tuple[ApprovalVerdict, ...] = ()
     undecided: str | None = None
     engine: str = ""
+    reviewers: tuple[str, ...] = ()  # PR reviewers whose approval counts as a person's
+    reviewer_exclusions: tuple[str, ...] = ()  # "login: why" for each PR approval that does not
+    policy_digest: str | None = None  # the bundle that decided (git tree of the policies)
+    input_digest: str | None = None  # sha256 of the gate input (canonical JSON)
+    decision_id: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """approved | denied | undecided: the gate's allow, or why it could not decide."""
+        if self.undecided is not None:
+            return "undecided"
+        return "approved" if self.allow else "denied"
+
+    def reasons(self) -> tuple[str, ...]:
+        """Why not approved: the undecided reason, or the gate's failures verbatim."""
+        if self.undecided is not None:
+            return (self.undecided,)
+        return self.failures
+
+    def not_counted(self) -> tuple[str, ...]:
+        """The gate's text for every approval that does not count."""
+        return tuple(v.reason for v in self.approvals if not v.counted and v.reason)
+
+    def verdict_record(self) -> dict[str, Any]:
+        """What ``release_approved`` records of this verdict (``details.verdict``)."""
+        return {"policy_digest": self.policy_digest, "input_digest": self.input_digest,
+                "decision_id": self.decision_id, "engine": self.engine,
+                "environment": self.environment, "allow": self.allow and self.undecided is None,
+                "counted": [{"role": r.role, "actor_id": p} for r in self.roles
+                            for p in r.counted]}
 
     def verdicts(self, role: str) -> tuple[ApprovalVerdict, ...]:
         return tuple(v for v in self.approvals if v.role == role)
@@ -175,10 +219,7 @@ class StandingReader:
             value = run.engine.evaluate(STANDING_PATH, doc).value
         except GovernanceError as err:
             return _undecided(base, err.diagnostics())
-        try:
-            return _parse(base, value, run.engine.name)
-        except (KeyError, TypeError, ValueError) as err:
-            return _undecided(base, f"data.{STANDING_PATH} has an unexpected shape ({err})")
+        return _verdict(base, value, run.engine.name, run.bundle.digest, doc)
 
 
 def approval_standing(repo: GovernedRepo, loaded: LoadedRelease, state: LifecycleState,
@@ -188,6 +229,80 @@ def approval_standing(repo: GovernedRepo, loaded: LoadedRelease, state: Lifecycl
     with StandingReader(repo, state, now=now or utc_now(),
                         signed_only=signed_only) as reader:
         return reader.standing(loaded, environment)
+
+
+def pull_request_standing(bundle: PolicyBundle, policy: ApprovalPolicy,
+                          approvals: Sequence[ApprovalFact], *, number: int, head_sha: str,
+                          excluded_actors: Iterable[str],
+                          codeowners: Sequence[Mapping[str, Any]],
+                          environment: str | None, risk_tier: str,
+                          engine_name: str | None = None,
+                          engine: PolicyEngine | None = None) -> ApprovalStanding:
+    """The required-approvals gate's verdict on pull request ``number``'s reviews.
+
+    ``environment`` None: a governance change, no role required; every changed file with
+    owners needs a review that counts as a person's (the CODEOWNERS groups). The reviews on
+    the head commit are bound to a digest naming that commit, so the gate's stale-review and
+    digest rules apply unchanged. ``engine``: one already loaded with ``bundle`` (the caller
+    closes it); otherwise one is selected by ``engine_name``, loaded and closed here.
+    """
+    digest = f"git-commit:{head_sha}"
+    label = environment or "governance configuration"
+    base = ApprovalStanding(release_id=f"pull request #{number}", environment=label,
+                            digest=digest)
+    tier = risk_tier or "medium"
+    per_role = max((n for _, n in policy.required), default=1)
+    doc: dict[str, Any] = {
+        "release": {"release_id": f"pull-request-{number}", "digest": digest, "trained_by": ""},
+        "model": {"risk_tier": tier},
+        "environment": {"name": label, "required_approvals": [r for r, _ in policy.required]},
+        "config": {
+            "roles": {name: {"members": sorted({identity_key(m) for m in role.members}),
+                             "teams": sorted(role.teams)}
+                      for name, role in policy.roles.items()},
+            "risk_tiers": {tier: {"approvals_per_role": per_role}},
+        },
+        "approvals": [{**a.to_input(), "actor_id": identity_key(a.actor_id),
+                       "digest": digest if a.commit_id == head_sha else None}
+                      for a in approvals],
+        "approval_source": "github",
+        "approval_context": {
+            "excluded_actors": sorted({identity_key(x) for x in (*excluded_actors,
+                                                                 *policy.bots)}),
+            "pr": number, "head_sha": head_sha,
+            "codeowners": [{"owners": list(g["owners"]), "paths": list(g["paths"]),
+                            "people": sorted({identity_key(p) for p in g["people"]})}
+                           for g in codeowners],
+        },
+    }
+    own = engine is None
+    run = select_engine(engine_name) if engine is None else engine
+    try:
+        if own:
+            run.load(bundle, {})
+        value = run.evaluate(STANDING_PATH, doc).value
+    except GovernanceError as err:
+        return _undecided(base, err.diagnostics())
+    finally:
+        if own:
+            run.close()
+    return _verdict(base, value, run.name, bundle.digest, doc)
+
+
+def undecided_standing(release_id: str, environment: str, reason: str) -> ApprovalStanding:
+    """A standing that could not be decided (facts that cannot be trusted): never approved."""
+    return ApprovalStanding(release_id=release_id, environment=environment, digest="",
+                            undecided=reason)
+
+
+def _verdict(base: ApprovalStanding, value: Any, engine: str, policy_digest: str,
+             doc: Mapping[str, Any]) -> ApprovalStanding:
+    try:
+        standing = _parse(base, value, engine)
+    except (KeyError, TypeError, ValueError) as err:
+        return _undecided(base, f"data.{STANDING_PATH} has an unexpected shape ({err})")
+    return replace(standing, policy_digest=policy_digest, input_digest=json_digest(doc),
+                   decision_id=str(uuid.uuid4()))
 
 
 def _undecided(base: ApprovalStanding, reason: str) -> ApprovalStanding:
@@ -260,4 +375,7 @@ def _parse(base: ApprovalStanding, value: Any, engine: str) -> ApprovalStanding:
         raise ValueError(f"allow is {allow} with {len(failures)} failure(s)")
     return ApprovalStanding(release_id=base.release_id, environment=base.environment,
                             digest=base.digest, allow=allow, failures=failures,
-                            roles=tuple(roles), approvals=approvals, engine=engine)
+                            roles=tuple(roles), approvals=approvals, engine=engine,
+                            reviewers=_texts(value.get("reviewers", []), "reviewers"),
+                            reviewer_exclusions=_texts(value.get("reviewer_exclusions", []),
+                                                       "reviewer_exclusions"))

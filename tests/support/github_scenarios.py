@@ -8,6 +8,7 @@ same table through ``governance check --pr 7 --approvals github``.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from tests.support.fake_github import FakeGitHub, Fault
 
 NUMBER = 7
+POLICIES = Path(__file__).resolve().parents[2] / "governance" / "scaffold" / "policies"
 ENVIRONMENT = "production"
 RISK_TIER = "medium"
 
@@ -65,12 +67,14 @@ def _git(root: Path, *args: str) -> str:
 
 
 def make_clone(tmp_path: Path) -> Clone:
-    """A real git repository: governance.yaml and CODEOWNERS on main (the base), then a
+    """A real git repository: governance.yaml, CODEOWNERS and the default policies on main (the
+    base), then a
     release branch with two commits (``first``, ``head``)."""
     root = tmp_path / "repo"
     root.mkdir()
     _git(root, "init", "-q", "-b", "main")
     (root / "governance.yaml").write_text(GOVERNANCE_YAML)
+    shutil.copytree(POLICIES, root / "policies")  # the gate that judges the PR, at the base
     (root / ".github").mkdir()
     (root / ".github" / "CODEOWNERS").write_text(CODEOWNERS)
     _git(root, "add", "-A")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from governance import ci_context, timeparse
-from governance.approvals import counting, gitfiles, propose
+from governance.approvals import facts, gitfiles, propose
 from governance.authoring import check_identity, check_sha256, check_slug
 from governance.cli import commands_config
 from governance.environments import SLUG
@@ -55,8 +55,8 @@ def test_patterns_used_without_a_check_function() -> None:
     assert GATE_RULE.fullmatch("deny_latency") and not GATE_RULE.fullmatch("deny_latency\n")
     assert commands_config._SHA.fullmatch(COMMIT)
     assert commands_config._SHA.match(COMMIT + "\n") is None
-    assert counting._noreply_login("1+alice@users.noreply.github.com") == "alice"
-    assert counting._noreply_login("1+alice@users.noreply.github.com\n") is None
+    assert facts._noreply_login("1+alice@users.noreply.github.com") == "alice"
+    assert facts._noreply_login("1+alice@users.noreply.github.com\n") is None
     assert ci_context._LOGIN.fullmatch("dependabot[bot]")
     assert ci_context._LOGIN.match("dora\n") is None
     assert ci_context._SHA.fullmatch(COMMIT) and ci_context._SHA.match(COMMIT + "\n") is None

@@ -4,24 +4,11 @@ duties, the gate input) treats `Alice` and `alice` as one person."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from governance.approvals.counting import (
-    ApprovalFacts,
-    ApprovalPolicy,
-    Outcome,
-    RoleDefinition,
-    SignedApproval,
-    decide,
-    required_roles,
-)
 from governance.approvals.duties import holders_from, separation_of_duties
+from governance.approvals.facts import ApprovalPolicy, RoleDefinition, required_roles
 from governance.domain.config import Waiver
 from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.policy.input import waivers_data
-
-DIGEST = "sha256:" + "d" * 64
-T0 = datetime(2026, 4, 10, 12, tzinfo=UTC)
 
 
 def test_the_normal_form() -> None:
@@ -33,30 +20,30 @@ def test_the_normal_form() -> None:
     assert identity_keys(["Bob", "bob", "BOB"]) == frozenset({"bob"})
 
 
-def _signed(*approvals: tuple[str, str]) -> ApprovalFacts:
-    return ApprovalFacts(signed=tuple(SignedApproval(f"e{i}", who, role, DIGEST, T0)
-                                      for i, (who, role) in enumerate(approvals)),
-                         release_digest=DIGEST)
+def test_the_gate_excludes_the_trainer_in_any_case() -> None:
+    from tests.unit.approvals.test_one_authority import pr_standing
+    from tests.unit.approvals.test_pull_request import facts, review
 
-
-def test_counting_excludes_the_trainer_in_any_case() -> None:
     policy = ApprovalPolicy(required=required_roles(["ml_lead"], 1),
                             roles={"ml_lead": RoleDefinition(members=frozenset({"alice"}))},
                             trainers=frozenset({"Alice"}))
-    decision = decide(policy, _signed(("alice", "ml_lead")))
-    assert decision.outcome is Outcome.DENIED
-    assert any("trained the release" in n.message for n in decision.notes)
+    standing = pr_standing(policy, facts(review(0, "alice")))
+    assert standing.outcome == "denied"
+    assert any(n.startswith("approval by alice ") for n in standing.not_counted())
 
 
-def test_counting_counts_one_person_once_whatever_the_case() -> None:
+def test_the_gate_counts_one_person_once_whatever_the_case() -> None:
+    from tests.unit.approvals.test_one_authority import pr_standing
+    from tests.unit.approvals.test_pull_request import facts, review
+
     roles = {"ml_lead": RoleDefinition(members=frozenset({"Bob"})),
              "risk_owner": RoleDefinition(members=frozenset({"bob", "jane.smith"}))}
     policy = ApprovalPolicy(required=required_roles(["ml_lead", "risk_owner"], 1), roles=roles)
-    one = decide(policy, _signed(("Bob", "ml_lead"), ("bob", "risk_owner")))
-    assert one.outcome is Outcome.DENIED
-    assert [len(r.filled_by) for r in one.roles].count(1) == 1  # one slot filled, one not
-    two = decide(policy, _signed(("Bob", "ml_lead"), ("Jane.Smith", "risk_owner")))
-    assert two.outcome is Outcome.APPROVED
+    one = pr_standing(policy, facts(review(0, "Bob")))
+    assert one.outcome == "denied"
+    assert any("need 2 different people, but only 1 approved (bob)" in f for f in one.failures)
+    two = pr_standing(policy, facts(review(0, "Bob"), review(1, "Jane.Smith")))
+    assert two.outcome == "approved", two.failures
 
 
 def test_duties_overlap_across_case() -> None:

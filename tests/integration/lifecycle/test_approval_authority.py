@@ -90,6 +90,22 @@ def test_stale_digest_consumers_agree(world: World) -> None:
     [alice] = [a for a in explained if a["actor_id"] == "alice"]
     assert alice["counted"] is False
     assert f"it is bound to {old}, the release is now {new}" in alice["not_counted_because"]
+    # alice approves the new digest: the gate allows, approve records the gate's verdict with
+    # the signed approvals it counted, and the ledger replay accepts it on verification
+    done = world.json("alice", "approve", rid, "--role", "ml_lead")
+    assert done["release_approved"] is True and done["remaining"] == []
+    events = world.events()
+    [approved] = [e for e in events if e.get("event_type") == "release_approved"
+                  and e.get("release_id") == rid]
+    verdict = approved["details"]["verdict"]
+    assert verdict["allow"] is True and verdict["environment"] == "production"
+    assert verdict["policy_digest"].startswith("git-tree:") and verdict["decision_id"]
+    grants = {(e["actor_role"], e["actor_id"]): e["event_id"] for e in events
+              if e.get("event_type") == "approval_granted" and e.get("release_id") == rid
+              and e.get("release_digest") == new}
+    assert {(c["role"], c["actor_id"]): c["event_id"] for c in verdict["counted"]} == grants
+    assert len(grants) == 3
+    world.run(None, "ledger", "verify")
 
 
 def test_trainer_approval_consumers_agree(world: World) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from governance.approvals import pull_request
 from governance.approvals.codeowners import parse
-from governance.approvals.counting import (
+from governance.approvals.facts import (
     ApprovalFacts,
     ApprovalPolicy,
     Commit,

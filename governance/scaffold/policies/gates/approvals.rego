@@ -296,6 +296,15 @@ approval_standing := {
 		}
 	],
 	"approvals": [standing_of(a) | some a in approval_records],
+	# pull request reviewers whose approval counts as a person's (write access, on the head,
+	# not excluded), role or not: who answers for the changed files (config record)
+	"reviewers": sort([p | some p in code_owner_reviewers]),
+	"reviewer_exclusions": sort([concat("", [a.actor_id, ": ", person_exclusion(a)]) |
+		some a in approval_records
+		a.source == "github"
+		approval_state(a) == "approved"
+		person_exclusion(a)
+	]),
 } if {
 	lib.promotion
 }
@@ -333,6 +342,9 @@ standing_base(a) := {
 standing_of(a) := object.union(standing_base(a), {"counted": false, "outcome": "denied", "reason": denial_msg(a)}) if {
 	approval_state(a) != "approved"
 	a.digest == input.release.digest
+} else := object.union(standing_base(a), {"counted": false, "outcome": "stale", "reason": not_counted_msg(a)}) if {
+	# a pull request review given before the last push: the gate's own stale-review text
+	stale_review(a)
 } else := object.union(standing_base(a), {"counted": false, "outcome": "stale", "reason": concat("", [
 	"approval by ", a.actor_id, " as ", a.role, " does not count: it is bound to ", lib.fmt(a.digest),
 	", the release is now ", input.release.digest,

@@ -337,3 +337,23 @@ test_standing_names_who_may_still_approve if {
 	may := {x.role: x.may_approve | some x in st.roles}
 	may == {"ml_lead": ["dave"], "platform_owner": ["bob"], "risk_owner": ["carol", "jane.smith"]}
 }
+
+test_standing_reviewers_are_the_reviews_that_count_as_a_person if {
+	# what `config record` records: a review counts as a person's on the head, with write
+	# access, not excluded; a stale, read-only, bot or author review does not
+	r := fx.release
+	c := fx.config
+	m := fx.model
+	e := fx.production
+	ctx := {"excluded_actors": ["pr-author"], "pr": 7, "head_sha": pr_head}
+	stale := review("ml_lead", "dave", {"commit_id": "5555555555555555555555555555555555555555"})
+	a := array.concat(pr_reviews, [stale, review("ml_lead", "carol", {"permission": "read"}),
+		review("ml_lead", "ci-bot", {"account_type": "Bot"}), review("ml_lead", "pr-author", {})])
+	st := gates.approval_standing with input.release as r with input.config as c
+		with input.model as m with input.environment as e with input.approvals as a
+		with input.approval_context as ctx with input.approval_source as "github"
+	st.reviewers == ["alice", "bob", "jane.smith"]
+	"carol: permission is read, write access is required" in st.reviewer_exclusions
+	"pr-author: authors, committers and bots never count" in st.reviewer_exclusions
+	count(st.reviewer_exclusions) == 4
+}

@@ -1,0 +1,102 @@
+"""The layer contracts of docs/architecture.md hold on the real import graph, and each can fail.
+
+The graph is ``tools/import_graph.py``'s (every import of a ``governance`` module, deferred ones
+included). Each contract is also fed a synthetic graph with one import it forbids, so a contract
+that could never fire (a typo in a prefix, an exemption that swallows the layer) fails here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("import_graph", ROOT / "tools/import_graph.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["import_graph"] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = _tool()
+EDGES = tool.graph(ROOT)
+
+# One import each contract forbids, in a graph that otherwise holds every contract.
+VIOLATIONS = {
+    "domain imports nothing of ours outside domain":
+        ("governance.domain.release", "governance.timeparse"),
+    "nothing below cli imports governance.cli":
+        ("governance.promotion", "governance.cli.output"),
+    "ledger imports no cli, report, policy, approvals or sinks, and of audit only its port":
+        ("governance.ledger.store", "governance.audit.index"),
+    "sinks import no cli, report, policy or approvals":
+        ("governance.sinks.postgres", "governance.policy.gates"),
+    "policy and approvals import no cli, report, audit or sinks":
+        ("governance.approvals.evaluate", "governance.report.markdown"),
+}
+
+
+def test_the_real_graph_keeps_every_contract() -> None:
+    assert tool.contract_violations(EDGES) == []
+
+
+def test_the_real_graph_has_no_cycle() -> None:
+    assert tool.cycles(EDGES) == []
+
+
+def test_the_graph_sees_the_packages() -> None:
+    """A graph that lost the package (wrong root) would keep every contract vacuously."""
+    assert "governance.ledger.verified" in EDGES
+    assert "governance.audit.source" in EDGES["governance.ledger.verified"]
+    assert len(EDGES) > 100
+
+
+def test_every_contract_has_a_violating_example() -> None:
+    assert sorted(VIOLATIONS) == sorted(c.name for c in tool.CONTRACTS)
+
+
+@pytest.mark.parametrize("name", sorted(VIOLATIONS))
+def test_each_contract_can_fail(name: str) -> None:
+    importer, imported = VIOLATIONS[name]
+    edges = {k: set(v) for k, v in EDGES.items()}
+    edges.setdefault(importer, set()).add(imported)
+    edges.setdefault(imported, set())
+    assert tool.contract_violations(edges) == [f"{name}: {importer} -> {imported}"]
+
+
+def test_a_named_exception_is_only_that_edge() -> None:
+    """ledger.verified may import the audit port, no other audit module and no other importer."""
+    edges = {"governance.ledger.verified": {"governance.audit.source", "governance.audit.index"},
+             "governance.ledger.reader": {"governance.audit.source"}}
+    assert tool.contract_violations(edges) == [
+        "ledger imports no cli, report, policy, approvals or sinks, and of audit only its port: "
+        "governance.ledger.reader -> governance.audit.source",
+        "ledger imports no cli, report, policy, approvals or sinks, and of audit only its port: "
+        "governance.ledger.verified -> governance.audit.index",
+    ]
+
+
+def test_a_cycle_is_found() -> None:
+    edges = {"governance.policy.engine": {"governance.policy.engines.opa"},
+             "governance.policy.engines.opa": {"governance.policy.engine"}}
+    assert tool.cycles(edges) == [["governance.policy.engine", "governance.policy.engines.opa"]]
+
+
+def test_the_tool_exits_1_on_a_broken_contract(tmp_path: Path) -> None:
+    pkg = tmp_path / "governance"
+    (pkg / "domain").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "domain" / "__init__.py").write_text("")
+    (pkg / "errors.py").write_text("")
+    (pkg / "domain" / "card.py").write_text("from governance.errors import x\n")
+    assert tool.main(["--root", str(tmp_path)]) == 1
+    (pkg / "domain" / "card.py").write_text("from governance.domain import x\n")
+    assert tool.main(["--root", str(tmp_path)]) == 0
