@@ -421,6 +421,9 @@ class LifecycleReplay:
             problems += _verdict_problems(verdict, env, roles, words)
         elif isinstance(details, Mapping) and "approvers" in details:
             problems += _approvers_problems(details["approvers"], words)
+        else:  # approve always names its count; an event naming none is not approve's
+            problems.append("it names no counted approvals (details.verdict or "
+                            "details.approvers)")
         if problems:
             raise LifecycleViolation(f"{what} (digest {_short(digest)}) is not supported by "
                                      f"the counted approvals for {env.name!r}: "

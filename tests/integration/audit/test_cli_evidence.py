@@ -155,7 +155,8 @@ def story(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[Stor
             release_id=R1, actor_role="platform_owner", approval_state="approved",
             release_digest=d1, source={"pr": 41})
         add(None, "2026-03-28T12:00:00Z", "release_approved", as_=ci, actor_id=ci,
-            release_id=R1, release_digest=d1, approval_state="approved")
+            release_id=R1, release_digest=d1, approval_state="approved",
+            details={"approvers": ["risk_owner:jane.smith", "platform_owner:bob"]})
         add(None, "2026-03-29T10:00:00Z", "deployment_promoted", as_=ci, actor_id=ci,
             release_id=R1, environment="staging", release_digest=d1)
         add("promote_r1", "2026-03-30T10:00:00Z", "deployment_promoted", as_=ci, actor_id=ci,

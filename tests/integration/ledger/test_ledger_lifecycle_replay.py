@@ -105,7 +105,8 @@ def approve_fully(led: Ledger, rid: str, digest: str) -> LedgerEntry:
     approve(led, "bob", "platform_owner", rid, digest)
     return led.append("release_approved", as_="bob", model_name=M, release_id=rid,
                       actor_role="platform_owner", approval_state="approved",
-                      release_digest=digest)
+                      release_digest=digest,
+                      details={"approvers": ["risk_owner:jane.smith", "platform_owner:bob"]})
 
 
 def assert_tampered(led: Ledger, seq: int, *needles: str) -> None:

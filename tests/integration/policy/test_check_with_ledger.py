@@ -55,7 +55,8 @@ def approve(led: Ledger, root: Path, release_id: str) -> str:
     led.append("approval_granted", model_name="fraud-risk", release_id=release_id,
                actor_role="risk_owner", approval_state="approved", release_digest=digest)
     led.append("release_approved", as_="governance-ci", model_name="fraud-risk",
-               release_id=release_id, release_digest=digest, actor_id="governance-ci")
+               release_id=release_id, release_digest=digest, actor_id="governance-ci",
+               details={"approvers": ["risk_owner:jane.smith"]})
     return digest
 
 

@@ -186,7 +186,7 @@ BOTH = (("risk_owner", "jane.smith", "e1"), ("platform_owner", "bob", "e2"))
 # (case, approvals on the ledger, the verdict recorded, a needle of the refusal or None)
 LEDGER_CASES = [
     ("enough approvals", ENOUGH, _verdict(*BOTH), None),
-    ("enough approvals, an older event without a verdict", ENOUGH, None, None),
+    ("an event naming no count", ENOUGH, None, "names no counted approvals"),
     ("missing role", ENOUGH[:1], _verdict(BOTH[0]), "role platform_owner has no signed"),
     ("stale digest", [ENOUGH[0], ("bob", "platform_owner", D0, True)], _verdict(*BOTH),
      "counts bob as platform_owner, who signed no approval of this digest in that role"),

@@ -36,7 +36,8 @@ def _events() -> list[dict[str, Any]]:
             release_digest=digest)
         add("approval_granted", release_id=rid, actor_id="bob", actor_role="platform_owner",
             release_digest=digest)
-        add("release_approved", release_id=rid, actor_id="bob", release_digest=digest)
+        add("release_approved", release_id=rid, actor_id="bob", release_digest=digest,
+            details={"approvers": ["risk_owner:jane.smith", "platform_owner:bob"]})
         add("gate_evaluated", release_id=rid, environment="production", release_digest=digest,
             decision={"decision_id": f"{rid}p", "allow": True})
         add("deployment_promoted", release_id=rid, environment="production",
