@@ -1,9 +1,9 @@
 """Evidence commands: ``live``, ``history``, ``audit query|export|verify-sink|sink-init``.
 
 Each command parses, calls one core function (governance.audit.queries over the index, or
-governance.sinks.export), renders and returns. The ledger is reached through exactly one
-function, ``read_ledger``, so the ledger store can be wired (and tests can feed a synthetic
-ledger through the same port).
+governance.sinks.export), renders and returns. The repository, the verified ledger and the
+index come from the composition root (``governance.service.Service``), the one port to the
+ledger (tests feed a synthetic ledger through ``governance.service.open_ledger``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ import typer
 
 from governance import ci_context
 from governance.audit import queries
-from governance.audit.index import answer as answer_from_index
 from governance.audit.source import LedgerSource
 from governance.cli import commands_org
 from governance.cli.app_support import limit_option, new_app
 from governance.cli.output import emit_json, emit_text, log
-from governance.config import load_config, require_root
 from governance.errors import NotFound, Tampered
+from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
@@ -53,15 +52,6 @@ class SinkKind(StrEnum):
 # it): the sinks are imported by the commands that export, not by every query (issue 18).
 
 
-def read_ledger(root: Path, *, allow_prefix: bool = False) -> LedgerSource:
-    """The ledger of the governed repo at ``root`` (the one place this module reads it),
-    through verification; ``allow_prefix`` answers from the verified prefix of a ledger that
-    fails verification (the caller must then say so: ``prefix_note``)."""
-    from governance.ledger.reader import ledger_source  # lazy: keeps start-up fast
-
-    return ledger_source(root, allow_prefix=allow_prefix)
-
-
 def prefix_note(source: LedgerSource) -> dict[str, Any] | None:
     """What an answer from the verified prefix must carry, or None for a verified ledger."""
     failure = getattr(source, "failure", None)
@@ -84,11 +74,6 @@ PREFIX_OPTION = typer.Option(
     False, "--verified-prefix",
     help="If the ledger fails verification, answer from its verified prefix (marked as such in "
          "the output) instead of refusing.")
-
-
-def repo_root(start: Path) -> Path:
-    """The governed repository containing ``start`` (the directory with governance.yaml)."""
-    return require_root(start)
 
 
 _REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
@@ -150,11 +135,11 @@ def live(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.live(org, model, env, moment, fmt.value)
-    root = repo_root(repo)
-    configured = tuple(load_config(root).environments)
-    source = read_ledger(root, allow_prefix=verified_prefix)
-    answer = answer_from_index(root, source, lambda conn: queries.live_release_at(
-        conn, model, env, moment, configured=configured))
+    service = Service(repo)
+    configured = tuple(service.config.environments)
+    source = service.ledger(allow_prefix=verified_prefix)
+    answer = service.answer(lambda conn: queries.live_release_at(
+        conn, model, env, moment, configured=configured), source=source)
     prefix = prefix_note(source)
     data = answer.to_json()
     if prefix is not None:
@@ -208,9 +193,9 @@ def history(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.history(org, model, fmt.value)
-    root = repo_root(repo)
-    source = read_ledger(root, allow_prefix=verified_prefix)
-    events = answer_from_index(root, source, lambda conn: queries.history(conn, model))
+    service = Service(repo)
+    source = service.ledger(allow_prefix=verified_prefix)
+    events = service.answer(lambda conn: queries.history(conn, model), source=source)
     _render_events(events, fmt, prefix_note(source))
 
 
@@ -259,16 +244,16 @@ def audit_query(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.query(org, flt, fmt.value)
-    root = repo_root(repo)
-    configured = tuple(load_config(root).environments) if env is not None else ()
-    source = read_ledger(root, allow_prefix=verified_prefix)
+    service = Service(repo)
+    configured = tuple(service.config.environments) if env is not None else ()
+    source = service.ledger(allow_prefix=verified_prefix)
 
     def query(conn: Any) -> list[queries.IndexedEvent]:
         if env is not None:  # a mistyped --env is named, not answered with "0 events"
             queries.require_environment(conn, env, configured)
         return queries.audit_query(conn, flt)
 
-    events = answer_from_index(root, source, query)
+    events = service.answer(query, source=source)
     _render_events(events, fmt, prefix_note(source))
 
 
@@ -299,7 +284,8 @@ def audit_export(
     from governance.sinks import export as sink_export
     from governance.sinks.settings import SinkOverrides, open_sink
 
-    root = repo_root(repo)
+    service = Service(repo)
+    root = service.root
     overrides = SinkOverrides(
         directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url
     )
@@ -309,7 +295,7 @@ def audit_export(
         _no_table(table)
 
         dsn = postgres_dsn(root, overrides)
-        org_result = export_origin(dsn, read_ledger(root), read_checkpoint(root))
+        org_result = export_origin(dsn, service.ledger(), read_checkpoint(root))
         if fmt is Fmt.json:
             emit_json(org_result.to_json())
         else:
@@ -321,7 +307,7 @@ def audit_export(
         return
     target = open_sink(root, sink.value, overrides)
     try:
-        result = sink_export.export(root, read_ledger(root), target)
+        result = sink_export.export(root, service.ledger(), target)
     finally:
         _close(target)
     if fmt is Fmt.json:
@@ -360,11 +346,12 @@ def audit_verify_sink(
     from governance.sinks import export as sink_export
     from governance.sinks.settings import SinkOverrides, open_sink
 
-    root = repo_root(repo)
+    service = Service(repo)
+    root = service.root
     overrides = SinkOverrides(directory, dsn_env, table, bucket, prefix, None, endpoint_url)
     target = open_sink(root, sink.value, overrides)
     try:
-        report = sink_export.verify(root, read_ledger(root), target)
+        report = sink_export.verify(root, service.ledger(), target)
     finally:
         _close(target)
     if fmt is Fmt.json:
@@ -409,7 +396,7 @@ def audit_sink_init(
     """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
     from governance.sinks.settings import SinkOverrides, open_sink
 
-    root = repo_root(repo)
+    root = Service(repo).root
     if sink is SinkKind.postgres:
         from governance.sinks.postgres_org import EVENTS, install_org_admin
 
@@ -475,9 +462,10 @@ def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins
     from governance.sinks.settings import SinkOverrides
 
     org_trust = commands_org.resolve_trust(trust)
+    service = Service(repo)
     root = None
     if not origins and not all_origins:
-        root = repo_root(repo)
+        root = service.root
         origins = [checked_checkpoint(read_checkpoint(root)).origin]
     if dsn_env is not None:
         dsn = commands_org.resolve_dsn(f"env:{dsn_env}")
@@ -486,7 +474,7 @@ def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins
     else:
         dsn = commands_org.resolve_dsn("postgres")
     src = OrgSource(dsn, org_trust, org_trust.require([] if all_origins else origins))
-    ledger = None if root is None else read_ledger(root)
+    ledger = None if root is None else service.ledger()
     commands_org.verify_sink(src, fmt.value, ledger)
 
 

@@ -1,7 +1,7 @@
 """Evidence commands: ``diff``, ``explain`` and ``report``.
 
-Each parses its options, opens the query index (caught up with the ledger through
-``commands_audit.read_ledger``, the one port to the ledger), calls one function of
+Each parses its options, asks the composition root (``governance.service.Service``) for an
+answer from the query index caught up with the verified ledger, calls one function of
 ``governance.audit.answers``, renders and returns. Errors go through the application's funnel:
 an unknown release or model is exit 1, a malformed time exit 2 (DESIGN sections 8 and 10).
 """
@@ -16,11 +16,10 @@ import typer
 from governance.audit import answers
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
-from governance.audit.index import answer
-from governance.cli import commands_audit, commands_org
+from governance.cli import commands_org
 from governance.cli.output import emit_block, emit_document, emit_json, log
 from governance.errors import UsageError
-from governance.repo import GovernedRepo
+from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
 
@@ -46,10 +45,10 @@ def diff(
 ) -> None:
     """What changed from RELEASE_A to RELEASE_B: data, code, features, config, artifact,
     metrics and subgroups with deltas, model card, policy bundle and approvers."""
-    root = commands_audit.repo_root(repo)
-    governed = GovernedRepo(root)
-    result = answer(root, commands_audit.read_ledger(root),
-                    lambda conn: answers.diff_by_id(governed, conn, release_a, release_b))
+    service = Service(repo)
+    governed = service.repo
+    result = service.answer(lambda conn: answers.diff_by_id(governed, conn, release_a,
+                                                            release_b))
     if fmt is Fmt.json:
         emit_json(result.to_json())
     else:
@@ -84,15 +83,14 @@ def explain(
                              "`governance live MODEL --env E --at T --source ...`")
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.explain(org, target, moment, fmt.value)
-    root = commands_audit.repo_root(repo)
-    governed = GovernedRepo(root)
-    source = commands_audit.read_ledger(root)
+    service = Service(repo)
+    governed = service.repo
     if env is None:
-        explanation = answer(root, source, lambda conn: answers.explain_release_id(
+        explanation = service.answer(lambda conn: answers.explain_release_id(
             governed, conn, target, moment))
         data = explanation.to_json()
     else:
-        live = answer(root, source, lambda conn: answers.explain_live(
+        live = service.answer(lambda conn: answers.explain_live(
             governed, conn, target, env, moment or utc_now()))
         explanation, data = live.explanation, live.to_json()
         if live.live.retired_at:
@@ -149,9 +147,9 @@ def report(
     if release_id is None:
         raise UsageError("report: missing RELEASE_ID (or --org --source ... for the "
                          "organisation report)")
-    root = commands_audit.repo_root(repo)
-    governed = GovernedRepo(root)
-    bundle = answer(root, commands_audit.read_ledger(root), lambda conn: answers.build_report(
+    service = Service(repo)
+    governed = service.repo
+    bundle = service.answer(lambda conn: answers.build_report(
         governed, conn, release_id, environment=env, now=utc_now()))
     if fmt is ReportFmt.html:
         from governance.report.html import render_html

@@ -15,9 +15,9 @@ import typer
 
 from governance.cli.app_support import check_identifier, limit_option, new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config import find_root
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
+from governance.service import Service
 
 REPO = typer.Option(Path("."), "--repo",
                     help="The governed repository, or a directory inside it (default: .).")
@@ -39,7 +39,7 @@ _IDENTIFIER_FIELDS = ("incident", "actor_id", "actor_role", "policy_digest")
 
 def _root(repo: Path) -> Path:
     """The governed repository holding ``repo`` (walking up, as git does), else ``repo``."""
-    return find_root(repo) or repo
+    return Service(repo).ledger_root
 
 
 def _entry_json(e: LedgerEntry) -> dict[str, Any]:

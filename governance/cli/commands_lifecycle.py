@@ -12,104 +12,16 @@ from typing import Any
 import typer
 
 from governance import ci_context
-from governance.ci_context import CiContext
 from governance.cli.app_support import check_identifier, limit_option
 from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.errors import UsageError
-from governance.lifecycle import LifecycleState
-from governance.promotion import Outcome, Ports, promote, retire, rollback
-from governance.repo import GovernedRepo
+from governance.promotion import Outcome, promote, retire, rollback
+from governance.service import Service
 from governance.status import DEFAULT_LIMIT, model_state, model_status, render_text
 
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 REMOTE = typer.Option(None, "--remote",
                       help="Also publish ledger events to this git remote (fast-forward push).")
-
-
-class _Basis:
-    """The verified ledger commit a command's decision rests on: set by every read of the
-    lifecycle state or the entries, moved by each of the command's own appends, and required
-    of the next append (``append_event(expected_tip=...)``), so a decision lands only on the
-    tip it was made on (issue 14: decide on the tip you append to)."""
-
-    def __init__(self, repo: GovernedRepo, remote: str | None) -> None:
-        self.repo = repo
-        self.remote = remote
-        self.tip: str | None = None
-
-    def state(self, model: str) -> LifecycleState:
-        """One model's lifecycle from the query index, at the verified head."""
-        from governance.audit.index import answer
-        from governance.ledger.reader import ledger_source
-
-        source = ledger_source(self.repo.root, recording=True)
-        state = answer(self.repo.root, source, lambda conn: model_state(
-            conn, model, production_env=self.repo.config.production_environment))
-        self.tip = source.last_commit
-        return state
-
-    def entries(self) -> list[Any]:
-        from governance.ledger.verified import VerifiedLedger
-
-        with VerifiedLedger(self.repo.root, recording=True) as ledger:
-            rows = list(ledger.entries(0))
-            self.tip = ledger.last_commit
-        return rows
-
-    def append(self, fields: Any) -> Any:
-        from governance.ledger import append_event
-
-        entry = append_event(self.repo.root, fields, remote=self.remote, expected_tip=self.tip)
-        self.tip = entry.commit
-        return entry
-
-
-def ports_for(repo: GovernedRepo, remote: str | None = None, *, approvals: str = "git",
-              pr: int | None = None, ci: CiContext | None = None) -> Ports:
-    from governance.ledger.append import signer_principal
-
-    ci = ci or ci_context.current()
-    actor = signer_principal(repo.root)
-    if pr is None:
-        pr = ci.pull_request()
-    if pr is not None and approvals == "git":
-        approvals = "github"  # the promote workflow: the merged pull request's reviews
-    # In CI the signer is the bot; the people who approved the deployment run (GitHub
-    # deployment review) are the deployers that separation of duties checks, and the events
-    # name them (source.deployers) so an auditor sees who deployed, not only the bot.
-    deployers = ci.deployers(actor)
-    source: dict[str, Any] = {"pr": pr} if pr is not None else {}
-    if ci.deployer:
-        source["deployers"] = list(deployers)
-
-    def gates(*args: Any) -> Any:
-        from governance.policy.port import gates_port  # lazy: the engine loads on demand
-
-        return gates_port(repo, deployers=deployers, approvals=approvals, pr=pr)(*args)
-
-    reviewed = None
-    if approvals == "github" and pr is not None:
-        number = pr
-
-        def reviewed(loaded: Any) -> tuple[str | None, str]:
-            from governance.approvals.pull_request import pull_request_head
-            from governance.policy.request import digest_at_commit
-
-            head = pull_request_head(number)
-            return digest_at_commit(repo, loaded.directory, head), head
-
-    basis = _Basis(repo, remote)
-    return Ports(
-        reviewed=reviewed,
-        entries=basis.entries,
-        append=basis.append,
-        gates=gates,
-        actor=actor,
-        pause=ci.pause,
-        source=source,
-        fold=basis.state,
-        production_env=repo.config.production_environment,
-    )
 
 
 def _render(outcome: Outcome, fmt: TextOrJson) -> None:
@@ -154,8 +66,9 @@ def promote_cmd(
         raise UsageError("--break-glass needs --reason and --incident")
     if not break_glass and (reason or incident):
         raise UsageError("--reason and --incident go with --break-glass on promote")
-    repo = GovernedRepo.open(Path("."))
-    outcome = promote(repo, release, env, ports_for(repo, remote, approvals=source, pr=pr, ci=ci),
+    service = Service(Path("."))
+    outcome = promote(service.repo, release, env,
+                      service.ports(remote, approvals=source, pr=pr, ci=ci),
                       break_glass=(reason, incident) if break_glass else None)
     _render(outcome, fmt)
 
@@ -175,8 +88,8 @@ def rollback_cmd(
     if not reason.strip():
         raise UsageError("--reason must not be empty")
     check_identifier(incident, "--incident")
-    repo = GovernedRepo.open(Path("."))
-    outcome = rollback(repo, model, env, ports_for(repo, remote), reason=reason,
+    service = Service(Path("."))
+    outcome = rollback(service.repo, model, env, service.ports(remote), reason=reason,
                        incident=incident, to=to)
     _render(outcome, fmt)
 
@@ -190,8 +103,8 @@ def retire_cmd(
     """Retire a release: it can never be promoted again."""
     if not reason.strip():
         raise UsageError("--reason must not be empty")
-    repo = GovernedRepo.open(Path("."))
-    _render(retire(repo, release, ports_for(repo, remote), reason=reason), fmt)
+    service = Service(Path("."))
+    _render(retire(service.repo, release, service.ports(remote), reason=reason), fmt)
 
 
 def status_cmd(
@@ -206,20 +119,19 @@ def status_cmd(
 ) -> None:
     """Live release per environment, fallback, pointer drift, open obligations, and the
     releases newest first with their state now (the newest --limit; --all for every one)."""
-    from governance.audit.index import answer
     from governance.cli.commands_audit import prefix_line, prefix_note
-    from governance.ledger.reader import ledger_source
 
-    repo = GovernedRepo.open(Path("."))
+    service = Service(Path("."))
+    repo = service.repo
     models = [model] if model else repo.model_names()
     if model:
         repo.load_model(model)  # unknown model: exit 1 with a hint
-    source = ledger_source(repo.root, allow_prefix=verified_prefix)
+    source = service.ledger(allow_prefix=verified_prefix)
     production = repo.config.production_environment
-    statuses = answer(repo.root, source, lambda conn: [
+    statuses = service.answer(lambda conn: [
         model_status(repo, model_state(conn, m, production_env=production), m,
                      limit=None if every else limit)
-        for m in models])
+        for m in models], source=source)
     head = source.head()
     prefix = prefix_note(source)
     if fmt is TextOrJson.json:
@@ -250,9 +162,9 @@ def approve_cmd(
     """Sign a git-native approval (or denial) bound to the release digest."""
     from governance.approving import approve
 
-    repo = GovernedRepo.open(Path("."))
-    ports = ports_for(repo, remote)
-    result = approve(repo, release, role, actor=ports.actor, entries=ports.entries,
+    service = Service(Path("."))
+    ports = service.ports(remote)
+    result = approve(service.repo, release, role, actor=ports.actor, entries=ports.entries,
                      append=ports.append, deny=deny, reason=reason, closes=closes)
     if fmt is TextOrJson.json:
         emit_json(result.to_json())

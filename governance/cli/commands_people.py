@@ -19,9 +19,10 @@ import typer
 from governance.authoring import check_identity, check_slug
 from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config import load_config, require_root
+from governance.config import load_config
 from governance.domain.config import GovernanceConfig
 from governance.errors import UsageError
+from governance.service import Service
 
 if TYPE_CHECKING:  # the people module imports the ledger and ruamel: loaded when a command runs
     from governance.people import EditOutcome, LedgerOutcome
@@ -73,7 +74,7 @@ def _render(outcome: EditOutcome, fmt: TextOrJson) -> None:
 
 
 def _root(repo: Path) -> Path:
-    return require_root(repo)
+    return Service(repo).root
 
 
 @people_app.command("add")

@@ -17,7 +17,7 @@ from governance.policy.engines.port import ENGINE_NAMES
 from governance.policy.engines.select import select_engine
 from governance.policy.lint import lint_bundle
 from governance.policy.testing import summarise
-from governance.repo import GovernedRepo
+from governance.service import Service
 
 
 class GateFormat(StrEnum):
@@ -66,7 +66,8 @@ def check(
     from governance.policy.report import RENDERERS, STOPPED_RENDERERS, render_totals
 
     try:
-        repo = GovernedRepo.open(repo_dir)
+        service = Service(repo_dir)
+        repo = service.repo
         outcome = run_check(
             repo,
             CheckOptions(
@@ -110,19 +111,18 @@ def check(
         emit_document(rendered)
     code = outcome.exit_code(fail_on_warn)
     if record and pr is not None:
-        _record(repo, outcome.decisions, pr)
+        _record(service, outcome.decisions, pr)
     for d in outcome.decisions:
         if d.undecided:
             log(f"could not decide {d.release_id}: {d.undecided}")
     raise typer.Exit(code)
 
 
-def _record(repo: GovernedRepo, decisions: Any, pr: int) -> None:
-    from governance.ledger import append_event, entries
+def _record(service: Service, decisions: Any, pr: int) -> None:
     from governance.policy.record import approval_events, record_approvals
 
-    written = record_approvals(approval_events(decisions, pr), entries(repo.root),
-                               lambda fields: append_event(repo.root, fields))
+    written = record_approvals(approval_events(decisions, pr), service.entries(),
+                               service.append)
     log(f"recorded {len(written)} approval(s) from pull request #{pr} on the ledger")
 
 

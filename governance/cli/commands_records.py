@@ -7,14 +7,15 @@ from pathlib import Path
 
 import typer
 
-from governance import authoring
+from governance import authoring, ci_context
 from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_json, emit_text, log
 from governance.config import require_root
 from governance.digest import release_digest
 from governance.errors import InvalidInput, UsageError
 from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, display_path, shipped_schema
-from governance.repo import GovernedRepo, validate_paths
+from governance.repo import validate_paths
+from governance.service import Service
 
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format.")
 
@@ -112,7 +113,7 @@ def digest(
         if "/" in release or "\\" in release or release in (".", ".."):
             raise InvalidInput([], message=f"{display_path(release_dir)} is not a directory")
         # A release id, as every other command takes: found in the governed repository here.
-        release_dir = GovernedRepo.open(Path(".")).find_release_dir(release)
+        release_dir = Service(Path(".")).repo.find_release_dir(release)
     result = release_digest(release_dir)
     if fmt is TextOrJson.json:
         emit_json({"digest": result.value,
@@ -132,7 +133,7 @@ def model_new(
     ),
 ) -> None:
     """Register a model: writes releases/NAME/model.yaml."""
-    repo = GovernedRepo.open(Path("."))
+    repo = Service(Path(".")).repo
     path = authoring.new_model(repo, name, owner, risk_tier, title, system_type)
     emit_text(f"created {display_path(path)}")
     from governance.people import sync_codeowners  # a model's releases are its approvers'
@@ -188,7 +189,7 @@ def release_new(
     ),
 ) -> None:
     """Create a release directory (record + model card) with digests computed."""
-    repo = GovernedRepo.open(Path("."))
+    repo = Service(Path(".")).repo
     request = authoring.ReleaseRequest(
         model=model, version=version, release_id=release_id, from_eval=from_eval,
         eval_uri=eval_uri, artifact=artifact, artifact_sha256=sha256, dataset=dataset,
@@ -220,17 +221,16 @@ def release_register(
     """Register a release on the ledger (release_registered with the digest the tool
     computes), as committed on the protected branch. Run by CI when the release's pull request
     merges; idempotent (exit 0 when already registered with the same digest)."""
-    from governance.cli.commands_env import ci_source
     from governance.registration import register_release
 
     if amend and reason is None:
         raise UsageError("--amend needs --reason TEXT", hint="say why the content changed")
     if reason is not None and not amend:
         raise UsageError("--reason goes with --amend")
-    source = ci_source()
+    source = ci_context.current().source()
     if pr is not None:
         source["pr"] = pr
-    done = register_release(GovernedRepo.open(Path(".")), release,
+    done = register_release(Service(Path(".")).repo, release,
                             amend_reason=reason if amend else None, source=source or None)
     if fmt is TextOrJson.json:
         emit_json(done.to_json())
