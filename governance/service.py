@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from governance.audit.source import LedgerSource
     from governance.ci_context import CiContext
+    from governance.config_change import ConfigChangePorts
     from governance.domain.config import GovernanceConfig
     from governance.domain.events import LedgerEntry
     from governance.ledger.verified import VerifiedLedger
@@ -102,6 +103,25 @@ class Service:
         from governance.ledger import append_event
 
         return append_event(self.root, fields, remote=remote)
+
+    def head_commit(self) -> str | None:
+        """Full sha of HEAD of the repository (None outside git)."""
+        from governance.vcs import head_commit
+
+        return head_commit(self.root)
+
+    def config_change_ports(self) -> ConfigChangePorts:
+        """git and GitHub behind ``governance.config_change.record_config_change``."""
+        from governance.approvals.evaluate import review_config_change
+        from governance.approvals.gitfiles import changed_between, object_at
+        from governance.config_change import ConfigChangePorts
+
+        root = self.root
+        return ConfigChangePorts(
+            changed=lambda before, after: changed_between(root, before, after),
+            review=lambda pr, paths: review_config_change(root, pr, paths),
+            object_at=lambda commit, path: object_at(root, commit, path),
+            append=self.append)
 
     # --- the ports of a lifecycle decision ------------------------------------------------
 

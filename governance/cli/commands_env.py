@@ -16,15 +16,12 @@ from governance import ci_context
 from governance.cli.app_support import new_app
 from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
 from governance.environments import (
-    compare_pointers,
+    check_pointers,
     first_environment,
-    next_environment,
-    pointers_from_ledger,
+    next_step,
     promotion_order,
-    pull_request_of,
 )
-from governance.errors import Denied
-from governance.repo import GovernedRepo
+from governance.service import Service
 
 env_app = new_app("Environment order (governance.yaml) and the pointer branch.")
 FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
@@ -39,7 +36,7 @@ def _env_json(env: Any) -> dict[str, Any]:
 @env_app.command("list")
 def list_cmd(fmt: TextOrJson = FORMAT) -> None:
     """The environments in promotion order (one name per line)."""
-    order = promotion_order(GovernedRepo.open(Path(".")).config)
+    order = promotion_order(Service(Path(".")).config)
     if fmt is TextOrJson.json:
         emit_json({"environments": [_env_json(e) for e in order]})
     else:
@@ -49,7 +46,7 @@ def list_cmd(fmt: TextOrJson = FORMAT) -> None:
 @env_app.command("first")
 def first_cmd(fmt: TextOrJson = FORMAT) -> None:
     """The first environment: where a merged release is promoted."""
-    env = first_environment(GovernedRepo.open(Path(".")).config)
+    env = first_environment(Service(Path(".")).config)
     if fmt is TextOrJson.json:
         emit_json(_env_json(env))
     else:
@@ -63,26 +60,14 @@ def next_cmd(
 ) -> None:
     """The next environment for a release (exit 1 when it is live everywhere it may go), and
     with --format json the pull request the ledger says it came through."""
-    from governance.ledger import entries
-
-    repo = GovernedRepo.open(Path("."))
-    loaded = repo.load_release(release)
-    rid, model = loaded.release.release_id, loaded.release.model_name
-    listed = list(entries(repo.root))
-    from governance.lifecycle import fold_lifecycle
-
-    env = next_environment(repo.config, fold_lifecycle(listed), rid, model)
-    if env is None:
-        raise Denied(f"{rid} is live in every environment it may be promoted to",
-                     hint="nothing is left to promote; a new release starts again at the first "
-                          "environment (governance env first)")
+    service = Service(Path("."))
+    loaded = service.repo.load_release(release)
+    step = next_step(service.config, loaded.release.release_id, loaded.release.model_name,
+                     loaded.digest.value, service.entries())
     if fmt is TextOrJson.json:
-        emit_json({"release_id": rid, "model_name": model, "environment": env.name,
-                   "after": env.after, "required_approvals": list(env.required_approvals),
-                   "pull_request": pull_request_of(listed, rid, loaded.digest.value),
-                   "release_digest": loaded.digest.value})
+        emit_json(step.to_json())
     else:
-        emit_text(env.name)
+        emit_text(step.environment.name)
 
 
 @env_app.command("publish")
@@ -94,8 +79,8 @@ def publish_cmd(
     """Commit environments/<env>.yaml as the ledger says onto governance/environments."""
     from governance.ledger.pointers import publish
 
-    repo = GovernedRepo.open(Path("."))
-    done = publish(repo.root, repo.config, remote=remote)
+    service = Service(Path("."))
+    done = publish(service.root, service.config, remote=remote)
     if fmt is TextOrJson.json:
         emit_json(done.to_json())
     elif done.changed:
@@ -115,41 +100,25 @@ def verify_cmd(
 ) -> None:
     """Compare the pointer files with the ledger: exit 1 when one names a release no ledger
     event made live there (a pointer edited by hand)."""
-    from governance.ledger import append_event, entries
     from governance.ledger.pointers import pointers_at, pointers_in
-    from governance.lifecycle import fold_lifecycle
 
-    repo = GovernedRepo.open(Path("."))
-    listed = list(entries(repo.root))
-    expected = pointers_from_ledger(repo.config, fold_lifecycle(listed), listed)
-    found = pointers_at(repo.root, ref) if ref else pointers_in(repo.root)
-    mismatches = compare_pointers(expected, found)
-    recorded = None
-    if mismatches and record:
-        recorded = append_event(repo.root, {
-            "event_type": "policy_violation",
-            "reason": "pointer files differ from the ledger (edited by hand?): "
-                      + "; ".join(m.message() for m in mismatches),
-            "details": {"pointer_mismatches": [m.to_json() for m in mismatches],
-                        **({"ref": ref} if ref else {})},
-            "source": ci_source(),
-        })
+    service = Service(Path("."))
+    root = service.root
+    listed = service.entries()
+    found = pointers_at(root, ref) if ref else pointers_in(root)
+    done = check_pointers(service.config, listed, found, ref=ref,
+                          record=service.append if record else None,
+                          source=ci_context.current().source())
     if fmt is TextOrJson.json:
-        emit_json({"ok": not mismatches, "mismatches": [m.to_json() for m in mismatches],
-                   "recorded_seq": recorded.seq if recorded else None})
-    elif not mismatches:
+        emit_json(done.to_json())
+    elif done.ok:
         emit_text("pointer files match the ledger")
-    for m in mismatches:
+    for m in done.mismatches:
         log(f"MISMATCH {m.message()}")
-    if recorded is not None:
-        log(f"recorded as policy_violation, seq {recorded.seq}")
-    if mismatches:
+    if done.recorded is not None:
+        log(f"recorded as policy_violation, seq {done.recorded.seq}")
+    if not done.ok:
         raise typer.Exit(1)
-
-
-def ci_source() -> dict[str, Any]:
-    """``source`` of an event recorded from GitHub Actions (``CiContext.source``)."""
-    return ci_context.current().source()
 
 
 def register(app: typer.Typer) -> None:
