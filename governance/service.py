@@ -56,8 +56,11 @@ class Service:
         """The governed repository containing ``start`` (ConfigurationError, exit 3, when
         there is none)."""
         from governance.config import require_root
+        from governance.records import display_from
 
-        return require_root(self.start)
+        root = require_root(self.start)
+        display_from(root)  # run from elsewhere (--repo): paths read as from the root
+        return root
 
     @property
     def ledger_root(self) -> Path:

@@ -13,39 +13,40 @@ import typer
 
 from governance.cli.app_support import new_app
 from governance.cli.commands_records import release_app
-from governance.cli.output import TextOrJson, emit_json, emit_text
-from governance.config import require_root
+from governance.cli.options import FORMAT, REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text
 from governance.errors import InvalidInput
+from governance.service import Service
 
 codeowners_app = new_app("Generate and check CODEOWNERS from governance.yaml.")
 
-ROOT = typer.Option(
-    None, "--root", help="Root of the governed repository (default: found from the current dir)."
-)
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+ROOT = typer.Option(None, "--root",
+                    help="Root of the governed repository, exactly (default: from --repo).")
 
 
 @codeowners_app.command("generate")
-def generate(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
+def generate(root: Path | None = ROOT, output_format: OutputFormat = FORMAT,
+             repo: Path = REPO) -> None:
     """Write .github/CODEOWNERS from governance.yaml (model approvers, governance owners)."""
     from governance.approvals import ownership
 
-    root = root or require_root(Path("."))
+    root = root or Service(repo).root
     target = ownership.write(root)
     rel = target.relative_to(root).as_posix()
-    if output_format is TextOrJson.json:
+    if output_format is OutputFormat.json:
         emit_json({"written": rel})
     else:
         emit_text(f"wrote {rel}")
 
 
 @codeowners_app.command("check")
-def check(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
+def check(root: Path | None = ROOT, output_format: OutputFormat = FORMAT,
+          repo: Path = REPO) -> None:
     """Fail (exit 1) when CODEOWNERS has invalid lines or drifts from governance.yaml."""
     from governance.approvals import ownership
 
-    result = ownership.check(root or require_root(Path(".")))
-    if output_format is TextOrJson.json:
+    result = ownership.check(root or Service(repo).root)
+    if output_format is OutputFormat.json:
         emit_json(
             {
                 "path": result.path,
@@ -70,13 +71,14 @@ def propose(
     gates: Path | None = typer.Option(
         None, "--gates", help="JSON output of `governance check` to include in the summary."
     ),
-    output_format: TextOrJson = FORMAT,
+    output_format: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Push a release branch and open or update its pull request with one summary comment."""
     from governance.approvals import propose as proposal
     from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
 
-    root = require_root(Path("."))
+    root = Service(repo).root
     gate_results = None
     if gates is not None:
         from governance.json_source import read_json_option
@@ -88,7 +90,7 @@ def propose(
         result = proposal.propose(root, release, source, remote=remote, gates=gate_results)
     finally:
         source.close()
-    if output_format is TextOrJson.json:
+    if output_format is OutputFormat.json:
         emit_json(result.to_json())
     else:
         emit_text(f"pull request #{result.number} for {result.branch}")

@@ -21,25 +21,27 @@ from governance import ci_context
 from governance.audit import queries
 from governance.audit.source import LedgerSource
 from governance.cli import commands_org
-from governance.cli.app_support import limit_option, new_app
-from governance.cli.output import emit_json, emit_text, log
+from governance.cli.app_support import new_app
+from governance.cli.options import (
+    AT,
+    ENV_DSN,
+    FORMAT,
+    ORIGIN,
+    REPO,
+    SOURCE,
+    TABLE_FORMAT,
+    TRUST,
+    VERIFIED_PREFIX,
+    env_option,
+    limit_option,
+)
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.errors import NotFound, Tampered
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
     from governance.sinks.settings import SinkOverrides
-
-
-class Fmt(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class TableFmt(StrEnum):
-    text = "text"
-    json = "json"
-    csv = "csv"
 
 
 class SinkKind(StrEnum):
@@ -70,19 +72,6 @@ def prefix_line(note: dict[str, Any]) -> str:
             f"verification at seq {note['failed_seq']}: {note['reason']}")
 
 
-PREFIX_OPTION = typer.Option(
-    False, "--verified-prefix",
-    help="If the ledger fails verification, answer from its verified prefix (marked as such in "
-         "the output) instead of refusing.")
-
-
-_REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
-_SOURCE = typer.Option(None, "--source", help=commands_org.SOURCE_HELP)
-_ORIGIN = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP)
-_TRUST = typer.Option(None, "--trust", help=commands_org.TRUST_HELP)
-_TFMT = typer.Option(TableFmt.text, "--format", help="Output format: text, json or csv.")
-_FMT = typer.Option(Fmt.text, "--format", help="Output format: text or json.")
-
 _COLUMNS = (
     "seq",
     "timestamp",
@@ -97,13 +86,13 @@ _COLUMNS = (
 )
 
 
-def _render_events(events: Sequence[queries.IndexedEvent], fmt: TableFmt,
+def _render_events(events: Sequence[queries.IndexedEvent], fmt: OutputFormat,
                    prefix: dict[str, Any] | None = None) -> None:
-    if fmt is TableFmt.json:
+    if fmt is OutputFormat.json:
         rows = [e.to_json() for e in events]
         emit_json(rows if prefix is None else {"verified_prefix": prefix, "events": rows})
         return
-    if fmt is TableFmt.csv:
+    if fmt is OutputFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow((*_COLUMNS, "summary"))
         for e in events:
@@ -120,14 +109,14 @@ def _render_events(events: Sequence[queries.IndexedEvent], fmt: TableFmt,
 
 def live(
     model: str = typer.Argument(..., help="Model name."),
-    env: str = typer.Option(..., "--env", help="Environment, e.g. production."),
-    at: str = typer.Option("now", "--at", help="RFC 3339 time or relative (30d, 12mo)."),
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
-    verified_prefix: bool = PREFIX_OPTION,
-    source_url: str | None = _SOURCE,
-    origin: list[str] = _ORIGIN,
-    trust: Path | None = _TRUST,
+    env: str = env_option("Environment, e.g. production.", required=True),
+    at: str = AT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
+    verified_prefix: bool = VERIFIED_PREFIX,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
@@ -144,7 +133,7 @@ def live(
     data = answer.to_json()
     if prefix is not None:
         data["verified_prefix"] = prefix
-    if fmt is Fmt.json:
+    if fmt is OutputFormat.json:
         emit_json(data)
     elif answer.release_id is not None:
         emit_text(answer.release_id)
@@ -181,12 +170,12 @@ def live(
 
 def history(
     model: str = typer.Argument(..., help="Model name."),
-    fmt: TableFmt = _TFMT,
-    repo: Path = _REPO,
-    verified_prefix: bool = PREFIX_OPTION,
-    source_url: str | None = _SOURCE,
-    origin: list[str] = _ORIGIN,
-    trust: Path | None = _TRUST,
+    fmt: OutputFormat = TABLE_FORMAT,
+    repo: Path = REPO,
+    verified_prefix: bool = VERIFIED_PREFIX,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
     commands_org.check_flags(source_url, origin, trust, verified_prefix)
@@ -210,7 +199,7 @@ def audit_query(
     types: list[str] = _TYPES,
     actor: str | None = typer.Option(None, "--actor", help="Actor id (person or bot)."),
     role: str | None = typer.Option(None, "--role", help="Actor role, e.g. risk_owner."),
-    env: str | None = typer.Option(None, "--env", help="Environment."),
+    env: str | None = env_option("Environment."),
     release: str | None = typer.Option(
         None, "--release", help="Release id (also matches rollbacks from or to it)."
     ),
@@ -218,12 +207,12 @@ def audit_query(
     since: str | None = typer.Option(None, "--since", help="From (RFC 3339 or 12mo, 30d...)."),
     until: str | None = typer.Option(None, "--until", help="Until, inclusive."),
     limit: int | None = limit_option(None, "At most this many events"),
-    fmt: TableFmt = _TFMT,
-    repo: Path = _REPO,
-    verified_prefix: bool = PREFIX_OPTION,
-    source_url: str | None = _SOURCE,
-    origin: list[str] = _ORIGIN,
-    trust: Path | None = _TRUST,
+    fmt: OutputFormat = TABLE_FORMAT,
+    repo: Path = REPO,
+    verified_prefix: bool = VERIFIED_PREFIX,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """Events matching every given filter, in ledger order (with --source: across
     repositories, in time order)."""
@@ -277,8 +266,8 @@ def audit_export(
     prefix: str | None = _PREFIX,
     retention_days: int | None = _DAYS,
     endpoint_url: str | None = _ENDPOINT,
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Export ledger events after the cursor to a sink (idempotent, resumable)."""
     from governance.sinks import export as sink_export
@@ -296,7 +285,7 @@ def audit_export(
 
         dsn = postgres_dsn(root, overrides)
         org_result = export_origin(dsn, service.ledger(), read_checkpoint(root))
-        if fmt is Fmt.json:
+        if fmt is OutputFormat.json:
             emit_json(org_result.to_json())
         else:
             emit_text(
@@ -310,7 +299,7 @@ def audit_export(
         result = sink_export.export(root, service.ledger(), target)
     finally:
         _close(target)
-    if fmt is Fmt.json:
+    if fmt is OutputFormat.json:
         emit_json(result.to_json())
     else:
         emit_text(
@@ -328,14 +317,14 @@ def audit_verify_sink(
     bucket: str | None = _BUCKET,
     prefix: str | None = _PREFIX,
     endpoint_url: str | None = _ENDPOINT,
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
     origin: list[str] = typer.Option(
         [], "--origin", help="postgres: verify this ledger origin (repeatable; default: this "
         "repository's)."),
     all_origins: bool = typer.Option(
         False, "--all-origins", help="postgres: verify every origin pinned in the trust file."),
-    trust: Path | None = _TRUST,
+    trust: Path | None = TRUST,
 ) -> None:
     """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any).
     postgres: every row of each origin verified against its signed checkpoints, and this
@@ -354,7 +343,7 @@ def audit_verify_sink(
         report = sink_export.verify(root, service.ledger(), target)
     finally:
         _close(target)
-    if fmt is Fmt.json:
+    if fmt is OutputFormat.json:
         emit_json(report.to_json())
     else:
         status = "ok" if report.ok else "FAILED"
@@ -391,7 +380,7 @@ def audit_sink_init(
     table: str | None = _TABLE,
     bucket: str | None = _BUCKET,
     endpoint_url: str | None = _ENDPOINT,
-    repo: Path = _REPO,
+    repo: Path = REPO,
 ) -> None:
     """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
     from governance.sinks.settings import SinkOverrides, open_sink
@@ -444,7 +433,7 @@ def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
         log(f"warning: governance.yaml $.sinks.postgres.table ({conf['table']}) is ignored: the "
             "PostgreSQL sink uses the organisation tables (docs/audit.md)")
     var = overrides.dsn_env or (conf.get("dsn_env") if isinstance(conf, dict) else None) \
-        or commands_org.ENV_DSN
+        or ENV_DSN
     dsn = ci_context.current().variable(str(var))
     if not dsn:
         from governance.errors import ConfigurationError
@@ -456,7 +445,7 @@ def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
 
 
 def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins: bool,
-                trust: Path | None, fmt: Fmt) -> None:
+                trust: Path | None, fmt: OutputFormat) -> None:
     from governance.audit.org import OrgSource
     from governance.sinks.postgres_org import checked_checkpoint
     from governance.sinks.settings import SinkOverrides

@@ -17,7 +17,8 @@ import typer
 
 from governance import ci_context
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.cli.options import FORMAT, REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.errors import UsageError
 from governance.service import Service
 
@@ -32,7 +33,8 @@ def record_cmd(
     after: str = typer.Option(None, "--after", help="The pushed commit (default: HEAD)."),
     pr: int = typer.Option(None, "--pr", min=1,
                            help="The pull request merged as this push (none: a direct push)."),
-    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Record config_changed with the pull request's approvals, or policy_violation."""
     from governance.config_change import record_config_change
@@ -41,10 +43,10 @@ def record_cmd(
         if value is not None and not _SHA.fullmatch(value):
             raise UsageError(f"{option} {value!r} is not a full commit sha",
                              hint="40 (or 64) lowercase hex characters, e.g. github.event.before")
-    service = Service(Path("."))
+    service = Service(repo)
     done = record_config_change(before, after or service.head_commit() or "", pr,
                                 ci_context.current().source(), service.config_change_ports())
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(done.to_json())
     elif done.entry is None:
         emit_text("no governance configuration changed")

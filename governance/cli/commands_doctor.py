@@ -9,24 +9,23 @@ from pathlib import Path
 import typer
 
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config import require_root
+from governance.cli.options import FORMAT, REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.service import Service
 
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
-ROOT = typer.Option(
-    None, "--root", help="Root of the governed repository (default: found from the current dir)."
-)
+ROOT = typer.Option(None, "--root",
+                    help="Root of the governed repository, exactly (default: from --repo).")
 
 pins_app = new_app("The workflows' pinned, hash-checked install of model-governance.")
 
 
-def doctor(root: Path | None = ROOT, fmt: TextOrJson = FORMAT) -> None:
+def doctor(root: Path | None = ROOT, fmt: OutputFormat = FORMAT, repo: Path = REPO) -> None:
     """Check that this repository and you are ready to govern; each finding names its fix.
     Exit 0 when ready, 1 otherwise (advice never fails)."""
     from governance.doctor import ERROR, diagnose
 
-    result = diagnose(root or require_root(Path(".")))
-    if fmt is TextOrJson.json:
+    result = diagnose(root or Service(repo).root)
+    if fmt is OutputFormat.json:
         emit_json(result.to_json())
     else:
         errors = [f for f in result.findings if f.severity == ERROR]
@@ -47,12 +46,13 @@ def pins_write(
              "sha256 is pinned.",
     ),
     root: Path | None = ROOT,
+    repo: Path = REPO,
 ) -> None:
     """(Re)write .github/governance-requirements.txt for the installed version."""
     from governance.pins import REQUIREMENTS, write_requirements
 
     notes: list[str] = []
-    write_requirements(root or require_root(Path(".")), notes, tuple(artifact), overwrite=True)
+    write_requirements(root or Service(repo).root, notes, tuple(artifact), overwrite=True)
     for note in notes:
         log(f"note: {note}")
     emit_text(f"wrote {REQUIREMENTS}")

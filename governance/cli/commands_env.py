@@ -14,7 +14,8 @@ import typer
 
 from governance import ci_context
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
+from governance.cli.options import FORMAT, REPO
+from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
 from governance.environments import (
     check_pointers,
     first_environment,
@@ -24,7 +25,6 @@ from governance.environments import (
 from governance.service import Service
 
 env_app = new_app("Environment order (governance.yaml) and the pointer branch.")
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 
 
 def _env_json(env: Any) -> dict[str, Any]:
@@ -34,20 +34,20 @@ def _env_json(env: Any) -> dict[str, Any]:
 
 
 @env_app.command("list")
-def list_cmd(fmt: TextOrJson = FORMAT) -> None:
+def list_cmd(fmt: OutputFormat = FORMAT, repo: Path = REPO) -> None:
     """The environments in promotion order (one name per line)."""
-    order = promotion_order(Service(Path(".")).config)
-    if fmt is TextOrJson.json:
+    order = promotion_order(Service(repo).config)
+    if fmt is OutputFormat.json:
         emit_json({"environments": [_env_json(e) for e in order]})
     else:
         emit_block("\n".join(e.name for e in order))
 
 
 @env_app.command("first")
-def first_cmd(fmt: TextOrJson = FORMAT) -> None:
+def first_cmd(fmt: OutputFormat = FORMAT, repo: Path = REPO) -> None:
     """The first environment: where a merged release is promoted."""
-    env = first_environment(Service(Path(".")).config)
-    if fmt is TextOrJson.json:
+    env = first_environment(Service(repo).config)
+    if fmt is OutputFormat.json:
         emit_json(_env_json(env))
     else:
         emit_text(env.name)
@@ -56,15 +56,16 @@ def first_cmd(fmt: TextOrJson = FORMAT) -> None:
 @env_app.command("next")
 def next_cmd(
     release: str = typer.Argument(..., help="Release id or release directory."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """The next environment for a release (exit 1 when it is live everywhere it may go), and
     with --format json the pull request the ledger says it came through."""
-    service = Service(Path("."))
+    service = Service(repo)
     loaded = service.repo.load_release(release)
     step = next_step(service.config, loaded.release.release_id, loaded.release.model_name,
                      loaded.digest.value, service.entries())
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(step.to_json())
     else:
         emit_text(step.environment.name)
@@ -74,14 +75,15 @@ def next_cmd(
 def publish_cmd(
     remote: str = typer.Option(None, "--remote",
                                help="Push the pointer branch there (fast-forward, retried)."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Commit environments/<env>.yaml as the ledger says onto governance/environments."""
     from governance.ledger.pointers import publish
 
-    service = Service(Path("."))
+    service = Service(repo)
     done = publish(service.root, service.config, remote=remote)
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(done.to_json())
     elif done.changed:
         emit_text(f"published {done.branch} at {done.commit[:12]} (ledger seq {done.ledger_seq})")
@@ -96,20 +98,21 @@ def verify_cmd(
                                  "tree), e.g. a push to the pointer branch."),
     record: bool = typer.Option(False, "--record",
                                 help="Record a mismatch as policy_violation on the ledger."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Compare the pointer files with the ledger: exit 1 when one names a release no ledger
     event made live there (a pointer edited by hand)."""
     from governance.ledger.pointers import pointers_at, pointers_in
 
-    service = Service(Path("."))
+    service = Service(repo)
     root = service.root
     listed = service.entries()
     found = pointers_at(root, ref) if ref else pointers_in(root)
     done = check_pointers(service.config, listed, found, ref=ref,
                           record=service.append if record else None,
                           source=ci_context.current().source())
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(done.to_json())
     elif done.ok:
         emit_text("pointer files match the ledger")

@@ -8,7 +8,6 @@ an unknown release or model is exit 1, a malformed time exit 2 (DESIGN sections 
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -17,31 +16,29 @@ from governance.audit import answers
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
 from governance.cli import commands_org
-from governance.cli.output import emit_block, emit_document, emit_json, log
+from governance.cli.options import (
+    FORMAT,
+    ORIGIN,
+    REPO,
+    SOURCE,
+    TRUST,
+    env_option,
+    format_option,
+)
+from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, log
 from governance.errors import UsageError
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
-
-class Fmt(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class ReportFmt(StrEnum):
-    markdown = "markdown"
-    html = "html"
-
-
-_FMT = typer.Option(Fmt.text, "--format", help="Output format: text or json.")
-_REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
+REPORT_FORMAT = format_option(OutputFormat.markdown, OutputFormat.html,
+                              default=OutputFormat.markdown)
 
 
 def diff(
     release_a: str = typer.Argument(..., help="The earlier release (id or directory)."),
     release_b: str = typer.Argument(..., help="The later release (id or directory)."),
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """What changed from RELEASE_A to RELEASE_B: data, code, features, config, artifact,
     metrics and subgroups with deltas, model card, policy bundle and approvers."""
@@ -49,7 +46,7 @@ def diff(
     governed = service.repo
     result = service.answer(lambda conn: answers.diff_by_id(governed, conn, release_a,
                                                             release_b))
-    if fmt is Fmt.json:
+    if fmt is OutputFormat.json:
         emit_json(result.to_json())
     else:
         emit_block(diff_text(result))
@@ -59,19 +56,17 @@ def explain(
     target: str = typer.Argument(
         ..., help="A release id, or a model name together with --env."
     ),
-    env: str | None = typer.Option(
-        None, "--env", help="Environment: explain the release of MODEL live there at --at."
-    ),
+    env: str | None = env_option("Environment: explain the release of MODEL live there at --at."),
     at: str | None = typer.Option(
         None,
         "--at",
         help="RFC 3339 time or relative (30d, 12mo); default now. Only events up to it count.",
     ),
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
-    source_url: str | None = typer.Option(None, "--source", help=commands_org.SOURCE_HELP),
-    origin: list[str] = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP),
-    trust: Path | None = typer.Option(None, "--trust", help=commands_org.TRUST_HELP),
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """The six answers (artifact, data/code/config, evaluation, approvals, audit trail,
     rollback) with their evidence, for RELEASE_ID or for what MODEL had live in --env at --at.
@@ -96,7 +91,7 @@ def explain(
         if live.live.retired_at:
             log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
                 "and was still live then")
-    if fmt is Fmt.json:
+    if fmt is OutputFormat.json:
         emit_json(data)
     else:
         emit_block(explain_text(explanation))
@@ -105,26 +100,20 @@ def explain(
 def report(
     release_id: str | None = typer.Argument(
         None, help="The release to report on (omit with --org)."),
-    fmt: ReportFmt = typer.Option(
-        ReportFmt.markdown, "--format", help="Output format: markdown or html."
-    ),
+    fmt: OutputFormat = REPORT_FORMAT,
     out: Path | None = typer.Option(
         None, "--out", help="Write the report to this file instead of stdout."
     ),
-    env: str | None = typer.Option(
-        None,
-        "--env",
-        help="Environment whose required roles and release history are shown "
-        "(default: the one with the most required roles).",
-    ),
-    repo: Path = _REPO,
+    env: str | None = env_option("Environment whose required roles and release history are "
+                                 "shown (default: the one with the most required roles)."),
+    repo: Path = REPO,
     org: bool = typer.Option(
         False, "--org", help="The organisation report from --source: every origin's models, "
         "live releases, open break-glass obligations, stale evaluations, approvals and "
         "rollbacks in the period."),
-    source_url: str | None = typer.Option(None, "--source", help=commands_org.SOURCE_HELP),
-    origin: list[str] = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP),
-    trust: Path | None = typer.Option(None, "--trust", help=commands_org.TRUST_HELP),
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
     since: str = typer.Option("12mo", "--since", help="--org: period start (RFC 3339 or "
                               "relative: 12mo, 30d)."),
     until: str = typer.Option("now", "--until", help="--org: period end, inclusive."),
@@ -151,7 +140,7 @@ def report(
     governed = service.repo
     bundle = service.answer(lambda conn: answers.build_report(
         governed, conn, release_id, environment=env, now=utc_now()))
-    if fmt is ReportFmt.html:
+    if fmt is OutputFormat.html:
         from governance.report.html import render_html
 
         text = render_html(bundle)
@@ -180,7 +169,7 @@ def _check_out(out: Path) -> None:
 
 
 def _org_report(source_url: str, origin: list[str], trust: Path | None, since: str,
-                until: str, max_eval_age: str, fmt: ReportFmt, out: Path | None) -> None:
+                until: str, max_eval_age: str, fmt: OutputFormat, out: Path | None) -> None:
     from governance.audit.org import duration
     from governance.report.org import build_org_report, render_org_html, render_org_markdown
 
@@ -195,7 +184,7 @@ def _org_report(source_url: str, origin: list[str], trust: Path | None, since: s
     with src:
         bundle = build_org_report(src, since=start, until=end, max_evaluation_age=limit,
                                   now=now)
-    text = render_org_html(bundle) if fmt is ReportFmt.html else render_org_markdown(bundle)
+    text = render_org_html(bundle) if fmt is OutputFormat.html else render_org_markdown(bundle)
     for section in bundle.sections:
         if section.stale:
             log(f"warning: origin {section.origin} is stale: last export "

@@ -13,18 +13,13 @@ from typing import Any
 
 import typer
 
-from governance.cli.app_support import check_identifier, limit_option, new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.cli.app_support import check_identifier, new_app
+from governance.cli.options import FORMAT, REMOTE, REPO, limit_option
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
 from governance.service import Service
 
-REPO = typer.Option(Path("."), "--repo",
-                    help="The governed repository, or a directory inside it (default: .).")
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
-REMOTE = typer.Option(None, "--remote",
-                      help="Also publish to this git remote (fetch, append, fast-forward push; "
-                           "retried when the remote moved).")
 FIELD = typer.Option([], "--field",
                      help="KEY=VALUE event field (repeatable); VALUE may be JSON.")
 EVENT_FILE = typer.Option(None, "--event", help="JSON object of event fields ('-' reads stdin).")
@@ -48,8 +43,8 @@ def _entry_json(e: LedgerEntry) -> dict[str, Any]:
             "event": dict(e.event), "checkpointed": e.checkpoint is not None}
 
 
-def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
-    if fmt is TextOrJson.json:
+def _report_entry(e: LedgerEntry, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
         emit_json(_entry_json(e))
     else:
         emit_text(f"seq {e.seq} {e.event_type} {e.event_id} commit {e.commit}")
@@ -61,7 +56,7 @@ def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
             "CI or `governance ledger checkpoint` with the log key will anchor it")
 
 
-def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT) -> None:
+def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: OutputFormat = FORMAT) -> None:
     """Write the genesis event (seq 0) pinning trust from governance.yaml at this commit."""
     from governance.ledger import init_ledger
     from governance.ledger.append import genesis_advice
@@ -77,7 +72,7 @@ def append(
     event_type: str = typer.Option(..., "--type", help="Event type, e.g. approval_granted."),
     field: list[str] = FIELD,
     event_file: Path | None = EVENT_FILE,
-    repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, remote: str | None = REMOTE, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Append one signed event for tooling (registrations, evaluations, config changes, key
     rotations). Gate decisions, approvals, promotions, rollbacks, retirements and break-glass
@@ -134,7 +129,7 @@ def log_cmd(
         False, "--unverified",
         help="Forensics: list the commits as stored, past a verification failure too "
              "(nothing listed this way is evidence)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """List verified ledger events in seq order (--unverified: as stored, for forensics)."""
     want = {"event_type": event_type, "actor_id": actor, "model_name": model,
@@ -149,7 +144,7 @@ def log_cmd(
             "evidence (run `governance ledger verify`)")
     if limit is not None:
         rows = rows[-limit:]
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json([_entry_json(e) for e in rows])
         return
     for e in rows:
@@ -179,7 +174,7 @@ def checkpoint(
 
 def verify(
     checkpoint_file: list[Path] = CHECKPOINTS,
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Verify every commit, event, signature and checkpoint; name the first failure."""
     from governance.ledger import verify_repo
@@ -190,7 +185,7 @@ def verify(
     if not checkpoint_file and report.failure is None:
         log("note: no external checkpoint given; a history rewritten and re-signed with valid "
             "keys, or a dropped tip, is only caught against one (--checkpoint FILE)")
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(report.to_json())
     elif report.failure is None:
         emit_text(f"ok: {report.events} events, {report.signatures} signatures, "

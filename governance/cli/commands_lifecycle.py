@@ -12,22 +12,19 @@ from typing import Any
 import typer
 
 from governance import ci_context
-from governance.cli.app_support import check_identifier, limit_option
-from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
+from governance.cli.app_support import check_identifier
+from governance.cli.options import FORMAT, REMOTE, REPO, VERIFIED_PREFIX, env_option, limit_option
+from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
 from governance.errors import UsageError
 from governance.promotion import Outcome, promote, retire, rollback
 from governance.service import Service
 from governance.status import DEFAULT_LIMIT, model_state, model_status, render_text
 
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
-REMOTE = typer.Option(None, "--remote",
-                      help="Also publish ledger events to this git remote (fast-forward push).")
 
-
-def _render(outcome: Outcome, fmt: TextOrJson) -> None:
+def _render(outcome: Outcome, fmt: OutputFormat) -> None:
     for warning in outcome.warnings:
         log(f"warning: {warning}")
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(outcome.to_json())
     else:
         emit_text(outcome.message)
@@ -35,7 +32,7 @@ def _render(outcome: Outcome, fmt: TextOrJson) -> None:
 
 def promote_cmd(
     release: str = typer.Argument(..., help="Release id or release directory."),
-    env: str = typer.Option(..., "--env", help="Target environment (from governance.yaml)."),
+    env: str = env_option("Target environment (from governance.yaml).", required=True),
     break_glass: bool = typer.Option(
         False, "--break-glass",
         help="Override a gate denial loudly (needs --reason and --incident; opens a "
@@ -50,7 +47,8 @@ def promote_cmd(
                                   help="Approval source: git (ledger, default) or github "
                                        "(default when --pr is given)."),
     remote: str = REMOTE,
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Promote a release to an environment: every gate and approval must hold for its digest."""
     ci = ci_context.current()  # read once at the CLI edge (governance.cli.app)
@@ -66,7 +64,7 @@ def promote_cmd(
         raise UsageError("--break-glass needs --reason and --incident")
     if not break_glass and (reason or incident):
         raise UsageError("--reason and --incident go with --break-glass on promote")
-    service = Service(Path("."))
+    service = Service(repo)
     outcome = promote(service.repo, release, env,
                       service.ports(remote, approvals=source, pr=pr, ci=ci),
                       break_glass=(reason, incident) if break_glass else None)
@@ -75,20 +73,21 @@ def promote_cmd(
 
 def rollback_cmd(
     model: str = typer.Argument(..., help="Model name."),
-    env: str = typer.Option(..., "--env", help="Environment to roll back."),
+    env: str = env_option("Environment to roll back.", required=True),
     to: str = typer.Option(None, "--to",
                            help="Target release (default: the fallback, the prior approved "
                                 "release live there)."),
     reason: str = typer.Option(..., "--reason", help="Why the rollback happens."),
     incident: str = typer.Option(None, "--incident", help="Linked incident id."),
     remote: str = REMOTE,
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Return a model in an environment to a prior approved release that was live there."""
     if not reason.strip():
         raise UsageError("--reason must not be empty")
     check_identifier(incident, "--incident")
-    service = Service(Path("."))
+    service = Service(repo)
     outcome = rollback(service.repo, model, env, service.ports(remote), reason=reason,
                        incident=incident, to=to)
     _render(outcome, fmt)
@@ -98,43 +97,42 @@ def retire_cmd(
     release: str = typer.Argument(..., help="Release id."),
     reason: str = typer.Option(..., "--reason", help="Why the release is retired."),
     remote: str = REMOTE,
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Retire a release: it can never be promoted again."""
     if not reason.strip():
         raise UsageError("--reason must not be empty")
-    service = Service(Path("."))
+    service = Service(repo)
     _render(retire(service.repo, release, service.ports(remote), reason=reason), fmt)
 
 
 def status_cmd(
     model: str = typer.Argument(None, help="Model name (default: every model)."),
-    fmt: TextOrJson = FORMAT,
-    verified_prefix: bool = typer.Option(
-        False, "--verified-prefix",
-        help="If the ledger fails verification, report from its verified prefix (marked as "
-             "such) instead of refusing."),
+    fmt: OutputFormat = FORMAT,
+    verified_prefix: bool = VERIFIED_PREFIX,
     every: bool = typer.Option(False, "--all", help="List every release, not only the newest."),
     limit: int = limit_option(DEFAULT_LIMIT, "How many releases to list per model, newest first"),
+    repo: Path = REPO,
 ) -> None:
     """Live release per environment, fallback, pointer drift, open obligations, and the
     releases newest first with their state now (the newest --limit; --all for every one)."""
     from governance.cli.commands_audit import prefix_line, prefix_note
 
-    service = Service(Path("."))
-    repo = service.repo
-    models = [model] if model else repo.model_names()
+    service = Service(repo)
+    governed = service.repo
+    models = [model] if model else governed.model_names()
     if model:
-        repo.load_model(model)  # unknown model: exit 1 with a hint
+        governed.load_model(model)  # unknown model: exit 1 with a hint
     source = service.ledger(allow_prefix=verified_prefix)
-    production = repo.config.production_environment
+    production = governed.config.production_environment
     statuses = service.answer(lambda conn: [
-        model_status(repo, model_state(conn, m, production_env=production), m,
+        model_status(governed, model_state(conn, m, production_env=production), m,
                      limit=None if every else limit)
         for m in models], source=source)
     head = source.head()
     prefix = prefix_note(source)
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         doc: dict[str, Any] = {"models": [s.to_json() for s in statuses],
                                "ledger_seq": head.seq if head else -1}
         if prefix is not None:
@@ -157,16 +155,17 @@ def approve_cmd(
         None, "--closes",
         help="Event id of an open break-glass this post-hoc approval reviews (closes it)."),
     remote: str = REMOTE,
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Sign a git-native approval (or denial) bound to the release digest."""
     from governance.approving import approve
 
-    service = Service(Path("."))
+    service = Service(repo)
     ports = service.ports(remote)
     result = approve(service.repo, release, role, actor=ports.actor, entries=ports.entries,
                      append=ports.append, deny=deny, reason=reason, closes=closes)
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(result.to_json())
         return
     verb = "denied" if deny else "approved"

@@ -18,7 +18,8 @@ import typer
 
 from governance.authoring import check_identity, check_slug
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
+from governance.cli.options import FORMAT, REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.config import load_config
 from governance.domain.config import GovernanceConfig
 from governance.errors import UsageError
@@ -30,8 +31,6 @@ if TYPE_CHECKING:  # the people module imports the ledger and ruamel: loaded whe
 people_app = new_app("People and bots of governance.yaml, kept in step with the ledger's trust.")
 keys_app = new_app("Signing keys of people and bots (governance.yaml and the ledger's trust).")
 
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
-REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
 
 
 def _render_ledger(outcome: LedgerOutcome) -> list[str]:
@@ -52,10 +51,10 @@ def _render_ledger(outcome: LedgerOutcome) -> list[str]:
     return lines
 
 
-def _render(outcome: EditOutcome, fmt: TextOrJson) -> None:
+def _render(outcome: EditOutcome, fmt: OutputFormat) -> None:
     from governance import people
 
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         doc = outcome.to_json()
         if outcome.ledger.state == "pending":
             doc["ledger"]["ledger_append"] = people.ledger_append_command(
@@ -89,7 +88,7 @@ def add(
                                    help="A role of governance.yaml to join (repeatable)."),
     rotator: bool = typer.Option(False, "--rotator",
                                  help="May change the ledger's trust (ledger.rotators)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Add a person (and their key, roles); record it on the ledger when you are a rotator."""
     from governance import people
@@ -116,7 +115,7 @@ def add(
 @people_app.command("remove")
 def remove(
     ident: str = typer.Argument(..., metavar="ID", help="The person or bot to remove."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Remove a person or bot from governance.yaml (roles, rotators) and from the ledger's
     trust; refused for the last member of a required role or the last rotator."""
@@ -137,7 +136,7 @@ def roles(
                                   help="A role of governance.yaml to join (repeatable)."),
     remove: list[str] = typer.Option([], "--remove", metavar="ROLE",
                                      help="A role to leave (repeatable)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Change a person's roles; record it on the ledger when you are a rotator."""
     from governance import people
@@ -158,14 +157,14 @@ def roles(
 
 
 @people_app.command("list")
-def list_cmd(repo: Path = REPO, fmt: TextOrJson = FORMAT) -> None:
+def list_cmd(repo: Path = REPO, fmt: OutputFormat = FORMAT) -> None:
     """List people and bots with their key fingerprints, roles and rotator status."""
     from governance import people
 
     root = _root(repo)
     rows = people.list_people(load_config(root))
     ledger = people.ledger_status(root)
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json([r.to_json() for r in rows])
         if ledger.state == "pending":
             log(f"ledger: {len(ledger.changes)} trust change(s) of governance.yaml not recorded "
@@ -194,7 +193,7 @@ def list_cmd(repo: Path = REPO, fmt: TextOrJson = FORMAT) -> None:
 @people_app.command("sync")
 def sync(
     reason: str = typer.Option(None, "--reason", help="Why (default: names the commit)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Record governance.yaml's people, keys, roles and rotators on the ledger (key_rotated),
     signed by a rotator; exit 1 when the current signer is not one."""
@@ -205,7 +204,7 @@ def sync(
     head = head_commit(root)
     why = reason or f"governance.yaml at {head[:12] if head else 'the working tree'}"
     outcome = people.sync(root, reason=why)
-    if fmt is TextOrJson.json:
+    if fmt is OutputFormat.json:
         emit_json(outcome.to_json())
         return
     for line in _render_ledger(outcome):
@@ -216,7 +215,7 @@ def sync(
 def keys_add(
     ident: str = typer.Argument(..., metavar="ID", help="The person or bot."),
     key: Path = typer.Argument(..., metavar="PUBKEY_FILE", help="The SSH public key (.pub)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Add a signing key to a person or bot (valid on the ledger from the next event)."""
     from governance import people
@@ -235,7 +234,7 @@ def keys_retire(
     ident: str = typer.Argument(..., metavar="ID", help="The person or bot."),
     fingerprint: str = typer.Argument(..., metavar="FINGERPRINT",
                                       help="SHA256:... as `ssh-keygen -lf KEY.pub` prints it."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Retire a key: the ledger refuses it from the next event on; the events it signed
     before stay valid."""
@@ -258,7 +257,7 @@ def keys_retire(
 def keys_log(
     key: Path = typer.Argument(..., metavar="PUBKEY_FILE",
                                help="The checkpoint log key's SSH public key (.pub, ed25519)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = FORMAT,
 ) -> None:
     """Set the checkpoint log key (ledger.log_public_key) before `ledger init` pins it."""
     from governance import people

@@ -10,7 +10,8 @@ from typing import Any
 import typer
 
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_block, emit_document, emit_json, emit_text, log
+from governance.cli.options import FORMAT, REPO, env_option, format_option
+from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, emit_text, log
 from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, GovernanceError, UsageError
 from governance.policy.bundle import POLICY_DIR, load_bundle
 from governance.policy.engines.port import ENGINE_NAMES
@@ -20,40 +21,33 @@ from governance.policy.testing import summarise
 from governance.service import Service
 
 
-class GateFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    junit = "junit"
-    markdown = "markdown"
-    sarif = "sarif"
-
-
 class ApprovalSource(StrEnum):
     github = "github"
     git = "git"
     none = "none"
 
 
+GATE_FORMAT = format_option(OutputFormat.text, OutputFormat.json, OutputFormat.github,
+                            OutputFormat.junit, OutputFormat.markdown, OutputFormat.sarif)
 _ENGINE_HELP = f"Policy engine: {', '.join(ENGINE_NAMES)} (default: OPA server, opa, regopy)."
 
 
 def check(
     releases: list[str] = typer.Argument(None, help="Release directories or release ids."),
-    env: str = typer.Option(None, "--env", help="Evaluate every promotion gate for ENV."),
+    env: str = env_option("Evaluate every promotion gate for ENV."),
     pr: int = typer.Option(None, "--pr", help="Pull request whose reviews are approvals."),
     approvals: ApprovalSource = typer.Option(
         ApprovalSource.git, "--approvals", help="Approval source (none: approval gates deny)."
     ),
     engine: str = typer.Option(None, "--engine", help=_ENGINE_HELP),
-    output: GateFormat = typer.Option(GateFormat.text, "--format", help="Output format."),
+    output: OutputFormat = GATE_FORMAT,
     fail_on_warn: bool = typer.Option(False, "--fail-on-warn", help="Exit 1 on warnings."),
     decision_out: Path = typer.Option(
         None, "--decision-out", help="Write the decision record(s) (JSON) to FILE."
     ),
     all_releases: bool = typer.Option(False, "--all", help="Check every release."),
     policy_dir: Path = typer.Option(None, "--policies", help="Policy directory (policies/)."),
-    repo_dir: Path = typer.Option(Path("."), "--repo", help="Governed repository root."),
+    repo_dir: Path = REPO,
     record: bool = typer.Option(
         False, "--record",
         help="With --pr: record each counted review on the ledger as approval evidence "
@@ -85,7 +79,7 @@ def check(
     except GovernanceError as err:
         # machine formats still get a document CI can read, with the located error in it;
         # the funnel then prints the diagnostics on stderr and exits with the error's code
-        if output is GateFormat.sarif:
+        if output is OutputFormat.sarif:
             # code scanning uploads whatever the step wrote: a SARIF log that says what
             # stopped the check (an invalid release's problems, located), never an empty file
             from governance.policy.sarif import render_sarif_failure
@@ -103,7 +97,7 @@ def check(
             encoding="utf-8",
         )
     rendered = RENDERERS[output.value](outcome.decisions, outcome.gates)
-    if output is GateFormat.text:
+    if output is OutputFormat.text:
         emit_block(rendered)
         if all_releases or len(outcome.decisions) > 1:
             emit_text(render_totals(outcome.decisions))
@@ -133,7 +127,7 @@ policy_app = new_app("Test and lint the Rego policies that decide the gates.")
 def policy_test(
     policy_dir: Path = typer.Argument(Path(POLICY_DIR), help="Policy directory."),
     engine: str = typer.Option(None, "--engine", help=_ENGINE_HELP),
-    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+    output: OutputFormat = FORMAT,
 ) -> None:
     """Run every test_* rule in *_test.rego through the engine."""
     bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
@@ -142,7 +136,7 @@ def policy_test(
         summary = summarise(eng.run_tests(bundle))
     finally:
         eng.close()
-    if output == TextOrJson.json:
+    if output == OutputFormat.json:
         emit_json(
             {
                 "engine": eng.name,
@@ -187,12 +181,12 @@ def policy_test(
 @policy_app.command("lint")
 def policy_lint(
     policy_dir: Path = typer.Argument(Path(POLICY_DIR), help="Policy directory."),
-    output: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Output format."),
+    output: OutputFormat = FORMAT,
 ) -> None:
     """Reject Rego v0, %q, semver.*, `with input as`, and gates without METADATA."""
     bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
     findings = lint_bundle(bundle)
-    if output == TextOrJson.json:
+    if output == OutputFormat.json:
         emit_json(
             {
                 "ok": not findings,
