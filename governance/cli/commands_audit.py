@@ -1,25 +1,25 @@
 """Evidence commands: ``live``, ``history``, ``audit query|export|verify-sink|sink-init``.
 
-Each command parses, calls one core function (governance.audit.queries over the index, or
-governance.sinks.export), renders and returns. The repository, the verified ledger and the
-index come from the composition root (``governance.service.Service``), the one port to the
-ledger (tests feed a synthetic ledger through ``governance.service.open_ledger``).
+Each command parses its options into a typed request, calls one use case
+(``governance.reading`` for the queries, ``governance.sinks.export`` for the sinks) and renders
+the result through a renderer registry (``governance.cli.render``: format -> renderer). The
+repository, the verified ledger and the index come from the composition root
+(``governance.service.Service``), the one port to the ledger (tests feed a synthetic ledger
+through ``governance.service.open_ledger``).
 """
 
 from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from governance import ci_context
+from governance import ci_context, reading
 from governance.audit import queries
-from governance.audit.source import LedgerSource
 from governance.cli import commands_org
 from governance.cli.app_support import new_app
 from governance.cli.options import (
@@ -29,13 +29,13 @@ from governance.cli.options import (
     ORIGIN,
     REPO,
     SOURCE,
-    TABLE_FORMAT,
     TRUST,
     VERIFIED_PREFIX,
     env_option,
     limit_option,
 )
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.cli.render import Renderers
 from governance.errors import NotFound, Tampered
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
@@ -54,24 +54,6 @@ class SinkKind(StrEnum):
 # it): the sinks are imported by the commands that export, not by every query (issue 18).
 
 
-def prefix_note(source: LedgerSource) -> dict[str, Any] | None:
-    """What an answer from the verified prefix must carry, or None for a verified ledger."""
-    failure = getattr(source, "failure", None)
-    if failure is None:
-        return None
-    through = (failure.seq or 0) - 1
-    note = {"verified_through_seq": through, "failed_seq": failure.seq,
-            "reason": failure.reason}
-    log(f"warning: answered from the verified prefix only (seq 0..{through}); the ledger fails "
-        f"verification at seq {failure.seq}: {failure.reason}")
-    return note
-
-
-def prefix_line(note: dict[str, Any]) -> str:
-    return (f"VERIFIED PREFIX ONLY: seq 0..{note['verified_through_seq']}; the ledger fails "
-            f"verification at seq {note['failed_seq']}: {note['reason']}")
-
-
 _COLUMNS = (
     "seq",
     "timestamp",
@@ -86,32 +68,89 @@ _COLUMNS = (
 )
 
 
-def _render_events(events: Sequence[queries.IndexedEvent], fmt: OutputFormat,
-                   prefix: dict[str, Any] | None = None) -> None:
-    if fmt is OutputFormat.json:
-        rows = [e.to_json() for e in events]
-        emit_json(rows if prefix is None else {"verified_prefix": prefix, "events": rows})
-        return
-    if fmt is OutputFormat.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow((*_COLUMNS, "summary"))
-        for e in events:
-            writer.writerow((*(getattr(e, c) or "" for c in _COLUMNS), queries.summary(e)))
-        if prefix is not None:
-            writer.writerow(("#", prefix_line(prefix)))
-        return
+EVENTS: Renderers[reading.EventsResult] = Renderers("events")
+
+
+@EVENTS.register(OutputFormat.json)
+def _events_json(result: reading.EventsResult) -> None:
+    emit_json(result.to_json())
+
+
+@EVENTS.register(OutputFormat.csv)
+def _events_csv(result: reading.EventsResult) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow((*_COLUMNS, "summary"))
+    for e in result.events:
+        writer.writerow((*(getattr(e, c) or "" for c in _COLUMNS), queries.summary(e)))
+    if result.prefix is not None:
+        writer.writerow(("#", result.prefix.line()))
+
+
+@EVENTS.register(OutputFormat.text)
+def _events_text(result: reading.EventsResult) -> None:
+    events = result.events
     for e in events:
         emit_text(f"{e.seq:>8}  {e.timestamp}  {e.event_type:<19}  {queries.summary(e)}")
-    if prefix is not None:
-        emit_text(prefix_line(prefix))
+    if result.prefix is not None:
+        emit_text(result.prefix.line())
     log(f"{len(events)} event{'s' if len(events) != 1 else ''}")
+
+
+LIVE: Renderers[reading.LiveResult] = Renderers("live")
+
+
+@LIVE.register(OutputFormat.json)
+def _live_json(result: reading.LiveResult) -> None:
+    emit_json(result.to_json())
+
+
+@LIVE.register(OutputFormat.text)
+def _live_text(result: reading.LiveResult) -> None:
+    answer, data = result.answer, result.to_json()
+    if answer.release_id is None:
+        return  # nothing was live: the command says so on stderr (NotFound, exit 1)
+    emit_text(answer.release_id)
+    change = answer.change
+    emit_text(f"model: {result.request.model}  environment: {result.request.environment}  "
+              f"at: {answer.at}")
+    emit_text(
+        f"since: {answer.since} ({change.event_type}, seq {change.seq}, "
+        f"event {change.event_id}, commit {change.commit[:12]})"
+    )
+    role = f" ({change.actor_role})" if change.actor_role else ""
+    emit_text(f"by: {change.actor_id}{role}")
+    decision = data.get("decision")
+    if isinstance(decision, dict):
+        emit_text(
+            f"decision: {decision.get('decision_id') or 'unknown'} "
+            f"{queries.decision_word(decision)}"
+        )
+    if data.get("policy_digest"):
+        emit_text(f"policy: {data['policy_digest']}")
+    if change.incident or data.get("reason"):
+        emit_text(f"incident: {change.incident or 'none'}  "
+                  f"reason: {data.get('reason') or 'none given'}")
+    if answer.retired_at:
+        emit_text(f"warning: this release was retired at {answer.retired_at}")
+    if result.prefix is not None:
+        emit_text(result.prefix.line())
+
+
+EVENTS_FORMAT = EVENTS.option()
+LIVE_FORMAT = LIVE.option()
+
+
+def warn_prefix(prefix: reading.PrefixNote | None) -> None:
+    """An answer from the verified prefix says so on stderr too, before the answer."""
+    if prefix is not None:
+        log(prefix.warning())
 
 
 def live(
     model: str = typer.Argument(..., help="Model name."),
     env: str = env_option("Environment, e.g. production.", required=True),
     at: str = AT,
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = LIVE_FORMAT,
     repo: Path = REPO,
     verified_prefix: bool = VERIFIED_PREFIX,
     source_url: str | None = SOURCE,
@@ -124,42 +163,11 @@ def live(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.live(org, model, env, moment, fmt.value)
-    service = Service(repo)
-    configured = tuple(service.config.environments)
-    source = service.ledger(allow_prefix=verified_prefix)
-    answer = service.answer(lambda conn: queries.live_release_at(
-        conn, model, env, moment, configured=configured), source=source)
-    prefix = prefix_note(source)
-    data = answer.to_json()
-    if prefix is not None:
-        data["verified_prefix"] = prefix
-    if fmt is OutputFormat.json:
-        emit_json(data)
-    elif answer.release_id is not None:
-        emit_text(answer.release_id)
-        change = answer.change
-        emit_text(f"model: {model}  environment: {env}  at: {answer.at}")
-        emit_text(
-            f"since: {answer.since} ({change.event_type}, seq {change.seq}, "
-            f"event {change.event_id}, commit {change.commit[:12]})"
-        )
-        role = f" ({change.actor_role})" if change.actor_role else ""
-        emit_text(f"by: {change.actor_id}{role}")
-        decision = data.get("decision")
-        if isinstance(decision, dict):
-            emit_text(
-                f"decision: {decision.get('decision_id') or 'unknown'} "
-                f"{queries.decision_word(decision)}"
-            )
-        if data.get("policy_digest"):
-            emit_text(f"policy: {data['policy_digest']}")
-        if change.incident or data.get("reason"):
-            emit_text(f"incident: {change.incident or 'none'}  "
-                      f"reason: {data.get('reason') or 'none given'}")
-        if answer.retired_at:
-            emit_text(f"warning: this release was retired at {answer.retired_at}")
-        if prefix is not None:
-            emit_text(prefix_line(prefix))
+    result = reading.live(Service(repo), reading.LiveRequest(model, env, moment,
+                                                             verified_prefix))
+    warn_prefix(result.prefix)
+    LIVE.render(fmt, result)
+    answer = result.answer
     if answer.release_id is None:
         raise NotFound(
             f"nothing was live for {model!r} in {env!r} at {answer.at}: switched off by "
@@ -170,7 +178,7 @@ def live(
 
 def history(
     model: str = typer.Argument(..., help="Model name."),
-    fmt: OutputFormat = TABLE_FORMAT,
+    fmt: OutputFormat = EVENTS_FORMAT,
     repo: Path = REPO,
     verified_prefix: bool = VERIFIED_PREFIX,
     source_url: str | None = SOURCE,
@@ -182,10 +190,9 @@ def history(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.history(org, model, fmt.value)
-    service = Service(repo)
-    source = service.ledger(allow_prefix=verified_prefix)
-    events = service.answer(lambda conn: queries.history(conn, model), source=source)
-    _render_events(events, fmt, prefix_note(source))
+    result = reading.history(Service(repo), reading.HistoryRequest(model, verified_prefix))
+    warn_prefix(result.prefix)
+    EVENTS.render(fmt, result)
 
 
 _TYPES = typer.Option([], "--type", help="Event type (repeatable).")
@@ -207,7 +214,7 @@ def audit_query(
     since: str | None = typer.Option(None, "--since", help="From (RFC 3339 or 12mo, 30d...)."),
     until: str | None = typer.Option(None, "--until", help="Until, inclusive."),
     limit: int | None = limit_option(None, "At most this many events"),
-    fmt: OutputFormat = TABLE_FORMAT,
+    fmt: OutputFormat = EVENTS_FORMAT,
     repo: Path = REPO,
     verified_prefix: bool = VERIFIED_PREFIX,
     source_url: str | None = SOURCE,
@@ -233,17 +240,9 @@ def audit_query(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.query(org, flt, fmt.value)
-    service = Service(repo)
-    configured = tuple(service.config.environments) if env is not None else ()
-    source = service.ledger(allow_prefix=verified_prefix)
-
-    def query(conn: Any) -> list[queries.IndexedEvent]:
-        if env is not None:  # a mistyped --env is named, not answered with "0 events"
-            queries.require_environment(conn, env, configured)
-        return queries.audit_query(conn, flt)
-
-    events = service.answer(query, source=source)
-    _render_events(events, fmt, prefix_note(source))
+    result = reading.audit_query(Service(repo), reading.AuditQueryRequest(flt, verified_prefix))
+    warn_prefix(result.prefix)
+    EVENTS.render(fmt, result)
 
 
 _SINK = typer.Option(SinkKind.jsonl, "--sink", help="jsonl (default), postgres or s3.")

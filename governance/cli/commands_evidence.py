@@ -1,6 +1,8 @@
 """Evidence commands: ``diff``, ``explain`` and ``report``.
 
-Each parses its options, asks the composition root (``governance.service.Service``) for an
+``diff`` and ``explain`` parse their options into a typed request, call one use case of
+``governance.reading`` with the composition root (``governance.service.Service``) and render the
+result through a renderer registry (``governance.cli.render``). ``report`` asks the root for an
 answer from the query index caught up with the verified ledger, calls one function of
 ``governance.audit.answers``, renders and returns. Errors go through the application's funnel:
 an unknown release or model is exit 1, a malformed time exit 2 (DESIGN sections 8 and 10).
@@ -12,12 +14,13 @@ from pathlib import Path
 
 import typer
 
+from governance import reading
 from governance.audit import answers
+from governance.audit.diff import ReleaseDiff
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
 from governance.cli import commands_org
 from governance.cli.options import (
-    FORMAT,
     ORIGIN,
     REPO,
     SOURCE,
@@ -26,6 +29,7 @@ from governance.cli.options import (
     format_option,
 )
 from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, log
+from governance.cli.render import Renderers
 from governance.errors import UsageError
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
@@ -34,22 +38,25 @@ REPORT_FORMAT = format_option(OutputFormat.markdown, OutputFormat.html,
                               default=OutputFormat.markdown)
 
 
+DIFF: Renderers[ReleaseDiff] = Renderers("diff")
+DIFF.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+DIFF.register(OutputFormat.text)(lambda result: emit_block(diff_text(result)))
+
+EXPLAIN: Renderers[reading.ExplainResult] = Renderers("explain")
+EXPLAIN.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+EXPLAIN.register(OutputFormat.text)(lambda result: emit_block(explain_text(result.explanation)))
+DIFF_FORMAT, EXPLAIN_FORMAT = DIFF.option(), EXPLAIN.option()
+
+
 def diff(
     release_a: str = typer.Argument(..., help="The earlier release (id or directory)."),
     release_b: str = typer.Argument(..., help="The later release (id or directory)."),
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = DIFF_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """What changed from RELEASE_A to RELEASE_B: data, code, features, config, artifact,
     metrics and subgroups with deltas, model card, policy bundle and approvers."""
-    service = Service(repo)
-    governed = service.repo
-    result = service.answer(lambda conn: answers.diff_by_id(governed, conn, release_a,
-                                                            release_b))
-    if fmt is OutputFormat.json:
-        emit_json(result.to_json())
-    else:
-        emit_block(diff_text(result))
+    DIFF.render(fmt, reading.diff(Service(repo), reading.DiffRequest(release_a, release_b)))
 
 
 def explain(
@@ -62,7 +69,7 @@ def explain(
         "--at",
         help="RFC 3339 time or relative (30d, 12mo); default now. Only events up to it count.",
     ),
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = EXPLAIN_FORMAT,
     repo: Path = REPO,
     source_url: str | None = SOURCE,
     origin: list[str] = ORIGIN,
@@ -78,23 +85,11 @@ def explain(
                              "`governance live MODEL --env E --at T --source ...`")
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.explain(org, target, moment, fmt.value)
-    service = Service(repo)
-    governed = service.repo
-    if env is None:
-        explanation = service.answer(lambda conn: answers.explain_release_id(
-            governed, conn, target, moment))
-        data = explanation.to_json()
-    else:
-        live = service.answer(lambda conn: answers.explain_live(
-            governed, conn, target, env, moment or utc_now()))
-        explanation, data = live.explanation, live.to_json()
-        if live.live.retired_at:
-            log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
-                "and was still live then")
-    if fmt is OutputFormat.json:
-        emit_json(data)
-    else:
-        emit_block(explain_text(explanation))
+    result = reading.explain(Service(repo), reading.ExplainRequest(target, env, moment))
+    if result.live is not None and result.live.live.retired_at:
+        log(f"warning: {result.live.live.release_id} was retired at "
+            f"{result.live.live.retired_at} and was still live then")
+    EXPLAIN.render(fmt, result)
 
 
 def report(

@@ -7,18 +7,18 @@ Thin: parse, wire the ports (git ledger, Rego gates, signer), call one function 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from governance import ci_context
+from governance import ci_context, reading
 from governance.cli.app_support import check_identifier
 from governance.cli.options import FORMAT, REMOTE, REPO, VERIFIED_PREFIX, env_option, limit_option
 from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
+from governance.cli.render import Renderers
 from governance.errors import UsageError
 from governance.promotion import Outcome, promote, retire, rollback
 from governance.service import Service
-from governance.status import DEFAULT_LIMIT, model_state, model_status, render_text
+from governance.status import DEFAULT_LIMIT, render_text
 
 
 def _render(outcome: Outcome, fmt: OutputFormat) -> None:
@@ -107,9 +107,27 @@ def retire_cmd(
     _render(retire(service.repo, release, service.ports(remote), reason=reason), fmt)
 
 
+STATUS: Renderers[reading.StatusResult] = Renderers("status")
+
+
+@STATUS.register(OutputFormat.json)
+def _status_json(result: reading.StatusResult) -> None:
+    emit_json(result.to_json())
+
+
+@STATUS.register(OutputFormat.text)
+def _status_text(result: reading.StatusResult) -> None:
+    emit_block(render_text(list(result.statuses)))
+    if result.prefix is not None:
+        emit_text(result.prefix.line())
+
+
+STATUS_FORMAT = STATUS.option()
+
+
 def status_cmd(
     model: str = typer.Argument(None, help="Model name (default: every model)."),
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = STATUS_FORMAT,
     verified_prefix: bool = VERIFIED_PREFIX,
     every: bool = typer.Option(False, "--all", help="List every release, not only the newest."),
     limit: int = limit_option(DEFAULT_LIMIT, "How many releases to list per model, newest first"),
@@ -117,32 +135,12 @@ def status_cmd(
 ) -> None:
     """Live release per environment, fallback, pointer drift, open obligations, and the
     releases newest first with their state now (the newest --limit; --all for every one)."""
-    from governance.cli.commands_audit import prefix_line, prefix_note
-
-    service = Service(repo)
-    governed = service.repo
-    models = [model] if model else governed.model_names()
-    if model:
-        governed.load_model(model)  # unknown model: exit 1 with a hint
-    source = service.ledger(allow_prefix=verified_prefix)
-    production = governed.config.production_environment
-    statuses = service.answer(lambda conn: [
-        model_status(governed, model_state(conn, m, production_env=production), m,
-                     limit=None if every else limit)
-        for m in models], source=source)
-    head = source.head()
-    prefix = prefix_note(source)
-    if fmt is OutputFormat.json:
-        doc: dict[str, Any] = {"models": [s.to_json() for s in statuses],
-                               "ledger_seq": head.seq if head else -1}
-        if prefix is not None:
-            doc["verified_prefix"] = prefix
-        emit_json(doc)
-    else:
-        emit_block(render_text(statuses))
-        if prefix is not None:
-            emit_text(prefix_line(prefix))
-    if any(s.drift for s in statuses):
+    request = reading.StatusRequest(model or None, None if every else limit, verified_prefix)
+    result = reading.status(Service(repo), request)
+    if result.prefix is not None:
+        log(result.prefix.warning())
+    STATUS.render(fmt, result)
+    if result.drift:
         raise typer.Exit(1)
 
 
