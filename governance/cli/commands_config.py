@@ -3,7 +3,8 @@
 Thin: parse, run the use case ``governance.config_change.record_config_change`` (the governance
 paths the push changed, the merged pull request's approvals re-verified, the pushed content
 compared with the PR head, the event picked and appended) through the ports the composition
-root wires (``governance.service.Service.config_change_ports``), render. Exit 0 when
+root wires (``governance.service.Service.config_change_ports``), render through a renderer
+registry (``governance.cli.render``). Exit 0 when
 ``config_changed`` was recorded (or nothing changed), 1 when a ``policy_violation`` was, 3 when
 the approvals could not be decided (nothing recorded; re-run).
 """
@@ -12,17 +13,36 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from governance import ci_context
 from governance.cli.app_support import new_app
-from governance.cli.options import FORMAT, REPO
+from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.cli.render import Renderers
 from governance.errors import UsageError
 from governance.service import Service
 
+if TYPE_CHECKING:
+    from governance.config_change import ConfigRecord
+
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?\Z")
+
+RECORDED: Renderers[ConfigRecord] = Renderers("config record")
+RECORDED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+
+
+@RECORDED.register(OutputFormat.text)
+def _recorded_text(done: ConfigRecord) -> None:
+    if done.entry is None:
+        emit_text("no governance configuration changed")
+    else:
+        emit_text(f"recorded {done.entry.event_type} (seq {done.entry.seq}): {done.reason}")
+
+
+RECORDED_FORMAT = RECORDED.option()
 
 config_app = new_app("Governance configuration changes merged to the protected branch.")
 
@@ -33,7 +53,7 @@ def record_cmd(
     after: str = typer.Option(None, "--after", help="The pushed commit (default: HEAD)."),
     pr: int = typer.Option(None, "--pr", min=1,
                            help="The pull request merged as this push (none: a direct push)."),
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = RECORDED_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Record config_changed with the pull request's approvals, or policy_violation."""
@@ -46,12 +66,7 @@ def record_cmd(
     service = Service(repo)
     done = record_config_change(before, after or service.head_commit() or "", pr,
                                 ci_context.current().source(), service.config_change_ports())
-    if fmt is OutputFormat.json:
-        emit_json(done.to_json())
-    elif done.entry is None:
-        emit_text("no governance configuration changed")
-    else:
-        emit_text(f"recorded {done.entry.event_type} (seq {done.entry.seq}): {done.reason}")
+    RECORDED.render(fmt, done)
     if done.entry is not None and not done.decision.approved:
         log(f"error: {done.reason}")
         raise typer.Exit(1)

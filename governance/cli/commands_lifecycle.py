@@ -1,7 +1,9 @@
 """``governance promote | rollback | retire | status | approve``: the lifecycle commands.
 
-Thin: parse, wire the ports (git ledger, Rego gates, signer), call one function of
-``governance.promotion`` / ``governance.approving``, render.
+Thin: parse the options into a typed request (``governance.deciding`` for the lifecycle,
+``governance.reading`` for status), call its use case with the composition root
+(``governance.service.Service``, which wires the ports: git ledger, Rego gates, signer) and
+render the result through a renderer registry (``governance.cli.render``).
 """
 
 from __future__ import annotations
@@ -10,24 +12,26 @@ from pathlib import Path
 
 import typer
 
-from governance import ci_context, reading
+from governance import ci_context, deciding, reading
 from governance.cli.app_support import check_identifier
-from governance.cli.options import FORMAT, REMOTE, REPO, VERIFIED_PREFIX, env_option, limit_option
+from governance.cli.options import REMOTE, REPO, VERIFIED_PREFIX, env_option, limit_option
 from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
 from governance.cli.render import Renderers
 from governance.errors import UsageError
-from governance.promotion import Outcome, promote, retire, rollback
+from governance.promotion import Outcome
 from governance.service import Service
 from governance.status import DEFAULT_LIMIT, render_text
+
+OUTCOME: Renderers[Outcome] = Renderers("lifecycle outcome")
+OUTCOME.register(OutputFormat.json)(lambda outcome: emit_json(outcome.to_json()))
+OUTCOME.register(OutputFormat.text)(lambda outcome: emit_text(outcome.message))
+OUTCOME_FORMAT = OUTCOME.option()
 
 
 def _render(outcome: Outcome, fmt: OutputFormat) -> None:
     for warning in outcome.warnings:
         log(f"warning: {warning}")
-    if fmt is OutputFormat.json:
-        emit_json(outcome.to_json())
-    else:
-        emit_text(outcome.message)
+    OUTCOME.render(fmt, outcome)
 
 
 def promote_cmd(
@@ -47,7 +51,7 @@ def promote_cmd(
                                   help="Approval source: git (ledger, default) or github "
                                        "(default when --pr is given)."),
     remote: str = REMOTE,
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = OUTCOME_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Promote a release to an environment: every gate and approval must hold for its digest."""
@@ -64,11 +68,9 @@ def promote_cmd(
         raise UsageError("--break-glass needs --reason and --incident")
     if not break_glass and (reason or incident):
         raise UsageError("--reason and --incident go with --break-glass on promote")
-    service = Service(repo)
-    outcome = promote(service.repo, release, env,
-                      service.ports(remote, approvals=source, pr=pr, ci=ci),
-                      break_glass=(reason, incident) if break_glass else None)
-    _render(outcome, fmt)
+    request = deciding.PromoteRequest(release, env, source, pr,
+                                      (reason, incident) if break_glass else None, remote)
+    _render(deciding.promote(Service(repo), request, ci), fmt)
 
 
 def rollback_cmd(
@@ -80,31 +82,29 @@ def rollback_cmd(
     reason: str = typer.Option(..., "--reason", help="Why the rollback happens."),
     incident: str = typer.Option(None, "--incident", help="Linked incident id."),
     remote: str = REMOTE,
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = OUTCOME_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Return a model in an environment to a prior approved release that was live there."""
     if not reason.strip():
         raise UsageError("--reason must not be empty")
     check_identifier(incident, "--incident")
-    service = Service(repo)
-    outcome = rollback(service.repo, model, env, service.ports(remote), reason=reason,
-                       incident=incident, to=to)
-    _render(outcome, fmt)
+    request = deciding.RollbackRequest(model, env, reason, incident, to, remote)
+    _render(deciding.rollback(Service(repo), request), fmt)
 
 
 def retire_cmd(
     release: str = typer.Argument(..., help="Release id."),
     reason: str = typer.Option(..., "--reason", help="Why the release is retired."),
     remote: str = REMOTE,
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = OUTCOME_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Retire a release: it can never be promoted again."""
     if not reason.strip():
         raise UsageError("--reason must not be empty")
-    service = Service(repo)
-    _render(retire(service.repo, release, service.ports(remote), reason=reason), fmt)
+    request = deciding.RetireRequest(release, reason, remote)
+    _render(deciding.retire(Service(repo), request), fmt)
 
 
 STATUS: Renderers[reading.StatusResult] = Renderers("status")
@@ -144,6 +144,32 @@ def status_cmd(
         raise typer.Exit(1)
 
 
+APPROVAL: Renderers[deciding.Approval] = Renderers("approval")
+APPROVAL.register(OutputFormat.json)(lambda approval: emit_json(approval.to_json()))
+
+
+@APPROVAL.register(OutputFormat.text)
+def _approval_text(approval: deciding.Approval) -> None:
+    request, result, actor = approval.request, approval.result, approval.actor
+    verb = "denied" if request.deny else "approved"
+    emit_text(f"{actor} {verb} {result.release_id} as {request.role} "
+              f"(seq {result.events[0].seq})")
+    if request.deny:
+        # a recorded denial says what would lift it, as every other denial does
+        emit_text(f"remediation: {result.release_id} stays rejected until {actor} approves "
+                  f"it again (governance approve {result.release_id} --role {request.role}), "
+                  "or a new release addresses the objection")
+    if request.closes:
+        emit_text(f"closes the break-glass review {request.closes}")
+    if result.approved:
+        emit_text(f"{result.release_id} is approved: every required role is filled")
+    for line in result.remaining:
+        emit_text(f"  pending: {line}")
+
+
+APPROVAL_FORMAT = APPROVAL.option()
+
+
 def approve_cmd(
     release: str = typer.Argument(..., help="Release id or release directory."),
     role: str = typer.Option(..., "--role", help="The role you approve in (governance.yaml)."),
@@ -153,33 +179,12 @@ def approve_cmd(
         None, "--closes",
         help="Event id of an open break-glass this post-hoc approval reviews (closes it)."),
     remote: str = REMOTE,
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = APPROVAL_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Sign a git-native approval (or denial) bound to the release digest."""
-    from governance.approving import approve
-
-    service = Service(repo)
-    ports = service.ports(remote)
-    result = approve(service.repo, release, role, actor=ports.actor, entries=ports.entries,
-                     append=ports.append, deny=deny, reason=reason, closes=closes)
-    if fmt is OutputFormat.json:
-        emit_json(result.to_json())
-        return
-    verb = "denied" if deny else "approved"
-    emit_text(f"{ports.actor} {verb} {result.release_id} as {role} "
-              f"(seq {result.events[0].seq})")
-    if deny:
-        # a recorded denial says what would lift it, as every other denial does
-        emit_text(f"remediation: {result.release_id} stays rejected until {ports.actor} approves "
-                  f"it again (governance approve {result.release_id} --role {role}), or a new "
-                  "release addresses the objection")
-    if closes:
-        emit_text(f"closes the break-glass review {closes}")
-    if result.approved:
-        emit_text(f"{result.release_id} is approved: every required role is filled")
-    for line in result.remaining:
-        emit_text(f"  pending: {line}")
+    request = deciding.ApproveRequest(release, role, deny, reason, closes, remote)
+    APPROVAL.render(fmt, deciding.approve(Service(repo), request))
 
 
 def register(app: typer.Typer) -> None:
