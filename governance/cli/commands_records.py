@@ -4,18 +4,56 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from governance import authoring, ci_context
 from governance.cli.app_support import new_app
-from governance.cli.options import FORMAT, REPO
+from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.digest import release_digest
+from governance.cli.render import Renderers
+from governance.digest import ReleaseDigest, release_digest
 from governance.errors import InvalidInput, UsageError
 from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, display_path, shipped_schema
-from governance.repo import validate_paths
+from governance.repo import ValidationReport, validate_paths
 from governance.service import Service
+
+if TYPE_CHECKING:  # the ledger writer loads when release register runs
+    from governance.registration import Registration
+
+VALIDATED: Renderers[ValidationReport] = Renderers("validation")
+VALIDATED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+
+
+@VALIDATED.register(OutputFormat.text)
+def _validated_text(report: ValidationReport) -> None:
+    for problem in report.problems:
+        emit_text(problem.render())
+    verdict = "valid" if report.ok else f"invalid: {len(report.problems)} problem(s)"
+    emit_text(f"{verdict} ({report.files} files, {report.releases} releases, "
+              f"{report.models} models)")
+
+
+DIGESTED: Renderers[ReleaseDigest] = Renderers("release digest")
+DIGESTED.register(OutputFormat.json)(lambda result: emit_json(
+    {"digest": result.value, "files": [{"path": p, "sha256": h} for p, h in result.manifest]}))
+DIGESTED.register(OutputFormat.text)(lambda result: emit_text(result.value))
+
+REGISTERED: Renderers[Registration] = Renderers("release registration")
+REGISTERED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+
+
+@REGISTERED.register(OutputFormat.text)
+def _registered_text(done: Registration) -> None:
+    words = {"registered": "registered", "amended": "registered (amended)",
+             "already_registered": "already registered"}[done.state]
+    emit_text(f"{done.release_id} {words} at seq {done.seq} with {done.digest} "
+              f"(commit {done.commit[:12]})")
+
+
+VALIDATED_FORMAT, DIGESTED_FORMAT = VALIDATED.option(), DIGESTED.option()
+REGISTERED_FORMAT = REGISTERED.option()
 
 model_app = new_app("Register models (releases/<model>/model.yaml).")
 release_app = new_app("Create governed releases.")
@@ -77,7 +115,7 @@ def validate(
     paths: list[Path] = typer.Argument(
         None, help="Repositories, directories or files (default: the current repository)."
     ),
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = VALIDATED_FORMAT,
     max_file_size: int = typer.Option(
         None, "--max-file-size", min=1,
         help="Largest accepted document in bytes (default: limits.max_file_bytes or 1 MiB).",
@@ -90,21 +128,14 @@ def validate(
     """Check schemas, cross-references and evidence digests; report every problem."""
     report = validate_paths(paths or [Service(repo).root], max_bytes=max_file_size,
                             jobs=jobs)
-    if fmt is OutputFormat.json:
-        emit_json(report.to_json())
-    else:
-        for problem in report.problems:
-            emit_text(problem.render())
-        verdict = "valid" if report.ok else f"invalid: {len(report.problems)} problem(s)"
-        emit_text(f"{verdict} ({report.files} files, {report.releases} releases, "
-                  f"{report.models} models)")
+    VALIDATED.render(fmt, report)
     if not report.ok:
         raise typer.Exit(1)
 
 
 def digest(
     release: str = typer.Argument(..., help="Release id or release directory."),
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = DIGESTED_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Print the canonical release digest (see governance/digest.py for the definition)."""
@@ -114,12 +145,7 @@ def digest(
             raise InvalidInput([], message=f"{display_path(release_dir)} is not a directory")
         # A release id, as every other command takes: found in the governed repository here.
         release_dir = Service(repo).repo.find_release_dir(release)
-    result = release_digest(release_dir)
-    if fmt is OutputFormat.json:
-        emit_json({"digest": result.value,
-                   "files": [{"path": p, "sha256": h} for p, h in result.manifest]})
-    else:
-        emit_text(result.value)
+    DIGESTED.render(fmt, release_digest(release_dir))
 
 
 @model_app.command("new")
@@ -218,7 +244,7 @@ def release_register(
     reason: str = typer.Option(None, "--reason", help="Why the content changed (--amend)."),
     pr: int = typer.Option(None, "--pr", min=1,
                            help="The merged pull request (recorded in the event's source)."),
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = REGISTERED_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Register a release on the ledger (release_registered with the digest the tool
@@ -235,13 +261,7 @@ def release_register(
         source["pr"] = pr
     done = register_release(Service(repo).repo, release,
                             amend_reason=reason if amend else None, source=source or None)
-    if fmt is OutputFormat.json:
-        emit_json(done.to_json())
-        return
-    words = {"registered": "registered", "amended": "registered (amended)",
-             "already_registered": "already registered"}[done.state]
-    emit_text(f"{done.release_id} {words} at seq {done.seq} with {done.digest} "
-              f"(commit {done.commit[:12]})")
+    REGISTERED.render(fmt, done)
 
 
 @schema_app.command("export")
