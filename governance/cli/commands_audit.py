@@ -25,7 +25,6 @@ from governance.cli.app_support import new_app
 from governance.cli.options import (
     AT,
     ENV_DSN,
-    FORMAT,
     ORIGIN,
     REPO,
     SOURCE,
@@ -41,6 +40,9 @@ from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
+    from governance.sinks.export import ExportResult
+    from governance.sinks.export import VerifyReport as SinkReport
+    from governance.sinks.postgres_org import OrgExportResult
     from governance.sinks.settings import SinkOverrides
 
 
@@ -245,6 +247,51 @@ def audit_query(
     EVENTS.render(fmt, result)
 
 
+EXPORTED: Renderers[ExportResult | OrgExportResult] = Renderers("export")
+EXPORTED.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+
+
+@EXPORTED.register(OutputFormat.text)
+def _exported_text(result: ExportResult | OrgExportResult) -> None:
+    from governance.sinks.postgres_org import OrgExportResult
+
+    if isinstance(result, OrgExportResult):  # one origin's rows, proved by its checkpoint
+        emit_text(
+            f"exported {result.exported} new event(s) of origin {result.origin} to "
+            f"{result.destination} (signed checkpoint size {result.checkpoint_size}; "
+            f"ledger size {result.ledger_size}; {result.pending} pending the next "
+            "checkpoint)")
+    else:
+        emit_text(
+            f"exported {result.exported} new event(s) to {result.destination} "
+            f"({result.sent} sent; ledger head seq {result.head_seq})"
+        )
+
+
+SINK_CHECKED: Renderers[SinkReport] = Renderers("sink verification")
+SINK_CHECKED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+
+
+@SINK_CHECKED.register(OutputFormat.text)
+def _sink_checked_text(report: SinkReport) -> None:
+    status = "ok" if report.ok else "FAILED"
+    emit_text(
+        f"{status}: {report.destination}: {report.sink_rows} row(s) for "
+        f"{report.ledger_entries} ledger event(s), {report.pending} pending export"
+    )
+    for title, findings in (
+        ("missing", report.missing),
+        ("extra", report.extra),
+        ("modified", report.modified),
+    ):
+        for f in findings:
+            emit_text(f"{title}: {f.render()}")
+    for problem in report.other:
+        emit_text(f"problem: {problem}")
+
+
+EXPORTED_FORMAT, SINK_CHECKED_FORMAT = EXPORTED.option(), SINK_CHECKED.option()
+
 _SINK = typer.Option(SinkKind.jsonl, "--sink", help="jsonl (default), postgres or s3.")
 _DIR = typer.Option(None, "--dir", help="jsonl: export directory.")
 _DSN_ENV = typer.Option(None, "--dsn-env", help="postgres: variable holding the DSN.")
@@ -265,7 +312,7 @@ def audit_export(
     prefix: str | None = _PREFIX,
     retention_days: int | None = _DAYS,
     endpoint_url: str | None = _ENDPOINT,
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = EXPORTED_FORMAT,
     repo: Path = REPO,
 ) -> None:
     """Export ledger events after the cursor to a sink (idempotent, resumable)."""
@@ -283,28 +330,14 @@ def audit_export(
         _no_table(table)
 
         dsn = postgres_dsn(root, overrides)
-        org_result = export_origin(dsn, service.ledger(), read_checkpoint(root))
-        if fmt is OutputFormat.json:
-            emit_json(org_result.to_json())
-        else:
-            emit_text(
-                f"exported {org_result.exported} new event(s) of origin {org_result.origin} to "
-                f"{org_result.destination} (signed checkpoint size {org_result.checkpoint_size}; "
-                f"ledger size {org_result.ledger_size}; {org_result.pending} pending the next "
-                "checkpoint)")
+        EXPORTED.render(fmt, export_origin(dsn, service.ledger(), read_checkpoint(root)))
         return
     target = open_sink(root, sink.value, overrides)
     try:
         result = sink_export.export(root, service.ledger(), target)
     finally:
         _close(target)
-    if fmt is OutputFormat.json:
-        emit_json(result.to_json())
-    else:
-        emit_text(
-            f"exported {result.exported} new event(s) to {result.destination} "
-            f"({result.sent} sent; ledger head seq {result.head_seq})"
-        )
+    EXPORTED.render(fmt, result)
 
 
 @audit_app.command("verify-sink")
@@ -316,7 +349,7 @@ def audit_verify_sink(
     bucket: str | None = _BUCKET,
     prefix: str | None = _PREFIX,
     endpoint_url: str | None = _ENDPOINT,
-    fmt: OutputFormat = FORMAT,
+    fmt: OutputFormat = SINK_CHECKED_FORMAT,
     repo: Path = REPO,
     origin: list[str] = typer.Option(
         [], "--origin", help="postgres: verify this ledger origin (repeatable; default: this "
@@ -342,23 +375,7 @@ def audit_verify_sink(
         report = sink_export.verify(root, service.ledger(), target)
     finally:
         _close(target)
-    if fmt is OutputFormat.json:
-        emit_json(report.to_json())
-    else:
-        status = "ok" if report.ok else "FAILED"
-        emit_text(
-            f"{status}: {report.destination}: {report.sink_rows} row(s) for "
-            f"{report.ledger_entries} ledger event(s), {report.pending} pending export"
-        )
-        for title, findings in (
-            ("missing", report.missing),
-            ("extra", report.extra),
-            ("modified", report.modified),
-        ):
-            for f in findings:
-                emit_text(f"{title}: {f.render()}")
-        for problem in report.other:
-            emit_text(f"problem: {problem}")
+    SINK_CHECKED.render(fmt, report)
     if not report.ok:
         raise Tampered(
             f"sink {report.destination} does not match the ledger: {len(report.missing)} "
