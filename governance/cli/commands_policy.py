@@ -10,14 +10,15 @@ from typing import Any
 import typer
 
 from governance.cli.app_support import new_app
-from governance.cli.options import FORMAT, REPO, env_option, format_option
+from governance.cli.options import REPO, env_option, format_option
 from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, emit_text, log
+from governance.cli.render import Renderers
 from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, GovernanceError, UsageError
-from governance.policy.bundle import POLICY_DIR, load_bundle
+from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
 from governance.policy.engines.port import ENGINE_NAMES
 from governance.policy.engines.select import select_engine
-from governance.policy.lint import lint_bundle
-from governance.policy.testing import summarise
+from governance.policy.lint import LintFinding, lint_bundle
+from governance.policy.testing import TestSummary, summarise
 from governance.service import Service
 
 
@@ -123,11 +124,87 @@ def _record(service: Service, decisions: Any, pr: int) -> None:
 policy_app = new_app("Test and lint the Rego policies that decide the gates.")
 
 
+# policy test: (engine name, summary of the test results)
+TESTED: Renderers[tuple[str, TestSummary]] = Renderers("policy tests")
+
+
+@TESTED.register(OutputFormat.json)
+def _tested_json(tested: tuple[str, TestSummary]) -> None:
+    engine, summary = tested
+    emit_json(
+        {
+            "engine": engine,
+            "passed": summary.passed,
+            "failed": summary.failed,
+            "errors": summary.errors,
+            "results": [
+                {
+                    "package": r.package,
+                    "name": r.name,
+                    "file": r.location.file,
+                    "line": r.location.line,
+                    "outcome": r.outcome,
+                    "message": r.message,
+                    "output": list(r.prints),
+                    "duration_ms": round(r.duration_ms, 3),
+                }
+                for r in summary.results
+            ],
+        }
+    )
+
+
+@TESTED.register(OutputFormat.text)
+def _tested_text(tested: tuple[str, TestSummary]) -> None:
+    engine, summary = tested
+    for r in summary.results:
+        if r.outcome != "pass":
+            emit_text(f"{r.location.render()}: {r.outcome.upper()} {r.package}.{r.name}")
+            if r.message:
+                emit_text(f"    {r.message}")
+            for line in r.prints:
+                emit_text(f"    print: {line}")
+    emit_text(
+        f"{summary.passed} passed, {summary.failed} failed, {summary.errors} errors "
+        f"({len(summary.results)} tests, engine {engine})"
+    )
+
+
+# policy lint: (the bundle, its findings)
+LINTED: Renderers[tuple[PolicyBundle, list[LintFinding]]] = Renderers("policy lint")
+
+
+@LINTED.register(OutputFormat.json)
+def _linted_json(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
+    _bundle, findings = linted
+    emit_json(
+        {
+            "ok": not findings,
+            "findings": [
+                {"file": f.file, "line": f.line, "col": f.col, "rule": f.rule,
+                 "message": f.message}
+                for f in findings
+            ],
+        }
+    )
+
+
+@LINTED.register(OutputFormat.text)
+def _linted_text(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
+    bundle, findings = linted
+    for f in findings:
+        emit_text(f.render())
+    emit_text(f"{len(findings)} finding(s) in {len(bundle.files)} file(s)")
+
+
+TESTED_FORMAT, LINTED_FORMAT = TESTED.option(), LINTED.option()
+
+
 @policy_app.command("test")
 def policy_test(
     policy_dir: Path = typer.Argument(Path(POLICY_DIR), help="Policy directory."),
     engine: str = typer.Option(None, "--engine", help=_ENGINE_HELP),
-    output: OutputFormat = FORMAT,
+    output: OutputFormat = TESTED_FORMAT,
 ) -> None:
     """Run every test_* rule in *_test.rego through the engine."""
     bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
@@ -136,40 +213,7 @@ def policy_test(
         summary = summarise(eng.run_tests(bundle))
     finally:
         eng.close()
-    if output == OutputFormat.json:
-        emit_json(
-            {
-                "engine": eng.name,
-                "passed": summary.passed,
-                "failed": summary.failed,
-                "errors": summary.errors,
-                "results": [
-                    {
-                        "package": r.package,
-                        "name": r.name,
-                        "file": r.location.file,
-                        "line": r.location.line,
-                        "outcome": r.outcome,
-                        "message": r.message,
-                        "output": list(r.prints),
-                        "duration_ms": round(r.duration_ms, 3),
-                    }
-                    for r in summary.results
-                ],
-            }
-        )
-    else:
-        for r in summary.results:
-            if r.outcome != "pass":
-                emit_text(f"{r.location.render()}: {r.outcome.upper()} {r.package}.{r.name}")
-                if r.message:
-                    emit_text(f"    {r.message}")
-                for line in r.prints:
-                    emit_text(f"    print: {line}")
-        emit_text(
-            f"{summary.passed} passed, {summary.failed} failed, {summary.errors} errors "
-            f"({len(summary.results)} tests, engine {eng.name})"
-        )
+    TESTED.render(output, (eng.name, summary))
     if not summary.results:
         log("no test_* rules found")
         raise typer.Exit(EXIT_NO)
@@ -181,26 +225,12 @@ def policy_test(
 @policy_app.command("lint")
 def policy_lint(
     policy_dir: Path = typer.Argument(Path(POLICY_DIR), help="Policy directory."),
-    output: OutputFormat = FORMAT,
+    output: OutputFormat = LINTED_FORMAT,
 ) -> None:
     """Reject Rego v0, %q, semver.*, `with input as`, and gates without METADATA."""
     bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
     findings = lint_bundle(bundle)
-    if output == OutputFormat.json:
-        emit_json(
-            {
-                "ok": not findings,
-                "findings": [
-                    {"file": f.file, "line": f.line, "col": f.col, "rule": f.rule,
-                     "message": f.message}
-                    for f in findings
-                ],
-            }
-        )
-    else:
-        for f in findings:
-            emit_text(f.render())
-        emit_text(f"{len(findings)} finding(s) in {len(bundle.files)} file(s)")
+    LINTED.render(output, (bundle, findings))
     raise typer.Exit(EXIT_NO if findings else EXIT_PASS)
 
 
