@@ -58,7 +58,6 @@ def check(
     if record and (pr is None or approvals is not ApprovalSource.github):
         raise UsageError("--record goes with --pr N --approvals github")
     from governance.policy.check import CheckOptions, run_check  # the engine loads on demand
-    from governance.policy.report import RENDERERS, STOPPED_RENDERERS, render_totals
 
     try:
         service = Service(repo_dir)
@@ -78,32 +77,11 @@ def check(
             progress=log,
         )
     except GovernanceError as err:
-        # machine formats still get a document CI can read, with the located error in it;
-        # the funnel then prints the diagnostics on stderr and exits with the error's code
-        if output is OutputFormat.sarif:
-            # code scanning uploads whatever the step wrote: a SARIF log that says what
-            # stopped the check (an invalid release's problems, located), never an empty file
-            from governance.policy.sarif import render_sarif_failure
-
-            emit_document(render_sarif_failure(err, env))
-        stopped = STOPPED_RENDERERS.get(output.value)
-        if stopped is not None:
-            emit_document(stopped(err, tuple(releases or ())))
+        _render_stopped(err, output, env, tuple(releases or ()))
         raise
     if decision_out is not None:
-        records = [d.record for d in outcome.decisions]
-        decision_out.write_text(
-            json.dumps(records[0] if len(records) == 1 else records, indent=2, sort_keys=True)
-            + "\n",
-            encoding="utf-8",
-        )
-    rendered = RENDERERS[output.value](outcome.decisions, outcome.gates)
-    if output is OutputFormat.text:
-        emit_block(rendered)
-        if all_releases or len(outcome.decisions) > 1:
-            emit_text(render_totals(outcome.decisions))
-    else:
-        emit_document(rendered)
+        _write_decisions(decision_out, outcome.decisions)
+    _render_outcome(outcome, output, totals=all_releases or len(outcome.decisions) > 1)
     code = outcome.exit_code(fail_on_warn)
     if record and pr is not None:
         _record(service, outcome.decisions, pr)
@@ -111,6 +89,43 @@ def check(
         if d.undecided:
             log(f"could not decide {d.release_id}: {d.undecided}")
     raise typer.Exit(code)
+
+
+def _render_stopped(err: GovernanceError, output: OutputFormat, env: str | None,
+                    releases: tuple[str, ...]) -> None:
+    """Machine formats still get a document CI can read, with the located error in it; the
+    funnel then prints the diagnostics on stderr and exits with the error's code."""
+    from governance.policy.report import STOPPED_RENDERERS
+
+    if output is OutputFormat.sarif:
+        # code scanning uploads whatever the step wrote: a SARIF log that says what stopped
+        # the check (an invalid release's problems, located), never an empty file
+        from governance.policy.sarif import render_sarif_failure
+
+        emit_document(render_sarif_failure(err, env))
+    stopped = STOPPED_RENDERERS.get(output.value)
+    if stopped is not None:
+        emit_document(stopped(err, releases))
+
+
+def _write_decisions(path: Path, decisions: Any) -> None:
+    records = [d.record for d in decisions]
+    path.write_text(json.dumps(records[0] if len(records) == 1 else records, indent=2,
+                               sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _render_outcome(outcome: Any, output: OutputFormat, *, totals: bool) -> None:
+    """Through the gate report's registry (governance.policy.report.RENDERERS: format ->
+    renderer); text adds the totals when more than one release was checked."""
+    from governance.policy.report import RENDERERS, render_totals
+
+    rendered = RENDERERS[output.value](outcome.decisions, outcome.gates)
+    if output is OutputFormat.text:
+        emit_block(rendered)
+        if totals:
+            emit_text(render_totals(outcome.decisions))
+    else:
+        emit_document(rendered)
 
 
 def _record(service: Service, decisions: Any, pr: int) -> None:
