@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from governance.audit.diff import ReleaseDiff
     from governance.audit.explain import Explanation
     from governance.audit.source import LedgerSource
+    from governance.report.evidence import EvidenceReport
     from governance.service import Service
     from governance.status import ModelStatus
 
@@ -242,3 +243,19 @@ def diff(service: Service, request: DiffRequest) -> ReleaseDiff:
     governed = service.repo
     return service.answer(lambda conn: answers.diff_by_id(governed, conn, request.release_a,
                                                           request.release_b))
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    release_id: str
+    environment: str | None  # whose required roles and history are shown (None: strictest)
+
+
+def report(service: Service, request: ReportRequest) -> EvidenceReport:
+    """The evidence bundle of a release (rendered as markdown or HTML by the CLI)."""
+    from governance.audit import answers
+    from governance.timeparse import utc_now
+
+    governed = service.repo
+    return service.answer(lambda conn: answers.build_report(
+        governed, conn, request.release_id, environment=request.environment, now=utc_now()))

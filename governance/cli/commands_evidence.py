@@ -10,12 +10,13 @@ an unknown release or model is exit 1, a malformed time exit 2 (DESIGN sections 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from governance import reading
-from governance.audit import answers
 from governance.audit.diff import ReleaseDiff
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
@@ -26,7 +27,6 @@ from governance.cli.options import (
     SOURCE,
     TRUST,
     env_option,
-    format_option,
 )
 from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, log
 from governance.cli.render import Renderers
@@ -34,8 +34,27 @@ from governance.errors import UsageError
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
-REPORT_FORMAT = format_option(OutputFormat.markdown, OutputFormat.html,
-                              default=OutputFormat.markdown)
+if TYPE_CHECKING:
+    from governance.report.evidence import EvidenceReport
+
+REPORT: Renderers[_Delivery] = Renderers("evidence report")
+
+
+@REPORT.register(OutputFormat.markdown)
+def _report_markdown(delivery: _Delivery) -> None:
+    from governance.report.markdown import render_markdown
+
+    _deliver(render_markdown(delivery.bundle), OutputFormat.markdown, delivery.out)
+
+
+@REPORT.register(OutputFormat.html)
+def _report_html(delivery: _Delivery) -> None:
+    from governance.report.html import render_html
+
+    _deliver(render_html(delivery.bundle), OutputFormat.html, delivery.out)
+
+
+REPORT_FORMAT = REPORT.option(default=OutputFormat.markdown)  # the organisation report's too
 
 
 DIFF: Renderers[ReleaseDiff] = Renderers("diff")
@@ -131,26 +150,27 @@ def report(
     if release_id is None:
         raise UsageError("report: missing RELEASE_ID (or --org --source ... for the "
                          "organisation report)")
-    service = Service(repo)
-    governed = service.repo
-    bundle = service.answer(lambda conn: answers.build_report(
-        governed, conn, release_id, environment=env, now=utc_now()))
-    if fmt is OutputFormat.html:
-        from governance.report.html import render_html
+    bundle = reading.report(Service(repo), reading.ReportRequest(release_id, env))
+    REPORT.render(fmt, _Delivery(bundle, out))
 
-        text = render_html(bundle)
-    else:
-        from governance.report.markdown import render_markdown
 
-        text = render_markdown(bundle)
+@dataclass(frozen=True)
+class _Delivery:
+    """A report and where it goes (None: stdout)."""
+
+    bundle: EvidenceReport
+    out: Path | None
+
+
+def _deliver(text: str, fmt: OutputFormat, out: Path | None) -> None:
     if out is None:
         emit_document(text)
-    else:
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"--out {out}: cannot write the report: {err.strerror}") from None
-        log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot write the report: {err.strerror}") from None
+    log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
 
 
 def _check_out(out: Path) -> None:
