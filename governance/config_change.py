@@ -17,13 +17,20 @@ Fail closed: no pull request (a direct push), a governance path no CODEOWNERS ru
 counted approval at all, a self-approval, stale approvals or content that differs from the
 head -> ``policy_violation``. Anything the adapters could not read -> undecided (exit 3),
 nothing recorded, re-run.
+
+``record_config_change`` is the use case ``governance config record`` runs: it gathers those
+facts through ``ConfigChangePorts`` (wired by ``governance.service.Service``), decides and
+appends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.domain.events import LedgerEntry
 
 from governance.domain.event_types import ConfigChanged, PolicyViolation
 
@@ -101,3 +108,47 @@ def decide_config_change(paths: Sequence[str], review: ReviewFacts | None,
         source=base["source"], details=details, approval_state="approved",
         reason=f"governance configuration changed by pull request #{review.number}, "
                f"approved at {review.head_sha[:12]} by {who}").to_dict(), True)
+
+
+@dataclass(frozen=True)
+class ConfigChangePorts:
+    """The adapters the use case gathers its facts through (``Service.config_change_ports``)."""
+
+    changed: Callable[[str, str], Iterable[str]]  # paths changed from one commit to another
+    review: Callable[[int, tuple[str, ...]], ReviewFacts]  # the merged PR, re-verified
+    object_at: Callable[[str, str], str | None]  # object id of a path at a commit (None: absent)
+    append: Callable[[Mapping[str, Any]], LedgerEntry]  # one signed event on the verified tip
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """What ``record_config_change`` found and recorded."""
+
+    paths: tuple[str, ...]
+    decision: ConfigDecision
+    entry: LedgerEntry | None  # None: no governance path changed
+
+    @property
+    def reason(self) -> str | None:
+        return self.decision.event.get("reason") if self.decision.event else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"paths": list(self.paths), "event_type": self.decision.event_type,
+                "seq": self.entry.seq if self.entry else None, "reason": self.reason}
+
+
+def record_config_change(before: str, after: str, pr: int | None, source: Mapping[str, Any],
+                         ports: ConfigChangePorts) -> ConfigRecord:
+    """Record the push from ``before`` to ``after``: the governance paths it changed, the
+    merged pull request ``pr`` re-verified (None: a direct push), the pushed content compared
+    with the PR head, then ``config_changed`` or ``policy_violation`` appended. A review that
+    cannot be decided raises Undecided (exit 3) before anything is recorded."""
+    paths = governance_paths(ports.changed(before, after))
+    review = ports.review(pr, paths) if (paths and pr is not None) else None
+    differs = [p for p in paths
+               if review is not None
+               and ports.object_at(after, p) != ports.object_at(review.head_sha, p)]
+    decision = decide_config_change(paths, review, differs,
+                                    {**source, "merge_sha": after, "before_sha": before})
+    entry = ports.append(decision.event) if decision.event else None
+    return ConfigRecord(paths, decision, entry)

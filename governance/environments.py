@@ -11,15 +11,18 @@ Owns three questions the workflows ask the CLI instead of hard-coding an environ
   ``env publish`` commits to the pointer branch and what ``env verify`` compares a pushed
   pointer with (a pointer edited by hand has no matching ledger event).
 
-Pure: the ledger entries and the configuration come in as values.
+Pure: the ledger entries and the configuration come in as values. The use cases of
+``governance env next`` (``next_step``) and ``governance env verify`` (``check_pointers``, which
+records a mismatch through the ``append`` port it is given) are here too; the composition root
+(``governance.service.Service``) hands them the verified entries.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.domain.config import Environment, GovernanceConfig
 from governance.domain.event_types import (
@@ -31,8 +34,11 @@ from governance.domain.event_types import (
 )
 from governance.domain.events import EventView
 from governance.domain.model import Deployment
-from governance.errors import ConfigurationError
-from governance.lifecycle import LifecycleState
+from governance.errors import ConfigurationError, Denied
+from governance.lifecycle import LifecycleState, fold_lifecycle
+
+if TYPE_CHECKING:
+    from governance.domain.events import LedgerEntry
 
 # The event schema's environment pattern: also what the workflows may hand to GitHub as a
 # deployment environment name and write to $GITHUB_OUTPUT (no newline, no quote, no '$').
@@ -191,3 +197,69 @@ def compare_pointers(expected: Mapping[str, Mapping[str, Deployment]],
                     f"names ledger seq {h.get('ledger_seq')} / digest "
                     f"{h.get('release_digest')}, the live event is seq {w.ledger_seq}"))
     return out
+
+
+# --- use cases: env next, env verify ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Where a release goes next, and the pull request the ledger says it came through."""
+
+    release_id: str
+    model_name: str
+    release_digest: str
+    environment: Environment
+    pull_request: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        env = self.environment
+        return {"release_id": self.release_id, "model_name": self.model_name,
+                "environment": env.name, "after": env.after,
+                "required_approvals": list(env.required_approvals),
+                "pull_request": self.pull_request, "release_digest": self.release_digest}
+
+
+def next_step(config: GovernanceConfig, release_id: str, model: str, digest: str,
+              entries: Sequence[EventView]) -> NextStep:
+    """The next environment of the release (``next_environment`` over the folded ledger);
+    Denied (exit 1) when it is live everywhere it may be promoted to."""
+    env = next_environment(config, fold_lifecycle(
+        entries, production_env=config.production_environment), release_id, model)
+    if env is None:
+        raise Denied(f"{release_id} is live in every environment it may be promoted to",
+                     hint="nothing is left to promote; a new release starts again at the first "
+                          "environment (governance env first)")
+    return NextStep(release_id, model, digest, env, pull_request_of(entries, release_id, digest))
+
+
+@dataclass(frozen=True)
+class PointerCheck:
+    """The pointer files compared with the ledger, and the violation recorded (if asked)."""
+
+    mismatches: tuple[PointerMismatch, ...]
+    recorded: LedgerEntry | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "mismatches": [m.to_json() for m in self.mismatches],
+                "recorded_seq": self.recorded.seq if self.recorded else None}
+
+
+def check_pointers(config: GovernanceConfig, entries: Sequence[EventView],
+                   found: Mapping[str, Mapping[str, Mapping[str, Any]]], *, ref: str | None,
+                   record: Callable[[Mapping[str, Any]], LedgerEntry] | None,
+                   source: Mapping[str, Any]) -> PointerCheck:
+    """Compare the pointer files ``found`` (at ``ref``, None: the working tree) with the
+    ledger; with ``record``, append a mismatch as ``policy_violation`` carrying ``source``."""
+    expected = pointers_from_ledger(
+        config, fold_lifecycle(entries, production_env=config.production_environment), entries)
+    mismatches = tuple(compare_pointers(expected, found))
+    recorded = None
+    if mismatches and record is not None:
+        recorded = record(pointer_violation("pointer files differ", mismatches,
+                                            {"ref": ref} if ref else {}, source))
+    return PointerCheck(mismatches, recorded)

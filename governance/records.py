@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.display import display_from, display_path  # re-exported
 from governance.documents import (  # re-exported: the builders of the validated documents
     BUILDERS,
     build_card,
@@ -42,7 +42,7 @@ from governance.yaml_source import (
 )
 
 __all__ = ["BUILDERS", "build_card", "build_config", "build_environment", "build_model",
-           "build_release"]
+           "build_release", "display_from", "display_path"]
 
 if TYPE_CHECKING:
     # jsonschema (~50 ms to import) is loaded only to explain an invalid document
@@ -77,31 +77,6 @@ class Loaded:
     kind: str
     source: SourceDocument
     value: Any  # the domain value
-
-
-def display_path(path: Path) -> str:
-    """How a file is named in messages: relative to the working directory when inside it."""
-    absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        return absolute.relative_to(_cwd()).as_posix()
-    except ValueError:
-        try:
-            return path.resolve().relative_to(_cwd()).as_posix()
-        except ValueError:
-            return str(path)
-
-
-_CWD: tuple[str, Path] = ("", Path())
-
-
-def _cwd() -> Path:
-    """The working directory, resolved; remembered while it stays the same (``display_path``
-    runs for every file loaded, and resolving costs a system call per path component)."""
-    global _CWD
-    here = os.getcwd()
-    if _CWD[0] != here:
-        _CWD = (here, Path(here).resolve())
-    return _CWD[1]
 
 
 def schema_for(kind: str) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 import typer
 from typer.core import TyperGroup
@@ -49,17 +47,6 @@ def new_app(help_text: str) -> typer.Typer:
         rich_markup_mode=None,
         add_completion=False,
     )
-
-
-# Every --limit is validated the same way (a click range: exit 2 naming the value), so no command
-# accepts what another refuses; the bound keeps the value an SQLite integer.
-LIMIT_MAX = 1_000_000_000
-
-
-def limit_option(default: int | None, help_text: str) -> Any:
-    """The ``--limit N`` option: a whole number from 1 to LIMIT_MAX."""
-    return typer.Option(default, "--limit", min=1, max=LIMIT_MAX,
-                        help=f"{help_text} (1 to {LIMIT_MAX:,})")
 
 
 def check_identifier(value: str | None, option: str) -> None:

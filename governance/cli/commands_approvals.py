@@ -1,6 +1,7 @@
 """Approval commands: ``governance codeowners generate|check`` and ``release propose``.
 
-Thin: parse options, call ``governance.approvals.ownership``, render, return. Errors propagate
+Thin: parse options, call ``governance.approvals.ownership`` (or ``propose``) on the repository
+the composition root finds, render through a renderer registry, return. Errors propagate
 to the funnel in ``governance.cli.app`` (exit 1 for drift or invalid lines, 3 for missing
 configuration).
 """
@@ -8,53 +9,75 @@ configuration).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from governance.cli.app_support import new_app
 from governance.cli.commands_records import release_app
-from governance.cli.output import TextOrJson, emit_json, emit_text
-from governance.config import require_root
+from governance.cli.options import REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text
+from governance.cli.render import Renderers
 from governance.errors import InvalidInput
+from governance.service import Service
+
+if TYPE_CHECKING:  # loaded when a command runs
+    from governance.approvals.ownership import CheckResult
+    from governance.approvals.propose import Proposed
 
 codeowners_app = new_app("Generate and check CODEOWNERS from governance.yaml.")
 
-ROOT = typer.Option(
-    None, "--root", help="Root of the governed repository (default: found from the current dir)."
-)
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
+ROOT = typer.Option(None, "--root",
+                    help="Root of the governed repository, exactly (default: from --repo).")
+
+WRITTEN: Renderers[str] = Renderers("CODEOWNERS written")
+WRITTEN.register(OutputFormat.json)(lambda rel: emit_json({"written": rel}))
+WRITTEN.register(OutputFormat.text)(lambda rel: emit_text(f"wrote {rel}"))
+
+CHECKED: Renderers[CheckResult] = Renderers("CODEOWNERS check")
+CHECKED.register(OutputFormat.json)(lambda result: emit_json(
+    {"path": result.path, "ok": result.ok, "problems": [p.to_json() for p in result.problems]}))
+
+
+@CHECKED.register(OutputFormat.text)
+def _checked_text(result: CheckResult) -> None:
+    if result.ok:
+        emit_text(f"{result.path} matches governance.yaml")
+
+
+PROPOSED: Renderers[Proposed] = Renderers("release proposal")
+PROPOSED.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+
+
+@PROPOSED.register(OutputFormat.text)
+def _proposed_text(result: Proposed) -> None:
+    emit_text(f"pull request #{result.number} for {result.branch}")
+    emit_text(f"summary comment {result.comment_id}")
+
+
+WRITTEN_FORMAT, CHECKED_FORMAT, PROPOSED_FORMAT = (WRITTEN.option(), CHECKED.option(),
+                                                   PROPOSED.option())
 
 
 @codeowners_app.command("generate")
-def generate(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
+def generate(root: Path | None = ROOT, output_format: OutputFormat = WRITTEN_FORMAT,
+             repo: Path = REPO) -> None:
     """Write .github/CODEOWNERS from governance.yaml (model approvers, governance owners)."""
     from governance.approvals import ownership
 
-    root = root or require_root(Path("."))
+    root = root or Service(repo).root
     target = ownership.write(root)
-    rel = target.relative_to(root).as_posix()
-    if output_format is TextOrJson.json:
-        emit_json({"written": rel})
-    else:
-        emit_text(f"wrote {rel}")
+    WRITTEN.render(output_format, target.relative_to(root).as_posix())
 
 
 @codeowners_app.command("check")
-def check(root: Path | None = ROOT, output_format: TextOrJson = FORMAT) -> None:
+def check(root: Path | None = ROOT, output_format: OutputFormat = CHECKED_FORMAT,
+          repo: Path = REPO) -> None:
     """Fail (exit 1) when CODEOWNERS has invalid lines or drifts from governance.yaml."""
     from governance.approvals import ownership
 
-    result = ownership.check(root or require_root(Path(".")))
-    if output_format is TextOrJson.json:
-        emit_json(
-            {
-                "path": result.path,
-                "ok": result.ok,
-                "problems": [p.to_json() for p in result.problems],
-            }
-        )
-    elif result.ok:
-        emit_text(f"{result.path} matches governance.yaml")
+    result = ownership.check(root or Service(repo).root)
+    CHECKED.render(output_format, result)
     if not result.ok:
         raise InvalidInput(
             result.problems, message=f"{result.path} is not in sync with governance.yaml"
@@ -70,13 +93,14 @@ def propose(
     gates: Path | None = typer.Option(
         None, "--gates", help="JSON output of `governance check` to include in the summary."
     ),
-    output_format: TextOrJson = FORMAT,
+    output_format: OutputFormat = PROPOSED_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Push a release branch and open or update its pull request with one summary comment."""
     from governance.approvals import propose as proposal
     from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
 
-    root = require_root(Path("."))
+    root = Service(repo).root
     gate_results = None
     if gates is not None:
         from governance.json_source import read_json_option
@@ -88,11 +112,7 @@ def propose(
         result = proposal.propose(root, release, source, remote=remote, gates=gate_results)
     finally:
         source.close()
-    if output_format is TextOrJson.json:
-        emit_json(result.to_json())
-    else:
-        emit_text(f"pull request #{result.number} for {result.branch}")
-        emit_text(f"summary comment {result.comment_id}")
+    PROPOSED.render(output_format, result)
 
 
 def register(app: typer.Typer) -> None:

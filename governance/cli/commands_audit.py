@@ -1,47 +1,50 @@
 """Evidence commands: ``live``, ``history``, ``audit query|export|verify-sink|sink-init``.
 
-Each command parses, calls one core function (governance.audit.queries over the index, or
-governance.sinks.export), renders and returns. The ledger is reached through exactly one
-function, ``read_ledger``, so the ledger store can be wired (and tests can feed a synthetic
-ledger through the same port).
+Each command parses its options into a typed request, calls one use case
+(``governance.reading`` for the queries, ``governance.sinks.export`` for the sinks) and renders
+the result through a renderer registry (``governance.cli.render``: format -> renderer). The
+repository, the verified ledger and the index come from the composition root
+(``governance.service.Service``), the one port to the ledger (tests feed a synthetic ledger
+through ``governance.service.open_ledger``).
 """
 
 from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from governance import ci_context
+from governance import ci_context, reading
 from governance.audit import queries
-from governance.audit.index import answer as answer_from_index
-from governance.audit.source import LedgerSource
 from governance.cli import commands_org
-from governance.cli.app_support import limit_option, new_app
-from governance.cli.output import emit_block, emit_json, emit_text, log
-from governance.config import load_config, require_root
+from governance.cli.app_support import new_app
+from governance.cli.options import (
+    AT,
+    ENV_DSN,
+    ORIGIN,
+    REPO,
+    SOURCE,
+    TRUST,
+    VERIFIED_PREFIX,
+    env_option,
+    limit_option,
+)
+from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
+from governance.cli.render import Renderers
 from governance.errors import NotFound, Tampered
 from governance.safe_text import join_lines
+from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
+    from governance.sinks.export import ExportResult
+    from governance.sinks.export import VerifyReport as SinkReport
+    from governance.sinks.postgres_org import OrgExportResult
     from governance.sinks.settings import SinkOverrides
-
-
-class Fmt(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class TableFmt(StrEnum):
-    text = "text"
-    json = "json"
-    csv = "csv"
 
 
 class SinkKind(StrEnum):
@@ -53,51 +56,6 @@ class SinkKind(StrEnum):
 # SinkKind lists governance.sinks.settings.SINK_KINDS (tests/unit/test_import_budget.py checks
 # it): the sinks are imported by the commands that export, not by every query (issue 18).
 
-
-def read_ledger(root: Path, *, allow_prefix: bool = False) -> LedgerSource:
-    """The ledger of the governed repo at ``root`` (the one place this module reads it),
-    through verification; ``allow_prefix`` answers from the verified prefix of a ledger that
-    fails verification (the caller must then say so: ``prefix_note``)."""
-    from governance.ledger.reader import ledger_source  # lazy: keeps start-up fast
-
-    return ledger_source(root, allow_prefix=allow_prefix)
-
-
-def prefix_note(source: LedgerSource) -> dict[str, Any] | None:
-    """What an answer from the verified prefix must carry, or None for a verified ledger."""
-    failure = getattr(source, "failure", None)
-    if failure is None:
-        return None
-    through = (failure.seq or 0) - 1
-    note = {"verified_through_seq": through, "failed_seq": failure.seq,
-            "reason": failure.reason}
-    log(f"warning: answered from the verified prefix only (seq 0..{through}); the ledger fails "
-        f"verification at seq {failure.seq}: {failure.reason}")
-    return note
-
-
-def prefix_line(note: dict[str, Any]) -> str:
-    return (f"VERIFIED PREFIX ONLY: seq 0..{note['verified_through_seq']}; the ledger fails "
-            f"verification at seq {note['failed_seq']}: {note['reason']}")
-
-
-PREFIX_OPTION = typer.Option(
-    False, "--verified-prefix",
-    help="If the ledger fails verification, answer from its verified prefix (marked as such in "
-         "the output) instead of refusing.")
-
-
-def repo_root(start: Path) -> Path:
-    """The governed repository containing ``start`` (the directory with governance.yaml)."""
-    return require_root(start)
-
-
-_REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
-_SOURCE = typer.Option(None, "--source", help=commands_org.SOURCE_HELP)
-_ORIGIN = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP)
-_TRUST = typer.Option(None, "--trust", help=commands_org.TRUST_HELP)
-_TFMT = typer.Option(TableFmt.text, "--format", help="Output format: text, json or csv.")
-_FMT = typer.Option(Fmt.text, "--format", help="Output format: text or json.")
 
 _COLUMNS = (
     "seq",
@@ -113,38 +71,95 @@ _COLUMNS = (
 )
 
 
-def _render_events(events: Sequence[queries.IndexedEvent], fmt: TableFmt,
-                   prefix: dict[str, Any] | None = None) -> None:
-    if fmt is TableFmt.json:
-        rows = [e.to_json() for e in events]
-        emit_json(rows if prefix is None else {"verified_prefix": prefix, "events": rows})
-        return
-    if fmt is TableFmt.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow((*_COLUMNS, "summary"))
-        for e in events:
-            writer.writerow((*(getattr(e, c) or "" for c in _COLUMNS), queries.summary(e)))
-        if prefix is not None:
-            writer.writerow(("#", prefix_line(prefix)))
-        return
+EVENTS: Renderers[reading.EventsResult] = Renderers("events")
+
+
+@EVENTS.register(OutputFormat.json)
+def _events_json(result: reading.EventsResult) -> None:
+    emit_json(result.to_json())
+
+
+@EVENTS.register(OutputFormat.csv)
+def _events_csv(result: reading.EventsResult) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow((*_COLUMNS, "summary"))
+    for e in result.events:
+        writer.writerow((*(getattr(e, c) or "" for c in _COLUMNS), queries.summary(e)))
+    if result.prefix is not None:
+        writer.writerow(("#", result.prefix.line()))
+
+
+@EVENTS.register(OutputFormat.text)
+def _events_text(result: reading.EventsResult) -> None:
+    events = result.events
     if events:  # one write: a long timeline is not echoed line by line
         emit_block(join_lines(f"{e.seq:>8}  {e.timestamp}  {e.event_type:<19}  "
                               f"{queries.summary(e)}" for e in events))
-    if prefix is not None:
-        emit_text(prefix_line(prefix))
+    if result.prefix is not None:
+        emit_text(result.prefix.line())
     log(f"{len(events)} event{'s' if len(events) != 1 else ''}")
+
+
+LIVE: Renderers[reading.LiveResult] = Renderers("live")
+
+
+@LIVE.register(OutputFormat.json)
+def _live_json(result: reading.LiveResult) -> None:
+    emit_json(result.to_json())
+
+
+@LIVE.register(OutputFormat.text)
+def _live_text(result: reading.LiveResult) -> None:
+    answer, data = result.answer, result.to_json()
+    if answer.release_id is None:
+        return  # nothing was live: the command says so on stderr (NotFound, exit 1)
+    emit_text(answer.release_id)
+    change = answer.change
+    emit_text(f"model: {result.request.model}  environment: {result.request.environment}  "
+              f"at: {answer.at}")
+    emit_text(
+        f"since: {answer.since} ({change.event_type}, seq {change.seq}, "
+        f"event {change.event_id}, commit {change.commit[:12]})"
+    )
+    role = f" ({change.actor_role})" if change.actor_role else ""
+    emit_text(f"by: {change.actor_id}{role}")
+    decision = data.get("decision")
+    if isinstance(decision, dict):
+        emit_text(
+            f"decision: {decision.get('decision_id') or 'unknown'} "
+            f"{queries.decision_word(decision)}"
+        )
+    if data.get("policy_digest"):
+        emit_text(f"policy: {data['policy_digest']}")
+    if change.incident or data.get("reason"):
+        emit_text(f"incident: {change.incident or 'none'}  "
+                  f"reason: {data.get('reason') or 'none given'}")
+    if answer.retired_at:
+        emit_text(f"warning: this release was retired at {answer.retired_at}")
+    if result.prefix is not None:
+        emit_text(result.prefix.line())
+
+
+EVENTS_FORMAT = EVENTS.option()
+LIVE_FORMAT = LIVE.option()
+
+
+def warn_prefix(prefix: reading.PrefixNote | None) -> None:
+    """An answer from the verified prefix says so on stderr too, before the answer."""
+    if prefix is not None:
+        log(prefix.warning())
 
 
 def live(
     model: str = typer.Argument(..., help="Model name."),
-    env: str = typer.Option(..., "--env", help="Environment, e.g. production."),
-    at: str = typer.Option("now", "--at", help="RFC 3339 time or relative (30d, 12mo)."),
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
-    verified_prefix: bool = PREFIX_OPTION,
-    source_url: str | None = _SOURCE,
-    origin: list[str] = _ORIGIN,
-    trust: Path | None = _TRUST,
+    env: str = env_option("Environment, e.g. production.", required=True),
+    at: str = AT,
+    fmt: OutputFormat = LIVE_FORMAT,
+    repo: Path = REPO,
+    verified_prefix: bool = VERIFIED_PREFIX,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
@@ -152,42 +167,11 @@ def live(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.live(org, model, env, moment, fmt.value)
-    root = repo_root(repo)
-    configured = tuple(load_config(root, remembered=True).environments)
-    source = read_ledger(root, allow_prefix=verified_prefix)
-    answer = answer_from_index(root, source, lambda conn: queries.live_release_at(
-        conn, model, env, moment, configured=configured))
-    prefix = prefix_note(source)
-    data = answer.to_json()
-    if prefix is not None:
-        data["verified_prefix"] = prefix
-    if fmt is Fmt.json:
-        emit_json(data)
-    elif answer.release_id is not None:
-        emit_text(answer.release_id)
-        change = answer.change
-        emit_text(f"model: {model}  environment: {env}  at: {answer.at}")
-        emit_text(
-            f"since: {answer.since} ({change.event_type}, seq {change.seq}, "
-            f"event {change.event_id}, commit {change.commit[:12]})"
-        )
-        role = f" ({change.actor_role})" if change.actor_role else ""
-        emit_text(f"by: {change.actor_id}{role}")
-        decision = data.get("decision")
-        if isinstance(decision, dict):
-            emit_text(
-                f"decision: {decision.get('decision_id') or 'unknown'} "
-                f"{queries.decision_word(decision)}"
-            )
-        if data.get("policy_digest"):
-            emit_text(f"policy: {data['policy_digest']}")
-        if change.incident or data.get("reason"):
-            emit_text(f"incident: {change.incident or 'none'}  "
-                      f"reason: {data.get('reason') or 'none given'}")
-        if answer.retired_at:
-            emit_text(f"warning: this release was retired at {answer.retired_at}")
-        if prefix is not None:
-            emit_text(prefix_line(prefix))
+    result = reading.live(Service(repo), reading.LiveRequest(model, env, moment,
+                                                             verified_prefix))
+    warn_prefix(result.prefix)
+    LIVE.render(fmt, result)
+    answer = result.answer
     if answer.release_id is None:
         raise NotFound(
             f"nothing was live for {model!r} in {env!r} at {answer.at}: switched off by "
@@ -198,22 +182,21 @@ def live(
 
 def history(
     model: str = typer.Argument(..., help="Model name."),
-    fmt: TableFmt = _TFMT,
-    repo: Path = _REPO,
-    verified_prefix: bool = PREFIX_OPTION,
-    source_url: str | None = _SOURCE,
-    origin: list[str] = _ORIGIN,
-    trust: Path | None = _TRUST,
+    fmt: OutputFormat = EVENTS_FORMAT,
+    repo: Path = REPO,
+    verified_prefix: bool = VERIFIED_PREFIX,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
     commands_org.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.history(org, model, fmt.value)
-    root = repo_root(repo)
-    source = read_ledger(root, allow_prefix=verified_prefix)
-    events = answer_from_index(root, source, lambda conn: queries.history(conn, model))
-    _render_events(events, fmt, prefix_note(source))
+    result = reading.history(Service(repo), reading.HistoryRequest(model, verified_prefix))
+    warn_prefix(result.prefix)
+    EVENTS.render(fmt, result)
 
 
 _TYPES = typer.Option([], "--type", help="Event type (repeatable).")
@@ -227,7 +210,7 @@ def audit_query(
     types: list[str] = _TYPES,
     actor: str | None = typer.Option(None, "--actor", help="Actor id (person or bot)."),
     role: str | None = typer.Option(None, "--role", help="Actor role, e.g. risk_owner."),
-    env: str | None = typer.Option(None, "--env", help="Environment."),
+    env: str | None = env_option("Environment."),
     release: str | None = typer.Option(
         None, "--release", help="Release id (also matches rollbacks from or to it)."
     ),
@@ -235,12 +218,12 @@ def audit_query(
     since: str | None = typer.Option(None, "--since", help="From (RFC 3339 or 12mo, 30d...)."),
     until: str | None = typer.Option(None, "--until", help="Until, inclusive."),
     limit: int | None = limit_option(None, "At most this many events"),
-    fmt: TableFmt = _TFMT,
-    repo: Path = _REPO,
-    verified_prefix: bool = PREFIX_OPTION,
-    source_url: str | None = _SOURCE,
-    origin: list[str] = _ORIGIN,
-    trust: Path | None = _TRUST,
+    fmt: OutputFormat = EVENTS_FORMAT,
+    repo: Path = REPO,
+    verified_prefix: bool = VERIFIED_PREFIX,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """Events matching every given filter, in ledger order (with --source: across
     repositories, in time order)."""
@@ -261,19 +244,55 @@ def audit_query(
     if source_url is not None:
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.query(org, flt, fmt.value)
-    root = repo_root(repo)
-    configured = (tuple(load_config(root, remembered=True).environments) if env is not None
-                  else ())
-    source = read_ledger(root, allow_prefix=verified_prefix)
+    result = reading.audit_query(Service(repo), reading.AuditQueryRequest(flt, verified_prefix))
+    warn_prefix(result.prefix)
+    EVENTS.render(fmt, result)
 
-    def query(conn: Any) -> list[queries.IndexedEvent]:
-        if env is not None:  # a mistyped --env is named, not answered with "0 events"
-            queries.require_environment(conn, env, configured)
-        return queries.audit_query(conn, flt)
 
-    events = answer_from_index(root, source, query)
-    _render_events(events, fmt, prefix_note(source))
+EXPORTED: Renderers[ExportResult | OrgExportResult] = Renderers("export")
+EXPORTED.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
 
+
+@EXPORTED.register(OutputFormat.text)
+def _exported_text(result: ExportResult | OrgExportResult) -> None:
+    from governance.sinks.postgres_org import OrgExportResult
+
+    if isinstance(result, OrgExportResult):  # one origin's rows, proved by its checkpoint
+        emit_text(
+            f"exported {result.exported} new event(s) of origin {result.origin} to "
+            f"{result.destination} (signed checkpoint size {result.checkpoint_size}; "
+            f"ledger size {result.ledger_size}; {result.pending} pending the next "
+            "checkpoint)")
+    else:
+        emit_text(
+            f"exported {result.exported} new event(s) to {result.destination} "
+            f"({result.sent} sent; ledger head seq {result.head_seq})"
+        )
+
+
+SINK_CHECKED: Renderers[SinkReport] = Renderers("sink verification")
+SINK_CHECKED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+
+
+@SINK_CHECKED.register(OutputFormat.text)
+def _sink_checked_text(report: SinkReport) -> None:
+    status = "ok" if report.ok else "FAILED"
+    emit_text(
+        f"{status}: {report.destination}: {report.sink_rows} row(s) for "
+        f"{report.ledger_entries} ledger event(s), {report.pending} pending export"
+    )
+    for title, findings in (
+        ("missing", report.missing),
+        ("extra", report.extra),
+        ("modified", report.modified),
+    ):
+        for f in findings:
+            emit_text(f"{title}: {f.render()}")
+    for problem in report.other:
+        emit_text(f"problem: {problem}")
+
+
+EXPORTED_FORMAT, SINK_CHECKED_FORMAT = EXPORTED.option(), SINK_CHECKED.option()
 
 _SINK = typer.Option(SinkKind.jsonl, "--sink", help="jsonl (default), postgres or s3.")
 _DIR = typer.Option(None, "--dir", help="jsonl: export directory.")
@@ -295,14 +314,15 @@ def audit_export(
     prefix: str | None = _PREFIX,
     retention_days: int | None = _DAYS,
     endpoint_url: str | None = _ENDPOINT,
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
+    fmt: OutputFormat = EXPORTED_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Export ledger events after the cursor to a sink (idempotent, resumable)."""
     from governance.sinks import export as sink_export
     from governance.sinks.settings import SinkOverrides, open_sink
 
-    root = repo_root(repo)
+    service = Service(repo)
+    root = service.root
     overrides = SinkOverrides(
         directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url
     )
@@ -312,28 +332,14 @@ def audit_export(
         _no_table(table)
 
         dsn = postgres_dsn(root, overrides)
-        org_result = export_origin(dsn, read_ledger(root), read_checkpoint(root))
-        if fmt is Fmt.json:
-            emit_json(org_result.to_json())
-        else:
-            emit_text(
-                f"exported {org_result.exported} new event(s) of origin {org_result.origin} to "
-                f"{org_result.destination} (signed checkpoint size {org_result.checkpoint_size}; "
-                f"ledger size {org_result.ledger_size}; {org_result.pending} pending the next "
-                "checkpoint)")
+        EXPORTED.render(fmt, export_origin(dsn, service.ledger(), read_checkpoint(root)))
         return
     target = open_sink(root, sink.value, overrides)
     try:
-        result = sink_export.export(root, read_ledger(root), target)
+        result = sink_export.export(root, service.ledger(), target)
     finally:
         _close(target)
-    if fmt is Fmt.json:
-        emit_json(result.to_json())
-    else:
-        emit_text(
-            f"exported {result.exported} new event(s) to {result.destination} "
-            f"({result.sent} sent; ledger head seq {result.head_seq})"
-        )
+    EXPORTED.render(fmt, result)
 
 
 @audit_app.command("verify-sink")
@@ -345,14 +351,14 @@ def audit_verify_sink(
     bucket: str | None = _BUCKET,
     prefix: str | None = _PREFIX,
     endpoint_url: str | None = _ENDPOINT,
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
+    fmt: OutputFormat = SINK_CHECKED_FORMAT,
+    repo: Path = REPO,
     origin: list[str] = typer.Option(
         [], "--origin", help="postgres: verify this ledger origin (repeatable; default: this "
         "repository's)."),
     all_origins: bool = typer.Option(
         False, "--all-origins", help="postgres: verify every origin pinned in the trust file."),
-    trust: Path | None = _TRUST,
+    trust: Path | None = TRUST,
 ) -> None:
     """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any).
     postgres: every row of each origin verified against its signed checkpoints, and this
@@ -363,30 +369,15 @@ def audit_verify_sink(
     from governance.sinks import export as sink_export
     from governance.sinks.settings import SinkOverrides, open_sink
 
-    root = repo_root(repo)
+    service = Service(repo)
+    root = service.root
     overrides = SinkOverrides(directory, dsn_env, table, bucket, prefix, None, endpoint_url)
     target = open_sink(root, sink.value, overrides)
     try:
-        report = sink_export.verify(root, read_ledger(root), target)
+        report = sink_export.verify(root, service.ledger(), target)
     finally:
         _close(target)
-    if fmt is Fmt.json:
-        emit_json(report.to_json())
-    else:
-        status = "ok" if report.ok else "FAILED"
-        emit_text(
-            f"{status}: {report.destination}: {report.sink_rows} row(s) for "
-            f"{report.ledger_entries} ledger event(s), {report.pending} pending export"
-        )
-        for title, findings in (
-            ("missing", report.missing),
-            ("extra", report.extra),
-            ("modified", report.modified),
-        ):
-            for f in findings:
-                emit_text(f"{title}: {f.render()}")
-        for problem in report.other:
-            emit_text(f"problem: {problem}")
+    SINK_CHECKED.render(fmt, report)
     if not report.ok:
         raise Tampered(
             f"sink {report.destination} does not match the ledger: {len(report.missing)} "
@@ -407,12 +398,12 @@ def audit_sink_init(
     table: str | None = _TABLE,
     bucket: str | None = _BUCKET,
     endpoint_url: str | None = _ENDPOINT,
-    repo: Path = _REPO,
+    repo: Path = REPO,
 ) -> None:
     """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
     from governance.sinks.settings import SinkOverrides, open_sink
 
-    root = repo_root(repo)
+    root = Service(repo).root
     if sink is SinkKind.postgres:
         from governance.sinks.postgres_org import EVENTS, install_org_admin
 
@@ -460,7 +451,7 @@ def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
         log(f"warning: governance.yaml $.sinks.postgres.table ({conf['table']}) is ignored: the "
             "PostgreSQL sink uses the organisation tables (docs/audit.md)")
     var = overrides.dsn_env or (conf.get("dsn_env") if isinstance(conf, dict) else None) \
-        or commands_org.ENV_DSN
+        or ENV_DSN
     dsn = ci_context.current().variable(str(var))
     if not dsn:
         from governance.errors import ConfigurationError
@@ -472,15 +463,16 @@ def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
 
 
 def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins: bool,
-                trust: Path | None, fmt: Fmt) -> None:
+                trust: Path | None, fmt: OutputFormat) -> None:
     from governance.audit.org import OrgSource
     from governance.sinks.postgres_org import checked_checkpoint
     from governance.sinks.settings import SinkOverrides
 
     org_trust = commands_org.resolve_trust(trust)
+    service = Service(repo)
     root = None
     if not origins and not all_origins:
-        root = repo_root(repo)
+        root = service.root
         origins = [checked_checkpoint(read_checkpoint(root)).origin]
     if dsn_env is not None:
         dsn = commands_org.resolve_dsn(f"env:{dsn_env}")
@@ -489,7 +481,7 @@ def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins
     else:
         dsn = commands_org.resolve_dsn("postgres")
     src = OrgSource(dsn, org_trust, org_trust.require([] if all_origins else origins))
-    ledger = None if root is None else read_ledger(root)
+    ledger = None if root is None else service.ledger()
     commands_org.verify_sink(src, fmt.value, ledger)
 
 

@@ -1,8 +1,10 @@
 """``governance config record``: record a merged governance configuration change.
 
-Thin: list the governance paths the push changed, re-verify the merged pull request's approvals
-(``governance.approvals.evaluate.review_config_change``), compare the pushed content with the
-PR head, let ``governance.config_change`` pick the event, append it, render. Exit 0 when
+Thin: parse, run the use case ``governance.config_change.record_config_change`` (the governance
+paths the push changed, the merged pull request's approvals re-verified, the pushed content
+compared with the PR head, the event picked and appended) through the ports the composition
+root wires (``governance.service.Service.config_change_ports``), render through a renderer
+registry (``governance.cli.render``). Exit 0 when
 ``config_changed`` was recorded (or nothing changed), 1 when a ``policy_violation`` was, 3 when
 the approvals could not be decided (nothing recorded; re-run).
 """
@@ -11,17 +13,36 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+from governance import ci_context
 from governance.cli.app_support import new_app
-from governance.cli.commands_env import ci_source
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config_change import decide_config_change, governance_paths
+from governance.cli.options import REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.cli.render import Renderers
 from governance.errors import UsageError
-from governance.repo import GovernedRepo
+from governance.service import Service
+
+if TYPE_CHECKING:
+    from governance.config_change import ConfigRecord
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?\Z")
+
+RECORDED: Renderers[ConfigRecord] = Renderers("config record")
+RECORDED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+
+
+@RECORDED.register(OutputFormat.text)
+def _recorded_text(done: ConfigRecord) -> None:
+    if done.entry is None:
+        emit_text("no governance configuration changed")
+    else:
+        emit_text(f"recorded {done.entry.event_type} (seq {done.entry.seq}): {done.reason}")
+
+
+RECORDED_FORMAT = RECORDED.option()
 
 config_app = new_app("Governance configuration changes merged to the protected branch.")
 
@@ -32,38 +53,22 @@ def record_cmd(
     after: str = typer.Option(None, "--after", help="The pushed commit (default: HEAD)."),
     pr: int = typer.Option(None, "--pr", min=1,
                            help="The pull request merged as this push (none: a direct push)."),
-    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+    fmt: OutputFormat = RECORDED_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Record config_changed with the pull request's approvals, or policy_violation."""
-    from governance.approvals.evaluate import review_config_change
-    from governance.approvals.gitfiles import changed_between, object_at
-    from governance.ledger import append_event
-    from governance.vcs import head_commit
+    from governance.config_change import record_config_change
 
     for option, value in (("--before", before), ("--after", after)):
         if value is not None and not _SHA.fullmatch(value):
             raise UsageError(f"{option} {value!r} is not a full commit sha",
                              hint="40 (or 64) lowercase hex characters, e.g. github.event.before")
-    repo = GovernedRepo.open(Path("."))
-    after = after or head_commit(repo.root) or ""
-    paths = governance_paths(changed_between(repo.root, before, after))
-    review = review_config_change(repo.root, pr, paths) if (paths and pr is not None) else None
-    differs = [p for p in paths
-               if review is not None
-               and object_at(repo.root, after, p) != object_at(repo.root, review.head_sha, p)]
-    decision = decide_config_change(paths, review, differs,
-                                    {**ci_source(), "merge_sha": after, "before_sha": before})
-    entry = append_event(repo.root, decision.event) if decision.event else None
-    if fmt is TextOrJson.json:
-        emit_json({"paths": list(paths), "event_type": decision.event_type,
-                   "seq": entry.seq if entry else None,
-                   "reason": decision.event.get("reason") if decision.event else None})
-    elif entry is None:
-        emit_text("no governance configuration changed")
-    else:
-        emit_text(f"recorded {entry.event_type} (seq {entry.seq}): {entry.event.get('reason')}")
-    if entry is not None and not decision.approved:
-        log(f"error: {entry.event.get('reason')}")
+    service = Service(repo)
+    done = record_config_change(before, after or service.head_commit() or "", pr,
+                                ci_context.current().source(), service.config_change_ports())
+    RECORDED.render(fmt, done)
+    if done.entry is not None and not done.decision.approved:
+        log(f"error: {done.reason}")
         raise typer.Exit(1)
 
 

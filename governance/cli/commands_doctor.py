@@ -5,36 +5,52 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config import require_root
+from governance.cli.options import REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.cli.render import Renderers
+from governance.service import Service
 
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
-ROOT = typer.Option(
-    None, "--root", help="Root of the governed repository (default: found from the current dir)."
-)
+ROOT = typer.Option(None, "--root",
+                    help="Root of the governed repository, exactly (default: from --repo).")
+
+if TYPE_CHECKING:  # the checks load when doctor runs
+    from governance.doctor import Diagnosis
 
 pins_app = new_app("The workflows' pinned, hash-checked install of model-governance.")
 
 
-def doctor(root: Path | None = ROOT, fmt: TextOrJson = FORMAT) -> None:
+DIAGNOSIS: Renderers[Diagnosis] = Renderers("readiness")
+DIAGNOSIS.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+
+
+@DIAGNOSIS.register(OutputFormat.text)
+def _diagnosis_text(result: Diagnosis) -> None:
+    from governance.doctor import ERROR
+
+    errors = [f for f in result.findings if f.severity == ERROR]
+    emit_text("ready" if result.ready else f"not ready: {len(errors)} problem(s)")
+    for f in result.findings:
+        emit_text(f"{f.severity} [{f.check}] {f.message}")
+        emit_text(f"  fix: {f.fix}")
+    emit_text(f"checked: {', '.join(result.checked)}")
+
+
+DIAGNOSIS_FORMAT = DIAGNOSIS.option()
+
+
+def doctor(root: Path | None = ROOT, fmt: OutputFormat = DIAGNOSIS_FORMAT,
+           repo: Path = REPO) -> None:
     """Check that this repository and you are ready to govern; each finding names its fix.
     Exit 0 when ready, 1 otherwise (advice never fails)."""
-    from governance.doctor import ERROR, diagnose
+    from governance.doctor import diagnose
 
-    result = diagnose(root or require_root(Path(".")))
-    if fmt is TextOrJson.json:
-        emit_json(result.to_json())
-    else:
-        errors = [f for f in result.findings if f.severity == ERROR]
-        emit_text("ready" if result.ready else f"not ready: {len(errors)} problem(s)")
-        for f in result.findings:
-            emit_text(f"{f.severity} [{f.check}] {f.message}")
-            emit_text(f"  fix: {f.fix}")
-        emit_text(f"checked: {', '.join(result.checked)}")
+    result = diagnose(root or Service(repo).root)
+    DIAGNOSIS.render(fmt, result)
     if not result.ready:
         raise typer.Exit(1)
 
@@ -47,12 +63,13 @@ def pins_write(
              "sha256 is pinned.",
     ),
     root: Path | None = ROOT,
+    repo: Path = REPO,
 ) -> None:
     """(Re)write .github/governance-requirements.txt for the installed version."""
     from governance.pins import REQUIREMENTS, write_requirements
 
     notes: list[str] = []
-    write_requirements(root or require_root(Path(".")), notes, tuple(artifact), overwrite=True)
+    write_requirements(root or Service(repo).root, notes, tuple(artifact), overwrite=True)
     for note in notes:
         log(f"note: {note}")
     emit_text(f"wrote {REQUIREMENTS}")

@@ -1,108 +1,125 @@
 """``governance env list|first|next|publish|verify``: environment order and the pointer branch.
 
-Thin: parse, call ``governance.environments`` (order, next environment, pointers from the
-ledger) or ``governance.ledger.pointers`` (the pointer branch), render. The workflows read the
-environment to promote into from here instead of hard-coding one (docs/workflows.md).
+Thin: parse, call ``governance.environments`` (order, next environment, pointers compared with
+the ledger) or ``governance.ledger.pointers`` (the pointer branch) with what the composition
+root gives (``governance.service.Service``), render through a renderer registry
+(``governance.cli.render``). The workflows read the environment to promote into from here
+instead of hard-coding one (docs/workflows.md).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from governance import ci_context
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_block, emit_json, emit_text, log
+from governance.cli.options import REPO
+from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
+from governance.cli.render import Renderers
+from governance.domain.config import Environment
 from governance.environments import (
-    compare_pointers,
+    NextStep,
+    PointerCheck,
+    check_pointers,
     first_environment,
-    next_environment,
-    pointer_violation,
-    pointers_from_ledger,
+    next_step,
     promotion_order,
-    pull_request_of,
 )
-from governance.errors import Denied
-from governance.repo import GovernedRepo
+from governance.service import Service
+
+if TYPE_CHECKING:  # the pointer branch's writer loads when env publish runs
+    from governance.ledger.pointers import Publication
 
 env_app = new_app("Environment order (governance.yaml) and the pointer branch.")
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
 
 
-def _env_json(env: Any) -> dict[str, Any]:
+def _env_json(env: Environment) -> dict[str, Any]:
     return {"name": env.name, "after": env.after,
             "required_approvals": list(env.required_approvals),
             "protected_branch": env.protected_branch}
 
 
-@env_app.command("list")
-def list_cmd(fmt: TextOrJson = FORMAT) -> None:
-    """The environments in promotion order (one name per line)."""
-    order = promotion_order(GovernedRepo.open(Path(".")).config)
-    if fmt is TextOrJson.json:
-        emit_json({"environments": [_env_json(e) for e in order]})
+ORDER: Renderers[tuple[Environment, ...]] = Renderers("environment order")
+ORDER.register(OutputFormat.json)(
+    lambda order: emit_json({"environments": [_env_json(e) for e in order]}))
+ORDER.register(OutputFormat.text)(lambda order: emit_block("\n".join(e.name for e in order)))
+
+ONE: Renderers[Environment] = Renderers("environment")
+ONE.register(OutputFormat.json)(lambda env: emit_json(_env_json(env)))
+ONE.register(OutputFormat.text)(lambda env: emit_text(env.name))
+
+NEXT: Renderers[NextStep] = Renderers("next environment")
+NEXT.register(OutputFormat.json)(lambda step: emit_json(step.to_json()))
+NEXT.register(OutputFormat.text)(lambda step: emit_text(step.environment.name))
+
+PUBLISHED: Renderers[Publication] = Renderers("pointer publication")
+PUBLISHED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+
+
+@PUBLISHED.register(OutputFormat.text)
+def _published_text(done: Publication) -> None:
+    if done.changed:
+        emit_text(f"published {done.branch} at {done.commit[:12]} (ledger seq {done.ledger_seq})")
     else:
-        emit_block("\n".join(e.name for e in order))
+        emit_text(f"{done.branch} already matches the ledger (seq {done.ledger_seq})")
+
+
+CHECKED: Renderers[PointerCheck] = Renderers("pointer check")
+CHECKED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+
+
+@CHECKED.register(OutputFormat.text)
+def _checked_text(done: PointerCheck) -> None:
+    if done.ok:
+        emit_text("pointer files match the ledger")
+
+
+ORDER_FORMAT, ONE_FORMAT, NEXT_FORMAT = ORDER.option(), ONE.option(), NEXT.option()
+PUBLISHED_FORMAT, CHECKED_FORMAT = PUBLISHED.option(), CHECKED.option()
+
+
+@env_app.command("list")
+def list_cmd(fmt: OutputFormat = ORDER_FORMAT, repo: Path = REPO) -> None:
+    """The environments in promotion order (one name per line)."""
+    ORDER.render(fmt, promotion_order(Service(repo).config))
 
 
 @env_app.command("first")
-def first_cmd(fmt: TextOrJson = FORMAT) -> None:
+def first_cmd(fmt: OutputFormat = ONE_FORMAT, repo: Path = REPO) -> None:
     """The first environment: where a merged release is promoted."""
-    env = first_environment(GovernedRepo.open(Path(".")).config)
-    if fmt is TextOrJson.json:
-        emit_json(_env_json(env))
-    else:
-        emit_text(env.name)
+    ONE.render(fmt, first_environment(Service(repo).config))
 
 
 @env_app.command("next")
 def next_cmd(
     release: str = typer.Argument(..., help="Release id or release directory."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = NEXT_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """The next environment for a release (exit 1 when it is live everywhere it may go), and
     with --format json the pull request the ledger says it came through."""
-    from governance.ledger import entries
-
-    repo = GovernedRepo.open(Path("."))
-    loaded = repo.load_release(release)
-    rid, model = loaded.release.release_id, loaded.release.model_name
-    listed = list(entries(repo.root))
-    from governance.lifecycle import fold_lifecycle
-
-    env = next_environment(repo.config, fold_lifecycle(listed), rid, model)
-    if env is None:
-        raise Denied(f"{rid} is live in every environment it may be promoted to",
-                     hint="nothing is left to promote; a new release starts again at the first "
-                          "environment (governance env first)")
-    if fmt is TextOrJson.json:
-        emit_json({"release_id": rid, "model_name": model, "environment": env.name,
-                   "after": env.after, "required_approvals": list(env.required_approvals),
-                   "pull_request": pull_request_of(listed, rid, loaded.digest.value),
-                   "release_digest": loaded.digest.value})
-    else:
-        emit_text(env.name)
+    service = Service(repo)
+    loaded = service.repo.load_release(release)
+    NEXT.render(fmt, next_step(service.config, loaded.release.release_id,
+                               loaded.release.model_name, loaded.digest.value,
+                               service.entries()))
 
 
 @env_app.command("publish")
 def publish_cmd(
     remote: str = typer.Option(None, "--remote",
                                help="Push the pointer branch there (fast-forward, retried)."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = PUBLISHED_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Commit environments/<env>.yaml as the ledger says onto governance/environments."""
     from governance.ledger.pointers import publish
 
-    repo = GovernedRepo.open(Path("."))
-    done = publish(repo.root, repo.config, remote=remote)
-    if fmt is TextOrJson.json:
-        emit_json(done.to_json())
-    elif done.changed:
-        emit_text(f"published {done.branch} at {done.commit[:12]} (ledger seq {done.ledger_seq})")
-    else:
-        emit_text(f"{done.branch} already matches the ledger (seq {done.ledger_seq})")
+    service = Service(repo)
+    PUBLISHED.render(fmt, publish(service.root, service.config, remote=remote))
 
 
 @env_app.command("verify")
@@ -112,39 +129,27 @@ def verify_cmd(
                                  "tree), e.g. a push to the pointer branch."),
     record: bool = typer.Option(False, "--record",
                                 help="Record a mismatch as policy_violation on the ledger."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = CHECKED_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Compare the pointer files with the ledger: exit 1 when one names a release no ledger
     event made live there (a pointer edited by hand)."""
-    from governance.ledger import append_event, entries
     from governance.ledger.pointers import pointers_at, pointers_in
-    from governance.lifecycle import fold_lifecycle
 
-    repo = GovernedRepo.open(Path("."))
-    listed = list(entries(repo.root))
-    expected = pointers_from_ledger(repo.config, fold_lifecycle(listed), listed)
-    found = pointers_at(repo.root, ref) if ref else pointers_in(repo.root)
-    mismatches = compare_pointers(expected, found)
-    recorded = None
-    if mismatches and record:
-        recorded = append_event(repo.root, pointer_violation(
-            "pointer files differ", mismatches, {"ref": ref} if ref else {}, ci_source()))
-    if fmt is TextOrJson.json:
-        emit_json({"ok": not mismatches, "mismatches": [m.to_json() for m in mismatches],
-                   "recorded_seq": recorded.seq if recorded else None})
-    elif not mismatches:
-        emit_text("pointer files match the ledger")
-    for m in mismatches:
+    service = Service(repo)
+    root = service.root
+    listed = service.entries()
+    found = pointers_at(root, ref) if ref else pointers_in(root)
+    done = check_pointers(service.config, listed, found, ref=ref,
+                          record=service.append if record else None,
+                          source=ci_context.current().source())
+    CHECKED.render(fmt, done)
+    for m in done.mismatches:
         log(f"MISMATCH {m.message()}")
-    if recorded is not None:
-        log(f"recorded as policy_violation, seq {recorded.seq}")
-    if mismatches:
+    if done.recorded is not None:
+        log(f"recorded as policy_violation, seq {done.recorded.seq}")
+    if not done.ok:
         raise typer.Exit(1)
-
-
-def ci_source() -> dict[str, Any]:
-    """``source`` of an event recorded from GitHub Actions (``CiContext.source``)."""
-    return ci_context.current().source()
 
 
 def register(app: typer.Typer) -> None:

@@ -1,78 +1,98 @@
 """Evidence commands: ``diff``, ``explain`` and ``report``.
 
-Each parses its options, opens the query index (caught up with the ledger through
-``commands_audit.read_ledger``, the one port to the ledger), calls one function of
+``diff`` and ``explain`` parse their options into a typed request, call one use case of
+``governance.reading`` with the composition root (``governance.service.Service``) and render the
+result through a renderer registry (``governance.cli.render``). ``report`` asks the root for an
+answer from the query index caught up with the verified ledger, calls one function of
 ``governance.audit.answers``, renders and returns. Errors go through the application's funnel:
 an unknown release or model is exit 1, a malformed time exit 2 (DESIGN sections 8 and 10).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from governance.audit import answers
+from governance import reading
+from governance.audit.diff import ReleaseDiff
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
-from governance.audit.index import answer
-from governance.cli import commands_audit, commands_org
-from governance.cli.output import emit_block, emit_document, emit_json, log
+from governance.cli import commands_org
+from governance.cli.options import (
+    ORIGIN,
+    REPO,
+    SOURCE,
+    TRUST,
+    env_option,
+)
+from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, log
+from governance.cli.render import Renderers
 from governance.errors import UsageError
-from governance.repo import GovernedRepo
+from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
+if TYPE_CHECKING:
+    from governance.report.evidence import EvidenceReport
 
-class Fmt(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class ReportFmt(StrEnum):
-    markdown = "markdown"
-    html = "html"
+REPORT: Renderers[_Delivery] = Renderers("evidence report")
 
 
-_FMT = typer.Option(Fmt.text, "--format", help="Output format: text or json.")
-_REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: here).")
+@REPORT.register(OutputFormat.markdown)
+def _report_markdown(delivery: _Delivery) -> None:
+    from governance.report.markdown import render_markdown
+
+    _deliver(render_markdown(delivery.bundle), OutputFormat.markdown, delivery.out)
+
+
+@REPORT.register(OutputFormat.html)
+def _report_html(delivery: _Delivery) -> None:
+    from governance.report.html import render_html
+
+    _deliver(render_html(delivery.bundle), OutputFormat.html, delivery.out)
+
+
+REPORT_FORMAT = REPORT.option(default=OutputFormat.markdown)  # the organisation report's too
+
+
+DIFF: Renderers[ReleaseDiff] = Renderers("diff")
+DIFF.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+DIFF.register(OutputFormat.text)(lambda result: emit_block(diff_text(result)))
+
+EXPLAIN: Renderers[reading.ExplainResult] = Renderers("explain")
+EXPLAIN.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+EXPLAIN.register(OutputFormat.text)(lambda result: emit_block(explain_text(result.explanation)))
+DIFF_FORMAT, EXPLAIN_FORMAT = DIFF.option(), EXPLAIN.option()
 
 
 def diff(
     release_a: str = typer.Argument(..., help="The earlier release (id or directory)."),
     release_b: str = typer.Argument(..., help="The later release (id or directory)."),
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
+    fmt: OutputFormat = DIFF_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """What changed from RELEASE_A to RELEASE_B: data, code, features, config, artifact,
     metrics and subgroups with deltas, model card, policy bundle and approvers."""
-    root = commands_audit.repo_root(repo)
-    governed = GovernedRepo(root)
-    result = answer(root, commands_audit.read_ledger(root),
-                    lambda conn: answers.diff_by_id(governed, conn, release_a, release_b))
-    if fmt is Fmt.json:
-        emit_json(result.to_json())
-    else:
-        emit_block(diff_text(result))
+    DIFF.render(fmt, reading.diff(Service(repo), reading.DiffRequest(release_a, release_b)))
 
 
 def explain(
     target: str = typer.Argument(
         ..., help="A release id, or a model name together with --env."
     ),
-    env: str | None = typer.Option(
-        None, "--env", help="Environment: explain the release of MODEL live there at --at."
-    ),
+    env: str | None = env_option("Environment: explain the release of MODEL live there at --at."),
     at: str | None = typer.Option(
         None,
         "--at",
         help="RFC 3339 time or relative (30d, 12mo); default now. Only events up to it count.",
     ),
-    fmt: Fmt = _FMT,
-    repo: Path = _REPO,
-    source_url: str | None = typer.Option(None, "--source", help=commands_org.SOURCE_HELP),
-    origin: list[str] = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP),
-    trust: Path | None = typer.Option(None, "--trust", help=commands_org.TRUST_HELP),
+    fmt: OutputFormat = EXPLAIN_FORMAT,
+    repo: Path = REPO,
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
 ) -> None:
     """The six answers (artifact, data/code/config, evaluation, approvals, audit trail,
     rollback) with their evidence, for RELEASE_ID or for what MODEL had live in --env at --at.
@@ -84,49 +104,30 @@ def explain(
                              "`governance live MODEL --env E --at T --source ...`")
         org = commands_org.open_source(source_url, origin, trust)
         return commands_org.explain(org, target, moment, fmt.value)
-    root = commands_audit.repo_root(repo)
-    governed = GovernedRepo(root)
-    source = commands_audit.read_ledger(root)
-    if env is None:
-        explanation = answer(root, source, lambda conn: answers.explain_release_id(
-            governed, conn, target, moment))
-        data = explanation.to_json()
-    else:
-        live = answer(root, source, lambda conn: answers.explain_live(
-            governed, conn, target, env, moment or utc_now()))
-        explanation, data = live.explanation, live.to_json()
-        if live.live.retired_at:
-            log(f"warning: {live.live.release_id} was retired at {live.live.retired_at} "
-                "and was still live then")
-    if fmt is Fmt.json:
-        emit_json(data)
-    else:
-        emit_block(explain_text(explanation))
+    result = reading.explain(Service(repo), reading.ExplainRequest(target, env, moment))
+    if result.live is not None and result.live.live.retired_at:
+        log(f"warning: {result.live.live.release_id} was retired at "
+            f"{result.live.live.retired_at} and was still live then")
+    EXPLAIN.render(fmt, result)
 
 
 def report(
     release_id: str | None = typer.Argument(
         None, help="The release to report on (omit with --org)."),
-    fmt: ReportFmt = typer.Option(
-        ReportFmt.markdown, "--format", help="Output format: markdown or html."
-    ),
+    fmt: OutputFormat = REPORT_FORMAT,
     out: Path | None = typer.Option(
         None, "--out", help="Write the report to this file instead of stdout."
     ),
-    env: str | None = typer.Option(
-        None,
-        "--env",
-        help="Environment whose required roles and release history are shown "
-        "(default: the one with the most required roles).",
-    ),
-    repo: Path = _REPO,
+    env: str | None = env_option("Environment whose required roles and release history are "
+                                 "shown (default: the one with the most required roles)."),
+    repo: Path = REPO,
     org: bool = typer.Option(
         False, "--org", help="The organisation report from --source: every origin's models, "
         "live releases, open break-glass obligations, stale evaluations, approvals and "
         "rollbacks in the period."),
-    source_url: str | None = typer.Option(None, "--source", help=commands_org.SOURCE_HELP),
-    origin: list[str] = typer.Option([], "--origin", help=commands_org.ORIGIN_HELP),
-    trust: Path | None = typer.Option(None, "--trust", help=commands_org.TRUST_HELP),
+    source_url: str | None = SOURCE,
+    origin: list[str] = ORIGIN,
+    trust: Path | None = TRUST,
     since: str = typer.Option("12mo", "--since", help="--org: period start (RFC 3339 or "
                               "relative: 12mo, 30d)."),
     until: str = typer.Option("now", "--until", help="--org: period end, inclusive."),
@@ -149,26 +150,27 @@ def report(
     if release_id is None:
         raise UsageError("report: missing RELEASE_ID (or --org --source ... for the "
                          "organisation report)")
-    root = commands_audit.repo_root(repo)
-    governed = GovernedRepo(root)
-    bundle = answer(root, commands_audit.read_ledger(root), lambda conn: answers.build_report(
-        governed, conn, release_id, environment=env, now=utc_now()))
-    if fmt is ReportFmt.html:
-        from governance.report.html import render_html
+    bundle = reading.report(Service(repo), reading.ReportRequest(release_id, env))
+    REPORT.render(fmt, _Delivery(bundle, out))
 
-        text = render_html(bundle)
-    else:
-        from governance.report.markdown import render_markdown
 
-        text = render_markdown(bundle)
+@dataclass(frozen=True)
+class _Delivery:
+    """A report and where it goes (None: stdout)."""
+
+    bundle: EvidenceReport
+    out: Path | None
+
+
+def _deliver(text: str, fmt: OutputFormat, out: Path | None) -> None:
     if out is None:
         emit_document(text)
-    else:
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"--out {out}: cannot write the report: {err.strerror}") from None
-        log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot write the report: {err.strerror}") from None
+    log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
 
 
 def _check_out(out: Path) -> None:
@@ -182,7 +184,7 @@ def _check_out(out: Path) -> None:
 
 
 def _org_report(source_url: str, origin: list[str], trust: Path | None, since: str,
-                until: str, max_eval_age: str, fmt: ReportFmt, out: Path | None) -> None:
+                until: str, max_eval_age: str, fmt: OutputFormat, out: Path | None) -> None:
     from governance.audit.org import duration
     from governance.report.org import build_org_report, render_org_html, render_org_markdown
 
@@ -197,7 +199,7 @@ def _org_report(source_url: str, origin: list[str], trust: Path | None, since: s
     with src:
         bundle = build_org_report(src, since=start, until=end, max_evaluation_age=limit,
                                   now=now)
-    text = render_org_html(bundle) if fmt is ReportFmt.html else render_org_markdown(bundle)
+    text = render_org_html(bundle) if fmt is OutputFormat.html else render_org_markdown(bundle)
     for section in bundle.sections:
         if section.stale:
             log(f"warning: origin {section.origin} is stale: last export "

@@ -1,6 +1,8 @@
 """``governance ledger init | append | log | checkpoint | verify`` (DESIGN sections 8 and 10).
 
-Thin commands: parse options, call one function of ``governance.ledger``, render. Exit codes
+Thin commands: parse options, call one function of ``governance.ledger`` on the repository the
+composition root finds (``governance.service.Service``), render through a renderer registry
+(``governance.cli.render``). Exit codes
 come from the error funnel (0 pass, 1 tampered/denied/invalid, 2 usage, 3 could not decide);
 ``verify`` maps its report the same way.
 """
@@ -9,22 +11,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from governance.cli.app_support import check_identifier, limit_option, new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config import find_root
+from governance.cli.app_support import check_identifier, new_app
+from governance.cli.options import REMOTE, REPO, limit_option
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.cli.render import Renderers
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
+from governance.service import Service
 
-REPO = typer.Option(Path("."), "--repo",
-                    help="The governed repository, or a directory inside it (default: .).")
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
-REMOTE = typer.Option(None, "--remote",
-                      help="Also publish to this git remote (fetch, append, fast-forward push; "
-                           "retried when the remote moved).")
 FIELD = typer.Option([], "--field",
                      help="KEY=VALUE event field (repeatable); VALUE may be JSON.")
 EVENT_FILE = typer.Option(None, "--event", help="JSON object of event fields ('-' reads stdin).")
@@ -33,13 +31,16 @@ CHECKPOINTS = typer.Option([], "--checkpoint",
                            help="External checkpoint note to check against (repeatable).")
 
 
+if TYPE_CHECKING:  # the verifier loads when ledger verify runs
+    from governance.ledger.verify import VerifyReport
+
 # free-text-looking fields that are identifiers (the slug fields have their schema patterns)
 _IDENTIFIER_FIELDS = ("incident", "actor_id", "actor_role", "policy_digest")
 
 
 def _root(repo: Path) -> Path:
     """The governed repository holding ``repo`` (walking up, as git does), else ``repo``."""
-    return find_root(repo) or repo
+    return Service(repo).ledger_root
 
 
 def _entry_json(e: LedgerEntry) -> dict[str, Any]:
@@ -48,11 +49,14 @@ def _entry_json(e: LedgerEntry) -> dict[str, Any]:
             "event": dict(e.event), "checkpointed": e.checkpoint is not None}
 
 
-def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
-    if fmt is TextOrJson.json:
-        emit_json(_entry_json(e))
-    else:
-        emit_text(f"seq {e.seq} {e.event_type} {e.event_id} commit {e.commit}")
+ENTRY: Renderers[LedgerEntry] = Renderers("ledger entry")
+ENTRY.register(OutputFormat.json)(lambda e: emit_json(_entry_json(e)))
+ENTRY.register(OutputFormat.text)(
+    lambda e: emit_text(f"seq {e.seq} {e.event_type} {e.event_id} commit {e.commit}"))
+
+
+def _report_entry(e: LedgerEntry, fmt: OutputFormat) -> None:
+    ENTRY.render(fmt, e)
     from governance.ledger.append import CHECKPOINT_TYPES
 
     wanted = e.event_type in CHECKPOINT_TYPES or e.event_type == "ledger_genesis"
@@ -61,7 +65,44 @@ def _report_entry(e: LedgerEntry, fmt: TextOrJson) -> None:
             "CI or `governance ledger checkpoint` with the log key will anchor it")
 
 
-def init(repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT) -> None:
+LISTED: Renderers[list[LedgerEntry]] = Renderers("ledger log")
+LISTED.register(OutputFormat.json)(lambda rows: emit_json([_entry_json(e) for e in rows]))
+
+
+@LISTED.register(OutputFormat.text)
+def _listed_text(rows: list[LedgerEntry]) -> None:
+    for e in rows:
+        subject = " ".join(f"{k}={e.get(k)}" for k in ("model_name", "release_id",
+                                                         "environment") if e.get(k))
+        emit_text(f"{e.seq:>6} {e.timestamp} {e.event_type:<20} {e.get('actor_id', '-')} "
+                  f"{subject}".rstrip())
+
+
+VERIFIED: Renderers[VerifyReport] = Renderers("ledger verification")
+VERIFIED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+
+
+@VERIFIED.register(OutputFormat.text)
+def _verified_text(report: VerifyReport) -> None:
+    if report.failure is None:
+        emit_text(f"ok: {report.events} events, {report.signatures} signatures, "
+                  f"{report.stored_checkpoints} stored checkpoints, "
+                  f"{report.external_checkpoints} external checkpoints verified; "
+                  f"{len(report.principals)} signers; root {report.root}")
+        return
+    f = report.failure
+    where = f"seq {f.seq}" if f.seq is not None else "checkpoint"
+    verdict = "undecided" if f.undecided else "tampered"
+    emit_text(f"{verdict}: {where}: {f.reason}" + (f" (commit {f.commit})" if f.commit
+                                                    else ""))
+    emit_text(f"verified {report.events} events before the failure")
+
+
+ENTRY_FORMAT, LISTED_FORMAT, VERIFIED_FORMAT = ENTRY.option(), LISTED.option(), VERIFIED.option()
+
+
+def init(repo: Path = REPO, remote: str | None = REMOTE,
+         fmt: OutputFormat = ENTRY_FORMAT) -> None:
     """Write the genesis event (seq 0) pinning trust from governance.yaml at this commit."""
     from governance.ledger import init_ledger
     from governance.ledger.append import genesis_advice
@@ -77,7 +118,7 @@ def append(
     event_type: str = typer.Option(..., "--type", help="Event type, e.g. approval_granted."),
     field: list[str] = FIELD,
     event_file: Path | None = EVENT_FILE,
-    repo: Path = REPO, remote: str | None = REMOTE, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, remote: str | None = REMOTE, fmt: OutputFormat = ENTRY_FORMAT,
 ) -> None:
     """Append one signed event for tooling (registrations, evaluations, config changes, key
     rotations). Gate decisions, approvals, promotions, rollbacks, retirements and break-glass
@@ -134,7 +175,7 @@ def log_cmd(
         False, "--unverified",
         help="Forensics: list the commits as stored, past a verification failure too "
              "(nothing listed this way is evidence)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = LISTED_FORMAT,
 ) -> None:
     """List verified ledger events in seq order (--unverified: as stored, for forensics)."""
     want = {"event_type": event_type, "actor_id": actor, "model_name": model,
@@ -149,14 +190,7 @@ def log_cmd(
             "evidence (run `governance ledger verify`)")
     if limit is not None:
         rows = rows[-limit:]
-    if fmt is TextOrJson.json:
-        emit_json([_entry_json(e) for e in rows])
-        return
-    for e in rows:
-        subject = " ".join(f"{k}={e.get(k)}" for k in ("model_name", "release_id",
-                                                         "environment") if e.get(k))
-        emit_text(f"{e.seq:>6} {e.timestamp} {e.event_type:<20} {e.get('actor_id', '-')} "
-                  f"{subject}".rstrip())
+    LISTED.render(fmt, rows)
 
 
 def checkpoint(
@@ -179,7 +213,7 @@ def checkpoint(
 
 def verify(
     checkpoint_file: list[Path] = CHECKPOINTS,
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = VERIFIED_FORMAT,
 ) -> None:
     """Verify every commit, event, signature and checkpoint; name the first failure."""
     from governance.ledger import verify_repo
@@ -190,20 +224,7 @@ def verify(
     if not checkpoint_file and report.failure is None:
         log("note: no external checkpoint given; a history rewritten and re-signed with valid "
             "keys, or a dropped tip, is only caught against one (--checkpoint FILE)")
-    if fmt is TextOrJson.json:
-        emit_json(report.to_json())
-    elif report.failure is None:
-        emit_text(f"ok: {report.events} events, {report.signatures} signatures, "
-                  f"{report.stored_checkpoints} stored checkpoints, "
-                  f"{report.external_checkpoints} external checkpoints verified; "
-                  f"{len(report.principals)} signers; root {report.root}")
-    else:
-        f = report.failure
-        where = f"seq {f.seq}" if f.seq is not None else "checkpoint"
-        verdict = "undecided" if f.undecided else "tampered"
-        emit_text(f"{verdict}: {where}: {f.reason}" + (f" (commit {f.commit})" if f.commit
-                                                        else ""))
-        emit_text(f"verified {report.events} events before the failure")
+    VERIFIED.render(fmt, report)
     if report.failure is not None:  # exit code through the funnel: 3 undecided, 1 tampered
         f = report.failure
         where = f"seq {f.seq}" if f.seq is not None else "an external checkpoint"

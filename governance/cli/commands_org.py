@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance import ci_context
 from governance.audit import queries
+from governance.cli.options import ENV_DSN, ENV_TRUST
 from governance.cli.output import emit_json, emit_text, log
 from governance.errors import ConfigurationError, NotFound, Tampered, UsageError
 from governance.timeparse import format_rfc3339
@@ -23,17 +24,6 @@ from governance.timeparse import format_rfc3339
 if TYPE_CHECKING:  # the PostgreSQL driver loads only when --source is used
     from governance.audit.org import OrgEvent, OrgSource, OrgTrust
     from governance.audit.source import LedgerSource
-
-ENV_DSN = "GOVERNANCE_PG_DSN"
-ENV_TRUST = "GOVERNANCE_ORG_TRUST"  # governance.audit.org.ENV_TRUST
-
-SOURCE_HELP = (
-    "Answer across repositories from the organisation's PostgreSQL: 'postgres' (DSN from "
-    f"${ENV_DSN}), 'env:NAME' (DSN from $NAME) or a postgresql:// URL without a password "
-    "(libpq takes it from PGPASSWORD or ~/.pgpass). Rows are verified per origin against the "
-    f"org trust file (--trust or ${ENV_TRUST}).")
-ORIGIN_HELP = "With --source: only this ledger origin (repeatable)."
-TRUST_HELP = f"Org trust file pinning each origin's log keys (default ${ENV_TRUST})."
 
 
 def check_flags(source: str | None, origins: Sequence[str], trust: Path | None,

@@ -11,6 +11,7 @@ or the signing set-up could not be read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +19,13 @@ import typer
 
 from governance.authoring import check_identity, check_slug
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config import load_config, require_root
+from governance.cli.options import REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.cli.render import Renderers
+from governance.config import load_config
 from governance.domain.config import GovernanceConfig
 from governance.errors import UsageError
+from governance.service import Service
 
 if TYPE_CHECKING:  # the people module imports the ledger and ruamel: loaded when a command runs
     from governance.people import EditOutcome, LedgerOutcome
@@ -29,8 +33,6 @@ if TYPE_CHECKING:  # the people module imports the ledger and ruamel: loaded whe
 people_app = new_app("People and bots of governance.yaml, kept in step with the ledger's trust.")
 keys_app = new_app("Signing keys of people and bots (governance.yaml and the ledger's trust).")
 
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format: text or json.")
-REPO = typer.Option(Path("."), "--repo", help="The governed repository (default: .).")
 
 
 def _render_ledger(outcome: LedgerOutcome) -> list[str]:
@@ -51,16 +53,22 @@ def _render_ledger(outcome: LedgerOutcome) -> list[str]:
     return lines
 
 
-def _render(outcome: EditOutcome, fmt: TextOrJson) -> None:
+EDITED: Renderers[EditOutcome] = Renderers("people edit")
+
+
+@EDITED.register(OutputFormat.json)
+def _edited_json(outcome: EditOutcome) -> None:
     from governance import people
 
-    if fmt is TextOrJson.json:
-        doc = outcome.to_json()
-        if outcome.ledger.state == "pending":
-            doc["ledger"]["ledger_append"] = people.ledger_append_command(
-                outcome.ledger.raw_changes, outcome.summary)
-        emit_json(doc)
-        return
+    doc = outcome.to_json()
+    if outcome.ledger.state == "pending":
+        doc["ledger"]["ledger_append"] = people.ledger_append_command(
+            outcome.ledger.raw_changes, outcome.summary)
+    emit_json(doc)
+
+
+@EDITED.register(OutputFormat.text)
+def _edited_text(outcome: EditOutcome) -> None:
     emit_text(outcome.summary)
     for line in _render_ledger(outcome.ledger):
         emit_text(line)
@@ -72,8 +80,68 @@ def _render(outcome: EditOutcome, fmt: TextOrJson) -> None:
     log(f"wrote {', '.join(outcome.written)}")
 
 
+@dataclass(frozen=True)
+class Roster:
+    """``people list``: the people and bots, and whether the ledger's trust matches them."""
+
+    rows: tuple[Any, ...]
+    ledger: LedgerOutcome
+
+
+ROSTER: Renderers[Roster] = Renderers("people list")
+
+
+@ROSTER.register(OutputFormat.json)
+def _roster_json(roster: Roster) -> None:
+    ledger = roster.ledger
+    emit_json([r.to_json() for r in roster.rows])
+    if ledger.state == "pending":
+        log(f"ledger: {len(ledger.changes)} trust change(s) of governance.yaml not recorded "
+            f"yet (a rotator runs `{ledger.command}`)")
+
+
+@ROSTER.register(OutputFormat.text)
+def _roster_text(roster: Roster) -> None:
+    rows, ledger = roster.rows, roster.ledger
+    if not rows:
+        emit_text("no people or bots in governance.yaml (add one: governance people add ID "
+                  "--name N --email E --key KEY.pub)")
+    for r in rows:
+        flags = ["rotator"] if r.rotator else []
+        if r.kind == "bot":
+            flags.append("bot")
+        emit_text(f"{r.id:<20} {r.name} <{r.email}>"
+                  + (f" [{', '.join(flags)}]" if flags else ""))
+        emit_text(f"    roles: {', '.join(r.roles) or '-'}")
+        emit_text(f"    keys:  {', '.join(r.keys) or '- (cannot sign ledger events)'}")
+    if ledger.state == "in_sync":
+        emit_text("ledger: its trust matches governance.yaml")
+    elif ledger.state == "pending":
+        emit_text("ledger: these changes of governance.yaml are not recorded yet (a rotator "
+                  f"runs `{ledger.command}`):")
+        for change in ledger.changes:
+            emit_text(f"  - {change}")
+
+
+SYNCED: Renderers[LedgerOutcome] = Renderers("people sync")
+SYNCED.register(OutputFormat.json)(lambda outcome: emit_json(outcome.to_json()))
+
+
+@SYNCED.register(OutputFormat.text)
+def _synced_text(outcome: LedgerOutcome) -> None:
+    for line in _render_ledger(outcome):
+        emit_text(line)
+
+
+EDITED_FORMAT, ROSTER_FORMAT, SYNCED_FORMAT = EDITED.option(), ROSTER.option(), SYNCED.option()
+
+
+def _render(outcome: EditOutcome, fmt: OutputFormat) -> None:
+    EDITED.render(fmt, outcome)
+
+
 def _root(repo: Path) -> Path:
-    return require_root(repo)
+    return Service(repo).root
 
 
 @people_app.command("add")
@@ -88,7 +156,7 @@ def add(
                                    help="A role of governance.yaml to join (repeatable)."),
     rotator: bool = typer.Option(False, "--rotator",
                                  help="May change the ledger's trust (ledger.rotators)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Add a person (and their key, roles); record it on the ledger when you are a rotator."""
     from governance import people
@@ -115,7 +183,7 @@ def add(
 @people_app.command("remove")
 def remove(
     ident: str = typer.Argument(..., metavar="ID", help="The person or bot to remove."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Remove a person or bot from governance.yaml (roles, rotators) and from the ledger's
     trust; refused for the last member of a required role or the last rotator."""
@@ -136,7 +204,7 @@ def roles(
                                   help="A role of governance.yaml to join (repeatable)."),
     remove: list[str] = typer.Option([], "--remove", metavar="ROLE",
                                      help="A role to leave (repeatable)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Change a person's roles; record it on the ledger when you are a rotator."""
     from governance import people
@@ -157,43 +225,19 @@ def roles(
 
 
 @people_app.command("list")
-def list_cmd(repo: Path = REPO, fmt: TextOrJson = FORMAT) -> None:
+def list_cmd(repo: Path = REPO, fmt: OutputFormat = ROSTER_FORMAT) -> None:
     """List people and bots with their key fingerprints, roles and rotator status."""
     from governance import people
 
     root = _root(repo)
-    rows = people.list_people(load_config(root))
-    ledger = people.ledger_status(root)
-    if fmt is TextOrJson.json:
-        emit_json([r.to_json() for r in rows])
-        if ledger.state == "pending":
-            log(f"ledger: {len(ledger.changes)} trust change(s) of governance.yaml not recorded "
-                f"yet (a rotator runs `{ledger.command}`)")
-        return
-    if not rows:
-        emit_text("no people or bots in governance.yaml (add one: governance people add ID "
-                  "--name N --email E --key KEY.pub)")
-    for r in rows:
-        flags = ["rotator"] if r.rotator else []
-        if r.kind == "bot":
-            flags.append("bot")
-        emit_text(f"{r.id:<20} {r.name} <{r.email}>"
-                  + (f" [{', '.join(flags)}]" if flags else ""))
-        emit_text(f"    roles: {', '.join(r.roles) or '-'}")
-        emit_text(f"    keys:  {', '.join(r.keys) or '- (cannot sign ledger events)'}")
-    if ledger.state == "in_sync":
-        emit_text("ledger: its trust matches governance.yaml")
-    elif ledger.state == "pending":
-        emit_text("ledger: these changes of governance.yaml are not recorded yet (a rotator "
-                  f"runs `{ledger.command}`):")
-        for change in ledger.changes:
-            emit_text(f"  - {change}")
+    roster = Roster(tuple(people.list_people(load_config(root))), people.ledger_status(root))
+    ROSTER.render(fmt, roster)
 
 
 @people_app.command("sync")
 def sync(
     reason: str = typer.Option(None, "--reason", help="Why (default: names the commit)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = SYNCED_FORMAT,
 ) -> None:
     """Record governance.yaml's people, keys, roles and rotators on the ledger (key_rotated),
     signed by a rotator; exit 1 when the current signer is not one."""
@@ -203,19 +247,14 @@ def sync(
     root = _root(repo)
     head = head_commit(root)
     why = reason or f"governance.yaml at {head[:12] if head else 'the working tree'}"
-    outcome = people.sync(root, reason=why)
-    if fmt is TextOrJson.json:
-        emit_json(outcome.to_json())
-        return
-    for line in _render_ledger(outcome):
-        emit_text(line)
+    SYNCED.render(fmt, people.sync(root, reason=why))
 
 
 @keys_app.command("add")
 def keys_add(
     ident: str = typer.Argument(..., metavar="ID", help="The person or bot."),
     key: Path = typer.Argument(..., metavar="PUBKEY_FILE", help="The SSH public key (.pub)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Add a signing key to a person or bot (valid on the ledger from the next event)."""
     from governance import people
@@ -234,7 +273,7 @@ def keys_retire(
     ident: str = typer.Argument(..., metavar="ID", help="The person or bot."),
     fingerprint: str = typer.Argument(..., metavar="FINGERPRINT",
                                       help="SHA256:... as `ssh-keygen -lf KEY.pub` prints it."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Retire a key: the ledger refuses it from the next event on; the events it signed
     before stay valid."""
@@ -257,7 +296,7 @@ def keys_retire(
 def keys_log(
     key: Path = typer.Argument(..., metavar="PUBKEY_FILE",
                                help="The checkpoint log key's SSH public key (.pub, ed25519)."),
-    repo: Path = REPO, fmt: TextOrJson = FORMAT,
+    repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Set the checkpoint log key (ledger.log_public_key) before `ledger init` pins it."""
     from governance import people

@@ -4,19 +4,56 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from governance import authoring
+from governance import authoring, ci_context
 from governance.cli.app_support import new_app
-from governance.cli.output import TextOrJson, emit_json, emit_text, log
-from governance.config import require_root
-from governance.digest import release_digest
+from governance.cli.options import REPO
+from governance.cli.output import OutputFormat, emit_json, emit_text, log
+from governance.cli.render import Renderers
+from governance.digest import ReleaseDigest, release_digest
 from governance.errors import InvalidInput, UsageError
 from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, display_path, shipped_schema
-from governance.repo import GovernedRepo, validate_paths
+from governance.repo import ValidationReport, validate_paths
+from governance.service import Service
 
-FORMAT = typer.Option(TextOrJson.text, "--format", help="Output format.")
+if TYPE_CHECKING:  # the ledger writer loads when release register runs
+    from governance.registration import Registration
+
+VALIDATED: Renderers[ValidationReport] = Renderers("validation")
+VALIDATED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+
+
+@VALIDATED.register(OutputFormat.text)
+def _validated_text(report: ValidationReport) -> None:
+    for problem in report.problems:
+        emit_text(problem.render())
+    verdict = "valid" if report.ok else f"invalid: {len(report.problems)} problem(s)"
+    emit_text(f"{verdict} ({report.files} files, {report.releases} releases, "
+              f"{report.models} models)")
+
+
+DIGESTED: Renderers[ReleaseDigest] = Renderers("release digest")
+DIGESTED.register(OutputFormat.json)(lambda result: emit_json(
+    {"digest": result.value, "files": [{"path": p, "sha256": h} for p, h in result.manifest]}))
+DIGESTED.register(OutputFormat.text)(lambda result: emit_text(result.value))
+
+REGISTERED: Renderers[Registration] = Renderers("release registration")
+REGISTERED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+
+
+@REGISTERED.register(OutputFormat.text)
+def _registered_text(done: Registration) -> None:
+    words = {"registered": "registered", "amended": "registered (amended)",
+             "already_registered": "already registered"}[done.state]
+    emit_text(f"{done.release_id} {words} at seq {done.seq} with {done.digest} "
+              f"(commit {done.commit[:12]})")
+
+
+VALIDATED_FORMAT, DIGESTED_FORMAT = VALIDATED.option(), DIGESTED.option()
+REGISTERED_FORMAT = REGISTERED.option()
 
 model_app = new_app("Register models (releases/<model>/model.yaml).")
 release_app = new_app("Create governed releases.")
@@ -78,7 +115,7 @@ def validate(
     paths: list[Path] = typer.Argument(
         None, help="Repositories, directories or files (default: the current repository)."
     ),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = VALIDATED_FORMAT,
     max_file_size: int = typer.Option(
         None, "--max-file-size", min=1,
         help="Largest accepted document in bytes (default: limits.max_file_bytes or 1 MiB).",
@@ -86,25 +123,20 @@ def validate(
     jobs: int = typer.Option(
         None, "--jobs", "-j", min=1, help="Worker processes for large trees (default: CPUs)."
     ),
+    repo: Path = REPO,
 ) -> None:
     """Check schemas, cross-references and evidence digests; report every problem."""
-    report = validate_paths(paths or [require_root(Path("."))], max_bytes=max_file_size,
+    report = validate_paths(paths or [Service(repo).root], max_bytes=max_file_size,
                             jobs=jobs)
-    if fmt is TextOrJson.json:
-        emit_json(report.to_json())
-    else:
-        for problem in report.problems:
-            emit_text(problem.render())
-        verdict = "valid" if report.ok else f"invalid: {len(report.problems)} problem(s)"
-        emit_text(f"{verdict} ({report.files} files, {report.releases} releases, "
-                  f"{report.models} models)")
+    VALIDATED.render(fmt, report)
     if not report.ok:
         raise typer.Exit(1)
 
 
 def digest(
     release: str = typer.Argument(..., help="Release id or release directory."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = DIGESTED_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Print the canonical release digest (see governance/digest.py for the definition)."""
     release_dir = Path(release)
@@ -112,13 +144,8 @@ def digest(
         if "/" in release or "\\" in release or release in (".", ".."):
             raise InvalidInput([], message=f"{display_path(release_dir)} is not a directory")
         # A release id, as every other command takes: found in the governed repository here.
-        release_dir = GovernedRepo.open(Path(".")).find_release_dir(release)
-    result = release_digest(release_dir)
-    if fmt is TextOrJson.json:
-        emit_json({"digest": result.value,
-                   "files": [{"path": p, "sha256": h} for p, h in result.manifest]})
-    else:
-        emit_text(result.value)
+        release_dir = Service(repo).repo.find_release_dir(release)
+    DIGESTED.render(fmt, release_digest(release_dir))
 
 
 @model_app.command("new")
@@ -130,14 +157,15 @@ def model_new(
     system_type: str = typer.Option(
         None, "--system-type", help="classifier, regressor, ranker, llm or other."
     ),
+    repo: Path = REPO,
 ) -> None:
     """Register a model: writes releases/NAME/model.yaml."""
-    repo = GovernedRepo.open(Path("."))
-    path = authoring.new_model(repo, name, owner, risk_tier, title, system_type)
+    governed = Service(repo).repo
+    path = authoring.new_model(governed, name, owner, risk_tier, title, system_type)
     emit_text(f"created {display_path(path)}")
     from governance.people import sync_codeowners  # a model's releases are its approvers'
 
-    codeowners = sync_codeowners(repo.root)
+    codeowners = sync_codeowners(governed.root)
     if codeowners is not None and codeowners != "unchanged":
         log(f".github/CODEOWNERS: {codeowners} (commit it with the model)")
 
@@ -186,9 +214,10 @@ def release_new(
     git_commit: str = typer.Option(
         None, "--git-commit", help="Training code commit (default: HEAD of this repository)."
     ),
+    repo: Path = REPO,
 ) -> None:
     """Create a release directory (record + model card) with digests computed."""
-    repo = GovernedRepo.open(Path("."))
+    governed = Service(repo).repo
     request = authoring.ReleaseRequest(
         model=model, version=version, release_id=release_id, from_eval=from_eval,
         eval_uri=eval_uri, artifact=artifact, artifact_sha256=sha256, dataset=dataset,
@@ -198,7 +227,7 @@ def release_new(
         rollback_to=rollback_to, first_release_reason=first_release_reason, title=title,
         git_commit=git_commit,
     )
-    directory = authoring.new_release(repo, request)
+    directory = authoring.new_release(governed, request)
     emit_text(f"created {display_path(directory)}")
     log("next: replace the model card's 'TODO: ...' placeholders, commit, and open the release "
         "pull request; when it merges, CI registers the release on the ledger "
@@ -215,30 +244,24 @@ def release_register(
     reason: str = typer.Option(None, "--reason", help="Why the content changed (--amend)."),
     pr: int = typer.Option(None, "--pr", min=1,
                            help="The merged pull request (recorded in the event's source)."),
-    fmt: TextOrJson = FORMAT,
+    fmt: OutputFormat = REGISTERED_FORMAT,
+    repo: Path = REPO,
 ) -> None:
     """Register a release on the ledger (release_registered with the digest the tool
     computes), as committed on the protected branch. Run by CI when the release's pull request
     merges; idempotent (exit 0 when already registered with the same digest)."""
-    from governance.cli.commands_env import ci_source
     from governance.registration import register_release
 
     if amend and reason is None:
         raise UsageError("--amend needs --reason TEXT", hint="say why the content changed")
     if reason is not None and not amend:
         raise UsageError("--reason goes with --amend")
-    source = ci_source()
+    source = ci_context.current().source()
     if pr is not None:
         source["pr"] = pr
-    done = register_release(GovernedRepo.open(Path(".")), release,
+    done = register_release(Service(repo).repo, release,
                             amend_reason=reason if amend else None, source=source or None)
-    if fmt is TextOrJson.json:
-        emit_json(done.to_json())
-        return
-    words = {"registered": "registered", "amended": "registered (amended)",
-             "already_registered": "already registered"}[done.state]
-    emit_text(f"{done.release_id} {words} at seq {done.seq} with {done.digest} "
-              f"(commit {done.commit[:12]})")
+    REGISTERED.render(fmt, done)
 
 
 @schema_app.command("export")

@@ -21,9 +21,18 @@ import typer
 from governance.safe_text import escape_json, keep_lines, one_line
 
 
-class TextOrJson(StrEnum):
+class OutputFormat(StrEnum):
+    """Every output format of the CLI: one enum; each command's ``--format`` accepts the ones
+    it renders (``governance.cli.options.format_option``)."""
+
     text = "text"
     json = "json"
+    csv = "csv"
+    github = "github"
+    junit = "junit"
+    markdown = "markdown"
+    sarif = "sarif"
+    html = "html"
 
 
 def emit_json(data: Any) -> None:

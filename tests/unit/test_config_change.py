@@ -51,3 +51,44 @@ def test_every_failure_is_a_violation_with_its_reason() -> None:
         d = decide_config_change(["governance.yaml"], facts, differs, SOURCE)
         assert not d.approved and d.event_type == "policy_violation", why
         assert d.event is not None and why in d.event["reason"]
+
+
+def test_the_use_case_gathers_the_facts_through_its_ports_and_appends_the_decision() -> None:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from governance.config_change import ConfigChangePorts, record_config_change
+    from governance.domain.events import LedgerEntry
+    from tests.unit.test_lifecycle import ev
+
+    calls: list[tuple[Any, ...]] = []
+    appended: list[Mapping[str, Any]] = []
+
+    def append(fields: Mapping[str, Any]) -> LedgerEntry:
+        appended.append(fields)
+        return ev(5, str(fields["event_type"]))
+
+    def ports(objects: dict[tuple[str, str], str]) -> ConfigChangePorts:
+        return ConfigChangePorts(
+            changed=lambda before, after: ("README.md", "governance.yaml"),
+            review=lambda pr, paths: calls.append((pr, paths)) or review(number=pr),
+            object_at=lambda commit, path: objects.get((commit, path)),
+            append=append)
+
+    after = "b" * 40
+    same = {(after, "governance.yaml"): "o1", (HEAD, "governance.yaml"): "o1"}
+    done = record_config_change("c" * 40, after, 7, {"pusher": "jane"}, ports(same))
+    assert calls == [(7, ("governance.yaml",))]
+    assert done.paths == ("governance.yaml",) and done.decision.approved
+    assert done.to_json() == {"paths": ["governance.yaml"], "event_type": "config_changed",
+                              "seq": 5, "reason": appended[0]["reason"]}
+    assert appended[0]["source"] == {"pusher": "jane", "merge_sha": after,
+                                     "before_sha": "c" * 40, "pr": 7, "head_sha": HEAD}
+    # the merge changed what was reviewed: a violation
+    merged = {**same, (after, "governance.yaml"): "o2"}
+    assert record_config_change("c" * 40, after, 7, {}, ports(merged)).decision.event_type \
+        == "policy_violation"
+    # a direct push: no review asked for, a violation
+    calls.clear()
+    direct = record_config_change("c" * 40, after, None, {}, ports(same))
+    assert calls == [] and not direct.decision.approved

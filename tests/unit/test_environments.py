@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from governance.domain.config import Environment, GovernanceConfig
+from governance.domain.events import LedgerEntry
 from governance.environments import (
+    check_pointers,
     compare_pointers,
     first_environment,
     next_environment,
+    next_step,
     pointers_from_ledger,
     promotion_order,
     pull_request_of,
 )
-from governance.errors import ConfigurationError
+from governance.errors import ConfigurationError, Denied
 from governance.lifecycle import fold_lifecycle
 from tests.unit.test_lifecycle import M, ev
 
@@ -115,3 +120,45 @@ def test_pointer_files_are_read_with_the_hardened_loader(tmp_path: Path) -> None
     assert staging.startswith("environments/staging.yaml:6 ") and "duplicate key" in staging
     assert "alias" in found["production"]["<unreadable>"]["release_id"]
     assert "not valid UTF-8" in found["dev"]["<unreadable>"]["release_id"]
+
+
+def test_next_step_names_the_environment_and_the_pull_request() -> None:
+    events = [ev(0, "release_registered", release_id="r2"),
+              ev(1, "deployment_promoted", release_id="r2", environment="canary",
+                 release_digest=D, source={"pr": 9})]
+    step = next_step(THREE, "r2", M, D, events)
+    assert step.to_json() == {"release_id": "r2", "model_name": M, "environment": "staging",
+                              "after": "canary", "required_approvals": [],
+                              "pull_request": 9, "release_digest": D}
+    for seq, env in ((2, "staging"), (3, "production")):
+        events.append(ev(seq, "deployment_promoted", release_id="r2", environment=env,
+                         release_digest=D))
+    with pytest.raises(Denied, match="r2 is live in every environment"):
+        next_step(THREE, "r2", M, D, events)
+
+
+def test_check_pointers_records_a_mismatch_only_when_asked() -> None:
+    events = [ev(1, "deployment_promoted", release_id="r2", environment="canary",
+                 release_digest=D, model_version="2")]
+    entry = pointers_from_ledger(THREE, fold_lifecycle(events), events)["canary"][M].to_json()
+    assert check_pointers(THREE, events, {"canary": {M: entry}}, ref=None, record=None,
+                          source={}).to_json() == {"ok": True, "mismatches": [],
+                                                   "recorded_seq": None}
+    edited = {"canary": {M: {**entry, "release_id": "r9"}}}
+    unrecorded = check_pointers(THREE, events, edited, ref=None, record=None, source={})
+    assert not unrecorded.ok and unrecorded.recorded is None
+    appended: list[dict[str, Any]] = []
+
+    def record(fields: Mapping[str, Any]) -> LedgerEntry:
+        appended.append(dict(fields))
+        return ev(7, str(fields["event_type"]))
+
+    done = check_pointers(THREE, events, edited, ref="c" * 40, record=record,
+                          source={"pusher": "mallory"})
+    assert done.to_json()["recorded_seq"] == 7
+    [fields] = appended
+    assert fields["event_type"] == "policy_violation"
+    assert fields["reason"].startswith("pointer files differ from the ledger (edited by hand?): ")
+    assert fields["details"]["ref"] == "c" * 40
+    assert fields["details"]["pointer_mismatches"] == [m.to_json() for m in done.mismatches]
+    assert fields["source"] == {"pusher": "mallory"}

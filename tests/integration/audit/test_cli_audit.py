@@ -1,4 +1,5 @@
-"""The evidence commands through the CLI, fed a synthetic ledger through the read_ledger port."""
+"""The evidence commands through the CLI, fed a synthetic ledger through the composition root's
+ledger port (``governance.service.open_ledger``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import click
 import pytest
 from typer.testing import CliRunner
 
-from governance.cli import commands_audit
+from governance import service
 from governance.cli.app import app
 from governance.timeparse import parse_time
 from tests.support import oracle
@@ -45,7 +46,7 @@ def entries() -> list:
 def repo(tmp_path: Path, entries: list, monkeypatch: pytest.MonkeyPatch) -> SyntheticLedger:
     (tmp_path / "governance.yaml").write_text(CONFIG)
     ledger = SyntheticLedger(list(entries))
-    monkeypatch.setattr(commands_audit, "read_ledger", lambda root, **_: ledger)
+    monkeypatch.setattr(service, "open_ledger", lambda root, **_: ledger)
     monkeypatch.chdir(tmp_path)
     return ledger
 
@@ -243,10 +244,10 @@ def test_every_command_and_option_has_help() -> None:
 
 _WIRED = """
 import sys
-from governance.cli import commands_audit
+from governance import service
 from tests.support.histories import SyntheticLedger, generate_entries
 ledger = SyntheticLedger(list(generate_entries(models=3, releases_per_model=4, seed=1)))
-commands_audit.read_ledger = lambda root, **_: ledger
+service.open_ledger = lambda root, **_: ledger
 from governance.cli.app import main
 main(sys.argv[1:])
 """

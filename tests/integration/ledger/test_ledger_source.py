@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from governance.audit.index import open_index
 from governance.audit.queries import live_release_at
-from governance.cli.commands_audit import read_ledger
 from governance.ledger import entries
 from governance.ledger.verified import VerifiedLedger
+from governance.service import open_ledger as read_ledger
 from governance.timeparse import parse_time
 from tests.integration.ledger.conftest import Ledger
 

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from governance import service
 from governance.cli import commands_audit
 from governance.cli.app import app
 from tests.support.histories import SyntheticLedger, generate_entries
@@ -36,7 +37,7 @@ sinks:
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SyntheticLedger:
     ledger = SyntheticLedger(list(generate_entries(models=3, releases_per_model=3, seed=4)))
-    monkeypatch.setattr(commands_audit, "read_ledger", lambda root, **_: ledger)
+    monkeypatch.setattr(service, "open_ledger", lambda root, **_: ledger)
     monkeypatch.chdir(tmp_path)
     return ledger
 
