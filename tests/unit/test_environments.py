@@ -103,7 +103,7 @@ def test_pointers_compare_with_the_ledger() -> None:
 def test_pointer_files_are_read_with_the_hardened_loader(tmp_path: Path) -> None:
     """The pointer branch is writable by whoever may push to it: an alias bomb, a duplicate key
     or a non-UTF-8 file is not expanded or guessed at but reported, located, as a mismatch."""
-    from governance.ledger.pointers import pointers_in
+    from governance.pointers import pointers_in
 
     envs = tmp_path / "environments"
     envs.mkdir()
