@@ -306,7 +306,7 @@ def main() -> None:
         cutoff = at.timestamp()
         upto = [e for e in entries
                 if datetime.fromisoformat(e.timestamp).timestamp() <= cutoff]
-        state = fold_lifecycle(upto)
+        state = fold_lifecycle(upto, production_env="production")
         span = state.current(model, "production")
         assert span is not None
         repo = GovernedRepo(work)

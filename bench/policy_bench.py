@@ -73,7 +73,8 @@ def naive(repo_dir: Path, sample: int) -> float:
     dirs = repo.release_dirs()[:sample]
     start = time.perf_counter()
     for d in dirs:
-        run = GateRun(repo, bundle, RegopyEngine(), request, LifecycleState())
+        state = LifecycleState(production_env=repo.config.production_environment)
+        run = GateRun(repo, bundle, RegopyEngine(), request, state)
         try:
             decision = run.evaluate(repo.load_release(d))
             assert decision.undecided is None, decision.undecided

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from governance.domain.config import DEFAULT_PRODUCTION
 from governance.domain.event_types import (
     APPROVAL_GRANTED,
     BREAK_GLASS,
@@ -148,8 +147,8 @@ class LifecycleState:
     obligations: dict[str, Obligation] = field(default_factory=dict)  # by event_id
     last_seq: int = -1
     # the environment whose live release is in ``production``: governance.yaml's last
-    # environment (GovernanceConfig.production_environment), e.g. ``prod``
-    production_env: str = DEFAULT_PRODUCTION
+    # environment (GovernanceConfig.production_environment), e.g. ``prod``; always named
+    production_env: str = field(kw_only=True)
 
     def release(self, release_id: str) -> ReleaseLife | None:
         return self.releases.get(release_id)
@@ -389,10 +388,11 @@ def _close_break_glass(state: LifecycleState, event: Mapping[str, Any]) -> None:
                 del state.obligations[key]
 
 
-def fold_lifecycle(entries: Iterable[EventView], *,
-                   production_env: str = DEFAULT_PRODUCTION) -> LifecycleState:
+def fold_lifecycle(entries: Iterable[EventView], *, production_env: str) -> LifecycleState:
     """``production_env``: the environment whose live release is in ``production``, i.e.
-    ``GovernanceConfig.production_environment`` (governance.yaml's last environment)."""
+    ``GovernanceConfig.production_environment`` (governance.yaml's last environment); every
+    caller names it (there is no default: a repository whose last environment is ``prod``
+    must never be folded as if it were called ``production``)."""
     state = LifecycleState(production_env=production_env)
     for entry in entries:
         apply(state, entry)

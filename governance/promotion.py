@@ -35,7 +35,6 @@ from typing import Any, TypeVar
 
 from governance.authoring import dump_document
 from governance.committed import CommittedState, release_paths, require_committed
-from governance.domain.config import DEFAULT_PRODUCTION
 from governance.domain.event_types import (
     ROLLBACK_EXECUTED,
     BreakGlass,
@@ -94,13 +93,13 @@ class Ports:
     append: Callable[[Mapping[str, Any]], LedgerEntry]
     gates: Callable[[LoadedRelease, str | None, LifecycleState], GateVerdict]
     actor: str  # who runs this (principal of the signing key, or CI identity)
+    # governance.yaml's last environment: the one whose live release is in production
+    production_env: str
     pause: Callable[[str], None] = field(default=lambda step: None)  # crash-test hook
     source: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"pr": 12}: on the events
     # The lifecycle of one model (folded from the events naming it, e.g. through the query
     # index); None: fold every entry. Every event the fold acts on names its model.
     fold: Callable[[str], LifecycleState] | None = None
-    # governance.yaml's last environment: the one whose live release is in production
-    production_env: str = DEFAULT_PRODUCTION
     # When the approvals are a pull request's reviews: (digest of the release directory at the
     # PR's final head, that head sha). Reviews approve the head; the promotion runs on the
     # merge commit, whose release directory must be exactly what was reviewed.

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
-from governance.domain.config import DEFAULT_PRODUCTION
 from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
@@ -79,7 +78,7 @@ class ModelStatus:
 
 
 def model_state(conn: sqlite3.Connection, model: str, *,
-                production_env: str = DEFAULT_PRODUCTION) -> LifecycleState:
+                production_env: str) -> LifecycleState:
     """The lifecycle of ``model`` folded from the index's events that name it;
     ``production_env``: governance.yaml's last environment."""
     if not queries.model_exists(conn, model):

@@ -28,7 +28,8 @@ def base(release_id: str, env: str | None = None, source: str = "git") -> dict[s
     repo = GovernedRepo(ROOT)
     loaded = repo.load_release(release_id)
     request = GateRequest(environment=env, now=NOW, approval_source=source)
-    doc = build_gate_input(repo, loaded, request, LifecycleState(), ReleaseFacts(repo))
+    state = LifecycleState(production_env=repo.config.production_environment)
+    doc = build_gate_input(repo, loaded, request, state, ReleaseFacts(repo))
     return json.loads(json.dumps(doc))
 
 

@@ -2,14 +2,23 @@
 
 The schemas are data shipped with the package; this script is their single source so the shared
 definitions (slugs, sha256, evidence references) are written once. Run it after editing and
-commit the output: `python tools/gen_schemas.py`.
+commit the output: `python tools/gen_schemas.py`; `--check` (run by .ci/run) writes nothing and
+exits 1 when a shipped schema differs. The ledger event schema's enums, dispatch and per-type
+required fields come from the event table, governance.domain.event_types.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
+
+from governance.domain.event_types import ENVELOPE_REQUIRED, EVENT_TABLE, EVENT_TYPES
+from governance.domain.events import EVENT_FIELDS
+
+OUT = Path(__file__).resolve().parent.parent / "governance" / "schemas"
 
 BASE = "https://model-governance.dev/schemas/v1"
 # Every pattern ends with END, never `$`: validators run patterns with `re.search`, where Python's
@@ -508,7 +517,412 @@ EVALUATION = {
     "$defs": DEFS,
 }
 
-SCHEMAS = (RELEASE, CARD, MODEL, CONFIG, ENVSTATE, EVALUATION)
+
+# --- the ledger event schema ------------------------------------------------------------------
+# Issue 20 item 5: the event table (governance.domain.event_types) drives it. From the table:
+# the event_type enum and both may_emit enums (its names, in its order), the envelope's required
+# fields, one allOf dispatch per type, and each type's $defs entry with the table's `required`.
+# Written here by hand: the shape of each field (EVENT_FIELD_SHAPES, keyed by the field list
+# governance.domain.events.EVENT_FIELDS, which fixes their order), the extra constraints a type
+# adds beyond its required fields (EVENT_TYPE_SHAPES) and the shared definitions (EVENT_DEFS).
+# A new event type is its table entry; regenerate, and it is in the schema.
+
+EVENT_TYPE_ENUM = {"type": "string", "enum": list(EVENT_TYPES)}
+EVENT_PRINCIPAL = {
+    "type": "string",
+    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(?![\s\S])",
+}
+EVENT_SIGNER_KEY = {
+    "type": "string",
+    "pattern": (
+        r"^(ssh-ed25519|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]"
+        r"+={0,2}( [^\x00-\x1f\x7f\u2028\u2029]*)?(?![\s\S])"
+    ),
+}
+EVENT_LOG_KEY = {
+    "type": "string",
+    "pattern": (
+        r"^ssh-ed25519 [A-Za-z0-9+/]+={0,2}( [^\x00-\x1f\x7f\u2028"
+        r"\u2029]*)?(?![\s\S])"
+    ),
+}
+EVENT_FIELD_SHAPES: dict[str, Any] = {
+    "event_type": EVENT_TYPE_ENUM,
+    "event_id": {
+        "type": "string",
+        "pattern": (
+            "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+            r"[0-9a-f]{12}(?![\s\S])"
+        ),
+        "description": "UUIDv7 (RFC 9562 section 5.7), lowercase",
+    },
+    "seq": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807},
+    "timestamp": {
+        "type": "string",
+        "pattern": (
+            r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\."
+            r"[0-9]{1,9})?Z(?![\s\S])"
+        ),
+        "description": "RFC 3339, UTC, with Z",
+    },
+    "prev": {
+        "type": "string",
+        "pattern": r"^([0-9a-f]{64})?(?![\s\S])",
+        "description": (
+            "hex SHA-256 of the previous event's stored bytes; empty "
+            "for seq 0"
+        ),
+    },
+    "release_id": {
+        "type": "string",
+        "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}(?![\s\S])",
+    },
+    "model_name": {
+        "type": "string",
+        "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}(?![\s\S])",
+    },
+    "model_version": {"type": "string", "minLength": 1, "maxLength": 128},
+    "actor_id": EVENT_PRINCIPAL,
+    "actor_role": {"type": "string", "minLength": 1, "maxLength": 128},
+    "approval_state": {"enum": ["pending", "approved", "denied", "revoked"]},
+    "evidence_refs": {
+        "type": "array",
+        "items": {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {
+                    "type": "object",
+                    "required": ["uri"],
+                    "properties": {
+                        "uri": {"type": "string"},
+                        "sha256": {
+                            "type": "string",
+                            "pattern": r"^[0-9a-f]{64}(?![\s\S])",
+                        },
+                    },
+                },
+            ],
+        },
+    },
+    "environment": {
+        "type": "string",
+        "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}(?![\s\S])",
+    },
+    "release_digest": {"type": "string", "pattern": r"^sha256:[0-9a-f]{64}(?![\s\S])"},
+    "policy_digest": {"type": "string", "minLength": 1},
+    "source": {
+        "type": "object",
+        "properties": {
+            "pr": {"type": ["integer", "string"]},
+            "head_sha": {
+                "type": "string",
+                "pattern": r"^[0-9a-f]{40,64}(?![\s\S])",
+            },
+            "merge_sha": {
+                "type": "string",
+                "pattern": r"^[0-9a-f]{40,64}(?![\s\S])",
+            },
+            "review_id": {"type": ["integer", "string"]},
+            "ci_run": {"type": ["integer", "string"]},
+            "deployers": {
+                "description": (
+                    "Everyone who approved the deployment run (GOVERNANCE_DEP"
+                    "LOYER) and the signer: the people separation of duties w"
+                    "as checked for."
+                ),
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "minItems": 1,
+            },
+        },
+    },
+    "reason": {"type": "string", "minLength": 1, "maxLength": 16384},
+    "incident": {"type": "string", "minLength": 1, "maxLength": 1024},
+    "from_release": {
+        "type": "string",
+        "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}(?![\s\S])",
+    },
+    "to_release": {
+        "type": "string",
+        "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}(?![\s\S])",
+    },
+    "decision": {"type": "object"},
+    "details": {"type": "object"},
+}
+EVENT_TYPE_SHAPES: dict[str, dict[str, Any]] = {
+    "ledger_genesis": {
+        "properties": {
+            "seq": {"const": 0},
+            "details": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [
+                    "origin",
+                    "checkpoint_every",
+                    "clock_skew_seconds",
+                    "rotators",
+                    "signers",
+                    "log_keys",
+                ],
+                "properties": {
+                    "origin": {
+                        "type": "string",
+                        "pattern": r"^[^\s]+(?![\s\S])",
+                    },
+                    "checkpoint_every": {"type": "integer", "minimum": 1},
+                    "clock_skew_seconds": {"type": "integer", "minimum": 0},
+                    "rotators": {
+                        "type": "array",
+                        "items": EVENT_PRINCIPAL,
+                        "uniqueItems": True,
+                    },
+                    "signers": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/signer"},
+                    },
+                    "log_keys": {"type": "array", "items": EVENT_LOG_KEY},
+                    "config_commit": {
+                        "type": "string",
+                        "pattern": r"^([0-9a-f]{40,64})?(?![\s\S])",
+                    },
+                    "config_digest": {
+                        "type": "string",
+                        "pattern": r"^sha256:[0-9a-f]{64}(?![\s\S])",
+                    },
+                    "lifecycle": {"$ref": "#/$defs/lifecycle"},
+                },
+            },
+        },
+    },
+    "approval_granted": {"properties": {"approval_state": {"const": "approved"}}},
+    "approval_denied": {"properties": {"approval_state": {"const": "denied"}}},
+    "key_rotated": {
+        "properties": {
+            "details": {
+                "type": "object",
+                "required": ["changes"],
+                "additionalProperties": False,
+                "properties": {
+                    "changes": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"$ref": "#/$defs/change"},
+                    },
+                },
+            },
+        },
+    },
+}
+EVENT_DEFS: dict[str, Any] = {
+    "signer": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["principal", "kind", "name", "email", "keys", "may_emit"],
+        "properties": {
+            "principal": EVENT_PRINCIPAL,
+            "kind": {"enum": ["person", "bot"]},
+            "name": {"type": "string", "minLength": 1},
+            "email": {
+                "type": "string",
+                "pattern": r"^[^@\s<>]+@[^@\s<>]+(?![\s\S])",
+            },
+            "keys": {"type": "array", "items": EVENT_SIGNER_KEY},
+            "may_emit": {
+                "type": "array",
+                "items": EVENT_TYPE_ENUM,
+                "uniqueItems": True,
+            },
+        },
+    },
+    "change": {
+        "type": "object",
+        "required": ["op"],
+        "oneOf": [
+            {
+                "properties": {
+                    "op": {"const": "add_key"},
+                    "principal": EVENT_PRINCIPAL,
+                    "key": EVENT_SIGNER_KEY,
+                },
+                "required": ["principal", "key"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "retire_key"},
+                    "principal": EVENT_PRINCIPAL,
+                    "key": EVENT_SIGNER_KEY,
+                },
+                "required": ["principal", "key"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "add_signer"},
+                    "signer": {"$ref": "#/$defs/signer"},
+                },
+                "required": ["signer"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "remove_signer"},
+                    "principal": EVENT_PRINCIPAL,
+                },
+                "required": ["principal"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "set_may_emit"},
+                    "principal": EVENT_PRINCIPAL,
+                    "may_emit": {
+                        "type": "array",
+                        "items": EVENT_TYPE_ENUM,
+                        "uniqueItems": True,
+                    },
+                },
+                "required": ["principal", "may_emit"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "set_identity"},
+                    "principal": EVENT_PRINCIPAL,
+                    "name": {"type": "string", "minLength": 1},
+                    "email": {
+                        "type": "string",
+                        "pattern": r"^[^@\s<>]+@[^@\s<>]+(?![\s\S])",
+                    },
+                },
+                "required": ["principal", "name", "email"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "set_rotators"},
+                    "rotators": {
+                        "type": "array",
+                        "items": EVENT_PRINCIPAL,
+                        "uniqueItems": True,
+                    },
+                },
+                "required": ["rotators"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "add_log_key"},
+                    "key": EVENT_LOG_KEY,
+                },
+                "required": ["key"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "retire_log_key"},
+                    "key": EVENT_LOG_KEY,
+                },
+                "required": ["key"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "set_role_members"},
+                    "role": {"type": "string", "minLength": 1},
+                    "members": {"$ref": "#/$defs/role_members"},
+                },
+                "required": ["role", "members"],
+                "additionalProperties": False,
+            },
+            {
+                "properties": {
+                    "op": {"const": "set_environments"},
+                    "environments": {"$ref": "#/$defs/environment_order"},
+                },
+                "required": ["environments"],
+                "additionalProperties": False,
+            },
+        ],
+    },
+    "lifecycle": {
+        "description": (
+            "What the lifecycle replay checks against, pinned from go"
+            "vernance.yaml at ledger init; changed only by key_rotate"
+            "d set_role_members / set_environments."
+        ),
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["roles", "environments"],
+        "properties": {
+            "roles": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/role_members"},
+            },
+            "environments": {"$ref": "#/$defs/environment_order"},
+        },
+    },
+    "role_members": {"type": "array", "items": EVENT_PRINCIPAL, "uniqueItems": True},
+    "environment_order": {
+        "description": (
+            "Environments in promotion order; after names an earlier "
+            "environment."
+        ),
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "required_approvals"],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}(?![\s\S])",
+                },
+                "after": {
+                    "type": "string",
+                    "pattern": r"^[a-z0-9][a-z0-9._-]{0,127}(?![\s\S])",
+                },
+                "required_approvals": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+}
+
+
+def ledger_event_schema() -> dict[str, Any]:
+    unknown = sorted(set(EVENT_TYPE_SHAPES) - set(EVENT_TABLE))
+    if unknown:
+        raise SystemExit(f"EVENT_TYPE_SHAPES names types the event table does not: {unknown}")
+    if set(EVENT_FIELD_SHAPES) != set(EVENT_FIELDS):
+        raise SystemExit("EVENT_FIELD_SHAPES and governance.domain.events.EVENT_FIELDS differ: "
+                         f"{sorted(set(EVENT_FIELD_SHAPES) ^ set(EVENT_FIELDS))}")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://model-governance.dev/schemas/ledger-event.schema.json",
+        "title": "Ledger event",
+        "description": "One event on the governance ledger, stored as canonical JSON "
+                       "(docs/ledger.md).",
+        "type": "object",
+        "required": list(ENVELOPE_REQUIRED),
+        "properties": {name: EVENT_FIELD_SHAPES[name] for name in EVENT_FIELDS},
+        "additionalProperties": False,
+        "allOf": [{"if": {"properties": {"event_type": {"const": name}},
+                          "required": ["event_type"]},
+                   "then": {"$ref": f"#/$defs/{name}"}} for name in EVENT_TABLE],
+        "$defs": {
+            **{name: {"required": list(spec.required), **EVENT_TYPE_SHAPES.get(name, {})}
+               for name, spec in EVENT_TABLE.items()},
+            **EVENT_DEFS,
+        },
+    }
+
+
+LEDGER_EVENT = ledger_event_schema()
+
+SCHEMAS = (RELEASE, CARD, MODEL, CONFIG, ENVSTATE, EVALUATION, LEDGER_EVENT)
 
 
 def file_name(schema: dict[str, Any]) -> str:
@@ -520,12 +934,33 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=False) + "\n"
 
 
-def main() -> None:
-    out = Path(__file__).resolve().parent.parent / "governance" / "schemas"
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 naming each shipped schema that differs "
+                             "from the generated one")
+    parser.add_argument("--out", type=Path, default=OUT, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    stale = []
     for schema in SCHEMAS:
-        (out / file_name(schema)).write_text(render(schema), encoding="utf-8")
+        path = args.out / file_name(schema)
+        text = render(schema)
+        if args.check:
+            try:
+                current = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                current = None
+            if current != text:
+                stale.append(path.name)
+            continue
+        path.write_text(text, encoding="utf-8")
         print(file_name(schema))
+    for name in stale:
+        print(f"governance/schemas/{name} differs from tools/gen_schemas.py (the event table "
+              "drives ledger-event.schema.json): run `python tools/gen_schemas.py` and commit",
+              file=sys.stderr)
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -22,7 +22,7 @@ from governance.domain.event_types import (
 )
 from governance.domain.events import EventView
 from governance.domain.identity import same_identity
-from governance.lifecycle import LifecycleState, fold_lifecycle
+from governance.lifecycle import LifecycleState
 from governance.repo import LoadedRelease
 from governance.safe_text import join_lines
 from governance.text import metrics, per_key, release_ref, when, window
@@ -71,14 +71,13 @@ def _evidence(ref: Any) -> dict[str, Any] | None:
 
 def explain_release(loaded: LoadedRelease, model_events: Sequence[EventView], *,
                     environment: str | None = None, at: str | None = None,
-                    state: LifecycleState | None = None,
+                    state: LifecycleState,
                     standing: ApprovalStanding | None = None) -> Explanation:
     """``model_events``: the model's events in seq order, up to ``at`` when given;
     ``standing``: the required-approvals gate's count, which says of every approval whether
     it counts and why not (without it the answer lists the events and counts nothing)."""
     release, card = loaded.release, loaded.card
     rid = release.release_id
-    state = state or fold_lifecycle(model_events)
     mine = [e for e in model_events if e.event.get("release_id") == rid
             or rid in (e.event.get("from_release"), e.event.get("to_release"))]
     life = state.release(rid)

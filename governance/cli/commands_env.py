@@ -1,7 +1,7 @@
 """``governance env list|first|next|publish|verify``: environment order and the pointer branch.
 
 Thin: parse, call ``governance.environments`` (order, next environment, pointers compared with
-the ledger) or ``governance.ledger.pointers`` (the pointer branch) with what the composition
+the ledger) or ``governance.pointers`` (the pointer branch) with what the composition
 root gives (``governance.service.Service``), render through a renderer registry
 (``governance.cli.render``). The workflows read the environment to promote into from here
 instead of hard-coding one (docs/workflows.md).
@@ -31,7 +31,7 @@ from governance.environments import (
 from governance.service import Service
 
 if TYPE_CHECKING:  # the pointer branch's writer loads when env publish runs
-    from governance.ledger.pointers import Publication
+    from governance.pointers import Publication
 
 env_app = new_app("Environment order (governance.yaml) and the pointer branch.")
 
@@ -116,7 +116,7 @@ def publish_cmd(
     repo: Path = REPO,
 ) -> None:
     """Commit environments/<env>.yaml as the ledger says onto governance/environments."""
-    from governance.ledger.pointers import publish
+    from governance.pointers import publish
 
     service = Service(repo)
     PUBLISHED.render(fmt, publish(service.root, service.config, remote=remote))
@@ -134,7 +134,7 @@ def verify_cmd(
 ) -> None:
     """Compare the pointer files with the ledger: exit 1 when one names a release no ledger
     event made live there (a pointer edited by hand)."""
-    from governance.ledger.pointers import pointers_at, pointers_in
+    from governance.pointers import pointers_at, pointers_in
 
     service = Service(repo)
     root = service.root

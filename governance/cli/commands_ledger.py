@@ -19,6 +19,7 @@ from governance.cli.app_support import check_identifier, new_app
 from governance.cli.options import REMOTE, REPO, limit_option
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.cli.render import Renderers
+from governance.domain.event_types import CHECKPOINT_TYPES
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import Tampered, Undecided, UsageError
 from governance.service import Service
@@ -57,9 +58,7 @@ ENTRY.register(OutputFormat.text)(
 
 def _report_entry(e: LedgerEntry, fmt: OutputFormat) -> None:
     ENTRY.render(fmt, e)
-    from governance.ledger.append import CHECKPOINT_TYPES
-
-    wanted = e.event_type in CHECKPOINT_TYPES or e.event_type == "ledger_genesis"
+    wanted = e.event_type in CHECKPOINT_TYPES  # the table's: the genesis is one of them
     if e.checkpoint is None and wanted:
         log("note: no checkpoint cut for this event (GOVERNANCE_LEDGER_LOG_KEY is not set); "
             "CI or `governance ledger checkpoint` with the log key will anchor it")

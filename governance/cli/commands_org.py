@@ -18,6 +18,18 @@ from governance import ci_context
 from governance.audit import queries
 from governance.cli.options import ENV_DSN, ENV_TRUST
 from governance.cli.output import emit_json, emit_text, log
+from governance.domain.event_types import (
+    APPROVAL_DENIED,
+    APPROVAL_GRANTED,
+    BREAK_GLASS,
+    DEPLOYMENT_PROMOTED,
+    EVALUATION_COMPLETED,
+    GATE_EVALUATED,
+    RELEASE_APPROVED,
+    RELEASE_REGISTERED,
+    RELEASE_RETIRED,
+    ROLLBACK_EXECUTED,
+)
 from governance.errors import ConfigurationError, NotFound, Tampered, UsageError
 from governance.timeparse import format_rfc3339
 
@@ -217,16 +229,16 @@ def verify_sink(src: OrgSource, fmt: str, ledger: LedgerSource | None = None) ->
 
 
 _ROLES = {
-    "release_registered": "registered",
-    "evaluation_completed": "evaluations",
-    "gate_evaluated": "gates",
-    "approval_granted": "approvals",
-    "approval_denied": "approvals",
-    "release_approved": "approvals",
-    "deployment_promoted": "deployments",
-    "break_glass": "deployments",
-    "rollback_executed": "rollbacks",
-    "release_retired": "retired",
+    RELEASE_REGISTERED: "registered",
+    EVALUATION_COMPLETED: "evaluations",
+    GATE_EVALUATED: "gates",
+    APPROVAL_GRANTED: "approvals",
+    APPROVAL_DENIED: "approvals",
+    RELEASE_APPROVED: "approvals",
+    DEPLOYMENT_PROMOTED: "deployments",
+    BREAK_GLASS: "deployments",
+    ROLLBACK_EXECUTED: "rollbacks",
+    RELEASE_RETIRED: "retired",
 }
 
 
@@ -252,9 +264,9 @@ def explain(src: OrgSource, release_id: str, moment: datetime | None, fmt: str) 
                "environment": e.environment, "summary": queries.summary(e),
                "leaf_hash": e.leaf_hash, "commit": e.commit,
                "checkpoint_size": o.checkpoint_size}
-        if e.event_type == "gate_evaluated":
+        if e.event_type == GATE_EVALUATED:
             ref["decision"] = queries.decision_word(e.event.get("decision"))
-        if e.event_type == "rollback_executed":
+        if e.event_type == ROLLBACK_EXECUTED:
             ref.update(incident=e.incident, from_release=e.from_release,
                        to_release=e.to_release)
         kind = _ROLES.get(e.event_type)

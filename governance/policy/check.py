@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 
 from governance import ci_context
-from governance.domain.config import DEFAULT_PRODUCTION
 from governance.errors import (
     EXIT_NO,
     EXIT_PASS,
@@ -73,7 +72,7 @@ class CheckOutcome:
         return EXIT_PASS
 
 
-def ledger_state(root: Path, *, production_env: str = DEFAULT_PRODUCTION,
+def ledger_state(root: Path, *, production_env: str,
                  ) -> tuple[LifecycleState, str | None]:
     """The lifecycle folded from the repository's ledger, and a note when there is none.
 

@@ -44,7 +44,9 @@ class EvidenceReport:
     diff: ReleaseDiff | None
     timeline_svg: str
     generated_at: str
-    environment: str | None = None  # whose required roles and production history are shown
+    # whose required roles and release history are shown: the environment asked for, else the
+    # strictest of governance.yaml (audit.answers.strictest_environment); always a configured name
+    environment: str
     previous_release: str | None = None  # the diff's "before" side
     diff_note: str | None = None  # why there is no diff, when there is none
     standing: ApprovalStanding | None = None  # the gate's count behind ``roles``

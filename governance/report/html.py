@@ -204,7 +204,7 @@ def _approval_card(report: EvidenceReport) -> str:
     digest = exp.answers["deployed"]["release_digest"]
     approvals = exp.answers["approvals"]["approvals"]
     standing = report.standing
-    scope = escape(report.environment or "-")
+    scope = escape(report.environment)
     if standing is not None and standing.undecided is not None:
         head = (f"<p>{_badge('could not decide', 'undecided')} for {scope}: "
                 f"{escape(standing.undecided)} (counts as not approved)</p>")
@@ -396,7 +396,7 @@ def _gates_section(report: EvidenceReport) -> str:
 
 
 def _diff_section(report: EvidenceReport) -> str:
-    env = escape(report.environment or "production")
+    env = escape(report.environment)
     diff = report.diff
     if diff is None:
         why = escape(report.diff_note) if report.diff_note else \
@@ -432,7 +432,7 @@ def _events_section(report: EvidenceReport) -> str:
 
 
 def _metrics(report: EvidenceReport) -> str:
-    env = escape(report.environment or "production")
+    env = escape(report.environment)
     if report.diff is None:
         why = escape(report.diff_note) if report.diff_note else "no earlier release"
         return (f"<section id='metrics'><h2>Metrics against the previous {env} release</h2>"
@@ -446,7 +446,7 @@ def _metrics(report: EvidenceReport) -> str:
 def render_html(report: EvidenceReport) -> str:
     exp = report.explanation
     a = exp.answers
-    scope = f" for {escape(report.environment)}" if report.environment else ""
+    scope = f" for {escape(report.environment)}"
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"

@@ -60,7 +60,7 @@ def render_markdown(report: EvidenceReport) -> str:
     lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in card.metrics.items()]
     for slice_name, values in card.subgroups.items():
         lines += [f"| {_cell(slice_name)}.{_cell(k)} | {_cell(v)} |" for k, v in values.items()]
-    scope = f" for {md_text(report.environment)}" if report.environment else ""
+    scope = f" for {md_text(report.environment)}"
     lines += ["", f"### Approval status{scope} (derived from the ledger)", ""]
     standing = report.standing
     if standing is not None and standing.undecided is not None:
@@ -107,7 +107,7 @@ def render_markdown(report: EvidenceReport) -> str:
                 if isinstance(item, dict):
                     lines.append(f"- {kind} {md_code(item.get('gate_id', '-'))}: "
                                  f"{md_text(item.get('msg', ''))}")
-    env = md_text(report.environment or "production")
+    env = md_text(report.environment)
     lines += ["", f"## What changed since the previous {env} release", ""]
     if report.diff:
         lines += [f"Compared with {md_code(report.diff.release_a)}.", "",

@@ -18,12 +18,17 @@ from typing import Any
 
 from governance.audit.org import OrgEvent, OrgSource
 from governance.audit.queries import summary
+from governance.domain.config import DEFAULT_PRODUCTION
 from governance.domain.event_types import (
     APPROVAL_DECISIONS,
     EVALUATION_COMPLETED,
+    KEY_ROTATED,
+    LEDGER_GENESIS,
     RELEASE_APPROVED,
     ROLLBACK_EXECUTED,
 )
+from governance.errors import Tampered
+from governance.ledger.replay import pinned_after
 from governance.lifecycle import fold_lifecycle
 from governance.timeparse import format_rfc3339, parse_instant
 
@@ -67,13 +72,40 @@ def _ref(o: OrgEvent) -> dict[str, Any]:
             "summary": summary(e)}
 
 
+def origin_production(origin: str, events: Sequence[OrgEvent]) -> str:
+    """The production environment of one origin: the last of the environment order its own
+    ledger pins (genesis ``details.lifecycle``, then ``key_rotated`` ``set_environments``), the
+    same governance.yaml order the origin's commands fold with. The org source holds ledgers,
+    not governance.yaml, so an origin whose ledger pins no order (a genesis written before
+    lifecycle pinning) is folded with the default name, as its own commands would without an
+    environments list."""
+    pinned: dict[str, Any] | None = None
+    for o in events:
+        e = o.event
+        if e.event_type not in (LEDGER_GENESIS, KEY_ROTATED):
+            continue
+        try:
+            details = e.event.get("details") or {}
+            if e.event_type == LEDGER_GENESIS:
+                pinned = pinned_after(details.get("lifecycle"), ())
+            else:
+                pinned = pinned_after(pinned, details.get("changes") or ())
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise Tampered(f"origin {origin}: seq {e.seq}: the pinned environment order cannot "
+                           f"be read ({err})", hint="run `governance ledger verify` in that "
+                           "repository") from None
+    order = (pinned or {}).get("environments")
+    return str(order[-1]["name"]) if order else DEFAULT_PRODUCTION
+
+
 def build_org_report(src: OrgSource, *, since: datetime, until: datetime,
                      max_evaluation_age: timedelta, now: datetime) -> OrgReport:
     sections = []
     for status in src.status():
         origin = status.origin
         events = src.origin_events(origin)
-        state = fold_lifecycle(e.event for e in events)
+        state = fold_lifecycle((e.event for e in events),
+                               production_env=origin_production(origin, events))
         section = OriginSection(origin, status.stale, status.last_export)
         last_eval: dict[str, OrgEvent] = {}
         for o in events:

@@ -344,7 +344,7 @@ def test_a_fifo_release_record_beside_a_good_release_does_not_hang_its_check(
 
 
 def test_an_environment_pointer_that_is_a_fifo_is_named_not_read(repo: Path) -> None:
-    from governance.ledger.pointers import pointers_in
+    from governance.pointers import pointers_in
 
     os.mkfifo(repo / "environments" / "qa.yaml")
     found = pointers_in(repo)

@@ -90,7 +90,7 @@ def gate(repo: GovernedRepo, env: str, approvals: list[tuple[str, str]]) -> Gate
     request = GateRequest(environment=env, now=NOW, approval_source="git", approvals=facts)
     engine = RegopyEngine(timeout_s=60)
     run_ = GateRun(repo, load_bundle(repo.root / "policies"), engine, request,
-                   fold_lifecycle([]))
+                   fold_lifecycle([], production_env="production"))
     try:
         return run_.evaluate(loaded)
     finally:

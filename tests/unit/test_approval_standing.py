@@ -71,7 +71,7 @@ def _history(digest: str) -> list[Any]:
 def world(repo: GovernedRepo) -> tuple[LoadedRelease, list[Any], LifecycleState]:
     loaded = repo.load_release(B)
     events = _history(loaded.digest.value)
-    return loaded, events, fold_lifecycle(events)
+    return loaded, events, fold_lifecycle(events, production_env="production")
 
 
 def test_the_standing_is_the_gates_count(repo: GovernedRepo, world: Any) -> None:

@@ -35,6 +35,10 @@ THREE = config(Environment("canary"), Environment("staging", after="canary"),
                Environment("production", after="staging"))
 
 
+
+def _fold(events: Any) -> Any:
+    return fold_lifecycle(events, production_env=THREE.production_environment)
+
 def test_first_is_the_first_without_after_in_file_order() -> None:
     assert first_environment(THREE).name == "canary"
     assert [e.name for e in promotion_order(THREE)] == ["canary", "staging", "production"]
@@ -54,19 +58,19 @@ def test_an_order_that_is_not_a_promotion_path_is_refused(envs: tuple[Environmen
 def test_next_follows_the_order_and_what_was_live() -> None:
     r = "r2"
     events = [ev(0, "release_registered", release_id=r)]
-    assert next_environment(THREE, fold_lifecycle(events), r, M).name == "canary"  # type: ignore[union-attr]
+    assert next_environment(THREE, _fold(events), r, M).name == "canary"  # type: ignore[union-attr]
     events.append(ev(1, "deployment_promoted", release_id=r, environment="canary",
                      release_digest=D, source={"pr": 9}))
-    assert next_environment(THREE, fold_lifecycle(events), r, M).name == "staging"  # type: ignore[union-attr]
+    assert next_environment(THREE, _fold(events), r, M).name == "staging"  # type: ignore[union-attr]
     events.append(ev(2, "deployment_promoted", release_id=r, environment="staging",
                      release_digest=D))
     events.append(ev(3, "deployment_promoted", release_id=r, environment="production",
                      release_digest=D))
-    assert next_environment(THREE, fold_lifecycle(events), r, M) is None
+    assert next_environment(THREE, _fold(events), r, M) is None
     # rolled back out of production: production is next again
     events.append(ev(4, "rollback_executed", environment="production", from_release=r,
                      to_release="r1", release_id="r1"))
-    assert next_environment(THREE, fold_lifecycle(events), r, M).name == "production"  # type: ignore[union-attr]
+    assert next_environment(THREE, _fold(events), r, M).name == "production"  # type: ignore[union-attr]
 
 
 def test_the_pull_request_must_name_the_same_digest() -> None:
@@ -82,7 +86,7 @@ def test_the_pull_request_must_name_the_same_digest() -> None:
 def test_pointers_compare_with_the_ledger() -> None:
     events = [ev(1, "deployment_promoted", release_id="r2", environment="canary",
                  release_digest=D, model_version="2")]
-    expected = pointers_from_ledger(THREE, fold_lifecycle(events), events)
+    expected = pointers_from_ledger(THREE, _fold(events), events)
     entry = expected["canary"][M].to_json()
     assert entry == {"release_id": "r2", "model_version": "2", "release_digest": D,
                      "promoted_at": "2026-04-02T00:00:00Z", "ledger_seq": 1,
@@ -103,7 +107,7 @@ def test_pointers_compare_with_the_ledger() -> None:
 def test_pointer_files_are_read_with_the_hardened_loader(tmp_path: Path) -> None:
     """The pointer branch is writable by whoever may push to it: an alias bomb, a duplicate key
     or a non-UTF-8 file is not expanded or guessed at but reported, located, as a mismatch."""
-    from governance.ledger.pointers import pointers_in
+    from governance.pointers import pointers_in
 
     envs = tmp_path / "environments"
     envs.mkdir()
@@ -140,7 +144,7 @@ def test_next_step_names_the_environment_and_the_pull_request() -> None:
 def test_check_pointers_records_a_mismatch_only_when_asked() -> None:
     events = [ev(1, "deployment_promoted", release_id="r2", environment="canary",
                  release_digest=D, model_version="2")]
-    entry = pointers_from_ledger(THREE, fold_lifecycle(events), events)["canary"][M].to_json()
+    entry = pointers_from_ledger(THREE, _fold(events), events)["canary"][M].to_json()
     assert check_pointers(THREE, events, {"canary": {M: entry}}, ref=None, record=None,
                           source={}).to_json() == {"ok": True, "mismatches": [],
                                                    "recorded_seq": None}

@@ -198,12 +198,6 @@ def test_every_entry_says_what_handles_it_or_none_explicitly() -> None:
 
 PACKAGE = Path(governance.__file__).parent
 TABLE_MODULE = "domain/event_types.py"
-# Modules other helpers own for now (issue 20: the CLI's composition root, the cold verifier);
-# each still compares event_type to a string and is converted when it is next touched.
-NOT_YET = {
-    "cli/commands_org.py": "arch-root owns governance/cli (a type -> column map, two compares)",
-    "cli/commands_ledger.py": "arch-root owns governance/cli (the genesis checkpoint note)",
-}
 _NAMES = frozenset(EVENT_TYPES)
 
 
@@ -245,7 +239,7 @@ def test_no_module_outside_the_table_names_an_event_type_by_a_bare_string() -> N
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
-        if rel == TABLE_MODULE or rel in NOT_YET:
+        if rel == TABLE_MODULE:
             continue
         found += [f"governance/{rel}:{line} {what}"
                   for line, what in bare_type_names(path.read_text("utf-8"), rel)]
@@ -271,11 +265,6 @@ def test_the_scan_finds_what_it_forbids() -> None:
         (4, "builds an event dict literal"),
         (5, "names an event type in SQL text"),
     ]
-
-
-def test_the_modules_not_yet_converted_exist() -> None:
-    for rel in NOT_YET:
-        assert (PACKAGE / rel).is_file(), rel
 
 
 def test_event_of_types_what_the_class_declares_and_keeps_the_rest() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.audit.explain import QUESTIONS, explain_release, render_text
+from governance.lifecycle import fold_lifecycle
 from governance.repo import GovernedRepo
 from tests.unit.test_lifecycle import ev
 
@@ -71,7 +72,8 @@ def test_six_answers_with_evidence() -> None:
             incident="inc-4821",
         ),
     ]
-    exp = explain_release(b, events, environment="production")
+    exp = explain_release(b, events, environment="production",
+                          state=fold_lifecycle(events, production_env="production"))
     assert list(exp.answers) == [q for q, _ in QUESTIONS]
     deployed = exp.answers["deployed"]
     assert deployed["artifact"]["uri"].endswith("2026-04-10/model.joblib")

@@ -35,7 +35,7 @@ VIOLATIONS = {
         ("governance.domain.release", "governance.timeparse"),
     "nothing below cli imports governance.cli":
         ("governance.promotion", "governance.cli.output"),
-    "ledger imports no cli, report, policy, approvals or sinks, and of audit only its port":
+    tool.LEDGER_CONTRACT:
         ("governance.ledger.store", "governance.audit.index"),
     "sinks import no cli, report, policy or approvals":
         ("governance.sinks.postgres", "governance.policy.gates"),
@@ -77,11 +77,43 @@ def test_a_named_exception_is_only_that_edge() -> None:
     edges = {"governance.ledger.verified": {"governance.audit.source", "governance.audit.index"},
              "governance.ledger.reader": {"governance.audit.source"}}
     assert tool.contract_violations(edges) == [
-        "ledger imports no cli, report, policy, approvals or sinks, and of audit only its port: "
-        "governance.ledger.reader -> governance.audit.source",
-        "ledger imports no cli, report, policy, approvals or sinks, and of audit only its port: "
-        "governance.ledger.verified -> governance.audit.index",
+        f"{tool.LEDGER_CONTRACT}: governance.ledger.reader -> governance.audit.source",
+        f"{tool.LEDGER_CONTRACT}: governance.ledger.verified -> governance.audit.index",
     ]
+
+
+# What the pointer-branch use case imported while it lived in governance/ledger/, and other
+# modules above the ledger: each is refused, since the ledger names what it may import.
+ABOVE_THE_LEDGER = ("governance.authoring", "governance.environments", "governance.lifecycle",
+                    "governance.yaml_source", "governance.pointers", "governance.promotion",
+                    "governance.service", "governance.status")
+
+
+@pytest.mark.parametrize("imported", ABOVE_THE_LEDGER)
+def test_the_ledger_imports_nothing_above_it(imported: str) -> None:
+    assert imported in EDGES, "the example must be a real module"
+    edges = {k: set(v) for k, v in EDGES.items()}
+    edges["governance.ledger.append"].add(imported)
+    assert tool.contract_violations(edges) == [
+        f"{tool.LEDGER_CONTRACT}: governance.ledger.append -> {imported}"]
+
+
+def test_the_ledger_may_import_what_it_names() -> None:
+    """The allowlist is not vacuous: every entry is a real module the ledger does import, and an
+    import of one of them (or of a domain submodule) is no break."""
+    used = {t for m, ts in EDGES.items() if m.startswith("governance.ledger.") for t in ts}
+    for allowed in tool.LEDGER_MAY_IMPORT:
+        assert allowed in EDGES or any(m.startswith(allowed + ".") for m in EDGES), allowed
+        assert any(t == allowed or t.startswith(allowed + ".") for t in used), allowed
+    edges = {"governance.ledger.store": {"governance.domain.events", "governance.errors",
+                                         "governance.ledger.refs"}}
+    assert tool.contract_violations(edges) == []
+
+
+def test_the_pointer_use_case_lives_above_the_ledger() -> None:
+    assert "governance.ledger.pointers" not in EDGES
+    assert {"governance.lifecycle", "governance.environments", "governance.authoring",
+            "governance.ledger.append"} <= EDGES["governance.pointers"]
 
 
 def test_a_cycle_is_found() -> None:

@@ -72,10 +72,10 @@ def history() -> list[LedgerEntry]:
 
 
 def test_promotions_and_rollback_define_live_and_fallback() -> None:
-    state = fold_lifecycle(history()[:7])
+    state = fold_lifecycle(history()[:7], production_env="production")
     assert state.current(M, "production").release_id == "b"  # type: ignore[union-attr]
     assert state.fallback(M, "production") == "a"
-    state = fold_lifecycle(history())
+    state = fold_lifecycle(history(), production_env="production")
     live = state.current(M, "production")
     assert live is not None and live.release_id == "a" and live.event_type == "rollback_executed"
     assert state.releases["b"].state == ROLLED_BACK
@@ -88,16 +88,16 @@ def test_promotions_and_rollback_define_live_and_fallback() -> None:
 
 def test_states_validated_approved_rejected_retired() -> None:
     events = history()[:3]
-    assert fold_lifecycle(events[:2]).releases["a"].state == VALIDATED
-    assert fold_lifecycle(events).releases["a"].state == APPROVED
+    assert fold_lifecycle(events[:2], production_env="production").releases["a"].state == VALIDATED
+    assert fold_lifecycle(events, production_env="production").releases["a"].state == APPROVED
     denied = [
         *events,
         ev(3, "approval_denied", release_id="a", actor_id="jane.smith", actor_role="risk_owner"),
     ]
-    life = fold_lifecycle(denied).releases["a"]
+    life = fold_lifecycle(denied, production_env="production").releases["a"]
     assert life.state == REJECTED and life.approved_digest is None
     retired = [*history(), ev(8, "release_retired", release_id="b", reason="superseded")]
-    state = fold_lifecycle(retired)
+    state = fold_lifecycle(retired, production_env="production")
     assert state.releases["b"].state == RETIRED and state.releases["b"].retired
 
 
@@ -106,7 +106,7 @@ def test_rollback_that_disables_the_model_leaves_nothing_live() -> None:
         *history()[:4],
         ev(4, "rollback_executed", environment="production", from_release="a", to_release=None),
     ]
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env="production")
     assert state.current(M, "production") is None
 
 
@@ -123,7 +123,7 @@ def test_break_glass_opens_an_obligation_until_post_hoc_approval() -> None:
             reason="fraud wave",
         ),
     ]
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env="production")
     assert [o.event_id for o in state.open_obligations(M)] == ["e1"]
     assert state.current(M, "production").release_id == "c"  # type: ignore[union-attr]
     closing = ev(
@@ -134,11 +134,12 @@ def test_break_glass_opens_an_obligation_until_post_hoc_approval() -> None:
         actor_role="risk_owner",
         details={"closes": "e1"},
     )
-    assert fold_lifecycle([*events, closing]).open_obligations() == []
+    assert fold_lifecycle([*events, closing], production_env="production").open_obligations() == []
     unrelated = ev(
         2, "approval_granted", release_id="c", actor_id="jane.smith", actor_role="risk_owner"
     )
-    assert len(fold_lifecycle([*events, unrelated]).open_obligations()) == 1
+    state = fold_lifecycle([*events, unrelated], production_env="production")
+    assert len(state.open_obligations()) == 1
 
 
 def _prod_history() -> list[LedgerEntry]:
@@ -170,7 +171,8 @@ def test_a_promotion_to_an_earlier_environment_is_not_production() -> None:
     state = fold_lifecycle(_prod_history()[:3], production_env="prod")
     assert state.releases["a"].state == APPROVED
     # folded with the old fixed name, "prod" never reaches production (the defect)
-    assert fold_lifecycle(_prod_history()[:4]).releases["a"].state == APPROVED
+    old = fold_lifecycle(_prod_history()[:4], production_env="production")
+    assert old.releases["a"].state == APPROVED
 
 
 def test_the_production_environment_is_governance_yaml_s_last() -> None:

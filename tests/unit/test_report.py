@@ -68,7 +68,7 @@ def _report() -> EvidenceReport:
             incident="inc-4821",
         ),
     ]
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env="production")
     standing = approval_standing(repo, b, state, "production")
     exp = explain_release(b, events, environment="production", state=state, standing=standing)
     svg = render_timeline(

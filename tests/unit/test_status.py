@@ -50,7 +50,7 @@ def churn_history(releases: int = RELEASES) -> list[LedgerEntry]:
 def churn(tmp_path_factory: pytest.TempPathFactory) -> tuple[GovernedRepo, Any]:
     root = tmp_path_factory.mktemp("churn")
     shutil.copy(ROOT / "governance.yaml", root / "governance.yaml")
-    return GovernedRepo.open(root), fold_lifecycle(churn_history())
+    return GovernedRepo.open(root), fold_lifecycle(churn_history(), production_env="production")
 
 
 def test_exactly_one_release_is_live_per_environment(churn: tuple[GovernedRepo, Any]) -> None:

@@ -497,7 +497,7 @@ def test_org_report_html_in_chromium(org_db, origins, tmp_path) -> None:  # type
     html = page.read_text()
     assert "<b>team-d" not in html and "&lt;b&gt;team-d&lt;/b&gt;" in html
     assert html.count('class="badge stale"') == 2 and html.count('class="badge fresh"') == 2
-    state = fold_lifecycle(origins[0].ledger.items)
+    state = fold_lifecycle(origins[0].ledger.items, production_env="production")
     assert state.open_obligations() and any(state.current(*k) for k in state.live)
     for ob in state.open_obligations():
         assert f"<td>{ob.opened_at}</td>" in html

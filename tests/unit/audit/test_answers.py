@@ -37,7 +37,7 @@ def test_previous_live_is_the_release_before_this_one_first_went_live() -> None:
            to_release="r2"),
         ev(5, "deployment_promoted", release_id="r3", environment="production"),
     ]
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env="production")
     assert previous_live(state, M, "production", "r3") == "r2"  # not r2 again after rollback
     assert previous_live(state, M, "production", "r2") == "r1"  # the switched-off gap skipped
     assert previous_live(state, M, "production", "r1") is None

@@ -293,7 +293,8 @@ def test_pipelined_workers_decide_like_one_worker() -> None:
     request = GateRequest(now=NOW)
 
     def outcomes(workers: int) -> list[tuple[str, str, tuple[str, ...]]]:
-        run = GateRun(repo, bundle, RegopyEngine(), request, LifecycleState())
+        state = LifecycleState(production_env=repo.config.production_environment)
+        run = GateRun(repo, bundle, RegopyEngine(), request, state)
         extra = [RegopyEngine() for _ in range(workers - 1)]
         try:
             loaded = [repo.load_release(d) for d in dirs] * 3  # more releases than workers
@@ -317,7 +318,8 @@ def test_gates_port_for_promotion() -> None:
 
     repo = GovernedRepo(ROOT)
     port = gates_port(repo, engine="regopy")
-    verdict = port(repo.load_release(GOOD_RELEASE), "production", LifecycleState())
+    state = LifecycleState(production_env=repo.config.production_environment)
+    verdict = port(repo.load_release(GOOD_RELEASE), "production", state)
     assert verdict.allow is False and verdict.undecided is None
     assert verdict.policy_digest and verdict.policy_digest.startswith("git-tree:")
     assert any(m.startswith("required_approvals:") for m in verdict.messages)

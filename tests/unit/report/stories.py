@@ -30,7 +30,7 @@ def build(release: str, previous: str | None, events: list[LedgerEntry],
           env: str = "production") -> EvidenceReport:
     repo = GovernedRepo(ROOT)
     b = repo.load_release(release)
-    state = fold_lifecycle(events)
+    state = fold_lifecycle(events, production_env="production")
     standing = approval_standing(repo, b, state, env)
     exp = explain_release(b, events, environment=env, state=state, standing=standing)
     order = ["staging", "production"]

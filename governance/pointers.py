@@ -15,6 +15,11 @@ tip, with the files regenerated from the newest ledger, so concurrent runs never
 other's promotions.
 
 Reading a pointer at a commit (``env verify --ref``) goes through the same adapter.
+
+A use case, not part of ``governance/ledger/``: it regenerates the files through the lifecycle
+fold (``governance.lifecycle``), the pointer rules (``governance.environments``) and the document
+writer (``governance.authoring``), and appends through the ledger's writer like any other use
+case. The ledger package imports none of those (the contract in tools/import_graph.py).
 """
 
 from __future__ import annotations
