@@ -168,17 +168,33 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
     chain: Mapping[int, tuple[str, str]] = (
         many([int(row[0]) for row in rows]) if many is not None else {})
     events: list[dict[str, Any]] = []
+    append = events.append
+    sha256 = hashlib.sha256
     for row in rows:
-        seq, leaf, commit, stored = int(row[0]), str(row[12]), str(row[13]), bytes(row[15])
+        seq, leaf, commit, stored = int(row[0]), str(row[12]), str(row[13]), row[15]
+        if type(stored) is not bytes:
+            stored = bytes(stored)
         held = chain.get(seq) if many is not None else (
             (commit, leaf) if confirm(seq, leaf, commit) else None)
-        if _leaf_hex(stored) != leaf or held != (commit, leaf):
+        if sha256(b"\x00" + stored).hexdigest() != leaf or held != (commit, leaf):
             raise IndexMismatch(f"the query index's event at seq {seq} is not the verified "
                                 "ledger's (edited row or replaced index file)")
         event = _decode(stored.decode("utf-8"))
-        _same_columns(row, event)
-        events.append(event)
+        get = event.get
+        head = (get("event_id"), get("event_type"), get("timestamp"))
+        text = tuple(map(get, _TEXT_FIELDS))
+        # The usual row: its columns are the event's values as they are (three strings, every
+        # identifier a non-empty string or absent); anything else takes the normalising
+        # comparison, which names the column that differs.
+        if (row[1:4] != head or row[4:12] != text or not _STR.issuperset(map(type, head))
+                or not _PLAIN.issuperset(map(type, text)) or "" in text):
+            _same_columns(row, event)
+        append(event)
     return events
+
+
+_STR = frozenset({str})
+_PLAIN = frozenset({str, type(None)})  # the column types of an identifier as indexed
 
 
 _ROW_NAMES = ("seq", "event_id", "event_type", "timestamp", *(

@@ -180,6 +180,10 @@ def test_a_long_answer_is_confirmed_in_one_chain_read(tmp_path: Path, entries: l
     "UPDATE events SET stored = CAST(replace(CAST(stored AS TEXT), 'model', 'modex') AS BLOB) "
     "WHERE seq = {seq}",
     "UPDATE events SET leaf_hash = '00' || substr(leaf_hash, 3) WHERE seq = {seq}",
+    "UPDATE events SET event_type = 'break_glass' WHERE seq = {seq}",
+    "UPDATE events SET timestamp = '2020-01-01T00:00:00Z' WHERE seq = {seq}",
+    "UPDATE events SET incident = '' WHERE seq = {seq}",
+    "UPDATE events SET incident = 'INC-1' WHERE seq = {seq}",
 ])
 def test_an_edited_row_of_a_long_answer_is_detected(tmp_path: Path, entries: list,
                                                     edit: str) -> None:
