@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
+from governance.display import display_path
 from governance.domain.config import DEFAULT_PRODUCTION
 from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
 from governance.errors import GovernanceError
@@ -44,8 +45,7 @@ from governance.lifecycle import (
     ReleaseStanding,
     fold_lifecycle,
 )
-from governance.promotion import pointer_drift
-from governance.repo import RELEASE_FILE, GovernedRepo
+from governance.repo import ENVIRONMENTS, RELEASE_FILE, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
 from governance.timeparse import TimeFormatError, parse_instant, to_seconds
@@ -103,7 +103,7 @@ def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
             "seq": current.seq if current else None,
             "fallback": state.fallback(model, env),
         })
-        problem = pointer_drift(repo, state, model, env)
+        problem = _pointer_drift(repo, state, model, env)
         if problem:
             drift.append(problem + " (re-run the promote or rollback to repair)")
     standings = state.standings(model)
@@ -130,6 +130,24 @@ def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
     return ModelStatus(model=model, environments=tuple(envs), releases=tuple(releases),
                        obligations=obligations, drift=tuple(drift), releases_total=len(rows),
                        state_counts=tuple(sorted(counts.items())))
+
+
+def _pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: str
+                   ) -> str | None:
+    """How environments/<env>.yaml differs from what the ledger says is live, or None (the
+    reading and message of ``governance.promotion.pointer_drift``, which promote and rollback
+    use; not imported from there: that module brings the pointer writer and the document
+    authoring code, which a read query never needs; tests/unit/test_status_fast.py checks
+    the two agree)."""
+    current = state.current(model, env)
+    pointed = repo.load_environment(env).models.get(model)
+    want = current.release_id if current else None
+    have = pointed.release_id if pointed else None
+    if want == have:
+        return None
+    path = repo.root / ENVIRONMENTS / f"{env}.yaml"
+    return (f"{display_path(path)} says {have or 'nothing'} for {model}, "
+            f"the ledger says {want or 'nothing'} is live")
 
 
 def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: dict[str, Path],

@@ -124,3 +124,37 @@ def test_all_lists_every_release(churn: tuple[GovernedRepo, Any]) -> None:
     text = render_text([status])
     assert sum(1 for line in text.splitlines() if line.startswith("  v0.0.")) == RELEASES
     assert "not shown" not in text
+
+
+def test_drift_is_promotions_reading(churn: tuple[GovernedRepo, Any], tmp_path: Path) -> None:
+    """status reads pointer drift without importing governance.promotion (issue 18): the same
+    answer and message as promote's ``pointer_drift``, for a pointer that agrees with the
+    ledger, one naming another release, one naming nothing and a missing pointer file."""
+    from governance.authoring import dump_document
+    from governance.promotion import pointer_drift
+    from governance.status import _pointer_drift
+
+    _, state = churn
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copy(ROOT / "governance.yaml", root / "governance.yaml")
+    repo = GovernedRepo.open(root)
+    live = {env: state.current(MODEL, env).release_id for env in ("staging", "production")}
+    pointers: list[dict[str, Any] | None] = [
+        None, {}, {MODEL: {"release_id": "v0.0.1"}},
+        {MODEL: {"release_id": live["production"]}}]
+    seen = set()
+    for models in pointers:
+        (root / "environments").mkdir(exist_ok=True)
+        for env in ("staging", "production"):
+            path = root / "environments" / f"{env}.yaml"
+            if models is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(dump_document("EnvironmentState",
+                                              {"environment": env, "models": models}))
+            for model in (MODEL, "other-model"):
+                want = pointer_drift(repo, state, model, env)
+                assert _pointer_drift(repo, state, model, env) == want
+                seen.add(want is None)
+    assert seen == {True, False}
