@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS deployments (
 _INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_model_type_ts ON events(model, event_type, ts);
+CREATE INDEX IF NOT EXISTS events_model_seq ON events(model, seq);
 CREATE INDEX IF NOT EXISTS events_type_ts ON events(event_type, ts);
 CREATE INDEX IF NOT EXISTS events_actor ON events(actor_id, ts);
 CREATE INDEX IF NOT EXISTS events_release ON events(release_id, event_type, ts);

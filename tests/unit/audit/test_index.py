@@ -111,6 +111,22 @@ def test_uses_indexes_for_the_audit_questions(tmp_path: Path, entries: list) -> 
         assert "USING INDEX events_model_type_ts" in plan
 
 
+def test_a_timeline_is_read_in_seq_order_without_sorting(tmp_path: Path, entries: list) -> None:
+    """history and status read a model's events by (model, seq): no temporary sort of
+    thousands of rows on every query (issue 18), also on an index built before that index
+    existed (created when the index is next opened)."""
+    from governance.audit import queries
+
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(SyntheticLedger(entries))
+        index.conn.execute("DROP INDEX events_model_seq")
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        plan = " ".join(str(r) for r in index.conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {queries._EVENT_COLUMNS} FROM events WHERE model = ? "
+            "ORDER BY seq", ("fraud-risk",)))
+        assert "USING INDEX events_model_seq" in plan and "TEMP B-TREE" not in plan
+
+
 def test_old_schema_is_rebuilt(tmp_path: Path, entries: list) -> None:
     path = tmp_path / "i.sqlite"
     with AuditIndex(path) as index:
