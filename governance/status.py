@@ -27,6 +27,7 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +196,19 @@ def _created_at(directory: Path) -> str | None:
     return found.group(1).strip() if found else None
 
 
+_PLAIN_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
+
+
 def _sort_key(when: str | None) -> tuple[int, float]:
-    """Newest first: a known time sorts by its instant; an unknown or malformed one last."""
+    """Newest first: a known time sorts by its instant; an unknown or malformed one last.
+    The ledger's own form (UTC, ``Z``, at most microseconds) is read by the C parser, which
+    gives the same instant as ``parse_instant`` and refuses the same impossible dates and
+    leap seconds (tests/unit/test_status.py); any other spelling takes ``parse_instant``."""
+    if when and _PLAIN_UTC.fullmatch(when):
+        try:
+            return (1, to_seconds(datetime.fromisoformat(when)))
+        except ValueError:
+            return (0, 0.0)
     if when:
         try:
             return (1, to_seconds(parse_instant(when)))

@@ -250,3 +250,15 @@ def test_an_edited_time_column_cannot_add_an_event_to_a_period(tmp_path: Path,
                            "WHERE seq = ?", (last.seq, first.seq))
         with pytest.raises(IndexMismatch, match=f"seq {first.seq}"):
             queries.audit_query(index.conn, queries.AuditFilter(since=since))
+
+
+def test_the_fast_decode_reads_and_refuses_what_the_full_decode_does() -> None:
+    import json
+
+    from governance.audit.index import _decode
+
+    for text in ('{"a":1,"b":[1,2]}', ' {"a":1} ', '{"a":1}\n', '"x"'):
+        assert _decode(text) == json.loads(text)
+    for bad in ('{"a":1} x', '{"a":1}{"b":2}', "", '{"a":'):
+        with pytest.raises(ValueError):
+            _decode(bad)
