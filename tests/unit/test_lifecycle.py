@@ -197,7 +197,7 @@ def test_an_ended_span_is_the_span_with_its_end_and_nothing_else_changed() -> No
            release_digest="sha256:1", actor_id="ci"),
         ev(2, "rollback_executed", environment="staging", from_release="r1", actor_id="bob"),
         ev(3, "deployment_promoted", release_id="r1", environment="staging", actor_id="ci"),
-    ])
+    ], production_env="production")
     spans = state.live[(M, "staging")]
     assert spans[0] == LiveSpan("r1", "2026-04-02T00:00:00Z", 1, "e1", "deployment_promoted",
                                 "ci", "sha256:1", until="2026-04-03T00:00:00Z", ended_by_seq=2)
