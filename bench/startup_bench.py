@@ -1,7 +1,7 @@
 """Start-up benchmark (issue 18): whole-process time of the read queries, against GTO and MLflow.
 
     .venv/bin/python bench/startup_bench.py [--models 3] [--versions 1000] [--runs 15]
-        [--tools-venv DIR] [--install-venv DIR] [--out bench/results/startup.md]
+        [--tools-venv DIR] [--install-venv DIR] [--no-tools] [--out bench/results/startup.md]
 
 One generated history, measured in one run:
   * a governed repository (bench/generate_repo.py's releases) with --models models of --versions
@@ -268,6 +268,8 @@ def main() -> None:
     ap.add_argument("--install-venv", type=Path, default=Path(tempfile.gettempdir())
                     / "governance-bench-install",
                     help="virtual environment for the regular install (pip install .)")
+    ap.add_argument("--no-tools", action="store_true",
+                    help="measure governance only (no GTO and MLflow rows: a short run)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "startup.md")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="startup-bench-"))
@@ -307,7 +309,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             (f"governance history {model}{tag}", [*cmd, "history", model], governed, env),
             (f"python -c pass{tag}", [python, "-c", "pass"], governed, env),
         ]
-    py = tools_python(args.tools_venv)
+    py = None if args.no_tools else tools_python(args.tools_venv)
     if py is not None:
         gto_root = build_gto(work, model, args.versions)
         gto = str(py.parent / "gto")
@@ -362,7 +364,8 @@ def write(args: argparse.Namespace, medians: dict[str, float], samples: dict[str
     text = f"""# Start-up benchmark (issue 18)
 
 Command: `.venv/bin/python bench/startup_bench.py --models {args.models} --versions \
-{args.versions} --runs {args.runs} --slow-runs {args.slow_runs}`
+{args.versions} --runs {args.runs} --slow-runs {args.slow_runs}\
+{" --no-tools" if args.no_tools else ""}`
 
 Installs: rows without a tag run a regular install (`pip install .` of this checkout into its
 own virtual environment: what a user runs); rows tagged "(editable)" run the development

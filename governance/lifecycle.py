@@ -21,7 +21,7 @@ decision, from_release, to_release, incident, reason, details.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from governance.domain.event_types import (
@@ -250,7 +250,10 @@ def _life(state: LifecycleState, event: Mapping[str, Any]) -> ReleaseLife | None
 def _start_span(state: LifecycleState, model: str, env: str, span: LiveSpan) -> None:
     spans = state.live.setdefault((model, env), [])
     if spans and spans[-1].until is None:
-        spans[-1] = replace(spans[-1], until=span.since, ended_by_seq=span.seq)
+        last = spans[-1]  # replace() without its per-call field introspection (a hot loop)
+        spans[-1] = LiveSpan(last.release_id, last.since, last.seq, last.event_id,
+                             last.event_type, last.actor_id, last.digest, until=span.since,
+                             ended_by_seq=span.seq, disabled=last.disabled)
     spans.append(span)
 
 

@@ -59,6 +59,7 @@ from governance.errors import (
 from governance.lifecycle import LifecycleState, fold_lifecycle, is_approved
 from governance.records import display_path
 from governance.repo import ENVIRONMENTS, GovernedRepo, LoadedRelease
+from governance.status import pointer_drift
 from governance.vcs import current_branch
 
 T = TypeVar("T")
@@ -164,19 +165,6 @@ def _deployment(loaded: LoadedRelease, entry: LedgerEntry, actor: str) -> Deploy
                       model_version=loaded.release.model_version,
                       release_digest=loaded.digest.value, promoted_at=entry.timestamp,
                       promoted_by=actor, ledger_seq=entry.seq, ledger_event_id=entry.event_id)
-
-
-def pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: str
-                  ) -> str | None:
-    """How the pointer differs from what the ledger says is live, or None when they agree."""
-    current = state.current(model, env)
-    pointed = repo.load_environment(env).models.get(model)
-    want = current.release_id if current else None
-    have = pointed.release_id if pointed else None
-    if want == have:
-        return None
-    return (f"{display_path(pointer_path(repo, env))} says {have or 'nothing'} for {model}, "
-            f"the ledger says {want or 'nothing'} is live")
 
 
 # --- promote -----------------------------------------------------------------------------

@@ -27,10 +27,12 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from governance.audit import queries
+from governance.display import display_path
 from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
@@ -43,8 +45,7 @@ from governance.lifecycle import (
     ReleaseStanding,
     fold_lifecycle,
 )
-from governance.promotion import pointer_drift
-from governance.repo import RELEASE_FILE, GovernedRepo
+from governance.repo import ENVIRONMENTS, RELEASE_FILE, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
 from governance.timeparse import TimeFormatError, parse_instant, to_seconds
@@ -131,6 +132,23 @@ def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
                        state_counts=tuple(sorted(counts.items())))
 
 
+def pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: str
+                  ) -> str | None:
+    """How environments/<env>.yaml differs from what the ledger says is live, or None when
+    they agree (status reports it; promote and rollback repair it). Kept here, not in
+    ``governance.promotion``, which brings the pointer writer and the document authoring code
+    that a read query never needs."""
+    current = state.current(model, env)
+    pointed = repo.load_environment(env).models.get(model)
+    want = current.release_id if current else None
+    have = pointed.release_id if pointed else None
+    if want == have:
+        return None
+    path = repo.root / ENVIRONMENTS / f"{env}.yaml"
+    return (f"{display_path(path)} says {have or 'nothing'} for {model}, "
+            f"the ledger says {want or 'nothing'} is live")
+
+
 def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: dict[str, Path],
                    awaiting: list[dict[str, Any]]) -> None:
     """Each awaiting release's ``approvals``: the gate's count for the strictest environment
@@ -176,8 +194,19 @@ def _created_at(directory: Path) -> str | None:
     return found.group(1).strip() if found else None
 
 
+_PLAIN_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
+
+
 def _sort_key(when: str | None) -> tuple[int, float]:
-    """Newest first: a known time sorts by its instant; an unknown or malformed one last."""
+    """Newest first: a known time sorts by its instant; an unknown or malformed one last.
+    The ledger's own form (UTC, ``Z``, at most microseconds) is read by the C parser, which
+    gives the same instant as ``parse_instant`` and refuses the same impossible dates and
+    leap seconds (tests/unit/test_status.py); any other spelling takes ``parse_instant``."""
+    if when and _PLAIN_UTC.fullmatch(when):
+        try:
+            return (1, to_seconds(datetime.fromisoformat(when)))
+        except ValueError:
+            return (0, 0.0)
     if when:
         try:
             return (1, to_seconds(parse_instant(when)))

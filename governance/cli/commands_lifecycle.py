@@ -9,6 +9,7 @@ render the result through a renderer registry (``governance.cli.render``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,9 +19,11 @@ from governance.cli.options import REMOTE, REPO, VERIFIED_PREFIX, env_option, li
 from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
 from governance.cli.render import Renderers
 from governance.errors import UsageError
-from governance.promotion import Outcome
 from governance.service import Service
 from governance.status import DEFAULT_LIMIT, render_text
+
+if TYPE_CHECKING:  # status, which this module also serves, never imports the promotion code
+    from governance.promotion import Outcome
 
 OUTCOME: Renderers[Outcome] = Renderers("lifecycle outcome")
 OUTCOME.register(OutputFormat.json)(lambda outcome: emit_json(outcome.to_json()))

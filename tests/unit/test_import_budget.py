@@ -69,7 +69,7 @@ CASES = [  # (argv, modules that must stay unimported)
     (["live", MODEL, "--env", "staging"], QUERY_BUDGET),
     (["live", MODEL, "--env", "staging", "--format", "json"], QUERY_BUDGET),
     (["history", MODEL], QUERY_BUDGET),
-    (["status", MODEL], READ_BUDGET),
+    (["status", MODEL], (*READ_BUDGET, "governance.promotion", "governance.authoring")),
     (["explain", R1], READ_BUDGET),
     (["audit", "query", "--model", MODEL], QUERY_BUDGET),
 ]

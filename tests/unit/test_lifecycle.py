@@ -180,3 +180,30 @@ def test_the_production_environment_is_governance_yaml_s_last() -> None:
     assert GovernanceConfig(roles={}, environments=envs).production_environment == "prod"
     assert GovernanceConfig(roles={}, environments={}).production_environment == \
         DEFAULT_PRODUCTION == "production"
+
+
+def test_an_ended_span_is_the_span_with_its_end_and_nothing_else_changed() -> None:
+    """_start_span ends the live span with LiveSpan's constructor, not dataclasses.replace (a
+    hot loop in status): every other field kept. A field added to LiveSpan fails here until
+    _start_span copies it too."""
+    import dataclasses
+
+    from governance.lifecycle import LiveSpan
+
+    assert [f.name for f in dataclasses.fields(LiveSpan)] == [
+        "release_id", "since", "seq", "event_id", "event_type", "actor_id", "digest", "until",
+        "ended_by_seq", "disabled"]
+    state = fold_lifecycle([
+        ev(0, "release_registered", release_id="r1"),
+        ev(1, "deployment_promoted", release_id="r1", environment="staging",
+           release_digest="sha256:1", actor_id="ci"),
+        ev(2, "rollback_executed", environment="staging", from_release="r1", actor_id="bob"),
+        ev(3, "deployment_promoted", release_id="r1", environment="staging", actor_id="ci"),
+    ], production_env="production")
+    spans = state.live[(M, "staging")]
+    assert spans[0] == LiveSpan("r1", "2026-04-02T00:00:00Z", 1, "e1", "deployment_promoted",
+                                "ci", "sha256:1", until="2026-04-03T00:00:00Z", ended_by_seq=2)
+    assert spans[1] == LiveSpan("", "2026-04-03T00:00:00Z", 2, "e2", "rollback_executed", "bob",
+                                None, until="2026-04-04T00:00:00Z", ended_by_seq=3,
+                                disabled=True)
+    assert spans[2].until is None and spans[2].seq == 3

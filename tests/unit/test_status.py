@@ -124,3 +124,77 @@ def test_all_lists_every_release(churn: tuple[GovernedRepo, Any]) -> None:
     text = render_text([status])
     assert sum(1 for line in text.splitlines() if line.startswith("  v0.0.")) == RELEASES
     assert "not shown" not in text
+
+
+def test_drift_is_promotions_reading(churn: tuple[GovernedRepo, Any], tmp_path: Path) -> None:
+    """Pointer drift (status reports it, promote and rollback repair it; one function, in
+    governance.status, so status does not import governance.promotion): None when the pointer
+    agrees with the ledger, else a message naming both, for a pointer that agrees, one naming
+    another release, one naming nothing and a missing pointer file."""
+    from governance.authoring import dump_document
+    from governance.status import pointer_drift
+
+    _, state = churn
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copy(ROOT / "governance.yaml", root / "governance.yaml")
+    repo = GovernedRepo.open(root)
+    live = {env: state.current(MODEL, env).release_id for env in ("staging", "production")}
+    pointers: list[dict[str, Any] | None] = [
+        None, {}, {MODEL: {"release_id": "v0.0.1"}},
+        {MODEL: {"release_id": live["production"]}}]
+    seen = set()
+    for models in pointers:
+        (root / "environments").mkdir(exist_ok=True)
+        for env in ("staging", "production"):
+            path = root / "environments" / f"{env}.yaml"
+            if models is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(dump_document("EnvironmentState",
+                                              {"environment": env, "models": models}))
+            for model in (MODEL, "other-model"):
+                got = pointer_drift(repo, state, model, env)
+                current = state.current(model, env)
+                want = current.release_id if current else None
+                have = (models or {}).get(model, {}).get("release_id")
+                if want == have:
+                    assert got is None
+                else:
+                    assert got is not None and got.endswith(
+                        f"environments/{env}.yaml says {have or 'nothing'} for {model}, the "
+                        f"ledger says {want or 'nothing'} is live"), got
+                seen.add(got is None)
+    assert seen == {True, False}
+
+
+def test_the_fast_sort_key_is_parse_instants() -> None:
+    """status sorts 1,000 releases by time: the ledger's own spelling goes through the C parser,
+    with the same instant (or the same refusal) as ``parse_instant``."""
+    import random
+
+    from governance.status import _sort_key
+    from governance.timeparse import TimeFormatError, parse_instant, to_seconds
+
+    def slow(when: str) -> tuple[int, float]:
+        try:
+            return (1, to_seconds(parse_instant(when)))
+        except TimeFormatError:
+            return (0, 0.0)
+
+    rng = random.Random(7)
+    samples = ["2026-04-10T09:14:11Z", "2026-04-10T09:14:11.5Z", "2026-04-10T09:14:11.123456Z",
+               "2024-02-29T00:00:00Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+               "2026-04-10T24:00:00Z", "2026-04-10T09:60:00Z", "2026-04-10T09:14:60Z",
+               "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", "0000-01-01T00:00:00Z",
+               "2026-04-10T09:14:11+02:00", "2026-04-10t09:14:11z", "2026-04-10",
+               "2026-04-10T09:14:11.1234567Z", "2026-13-01T00:00:00Z"]
+    for _ in range(300):
+        digits = str(rng.randint(0, 999999))[:rng.randint(1, 6)]
+        fraction = f".{digits}" if rng.random() < .5 else ""
+        samples.append(f"{rng.randint(1, 9999):04d}-{rng.randint(0, 13):02d}-"
+                       f"{rng.randint(0, 32):02d}T{rng.randint(0, 24):02d}:"
+                       f"{rng.randint(0, 60):02d}:{rng.randint(0, 60):02d}{fraction}Z")
+    for when in samples:
+        assert _sort_key(when) == slow(when), when
+    assert _sort_key(None) == _sort_key("") == (0, 0.0)

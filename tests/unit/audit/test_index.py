@@ -111,6 +111,22 @@ def test_uses_indexes_for_the_audit_questions(tmp_path: Path, entries: list) -> 
         assert "USING INDEX events_model_type_ts" in plan
 
 
+def test_a_timeline_is_read_in_seq_order_without_sorting(tmp_path: Path, entries: list) -> None:
+    """history and status read a model's events by (model, seq): no temporary sort of
+    thousands of rows on every query (issue 18), also on an index built before that index
+    existed (created when the index is next opened)."""
+    from governance.audit import queries
+
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(SyntheticLedger(entries))
+        index.conn.execute("DROP INDEX events_model_seq")
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        plan = " ".join(str(r) for r in index.conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {queries._EVENT_COLUMNS} FROM events WHERE model = ? "
+            "ORDER BY seq", ("fraud-risk",)))
+        assert "USING INDEX events_model_seq" in plan and "TEMP B-TREE" not in plan
+
+
 def test_old_schema_is_rebuilt(tmp_path: Path, entries: list) -> None:
     path = tmp_path / "i.sqlite"
     with AuditIndex(path) as index:
@@ -180,6 +196,10 @@ def test_a_long_answer_is_confirmed_in_one_chain_read(tmp_path: Path, entries: l
     "UPDATE events SET stored = CAST(replace(CAST(stored AS TEXT), 'model', 'modex') AS BLOB) "
     "WHERE seq = {seq}",
     "UPDATE events SET leaf_hash = '00' || substr(leaf_hash, 3) WHERE seq = {seq}",
+    "UPDATE events SET event_type = 'break_glass' WHERE seq = {seq}",
+    "UPDATE events SET timestamp = '2020-01-01T00:00:00Z' WHERE seq = {seq}",
+    "UPDATE events SET incident = '' WHERE seq = {seq}",
+    "UPDATE events SET incident = 'INC-1' WHERE seq = {seq}",
 ])
 def test_an_edited_row_of_a_long_answer_is_detected(tmp_path: Path, entries: list,
                                                     edit: str) -> None:
@@ -230,3 +250,15 @@ def test_an_edited_time_column_cannot_add_an_event_to_a_period(tmp_path: Path,
                            "WHERE seq = ?", (last.seq, first.seq))
         with pytest.raises(IndexMismatch, match=f"seq {first.seq}"):
             queries.audit_query(index.conn, queries.AuditFilter(since=since))
+
+
+def test_the_fast_decode_reads_and_refuses_what_the_full_decode_does() -> None:
+    import json
+
+    from governance.audit.index import _decode
+
+    for text in ('{"a":1,"b":[1,2]}', ' {"a":1} ', '{"a":1}\n', '"x"'):
+        assert _decode(text) == json.loads(text)
+    for bad in ('{"a":1} x', '{"a":1}{"b":2}', "", '{"a":'):
+        with pytest.raises(ValueError):
+            _decode(bad)

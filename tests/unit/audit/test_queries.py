@@ -113,6 +113,22 @@ def test_history_is_every_event_of_the_model_in_order(world) -> None:  # type: i
         assert all(q.summary(e) for e in got)
 
 
+def test_an_indexed_row_is_the_dataclass_built_field_by_field(world) -> None:  # type: ignore[no-untyped-def]
+    """``_indexed`` fills the frozen dataclass without its per-field setattr: the same object."""
+    import dataclasses
+    import json
+
+    _, conn = world
+    for row in conn.execute(f"SELECT {q._EVENT_COLUMNS} FROM events ORDER BY seq LIMIT 50"):
+        event = json.loads(row[15])
+        fast = q._indexed(row, event)
+        slow = q.IndexedEvent(*row[:15], event=event)
+        assert fast == slow and repr(fast) == repr(slow)
+        assert dataclasses.asdict(fast) == dataclasses.asdict(slow)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.seq = 1  # type: ignore[misc]
+
+
 def test_every_approval_for_a_model_in_the_last_12_months(world) -> None:  # type: ignore[no-untyped-def]
     entries, conn = world
     now = datetime.fromisoformat(entries[-1].timestamp)

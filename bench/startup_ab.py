@@ -1,0 +1,70 @@
+"""Interleaved before/after of the warm read queries (issue 18): the same interpreter runs
+``python -m governance`` from each checkout (``PYTHONPATH`` pointing at it), alternately, on a
+governed repository per checkout (each with its own warm index: an index file one checkout
+changed, e.g. with a new SQL index, would flatter the other).
+
+    .venv/bin/python bench/startup_ab.py --runs 11 --model model-0000 \\
+        BEFORE_CHECKOUT:BEFORE_REPO AFTER_CHECKOUT:AFTER_REPO
+
+Prints, per checkout and command, the median and best CPU (user + sys of the process) and the
+best wall time in ms, and the load average before and after. The repositories come from
+bench/startup_bench.py's generator (copy one per checkout; delete the copy's
+``.governance/index.sqlite*`` so each checkout builds its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--model", default="model-0000")
+    ap.add_argument("pairs", nargs="+", help="CHECKOUT:REPO")
+    args = ap.parse_args()
+    pairs = [tuple(p.split(":", 1)) for p in args.pairs]
+    env0 = {k: v for k, v in os.environ.items()
+            if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("GOVERNANCE_")}
+    cmds = {"live": ["live", args.model, "--env", "production"],
+            "status": ["status", args.model], "history": ["history", args.model]}
+    cpu: dict[tuple[str, str], list[float]] = {}
+    wall: dict[tuple[str, str], list[float]] = {}
+
+    def run(src: str, repo: str, argv: list[str], key: tuple[str, str] | None) -> None:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "governance", *argv], cwd=repo,
+                       env={**env0, "PYTHONPATH": src}, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if key is not None:
+            cpu.setdefault(key, []).append(after.ru_utime - before.ru_utime
+                                           + after.ru_stime - before.ru_stime)
+            wall.setdefault(key, []).append(elapsed)
+
+    for src, repo in pairs:  # warm-up: page cache, bytecode, the index's own catch-up
+        for argv in cmds.values():
+            run(src, repo, argv, None)
+    load_start = os.getloadavg()
+    for _ in range(args.runs):
+        for name, argv in cmds.items():
+            for src, repo in pairs:
+                run(src, repo, argv, (src, name))
+    print(f"load average {load_start} -> {os.getloadavg()}")
+    for src, _ in pairs:
+        for name in cmds:
+            xs = cpu[src, name]
+            print(f"{src} {name}: median CPU {statistics.median(xs) * 1000:.0f} ms, best CPU "
+                  f"{min(xs) * 1000:.0f} ms, best wall {min(wall[src, name]) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
