@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.scanner
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -387,21 +388,16 @@ class OrgSource:
         (_origin, _seq, event_id, event_type, ts_text, event_time, model, release, env, actor,
          role, incident, from_release, to_release, deployment, live, leaf, commit, _size, proof,
          _stored) = row
-        where = f"tampered: origin {origin} seq {seq}"
         if recomputed.hex() != leaf:
-            raise Tampered(f"{where}: the stored event hashes to leaf {recomputed.hex()[:12]}, "
-                           f"the row says {str(leaf)[:12]}")
-        proof = bytes(proof)
-        path = [proof[i:i + 32] for i in range(0, len(proof), 32)]
-        if not _included(seq, size, recomputed, path, root, proven.nodes):
-            raise Tampered(f"{where}: inclusion proof does not take its leaf to the signed "
-                           f"checkpoint of size {size}")
-        try:
-            event = json.loads(stored)
-        except ValueError:
-            raise Tampered(f"{where}: stored event is not JSON") from None
-        if not isinstance(event, dict):
-            raise Tampered(f"{where}: stored event is not a JSON object")
+            raise Tampered(f"tampered: origin {origin} seq {seq}: the stored event hashes to "
+                           f"leaf {recomputed.hex()[:12]}, the row says {str(leaf)[:12]}")
+        if not _included(seq, size, recomputed, bytes(proof), root, proven.nodes):
+            raise Tampered(f"tampered: origin {origin} seq {seq}: inclusion proof does not take "
+                           f"its leaf to the signed checkpoint of size {size}")
+        event = _event_object(stored)
+        if event is None:
+            raise Tampered(f"tampered: origin {origin} seq {seq}: stored event is not a JSON "
+                           "object")
         get = event.get
         have = (seq, event_id, event_type, ts_text, model, release, env, actor, role, incident,
                 from_release, to_release, bool(deployment), live)
@@ -410,15 +406,11 @@ class OrgSource:
         if have != mine:
             for name, a, b in zip(_CHECKED_COLUMNS, have, mine, strict=True):
                 if a != b:
-                    raise Tampered(f"{where}: column {name} is {a!r}, the verified event "
-                                   f"says {b!r}")
-        try:
-            parsed = parse_instant(str(ts_text))
-        except ValueError:
-            raise Tampered(f"{where}: timestamp {ts_text!r} is not RFC 3339") from None
-        if parsed != event_time:
-            raise Tampered(f"{where}: column event_time is {event_time}, the verified event "
-                           f"says {ts_text}")
+                    raise Tampered(f"tampered: origin {origin} seq {seq}: column {name} is "
+                                   f"{a!r}, the verified event says {b!r}")
+        if not _same_instant(str(ts_text), event_time):
+            raise Tampered(f"tampered: origin {origin} seq {seq}: column event_time is "
+                           f"{event_time}, the verified event says {ts_text}")
         return OrgEvent(origin, IndexedEvent(
             seq=seq, event_id=str(event_id), event_type=str(event_type), timestamp=str(ts_text),
             model=model, release_id=release, environment=env, actor_id=actor, actor_role=role,
@@ -491,19 +483,21 @@ class OrgSource:
         out = []
         for origin, seqs in by_origin.items():
             current_seq, release = seqs[-1]
-            start = current_seq
-            for seq, live in reversed(seqs[:-1]):
-                if live != release:
-                    break
-                start = seq
+            first = len(seqs) - 1  # the stretch of changes to `release` ending at the last one
+            while first > 0 and seqs[first - 1][1] == release:
+                first -= 1
+            # every row the answer rests on is verified: the stretch and the change before it
+            # (whose different release ends the stretch), not only its two ends
+            used = seqs[max(first - 1, 0):]
             rows = {e.event.seq: e for e in self._rows("seq = ANY(%s) AND origin = %s",
-                                                        ([current_seq, start], origin))}
-            current = rows.get(current_seq)
-            change = rows.get(start)
-            if current is None or change is None or current.live_release != release \
-                    or change.live_release != release:
-                raise Tampered(f"tampered: origin {origin} seq {current_seq}: the deployment "
-                               "rows changed while being read")
+                                                        ([q for q, _ in used], origin))}
+            for seq, live in used:
+                row = rows.get(seq)
+                if row is None or row.live_release != live or row.event.model != model \
+                        or row.event.environment != environment:
+                    raise Tampered(f"tampered: origin {origin} seq {seq}: the deployment rows "
+                                   "changed while being read")
+            change = rows[seqs[first][0]]
             retired_at = None
             if release is not None:
                 retired = list(self._rows(
@@ -664,7 +658,47 @@ def _words(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
-def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes,
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.JSONDecoder())  # type: ignore[arg-type]  # the C scanner json.loads uses
+
+
+def _event_object(stored: bytes) -> dict[str, Any] | None:
+    """The stored event bytes as a JSON object, or None when they are not one. Fast path: the
+    C scanner on the UTF-8 text when the object spans the whole text (exactly what
+    ``json.loads`` accepts then); anything else goes through ``json.loads`` itself."""
+    try:
+        text = stored.decode()
+        value, end = _SCAN(text, 0)
+        if end != len(text):
+            raise ValueError("trailing text")
+    except (ValueError, StopIteration):
+        try:
+            value = json.loads(stored)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _same_instant(text: str, column: Any) -> bool:
+    """Is the RFC 3339 ``text`` the instant ``column`` (the row's timestamptz)? Fast path for
+    the ledger's own form ``YYYY-MM-DDTHH:MM:SSZ`` (the shape is checked here, the digits and
+    ranges by ``datetime.fromisoformat``, which accepts no other text of that shape); every
+    other text goes through the strict ``parse_instant``."""
+    if not isinstance(column, datetime):
+        return False
+    if len(text) == 20 and text[19] == "Z" and text[10] == "T" and text[4] == text[7] == "-" \
+            and text[13] == text[16] == ":":
+        try:
+            return datetime.fromisoformat(text) == column
+        except ValueError:
+            pass
+    try:
+        return parse_instant(text) == column
+    except ValueError:
+        return False
+
+
+def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes], root: bytes,
               nodes: dict[tuple[int, int], bytes] | None = None) -> bool:
     """RFC 9162 section 2.1.3.2 (``governance.ledger.merkle.verify_inclusion``, node hash
     inlined: an answer may verify hundreds of thousands of rows).
@@ -679,6 +713,10 @@ def _included(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: 
     a sibling used at (level, fn) is the node at (level, fn ^ 1)."""
     if index >= size:
         return False
+    if isinstance(proof, bytes):  # a row's proof column: the 32-byte hashes concatenated
+        if len(proof) % 32:
+            return False
+        proof = [proof[i:i + 32] for i in range(0, len(proof), 32)]
     sha = hashlib.sha256
     fn, sn, r = index, size - 1, leaf
     level = 0
