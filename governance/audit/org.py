@@ -713,17 +713,34 @@ def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes]
     a sibling used at (level, fn) is the node at (level, fn ^ 1)."""
     if index >= size:
         return False
-    if isinstance(proof, bytes):  # a row's proof column: the 32-byte hashes concatenated
-        if len(proof) % 32:
+    if not isinstance(proof, bytes):
+        if any(len(p) != 32 for p in proof):
             return False
-        proof = [proof[i:i + 32] for i in range(0, len(proof), 32)]
+        proof = b"".join(proof)
+    # a row's proof column: the 32-byte hashes concatenated, sliced only as far as the walk
+    # goes (it usually stops at a node an earlier row proved)
+    if len(proof) % 32:
+        return False
     sha = hashlib.sha256
     fn, sn, r = index, size - 1, leaf
     level = 0
     seen: list[tuple[tuple[int, int], bytes]] = []
-    for p in proof:
+    met = False  # the walk met a proven node: the rest of the path is known, not hashed
+    for k in range(0, len(proof), 32):
         if sn == 0:
             return False
+        if met:
+            # the path above a proven node is the proven one (not hashed again); the proof must
+            # still have exactly its length (its hashes there are not compared: a lone last
+            # node's key differs between paths, so not every sibling above is remembered)
+            if not fn & 1 and fn == sn:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+            fn >>= 1
+            sn >>= 1
+            continue
+        p = proof[k:k + 32]
         if fn & 1 or fn == sn:
             r = sha(b"\x01" + p + r).digest()
             if not fn & 1:
@@ -743,10 +760,15 @@ def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes]
             if known is not None:
                 if known != r:
                     return False
-                nodes.update(seen)
-                return True
+                met = True
+                continue
             seen.append(((level, fn), r))
-    if sn == 0 and r == root:
+    if sn != 0:
+        return False
+    if met and nodes is not None:  # (met implies nodes)
+        nodes.update(seen)
+        return True
+    if r == root:
         if nodes is not None:
             nodes.update(seen)
         return True

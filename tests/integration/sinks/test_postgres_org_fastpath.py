@@ -213,3 +213,27 @@ def test_live_refuses_a_tampered_row_inside_the_stretch(exported, origins) -> No
     with OrgSource(writer, trust, trust.require([o.origin])) as src, \
             pytest.raises(Tampered, match=f"origin {o.origin} seq {middle}"):
         src.live_release_at(model, env, at)
+
+
+
+def test_a_proof_of_the_wrong_length_is_refused_after_a_proven_node() -> None:
+    """A walk that meets a node an earlier row proved does not hash the rest of the path, but a
+    proof with a hash too many or too few is still refused; a forged hash below the proven node
+    is refused as before."""
+    import random
+
+    rng = random.Random(7)
+    for n in (2, 3, 5, 13, 16, 37, 100, 257):
+        leaves = [bytes([i % 256, i // 256]) * 16 for i in range(n)]
+        top = root(leaves)
+        nodes: dict[tuple[int, int], bytes] = {}
+        order = list(range(n))
+        rng.shuffle(order)
+        for i in order:
+            proof = inclusion_proof(i, leaves)
+            assert not _included(i, n, leaves[i], [*proof, b"\xfd" * 32], top, nodes), (n, i)
+            if proof:
+                assert not _included(i, n, leaves[i], proof[:-1], top, nodes), (n, i)
+                forged = [b"\xfd" * 32, *proof[1:]]
+                assert not _included(i, n, leaves[i], forged, top, nodes), (n, i)
+            assert _included(i, n, leaves[i], b"".join(proof), top, nodes), (n, i)
