@@ -237,3 +237,34 @@ def test_a_proof_of_the_wrong_length_is_refused_after_a_proven_node() -> None:
                 forged = [b"\xfd" * 32, *proof[1:]]
                 assert not _included(i, n, leaves[i], forged, top, nodes), (n, i)
             assert _included(i, n, leaves[i], b"".join(proof), top, nodes), (n, i)
+
+
+def test_the_collector_pause_ends_with_the_answer(exported, origins, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A large answer verifies with the cyclic collector paused; it runs again afterwards,
+    whether the answer was given or refused."""
+    import gc
+
+    from governance.audit import org
+
+    admin, writer, trust = exported
+    monkeypatch.setattr(org, "_GC_PAUSE_ROWS", 0)
+    seen: list[bool] = []
+    verify = OrgSource.verify
+
+    def spy(self, row, *, remember=True):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return verify(self, row, remember=remember)
+
+    monkeypatch.setattr(OrgSource, "verify", spy)
+    assert gc.isenabled()
+    with OrgSource(writer, trust, trust.require([])) as src:
+        assert src.audit_query(AuditFilter(event_types=("approval_granted",)))
+    assert seen and not any(seen) and gc.isenabled()
+    target = origins[0]
+    seq = next(e.seq for e in target.ledger.items if e.event_type == "approval_granted")
+    _edit(admin, f"UPDATE {EVENTS} SET actor_id = 'mallory' WHERE origin = %s AND seq = %s",
+          target.origin, seq)
+    clear_verified_memo()
+    with OrgSource(writer, trust, trust.require([])) as src, pytest.raises(Tampered):
+        src.audit_query(AuditFilter(event_types=("approval_granted",)))
+    assert gc.isenabled()
