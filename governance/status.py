@@ -27,7 +27,6 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ from governance.lifecycle import (
 from governance.repo import ENVIRONMENTS, RELEASE_FILE, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
-from governance.timeparse import TimeFormatError, parse_instant, to_seconds
+from governance.timeparse import TimeFormatError, parse_instant_fast, to_seconds
 from governance.yaml_source import DEFAULT_MAX_BYTES
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
@@ -194,22 +193,11 @@ def _created_at(directory: Path) -> str | None:
     return found.group(1).strip() if found else None
 
 
-_PLAIN_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")
-
-
 def _sort_key(when: str | None) -> tuple[int, float]:
-    """Newest first: a known time sorts by its instant; an unknown or malformed one last.
-    The ledger's own form (UTC, ``Z``, at most microseconds) is read by the C parser, which
-    gives the same instant as ``parse_instant`` and refuses the same impossible dates and
-    leap seconds (tests/unit/test_status.py); any other spelling takes ``parse_instant``."""
-    if when and _PLAIN_UTC.fullmatch(when):
-        try:
-            return (1, to_seconds(datetime.fromisoformat(when)))
-        except ValueError:
-            return (0, 0.0)
+    """Newest first: a known time sorts by its instant; an unknown or malformed one last."""
     if when:
         try:
-            return (1, to_seconds(parse_instant(when)))
+            return (1, to_seconds(parse_instant_fast(when)))
         except TimeFormatError:
             return (0, 0.0)
     return (0, 0.0)

@@ -70,7 +70,7 @@ from governance.sinks.postgres_org import (
     derived_columns,
     destination_of,
 )
-from governance.timeparse import format_rfc3339, parse_instant, utc_now
+from governance.timeparse import format_rfc3339, parse_instant_fast, utc_now
 
 ENV_TRUST = "GOVERNANCE_ORG_TRUST"
 DEFAULT_STALE = "7d"
@@ -692,20 +692,11 @@ def _event_object(stored: bytes) -> dict[str, Any] | None:
 
 
 def _same_instant(text: str, column: Any) -> bool:
-    """Is the RFC 3339 ``text`` the instant ``column`` (the row's timestamptz)? Fast path for
-    the ledger's own form ``YYYY-MM-DDTHH:MM:SSZ`` (the shape is checked here, the digits and
-    ranges by ``datetime.fromisoformat``, which accepts no other text of that shape); every
-    other text goes through the strict ``parse_instant``."""
+    """Is the RFC 3339 ``text`` the instant ``column`` (the row's timestamptz)?"""
     if not isinstance(column, datetime):
         return False
-    if len(text) == 20 and text[19] == "Z" and text[10] == "T" and text[4] == text[7] == "-" \
-            and text[13] == text[16] == ":":
-        try:
-            return datetime.fromisoformat(text) == column
-        except ValueError:
-            pass
     try:
-        return parse_instant(text) == column
+        return parse_instant_fast(text) == column
     except ValueError:
         return False
 
