@@ -30,7 +30,7 @@ from governance.cli.render import Renderers
 
 # The commands still without a typed request and a renderer registry (issue 20 item 3).
 NOT_YET = frozenset({
-    "check", "init", "validate", "digest", "demo", "doctor", "pins write",
+    "init", "validate", "digest", "demo", "doctor", "pins write",
     "model new", "release new", "release register", "release propose", "schema export",
     "audit export", "audit verify-sink", "audit sink-init",
     "policy test", "policy lint", "codeowners generate", "codeowners check",
