@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from governance import ci_context, reading
+from governance import ci_context, org_reading, reading
 from governance.audit import queries
 from governance.cli import commands_org
 from governance.cli.app_support import new_app
@@ -163,10 +163,16 @@ def live(
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
-    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    org_reading.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
-        org = commands_org.open_source(source_url, origin, trust)
-        return commands_org.live(org, model, env, moment, fmt.value)
+        org = org_reading.live(org_reading.OrgLiveRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), model, env, moment))
+        commands_org.warn(org.envelope)
+        commands_org.LIVE.render(fmt, org)
+        refusal = org.nothing_live()
+        if refusal is not None:
+            raise refusal
+        return
     result = reading.live(Service(repo), reading.LiveRequest(model, env, moment,
                                                              verified_prefix))
     warn_prefix(result.prefix)
@@ -190,10 +196,12 @@ def history(
     trust: Path | None = TRUST,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
-    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    org_reading.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
-        org = commands_org.open_source(source_url, origin, trust)
-        return commands_org.history(org, model, fmt.value)
+        events = org_reading.history(org_reading.OrgHistoryRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), model))
+        commands_org.warn(events.envelope)
+        return commands_org.EVENTS.render(fmt, events)
     result = reading.history(Service(repo), reading.HistoryRequest(model, verified_prefix))
     warn_prefix(result.prefix)
     EVENTS.render(fmt, result)
@@ -240,10 +248,12 @@ def audit_query(
         until=parse_time(until, now=now, option="--until") if until is not None else None,
         limit=limit,
     )
-    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    org_reading.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
-        org = commands_org.open_source(source_url, origin, trust)
-        return commands_org.query(org, flt, fmt.value)
+        events = org_reading.audit_query(org_reading.OrgQueryRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), flt))
+        commands_org.warn(events.envelope)
+        return commands_org.EVENTS.render(fmt, events)
     result = reading.audit_query(Service(repo), reading.AuditQueryRequest(flt, verified_prefix))
     warn_prefix(result.prefix)
     EVENTS.render(fmt, result)
@@ -468,21 +478,26 @@ def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins
     from governance.sinks.postgres_org import checked_checkpoint
     from governance.sinks.settings import SinkOverrides
 
-    org_trust = commands_org.resolve_trust(trust)
+    org_trust = org_reading.resolve_trust(trust)
     service = Service(repo)
     root = None
     if not origins and not all_origins:
         root = service.root
         origins = [checked_checkpoint(read_checkpoint(root)).origin]
     if dsn_env is not None:
-        dsn = commands_org.resolve_dsn(f"env:{dsn_env}")
+        dsn = org_reading.resolve_dsn(f"env:{dsn_env}")
     elif root is not None:
         dsn = postgres_dsn(root, SinkOverrides())
     else:
-        dsn = commands_org.resolve_dsn("postgres")
+        dsn = org_reading.resolve_dsn("postgres")
     src = OrgSource(dsn, org_trust, org_trust.require([] if all_origins else origins))
     ledger = None if root is None else service.ledger()
-    commands_org.verify_sink(src, fmt.value, ledger)
+    result = org_reading.verify_sink(src, ledger)
+    commands_org.warn(result.envelope)
+    commands_org.SINK_CHECKED.render(fmt, result)
+    failure = result.failure()
+    if failure is not None:
+        raise failure
 
 
 def _close(target: object) -> None:
