@@ -34,7 +34,6 @@ NOT_YET = frozenset({
     "model new", "release new", "release register", "release propose", "schema export",
     "audit export", "audit verify-sink", "audit sink-init",
     "policy test", "policy lint", "codeowners generate", "codeowners check",
-    "ledger init", "ledger append", "ledger log", "ledger checkpoint", "ledger verify",
     "env list", "env first", "env next", "env publish", "env verify", "config record",
     "people add", "people remove", "people roles", "people list", "people sync",
     "keys add", "keys retire", "keys log",
