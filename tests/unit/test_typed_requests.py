@@ -33,7 +33,6 @@ NOT_YET = frozenset({
     "demo", "doctor", "pins write", "release propose",
     "audit export", "audit verify-sink", "audit sink-init",
     "policy test", "policy lint", "codeowners generate", "codeowners check",
-    "env list", "env first", "env next", "env publish", "env verify", "config record",
     "people add", "people remove", "people roles", "people list", "people sync",
     "keys add", "keys retire", "keys log",
 })
