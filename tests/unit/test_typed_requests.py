@@ -31,7 +31,6 @@ from governance.cli.render import Renderers
 # The commands still without a typed request and a renderer registry (issue 20 item 3).
 NOT_YET = frozenset({
     "demo", "doctor", "pins write", "release propose",
-    "audit export", "audit verify-sink", "audit sink-init",
     "policy test", "policy lint", "codeowners generate", "codeowners check",
     "people add", "people remove", "people roles", "people list", "people sync",
     "keys add", "keys retire", "keys log",
