@@ -32,8 +32,6 @@ from governance.cli.render import Renderers
 NOT_YET = frozenset({
     "demo", "doctor", "pins write", "release propose",
     "policy test", "policy lint", "codeowners generate", "codeowners check",
-    "people add", "people remove", "people roles", "people list", "people sync",
-    "keys add", "keys retire", "keys log",
 })
 
 
