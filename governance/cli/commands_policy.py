@@ -14,17 +14,14 @@ from pathlib import Path
 
 import typer
 
-from governance import checking
+from governance import checking, upkeep
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO, env_option
 from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, emit_text, log
 from governance.cli.render import Renderers
 from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, GovernanceError, UsageError
-from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
+from governance.policy.bundle import POLICY_DIR
 from governance.policy.engines.port import ENGINE_NAMES
-from governance.policy.engines.select import select_engine
-from governance.policy.lint import LintFinding, lint_bundle
-from governance.policy.testing import TestSummary, summarise
 from governance.service import Service
 
 
@@ -126,13 +123,13 @@ def _render_stopped(err: GovernanceError, output: OutputFormat, env: str | None,
 policy_app = new_app("Test and lint the Rego policies that decide the gates.")
 
 
-# policy test: (engine name, summary of the test results)
-TESTED: Renderers[tuple[str, TestSummary]] = Renderers("policy tests")
+# policy test: the engine's name and the summary of the test results
+TESTED: Renderers[upkeep.PolicyTested] = Renderers("policy tests")
 
 
 @TESTED.register(OutputFormat.json)
-def _tested_json(tested: tuple[str, TestSummary]) -> None:
-    engine, summary = tested
+def _tested_json(tested: upkeep.PolicyTested) -> None:
+    engine, summary = tested.engine, tested.summary
     emit_json(
         {
             "engine": engine,
@@ -157,8 +154,8 @@ def _tested_json(tested: tuple[str, TestSummary]) -> None:
 
 
 @TESTED.register(OutputFormat.text)
-def _tested_text(tested: tuple[str, TestSummary]) -> None:
-    engine, summary = tested
+def _tested_text(tested: upkeep.PolicyTested) -> None:
+    engine, summary = tested.engine, tested.summary
     for r in summary.results:
         if r.outcome != "pass":
             emit_text(f"{r.location.render()}: {r.outcome.upper()} {r.package}.{r.name}")
@@ -172,13 +169,13 @@ def _tested_text(tested: tuple[str, TestSummary]) -> None:
     )
 
 
-# policy lint: (the bundle, its findings)
-LINTED: Renderers[tuple[PolicyBundle, list[LintFinding]]] = Renderers("policy lint")
+# policy lint: the bundle and its findings
+LINTED: Renderers[upkeep.PolicyLinted] = Renderers("policy lint")
 
 
 @LINTED.register(OutputFormat.json)
-def _linted_json(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
-    _bundle, findings = linted
+def _linted_json(linted: upkeep.PolicyLinted) -> None:
+    findings = linted.findings
     emit_json(
         {
             "ok": not findings,
@@ -192,8 +189,8 @@ def _linted_json(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
 
 
 @LINTED.register(OutputFormat.text)
-def _linted_text(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
-    bundle, findings = linted
+def _linted_text(linted: upkeep.PolicyLinted) -> None:
+    bundle, findings = linted.bundle, linted.findings
     for f in findings:
         emit_text(f.render())
     emit_text(f"{len(findings)} finding(s) in {len(bundle.files)} file(s)")
@@ -209,13 +206,9 @@ def policy_test(
     output: OutputFormat = TESTED_FORMAT,
 ) -> None:
     """Run every test_* rule in *_test.rego through the engine."""
-    bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
-    eng = select_engine(engine)
-    try:
-        summary = summarise(eng.run_tests(bundle))
-    finally:
-        eng.close()
-    TESTED.render(output, (eng.name, summary))
+    tested = upkeep.run_policy_tests(upkeep.PolicyTestRequest(policy_dir, engine))
+    TESTED.render(output, tested)
+    summary = tested.summary
     if not summary.results:
         log("no test_* rules found")
         raise typer.Exit(EXIT_NO)
@@ -230,10 +223,9 @@ def policy_lint(
     output: OutputFormat = LINTED_FORMAT,
 ) -> None:
     """Reject Rego v0, %q, semver.*, `with input as`, and gates without METADATA."""
-    bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
-    findings = lint_bundle(bundle)
-    LINTED.render(output, (bundle, findings))
-    raise typer.Exit(EXIT_NO if findings else EXIT_PASS)
+    linted = upkeep.lint_policies(upkeep.PolicyLintRequest(policy_dir))
+    LINTED.render(output, linted)
+    raise typer.Exit(EXIT_NO if linted.findings else EXIT_PASS)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,8 +30,7 @@ from governance.cli.render import Renderers
 
 # The commands still without a typed request and a renderer registry (issue 20 item 3).
 NOT_YET = frozenset({
-    "demo", "doctor", "pins write", "release propose",
-    "policy test", "policy lint", "codeowners generate", "codeowners check",
+    "demo",
 })
 
 
