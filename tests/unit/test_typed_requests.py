@@ -30,7 +30,7 @@ from governance.cli.render import Renderers
 
 # The commands still without a typed request and a renderer registry (issue 20 item 3):
 # ``demo`` streams each step's output as the step runs (governance.demo.main(emit, keep)), so
-# rendering one result at the end would hold a minute of output back.
+# rendering one result at the end would hold the whole run's output back.
 NOT_YET = frozenset({
     "demo",
 })
