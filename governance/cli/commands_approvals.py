@@ -1,9 +1,9 @@
 """Approval commands: ``governance codeowners generate|check`` and ``release propose``.
 
-Thin: parse options, call ``governance.approvals.ownership`` (or ``propose``) on the repository
-the composition root finds, render through a renderer registry, return. Errors propagate
-to the funnel in ``governance.cli.app`` (exit 1 for drift or invalid lines, 3 for missing
-configuration).
+Thin: parse options into a typed request of ``governance.upkeep``, call its use case
+(``governance.approvals.ownership`` or ``propose``) on the repository the composition root
+finds, render through a renderer registry, return. Errors propagate to the funnel in
+``governance.cli.app`` (exit 1 for drift or invalid lines, 3 for missing configuration).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from governance import upkeep
 from governance.cli.app_support import new_app
 from governance.cli.commands_records import release_app
 from governance.cli.options import REPO
@@ -63,20 +64,15 @@ WRITTEN_FORMAT, CHECKED_FORMAT, PROPOSED_FORMAT = (WRITTEN.option(), CHECKED.opt
 def generate(root: Path | None = ROOT, output_format: OutputFormat = WRITTEN_FORMAT,
              repo: Path = REPO) -> None:
     """Write .github/CODEOWNERS from governance.yaml (model approvers, governance owners)."""
-    from governance.approvals import ownership
-
-    root = root or Service(repo).root
-    target = ownership.write(root)
-    WRITTEN.render(output_format, target.relative_to(root).as_posix())
+    request = upkeep.CodeownersRequest(root)
+    WRITTEN.render(output_format, upkeep.generate_codeowners(Service(repo), request))
 
 
 @codeowners_app.command("check")
 def check(root: Path | None = ROOT, output_format: OutputFormat = CHECKED_FORMAT,
           repo: Path = REPO) -> None:
     """Fail (exit 1) when CODEOWNERS has invalid lines or drifts from governance.yaml."""
-    from governance.approvals import ownership
-
-    result = ownership.check(root or Service(repo).root)
+    result = upkeep.check_codeowners(Service(repo), upkeep.CodeownersRequest(root))
     CHECKED.render(output_format, result)
     if not result.ok:
         raise InvalidInput(
@@ -97,22 +93,8 @@ def propose(
     repo: Path = REPO,
 ) -> None:
     """Push a release branch and open or update its pull request with one summary comment."""
-    from governance.approvals import propose as proposal
-    from governance.approvals.github import GitHubSettings, GitHubSource, token_from_env
-
-    root = Service(repo).root
-    gate_results = None
-    if gates is not None:
-        from governance.json_source import read_json_option
-        from governance.yaml_source import DEFAULT_MAX_BYTES
-
-        gate_results = read_json_option(gates, "--gates", 16 * DEFAULT_MAX_BYTES).data
-    source = GitHubSource(GitHubSettings.from_env(repository or None), token_from_env())
-    try:
-        result = proposal.propose(root, release, source, remote=remote, gates=gate_results)
-    finally:
-        source.close()
-    PROPOSED.render(output_format, result)
+    request = upkeep.ProposeRequest(release, remote, repository or None, gates)
+    PROPOSED.render(output_format, upkeep.propose(Service(repo), request))
 
 
 def register(app: typer.Typer) -> None:

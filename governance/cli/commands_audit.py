@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from governance import ci_context, reading
+from governance import exporting, org_reading, reading
 from governance.audit import queries
 from governance.cli import commands_org
 from governance.cli.app_support import new_app
 from governance.cli.options import (
     AT,
-    ENV_DSN,
     ORIGIN,
     REPO,
     SOURCE,
@@ -35,7 +34,7 @@ from governance.cli.options import (
 )
 from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
 from governance.cli.render import Renderers
-from governance.errors import NotFound, Tampered
+from governance.errors import NotFound
 from governance.safe_text import join_lines
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
     from governance.sinks.export import ExportResult
     from governance.sinks.export import VerifyReport as SinkReport
     from governance.sinks.postgres_org import OrgExportResult
-    from governance.sinks.settings import SinkOverrides
 
 
 class SinkKind(StrEnum):
@@ -163,10 +161,16 @@ def live(
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
-    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    org_reading.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
-        org = commands_org.open_source(source_url, origin, trust)
-        return commands_org.live(org, model, env, moment, fmt.value)
+        org = org_reading.live(org_reading.OrgLiveRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), model, env, moment))
+        commands_org.warn(org.envelope)
+        commands_org.LIVE.render(fmt, org)
+        refusal = org.nothing_live()
+        if refusal is not None:
+            raise refusal
+        return
     result = reading.live(Service(repo), reading.LiveRequest(model, env, moment,
                                                              verified_prefix))
     warn_prefix(result.prefix)
@@ -190,10 +194,12 @@ def history(
     trust: Path | None = TRUST,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
-    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    org_reading.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
-        org = commands_org.open_source(source_url, origin, trust)
-        return commands_org.history(org, model, fmt.value)
+        events = org_reading.history(org_reading.OrgHistoryRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), model))
+        commands_org.warn(events.envelope)
+        return commands_org.EVENTS.render(fmt, events)
     result = reading.history(Service(repo), reading.HistoryRequest(model, verified_prefix))
     warn_prefix(result.prefix)
     EVENTS.render(fmt, result)
@@ -240,10 +246,12 @@ def audit_query(
         until=parse_time(until, now=now, option="--until") if until is not None else None,
         limit=limit,
     )
-    commands_org.check_flags(source_url, origin, trust, verified_prefix)
+    org_reading.check_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:
-        org = commands_org.open_source(source_url, origin, trust)
-        return commands_org.query(org, flt, fmt.value)
+        events = org_reading.audit_query(org_reading.OrgQueryRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), flt))
+        commands_org.warn(events.envelope)
+        return commands_org.EVENTS.render(fmt, events)
     result = reading.audit_query(Service(repo), reading.AuditQueryRequest(flt, verified_prefix))
     warn_prefix(result.prefix)
     EVENTS.render(fmt, result)
@@ -292,6 +300,16 @@ def _sink_checked_text(report: SinkReport) -> None:
         emit_text(f"problem: {problem}")
 
 
+SINK_READY: Renderers[exporting.SinkInitialised] = Renderers("sink initialisation")
+
+
+@SINK_READY.register(OutputFormat.text)
+def _sink_ready_text(done: exporting.SinkInitialised) -> None:
+    for note in done.notes:
+        log(f"note: {note}")
+    emit_text(done.message)
+
+
 EXPORTED_FORMAT, SINK_CHECKED_FORMAT = EXPORTED.option(), SINK_CHECKED.option()
 
 _SINK = typer.Option(SinkKind.jsonl, "--sink", help="jsonl (default), postgres or s3.")
@@ -318,28 +336,9 @@ def audit_export(
     repo: Path = REPO,
 ) -> None:
     """Export ledger events after the cursor to a sink (idempotent, resumable)."""
-    from governance.sinks import export as sink_export
-    from governance.sinks.settings import SinkOverrides, open_sink
-
-    service = Service(repo)
-    root = service.root
-    overrides = SinkOverrides(
-        directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url
-    )
-    if sink is SinkKind.postgres:
-        from governance.sinks.postgres_org import export_origin
-
-        _no_table(table)
-
-        dsn = postgres_dsn(root, overrides)
-        EXPORTED.render(fmt, export_origin(dsn, service.ledger(), read_checkpoint(root)))
-        return
-    target = open_sink(root, sink.value, overrides)
-    try:
-        result = sink_export.export(root, service.ledger(), target)
-    finally:
-        _close(target)
-    EXPORTED.render(fmt, result)
+    request = exporting.ExportRequest(exporting.SinkRequest(
+        sink.value, directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url))
+    EXPORTED.render(fmt, exporting.export(Service(repo), request, warn=log))
 
 
 @audit_app.command("verify-sink")
@@ -363,27 +362,20 @@ def audit_verify_sink(
     """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any).
     postgres: every row of each origin verified against its signed checkpoints, and this
     repository's rows against its ledger."""
-    if sink is SinkKind.postgres:
-        _no_table(table)
-        return _verify_org(repo, dsn_env, origin, all_origins, trust, fmt)
-    from governance.sinks import export as sink_export
-    from governance.sinks.settings import SinkOverrides, open_sink
-
-    service = Service(repo)
-    root = service.root
-    overrides = SinkOverrides(directory, dsn_env, table, bucket, prefix, None, endpoint_url)
-    target = open_sink(root, sink.value, overrides)
-    try:
-        report = sink_export.verify(root, service.ledger(), target)
-    finally:
-        _close(target)
-    SINK_CHECKED.render(fmt, report)
-    if not report.ok:
-        raise Tampered(
-            f"sink {report.destination} does not match the ledger: {len(report.missing)} "
-            f"missing, {len(report.extra)} extra, {len(report.modified)} modified, "
-            f"{len(report.other)} other problem(s)"
-        )
+    request = exporting.VerifySinkRequest(
+        exporting.SinkRequest(sink.value, directory, dsn_env, table, bucket, prefix, None,
+                              endpoint_url),
+        tuple(origin), all_origins, trust)
+    result = exporting.verify_sink(Service(repo), request, warn=log)
+    if isinstance(result, org_reading.OrgSinkCheck):
+        commands_org.warn(result.envelope)
+        commands_org.SINK_CHECKED.render(fmt, result)
+        failure = result.failure()
+    else:
+        SINK_CHECKED.render(fmt, result)
+        failure = exporting.sink_failure(result)
+    if failure is not None:
+        raise failure
 
 
 @audit_app.command("sink-init")
@@ -401,94 +393,9 @@ def audit_sink_init(
     repo: Path = REPO,
 ) -> None:
     """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
-    from governance.sinks.settings import SinkOverrides, open_sink
-
-    root = Service(repo).root
-    if sink is SinkKind.postgres:
-        from governance.sinks.postgres_org import EVENTS, install_org_admin
-
-        _no_table(table)
-
-        for note in install_org_admin(admin_dsn_env, writer_role):
-            log(f"note: {note}")
-        emit_text(f"postgres: append-only organisation tables ({EVENTS} and its checkpoints) "
-                  f"ready for role {writer_role}")
-    elif sink is SinkKind.s3:
-        from governance.sinks.s3 import S3Sink, create_locked_bucket
-
-        target = open_sink(root, "s3", SinkOverrides(bucket=bucket, endpoint_url=endpoint_url))
-        assert isinstance(target, S3Sink)
-        create_locked_bucket(target.client, target.bucket)
-        emit_text(f"s3: bucket {target.bucket} created with Object Lock enabled")
-    else:
-        emit_text("jsonl: nothing to initialise (files are created on export)")
-
-
-def _no_table(table: str | None) -> None:
-    if table is not None:
-        from governance.errors import UsageError
-
-        raise UsageError(f"--table {table!r}: the PostgreSQL sink uses the fixed organisation "
-                         "tables (governance_org_events, governance_org_checkpoints); "
-                         "see docs/audit.md")
-
-
-def read_checkpoint(root: Path) -> str:
-    """The latest signed checkpoint of the ledger at ``root`` (cut fresh over the verified tip
-    when the log key is available): what a PostgreSQL export proves its rows against."""
-    from governance.ledger.reader import latest_checkpoint
-
-    return latest_checkpoint(root)[0]
-
-
-def postgres_dsn(root: Path, overrides: SinkOverrides) -> str:
-    """The writer's DSN from the variable governance.yaml (or --dsn-env) names; never shown."""
-
-    from governance.sinks.settings import load_sink_config
-
-    conf = load_sink_config(root).get("postgres") or {}
-    if isinstance(conf, dict) and conf.get("table"):
-        log(f"warning: governance.yaml $.sinks.postgres.table ({conf['table']}) is ignored: the "
-            "PostgreSQL sink uses the organisation tables (docs/audit.md)")
-    var = overrides.dsn_env or (conf.get("dsn_env") if isinstance(conf, dict) else None) \
-        or ENV_DSN
-    dsn = ci_context.current().variable(str(var))
-    if not dsn:
-        from governance.errors import ConfigurationError
-
-        raise ConfigurationError(
-            f"postgres sink: environment variable {var} is not set",
-            hint=f"export {var}='host=... dbname=... user=...' (the writer role's DSN)")
-    return dsn
-
-
-def _verify_org(repo: Path, dsn_env: str | None, origins: list[str], all_origins: bool,
-                trust: Path | None, fmt: OutputFormat) -> None:
-    from governance.audit.org import OrgSource
-    from governance.sinks.postgres_org import checked_checkpoint
-    from governance.sinks.settings import SinkOverrides
-
-    org_trust = commands_org.resolve_trust(trust)
-    service = Service(repo)
-    root = None
-    if not origins and not all_origins:
-        root = service.root
-        origins = [checked_checkpoint(read_checkpoint(root)).origin]
-    if dsn_env is not None:
-        dsn = commands_org.resolve_dsn(f"env:{dsn_env}")
-    elif root is not None:
-        dsn = postgres_dsn(root, SinkOverrides())
-    else:
-        dsn = commands_org.resolve_dsn("postgres")
-    src = OrgSource(dsn, org_trust, org_trust.require([] if all_origins else origins))
-    ledger = None if root is None else service.ledger()
-    commands_org.verify_sink(src, fmt.value, ledger)
-
-
-def _close(target: object) -> None:
-    close = getattr(target, "close", None)
-    if callable(close):
-        close()
+    request = exporting.SinkInitRequest(sink.value, writer_role, admin_dsn_env, table, bucket,
+                                        endpoint_url)
+    SINK_READY.render(OutputFormat.text, exporting.sink_init(Service(repo), request))
 
 
 def register(app: typer.Typer) -> None:

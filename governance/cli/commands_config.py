@@ -1,6 +1,7 @@
 """``governance config record``: record a merged governance configuration change.
 
-Thin: parse, run the use case ``governance.config_change.record_config_change`` (the governance
+Thin: parse into a ``governance.configuring.ConfigRecordRequest``, run the use case
+``governance.config_change.record_config_change`` (the governance
 paths the push changed, the merged pull request's approvals re-verified, the pushed content
 compared with the PR head, the event picked and appended) through the ports the composition
 root wires (``governance.service.Service.config_change_ports``), render through a renderer
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from governance import ci_context
+from governance import ci_context, configuring
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
@@ -57,15 +58,12 @@ def record_cmd(
     repo: Path = REPO,
 ) -> None:
     """Record config_changed with the pull request's approvals, or policy_violation."""
-    from governance.config_change import record_config_change
-
     for option, value in (("--before", before), ("--after", after)):
         if value is not None and not _SHA.fullmatch(value):
             raise UsageError(f"{option} {value!r} is not a full commit sha",
                              hint="40 (or 64) lowercase hex characters, e.g. github.event.before")
-    service = Service(repo)
-    done = record_config_change(before, after or service.head_commit() or "", pr,
-                                ci_context.current().source(), service.config_change_ports())
+    request = configuring.ConfigRecordRequest(before, after, pr, ci_context.current().source())
+    done = configuring.record_config(Service(repo), request)
     RECORDED.render(fmt, done)
     if done.entry is not None and not done.decision.approved:
         log(f"error: {done.reason}")

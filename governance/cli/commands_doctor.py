@@ -1,6 +1,7 @@
 """``governance doctor`` (readiness, each finding with its fix) and ``governance pins write``
-(the workflows' hash-checked requirements). Thin: parse, call ``governance.doctor`` or
-``governance.pins``, render, map readiness to the exit code (0 ready, 1 not ready)."""
+(the workflows' hash-checked requirements). Thin: parse into a typed request of
+``governance.upkeep``, call its use case (``governance.doctor`` or ``governance.pins``), render
+through a renderer registry, map readiness to the exit code (0 ready, 1 not ready)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from governance import upkeep
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
@@ -42,14 +44,21 @@ def _diagnosis_text(result: Diagnosis) -> None:
 
 DIAGNOSIS_FORMAT = DIAGNOSIS.option()
 
+PINNED: Renderers[upkeep.PinsWritten] = Renderers("pins")
+
+
+@PINNED.register(OutputFormat.text)
+def _pinned_text(written: upkeep.PinsWritten) -> None:
+    for note in written.notes:
+        log(f"note: {note}")
+    emit_text(f"wrote {written.path}")
+
 
 def doctor(root: Path | None = ROOT, fmt: OutputFormat = DIAGNOSIS_FORMAT,
            repo: Path = REPO) -> None:
     """Check that this repository and you are ready to govern; each finding names its fix.
     Exit 0 when ready, 1 otherwise (advice never fails)."""
-    from governance.doctor import diagnose
-
-    result = diagnose(root or Service(repo).root)
+    result = upkeep.doctor(Service(repo), upkeep.DoctorRequest(root))
     DIAGNOSIS.render(fmt, result)
     if not result.ready:
         raise typer.Exit(1)
@@ -66,13 +75,8 @@ def pins_write(
     repo: Path = REPO,
 ) -> None:
     """(Re)write .github/governance-requirements.txt for the installed version."""
-    from governance.pins import REQUIREMENTS, write_requirements
-
-    notes: list[str] = []
-    write_requirements(root or Service(repo).root, notes, tuple(artifact), overwrite=True)
-    for note in notes:
-        log(f"note: {note}")
-    emit_text(f"wrote {REQUIREMENTS}")
+    written = upkeep.write_pins(Service(repo), upkeep.PinsRequest(tuple(artifact), root))
+    PINNED.render(OutputFormat.text, written)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,8 @@
 """``governance env list|first|next|publish|verify``: environment order and the pointer branch.
 
-Thin: parse, call ``governance.environments`` (order, next environment, pointers compared with
-the ledger) or ``governance.pointers`` (the pointer branch) with what the composition
-root gives (``governance.service.Service``), render through a renderer registry
+Thin: parse the options into a typed request of ``governance.configuring``, call its use case
+(order, next environment, the pointer branch, pointers compared with the ledger) with the
+composition root (``governance.service.Service``), render through a renderer registry
 (``governance.cli.render``). The workflows read the environment to promote into from here
 instead of hard-coding one (docs/workflows.md).
 """
@@ -14,20 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from governance import ci_context
+from governance import ci_context, configuring
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
 from governance.cli.render import Renderers
 from governance.domain.config import Environment
-from governance.environments import (
-    NextStep,
-    PointerCheck,
-    check_pointers,
-    first_environment,
-    next_step,
-    promotion_order,
-)
+from governance.environments import NextStep, PointerCheck
 from governance.service import Service
 
 if TYPE_CHECKING:  # the pointer branch's writer loads when env publish runs
@@ -84,13 +77,14 @@ PUBLISHED_FORMAT, CHECKED_FORMAT = PUBLISHED.option(), CHECKED.option()
 @env_app.command("list")
 def list_cmd(fmt: OutputFormat = ORDER_FORMAT, repo: Path = REPO) -> None:
     """The environments in promotion order (one name per line)."""
-    ORDER.render(fmt, promotion_order(Service(repo).config))
+    ORDER.render(fmt, configuring.order(Service(repo), configuring.OrderRequest()))
 
 
 @env_app.command("first")
 def first_cmd(fmt: OutputFormat = ONE_FORMAT, repo: Path = REPO) -> None:
     """The first environment: where a merged release is promoted."""
-    ONE.render(fmt, first_environment(Service(repo).config))
+    first, = configuring.order(Service(repo), configuring.OrderRequest(first_only=True))
+    ONE.render(fmt, first)
 
 
 @env_app.command("next")
@@ -101,11 +95,8 @@ def next_cmd(
 ) -> None:
     """The next environment for a release (exit 1 when it is live everywhere it may go), and
     with --format json the pull request the ledger says it came through."""
-    service = Service(repo)
-    loaded = service.repo.load_release(release)
-    NEXT.render(fmt, next_step(service.config, loaded.release.release_id,
-                               loaded.release.model_name, loaded.digest.value,
-                               service.entries()))
+    NEXT.render(fmt, configuring.next_environment(Service(repo),
+                                                  configuring.NextRequest(release)))
 
 
 @env_app.command("publish")
@@ -116,10 +107,7 @@ def publish_cmd(
     repo: Path = REPO,
 ) -> None:
     """Commit environments/<env>.yaml as the ledger says onto governance/environments."""
-    from governance.pointers import publish
-
-    service = Service(repo)
-    PUBLISHED.render(fmt, publish(service.root, service.config, remote=remote))
+    PUBLISHED.render(fmt, configuring.publish(Service(repo), configuring.PublishRequest(remote)))
 
 
 @env_app.command("verify")
@@ -134,15 +122,8 @@ def verify_cmd(
 ) -> None:
     """Compare the pointer files with the ledger: exit 1 when one names a release no ledger
     event made live there (a pointer edited by hand)."""
-    from governance.pointers import pointers_at, pointers_in
-
-    service = Service(repo)
-    root = service.root
-    listed = service.entries()
-    found = pointers_at(root, ref) if ref else pointers_in(root)
-    done = check_pointers(service.config, listed, found, ref=ref,
-                          record=service.append if record else None,
-                          source=ci_context.current().source())
+    request = configuring.PointerCheckRequest(ref, record, ci_context.current().source())
+    done = configuring.verify_pointers(Service(repo), request)
     CHECKED.render(fmt, done)
     for m in done.mismatches:
         log(f"MISMATCH {m.message()}")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from governance import reading
+from governance import org_reading, reading
 from governance.audit.diff import ReleaseDiff
 from governance.audit.diff import render_text as diff_text
 from governance.audit.explain import render_text as explain_text
@@ -36,6 +36,7 @@ from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
     from governance.report.evidence import EvidenceReport
+    from governance.report.org import OrgReport
 
 REPORT: Renderers[_Delivery] = Renderers("evidence report")
 
@@ -55,6 +56,31 @@ def _report_html(delivery: _Delivery) -> None:
 
 
 REPORT_FORMAT = REPORT.option(default=OutputFormat.markdown)  # the organisation report's too
+
+
+@dataclass(frozen=True)
+class _OrgDelivery:
+    """The organisation report and where it goes (None: stdout)."""
+
+    bundle: OrgReport
+    out: Path | None
+
+
+ORG_REPORT: Renderers[_OrgDelivery] = Renderers("organisation report")
+
+
+@ORG_REPORT.register(OutputFormat.markdown)
+def _org_markdown(delivery: _OrgDelivery) -> None:
+    from governance.report.org import render_org_markdown
+
+    _deliver(render_org_markdown(delivery.bundle), OutputFormat.markdown, delivery.out)
+
+
+@ORG_REPORT.register(OutputFormat.html)
+def _org_html(delivery: _OrgDelivery) -> None:
+    from governance.report.org import render_org_html
+
+    _deliver(render_org_html(delivery.bundle), OutputFormat.html, delivery.out)
 
 
 DIFF: Renderers[ReleaseDiff] = Renderers("diff")
@@ -102,8 +128,10 @@ def explain(
         if env is not None:
             raise UsageError("explain --source takes a release id; for what was live, ask "
                              "`governance live MODEL --env E --at T --source ...`")
-        org = commands_org.open_source(source_url, origin, trust)
-        return commands_org.explain(org, target, moment, fmt.value)
+        org = org_reading.explain(org_reading.OrgExplainRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), target, moment))
+        commands_org.warn(org.envelope)
+        return commands_org.EXPLAINED.render(fmt, org)
     result = reading.explain(Service(repo), reading.ExplainRequest(target, env, moment))
     if result.live is not None and result.live.live.retired_at:
         log(f"warning: {result.live.live.release_id} was retired at "
@@ -186,7 +214,6 @@ def _check_out(out: Path) -> None:
 def _org_report(source_url: str, origin: list[str], trust: Path | None, since: str,
                 until: str, max_eval_age: str, fmt: OutputFormat, out: Path | None) -> None:
     from governance.audit.org import duration
-    from governance.report.org import build_org_report, render_org_html, render_org_markdown
 
     now = utc_now()
     start = parse_time(since, now=now, option="--since")
@@ -195,20 +222,13 @@ def _org_report(source_url: str, origin: list[str], trust: Path | None, since: s
         limit = duration(max_eval_age)
     except ValueError as err:
         raise UsageError(f"--max-eval-age: {err}") from None
-    src = commands_org.open_source(source_url, origin, trust)
-    with src:
-        bundle = build_org_report(src, since=start, until=end, max_evaluation_age=limit,
-                                  now=now)
-    text = render_org_html(bundle) if fmt is OutputFormat.html else render_org_markdown(bundle)
+    bundle = org_reading.report(org_reading.OrgReportRequest(
+        org_reading.OrgRequest(source_url, tuple(origin), trust), start, end, limit, now))
     for section in bundle.sections:
         if section.stale:
             log(f"warning: origin {section.origin} is stale: last export "
                 f"{section.last_export or 'never'}")
-    if out is None:
-        emit_document(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        log(f"wrote {out} ({fmt.value}, {len(text.encode('utf-8'))} bytes)")
+    ORG_REPORT.render(fmt, _OrgDelivery(bundle, out))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,7 @@
 """``governance ledger init | append | log | checkpoint | verify`` (DESIGN sections 8 and 10).
 
-Thin commands: parse options, call one function of ``governance.ledger`` on the repository the
-composition root finds (``governance.service.Service``), render through a renderer registry
+Thin commands: parse options into a typed request of ``governance.trail``, call its use case
+with the composition root (``governance.service.Service``), render through a renderer registry
 (``governance.cli.render``). Exit codes
 come from the error funnel (0 pass, 1 tampered/denied/invalid, 2 usage, 3 could not decide);
 ``verify`` maps its report the same way.
@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from governance import trail
 from governance.cli.app_support import check_identifier, new_app
 from governance.cli.options import REMOTE, REPO, limit_option
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.cli.render import Renderers
 from governance.domain.event_types import CHECKPOINT_TYPES
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
-from governance.errors import Tampered, Undecided, UsageError
+from governance.errors import UsageError
 from governance.service import Service
 
 FIELD = typer.Option([], "--field",
@@ -37,11 +38,6 @@ if TYPE_CHECKING:  # the verifier loads when ledger verify runs
 
 # free-text-looking fields that are identifiers (the slug fields have their schema patterns)
 _IDENTIFIER_FIELDS = ("incident", "actor_id", "actor_role", "policy_digest")
-
-
-def _root(repo: Path) -> Path:
-    """The governed repository holding ``repo`` (walking up, as git does), else ``repo``."""
-    return Service(repo).ledger_root
 
 
 def _entry_json(e: LedgerEntry) -> dict[str, Any]:
@@ -97,19 +93,29 @@ def _verified_text(report: VerifyReport) -> None:
     emit_text(f"verified {report.events} events before the failure")
 
 
+# checkpoint: the signed note, byte for byte, to stdout or --out
+CHECKPOINT: Renderers[trail.Checkpoint] = Renderers("ledger checkpoint")
+
+
+@CHECKPOINT.register(OutputFormat.text)
+def _checkpoint_note(note: trail.Checkpoint) -> None:
+    out = note.request.out
+    if out is None:
+        sys.stdout.write(note.note)
+    else:
+        out.write_text(note.note, encoding="utf-8")
+        log(f"wrote checkpoint of size {note.size} to {out}")
+
+
 ENTRY_FORMAT, LISTED_FORMAT, VERIFIED_FORMAT = ENTRY.option(), LISTED.option(), VERIFIED.option()
 
 
 def init(repo: Path = REPO, remote: str | None = REMOTE,
          fmt: OutputFormat = ENTRY_FORMAT) -> None:
     """Write the genesis event (seq 0) pinning trust from governance.yaml at this commit."""
-    from governance.ledger import init_ledger
-    from governance.ledger.append import genesis_advice
-    from governance.ledger.settings import load_settings
-
-    root = _root(repo)
-    _report_entry(init_ledger(root, remote=remote), fmt)
-    for note in genesis_advice(load_settings(root)):
+    done = trail.init(Service(repo), trail.InitRequest(remote))
+    _report_entry(done.entry, fmt)
+    for note in done.advice:
         log(f"note: {note}")
 
 
@@ -158,10 +164,8 @@ def append(
             fields[key] = value
     if event_type not in EVENT_TYPES:
         raise UsageError(f"--type {event_type!r}: expected one of {', '.join(EVENT_TYPES)}")
-    fields["event_type"] = event_type
-    from governance.ledger.append import append_by_hand
-
-    _report_entry(append_by_hand(_root(repo), fields, remote=remote), fmt)
+    _report_entry(trail.append(Service(repo), trail.AppendRequest(event_type, fields, remote)),
+                  fmt)
 
 
 def log_cmd(
@@ -177,18 +181,11 @@ def log_cmd(
     repo: Path = REPO, fmt: OutputFormat = LISTED_FORMAT,
 ) -> None:
     """List verified ledger events in seq order (--unverified: as stored, for forensics)."""
-    want = {"event_type": event_type, "actor_id": actor, "model_name": model,
-            "release_id": release}
-    from governance.ledger.reader import entries, unverified_entries
-
-    read = unverified_entries if unverified else entries
-    rows = [e for e in read(_root(repo))
-            if all(v is None or e.get(k) == v for k, v in want.items())]
-    if unverified:
+    request = trail.LogRequest(event_type, actor, model, release, limit, unverified)
+    rows = trail.log(Service(repo), request)
+    if request.unverified:
         log("warning: --unverified lists the ledger as stored; nothing here is verified "
             "evidence (run `governance ledger verify`)")
-    if limit is not None:
-        rows = rows[-limit:]
     LISTED.render(fmt, rows)
 
 
@@ -197,17 +194,11 @@ def checkpoint(
     repo: Path = REPO,
 ) -> None:
     """Print the latest signed checkpoint note (C2SP tlog-checkpoint) of the ledger."""
-    from governance.ledger import latest_checkpoint
-
-    note, size, total = latest_checkpoint(_root(repo))
-    if size < total:
-        log(f"note: latest stored checkpoint covers {size} of {total} events "
+    note = trail.checkpoint(Service(repo), trail.CheckpointRequest(out))
+    if note.size < note.total:
+        log(f"note: latest stored checkpoint covers {note.size} of {note.total} events "
             "(set GOVERNANCE_LEDGER_LOG_KEY to sign the tip)")
-    if out is None:
-        sys.stdout.write(note)
-    else:
-        out.write_text(note, encoding="utf-8")
-        log(f"wrote checkpoint of size {size} to {out}")
+    CHECKPOINT.render(OutputFormat.text, note)  # the note is its own format (no --format)
 
 
 def verify(
@@ -215,21 +206,16 @@ def verify(
     repo: Path = REPO, fmt: OutputFormat = VERIFIED_FORMAT,
 ) -> None:
     """Verify every commit, event, signature and checkpoint; name the first failure."""
-    from governance.ledger import verify_repo
-
-    report = verify_repo(_root(repo), checkpoint_files=checkpoint_file)
+    report = trail.verify(Service(repo), trail.VerifyRequest(tuple(checkpoint_file)))
     for w in report.warnings:
         log(f"warning: {w}")
     if not checkpoint_file and report.failure is None:
         log("note: no external checkpoint given; a history rewritten and re-signed with valid "
             "keys, or a dropped tip, is only caught against one (--checkpoint FILE)")
     VERIFIED.render(fmt, report)
-    if report.failure is not None:  # exit code through the funnel: 3 undecided, 1 tampered
-        f = report.failure
-        where = f"seq {f.seq}" if f.seq is not None else "an external checkpoint"
-        if f.undecided:
-            raise Undecided(f"ledger verification could not decide at {where}")
-        raise Tampered(f"ledger verification failed at {where}: {f.reason}")
+    failure = trail.refusal(report)  # exit code through the funnel: 3 undecided, 1 tampered
+    if failure is not None:
+        raise failure
 
 
 def register(app: typer.Typer) -> None:

@@ -1,29 +1,28 @@
 """``governance people add|remove|list|sync`` and ``governance keys add|retire``.
 
-Thin: parse, call ``governance.people``, render. Each edit of governance.yaml is validated before
-it is written and, once the ledger exists, recorded as ``key_rotated`` when the current signer
-is a rotator; otherwise the output names the command a rotator runs. Exit 0 when the edit was
-made (the ledger may still be pending: said on stdout and in ``ledger.state`` of the JSON), 1
-when it was refused (unknown id, duplicate, the last member of a required role, the last
-rotator, a configuration that would not validate), 2 for a malformed option, 3 when the ledger
-or the signing set-up could not be read.
+Thin: parse the options into a typed request of ``governance.membership``, call its use case
+(which edits through ``governance.people``), render through a renderer registry. Each edit of
+governance.yaml is validated before it is written and, once the ledger exists, recorded as
+``key_rotated`` when the current signer is a rotator; otherwise the output names the command a
+rotator runs. Exit 0 when the edit was made (the ledger may still be pending: said on stdout
+and in ``ledger.state`` of the JSON), 1 when it was refused (unknown id, duplicate, the last
+member of a required role, the last rotator, a configuration that would not validate), 2 for a
+malformed option, 3 when the ledger or the signing set-up could not be read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from governance import membership
 from governance.authoring import check_identity, check_slug
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.cli.render import Renderers
-from governance.config import load_config
-from governance.domain.config import GovernanceConfig
 from governance.errors import UsageError
 from governance.service import Service
 
@@ -32,7 +31,6 @@ if TYPE_CHECKING:  # the people module imports the ledger and ruamel: loaded whe
 
 people_app = new_app("People and bots of governance.yaml, kept in step with the ledger's trust.")
 keys_app = new_app("Signing keys of people and bots (governance.yaml and the ledger's trust).")
-
 
 
 def _render_ledger(outcome: LedgerOutcome) -> list[str]:
@@ -80,19 +78,11 @@ def _edited_text(outcome: EditOutcome) -> None:
     log(f"wrote {', '.join(outcome.written)}")
 
 
-@dataclass(frozen=True)
-class Roster:
-    """``people list``: the people and bots, and whether the ledger's trust matches them."""
-
-    rows: tuple[Any, ...]
-    ledger: LedgerOutcome
-
-
-ROSTER: Renderers[Roster] = Renderers("people list")
+ROSTER: Renderers[membership.Roster] = Renderers("people list")
 
 
 @ROSTER.register(OutputFormat.json)
-def _roster_json(roster: Roster) -> None:
+def _roster_json(roster: membership.Roster) -> None:
     ledger = roster.ledger
     emit_json([r.to_json() for r in roster.rows])
     if ledger.state == "pending":
@@ -101,7 +91,7 @@ def _roster_json(roster: Roster) -> None:
 
 
 @ROSTER.register(OutputFormat.text)
-def _roster_text(roster: Roster) -> None:
+def _roster_text(roster: membership.Roster) -> None:
     rows, ledger = roster.rows, roster.ledger
     if not rows:
         emit_text("no people or bots in governance.yaml (add one: governance people add ID "
@@ -136,14 +126,6 @@ def _synced_text(outcome: LedgerOutcome) -> None:
 EDITED_FORMAT, ROSTER_FORMAT, SYNCED_FORMAT = EDITED.option(), ROSTER.option(), SYNCED.option()
 
 
-def _render(outcome: EditOutcome, fmt: OutputFormat) -> None:
-    EDITED.render(fmt, outcome)
-
-
-def _root(repo: Path) -> Path:
-    return Service(repo).root
-
-
 @people_app.command("add")
 def add(
     ident: str = typer.Argument(..., metavar="ID", help="GitHub login of the person."),
@@ -159,25 +141,13 @@ def add(
     repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Add a person (and their key, roles); record it on the ledger when you are a rotator."""
-    from governance import people
-
     check_identity(ident, "ID")
     if "/" in ident:
         raise UsageError(f"ID {ident!r} is a team; people are GitHub logins")
     for r in role:
         check_slug(r, "--role")
-    key_line = people.read_public_key(key) if key is not None else None
-
-    def edit(doc: Any, config: GovernanceConfig) -> str:
-        people.add_person(doc, config, ident, name, email, key_line, role, rotator)
-        extras = [f"roles {', '.join(role)}"] if role else []
-        if rotator:
-            extras.append("rotator")
-        if key_line is not None:
-            extras.append(f"key {key_line.key.fingerprint}")
-        return f"added {ident}" + (f" ({'; '.join(extras)})" if extras else "")
-
-    _render(people.edit_config(_root(repo), edit, reason=f"people add {ident}"), fmt)
+    request = membership.AddPersonRequest(ident, name, email, key, tuple(role), rotator)
+    EDITED.render(fmt, membership.add_person(Service(repo), request))
 
 
 @people_app.command("remove")
@@ -187,14 +157,8 @@ def remove(
 ) -> None:
     """Remove a person or bot from governance.yaml (roles, rotators) and from the ledger's
     trust; refused for the last member of a required role or the last rotator."""
-    from governance import people
-
-
-    def edit(doc: Any, config: GovernanceConfig) -> str:
-        people.remove_person(doc, config, ident)
-        return f"removed {ident} (events they signed before stay valid)"
-
-    _render(people.edit_config(_root(repo), edit, reason=f"people remove {ident}"), fmt)
+    request = membership.RemovePersonRequest(ident)
+    EDITED.render(fmt, membership.remove_person(Service(repo), request))
 
 
 @people_app.command("roles")
@@ -207,31 +171,18 @@ def roles(
     repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Change a person's roles; record it on the ledger when you are a rotator."""
-    from governance import people
-
     if not add and not remove:
         raise UsageError("nothing to change", hint="give --add ROLE and/or --remove ROLE")
     for r in (*add, *remove):
         check_slug(r, "--add/--remove")
-
-    def edit(doc: Any, config: GovernanceConfig) -> str:
-        who = people.change_roles(doc, config, ident, add, remove)
-        changes = [f"joined {', '.join(add)}"] if add else []
-        if remove:
-            changes.append(f"left {', '.join(remove)}")
-        return f"{who}: {'; '.join(changes)}"
-
-    _render(people.edit_config(_root(repo), edit, reason=f"people roles {ident}"), fmt)
+    request = membership.RolesRequest(ident, tuple(add), tuple(remove))
+    EDITED.render(fmt, membership.change_roles(Service(repo), request))
 
 
 @people_app.command("list")
 def list_cmd(repo: Path = REPO, fmt: OutputFormat = ROSTER_FORMAT) -> None:
     """List people and bots with their key fingerprints, roles and rotator status."""
-    from governance import people
-
-    root = _root(repo)
-    roster = Roster(tuple(people.list_people(load_config(root))), people.ledger_status(root))
-    ROSTER.render(fmt, roster)
+    ROSTER.render(fmt, membership.roster(Service(repo), membership.RosterRequest()))
 
 
 @people_app.command("sync")
@@ -241,13 +192,7 @@ def sync(
 ) -> None:
     """Record governance.yaml's people, keys, roles and rotators on the ledger (key_rotated),
     signed by a rotator; exit 1 when the current signer is not one."""
-    from governance import people
-    from governance.vcs import head_commit
-
-    root = _root(repo)
-    head = head_commit(root)
-    why = reason or f"governance.yaml at {head[:12] if head else 'the working tree'}"
-    SYNCED.render(fmt, people.sync(root, reason=why))
+    SYNCED.render(fmt, membership.sync(Service(repo), membership.SyncRequest(reason)))
 
 
 @keys_app.command("add")
@@ -257,15 +202,7 @@ def keys_add(
     repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Add a signing key to a person or bot (valid on the ledger from the next event)."""
-    from governance import people
-
-    key_line = people.read_public_key(key)
-
-    def edit(doc: Any, config: GovernanceConfig) -> str:
-        people.add_key(doc, ident, key_line)
-        return f"added key {key_line.key.fingerprint} to {ident}"
-
-    _render(people.edit_config(_root(repo), edit, reason=f"keys add {ident}"), fmt)
+    EDITED.render(fmt, membership.add_key(Service(repo), membership.AddKeyRequest(ident, key)))
 
 
 @keys_app.command("retire")
@@ -277,19 +214,11 @@ def keys_retire(
 ) -> None:
     """Retire a key: the ledger refuses it from the next event on; the events it signed
     before stay valid."""
-    from governance import people
-
     if not fingerprint.startswith("SHA256:"):
         raise UsageError(f"FINGERPRINT {fingerprint!r} is not an SSH key fingerprint",
                          hint="expected SHA256:... as `ssh-keygen -lf KEY.pub` prints it")
-
-    def edit(doc: Any, config: GovernanceConfig) -> str:
-        people.retire_key(doc, config, ident, fingerprint)
-        return (f"retired key {fingerprint} of {ident} (events it signed before stay valid; "
-                "new ones are refused)")
-
-    _render(people.edit_config(_root(repo), edit, reason=f"keys retire {ident} {fingerprint}"),
-            fmt)
+    request = membership.RetireKeyRequest(ident, fingerprint)
+    EDITED.render(fmt, membership.retire_key(Service(repo), request))
 
 
 @keys_app.command("log")
@@ -299,17 +228,7 @@ def keys_log(
     repo: Path = REPO, fmt: OutputFormat = EDITED_FORMAT,
 ) -> None:
     """Set the checkpoint log key (ledger.log_public_key) before `ledger init` pins it."""
-    from governance import people
-
-    key_line = people.read_public_key(key)
-    root = _root(repo)
-
-    def edit(doc: Any, config: GovernanceConfig) -> str:
-        people.set_log_key(doc, config, root, key_line)
-        return (f"ledger.log_public_key set to {key_line.key.fingerprint}; CI signs "
-                "checkpoints with the private half, set as GOVERNANCE_LEDGER_LOG_KEY")
-
-    _render(people.edit_config(root, edit, reason="keys log"), fmt)
+    EDITED.render(fmt, membership.set_log_key(Service(repo), membership.LogKeyRequest(key)))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,24 +1,27 @@
-"""Commands over the release gates: ``check`` and the ``policy test|lint`` group."""
+"""Commands over the release gates: ``check`` and the ``policy test|lint`` group.
+
+``check`` parses its options into a ``governance.checking.CheckRequest``, calls the check use
+case with the composition root and renders the decisions through the ``CHECKED`` registry (one
+renderer per format CI reads); a check stopped before any decision still writes a machine
+document with the located error (``_render_stopped``) before the error funnel reports it.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from governance import checking, upkeep
 from governance.cli.app_support import new_app
-from governance.cli.options import REPO, env_option, format_option
+from governance.cli.options import REPO, env_option
 from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, emit_text, log
 from governance.cli.render import Renderers
 from governance.errors import EXIT_NO, EXIT_PASS, EXIT_UNDECIDED, GovernanceError, UsageError
-from governance.policy.bundle import POLICY_DIR, PolicyBundle, load_bundle
+from governance.policy.bundle import POLICY_DIR
 from governance.policy.engines.port import ENGINE_NAMES
-from governance.policy.engines.select import select_engine
-from governance.policy.lint import LintFinding, lint_bundle
-from governance.policy.testing import TestSummary, summarise
 from governance.service import Service
 
 
@@ -28,8 +31,33 @@ class ApprovalSource(StrEnum):
     none = "none"
 
 
-GATE_FORMAT = format_option(OutputFormat.text, OutputFormat.json, OutputFormat.github,
-                            OutputFormat.junit, OutputFormat.markdown, OutputFormat.sarif)
+# check: the gate report in each format CI reads (governance.policy.report renders it; imported
+# when a check has run, so the engine and the report load on demand)
+CHECKED: Renderers[checking.CheckResult] = Renderers("gate report")
+
+
+@CHECKED.register(OutputFormat.text)
+def _checked_text(result: checking.CheckResult) -> None:
+    from governance.policy.report import render_text, render_totals
+
+    emit_block(render_text(result.outcome.decisions, result.outcome.gates))
+    if result.totals:
+        emit_text(render_totals(result.outcome.decisions))
+
+
+def _document(name: str) -> Callable[[checking.CheckResult], None]:
+    def render(result: checking.CheckResult) -> None:
+        from governance.policy import report
+
+        emit_document(getattr(report, name)(result.outcome.decisions, result.outcome.gates))
+    return render
+
+
+for _fmt in (OutputFormat.json, OutputFormat.github, OutputFormat.junit, OutputFormat.markdown,
+             OutputFormat.sarif):
+    CHECKED.register(_fmt)(_document(f"render_{_fmt.value}"))
+
+GATE_FORMAT = CHECKED.option()
 _ENGINE_HELP = f"Policy engine: {', '.join(ENGINE_NAMES)} (default: OPA server, opa, regopy)."
 
 
@@ -57,38 +85,22 @@ def check(
     """Evaluate the release gates (exit 0 pass, 1 denied, 3 could not decide)."""
     if record and (pr is None or approvals is not ApprovalSource.github):
         raise UsageError("--record goes with --pr N --approvals github")
-    from governance.policy.check import CheckOptions, run_check  # the engine loads on demand
-
+    request = checking.CheckRequest(tuple(releases or ()), all_releases, env, approvals.value, pr,
+                                    engine, policy_dir, fail_on_warn, decision_out, record)
+    service = Service(repo_dir)
     try:
-        service = Service(repo_dir)
-        repo = service.repo
-        outcome = run_check(
-            repo,
-            CheckOptions(
-                refs=tuple(releases or ()),
-                all_releases=all_releases,
-                environment=env,
-                approvals=approvals.value,
-                pr=pr,
-                engine=engine,
-                policy_dir=policy_dir,
-                fail_on_warn=fail_on_warn,
-            ),
-            progress=log,
-        )
+        result = checking.check(service, request, progress=log)
     except GovernanceError as err:
-        _render_stopped(err, output, env, tuple(releases or ()))
+        _render_stopped(err, output, env, request.releases)
         raise
-    if decision_out is not None:
-        _write_decisions(decision_out, outcome.decisions)
-    _render_outcome(outcome, output, totals=all_releases or len(outcome.decisions) > 1)
-    code = outcome.exit_code(fail_on_warn)
-    if record and pr is not None:
-        _record(service, outcome.decisions, pr)
-    for d in outcome.decisions:
+    CHECKED.render(output, result)
+    if request.record:
+        written = checking.record(service, result)
+        log(f"recorded {written} approval(s) from pull request #{pr} on the ledger")
+    for d in result.outcome.decisions:
         if d.undecided:
             log(f"could not decide {d.release_id}: {d.undecided}")
-    raise typer.Exit(code)
+    raise typer.Exit(result.exit_code)
 
 
 def _render_stopped(err: GovernanceError, output: OutputFormat, env: str | None,
@@ -108,44 +120,16 @@ def _render_stopped(err: GovernanceError, output: OutputFormat, env: str | None,
         emit_document(stopped(err, releases))
 
 
-def _write_decisions(path: Path, decisions: Any) -> None:
-    records = [d.record for d in decisions]
-    path.write_text(json.dumps(records[0] if len(records) == 1 else records, indent=2,
-                               sort_keys=True) + "\n", encoding="utf-8")
-
-
-def _render_outcome(outcome: Any, output: OutputFormat, *, totals: bool) -> None:
-    """Through the gate report's registry (governance.policy.report.RENDERERS: format ->
-    renderer); text adds the totals when more than one release was checked."""
-    from governance.policy.report import RENDERERS, render_totals
-
-    rendered = RENDERERS[output.value](outcome.decisions, outcome.gates)
-    if output is OutputFormat.text:
-        emit_block(rendered)
-        if totals:
-            emit_text(render_totals(outcome.decisions))
-    else:
-        emit_document(rendered)
-
-
-def _record(service: Service, decisions: Any, pr: int) -> None:
-    from governance.policy.record import approval_events, record_approvals
-
-    written = record_approvals(approval_events(decisions, pr), service.entries(),
-                               service.append)
-    log(f"recorded {len(written)} approval(s) from pull request #{pr} on the ledger")
-
-
 policy_app = new_app("Test and lint the Rego policies that decide the gates.")
 
 
-# policy test: (engine name, summary of the test results)
-TESTED: Renderers[tuple[str, TestSummary]] = Renderers("policy tests")
+# policy test: the engine's name and the summary of the test results
+TESTED: Renderers[upkeep.PolicyTested] = Renderers("policy tests")
 
 
 @TESTED.register(OutputFormat.json)
-def _tested_json(tested: tuple[str, TestSummary]) -> None:
-    engine, summary = tested
+def _tested_json(tested: upkeep.PolicyTested) -> None:
+    engine, summary = tested.engine, tested.summary
     emit_json(
         {
             "engine": engine,
@@ -170,8 +154,8 @@ def _tested_json(tested: tuple[str, TestSummary]) -> None:
 
 
 @TESTED.register(OutputFormat.text)
-def _tested_text(tested: tuple[str, TestSummary]) -> None:
-    engine, summary = tested
+def _tested_text(tested: upkeep.PolicyTested) -> None:
+    engine, summary = tested.engine, tested.summary
     for r in summary.results:
         if r.outcome != "pass":
             emit_text(f"{r.location.render()}: {r.outcome.upper()} {r.package}.{r.name}")
@@ -185,13 +169,13 @@ def _tested_text(tested: tuple[str, TestSummary]) -> None:
     )
 
 
-# policy lint: (the bundle, its findings)
-LINTED: Renderers[tuple[PolicyBundle, list[LintFinding]]] = Renderers("policy lint")
+# policy lint: the bundle and its findings
+LINTED: Renderers[upkeep.PolicyLinted] = Renderers("policy lint")
 
 
 @LINTED.register(OutputFormat.json)
-def _linted_json(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
-    _bundle, findings = linted
+def _linted_json(linted: upkeep.PolicyLinted) -> None:
+    findings = linted.findings
     emit_json(
         {
             "ok": not findings,
@@ -205,8 +189,8 @@ def _linted_json(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
 
 
 @LINTED.register(OutputFormat.text)
-def _linted_text(linted: tuple[PolicyBundle, list[LintFinding]]) -> None:
-    bundle, findings = linted
+def _linted_text(linted: upkeep.PolicyLinted) -> None:
+    bundle, findings = linted.bundle, linted.findings
     for f in findings:
         emit_text(f.render())
     emit_text(f"{len(findings)} finding(s) in {len(bundle.files)} file(s)")
@@ -222,13 +206,9 @@ def policy_test(
     output: OutputFormat = TESTED_FORMAT,
 ) -> None:
     """Run every test_* rule in *_test.rego through the engine."""
-    bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
-    eng = select_engine(engine)
-    try:
-        summary = summarise(eng.run_tests(bundle))
-    finally:
-        eng.close()
-    TESTED.render(output, (eng.name, summary))
+    tested = upkeep.run_policy_tests(upkeep.PolicyTestRequest(policy_dir, engine))
+    TESTED.render(output, tested)
+    summary = tested.summary
     if not summary.results:
         log("no test_* rules found")
         raise typer.Exit(EXIT_NO)
@@ -243,10 +223,9 @@ def policy_lint(
     output: OutputFormat = LINTED_FORMAT,
 ) -> None:
     """Reject Rego v0, %q, semver.*, `with input as`, and gates without METADATA."""
-    bundle = load_bundle(policy_dir, display_prefix=policy_dir.as_posix().rstrip("/"))
-    findings = lint_bundle(bundle)
-    LINTED.render(output, (bundle, findings))
-    raise typer.Exit(EXIT_NO if findings else EXIT_PASS)
+    linted = upkeep.lint_policies(upkeep.PolicyLintRequest(policy_dir))
+    LINTED.render(output, linted)
+    raise typer.Exit(EXIT_NO if linted.findings else EXIT_PASS)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,26 +1,31 @@
-"""Commands over governed records: init, validate, digest, model new, release new, schema."""
+"""Commands over governed records: init, validate, digest, model new, release new, schema.
+
+Thin: each parses its options into a typed request (``governance.writing``), calls its use case
+with the composition root and renders the result through a renderer registry; the commands that
+only write files report what they wrote in text.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from governance import authoring, ci_context
+from governance import authoring, ci_context, writing
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
 from governance.cli.render import Renderers
-from governance.digest import ReleaseDigest, release_digest
-from governance.errors import InvalidInput, UsageError
-from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, display_path, shipped_schema
-from governance.repo import ValidationReport, validate_paths
+from governance.digest import ReleaseDigest
+from governance.errors import UsageError
+from governance.records import display_path
+from governance.repo import ValidationReport
 from governance.service import Service
 
 if TYPE_CHECKING:  # the ledger writer loads when release register runs
     from governance.registration import Registration
+    from governance.scaffolding import Scaffolded
 
 VALIDATED: Renderers[ValidationReport] = Renderers("validation")
 VALIDATED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
@@ -51,6 +56,41 @@ def _registered_text(done: Registration) -> None:
     emit_text(f"{done.release_id} {words} at seq {done.seq} with {done.digest} "
               f"(commit {done.commit[:12]})")
 
+
+# The commands that only write files report in text (no --format): what they created.
+INITIALISED: Renderers[tuple[writing.InitRequest, Scaffolded]] = Renderers("scaffold")
+
+
+@INITIALISED.register(OutputFormat.text)
+def _initialised_text(done: tuple[writing.InitRequest, Scaffolded]) -> None:
+    request, scaffolded = done
+    for path in scaffolded.written:
+        log(f"created {display_path(path)}")
+    for note in scaffolded.notes:
+        log(f"note: {note}")
+    emit_text(f"initialised governed repository in {display_path(request.directory)} "
+              f"({len(scaffolded.written)} files)")
+    emit_text(f"ledger origin: {scaffolded.origin}")
+
+
+MODEL_CREATED: Renderers[writing.NewModel] = Renderers("model")
+
+
+@MODEL_CREATED.register(OutputFormat.text)
+def _model_created_text(created: writing.NewModel) -> None:
+    emit_text(f"created {display_path(created.path)}")
+    if created.codeowners is not None and created.codeowners != "unchanged":
+        log(f".github/CODEOWNERS: {created.codeowners} (commit it with the model)")
+
+
+RELEASE_CREATED: Renderers[Path] = Renderers("release")
+SCHEMAS_WRITTEN: Renderers[list[Path]] = Renderers("schemas")
+
+
+@SCHEMAS_WRITTEN.register(OutputFormat.text)
+def _schemas_written_text(written: list[Path]) -> None:
+    for path in written:
+        emit_text(f"wrote {display_path(path)}")
 
 VALIDATED_FORMAT, DIGESTED_FORMAT = VALIDATED.option(), DIGESTED.option()
 REGISTERED_FORMAT = REGISTERED.option()
@@ -96,19 +136,13 @@ def init(
 ) -> None:
     """Scaffold a governed repository where `governance validate` and `governance ledger
     init` work at once."""
-    from governance.scaffolding import InitOptions, init_repo
+    from governance.scaffolding import InitOptions
 
-    done = init_repo(directory, InitOptions(
+    request = writing.InitRequest(directory, InitOptions(
         origin=origin, organization=organization, login=login,
         new_repository=new_repository, subdirectory=subdirectory, artifacts=tuple(artifact),
         workflows_from=workflows_from))
-    for path in done.written:
-        log(f"created {display_path(path)}")
-    for note in done.notes:
-        log(f"note: {note}")
-    emit_text(f"initialised governed repository in {display_path(directory)} "
-              f"({len(done.written)} files)")
-    emit_text(f"ledger origin: {done.origin}")
+    INITIALISED.render(OutputFormat.text, (request, writing.init(request)))
 
 
 def validate(
@@ -126,8 +160,8 @@ def validate(
     repo: Path = REPO,
 ) -> None:
     """Check schemas, cross-references and evidence digests; report every problem."""
-    report = validate_paths(paths or [Service(repo).root], max_bytes=max_file_size,
-                            jobs=jobs)
+    request = writing.ValidateRequest(tuple(paths or ()), max_file_size, jobs)
+    report = writing.validate(Service(repo), request)
     VALIDATED.render(fmt, report)
     if not report.ok:
         raise typer.Exit(1)
@@ -139,13 +173,7 @@ def digest(
     repo: Path = REPO,
 ) -> None:
     """Print the canonical release digest (see governance/digest.py for the definition)."""
-    release_dir = Path(release)
-    if not release_dir.is_dir():
-        if "/" in release or "\\" in release or release in (".", ".."):
-            raise InvalidInput([], message=f"{display_path(release_dir)} is not a directory")
-        # A release id, as every other command takes: found in the governed repository here.
-        release_dir = Service(repo).repo.find_release_dir(release)
-    DIGESTED.render(fmt, release_digest(release_dir))
+    DIGESTED.render(fmt, writing.digest(Service(repo), writing.DigestRequest(release)))
 
 
 @model_app.command("new")
@@ -160,14 +188,8 @@ def model_new(
     repo: Path = REPO,
 ) -> None:
     """Register a model: writes releases/NAME/model.yaml."""
-    governed = Service(repo).repo
-    path = authoring.new_model(governed, name, owner, risk_tier, title, system_type)
-    emit_text(f"created {display_path(path)}")
-    from governance.people import sync_codeowners  # a model's releases are its approvers'
-
-    codeowners = sync_codeowners(governed.root)
-    if codeowners is not None and codeowners != "unchanged":
-        log(f".github/CODEOWNERS: {codeowners} (commit it with the model)")
+    request = writing.ModelRequest(name, owner, risk_tier, title, system_type)
+    MODEL_CREATED.render(OutputFormat.text, writing.new_model(Service(repo), request))
 
 
 @release_app.command("new")
@@ -217,7 +239,6 @@ def release_new(
     repo: Path = REPO,
 ) -> None:
     """Create a release directory (record + model card) with digests computed."""
-    governed = Service(repo).repo
     request = authoring.ReleaseRequest(
         model=model, version=version, release_id=release_id, from_eval=from_eval,
         eval_uri=eval_uri, artifact=artifact, artifact_sha256=sha256, dataset=dataset,
@@ -227,7 +248,11 @@ def release_new(
         rollback_to=rollback_to, first_release_reason=first_release_reason, title=title,
         git_commit=git_commit,
     )
-    directory = authoring.new_release(governed, request)
+    RELEASE_CREATED.render(OutputFormat.text, writing.new_release(Service(repo), request))
+
+
+@RELEASE_CREATED.register(OutputFormat.text)
+def _release_created_text(directory: Path) -> None:
     emit_text(f"created {display_path(directory)}")
     log("next: replace the model card's 'TODO: ...' placeholders, commit, and open the release "
         "pull request; when it merges, CI registers the release on the ledger "
@@ -250,8 +275,6 @@ def release_register(
     """Register a release on the ledger (release_registered with the digest the tool
     computes), as committed on the protected branch. Run by CI when the release's pull request
     merges; idempotent (exit 0 when already registered with the same digest)."""
-    from governance.registration import register_release
-
     if amend and reason is None:
         raise UsageError("--amend needs --reason TEXT", hint="say why the content changed")
     if reason is not None and not amend:
@@ -259,9 +282,8 @@ def release_register(
     source = ci_context.current().source()
     if pr is not None:
         source["pr"] = pr
-    done = register_release(Service(repo).repo, release,
-                            amend_reason=reason if amend else None, source=source or None)
-    REGISTERED.render(fmt, done)
+    request = writing.RegisterRequest(release, reason if amend else None, source or None)
+    REGISTERED.render(fmt, writing.register(Service(repo), request))
 
 
 @schema_app.command("export")
@@ -270,12 +292,8 @@ def schema_export(
 ) -> None:
     """Write the JSON Schemas (governed documents and the --from-eval evaluation file) so
     editors and pipelines can validate and autocomplete."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for filename in (*SCHEMA_FILES.values(), *INPUT_SCHEMA_FILES):
-        (directory / filename).write_text(
-            json.dumps(shipped_schema(filename), indent=2) + "\n", encoding="utf-8"
-        )
-        emit_text(f"wrote {display_path(directory / filename)}")
+    written = writing.export_schemas(writing.SchemaExportRequest(directory))
+    SCHEMAS_WRITTEN.render(OutputFormat.text, written)
 
 
 def register(app: typer.Typer) -> None:

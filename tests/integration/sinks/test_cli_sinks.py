@@ -10,8 +10,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from governance import service
-from governance.cli import commands_audit
+from governance import exporting, service
 from governance.cli.app import app
 from tests.support.histories import SyntheticLedger, generate_entries
 from tests.support.org import make_origin, write_trust
@@ -52,7 +51,7 @@ def test_postgres_sink_through_the_cli(repo: SyntheticLedger, pg_server, monkeyp
     Path("governance.yaml").write_text(CONFIG.replace("BUCKET", "unused"))
     origin = make_origin("example.com/cli/models", 4)
     origin.ledger = repo
-    monkeypatch.setattr(commands_audit, "read_checkpoint", lambda root: origin.checkpoint())
+    monkeypatch.setattr(exporting, "read_checkpoint", lambda root: origin.checkpoint())
     trust = write_trust(tmp_path / "org-trust.yaml", [origin])
     monkeypatch.setenv("GOVERNANCE_ORG_TRUST", str(trust))
     db = f"cli_{next(_n)}"
