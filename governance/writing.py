@@ -12,12 +12,12 @@ The result is data; the CLI renders it through a renderer registry
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.errors import InvalidInput
+from governance.errors import InvalidInput, UsageError
 
 if TYPE_CHECKING:
     from governance.authoring import ReleaseRequest
@@ -100,15 +100,18 @@ class NewModel:
     codeowners: str | None  # what happened to .github/CODEOWNERS (None: not managed)
 
 
-def new_model(service: Service, request: ModelRequest) -> NewModel:
+def new_model(service: Service, request: ModelRequest,
+              created: Callable[[Path], None] = lambda path: None) -> NewModel:
     """Write releases/NAME/model.yaml and bring CODEOWNERS up to date (a model's releases are
-    its approvers')."""
+    its approvers'). ``created`` hears of the model file as soon as it is written, so a
+    CODEOWNERS failure after it still leaves the user told what was created."""
     from governance import authoring
     from governance.people import sync_codeowners
 
     governed = service.repo
     path = authoring.new_model(governed, request.name, request.owner, request.risk_tier,
                                request.title, request.system_type)
+    created(path)
     return NewModel(path, sync_codeowners(governed.root))
 
 
@@ -145,15 +148,28 @@ class SchemaExportRequest:
     directory: Path
 
 
-def export_schemas(request: SchemaExportRequest) -> list[Path]:
+def export_schemas(request: SchemaExportRequest,
+                   wrote: Callable[[Path], None] = lambda path: None) -> list[Path]:
     """Write the JSON Schemas of the governed documents and the evaluation file; the files
-    written, in order."""
+    written, in order (each also told to ``wrote`` as soon as it is written, so a failure part
+    way still leaves the user told what was written)."""
     from governance.records import INPUT_SCHEMA_FILES, SCHEMA_FILES, shipped_schema
 
-    request.directory.mkdir(parents=True, exist_ok=True)
+    try:
+        request.directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"schema export {request.directory}: cannot create the directory: "
+                         f"{err.strerror}") from None
     written = []
     for filename in (*SCHEMA_FILES.values(), *INPUT_SCHEMA_FILES):
         path = request.directory / filename
-        path.write_text(json.dumps(shipped_schema(filename), indent=2) + "\n", encoding="utf-8")
+        try:
+            path.write_text(json.dumps(shipped_schema(filename), indent=2) + "\n",
+                            encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"schema export {request.directory}: cannot write {path.name}: "
+                             f"{err.strerror} (expected a directory where it may write files)"
+                             ) from None
         written.append(path)
+        wrote(path)
     return written

@@ -76,9 +76,12 @@ def _initialised_text(done: tuple[writing.InitRequest, Scaffolded]) -> None:
 MODEL_CREATED: Renderers[writing.NewModel] = Renderers("model")
 
 
+def _created_line(path: Path) -> None:
+    emit_text(f"created {display_path(path)}")  # as soon as it exists (writing.new_model)
+
+
 @MODEL_CREATED.register(OutputFormat.text)
 def _model_created_text(created: writing.NewModel) -> None:
-    emit_text(f"created {display_path(created.path)}")
     if created.codeowners is not None and created.codeowners != "unchanged":
         log(f".github/CODEOWNERS: {created.codeowners} (commit it with the model)")
 
@@ -87,10 +90,13 @@ RELEASE_CREATED: Renderers[Path] = Renderers("release")
 SCHEMAS_WRITTEN: Renderers[list[Path]] = Renderers("schemas")
 
 
+def _wrote_line(path: Path) -> None:
+    emit_text(f"wrote {display_path(path)}")  # as each file is written (writing.export_schemas)
+
+
 @SCHEMAS_WRITTEN.register(OutputFormat.text)
 def _schemas_written_text(written: list[Path]) -> None:
-    for path in written:
-        emit_text(f"wrote {display_path(path)}")
+    """Each file was named as it was written (``_wrote_line``); nothing is left to say."""
 
 VALIDATED_FORMAT, DIGESTED_FORMAT = VALIDATED.option(), DIGESTED.option()
 REGISTERED_FORMAT = REGISTERED.option()
@@ -189,7 +195,8 @@ def model_new(
 ) -> None:
     """Register a model: writes releases/NAME/model.yaml."""
     request = writing.ModelRequest(name, owner, risk_tier, title, system_type)
-    MODEL_CREATED.render(OutputFormat.text, writing.new_model(Service(repo), request))
+    MODEL_CREATED.render(OutputFormat.text,
+                         writing.new_model(Service(repo), request, _created_line))
 
 
 @release_app.command("new")
@@ -292,7 +299,7 @@ def schema_export(
 ) -> None:
     """Write the JSON Schemas (governed documents and the --from-eval evaluation file) so
     editors and pipelines can validate and autocomplete."""
-    written = writing.export_schemas(writing.SchemaExportRequest(directory))
+    written = writing.export_schemas(writing.SchemaExportRequest(directory), _wrote_line)
     SCHEMAS_WRITTEN.render(OutputFormat.text, written)
 
 

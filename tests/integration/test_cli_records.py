@@ -398,3 +398,19 @@ def test_ratio_metrics_declared_in_governance_yaml_are_held_to_0_1(governed: Pat
     assert code == 1, out
     assert ("model-card.yaml:40 $.subgroups.eu.auc: found number -0.1, expected a ratio in "
             "[0, 1]") in out
+
+
+def test_schema_export_into_a_path_it_cannot_write(tmp_path: Path) -> None:
+    """A file it cannot write is a usage error naming it (exit 2, no traceback), and the files
+    written before it are named as they were written."""
+    out = tmp_path / "out"
+    (out / "model.schema.json").mkdir(parents=True)  # the third file's name is taken
+    result = CliRunner().invoke(app, ["schema", "export", str(out)], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "cannot write model.schema.json: Is a directory" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()] == [
+        "release.schema.json", "model-card.schema.json"]
+    (tmp_path / "file").write_text("x")
+    blocked = CliRunner().invoke(app, ["schema", "export", str(tmp_path / "file" / "sub")])
+    assert blocked.exit_code == 2 and "cannot create the directory" in blocked.stderr
