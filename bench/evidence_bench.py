@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from governance.audit import queries  # noqa: E402
 from governance.audit.index import AuditIndex, open_index  # noqa: E402
-from governance.audit.source import LedgerHead  # noqa: E402
+from governance.domain.source import LedgerHead  # noqa: E402
 from governance.sinks.export import export  # noqa: E402
 from governance.sinks.jsonl import JsonlSink  # noqa: E402
 from governance.timeparse import parse_time  # noqa: E402
@@ -76,7 +76,7 @@ class HeadOnly:
 
 COLD = """
 import sys
-from governance.audit.source import LedgerHead
+from governance.domain.source import LedgerHead
 from governance.cli import commands_audit
 class HeadOnly:
     def head(self):

@@ -47,8 +47,8 @@ sys.path.insert(0, str(ROOT))
 from governance.audit import answers, queries  # noqa: E402
 from governance.audit.explain import explain_release, render_text  # noqa: E402
 from governance.audit.index import AuditIndex, open_index  # noqa: E402
-from governance.audit.source import LedgerHead  # noqa: E402
 from governance.domain.events import LedgerEntry  # noqa: E402
+from governance.domain.source import LedgerHead  # noqa: E402
 from governance.lifecycle import fold_lifecycle  # noqa: E402
 from governance.repo import GovernedRepo  # noqa: E402
 from governance.timeparse import from_micros  # noqa: E402
@@ -192,7 +192,7 @@ class HeadOnly:
 
 COLD = """
 import sys
-from governance.audit.source import LedgerHead
+from governance.domain.source import LedgerHead
 from governance.cli import commands_audit
 class HeadOnly:
     def head(self):

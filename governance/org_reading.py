@@ -37,7 +37,7 @@ from governance.errors import ConfigurationError, NotFound, Tampered, UsageError
 if TYPE_CHECKING:  # the PostgreSQL driver loads only when --source is used
     from governance.audit.org import OrgEvent, OrgSource, OrgTrust, OriginReport, OriginStatus
     from governance.audit.queries import AuditFilter, LiveRelease
-    from governance.audit.source import LedgerSource
+    from governance.domain.source import LedgerSource
     from governance.report.org import OrgReport
 
 ENV_DSN = "GOVERNANCE_PG_DSN"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from governance.audit.answers import LiveExplanation
     from governance.audit.diff import ReleaseDiff
     from governance.audit.explain import Explanation
-    from governance.audit.source import LedgerSource
+    from governance.domain.source import LedgerSource
     from governance.report.evidence import EvidenceReport
     from governance.service import Service
     from governance.status import ModelStatus

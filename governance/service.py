@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import sqlite3
 
-    from governance.audit.source import LedgerSource
     from governance.ci_context import CiContext
     from governance.config_change import ConfigChangePorts
     from governance.domain.config import GovernanceConfig
     from governance.domain.events import LedgerEntry
+    from governance.domain.source import LedgerSource
     from governance.ledger.verified import VerifiedLedger
     from governance.lifecycle import LifecycleState
     from governance.promotion import Ports

@@ -176,13 +176,11 @@ CONTRACTS = (
         layer=("governance.ledger",),
         forbidden=("governance",),
         inside=("governance.ledger", *LEDGER_MAY_IMPORT),
-        allowed=(("governance.ledger.verified", "governance.audit.source"),),
         why="the ledger is evidence: it verifies and stores events and decides nothing about "
             "them, so it stands on the domain values and the leaf modules only (errors, the "
             "config loader, the CI context, time parsing, bounded input reads); a use case that "
             "folds or renders ledger events (the pointer branch, governance.pointers) lives "
-            "above it. audit.source is the LedgerSource port (it imports only domain) that the "
-            "verified reader implements",
+            "above it. The LedgerSource port the verified reader implements is domain.source",
     ),
     Contract(
         "sinks import no cli, report, policy or approvals",

@@ -36,9 +36,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from governance.audit.source import LedgerHead, LedgerSource
 from governance.domain.event_types import EVENT_TABLE
 from governance.domain.events import LedgerEntry
+from governance.domain.source import LedgerHead, LedgerSource
 from governance.errors import GovernanceError, Tampered, Undecided
 from governance.timeparse import parse_instant, to_micros
 

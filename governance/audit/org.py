@@ -50,8 +50,8 @@ from typing import Any
 import psycopg
 
 from governance.audit.queries import AuditFilter, IndexedEvent, LiveRelease
-from governance.audit.source import LedgerSource
 from governance.domain.event_types import RELEASE_RETIRED
+from governance.domain.source import LedgerSource
 from governance.errors import ConfigurationError, NotFound, Problem, Tampered, Undecided
 from governance.ledger.checkpoint import (
     Checkpoint,

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
+from governance.domain.source import LedgerHead
 from governance.errors import Tampered, Undecided
 from governance.ledger import layout
 from governance.ledger.canonical import parse_canonical

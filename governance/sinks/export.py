@@ -24,8 +24,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
-from governance.audit.source import LedgerSource
 from governance.domain.events import LedgerEntry
+from governance.domain.source import LedgerSource
 from governance.errors import Tampered
 
 CURSOR_DIR = Path(".governance") / "export"

@@ -48,9 +48,9 @@ import psycopg
 from psycopg import sql
 
 from governance import ci_context
-from governance.audit.source import LedgerSource
 from governance.domain.event_types import LIVE_CHANGES, ROLLBACK_EXECUTED
 from governance.domain.events import LedgerEntry
+from governance.domain.source import LedgerSource
 from governance.errors import ConfigurationError, Tampered, Undecided
 from governance.ledger.checkpoint import Checkpoint, CheckpointError, parse_checkpoint
 from governance.ledger.merkle import CompactRange

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from governance.audit.source import LedgerHead
 from governance.domain.events import LedgerEntry
+from governance.domain.source import LedgerHead
 
 START = datetime(2025, 1, 6, 8, 0, 0, tzinfo=UTC)
 ORIGIN = "example.com/acme/models"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from governance.audit.index import AuditIndex, open_index
-from governance.audit.source import IterableLedgerSource
+from governance.domain.source import IterableLedgerSource
 from governance.errors import EXIT_NO, Tampered
 from tests.support.histories import SyntheticLedger, generate_entries, rewrite
 
