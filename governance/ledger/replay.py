@@ -420,7 +420,7 @@ class LifecycleReplay:
         if verdict is not None:
             problems += _verdict_problems(verdict, env, roles, words)
         elif isinstance(details, Mapping) and "approvers" in details:
-            problems += _approvers_problems(details["approvers"], words)
+            problems += _approvers_problems(details["approvers"], env, words)
         else:  # approve always names its count; an event naming none is not approve's
             problems.append("it names no counted approvals (details.verdict or "
                             "details.approvers)")
@@ -496,7 +496,8 @@ def _one_slot_each(counted: Sequence[tuple[str, str]]) -> list[str]:
             for person, roles in slots.items() if len(roles) > 1]
 
 
-def _approvers_problems(approvers: Any, words: Sequence[Sequence[Any]]) -> list[str]:
+def _approvers_problems(approvers: Any, env: EnvironmentRule,
+                        words: Sequence[Sequence[Any]]) -> list[str]:
     """An event without a verdict (written before approve recorded one) names its count as
     ``details.approvers`` ("role:person"): each one a signed approval of the digest, one slot
     each."""
@@ -508,6 +509,9 @@ def _approvers_problems(approvers: Any, words: Sequence[Sequence[Any]]) -> list[
                 "digest in that role" for role, person in pairs
                 if not any(w[4] and w[2] == role and identity_key(w[1]) == identity_key(person)
                            for w in words)]
+    named = {role for role, _ in pairs}
+    problems += [f"details.approvers names nobody for role {r}"
+                 for r in env.required_approvals if r not in named]
     return problems + _one_slot_each([(role, person) for role, person in pairs])
 
 

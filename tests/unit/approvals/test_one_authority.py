@@ -249,6 +249,8 @@ def test_replay_refuses_a_verdict_that_fills_two_slots_with_one_person() -> None
     (["risk_owner:bob", "platform_owner:bob"], "fills 2 slots"),
     (["risk_owner:jane.smith", "platform_owner:bob"], "who signed no approval of this digest"),
     ("bob", "details.approvers is not a list"),
+    ([], "details.approvers names nobody for role risk_owner"),
+    (["platform_owner:bob"], "details.approvers names nobody for role risk_owner"),
 ])
 def test_replay_checks_the_approvers_of_an_event_without_a_verdict(approvers: Any,
                                                                    needle: str) -> None:
