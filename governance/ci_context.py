@@ -50,6 +50,10 @@ PAUSE = "GOVERNANCE_TEST_PAUSE"
 PAUSE_FILE = "GOVERNANCE_TEST_PAUSE_FILE"
 LEDGER_PAUSE = "GOVERNANCE_LEDGER_TEST_PAUSE"  # the ledger's older name for the same hook
 LEDGER_PAUSE_FILE = "GOVERNANCE_LEDGER_TEST_PAUSE_FILE"
+# The PostgreSQL DSN the organisation source and the postgres sink read by default, and the
+# organisation trust file (named once: the CLI's help, the use cases and the sink settings)
+ENV_DSN = "GOVERNANCE_PG_DSN"
+ENV_TRUST = "GOVERNANCE_ORG_TRUST"
 
 # A GitHub login or a governance.yaml person/bot id (ids may carry dots, e.g. jane.smith).
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?\Z")

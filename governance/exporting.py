@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from governance import ci_context
+from governance.ci_context import ENV_DSN  # the writer's default DSN variable
 from governance.errors import Tampered, UsageError
-from governance.org_reading import ENV_DSN  # the writer's default DSN variable
 
 if TYPE_CHECKING:
     from governance.org_reading import OrgSinkCheck

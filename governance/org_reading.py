@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance import ci_context
+from governance.ci_context import ENV_DSN, ENV_TRUST
 from governance.domain.event_types import (
     APPROVAL_DENIED,
     APPROVAL_GRANTED,
@@ -40,8 +41,6 @@ if TYPE_CHECKING:  # the PostgreSQL driver loads only when --source is used
     from governance.domain.source import LedgerSource
     from governance.report.org import OrgReport
 
-ENV_DSN = "GOVERNANCE_PG_DSN"
-ENV_TRUST = "GOVERNANCE_ORG_TRUST"  # governance.audit.org.ENV_TRUST
 
 
 # --- the source ----------------------------------------------------------------------------

@@ -72,7 +72,6 @@ from governance.sinks.postgres_org import (
 )
 from governance.timeparse import format_rfc3339, parse_instant_fast, utc_now
 
-ENV_TRUST = "GOVERNANCE_ORG_TRUST"
 DEFAULT_STALE = "7d"
 _DURATION = re.compile(r"^([1-9][0-9]{0,5})(m|h|d)\Z")
 

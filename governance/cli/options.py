@@ -15,6 +15,7 @@ from typing import Any
 import click
 import typer
 
+from governance.ci_context import ENV_DSN, ENV_TRUST
 from governance.cli.output import OutputFormat
 
 # Every command that reads or writes a governed repository takes --repo; without it, the
@@ -71,8 +72,6 @@ def env_option(help_text: str, *, required: bool = False) -> Any:
 
 
 # The organisation's evidence across repositories (PostgreSQL, ``governance.audit.org``).
-ENV_DSN = "GOVERNANCE_PG_DSN"
-ENV_TRUST = "GOVERNANCE_ORG_TRUST"  # governance.audit.org.ENV_TRUST
 SOURCE_HELP = (
     "Answer across repositories from the organisation's PostgreSQL: 'postgres' (DSN from "
     f"${ENV_DSN}), 'env:NAME' (DSN from $NAME) or a postgresql:// URL without a password "

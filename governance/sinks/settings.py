@@ -58,7 +58,7 @@ def open_sink(root: Path, kind: str, overrides: SinkOverrides) -> Sink:
     if kind == "postgres":
         from governance.sinks.postgres import TABLE, PostgresSink
 
-        var = overrides.dsn_env or conf.get("dsn_env") or "GOVERNANCE_PG_DSN"
+        var = overrides.dsn_env or conf.get("dsn_env") or ci_context.ENV_DSN
         dsn = ci_context.current().variable(str(var))
         if not dsn:
             raise ConfigurationError(
