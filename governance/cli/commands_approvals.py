@@ -18,7 +18,7 @@ from governance.cli.app_support import new_app
 from governance.cli.commands_records import release_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text
-from governance.cli.render import Renderers
+from governance.cli.render import Renderers, emit_to_json
 from governance.errors import InvalidInput
 from governance.service import Service
 
@@ -47,7 +47,7 @@ def _checked_text(result: CheckResult) -> None:
 
 
 PROPOSED: Renderers[Proposed] = Renderers("release proposal")
-PROPOSED.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+PROPOSED.register(OutputFormat.json)(emit_to_json)
 
 
 @PROPOSED.register(OutputFormat.text)

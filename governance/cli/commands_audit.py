@@ -32,8 +32,8 @@ from governance.cli.options import (
     env_option,
     limit_option,
 )
-from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.output import OutputFormat, emit_block, emit_text, log
+from governance.cli.render import Renderers, emit_to_json
 from governance.errors import NotFound
 from governance.safe_text import join_lines
 from governance.service import Service
@@ -72,9 +72,7 @@ _COLUMNS = (
 EVENTS: Renderers[reading.EventsResult] = Renderers("events")
 
 
-@EVENTS.register(OutputFormat.json)
-def _events_json(result: reading.EventsResult) -> None:
-    emit_json(result.to_json())
+EVENTS.register(OutputFormat.json)(emit_to_json)
 
 
 @EVENTS.register(OutputFormat.csv)
@@ -101,9 +99,7 @@ def _events_text(result: reading.EventsResult) -> None:
 LIVE: Renderers[reading.LiveResult] = Renderers("live")
 
 
-@LIVE.register(OutputFormat.json)
-def _live_json(result: reading.LiveResult) -> None:
-    emit_json(result.to_json())
+LIVE.register(OutputFormat.json)(emit_to_json)
 
 
 @LIVE.register(OutputFormat.text)
@@ -258,7 +254,7 @@ def audit_query(
 
 
 EXPORTED: Renderers[ExportResult | OrgExportResult] = Renderers("export")
-EXPORTED.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+EXPORTED.register(OutputFormat.json)(emit_to_json)
 
 
 @EXPORTED.register(OutputFormat.text)
@@ -279,7 +275,7 @@ def _exported_text(result: ExportResult | OrgExportResult) -> None:
 
 
 SINK_CHECKED: Renderers[SinkReport] = Renderers("sink verification")
-SINK_CHECKED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+SINK_CHECKED.register(OutputFormat.json)(emit_to_json)
 
 
 @SINK_CHECKED.register(OutputFormat.text)

@@ -21,8 +21,8 @@ import typer
 from governance import ci_context, configuring
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
-from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.output import OutputFormat, emit_text, log
+from governance.cli.render import Renderers, emit_to_json
 from governance.errors import UsageError
 from governance.service import Service
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?\Z")
 
 RECORDED: Renderers[ConfigRecord] = Renderers("config record")
-RECORDED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+RECORDED.register(OutputFormat.json)(emit_to_json)
 
 
 @RECORDED.register(OutputFormat.text)

@@ -13,8 +13,8 @@ import typer
 from governance import upkeep
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
-from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.output import OutputFormat, emit_text, log
+from governance.cli.render import Renderers, emit_to_json
 from governance.service import Service
 
 ROOT = typer.Option(None, "--root",
@@ -27,7 +27,7 @@ pins_app = new_app("The workflows' pinned, hash-checked install of model-governa
 
 
 DIAGNOSIS: Renderers[Diagnosis] = Renderers("readiness")
-DIAGNOSIS.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+DIAGNOSIS.register(OutputFormat.json)(emit_to_json)
 
 
 @DIAGNOSIS.register(OutputFormat.text)

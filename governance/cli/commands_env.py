@@ -18,7 +18,7 @@ from governance import ci_context, configuring
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.render import Renderers, emit_to_json
 from governance.domain.config import Environment
 from governance.environments import NextStep, PointerCheck
 from governance.service import Service
@@ -45,11 +45,11 @@ ONE.register(OutputFormat.json)(lambda env: emit_json(_env_json(env)))
 ONE.register(OutputFormat.text)(lambda env: emit_text(env.name))
 
 NEXT: Renderers[NextStep] = Renderers("next environment")
-NEXT.register(OutputFormat.json)(lambda step: emit_json(step.to_json()))
+NEXT.register(OutputFormat.json)(emit_to_json)
 NEXT.register(OutputFormat.text)(lambda step: emit_text(step.environment.name))
 
 PUBLISHED: Renderers[Publication] = Renderers("pointer publication")
-PUBLISHED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+PUBLISHED.register(OutputFormat.json)(emit_to_json)
 
 
 @PUBLISHED.register(OutputFormat.text)
@@ -61,7 +61,7 @@ def _published_text(done: Publication) -> None:
 
 
 CHECKED: Renderers[PointerCheck] = Renderers("pointer check")
-CHECKED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+CHECKED.register(OutputFormat.json)(emit_to_json)
 
 
 @CHECKED.register(OutputFormat.text)

@@ -28,8 +28,8 @@ from governance.cli.options import (
     TRUST,
     env_option,
 )
-from governance.cli.output import OutputFormat, emit_block, emit_document, emit_json, log
-from governance.cli.render import Renderers
+from governance.cli.output import OutputFormat, emit_block, emit_document, log
+from governance.cli.render import Renderers, emit_to_json
 from governance.errors import UsageError
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
@@ -84,11 +84,11 @@ def _org_html(delivery: _OrgDelivery) -> None:
 
 
 DIFF: Renderers[ReleaseDiff] = Renderers("diff")
-DIFF.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+DIFF.register(OutputFormat.json)(emit_to_json)
 DIFF.register(OutputFormat.text)(lambda result: emit_block(diff_text(result)))
 
 EXPLAIN: Renderers[reading.ExplainResult] = Renderers("explain")
-EXPLAIN.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+EXPLAIN.register(OutputFormat.json)(emit_to_json)
 EXPLAIN.register(OutputFormat.text)(lambda result: emit_block(explain_text(result.explanation)))
 DIFF_FORMAT, EXPLAIN_FORMAT = DIFF.option(), EXPLAIN.option()
 

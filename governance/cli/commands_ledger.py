@@ -19,7 +19,7 @@ from governance import trail
 from governance.cli.app_support import check_identifier, new_app
 from governance.cli.options import REMOTE, REPO, limit_option
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.render import Renderers, emit_to_json
 from governance.domain.event_types import CHECKPOINT_TYPES
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import UsageError
@@ -74,7 +74,7 @@ def _listed_text(rows: list[LedgerEntry]) -> None:
 
 
 VERIFIED: Renderers[VerifyReport] = Renderers("ledger verification")
-VERIFIED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+VERIFIED.register(OutputFormat.json)(emit_to_json)
 
 
 @VERIFIED.register(OutputFormat.text)

@@ -16,8 +16,8 @@ import typer
 from governance import ci_context, deciding, reading
 from governance.cli.app_support import check_identifier
 from governance.cli.options import REMOTE, REPO, VERIFIED_PREFIX, env_option, limit_option
-from governance.cli.output import OutputFormat, emit_block, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.output import OutputFormat, emit_block, emit_text, log
+from governance.cli.render import Renderers, emit_to_json
 from governance.errors import UsageError
 from governance.service import Service
 from governance.status import DEFAULT_LIMIT, render_text
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # status, which this module also serves, never imports the pr
     from governance.promotion import Outcome
 
 OUTCOME: Renderers[Outcome] = Renderers("lifecycle outcome")
-OUTCOME.register(OutputFormat.json)(lambda outcome: emit_json(outcome.to_json()))
+OUTCOME.register(OutputFormat.json)(emit_to_json)
 OUTCOME.register(OutputFormat.text)(lambda outcome: emit_text(outcome.message))
 OUTCOME_FORMAT = OUTCOME.option()
 
@@ -113,9 +113,7 @@ def retire_cmd(
 STATUS: Renderers[reading.StatusResult] = Renderers("status")
 
 
-@STATUS.register(OutputFormat.json)
-def _status_json(result: reading.StatusResult) -> None:
-    emit_json(result.to_json())
+STATUS.register(OutputFormat.json)(emit_to_json)
 
 
 @STATUS.register(OutputFormat.text)
@@ -148,7 +146,7 @@ def status_cmd(
 
 
 APPROVAL: Renderers[deciding.Approval] = Renderers("approval")
-APPROVAL.register(OutputFormat.json)(lambda approval: emit_json(approval.to_json()))
+APPROVAL.register(OutputFormat.json)(emit_to_json)
 
 
 @APPROVAL.register(OutputFormat.text)

@@ -13,8 +13,8 @@ import csv
 import sys
 
 from governance import org_reading
-from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.output import OutputFormat, emit_text, log
+from governance.cli.render import Renderers, emit_to_json
 from governance.org_reading import OrgEvents, OrgExplanation, OrgLive, OrgSinkCheck
 
 
@@ -26,7 +26,7 @@ def warn(envelope: org_reading.Envelope) -> None:
 # --- events (history, audit query) ---------------------------------------------------------
 
 EVENTS: Renderers[OrgEvents] = Renderers("organisation events")
-EVENTS.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+EVENTS.register(OutputFormat.json)(emit_to_json)
 
 _COLUMNS = ("origin", "seq", "timestamp", "event_type", "model", "release_id", "environment",
             "actor_id", "actor_role", "incident", "event_id")
@@ -65,7 +65,7 @@ def _events_text(result: OrgEvents) -> None:
 # --- live ----------------------------------------------------------------------------------
 
 LIVE: Renderers[OrgLive] = Renderers("organisation live")
-LIVE.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+LIVE.register(OutputFormat.json)(emit_to_json)
 
 
 @LIVE.register(OutputFormat.text)
@@ -92,7 +92,7 @@ def _live_text(result: OrgLive) -> None:
 # --- explain -------------------------------------------------------------------------------
 
 EXPLAINED: Renderers[OrgExplanation] = Renderers("organisation explain")
-EXPLAINED.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+EXPLAINED.register(OutputFormat.json)(emit_to_json)
 
 _SECTIONS = (("registered", "registered"), ("evaluation", "evaluations"), ("gates", "gates"),
              ("approvals", "approvals"), ("deployments", "deployments"),
@@ -118,7 +118,7 @@ def _explained_text(result: OrgExplanation) -> None:
 # --- verify-sink ---------------------------------------------------------------------------
 
 SINK_CHECKED: Renderers[OrgSinkCheck] = Renderers("organisation sink check")
-SINK_CHECKED.register(OutputFormat.json)(lambda result: emit_json(result.to_json()))
+SINK_CHECKED.register(OutputFormat.json)(emit_to_json)
 
 
 @SINK_CHECKED.register(OutputFormat.text)

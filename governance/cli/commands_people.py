@@ -22,7 +22,7 @@ from governance.authoring import check_identity, check_slug
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.render import Renderers, emit_to_json
 from governance.errors import UsageError
 from governance.service import Service
 
@@ -114,7 +114,7 @@ def _roster_text(roster: membership.Roster) -> None:
 
 
 SYNCED: Renderers[LedgerOutcome] = Renderers("people sync")
-SYNCED.register(OutputFormat.json)(lambda outcome: emit_json(outcome.to_json()))
+SYNCED.register(OutputFormat.json)(emit_to_json)
 
 
 @SYNCED.register(OutputFormat.text)

@@ -16,7 +16,7 @@ from governance import authoring, ci_context, writing
 from governance.cli.app_support import new_app
 from governance.cli.options import REPO
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.cli.render import Renderers
+from governance.cli.render import Renderers, emit_to_json
 from governance.digest import ReleaseDigest
 from governance.errors import UsageError
 from governance.records import display_path
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the ledger writer loads when release register runs
     from governance.scaffolding import Scaffolded
 
 VALIDATED: Renderers[ValidationReport] = Renderers("validation")
-VALIDATED.register(OutputFormat.json)(lambda report: emit_json(report.to_json()))
+VALIDATED.register(OutputFormat.json)(emit_to_json)
 
 
 @VALIDATED.register(OutputFormat.text)
@@ -46,7 +46,7 @@ DIGESTED.register(OutputFormat.json)(lambda result: emit_json(
 DIGESTED.register(OutputFormat.text)(lambda result: emit_text(result.value))
 
 REGISTERED: Renderers[Registration] = Renderers("release registration")
-REGISTERED.register(OutputFormat.json)(lambda done: emit_json(done.to_json()))
+REGISTERED.register(OutputFormat.json)(emit_to_json)
 
 
 @REGISTERED.register(OutputFormat.text)

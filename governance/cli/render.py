@@ -10,10 +10,10 @@ stderr for logs, control characters escaped).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from governance.cli.options import format_option
-from governance.cli.output import OutputFormat
+from governance.cli.output import OutputFormat, emit_json
 
 R = TypeVar("R")
 
@@ -47,3 +47,12 @@ class Renderers(Generic[R]):
 
     def render(self, fmt: OutputFormat, result: R) -> None:
         self._by_format[OutputFormat(fmt)](result)
+
+
+class SaysJson(Protocol):
+    def to_json(self) -> Any: ...
+
+
+def emit_to_json(result: SaysJson) -> None:
+    """The json renderer of every result that states its own JSON (``to_json``)."""
+    emit_json(result.to_json())
