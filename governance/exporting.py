@@ -37,19 +37,7 @@ class SinkRequest:
     """Which sink, and the options that override governance.yaml's ``sinks`` for it."""
 
     kind: str  # jsonl, postgres or s3 (governance.sinks.settings.SINK_KINDS)
-    directory: str | None = None
-    dsn_env: str | None = None
-    table: str | None = None
-    bucket: str | None = None
-    prefix: str | None = None
-    retention_days: int | None = None
-    endpoint_url: str | None = None
-
-    def overrides(self) -> SinkOverrides:
-        from governance.sinks.settings import SinkOverrides
-
-        return SinkOverrides(self.directory, self.dsn_env, self.table, self.bucket, self.prefix,
-                             self.retention_days, self.endpoint_url)
+    overrides: SinkOverrides  # the command's --directory, --dsn-env, --table, ... (None: unset)
 
 
 def _no_table(table: str | None) -> None:
@@ -108,11 +96,11 @@ def export(service: Service, request: ExportRequest, *,
     from governance.sinks.settings import open_sink
 
     root = service.root
-    overrides = request.sink.overrides()
+    overrides = request.sink.overrides
     if request.sink.kind == "postgres":
         from governance.sinks.postgres_org import export_origin
 
-        _no_table(request.sink.table)
+        _no_table(request.sink.overrides.table)
         dsn = postgres_dsn(root, overrides, warn)
         return export_origin(dsn, service.ledger(), read_checkpoint(root))
     target = open_sink(root, request.sink.kind, overrides)
@@ -138,13 +126,13 @@ def verify_sink(service: Service, request: VerifySinkRequest, *,
     """The sink compared with the ledger (postgres: each origin verified against its signed
     checkpoints, and this repository's rows against its ledger)."""
     if request.sink.kind == "postgres":
-        _no_table(request.sink.table)
+        _no_table(request.sink.overrides.table)
         return _verify_org(service, request, warn)
     from governance.sinks import export as sink_export
     from governance.sinks.settings import open_sink
 
     root = service.root
-    target = open_sink(root, request.sink.kind, request.sink.overrides())
+    target = open_sink(root, request.sink.kind, request.sink.overrides)
     try:
         return sink_export.verify(root, service.ledger(), target)
     finally:
@@ -175,8 +163,8 @@ def _verify_org(service: Service, request: VerifySinkRequest,
     if not origins and not request.all_origins:
         root = service.root
         origins = [checked_checkpoint(read_checkpoint(root)).origin]
-    if request.sink.dsn_env is not None:
-        dsn = org_reading.resolve_dsn(f"env:{request.sink.dsn_env}")
+    if request.sink.overrides.dsn_env is not None:
+        dsn = org_reading.resolve_dsn(f"env:{request.sink.overrides.dsn_env}")
     elif root is not None:
         dsn = postgres_dsn(root, SinkOverrides(), warn)
     else:

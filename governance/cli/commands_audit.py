@@ -332,8 +332,10 @@ def audit_export(
     repo: Path = REPO,
 ) -> None:
     """Export ledger events after the cursor to a sink (idempotent, resumable)."""
-    request = exporting.ExportRequest(exporting.SinkRequest(
-        sink.value, directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url))
+    from governance.sinks.settings import SinkOverrides
+
+    request = exporting.ExportRequest(exporting.SinkRequest(sink.value, SinkOverrides(
+        directory, dsn_env, table, bucket, prefix, retention_days, endpoint_url)))
     EXPORTED.render(fmt, exporting.export(Service(repo), request, warn=log))
 
 
@@ -358,9 +360,11 @@ def audit_verify_sink(
     """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any).
     postgres: every row of each origin verified against its signed checkpoints, and this
     repository's rows against its ledger."""
+    from governance.sinks.settings import SinkOverrides
+
     request = exporting.VerifySinkRequest(
-        exporting.SinkRequest(sink.value, directory, dsn_env, table, bucket, prefix, None,
-                              endpoint_url),
+        exporting.SinkRequest(sink.value, SinkOverrides(directory, dsn_env, table, bucket,
+                                                        prefix, None, endpoint_url)),
         tuple(origin), all_origins, trust)
     result = exporting.verify_sink(Service(repo), request, warn=log)
     if isinstance(result, org_reading.OrgSinkCheck):
