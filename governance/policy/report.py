@@ -320,14 +320,6 @@ def render_sarif(decisions: Sequence[GateDecision], gates: dict[str, Annotation]
     return sarif(decisions, gates)
 
 
-RENDERERS: dict[str, Callable[[Sequence[GateDecision], dict[str, Annotation]], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "github": render_github,
-    "junit": render_junit,
-    "markdown": render_markdown,
-    "sarif": render_sarif,
-}
 
 
 # --- a check that stopped before any decision -------------------------------------------------

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from governance.errors import InvalidInput, Problem, Undecided
 from governance.policy.gates import GateDecision, Violation
 from governance.policy.metadata import Annotation
-from governance.policy.report import RENDERERS
+from governance.policy.report import render_sarif
 from governance.policy.sarif import INVALID_RULE, UNDECIDED_RULE, render_sarif_failure
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "data" / "sarif" / "sarif-schema-2.1.0.json"
@@ -74,7 +74,7 @@ def test_findings_are_located_and_leveled(tmp_path: Path, monkeypatch: pytest.Mo
                      "retrain or lower the floor through review", "deny", "release",
                      "$.artifact.sha256")
     warn = Violation("latency", "p95 42 ms is close to 50", "low", "profile it", "warn")
-    log = json.loads(RENDERERS["sarif"]([_decision(path, failures=(deny,), warnings=(warn,))],
+    log = json.loads(render_sarif([_decision(path, failures=(deny,), warnings=(warn,))],
                                         GATES))
     _valid(log)
     run = log["runs"][0]
@@ -92,20 +92,20 @@ def test_findings_are_located_and_leveled(tmp_path: Path, monkeypatch: pytest.Mo
     assert run["invocations"] == [{"executionSuccessful": True}]
     assert run["automationDetails"]["id"] == "governance/production/"
     # the same finding keeps its fingerprint across runs (one alert, not a new one each time)
-    again = json.loads(RENDERERS["sarif"]([_decision(path, failures=(deny,))], GATES))
+    again = json.loads(render_sarif([_decision(path, failures=(deny,))], GATES))
     assert again["runs"][0]["results"][0]["partialFingerprints"] == first["partialFingerprints"]
 
 
 def test_undecided_and_clean_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _release(tmp_path)
     monkeypatch.chdir(tmp_path)
-    log = json.loads(RENDERERS["sarif"]([_decision(path, undecided="engine timed out")], GATES))
+    log = json.loads(render_sarif([_decision(path, undecided="engine timed out")], GATES))
     _valid(log)
     run = log["runs"][0]
     assert run["results"][0]["ruleId"] == UNDECIDED_RULE
     assert run["results"][0]["level"] == "error"
     assert run["invocations"][0]["executionSuccessful"] is False
-    clean = json.loads(RENDERERS["sarif"]([_decision(path, env=None)], GATES))
+    clean = json.loads(render_sarif([_decision(path, env=None)], GATES))
     _valid(clean)
     assert clean["runs"][0]["results"] == []
     assert clean["runs"][0]["automationDetails"]["id"] == "governance/readiness/"
@@ -135,7 +135,7 @@ def test_the_schema_check_can_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path = _release(tmp_path)
     monkeypatch.chdir(tmp_path)
     deny = Violation("metric_thresholds", "m", "high", "r", "deny")
-    log = json.loads(RENDERERS["sarif"]([_decision(path, failures=(deny,))], GATES))
+    log = json.loads(render_sarif([_decision(path, failures=(deny,))], GATES))
     broken = copy.deepcopy(log)
     broken["runs"][0]["results"][0]["level"] = "deny"
     assert list(_validator().iter_errors(broken))
@@ -153,7 +153,7 @@ def test_any_message_is_a_valid_log(msg: str, remediation: str, level: str) -> N
                             failures=(v,) if level == "deny" else (),
                             warnings=(v,) if level == "warn" else (),
                             files={"release": "releases/m/m 1/release.yaml"})
-    log = json.loads(RENDERERS["sarif"]([decision], {}))
+    log = json.loads(render_sarif([decision], {}))
     _valid(log)
     uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert uri["uri"] == "releases/m/m%201/release.yaml"
