@@ -259,9 +259,10 @@ EXPORTED.register(OutputFormat.json)(emit_to_json)
 
 @EXPORTED.register(OutputFormat.text)
 def _exported_text(result: ExportResult | OrgExportResult) -> None:
-    from governance.sinks.postgres_org import OrgExportResult
+    # told apart without importing the PostgreSQL module: psycopg is an optional extra
+    from governance.sinks.export import ExportResult
 
-    if isinstance(result, OrgExportResult):  # one origin's rows, proved by its checkpoint
+    if not isinstance(result, ExportResult):  # one origin's rows, proved by its checkpoint
         emit_text(
             f"exported {result.exported} new event(s) of origin {result.origin} to "
             f"{result.destination} (signed checkpoint size {result.checkpoint_size}; "

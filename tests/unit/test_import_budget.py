@@ -157,3 +157,17 @@ def test_the_verifier_is_imported_when_there_is_something_to_verify(
     code, imported, output = _run(clone, ["live", MODEL, "--env", "staging"], VERIFIER)
     assert code == 0, output
     assert "governance.ledger.verify" in imported and "cryptography" in imported, imported
+
+
+def test_a_jsonl_export_needs_no_postgres_driver(governed: Path, tmp_path: Path) -> None:
+    """psycopg is an optional extra (``model-governance[postgres]``): exporting to JSON Lines,
+    text and json, must neither import it nor the PostgreSQL sink modules (the README's demo
+    runs without it)."""
+    watched = ("psycopg", "governance.sinks.postgres", "governance.sinks.postgres_org")
+    for fmt in ("text", "json"):
+        out = tmp_path / fmt
+        code, imported, output = _run(governed, ["audit", "export", "--sink", "jsonl",
+                                                 "--dir", str(out), "--format", fmt], watched)
+        assert code == 0, output
+        assert imported == [], f"audit export --format {fmt} imported {imported}"
+        assert list(out.glob("*.jsonl")), output
