@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from governance.domain.event_types import ENVELOPE_REQUIRED, EVENT_TABLE, EVENT_TYPES
+from governance.domain.event_table import EVENT_TABLE
+from governance.domain.event_types import ENVELOPE_REQUIRED, EVENT_TYPES
 from governance.domain.events import EVENT_FIELDS
 
 OUT = Path(__file__).resolve().parent.parent / "governance" / "schemas"

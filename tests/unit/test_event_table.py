@@ -18,16 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import governance
-from governance.domain.event_types import (
-    ENVELOPE_FIELDS,
-    ENVELOPE_REQUIRED,
+from governance.domain.event_table import (
     EVENT_TABLE,
-    EVENT_TYPES,
     Event,
     declared_fields,
     event_from_dict,
     event_to_dict,
 )
+from governance.domain.event_types import ENVELOPE_FIELDS, ENVELOPE_REQUIRED, EVENT_TYPES
 from governance.domain.events import EVENT_FIELDS
 from governance.ledger.canonical import canonical_bytes, parse_canonical
 from governance.ledger.events import event_schema
@@ -268,7 +266,7 @@ def test_the_scan_finds_what_it_forbids() -> None:
 
 
 def test_event_of_types_what_the_class_declares_and_keeps_the_rest() -> None:
-    from governance.domain.event_types import PolicyViolation, event_of
+    from governance.domain.event_table import PolicyViolation, event_of
 
     event = event_of(PolicyViolation, {"reason": "refused", "model_name": "m",
                                        "from_release": "a", "to_release": None,
@@ -280,7 +278,7 @@ def test_event_of_types_what_the_class_declares_and_keeps_the_rest() -> None:
 
 def test_a_builder_s_dataclass_gives_the_dict_literal_it_replaced() -> None:
     """The promotion's dict literal before the table, and its dataclass now: one event."""
-    from governance.domain.event_types import DeploymentPromoted
+    from governance.domain.event_table import DeploymentPromoted
 
     literal = {"event_type": "deployment_promoted", "release_id": "r-1", "model_name": "m",
                "model_version": "1", "environment": "prod", "release_digest": "sha256:" + "a" * 64,
