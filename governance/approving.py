@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from governance.committed import release_paths, require_committed
 from governance.domain.config import GovernanceConfig
-from governance.domain.event_types import (
-    RELEASE_APPROVED,
+from governance.domain.event_table import (
     ApprovalDenied,
     ApprovalGranted,
     Event,
     ReleaseApproved,
     event_of,
 )
+from governance.domain.event_types import RELEASE_APPROVED
 from governance.domain.events import LedgerEntry
 from governance.domain.identity import identity_key, identity_keys, same_identity
 from governance.errors import Denied, NotFound, UsageError

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from governance.domain.events import LedgerEntry
 
-from governance.domain.event_types import ConfigChanged, PolicyViolation
+from governance.domain.event_table import ConfigChanged, PolicyViolation
 
 # Paths whose change is a governance configuration change (environments/ is the pointer, checked
 # against the ledger by `governance env verify`, not approved by pull requests).

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from governance.domain.config import Environment, GovernanceConfig
+from governance.domain.event_table import PolicyViolation
 from governance.domain.event_types import (
     APPROVAL_GRANTED,
     DEPLOYMENT_PROMOTED,
     GATE_EVALUATED,
     RELEASE_APPROVED,
-    PolicyViolation,
 )
 from governance.domain.events import EventView
 from governance.domain.model import Deployment

@@ -20,6 +20,7 @@ decision, from_release, to_release, incident, reason, details.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,6 @@ from typing import Any
 from governance.domain.event_types import (
     APPROVAL_GRANTED,
     BREAK_GLASS,
-    EVENT_TABLE,
     RELEASE_APPROVED,
     ROLLBACK_EXECUTED,
 )
@@ -263,10 +263,18 @@ def apply(state: LifecycleState, entry: EventView) -> None:
     e = entry.event
     state.last_seq = entry.seq
     life = _life(state, e)
-    spec = EVENT_TABLE.get(entry.event_type)
-    if spec is None or spec.fold is None:
-        return
-    FOLD_HANDLERS[spec.fold](state, entry, life)
+    handler = _fold_handlers().get(entry.event_type)
+    if handler is not None:
+        FOLD_HANDLERS[handler](state, entry, life)
+
+
+@functools.cache
+def _fold_handlers() -> dict[str, str]:
+    """Event type -> its ``EventSpec.fold`` handler name, from the event table (imported on
+    the first fold, not with this module: issue 18)."""
+    from governance.domain.event_table import EVENT_TABLE
+
+    return {name: s.fold for name, s in EVENT_TABLE.items() if s.fold is not None}
 
 
 def _registered(state: LifecycleState, entry: EventView, life: ReleaseLife | None) -> None:

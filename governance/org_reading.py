@@ -13,7 +13,6 @@ The PostgreSQL driver and the org source load only inside the use cases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,17 +52,6 @@ class OrgRequest:
     source: str  # 'postgres', 'env:NAME' or a postgresql:// URL without a password
     origins: tuple[str, ...] = ()
     trust: Path | None = None
-
-
-def check_flags(source: str | None, origins: Sequence[str], trust: Path | None,
-                verified_prefix: bool = False) -> None:
-    """--origin and --trust only mean something with --source; --verified-prefix only without
-    (the database answers from verified rows or refuses)."""
-    if source is None and (origins or trust is not None):
-        raise UsageError("--origin and --trust need --source (the organisation database)")
-    if source is not None and verified_prefix:
-        raise UsageError("--verified-prefix applies to the local ledger, not to --source: "
-                         "a row that fails verification makes the answer refuse")
 
 
 def resolve_dsn(source: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 from governance import yaml_edit
 from governance.config import CONFIG_FILE
 from governance.domain.config import GovernanceConfig
-from governance.domain.event_types import KeyRotated
+from governance.domain.event_table import KeyRotated
 from governance.domain.identity import identity_key, same_identity
 from governance.errors import (
     AlreadyExists,

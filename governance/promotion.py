@@ -35,8 +35,7 @@ from typing import Any, TypeVar
 
 from governance.authoring import dump_document
 from governance.committed import CommittedState, release_paths, require_committed
-from governance.domain.event_types import (
-    ROLLBACK_EXECUTED,
+from governance.domain.event_table import (
     BreakGlass,
     DeploymentPromoted,
     GateEvaluated,
@@ -45,6 +44,7 @@ from governance.domain.event_types import (
     RollbackExecuted,
     event_of,
 )
+from governance.domain.event_types import ROLLBACK_EXECUTED
 from governance.domain.events import LedgerEntry
 from governance.domain.model import Deployment
 from governance.environments import pointer_body

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.committed import require_committed
+from governance.domain.event_table import ReleaseRegistered
 from governance.domain.event_types import (
     APPROVAL_DENIED,
     APPROVAL_GRANTED,
@@ -40,7 +41,6 @@ from governance.domain.event_types import (
     RELEASE_REGISTERED,
     RELEASE_RETIRED,
     ROLLBACK_EXECUTED,
-    ReleaseRegistered,
 )
 from governance.errors import Denied, UsageError
 from governance.repo import GovernedRepo

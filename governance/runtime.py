@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from governance import ci_context
-from governance.domain.event_types import ConfigChanged
+from governance.domain.event_table import ConfigChanged
 from governance.domain.model import EnvironmentState
 from governance.errors import InvalidInput, NotFound, Problem, Tampered, Undecided, UsageError
 from governance.records import load_file

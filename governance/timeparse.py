@@ -39,7 +39,6 @@ with ``Z``, a four-digit year, microseconds only when present; ``seconds=True`` 
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -235,6 +234,8 @@ def _subtract(current: datetime, amount: int, unit: str) -> datetime:
     month += 1
     if year < EARLIEST.year:
         return EARLIEST
+    import calendar  # here, not at import: it builds localised day and month names (issue 18)
+
     day = min(current.day, calendar.monthrange(year, month)[1])
     return current.replace(year=year, month=month, day=day)
 

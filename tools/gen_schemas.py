@@ -4,7 +4,7 @@ The schemas are data shipped with the package; this script is their single sourc
 definitions (slugs, sha256, evidence references) are written once. Run it after editing and
 commit the output: `python tools/gen_schemas.py`; `--check` (run by .ci/run) writes nothing and
 exits 1 when a shipped schema differs. The ledger event schema's enums, dispatch and per-type
-required fields come from the event table, governance.domain.event_types.
+required fields come from the event table, governance.domain.event_table.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from governance.domain.event_types import ENVELOPE_REQUIRED, EVENT_TABLE, EVENT_TYPES
+from governance.domain.event_table import EVENT_TABLE
+from governance.domain.event_types import ENVELOPE_REQUIRED, EVENT_TYPES
 from governance.domain.events import EVENT_FIELDS
 
 OUT = Path(__file__).resolve().parent.parent / "governance" / "schemas"
@@ -519,7 +520,7 @@ EVALUATION = {
 
 
 # --- the ledger event schema ------------------------------------------------------------------
-# Issue 20 item 5: the event table (governance.domain.event_types) drives it. From the table:
+# Issue 20 item 5: the event table (governance.domain.event_table) drives it. From the table:
 # the event_type enum and both may_emit enums (its names, in its order), the envelope's required
 # fields, one allOf dispatch per type, and each type's $defs entry with the table's `required`.
 # Written here by hand: the shape of each field (EVENT_FIELD_SHAPES, keyed by the field list

@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from governance.domain.event_types import EVENT_TABLE
+from governance.domain.event_types import INDEX_HANDLER_OF
 from governance.domain.events import LedgerEntry
 from governance.domain.source import LedgerHead, LedgerSource
 from governance.errors import GovernanceError, Tampered, Undecided
@@ -636,14 +636,14 @@ def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
     nothing when it has none (the first release's declared fallback is "disable": rolling back
     switches the model off, DESIGN section 10). Every other type feeds only ``events``.
     """
-    spec = EVENT_TABLE.get(entry.event_type)
-    if spec is None or spec.index is None:
+    handler = INDEX_HANDLER_OF.get(entry.event_type)
+    if handler is None:
         return None
     e = entry.event
     model, env = _str(e.get("model_name")), _str(e.get("environment"))
     if model is None or env is None:
         return None
-    found, release = INDEX_HANDLERS[spec.index](e)
+    found, release = INDEX_HANDLERS[handler](e)
     if not found:
         return None
     return (entry.seq, model, env, _micros(entry), release)

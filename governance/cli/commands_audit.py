@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from governance import exporting, org_reading, reading
+from governance import reading
 from governance.audit import queries
-from governance.cli import commands_org
 from governance.cli.app_support import new_app
 from governance.cli.options import (
     AT,
@@ -29,6 +28,7 @@ from governance.cli.options import (
     SOURCE,
     TRUST,
     VERIFIED_PREFIX,
+    check_source_flags,
     env_option,
     limit_option,
 )
@@ -40,6 +40,7 @@ from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
+    from governance.exporting import SinkInitialised
     from governance.sinks.export import ExportResult
     from governance.sinks.export import VerifyReport as SinkReport
     from governance.sinks.postgres_org import OrgExportResult
@@ -157,8 +158,11 @@ def live(
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
     moment = parse_time(at, option="--at")
-    org_reading.check_flags(source_url, origin, trust, verified_prefix)
-    if source_url is not None:
+    check_source_flags(source_url, origin, trust, verified_prefix)
+    if source_url is not None:  # the organisation's database: its modules load only here
+        from governance import org_reading
+        from governance.cli import commands_org
+
         org = org_reading.live(org_reading.OrgLiveRequest(
             org_reading.OrgRequest(source_url, tuple(origin), trust), model, env, moment))
         commands_org.warn(org.envelope)
@@ -190,8 +194,11 @@ def history(
     trust: Path | None = TRUST,
 ) -> None:
     """The timeline of MODEL: registration, gates, approvals, promotions, rollbacks, ..."""
-    org_reading.check_flags(source_url, origin, trust, verified_prefix)
-    if source_url is not None:
+    check_source_flags(source_url, origin, trust, verified_prefix)
+    if source_url is not None:  # the organisation's database: its modules load only here
+        from governance import org_reading
+        from governance.cli import commands_org
+
         events = org_reading.history(org_reading.OrgHistoryRequest(
             org_reading.OrgRequest(source_url, tuple(origin), trust), model))
         commands_org.warn(events.envelope)
@@ -242,8 +249,11 @@ def audit_query(
         until=parse_time(until, now=now, option="--until") if until is not None else None,
         limit=limit,
     )
-    org_reading.check_flags(source_url, origin, trust, verified_prefix)
-    if source_url is not None:
+    check_source_flags(source_url, origin, trust, verified_prefix)
+    if source_url is not None:  # the organisation's database: its modules load only here
+        from governance import org_reading
+        from governance.cli import commands_org
+
         events = org_reading.audit_query(org_reading.OrgQueryRequest(
             org_reading.OrgRequest(source_url, tuple(origin), trust), flt))
         commands_org.warn(events.envelope)
@@ -297,11 +307,11 @@ def _sink_checked_text(report: SinkReport) -> None:
         emit_text(f"problem: {problem}")
 
 
-SINK_READY: Renderers[exporting.SinkInitialised] = Renderers("sink initialisation")
+SINK_READY: Renderers[SinkInitialised] = Renderers("sink initialisation")
 
 
 @SINK_READY.register(OutputFormat.text)
-def _sink_ready_text(done: exporting.SinkInitialised) -> None:
+def _sink_ready_text(done: SinkInitialised) -> None:
     for note in done.notes:
         log(f"note: {note}")
     emit_text(done.message)
@@ -333,6 +343,7 @@ def audit_export(
     repo: Path = REPO,
 ) -> None:
     """Export ledger events after the cursor to a sink (idempotent, resumable)."""
+    from governance import exporting
     from governance.sinks.settings import SinkOverrides
 
     request = exporting.ExportRequest(exporting.SinkRequest(sink.value, SinkOverrides(
@@ -361,6 +372,8 @@ def audit_verify_sink(
     """Compare a sink with the ledger: missing, extra and modified rows (exit 1 if any).
     postgres: every row of each origin verified against its signed checkpoints, and this
     repository's rows against its ledger."""
+    from governance import exporting, org_reading
+    from governance.cli import commands_org
     from governance.sinks.settings import SinkOverrides
 
     request = exporting.VerifySinkRequest(
@@ -394,6 +407,8 @@ def audit_sink_init(
     repo: Path = REPO,
 ) -> None:
     """Create the sink's append-only store (postgres table and grants, or a locked S3 bucket)."""
+    from governance import exporting
+
     request = exporting.SinkInitRequest(sink.value, writer_role, admin_dsn_env, table, bucket,
                                         endpoint_url)
     SINK_READY.render(OutputFormat.text, exporting.sink_init(Service(repo), request))

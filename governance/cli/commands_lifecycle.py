@@ -118,7 +118,10 @@ STATUS.register(OutputFormat.json)(emit_to_json)
 
 @STATUS.register(OutputFormat.text)
 def _status_text(result: reading.StatusResult) -> None:
-    emit_block(render_text(list(result.statuses)))
+    if not result.statuses:  # a new repository: say so instead of printing an empty line
+        emit_text("no models yet: register one with `governance model new NAME --owner ID`")
+    else:
+        emit_block(render_text(list(result.statuses)))
     if result.prefix is not None:
         emit_text(result.prefix.line())
 

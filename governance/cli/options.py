@@ -9,6 +9,7 @@ command renders (``format_option``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import typer
 
 from governance.ci_context import ENV_DSN, ENV_TRUST
 from governance.cli.output import OutputFormat
+from governance.errors import UsageError
 
 # Every command that reads or writes a governed repository takes --repo; without it, the
 # repository is the one the current directory is in (walking up to governance.yaml, as git
@@ -82,3 +84,14 @@ TRUST_HELP = f"Org trust file pinning each origin's log keys (default ${ENV_TRUS
 SOURCE = typer.Option(None, "--source", help=SOURCE_HELP)
 ORIGIN = typer.Option([], "--origin", help=ORIGIN_HELP)
 TRUST = typer.Option(None, "--trust", help=TRUST_HELP)
+
+
+def check_source_flags(source: str | None, origins: Sequence[str], trust: Path | None,
+                       verified_prefix: bool = False) -> None:
+    """--origin and --trust only mean something with --source; --verified-prefix only without
+    (the database answers from verified rows or refuses)."""
+    if source is None and (origins or trust is not None):
+        raise UsageError("--origin and --trust need --source (the organisation database)")
+    if source is not None and verified_prefix:
+        raise UsageError("--verified-prefix applies to the local ledger, not to --source: "
+                         "a row that fails verification makes the answer refuse")

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from governance.domain.event_types import EVENT_TYPES as _TABLE_TYPES
 
 # The event types, in the order of the one table that describes them (name, dataclass, required
-# fields, lifecycle command, fold/replay/index handlers): governance.domain.event_types.
+# fields, lifecycle command, fold/replay/index handlers): governance.domain.event_table.
 EVENT_TYPES: tuple[str, ...] = _TABLE_TYPES
 
 # Fields every event may carry (the seed's example plus DESIGN section 7). Only event_type,

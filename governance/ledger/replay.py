@@ -63,8 +63,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.event_types import APPROVAL_GRANTED, EVENT_TABLE
-from governance.domain.event_types import LIFECYCLE_COMMANDS as TABLE_LIFECYCLE_COMMANDS
+from governance.domain.event_table import EVENT_TABLE
+from governance.domain.event_table import LIFECYCLE_COMMANDS as TABLE_LIFECYCLE_COMMANDS
+from governance.domain.event_types import APPROVAL_GRANTED
 from governance.domain.identity import identity_key
 
 # Event types only the lifecycle commands write, and the command that writes each one (the

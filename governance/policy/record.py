@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from governance.domain.event_types import APPROVAL_GRANTED, ApprovalGranted, event_of
+from governance.domain.event_table import ApprovalGranted, event_of
+from governance.domain.event_types import APPROVAL_GRANTED
 from governance.domain.events import EventView, LedgerEntry
 from governance.policy.gates import GateDecision
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from governance.demo import run_demo
-from governance.domain.event_types import EVENT_TABLE, event_from_dict
+from governance.domain.event_table import EVENT_TABLE, event_from_dict
 from governance.ledger.canonical import canonical_bytes
 from governance.ledger.reader import entries
 

@@ -85,6 +85,10 @@ def test_init_then_ledger_init_succeeds_with_no_edits(tmp_path: Path, signing_us
     assert "no deploy bot with a key" in out and "governance keys add ci-bot" in out
     code, out = run("ledger", "verify", "--repo", str(repo))
     assert code == 0, out
+    # no model yet: status says what to do next, not an empty line
+    code, out = run("status", "--repo", str(repo))
+    assert (code, out) == (0, "no models yet: register one with "
+                              "`governance model new NAME --owner ID`\n")
 
 
 def test_a_committed_scaffold_pins_its_commit(tmp_path: Path, signing_user: Path) -> None:

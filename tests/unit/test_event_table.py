@@ -1,4 +1,5 @@
-"""The one table of event types (issue 20 item 5): governance.domain.event_types.
+"""The one table of event types (issue 20 item 5): governance.domain.event_table (the names in
+governance.domain.event_types).
 
 The table, the shipped event schema and the handler maps of the fold, the replay and the index
 must agree exactly, and converting a stored event to its dataclass and back gives the same
@@ -14,20 +15,19 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import governance
-from governance.domain.event_types import (
-    ENVELOPE_FIELDS,
-    ENVELOPE_REQUIRED,
+from governance.domain.event_table import (
     EVENT_TABLE,
-    EVENT_TYPES,
     Event,
     declared_fields,
     event_from_dict,
     event_to_dict,
 )
+from governance.domain.event_types import ENVELOPE_FIELDS, ENVELOPE_REQUIRED, EVENT_TYPES
 from governance.domain.events import EVENT_FIELDS
 from governance.ledger.canonical import canonical_bytes, parse_canonical
 from governance.ledger.events import event_schema
@@ -268,7 +268,7 @@ def test_the_scan_finds_what_it_forbids() -> None:
 
 
 def test_event_of_types_what_the_class_declares_and_keeps_the_rest() -> None:
-    from governance.domain.event_types import PolicyViolation, event_of
+    from governance.domain.event_table import PolicyViolation, event_of
 
     event = event_of(PolicyViolation, {"reason": "refused", "model_name": "m",
                                        "from_release": "a", "to_release": None,
@@ -280,7 +280,7 @@ def test_event_of_types_what_the_class_declares_and_keeps_the_rest() -> None:
 
 def test_a_builder_s_dataclass_gives_the_dict_literal_it_replaced() -> None:
     """The promotion's dict literal before the table, and its dataclass now: one event."""
-    from governance.domain.event_types import DeploymentPromoted
+    from governance.domain.event_table import DeploymentPromoted
 
     literal = {"event_type": "deployment_promoted", "release_id": "r-1", "model_name": "m",
                "model_version": "1", "environment": "prod", "release_digest": "sha256:" + "a" * 64,
@@ -292,3 +292,22 @@ def test_a_builder_s_dataclass_gives_the_dict_literal_it_replaced() -> None:
         decision={"decision_id": "d", "allow": True}, evidence_refs=["file://x"],
         source={"pr": 7})
     assert canonical_bytes(typed.to_dict()) == canonical_bytes(literal)
+
+
+# --- the names module's groupings are the table's ---------------------------------------------
+
+def test_the_written_out_groupings_are_checked_against_the_table(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """governance.domain.event_types writes the groupings out (no dataclass at start-up); the
+    table refuses to load when one of them says something its entries do not."""
+    from governance.domain import event_table
+
+    event_table._check_groupings()  # as shipped: consistent
+    for name, wrong in (("EVENT_TYPES", event_table.EVENT_TYPES[:-1]),
+                        ("CHECKPOINT_TYPES", event_table.CHECKPOINT_TYPES - {"ledger_genesis"}),
+                        ("INDEX_HANDLER_OF", {**event_table.INDEX_HANDLER_OF,
+                                              "release_retired": "goes_live"})):
+        with monkeypatch.context() as m:
+            m.setattr(event_table, name, wrong)
+            with pytest.raises(ImportError, match=name):
+                event_table._check_groupings()

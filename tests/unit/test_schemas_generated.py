@@ -57,7 +57,8 @@ def test_the_event_table_drives_the_ledger_event_schema(monkeypatch: pytest.Monk
     fields) and its allOf dispatch come from the table, without a hand edit."""
     from dataclasses import replace
 
-    from governance.domain.event_types import EVENT_TABLE, POLICY_VIOLATION
+    from governance.domain.event_table import EVENT_TABLE
+    from governance.domain.event_types import POLICY_VIOLATION
 
     extra = replace(EVENT_TABLE[POLICY_VIOLATION], name="model_archived",
                     required=("model_name", "reason"))

@@ -74,6 +74,22 @@ def _is_core_request(obj: Any) -> bool:
             and not obj.__module__.startswith("governance.cli"))
 
 
+def _names(function: Callable[..., Any]) -> dict[str, Any]:
+    """The names a function sees: its module's globals and what it imports in its body (a
+    command imports its use case there when that module is heavy, issue 18)."""
+    names = dict(function.__globals__)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                try:
+                    value = importlib.import_module(f"{node.module}.{alias.name}")
+                except ImportError:
+                    value = getattr(importlib.import_module(node.module), alias.name)
+                names[alias.asname or alias.name] = value
+    return names
+
+
 def _calls(function: Callable[..., Any]) -> list[ast.Call]:
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     return [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
@@ -82,7 +98,7 @@ def _calls(function: Callable[..., Any]) -> list[ast.Call]:
 def _renders(function: Callable[..., Any], depth: int = 1) -> bool:
     """The function renders through a registry, itself or in a helper of ``governance.cli``
     it calls (``_render(outcome, fmt)``)."""
-    names = dict(function.__globals__)
+    names = _names(function)
     for call in _calls(function):
         if (isinstance(call.func, ast.Attribute) and call.func.attr == "render"
                 and isinstance(_resolve(call.func.value, names), Renderers)):
@@ -96,7 +112,7 @@ def _renders(function: Callable[..., Any], depth: int = 1) -> bool:
 
 
 def _typed(function: Callable[..., Any]) -> bool:
-    names = dict(function.__globals__)
+    names = _names(function)
     builds_request = any(_is_core_request(_resolve(c.func, names)) for c in _calls(function))
     return builds_request and _renders(function)
 
