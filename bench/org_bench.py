@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from governance.audit.org import (  # noqa: E402
     MEMO_ROWS,
@@ -197,6 +198,10 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2,
                     help="repositories exporting at once (separate processes)")
     ap.add_argument("--load-only", action="store_true", help="measure the load only")
+    ap.add_argument("--server-setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="a PostgreSQL setting for the throwaway server (ALTER SYSTEM, then a "
+                         "restart), e.g. shared_buffers=1GB: a DBA's choice, measured apart "
+                         "from the defaults (repeatable)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "org.md")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on kill
@@ -210,10 +215,23 @@ def main() -> None:
         o = make_origin(f"bench.example/team-{i:03d}/models", 0, models=1, releases=1)
         o.ledger = base[i % len(base)]
         origins.append(o)
+    settings = [tuple(x.split("=", 1)) for x in args.server_setting]
+    if any(len(x) != 2 or not x[0].replace("_", "a").isalnum() for x in settings):
+        raise SystemExit("--server-setting expects NAME=VALUE, e.g. shared_buffers=1GB")
     server = start_server()
     work = Path(tempfile.mkdtemp(prefix="org-bench-"))
     try:
+        if settings:
+            with psycopg.connect(server.dsn(), autocommit=True) as conn:
+                for name, value in settings:
+                    conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                        sql.Identifier(name), sql.Literal(value)))
+            server.stop()
+            server.start()
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            shown = {name: str(conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))
+                                            ).fetchone()[0])  # type: ignore[index]
+                     for name in ("shared_buffers", *(n for n, _ in settings))}
             conn.execute(f"CREATE ROLE {WRITER} LOGIN")
             conn.execute("CREATE DATABASE org")
             version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
@@ -340,11 +358,13 @@ def main() -> None:
         "",
         f"Command: `python bench/org_bench.py --repos {args.repos} --events {args.events} "
         f"--distinct {args.distinct} --runs {args.runs} --parallel {args.parallel}"
-        f"{' --load-only' if args.load_only else ''}`",
+        f"{' --load-only' if args.load_only else ''}"
+        f"{''.join(f' --server-setting {x}' for x in args.server_setting)}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs "
         f"({platform.processor() or platform.platform()}), Python {platform.python_version()}, "
-        f"PostgreSQL {version} (throwaway server: fsync=off, as in the tests), load average "
+        f"PostgreSQL {version} (throwaway server: fsync=off, as in the tests; "
+        f"{', '.join(f'{k}={v}' for k, v in shown.items())}), load average "
         f"(1 min) {load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end.",
         "",
         f"Data: {args.repos} repositories x {args.events:,} events = {rows:,} rows "
