@@ -330,23 +330,26 @@ def main() -> None:
                     jq_rows.append(((time.perf_counter() - start_j) * 1000,
                                     int(out.stdout.strip())))
         plans = []
+        every = [o.origin for o in origins]  # the reader always names its origins
         with psycopg.connect(writer, autocommit=True) as conn:
             for label, query, params in () if args.load_only else (
                 ("approvals 12 months of one model", "SELECT seq FROM governance_org_events "
-                 "WHERE model = %s AND event_type = 'approval_granted' AND event_time >= %s "
-                 "AND event_time <= %s", (model, since, last)),
+                 "WHERE origin = ANY(%s) AND model = %s AND event_type = 'approval_granted' "
+                 "AND event_time >= %s AND event_time <= %s", (every, model, since, last)),
                 ("approvals 12 months", "SELECT seq FROM governance_org_events WHERE "
-                 "event_type = 'approval_granted' AND event_time >= %s AND event_time <= %s",
-                 (since, last)),
+                 "origin = ANY(%s) AND event_type = 'approval_granted' AND event_time >= %s "
+                 "AND event_time <= %s", (every, since, last)),
                 ("live at T", "SELECT DISTINCT ON (origin, model) origin, seq FROM "
-                 "governance_org_events WHERE environment = 'production' AND deployment "
-                 "AND event_time <= %s "
-                 "ORDER BY origin, model, seq DESC", (last,)),
+                 "governance_org_events WHERE environment = 'production' AND "
+                 "origin = ANY(%s) AND deployment AND event_time <= %s "
+                 "ORDER BY origin, model, seq DESC", (every, last)),
                 ("rollbacks by incident", "SELECT seq FROM governance_org_events WHERE "
-                 "event_type = 'rollback_executed' AND incident = %s", (incident,)),
+                 "origin = ANY(%s) AND event_type = 'rollback_executed' AND incident = %s",
+                 (every, incident)),
             ):
-                plan = conn.execute(("EXPLAIN " + query).encode(), params).fetchall()
-                plans.append((label, " / ".join(str(r[0]).strip() for r in plan[:3])))
+                plan = conn.execute(("EXPLAIN (ANALYZE, BUFFERS) " + query).encode(), params
+                                    ).fetchall()
+                plans.append((label, " / ".join(str(r[0]).strip() for r in plan[:4])))
         src.close()
     finally:
         server.destroy()
@@ -400,7 +403,8 @@ def main() -> None:
                      f"{r['median_ms']:.1f} ms | {r['sql_p95_ms']:.1f} ms | "
                      f"{r['cpu_median_ms']:.1f} ms | {warm_text} | "
                      f"{jq_text} |")
-    lines += ["", "Plans (first lines of EXPLAIN) with the export's indexes:", ""]
+    lines += ["", "Plans (first lines of EXPLAIN (ANALYZE, BUFFERS), the reader's conditions "
+              "including `origin = ANY(every origin)`) with the export's indexes:", ""]
     lines += [f"- {label}: `{plan}`" for label, plan in plans]
     lines += ["", "The verified answer includes, for every returned row: the checkpoint "
               "signature (once per checkpoint per answer), the leaf hash recomputed from the "

@@ -82,6 +82,12 @@ _EVENT_INSERT_COLUMNS = (
     "checkpoint_size", "proof",
 )
 
+# The full-table query indexes lead with origin. Every reader query names its origins
+# (``origin = ANY(...)``: one index descent per origin), and an export writes one origin at a
+# time, so its inserts stay in that origin's part of each index. Indexes led by event type, model,
+# actor or release (before) took every export's inserts all over the index: past the server's
+# buffer cache (1,000,000 rows, default shared_buffers) that cost ~10 us of server CPU per row
+# and much of the wall time (bench/results/org.md).
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
     origin      text NOT NULL CHECK (origin <> '' AND position(E'\\n' in origin) = 0),
@@ -124,17 +130,21 @@ CREATE TABLE IF NOT EXISTS {EXPORTS} (
     at              timestamptz NOT NULL DEFAULT now(),
     FOREIGN KEY (origin, checkpoint_size) REFERENCES {CHECKPOINTS} (origin, size)
 );
-CREATE INDEX IF NOT EXISTS {EVENTS}_type_time ON {EVENTS} (event_type, event_time);
 DROP INDEX IF EXISTS {EVENTS}_model;
-CREATE INDEX IF NOT EXISTS {EVENTS}_model_type_time ON {EVENTS}
-    (model, event_type, event_time);
+DROP INDEX IF EXISTS {EVENTS}_type_time;
+DROP INDEX IF EXISTS {EVENTS}_model_type_time;
+DROP INDEX IF EXISTS {EVENTS}_actor;
+DROP INDEX IF EXISTS {EVENTS}_release;
+CREATE INDEX IF NOT EXISTS {EVENTS}_o_type_time ON {EVENTS} (origin, event_type, event_time);
+CREATE INDEX IF NOT EXISTS {EVENTS}_o_model_type_time ON {EVENTS}
+    (origin, model, event_type, event_time);
 CREATE INDEX IF NOT EXISTS {EVENTS}_deployments ON {EVENTS} (model, environment, origin, seq)
     WHERE deployment;
 CREATE INDEX IF NOT EXISTS {EVENTS}_live ON {EVENTS} (environment, origin, model, seq DESC)
     INCLUDE (event_time) WHERE deployment;
 CREATE INDEX IF NOT EXISTS {EVENTS}_incident ON {EVENTS} (incident) WHERE incident IS NOT NULL;
-CREATE INDEX IF NOT EXISTS {EVENTS}_actor ON {EVENTS} (actor_id, event_time);
-CREATE INDEX IF NOT EXISTS {EVENTS}_release ON {EVENTS} (release_id);
+CREATE INDEX IF NOT EXISTS {EVENTS}_o_actor ON {EVENTS} (origin, actor_id, event_time);
+CREATE INDEX IF NOT EXISTS {EVENTS}_o_release ON {EVENTS} (origin, release_id);
 CREATE INDEX IF NOT EXISTS {EVENTS}_from_release ON {EVENTS} (from_release)
     WHERE from_release IS NOT NULL;
 CREATE INDEX IF NOT EXISTS {EVENTS}_to_release ON {EVENTS} (to_release)
