@@ -34,6 +34,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -198,6 +199,9 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2,
                     help="repositories exporting at once (separate processes)")
     ap.add_argument("--load-only", action="store_true", help="measure the load only")
+    ap.add_argument("--questions", default="1,2,3,4", metavar="N,N",
+                    help="which questions to time (1: every approval in 12 months, the long "
+                         "one; 2: one model; 3: live at T; 4: rollbacks by incident)")
     ap.add_argument("--server-setting", action="append", default=[], metavar="NAME=VALUE",
                     help="a PostgreSQL setting for the throwaway server (ALTER SYSTEM, then a "
                          "restart), e.g. shared_buffers=1GB: a DBA's choice, measured apart "
@@ -293,6 +297,8 @@ def main() -> None:
                                                      incident=incident))),
              f'select(.event_type == "rollback_executed" and .event.incident == "{incident}")'),
         ]
+        chosen = {int(x) for x in args.questions.split(",") if x.strip()}
+        questions = [q for i, q in enumerate(questions, 1) if i in chosen]
         if args.load_only:
             questions = []
         results = []
@@ -349,7 +355,9 @@ def main() -> None:
             ):
                 plan = conn.execute(("EXPLAIN (ANALYZE, BUFFERS) " + query).encode(), params
                                     ).fetchall()
-                plans.append((label, " / ".join(str(r[0]).strip() for r in plan[:4])))
+                text = " / ".join(str(r[0]).strip() for r in plan[:4])
+                short = f"ANY ('{{{len(every)} origins}}'"  # not the whole array literal
+                plans.append((label, re.sub(r"ANY \('\{[^}]*\}'", short, text)))
         src.close()
     finally:
         server.destroy()
@@ -362,6 +370,7 @@ def main() -> None:
         f"Command: `python bench/org_bench.py --repos {args.repos} --events {args.events} "
         f"--distinct {args.distinct} --runs {args.runs} --parallel {args.parallel}"
         f"{' --load-only' if args.load_only else ''}"
+        f"{'' if args.questions == '1,2,3,4' else ' --questions ' + args.questions}"
         f"{''.join(f' --server-setting {x}' for x in args.server_setting)}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs "
