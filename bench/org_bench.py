@@ -34,6 +34,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from governance.audit.org import (  # noqa: E402
     MEMO_ROWS,
@@ -197,6 +199,13 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2,
                     help="repositories exporting at once (separate processes)")
     ap.add_argument("--load-only", action="store_true", help="measure the load only")
+    ap.add_argument("--questions", default="1,2,3,4", metavar="N,N",
+                    help="which questions to time (1: every approval in 12 months, the long "
+                         "one; 2: one model; 3: live at T; 4: rollbacks by incident)")
+    ap.add_argument("--server-setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="a PostgreSQL setting for the throwaway server (ALTER SYSTEM, then a "
+                         "restart), e.g. shared_buffers=1GB: a DBA's choice, measured apart "
+                         "from the defaults (repeatable)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "org.md")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on kill
@@ -210,10 +219,23 @@ def main() -> None:
         o = make_origin(f"bench.example/team-{i:03d}/models", 0, models=1, releases=1)
         o.ledger = base[i % len(base)]
         origins.append(o)
+    settings = [tuple(x.split("=", 1)) for x in args.server_setting]
+    if any(len(x) != 2 or not x[0].replace("_", "a").isalnum() for x in settings):
+        raise SystemExit("--server-setting expects NAME=VALUE, e.g. shared_buffers=1GB")
     server = start_server()
     work = Path(tempfile.mkdtemp(prefix="org-bench-"))
     try:
+        if settings:
+            with psycopg.connect(server.dsn(), autocommit=True) as conn:
+                for name, value in settings:
+                    conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                        sql.Identifier(name), sql.Literal(value)))
+            server.stop()
+            server.start()
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            shown = {name: str(conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))
+                                            ).fetchone()[0])  # type: ignore[index]
+                     for name in ("shared_buffers", *(n for n, _ in settings))}
             conn.execute(f"CREATE ROLE {WRITER} LOGIN")
             conn.execute("CREATE DATABASE org")
             version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
@@ -275,6 +297,8 @@ def main() -> None:
                                                      incident=incident))),
              f'select(.event_type == "rollback_executed" and .event.incident == "{incident}")'),
         ]
+        chosen = {int(x) for x in args.questions.split(",") if x.strip()}
+        questions = [q for i, q in enumerate(questions, 1) if i in chosen]
         if args.load_only:
             questions = []
         results = []
@@ -312,23 +336,28 @@ def main() -> None:
                     jq_rows.append(((time.perf_counter() - start_j) * 1000,
                                     int(out.stdout.strip())))
         plans = []
+        every = [o.origin for o in origins]  # the reader always names its origins
         with psycopg.connect(writer, autocommit=True) as conn:
             for label, query, params in () if args.load_only else (
                 ("approvals 12 months of one model", "SELECT seq FROM governance_org_events "
-                 "WHERE model = %s AND event_type = 'approval_granted' AND event_time >= %s "
-                 "AND event_time <= %s", (model, since, last)),
+                 "WHERE origin = ANY(%s) AND model = %s AND event_type = 'approval_granted' "
+                 "AND event_time >= %s AND event_time <= %s", (every, model, since, last)),
                 ("approvals 12 months", "SELECT seq FROM governance_org_events WHERE "
-                 "event_type = 'approval_granted' AND event_time >= %s AND event_time <= %s",
-                 (since, last)),
+                 "origin = ANY(%s) AND event_type = 'approval_granted' AND event_time >= %s "
+                 "AND event_time <= %s", (every, since, last)),
                 ("live at T", "SELECT DISTINCT ON (origin, model) origin, seq FROM "
-                 "governance_org_events WHERE environment = 'production' AND deployment "
-                 "AND event_time <= %s "
-                 "ORDER BY origin, model, seq DESC", (last,)),
+                 "governance_org_events WHERE environment = 'production' AND "
+                 "origin = ANY(%s) AND deployment AND event_time <= %s "
+                 "ORDER BY origin, model, seq DESC", (every, last)),
                 ("rollbacks by incident", "SELECT seq FROM governance_org_events WHERE "
-                 "event_type = 'rollback_executed' AND incident = %s", (incident,)),
+                 "origin = ANY(%s) AND event_type = 'rollback_executed' AND incident = %s",
+                 (every, incident)),
             ):
-                plan = conn.execute(("EXPLAIN " + query).encode(), params).fetchall()
-                plans.append((label, " / ".join(str(r[0]).strip() for r in plan[:3])))
+                plan = conn.execute(("EXPLAIN (ANALYZE, BUFFERS) " + query).encode(), params
+                                    ).fetchall()
+                text = " / ".join(str(r[0]).strip() for r in plan[:4])
+                short = f"ANY ('{{{len(every)} origins}}'"  # not the whole array literal
+                plans.append((label, re.sub(r"ANY \('\{[^}]*\}'", short, text)))
         src.close()
     finally:
         server.destroy()
@@ -340,11 +369,14 @@ def main() -> None:
         "",
         f"Command: `python bench/org_bench.py --repos {args.repos} --events {args.events} "
         f"--distinct {args.distinct} --runs {args.runs} --parallel {args.parallel}"
-        f"{' --load-only' if args.load_only else ''}`",
+        f"{' --load-only' if args.load_only else ''}"
+        f"{'' if args.questions == '1,2,3,4' else ' --questions ' + args.questions}"
+        f"{''.join(f' --server-setting {x}' for x in args.server_setting)}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs "
         f"({platform.processor() or platform.platform()}), Python {platform.python_version()}, "
-        f"PostgreSQL {version} (throwaway server: fsync=off, as in the tests), load average "
+        f"PostgreSQL {version} (throwaway server: fsync=off, as in the tests; "
+        f"{', '.join(f'{k}={v}' for k, v in shown.items())}), load average "
         f"(1 min) {load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end.",
         "",
         f"Data: {args.repos} repositories x {args.events:,} events = {rows:,} rows "
@@ -380,7 +412,8 @@ def main() -> None:
                      f"{r['median_ms']:.1f} ms | {r['sql_p95_ms']:.1f} ms | "
                      f"{r['cpu_median_ms']:.1f} ms | {warm_text} | "
                      f"{jq_text} |")
-    lines += ["", "Plans (first lines of EXPLAIN) with the export's indexes:", ""]
+    lines += ["", "Plans (first lines of EXPLAIN (ANALYZE, BUFFERS), the reader's conditions "
+              "including `origin = ANY(every origin)`) with the export's indexes:", ""]
     lines += [f"- {label}: `{plan}`" for label, plan in plans]
     lines += ["", "The verified answer includes, for every returned row: the checkpoint "
               "signature (once per checkpoint per answer), the leaf hash recomputed from the "

@@ -154,36 +154,59 @@ def _plan(conn: psycopg.Connection[tuple[object, ...]], query: str) -> str:
     return "\n".join(str(r[0]) for r in conn.execute(("EXPLAIN " + query).encode()).fetchall())
 
 
-def test_the_export_indexes_serve_the_questions(exported) -> None:  # type: ignore[no-untyped-def]
+def test_the_export_indexes_serve_the_questions(exported, origins) -> None:  # type: ignore[no-untyped-def]
+    """Each question as the reader asks it (always naming its origins: ``origin = ANY(...)``) is
+    served by an index the export creates, every condition inside the index."""
     admin, _writer, _trust = exported
+    names = ", ".join(f"'{o.origin}'" for o in origins)
+    mine = f"origin = ANY(ARRAY[{names}])"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("ANALYZE")
         conn.execute("SET enable_seqscan = off")  # a small table: ask whether an index serves
-        model = _plan(conn, f"SELECT seq FROM {EVENTS} WHERE model = 'fraud-risk' AND "
-                      "event_type = 'approval_granted' AND event_time >= '2020-01-01'")
-        assert f"{EVENTS}_model_type_time" in model and "Filter" not in model, model
-        release = _plan(conn, f"SELECT seq FROM {EVENTS} WHERE release_id = 'r' OR "
-                        "from_release = 'r' OR to_release = 'r'")
-        for index in ("_release", "_from_release", "_to_release"):
+        model = _plan(conn, f"SELECT seq FROM {EVENTS} WHERE {mine} AND model = 'fraud-risk' "
+                      "AND event_type = ANY(ARRAY['approval_granted']) AND "
+                      "event_time >= '2020-01-01' AND event_time <= '2030-01-01'")
+        assert f"{EVENTS}_o_model_type_time" in model and "Filter" not in model, model
+        kind = _plan(conn, f"SELECT seq FROM {EVENTS} WHERE {mine} AND "
+                     "event_type = ANY(ARRAY['rollback_executed']) AND "
+                     "event_time >= '2020-01-01'")
+        assert f"{EVENTS}_o_type_time" in kind and "Filter" not in kind, kind
+        actor = _plan(conn, f"SELECT seq FROM {EVENTS} WHERE {mine} AND actor_id = 'a' AND "
+                      "event_time >= '2020-01-01'")
+        assert f"{EVENTS}_o_actor" in actor and "Filter" not in actor, actor
+        release = _plan(conn, f"SELECT seq FROM {EVENTS} WHERE {mine} AND (release_id = 'r' "
+                        "OR from_release = 'r' OR to_release = 'r')")
+        for index in ("_o_release", "_from_release", "_to_release"):
             assert f"{EVENTS}{index} " in release + " ", release
         live = _plan(conn, f"SELECT DISTINCT ON (origin, model) origin, seq FROM {EVENTS} "
-                     "WHERE environment = 'production' AND deployment AND "
+                     f"WHERE environment = 'production' AND {mine} AND deployment AND "
                      "event_time <= '2030-01-01' ORDER BY origin, model, seq DESC")
         assert f"on {EVENTS}_live" in live, live
 
 
-def test_sink_init_replaces_the_old_model_index(pg_server: PgServer) -> None:
+_OLD_INDEXES = {"model": "(model, origin, seq)", "type_time": "(event_type, event_time)",
+                "model_type_time": "(model, event_type, event_time)",
+                "actor": "(actor_id, event_time)", "release": "(release_id)"}
+
+
+def test_sink_init_replaces_the_old_query_indexes(pg_server: PgServer) -> None:
+    """A database made by an earlier sink-init (query indexes not led by origin) is upgraded:
+    the old indexes dropped, the origin-led ones built in their place."""
     name = f"org_speed_{next(_n)}"
     with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     with psycopg.connect(pg_server.dsn(name)) as conn:
         install_org_schema(conn, WRITER)
-        conn.execute(f"CREATE INDEX {EVENTS}_model ON {EVENTS} (model, origin, seq)")
+        for index, columns in _OLD_INDEXES.items():
+            conn.execute(f"CREATE INDEX {EVENTS}_{index} ON {EVENTS} {columns}")
         conn.commit()
         install_org_schema(conn, WRITER)  # an existing database upgraded by sink-init
+        conn.commit()
         names = {str(r[0]) for r in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename = %s", (EVENTS,)).fetchall()}
-    assert f"{EVENTS}_model" not in names and f"{EVENTS}_model_type_time" in names
+    assert not names & {f"{EVENTS}_{index}" for index in _OLD_INDEXES}, names
+    assert {f"{EVENTS}_o_{index}" for index in ("type_time", "model_type_time", "actor",
+                                                "release")} <= names, names
 
 
 def test_a_proven_path_remembers_its_siblings_and_what_it_computed() -> None:

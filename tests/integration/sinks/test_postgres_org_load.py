@@ -1,0 +1,140 @@
+"""The organisation export's load path made cheaper without accepting anything it refused
+before (real PostgreSQL): the leaf_hash rule in its cheap form accepts exactly the texts the
+regular expression accepted, sink-init upgrades a table made with the old rule, and the event
+time of a ledger timestamp is the one the strict RFC 3339 parser gives."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import datetime
+
+import psycopg
+import pytest
+
+from governance.errors import Tampered
+from governance.sinks.postgres_org import (
+    EVENTS,
+    LEAF_HEX_CHECK,
+    _event_time,
+    export_origin,
+    install_org_schema,
+)
+from governance.timeparse import parse_instant
+from tests.support.org import SyntheticOrigin, make_origin
+from tests.support.postgres import WRITER, PgServer
+
+pytestmark = pytest.mark.postgres
+_n = itertools.count()
+_OLD_RULE = "leaf_hash ~ '^[0-9a-f]{64}$'"
+
+_LEAVES = [
+    "0" * 64, "0123456789abcdef" * 4, "f" * 64,
+    "A" + "0" * 63, "0" * 63, "0" * 65, "", "0" * 63 + "\n", "0" * 64 + "\n", "\n" + "0" * 63,
+    "0" * 62 + "é", "0" * 63 + "g", " " + "0" * 63, "0" * 32 + "-" + "0" * 31, "0" * 63 + "\x7f",
+    "0x" + "0" * 62, "٠" * 32,  # Arabic-Indic zeros: digits, not [0-9]
+]
+
+
+@pytest.fixture
+def org_db(pg_server: PgServer) -> tuple[str, str]:
+    name = f"org_load_{next(_n)}"
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(pg_server.dsn(name)) as conn:
+        assert install_org_schema(conn, WRITER) == []
+    return pg_server.dsn(name), pg_server.dsn(name, WRITER)
+
+
+@pytest.fixture(scope="module")
+def origin() -> SyntheticOrigin:
+    return make_origin("example.com/load-a/models", 21)
+
+
+def test_cheap_leaf_rule_is_the_regex_rule(org_db: tuple[str, str]) -> None:
+    admin, _writer = org_db
+    with psycopg.connect(admin) as conn:
+        for leaf in _LEAVES:
+            old, new = conn.execute(
+                (f"SELECT {_OLD_RULE}, {LEAF_HEX_CHECK} FROM (SELECT %s::text AS leaf_hash) x"
+                 ).encode(), (leaf,)).fetchone() or (None, None)
+            assert old is not None and new is old, (leaf, old, new)
+    assert sum(1 for leaf in _LEAVES if len(leaf) == 64 and leaf == leaf.lower()
+               and all(c in "0123456789abcdef" for c in leaf)) == 3  # both kinds are tried
+
+
+@pytest.mark.parametrize("leaf", [x for x in _LEAVES[3:] if x])
+def test_a_row_with_a_malformed_leaf_is_refused(org_db: tuple[str, str],
+                                                origin: SyntheticOrigin, leaf: str) -> None:
+    """Even the owner (no writer-role limit) cannot store a row whose leaf is not 64 lowercase
+    hex digits: the table's own rule."""
+    admin, writer = org_db
+    export_origin(writer, origin.ledger, origin.checkpoint(5))
+    with psycopg.connect(admin) as conn, pytest.raises(psycopg.errors.CheckViolation,
+                                                       match="leaf_hash_hex"):
+        conn.execute(f"INSERT INTO {EVENTS} SELECT origin, 100 + seq, event_id || 'x', "
+                     "event_type, event_time, timestamp_text, model, release_id, environment, "
+                     "actor_id, actor_role, incident, from_release, to_release, deployment, "
+                     "live_release, %s, stored, ledger_commit, 200, proof FROM "
+                     f"{EVENTS} WHERE seq = 0", (leaf,))
+
+
+def _check_rules(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, str]:
+    return {str(name): str(rule) for name, rule in conn.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE "
+        "conrelid = %s::regclass AND contype = 'c' AND conname LIKE '%%leaf%%'",
+        (EVENTS,)).fetchall()}
+
+
+def test_sink_init_replaces_the_regex_rule_of_an_existing_table(
+        org_db: tuple[str, str], origin: SyntheticOrigin) -> None:
+    admin, writer = org_db
+    with psycopg.connect(admin) as conn:  # the table as an earlier sink-init made it
+        conn.execute(f"ALTER TABLE {EVENTS} DROP CONSTRAINT {EVENTS}_leaf_hash_hex")
+        conn.execute(f"ALTER TABLE {EVENTS} ADD CONSTRAINT {EVENTS}_leaf_hash_check "
+                     f"CHECK ({_OLD_RULE})")
+    export_origin(writer, origin.ledger, origin.checkpoint(30))
+    with psycopg.connect(admin) as conn:
+        assert list(_check_rules(conn)) == [f"{EVENTS}_leaf_hash_check"]
+        assert install_org_schema(conn, WRITER) == []
+        conn.commit()
+        rules = _check_rules(conn)
+        assert list(rules) == [f"{EVENTS}_leaf_hash_hex"], rules
+        assert "octet_length(leaf_hash) = 64" in rules[f"{EVENTS}_leaf_hash_hex"]
+        assert install_org_schema(conn, WRITER) == []  # again: nothing to change
+        conn.commit()
+        assert _check_rules(conn) == rules
+    assert export_origin(writer, origin.ledger, origin.checkpoint()).first_seq == 30
+
+
+def test_sink_init_refuses_to_upgrade_over_a_malformed_stored_leaf(
+        org_db: tuple[str, str], origin: SyntheticOrigin) -> None:
+    """The new rule is checked against every row already there: a row the old rule would also
+    have refused (put there with the rule dropped) fails sink-init, which changes nothing."""
+    admin, writer = org_db
+    export_origin(writer, origin.ledger, origin.checkpoint(10))
+    with psycopg.connect(admin) as conn:
+        conn.execute(f"ALTER TABLE {EVENTS} DROP CONSTRAINT {EVENTS}_leaf_hash_hex")
+        conn.execute(f"ALTER TABLE {EVENTS} DISABLE TRIGGER append_only_rows")
+        conn.execute(f"UPDATE {EVENTS} SET leaf_hash = upper(leaf_hash) WHERE seq = 3")
+        conn.execute(f"ALTER TABLE {EVENTS} ENABLE TRIGGER append_only_rows")
+        conn.commit()
+        with pytest.raises(psycopg.errors.CheckViolation):
+            install_org_schema(conn, WRITER)
+        conn.rollback()
+        assert _check_rules(conn) == {}
+
+
+def test_event_time_is_the_strict_parsers(origin: SyntheticOrigin) -> None:
+    entries = origin.ledger.items[:50]
+    for entry in entries:
+        assert _event_time(entry) == parse_instant(entry.timestamp)
+    spellings = ["2026-04-10T09:14:11Z", "2026-04-10T09:14:11.5Z", "2026-04-10T11:14:11+02:00",
+                 "2026-04-10T09:14:11.123456789Z", "2026-04-10t09:14:11z", "2026-04-10 09:14:11Z"]
+    for text in spellings:
+        moment = _event_time(replace(entries[0], timestamp=text))
+        assert moment == parse_instant(text) and isinstance(moment, datetime)
+    for bad in ["2026-04-10", "2026-04-10T09:14:11", "2026-04-10T09:14:11+24:00",
+                "2026-02-30T09:14:11Z", "2026-04-10T09:14:60Z", "20260410T091411Z"]:
+        with pytest.raises(Tampered, match="is not RFC 3339"):
+            _event_time(replace(entries[0], timestamp=bad))
