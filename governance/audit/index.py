@@ -36,11 +36,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from governance.domain.event_types import EVENT_TABLE
+from governance.domain.columns import INDEX_HANDLERS as INDEX_HANDLERS  # the event table's
+from governance.domain.columns import TEXT_FIELDS, deployment, micros, text_columns
 from governance.domain.events import LedgerEntry
 from governance.domain.source import LedgerHead, LedgerSource
 from governance.errors import GovernanceError, Tampered, Undecided
-from governance.timeparse import parse_instant, to_micros
 
 SCHEMA_VERSION = "2"
 INDEX_FILE = Path(".governance") / "index.sqlite"
@@ -129,6 +129,43 @@ class IndexConnection(sqlite3.Connection):
 
     confirm: Callable[[int, str, str], bool] | None = None
     chain_rows: Callable[[Sequence[int]], Mapping[int, tuple[str, str]]] | None = None
+    # the schema name of the verified chain attached read-only (``attach_chain``), or None:
+    # answers then check their completeness against it in SQL (``complete``)
+    chain: str | None = None
+
+
+CHAIN_SCHEMA = "verified"
+
+
+def attach_chain(conn: IndexConnection, path: Path) -> None:
+    """Attach the verified chain file read-only to the index connection, so that a question
+    runs its predicate on both (``complete``) and checks leaves in the same query."""
+    if conn.chain is None:
+        conn.execute(f"ATTACH DATABASE ? AS {CHAIN_SCHEMA}",
+                     (path.resolve().as_uri() + "?mode=ro",))
+        conn.chain = CHAIN_SCHEMA
+
+
+def complete(conn: sqlite3.Connection, held: Sequence[int], seqs: Sequence[int]) -> None:
+    """The seqs an index answer rests on (``seqs``, in the answer's order) are the seqs the
+    verified chain holds for the same question (``held``, same predicate, same order and
+    limit); else IndexMismatch naming the first seq that differs and why. An index row deleted
+    or moved out of the question by an edited filter column is a seq the answer lacks; a row
+    moved into it one the answer has too many."""
+    if len(held) == len(seqs) and held == seqs:
+        return
+    for k in range(max(len(held), len(seqs))):
+        mine = held[k] if k < len(held) else None
+        theirs = seqs[k] if k < len(seqs) else None
+        if mine == theirs:
+            continue
+        if theirs is None or (mine is not None and mine < theirs):
+            raise IndexMismatch(f"the query index's answer lacks the event at seq {mine}, which "
+                                "the verified chain holds for this question (a deleted row or an "
+                                "edited filter column)")
+        raise IndexMismatch(f"the query index's answer includes the event at seq {theirs}, which "
+                            "the verified chain does not hold for this question (an edited "
+                            "filter column)")
 
 
 def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
@@ -155,19 +192,33 @@ def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
                             f"{want[names.index(bad)]!r}")
 
 
-def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
-                 ) -> list[dict[str, Any]]:
+def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]],
+                 question: tuple[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
     """``confirm_row`` for many ``events`` rows at once, returning each row's parsed event (in
     the order given): the chain's rows for all of them are read in one query, and each event is
     parsed once. The checks are ``confirm_row``'s: the stored bytes hash to the row's leaf, the
     verified chain holds that leaf and commit at its seq, every derived column equals the
-    event. Raises IndexMismatch naming the first row that disagrees."""
+    event. Raises IndexMismatch naming the first row that disagrees.
+
+    ``question``: the SQL that selected ``rows`` from ``events`` (its text after ``FROM
+    events``: predicate, ``ORDER BY seq``, limit) and its arguments. With the verified chain
+    attached, the same SQL on the chain gives the seqs it holds for the question with their
+    commit and leaf: the answer must be complete (``complete``) and each row's leaf the chain's,
+    one read for both."""
     confirm = getattr(conn, "confirm", None)
     if confirm is None:
         return [json.loads(row[15]) for row in rows]
-    many = getattr(conn, "chain_rows", None)
-    chain: Mapping[int, tuple[str, str]] = (
-        many([int(row[0]) for row in rows]) if many is not None else {})
+    schema = getattr(conn, "chain", None)
+    chain: Mapping[int, tuple[str, str]]
+    if question is not None and schema is not None:
+        answered = conn.execute(f"SELECT seq, commit_sha, leaf FROM {schema}.chain "
+                                f"{question[0]}", question[1]).fetchall()
+        complete(conn, [h[0] for h in answered], [row[0] for row in rows])
+        chain = {h[0]: (h[1], h[2]) for h in answered}
+        many: Any = True
+    else:
+        many = getattr(conn, "chain_rows", None)
+        chain = many([int(row[0]) for row in rows]) if many is not None else {}
     events: list[dict[str, Any]] = []
     append = events.append
     sha256 = hashlib.sha256
@@ -337,6 +388,14 @@ class AuditIndex:
         chain: an index whose last row is not the chain's (an edited or replaced file) is
         reported once (a warning) and rebuilt, never believed; the chain itself refuses a
         rewritten ledger."""
+        caught = self._catch_up(source)
+        location = getattr(source, "chain_location", None) \
+            if getattr(source, "confirm", None) is not None else None
+        if location is not None:
+            attach_chain(self.conn, location)
+        return caught
+
+    def _catch_up(self, source: LedgerSource) -> CatchUp:
         head = source.head()
         confirm = getattr(source, "confirm", None)
         self.conn.confirm = confirm
@@ -583,21 +642,12 @@ def _contiguous(entries: Iterable[LedgerEntry], expected: int) -> Iterator[Ledge
         yield entry
 
 
-_TEXT_FIELDS = (
-    "model_name",
-    "release_id",
-    "environment",
-    "actor_id",
-    "actor_role",
-    "incident",
-    "from_release",
-    "to_release",
-)
+_TEXT_FIELDS = TEXT_FIELDS
 
 
 def _micros(entry: LedgerEntry) -> int:
     try:
-        return to_micros(parse_instant(entry.timestamp))
+        return micros(entry.timestamp)
     except (ValueError, TypeError):
         raise Tampered(
             f"ledger seq {entry.seq}: timestamp {entry.timestamp!r} is not RFC 3339 "
@@ -606,16 +656,13 @@ def _micros(entry: LedgerEntry) -> int:
 
 
 def _event_row(entry: LedgerEntry) -> tuple[Any, ...]:
-    get = entry.event.get
-    # Only non-empty strings are indexed; anything else in these fields is not an identifier.
-    text = [v if type(v) is str and v else None for v in map(get, _TEXT_FIELDS)]
     return (
         entry.seq,
         entry.event_id,
         entry.event_type,
         _micros(entry),
         entry.timestamp,
-        *text,
+        *text_columns(entry.event),
         entry.leaf_hash,
         entry.commit,
         entry.checkpoint,
@@ -623,45 +670,13 @@ def _event_row(entry: LedgerEntry) -> tuple[Any, ...]:
     )
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
-    """A change of what is live, or None; the same reading as governance.lifecycle's fold.
-
-    The event table names the handler (``EventSpec.index``): ``goes_live``
-    (``deployment_promoted`` and ``break_glass``, an emergency promotion past the gates): their
-    release goes live; ``rollback`` (``rollback_executed``): its ``to_release`` goes live, or
-    nothing when it has none (the first release's declared fallback is "disable": rolling back
-    switches the model off, DESIGN section 10). Every other type feeds only ``events``.
+    """A change of what is live, or None; the same reading as governance.lifecycle's fold
+    (``governance.domain.columns.deployment``: promotions and break-glass make their release
+    live, a rollback its ``to_release`` or nothing). Every other type feeds only ``events``.
     """
-    spec = EVENT_TABLE.get(entry.event_type)
-    if spec is None or spec.index is None:
+    change = deployment(entry.event_type, entry.event)
+    if change is None:
         return None
-    e = entry.event
-    model, env = _str(e.get("model_name")), _str(e.get("environment"))
-    if model is None or env is None:
-        return None
-    found, release = INDEX_HANDLERS[spec.index](e)
-    if not found:
-        return None
+    model, env, release = change
     return (entry.seq, model, env, _micros(entry), release)
-
-
-def _goes_live(event: Mapping[str, Any]) -> tuple[bool, str | None]:
-    release = _str(event.get("release_id")) or _str(event.get("to_release"))
-    return release is not None, release
-
-
-def _rolled_back(event: Mapping[str, Any]) -> tuple[bool, str | None]:
-    return True, _str(event.get("to_release"))
-
-
-# The index's handlers (rows beyond ``events``) by the name the event table gives
-# (``EventSpec.index``): each answers whether the event makes a ``deployments`` row and which
-# release it makes live (None: the model is switched off).
-INDEX_HANDLERS: Mapping[str, Callable[[Mapping[str, Any]], tuple[bool, str | None]]] = {
-    "goes_live": _goes_live,
-    "rollback": _rolled_back,
-}
