@@ -245,6 +245,121 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]],
     return events
 
 
+# Each column an answer shows, against the verified chain's (written by the verifier from the
+# verified event, ``governance.domain.columns``), in SQL: 1 when the index row at ``events.seq``
+# is the chain's, 0 when a column differs, NULL when the chain holds no such seq.
+_CHAIN_MATCH = (
+    "(SELECT c.commit_sha = events.commit_sha AND c.leaf = events.leaf_hash "
+    "AND c.event_id = events.event_id AND c.event_type = events.event_type "
+    "AND c.timestamp = events.timestamp AND c.ts IS events.ts AND c.model IS events.model "
+    "AND c.release_id IS events.release_id AND c.environment IS events.environment "
+    "AND c.actor_id IS events.actor_id AND c.actor_role IS events.actor_role "
+    "AND c.incident IS events.incident AND c.from_release IS events.from_release "
+    "AND c.to_release IS events.to_release FROM {schema}.chain c WHERE c.seq = events.seq)"
+)
+
+
+def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Sequence[Any]
+                     ) -> tuple[list[Any], list[Mapping[str, Any]]]:
+    """The ``events`` rows ``SELECT columns FROM events sql`` selects (``columns``: the
+    ``_EVENT_COLUMNS`` order; ``sql``: predicate, ``ORDER BY seq``, limit), each with its
+    event, checked against the verified ledger, and the answer complete.
+
+    With the verified chain attached (``attach_chain``) that is two reads: the rows, each with
+    the chain's verdict on its columns, commit and leaf (``_CHAIN_MATCH``), and the seqs the
+    chain holds for the same SQL (``complete``); Python only hashes each row's stored bytes
+    against its leaf. The events are parsed on first use (``StoredEvent``): a timeline printed
+    as text reads few of them. Without the chain: ``confirm_rows``."""
+    schema = getattr(conn, "chain", None)
+    if schema is None or getattr(conn, "confirm", None) is None:
+        rows = conn.execute(f"SELECT {columns} FROM events {sql}", args).fetchall()
+        return rows, list(confirm_rows(conn, rows, (sql, args)))
+    rows = conn.execute(f"SELECT {columns}, {_CHAIN_MATCH.format(schema=schema)} FROM events "
+                        f"{sql}", args).fetchall()
+    held = [r[0] for r in conn.execute(f"SELECT seq FROM {schema}.chain {sql}", args)]
+    complete(conn, held, [row[0] for row in rows])
+    sha256 = hashlib.sha256
+    events: list[Mapping[str, Any]] = []
+    append = events.append
+    for row in rows:
+        stored = row[15]
+        if type(stored) is not bytes:
+            stored = bytes(stored)
+        if row[16] != 1 or sha256(b"\x00" + stored).hexdigest() != row[12]:
+            _mismatch(row, stored)
+        append(StoredEvent(stored))
+    return rows, events
+
+
+def _mismatch(row: Sequence[Any], stored: bytes) -> None:
+    """Why ``row`` is not the verified chain's (IndexMismatch): the column that differs from
+    its verified event, else its event, commit or leaf."""
+    if hashlib.sha256(b"\x00" + stored).hexdigest() == row[12]:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            _same_columns(row, _decode(stored.decode("utf-8")))
+    raise IndexMismatch(f"the query index's event at seq {row[0]} is not the verified "
+                        "ledger's (edited row or replaced index file)")
+
+
+class StoredEvent(Mapping[str, Any]):
+    """A verified event read from its stored bytes (canonical JSON whose leaf hash was checked),
+    parsed on first use and then kept. ``get`` and ``in`` of a key whose ``"key":`` does not
+    occur in the bytes answer without parsing: in canonical JSON (sorted keys, no whitespace,
+    ``governance.ledger.canonical``) a key is written so at every depth, and a quote inside a
+    string is escaped, so the key is absent at the top level too."""
+
+    __slots__ = ("_stored", "_value")
+
+    def __init__(self, stored: bytes) -> None:
+        self._stored = stored
+        self._value: dict[str, Any] | None = None
+
+    def _parsed(self) -> dict[str, Any]:
+        value = self._value
+        if value is None:
+            value = self._value = _decode(self._stored.decode("utf-8"))
+        return value
+
+    def _absent(self, key: object) -> bool:
+        if self._value is not None or type(key) is not str:
+            return False
+        probe = _KEY_PROBES.get(key)
+        if probe is None:
+            probe = _KEY_PROBES[key] = (f'"{key}":'.encode() if key.isascii()
+                                        and key.isidentifier() else b"")
+        return bool(probe) and probe not in self._stored
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())
+
+    def __contains__(self, key: object) -> bool:
+        return False if self._absent(key) else key in self._parsed()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return default if self._absent(key) else self._parsed().get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StoredEvent):
+            return self._parsed() == other._parsed()
+        if isinstance(other, Mapping):
+            return self._parsed() == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as a dict's
+
+    def __repr__(self) -> str:
+        return repr(self._parsed())
+
+
+_KEY_PROBES: dict[str, bytes] = {}
+
+
 _STR = frozenset({str})
 _PLAIN = frozenset({str, type(None)})  # the column types of an identifier as indexed
 

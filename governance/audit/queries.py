@@ -34,7 +34,7 @@ from governance.audit.index import (
     IndexMismatch,
     confirm_deployment,
     confirm_row,
-    confirm_rows,
+    select_confirmed,
 )
 from governance.domain.event_types import (
     APPROVAL_DECISIONS,
@@ -325,9 +325,8 @@ def _select(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Ind
     """The ``events`` rows ``sql`` (its text after ``FROM events``) selects, checked row by row
     against the verified chain, and complete: the chain holds no other event for the same
     predicate (``confirm_rows``)."""
-    rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events {sql}", args).fetchall()
-    return [_indexed(row, event) for row, event in zip(
-        rows, confirm_rows(conn, rows, (sql, args)), strict=True)]
+    rows, events = select_confirmed(conn, _EVENT_COLUMNS, sql, args)
+    return [_indexed(row, event) for row, event in zip(rows, events, strict=True)]
 
 
 def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent]:

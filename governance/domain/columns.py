@@ -85,16 +85,17 @@ def deployment(event_type: str, event: Mapping[str, Any]
 
 
 def chain_columns(event: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The verified chain's filter columns of one event: (event_type, ts, model, release_id,
-    environment, actor_id, actor_role, incident, from_release, to_release, live,
+    """The verified chain's columns of one event: (event_type, timestamp, ts, model,
+    release_id, environment, actor_id, actor_role, incident, from_release, to_release, live,
     live_release); ``ts`` None when the timestamp is not RFC 3339 (the index refuses such an
     event), ``live`` 1 when the event changes what is live (``live_release``: the release it
     makes live, None: switched off), else 0."""
     event_type = str(event.get("event_type"))
+    timestamp = event.get("timestamp")
     try:
-        ts: int | None = micros(event.get("timestamp"))
+        ts: int | None = micros(timestamp)
     except (ValueError, TypeError):
         ts = None
     change = deployment(event_type, event)
-    return (event_type, ts, *text_columns(event),
+    return (event_type, str(timestamp), ts, *text_columns(event),
             0 if change is None else 1, None if change is None else change[2])

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS chain (
     leaf         TEXT NOT NULL,
     event_id     TEXT NOT NULL UNIQUE,
     event_type   TEXT NOT NULL,
+    timestamp    TEXT,
     ts           INTEGER,
     model        TEXT,
     release_id   TEXT,
@@ -487,7 +488,7 @@ class VerifiedLedger:
         from governance.ledger.trust import trust_to_json
 
         self.conn.executemany(
-            "INSERT INTO chain VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO chain VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ((v.seq, v.commit, v.leaf.hex(), str(v.event["event_id"]), *chain_columns(v.event))
              for v in verified))
         root = resume.frontier.root().hex()
