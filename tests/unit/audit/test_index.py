@@ -262,3 +262,31 @@ def test_the_fast_decode_reads_and_refuses_what_the_full_decode_does() -> None:
     for bad in ('{"a":1} x', '{"a":1}{"b":2}', "", '{"a":'):
         with pytest.raises(ValueError):
             _decode(bad)
+
+
+def test_a_stored_event_answers_like_its_parsed_event() -> None:
+    """``StoredEvent`` (an event parsed on first use) answers every key as the parsed event
+    does, the keys it answers without parsing included: a key inside a nested object or a
+    string that spells a key does not make a top-level key appear, and one that is there is
+    always found."""
+    import json
+
+    from governance.audit.index import StoredEvent
+    from governance.ledger.canonical import canonical_bytes
+
+    events = [
+        {"event_type": "gate_evaluated", "decision": {"allow": True, "reason": "nested"}},
+        {"event_type": "x", "note": 'a "reason": inside a string', "reason": "top"},
+        {"event_type": "x", "note": 'quoted "reason": only'},
+        {"event_type": "x", "reason": "", "zero": 0, "none": None, "é": "non-ascii key"},
+    ]
+    for event in events:
+        stored = canonical_bytes(event)
+        for key in ("reason", "decision", "missing", "event_type", "none", "é", "no such"):
+            fresh = StoredEvent(stored)
+            assert fresh.get(key, "default") == event.get(key, "default"), (event, key)
+            assert (key in StoredEvent(stored)) == (key in event), (event, key)
+        parsed = StoredEvent(stored)
+        assert parsed == event and event == parsed and dict(parsed) == event
+        assert json.loads(json.dumps(dict(parsed))) == event
+        assert len(parsed) == len(event) and list(parsed) == list(json.loads(stored))
