@@ -290,3 +290,21 @@ def test_a_stored_event_answers_like_its_parsed_event() -> None:
         assert parsed == event and event == parsed and dict(parsed) == event
         assert json.loads(json.dumps(dict(parsed))) == event
         assert len(parsed) == len(event) and list(parsed) == list(json.loads(stored))
+
+
+@pytest.mark.parametrize(("held", "answered", "reason"), [
+    ([1, 2, 3], [1, 3], "lacks the event at seq 2"),  # a deleted row, or moved out
+    ([1, 2, 3], [1, 2], "lacks the event at seq 3"),
+    ([1, 3], [1, 2, 3], "includes the event at seq 2"),  # a row moved into the question
+    ([1, 2], [1, 2, 7], "includes the event at seq 7"),
+    ([1, 2, 3], [1, 2, 4], "lacks the event at seq 3"),  # a limit: the first difference
+    ([4], [], "lacks the event at seq 4"),
+])
+def test_an_answer_must_hold_the_seqs_the_chain_holds(held: list[int], answered: list[int],
+                                                       reason: str) -> None:
+    from governance.audit.index import IndexMismatch, complete
+
+    conn = sqlite3.connect(":memory:")
+    complete(conn, held, list(held))
+    with pytest.raises(IndexMismatch, match=reason):
+        complete(conn, held, answered)
