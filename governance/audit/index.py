@@ -137,13 +137,17 @@ class IndexConnection(sqlite3.Connection):
 CHAIN_SCHEMA = "verified"
 
 
-def attach_chain(conn: IndexConnection, path: Path) -> None:
+def attach_chain(conn: IndexConnection, path: Path, head_seq: int) -> None:
     """Attach the verified chain file read-only to the index connection, so that a question
-    runs its predicate on both (``complete``) and checks leaves in the same query."""
+    runs its predicate on both (``complete``) and checks leaves in the same query. Questions
+    read ``temp.chain``: the chain up to ``head_seq``, the seq the index was caught up to (another
+    process may verify newer events meanwhile: they are not part of this answer)."""
     if conn.chain is None:
         conn.execute(f"ATTACH DATABASE ? AS {CHAIN_SCHEMA}",
                      (path.resolve().as_uri() + "?mode=ro",))
-        conn.chain = CHAIN_SCHEMA
+        conn.execute(f"CREATE TEMP VIEW chain AS SELECT * FROM {CHAIN_SCHEMA}.chain "
+                     f"WHERE seq <= {int(head_seq)}")
+        conn.chain = "temp"
 
 
 def complete(conn: sqlite3.Connection, held: Sequence[int], seqs: Sequence[int]) -> None:
@@ -507,7 +511,7 @@ class AuditIndex:
         location = getattr(source, "chain_location", None) \
             if getattr(source, "confirm", None) is not None else None
         if location is not None:
-            attach_chain(self.conn, location)
+            attach_chain(self.conn, location, -1 if caught.head is None else caught.head.seq)
         return caught
 
     def _catch_up(self, source: LedgerSource) -> CatchUp:

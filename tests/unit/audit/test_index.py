@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -308,3 +309,43 @@ def test_an_answer_must_hold_the_seqs_the_chain_holds(held: list[int], answered:
     complete(conn, held, list(held))
     with pytest.raises(IndexMismatch, match=reason):
         complete(conn, held, answered)
+
+
+class _ChainFileLedger(_ChainedLedger):
+    """``_ChainedLedger`` with a real verified-chain file (``governance.ledger.verified``'s
+    schema and columns) holding ``chain_items``: the index attaches it as the CLI does."""
+
+    def __init__(self, items: list, chain_items: list, path: Path) -> None:
+        from governance.domain.columns import chain_columns
+        from governance.ledger.verified import _schema
+
+        super().__init__(items)
+        self.chain_location = path
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+            _schema(conn)
+            conn.executemany("INSERT INTO chain VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+                (e.seq, e.commit, e.leaf_hash, e.event_id, *chain_columns(e.event))
+                for e in chain_items])
+
+
+def test_events_verified_after_the_index_caught_up_are_not_a_mismatch(
+        tmp_path: Path, entries: list) -> None:
+    """Another process may verify newer events while this one answers from the index it caught
+    up: the completeness check reads the chain only up to the index's head. A row deleted from
+    the index is still a mismatch (the check is live on this path)."""
+    from governance.audit import queries
+    from governance.audit.index import IndexMismatch
+
+    last = entries[-1]
+    model = last.event["model_name"]
+    assert isinstance(model, str) and model
+    ledger = _ChainFileLedger(entries[:-1], entries, tmp_path / "chain.sqlite")
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(ledger)
+        assert index.conn.chain == "temp"
+        got = [e.seq for e in queries.history(index.conn, model)]
+        assert got == [e.seq for e in entries[:-1] if e.event.get("model_name") == model]
+        gone = got[len(got) // 2]
+        index.conn.execute("DELETE FROM events WHERE seq = ?", (gone,))
+        with pytest.raises(IndexMismatch, match=f"lacks the event at seq {gone}"):
+            queries.history(index.conn, model)
