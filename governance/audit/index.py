@@ -129,8 +129,9 @@ class IndexConnection(sqlite3.Connection):
 
     confirm: Callable[[int, str, str], bool] | None = None
     chain_rows: Callable[[Sequence[int]], Mapping[int, tuple[str, str]]] | None = None
-    # the schema name of the verified chain attached read-only (``attach_chain``), or None:
-    # answers then check their completeness against it in SQL (``complete``)
+    # the schema of the verified chain's ``chain`` as the questions read it (``attach_chain``:
+    # the file attached read-only, up to the index's head), or None: with it, answers check
+    # their rows and their completeness against it in SQL (``select_confirmed``, ``complete``)
     chain: str | None = None
 
 
