@@ -197,33 +197,20 @@ def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
                             f"{want[names.index(bad)]!r}")
 
 
-def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]],
-                 question: tuple[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
+def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
+                 ) -> list[dict[str, Any]]:
     """``confirm_row`` for many ``events`` rows at once, returning each row's parsed event (in
     the order given): the chain's rows for all of them are read in one query, and each event is
     parsed once. The checks are ``confirm_row``'s: the stored bytes hash to the row's leaf, the
     verified chain holds that leaf and commit at its seq, every derived column equals the
-    event. Raises IndexMismatch naming the first row that disagrees.
-
-    ``question``: the SQL that selected ``rows`` from ``events`` (its text after ``FROM
-    events``: predicate, ``ORDER BY seq``, limit) and its arguments. With the verified chain
-    attached, the same SQL on the chain gives the seqs it holds for the question with their
-    commit and leaf: the answer must be complete (``complete``) and each row's leaf the chain's,
-    one read for both."""
+    event. Raises IndexMismatch naming the first row that disagrees. (With the chain file
+    attached, ``select_confirmed`` does this in SQL and checks the answer complete too.)"""
     confirm = getattr(conn, "confirm", None)
     if confirm is None:
         return [json.loads(row[15]) for row in rows]
-    schema = getattr(conn, "chain", None)
-    chain: Mapping[int, tuple[str, str]]
-    if question is not None and schema is not None:
-        answered = conn.execute(f"SELECT seq, commit_sha, leaf FROM {schema}.chain "
-                                f"{question[0]}", question[1]).fetchall()
-        complete(conn, [h[0] for h in answered], [row[0] for row in rows])
-        chain = {h[0]: (h[1], h[2]) for h in answered}
-        many: Any = True
-    else:
-        many = getattr(conn, "chain_rows", None)
-        chain = many([int(row[0]) for row in rows]) if many is not None else {}
+    many = getattr(conn, "chain_rows", None)
+    chain: Mapping[int, tuple[str, str]] = (
+        many([int(row[0]) for row in rows]) if many is not None else {})
     events: list[dict[str, Any]] = []
     append = events.append
     sha256 = hashlib.sha256
@@ -278,7 +265,7 @@ def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Seq
     schema = getattr(conn, "chain", None)
     if schema is None or getattr(conn, "confirm", None) is None:
         rows = conn.execute(f"SELECT {columns} FROM events {sql}", args).fetchall()
-        return rows, list(confirm_rows(conn, rows, (sql, args)))
+        return rows, list(confirm_rows(conn, rows))
     rows = conn.execute(f"SELECT {columns}, {_CHAIN_MATCH.format(schema=schema)} FROM events "
                         f"{sql}", args).fetchall()
     held = [r[0] for r in conn.execute(f"SELECT seq FROM {schema}.chain {sql}", args)]
