@@ -36,11 +36,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from governance.domain.event_types import INDEX_HANDLER_OF
+from governance.domain.columns import INDEX_HANDLERS as INDEX_HANDLERS  # the event table's
+from governance.domain.columns import TEXT_FIELDS, deployment, micros, text_columns
 from governance.domain.events import LedgerEntry
 from governance.domain.source import LedgerHead, LedgerSource
 from governance.errors import GovernanceError, Tampered, Undecided
-from governance.timeparse import parse_instant, to_micros
 
 SCHEMA_VERSION = "2"
 INDEX_FILE = Path(".governance") / "index.sqlite"
@@ -129,6 +129,48 @@ class IndexConnection(sqlite3.Connection):
 
     confirm: Callable[[int, str, str], bool] | None = None
     chain_rows: Callable[[Sequence[int]], Mapping[int, tuple[str, str]]] | None = None
+    # the schema of the verified chain's ``chain`` as the questions read it (``attach_chain``:
+    # the file attached read-only, up to the index's head), or None: with it, answers check
+    # their rows and their completeness against it in SQL (``select_confirmed``, ``complete``)
+    chain: str | None = None
+
+
+CHAIN_SCHEMA = "verified"
+
+
+def attach_chain(conn: IndexConnection, path: Path, head_seq: int) -> None:
+    """Attach the verified chain file read-only to the index connection, so that a question
+    runs its predicate on both (``complete``) and checks leaves in the same query. Questions
+    read ``temp.chain``: the chain up to ``head_seq``, the seq the index was caught up to (another
+    process may verify newer events meanwhile: they are not part of this answer)."""
+    if conn.chain is None:
+        conn.execute(f"ATTACH DATABASE ? AS {CHAIN_SCHEMA}",
+                     (path.resolve().as_uri() + "?mode=ro",))
+        conn.execute(f"CREATE TEMP VIEW chain AS SELECT * FROM {CHAIN_SCHEMA}.chain "
+                     f"WHERE seq <= {int(head_seq)}")
+        conn.chain = "temp"
+
+
+def complete(conn: sqlite3.Connection, held: Sequence[int], seqs: Sequence[int]) -> None:
+    """The seqs an index answer rests on (``seqs``, in the answer's order) are the seqs the
+    verified chain holds for the same question (``held``, same predicate, same order and
+    limit); else IndexMismatch naming the first seq that differs and why. An index row deleted
+    or moved out of the question by an edited filter column is a seq the answer lacks; a row
+    moved into it one the answer has too many."""
+    if len(held) == len(seqs) and held == seqs:
+        return
+    for k in range(max(len(held), len(seqs))):
+        mine = held[k] if k < len(held) else None
+        theirs = seqs[k] if k < len(seqs) else None
+        if mine == theirs:
+            continue
+        if theirs is None or (mine is not None and mine < theirs):
+            raise IndexMismatch(f"the query index's answer lacks the event at seq {mine}, which "
+                                "the verified chain holds for this question (a deleted row or an "
+                                "edited filter column)")
+        raise IndexMismatch(f"the query index's answer includes the event at seq {theirs}, which "
+                            "the verified chain does not hold for this question (an edited "
+                            "filter column)")
 
 
 def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
@@ -161,7 +203,8 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
     the order given): the chain's rows for all of them are read in one query, and each event is
     parsed once. The checks are ``confirm_row``'s: the stored bytes hash to the row's leaf, the
     verified chain holds that leaf and commit at its seq, every derived column equals the
-    event. Raises IndexMismatch naming the first row that disagrees."""
+    event. Raises IndexMismatch naming the first row that disagrees. (With the chain file
+    attached, ``select_confirmed`` does this in SQL and checks the answer complete too.)"""
     confirm = getattr(conn, "confirm", None)
     if confirm is None:
         return [json.loads(row[15]) for row in rows]
@@ -192,6 +235,121 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
             _same_columns(row, event)
         append(event)
     return events
+
+
+# Each column an answer shows, against the verified chain's (written by the verifier from the
+# verified event, ``governance.domain.columns``), in SQL: 1 when the index row at ``events.seq``
+# is the chain's, 0 when a column differs, NULL when the chain holds no such seq.
+_CHAIN_MATCH = (
+    "(SELECT c.commit_sha = events.commit_sha AND c.leaf = events.leaf_hash "
+    "AND c.event_id = events.event_id AND c.event_type = events.event_type "
+    "AND c.timestamp = events.timestamp AND c.ts IS events.ts AND c.model IS events.model "
+    "AND c.release_id IS events.release_id AND c.environment IS events.environment "
+    "AND c.actor_id IS events.actor_id AND c.actor_role IS events.actor_role "
+    "AND c.incident IS events.incident AND c.from_release IS events.from_release "
+    "AND c.to_release IS events.to_release FROM {schema}.chain c WHERE c.seq = events.seq)"
+)
+
+
+def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Sequence[Any]
+                     ) -> tuple[list[Any], list[Mapping[str, Any]]]:
+    """The ``events`` rows ``SELECT columns FROM events sql`` selects (``columns``: the
+    ``_EVENT_COLUMNS`` order; ``sql``: predicate, ``ORDER BY seq``, limit), each with its
+    event, checked against the verified ledger, and the answer complete.
+
+    With the verified chain attached (``attach_chain``) that is two reads: the rows, each with
+    the chain's verdict on its columns, commit and leaf (``_CHAIN_MATCH``), and the seqs the
+    chain holds for the same SQL (``complete``); Python only hashes each row's stored bytes
+    against its leaf. The events are parsed on first use (``StoredEvent``): a timeline printed
+    as text reads few of them. Without the chain: ``confirm_rows``."""
+    schema = getattr(conn, "chain", None)
+    if schema is None or getattr(conn, "confirm", None) is None:
+        rows = conn.execute(f"SELECT {columns} FROM events {sql}", args).fetchall()
+        return rows, list(confirm_rows(conn, rows))
+    rows = conn.execute(f"SELECT {columns}, {_CHAIN_MATCH.format(schema=schema)} FROM events "
+                        f"{sql}", args).fetchall()
+    held = [r[0] for r in conn.execute(f"SELECT seq FROM {schema}.chain {sql}", args)]
+    complete(conn, held, [row[0] for row in rows])
+    sha256 = hashlib.sha256
+    events: list[Mapping[str, Any]] = []
+    append = events.append
+    for row in rows:
+        stored = row[15]
+        if type(stored) is not bytes:
+            stored = bytes(stored)
+        if row[16] != 1 or sha256(b"\x00" + stored).hexdigest() != row[12]:
+            _mismatch(row, stored)
+        append(StoredEvent(stored))
+    return rows, events
+
+
+def _mismatch(row: Sequence[Any], stored: bytes) -> None:
+    """Why ``row`` is not the verified chain's (IndexMismatch): the column that differs from
+    its verified event, else its event, commit or leaf."""
+    if hashlib.sha256(b"\x00" + stored).hexdigest() == row[12]:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            _same_columns(row, _decode(stored.decode("utf-8")))
+    raise IndexMismatch(f"the query index's event at seq {row[0]} is not the verified "
+                        "ledger's (edited row or replaced index file)")
+
+
+class StoredEvent(Mapping[str, Any]):
+    """A verified event read from its stored bytes (canonical JSON whose leaf hash was checked),
+    parsed on first use and then kept. ``get`` and ``in`` of a key whose ``"key":`` does not
+    occur in the bytes answer without parsing: in canonical JSON (sorted keys, no whitespace,
+    ``governance.ledger.canonical``) a key is written so at every depth, and a quote inside a
+    string is escaped, so the key is absent at the top level too."""
+
+    __slots__ = ("_stored", "_value")
+
+    def __init__(self, stored: bytes) -> None:
+        self._stored = stored
+        self._value: dict[str, Any] | None = None
+
+    def _parsed(self) -> dict[str, Any]:
+        value = self._value
+        if value is None:
+            value = self._value = _decode(self._stored.decode("utf-8"))
+        return value
+
+    def _absent(self, key: object) -> bool:
+        if self._value is not None or type(key) is not str:
+            return False
+        probe = _KEY_PROBES.get(key)
+        if probe is None:
+            probe = _KEY_PROBES[key] = (f'"{key}":'.encode() if key.isascii()
+                                        and key.isidentifier() else b"")
+        return bool(probe) and probe not in self._stored
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())
+
+    def __contains__(self, key: object) -> bool:
+        return False if self._absent(key) else key in self._parsed()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return default if self._absent(key) else self._parsed().get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StoredEvent):
+            return self._parsed() == other._parsed()
+        if isinstance(other, Mapping):
+            return self._parsed() == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as a dict's
+
+    def __repr__(self) -> str:
+        return repr(self._parsed())
+
+
+_KEY_PROBES: dict[str, bytes] = {}
 
 
 _STR = frozenset({str})
@@ -337,6 +495,14 @@ class AuditIndex:
         chain: an index whose last row is not the chain's (an edited or replaced file) is
         reported once (a warning) and rebuilt, never believed; the chain itself refuses a
         rewritten ledger."""
+        caught = self._catch_up(source)
+        location = getattr(source, "chain_location", None) \
+            if getattr(source, "confirm", None) is not None else None
+        if location is not None:
+            attach_chain(self.conn, location, -1 if caught.head is None else caught.head.seq)
+        return caught
+
+    def _catch_up(self, source: LedgerSource) -> CatchUp:
         head = source.head()
         confirm = getattr(source, "confirm", None)
         self.conn.confirm = confirm
@@ -583,21 +749,12 @@ def _contiguous(entries: Iterable[LedgerEntry], expected: int) -> Iterator[Ledge
         yield entry
 
 
-_TEXT_FIELDS = (
-    "model_name",
-    "release_id",
-    "environment",
-    "actor_id",
-    "actor_role",
-    "incident",
-    "from_release",
-    "to_release",
-)
+_TEXT_FIELDS = TEXT_FIELDS
 
 
 def _micros(entry: LedgerEntry) -> int:
     try:
-        return to_micros(parse_instant(entry.timestamp))
+        return micros(entry.timestamp)
     except (ValueError, TypeError):
         raise Tampered(
             f"ledger seq {entry.seq}: timestamp {entry.timestamp!r} is not RFC 3339 "
@@ -606,16 +763,13 @@ def _micros(entry: LedgerEntry) -> int:
 
 
 def _event_row(entry: LedgerEntry) -> tuple[Any, ...]:
-    get = entry.event.get
-    # Only non-empty strings are indexed; anything else in these fields is not an identifier.
-    text = [v if type(v) is str and v else None for v in map(get, _TEXT_FIELDS)]
     return (
         entry.seq,
         entry.event_id,
         entry.event_type,
         _micros(entry),
         entry.timestamp,
-        *text,
+        *text_columns(entry.event),
         entry.leaf_hash,
         entry.commit,
         entry.checkpoint,
@@ -623,45 +777,13 @@ def _event_row(entry: LedgerEntry) -> tuple[Any, ...]:
     )
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
-    """A change of what is live, or None; the same reading as governance.lifecycle's fold.
-
-    The event table names the handler (``EventSpec.index``): ``goes_live``
-    (``deployment_promoted`` and ``break_glass``, an emergency promotion past the gates): their
-    release goes live; ``rollback`` (``rollback_executed``): its ``to_release`` goes live, or
-    nothing when it has none (the first release's declared fallback is "disable": rolling back
-    switches the model off, DESIGN section 10). Every other type feeds only ``events``.
+    """A change of what is live, or None; the same reading as governance.lifecycle's fold
+    (``governance.domain.columns.deployment``: promotions and break-glass make their release
+    live, a rollback its ``to_release`` or nothing). Every other type feeds only ``events``.
     """
-    handler = INDEX_HANDLER_OF.get(entry.event_type)
-    if handler is None:
+    change = deployment(entry.event_type, entry.event)
+    if change is None:
         return None
-    e = entry.event
-    model, env = _str(e.get("model_name")), _str(e.get("environment"))
-    if model is None or env is None:
-        return None
-    found, release = INDEX_HANDLERS[handler](e)
-    if not found:
-        return None
+    model, env, release = change
     return (entry.seq, model, env, _micros(entry), release)
-
-
-def _goes_live(event: Mapping[str, Any]) -> tuple[bool, str | None]:
-    release = _str(event.get("release_id")) or _str(event.get("to_release"))
-    return release is not None, release
-
-
-def _rolled_back(event: Mapping[str, Any]) -> tuple[bool, str | None]:
-    return True, _str(event.get("to_release"))
-
-
-# The index's handlers (rows beyond ``events``) by the name the event table gives
-# (``EventSpec.index``): each answers whether the event makes a ``deployments`` row and which
-# release it makes live (None: the model is switched off).
-INDEX_HANDLERS: Mapping[str, Callable[[Mapping[str, Any]], tuple[bool, str | None]]] = {
-    "goes_live": _goes_live,
-    "rollback": _rolled_back,
-}

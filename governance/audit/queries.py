@@ -30,7 +30,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from governance.audit.index import IndexMismatch, confirm_deployment, confirm_row, confirm_rows
+from governance.audit.index import (
+    IndexMismatch,
+    confirm_deployment,
+    confirm_row,
+    select_confirmed,
+)
 from governance.domain.event_types import (
     APPROVAL_DECISIONS,
     APPROVAL_GRANTED,
@@ -173,10 +178,38 @@ class AuditFilter:
 
 
 def model_exists(conn: sqlite3.Connection, model: str) -> bool:
-    return (
-        conn.execute("SELECT 1 FROM events WHERE model = ? LIMIT 1", (model,)).fetchone()
-        is not None
-    )
+    """Whether a ledger event names ``model``; an index with no row for a model the verified
+    chain knows (every row deleted or renamed) is an IndexMismatch, not an unknown model."""
+    found = conn.execute("SELECT 1 FROM events WHERE model = ? LIMIT 1", (model,)).fetchone()
+    if found is None:
+        _chain_agrees(conn, "SELECT min(seq) FROM {t} WHERE model = ?", (model,), (None,))
+    return found is not None
+
+
+def _chain_agrees(conn: sqlite3.Connection, sql: str, args: Sequence[Any],
+                  got: Sequence[Any] | None) -> None:
+    """``sql`` (``{t}``: the table, ``{rel}``: the release made live, ``{live}``: the
+    predicate of a change of what is live) answers on the verified chain what ``got`` says the
+    index answered (on ``deployments``, or ``events`` when ``{live}`` is not used); else
+    IndexMismatch. Nothing to check without the chain attached."""
+    schema = getattr(conn, "chain", None)
+    if schema is None:
+        return
+    held = conn.execute(sql.format(t=f"{schema}.chain", rel="live_release", live="live = 1"),
+                        args).fetchone()
+    if tuple(held or ()) != tuple(got or ()):
+        raise IndexMismatch(f"the query index answers {tuple(got or ())!r} where the verified "
+                            f"chain answers {tuple(held or ())!r} (a deleted row or an edited "
+                            "column of the index)")
+
+
+def _deployments(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> Any:
+    """One row of ``sql`` over the index's ``deployments`` (see ``_chain_agrees``), checked
+    against the same question on the verified chain."""
+    got = conn.execute(sql.format(t="deployments", rel="release_id", live="1"),
+                       args).fetchone()
+    _chain_agrees(conn, sql, args, got)
+    return got
 
 
 def _require_model(conn: sqlite3.Connection, model: str) -> None:
@@ -194,8 +227,8 @@ def require_environment(conn: sqlite3.Connection, environment: str,
     knows stays answerable), naming the known ones."""
     if environment in configured:
         return
-    seen = conn.execute("SELECT 1 FROM deployments WHERE environment = ? LIMIT 1",
-                        (environment,)).fetchone()
+    seen = _deployments(conn, "SELECT 1 FROM {t} WHERE {live} AND environment = ? LIMIT 1",
+                        (environment,))
     if seen is None:
         raise NotFound(f"unknown environment {environment!r}: governance.yaml does not define "
                        "it and no ledger event deploys to it",
@@ -216,25 +249,28 @@ def live_release_at(
     if configured is not None:
         require_environment(conn, environment, configured)
     t = to_micros(at)
-    current = conn.execute(
-        "SELECT seq, release_id FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "
+    # Every answer about deployments is the same question asked of the verified chain too
+    # (``_deployments``): a deleted or edited ``deployments`` row cannot change it.
+    current = _deployments(
+        conn,
+        "SELECT seq, {rel} FROM {t} WHERE {live} AND model = ? AND environment = ? AND ts <= ? "
         "ORDER BY seq DESC LIMIT 1",
         (model, environment, t),
-    ).fetchone()
+    )
     if current is None:
-        first = conn.execute(
-            "SELECT timestamp FROM events WHERE seq = (SELECT min(seq) FROM deployments "
-            "WHERE model = ? AND environment = ?)",
-            (model, environment),
-        ).fetchone()
-        if first:  # asked too early: the answer says when it starts, nothing to correct
+        first_seq = _deployments(
+            conn, "SELECT min(seq) FROM {t} WHERE {live} AND model = ? AND environment = ?",
+            (model, environment))[0]
+        if first_seq is not None:  # asked too early: the answer says when it starts
+            first = _event_by_seq(conn, int(first_seq))
             raise NotFound(
                 f"no release of {model!r} was live in {environment!r} at "
-                f"{format_rfc3339(at)}; its first deployment there is at {first[0]}")
+                f"{format_rfc3339(at)}; its first deployment there is at {first.timestamp}")
         # Never deployed there: perhaps a misspelt environment; name the ones it was.
-        deployed = [r[0] for r in conn.execute(
-            "SELECT DISTINCT environment FROM deployments WHERE model = ? ORDER BY environment",
-            (model,))]
+        names = str(_deployments(
+            conn, "SELECT group_concat(environment, ',') FROM (SELECT DISTINCT environment "
+            "FROM {t} WHERE {live} AND model = ? ORDER BY environment)", (model,))[0] or "")
+        deployed = sorted(d for d in names.split(",") if d)
         if not deployed:
             raise NotFound(
                 f"no release of {model!r} was live in {environment!r} at "
@@ -248,27 +284,26 @@ def live_release_at(
     seq, release = current
     _confirm_deployment(conn, seq)
     # The stretch began right after the last change (at or before `at`) to something else.
-    before = conn.execute(
-        "SELECT max(seq) FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "
-        "AND seq < ? AND release_id IS NOT ?",
+    before = _deployments(
+        conn,
+        "SELECT max(seq) FROM {t} WHERE {live} AND model = ? AND environment = ? AND ts <= ? "
+        "AND seq < ? AND {rel} IS NOT ?",
         (model, environment, t, seq, release),
-    ).fetchone()[0]
-    start = conn.execute(
-        "SELECT min(seq) FROM deployments WHERE model = ? AND environment = ? AND ts <= ? "
+    )[0]
+    start = _deployments(
+        conn,
+        "SELECT min(seq) FROM {t} WHERE {live} AND model = ? AND environment = ? AND ts <= ? "
         "AND seq > ? AND seq <= ?",
         (model, environment, t, -1 if before is None else before, seq),
-    ).fetchone()[0]
+    )[0]
     change = _event_by_seq(conn, int(start))
     if start != seq:
         _confirm_deployment(conn, int(start))
     retired_at = None
     if release is not None:
-        row = conn.execute(
-            "SELECT min(timestamp) FROM events WHERE release_id = ? AND event_type = ? "
-            "AND ts <= ?",
-            (release, RELEASE_RETIRED, t),
-        ).fetchone()
-        retired_at = row[0] if row else None
+        retirements = _select(conn, "WHERE release_id = ? AND event_type = ? AND ts <= ? "
+                              "ORDER BY seq", (release, RELEASE_RETIRED, t))
+        retired_at = min((e.timestamp for e in retirements), default=None)
     return LiveRelease(
         model=model,
         environment=environment,
@@ -283,10 +318,15 @@ def live_release_at(
 def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
     """Every event naming ``model``, in ledger order."""
     _require_model(conn, model)
-    rows = conn.execute(
-        f"SELECT {_EVENT_COLUMNS} FROM events WHERE model = ? ORDER BY seq", (model,)
-    ).fetchall()
-    return _events(conn, rows)
+    return _select(conn, "WHERE model = ? ORDER BY seq", (model,))
+
+
+def _select(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[IndexedEvent]:
+    """The ``events`` rows ``sql`` (its text after ``FROM events``) selects, checked row by row
+    against the verified chain, and complete: the chain holds no other event for the same
+    predicate (``confirm_rows``)."""
+    rows, events = select_confirmed(conn, _EVENT_COLUMNS, sql, args)
+    return [_indexed(row, event) for row, event in zip(rows, events, strict=True)]
 
 
 def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent]:
@@ -315,13 +355,13 @@ def audit_query(conn: sqlite3.Connection, flt: AuditFilter) -> list[IndexedEvent
     if flt.until is not None:
         where.append("ts <= ?")
         args.append(to_micros(flt.until))
-    sql = f"SELECT {_EVENT_COLUMNS} FROM events"
+    sql = ""
     if where:
-        sql += " WHERE " + " AND ".join(where)
+        sql += "WHERE " + " AND ".join(where)
     sql += " ORDER BY seq"
     if flt.limit is not None:
         sql += f" LIMIT {int(flt.limit)}"
-    events = _events(conn, conn.execute(sql, args).fetchall())
+    events = _select(conn, sql, args)
     _within(events, flt)
     return events
 
@@ -407,13 +447,6 @@ def _confirm_deployment(conn: sqlite3.Connection, seq: int) -> None:
     if dep is None or row is None:
         raise IndexMismatch(f"the query index lost the deployment at seq {seq}")
     confirm_deployment(conn, dep, row)
-
-
-def _events(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[IndexedEvent]:
-    """Event rows, all checked against the verified ledger first, in one batch
-    (``confirm_rows``: one read of the chain, each event parsed once)."""
-    return [_indexed(row, event) for row, event in zip(rows, confirm_rows(conn, rows),
-                                                       strict=True)]
 
 
 def _event(conn: sqlite3.Connection, row: Sequence[Any]) -> IndexedEvent:

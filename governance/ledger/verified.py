@@ -56,11 +56,26 @@ if TYPE_CHECKING:  # the verifier, the git adapter (GitPython) and the crypto: o
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chain (
-    seq        INTEGER PRIMARY KEY,
-    commit_sha TEXT NOT NULL,
-    leaf       TEXT NOT NULL,
-    event_id   TEXT NOT NULL UNIQUE
+    seq          INTEGER PRIMARY KEY,
+    commit_sha   TEXT NOT NULL,
+    leaf         TEXT NOT NULL,
+    event_id     TEXT NOT NULL UNIQUE,
+    event_type   TEXT NOT NULL,
+    timestamp    TEXT,
+    ts           INTEGER,
+    model        TEXT,
+    release_id   TEXT,
+    environment  TEXT,
+    actor_id     TEXT,
+    actor_role   TEXT,
+    incident     TEXT,
+    from_release TEXT,
+    to_release   TEXT,
+    live         INTEGER NOT NULL,
+    live_release TEXT
 );
+CREATE INDEX IF NOT EXISTS chain_model ON chain(model, seq);
+CREATE INDEX IF NOT EXISTS chain_live ON chain(model, environment, seq) WHERE live = 1;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS replay (
     kind  TEXT NOT NULL,
@@ -70,8 +85,12 @@ CREATE TABLE IF NOT EXISTS replay (
 ) WITHOUT ROWID;
 """
 # 2: with the lifecycle replay's state; 3: the small "tip" row, and the replay's per-release,
-# per-gate and per-(model, environment) items in their own table (read and written as used)
-STATE_VERSION = 3
+# per-gate and per-(model, environment) items in their own table (read and written as used);
+# 4: the chain carries the query index's filter columns (``governance.domain.columns``), so
+# every answer checks that the index returned every event the chain holds for its question.
+# The file's ``user_version`` is the version its tables were created for: another one is
+# dropped and verified again from the genesis (the chain is re-derivable from the ledger).
+STATE_VERSION = 4
 _REPLAY_MAPS = ("releases", "gates", "live")  # LifecycleReplay's maps that grow with the ledger
 
 
@@ -180,6 +199,7 @@ class VerifiedLedger:
         self._caught_up = False
         self._caught_tip: str | None = None
         self._conn: sqlite3.Connection | None = None
+        self._path: Path | None = None
 
     @property
     def store(self) -> GitStore:
@@ -222,7 +242,7 @@ class VerifiedLedger:
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.executescript(_SCHEMA)
+                _schema(conn)
             except sqlite3.DatabaseError:
                 conn.close()
                 # the chain is re-derivable from the ledger: start it again
@@ -233,8 +253,9 @@ class VerifiedLedger:
                                      "from the genesis")
                 conn = sqlite3.connect(path, isolation_level=None, timeout=300)
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
+                _schema(conn)
             self._conn = conn
+            self._path = path
         return self._conn
 
     def close(self) -> None:
@@ -462,12 +483,14 @@ class VerifiedLedger:
               ) -> VerifiedHead | None:
         if resume is None or not verified:
             return None
+        from governance.domain.columns import chain_columns
         from governance.ledger.merkle import compact_stack
         from governance.ledger.trust import trust_to_json
 
         self.conn.executemany(
-            "INSERT INTO chain VALUES (?,?,?,?)",
-            ((v.seq, v.commit, v.leaf.hex(), str(v.event["event_id"])) for v in verified))
+            "INSERT INTO chain VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            ((v.seq, v.commit, v.leaf.hex(), str(v.event["event_id"]), *chain_columns(v.event))
+             for v in verified))
         root = resume.frontier.root().hex()
         doc = {"version": STATE_VERSION, "seq": resume.seq, "commit": resume.commit,
                "root": root, "prev_hash": resume.prev_hash, "prev_when": resume.prev_when,
@@ -614,12 +637,40 @@ class VerifiedLedger:
             "(SELECT value FROM json_each(?))", (json.dumps(list(seqs)),))
         return {int(seq): (str(commit), str(leaf)) for seq, commit, leaf in rows}
 
+    @property
+    def chain_location(self) -> Path:
+        """The chain file (for a reader that attaches it read-only: the query index compares
+        its answers with the chain in SQL, ``governance.audit.queries``)."""
+        self.conn  # noqa: B018 (opened, created and of this version)
+        assert self._path is not None
+        return self._path
+
     def confirm(self, seq: int, leaf_hex: str, commit: str) -> bool:
         """Whether the verified chain holds this leaf and commit at ``seq``."""
         row = self.conn.execute("SELECT commit_sha, leaf FROM chain WHERE seq = ?",
                                 (seq,)).fetchone()
         return row is not None and row[0] == commit and row[1] == leaf_hex
 
+
+
+def _schema(conn: sqlite3.Connection) -> None:
+    """The chain file's tables, of this ``STATE_VERSION`` (an older file's are dropped, in one
+    transaction with the check: the ledger is then verified again from the genesis)."""
+    if int(conn.execute("PRAGMA user_version").fetchone()[0]) == STATE_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if int(conn.execute("PRAGMA user_version").fetchone()[0]) != STATE_VERSION:
+            for table in ("chain", "state", "replay"):
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {STATE_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _extends(commits: Sequence[RawCommit] | None, after: str, tip: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -262,3 +263,89 @@ def test_the_fast_decode_reads_and_refuses_what_the_full_decode_does() -> None:
     for bad in ('{"a":1} x', '{"a":1}{"b":2}', "", '{"a":'):
         with pytest.raises(ValueError):
             _decode(bad)
+
+
+def test_a_stored_event_answers_like_its_parsed_event() -> None:
+    """``StoredEvent`` (an event parsed on first use) answers every key as the parsed event
+    does, the keys it answers without parsing included: a key inside a nested object or a
+    string that spells a key does not make a top-level key appear, and one that is there is
+    always found."""
+    import json
+
+    from governance.audit.index import StoredEvent
+    from governance.ledger.canonical import canonical_bytes
+
+    events = [
+        {"event_type": "gate_evaluated", "decision": {"allow": True, "reason": "nested"}},
+        {"event_type": "x", "note": 'a "reason": inside a string', "reason": "top"},
+        {"event_type": "x", "note": 'quoted "reason": only'},
+        {"event_type": "x", "reason": "", "zero": 0, "none": None, "é": "non-ascii key"},
+    ]
+    for event in events:
+        stored = canonical_bytes(event)
+        for key in ("reason", "decision", "missing", "event_type", "none", "é", "no such"):
+            fresh = StoredEvent(stored)
+            assert fresh.get(key, "default") == event.get(key, "default"), (event, key)
+            assert (key in StoredEvent(stored)) == (key in event), (event, key)
+        parsed = StoredEvent(stored)
+        assert parsed == event and event == parsed and dict(parsed) == event
+        assert json.loads(json.dumps(dict(parsed))) == event
+        assert len(parsed) == len(event) and list(parsed) == list(json.loads(stored))
+
+
+@pytest.mark.parametrize(("held", "answered", "reason"), [
+    ([1, 2, 3], [1, 3], "lacks the event at seq 2"),  # a deleted row, or moved out
+    ([1, 2, 3], [1, 2], "lacks the event at seq 3"),
+    ([1, 3], [1, 2, 3], "includes the event at seq 2"),  # a row moved into the question
+    ([1, 2], [1, 2, 7], "includes the event at seq 7"),
+    ([1, 2, 3], [1, 2, 4], "lacks the event at seq 3"),  # a limit: the first difference
+    ([4], [], "lacks the event at seq 4"),
+])
+def test_an_answer_must_hold_the_seqs_the_chain_holds(held: list[int], answered: list[int],
+                                                       reason: str) -> None:
+    from governance.audit.index import IndexMismatch, complete
+
+    conn = sqlite3.connect(":memory:")
+    complete(conn, held, list(held))
+    with pytest.raises(IndexMismatch, match=reason):
+        complete(conn, held, answered)
+
+
+class _ChainFileLedger(_ChainedLedger):
+    """``_ChainedLedger`` with a real verified-chain file (``governance.ledger.verified``'s
+    schema and columns) holding ``chain_items``: the index attaches it as the CLI does."""
+
+    def __init__(self, items: list, chain_items: list, path: Path) -> None:
+        from governance.domain.columns import chain_columns
+        from governance.ledger.verified import _schema
+
+        super().__init__(items)
+        self.chain_location = path
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+            _schema(conn)
+            conn.executemany("INSERT INTO chain VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+                (e.seq, e.commit, e.leaf_hash, e.event_id, *chain_columns(e.event))
+                for e in chain_items])
+
+
+def test_events_verified_after_the_index_caught_up_are_not_a_mismatch(
+        tmp_path: Path, entries: list) -> None:
+    """Another process may verify newer events while this one answers from the index it caught
+    up: the completeness check reads the chain only up to the index's head. A row deleted from
+    the index is still a mismatch (the check is live on this path)."""
+    from governance.audit import queries
+    from governance.audit.index import IndexMismatch
+
+    last = entries[-1]
+    model = last.event["model_name"]
+    assert isinstance(model, str) and model
+    ledger = _ChainFileLedger(entries[:-1], entries, tmp_path / "chain.sqlite")
+    with AuditIndex(tmp_path / "i.sqlite") as index:
+        index.catch_up(ledger)
+        assert index.conn.chain == "temp"
+        got = [e.seq for e in queries.history(index.conn, model)]
+        assert got == [e.seq for e in entries[:-1] if e.event.get("model_name") == model]
+        gone = got[len(got) // 2]
+        index.conn.execute("DELETE FROM events WHERE seq = ?", (gone,))
+        with pytest.raises(IndexMismatch, match=f"lacks the event at seq {gone}"):
+            queries.history(index.conn, model)
