@@ -36,11 +36,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from governance.domain.columns import INDEX_HANDLERS as INDEX_HANDLERS  # the event table's
-from governance.domain.columns import TEXT_FIELDS, deployment, micros, text_columns
 from governance.domain.events import LedgerEntry
 from governance.domain.source import LedgerHead, LedgerSource
 from governance.errors import GovernanceError, Tampered, Undecided
+from governance.ledger.columns import INDEX_HANDLERS as INDEX_HANDLERS  # the event table's
+from governance.ledger.columns import TEXT_FIELDS, deployment, micros, text_columns
 
 SCHEMA_VERSION = "2"
 INDEX_FILE = Path(".governance") / "index.sqlite"
@@ -238,7 +238,7 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
 
 
 # Each column an answer shows, against the verified chain's (written by the verifier from the
-# verified event, ``governance.domain.columns``), in SQL: 1 when the index row at ``events.seq``
+# verified event, ``governance.ledger.columns``), in SQL: 1 when the index row at ``events.seq``
 # is the chain's, 0 when a column differs, NULL when the chain holds no such seq.
 _CHAIN_MATCH = (
     "(SELECT c.commit_sha = events.commit_sha AND c.leaf = events.leaf_hash "
@@ -779,7 +779,7 @@ def _event_row(entry: LedgerEntry) -> tuple[Any, ...]:
 
 def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
     """A change of what is live, or None; the same reading as governance.lifecycle's fold
-    (``governance.domain.columns.deployment``: promotions and break-glass make their release
+    (``governance.ledger.columns.deployment``: promotions and break-glass make their release
     live, a rollback its ``to_release`` or nothing). Every other type feeds only ``events``.
     """
     change = deployment(entry.event_type, entry.event)

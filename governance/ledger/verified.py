@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS replay (
 """
 # 2: with the lifecycle replay's state; 3: the small "tip" row, and the replay's per-release,
 # per-gate and per-(model, environment) items in their own table (read and written as used);
-# 4: the chain carries the query index's filter columns (``governance.domain.columns``), so
+# 4: the chain carries the query index's filter columns (``governance.ledger.columns``), so
 # every answer checks that the index returned every event the chain holds for its question.
 # The file's ``user_version`` is the version its tables were created for: another one is
 # dropped and verified again from the genesis (the chain is re-derivable from the ledger).
@@ -483,7 +483,7 @@ class VerifiedLedger:
               ) -> VerifiedHead | None:
         if resume is None or not verified:
             return None
-        from governance.domain.columns import chain_columns
+        from governance.ledger.columns import chain_columns
         from governance.ledger.merkle import compact_stack
         from governance.ledger.trust import trust_to_json
 

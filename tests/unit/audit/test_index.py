@@ -316,7 +316,7 @@ class _ChainFileLedger(_ChainedLedger):
     schema and columns) holding ``chain_items``: the index attaches it as the CLI does."""
 
     def __init__(self, items: list, chain_items: list, path: Path) -> None:
-        from governance.domain.columns import chain_columns
+        from governance.ledger.columns import chain_columns
         from governance.ledger.verified import _schema
 
         super().__init__(items)
