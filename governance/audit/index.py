@@ -665,3 +665,20 @@ INDEX_HANDLERS: Mapping[str, Callable[[Mapping[str, Any]], tuple[bool, str | Non
     "goes_live": _goes_live,
     "rollback": _rolled_back,
 }
+
+
+def model_head(conn: sqlite3.Connection, model: str) -> tuple[int, str, str] | None:
+    """The (seq, leaf hash, commit) of the last event naming ``model`` in the index, checked
+    against the verified chain (IndexMismatch when the chain does not hold it), or None when
+    the index names no event of ``model`` (``governance.status_memo`` keys a model's summary
+    by it)."""
+    row = conn.execute("SELECT seq, leaf_hash, commit_sha FROM events WHERE model = ? "
+                       "ORDER BY seq DESC LIMIT 1", (model,)).fetchone()
+    if row is None:
+        return None
+    seq, leaf, commit = int(row[0]), str(row[1]), str(row[2])
+    confirm = getattr(conn, "confirm", None)
+    if confirm is not None and not confirm(seq, leaf, commit):
+        raise IndexMismatch(f"the query index's event at seq {seq} is not the verified "
+                            "ledger's (edited row or replaced index file)")
+    return seq, leaf, commit
