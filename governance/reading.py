@@ -178,10 +178,12 @@ class StatusResult:
 def status(service: Service, request: StatusRequest) -> StatusResult:
     """Live release per environment, fallback, drift, open obligations and releases, per
     model (an unknown model is NotFound, exit 1, with a hint)."""
+    from governance.repo import GovernedRepo
     from governance.status import model_state, model_summary, status_of
     from governance.status_memo import StatusMemo
 
-    governed = service.repo
+    # a read query: governance.yaml as remembered for its exact bytes (governance.config_cache)
+    governed = GovernedRepo(service.root, service.remembered_config())
     models = [request.model] if request.model else governed.model_names()
     if request.model:
         governed.load_model(request.model)
