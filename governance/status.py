@@ -23,10 +23,11 @@ newest ``APPROVALS_LIMIT`` such releases (one engine for all of them); others sa
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,7 @@ from governance.lifecycle import (
     ReleaseStanding,
     fold_lifecycle,
 )
-from governance.repo import ENVIRONMENTS, RELEASE_FILE, GovernedRepo
+from governance.repo import ENVIRONMENTS, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
 from governance.timeparse import TimeFormatError, parse_instant_fast, to_seconds
@@ -166,7 +167,7 @@ def status_of(repo: GovernedRepo, summary: dict[str, Any], model: str, limit: in
         problem = _drift(repo, model, env, current["release_id"] if current else None)
         if problem:
             drift.append(problem + " (re-run the promote or rollback to repair)")
-    dirs = {d.name: d for d in repo.release_dirs(model)}
+    dirs = ReleaseDirs(repo.root / RELEASES / model)
     rows: list[tuple[tuple[int, float], str, str | None, dict[str, Any], str | None]] = []
     named = set()
     for standing, first_seen, key, digest in summary["releases"]:
@@ -175,7 +176,9 @@ def status_of(repo: GovernedRepo, summary: dict[str, Any], model: str, limit: in
         when = first_seen or (_created_at(dirs[rid]) if rid in dirs else None)
         rows.append((tuple(key) if first_seen else _sort_key(when),
                      rid, when, standing, digest))
-    for rid in dirs.keys() - named:  # on disk, not in the ledger yet: a draft
+    for rid in dirs.names() - named:  # on disk, not in the ledger yet: a draft
+        if rid not in dirs:
+            continue
         when = _created_at(dirs[rid])
         rows.append((_sort_key(when), rid, when,
                      ReleaseStanding(release_id=rid, state=DRAFT).to_json(), None))
@@ -213,7 +216,59 @@ def _drift(repo: GovernedRepo, model: str, env: str, want: str | None) -> str | 
             f"the ledger says {want or 'nothing'} is live")
 
 
-def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: dict[str, Path],
+class ReleaseDirs(Mapping[str, Path]):
+    """``GovernedRepo.release_dirs(model)`` by name, each entry checked only when asked (a
+    status lists 20 of 1,000 releases and needs the directory of those, and of any release
+    the ledger does not name yet): one listing, no stat per release. The same entries:
+    symbolic links (refused by name when loaded) and real directories holding an entry named
+    release.yaml."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = model_dir
+        self._links: set[str] = set()
+        self._dirs: set[str] = set()
+        self._checked: dict[str, bool] = {}
+        try:
+            with os.scandir(model_dir) as found:
+                for entry in found:
+                    if entry.is_symlink():
+                        if entry.name != MODEL_FILE:
+                            self._links.add(entry.name)
+                    elif entry.is_dir(follow_symlinks=False):
+                        self._dirs.add(entry.name)
+        except OSError:
+            pass
+
+    def names(self) -> set[str]:
+        """Every name that may be a release (``in`` says which are)."""
+        return self._links | self._dirs
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name in self._links:
+            return True
+        if name not in self._dirs:
+            return False
+        found = self._checked.get(name)
+        if found is None:
+            found = self._checked[name] = os.path.lexists(
+                os.path.join(self.model_dir, name, RELEASE_FILE))
+        return found
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in self:
+            raise KeyError(name)
+        return self.model_dir / name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(n for n in self.names() if n in self))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: Mapping[str, Path],
                    awaiting: list[dict[str, Any]]) -> None:
     """Each awaiting release's ``approvals``: the gate's count for the strictest environment
     (the newest APPROVALS_LIMIT; the rest say how to ask)."""

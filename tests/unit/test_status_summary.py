@@ -21,6 +21,7 @@ from governance.repo import GovernedRepo
 from governance.status import (
     AWAITING,
     ModelStatus,
+    ReleaseDirs,
     _add_approvals,
     _created_at,
     _sort_key,
@@ -106,6 +107,11 @@ def _repo(tmp_path: Path, production: str, pointers: dict[str, dict[str, str]],
             d.mkdir(parents=True)
             text = f"created_at: '{created}'\n" if created else "created_at: [not a time\n"
             (d / "release.yaml").write_text(f"release_id: {rid}\n{text}")
+        # not releases: a directory without release.yaml, a file; a link is one (refused by
+        # name when loaded)
+        (tmp_path / "releases" / model / "notes").mkdir()
+        (tmp_path / "releases" / model / "README.md").write_text("notes\n")
+        (tmp_path / "releases" / model / f"{model}-2097-01-01-01").symlink_to(tmp_path)
     return GovernedRepo.open(tmp_path)
 
 
@@ -140,6 +146,8 @@ def test_the_summary_answers_as_the_fold(tmp_path: Path, seed: int, production: 
     repo = _repo(tmp_path, production, pointers, on_disk)
     drifted = 0
     for model in models:
+        assert dict(ReleaseDirs(repo.root / "releases" / model)) == {
+            d.name: d for d in repo.release_dirs(model)}
         per_model = fold_lifecycle([e for e in entries if e.event.get("model_name") == model],
                                    production_env=production)
         kept = json.loads(json.dumps(summarize(per_model, model)))  # as the memo keeps it
