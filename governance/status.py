@@ -35,24 +35,17 @@ from typing import TYPE_CHECKING, Any
 from governance.audit import queries
 from governance.display import display_path
 from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
+from governance.domain.lifecycle_states import APPROVED, DRAFT, REJECTED, VALIDATED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
-from governance.lifecycle import (
-    APPROVED,
-    DRAFT,
-    REJECTED,
-    VALIDATED,
-    LifecycleState,
-    ReleaseStanding,
-    fold_lifecycle,
-)
 from governance.repo import ENVIRONMENTS, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
 from governance.timeparse import TimeFormatError, parse_instant_fast, to_seconds
 from governance.yaml_source import DEFAULT_MAX_BYTES
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the fold's classes: only when folding (a kept summary needs none)
+    from governance.lifecycle import LifecycleState
     from governance.status_memo import StatusMemo
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
@@ -86,6 +79,8 @@ def model_state(conn: sqlite3.Connection, model: str, *,
                 production_env: str) -> LifecycleState:
     """The lifecycle of ``model`` folded from the index's events that name it;
     ``production_env``: governance.yaml's last environment."""
+    from governance.lifecycle import LifecycleState, fold_lifecycle
+
     if not queries.model_exists(conn, model):
         return LifecycleState(production_env=production_env)
     return fold_lifecycle(queries.history(conn, model), production_env=production_env)
@@ -180,8 +175,8 @@ def status_of(repo: GovernedRepo, summary: dict[str, Any], model: str, limit: in
         if rid not in dirs:
             continue
         when = _created_at(dirs[rid])
-        rows.append((_sort_key(when), rid, when,
-                     ReleaseStanding(release_id=rid, state=DRAFT).to_json(), None))
+        rows.append((_sort_key(when), rid, when,  # ReleaseStanding(rid, DRAFT).to_json()
+                     {"release_id": rid, "state": DRAFT, "live": [], "replaced": []}, None))
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
     counts = Counter(standing["state"] for _, _, _, standing, _ in rows)
     shown = rows if limit is None else rows[:limit]
