@@ -53,20 +53,23 @@ _CODE_MODULES = ("governance.lifecycle", "governance.domain.event_types",
 _code: str | None = None
 
 
-def code_digest() -> str:
-    """SHA-256 over the source files of the modules a summary depends on."""
+def code_digest() -> str | None:
+    """SHA-256 over the source files of the modules a summary depends on (None when one
+    cannot be read, e.g. a package without its sources: nothing is then kept or used)."""
     global _code
     if _code is None:
-        import sys
+        from importlib.util import find_spec
 
         h = hashlib.sha256()
-        for name in _CODE_MODULES:
-            module = sys.modules.get(name)
-            if module is None:
-                import importlib
-
-                module = importlib.import_module(name)
-            h.update(Path(str(module.__file__)).read_bytes())
+        for name in _CODE_MODULES:  # located, not imported (a kept summary needs no fold)
+            try:
+                spec = find_spec(name)
+                origin = spec.origin if spec is not None else None
+                if origin is None:
+                    return None
+                h.update(Path(origin).read_bytes())
+            except (OSError, ImportError, ValueError):
+                return None
         _code = h.hexdigest()
     return _code
 
@@ -128,7 +131,8 @@ class StatusMemo:
                 "WHERE model = ? AND production_env = ?", (model, production_env)).fetchone()
         except sqlite3.Error:
             return None
-        if row is None or (row[0], row[1], row[2]) != head or row[3] != code_digest():
+        code = code_digest()
+        if code is None or row is None or (row[0], row[1], row[2]) != head or row[3] != code:
             return None
         try:
             value = json.loads(row[4])
@@ -138,12 +142,13 @@ class StatusMemo:
 
     def put(self, model: str, production_env: str, head: tuple[int, str, str],
             summary: dict[str, Any]) -> None:
-        conn = self._open()
+        code = code_digest()
+        conn = self._open() if code is not None else None
         if conn is None:
             return
         with contextlib.suppress(sqlite3.Error):
             conn.execute("INSERT OR REPLACE INTO summary VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (model, production_env, head[0], head[1], head[2], code_digest(),
+                         (model, production_env, head[0], head[1], head[2], code,
                           json.dumps(summary, separators=(",", ":"))))
 
     def close(self) -> None:
