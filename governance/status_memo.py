@@ -8,8 +8,9 @@ reads of it) is kept here, keyed by
 
   model, production environment   the fold's inputs besides the events
   seq, leaf hash, commit          the model's last event when it was folded
-  code                            SHA-256 of the source of the fold and of the summary (a new
-                                  version of either never reads an old summary)
+  code                            SHA-256 of the source of the index's reading of events,
+                                  the fold and the summary (a new version of any of them
+                                  never reads an old summary)
 
 and used only while the index's last event of the model is that one and the verified chain
 still holds that leaf and commit at that seq (``governance.audit.index.model_head``). Anything
@@ -45,11 +46,13 @@ CREATE TABLE IF NOT EXISTS summary (
     PRIMARY KEY (model, production_env)
 );
 """
-# The modules whose code decides a summary: the fold, its event table, the summary itself and
-# the time parsing of its sort keys.
-_CODE_MODULES = ("governance.lifecycle", "governance.domain.event_types",
-                 "governance.domain.events", "governance.status", "governance.timeparse",
-                 "governance.status_memo")
+# The modules whose code decides a summary: which events are the model's and how they are read
+# from the index (the index and its queries), the fold, its event table and state names, the
+# summary itself and the time parsing of its sort keys.
+_CODE_MODULES = ("governance.audit.index", "governance.audit.queries", "governance.lifecycle",
+                 "governance.domain.event_types", "governance.domain.events",
+                 "governance.domain.lifecycle_states", "governance.status",
+                 "governance.timeparse", "governance.status_memo")
 _code: str | None = None
 
 
