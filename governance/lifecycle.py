@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.domain import lifecycle_states as _states
 from governance.domain.event_types import (
     APPROVAL_GRANTED,
     BREAK_GLASS,
@@ -33,14 +34,16 @@ from governance.domain.event_types import (
 )
 from governance.domain.events import EventView
 
-DRAFT = "draft"
-VALIDATED = "validated"
-APPROVED = "approved"
-REJECTED = "rejected"
-PRODUCTION = "production"
-ROLLED_BACK = "rolled_back"
-RETIRED = "retired"
-SUPERSEDED = "superseded"  # a standing, never a fold milestone: was live, replaced since
+# The state names live in governance.domain.lifecycle_states (a read query compares them
+# without the fold's classes); they are the fold's names too.
+DRAFT = _states.DRAFT
+VALIDATED = _states.VALIDATED
+APPROVED = _states.APPROVED
+REJECTED = _states.REJECTED
+PRODUCTION = _states.PRODUCTION
+ROLLED_BACK = _states.ROLLED_BACK
+RETIRED = _states.RETIRED
+SUPERSEDED = _states.SUPERSEDED  # a standing, never a fold milestone: was live, replaced since
 
 
 @dataclass(frozen=True)

@@ -178,18 +178,30 @@ class StatusResult:
 def status(service: Service, request: StatusRequest) -> StatusResult:
     """Live release per environment, fallback, drift, open obligations and releases, per
     model (an unknown model is NotFound, exit 1, with a hint)."""
-    from governance.status import model_state, model_status
+    from governance.repo import GovernedRepo
+    from governance.status import model_state, model_summary, status_of
+    from governance.status_memo import StatusMemo
 
-    governed = service.repo
+    # a read query: governance.yaml as remembered for its exact bytes (governance.config_cache)
+    governed = GovernedRepo(service.root, service.remembered_config())
     models = [request.model] if request.model else governed.model_names()
     if request.model:
         governed.load_model(request.model)
     source = service.ledger(allow_prefix=request.verified_prefix)
     production = governed.config.production_environment
-    statuses = service.answer(lambda conn: [
-        model_status(governed, model_state(conn, m, production_env=production), m,
-                     limit=request.limit)
-        for m in models], source=source)
+    memo = StatusMemo.for_source(source)
+
+    def one(conn: Any, model: str) -> ModelStatus:
+        summary, state = model_summary(conn, model, production_env=production, memo=memo)
+        return status_of(governed, summary, model, request.limit,
+                         lambda: state if state is not None else model_state(
+                             conn, model, production_env=production))
+
+    try:
+        statuses = service.answer(lambda conn: [one(conn, m) for m in models], source=source)
+    finally:
+        if memo is not None:
+            memo.close()
     head = source.head()
     return StatusResult(tuple(statuses), head.seq if head else -1, prefix_of(source))
 

@@ -23,32 +23,30 @@ newest ``APPROVALS_LIMIT`` such releases (one engine for all of them); others sa
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.audit import queries
 from governance.display import display_path
 from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
+from governance.domain.lifecycle_states import APPROVED, DRAFT, REJECTED, VALIDATED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
-from governance.lifecycle import (
-    APPROVED,
-    DRAFT,
-    REJECTED,
-    VALIDATED,
-    LifecycleState,
-    ReleaseStanding,
-    fold_lifecycle,
-)
-from governance.repo import ENVIRONMENTS, RELEASE_FILE, GovernedRepo
+from governance.repo import ENVIRONMENTS, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
 from governance.timeparse import TimeFormatError, parse_instant_fast, to_seconds
 from governance.yaml_source import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:  # the fold's classes: only when folding (a kept summary needs none)
+    from governance.lifecycle import LifecycleState
+    from governance.status_memo import StatusMemo
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
 APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate counts in status
@@ -81,54 +79,116 @@ def model_state(conn: sqlite3.Connection, model: str, *,
                 production_env: str) -> LifecycleState:
     """The lifecycle of ``model`` folded from the index's events that name it;
     ``production_env``: governance.yaml's last environment."""
+    from governance.lifecycle import LifecycleState, fold_lifecycle
+
     if not queries.model_exists(conn, model):
         return LifecycleState(production_env=production_env)
     return fold_lifecycle(queries.history(conn, model), production_env=production_env)
 
 
+def model_summary(conn: sqlite3.Connection, model: str, *, production_env: str,
+                  memo: StatusMemo | None) -> tuple[dict[str, Any], LifecycleState | None]:
+    """``summarize`` of the fold of ``model``, and the fold when it was made: from ``memo``
+    when it holds the summary for the model's last event (confirmed against the verified
+    chain), else folded from the model's confirmed events (and kept in ``memo``)."""
+    from governance.audit.index import model_head
+
+    head = model_head(conn, model) if memo is not None else None
+    if memo is not None and head is not None:
+        kept = memo.get(model, production_env, head)
+        if kept is not None:
+            return kept, None
+    state = model_state(conn, model, production_env=production_env)
+    summary = summarize(state, model)
+    if memo is not None and head is not None:
+        memo.put(model, production_env, head, summary)
+    return summary, state
+
+
 def model_status(repo: GovernedRepo, state: LifecycleState, model: str,
                  limit: int | None = DEFAULT_LIMIT) -> ModelStatus:
     """The status of ``model``; ``limit`` newest releases listed (None: every release)."""
+    return status_of(repo, summarize(state, model), model, limit, lambda: state)
+
+
+def summarize(state: LifecycleState, model: str) -> dict[str, Any]:
+    """Everything ``status`` reads from the fold of ``model``, as JSON (so a summary kept for
+    a verified ledger position, ``governance.status_memo``, answers exactly as the fold):
+    per environment with a history there, the live span and the fallback; per release the
+    ledger names, its standing now, first ledger time, sort key and approved digest; the open
+    obligations."""
+    envs: dict[str, Any] = {}
+    for m, env in state.live:
+        if m != model:
+            continue
+        current = state.current(model, env)
+        envs[env] = {
+            "live": None if current is None else {
+                "release_id": current.release_id, "since": current.since,
+                "by": current.actor_id, "via": current.event_type, "seq": current.seq},
+            "fallback": state.fallback(model, env)}
+    releases = []
+    for rid, standing in state.standings(model).items():
+        life = state.release(rid)
+        releases.append([standing.to_json(), standing.first_seen,
+                         list(_sort_key(standing.first_seen)) if standing.first_seen else None,
+                         life.approved_digest if life else None])
+    obligations = [{"kind": o.kind, "event_id": o.event_id, "seq": o.seq,
+                    "release_id": o.release_id, "environment": o.environment,
+                    "incident": o.incident, "opened_at": o.opened_at, "by": o.actor_id}
+                   for o in state.open_obligations(model)]
+    return {"environments": envs, "releases": releases, "obligations": obligations}
+
+
+def status_of(repo: GovernedRepo, summary: dict[str, Any], model: str, limit: int | None,
+              full_state: Callable[[], LifecycleState]) -> ModelStatus:
+    """The status of ``model`` from its ``summary``; ``full_state`` gives the whole fold, asked
+    for only when a listed release awaits promotion (the approvals gate's input reads it)."""
     envs = []
     drift = []
+    known = summary["environments"]
     for env in repo.config.environments:
-        current = state.current(model, env)
+        here = known.get(env) or {}
+        current = here.get("live")
         envs.append({
             "environment": env,
-            "live": current.release_id if current else None,
-            "since": current.since if current else None,
-            "by": current.actor_id if current else None,
-            "via": current.event_type if current else None,
-            "seq": current.seq if current else None,
-            "fallback": state.fallback(model, env),
+            "live": current["release_id"] if current else None,
+            "since": current["since"] if current else None,
+            "by": current["by"] if current else None,
+            "via": current["via"] if current else None,
+            "seq": current["seq"] if current else None,
+            "fallback": here.get("fallback"),
         })
-        problem = pointer_drift(repo, state, model, env)
+        problem = _drift(repo, model, env, current["release_id"] if current else None)
         if problem:
             drift.append(problem + " (re-run the promote or rollback to repair)")
-    standings = state.standings(model)
-    dirs = {d.name: d for d in repo.release_dirs(model)}
-    rows = []
-    for rid in set(dirs) | set(standings):
-        standing = standings.get(rid) or ReleaseStanding(release_id=rid, state=DRAFT)
-        when = standing.first_seen or (_created_at(dirs[rid]) if rid in dirs else None)
-        rows.append((_sort_key(when), rid, when, standing))
-    rows.sort(reverse=True)
-    counts = Counter(standing.state for _, _, _, standing in rows)
+    dirs = ReleaseDirs(repo.root / RELEASES / model)
+    rows: list[tuple[tuple[int, float], str, str | None, dict[str, Any], str | None]] = []
+    named = set()
+    for standing, first_seen, key, digest in summary["releases"]:
+        rid = standing["release_id"]
+        named.add(rid)
+        when = first_seen or (_created_at(dirs[rid]) if rid in dirs else None)
+        rows.append((tuple(key) if first_seen else _sort_key(when),
+                     rid, when, standing, digest))
+    for rid in dirs.names() - named:  # on disk, not in the ledger yet: a draft
+        if rid not in dirs:
+            continue
+        when = _created_at(dirs[rid])
+        rows.append((_sort_key(when), rid, when,  # ReleaseStanding(rid, DRAFT).to_json()
+                     {"release_id": rid, "state": DRAFT, "live": [], "replaced": []}, None))
+    rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    counts = Counter(standing["state"] for _, _, _, standing, _ in rows)
     shown = rows if limit is None else rows[:limit]
-    releases = [{**standing.to_json(), "time": when, "on_disk": rid in dirs,
-                 "approved_digest": _approved_digest(state, rid)}
-                for _, rid, when, standing in shown]
+    releases = [{**standing, "time": when, "on_disk": rid in dirs, "approved_digest": digest}
+                for _, rid, when, standing, digest in shown]
     awaiting = [r for r in releases if r["on_disk"] and r["state"] in AWAITING
                 and not r["live"] and not r["replaced"]]
     if awaiting and repo.config.environments:
-        _add_approvals(repo, state, dirs, awaiting)
-    obligations = tuple({"kind": o.kind, "event_id": o.event_id, "seq": o.seq,
-                         "release_id": o.release_id, "environment": o.environment,
-                         "incident": o.incident, "opened_at": o.opened_at, "by": o.actor_id}
-                        for o in state.open_obligations(model))
+        _add_approvals(repo, full_state(), dirs, awaiting)
     return ModelStatus(model=model, environments=tuple(envs), releases=tuple(releases),
-                       obligations=obligations, drift=tuple(drift), releases_total=len(rows),
-                       state_counts=tuple(sorted(counts.items())))
+                       obligations=tuple(summary["obligations"]), drift=tuple(drift),
+                       releases_total=len(rows), state_counts=tuple(sorted(counts.items())))
 
 
 def pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: str
@@ -138,8 +198,11 @@ def pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: st
     ``governance.promotion``, which brings the pointer writer and the document authoring code
     that a read query never needs."""
     current = state.current(model, env)
+    return _drift(repo, model, env, current.release_id if current else None)
+
+
+def _drift(repo: GovernedRepo, model: str, env: str, want: str | None) -> str | None:
     pointed = repo.load_environment(env).models.get(model)
-    want = current.release_id if current else None
     have = pointed.release_id if pointed else None
     if want == have:
         return None
@@ -148,7 +211,59 @@ def pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: st
             f"the ledger says {want or 'nothing'} is live")
 
 
-def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: dict[str, Path],
+class ReleaseDirs(Mapping[str, Path]):
+    """``GovernedRepo.release_dirs(model)`` by name, each entry checked only when asked (a
+    status lists 20 of 1,000 releases and needs the directory of those, and of any release
+    the ledger does not name yet): one listing, no stat per release. The same entries:
+    symbolic links (refused by name when loaded) and real directories holding an entry named
+    release.yaml."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = model_dir
+        self._links: set[str] = set()
+        self._dirs: set[str] = set()
+        self._checked: dict[str, bool] = {}
+        try:
+            with os.scandir(model_dir) as found:
+                for entry in found:
+                    if entry.is_symlink():
+                        if entry.name != MODEL_FILE:
+                            self._links.add(entry.name)
+                    elif entry.is_dir(follow_symlinks=False):
+                        self._dirs.add(entry.name)
+        except OSError:
+            pass
+
+    def names(self) -> set[str]:
+        """Every name that may be a release (``in`` says which are)."""
+        return self._links | self._dirs
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name in self._links:
+            return True
+        if name not in self._dirs:
+            return False
+        found = self._checked.get(name)
+        if found is None:
+            found = self._checked[name] = os.path.lexists(
+                os.path.join(self.model_dir, name, RELEASE_FILE))
+        return found
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in self:
+            raise KeyError(name)
+        return self.model_dir / name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(n for n in self.names() if n in self))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: Mapping[str, Path],
                    awaiting: list[dict[str, Any]]) -> None:
     """Each awaiting release's ``approvals``: the gate's count for the strictest environment
     (the newest APPROVALS_LIMIT; the rest say how to ask)."""
@@ -172,11 +287,6 @@ def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: dict[str, Pa
                 continue
             release["approvals"] = {"evaluated": True,
                                     **reader.standing(loaded, env).to_json()}
-
-
-def _approved_digest(state: LifecycleState, release_id: str) -> str | None:
-    life = state.release(release_id)
-    return life.approved_digest if life else None
 
 
 _CREATED = re.compile(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)

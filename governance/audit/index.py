@@ -787,3 +787,29 @@ def _deployment_row(entry: LedgerEntry) -> tuple[Any, ...] | None:
         return None
     model, env, release = change
     return (entry.seq, model, env, _micros(entry), release)
+
+
+def model_head(conn: sqlite3.Connection, model: str) -> tuple[int, str, str] | None:
+    """The (seq, leaf hash, commit) of the last event naming ``model`` in the index, checked
+    against the verified chain (IndexMismatch when the chain does not hold it), or None when
+    the index names no event of ``model`` (``governance.status_memo`` keys a model's summary
+    by it)."""
+    row = conn.execute("SELECT seq, leaf_hash, commit_sha FROM events WHERE model = ? "
+                       "ORDER BY seq DESC LIMIT 1", (model,)).fetchone()
+    schema = getattr(conn, "chain", None)
+    if schema is not None:  # the chain's last event of the model is the index's (completeness)
+        held = conn.execute(f"SELECT max(seq) FROM {schema}.chain WHERE model = ?",
+                            (model,)).fetchone()
+        if (held[0] if held else None) != (None if row is None else int(row[0])):
+            raise IndexMismatch(f"the query index's last event of {model!r} is seq "
+                                f"{None if row is None else row[0]}, the verified chain's "
+                                f"{held[0] if held else None} (a deleted row or an edited "
+                                "filter column)")
+    if row is None:
+        return None
+    seq, leaf, commit = int(row[0]), str(row[1]), str(row[2])
+    confirm = getattr(conn, "confirm", None)
+    if confirm is not None and not confirm(seq, leaf, commit):
+        raise IndexMismatch(f"the query index's event at seq {seq} is not the verified "
+                            "ledger's (edited row or replaced index file)")
+    return seq, leaf, commit

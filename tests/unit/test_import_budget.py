@@ -176,3 +176,16 @@ def test_a_jsonl_export_needs_no_postgres_driver(governed: Path, tmp_path: Path)
         assert code == 0, output
         assert imported == [], f"audit export --format {fmt} imported {imported}"
         assert list(out.glob("*.jsonl")), output
+
+
+def test_a_warm_status_imports_no_fold(governed: Path) -> None:
+    """The second `status` answers from the summary the first kept (governance.status_memo)
+    without the fold (governance.lifecycle). Listed here: R1 only, live in staging; a listed
+    release awaiting promotion would take the fold for its approvals (the gate's input)."""
+    watched = (*READ_BUDGET, "governance.promotion", "governance.authoring",
+               "governance.lifecycle")
+    _run(governed, ["status", MODEL, "--limit", "1"], ())
+    code, imported, output = _run(governed, ["status", MODEL, "--limit", "1"], watched)
+    assert code == 0, output
+    assert imported == [], f"a warm governance status imported {imported}"
+    assert f"{R1}: " in output

@@ -1,0 +1,166 @@
+"""What ``status`` folded for a model, kept for the verified ledger position it was folded at.
+
+``status`` lists, per model, a standing and a count for every release the ledger names: that
+rests on every event of the model (6,001 at 1,000 releases), and folding them, each confirmed
+against the verified chain, is most of a warm ``status``. The fold of a model is a pure
+function of the model's events, so its result (``governance.status.summarize``: what status
+reads of it) is kept here, keyed by
+
+  model, production environment   the fold's inputs besides the events
+  seq, leaf hash, commit          the model's last event when it was folded
+  code                            SHA-256 of the source of the index's reading of events,
+                                  the fold and the summary (a new version of any of them
+                                  never reads an old summary)
+
+and used only while the index's last event of the model is that one and the verified chain
+still holds that leaf and commit at that seq (``governance.audit.index.model_head``). Anything
+else (a new event of the model, a rewritten ledger, another version of the code, an unreadable
+file) is a miss: the model is folded from its confirmed events and the summary written again.
+
+The file lives beside the verified chain, in the git directory
+(``governance/status-<branch>.sqlite``), outside the work tree: like the chain, it holds only
+what was derived from confirmed events, and like the query index it is a cache (deleting it
+costs one fold per model). A file that cannot be read or written is ignored (the answer is
+folded, never refused: the ledger is the evidence).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS summary (
+    model          TEXT NOT NULL,
+    production_env TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    leaf           TEXT NOT NULL,
+    commit_sha     TEXT NOT NULL,
+    code           TEXT NOT NULL,
+    value          TEXT NOT NULL,
+    PRIMARY KEY (model, production_env)
+);
+"""
+# The modules whose code decides a summary: which events are the model's and how they are read
+# from the index (the index and its queries), the fold, its event table and state names, the
+# summary itself and the time parsing of its sort keys.
+_CODE_MODULES = ("governance.audit.index", "governance.audit.queries", "governance.lifecycle",
+                 "governance.domain.event_types", "governance.domain.events",
+                 "governance.domain.lifecycle_states", "governance.status",
+                 "governance.timeparse", "governance.status_memo")
+_code: str | None = None
+
+
+def code_digest() -> str | None:
+    """SHA-256 over the source files of the modules a summary depends on (None when one
+    cannot be read, e.g. a package without its sources: nothing is then kept or used)."""
+    global _code
+    if _code is None:
+        from importlib.util import find_spec
+
+        h = hashlib.sha256()
+        for name in _CODE_MODULES:  # located, not imported (a kept summary needs no fold)
+            try:
+                spec = find_spec(name)
+                origin = spec.origin if spec is not None else None
+                if origin is None:
+                    return None
+                h.update(Path(origin).read_bytes())
+            except (OSError, ImportError, ValueError):
+                return None
+        _code = h.hexdigest()
+    return _code
+
+
+def memo_file(common_dir: Path, branch: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", branch)
+    return common_dir / "governance" / f"status-{safe}.sqlite"
+
+
+class StatusMemo:
+    """The summaries of one ledger branch (open lazily; every failure is a miss)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._broken = False
+
+    @classmethod
+    def for_source(cls, source: object) -> StatusMemo | None:
+        """The memo of a verified ledger source, or None (a source with no verified chain
+        behind it, or a git layout only git can resolve)."""
+        from governance.ledger.refs import Unresolvable, git_dirs
+
+        root, branch = getattr(source, "root", None), getattr(source, "branch", None)
+        if not isinstance(root, Path) or not isinstance(branch, str) \
+                or getattr(source, "confirm", None) is None:
+            return None
+        try:
+            dirs = git_dirs(root)
+        except (Unresolvable, OSError):
+            return None
+        return cls(memo_file(dirs.common_dir, branch))
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._conn is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=5)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.executescript(_SCHEMA)
+                except sqlite3.Error:
+                    conn.close()
+                    raise
+                self._conn = conn
+            except (sqlite3.Error, OSError):
+                self._broken = True
+        return self._conn
+
+    def get(self, model: str, production_env: str, head: tuple[int, str, str]
+            ) -> dict[str, Any] | None:
+        """The summary kept for exactly this position and code, or None."""
+        conn = self._open()
+        if conn is None:
+            return None
+        try:
+            row = conn.execute(
+                "SELECT seq, leaf, commit_sha, code, value FROM summary "
+                "WHERE model = ? AND production_env = ?", (model, production_env)).fetchone()
+        except sqlite3.Error:
+            return None
+        code = code_digest()
+        if code is None or row is None or (row[0], row[1], row[2]) != head or row[3] != code:
+            return None
+        try:
+            value = json.loads(row[4])
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put(self, model: str, production_env: str, head: tuple[int, str, str],
+            summary: dict[str, Any]) -> None:
+        code = code_digest()
+        conn = self._open() if code is not None else None
+        if conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("INSERT OR REPLACE INTO summary VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (model, production_env, head[0], head[1], head[2], code,
+                          json.dumps(summary, separators=(",", ":"))))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> StatusMemo:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
