@@ -800,11 +800,12 @@ def model_head(conn: sqlite3.Connection, model: str) -> tuple[int, str, str] | N
     if schema is not None:  # the chain's last event of the model is the index's (completeness)
         held = conn.execute(f"SELECT max(seq) FROM {schema}.chain WHERE model = ?",
                             (model,)).fetchone()
-        if (held[0] if held else None) != (None if row is None else int(row[0])):
-            raise IndexMismatch(f"the query index's last event of {model!r} is seq "
-                                f"{None if row is None else row[0]}, the verified chain's "
-                                f"{held[0] if held else None} (a deleted row or an edited "
-                                "filter column)")
+        last = None if not held or held[0] is None else int(held[0])
+        mine = None if row is None else int(row[0])
+        if last is not None and (mine is None or last > mine):
+            complete(conn, [last], [])  # the index lacks the model's last event
+        elif last != mine:
+            complete(conn, [], [mine] if mine is not None else [])  # one the chain does not hold
     if row is None:
         return None
     seq, leaf, commit = int(row[0]), str(row[1]), str(row[2])
