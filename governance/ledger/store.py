@@ -20,11 +20,13 @@ Batch reads: ``read_commits`` reads a whole ledger with four git processes, not 
 reading them, plus ``diff-tree`` for the genesis. Each commit's changes are proven from tree ids
 (``treeproof``) instead of diffing every commit with git; git's own diff is used for any commit
 the proof does not cover (rotations, tampering). Reading the commits after a known one (catching
-up) costs in proportion to them, not to the ledger: one ``git log --format=raw --raw`` of the
-range (the commit objects and git's diff of each; without diffs, ``rev-list`` of the range and
-their event and checkpoint paths read from the tip) and one ``cat-file``; the tip's tree is not
-listed. Single objects and small batches (up to _FEW) go through one persistent ``cat-file
---batch`` per store (``_ObjectReader``), so a catch-up starts two git processes in all.
+up) costs in proportion to them, not to the ledger, and goes through one persistent ``cat-file
+--batch`` per store (``_ObjectReader``, which also serves single objects and small batches, up
+to _FEW): the new commits, the trees on their files' paths and the blobs, each commit proven to
+be its parent plus its event and checkpoint (``_proven_after``), so a catch-up starts one git
+process. A range the proof does not cover is read with one ``git log --format=raw --raw`` (the
+commit objects and git's diff of each); without diffs, ``rev-list`` of the range and the event
+and checkpoint paths read from the tip. The tip's tree is never listed.
 """
 
 from __future__ import annotations
