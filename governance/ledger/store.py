@@ -20,11 +20,13 @@ Batch reads: ``read_commits`` reads a whole ledger with four git processes, not 
 reading them, plus ``diff-tree`` for the genesis. Each commit's changes are proven from tree ids
 (``treeproof``) instead of diffing every commit with git; git's own diff is used for any commit
 the proof does not cover (rotations, tampering). Reading the commits after a known one (catching
-up) costs in proportion to them, not to the ledger: one ``git log --format=raw --raw`` of the
-range (the commit objects and git's diff of each; without diffs, ``rev-list`` of the range and
-their event and checkpoint paths read from the tip) and one ``cat-file``; the tip's tree is not
-listed. Single objects and small batches (up to _FEW) go through one persistent ``cat-file
---batch`` per store (``_ObjectReader``), so a catch-up starts two git processes in all.
+up) costs in proportion to them, not to the ledger, and goes through one persistent ``cat-file
+--batch`` per store (``_ObjectReader``, which also serves single objects and small batches, up
+to _FEW): the new commits, the trees on their files' paths and the blobs, each commit proven to
+be its parent plus its event and checkpoint (``_proven_after``), so a catch-up starts one git
+process. A range the proof does not cover is read with one ``git log --format=raw --raw`` (the
+commit objects and git's diff of each); without diffs, ``rev-list`` of the range and the event
+and checkpoint paths read from the tip. The tip's tree is never listed.
 """
 
 from __future__ import annotations
@@ -460,34 +462,106 @@ class GitStore:
     def _read_after(self, after: str, tip: str, first_seq: int, with_diff: bool,
                     on_objects: ObjectsHook | None) -> list[RawCommit]:
         """``read_commits`` of the commits after ``after``: work in proportion to them, not to
-        the ledger (no listing of the tip's whole tree). With ``with_diff`` git's diff of each
-        commit names the blobs to read; without, each commit's predicted event and checkpoint
-        paths are read from the tip (``<tip>:<path>``, as the whole-ledger read does)."""
-        rng = f"{after}..{tip}"
-        if with_diff:  # objects and changes from one process
-            order, commit_objects, diff = self._log_range(rng)
-        else:
-            order, commit_objects = self._read_commit_objects(rng)
-        if not order:
-            return []
+        the ledger (no listing of the tip's whole tree). With ``with_diff`` each commit proven
+        to be its parent plus its predicted event and checkpoint through the object reader
+        (``_proven_after``), else git's diff of each names the blobs to read; without, each
+        commit's predicted event and checkpoint paths are read from the tip (``<tip>:<path>``,
+        as the whole-ledger read does)."""
+        # the usual catch-up: through the object reader alone (no process started)
+        out = self._proven_after(after, tip, first_seq) if with_diff else None
+        if out is None:
+            out = self._read_range(f"{after}..{tip}", tip, first_seq, with_diff)
         paths = [(layout.event_path(first_seq + i), layout.checkpoint_path(first_seq + i + 1))
-                 for i in range(len(order))]
-        if with_diff:
-            out = self._with_changes(order, commit_objects, diff, {})
-        else:
-            found = iter(self.cat_batch_list([f"{tip}:{p}" for pair in paths for p in pair]))
-            out = []
-            for (sha, parents), pair in zip(order, paths, strict=True):
-                blobs = {}
-                for path in pair:
-                    _, data = next(found)
-                    if data is not None:
-                        blobs[path] = data
-                out.append(RawCommit(sha, parents, commit_objects[sha], (), blobs))
-        if on_objects is not None:
+                 for i in range(len(out))]
+        if on_objects is not None and out:
             on_objects([c.raw for c in out],
                        [c.blobs.get(event) for c, (event, _) in zip(out, paths, strict=True)],
                        [c.blobs.get(note) for c, (_, note) in zip(out, paths, strict=True)])
+        return out
+
+    def _read_range(self, rng: str, tip: str, first_seq: int, with_diff: bool
+                    ) -> list[RawCommit]:
+        """The commits of ``rng`` with git's diff of each (one ``git log``), or without
+        changes (``rev-list``, their predicted files read from the tip)."""
+        if with_diff:  # objects and changes from one process
+            order, commit_objects, diff = self._log_range(rng)
+            return self._with_changes(order, commit_objects, diff, {})
+        order, commit_objects = self._read_commit_objects(rng)
+        paths = [(layout.event_path(first_seq + i), layout.checkpoint_path(first_seq + i + 1))
+                 for i in range(len(order))]
+        found = iter(self.cat_batch_list([f"{tip}:{p}" for pair in paths for p in pair]))
+        out = []
+        for (sha, parents), pair in zip(order, paths, strict=True):
+            blobs = {}
+            for path in pair:
+                _, data = next(found)
+                if data is not None:
+                    blobs[path] = data
+            out.append(RawCommit(sha, parents, commit_objects[sha], (), blobs))
+        return out
+
+    def _proven_after(self, after: str, tip: str, first_seq: int) -> list[RawCommit] | None:
+        """The commits after ``after`` up to ``tip`` with their changes, through the persistent
+        object reader alone (no ``git log``, no diff): None when this cannot be shown, and the
+        caller then reads them with git's own diff.
+
+        The tip's ``Ledger-Seq`` trailer says how many commits to expect (only a guess: what
+        is read must lead from ``after`` to the tip, one parent each, every object hashing to
+        its id); each commit's predicted event and checkpoint are read from it; the directories
+        of ``after``'s tree on their paths are loaded (each tree hashing to the id its parent
+        names, the root to ``after``'s tree); then each commit must be exactly its parent's
+        tree plus those files (``treeproof``), as the whole-ledger read proves it. A commit
+        that is not (a rotation, a tampered commit) sends the whole range to git's diff."""
+        objects = self._objects
+        found = objects.read_many([after, tip])
+        if found[0] is None or found[1] is None:
+            return None
+        after_raw, tip_raw = found[0][1], found[1][1]
+        if not _is_commit(after_raw, after) or not _is_commit(tip_raw, tip):
+            return None
+        seq = _LEDGER_SEQ.search(tip_raw)
+        n = int(seq.group(1)) - first_seq + 1 if seq is not None else 0
+        if not 1 <= n <= _FEW:
+            return None
+        older = _read_chunked(objects, [f"{tip}~{k}" for k in range(n - 1, 0, -1)])
+        order: list[tuple[str, bytes, tuple[str, ...]]] = []
+        prev = after
+        for item in [*older, (tip, tip_raw)]:
+            if item is None or not _is_commit(item[1], item[0]):
+                return None
+            sha, raw = item
+            parents = _parents(raw)
+            if parents != (prev,):
+                return None
+            order.append((sha, raw, parents))
+            prev = sha
+        paths = [(layout.checkpoint_path(first_seq + i + 1), layout.event_path(first_seq + i))
+                 for i in range(n)]  # in git's (path) order: checkpoints/ before events/
+        # the files by id, as the tip's tree names them (a path through the trees per file
+        # would cost git a walk of four trees each)
+        dirs = {d for parent in {p.rpartition("/")[0] for pair in paths for p in pair}
+                for d in _dirs_of(parent.encode() + b"/")}
+        at_tip, state = TreeState(), TreeState()
+        if not _load_dirs(objects, at_tip, tip_raw, dirs) or \
+                not _load_dirs(objects, state, after_raw, dirs):
+            return None
+        at_ids = [at_tip.file_id(p.encode()) for pair in paths for p in pair]
+        got = iter(_read_chunked(objects, [i.hex() for i in at_ids if i is not None]))
+        blobs: list[tuple[str, bytes] | None] = [next(got) if i is not None else None
+                                                 for i in at_ids]
+        out = []
+        sha1 = hashlib.sha1
+        for i, (sha, raw, parents) in enumerate(order):
+            files = [(path, item[1]) for path, item in zip(paths[i], blobs[2 * i : 2 * i + 2],
+                                                            strict=True) if item is not None]
+            ids = [sha1(b"blob %d\0" % len(data) + data).digest() for _, data in files]
+            if not state.add_files([(path.encode(), bid) for (path, _), bid
+                                    in zip(files, ids, strict=True)],
+                                   bytes.fromhex(raw[5:45].decode())):
+                return None
+            out.append(RawCommit(sha, parents, raw,
+                                 tuple([Change("A", path, bid.hex()) for (path, _), bid
+                                        in zip(files, ids, strict=True)]), dict(files)))
         return out
 
     def _log_range(self, rng: str) -> tuple[list[tuple[str, tuple[str, ...]]],
@@ -740,6 +814,7 @@ class _ObjectReader:
         self._proc = subprocess.Popen([exe, "cat-file", "--batch"], cwd=git_dir,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL, env=child_environment(None))
+        self._pending = bytearray()  # read from git's output, not yet asked for (none)
         weakref.finalize(self, _end_process, self._proc)
 
     def get(self, spec: str) -> bytes | None:
@@ -768,22 +843,116 @@ class _ObjectReader:
             try:
                 proc.stdin.write(request)
                 proc.stdin.flush()
+                # the answers read from the pipe in large pieces (not a line, then an object,
+                # each through the buffered reader): what a catch-up of a hundred commits
+                # spends here is mostly per-object overhead
+                fd = proc.stdout.fileno()
+                buf = self._pending
+                at = 0
                 for spec in specs:
-                    header = proc.stdout.readline()
-                    fields = header.split()
+                    while (nl := buf.find(b"\n", at)) < 0:
+                        buf = _more(fd, buf, at, spec)
+                        at = 0
+                    fields = bytes(buf[at:nl]).split()
                     if len(fields) == 2 and fields[1] in (b"missing", b"ambiguous"):
                         out.append(None)
+                        at = nl + 1
                         continue
                     if len(fields) != 3 or not fields[2].isdigit():
-                        raise Undecided(f"git cat-file answered {header[:80]!r} for {spec!r}")
-                    size = int(fields[2])
-                    data = proc.stdout.read(size + 1)
-                    if len(data) != size + 1:
-                        raise Undecided(f"git cat-file returned a short object for {spec!r}")
-                    out.append((fields[0].decode(), data[:size]))
+                        raise Undecided(f"git cat-file answered {bytes(buf[at:nl])[:80]!r} for "
+                                        f"{spec!r}")
+                    end = nl + 1 + int(fields[2])
+                    while len(buf) < end + 1:
+                        buf = _more(fd, buf, at, spec)
+                        end, nl, at = end - at, nl - at, 0
+                    if buf[end : end + 1] != b"\n":
+                        raise Undecided(f"git cat-file returned a malformed object for {spec!r}")
+                    out.append((fields[0].decode(), bytes(buf[nl + 1 : end])))
+                    at = end + 1
+                self._pending = buf[at:]
             except (BrokenPipeError, OSError) as err:
                 raise Undecided(f"git cat-file ended while reading objects: {err}") from None
         return out
+
+
+def _more(fd: int, buf: bytearray, at: int, spec: str) -> bytearray:
+    """``buf`` from ``at`` on, with what git wrote next appended (Undecided at its end)."""
+    chunk = os.read(fd, 1 << 17)
+    if not chunk:
+        raise Undecided(f"git cat-file ended while reading {spec!r}")
+    rest = buf[at:] if at else buf
+    rest += chunk
+    return rest
+
+
+_LEDGER_SEQ = re.compile(rb"\nLedger-Seq: ([0-9]{1,12})\n")
+
+
+def _is_commit(raw: bytes, sha: str) -> bool:
+    """Whether ``raw`` is a commit object (as this reader expects it: the tree first) that
+    hashes to ``sha``."""
+    return raw[:5] == b"tree " and raw[45:46] == b"\n" and \
+        hashlib.sha1(b"commit %d\0" % len(raw) + raw).hexdigest() == sha
+
+
+def _parents(raw: bytes) -> tuple[str, ...]:
+    """The parent ids of a commit object whose tree line was checked (``_is_commit``)."""
+    out = []
+    at = 46
+    while raw.startswith(b"parent ", at) and raw[at + 47 : at + 48] == b"\n":
+        out.append(raw[at + 7 : at + 47].decode())
+        at += 48
+    return tuple(out)
+
+
+def _dirs_of(path: bytes) -> Iterator[bytes]:
+    """The directories on ``path``, the root (b"") first."""
+    yield b""
+    at = path.find(b"/")
+    while at >= 0:
+        yield path[:at]
+        at = path.find(b"/", at + 1)
+
+
+def _read_chunked(objects: _ObjectReader, specs: Sequence[str]
+                  ) -> list[tuple[str, bytes] | None]:
+    """``read_many`` of any number of specs, asked in requests that fit the pipe."""
+    out: list[tuple[str, bytes] | None] = []
+    chunk: list[str] = []
+    size = 0
+    for spec in specs:
+        if chunk and size + len(spec) + 1 > _FEW_BYTES:
+            out += objects.read_many(chunk)
+            chunk, size = [], 0
+        chunk.append(spec)
+        size += len(spec) + 1
+    if chunk:
+        out += objects.read_many(chunk)
+    return out
+
+
+def _load_dirs(objects: _ObjectReader, state: TreeState, commit_raw: bytes,
+               wanted: set[bytes]) -> bool:
+    """Load into ``state`` each of the ``wanted`` directories that the commit's tree has, by
+    depth from its root tree, each tree object hashing to the id it is named by (the root:
+    the commit's tree line). False when one does not."""
+    level = [(b"", commit_raw[5:45].decode())]
+    depth = 0
+    while level:
+        got = objects.read_many([hex_id for _, hex_id in level])
+        for (path, hex_id), item in zip(level, got, strict=True):
+            if item is None:
+                return False
+            try:
+                if state.load(path, item[1]).hex() != hex_id:
+                    return False
+            except ValueError:
+                return False
+        depth += 1
+        level = [(d, sub.hex()) for d in sorted(wanted)
+                 if d and d.count(b"/") == depth - 1 and not state.loaded(d)
+                 and (sub := state.subtree_id(d)) is not None]
+    return True
 
 
 def _end_process(proc: subprocess.Popen[bytes]) -> None:

@@ -48,6 +48,59 @@ class TreeState:
         """The root tree's object id (20 bytes)."""
         return self._dirs[b""].id
 
+    # --- a part of a stored tree (catching up) ----------------------------------------------
+    def load(self, path: bytes, body: bytes) -> bytes:
+        """Take directory ``path`` (b"": the root) as the tree object ``body`` holds it (its
+        entries as stored, its id the SHA-1 of the object). A state built from the root down,
+        each directory on the paths to be added loaded before ``add_files``, proves additions
+        exactly as the whole tree does: directories off those paths are only entries in their
+        parents. Returns the directory's id; ValueError when ``body`` is not a tree object's
+        content in git's order."""
+        d = _Dir()
+        at, end = 0, len(body)
+        while at < end:
+            sp = body.index(b" ", at)
+            nul = body.index(b"\0", sp)
+            if nul + 21 > end:
+                raise ValueError("truncated tree entry")
+            mode, name = body[at:sp], body[sp + 1 : nul]
+            d.keys.append(name + b"/" if mode == TREE_MODE else name)
+            d.entries.append(body[at : nul + 21])
+            at = nul + 21
+        if d.keys != sorted(d.keys):
+            raise ValueError("tree entries out of git's order")
+        d.id = hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
+        self._dirs[path] = d
+        self._chains.clear()
+        return d.id
+
+    def subtree_id(self, path: bytes) -> bytes | None:
+        """The id of directory ``path`` as its loaded parent names it; None when the parent is
+        not loaded or has no directory by that name."""
+        parent, _, name = path.rpartition(b"/")
+        d = self._dirs.get(parent)
+        if d is None:
+            return None
+        at = bisect_left(d.keys, name + b"/")
+        if at < len(d.keys) and d.keys[at] == name + b"/":
+            return d.entries[at][-20:]
+        return None
+
+    def file_id(self, path: bytes) -> bytes | None:
+        """The blob id of file ``path`` as its loaded directory names it (None: no such file
+        there, or its directory not loaded)."""
+        parent, _, name = path.rpartition(b"/")
+        d = self._dirs.get(parent)
+        if d is None:
+            return None
+        at = bisect_left(d.keys, name)
+        if at < len(d.keys) and d.keys[at] == name and d.entries[at].startswith(FILE_MODE + b" "):
+            return d.entries[at][-20:]
+        return None
+
+    def loaded(self, path: bytes) -> bool:
+        return path in self._dirs
+
     # --- changes ----------------------------------------------------------------------------
     def add_files(self, files: Sequence[tuple[bytes, bytes]], expected: bytes) -> bool:
         """Add new ``(path, blob id)`` files (mode 100644); True, and kept, when the tree id

@@ -115,6 +115,46 @@ def test_add_files_refuses_a_file_where_a_directory_is(repo: Path) -> None:
     assert state.tree_id() == before
 
 
+def test_partial_tree_state_proves_additions_as_the_whole_does(repo: Path) -> None:
+    # catching up loads only the directories on the paths to be added (each from git's own
+    # tree object); adding files then gives git's tree ids, exactly as the whole state does
+    files = {f"events/{a}/{b:02d}/{n}.json": ("100644", _blob(repo, f"{a}{b}{n}".encode()))
+             for a in (0, 1) for b in (0, 3) for n in range(3)}
+    files["trust/state.json"] = ("100644", _blob(repo, b"{}"))
+    root = _tree(repo, files).hex()
+
+    def tree_object(path: str) -> bytes:
+        sha = root if not path else _git(repo, "rev-parse", f"{root}:{path}")
+        return subprocess.run(["git", "cat-file", "tree", sha], cwd=repo, capture_output=True,
+                              check=True).stdout
+
+    state = TreeState()
+    for path in ("", "events", "events/1", "events/1/03"):
+        assert state.load(path.encode(), tree_object(path)).hex() == (
+            root if not path else _git(repo, "rev-parse", f"{root}:{path}"))
+    assert state.loaded(b"events/1/03") and not state.loaded(b"events/0")
+    assert state.subtree_id(b"events/0") is not None  # named by its loaded parent
+    assert state.subtree_id(b"events/9") is None and state.subtree_id(b"x/y") is None
+    assert state.file_id(b"events/1/03/2.json") == bytes.fromhex(files["events/1/03/2.json"][1])
+    assert state.file_id(b"events/1/03/9.json") is None
+    assert state.file_id(b"trust/state.json") is None  # its directory is not loaded
+    for name in ("events/1/03/7.json", "events/1/04/0.json"):  # same shard, a new shard
+        blob = _blob(repo, name.encode())
+        files[name] = ("100644", blob)
+        assert state.add_files([(name.encode(), bytes.fromhex(blob))], _tree(repo, files))
+    # an addition the tree does not hold is refused and leaves the state as it was
+    before = state.tree_id()
+    assert not state.add_files([(b"events/1/03/8.json", b"\x01" * 20)], b"\x00" * 20)
+    assert state.tree_id() == before
+    # a body that is no tree object in git's order is refused
+    body = tree_object("events/1/03")
+    with pytest.raises(ValueError):
+        TreeState().load(b"", body[:-3])
+    first_end = body.index(b"\0") + 21
+    with pytest.raises(ValueError):
+        TreeState().load(b"", body[first_end:] + body[:first_end])
+
+
 def _signed_commit(key_path: Path, parent: str | None, seq: int) -> bytes:
     key = load_private_key(key_path.read_bytes())
     msg = ledger_message("model_registered", seq, "01a21870-0000-7000-8000-000000000001",
