@@ -56,6 +56,21 @@ def pg_db(pg_server: PgServer) -> PgDatabase:
     return PgDatabase(pg_server, name)
 
 
+@pytest.fixture
+def org_db(pg_server: PgServer) -> tuple[str, str]:
+    """(admin DSN, writer DSN) of a fresh database with the organisation tables."""
+    import psycopg
+
+    from governance.sinks.postgres_org import install_org_schema
+
+    name = f"org_{next(_db_numbers)}"
+    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(pg_server.dsn(name)) as conn:
+        assert install_org_schema(conn, WRITER) == []
+    return pg_server.dsn(name), pg_server.dsn(name, WRITER)
+
+
 @dataclass(frozen=True)
 class S3Endpoint:
     url: str

@@ -29,7 +29,7 @@ from governance.sinks.postgres_org import (
     install_org_schema,
 )
 from tests.support.org import SyntheticOrigin, make_origin, write_trust
-from tests.support.postgres import WRITER, PgServer
+from tests.support.postgres import WRITER
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,17 +75,6 @@ def test_cached_inclusion_check_accepts_exactly_the_valid_paths() -> None:
                 assert not _included(i, n, leaves[i], forged, top, nodes), (n, i)
             if n > 1:
                 assert not _included((i + 1) % n, n, leaves[i], proof, top, nodes), (n, i)
-
-
-@pytest.fixture
-def org_db(pg_server: PgServer) -> tuple[str, str]:
-    """(admin DSN, writer DSN) of a fresh database with the organisation tables."""
-    name = f"org_{next(_n)}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    with psycopg.connect(pg_server.dsn(name)) as conn:
-        assert install_org_schema(conn, WRITER) == []
-    return pg_server.dsn(name), pg_server.dsn(name, WRITER)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ time of a ledger timestamp is the one the strict RFC 3339 parser gives."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from datetime import datetime
 
@@ -22,10 +21,9 @@ from governance.sinks.postgres_org import (
 )
 from governance.timeparse import parse_instant
 from tests.support.org import SyntheticOrigin, make_origin
-from tests.support.postgres import WRITER, PgServer
+from tests.support.postgres import WRITER
 
 pytestmark = pytest.mark.postgres
-_n = itertools.count()
 _OLD_RULE = "leaf_hash ~ '^[0-9a-f]{64}$'"
 
 _LEAVES = [
@@ -34,16 +32,6 @@ _LEAVES = [
     "0" * 62 + "é", "0" * 63 + "g", " " + "0" * 63, "0" * 32 + "-" + "0" * 31, "0" * 63 + "\x7f",
     "0x" + "0" * 62, "٠" * 32,  # Arabic-Indic zeros: digits, not [0-9]
 ]
-
-
-@pytest.fixture
-def org_db(pg_server: PgServer) -> tuple[str, str]:
-    name = f"org_load_{next(_n)}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    with psycopg.connect(pg_server.dsn(name)) as conn:
-        assert install_org_schema(conn, WRITER) == []
-    return pg_server.dsn(name), pg_server.dsn(name, WRITER)
 
 
 @pytest.fixture(scope="module")

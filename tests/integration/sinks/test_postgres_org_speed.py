@@ -22,16 +22,6 @@ pytestmark = pytest.mark.postgres
 _n = itertools.count()
 
 
-@pytest.fixture
-def org_db(pg_server: PgServer) -> tuple[str, str]:
-    name = f"org_speed_{next(_n)}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    with psycopg.connect(pg_server.dsn(name)) as conn:
-        assert install_org_schema(conn, WRITER) == []
-    return pg_server.dsn(name), pg_server.dsn(name, WRITER)
-
-
 @pytest.fixture(scope="module")
 def origins() -> list[SyntheticOrigin]:
     return [make_origin("example.com/speed-a/models", 11),
