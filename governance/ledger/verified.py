@@ -76,6 +76,13 @@ CREATE TABLE IF NOT EXISTS chain (
 );
 CREATE INDEX IF NOT EXISTS chain_model ON chain(model, seq);
 CREATE INDEX IF NOT EXISTS chain_live ON chain(model, environment, seq) WHERE live = 1;
+CREATE INDEX IF NOT EXISTS chain_model_type_ts ON chain(model, event_type, ts);
+CREATE INDEX IF NOT EXISTS chain_type_ts ON chain(event_type, ts);
+CREATE INDEX IF NOT EXISTS chain_actor ON chain(actor_id, ts);
+CREATE INDEX IF NOT EXISTS chain_release ON chain(release_id, event_type, ts);
+CREATE INDEX IF NOT EXISTS chain_from_release ON chain(from_release) WHERE from_release IS NOT NULL;
+CREATE INDEX IF NOT EXISTS chain_to_release ON chain(to_release) WHERE to_release IS NOT NULL;
+CREATE INDEX IF NOT EXISTS chain_incident ON chain(incident) WHERE incident IS NOT NULL;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS replay (
     kind  TEXT NOT NULL,
@@ -90,7 +97,9 @@ CREATE TABLE IF NOT EXISTS replay (
 # every answer checks that the index returned every event the chain holds for its question.
 # The file's ``user_version`` is the version its tables were created for: another one is
 # dropped and verified again from the genesis (the chain is re-derivable from the ledger).
-STATE_VERSION = 4
+# 5: the chain has the index's indexes too (a completeness question scanned the whole chain:
+# 235 ms median for one `live` at 1,000,000 events).
+STATE_VERSION = 5
 _REPLAY_MAPS = ("releases", "gates", "live")  # LifecycleReplay's maps that grow with the ledger
 
 
