@@ -41,6 +41,7 @@ from governance.timeparse import parse_time, utc_now
 
 if TYPE_CHECKING:
     from governance.exporting import SinkInitialised
+    from governance.org_reading import OrgEvents
     from governance.sinks.export import ExportResult
     from governance.sinks.export import VerifyReport as SinkReport
     from governance.sinks.postgres_org import OrgExportResult
@@ -197,15 +198,21 @@ def history(
     check_source_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:  # the organisation's database: its modules load only here
         from governance import org_reading
-        from governance.cli import commands_org
 
-        events = org_reading.history(org_reading.OrgHistoryRequest(
-            org_reading.OrgRequest(source_url, tuple(origin), trust), model))
-        commands_org.warn(events.envelope)
-        return commands_org.EVENTS.render(fmt, events)
+        return _org_events(fmt, org_reading.history(org_reading.OrgHistoryRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), model)))
     result = reading.history(Service(repo), reading.HistoryRequest(model, verified_prefix))
     warn_prefix(result.prefix)
     EVENTS.render(fmt, result)
+
+
+def _org_events(fmt: OutputFormat, events: OrgEvents) -> None:
+    """Render events answered from the organisation's database, after its freshness warnings
+    (``history`` and ``audit query`` with ``--source``)."""
+    from governance.cli import commands_org
+
+    commands_org.warn(events.envelope)
+    commands_org.EVENTS.render(fmt, events)
 
 
 _TYPES = typer.Option([], "--type", help="Event type (repeatable).")
@@ -252,12 +259,9 @@ def audit_query(
     check_source_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:  # the organisation's database: its modules load only here
         from governance import org_reading
-        from governance.cli import commands_org
 
-        events = org_reading.audit_query(org_reading.OrgQueryRequest(
-            org_reading.OrgRequest(source_url, tuple(origin), trust), flt))
-        commands_org.warn(events.envelope)
-        return commands_org.EVENTS.render(fmt, events)
+        return _org_events(fmt, org_reading.audit_query(org_reading.OrgQueryRequest(
+            org_reading.OrgRequest(source_url, tuple(origin), trust), flt)))
     result = reading.audit_query(Service(repo), reading.AuditQueryRequest(flt, verified_prefix))
     warn_prefix(result.prefix)
     EVENTS.render(fmt, result)
