@@ -149,25 +149,30 @@ def measure(runs: int, fn: Callable[[], int], src: OrgSource, *, cold: bool = Tr
             "cpu_median_ms": sorted(cpus)[len(cpus) // 2] * 1000}
 
 
+def proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (Linux)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of one live process so far (Linux /proc)."""
+    fields = proc_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_cpu_s(data: Path) -> float:
     """CPU seconds of the PostgreSQL server so far: the postmaster's own and its exited children's
     (reaped, so counted in its cutime/cstime), plus its live children's (Linux /proc)."""
     pid = int((data / "postmaster.pid").read_text().split()[0])
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def stat(p: int) -> list[str]:
-        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-
-    total = sum(int(x) for x in stat(pid)[11:15])  # utime stime cutime cstime
+    total = sum(int(x) for x in proc_stat(pid)[11:15]) / os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                fields = stat(int(entry.name))
+                if int(proc_stat(int(entry.name))[1]) == pid:
+                    total += process_cpu_s(int(entry.name))
             except (OSError, ValueError):
                 continue
-            if int(fields[1]) == pid:
-                total += int(fields[11]) + int(fields[12])
-    return total / tick
+    return total
 
 
 def client_cpu_s() -> float:

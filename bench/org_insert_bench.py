@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench.org_bench import process_cpu_s  # noqa: E402
 from governance.sinks.postgres_org import (  # noqa: E402
     EVENTS,
     LEAF_HEX_CHECK,
@@ -42,11 +43,6 @@ from tests.support.org import make_origin  # noqa: E402
 from tests.support.postgres import WRITER, start_server  # noqa: E402
 
 OLD_LEAF_RULE = "leaf_hash ~ '^[0-9a-f]{64}$'"  # the rule before this change
-
-
-def backend_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -101,9 +97,9 @@ def main() -> None:
                         conn.execute(statement.encode())
                     conn.execute("CHECKPOINT")
                     w0 = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]  # type: ignore[index]
-                    cpu = backend_cpu_s(pid)
+                    cpu = process_cpu_s(pid)
                     conn.execute(f"INSERT INTO t SELECT * FROM {EVENTS} ORDER BY origin, seq")
-                    spent[name].append(backend_cpu_s(pid) - cpu)
+                    spent[name].append(process_cpu_s(pid) - cpu)
                     wal[name] = float(conn.execute(
                         "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", (w0,)
                     ).fetchone()[0]) / rows  # type: ignore[index]
