@@ -47,9 +47,11 @@ CREATE TABLE IF NOT EXISTS summary (
 );
 """
 # The modules whose code decides a summary: which events are the model's and how they are read
-# from the index (the index and its queries), the fold, its event table and state names, the
+# from the index (the index, its queries and the filter columns both it and the chain derive),
+# the fold, the event table naming its handlers and the type names, the state names, the
 # summary itself and the time parsing of its sort keys.
-_CODE_MODULES = ("governance.audit.index", "governance.audit.queries", "governance.lifecycle",
+_CODE_MODULES = ("governance.audit.index", "governance.audit.queries", "governance.ledger.columns",
+                 "governance.lifecycle", "governance.domain.event_table",
                  "governance.domain.event_types", "governance.domain.events",
                  "governance.domain.lifecycle_states", "governance.status",
                  "governance.timeparse", "governance.status_memo")
