@@ -11,6 +11,7 @@ an edited row or a replaced index file is reported once and rebuilt, and the ans
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -260,3 +261,93 @@ def test_a_forged_promotion_cannot_be_repaired_into_the_pointer(approved: World)
     approved.run(BOT, "env", "publish", expect=1)
     assert pointer.read_text() == before and R2 not in before
     assert published() == branch
+
+
+# An index that lies, against every command that reads it. The edited rows make the lie matter
+# (r1's staging promotion re-labelled as r2's, so r2 would look ready for production; the
+# approvals' actor renamed); the replaced file is another clone's index, of a ledger with one
+# more event, in which r2 is live in production.
+def _edit_rows(world: World) -> None:
+    with sqlite3.connect(_index(world)) as conn:
+        assert conn.execute("UPDATE events SET release_id = ? WHERE event_type = "
+                            "'deployment_promoted' AND environment = 'staging'",
+                            (R2,)).rowcount >= 1
+        conn.execute("UPDATE deployments SET release_id = ? WHERE environment = 'staging'",
+                     (R2,))
+        conn.execute("UPDATE events SET actor_id = 'mallory' WHERE event_type = "
+                     "'approval_granted'")
+
+
+def _other_index(world: World) -> Path:
+    """An index file of ``world``'s ledger plus one event, r2 live in production in it, with
+    everything in the main file (no WAL beside it)."""
+    world.run("dana", "ledger", "append", "--type", "model_registered", "--field",
+              "model_name=other-model")
+    world.run(None, "live", MODEL, "--env", "production")
+    with sqlite3.connect(_index(world)) as conn:
+        conn.execute("UPDATE deployments SET release_id = ? WHERE environment = 'production'",
+                     (R2,))
+    with sqlite3.connect(_index(world)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return _index(world)
+
+
+def _replace_file(world: World, other: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(str(_index(world)) + suffix).unlink(missing_ok=True)
+    shutil.copy(other, _index(world))
+
+
+def _outcome(world: World, done: subprocess.CompletedProcess[str]) -> tuple[int, str]:
+    """Exit code and stdout, with the world's own directory named the same in every copy and
+    the time each run was asked at (``live``'s ``at: now``, a report's ``generated``) left
+    out."""
+    text = done.stdout.replace(str(world.path), "WORLD")
+    return done.returncode, re.sub(r"(  at:|generated) \S+Z", r"\1 NOW", text)
+
+
+def _recorded(world: World, since: int) -> list[tuple[Any, ...]]:
+    return [(e["event_type"], e.get("release_id"), e.get("environment"), e.get("actor_id"),
+             (e.get("decision") or {}).get("allow"))
+            for e in world.events()[since:]]
+
+
+def test_a_lying_index_changes_no_command_s_answer_or_decision(approved: World,
+                                                              tmp_path: Path) -> None:
+    """Every command that decides, records or answers, against an honest copy and against two
+    copies whose index lies (edited rows; a replaced file), the lie told again before each
+    command: the same exit code and answer, the same events recorded, the lie reported by
+    every command that read it."""
+    honest = approved.copy(tmp_path / "honest")
+    replaced = approved.copy(tmp_path / "replaced")
+    other = _other_index(approved.copy(tmp_path / "other"))
+    lied = {"edited-rows": (approved, lambda: _edit_rows(approved)),
+            "replaced-file": (replaced, lambda: _replace_file(replaced, other))}
+    reported: dict[str, set[str]] = {name: set() for name in lied}
+    recorded = False
+    # the reads first: an event a recording command appends differs between the copies (its
+    # time and id), so the answers are compared before anything is recorded
+    for who, args in sorted(COMMANDS, key=lambda command: command[0] is not None):
+        if recorded or not _index(approved).exists():  # each index caught up before the lie
+            for world in (honest, approved, replaced):
+                world.run(None, "status", MODEL)
+        counts = {name: len(world.events()) for name, (world, _) in lied.items()} if who else {}
+        since = len(honest.events()) if who else 0
+        want = honest.run(who, *args, expect=None)
+        for name, (world, tell) in lied.items():
+            tell()
+            got = world.run(who, *args, expect=None)
+            assert "Traceback" not in got.stderr, got.stderr
+            assert got.returncode == want.returncode, (name, args, got.stderr, want.stderr)
+            if who is None:  # an answer: the same bytes (a record's ids and times differ)
+                assert _outcome(world, got) == _outcome(honest, want), (name, args, got.stderr)
+            else:  # what was recorded (a denied gate, an approval) is what honest recorded
+                assert _recorded(world, counts[name]) == _recorded(honest, since), (name, args)
+            assert "mallory" not in got.stdout
+            if "rebuilt" in got.stderr or "does not match the verified ledger" in got.stderr:
+                reported[name].add(args[0])
+        recorded = recorded or who is not None
+    # check, approve, export and publish fold the verified ledger itself, not the index; live's
+    # question (production) reads none of the edited rows
+    readers = {"status", "history", "audit", "explain", "report", "diff", "promote"}
+    assert reported == {"edited-rows": readers, "replaced-file": readers | {"live"}}, reported
