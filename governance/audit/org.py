@@ -703,75 +703,66 @@ def _same_instant(text: str, column: Any) -> bool:
 def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes], root: bytes,
               nodes: dict[tuple[int, int], bytes] | None = None) -> bool:
     """RFC 9162 section 2.1.3.2 (``governance.ledger.merkle.verify_inclusion``, node hash
-    inlined: an answer may verify hundreds of thousands of rows).
+    inlined: an answer may verify hundreds of thousands of rows), in the decomposed form of
+    RFC 9162's algorithm: with ``inner`` = bit length of ``index ^ (size - 1)``, the first
+    ``inner`` proof hashes are the siblings below the point where the leaf's path leaves the
+    tree's right border (left or right by the index's bits), the rest are the left siblings
+    on that border, one per set bit of ``index >> inner``. So a proof of the wrong length is
+    refused before any hashing.
 
-    ``nodes`` remembers the nodes (level, index) proven to lead to ``root``: those a proven
-    path computed and the audit-path siblings it used (a node's hash and its sibling's hash
-    determine the parent, so once the parent is proven both are). When a path reaches a
-    remembered node, its hash there must be the remembered one (then the rest of the path is
-    the proven one, and what it computed on the way is remembered too), else the proof fails.
-    After each step, ``r`` is the hash of the node at (level, index >> level) of the RFC 6962
-    tree (a lone last node is the same node one level up), so a key always names the same node;
-    a sibling used at (level, fn) is the node at (level, fn ^ 1)."""
-    if index >= size:
+    ``nodes`` remembers the nodes proven to lead to ``root``, keyed (level, index at that
+    level): the node covering leaves [index << level, min((index + 1) << level, size)), so a
+    key always names one node of this tree (a lone last node may have two keys: a missed
+    reuse, never a wrong one). They are the nodes a proven path computed and the audit-path
+    siblings it used (a node's hash and its sibling's hash determine the parent, so once the
+    parent is proven both are). When a path computes a remembered node, its hash must be the
+    remembered one, and then the rest of the path is the proven one (not hashed again: the
+    proof's length was already checked), else the proof fails."""
+    if not 0 <= index < size:
         return False
     if not isinstance(proof, bytes):
         if any(len(p) != 32 for p in proof):
             return False
         proof = b"".join(proof)
-    # a row's proof column: the 32-byte hashes concatenated, sliced only as far as the walk
-    # goes (it usually stops at a node an earlier row proved)
-    if len(proof) % 32:
+    inner = (index ^ (size - 1)).bit_length()
+    border = index >> inner
+    if len(proof) != 32 * (inner + border.bit_count()):
         return False
     sha = hashlib.sha256
-    fn, sn, r = index, size - 1, leaf
-    level = 0
+    r = leaf
     seen: list[tuple[tuple[int, int], bytes]] = []
-    met = False  # the walk met a proven node: the rest of the path is known, not hashed
-    for k in range(0, len(proof), 32):
-        if sn == 0:
-            return False
-        if met:
-            # the path above a proven node is the proven one (not hashed again); the proof must
-            # still have exactly its length (its hashes there are not compared: a lone last
-            # node's key differs between paths, so not every sibling above is remembered)
-            if not fn & 1 and fn == sn:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-            fn >>= 1
-            sn >>= 1
-            continue
-        p = proof[k:k + 32]
-        if fn & 1 or fn == sn:
+    k = 0
+    level = 0
+    # below the border: a sibling on the left or the right per bit of the index; then on the
+    # border: a left sibling per set bit of index >> inner (a clear bit: a lone last node,
+    # the same node one level up, no hash)
+    while k < len(proof):
+        if level >= inner:
+            if not (index >> level) & 1:
+                level += 1
+                continue
+            p = proof[k:k + 32]
             r = sha(b"\x01" + p + r).digest()
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-                    level += 1
         else:
-            r = sha(b"\x01" + r + p).digest()
+            p = proof[k:k + 32]
+            if (index >> level) & 1:
+                r = sha(b"\x01" + p + r).digest()
+            else:
+                r = sha(b"\x01" + r + p).digest()
+        k += 32
         if nodes is not None:
-            seen.append(((level, fn ^ 1), p))
-        fn >>= 1
-        sn >>= 1
-        level += 1
-        if nodes is not None:
-            known = nodes.get((level, fn))
+            seen.append(((level, (index >> level) ^ 1), p))
+            key = (level + 1, index >> (level + 1))
+            known = nodes.get(key)
             if known is not None:
                 if known != r:
                     return False
-                met = True
-                continue
-            seen.append(((level, fn), r))
-    if sn != 0:
+                nodes.update(seen)
+                return True
+            seen.append((key, r))
+        level += 1
+    if r != root:
         return False
-    if met and nodes is not None:  # (met implies nodes)
+    if nodes is not None:
         nodes.update(seen)
-        return True
-    if r == root:
-        if nodes is not None:
-            nodes.update(seen)
-        return True
-    return False
+    return True

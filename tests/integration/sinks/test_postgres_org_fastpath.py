@@ -79,6 +79,41 @@ def test_included_takes_the_proof_column_bytes() -> None:
         assert not _included(i, 13, b"\xee" * 32, column, top, {})
 
 
+def test_included_decomposed_walk_equals_the_reference_on_every_shape() -> None:
+    """The decomposed walk (proof length checked before hashing, the walk stops at a proven
+    node) accepts exactly the reference proofs and refuses every single-hash forgery, a proof
+    a hash too long or too short, a wrong leaf and a neighbour's proof, for every index of
+    trees of 1..70 leaves and a few larger ones, with and without remembered nodes."""
+    import hashlib
+    import random
+
+    from governance.ledger.merkle import verify_inclusion
+
+    rng = random.Random(11)
+    for n in [*range(1, 71), 100, 257, 1000]:
+        leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n)]
+        top = root(leaves)
+        nodes: dict[tuple[int, int], bytes] = {}
+        order = list(range(n))
+        rng.shuffle(order)
+        for i in order:
+            proof = inclusion_proof(i, leaves)
+            assert verify_inclusion(i, n, leaves[i], proof, top)
+            assert _included(i, n, leaves[i], proof, top)
+            assert not _included(i, n, leaves[i], [*proof, b"\0" * 32], top, nodes)
+            assert not _included(i, n, b"\1" * 32, proof, top, nodes)
+            if i + 1 < n:
+                assert not _included(i + 1, n, leaves[i], proof, top)
+            for j in range(len(proof)):
+                forged = list(proof)
+                forged[j] = b"\xfd" * 32
+                assert not _included(i, n, leaves[i], forged, top), (n, i, j)
+            if proof:
+                assert not _included(i, n, leaves[i], proof[:-1], top, nodes)
+            assert _included(i, n, leaves[i], b"".join(proof), top, nodes), (n, i)
+        assert not _included(n, n, leaves[0], [], top, nodes)
+
+
 # -- on PostgreSQL -----------------------------------------------------------------------------
 
 
