@@ -79,6 +79,41 @@ def test_included_takes_the_proof_column_bytes() -> None:
         assert not _included(i, 13, b"\xee" * 32, column, top, {})
 
 
+def test_included_decomposed_walk_equals_the_reference_on_every_shape() -> None:
+    """The decomposed walk (proof length checked before hashing, the walk stops at a proven
+    node) accepts exactly the reference proofs and refuses every single-hash forgery, a proof
+    a hash too long or too short, a wrong leaf and a neighbour's proof, for every index of
+    trees of 1..70 leaves and a few larger ones, with and without remembered nodes."""
+    import hashlib
+    import random
+
+    from governance.ledger.merkle import verify_inclusion
+
+    rng = random.Random(11)
+    for n in [*range(1, 71), 100, 257, 1000]:
+        leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n)]
+        top = root(leaves)
+        nodes: dict[tuple[int, int], bytes] = {}
+        order = list(range(n))
+        rng.shuffle(order)
+        for i in order:
+            proof = inclusion_proof(i, leaves)
+            assert verify_inclusion(i, n, leaves[i], proof, top)
+            assert _included(i, n, leaves[i], proof, top)
+            assert not _included(i, n, leaves[i], [*proof, b"\0" * 32], top, nodes)
+            assert not _included(i, n, b"\1" * 32, proof, top, nodes)
+            if i + 1 < n:
+                assert not _included(i + 1, n, leaves[i], proof, top)
+            for j in range(len(proof)):
+                forged = list(proof)
+                forged[j] = b"\xfd" * 32
+                assert not _included(i, n, leaves[i], forged, top), (n, i, j)
+            if proof:
+                assert not _included(i, n, leaves[i], proof[:-1], top, nodes)
+            assert _included(i, n, leaves[i], b"".join(proof), top, nodes), (n, i)
+        assert not _included(n, n, leaves[0], [], top, nodes)
+
+
 # -- on PostgreSQL -----------------------------------------------------------------------------
 
 
@@ -268,3 +303,57 @@ def test_the_collector_pause_ends_with_the_answer(exported, origins, monkeypatch
     with OrgSource(writer, trust, trust.require([])) as src, pytest.raises(Tampered):
         src.audit_query(AuditFilter(event_types=("approval_granted",)))
     assert gc.isenabled()
+
+
+def test_verified_rows_are_the_objects_the_constructors_build(exported) -> None:  # type: ignore[no-untyped-def]
+    """The verified rows are built without the frozen dataclasses' __init__: they are equal,
+    field for field, to the ones IndexedEvent(...) and OrgEvent(...) build."""
+    from dataclasses import fields
+
+    from governance.audit.org import OrgEvent
+    from governance.audit.queries import IndexedEvent
+
+    _admin, writer, trust = exported
+    with OrgSource(writer, trust, trust.require([])) as src:
+        answer = [*src.audit_query(AuditFilter()), *src.live_everywhere("production",
+                                                                         datetime.now(UTC))]
+    assert answer
+    for e in answer:
+        built = OrgEvent(e.origin, IndexedEvent(**{f.name: getattr(e.event, f.name)
+                                                   for f in fields(IndexedEvent)}),
+                         e.checkpoint_size, e.live_release)
+        assert e == built and vars(e) == vars(built) and vars(e.event) == vars(built.event)
+        assert repr(e) == repr(built)
+
+
+def test_answers_ordered_here_are_in_the_servers_order(exported) -> None:  # type: ignore[no-untyped-def]
+    """Without a limit the rows are ordered by the reader, not the server (no sort of wide rows
+    there); with one the server orders them. Both orders are the same."""
+    _admin, writer, trust = exported
+    with OrgSource(writer, trust, trust.require([])) as src:
+        for flt in (AuditFilter(), AuditFilter(event_types=("approval_granted",)),
+                    AuditFilter(model="fraud-risk")):
+            here = [(e.origin, e.event.seq) for e in src.audit_query(flt)]
+            limited = AuditFilter(**{**vars(flt), "limit": 10**6})
+            there = [(e.origin, e.event.seq) for e in src.audit_query(limited)]
+            assert here == there and len(here) > 10, flt
+            times = [(parse_instant(e.event.timestamp), e.origin, e.event.seq)
+                     for e in src.audit_query(flt)]
+            assert times == sorted(times)
+        history = [(e.origin, e.event.seq) for e in src.history("fraud-risk")]
+        assert history == sorted(history)
+
+
+def test_live_everywhere_refuses_a_deployment_row_without_its_model(exported, origins) -> None:  # type: ignore[no-untyped-def]
+    """The rows are ordered by (origin, model) before they are verified: a forged NULL model is
+    refused as tampered, not a crash of the sort."""
+    admin, writer, trust = exported
+    o = origins[0]
+    seq = next(e.seq for e in o.ledger.items if e.event_type == "deployment_promoted"
+               and e.event.get("environment") == "production")
+    _edit(admin, f"UPDATE {EVENTS} SET model = NULL WHERE origin = %s AND seq = %s",
+          o.origin, seq)
+    at = datetime.fromisoformat(o.ledger.items[seq].timestamp)
+    with OrgSource(writer, trust, trust.require([])) as src, \
+            pytest.raises(Tampered, match=f"origin {o.origin} seq {seq}: column model_name"):
+        src.live_everywhere("production", at)
