@@ -68,3 +68,72 @@ def test_a_closed_pipe_exits_as_the_application_does() -> None:
                               timeout=60)
         assert done.stdout.strip() in ("0", "141"), (code, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+# The options the fast path leaves to the application: the organisation's database.
+ORG_OPTIONS = {"--source", "--origin", "--trust"}
+
+
+@pytest.mark.parametrize("name", ["live", "history", "status"])
+def test_the_fast_path_parses_the_options_the_application_defines(name: str) -> None:
+    """``governance.cli.fast`` knows each command's options as click does (which take a value,
+    which are flags, whether the argument is required) and takes its defaults from the same
+    constants: a new option, or a changed default, fails here until the fast path has it."""
+    import click
+
+    from governance.cli import app, fast
+    from governance.cli.command_table import BY_NAME
+
+    command = app._load(BY_NAME[name])
+    required, takes_value, is_flag = fast._SPECS[name]
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    assert [a.required for a in arguments] == [required]
+    assert {o for p in options if not p.is_flag for o in p.opts} - ORG_OPTIONS == takes_value
+    assert {o for p in options if p.is_flag for o in p.opts} == is_flag
+    assert all(not p.secondary_opts and len(p.opts) == 1 for p in options)  # no -x, no --no-x
+    assert not command.context_settings and command.allow_interspersed_args
+
+    plan = fast.take([name, "m", "--env", "e"] if name == "live" else [name, "m"])
+    assert plan is not None
+    body, traceback = plan
+    assert traceback is False
+    # the defaults the body closes over are the click defaults of the same parameters
+    closed = {cell.cell_contents for cell in body.__closure__ or ()
+              if not callable(cell.cell_contents)}
+    for param in command.params:
+        if param.name in ("model", "env", "source_url", "origin", "trust"):
+            continue
+        default = param.get_default(click.Context(command))
+        assert default in closed, (param.name, default, closed)
+
+
+@pytest.mark.parametrize("argv", [
+    ["live", "m"], ["live", "m", "--env"], ["live", "m", "--env", "e", "--help"],
+    ["live", "m", "--env", "e", "--", "x"], ["live", "m", "--env", "e", "-x"],
+    ["status", "--limit", "0"], ["status", "--limit", "+1"], ["status", "--all=yes"],
+    ["history"], ["history", "a", "b"], ["history", "a", "--format", "html"],
+    ["history", "a", "--origin", "o"], ["audit", "query"], [], ["--traceback"],
+    ["--traceback=1", "history", "a"], ["history", "a", "--traceback"],
+])
+def test_the_fast_path_leaves_what_click_would_refuse_to_the_application(
+        argv: list[str]) -> None:
+    from governance.cli import fast
+
+    assert fast.take(argv) is None
+
+
+def test_the_fast_path_takes_the_last_of_a_repeated_option() -> None:
+    from governance.cli import fast
+
+    parsed = fast.parse(["--traceback", "live", "--env=a", "m", "--env", "b", "--at", "--x",
+                         "--verified-prefix"])
+    assert parsed == ("live", True, "m", {"--env": "b", "--at": "--x"}, {"--verified-prefix"})
+
+
+def test_shell_completion_is_left_to_click(monkeypatch: pytest.MonkeyPatch) -> None:
+    from governance.cli import fast
+
+    assert fast.take(["history", "a"]) is not None
+    monkeypatch.setenv("_GOVERNANCE_COMPLETE", "bash_complete")
+    assert fast.take(["history", "a"]) is None
