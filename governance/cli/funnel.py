@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -49,6 +48,8 @@ def failed(err: Exception, show_traceback: bool) -> int:
         silence_stdout()
         return EXIT_BROKEN_PIPE
     if show_traceback:
+        import traceback  # only then: it pulls linecache, tokenize and textwrap in
+
         traceback.print_exception(err, file=sys.stderr)
     if isinstance(err, GovernanceError):
         echo(f"error: {keep_lines(err.diagnostics())}", err=True)

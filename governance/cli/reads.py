@@ -11,7 +11,6 @@ funnel of the caller (``governance.cli.funnel``, shared too).
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -46,6 +45,8 @@ EVENTS.register(OutputFormat.json)(emit_to_json)
 
 @EVENTS.register(OutputFormat.csv)
 def _events_csv(result: reading.EventsResult) -> None:
+    import csv  # only for this format
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow((*_COLUMNS, "summary"))
     for e in result.events:
