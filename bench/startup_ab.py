@@ -10,7 +10,9 @@ Prints, per checkout and command, the median and best CPU (user + sys of the pro
 best wall time in ms, the same for a bare ``python -c pass`` run in between (the interpreter's
 own floor at the load of the run), and the load average before and after. The repositories come from
 bench/startup_bench.py's generator (copy one per checkout; delete the copy's
-``.governance/index.sqlite*`` so each checkout builds its own).
+``.governance/index.sqlite*`` so each checkout builds its own). A CHECKOUT that is a virtual
+environment (it has ``bin/python``: a regular ``pip install .``, what a user runs) is run with
+its own interpreter and no ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ def main() -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         command = ["-c", "pass"] if src == BARE else ["-m", "governance", *argv]
-        subprocess.run([sys.executable, *command], cwd=repo,
-                       env=env0 if src == BARE else {**env0, "PYTHONPATH": src},
+        venv_python = os.path.join(src, "bin", "python")
+        installed = os.path.exists(venv_python)
+        subprocess.run([venv_python if installed else sys.executable, *command], cwd=repo,
+                       env=env0 if src == BARE or installed else {**env0, "PYTHONPATH": src},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         elapsed = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
