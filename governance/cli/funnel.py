@@ -72,7 +72,11 @@ def silence_stdout() -> None:
 
 def flushed(code: int | str | None) -> int | str | None:
     """``code``, unless what is still buffered on stdout cannot be delivered (a closed pipe:
-    ``EXIT_BROKEN_PIPE``); called last, while a closed pipe can still be told."""
+    ``EXIT_BROKEN_PIPE``); called last, while a closed pipe can still be told. With no stdout
+    at all (started with it closed: ``governance live M --env E >&-``) there is nothing to
+    flush (``click.echo`` wrote nothing either)."""
+    if sys.stdout is None:
+        return code
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -16,6 +16,7 @@ click's frames): there the stack is compared without its frame lines, the rest b
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -271,3 +272,21 @@ def test_a_not_a_terminal_stdout_and_an_ascii_one_print_the_same(
     assert (runs[0].returncode, runs[0].stdout, runs[0].stderr) == (
         runs[1].returncode, runs[1].stdout, runs[1].stderr)
     assert runs[0].returncode == 0 and runs[0].stdout
+
+
+@pytest.mark.parametrize("argv", [["live", MODEL, "--env", "production"],
+                                  ["history", MODEL, "--format", "json"]])
+def test_a_process_started_without_stdout_ends_as_the_application_does(
+        worlds: dict[str, World], tmp_path: Path, argv: list[str]) -> None:
+    """stdout closed before the start (``>&-``): no traceback from the final flush, the same
+    exit status and stderr both ways."""
+    where = worlds["plain"]
+    results = []
+    for code in (ENTRY, APP):
+        done = subprocess.run([sys.executable, "-c", code, *argv], cwd=where.ci,
+                              env=_env(where, tmp_path / "mark"), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=120, check=False,
+                              preexec_fn=lambda: os.close(1))
+        results.append((done.returncode, done.stderr))
+    assert results[0] == results[1]
+    assert b"Traceback" not in results[0][1] or b"internal error" in results[0][1]
