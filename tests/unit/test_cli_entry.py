@@ -3,6 +3,11 @@
 The entry point (``governance.cli.entry``, the console script and ``python -m governance``)
 renders the top-level help from the command table with click alone; it must print the very
 bytes the typer application prints, at every terminal width, with the same exit status.
+
+Its fast path for ``live``, ``status`` and ``history`` (``governance.cli.fast``) is checked here
+against the click commands it stands in for (options, argument, defaults) and for what it must
+leave to the application; ``tests/integration/lifecycle/test_fast_path.py`` compares its
+answers with the application's byte for byte in a real governed repository.
 """
 
 from __future__ import annotations
