@@ -155,6 +155,9 @@ CASES: list[tuple[str, list[str], bool]] = [
     ("plain", ["history", "--format=csv", MODEL], FAST),
     ("plain", ["history", MODEL, "--format", "json", "--format", "text"], FAST),
     ("plain", ["history", "no-such-model"], FAST),
+    ("plain", ["history", ""], FAST),
+    ("plain", ["history", "x\x1b[31mred\u202e"], FAST),  # escaped in the message
+    ("plain", ["live", "", "--env", "production"], FAST),
     ("plain", ["history", MODEL, "--verified-prefix"], FAST),
     ("plain", ["history"], SLOW),
     ("plain", ["history", MODEL, "--format", "html"], SLOW),
