@@ -168,14 +168,12 @@ def run(body: Callable[[], int], traceback: bool) -> NoReturn:
     """Run ``body`` in the application's error funnel and exit as ``governance.cli.app.main``
     does."""
     from governance.cli import funnel
-    from governance.cli.output import echo
 
     try:
         with funnel.at_the_edge():
             code = body()
-    except KeyboardInterrupt:  # what click prints for an interrupted command
-        echo(funnel.ABORTED, err=True)
-        code = funnel.EXIT_ABORTED
+    except KeyboardInterrupt:  # as the application ends an interrupted command
+        code = funnel.EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - the funnel reports it (bugs included)
         code = funnel.failed(err, traceback)
     sys.exit(funnel.flushed(code))

@@ -29,10 +29,9 @@ from governance.safe_text import keep_lines
 # sees the same as with git or coreutils; never an "internal error" on stderr.
 EXIT_BROKEN_PIPE = 141
 
-# What click prints and exits with when a command is interrupted (Ctrl-C): click.core.main's
-# ``echo(file=sys.stderr)`` then ``Aborted!``, exit 1.
-ABORTED = "\nAborted!"
-EXIT_ABORTED = 1
+# A command interrupted (Ctrl-C): nothing printed, exit 130 (128 + SIGINT), as typer's main
+# (typer.core._main) ends it.
+EXIT_INTERRUPTED = 130
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,44 @@ def test_shell_completion_is_left_to_click(monkeypatch: pytest.MonkeyPatch) -> N
     assert fast.take(["history", "a"]) is not None
     monkeypatch.setenv("_GOVERNANCE_COMPLETE", "bash_complete")
     assert fast.take(["history", "a"]) is None
+
+
+# The command bodies replaced by one that raises: the error funnel's answers compared both ways
+# (the fast path through the entry point, the application alone), with no repository needed.
+RAISING = ("import sys\nfrom governance.cli import reads\nfrom governance import errors\n"
+           "def body(*args, **kwargs):\n    raise {exc}\n"
+           "reads.live = reads.history = reads.status = body\n"
+           "from governance.cli.{module} import main\nmain(sys.argv[1:])\n")
+
+
+def _frames_dropped(stderr: bytes) -> bytes:
+    return b"".join(line for line in stderr.splitlines(keepends=True)
+                    if not line.startswith(b" "))
+
+
+@pytest.mark.parametrize("exc", [
+    "KeyboardInterrupt()",
+    "RuntimeError('a bug\\nwith a second line \\x1b[31m')",
+    "errors.NotFound('nothing here')",
+    "errors.UsageError('bad --at', hint='use 30d')",
+    "BrokenPipeError()",
+])
+@pytest.mark.parametrize("argv", [["history", "m"], ["--traceback", "status"],
+                                  ["live", "m", "--env", "e", "--format", "json"]])
+def test_the_funnel_answers_the_same_on_both_paths(exc: str, argv: list[str],
+                                                   tmp_path: Path) -> None:
+    runs = [subprocess.run([sys.executable, "-c", RAISING.format(exc=exc, module=module),
+                            *argv], capture_output=True, cwd=tmp_path, timeout=60)
+            for module in ("entry", "app")]
+    fast, app = runs
+    assert fast.returncode == app.returncode
+    assert fast.stdout == app.stdout
+    if "--traceback" in argv and b"Traceback" in app.stderr:
+        assert b"Traceback (most recent call last):" in fast.stderr
+        assert _frames_dropped(fast.stderr) == _frames_dropped(app.stderr)
+    else:
+        assert fast.stderr == app.stderr
+    expected = {"KeyboardInterrupt()": 130, "BrokenPipeError()": 141,
+                "errors.NotFound('nothing here')": 1,
+                "errors.UsageError('bad --at', hint='use 30d')": 2}.get(exc, 3)
+    assert fast.returncode == expected, fast.stderr
