@@ -171,9 +171,11 @@ def run(body: Callable[[], int], traceback: bool) -> NoReturn:
 
     try:
         with funnel.at_the_edge():
-            code = body()
+            code: int | str | None = body()
     except KeyboardInterrupt:  # as the application ends an interrupted command
         code = funnel.EXIT_INTERRUPTED
+    except SystemExit as done:  # as governance.cli.app.main takes one
+        code = done.code
     except Exception as err:  # noqa: BLE001 - the funnel reports it (bugs included)
         code = funnel.failed(err, traceback)
     sys.exit(funnel.flushed(code))

@@ -164,6 +164,8 @@ def _frames_dropped(stderr: bytes) -> bytes:
     "errors.NotFound('nothing here')",
     "errors.UsageError('bad --at', hint='use 30d')",
     "BrokenPipeError()",
+    "EOFError()",
+    "SystemExit(5)",
 ])
 @pytest.mark.parametrize("argv", [["history", "m"], ["--traceback", "status"],
                                   ["live", "m", "--env", "e", "--format", "json"]])
@@ -182,5 +184,5 @@ def test_the_funnel_answers_the_same_on_both_paths(exc: str, argv: list[str],
         assert fast.stderr == app.stderr
     expected = {"KeyboardInterrupt()": 130, "BrokenPipeError()": 141,
                 "errors.NotFound('nothing here')": 1,
-                "errors.UsageError('bad --at', hint='use 30d')": 2}.get(exc, 3)
+                "errors.UsageError('bad --at', hint='use 30d')": 2, "SystemExit(5)": 5}.get(exc, 3)
     assert fast.returncode == expected, fast.stderr
