@@ -170,12 +170,18 @@ def run(body: Callable[[], int], traceback: bool) -> NoReturn:
     from governance.cli import funnel
 
     try:
-        with funnel.at_the_edge():
-            code: int | str | None = body()
-    except KeyboardInterrupt:  # as the application ends an interrupted command
-        code = funnel.EXIT_INTERRUPTED
-    except SystemExit as done:  # as governance.cli.app.main takes one
-        code = done.code
-    except Exception as err:  # noqa: BLE001 - the funnel reports it (bugs included)
-        code = funnel.failed(err, traceback)
+        try:
+            with funnel.at_the_edge():
+                code: int | str | None = body()
+        except KeyboardInterrupt:  # as the application ends an interrupted command
+            code = funnel.EXIT_INTERRUPTED
+        except SystemExit as done:  # as governance.cli.app.main takes one
+            code = done.code
+        except Exception as err:  # noqa: BLE001 - the funnel reports it (bugs included)
+            code = funnel.failed(err, traceback)
+    except BrokenPipeError:
+        # the report of a failure written to a closed stderr: the application's main ends
+        # such a run (click's EPIPE handling) as a closed pipe, quietly
+        funnel.silence_stdout()
+        code = funnel.EXIT_BROKEN_PIPE
     sys.exit(funnel.flushed(code))

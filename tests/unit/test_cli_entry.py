@@ -186,3 +186,19 @@ def test_the_funnel_answers_the_same_on_both_paths(exc: str, argv: list[str],
                 "errors.NotFound('nothing here')": 1,
                 "errors.UsageError('bad --at', hint='use 30d')": 2, "SystemExit(5)": 5}.get(exc, 3)
     assert fast.returncode == expected, fast.stderr
+
+
+@pytest.mark.parametrize("exc", ["errors.NotFound('nothing here')", "RuntimeError('a bug')"])
+def test_a_failure_reported_to_a_closed_stderr_ends_the_same_on_both_paths(
+        exc: str, tmp_path: Path) -> None:
+    """The report of a failure written to a closed pipe (stderr): the application's main ends
+    that run as a closed pipe (141), and so does the fast path."""
+    statuses = []
+    for module in ("entry", "app"):
+        script = tmp_path / f"{module}.py"
+        script.write_text(RAISING.format(exc=exc, module=module))
+        done = subprocess.run(["bash", "-c", f"{sys.executable} {script} history m 2>&1 "
+                               ">/dev/null | true; echo \"${{PIPESTATUS[0]}}\""],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        statuses.append(done.stdout.strip())
+    assert statuses == ["141", "141"]
