@@ -198,7 +198,7 @@ def test_a_failure_reported_to_a_closed_stderr_ends_the_same_on_both_paths(
         script = tmp_path / f"{module}.py"
         script.write_text(RAISING.format(exc=exc, module=module))
         done = subprocess.run(["bash", "-c", f"{sys.executable} {script} history m 2>&1 "
-                               ">/dev/null | true; echo \"${{PIPESTATUS[0]}}\""],
+                               ">/dev/null | true; echo \"${PIPESTATUS[0]}\""],
                               capture_output=True, text=True, cwd=tmp_path, timeout=60)
         statuses.append(done.stdout.strip())
     assert statuses == ["141", "141"]
