@@ -7,9 +7,12 @@ changed, e.g. with a new SQL index, would flatter the other).
         BEFORE_CHECKOUT:BEFORE_REPO AFTER_CHECKOUT:AFTER_REPO
 
 Prints, per checkout and command, the median and best CPU (user + sys of the process) and the
-best wall time in ms, and the load average before and after. The repositories come from
+best wall time in ms, the same for a bare ``python -c pass`` run in between (the interpreter's
+own floor at the load of the run), and the load average before and after. The repositories come from
 bench/startup_bench.py's generator (copy one per checkout; delete the copy's
-``.governance/index.sqlite*`` so each checkout builds its own).
+``.governance/index.sqlite*`` so each checkout builds its own). A CHECKOUT that is a virtual
+environment (it has ``bin/python``: a regular ``pip install .``, what a user runs) is run with
+its own interpreter and no ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+BARE = "(interpreter)"
 
 
 def main() -> None:
@@ -40,9 +45,12 @@ def main() -> None:
     def run(src: str, repo: str, argv: list[str], key: tuple[str, str] | None) -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "governance", *argv], cwd=repo,
-                       env={**env0, "PYTHONPATH": src}, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=True)
+        command = ["-c", "pass"] if src == BARE else ["-m", "governance", *argv]
+        venv_python = os.path.join(src, "bin", "python")
+        installed = os.path.exists(venv_python)
+        subprocess.run([venv_python if installed else sys.executable, *command], cwd=repo,
+                       env=env0 if src == BARE or installed else {**env0, "PYTHONPATH": src},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         elapsed = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if key is not None:
@@ -58,9 +66,10 @@ def main() -> None:
         for name, argv in cmds.items():
             for src, repo in pairs:
                 run(src, repo, argv, (src, name))
+        run(BARE, pairs[0][1], [], (BARE, "python -c pass"))
     print(f"load average {load_start} -> {os.getloadavg()}")
-    for src, _ in pairs:
-        for name in cmds:
+    for src, names in [*((src, list(cmds)) for src, _ in pairs), (BARE, ["python -c pass"])]:
+        for name in names:
             xs = cpu[src, name]
             print(f"{src} {name}: median CPU {statistics.median(xs) * 1000:.0f} ms, best CPU "
                   f"{min(xs) * 1000:.0f} ms, best wall {min(wall[src, name]) * 1000:.0f} ms")

@@ -12,9 +12,7 @@ return; every ``GovernanceError`` raised below is caught here once, printed as i
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-import traceback
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -23,7 +21,8 @@ import typer
 import typer.core
 import typer.main
 
-from governance import __version__, ci_context
+from governance import __version__
+from governance.cli import funnel
 from governance.cli.app_support import ListingGroup
 from governance.cli.command_table import (
     BY_NAME,
@@ -33,8 +32,8 @@ from governance.cli.command_table import (
     VERSION_HELP,
     CommandEntry,
 )
-from governance.errors import EXIT_UNDECIDED, EXIT_USAGE, GovernanceError
-from governance.safe_text import keep_lines, one_line
+from governance.errors import EXIT_USAGE
+from governance.safe_text import one_line
 
 # Help and usage errors are rendered by click (rich_markup_mode=None on every application, see
 # app_support.ListingGroup). typer 0.19 still imports rich for every option line with a default
@@ -42,11 +41,7 @@ from governance.safe_text import keep_lines, one_line
 # installed; telling typer rich is absent keeps the plain rendering plain and rich unimported.
 typer.core.HAS_RICH = False
 
-# A reader that stopped reading (``governance history M | head -1``, ``| true``): the command
-# stops quietly, as a tool killed by SIGPIPE does, with the exit status a shell reports for one
-# (128 + SIGPIPE): never 0, since the output was not delivered, so ``set -o pipefail`` in CI
-# sees the same as with git or coreutils; never an "internal error" on stderr.
-EXIT_BROKEN_PIPE = 141
+EXIT_BROKEN_PIPE = funnel.EXIT_BROKEN_PIPE  # a closed stdout pipe (governance.cli.funnel)
 
 
 def _no_envvar_hints(command: click.Command) -> None:
@@ -170,33 +165,17 @@ class _FunnelGroup(ListingGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            # the one read of the process environment (governance.ci_context), per command
-            with ci_context.using(ci_context.read_at_edge()):
+            with funnel.at_the_edge():  # the one read of the process environment, per command
                 return super().invoke(ctx)
         except click.ClickException as err:  # usage errors quote what was typed: escape it
             _escape_message(err)
             raise
         except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except BrokenPipeError:
-            _silence_stdout()
-            raise typer.Exit(EXIT_BROKEN_PIPE) from None
-        except GovernanceError as err:
-            if _wants_traceback(ctx):
-                traceback.print_exc(file=sys.stderr)
-            typer.echo(f"error: {keep_lines(err.diagnostics())}", err=True)
-            raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
             raise
-        except Exception as err:  # a bug: still never a pass
-            if _wants_traceback(ctx):
-                traceback.print_exc(file=sys.stderr)
-            typer.echo(
-                f"internal error: {type(err).__name__}: {keep_lines(str(err))}\n"
-                "hint: this is a bug in governance; re-run with --traceback and report it",
-                err=True,
-            )
-            raise typer.Exit(EXIT_UNDECIDED) from None
+        except Exception as err:  # the funnel shared with the fast path (governance.cli.fast)
+            raise typer.Exit(funnel.failed(err, _wants_traceback(ctx))) from None
 
 
 def _escape_message(err: click.ClickException) -> None:
@@ -244,16 +223,6 @@ def _root(
     """Git-native governance for ML model releases."""
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush of what is still buffered
-    does not raise BrokenPipeError again (Python docs, "Note on SIGPIPE")."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout already closed or not a file: nothing to flush
-        pass
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     code: Any = 0
@@ -267,11 +236,6 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(sys.stdout, click.utils.PacifyFlushWrapper):
             code = EXIT_BROKEN_PIPE  # click's own EPIPE handling (help, usage) exits 1
     except BrokenPipeError:  # raised outside a command (help text, usage)
-        _silence_stdout()
+        funnel.silence_stdout()
         sys.exit(EXIT_BROKEN_PIPE)
-    try:
-        sys.stdout.flush()  # what is still buffered, while a closed pipe can still be told
-    except BrokenPipeError:
-        _silence_stdout()
-        code = EXIT_BROKEN_PIPE
-    sys.exit(code)
+    sys.exit(funnel.flushed(code))

@@ -10,8 +10,6 @@ through ``governance.service.open_ledger``).
 
 from __future__ import annotations
 
-import csv
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +18,7 @@ import typer
 
 from governance import reading
 from governance.audit import queries
+from governance.cli import reads
 from governance.cli.app_support import new_app
 from governance.cli.options import (
     AT,
@@ -32,10 +31,9 @@ from governance.cli.options import (
     env_option,
     limit_option,
 )
-from governance.cli.output import OutputFormat, emit_block, emit_text, log
+from governance.cli.output import OutputFormat, emit_text, log
+from governance.cli.reads import EVENTS, LIVE, warn_prefix
 from governance.cli.render import Renderers, emit_to_json
-from governance.errors import NotFound
-from governance.safe_text import join_lines
 from governance.service import Service
 from governance.timeparse import parse_time, utc_now
 
@@ -57,93 +55,8 @@ class SinkKind(StrEnum):
 # it): the sinks are imported by the commands that export, not by every query (issue 18).
 
 
-_COLUMNS = (
-    "seq",
-    "timestamp",
-    "event_type",
-    "model",
-    "release_id",
-    "environment",
-    "actor_id",
-    "actor_role",
-    "incident",
-    "event_id",
-)
-
-
-EVENTS: Renderers[reading.EventsResult] = Renderers("events")
-
-
-EVENTS.register(OutputFormat.json)(emit_to_json)
-
-
-@EVENTS.register(OutputFormat.csv)
-def _events_csv(result: reading.EventsResult) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow((*_COLUMNS, "summary"))
-    for e in result.events:
-        writer.writerow((*(getattr(e, c) or "" for c in _COLUMNS), queries.summary(e)))
-    if result.prefix is not None:
-        writer.writerow(("#", result.prefix.line()))
-
-
-@EVENTS.register(OutputFormat.text)
-def _events_text(result: reading.EventsResult) -> None:
-    events = result.events
-    if events:  # one write: a long timeline is not echoed line by line
-        emit_block(join_lines(f"{e.seq:>8}  {e.timestamp}  {e.event_type:<19}  "
-                              f"{queries.summary(e)}" for e in events))
-    if result.prefix is not None:
-        emit_text(result.prefix.line())
-    log(f"{len(events)} event{'s' if len(events) != 1 else ''}")
-
-
-LIVE: Renderers[reading.LiveResult] = Renderers("live")
-
-
-LIVE.register(OutputFormat.json)(emit_to_json)
-
-
-@LIVE.register(OutputFormat.text)
-def _live_text(result: reading.LiveResult) -> None:
-    answer, data = result.answer, result.to_json()
-    if answer.release_id is None:
-        return  # nothing was live: the command says so on stderr (NotFound, exit 1)
-    emit_text(answer.release_id)
-    change = answer.change
-    emit_text(f"model: {result.request.model}  environment: {result.request.environment}  "
-              f"at: {answer.at}")
-    emit_text(
-        f"since: {answer.since} ({change.event_type}, seq {change.seq}, "
-        f"event {change.event_id}, commit {change.commit[:12]})"
-    )
-    role = f" ({change.actor_role})" if change.actor_role else ""
-    emit_text(f"by: {change.actor_id}{role}")
-    decision = data.get("decision")
-    if isinstance(decision, dict):
-        emit_text(
-            f"decision: {decision.get('decision_id') or 'unknown'} "
-            f"{queries.decision_word(decision)}"
-        )
-    if data.get("policy_digest"):
-        emit_text(f"policy: {data['policy_digest']}")
-    if change.incident or data.get("reason"):
-        emit_text(f"incident: {change.incident or 'none'}  "
-                  f"reason: {data.get('reason') or 'none given'}")
-    if answer.retired_at:
-        emit_text(f"warning: this release was retired at {answer.retired_at}")
-    if result.prefix is not None:
-        emit_text(result.prefix.line())
-
-
 EVENTS_FORMAT = EVENTS.option()
 LIVE_FORMAT = LIVE.option()
-
-
-def warn_prefix(prefix: reading.PrefixNote | None) -> None:
-    """An answer from the verified prefix says so on stderr too, before the answer."""
-    if prefix is not None:
-        log(prefix.warning())
 
 
 def live(
@@ -158,6 +71,9 @@ def live(
     trust: Path | None = TRUST,
 ) -> None:
     """Which release was live for MODEL in an environment at a time (first line: its id)."""
+    if source_url is None and not origin and trust is None:  # the local ledger
+        reads.live(model, env, at, fmt, repo, verified_prefix)  # also the fast path's
+        return
     moment = parse_time(at, option="--at")
     check_source_flags(source_url, origin, trust, verified_prefix)
     if source_url is not None:  # the organisation's database: its modules load only here
@@ -171,18 +87,6 @@ def live(
         refusal = org.nothing_live()
         if refusal is not None:
             raise refusal
-        return
-    result = reading.live(Service(repo), reading.LiveRequest(model, env, moment,
-                                                             verified_prefix))
-    warn_prefix(result.prefix)
-    LIVE.render(fmt, result)
-    answer = result.answer
-    if answer.release_id is None:
-        raise NotFound(
-            f"nothing was live for {model!r} in {env!r} at {answer.at}: switched off by "
-            f"rollback at {answer.since} (seq {answer.change.seq}, incident "
-            f"{answer.change.incident or '-'})"
-        )
 
 
 def history(
@@ -201,9 +105,7 @@ def history(
 
         return _org_events(fmt, org_reading.history(org_reading.OrgHistoryRequest(
             org_reading.OrgRequest(source_url, tuple(origin), trust), model)))
-    result = reading.history(Service(repo), reading.HistoryRequest(model, verified_prefix))
-    warn_prefix(result.prefix)
-    EVENTS.render(fmt, result)
+    reads.history(model, fmt, repo, verified_prefix)  # also the fast path's
 
 
 def _org_events(fmt: OutputFormat, events: OrgEvents) -> None:

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from governance import ci_context, deciding, reading
+from governance import ci_context, deciding
+from governance.cli import reads
 from governance.cli.app_support import check_identifier
 from governance.cli.options import REMOTE, REPO, VERIFIED_PREFIX, env_option, limit_option
-from governance.cli.output import OutputFormat, emit_block, emit_text, log
+from governance.cli.output import OutputFormat, emit_text, log
+from governance.cli.reads import STATUS
 from governance.cli.render import Renderers, emit_to_json
 from governance.errors import UsageError
 from governance.service import Service
-from governance.status import DEFAULT_LIMIT, render_text
+from governance.status import DEFAULT_LIMIT
 
 if TYPE_CHECKING:  # status, which this module also serves, never imports the promotion code
     from governance.promotion import Outcome
@@ -110,22 +112,6 @@ def retire_cmd(
     _render(deciding.retire(Service(repo), request), fmt)
 
 
-STATUS: Renderers[reading.StatusResult] = Renderers("status")
-
-
-STATUS.register(OutputFormat.json)(emit_to_json)
-
-
-@STATUS.register(OutputFormat.text)
-def _status_text(result: reading.StatusResult) -> None:
-    if not result.statuses:  # a new repository: say so instead of printing an empty line
-        emit_text("no models yet: register one with `governance model new NAME --owner ID`")
-    else:
-        emit_block(render_text(list(result.statuses)))
-    if result.prefix is not None:
-        emit_text(result.prefix.line())
-
-
 STATUS_FORMAT = STATUS.option()
 
 
@@ -139,13 +125,9 @@ def status_cmd(
 ) -> None:
     """Live release per environment, fallback, pointer drift, open obligations, and the
     releases newest first with their state now (the newest --limit; --all for every one)."""
-    request = reading.StatusRequest(model or None, None if every else limit, verified_prefix)
-    result = reading.status(Service(repo), request)
-    if result.prefix is not None:
-        log(result.prefix.warning())
-    STATUS.render(fmt, result)
-    if result.drift:
-        raise typer.Exit(1)
+    code = reads.status(model, fmt, verified_prefix, every, limit, repo)  # also the fast path's
+    if code:  # a pointer drifted from the ledger
+        raise typer.Exit(code)
 
 
 APPROVAL: Renderers[deciding.Approval] = Renderers("approval")

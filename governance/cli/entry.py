@@ -1,10 +1,13 @@
-"""The ``governance`` console entry point: ``--help`` and ``--version`` without typer.
+"""The ``governance`` console entry point: ``--help``, ``--version`` and the read queries
+without typer.
 
 ``governance --help`` and ``governance --version`` are asked by scripts and people far more
 often than they need the application: both are answered here from the static command table
 (``governance.cli.command_table``) with click alone, the same bytes the typer application
 prints (``tests/unit/test_cli_entry.py`` compares them at several terminal widths), without
-importing typer (issue 18: ``--help`` <= 90 ms). Every other command line goes to
+importing typer (issue 18: ``--help`` <= 90 ms). ``live``, ``status`` and ``history`` on the
+local ledger are answered by the fast path (``governance.cli.fast``), without typer or click,
+when the command line is one it parses exactly as click would. Every other command line goes to
 ``governance.cli.app.main`` unchanged.
 """
 
@@ -25,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
         _answer(f"governance {__version__}\n")
     if args == ["--help"]:
         _answer(root_help())
+    from governance.cli import fast
+
+    fast.main(args)  # exits when it answers the command line
     from governance.cli.app import main as app_main
 
     app_main(argv)

@@ -17,6 +17,7 @@ import click
 import typer
 
 from governance.ci_context import ENV_DSN, ENV_TRUST
+from governance.cli.option_values import AT_DEFAULT, LIMIT_MAX, LIMIT_MIN, REPO_DEFAULT
 from governance.cli.output import OutputFormat
 from governance.errors import UsageError
 
@@ -24,7 +25,7 @@ from governance.errors import UsageError
 # repository is the one the current directory is in (walking up to governance.yaml, as git
 # does). tests/unit/test_repo_option.py lists the commands that take none, and why.
 REPO = typer.Option(
-    Path("."), "--repo",
+    REPO_DEFAULT, "--repo",
     help="The governed repository, or a directory inside it.")
 
 TEXT_OR_JSON = (OutputFormat.text, OutputFormat.json)
@@ -50,21 +51,17 @@ REMOTE = typer.Option(
     help="Also publish ledger events to this git remote (fetch, append, fast-forward push; "
          "retried when the remote moved).")
 
-AT = typer.Option("now", "--at", help="RFC 3339 time or relative (30d, 12mo).")
+AT = typer.Option(AT_DEFAULT, "--at", help="RFC 3339 time or relative (30d, 12mo).")
 
 VERIFIED_PREFIX = typer.Option(
     False, "--verified-prefix",
     help="If the ledger fails verification, answer from its verified prefix (marked as such in "
          "the output) instead of refusing.")
 
-# Every --limit is validated the same way (a click range: exit 2 naming the value), so no command
-# accepts what another refuses; the bound keeps the value an SQLite integer.
-LIMIT_MAX = 1_000_000_000
-
 
 def limit_option(default: int | None, help_text: str) -> Any:
     """The ``--limit N`` option: a whole number from 1 to LIMIT_MAX."""
-    return typer.Option(default, "--limit", min=1, max=LIMIT_MAX,
+    return typer.Option(default, "--limit", min=LIMIT_MIN, max=LIMIT_MAX,
                         help=f"{help_text} (1 to {LIMIT_MAX:,})")
 
 

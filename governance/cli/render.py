@@ -4,7 +4,8 @@ A command renders its result with ``REGISTRY.render(fmt, result)`` instead of an
 formats, and its ``--format`` option offers exactly the formats registered
 (``Renderers.option``), so a format a command cannot write is a usage error (exit 2), never a
 silent fallback. Renderers write through ``governance.cli.output`` (stdout for the report,
-stderr for logs, control characters escaped).
+stderr for logs, control characters escaped). Free of typer: the fast path of the entry point
+(``governance.cli.fast``) renders with the same registries and offers the same ``formats``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-from governance.cli.options import format_option
 from governance.cli.output import OutputFormat, emit_json
 
 R = TypeVar("R")
+
+# The format of every command whose --format is not given.
+DEFAULT_FORMAT = OutputFormat.text
 
 
 class Renderers(Generic[R]):
@@ -41,8 +44,10 @@ class Renderers(Generic[R]):
         """The registered formats, in the order of ``OutputFormat``."""
         return tuple(f for f in OutputFormat if f in self._by_format)
 
-    def option(self, default: OutputFormat = OutputFormat.text) -> Any:
+    def option(self, default: OutputFormat = DEFAULT_FORMAT) -> Any:
         """The ``--format`` option offering exactly the registered formats."""
+        from governance.cli.options import format_option  # typer: only for the application
+
         return format_option(*self.formats, default=default)
 
     def render(self, fmt: OutputFormat, result: R) -> None:

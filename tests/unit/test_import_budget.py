@@ -116,9 +116,10 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _run(root: Path, argv: list[str], watched: tuple[str, ...]) -> tuple[int, list[str], str]:
+def _run(root: Path, argv: list[str], watched: tuple[str, ...], probe: str = PROBE
+         ) -> tuple[int, list[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
-    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(watched), *argv], cwd=root,
+    proc = subprocess.run([sys.executable, "-c", probe, json.dumps(watched), *argv], cwd=root,
                           capture_output=True, text=True, env=env, timeout=120)
     marker = proc.stderr.rsplit("IMPORTED ", 1)
     assert len(marker) == 2, proc.stderr
@@ -132,6 +133,42 @@ def test_a_read_query_imports_none_of_the_heavy_modules(
     code, imported, output = _run(governed, argv, budget)
     assert code == 0, output
     assert imported == [], f"governance {' '.join(argv)} imported {imported}"
+
+
+# The console entry point (``governance.cli.entry``) answers these on its fast path
+# (``governance.cli.fast``): besides the query budget, neither typer nor click, nor the
+# application and the options built with them.
+FAST_BUDGET = ("typer", "click", "governance.cli.app", "governance.cli.options",
+               "governance.cli.app_support", "governance.cli.commands_audit",
+               "governance.cli.commands_lifecycle")
+ENTRY_PROBE = PROBE.replace("from governance.cli.app import main",
+                            "from governance.cli.entry import main")
+FAST_CASES = [
+    (["live", MODEL, "--env", "staging"], (*QUERY_BUDGET, *FAST_BUDGET)),
+    (["live", MODEL, "--env=staging", "--format", "json", "--at", "2099-01-01T00:00:00Z"],
+     (*QUERY_BUDGET, *FAST_BUDGET)),
+    (["--traceback", "history", MODEL, "--format", "csv"], (*QUERY_BUDGET, *FAST_BUDGET)),
+    (["status", MODEL], (*READ_BUDGET, "governance.promotion", "governance.authoring",
+                         *FAST_BUDGET)),
+    (["status", "--all", "--format", "json"], (*READ_BUDGET, *FAST_BUDGET)),
+]
+
+
+@pytest.mark.parametrize(("argv", "budget"), FAST_CASES, ids=[" ".join(a) for a, _ in FAST_CASES])
+def test_the_entry_points_read_queries_import_no_typer_nor_click(
+        governed: Path, argv: list[str], budget: tuple[str, ...]) -> None:
+    code, imported, output = _run(governed, argv, budget, probe=ENTRY_PROBE)
+    assert code == 0, output
+    assert imported == [], f"governance {' '.join(argv)} imported {imported}"
+
+
+def test_the_entry_point_probe_sees_typer_when_the_application_answers(governed: Path) -> None:
+    """The check can fail: a command line the fast path leaves to the application (here
+    ``--limit 0``, which click refuses) imports typer and click."""
+    code, imported, _ = _run(governed, ["status", MODEL, "--limit", "0"], FAST_BUDGET,
+                             probe=ENTRY_PROBE)
+    assert code == 2
+    assert {"typer", "click", "governance.cli.app"} <= set(imported)
 
 
 def test_the_probe_sees_a_heavy_import(governed: Path) -> None:

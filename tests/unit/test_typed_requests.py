@@ -111,10 +111,23 @@ def _renders(function: Callable[..., Any], depth: int = 1) -> bool:
     return False
 
 
-def _typed(function: Callable[..., Any]) -> bool:
+def _builds_request(function: Callable[..., Any], depth: int = 1) -> bool:
+    """The function builds a core request, itself or in a helper of ``governance.cli`` it
+    calls (``reads.status(...)``: the body the typer command shares with the fast path)."""
     names = _names(function)
-    builds_request = any(_is_core_request(_resolve(c.func, names)) for c in _calls(function))
-    return builds_request and _renders(function)
+    for call in _calls(function):
+        target = _resolve(call.func, names)
+        if _is_core_request(target):
+            return True
+        if (depth > 0 and inspect.isfunction(target)
+                and target.__module__.startswith("governance.cli")
+                and _builds_request(target, depth - 1)):
+            return True
+    return False
+
+
+def _typed(function: Callable[..., Any]) -> bool:
+    return _builds_request(function) and _renders(function)
 
 
 def test_the_commands_without_a_typed_request_are_exactly_the_allow_list() -> None:
