@@ -190,6 +190,12 @@ def read_at_edge() -> CiContext:
     return CiContext.from_environ(os.environ)
 
 
+def completion_requested() -> bool:
+    """Whether the shell asked for completions (click's ``_GOVERNANCE_COMPLETE``): the CLI's
+    fast path then leaves the command line to the application, which answers it."""
+    return "_GOVERNANCE_COMPLETE" in os.environ
+
+
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for a child process (git, the Rego worker, the demo's CLI runs): this
     process's own, plus ``extra``."""

@@ -43,7 +43,6 @@ COMMANDS = tuple(_SPECS)
 
 # click's shell completion (``click.core.Command._main_shell_completion``) answers instead of
 # the command when this variable is set
-_COMPLETE_VAR = "_GOVERNANCE_COMPLETE"
 
 
 def main(args: list[str]) -> None:
@@ -57,7 +56,11 @@ def take(args: list[str]) -> tuple[Callable[[], int], bool] | None:
     """``(body, --traceback)`` for a command line the fast path answers exactly as the typer
     application would, else None."""
     parsed = parse(args)
-    if parsed is None or _COMPLETE_VAR in os.environ:
+    if parsed is None:
+        return None
+    from governance.ci_context import completion_requested
+
+    if completion_requested():
         return None
     name, traceback, argument, values, flags = parsed
     from governance.cli import reads
