@@ -19,8 +19,9 @@ registries' formats, ``governance.status.DEFAULT_LIMIT``).
 
 The command then runs the body the typer command runs (``governance.cli.reads``) inside the
 error funnel the application uses (``governance.cli.funnel``), and exits as the application's
-``main`` does. ``tests/unit/test_cli_fast.py`` runs a wide set of command lines both ways in a
-real governed repository and compares stdout, stderr and the exit status byte for byte.
+``main`` does. ``tests/integration/lifecycle/test_fast_path.py`` runs a wide set of command lines
+both ways in a real governed repository and compares stdout, stderr and the exit status byte
+for byte; ``tests/unit/test_cli_entry.py`` holds the parser to the click commands' options.
 """
 
 from __future__ import annotations
@@ -40,9 +41,6 @@ _SPECS: dict[str, tuple[bool, frozenset[str], frozenset[str]]] = {
                frozenset({"--verified-prefix", "--all"})),
 }
 COMMANDS = tuple(_SPECS)
-
-# click's shell completion (``click.core.Command._main_shell_completion``) answers instead of
-# the command when this variable is set
 
 
 def main(args: list[str]) -> None:
