@@ -737,20 +737,24 @@ def _leaf(stored: bytes) -> str:
 def _entries(events: Iterator[VerifiedEvent] | Sequence[VerifiedEvent]
              ) -> Iterator[LedgerEntry]:
     """LedgerEntry values, each with its covering checkpoint (the first stored checkpoint whose
-    size exceeds its seq, among the events given)."""
-    pending: list[LedgerEntry] = []
+    size exceeds its seq, among the events given); each built once, when its checkpoint (or
+    the end) is reached."""
+    pending: list[VerifiedEvent] = []
     for v in events:
-        pending.append(LedgerEntry(seq=v.seq, event_id=str(v.event["event_id"]),
-                                   event_type=str(v.event["event_type"]),
-                                   timestamp=str(v.event["timestamp"]), event=v.event,
-                                   stored=v.stored, leaf_hash=v.leaf.hex(), commit=v.commit))
+        pending.append(v)
         if v.checkpoint is not None:
-            text = v.checkpoint.decode("utf-8", errors="replace")
-            for e in pending:
-                yield LedgerEntry(e.seq, e.event_id, e.event_type, e.timestamp, e.event,
-                                  e.stored, e.leaf_hash, e.commit, text)
+            yield from _entries_of(pending, v.checkpoint.decode("utf-8", errors="replace"))
             pending = []
-    yield from pending
+    yield from _entries_of(pending, None)
+
+
+def _entries_of(events: Sequence[VerifiedEvent], checkpoint: str | None
+                ) -> Iterator[LedgerEntry]:
+    for v in events:
+        event = v.event
+        yield LedgerEntry(v.seq, str(event["event_id"]), str(event["event_type"]),
+                          str(event["timestamp"]), event, v.stored, v.leaf.hex(), v.commit,
+                          checkpoint)
 
 
 def verified_entries(repo_root: Path, *, branch: str | None = None) -> list[LedgerEntry]:
