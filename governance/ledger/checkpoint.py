@@ -15,9 +15,11 @@ valid commit keys, no longer reproduces an earlier checkpoint's root.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -52,8 +54,9 @@ class LogKey:
         return f"{self.name}+{self.key_id.hex()}+{enc}"
 
 
-@dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(NamedTuple):
+    """A parsed checkpoint (immutable; a tuple: the verifier parses one per stored note)."""
+
     origin: str
     size: int
     root: bytes
@@ -64,7 +67,9 @@ class Checkpoint:
         return self.note.split("\n\n", 1)[0] + "\n"
 
 
+@functools.lru_cache(maxsize=256)
 def key_id(name: str, public: bytes) -> bytes:
+    """The signed-note key id (a ledger has a handful of log keys, asked for at every note)."""
     return hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public).digest()[:4]
 
 

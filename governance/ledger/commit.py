@@ -18,7 +18,7 @@ Message (trailers per git-interpret-trailers, one ``Key: value`` per line in the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 TRAILERS = ("Ledger-Seq", "Ledger-Event-Id", "Ledger-Leaf", "Ledger-Prev", "Ledger-Root")
 
@@ -28,8 +28,9 @@ TRAILERS = ("Ledger-Seq", "Ledger-Event-Id", "Ledger-Leaf", "Ledger-Prev", "Ledg
 _IDENTITIES: dict[bytes, tuple[str, str]] = {}
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
+    """An author or committer line (immutable; a tuple: built once per commit, cheaply)."""
+
     name: str
     email: str
     when: int  # Unix seconds
@@ -60,8 +61,9 @@ class Person:
         return cls(text[:lt].strip(), text[lt + 1 : gt], int(rest[0]), rest[1])
 
 
-@dataclass(frozen=True)
-class CommitObject:
+class CommitObject(NamedTuple):
+    """A parsed commit object (immutable; a tuple: the verifier builds one per commit)."""
+
     tree: str
     parents: tuple[str, ...]
     author: Person

@@ -44,9 +44,9 @@ import time
 import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from governance.ci_context import child_environment, current
 from governance.errors import ConfigurationError, NotFound, Undecided
@@ -64,8 +64,9 @@ _FEW_BYTES = 32768  # ... asked at once: well within a pipe's buffer (64 KiB on 
 _LOG_RECORD = re.compile(rb"(?:\A|\n)commit (?=[0-9a-f]{40})")
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One path a commit changes (immutable; a tuple: built per commit read, cheaply)."""
+
     status: str  # A, M, D, T ... as git diff-tree reports it
     path: str
     blob: str  # new blob sha (zeros when deleted)
@@ -74,9 +75,9 @@ class Change:
 ObjectsHook = Callable[[Sequence[bytes], Sequence["bytes | None"], Sequence["bytes | None"]], None]
 
 
-@dataclass(frozen=True)
-class RawCommit:
-    """One ledger commit as read in batch: raw object bytes, its diff, the added blobs."""
+class RawCommit(NamedTuple):
+    """One ledger commit as read in batch: raw object bytes, its diff, the added blobs
+    (immutable; a tuple: built per commit read, cheaply)."""
 
     sha: str
     parents: tuple[str, ...]

@@ -147,6 +147,42 @@ class _StoredItems(dict[str, Any]):
     __iter__ = __len__ = keys = values = items = pop = popitem = __delitem__ = _partial
 
 
+# an event id as the commit's trailer names it (only a guess of what to look up in one query:
+# the verifier judges the event's own id, looked up alone when the guess missed it)
+_EVENT_ID_TRAILER = re.compile(rb"\nLedger-Event-Id: ([0-9a-f-]{1,64})\n")
+
+
+class _SeenIds:
+    """The uniqueness look-up of a resumed verification (``ResumeState.seen_id``): the seq at
+    which the verified chain holds an event id, or None. The ids the new commits' trailers
+    name are looked up in one query before the verification (``prefetch``); any other id is
+    looked up on its own."""
+
+    def __init__(self, conn: sqlite3.Connection | None) -> None:
+        self._conn = conn
+        self._known: dict[str, int | None] = {}
+
+    def prefetch(self, commits: Sequence[RawCommit]) -> None:
+        if self._conn is None:
+            return
+        ids = {m.group(1).decode() for c in commits
+               if (m := _EVENT_ID_TRAILER.search(c.raw)) is not None}
+        known: dict[str, int | None] = dict.fromkeys(ids)
+        for event_id, seq in self._conn.execute(
+                "SELECT event_id, seq FROM chain WHERE event_id IN "
+                "(SELECT value FROM json_each(?))", (json.dumps(sorted(ids)),)):
+            known[str(event_id)] = int(seq)
+        self._known = known
+
+    def __call__(self, event_id: str) -> int | None:
+        if event_id in self._known:
+            return self._known[event_id]
+        assert self._conn is not None
+        row = self._conn.execute("SELECT seq FROM chain WHERE event_id = ?",
+                                 (event_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+
 class LedgerTampered(Tampered):
     """The ledger fails verification at ``seq``: nothing past the verified prefix is evidence."""
 
@@ -209,6 +245,7 @@ class VerifiedLedger:
         self._caught_tip: str | None = None
         self._conn: sqlite3.Connection | None = None
         self._path: Path | None = None
+        self._seen = _SeenIds(None)
 
     @property
     def store(self) -> GitStore:
@@ -308,11 +345,7 @@ class VerifiedLedger:
         from governance.ledger.verify import ResumeState
 
         conn = self.conn
-
-        def seen(event_id: str) -> int | None:
-            row = conn.execute("SELECT seq FROM chain WHERE event_id = ?",
-                               (event_id,)).fetchone()
-            return None if row is None else int(row[0])
+        seen = self._seen = _SeenIds(conn)
 
         small = doc["replay"]
         if not isinstance(small, dict) or any(k in small for k in _REPLAY_MAPS):
@@ -438,6 +471,7 @@ class VerifiedLedger:
                     # the commits after the verified one, read once; when they lead from it
                     # to the tip one by one, it is on the branch (no ancestry query needed)
                     commits = self._read(head.commit, tip, resume, started)
+                    self._seen.prefetch(commits)
                 rewritten = None if _extends(commits, head.commit, tip) \
                     else self._rewritten(head, tip)
                 if rewritten is not None:
@@ -703,20 +737,24 @@ def _leaf(stored: bytes) -> str:
 def _entries(events: Iterator[VerifiedEvent] | Sequence[VerifiedEvent]
              ) -> Iterator[LedgerEntry]:
     """LedgerEntry values, each with its covering checkpoint (the first stored checkpoint whose
-    size exceeds its seq, among the events given)."""
-    pending: list[LedgerEntry] = []
+    size exceeds its seq, among the events given); each built once, when its checkpoint (or
+    the end) is reached."""
+    pending: list[VerifiedEvent] = []
     for v in events:
-        pending.append(LedgerEntry(seq=v.seq, event_id=str(v.event["event_id"]),
-                                   event_type=str(v.event["event_type"]),
-                                   timestamp=str(v.event["timestamp"]), event=v.event,
-                                   stored=v.stored, leaf_hash=v.leaf.hex(), commit=v.commit))
+        pending.append(v)
         if v.checkpoint is not None:
-            text = v.checkpoint.decode("utf-8", errors="replace")
-            for e in pending:
-                yield LedgerEntry(e.seq, e.event_id, e.event_type, e.timestamp, e.event,
-                                  e.stored, e.leaf_hash, e.commit, text)
+            yield from _entries_of(pending, v.checkpoint.decode("utf-8", errors="replace"))
             pending = []
-    yield from pending
+    yield from _entries_of(pending, None)
+
+
+def _entries_of(events: Sequence[VerifiedEvent], checkpoint: str | None
+                ) -> Iterator[LedgerEntry]:
+    for v in events:
+        event = v.event
+        yield LedgerEntry(v.seq, str(event["event_id"]), str(event["event_type"]),
+                          str(event["timestamp"]), event, v.stored, v.leaf.hex(), v.commit,
+                          checkpoint)
 
 
 def verified_entries(repo_root: Path, *, branch: str | None = None) -> list[LedgerEntry]:

@@ -64,3 +64,32 @@ def test_an_event_id_reused_after_the_verified_prefix_is_refused(ledger: Ledger)
         verified.catch_up()
     assert f"duplicate event_id {again} (first used at seq {head.seq + 1})" in \
         caught.value.failure.reason
+
+
+def test_an_event_id_reused_under_a_trailer_naming_another_is_refused(ledger: Ledger) -> None:
+    # catching up looks the new commits' event ids up in one query, by the ids their
+    # Ledger-Event-Id trailers name: an event whose own id differs from its trailer's is looked
+    # up on its own, and a reused id is still refused as a duplicate
+    import json
+
+    import pytest
+
+    from governance.ledger.canonical import canonical_bytes
+    from governance.ledger.events import utc_timestamp, uuid7
+    from governance.ledger.verified import LedgerTampered
+    from tests.integration.ledger import forge
+
+    with VerifiedLedger(ledger.root) as verified:
+        head = verified.catch_up()
+    assert head is not None
+    first = json.loads(forge.event_bytes(ledger.root, 1))["event_id"]
+    prev = forge.sha256_hex(forge.event_bytes(ledger.root, head.seq))
+    reused = canonical_bytes({"event_type": "model_registered", "model_name": "fraud-risk",
+                              "actor_id": "jane.smith", "event_id": first,
+                              "timestamp": utc_timestamp(), "seq": head.seq + 1, "prev": prev})
+    forge.append_raw(ledger.root, ledger.signer("jane.smith"), {"event_id": uuid7()},
+                     stored=reused)
+    with VerifiedLedger(ledger.root) as verified, pytest.raises(LedgerTampered) as caught:
+        verified.catch_up()
+    assert caught.value.failure.seq == head.seq + 1
+    assert f"duplicate event_id {first} (first used at seq 1)" in caught.value.failure.reason
