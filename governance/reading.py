@@ -178,18 +178,20 @@ class StatusResult:
 def status(service: Service, request: StatusRequest) -> StatusResult:
     """Live release per environment, fallback, drift, open obligations and releases, per
     model (an unknown model is NotFound, exit 1, with a hint)."""
-    from governance.repo import GovernedRepo
-    from governance.status import model_state, model_summary, status_of
+    from governance.status import StatusFiles, model_state, model_summary, status_of
     from governance.status_memo import StatusMemo
 
-    # a read query: governance.yaml as remembered for its exact bytes (governance.config_cache)
-    governed = GovernedRepo(service.root, service.remembered_config())
+    # a read query: governance.yaml as remembered for its exact bytes (governance.config_cache),
+    # model.yaml and the pointer files as remembered for theirs (governance.status_memo; the
+    # source is only opened here, verified when the index catches up)
+    config = service.remembered_config()
+    source = service.ledger(allow_prefix=request.verified_prefix)
+    memo = StatusMemo.for_source(source)
+    governed = StatusFiles(service.root, config, memo)
     models = [request.model] if request.model else governed.model_names()
     if request.model:
-        governed.load_model(request.model)
-    source = service.ledger(allow_prefix=request.verified_prefix)
+        governed.check_model(request.model)
     production = governed.config.production_environment
-    memo = StatusMemo.for_source(source)
 
     def one(conn: Any, model: str) -> ModelStatus:
         summary, state = model_summary(conn, model, production_env=production, memo=memo)
