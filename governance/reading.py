@@ -116,7 +116,7 @@ class AuditQueryRequest:
 class EventsResult:
     """Events in ledger order (history, audit query)."""
 
-    events: tuple[queries.IndexedEvent, ...]
+    events: tuple[queries.AnyIndexedEvent, ...]
     prefix: PrefixNote | None
 
     def to_json(self) -> Any:
@@ -129,7 +129,7 @@ class EventsResult:
 def history(service: Service, request: HistoryRequest) -> EventsResult:
     """The timeline of a model."""
     source = service.ledger(allow_prefix=request.verified_prefix)
-    events = service.answer(lambda conn: queries.history(conn, request.model), source=source)
+    events = service.answer(lambda conn: queries.timeline(conn, request.model), source=source)
     return EventsResult(tuple(events), prefix_of(source))
 
 

@@ -28,7 +28,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from governance.audit.index import (
     IndexMismatch,
@@ -77,24 +77,59 @@ class IndexedEvent:
     event: Mapping[str, Any] = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "timestamp": self.timestamp,
-            "model": self.model,
-            "release_id": self.release_id,
-            "environment": self.environment,
-            "actor_id": self.actor_id,
-            "actor_role": self.actor_role,
-            "incident": self.incident,
-            "from_release": self.from_release,
-            "to_release": self.to_release,
-            "leaf_hash": self.leaf_hash,
-            "commit": self.commit,
-            "checkpoint": self.checkpoint,
-            "event": dict(self.event),
-        }
+        return _event_json(self)
+
+
+class IndexedRow(NamedTuple):
+    """An ``IndexedEvent``'s fields (same names, same order, same JSON) as a tuple: what a
+    timeline answers with (``timeline``). History prints thousands of events (6,001 for one
+    model at 1,000 releases): a tuple is built from its row in a fraction of the time a
+    dataclass instance takes, and read the same way."""
+
+    seq: int
+    event_id: str
+    event_type: str
+    timestamp: str
+    model: str | None
+    release_id: str | None
+    environment: str | None
+    actor_id: str | None
+    actor_role: str | None
+    incident: str | None
+    from_release: str | None
+    to_release: str | None
+    leaf_hash: str
+    commit: str
+    checkpoint: str | None
+    event: Mapping[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return _event_json(self)
+
+
+# An event of the index as a read query answers with it.
+AnyIndexedEvent = IndexedEvent | IndexedRow
+
+
+def _event_json(e: AnyIndexedEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "event_id": e.event_id,
+        "event_type": e.event_type,
+        "timestamp": e.timestamp,
+        "model": e.model,
+        "release_id": e.release_id,
+        "environment": e.environment,
+        "actor_id": e.actor_id,
+        "actor_role": e.actor_role,
+        "incident": e.incident,
+        "from_release": e.from_release,
+        "to_release": e.to_release,
+        "leaf_hash": e.leaf_hash,
+        "commit": e.commit,
+        "checkpoint": e.checkpoint,
+        "event": dict(e.event),
+    }
 
 
 @dataclass(frozen=True)
@@ -321,6 +356,15 @@ def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
     return _select(conn, "WHERE model = ? ORDER BY seq", (model,))
 
 
+def timeline(conn: sqlite3.Connection, model: str) -> list[IndexedRow]:
+    """``history`` as tuples (``IndexedRow``): the same events, confirmed the same way."""
+    _require_model(conn, model)
+    rows, events = select_confirmed(conn, _EVENT_COLUMNS, "WHERE model = ? ORDER BY seq",
+                                    (model,))
+    new = tuple.__new__
+    return [new(IndexedRow, (*row[:15], event)) for row, event in zip(rows, events, strict=True)]
+
+
 def _select(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[IndexedEvent]:
     """The ``events`` rows ``sql`` (its text after ``FROM events``) selects, checked row by row
     against the verified chain, and complete: the chain holds no other event for the same
@@ -380,7 +424,7 @@ def _within(events: Sequence[IndexedEvent], flt: AuditFilter) -> None:
                                 "verified ledger's (edited row or replaced index file)")
 
 
-def summary(event: IndexedEvent) -> str:
+def summary(event: AnyIndexedEvent) -> str:
     """One human line for a timeline entry."""
     e = event.event
     who = event.actor_id or "?"
