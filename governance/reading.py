@@ -10,14 +10,14 @@ format shows (DESIGN section 11).
 
 Heavy modules (the status and evidence answers) are imported by the use case that needs them,
 so a read query still imports only what it reads (tests/unit/test_import_budget.py); the
-status and evidence use cases themselves live in ``governance.reading_status`` and
-``governance.reading_evidence`` and are re-exported here on first use.
+live, status and evidence use cases themselves live in ``governance.reading_live``,
+``governance.reading_status`` and ``governance.reading_evidence`` and are re-exported here on
+first use (history and audit query, which share their result, are here).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from governance.audit import queries
@@ -32,15 +32,20 @@ if TYPE_CHECKING:
     from governance.reading_evidence import diff as diff
     from governance.reading_evidence import explain as explain
     from governance.reading_evidence import report as report
+    from governance.reading_live import LiveRequest as LiveRequest
+    from governance.reading_live import LiveResult as LiveResult
+    from governance.reading_live import live as live
     from governance.reading_status import StatusRequest as StatusRequest
     from governance.reading_status import StatusResult as StatusResult
     from governance.reading_status import status as status
     from governance.service import Service
 
 # The use cases of the other read commands and their requests and results, loaded on first use
-# (``__getattr__``): creating their frozen dataclasses would cost ``live`` and ``history``
+# (``__getattr__``): creating every command's frozen dataclasses would cost each command
 # several milliseconds of start-up (issue 18).
 _ELSEWHERE = {
+    "LiveRequest": "governance.reading_live", "LiveResult": "governance.reading_live",
+    "live": "governance.reading_live",
     "StatusRequest": "governance.reading_status", "StatusResult": "governance.reading_status",
     "status": "governance.reading_status",
     "ExplainRequest": "governance.reading_evidence",
@@ -51,8 +56,8 @@ _ELSEWHERE = {
 
 
 def __getattr__(name: str) -> Any:
-    """The use cases kept in ``governance.reading_status`` and ``governance.reading_evidence``,
-    imported when first asked for (PEP 562)."""
+    """The use cases kept in ``governance.reading_live``, ``governance.reading_status`` and
+    ``governance.reading_evidence``, imported when first asked for (PEP 562)."""
     module = _ELSEWHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -61,40 +66,6 @@ def __getattr__(name: str) -> Any:
     value = getattr(import_module(module), name)
     globals()[name] = value
     return value
-
-
-# --- live ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LiveRequest:
-    model: str
-    environment: str
-    at: datetime
-    verified_prefix: bool = False
-
-
-@dataclass(frozen=True)
-class LiveResult:
-    request: LiveRequest
-    answer: queries.LiveRelease
-    prefix: PrefixNote | None
-
-    def to_json(self) -> dict[str, Any]:
-        data = self.answer.to_json()
-        if self.prefix is not None:
-            data["verified_prefix"] = self.prefix.to_json()
-        return data
-
-
-def live(service: Service, request: LiveRequest) -> LiveResult:
-    """Which release was live for the model in the environment at the time."""
-    configured = tuple(service.remembered_config().environments)
-    source = service.ledger(allow_prefix=request.verified_prefix)
-    answer = service.answer(lambda conn: queries.live_release_at(
-        conn, request.model, request.environment, request.at, configured=configured),
-        source=source)
-    return LiveResult(request, answer, prefix_of(source))
 
 
 # --- history and audit query ---------------------------------------------------------------
