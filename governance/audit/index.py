@@ -289,14 +289,16 @@ def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
     """Each row's event when every row is the verified chain's (``_CHAIN_MATCH`` column 1)
     and its stored bytes hash to its leaf; at the first that is not, None, or with ``refuse``
     IndexMismatch naming what differs."""
-    sha256 = hashlib.sha256
+    leaf_prefix = hashlib.sha256(b"\x00")  # RFC 6962 leaf: SHA-256(0x00 || stored)
     events: list[Mapping[str, Any]] = []
     append = events.append
     for row in rows:
         stored = row[15]
         if type(stored) is not bytes:
             stored = bytes(stored)
-        if row[16] != 1 or sha256(b"\x00" + stored).hexdigest() != row[12]:
+        leaf = leaf_prefix.copy()
+        leaf.update(stored)
+        if row[16] != 1 or leaf.hexdigest() != row[12]:
             if refuse:
                 _mismatch(row, stored)
             return None
