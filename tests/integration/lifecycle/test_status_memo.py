@@ -191,3 +191,15 @@ def test_an_edited_pointer_file_is_read_again(world: World, loads: list[str]) ->
     pointer.write_text("models: [not, a, mapping\n")  # broken YAML: refused, not remembered
     done = world.run(None, "status", MODEL, expect=None)
     assert done.returncode == 1 and "production.yaml" in done.stderr, done.stderr
+
+
+def test_a_document_kept_by_other_loaders_or_for_other_bytes_is_loaded_again(
+        world: World, loads: list[str]) -> None:
+    first = world.json(None, "status", MODEL)
+    with sqlite3.connect(world.ci / MEMO) as conn:  # as if another version had checked it
+        conn.execute("UPDATE documents SET code = 'other' WHERE path LIKE 'releases/%'")
+        conn.execute("UPDATE documents SET digest = '0' || substr(digest, 2) "
+                     "WHERE path = 'environments/production.yaml'")
+    assert _status(world) == first["models"][0]
+    assert sorted(loads) == ["environment production", f"model {MODEL}"]
+    assert _status(world) == first["models"][0] and len(loads) == 2  # kept again
