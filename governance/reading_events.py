@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from governance.service import Service
 
 
-
 @dataclass(frozen=True)
 class HistoryRequest:
     model: str

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from governance.service import Service
 
 
-
 @dataclass(frozen=True)
 class ExplainRequest:
     target: str  # a release id, or a model name with ``environment``

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from governance.service import Service
 
 
-
 @dataclass(frozen=True)
 class LiveRequest:
     model: str

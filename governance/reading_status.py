@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from governance.status import ModelStatus
 
 
-
 @dataclass(frozen=True)
 class StatusRequest:
     model: str | None  # None: every model
