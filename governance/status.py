@@ -38,15 +38,24 @@ from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
 from governance.domain.lifecycle_states import APPROVED, DRAFT, REJECTED, VALIDATED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
-from governance.repo import ENVIRONMENTS, MODEL_FILE, RELEASE_FILE, RELEASES, GovernedRepo
 from governance.safe_text import join_lines
 from governance.text import when
 from governance.timeparse import TimeFormatError, parse_instant_fast, to_seconds
-from governance.yaml_source import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:  # the fold's classes: only when folding (a kept summary needs none)
+    from governance.domain.config import GovernanceConfig
     from governance.lifecycle import LifecycleState
+    from governance.repo import GovernedRepo
     from governance.status_memo import StatusMemo
+
+# governance.repo's names of the layout and its default size limit (governance.yaml_source's),
+# not imported: they bring the YAML parser and the document loader, which a warm status reads
+# no file with (StatusFiles); tests/unit/test_status_files.py checks they are the same.
+RELEASES = "releases"
+ENVIRONMENTS = "environments"
+RELEASE_FILE = "release.yaml"
+MODEL_FILE = "model.yaml"
+DEFAULT_MAX_BYTES = 1024 * 1024
 
 DEFAULT_LIMIT = 20  # releases listed per model unless --all (or --limit) asks for more
 APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate counts in status
@@ -83,7 +92,7 @@ def model_state(conn: sqlite3.Connection, model: str, *,
 
     if not queries.model_exists(conn, model):
         return LifecycleState(production_env=production_env)
-    return fold_lifecycle(queries.history(conn, model), production_env=production_env)
+    return fold_lifecycle(queries.timeline(conn, model), production_env=production_env)
 
 
 def model_summary(conn: sqlite3.Connection, model: str, *, production_env: str,
@@ -140,14 +149,15 @@ def summarize(state: LifecycleState, model: str) -> dict[str, Any]:
     return {"environments": envs, "releases": releases, "obligations": obligations}
 
 
-def status_of(repo: GovernedRepo, summary: dict[str, Any], model: str, limit: int | None,
-              full_state: Callable[[], LifecycleState]) -> ModelStatus:
+def status_of(repo: GovernedRepo | StatusFiles, summary: dict[str, Any], model: str,
+              limit: int | None, full_state: Callable[[], LifecycleState]) -> ModelStatus:
     """The status of ``model`` from its ``summary``; ``full_state`` gives the whole fold, asked
     for only when a listed release awaits promotion (the approvals gate's input reads it)."""
+    files = repo if isinstance(repo, StatusFiles) else StatusFiles.of(repo)
     envs = []
     drift = []
     known = summary["environments"]
-    for env in repo.config.environments:
+    for env in files.config.environments:
         here = known.get(env) or {}
         current = here.get("live")
         envs.append({
@@ -159,10 +169,10 @@ def status_of(repo: GovernedRepo, summary: dict[str, Any], model: str, limit: in
             "seq": current["seq"] if current else None,
             "fallback": here.get("fallback"),
         })
-        problem = _drift(repo, model, env, current["release_id"] if current else None)
+        problem = _drift(files, model, env, current["release_id"] if current else None)
         if problem:
             drift.append(problem + " (re-run the promote or rollback to repair)")
-    dirs = ReleaseDirs(repo.root / RELEASES / model)
+    dirs = ReleaseDirs(files.root / RELEASES / model)
     rows: list[tuple[tuple[int, float], str, str | None, dict[str, Any], str | None]] = []
     named = set()
     for standing, first_seen, key, digest in summary["releases"]:
@@ -184,8 +194,8 @@ def status_of(repo: GovernedRepo, summary: dict[str, Any], model: str, limit: in
                 for _, rid, when, standing, digest in shown]
     awaiting = [r for r in releases if r["on_disk"] and r["state"] in AWAITING
                 and not r["live"] and not r["replaced"]]
-    if awaiting and repo.config.environments:
-        _add_approvals(repo, full_state(), dirs, awaiting)
+    if awaiting and files.config.environments:
+        _add_approvals(files.governed, full_state(), dirs, awaiting)
     return ModelStatus(model=model, environments=tuple(envs), releases=tuple(releases),
                        obligations=tuple(summary["obligations"]), drift=tuple(drift),
                        releases_total=len(rows), state_counts=tuple(sorted(counts.items())))
@@ -198,17 +208,111 @@ def pointer_drift(repo: GovernedRepo, state: LifecycleState, model: str, env: st
     ``governance.promotion``, which brings the pointer writer and the document authoring code
     that a read query never needs."""
     current = state.current(model, env)
-    return _drift(repo, model, env, current.release_id if current else None)
+    return _drift(StatusFiles.of(repo), model, env, current.release_id if current else None)
 
 
-def _drift(repo: GovernedRepo, model: str, env: str, want: str | None) -> str | None:
-    pointed = repo.load_environment(env).models.get(model)
-    have = pointed.release_id if pointed else None
+def _drift(files: StatusFiles, model: str, env: str, want: str | None) -> str | None:
+    have = files.pointed(env, model)
     if want == have:
         return None
-    path = repo.root / ENVIRONMENTS / f"{env}.yaml"
+    path = files.root / ENVIRONMENTS / f"{env}.yaml"
     return (f"{display_path(path)} says {have or 'nothing'} for {model}, "
             f"the ledger says {want or 'nothing'} is live")
+
+
+class StatusFiles:
+    """The work tree's files as ``status`` reads them: the models (releases/*/model.yaml) and
+    the environment pointer files, loaded and checked by ``governance.repo.GovernedRepo``
+    exactly as before, except that with a ``memo`` (``governance.status_memo``) a file whose
+    exact bytes passed those checks before, under the same size limit and the same code, is
+    taken as it was read then: a warm ``status`` then imports neither the YAML parser nor the
+    document loader. Any other file is loaded by ``GovernedRepo`` (refused as it refuses) and
+    remembered when it passed. ``governed`` is that repository (for the approvals gate)."""
+
+    def __init__(self, root: Path, config: GovernanceConfig, memo: StatusMemo | None = None,
+                 governed: GovernedRepo | None = None) -> None:
+        self.root = root
+        self.config = config
+        self.memo = memo
+        self._governed = governed
+
+    @classmethod
+    def of(cls, repo: GovernedRepo) -> StatusFiles:
+        """``repo``'s files read through ``repo`` itself, nothing remembered."""
+        return cls(repo.root, repo.config, None, repo)
+
+    @property
+    def governed(self) -> GovernedRepo:
+        if self._governed is None:
+            from governance.repo import GovernedRepo
+
+            self._governed = GovernedRepo(self.root, self.config)
+        return self._governed
+
+    @property
+    def max_bytes(self) -> int:
+        return self.config.max_file_bytes or DEFAULT_MAX_BYTES  # GovernedRepo.max_bytes
+
+    def model_names(self) -> list[str]:
+        """``GovernedRepo.model_names``: the directories under releases/ holding a model.yaml
+        (a regular file, or a link to one: loading it names the link)."""
+        base = self.root / RELEASES
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if (p / MODEL_FILE).is_file())
+
+    def check_model(self, name: str) -> None:
+        """``GovernedRepo.load_model``'s verdict on the model: NotFound when its model.yaml
+        does not exist, InvalidInput naming every problem when it is invalid."""
+        relative = f"{RELEASES}/{name}/{MODEL_FILE}"
+        raw = self._remembered(relative)
+        if raw is not None and self.memo is not None \
+                and self.memo.document(relative, raw, self.max_bytes) is not None:
+            return
+        self.governed.load_model(name)
+        self._remember(relative, raw, True)
+
+    def pointed(self, env: str, model: str) -> str | None:
+        """The release environments/<env>.yaml names for ``model`` (None: none, or no such
+        file), as ``GovernedRepo.load_environment`` reads it (InvalidInput when invalid)."""
+        relative = f"{ENVIRONMENTS}/{env}.yaml"
+        if not (self.root / relative).is_file():
+            return None  # GovernedRepo.load_environment: no file, no model named
+        raw = self._remembered(relative)
+        if raw is not None and self.memo is not None:
+            kept = self.memo.document(relative, raw, self.max_bytes)
+            if isinstance(kept, dict):
+                found = kept.get(model)
+                return found if isinstance(found, str) else None
+        state = self.governed.load_environment(env)
+        models = {name: d.release_id for name, d in state.models.items()}
+        self._remember(relative, raw, models)
+        return models.get(model)
+
+    def _remembered(self, relative: str) -> bytes | None:
+        """The bytes of the file at ``relative`` when a memo may hold them, else None (no
+        memo; not a regular file within the limit: the loader names what is wrong)."""
+        if self.memo is None:
+            return None
+        path = self.root / relative
+        try:
+            return read_input(path, str(path), self.max_bytes)
+        except InputFileProblem:
+            return None
+
+    def _remember(self, relative: str, before: bytes | None, value: Any) -> None:
+        """Keep ``value`` for the file at ``relative``, which the loader has just accepted,
+        when its bytes are still those read before the load (``before``): what is kept is
+        what was checked."""
+        if self.memo is None or before is None:
+            return
+        path = self.root / relative
+        try:
+            after = read_input(path, str(path), self.max_bytes)
+        except InputFileProblem:
+            return
+        if after == before:
+            self.memo.put_document(relative, before, self.max_bytes, value)
 
 
 class ReleaseDirs(Mapping[str, Path]):

@@ -22,6 +22,15 @@ The file lives beside the verified chain, in the git directory
 what was derived from confirmed events, and like the query index it is a cache (deleting it
 costs one fold per model). A file that cannot be read or written is ignored (the answer is
 folded, never refused: the ledger is the evidence).
+
+The same file keeps what ``status`` read of the work tree's documents (``documents``): that a
+``model.yaml`` passed every check, and which release an ``environments/<env>.yaml`` names for
+each model, keyed by the document's path, the SHA-256 of its exact bytes, the size limit it was
+read under and ``document_code_digest`` (the schemas, the YAML reader and the loaders that
+checked it). A warm ``status`` whose files have those bytes reads them without importing the
+YAML parser or the document loader; any other bytes (an edit, even of a comment), limit or code
+version is a miss: the file is loaded and checked as ``governance.repo`` does, refused as it
+refuses, and remembered again only when it passed (``governance.status.StatusFiles``).
 """
 
 from __future__ import annotations
@@ -45,6 +54,13 @@ CREATE TABLE IF NOT EXISTS summary (
     value          TEXT NOT NULL,
     PRIMARY KEY (model, production_env)
 );
+CREATE TABLE IF NOT EXISTS documents (
+    path      TEXT PRIMARY KEY,
+    digest    TEXT NOT NULL,
+    max_bytes INTEGER NOT NULL,
+    code      TEXT NOT NULL,
+    value     TEXT NOT NULL
+);
 """
 # The modules whose code decides a summary: which events are the model's and how they are read
 # from the index (the index, its queries and the filter columns both it and the chain derive),
@@ -56,6 +72,13 @@ _CODE_MODULES = ("governance.audit.index", "governance.audit.queries", "governan
                  "governance.domain.lifecycle_states", "governance.status",
                  "governance.timeparse", "governance.status_memo")
 _code: str | None = None
+# What decides whether a model.yaml or an environment pointer file is accepted, and what is
+# read of it: their schemas, the YAML reader, the validator, the document builders and loaders.
+_DOCUMENT_MODULES = ("governance.records", "governance.yaml_source", "governance.documents",
+                     "governance.domain.model", "governance.repo", "governance.input_files",
+                     "governance.ledger.schema_fast", "governance.status_memo")
+_DOCUMENT_SCHEMAS = ("model.schema.json", "environment-state.schema.json")
+_document_code: str | None = None
 
 
 def code_digest() -> str | None:
@@ -77,6 +100,35 @@ def code_digest() -> str | None:
                 return None
         _code = h.hexdigest()
     return _code
+
+
+def document_code_digest() -> str | None:
+    """SHA-256 over the package version, the schemas and the source of the modules that check
+    a model.yaml or an environment pointer file (None when one cannot be read)."""
+    global _document_code
+    if _document_code is None:
+        from importlib.util import find_spec
+
+        from governance import __version__
+
+        h = hashlib.sha256(__version__.encode())
+        try:
+            for name in _DOCUMENT_MODULES:  # located, not imported
+                spec = find_spec(name)
+                origin = spec.origin if spec is not None else None
+                if origin is None:
+                    return None
+                h.update(b"\0" + Path(origin).read_bytes())
+            schemas = find_spec("governance.schemas")
+            where = schemas.origin if schemas is not None else None
+            if where is None:
+                return None
+            for schema in _DOCUMENT_SCHEMAS:
+                h.update(b"\0" + (Path(where).parent / schema).read_bytes())
+        except (OSError, ImportError, ValueError):
+            return None
+        _document_code = h.hexdigest()
+    return _document_code
 
 
 def memo_file(common_dir: Path, branch: str) -> Path:
@@ -155,6 +207,37 @@ class StatusMemo:
             conn.execute("INSERT OR REPLACE INTO summary VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (model, production_env, head[0], head[1], head[2], code,
                           json.dumps(summary, separators=(",", ":"))))
+
+    def document(self, path: str, raw: bytes, max_bytes: int) -> Any:
+        """What was read of the document at ``path`` (relative to the repository) when it had
+        exactly the bytes ``raw`` under the size limit ``max_bytes``, or None."""
+        code = document_code_digest()
+        conn = self._open() if code is not None else None
+        if conn is None:
+            return None
+        try:
+            row = conn.execute("SELECT digest, max_bytes, code, value FROM documents "
+                               "WHERE path = ?", (path,)).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or tuple(row[:3]) != (hashlib.sha256(raw).hexdigest(), max_bytes, code):
+            return None
+        try:
+            return json.loads(row[3])
+        except ValueError:
+            return None
+
+    def put_document(self, path: str, raw: bytes, max_bytes: int, value: Any) -> None:
+        """Remember ``value`` for the document at ``path`` with the bytes ``raw``, which were
+        loaded and passed every check under ``max_bytes``."""
+        code = document_code_digest()
+        conn = self._open() if code is not None else None
+        if conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                         (path, hashlib.sha256(raw).hexdigest(), max_bytes, code,
+                          json.dumps(value, separators=(",", ":"), sort_keys=True)))
 
     def close(self) -> None:
         if self._conn is not None:

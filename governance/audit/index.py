@@ -258,29 +258,52 @@ def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Seq
     event, checked against the verified ledger, and the answer complete.
 
     With the verified chain attached (``attach_chain``) that is two reads: the rows, each with
-    the chain's verdict on its columns, commit and leaf (``_CHAIN_MATCH``), and the seqs the
-    chain holds for the same SQL (``complete``); Python only hashes each row's stored bytes
-    against its leaf. The events are parsed on first use (``StoredEvent``): a timeline printed
-    as text reads few of them. Without the chain: ``confirm_rows``."""
+    the chain's verdict on its columns, commit and leaf (``_CHAIN_MATCH``), and how many rows
+    (with a LIMIT: which seqs) the chain holds for the same SQL (``complete``); Python only
+    hashes each row's stored bytes against its leaf. ``sql``'s predicate reads only columns
+    ``_CHAIN_MATCH`` compares. The events are parsed on first use (``StoredEvent``): a
+    timeline printed as text reads few of them. Without the chain: ``confirm_rows``."""
     schema = getattr(conn, "chain", None)
     if schema is None or getattr(conn, "confirm", None) is None:
         rows = conn.execute(f"SELECT {columns} FROM events {sql}", args).fetchall()
         return rows, list(confirm_rows(conn, rows))
     rows = conn.execute(f"SELECT {columns}, {_CHAIN_MATCH.format(schema=schema)} FROM events "
                         f"{sql}", args).fetchall()
+    events = _agreeing(rows)
+    # Every row agrees with the chain's row at its seq on every column a question filters on
+    # (``_CHAIN_MATCH``), so each is in the chain's answer to the same question: without a
+    # LIMIT the two answers are the same when they are as long (one count on the chain's
+    # index instead of its seqs). Anything else takes the checks in full, in their order.
+    if events is not None and " LIMIT " not in sql.upper() and conn.execute(
+            f"SELECT count(*) FROM {schema}.chain {sql}", args).fetchone()[0] == len(rows):
+        return rows, events
     held = [r[0] for r in conn.execute(f"SELECT seq FROM {schema}.chain {sql}", args)]
     complete(conn, held, [row[0] for row in rows])
-    sha256 = hashlib.sha256
+    checked = _agreeing(rows, refuse=True)
+    assert checked is not None  # refused otherwise
+    return rows, checked
+
+
+def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
+              ) -> list[Mapping[str, Any]] | None:
+    """Each row's event when every row is the verified chain's (``_CHAIN_MATCH`` column 1)
+    and its stored bytes hash to its leaf; at the first that is not, None, or with ``refuse``
+    IndexMismatch naming what differs."""
+    leaf_prefix = hashlib.sha256(b"\x00")  # RFC 6962 leaf: SHA-256(0x00 || stored)
     events: list[Mapping[str, Any]] = []
     append = events.append
     for row in rows:
         stored = row[15]
         if type(stored) is not bytes:
             stored = bytes(stored)
-        if row[16] != 1 or sha256(b"\x00" + stored).hexdigest() != row[12]:
-            _mismatch(row, stored)
+        leaf = leaf_prefix.copy()
+        leaf.update(stored)
+        if row[16] != 1 or leaf.hexdigest() != row[12]:
+            if refuse:
+                _mismatch(row, stored)
+            return None
         append(StoredEvent(stored))
-    return rows, events
+    return events
 
 
 def _mismatch(row: Sequence[Any], stored: bytes) -> None:

@@ -226,3 +226,25 @@ def test_a_warm_status_imports_no_fold(governed: Path) -> None:
     assert code == 0, output
     assert imported == [], f"a warm governance status imported {imported}"
     assert f"{R1}: " in output
+
+
+def test_a_warm_status_parses_no_yaml(governed: Path, tmp_path: Path) -> None:
+    """Once a status has checked model.yaml and the pointer files, the next one with the same
+    bytes takes them as remembered (governance.status_memo): no YAML parser, no loader (in a
+    copy whose only release is the ledger's: a release on disk awaiting promotion has its
+    approvals counted by the gate, which loads it)."""
+    root = tmp_path / "repo"
+    shutil.copytree(governed, root, symlinks=True)
+    for release in (root / "releases" / MODEL).iterdir():
+        if release.is_dir() and release.name != R1:
+            shutil.rmtree(release)
+    _run(root, ["status", MODEL], ())
+    budget = (*READ_BUDGET, "governance.promotion", "governance.authoring", "yaml",
+              "governance.records", "governance.yaml_source", "governance.repo")
+    code, imported, output = _run(root, ["status", MODEL], budget)
+    assert code == 0, output
+    assert imported == [], f"a warm governance status imported {imported}"
+    (root / "releases" / MODEL / "model.yaml").write_bytes(
+        (root / "releases" / MODEL / "model.yaml").read_bytes() + b"# edited\n")
+    code, imported, output = _run(root, ["status", MODEL], ("yaml",))
+    assert code == 0 and imported == ["yaml"], output  # other bytes: parsed and checked

@@ -198,3 +198,15 @@ def test_the_fast_sort_key_is_parse_instants() -> None:
     for when in samples:
         assert _sort_key(when) == slow(when), when
     assert _sort_key(None) == _sort_key("") == (0, 0.0)
+
+
+def test_the_layout_names_status_keeps_are_the_repositorys() -> None:
+    """governance.status names the layout and the size limit itself (importing governance.repo
+    would bring the YAML parser into every warm status): they are governance.repo's."""
+    import governance.repo as repo
+    import governance.status as status
+    from governance.yaml_source import DEFAULT_MAX_BYTES
+
+    assert (status.RELEASES, status.ENVIRONMENTS, status.RELEASE_FILE, status.MODEL_FILE) == (
+        repo.RELEASES, repo.ENVIRONMENTS, repo.RELEASE_FILE, repo.MODEL_FILE)
+    assert status.DEFAULT_MAX_BYTES == DEFAULT_MAX_BYTES

@@ -117,3 +117,89 @@ def test_an_unreadable_summary_file_is_folded_past(world: World) -> None:
     import json
 
     assert json.loads(done.stdout)["models"][0] == world.full_fold_status()
+
+
+# --- model.yaml and the environment pointer files, remembered for their bytes ---------------
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The documents each in-process status loaded through governance.repo (YAML parse and
+    checks), by kind."""
+    from governance.repo import GovernedRepo
+
+    seen: list[str] = []
+    real_model, real_env = GovernedRepo.load_model, GovernedRepo.load_environment
+
+    def load_model(self: GovernedRepo, name: str) -> Any:
+        seen.append(f"model {name}")
+        return real_model(self, name)
+
+    def load_environment(self: GovernedRepo, env: str) -> Any:
+        seen.append(f"environment {env}")
+        return real_env(self, env)
+
+    monkeypatch.setattr(GovernedRepo, "load_model", load_model)
+    monkeypatch.setattr(GovernedRepo, "load_environment", load_environment)
+    yield seen
+
+
+def _documents(world: World) -> dict[str, Any]:
+    import json
+
+    with sqlite3.connect(world.ci / MEMO) as conn:
+        return {path: json.loads(value) for path, value in
+                conn.execute("SELECT path, value FROM documents")}
+
+
+def test_a_warm_status_reads_model_yaml_and_pointers_as_remembered(
+        world: World, loads: list[str]) -> None:
+    first = world.json(None, "status", MODEL)
+    kept = _documents(world)
+    assert kept[f"releases/{MODEL}/model.yaml"] is True
+    assert kept["environments/production.yaml"][MODEL] == R1
+    assert _status(world) == first["models"][0]
+    assert loads == []  # neither model.yaml nor a pointer file parsed again
+    # a comment is content: the file is loaded and checked again, the answer is the same
+    model_yaml = world.ci / "releases" / MODEL / "model.yaml"
+    model_yaml.write_bytes(model_yaml.read_bytes() + b"# reviewed\n")
+    assert _status(world) == first["models"][0]
+    assert loads == [f"model {MODEL}"]
+    assert _status(world) == first["models"][0] and loads == [f"model {MODEL}"]
+
+
+def test_an_invalid_model_yaml_is_refused_though_it_was_remembered(world: World) -> None:
+    world.json(None, "status", MODEL)  # remembers the valid model.yaml
+    model_yaml = world.ci / "releases" / MODEL / "model.yaml"
+    model_yaml.write_text(model_yaml.read_text().replace("risk_tier:", "risk_tire:"))
+    done = world.run(None, "status", MODEL, expect=None)
+    assert done.returncode == 1, done.stderr
+    assert "model.yaml" in done.stderr and "risk_tire" in done.stderr and not done.stdout
+
+
+def test_an_edited_pointer_file_is_read_again(world: World, loads: list[str]) -> None:
+    world.json(None, "status", MODEL)
+    pointer = world.ci / "environments" / "production.yaml"
+    pointer.write_text(pointer.read_text().replace(R1, f"{MODEL}-2026-01-01-01"))
+    now = _status(world)
+    assert loads == ["environment production"]
+    assert now["drift"] == [f"environments/production.yaml says {MODEL}-2026-01-01-01 for "
+                            f"{MODEL}, the ledger says {R1} is live (re-run the promote or "
+                            "rollback to repair)"]
+    done = world.run(None, "status", MODEL, expect=1)  # drift: exit 1, as before
+    assert "DRIFT" in done.stdout
+    pointer.write_text("models: [not, a, mapping\n")  # broken YAML: refused, not remembered
+    done = world.run(None, "status", MODEL, expect=None)
+    assert done.returncode == 1 and "production.yaml" in done.stderr, done.stderr
+
+
+def test_a_document_kept_by_other_loaders_or_for_other_bytes_is_loaded_again(
+        world: World, loads: list[str]) -> None:
+    first = world.json(None, "status", MODEL)
+    with sqlite3.connect(world.ci / MEMO) as conn:  # as if another version had checked it
+        conn.execute("UPDATE documents SET code = 'other' WHERE path LIKE 'releases/%'")
+        conn.execute("UPDATE documents SET digest = '0' || substr(digest, 2) "
+                     "WHERE path = 'environments/production.yaml'")
+    assert _status(world) == first["models"][0]
+    assert sorted(loads) == ["environment production", f"model {MODEL}"]
+    assert _status(world) == first["models"][0] and len(loads) == 2  # kept again
