@@ -56,9 +56,15 @@ def one_line(text: str) -> str:
     return "".join(_escape_char(c) if _unsafe(c) else c for c in text)
 
 
+# Printable ASCII and the line break: text made of these alone has nothing to escape.
+_PLAIN_LINES = bytes(range(0x20, 0x7F)) + b"\n"
+
+
 def keep_lines(text: str) -> str:
     """``text`` with its line breaks (``\\n``) kept and every other control character escaped:
     for text whose lines were built one record each (``join_lines``)."""
+    if text.isascii() and not text.encode("ascii").translate(None, _PLAIN_LINES):
+        return text  # the common case (a timeline of 6,001 lines), checked in one C pass
     return "\n".join(one_line(line) for line in text.split("\n"))
 
 

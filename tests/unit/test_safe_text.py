@@ -266,3 +266,20 @@ def test_stopped_json_and_markdown() -> None:
     md = STOPPED_RENDERERS["markdown"](_INVALID, ("r",))
     assert "&lt;x&gt;" in md and "<x>" not in md and "| 7 |" in md
     _no_active_html(_html(md))
+
+
+def test_keep_lines_fast_path_answers_as_the_line_by_line_escape() -> None:
+    """Printable ASCII with line breaks is returned as it is without the per-line pass; any
+    other character (every ASCII control, DEL, a non-ASCII printable or format character)
+    gives what escaping each line gives."""
+    from governance.safe_text import one_line
+
+    def slow(text: str) -> str:
+        return "\n".join(one_line(line) for line in text.split("\n"))
+
+    samples = ["", "\n", "a\nb", "plain line\nanother (ml_lead) ~!@#$%^&*()_+{}|:<>?"]
+    samples += [f"before{chr(c)}after\nnext" for c in [*range(0x20), 0x7F]]
+    samples += ["caf\u00e9\nok", "bidi \u202e trick\nok", "zero\u200bwidth", "\u2028sep", "\x85nel"]
+    for text in samples:
+        assert keep_lines(text) == slow(text), repr(text)
+    assert keep_lines("a\x1b[31mred\nb") == "a\\x1b[31mred\nb"
