@@ -258,10 +258,18 @@ def _upgrade_key_collations(conn: psycopg.Connection[Any]) -> None:
         "collnamespace = 'pg_catalog'::regnamespace) ORDER BY a.attnum",
         (EVENTS, list(C_COLLATED))).fetchall()]
     if other:
-        conn.execute(sql.SQL("ALTER TABLE {t} {changes}").format(
-            t=table, changes=sql.SQL(", ").join(
-                sql.SQL('ALTER COLUMN {c} TYPE text COLLATE "C"').format(c=sql.Identifier(c))
-                for c in other)))
+        try:
+            conn.execute(sql.SQL("ALTER TABLE {t} {changes}").format(
+                t=table, changes=sql.SQL(", ").join(
+                    sql.SQL('ALTER COLUMN {c} TYPE text COLLATE "C"').format(
+                        c=sql.Identifier(c)) for c in other)))
+        except psycopg.errors.FeatureNotSupported as err:  # a view or rule on those columns
+            detail = (err.diag.message_detail or "").strip()
+            raise ConfigurationError(
+                f"postgres sink-init: {EVENTS} columns {', '.join(other)} must become "
+                f"COLLATE \"C\" (cheaper index comparisons), but {err.diag.message_primary}"
+                f"{': ' + detail if detail else ''}; nothing was changed",
+                hint="drop that view (or rule), run sink-init again, then re-create it") from None
     for name in NO_DEDUP_INDEXES:
         index = f"{EVENTS}_{name}"
         row = conn.execute("SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = "

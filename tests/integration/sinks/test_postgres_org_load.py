@@ -11,7 +11,7 @@ from datetime import datetime
 import psycopg
 import pytest
 
-from governance.errors import Tampered
+from governance.errors import ConfigurationError, Tampered
 from governance.sinks.postgres_org import (
     C_COLLATED,
     EVENTS,
@@ -191,3 +191,22 @@ def test_sink_init_migrates_collations_and_deduplication_of_an_existing_table(
         seqs = [int(r[0]) for r in conn.execute(
             f"SELECT seq FROM {EVENTS} WHERE origin = %s ORDER BY seq", (origin.origin,))]
         assert seqs == list(range(len(origin.ledger.items)))
+
+
+def test_sink_init_names_a_view_that_blocks_the_collation_change(
+        org_db: tuple[str, str]) -> None:
+    """An administrator's view over the old columns stops the conversion: sink-init says which
+    view and what to do, and changes nothing (no traceback, no half-converted table)."""
+    admin, _writer = org_db
+    with psycopg.connect(admin) as conn:
+        conn.execute(f"ALTER TABLE {EVENTS} ALTER COLUMN model TYPE text COLLATE \"default\"")
+        conn.execute(f"CREATE VIEW team_models AS SELECT origin, model FROM {EVENTS}")
+        conn.commit()
+        with pytest.raises(ConfigurationError, match=r"columns model must become COLLATE "
+                           r"\"C\".*view team_models depends on column \"model\""
+                           r".*nothing was changed") as caught:
+            install_org_schema(conn, WRITER)
+        assert "drop that view" in (caught.value.hint or "")
+        conn.rollback()
+        columns, _indexes = _layout(conn)
+        assert columns["model"] == "default" and columns["origin"] == "C"
