@@ -7,7 +7,9 @@ A throwaway server (``tests/support/postgres.py``, as the tests and ``bench/org_
 (``export_origin``). Then, inside the server, the exported rows are inserted again
 (``INSERT ... SELECT ... ORDER BY origin, seq``) into a fresh copy of the events table carrying
 one piece of the schema at a time: no index, each index of the export alone, every index and
-rule (with the leaf_hash rule in its old regular-expression form and in the current form). The
+rule (with the leaf_hash rule in its old regular-expression form and in the current form; with
+the key columns in the database's collation instead of "C" and every index deduplicating, as
+before the load pass 2). The
 CPU of the one server process doing it is read from /proc before and after (Linux), so the
 figures are the server's own work per row, free of the client, the network and the COPY
 protocol; best and median of ``--runs``. The WAL written per row (the insert's own
@@ -33,6 +35,7 @@ import psycopg  # noqa: E402
 
 from bench.org_bench import process_cpu_s  # noqa: E402
 from governance.sinks.postgres_org import (  # noqa: E402
+    C_COLLATED,
     EVENTS,
     LEAF_HEX_CHECK,
     export_origin,
@@ -87,6 +90,20 @@ def main() -> None:
                 *every, *rules, f"ALTER TABLE t ADD CHECK ({OLD_LEAF_RULE})"]
             setups["whole table, current leaf rule"] = [
                 *every, *rules, f"ALTER TABLE t ADD CHECK ({LEAF_HEX_CHECK})"]
+            # before the key columns were COLLATE "C" and deduplication was off where the keys
+            # are nearly unique: the database's collation, every index deduplicating
+            setups["whole table, database collation, deduplicating (before)"] = [
+                "ALTER TABLE t " + ", ".join(f'ALTER COLUMN {c} TYPE text COLLATE "default"'
+                                             for c in C_COLLATED),
+                *(re.sub(r" WITH \(deduplicate_items='?off'?\)", "", d) for d in every),
+                *rules, f"ALTER TABLE t ADD CHECK ({LEAF_HEX_CHECK})"]
+            setups["whole table, database collation only"] = [
+                "ALTER TABLE t " + ", ".join(f'ALTER COLUMN {c} TYPE text COLLATE "default"'
+                                             for c in C_COLLATED),
+                *every, *rules, f"ALTER TABLE t ADD CHECK ({LEAF_HEX_CHECK})"]
+            setups["whole table, deduplicating only"] = [
+                *(re.sub(r" WITH \(deduplicate_items='?off'?\)", "", d) for d in every),
+                *rules, f"ALTER TABLE t ADD CHECK ({LEAF_HEX_CHECK})"]
             spent: dict[str, list[float]] = {name: [] for name in setups}
             wal: dict[str, float] = {}
             for _run in range(args.runs):

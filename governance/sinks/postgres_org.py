@@ -88,6 +88,14 @@ _EVENT_INSERT_COLUMNS = (
 # actor or release (before) took every export's inserts all over the index: past the server's
 # buffer cache (1,000,000 rows, default shared_buffers) that cost ~10 us of server CPU per row
 # and much of the wall time (bench/results/org.md).
+#
+# The key columns are COLLATE "C" (byte order, which for UTF-8 is code point order: the order the
+# reader sorts origins in anyway). Under the database's default collation (C.UTF-8 on the test
+# server, en_US.UTF-8 or the like on most) every index comparison of two texts went through
+# strcoll, with both strings copied to build C strings; equality is byte equality either way, so
+# no row is accepted, refused or found differently. The indexes whose keys are nearly unique (an
+# event time or seq in the key) do not try to deduplicate a full leaf page before splitting it:
+# there is nothing to merge, and the attempt is wasted work on every split.
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
     origin      text NOT NULL CHECK (origin <> '' AND position(E'\\n' in origin) = 0),
@@ -98,20 +106,20 @@ CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
     PRIMARY KEY (origin, size)
 );
 CREATE TABLE IF NOT EXISTS {EVENTS} (
-    origin          text NOT NULL,
+    origin          text COLLATE "C" NOT NULL,
     seq             bigint NOT NULL CHECK (seq >= 0),
-    event_id        text NOT NULL,
-    event_type      text NOT NULL,
+    event_id        text COLLATE "C" NOT NULL,
+    event_type      text COLLATE "C" NOT NULL,
     event_time      timestamptz NOT NULL,
     timestamp_text  text NOT NULL,
-    model           text,
-    release_id      text,
-    environment     text,
-    actor_id        text,
+    model           text COLLATE "C",
+    release_id      text COLLATE "C",
+    environment     text COLLATE "C",
+    actor_id        text COLLATE "C",
     actor_role      text,
-    incident        text,
-    from_release    text,
-    to_release      text,
+    incident        text COLLATE "C",
+    from_release    text COLLATE "C",
+    to_release      text COLLATE "C",
     deployment      boolean NOT NULL,
     live_release    text,
     leaf_hash       text NOT NULL CONSTRAINT {EVENTS}_leaf_hash_hex CHECK ({LEAF_HEX_CHECK}),
@@ -135,15 +143,17 @@ DROP INDEX IF EXISTS {EVENTS}_type_time;
 DROP INDEX IF EXISTS {EVENTS}_model_type_time;
 DROP INDEX IF EXISTS {EVENTS}_actor;
 DROP INDEX IF EXISTS {EVENTS}_release;
-CREATE INDEX IF NOT EXISTS {EVENTS}_o_type_time ON {EVENTS} (origin, event_type, event_time);
+CREATE INDEX IF NOT EXISTS {EVENTS}_o_type_time ON {EVENTS} (origin, event_type, event_time)
+    WITH (deduplicate_items = off);
 CREATE INDEX IF NOT EXISTS {EVENTS}_o_model_type_time ON {EVENTS}
-    (origin, model, event_type, event_time);
+    (origin, model, event_type, event_time) WITH (deduplicate_items = off);
 CREATE INDEX IF NOT EXISTS {EVENTS}_deployments ON {EVENTS} (model, environment, origin, seq)
-    WHERE deployment;
+    WITH (deduplicate_items = off) WHERE deployment;
 CREATE INDEX IF NOT EXISTS {EVENTS}_live ON {EVENTS} (environment, origin, model, seq DESC)
-    INCLUDE (event_time) WHERE deployment;
+    INCLUDE (event_time) WITH (deduplicate_items = off) WHERE deployment;
 CREATE INDEX IF NOT EXISTS {EVENTS}_incident ON {EVENTS} (incident) WHERE incident IS NOT NULL;
-CREATE INDEX IF NOT EXISTS {EVENTS}_o_actor ON {EVENTS} (origin, actor_id, event_time);
+CREATE INDEX IF NOT EXISTS {EVENTS}_o_actor ON {EVENTS} (origin, actor_id, event_time)
+    WITH (deduplicate_items = off);
 CREATE INDEX IF NOT EXISTS {EVENTS}_o_release ON {EVENTS} (origin, release_id);
 CREATE INDEX IF NOT EXISTS {EVENTS}_from_release ON {EVENTS} (from_release)
     WHERE from_release IS NOT NULL;
@@ -177,6 +187,7 @@ def install_org_schema(conn: psycopg.Connection[Any], writer_role: str) -> list[
             if statement.strip():
                 conn.execute(statement.encode())
         _upgrade_leaf_check(conn)
+        _upgrade_key_collations(conn)
         conn.execute(
             """CREATE OR REPLACE FUNCTION governance_org_append_only() RETURNS trigger
             LANGUAGE plpgsql AS $$
@@ -226,6 +237,46 @@ def _upgrade_leaf_check(conn: psycopg.Connection[Any]) -> None:
     if f"{EVENTS}_leaf_hash_hex" not in names:
         conn.execute(sql.SQL("ALTER TABLE {t} ADD CONSTRAINT {c} CHECK ({rule})").format(
             t=table, c=sql.Identifier(f"{EVENTS}_leaf_hash_hex"), rule=sql.SQL(LEAF_HEX_CHECK)))
+
+
+# Columns compared in an index (keys and query indexes) and the indexes without deduplication.
+C_COLLATED: Final = ("origin", "event_id", "event_type", "model", "release_id", "environment",
+                     "actor_id", "incident", "from_release", "to_release")
+NO_DEDUP_INDEXES: Final = ("o_type_time", "o_model_type_time", "deployments", "live", "o_actor")
+
+
+def _upgrade_key_collations(conn: psycopg.Connection[Any]) -> None:
+    """A table made by an earlier sink-init compares its key columns under the database's
+    collation: make them COLLATE "C" (one ALTER TABLE: the heap is not rewritten, the indexes on
+    those columns are rebuilt, inside sink-init's transaction) and stop deduplication on the
+    nearly unique indexes (applies to what is inserted from now on)."""
+    table = sql.Identifier(EVENTS)
+    other = [str(r[0]) for r in conn.execute(
+        "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND "
+        "a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY(%s) AND a.attcollation <> "
+        "(SELECT oid FROM pg_collation WHERE collname = 'C' AND "
+        "collnamespace = 'pg_catalog'::regnamespace) ORDER BY a.attnum",
+        (EVENTS, list(C_COLLATED))).fetchall()]
+    if other:
+        try:
+            conn.execute(sql.SQL("ALTER TABLE {t} {changes}").format(
+                t=table, changes=sql.SQL(", ").join(
+                    sql.SQL('ALTER COLUMN {c} TYPE text COLLATE "C"').format(
+                        c=sql.Identifier(c)) for c in other)))
+        except psycopg.errors.FeatureNotSupported as err:  # a view or rule on those columns
+            detail = (err.diag.message_detail or "").strip()
+            raise ConfigurationError(
+                f"postgres sink-init: {EVENTS} columns {', '.join(other)} must become "
+                f"COLLATE \"C\" (cheaper index comparisons), but {err.diag.message_primary}"
+                f"{': ' + detail if detail else ''}; nothing was changed",
+                hint="drop that view (or rule), run sink-init again, then re-create it") from None
+    for name in NO_DEDUP_INDEXES:
+        index = f"{EVENTS}_{name}"
+        row = conn.execute("SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = "
+                           "to_regclass(%s)", (index,)).fetchone()
+        if row is not None and "deduplicate_items=off" not in list(row[0]):
+            conn.execute(sql.SQL("ALTER INDEX {i} SET (deduplicate_items = off)").format(
+                i=sql.Identifier(index)))
 
 
 # -- Merkle audit paths for every leaf of one tree ---------------------------------------------

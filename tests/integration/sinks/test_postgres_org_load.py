@@ -11,10 +11,12 @@ from datetime import datetime
 import psycopg
 import pytest
 
-from governance.errors import Tampered
+from governance.errors import ConfigurationError, Tampered
 from governance.sinks.postgres_org import (
+    C_COLLATED,
     EVENTS,
     LEAF_HEX_CHECK,
+    NO_DEDUP_INDEXES,
     _event_time,
     export_origin,
     install_org_schema,
@@ -126,3 +128,85 @@ def test_event_time_is_the_strict_parsers(origin: SyntheticOrigin) -> None:
                 "2026-02-30T09:14:11Z", "2026-04-10T09:14:60Z", "20260410T091411Z"]:
         with pytest.raises(Tampered, match="is not RFC 3339"):
             _event_time(replace(entries[0], timestamp=bad))
+
+
+def _layout(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[dict[str, str], dict[str, str]]:
+    """(collation of each text column, reloptions of each index) of the events table."""
+    columns = {str(name): str(coll) for name, coll in conn.execute(
+        "SELECT a.attname, c.collname FROM pg_attribute a JOIN pg_collation c ON "
+        "c.oid = a.attcollation WHERE a.attrelid = %s::regclass AND a.attnum > 0",
+        (EVENTS,)).fetchall()}
+    indexes = {str(name).removeprefix(EVENTS + "_"): str(opts) for name, opts in conn.execute(
+        "SELECT c.relname, coalesce(array_to_string(c.reloptions, ','), '') FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass",
+        (EVENTS,)).fetchall()}
+    return columns, indexes
+
+
+def test_key_columns_compare_bytes_and_unique_keys_skip_deduplication(
+        org_db: tuple[str, str]) -> None:
+    admin, _writer = org_db
+    with psycopg.connect(admin) as conn:
+        columns, indexes = _layout(conn)
+    assert {c: columns[c] for c in C_COLLATED} == dict.fromkeys(C_COLLATED, "C"), columns
+    assert columns["timestamp_text"] == "default"  # only what an index compares
+    for name in NO_DEDUP_INDEXES:
+        assert indexes[name] == "deduplicate_items=off", (name, indexes)
+    for name in ("o_release", "incident", "from_release", "to_release"):  # few distinct keys
+        assert indexes[name] == "", (name, indexes)
+
+
+def test_sink_init_migrates_collations_and_deduplication_of_an_existing_table(
+        org_db: tuple[str, str], origin: SyntheticOrigin) -> None:
+    """A table as an earlier sink-init made it (key columns under the database's collation,
+    deduplicating indexes) with rows in it: sink-init converts it in place, every index and row
+    kept, and the next export resumes where the last one stopped."""
+    admin, writer = org_db
+    with psycopg.connect(admin) as conn:
+        conn.execute(f"ALTER TABLE {EVENTS} " + ", ".join(
+            f'ALTER COLUMN {c} TYPE text COLLATE "default"' for c in C_COLLATED))
+        for name in NO_DEDUP_INDEXES:
+            conn.execute(f"ALTER INDEX {EVENTS}_{name} RESET (deduplicate_items)")
+        conn.commit()
+        old_columns, old_indexes = _layout(conn)
+    assert {old_columns[c] for c in C_COLLATED} == {"default"}
+    assert not any(old_indexes.values())
+    export_origin(writer, origin.ledger, origin.checkpoint(30))
+    with psycopg.connect(admin) as conn:
+        before = conn.execute(f"SELECT * FROM {EVENTS} ORDER BY seq").fetchall()
+        assert install_org_schema(conn, WRITER) == []
+        conn.commit()
+        columns, indexes = _layout(conn)
+        assert {c: columns[c] for c in C_COLLATED} == dict.fromkeys(C_COLLATED, "C")
+        assert set(indexes) == set(old_indexes)
+        assert {n: indexes[n] for n in NO_DEDUP_INDEXES} == dict.fromkeys(
+            NO_DEDUP_INDEXES, "deduplicate_items=off")
+        assert conn.execute(f"SELECT * FROM {EVENTS} ORDER BY seq").fetchall() == before
+        assert install_org_schema(conn, WRITER) == []  # again: nothing to change
+        conn.commit()
+        assert _layout(conn) == (columns, indexes)
+    result = export_origin(writer, origin.ledger, origin.checkpoint())
+    assert result.first_seq == 30 and result.held == len(origin.ledger.items)
+    with psycopg.connect(admin) as conn:
+        seqs = [int(r[0]) for r in conn.execute(
+            f"SELECT seq FROM {EVENTS} WHERE origin = %s ORDER BY seq", (origin.origin,))]
+        assert seqs == list(range(len(origin.ledger.items)))
+
+
+def test_sink_init_names_a_view_that_blocks_the_collation_change(
+        org_db: tuple[str, str]) -> None:
+    """An administrator's view over the old columns stops the conversion: sink-init says which
+    view and what to do, and changes nothing (no traceback, no half-converted table)."""
+    admin, _writer = org_db
+    with psycopg.connect(admin) as conn:
+        conn.execute(f"ALTER TABLE {EVENTS} ALTER COLUMN model TYPE text COLLATE \"default\"")
+        conn.execute(f"CREATE VIEW team_models AS SELECT origin, model FROM {EVENTS}")
+        conn.commit()
+        with pytest.raises(ConfigurationError, match=r"columns model must become COLLATE "
+                           r"\"C\".*view team_models depends on column \"model\""
+                           r".*nothing was changed") as caught:
+            install_org_schema(conn, WRITER)
+        assert "drop that view" in (caught.value.hint or "")
+        conn.rollback()
+        columns, _indexes = _layout(conn)
+        assert columns["model"] == "default" and columns["origin"] == "C"
