@@ -227,18 +227,8 @@ def test_a_replaced_index_file_is_detected_and_rebuilt(approved: World, tmp_path
                                                        ) -> None:
     """An index built from another ledger (here: a copy with one more, different event) is
     not believed: it does not match this clone's verified chain."""
-    other = approved.copy(tmp_path / "other")
-    other.run("dana", "ledger", "append", "--type", "model_registered", "--field",
-              "model_name=other-model")
-    other.run(None, "live", MODEL, "--env", "production")
-    with sqlite3.connect(_index(other)) as conn:
-        conn.execute("UPDATE deployments SET release_id = ? WHERE environment = 'production'",
-                     (R2,))
     _index(approved).parent.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(str(_index(other)) + suffix)
-        if src.exists():
-            shutil.copy(src, Path(str(_index(approved)) + suffix))
+    _replace_file(approved, _other_index(approved.copy(tmp_path / "other")))
     done = approved.run(None, "live", MODEL, "--env", "production")
     assert done.stdout.splitlines()[0] == R1
     assert "does not match the verified ledger" in done.stderr, done.stderr
