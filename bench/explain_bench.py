@@ -1,5 +1,5 @@
 """Benchmark of ``governance explain MODEL --env E --at T`` on a generated ledger (issue 7:
-under 50 ms at the 95th percentile once the index exists, under 1 s for a cold CLI call).
+under 50 ms at the 95th percentile once the index exists, under 1 s for a cold process).
 
 What is measured, on a governed repository whose ``releases/`` holds a directory for every
 release of the generated history (so locating and loading a release costs what it costs in a
@@ -10,7 +10,8 @@ real repository of that size) and whose query index is built from the generated 
   the six answers) and the text rendering; p50/p95/max;
 - the same plus opening the index and checking the ledger head (everything a CLI call does
   after Python has started);
-- a cold CLI process (``python -c`` running the ``governance`` app), the index already current;
+- a fresh process answering the same question, the index already current
+  (bench/cold_process.py: not the ``governance`` command, see there);
 - baseline in the same run: the same answer without the index, folding the whole ledger
   (``governance.lifecycle.fold_lifecycle``) before explaining (what ``explain`` would cost
   without the index).
@@ -33,7 +34,6 @@ import platform
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,11 +44,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cold_process import WHAT, HeadOnly, cold_runs  # noqa: E402
 from governance.audit import answers, queries  # noqa: E402
 from governance.audit.explain import explain_release, render_text  # noqa: E402
 from governance.audit.index import AuditIndex, open_index  # noqa: E402
 from governance.domain.events import LedgerEntry  # noqa: E402
-from governance.domain.source import LedgerHead  # noqa: E402
 from governance.lifecycle import fold_lifecycle  # noqa: E402
 from governance.repo import GovernedRepo  # noqa: E402
 from governance.timeparse import from_micros  # noqa: E402
@@ -177,34 +177,6 @@ def materialise(root: Path, entries: Iterable[LedgerEntry]) -> int:
     return count
 
 
-class HeadOnly:
-    """A ledger source that knows its head only: the index must be current."""
-
-    def __init__(self, head: LedgerHead) -> None:
-        self._head = head
-
-    def head(self) -> LedgerHead:
-        return self._head
-
-    def entries(self, start_seq: int = 0):  # type: ignore[no-untyped-def]
-        raise RuntimeError("the index should be current: no entry may be read")
-
-
-COLD = """
-import sys
-from governance.domain.source import LedgerHead
-from governance.cli import commands_audit
-class HeadOnly:
-    def head(self):
-        return LedgerHead({seq}, {commit!r})
-    def entries(self, start_seq=0):
-        raise RuntimeError("the index should be current: no entry may be read")
-commands_audit.read_ledger = lambda root: HeadOnly()
-from governance.cli.app import main
-main(sys.argv[1:])
-"""
-
-
 def sample_queries(conn: sqlite3.Connection, n: int, rng: random.Random
                    ) -> list[tuple[str, datetime]]:
     """Random (model, moment) pairs at which some release was live in production."""
@@ -281,24 +253,13 @@ def main() -> None:
 
     model, at = samples[0]
     at_text = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    argv = ["explain", model, "--env", "production", "--at", at_text]
-    code = COLD.format(seq=head.seq, commit=head.commit)
-    cold = []
-    first_line = ""
-    for _ in range(args.cold_runs):
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=work,
-                              capture_output=True, text=True, env={**os.environ,
-                                                                   "PYTHONPATH": str(ROOT)})
-        cold.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise SystemExit(f"cold CLI call failed: {proc.stderr}")
-        first_line = proc.stdout.splitlines()[0]
+    cold, out = cold_runs(work, head, ["explain", model, "production", at_text], args.cold_runs)
+    first_line = out.splitlines()[0]
     r["cold_p95_s"], r["cold_median_s"] = pct(cold, 0.95), statistics.median(cold)
     with AuditIndex.for_repo(work) as index:
         expected = queries.live_release_at(index.conn, model, "production", at).release_id
     r["cold_answer_ok"] = first_line.split()[0] == expected
-    log(f"cold CLI p95 {r['cold_p95_s']:.3f}s (answer {first_line.split()[0]})")
+    log(f"cold process p95 {r['cold_p95_s']:.3f}s (answer {first_line.split()[0]})")
 
     baseline = []
     for model, at in samples[: args.baseline_runs]:
@@ -365,21 +326,20 @@ a directory for every one of its {r['release_dirs']:,} releases. Events per mode
 | explain in process, p95 over {args.queries} random (model, moment) | {core95:.1f} ms | < 50 ms |
 | same, p50 / max | {r['core_p50_ms']:.1f} ms / {r['core_max_ms']:.1f} ms | |
 | same plus index open and ledger head check, p95 | {r['full_p95_ms']:.1f} ms | |
-| cold CLI process, p95 of {args.cold_runs} (median {cold50:.3f} s) | {cold95:.3f} s | < 1 s |
+| fresh process, p95 of {args.cold_runs} (median {cold50:.3f} s) | {cold95:.3f} s | < 1 s |
 | baseline: full ledger fold then explain, median of {args.baseline_runs} | {base:.2f} s | |
 | aside: release loaded with repository-wide checks (`load_release`) | {scan:.0f} ms | |
 
 In process, explain through the index is {base / (core95 / 1000):,.0f}x faster than folding the
 ledger (baseline median over our p95); the baseline named the same live release for every sampled
-moment, and the cold CLI's first word was the expected release: {r['cold_answer_ok']}.
+moment, and the fresh process's first word was the expected release: {r['cold_answer_ok']}.
 
 What one call does: `live_release_at` (index), one `release.yaml`/`model-card.yaml`/evidence
 load with schema checks and the release digest, the model's events from the index (`history`,
 then cut at `--at`), a lifecycle fold over those events only, the six answers and their text.
 The baseline loads the release the same way; the "aside" row is why explain does not use
 `GovernedRepo.load_release`: its cross-reference checks list every release directory of the
-repository. The cold figure is a fresh Python process with the index already built and current;
-the ledger head is given by a stub (reading the real ledger's head is the ledger store's cost).
+repository. The fresh-process figure is {WHAT}.
 
 Raw figures: `{json.dumps(r, sort_keys=True, default=str)}`
 """
