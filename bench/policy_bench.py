@@ -31,13 +31,15 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from bench.generate_repo import generate
-from governance.lifecycle import LifecycleState
-from governance.policy.bundle import load_bundle
-from governance.policy.engines.regopy_engine import RegopyEngine
-from governance.policy.gates import GateRun
-from governance.policy.input import GateRequest, parse_time
-from governance.repo import GovernedRepo
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as `python bench/...`
+
+from bench.generate_repo import generate  # noqa: E402
+from governance.lifecycle import LifecycleState  # noqa: E402
+from governance.policy.bundle import load_bundle  # noqa: E402
+from governance.policy.engines.regopy_engine import RegopyEngine  # noqa: E402
+from governance.policy.gates import GateRun  # noqa: E402
+from governance.policy.input import GateRequest, parse_time  # noqa: E402
+from governance.repo import GovernedRepo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-05-01T00:00:00Z"  # evaluations in the generated repo are 0-120 days old then

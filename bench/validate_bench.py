@@ -26,8 +26,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from bench.generate_repo import generate
-from governance.records import schema_for
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as `python bench/...`
+
+from bench.generate_repo import generate  # noqa: E402
+from governance.records import schema_for  # noqa: E402
 
 
 def run_cli(repo: Path, *extra: str) -> tuple[float, float]:
