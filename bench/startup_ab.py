@@ -26,19 +26,35 @@ import sys
 import time
 
 BARE = "(interpreter)"
+COMMANDS = {"live": ["live", "{model}", "--env", "production"],
+            "status": ["status", "{model}"], "history": ["history", "{model}"]}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=11)
+def read_arguments(doc: str, runs: int, runs_help: str | None = None
+                   ) -> tuple[argparse.Namespace, list[tuple[str, str]], dict[str, list[str]]]:
+    """The options both interleaved benches take: ``--runs``, ``--model`` and CHECKOUT:REPO
+    pairs; returns them with the pairs split and each command line for the model."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=runs, help=runs_help)
     ap.add_argument("--model", default="model-0000")
     ap.add_argument("pairs", nargs="+", help="CHECKOUT:REPO")
     args = ap.parse_args()
-    pairs = [tuple(p.split(":", 1)) for p in args.pairs]
-    env0 = {k: v for k, v in os.environ.items()
+    pairs = [(src, repo) for src, repo in (p.split(":", 1) for p in args.pairs)]
+    commands = {name: [a.format(model=args.model) for a in template]
+                for name, template in COMMANDS.items()}
+    return args, pairs, commands
+
+
+def clean_env() -> dict[str, str]:
+    """This environment without what would skew a timing: ``PYTHONDONTWRITEBYTECODE`` (every
+    run would recompile) and any ``GOVERNANCE_*`` setting."""
+    return {k: v for k, v in os.environ.items()
             if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("GOVERNANCE_")}
-    cmds = {"live": ["live", args.model, "--env", "production"],
-            "status": ["status", args.model], "history": ["history", args.model]}
+
+
+def main() -> None:
+    args, pairs, cmds = read_arguments(__doc__ or "", 11)
+    env0 = clean_env()
     cpu: dict[tuple[str, str], list[float]] = {}
     wall: dict[tuple[str, str], list[float]] = {}
 

@@ -8,7 +8,8 @@ round by round so that the shared machine's load moves every figure alike:
 - imports: ``python -c "import M1, M2, ..."`` with exactly the governance modules the command
   leaves in ``sys.modules`` (start and what they import included);
 - process: ``python -m governance COMMAND`` (all of it);
-- work in process: the command run through ``governance.cli.app.main`` in one interpreter
+- work in process: the command run through ``governance.cli.entry.main`` (the console entry
+  point, fast path included, as ``python -m governance`` runs it) in one interpreter
   after a first call (imports done, index and caches warm), ``time.process_time`` of each of
   three calls per round;
 - the governance modules with the largest cumulative ``-X importtime``.
@@ -21,7 +22,6 @@ would recompile otherwise).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -29,13 +29,15 @@ import resource
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
-COMMANDS = {"live": ["live", "{model}", "--env", "production"],
-            "status": ["status", "{model}"], "history": ["history", "{model}"]}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as `python bench/...`
+
+from bench.startup_ab import clean_env, read_arguments  # noqa: E402
 
 _MODULES = """
 import contextlib, json, os, sys
-from governance.cli.app import main
+from governance.cli.entry import main
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
         contextlib.redirect_stderr(sink):
     try:
@@ -47,7 +49,7 @@ print(json.dumps(sorted(m for m in sys.modules if "." not in m or m.startswith("
 
 _WORK = """
 import contextlib, json, os, sys, time
-from governance.cli.app import main
+from governance.cli.entry import main
 runs = int(sys.argv[1])
 def once():
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
@@ -79,18 +81,10 @@ def _summary(xs: list[float]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=7, help="rounds (each runs every measurement "
-                    "of every checkout once, interleaved)")
-    ap.add_argument("--model", default="model-0000")
-    ap.add_argument("pairs", nargs="+", help="CHECKOUT:REPO")
-    args = ap.parse_args()
-    pairs = [tuple(p.split(":", 1)) for p in args.pairs]
-    env0 = {k: v for k, v in os.environ.items()
-            if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("GOVERNANCE_")}
+    args, pairs, argvs = read_arguments(__doc__ or "", 7, "rounds (each runs every measurement "
+                                        "of every checkout once, interleaved)")
+    env0 = clean_env()
     py = sys.executable
-    argvs = {name: [a.format(model=args.model) for a in template]
-             for name, template in COMMANDS.items()}
     importers: dict[tuple[str, str], str] = {}
     for src, repo in pairs:  # what each command imports; warms bytecode, index and caches
         env = {**env0, "PYTHONPATH": src}
