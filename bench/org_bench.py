@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from bench.fetch_timer import timed_fetches  # noqa: E402
 from governance.audit.org import (  # noqa: E402
     MEMO_ROWS,
     OrgSource,
@@ -113,18 +114,7 @@ def measure(runs: int, fn: Callable[[], int], src: OrgSource, *, cold: bool = Tr
     every column and the proof compared) and the checkpoint row re-read and compared."""
     walls, sqls, cpus = [], [], []
     count = 0
-    original = src._fetch
-    spent = [0.0]
-
-    def fetch(query: str, args: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return original(query, args)
-        finally:
-            spent[0] += time.perf_counter() - start
-
-    src._fetch = fetch  # type: ignore[method-assign]
-    try:
+    with timed_fetches(src) as spent:
         for run in range(runs):
             if run == 3 and count > 50_000:
                 break  # a large answer: three runs are enough (the report says how many)
@@ -141,8 +131,6 @@ def measure(runs: int, fn: Callable[[], int], src: OrgSource, *, cold: bool = Tr
             walls.append(time.perf_counter() - start)
             cpus.append(time.process_time() - cpu)
             sqls.append(spent[0])
-    finally:
-        src._fetch = original  # type: ignore[method-assign]
     median = sorted(walls)[len(walls) // 2]
     return {"rows": count, "runs": len(walls), "p95_ms": p95(walls) * 1000,
             "median_ms": median * 1000, "sql_p95_ms": p95(sqls) * 1000,

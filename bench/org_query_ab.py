@@ -40,6 +40,10 @@ def child(tree: str, state_file: str, runs: int) -> None:
     sys.path.insert(0, tree)
     from datetime import timedelta
 
+    # this script's directory (sys.path[1] now): not bench.fetch_timer, which the --before
+    # tree's own bench/ package would shadow
+    from fetch_timer import timed_fetches
+
     import governance.audit.org as reader
     from governance.audit.org import OrgSource, OrgTrust, OriginTrust, clear_verified_memo
     from governance.audit.queries import AuditFilter
@@ -62,35 +66,25 @@ def child(tree: str, state_file: str, runs: int) -> None:
         QUESTIONS[2]: lambda: len(src.audit_query(AuditFilter(
             event_types=("rollback_executed",), incident=state["incident"]))),
     }
-    spent = [0.0]
-    fetch = src._fetch
-
-    def timed(query: str, args: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return fetch(query, args)
-        finally:
-            spent[0] += time.perf_counter() - start
-
-    src._fetch = timed  # type: ignore[method-assign]
-    out = {}
-    for title, ask in asks.items():
-        walls, sqls, cpus = [], [], []
-        rows = 0
-        for _ in range(runs):
-            clear_verified_memo()
-            src._checkpoints.clear()
-            spent[0] = 0.0
-            cpu, wall = time.process_time(), time.perf_counter()
-            rows = ask()
-            walls.append(time.perf_counter() - wall)
-            cpus.append(time.process_time() - cpu)
-            sqls.append(spent[0])
-        walls.sort()
-        out[title] = {"rows": rows, "p95": walls[max(0, math.ceil(0.95 * runs) - 1)] * 1e3,
-                      "median": walls[runs // 2] * 1e3,
-                      "sql": sorted(sqls)[runs // 2] * 1e3,
-                      "cpu": sorted(cpus)[runs // 2] * 1e3}
+    with timed_fetches(src) as spent:
+        out = {}
+        for title, ask in asks.items():
+            walls, sqls, cpus = [], [], []
+            rows = 0
+            for _ in range(runs):
+                clear_verified_memo()
+                src._checkpoints.clear()
+                spent[0] = 0.0
+                cpu, wall = time.process_time(), time.perf_counter()
+                rows = ask()
+                walls.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+                sqls.append(spent[0])
+            walls.sort()
+            out[title] = {"rows": rows, "p95": walls[max(0, math.ceil(0.95 * runs) - 1)] * 1e3,
+                          "median": walls[runs // 2] * 1e3,
+                          "sql": sorted(sqls)[runs // 2] * 1e3,
+                          "cpu": sorted(cpus)[runs // 2] * 1e3}
     src.close()
     print(json.dumps(out))
 
