@@ -32,6 +32,7 @@ from governance.cli.command_table import (
     VERSION_HELP,
     CommandEntry,
 )
+from governance.cli.streams import attach_closed_streams
 from governance.errors import EXIT_USAGE
 from governance.safe_text import one_line
 
@@ -225,6 +226,7 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    attach_closed_streams()
     code: Any = 0
     try:
         app(args=argv, prog_name="governance")

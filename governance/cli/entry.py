@@ -21,6 +21,9 @@ EXIT_BROKEN_PIPE = 141  # governance.cli.app.EXIT_BROKEN_PIPE (not imported: it 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    from governance.cli.streams import attach_closed_streams
+
+    attach_closed_streams()
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:
         from governance import __version__

@@ -277,19 +277,43 @@ def test_a_not_a_terminal_stdout_and_an_ascii_one_print_the_same(
     assert runs[0].returncode == 0 and runs[0].stdout
 
 
-@pytest.mark.parametrize("argv", [["live", MODEL, "--env", "production"],
-                                  ["history", MODEL, "--format", "json"]])
+@pytest.mark.parametrize("argv", [
+    ["live", MODEL, "--env", "production"], ["live", MODEL, "--env", "production", "--format",
+                                             "json"],
+    ["history", MODEL, "--format", "json"], ["history", MODEL, "--format", "csv"],
+    ["status", "--format", "json"], ["live", "no-such-model", "--env", "production"],
+    ["--version"], ["--help"]])
 def test_a_process_started_without_stdout_ends_as_the_application_does(
         worlds: dict[str, World], tmp_path: Path, argv: list[str]) -> None:
-    """stdout closed before the start (``>&-``): no traceback from the final flush, the same
-    exit status and stderr both ways."""
+    """stdout closed before the start (``>&-``): every format ends with the exit status and
+    stderr the same command has with stdout to /dev/null, both ways; no traceback, no internal
+    error (stdout gets /dev/null: governance.cli.streams)."""
     where = worlds["plain"]
-    results = []
+    env = _env(where, tmp_path / "mark")
+    expected = subprocess.run([sys.executable, "-c", APP, *argv], cwd=where.ci, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
+                              check=False)
+    assert b"Traceback" not in expected.stderr and b"internal error" not in expected.stderr
     for code in (ENTRY, APP):
-        done = subprocess.run([sys.executable, "-c", code, *argv], cwd=where.ci,
-                              env=_env(where, tmp_path / "mark"), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=120, check=False,
-                              preexec_fn=lambda: os.close(1))
-        results.append((done.returncode, done.stderr))
-    assert results[0] == results[1]
-    assert b"Traceback" not in results[0][1] or b"internal error" in results[0][1]
+        done = subprocess.run([sys.executable, "-c", code, *argv], cwd=where.ci, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
+                              check=False, preexec_fn=lambda: os.close(1))
+        assert (done.returncode, done.stderr) == (expected.returncode, expected.stderr), code
+    assert expected.returncode == (1 if "no-such-model" in argv else 0)
+
+
+def test_no_file_opened_without_stdout_takes_its_descriptor(tmp_path: Path) -> None:
+    """With descriptor 1 closed at the start, the first file the process opens would be
+    descriptor 1, where a child process writes its standard output: /dev/null takes it first."""
+    probe = ("import os, sys\nfrom governance.cli.streams import attach_closed_streams\n"
+             "attach_closed_streams()\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT)\n"
+             "os.write(2, str(fd).encode())\nimport subprocess\n"
+             "subprocess.run(['echo', 'leaked'], check=True)\n"
+             "print('dropped', flush=True)\n")
+    target = tmp_path / "file"
+    done = subprocess.run([sys.executable, "-c", probe, str(target)], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, timeout=60, check=False,
+                          preexec_fn=lambda: os.close(1))
+    assert done.returncode == 0, done.stderr
+    assert int(done.stderr) > 2
+    assert target.read_bytes() == b""
