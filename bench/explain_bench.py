@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cold_process import WHAT, HeadOnly, cold_runs  # noqa: E402
+from bench.machine import cpu_model  # noqa: E402
 from governance.audit import answers, queries  # noqa: E402
 from governance.audit.explain import explain_release, render_text  # noqa: E402
 from governance.audit.index import AuditIndex, open_index  # noqa: E402
@@ -293,14 +294,7 @@ def main() -> None:
 
 
 def write(args: argparse.Namespace, r: dict[str, object]) -> None:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     core95, cold95 = float(r["core_p95_ms"]), float(r["cold_p95_s"])  # type: ignore[arg-type]
     base = float(r["baseline_median_s"])  # type: ignore[arg-type]
     cold50 = float(r["cold_median_s"])  # type: ignore[arg-type]

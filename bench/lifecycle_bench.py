@@ -34,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import cpu_model  # noqa: E402
 from governance.ledger.bulk import bulk_import  # noqa: E402
 from tests.integration.lifecycle.world import (  # noqa: E402
     BOT,
@@ -49,14 +50,7 @@ DIGEST = "sha256:" + "cd" * 32
 
 
 def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     gitv = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     load = os.getloadavg()
     return (f"{cpu}, {os.cpu_count()} CPUs, load average {load[0]:.2f} at start; "

@@ -28,6 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import cpu_model  # noqa: E402
+
 # share of the cases per entry point: the cheap readers get more, `check` (the Rego engine on
 # every valid document) and the ledger-verifying runtime reader fewer.
 WEIGHTS = {"validate": 0.12, "check": 0.01, "release-new": 0.08, "approve": 0.08,
@@ -82,14 +84,7 @@ def hash_entry(entry: str) -> int:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}")
 
