@@ -284,6 +284,39 @@ def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Seq
     return rows, checked
 
 
+def select_agreeing(conn: sqlite3.Connection, columns: str, sql: str, args: Sequence[Any]
+                    ) -> list[Any] | None:
+    """The rows of ``SELECT columns, leaf_hash, stored FROM events sql`` (``sql``: a predicate
+    on columns ``_CHAIN_MATCH`` compares and ``ORDER BY seq``, no LIMIT) when the answer passes
+    ``select_confirmed``'s checks: every row is the verified chain's on every column, commit
+    and leaf (``_CHAIN_MATCH``, in SQL), its stored bytes hash to its leaf, and the chain holds
+    as many rows for the same question (complete). Each row ends with its leaf hash, its stored
+    bytes and the chain's verdict. For an answer that shows only some columns (a timeline as
+    text): the columns it does not show are still compared with the chain's, in SQL, but not
+    fetched. None when the chain is not attached or anything disagrees: the caller then asks
+    ``select_confirmed``, which checks the same and names what differs."""
+    schema = getattr(conn, "chain", None)
+    if schema is None or getattr(conn, "confirm", None) is None or " LIMIT " in sql.upper():
+        return None
+    rows = conn.execute(f"SELECT {columns}, leaf_hash, stored, "
+                        f"{_CHAIN_MATCH.format(schema=schema)} FROM events {sql}",
+                        args).fetchall()
+    if conn.execute(f"SELECT count(*) FROM {schema}.chain {sql}",
+                    args).fetchone()[0] != len(rows):
+        return None
+    leaf_prefix = hashlib.sha256(b"\x00")  # RFC 6962 leaf: SHA-256(0x00 || stored)
+    copy = leaf_prefix.copy
+    for row in rows:
+        stored = row[-2]
+        if row[-1] != 1 or type(stored) is not bytes:
+            return None
+        leaf = copy()
+        leaf.update(stored)
+        if leaf.hexdigest() != row[-3]:
+            return None
+    return rows
+
+
 def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
               ) -> list[Mapping[str, Any]] | None:
     """Each row's event when every row is the verified chain's (``_CHAIN_MATCH`` column 1)
