@@ -1,24 +1,19 @@
 """Where a warm read query's CPU goes (issue 18): interpreter start, imports, work.
 
 For each command (``live``, ``status``, ``history`` of one model) and each checkout
-(``PYTHONPATH`` pointing at it, on its own governed repository with a warm index; a CHECKOUT
-that is a virtual environment, one with ``bin/python``, e.g. a regular ``pip install .``, runs
-with its own interpreter and no ``PYTHONPATH``), interleaved round by round so that the shared
-machine's load moves every figure alike:
+(``PYTHONPATH`` pointing at it, on its own governed repository with a warm index), interleaved
+round by round so that the shared machine's load moves every figure alike:
 
 - start: ``python -c pass`` (the interpreter alone);
 - imports: ``python -c "import M1, M2, ..."`` with exactly the governance modules the command
   leaves in ``sys.modules`` (start and what they import included);
 - process: ``python -m governance COMMAND`` (all of it);
-- work in process: the command run through the console entry point
-  (``governance.cli.entry.main``: the fast path for these three commands) in one interpreter
+- work in process: the command run through ``governance.cli.app.main`` in one interpreter
   after a first call (imports done, index and caches warm), ``time.process_time`` of each of
-  three calls per round; and the first call alone in a fresh interpreter whose imports are
-  done (what a process does: the index, chain and memo files not yet in SQLite's cache);
+  three calls per round;
 - the governance modules with the largest cumulative ``-X importtime``.
 
     .venv/bin/python bench/startup_split.py --runs 7 MAIN_CHECKOUT:REPO_A BRANCH_CHECKOUT:REPO_B
-    .venv/bin/python bench/startup_split.py --runs 9 MAIN_VENV:REPO_A BRANCH_VENV:REPO_B
 
 Medians and bests of CPU (user + sys) in ms. ``PYTHONDONTWRITEBYTECODE`` is dropped (every run
 would recompile otherwise).
@@ -40,7 +35,7 @@ COMMANDS = {"live": ["live", "{model}", "--env", "production"],
 
 _MODULES = """
 import contextlib, json, os, sys
-from governance.cli.entry import main
+from governance.cli.app import main
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
         contextlib.redirect_stderr(sink):
     try:
@@ -51,11 +46,9 @@ print(json.dumps(sorted(m for m in sys.modules if "." not in m or m.startswith("
 """
 
 _WORK = """
-import contextlib, importlib, json, os, sys, time
-from governance.cli.entry import main
+import contextlib, json, os, sys, time
+from governance.cli.app import main
 runs = int(sys.argv[1])
-for name in os.environ.get("SPLIT_MODULES", "").split():
-    importlib.import_module(name)
 def once():
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
             contextlib.redirect_stderr(sink):
@@ -63,9 +56,8 @@ def once():
             main(sys.argv[2:])
         except SystemExit:
             pass
-start = time.process_time()
 once()
-times = [time.process_time() - start]
+times = []
 for _ in range(runs):
     start = time.process_time()
     once()
@@ -96,59 +88,47 @@ def main() -> None:
     pairs = [tuple(p.split(":", 1)) for p in args.pairs]
     env0 = {k: v for k, v in os.environ.items()
             if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("GOVERNANCE_")}
+    py = sys.executable
     argvs = {name: [a.format(model=args.model) for a in template]
              for name, template in COMMANDS.items()}
-
-    def interpreter(src: str) -> tuple[str, dict[str, str]]:
-        """A virtual environment's own interpreter, or this one with ``PYTHONPATH``."""
-        venv_python = os.path.join(src, "bin", "python")
-        if os.path.exists(venv_python):
-            return venv_python, env0
-        return sys.executable, {**env0, "PYTHONPATH": src}
-
-    importers: dict[tuple[str, str], list[str]] = {}
+    importers: dict[tuple[str, str], str] = {}
     for src, repo in pairs:  # what each command imports; warms bytecode, index and caches
-        py, env = interpreter(src)
+        env = {**env0, "PYTHONPATH": src}
         for name, argv in argvs.items():
             out = subprocess.run([py, "-c", _MODULES, *argv], cwd=repo, env=env,
                                  capture_output=True, text=True, check=True).stdout
-            importers[src, name] = [m for m in json.loads(out.strip().splitlines()[-1])
-                                    if m.startswith("governance")]
+            modules = [m for m in json.loads(out.strip().splitlines()[-1])
+                       if m.startswith("governance")]
+            importers[src, name] = "import " + ", ".join(modules)
     start: dict[str, list[float]] = {}
     imports: dict[tuple[str, str], list[float]] = {}
     process: dict[tuple[str, str], list[float]] = {}
-    first: dict[tuple[str, str], list[float]] = {}
     work: dict[tuple[str, str], list[float]] = {}
     load = os.getloadavg()
     for _ in range(args.runs):
         for name, argv in argvs.items():
             for src, repo in pairs:
-                py, env = interpreter(src)
+                env = {**env0, "PYTHONPATH": src}
                 key = (src, name)
-                modules = importers[key]
                 start.setdefault(src, []).append(_cpu([py, "-c", "pass"], repo, env))
-                imports.setdefault(key, []).append(
-                    _cpu([py, "-c", "import " + ", ".join(modules)], repo, env))
+                imports.setdefault(key, []).append(_cpu([py, "-c", importers[key]], repo, env))
                 process.setdefault(key, []).append(
                     _cpu([py, "-m", "governance", *argv], repo, env))
-                times = json.loads(subprocess.run(
-                    [py, "-c", _WORK, "3", *argv], cwd=repo,
-                    env={**env, "SPLIT_MODULES": " ".join(modules)}, capture_output=True,
-                    text=True, check=True).stdout)
-                first.setdefault(key, []).append(times[0])
-                work.setdefault(key, []).extend(times[1:])
+                work.setdefault(key, []).extend(json.loads(subprocess.run(
+                    [py, "-c", _WORK, "3", *argv], cwd=repo, env=env, capture_output=True,
+                    text=True, check=True).stdout))
     print(f"load average {load} -> {os.getloadavg()}; median / best CPU in ms")
     print("| checkout | command | start | imports (start included) | process | "
-          "work, first call | work, warm |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+          "work in process |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name, argv in argvs.items():
         for src, _ in pairs:
             key = (src, name)
             print(f"| {src} | `{' '.join(argv)}` | {_summary(start[src])} | "
                   f"{_summary(imports[key])} | {_summary(process[key])} | "
-                  f"{_summary(first[key])} | {_summary(work[key])} |")
+                  f"{_summary(work[key])} |")
     for src, repo in pairs:
-        py, env = interpreter(src)
+        env = {**env0, "PYTHONPATH": src}
         for name, argv in argvs.items():
             err = subprocess.run([py, "-X", "importtime", "-m", "governance", *argv], cwd=repo,
                                  env=env, capture_output=True, text=True, check=False).stderr
