@@ -125,10 +125,9 @@ def summarize(state: LifecycleState, model: str) -> dict[str, Any]:
     """Everything ``status`` reads from the fold of ``model``, as JSON (so a summary kept for
     a verified ledger position, ``governance.status_memo``, answers exactly as the fold):
     per environment with a history there, the live span and the fallback; per release the
-    ledger names (``[release_id, state, first ledger time, sort key, approved digest,
-    standing]``), its standing now, first ledger time, sort key and approved digest; the open
-    obligations. A kept summary's standing may be its JSON text, read only when the release
-    is listed (``governance.status_memo``)."""
+    ledger names ``[release_id, state, first ledger time, sort key, approved digest,
+    standing]`` (its standing now as JSON; in a kept summary the standing's JSON text, read
+    only when the release is listed: ``governance.status_memo``); the open obligations."""
     envs: dict[str, Any] = {}
     for m, env in state.live:
         if m != model:
@@ -142,7 +141,7 @@ def summarize(state: LifecycleState, model: str) -> dict[str, Any]:
     releases = []
     for rid, standing in state.standings(model).items():
         life = state.release(rid)
-        releases.append([rid, standing.state, standing.first_seen,
+        releases.append([standing.release_id, standing.state, standing.first_seen,
                          list(_sort_key(standing.first_seen)) if standing.first_seen else None,
                          life.approved_digest if life else None, standing.to_json()])
     obligations = [{"kind": o.kind, "event_id": o.event_id, "seq": o.seq,
