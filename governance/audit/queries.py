@@ -366,6 +366,8 @@ def _summary(kind: str, rel: str | None, environment: str | None, actor_id: str 
 # A timeline line: (seq, timestamp, event_type, summary).
 TimelineLine = tuple[int, str, str, str]
 
+# What a timeline line shows, in the order ``timeline_lines`` reads them (r[0]..r[9]), then
+# ``select_agreeing``'s leaf hash (r[10]), stored bytes (r[11]) and the chain's verdict.
 _LINE_COLUMNS = ("seq, timestamp, event_type, release_id, environment, actor_id, actor_role, "
                  "incident, from_release, to_release")
 
