@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 _ELSEWHERE = {
     "HistoryRequest": "governance.reading_events", "AuditQueryRequest": "governance.reading_events",
     "EventsResult": "governance.reading_events", "history": "governance.reading_events",
-    "audit_query": "governance.reading_events",
+    "audit_query": "governance.reading_events", "history_lines": "governance.reading_events",
+    "TimelineResult": "governance.reading_events",
     "LiveRequest": "governance.reading_live", "LiveResult": "governance.reading_live",
     "live": "governance.reading_live",
     "StatusRequest": "governance.reading_status", "StatusResult": "governance.reading_status",

@@ -44,6 +44,24 @@ class EventsResult:
         return {"verified_prefix": self.prefix.to_json(), "events": rows}
 
 
+@dataclass(frozen=True)
+class TimelineResult:
+    """A timeline as its text shows it: ``(seq, timestamp, event_type, summary)`` per event,
+    in ledger order (``queries.timeline_lines``)."""
+
+    lines: tuple[queries.TimelineLine, ...]
+    prefix: PrefixNote | None
+
+
+def history_lines(service: Service, request: HistoryRequest) -> TimelineResult:
+    """The timeline of a model as its text shows it: the events ``history`` answers with,
+    checked the same way, one line each."""
+    source = service.ledger(allow_prefix=request.verified_prefix)
+    lines = service.answer(lambda conn: queries.timeline_lines(conn, request.model),
+                           source=source)
+    return TimelineResult(tuple(lines), prefix_of(source))
+
+
 def history(service: Service, request: HistoryRequest) -> EventsResult:
     """The timeline of a model."""
     source = service.ledger(allow_prefix=request.verified_prefix)

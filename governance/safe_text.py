@@ -60,10 +60,15 @@ def one_line(text: str) -> str:
 _PLAIN_LINES = bytes(range(0x20, 0x7F)) + b"\n"
 
 
+def _plain(text: str) -> bool:
+    """``text`` is printable ASCII and line breaks only."""
+    return text.isascii() and not text.encode("ascii").translate(None, _PLAIN_LINES)
+
+
 def keep_lines(text: str) -> str:
     """``text`` with its line breaks (``\\n``) kept and every other control character escaped:
     for text whose lines were built one record each (``join_lines``)."""
-    if text.isascii() and not text.encode("ascii").translate(None, _PLAIN_LINES):
+    if _plain(text):
         return text  # the common case (a timeline of 6,001 lines), checked in one C pass
     return "\n".join(one_line(line) for line in text.split("\n"))
 
@@ -71,7 +76,11 @@ def keep_lines(text: str) -> str:
 def join_lines(lines: Iterable[object]) -> str:
     """Records joined one per line, each with its own control characters escaped (a newline
     inside a record is shown as ``\\n`` and does not start a line of its own)."""
-    return "\n".join(one_line(str(line)) for line in lines)
+    records = [line if type(line) is str else str(line) for line in lines]
+    text = "\n".join(records)
+    if text.count("\n") == len(records) - 1 and _plain(text):
+        return text  # no record holds a line break or anything to escape: one C pass each
+    return "\n".join(map(one_line, records))
 
 
 def escape_json(document: str) -> str:

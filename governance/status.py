@@ -23,6 +23,7 @@ newest ``APPROVALS_LIMIT`` such releases (one engine for all of them); others sa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -124,8 +125,9 @@ def summarize(state: LifecycleState, model: str) -> dict[str, Any]:
     """Everything ``status`` reads from the fold of ``model``, as JSON (so a summary kept for
     a verified ledger position, ``governance.status_memo``, answers exactly as the fold):
     per environment with a history there, the live span and the fallback; per release the
-    ledger names, its standing now, first ledger time, sort key and approved digest; the open
-    obligations."""
+    ledger names ``[release_id, state, first ledger time, sort key, approved digest,
+    standing]`` (its standing now as JSON; in a kept summary the standing's JSON text, read
+    only when the release is listed: ``governance.status_memo``); the open obligations."""
     envs: dict[str, Any] = {}
     for m, env in state.live:
         if m != model:
@@ -139,9 +141,9 @@ def summarize(state: LifecycleState, model: str) -> dict[str, Any]:
     releases = []
     for rid, standing in state.standings(model).items():
         life = state.release(rid)
-        releases.append([standing.to_json(), standing.first_seen,
+        releases.append([standing.release_id, standing.state, standing.first_seen,
                          list(_sort_key(standing.first_seen)) if standing.first_seen else None,
-                         life.approved_digest if life else None])
+                         life.approved_digest if life else None, standing.to_json()])
     obligations = [{"kind": o.kind, "event_id": o.event_id, "seq": o.seq,
                     "release_id": o.release_id, "environment": o.environment,
                     "incident": o.incident, "opened_at": o.opened_at, "by": o.actor_id}
@@ -149,10 +151,38 @@ def summarize(state: LifecycleState, model: str) -> dict[str, Any]:
     return {"environments": envs, "releases": releases, "obligations": obligations}
 
 
+class _Unreadable(Exception):
+    """A kept standing that is not the JSON object it was written as."""
+
+
+def _standing(value: Any) -> dict[str, Any]:
+    """A release's standing in a summary: the object, or its JSON text as kept
+    (``governance.status_memo``)."""
+    if type(value) is str:
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _Unreadable from None
+    if not isinstance(value, dict):
+        raise _Unreadable
+    return value
+
+
 def status_of(repo: GovernedRepo | StatusFiles, summary: dict[str, Any], model: str,
               limit: int | None, full_state: Callable[[], LifecycleState]) -> ModelStatus:
     """The status of ``model`` from its ``summary``; ``full_state`` gives the whole fold, asked
-    for only when a listed release awaits promotion (the approvals gate's input reads it)."""
+    for only when a listed release awaits promotion (the approvals gate's input reads it), or
+    when a kept standing cannot be read (the status is then that of the fold, as on a miss of
+    the memo)."""
+    try:
+        return _status_of(repo, summary, model, limit, full_state)
+    except _Unreadable:
+        state = full_state()
+        return _status_of(repo, summarize(state, model), model, limit, lambda: state)
+
+
+def _status_of(repo: GovernedRepo | StatusFiles, summary: dict[str, Any], model: str,
+               limit: int | None, full_state: Callable[[], LifecycleState]) -> ModelStatus:
     files = repo if isinstance(repo, StatusFiles) else StatusFiles.of(repo)
     envs = []
     drift = []
@@ -173,25 +203,24 @@ def status_of(repo: GovernedRepo | StatusFiles, summary: dict[str, Any], model: 
         if problem:
             drift.append(problem + " (re-run the promote or rollback to repair)")
     dirs = ReleaseDirs(files.root / RELEASES / model)
-    rows: list[tuple[tuple[int, float], str, str | None, dict[str, Any], str | None]] = []
+    rows: list[tuple[tuple[int, float], str, str | None, str, Any, str | None]] = []
     named = set()
-    for standing, first_seen, key, digest in summary["releases"]:
-        rid = standing["release_id"]
+    for rid, state, first_seen, key, digest, standing in summary["releases"]:
         named.add(rid)
         when = first_seen or (_created_at(dirs[rid]) if rid in dirs else None)
         rows.append((tuple(key) if first_seen else _sort_key(when),
-                     rid, when, standing, digest))
+                     rid, when, state, standing, digest))
     for rid in dirs.names() - named:  # on disk, not in the ledger yet: a draft
         if rid not in dirs:
             continue
         when = _created_at(dirs[rid])
-        rows.append((_sort_key(when), rid, when,  # ReleaseStanding(rid, DRAFT).to_json()
+        rows.append((_sort_key(when), rid, when, DRAFT,  # ReleaseStanding(rid, DRAFT).to_json()
                      {"release_id": rid, "state": DRAFT, "live": [], "replaced": []}, None))
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    counts = Counter(standing["state"] for _, _, _, standing, _ in rows)
+    counts = Counter(state for _, _, _, state, _, _ in rows)
     shown = rows if limit is None else rows[:limit]
-    releases = [{**standing, "time": when, "on_disk": rid in dirs, "approved_digest": digest}
-                for _, rid, when, standing, digest in shown]
+    releases = [{**_standing(standing), "time": when, "on_disk": rid in dirs,
+                 "approved_digest": digest} for _, rid, when, _, standing, digest in shown]
     awaiting = [r for r in releases if r["on_disk"] and r["state"] in AWAITING
                 and not r["live"] and not r["replaced"]]
     if awaiting and files.config.environments:

@@ -24,6 +24,7 @@ stretch. Ties in time are broken by seq (the ledger's order).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -33,6 +34,7 @@ from governance.audit.index import (
     IndexMismatch,
     confirm_deployment,
     confirm_row,
+    select_agreeing,
     select_confirmed,
 )
 from governance.domain.event_types import (
@@ -324,32 +326,95 @@ def _within(events: Sequence[IndexedEvent], flt: AuditFilter) -> None:
 def summary(event: AnyIndexedEvent) -> str:
     """One human line for a timeline entry."""
     e = event.event
-    who = event.actor_id or "?"
-    if event.actor_role:
-        who += f" ({event.actor_role})"
-    env = f" in {event.environment}" if event.environment else ""
-    rel = event.release_id or ""
     kind = event.event_type
+    return _summary(kind, event.release_id, event.environment, event.actor_id,
+                    event.actor_role, event.incident, event.from_release, event.to_release,
+                    e.get("reason"), e.get("decision") if kind == GATE_EVALUATED else None)
+
+
+def _summary(kind: str, rel: str | None, environment: str | None, actor_id: str | None,
+             actor_role: str | None, incident: str | None, from_release: str | None,
+             to_release: str | None, reason: Any, decision: Any) -> str:
+    """``summary`` of an event given its columns and its ``reason`` and (a gate decision's)
+    ``decision`` values."""
+    who = actor_id or "?"
+    if actor_role:
+        who += f" ({actor_role})"
+    env = f" in {environment}" if environment else ""
+    rel = rel or ""
     if kind in GOES_LIVE:
-        frm = f" replacing {event.from_release}" if event.from_release else ""
+        frm = f" replacing {from_release}" if from_release else ""
         verb = "BREAK-GLASS promoted" if kind == BREAK_GLASS else "promoted"
-        text = f"{rel or event.to_release} {verb}{env}{frm} by {who}"
+        text = f"{rel or to_release} {verb}{env}{frm} by {who}"
     elif kind == ROLLBACK_EXECUTED:
-        to = event.to_release or "nothing (model switched off)"
-        text = f"rolled back{env} from {event.from_release or rel} to {to} by {who}"
+        to = to_release or "nothing (model switched off)"
+        text = f"rolled back{env} from {from_release or rel} to {to} by {who}"
     elif kind in APPROVAL_DECISIONS:
         verb = "approved" if kind == APPROVAL_GRANTED else "denied"
         text = f"{rel} {verb}{env} by {who}"
     elif kind == GATE_EVALUATED:
-        text = f"{rel} gates{env}: {decision_word(e.get('decision'))}"
+        text = f"{rel} gates{env}: {decision_word(decision)}"
     else:
         text = f"{kind.replace('_', ' ')} {rel}{env} by {who}".replace("  ", " ")
-    if event.incident:
-        text += f" [incident {event.incident}]"
-    reason = e.get("reason")
+    if incident:
+        text += f" [incident {incident}]"
     if isinstance(reason, str) and reason:
         text += f": {reason}"
     return text
+
+
+# A timeline line: (seq, timestamp, event_type, summary).
+TimelineLine = tuple[int, str, str, str]
+
+# What a timeline line shows, in the order ``timeline_lines`` reads them (r[0]..r[9]), then
+# ``select_agreeing``'s leaf hash (r[10]), stored bytes (r[11]) and the chain's verdict.
+_LINE_COLUMNS = ("seq, timestamp, event_type, release_id, environment, actor_id, actor_role, "
+                 "incident, from_release, to_release")
+
+
+def timeline_lines(conn: sqlite3.Connection, model: str) -> list[TimelineLine]:
+    """``timeline`` as its text shows it, one ``(seq, timestamp, event_type, summary)`` per
+    event: the same events, checked the same way (``select_agreeing``: every row against the
+    verified chain's, its leaf hash from its stored bytes, the answer complete), without
+    fetching the columns the text does not show or parsing the events whose summary needs no
+    value of theirs (``top_level``). Anything that disagrees takes ``timeline``'s path, which
+    names it."""
+    _require_model(conn, model)
+    rows = select_agreeing(conn, _LINE_COLUMNS, "WHERE model = ? ORDER BY seq", (model,))
+    if rows is None:
+        return [(e.seq, e.timestamp, e.event_type, summary(e)) for e in timeline(conn, model)]
+    gate, reason, decision = GATE_EVALUATED, b'"reason":', b'"decision":'
+    return [(r[0], r[1], r[2], _summary(
+        r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+        top_level(r[11], reason) if reason in r[11] else None,
+        top_level(r[11], decision) if r[2] == gate else None)) for r in rows]
+
+
+# What comes before a key of the top-level object in canonical JSON (sorted keys, no
+# whitespace) when every earlier value is a string without escapes or a number, true, false
+# or null: a key found right after such a prefix is a key of the top-level object, not one
+# nested in a value or written inside a string.
+_FLAT_HEAD = re.compile(rb'\{(?:"[^"\\]*":(?:"[^"\\]*"|[-+.0-9a-zA-Z]*),)*\Z')
+
+
+def top_level(stored: bytes, probe: bytes) -> Any:
+    """The value of the top-level key ``probe`` (``b'"key":'``) of a stored event (canonical
+    JSON, verified), or None when it has none. Absent from the bytes: absent at every depth.
+    Found after a prefix of plain top-level members (``_FLAT_HEAD``): only that value is
+    parsed. Anything else: the whole event is parsed (``json``) and the key looked up."""
+    at = stored.find(probe)
+    if at < 0:
+        return None
+    if _FLAT_HEAD.match(stored, 0, at):
+        try:
+            return _raw_decode(stored[at + len(probe):].decode("utf-8"))[0]
+        except ValueError:  # not the JSON it was verified as: the whole parse decides
+            pass
+    event = json.loads(stored)
+    return event.get(probe[1:-2].decode()) if isinstance(event, dict) else None
+
+
+_raw_decode = json.JSONDecoder().raw_decode
 
 
 def decision_word(decision: Any) -> str:
@@ -359,7 +424,7 @@ def decision_word(decision: Any) -> str:
     advisory (``"blocking": false``; rollback is never blocked by policies added since), so a
     denial there is a warning, and says so. An allow that carried warnings says how many.
     """
-    if not isinstance(decision, Mapping):
+    if type(decision) is not dict and not isinstance(decision, Mapping):
         return "unknown"
     allow = decision.get("allow")
     if isinstance(allow, bool):

@@ -75,6 +75,16 @@ def test_every_record_is_one_safe_line(records: list[str]) -> None:
     assert all(_unsafe(line) == [] for line in lines)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.text(alphabet=st.characters(
+    min_codepoint=0x20, max_codepoint=0x7E)), st.integers()), max_size=8))
+def test_the_joined_text_is_each_record_escaped(records: list[object]) -> None:
+    """``join_lines`` checks the joined text in one pass when nothing needs escaping: the
+    same text as escaping each record on its own."""
+    assert join_lines(records) == "\n".join(one_line(str(r)) for r in records)
+    assert join_lines(iter(records)) == join_lines(records)
+
+
 # --- JSON ---------------------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from governance.status import (
     status_of,
     summarize,
 )
+from governance.status_memo import decode_summary, encode_summary
 from tests.support.histories import generate_entries, generate_events, seal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,7 +151,8 @@ def test_the_summary_answers_as_the_fold(tmp_path: Path, seed: int, production: 
             d.name: d for d in repo.release_dirs(model)}
         per_model = fold_lifecycle([e for e in entries if e.event.get("model_name") == model],
                                    production_env=production)
-        kept = json.loads(json.dumps(summarize(per_model, model)))  # as the memo keeps it
+        kept = decode_summary(encode_summary(summarize(per_model, model)))  # as kept
+        assert kept is not None
         for limit in (None, 1, 5, 20):
             want = reference_status(repo, full, model, limit)
             got = status_of(repo, kept, model, limit, lambda: per_model)  # noqa: B023
@@ -184,3 +186,48 @@ def test_a_release_awaiting_promotion_asks_for_the_whole_fold(tmp_path: Path) ->
     assert asked == [1]
     [waiting] = [r for r in got.releases if r["release_id"] == d.name]
     assert waiting["state"] == DRAFT and waiting["approvals"]["evaluated"] is True
+
+
+def test_a_kept_summary_reads_only_the_listed_standings(tmp_path: Path) -> None:
+    """As kept (``encode_summary``), a summary answers what the fold answers; its standings
+    stay JSON text until listed, so an unreadable one outside the list is never read, and
+    one inside it makes the status the fold's (asked for once), never an error; a text that is
+    not a kept summary is a miss."""
+    shutil.copy(ROOT / "governance.yaml", tmp_path / "governance.yaml")
+    repo = GovernedRepo.open(tmp_path)
+    entries = list(generate_entries(models=2, releases_per_model=30, seed=11))
+    model = "fraud-risk"
+    state = fold_lifecycle([e for e in entries if e.event.get("model_name") == model],
+                           production_env="production")
+    summary = summarize(state, model)
+    text = encode_summary(summary)
+    kept = decode_summary(text)
+    assert kept is not None and len(kept["releases"]) == len(summary["releases"]) > 20
+    assert all(isinstance(r[5], str) for r in kept["releases"])
+    asked: list[int] = []
+
+    def whole() -> LifecycleState:
+        asked.append(1)
+        return state
+
+    for limit in (None, 3, 20):
+        want = status_of(repo, summary, model, limit, whole).to_json()
+        assert status_of(repo, decode_summary(text), model, limit,  # type: ignore[arg-type]
+                         whole).to_json() == want
+    assert asked == []
+    listed = status_of(repo, summary, model, 3, whole).releases
+    lines = text.split("\n")
+    order = [r[0] for r in kept["releases"]]
+    hidden = next(i for i, rid in enumerate(order) if rid not in {r["release_id"]
+                                                                  for r in listed})
+    shown = order.index(listed[0]["release_id"])
+    for line, calls in ((hidden, 0), (shown, 1)):
+        broken = list(lines)
+        broken[line + 1] = "{not json"
+        got = status_of(repo, decode_summary("\n".join(broken)),  # type: ignore[arg-type]
+                        model, 3, whole)
+        assert got.to_json() == status_of(repo, summary, model, 3, whole).to_json()
+        assert len(asked) == calls
+    for bad in ("", "{", "[]", text + "\n{}", "\n".join(lines[:-1]),
+                '{"releases": [["a"]]}\n{}', json.dumps({"releases": 1})):
+        assert decode_summary(bad) is None, bad

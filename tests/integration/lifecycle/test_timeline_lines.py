@@ -1,0 +1,67 @@
+"""``history`` as text (``queries.timeline_lines``: the columns the text shows, checked in SQL
+against the verified chain, each stored event hashed to its leaf, the answer complete, only the
+values a summary needs parsed) prints what the events ``history --format json`` answers with
+would print (``queries.timeline`` and ``queries.summary``), on a real ledger with the verified
+chain attached: gates that allowed and denied, approvals, promotions, a rollback with a reason
+and an incident."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from governance.audit import queries
+from governance.audit.index import select_agreeing
+from governance.service import Service
+from tests.integration.lifecycle.world import BOT, MODEL, R1, R2, World
+
+
+@pytest.fixture(scope="module")
+def story(approved_template: World, tmp_path_factory: pytest.TempPathFactory) -> World:
+    world = approved_template.copy(tmp_path_factory.mktemp("lines") / "world")
+    world.run("alice", "promote", R2, "--env", "staging", expect=1)  # a denied gate
+    world.run(BOT, "promote", R2, "--env", "staging")
+    world.run(BOT, "promote", R2, "--env", "production")
+    world.run("platform-oncall", "rollback", MODEL, "--env", "production", "--to", R1,
+              "--reason", 'latency {p95} "doubled" \\ after r2', "--incident", "INC-7")
+    return world
+
+
+def test_the_text_timeline_is_the_events_summaries(story: World) -> None:
+    def both(conn: sqlite3.Connection) -> tuple[object, object, object]:
+        assert getattr(conn, "chain", None) is not None  # the lean path, not the fallback
+        rows = select_agreeing(conn, "seq", "WHERE model = ? ORDER BY seq", (MODEL,))
+        full = [(e.seq, e.timestamp, e.event_type, queries.summary(e))
+                for e in queries.timeline(conn, MODEL)]
+        return rows, queries.timeline_lines(conn, MODEL), full
+
+    rows, lean, full = Service(story.ci).answer(both)
+    assert rows is not None and len(rows) == len(full)
+    assert lean == full
+    text = "\n".join(line[3] for line in lean)
+    assert 'latency {p95} "doubled" \\ after r2' in text and "[incident INC-7]" in text
+    assert ": deny" in text and ": allow" in text
+
+
+def test_the_text_is_what_the_json_events_print(story: World) -> None:
+    text = story.run(None, "history", MODEL).stdout.splitlines()
+    events = story.json(None, "history", MODEL, "--format", "json")
+    assert [int(line.split()[0]) for line in text] == [e["seq"] for e in events]
+    for line, event in zip(text, events, strict=True):
+        assert line.split()[1:3] == [event["timestamp"], event["event_type"]]
+
+
+def test_a_disagreeing_row_takes_the_checked_path(story: World, tmp_path: Path) -> None:
+    """An index row the chain does not hold makes ``select_agreeing`` answer None (the caller
+    then names the row and the index is rebuilt), and the printed timeline stays the true
+    one."""
+    world = story.copy(tmp_path / "world")
+    before = world.run(None, "history", MODEL).stdout
+    with sqlite3.connect(world.ci / ".governance" / "index.sqlite") as conn:
+        conn.execute("UPDATE events SET actor_id = 'mallory' WHERE seq = (SELECT max(seq) "
+                     "FROM events WHERE event_type = 'approval_granted')")
+    done = world.run(None, "history", MODEL)
+    assert done.stdout == before and "mallory" not in done.stdout
+    assert "the query index was rebuilt" in done.stderr
