@@ -70,7 +70,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(trees[name] / "governance")],
                        check=True, capture_output=True)
     modes = args.modes.split(",")
-    for name, tree in trees.items():  # warm the page cache and the bytecode
+    for tree in trees.values():  # warm the page cache and the bytecode
         for mode in modes:
             run(tree, mode, args.ledger)
     print(f"load at start {os.getloadavg()}")
