@@ -240,61 +240,6 @@ def test_the_cases_cover_what_they_claim(worlds: dict[str, World], tmp_path: Pat
     assert _run(ENTRY, plain, ["status", MODEL, "--limit", "0"], mark).returncode == 2
 
 
-@pytest.mark.parametrize("argv", [["history", MODEL], ["live", MODEL, "--env", "production"],
-                                  ["status"]])
-def test_a_closed_pipe_exits_as_the_application_does(worlds: dict[str, World],
-                                                     tmp_path: Path, argv: list[str]) -> None:
-    """A reader that is gone before the command writes (``| true``): the same exit status (141,
-    as a tool killed by SIGPIPE) and the same stderr from both, never a traceback."""
-    where = worlds["plain"]
-    results = []
-    for code in (ENTRY, APP):
-        script = tmp_path / "run.py"
-        script.write_text(code)
-        quoted = " ".join(f"'{a}'" for a in argv)
-        shell = (f"{sys.executable} {script} {quoted} 2>{tmp_path / 'err'} | "
-                 "true; echo \"${PIPESTATUS[0]}\"")
-        done = subprocess.run(["bash", "-c", shell], cwd=where.ci,
-                              env=_env(where, tmp_path / "mark"), capture_output=True,
-                              text=True, timeout=120, check=False)
-        results.append((done.stdout.strip(), (tmp_path / "err").read_bytes()))
-    assert results[0] == results[1]
-    assert results[0][0] == "141" and b"Traceback" not in results[0][1]
-
-
-def test_a_not_a_terminal_stdout_and_an_ascii_one_print_the_same(
-        worlds: dict[str, World], tmp_path: Path) -> None:
-    """click.echo re-wraps an ASCII stdout as UTF-8 (errors replaced); the fast path's echo
-    leaves such a stream to click itself, so the bytes stay the same."""
-    where = worlds["plain"]
-    env = {**_env(where, tmp_path / "mark"), "PYTHONIOENCODING": "ascii"}
-    argv = ["status", MODEL]
-    runs = [subprocess.run([sys.executable, "-c", code, *argv], cwd=where.ci, env=env,
-                           capture_output=True, timeout=120, check=False)
-            for code in (ENTRY, APP)]
-    assert (runs[0].returncode, runs[0].stdout, runs[0].stderr) == (
-        runs[1].returncode, runs[1].stdout, runs[1].stderr)
-    assert runs[0].returncode == 0 and runs[0].stdout
-
-
-@pytest.mark.parametrize("argv", [["live", MODEL, "--env", "production"],
-                                  ["history", MODEL, "--format", "json"]])
-def test_a_process_started_without_stdout_ends_as_the_application_does(
-        worlds: dict[str, World], tmp_path: Path, argv: list[str]) -> None:
-    """stdout closed before the start (``>&-``): no traceback from the final flush, the same
-    exit status and stderr both ways."""
-    where = worlds["plain"]
-    results = []
-    for code in (ENTRY, APP):
-        done = subprocess.run([sys.executable, "-c", code, *argv], cwd=where.ci,
-                              env=_env(where, tmp_path / "mark"), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=120, check=False,
-                              preexec_fn=lambda: os.close(1))
-        results.append((done.returncode, done.stderr))
-    assert results[0] == results[1]
-    assert b"Traceback" not in results[0][1] or b"internal error" in results[0][1]
-
-
 # ``governance ledger verify``: on the fast path too (issue 13: as a command >= 100x ``git log
 # --show-signature``). "{good}" is a checkpoint note signed over the plain world's tip, "{bad}"
 # one that is no signed note, "{none}" a path that does not exist (placeholders: the files are
@@ -401,3 +346,59 @@ def test_ledger_verify_cases_cover_what_they_claim(
     assert missing.returncode == 3 and b"cannot read checkpoint" in missing.stderr
     assert verify(plain, "--format", "csv").returncode == 2
     assert mark.read_text() == "slow"
+
+
+@pytest.mark.parametrize("argv", [["history", MODEL], ["live", MODEL, "--env", "production"],
+                                  ["status"]])
+def test_a_closed_pipe_exits_as_the_application_does(worlds: dict[str, World],
+                                                     tmp_path: Path, argv: list[str]) -> None:
+    """A reader that is gone before the command writes (``| true``): the same exit status (141,
+    as a tool killed by SIGPIPE) and the same stderr from both, never a traceback."""
+    where = worlds["plain"]
+    results = []
+    for code in (ENTRY, APP):
+        script = tmp_path / "run.py"
+        script.write_text(code)
+        quoted = " ".join(f"'{a}'" for a in argv)
+        shell = (f"{sys.executable} {script} {quoted} 2>{tmp_path / 'err'} | "
+                 "true; echo \"${PIPESTATUS[0]}\"")
+        done = subprocess.run(["bash", "-c", shell], cwd=where.ci,
+                              env=_env(where, tmp_path / "mark"), capture_output=True,
+                              text=True, timeout=120, check=False)
+        results.append((done.stdout.strip(), (tmp_path / "err").read_bytes()))
+    assert results[0] == results[1]
+    assert results[0][0] == "141" and b"Traceback" not in results[0][1]
+
+
+def test_a_not_a_terminal_stdout_and_an_ascii_one_print_the_same(
+        worlds: dict[str, World], tmp_path: Path) -> None:
+    """click.echo re-wraps an ASCII stdout as UTF-8 (errors replaced); the fast path's echo
+    leaves such a stream to click itself, so the bytes stay the same."""
+    where = worlds["plain"]
+    env = {**_env(where, tmp_path / "mark"), "PYTHONIOENCODING": "ascii"}
+    argv = ["status", MODEL]
+    runs = [subprocess.run([sys.executable, "-c", code, *argv], cwd=where.ci, env=env,
+                           capture_output=True, timeout=120, check=False)
+            for code in (ENTRY, APP)]
+    assert (runs[0].returncode, runs[0].stdout, runs[0].stderr) == (
+        runs[1].returncode, runs[1].stdout, runs[1].stderr)
+    assert runs[0].returncode == 0 and runs[0].stdout
+
+
+@pytest.mark.parametrize("argv", [["live", MODEL, "--env", "production"],
+                                  ["history", MODEL, "--format", "json"]])
+def test_a_process_started_without_stdout_ends_as_the_application_does(
+        worlds: dict[str, World], tmp_path: Path, argv: list[str]) -> None:
+    """stdout closed before the start (``>&-``): no traceback from the final flush, the same
+    exit status and stderr both ways."""
+    where = worlds["plain"]
+    results = []
+    for code in (ENTRY, APP):
+        done = subprocess.run([sys.executable, "-c", code, *argv], cwd=where.ci,
+                              env=_env(where, tmp_path / "mark"), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=120, check=False,
+                              preexec_fn=lambda: os.close(1))
+        results.append((done.returncode, done.stderr))
+    assert results[0] == results[1]
+    assert b"Traceback" not in results[0][1] or b"internal error" in results[0][1]
+
