@@ -401,4 +401,3 @@ def test_a_process_started_without_stdout_ends_as_the_application_does(
         results.append((done.returncode, done.stderr))
     assert results[0] == results[1]
     assert b"Traceback" not in results[0][1] or b"internal error" in results[0][1]
-
