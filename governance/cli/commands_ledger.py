@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from governance import trail
+from governance.cli import ledger_verify
 from governance.cli.app_support import check_identifier, new_app
+from governance.cli.ledger_verify import VERIFIED
 from governance.cli.options import REMOTE, REPO, limit_option
 from governance.cli.output import OutputFormat, emit_json, emit_text, log
-from governance.cli.render import Renderers, emit_to_json
+from governance.cli.render import Renderers
 from governance.domain.event_types import CHECKPOINT_TYPES
 from governance.domain.events import EVENT_FIELDS, EVENT_TYPES, LedgerEntry
 from governance.errors import UsageError
@@ -32,9 +34,6 @@ OUT = typer.Option(None, "--out", help="Write the note to FILE instead of stdout
 CHECKPOINTS = typer.Option([], "--checkpoint",
                            help="External checkpoint note to check against (repeatable).")
 
-
-if TYPE_CHECKING:  # the verifier loads when ledger verify runs
-    from governance.ledger.verify import VerifyReport
 
 # free-text-looking fields that are identifiers (the slug fields have their schema patterns)
 _IDENTIFIER_FIELDS = ("incident", "actor_id", "actor_role", "policy_digest")
@@ -71,26 +70,6 @@ def _listed_text(rows: list[LedgerEntry]) -> None:
                                                          "environment") if e.get(k))
         emit_text(f"{e.seq:>6} {e.timestamp} {e.event_type:<20} {e.get('actor_id', '-')} "
                   f"{subject}".rstrip())
-
-
-VERIFIED: Renderers[VerifyReport] = Renderers("ledger verification")
-VERIFIED.register(OutputFormat.json)(emit_to_json)
-
-
-@VERIFIED.register(OutputFormat.text)
-def _verified_text(report: VerifyReport) -> None:
-    if report.failure is None:
-        emit_text(f"ok: {report.events} events, {report.signatures} signatures, "
-                  f"{report.stored_checkpoints} stored checkpoints, "
-                  f"{report.external_checkpoints} external checkpoints verified; "
-                  f"{len(report.principals)} signers; root {report.root}")
-        return
-    f = report.failure
-    where = f"seq {f.seq}" if f.seq is not None else "checkpoint"
-    verdict = "undecided" if f.undecided else "tampered"
-    emit_text(f"{verdict}: {where}: {f.reason}" + (f" (commit {f.commit})" if f.commit
-                                                    else ""))
-    emit_text(f"verified {report.events} events before the failure")
 
 
 # checkpoint: the signed note, byte for byte, to stdout or --out
@@ -206,16 +185,7 @@ def verify(
     repo: Path = REPO, fmt: OutputFormat = VERIFIED_FORMAT,
 ) -> None:
     """Verify every commit, event, signature and checkpoint; name the first failure."""
-    report = trail.verify(Service(repo), trail.VerifyRequest(tuple(checkpoint_file)))
-    for w in report.warnings:
-        log(f"warning: {w}")
-    if not checkpoint_file and report.failure is None:
-        log("note: no external checkpoint given; a history rewritten and re-signed with valid "
-            "keys, or a dropped tip, is only caught against one (--checkpoint FILE)")
-    VERIFIED.render(fmt, report)
-    failure = trail.refusal(report)  # exit code through the funnel: 3 undecided, 1 tampered
-    if failure is not None:
-        raise failure
+    ledger_verify.verify(checkpoint_file, repo, fmt)  # also the fast path's body
 
 
 def register(app: typer.Typer) -> None:

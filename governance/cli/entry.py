@@ -6,7 +6,8 @@ often than they need the application: both are answered here from the static com
 (``governance.cli.command_table``) with click alone, the same bytes the typer application
 prints (``tests/unit/test_cli_entry.py`` compares them at several terminal widths), without
 importing typer (issue 18: ``--help`` <= 90 ms). ``live``, ``status`` and ``history`` on the
-local ledger are answered by the fast path (``governance.cli.fast``), without typer or click,
+local ledger, and ``ledger verify``, are answered by the fast path (``governance.cli.fast``),
+without typer or click,
 when the command line is one it parses exactly as click would. Every other command line goes to
 ``governance.cli.app.main`` unchanged.
 """

@@ -53,3 +53,15 @@ INDEX_HANDLER_OF: dict[str, str] = {
 GOES_LIVE: tuple[str, ...] = tuple(n for n, h in INDEX_HANDLER_OF.items() if h == "goes_live")
 LIVE_CHANGES: tuple[str, ...] = tuple(INDEX_HANDLER_OF)
 APPROVAL_DECISIONS: tuple[str, ...] = (APPROVAL_GRANTED, APPROVAL_DENIED)
+# The lifecycle replay's rule for each type that has one (the table's `replay` handler key:
+# ``governance.ledger.replay.REPLAY_HANDLERS``), so that a verification does not create the
+# table's dataclasses (``ledger verify``, issue 13).
+REPLAY_HANDLER_OF: dict[str, str] = {
+    LEDGER_GENESIS: "genesis", GATE_EVALUATED: "gate", APPROVAL_GRANTED: "approval",
+    APPROVAL_DENIED: "approval", RELEASE_APPROVED: "approved", DEPLOYMENT_PROMOTED: "promoted",
+    ROLLBACK_EXECUTED: "rollback", RELEASE_RETIRED: "retired", BREAK_GLASS: "emergency",
+    KEY_ROTATED: "rotation"}
+# The types only their lifecycle command writes (the table's `lifecycle_command` is set).
+LIFECYCLE_TYPES: frozenset[str] = frozenset({
+    GATE_EVALUATED, APPROVAL_GRANTED, APPROVAL_DENIED, RELEASE_APPROVED, DEPLOYMENT_PROMOTED,
+    ROLLBACK_EXECUTED, RELEASE_RETIRED, BREAK_GLASS})

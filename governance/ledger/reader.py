@@ -113,10 +113,12 @@ def verify_repo(repo_root: Path, *, checkpoint_files: Sequence[Path] = (),
     against the configured one). Raises Undecided when there is no ledger to verify.
     """
     from governance.input_files import InputFileProblem, read_input
-    from governance.ledger.append import open_store
+    from governance.ledger.settings import branch_of
+    from governance.ledger.store import GitStore
     from governance.ledger.verify import SignatureWork, verify_ledger
 
-    store = open_store(repo_root, branch)
+    # the git adapter alone: the write path (governance.ledger.append) is not loaded to read
+    store = GitStore(repo_root, branch or branch_of(repo_root))
     if store.tip() is None:
         raise Undecided(f"no ledger on branch {store.branch!r} in {store.root}",
                         hint="run `governance ledger init`, or fetch the ledger branch")
@@ -142,9 +144,10 @@ def verify_repo(repo_root: Path, *, checkpoint_files: Sequence[Path] = (),
         for work in started:
             work.abandon()
         raise
+    # governance.yaml's log key only matters to external checkpoints (read only for them)
     report = verify_ledger(commits, external=external,
-                           extra_log_keys=_config_log_keys(repo_root), now=now,
-                           work=started[0] if started else None)
+                           extra_log_keys=_config_log_keys(repo_root) if external else (),
+                           now=now, work=started[0] if started else None)
     for stale in (store.stale_lock(), store.stale_ref_lock()):
         if stale:
             report.warnings.append(f"{stale[0]}; {stale[1]}")

@@ -63,15 +63,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.event_table import EVENT_TABLE
-from governance.domain.event_table import LIFECYCLE_COMMANDS as TABLE_LIFECYCLE_COMMANDS
-from governance.domain.event_types import APPROVAL_GRANTED
+from governance.domain.event_types import APPROVAL_GRANTED, REPLAY_HANDLER_OF
+from governance.domain.event_types import LIFECYCLE_TYPES as LIFECYCLE_TYPES
 from governance.domain.identity import identity_key
 
-# Event types only the lifecycle commands write, and the command that writes each one (the
-# event table's ``lifecycle_command``).
-LIFECYCLE_COMMANDS: Mapping[str, str] = TABLE_LIFECYCLE_COMMANDS
-LIFECYCLE_TYPES = frozenset(LIFECYCLE_COMMANDS)
+# Event types only the lifecycle commands write (the event table's ``lifecycle_command`` is set;
+# ``LIFECYCLE_COMMANDS`` below names the command that writes each one). The rule of each type
+# is the table's ``replay`` key, written out in ``governance.domain.event_types``: verifying
+# does not create the table's dataclasses (issue 13: ``ledger verify`` as a command).
 LIFECYCLE_OPS = frozenset({"set_role_members", "set_environments"})
 STATE_VERSION = 1
 
@@ -211,9 +210,9 @@ class LifecycleReplay:
         words the reasons."""
         kind = event.get("event_type")
         try:
-            spec = EVENT_TABLE.get(str(kind))  # the event table names the rule (or none)
-            if spec is not None and spec.replay is not None:
-                REPLAY_HANDLERS[spec.replay](self, seq, event, signer)
+            rule = REPLAY_HANDLER_OF.get(str(kind))  # the event table names the rule (or none)
+            if rule is not None:
+                REPLAY_HANDLERS[rule](self, seq, event, signer)
         except LifecycleViolation as err:
             return f"lifecycle: {err.reason}"
         except (KeyError, TypeError, ValueError, AttributeError) as err:
@@ -529,3 +528,13 @@ REPLAY_HANDLERS: Mapping[str, Callable[[LifecycleReplay, int, Mapping[str, Any],
     "approval": LifecycleReplay._approval,
     "approved": LifecycleReplay._release_approved,
 }
+
+
+def __getattr__(name: str) -> Any:
+    """``LIFECYCLE_COMMANDS`` (type -> the command that alone writes it), from the event table
+    when first asked for (``ledger append`` words its refusal with it; PEP 562)."""
+    if name == "LIFECYCLE_COMMANDS":
+        from governance.domain.event_table import LIFECYCLE_COMMANDS
+
+        return LIFECYCLE_COMMANDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,11 +30,17 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
+
+if TYPE_CHECKING:  # cryptography parses private keys and signs: imported only for that, so a
+    # verification (ledger verify, a cold index build) does not load it (issue 13)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 MAGIC = b"SSHSIG"
 ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
@@ -88,6 +94,8 @@ class PublicKey:
         return f"{self.kind} {base64.b64encode(self.blob).decode()}"
 
     def crypto_key(self) -> Ed25519PublicKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         return Ed25519PublicKey.from_public_bytes(self.raw)
 
 
@@ -150,6 +158,8 @@ def parse_public_key(line: str, kinds: tuple[str, ...] = KEY_TYPES) -> PublicKey
 
 
 def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
+    from cryptography.hazmat.primitives import serialization
+
     raw = private.public_key().public_bytes(serialization.Encoding.Raw,
                                             serialization.PublicFormat.Raw)
     return PublicKey(blob=_put(ED25519.encode()) + _put(raw), raw=raw)
@@ -157,6 +167,9 @@ def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
 
 def load_private_key(data: bytes) -> Ed25519PrivateKey:
     """An unencrypted OpenSSH ed25519 private key (as ``ssh-keygen -t ed25519`` writes it)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_ssh_private_key(data, password=None)
     except (ValueError, TypeError) as err:
@@ -232,6 +245,33 @@ def quick_git_signature(armored: bytes) -> tuple[bytes, bytes] | None:
             or blob[n + 32 : n + 32 + len(_QUICK_MIDDLE)] != _QUICK_MIDDLE:
         return None
     return blob[14 : n + 32], blob[-64:]
+
+
+# the armored text that holds the signing key: the first 88 base64 characters (66 bytes: the
+# magic, the version and the 51-byte ed25519 key blob), with the newline ssh-keygen puts after
+# 70 characters, and any other wrapping of at least 44 characters per line
+_KEY_TEXT = len(_BEGIN) + 88 + 2
+
+
+def git_signature_key(armored: bytes) -> bytes | None:
+    """The ed25519 public key blob an armored SSHSIG names, read from its first line(s) only;
+    None for any other text. Nothing else of the signature is looked at: for a deferred
+    verification (``governance.ledger.verify``), where the whole signature is judged apart
+    (``quick_git_signature`` or ``verify``) and any failure there makes the verifier check the
+    commit again inline. For a signature they accept, this is the key they return."""
+    if not armored.startswith(_BEGIN):
+        return None
+    text = armored[len(_BEGIN) : _KEY_TEXT].replace(b"\n", b"")[:88]
+    if len(text) != 88:
+        return None
+    try:
+        blob = binascii.a2b_base64(text, strict_mode=True)
+    except ValueError:  # binascii.Error, or a non-ASCII character
+        return None
+    n = len(_QUICK_HEAD)
+    if not blob.startswith(_QUICK_HEAD):
+        return None
+    return blob[14 : n + 32]
 
 
 def signed_data(namespace: str, hash_algorithm: str, message: bytes,

@@ -65,6 +65,7 @@ from governance.ledger.checkpoint import (
     Checkpoint,
     CheckpointError,
     LogKey,
+    body_text,
     parse_checkpoint,
     verify_checkpoint,
 )
@@ -84,6 +85,7 @@ from governance.ledger.sshsig import (
     GIT_SHA512_PREFIX,
     SignatureError,
     ed25519_verify,
+    git_signature_key,
     parse_armored,
     parse_public_key,
     quick_git_signature,
@@ -714,8 +716,14 @@ class _Verifier:
 
     @staticmethod
     def _parse_now(obj: CommitObject) -> tuple[str | None, bytes | None]:
-        """The signing key only (the Ed25519 check itself is deferred to SignatureWork)."""
+        """The signing key only (the Ed25519 check itself is deferred to SignatureWork, and
+        a signature it refuses has the commit checked again inline: there only the key read
+        here must be the one a full parse reads, which ``git_signature_key`` gives from the
+        armor's first line)."""
         assert obj.signature is not None
+        key = git_signature_key(obj.signature)
+        if key is not None:
+            return None, key
         quick = quick_git_signature(obj.signature)
         if quick is not None:
             return None, quick[0]
@@ -828,7 +836,14 @@ class _Verifier:
         valid = trust.log_keys_at(i)
         try:
             if self.defer:  # the signature by a key in ``valid`` is checked by SignatureWork
-                cp, _ = parse_checkpoint(text)
+                # (which parses the whole note: a note it refuses has the commit checked again
+                # inline); the body the ledger expects here is compared as text, parsed only
+                # when it differs (for the message)
+                expected = body_text(trust.origin, i + 1, root)
+                if text.startswith(expected) and text[len(expected) : len(expected) + 1] == "\n":
+                    cp = Checkpoint(trust.origin, i + 1, root, text)
+                else:
+                    cp, _ = parse_checkpoint(text)
                 self.deferred_notes.append((i - self.base, note, valid))
             else:
                 cp, _ = verify_checkpoint(text, valid)

@@ -91,12 +91,13 @@ def test_the_fast_path_parses_the_options_the_application_defines(name: str) -> 
     from governance.cli.command_table import BY_NAME
 
     command = app._load(BY_NAME[name])
-    required, takes_value, is_flag = fast._SPECS[name]
+    kind, takes_value, is_flag, repeatable = fast._SPECS[name]
     options = [p for p in command.params if isinstance(p, click.Option)]
     arguments = [p for p in command.params if isinstance(p, click.Argument)]
-    assert [a.required for a in arguments] == [required]
+    assert [a.required for a in arguments] == [kind == fast.REQUIRED]
     assert {o for p in options if not p.is_flag for o in p.opts} - ORG_OPTIONS == takes_value
     assert {o for p in options if p.is_flag for o in p.opts} == is_flag
+    assert not repeatable
     assert all(not p.secondary_opts and len(p.opts) == 1 for p in options)  # no -x, no --no-x
     assert not command.context_settings and command.allow_interspersed_args
 
@@ -121,6 +122,10 @@ def test_the_fast_path_parses_the_options_the_application_defines(name: str) -> 
     ["history"], ["history", "a", "b"], ["history", "a", "--format", "html"],
     ["history", "a", "--origin", "o"], ["audit", "query"], [], ["--traceback"],
     ["--traceback=1", "history", "a"], ["history", "a", "--traceback"],
+    ["ledger"], ["ledger", "--help", "verify"], ["ledger", "verify", "x"],
+    ["ledger", "verify", "--format", "csv"], ["ledger", "verify", "--checkpoint"],
+    ["ledger", "verify", "--verified-prefix"], ["ledger", "log"], ["verify"],
+    ["ledger", "verify", "--help"], ["ledger", "verify", "--", "x"],
 ])
 def test_the_fast_path_leaves_what_click_would_refuse_to_the_application(
         argv: list[str]) -> None:
@@ -134,7 +139,47 @@ def test_the_fast_path_takes_the_last_of_a_repeated_option() -> None:
 
     parsed = fast.parse(["--traceback", "live", "--env=a", "m", "--env", "b", "--at", "--x",
                          "--verified-prefix"])
-    assert parsed == ("live", True, "m", {"--env": "b", "--at": "--x"}, {"--verified-prefix"})
+    assert parsed == ("live", True, "m", {"--env": "b", "--at": "--x"}, {"--verified-prefix"},
+                      {})
+
+
+def test_the_fast_path_parses_ledger_verify_as_the_application_defines_it() -> None:
+    """``ledger verify``: no argument, ``--checkpoint`` repeatable (every value kept, in
+    order: click's ``multiple``), ``--repo`` and ``--format`` (text or json, the registry's);
+    the body closes over the click defaults of the same parameters."""
+    import click
+
+    from governance.cli import app, fast
+    from governance.cli.command_table import BY_NAME
+
+    group = app._load(BY_NAME["ledger"])
+    assert isinstance(group, click.Group)
+    command = group.commands["verify"]
+    kind, takes_value, is_flag, repeatable = fast._SPECS["ledger verify"]
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    assert kind == fast.NONE and not [p for p in command.params
+                                      if isinstance(p, click.Argument)]
+    assert {o for p in options if not p.is_flag for o in p.opts} == takes_value
+    assert {o for p in options if p.is_flag for o in p.opts} == is_flag
+    assert {o for p in options if p.multiple for o in p.opts} == repeatable
+    assert all(not p.secondary_opts and len(p.opts) == 1 for p in options)
+    assert not command.context_settings and command.allow_interspersed_args
+    formats = [p for p in options if p.opts == ["--format"]][0].type
+    assert isinstance(formats, click.Choice)
+    from governance.cli.ledger_verify import VERIFIED
+
+    assert list(formats.choices) == [f.value for f in VERIFIED.formats]
+    plan = fast.take(["ledger", "verify"])
+    assert plan is not None
+    closed = {repr(cell.cell_contents) for cell in plan[0].__closure__ or ()
+              if not callable(cell.cell_contents)}
+    for param in command.params:
+        assert repr(param.get_default(click.Context(command))) in closed, (param.name, closed)
+    parsed = fast.parse(["--traceback", "ledger", "verify", "--checkpoint=a", "--format", "json",
+                         "--checkpoint", "--format", "--repo", "r"])
+    assert parsed == ("ledger verify", True, None,
+                      {"--checkpoint": "--format", "--format": "json", "--repo": "r"}, set(),
+                      {"--checkpoint": ["a", "--format"]})
 
 
 def test_shell_completion_is_left_to_click(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -162,6 +162,37 @@ def test_the_entry_points_read_queries_import_no_typer_nor_click(
     assert imported == [], f"governance {' '.join(argv)} imported {imported}"
 
 
+# ``governance ledger verify`` on the entry point's fast path (issue 13: as a command >= 100x
+# ``git log --show-signature``): what verifying does not need. Not the application, typer or
+# click, nor the other ledger commands; not the write path (``governance.ledger.append``, its
+# signers) nor GitPython; not ``cryptography`` (signing and private keys only: verifying is
+# libsodium's); not the event table's dataclasses (the replay takes its rules from
+# ``governance.domain.event_types``); not the verified reader, the query index or the read
+# queries (``ledger verify`` checks the ledger itself and writes no state).
+VERIFY_BUDGET = (*FAST_BUDGET, "governance.cli.commands_ledger", *WRITERS, "cryptography",
+                 "governance.domain.event_table", "governance.ledger.verified",
+                 "governance.audit", "governance.reading", *ENGINES, *SCHEMA, *NETWORK, "rich")
+
+
+@pytest.mark.parametrize("argv", [["ledger", "verify"], ["ledger", "verify", "--format", "json"],
+                                  ["--traceback", "ledger", "verify", "--repo", "."]])
+def test_ledger_verify_imports_only_what_verifying_needs(governed: Path,
+                                                         argv: list[str]) -> None:
+    code, imported, output = _run(governed, argv, VERIFY_BUDGET, probe=ENTRY_PROBE)
+    assert code == 0, output
+    assert imported == [], f"governance {' '.join(argv)} imported {imported}"
+    assert "6 signatures" in output or "\"signatures\": 6" in output, output  # it verified
+
+
+def test_the_verify_probe_sees_the_application_when_it_answers(governed: Path) -> None:
+    """The check can fail: ``ledger verify --format csv`` (click refuses it) loads typer,
+    click and the ledger commands."""
+    code, imported, _ = _run(governed, ["ledger", "verify", "--format", "csv"], VERIFY_BUDGET,
+                             probe=ENTRY_PROBE)
+    assert code == 2
+    assert {"typer", "click", "governance.cli.commands_ledger"} <= set(imported)
+
+
 def test_the_entry_point_probe_sees_typer_when_the_application_answers(governed: Path) -> None:
     """The check can fail: a command line the fast path leaves to the application (here
     ``--limit 0``, which click refuses) imports typer and click."""
@@ -189,7 +220,8 @@ def test_the_sink_kinds_of_the_cli_are_the_sinks() -> None:
 def test_the_verifier_is_imported_when_there_is_something_to_verify(
         governed: Path, tmp_path: Path) -> None:
     """The warm path's budget can fail: with the verified state gone (a fresh clone's first
-    query), ``live`` must verify the ledger, and the probe sees the verifier and the crypto."""
+    query), ``live`` must verify the ledger, and the probe sees the verifier and the crypto
+    (libsodium's Ed25519; ``cryptography`` only signs and parses private keys)."""
     clone = tmp_path / "clone"
     shutil.copytree(governed, clone, symlinks=True)
     chains = list((clone / ".git" / "governance").glob("verified-*.sqlite"))
@@ -198,7 +230,7 @@ def test_the_verifier_is_imported_when_there_is_something_to_verify(
         chain.unlink()
     code, imported, output = _run(clone, ["live", MODEL, "--env", "staging"], VERIFIER)
     assert code == 0, output
-    assert "governance.ledger.verify" in imported and "cryptography" in imported, imported
+    assert "governance.ledger.verify" in imported and "nacl" in imported, imported
 
 
 def test_a_jsonl_export_needs_no_postgres_driver(governed: Path, tmp_path: Path) -> None:

@@ -14,8 +14,13 @@ import pytest
 from governance.errors import Denied
 from governance.ledger import append_event, latest_checkpoint, layout, verify_repo
 from governance.ledger import verify as verify_module
+from governance.ledger.append import read_tip
 from governance.ledger.canonical import canonical_bytes
 from governance.ledger.checkpoint import sign_checkpoint
+from governance.ledger.events import utc_timestamp, uuid7
+from governance.ledger.merkle import leaf_hash
+from governance.ledger.sshsig import sign
+from governance.ledger.store import GitStore
 from governance.ledger.verify import VerifyReport
 from tests.integration.ledger import forge
 from tests.integration.ledger.conftest import DIGEST, Ledger, fill_honest
@@ -191,6 +196,48 @@ def test_unknown_signer(ledger: Ledger) -> None:
 def test_wrong_sshsig_namespace(ledger: Ledger) -> None:
     forge.append_raw(ledger.root, ledger.signer("jane.smith"), namespace="file")
     failed(verify_repo(ledger.root), 7, "namespace 'file', expected 'git'")
+
+
+@pytest.mark.parametrize(("edit", "reason"), [
+    ("flip", "signature does not verify"),
+    ("junk", "not valid base64"),
+])
+def test_signature_damaged_after_its_key(ledger: Ledger, edit: str, reason: str) -> None:
+    """The ordered pass reads only the key from a deferred signature's first line
+    (``sshsig.git_signature_key``); the rest, damaged here, is the signature work's to refuse,
+    and the failure reported is the inline verifier's, at the same seq."""
+    signer = ledger.signer("jane.smith")
+
+    def damaged(payload: bytes) -> str:
+        text = sign(signer.key, payload, "git")
+        lines = text.split("\n")
+        tail = lines[-3]  # the last base64 line, after the key's
+        lines[-3] = tail[:-3] + ("!" if edit == "junk" else
+                                 ("A" if tail[-3] != "A" else "B")) + tail[-2:]
+        return "\n".join(lines)
+
+    forge.append_raw(ledger.root, signer, sign_payload=damaged)
+    failed(verify_repo(ledger.root), 7, reason)
+
+
+def test_stored_checkpoint_with_the_right_body_by_an_unknown_log_key(ledger: Ledger) -> None:
+    """The ordered pass compares a deferred note's body as text (``_check_stored_checkpoint``);
+    the signature under a body that is exactly right, here by a log key the ledger does not
+    know, is still refused at its seq."""
+    store = GitStore(ledger.root, "governance/ledger")
+    tip = store.tip()
+    assert tip is not None
+    state = read_tip(store, tip)
+    event = {"event_type": "model_registered", "model_name": "fraud-risk",
+             "actor_id": "jane.smith", "event_id": uuid7(), "timestamp": utc_timestamp(),
+             "seq": state.seq + 1, "prev": state.prev}
+    state.frontier.append(leaf_hash(canonical_bytes(event)))
+    size = state.seq + 2
+    note = sign_checkpoint("example.com/acme/models", size, state.frontier.root(),
+                           ledger.keys.private("log2"))
+    forge.append_raw(ledger.root, ledger.signer("jane.smith"), event,
+                     extra_files={layout.checkpoint_path(size): note.encode()})
+    failed(verify_repo(ledger.root), size - 1, "stored checkpoint", "log key")
 
 
 def test_valid_key_for_a_disallowed_event_type(ledger: Ledger) -> None:

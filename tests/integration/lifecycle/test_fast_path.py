@@ -240,6 +240,114 @@ def test_the_cases_cover_what_they_claim(worlds: dict[str, World], tmp_path: Pat
     assert _run(ENTRY, plain, ["status", MODEL, "--limit", "0"], mark).returncode == 2
 
 
+# ``governance ledger verify``: on the fast path too (issue 13: as a command >= 100x ``git log
+# --show-signature``). "{good}" is a checkpoint note signed over the plain world's tip, "{bad}"
+# one that is no signed note, "{none}" a path that does not exist (placeholders: the files are
+# written by the fixture below).
+VERIFY_CASES: list[tuple[str, list[str], bool]] = [
+    ("plain", ["ledger", "verify"], FAST),
+    ("plain", ["ledger", "verify", "--format", "json"], FAST),
+    ("plain", ["ledger", "verify", "--format=text", "--repo", "."], FAST),
+    ("plain", ["ledger", "verify", "--format", "json", "--format", "text"], FAST),
+    ("plain", ["ledger", "verify", "--repo=environments"], FAST),
+    ("plain", ["ledger", "verify", "--repo", "/nonexistent/dir"], FAST),
+    ("plain", ["--traceback", "ledger", "verify", "--format", "json"], FAST),
+    ("plain", ["ledger", "verify", "--checkpoint", "{good}"], FAST),
+    ("plain", ["ledger", "verify", "--checkpoint={good}", "--checkpoint", "{good}",
+               "--format", "json"], FAST),
+    ("plain", ["ledger", "verify", "--checkpoint", "{bad}"], FAST),
+    ("plain", ["ledger", "verify", "--checkpoint", "{good}", "--checkpoint", "{bad}",
+               "--format", "json"], FAST),
+    ("plain", ["ledger", "verify", "--checkpoint", "{none}"], FAST),
+    ("plain", ["ledger", "verify", "--checkpoint", "environments"], FAST),
+    ("tampered", ["ledger", "verify"], FAST),
+    ("tampered", ["ledger", "verify", "--format", "json"], FAST),
+    ("tampered", ["ledger", "verify", "--checkpoint", "{good}"], FAST),
+    ("tampered", ["--traceback", "ledger", "verify"], FAST),
+    # what only the application answers: help, usage errors, other ledger commands
+    ("plain", ["ledger", "verify", "--help"], SLOW),
+    ("plain", ["ledger", "--help", "verify"], SLOW),
+    ("plain", ["ledger"], SLOW),
+    ("plain", ["ledger", "verify", "extra"], SLOW),
+    ("plain", ["ledger", "verify", "--format", "csv"], SLOW),
+    ("plain", ["ledger", "verify", "--format"], SLOW),
+    ("plain", ["ledger", "verify", "--checkpoint"], SLOW),
+    ("plain", ["ledger", "verify", "--nope"], SLOW),
+    ("plain", ["ledger", "verify", "-c", "x"], SLOW),
+    ("plain", ["ledger", "verify", "--verified-prefix"], SLOW),
+    ("plain", ["ledger", "verify", "--", "--format", "json"], SLOW),
+    ("plain", ["ledger", "verify", "--traceback"], SLOW),
+    ("plain", ["ledger", "Verify"], SLOW),
+    ("plain", ["ledger", "log", "--limit", "1"], SLOW),
+    ("plain", ["--version", "ledger", "verify"], SLOW),
+]
+_SECONDS = re.compile(rb'"seconds": [0-9.e-]+')
+
+
+@pytest.fixture(scope="module")
+def notes(worlds: dict[str, World], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    base = tmp_path_factory.mktemp("notes")
+    good = base / "good.note"
+    worlds["plain"].run(None, "ledger", "checkpoint", "--out", str(good))
+    assert good.read_text().count("\n") > 3
+    bad = base / "bad.note"
+    bad.write_text("not a checkpoint\n")
+    return {"{good}": str(good), "{bad}": str(bad), "{none}": str(base / "none.note")}
+
+
+@pytest.mark.parametrize(("world", "argv", "fast"), VERIFY_CASES,
+                         ids=[f"{w}: {' '.join(a)}" for w, a, _ in VERIFY_CASES])
+def test_ledger_verify_on_the_fast_path_answers_as_the_application(
+        worlds: dict[str, World], notes: dict[str, str], tmp_path: Path, world: str,
+        argv: list[str], fast: bool) -> None:
+    """stdout, stderr and the exit status, byte for byte (the json report's own timing
+    masked), through the entry point and the application alone."""
+    where = worlds[world]
+    for placeholder, path in notes.items():
+        argv = [a.replace(placeholder, path) for a in argv]
+    mark = tmp_path / "mark"
+    entry = _run(ENTRY, where, argv, mark)
+    app = _run(APP, where, argv, tmp_path / "unused")
+    assert mark.read_text() == ("fast" if fast else "slow"), (argv, entry.stderr)
+    got = (entry.returncode, _SECONDS.sub(b"", entry.stdout), entry.stderr)
+    want = (app.returncode, _SECONDS.sub(b"", app.stdout), app.stderr)
+    if "--traceback" in argv and b"Traceback" in app.stderr:
+        got = (got[0], got[1], _frames_dropped(got[2]))
+        want = (want[0], want[1], _frames_dropped(want[2]))
+    assert got == want
+    assert b"Traceback" not in entry.stderr or "--traceback" in argv
+
+
+def test_ledger_verify_cases_cover_what_they_claim(
+        worlds: dict[str, World], notes: dict[str, str], tmp_path: Path) -> None:
+    """The comparisons above are not vacuous: through the fast path, an ok ledger exits 0
+    with its report, the forged one exits 1 naming the seq and the reason, a checkpoint that
+    is no note exits 1, an unreadable one 3, a bad option 2."""
+    plain, tampered = worlds["plain"], worlds["tampered"]
+    mark = tmp_path / "mark"
+
+    def verify(world: World, *argv: str) -> subprocess.CompletedProcess[bytes]:
+        done = _run(ENTRY, world, ["ledger", "verify", *argv], mark)
+        return done
+
+    ok = verify(plain, "--checkpoint", notes["{good}"])
+    assert mark.read_text() == "fast"
+    assert ok.returncode == 0 and ok.stdout.startswith(b"ok: ") and \
+        b"1 external checkpoints verified" in ok.stdout, ok.stderr
+    size = int(ok.stdout.split(b"ok: ", 1)[1].split(b" ", 1)[0])
+    forged = verify(tampered, "--format", "json")
+    assert forged.returncode == 1, forged.stderr
+    assert f"ledger verification failed at seq {size}: unsigned commit".encode() in \
+        forged.stderr
+    assert b'"reason": "unsigned commit (no gpgsig header)"' in forged.stdout
+    assert f'"seq": {size}'.encode() in forged.stdout
+    assert verify(plain, "--checkpoint", notes["{bad}"]).returncode == 1
+    missing = verify(plain, "--checkpoint", notes["{none}"])
+    assert missing.returncode == 3 and b"cannot read checkpoint" in missing.stderr
+    assert verify(plain, "--format", "csv").returncode == 2
+    assert mark.read_text() == "slow"
+
+
 @pytest.mark.parametrize("argv", [["history", MODEL], ["live", MODEL, "--env", "production"],
                                   ["status"]])
 def test_a_closed_pipe_exits_as_the_application_does(worlds: dict[str, World],

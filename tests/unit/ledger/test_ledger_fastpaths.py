@@ -28,6 +28,7 @@ from governance.ledger.commit import build_commit, ledger_message, parse_commit,
 from governance.ledger.sshsig import (
     GIT_SHA512_PREFIX,
     SignatureError,
+    git_signature_key,
     load_private_key,
     parse_armored,
     public_key_from_blob,
@@ -242,6 +243,44 @@ def test_quick_signature_agrees_with_general(key_path: Path) -> None:
         GIT_SHA512_PREFIX + hashlib.sha512(message).digest()
     with pytest.raises(SignatureError, match="not valid base64"):
         parse_armored("-----BEGIN SSH SIGNATURE-----\n\u00e9\n-----END SSH SIGNATURE-----")
+
+
+def test_signature_key_from_the_first_line_agrees_with_general(key_path: Path) -> None:
+    """``git_signature_key`` (the ordered pass's read of a deferred signature's key) gives the
+    key ``parse_armored`` (and ``quick_git_signature``) gives whenever that parse accepts the
+    text and it names a key at all; of a text the parse refuses it may name the key its first
+    line spells, which the signature work then refuses (the commit is checked inline)."""
+    rnd = random.Random(7)
+    key = load_private_key(key_path.read_bytes())
+    texts = [sign(key, b"message", "git").rstrip("\n").encode(),
+             sign(key, b"message", "file").rstrip("\n").encode()]
+    blob = parse_armored(texts[0]).public_key_blob
+    assert git_signature_key(texts[0]) == blob == git_signature_key(texts[1])
+    agreed = 0
+    for _ in range(20000):
+        text = bytearray(rnd.choice(texts))
+        at = rnd.randrange(len(text))
+        kind = rnd.random()
+        if kind < 0.4:
+            text[at] = rnd.choice(b"ABCZaz09+/=\n \r-")
+        elif kind < 0.6:
+            del text[at]
+        elif kind < 0.8:
+            text[at:at] = rnd.choice([b"\n", b"=", b" ", b"A", b"AAAA"])
+        else:
+            text[at] = rnd.randrange(256)
+        got = git_signature_key(bytes(text))
+        try:
+            general = parse_armored(bytes(text)).public_key_blob
+        except SignatureError:
+            general = None
+        quick = quick_git_signature(bytes(text))
+        if got is not None and general is not None:
+            assert got == general
+            agreed += 1
+        if quick is not None:
+            assert got == quick[0]
+    assert agreed > 0
 
 
 json_values = st.recursive(
