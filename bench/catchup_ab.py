@@ -14,7 +14,10 @@ the same for every checkout). Per round and checkout, alternating, one new inter
 warmed as in a long-lived process), then on a fresh copy of the snapshot runs the query
 (``open_index`` through the verified reader) that catches up, and the same query again with
 nothing new; the difference is what catching up adds, in CPU (this process plus the git
-processes it waited for, apart) and wall. ``--profile OUT`` writes a cProfile of one catch-up
+processes it waited for, apart) and wall. ``--commands`` measures ``governance live`` as a
+command instead (a new interpreter per run, imports included: the first on a fresh copy of the
+snapshot catches up, the second finds nothing new; CPU of the process and its git children,
+together). ``--profile OUT`` writes a cProfile of one catch-up
 per checkout (``OUT-NAME.prof``) instead of the rounds. Prints medians and lows, and the load
 average before and after.
 """
@@ -24,10 +27,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -120,6 +125,27 @@ def snapshot(name: str, code: Path, ledger: Path, src: Path, work: Path) -> Path
     return snap
 
 
+def _command(code: Path, root: Path) -> dict[str, float]:
+    """``governance live`` as a command in a new interpreter: its wall and CPU (the process
+    and the git processes it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "governance", "live", "model-1", "--env", "staging"],
+                   cwd=root, env=_env(code), check=True, capture_output=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall": wall, "cpu": after.ru_utime - before.ru_utime + after.ru_stime
+            - before.ru_stime, "git": 0.0}
+
+
+def _commands(code: Path, snap: Path, scratch: Path) -> dict[str, dict[str, float]]:
+    """The whole-process catch-up: the first command on a fresh copy, then the same again."""
+    root = scratch / "command"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(snap, root, symlinks=True)
+    return {"catch_up": _command(code, root), "nothing_new": _command(code, root)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--ledger", type=Path, required=True)
@@ -128,6 +154,9 @@ def main() -> None:
     ap.add_argument("--catch-up", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--profile", default="")
+    ap.add_argument("--commands", action="store_true",
+                    help="measure `governance live` as a command (a new interpreter: imports "
+                         "included) instead of the query in a process that already answered")
     ap.add_argument("checkouts", nargs="+", help="NAME:CHECKOUT")
     args = ap.parse_args()
     codes = [(n, Path(p).resolve()) for n, p in (c.split(":", 1) for c in args.checkouts)]
@@ -144,6 +173,9 @@ def main() -> None:
         for name, code in codes if r % 2 == 0 else list(reversed(codes)):
             scratch = args.work / f"scratch-{name}"
             scratch.mkdir(exist_ok=True)
+            if args.commands:
+                results[name].append(_commands(code, snaps[name], scratch))
+                continue
             prof = f"{args.profile}-{name}.prof" if args.profile else ""
             proc = subprocess.run([sys.executable, "-c", _CHILD, str(snaps[name]), str(scratch),
                                    prof], env=_env(code), capture_output=True, text=True)
@@ -155,8 +187,9 @@ def main() -> None:
     if args.profile:
         print(f"profiles written: {', '.join(f'{args.profile}-{n}.prof' for n, _ in codes)}")
         return
-    print(f"{args.rounds} rounds per checkout, alternating; load average {load[0]:.2f} before, "
-          f"{load[1]:.2f} after")
+    what = "`governance live` as a command" if args.commands else "the query in process"
+    print(f"{what}: {args.rounds} rounds per checkout, alternating; load average "
+          f"{load[0]:.2f} before, {load[1]:.2f} after")
     print("| checkout | CPU added: median (low) | of which git | wall added: median (low) "
           "| catch-up query CPU / wall | nothing new CPU / wall |")
     print("|---|---|---|---|---|---|")

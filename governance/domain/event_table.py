@@ -45,11 +45,13 @@ from governance.domain.event_types import (
     INDEX_HANDLER_OF,
     KEY_ROTATED,
     LEDGER_GENESIS,
+    LIFECYCLE_COMMAND_OF,
     MODEL_REGISTERED,
     POLICY_VIOLATION,
     RELEASE_APPROVED,
     RELEASE_REGISTERED,
     RELEASE_RETIRED,
+    REPLAY_RULE_OF,
     ROLLBACK_EXECUTED,
 )
 
@@ -351,6 +353,9 @@ def _check_groupings() -> None:
                              CHECKPOINT_TYPES),
         "INDEX_HANDLER_OF": ({n: s.index for n, s in EVENT_TABLE.items() if s.index is not None},
                              INDEX_HANDLER_OF),
+        "REPLAY_RULE_OF": ({n: s.replay for n, s in EVENT_TABLE.items() if s.replay is not None},
+                           REPLAY_RULE_OF),
+        "LIFECYCLE_COMMAND_OF": (dict(LIFECYCLE_COMMANDS), LIFECYCLE_COMMAND_OF),
     }
     for name, (from_table, written) in derived.items():
         if from_table != written:

@@ -19,12 +19,12 @@ import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING, NamedTuple
 
 from governance.ledger.sshsig import ed25519_verify
+
+if TYPE_CHECKING:  # signing only (imported there): verifying a note needs libsodium alone
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 SIG_PREFIX = "\u2014 "
 ALG_ED25519 = 0x01
@@ -74,6 +74,8 @@ def key_id(name: str, public: bytes) -> bytes:
 
 
 def log_key_of(name: str, private: Ed25519PrivateKey) -> LogKey:
+    from cryptography.hazmat.primitives import serialization
+
     raw = private.public_key().public_bytes(serialization.Encoding.Raw,
                                             serialization.PublicFormat.Raw)
     return LogKey(name=name, public=raw)

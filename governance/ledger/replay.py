@@ -63,14 +63,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from governance.domain.event_table import EVENT_TABLE
-from governance.domain.event_table import LIFECYCLE_COMMANDS as TABLE_LIFECYCLE_COMMANDS
-from governance.domain.event_types import APPROVAL_GRANTED
+from governance.domain.event_types import APPROVAL_GRANTED, LIFECYCLE_COMMAND_OF, REPLAY_RULE_OF
 from governance.domain.identity import identity_key
 
 # Event types only the lifecycle commands write, and the command that writes each one (the
-# event table's ``lifecycle_command``).
-LIFECYCLE_COMMANDS: Mapping[str, str] = TABLE_LIFECYCLE_COMMANDS
+# event table's ``lifecycle_command``, as the names module writes it out).
+LIFECYCLE_COMMANDS: Mapping[str, str] = LIFECYCLE_COMMAND_OF
 LIFECYCLE_TYPES = frozenset(LIFECYCLE_COMMANDS)
 LIFECYCLE_OPS = frozenset({"set_role_members", "set_environments"})
 STATE_VERSION = 1
@@ -211,9 +209,9 @@ class LifecycleReplay:
         words the reasons."""
         kind = event.get("event_type")
         try:
-            spec = EVENT_TABLE.get(str(kind))  # the event table names the rule (or none)
-            if spec is not None and spec.replay is not None:
-                REPLAY_HANDLERS[spec.replay](self, seq, event, signer)
+            rule = REPLAY_RULE_OF.get(str(kind))  # the event table names the rule (or none)
+            if rule is not None:
+                REPLAY_HANDLERS[rule](self, seq, event, signer)
         except LifecycleViolation as err:
             return f"lifecycle: {err.reason}"
         except (KeyError, TypeError, ValueError, AttributeError) as err:

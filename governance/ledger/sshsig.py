@@ -30,11 +30,17 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
+
+if TYPE_CHECKING:  # imported where keys are parsed or used to sign: verifying (every read that
+    # catches up) needs only libsodium, and `cryptography` costs about 30 ms to import
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 MAGIC = b"SSHSIG"
 ARMOR_BEGIN = "-----BEGIN SSH SIGNATURE-----"
@@ -88,6 +94,8 @@ class PublicKey:
         return f"{self.kind} {base64.b64encode(self.blob).decode()}"
 
     def crypto_key(self) -> Ed25519PublicKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         return Ed25519PublicKey.from_public_bytes(self.raw)
 
 
@@ -150,6 +158,8 @@ def parse_public_key(line: str, kinds: tuple[str, ...] = KEY_TYPES) -> PublicKey
 
 
 def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
+    from cryptography.hazmat.primitives import serialization
+
     raw = private.public_key().public_bytes(serialization.Encoding.Raw,
                                             serialization.PublicFormat.Raw)
     return PublicKey(blob=_put(ED25519.encode()) + _put(raw), raw=raw)
@@ -157,6 +167,9 @@ def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
 
 def load_private_key(data: bytes) -> Ed25519PrivateKey:
     """An unencrypted OpenSSH ed25519 private key (as ``ssh-keygen -t ed25519`` writes it)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_ssh_private_key(data, password=None)
     except (ValueError, TypeError) as err:

@@ -306,7 +306,12 @@ def test_the_written_out_groupings_are_checked_against_the_table(
     for name, wrong in (("EVENT_TYPES", event_table.EVENT_TYPES[:-1]),
                         ("CHECKPOINT_TYPES", event_table.CHECKPOINT_TYPES - {"ledger_genesis"}),
                         ("INDEX_HANDLER_OF", {**event_table.INDEX_HANDLER_OF,
-                                              "release_retired": "goes_live"})):
+                                              "release_retired": "goes_live"}),
+                        ("REPLAY_RULE_OF", {**event_table.REPLAY_RULE_OF,
+                                            "release_retired": "promoted"}),
+                        ("LIFECYCLE_COMMAND_OF", {
+                            k: v for k, v in event_table.LIFECYCLE_COMMAND_OF.items()
+                            if k != "break_glass"})):
         with monkeypatch.context() as m:
             m.setattr(event_table, name, wrong)
             with pytest.raises(ImportError, match=name):
