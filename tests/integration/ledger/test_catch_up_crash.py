@@ -111,3 +111,32 @@ def test_an_index_ahead_of_a_chain_started_again_is_kept_when_it_matches(
     assert _query(ledger.root) == (9, "r2")  # the chain verified again from the genesis
     assert "warning" not in capfd.readouterr().err
     assert index.stat().st_mtime_ns == before  # the index needed nothing
+
+
+def test_the_index_catches_up_without_reading_its_last_row_back_from_git(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """Once the verified chain holds the index's last row, the index takes only the events
+    after it (the newly verified ones, from memory); a last row the chain does not hold is
+    still reported and the index rebuilt."""
+    assert _query(ledger.root) == (6, "r1")
+    _promote_r2(ledger)
+
+    def no_git(self: VerifiedLedger, seq: int) -> None:
+        raise AssertionError(f"seq {seq} read back from git")
+
+    monkeypatch.setattr(VerifiedLedger, "_event_at", no_git)
+    assert _query(ledger.root) == (9, "r2")
+    monkeypatch.undo()
+    # an index whose last row the chain does not hold: rebuilt, never believed
+    import sqlite3
+
+    conn = sqlite3.connect(ledger.root / INDEX_FILE)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'last_leaf'", ("00" * 32,))
+    conn.commit()
+    conn.close()
+    ledger.append("release_retired", model_name="fraud-risk", release_id="r1",
+                  reason="superseded")
+    capfd.readouterr()
+    assert _query(ledger.root) == (10, "r2")
+    assert "does not match the verified ledger at seq 9" in capfd.readouterr().err
