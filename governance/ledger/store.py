@@ -36,9 +36,7 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
-import tempfile
 import threading
 import time
 import weakref
@@ -186,6 +184,8 @@ class GitStore:
         if target.exists():
             return sha
         target.parent.mkdir(exist_ok=True)
+        import tempfile  # the write paths only: a read that catches up imports neither
+
         fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=target.parent)
         try:
             os.write(fd, zlib.compress(full, 1))
@@ -307,6 +307,9 @@ class GitStore:
     @contextlib.contextmanager
     def locked(self, timeout: float = 60.0) -> Iterator[None]:
         """Hold the appender lock; a lock whose holder died is reported, never stolen."""
+        import socket
+        import tempfile
+
         deadline = time.monotonic() + timeout
         content = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                               "since": time.time(), "step": "locked"}).encode()
@@ -348,6 +351,8 @@ class GitStore:
 
     def stale_lock(self) -> tuple[str, str] | None:
         """(message, clearing command) for a lock whose holder is gone, else None."""
+        import socket
+
         try:
             doc = json.loads(self.lock_path.read_text())
         except FileNotFoundError:
@@ -1043,6 +1048,8 @@ class PackWriter:
         self.store = store
         pack_dir = store.git_dir / "objects" / "pack"
         pack_dir.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, name = tempfile.mkstemp(prefix="tmp_governance_", suffix=".pack", dir=pack_dir)
         self.path = Path(name)
         self.file = os.fdopen(fd, "w+b")

@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import mmap
-import multiprocessing
 import os
 import signal
 import struct
@@ -223,7 +222,11 @@ class SignatureWork:
         self.pre = memoryview(self.mem)[16 + 2 * self.n :]
         self.with_pre = workers > 0  # alone, this process pre-checks in the ordered pass
         self.mem[0:16] = struct.pack("<qq", 0, self.chunks)  # next front chunk, back bound
-        self.lock = multiprocessing.get_context("fork").Lock() if workers else None
+        self.lock: Any = None
+        if workers:  # imported only to fork workers (about 10 ms: not for a small catch-up)
+            import multiprocessing
+
+            self.lock = multiprocessing.get_context("fork").Lock()
         self.pids: list[int] = []
         self.done = False
         with warnings.catch_warnings():

@@ -233,6 +233,29 @@ def test_the_verifier_is_imported_when_there_is_something_to_verify(
     assert "governance.ledger.verify" in imported and "nacl" in imported, imported
 
 
+# What verifying needs: libsodium (PyNaCl) for Ed25519, git for the objects. Not the key
+# parsing and signing library, nor the forked workers' machinery for a small batch, nor the
+# event table's dataclasses (the names module writes out what the replay needs), nor what only
+# the store's write paths use (the lock's host name, temporary files).
+CATCH_UP_BUDGET = ("cryptography", "multiprocessing", "governance.domain.event_table",
+                   "governance.ledger.append", "git", "socket", "tempfile")
+
+
+def test_a_query_that_catches_up_imports_only_what_verifying_needs(
+        governed: Path, tmp_path: Path) -> None:
+    """New events on the ledger (a catch-up of a few, as after a fetch): the query verifies
+    them with libsodium and imports none of CATCH_UP_BUDGET (about 60 ms of imports)."""
+    clone = tmp_path / "clone"
+    shutil.copytree(governed, clone, symlinks=True)
+    led = Ledger(clone, Keys(governed.parent / "keys"))
+    led.append("release_registered", model_name=MODEL, release_id="fraud-risk-2026-04-01-01",
+               model_version="2026-04-01", release_digest=DIGEST)
+    code, imported, output = _run(clone, ["live", MODEL, "--env", "staging"],
+                                  (*CATCH_UP_BUDGET, "governance.ledger.verify", "nacl"))
+    assert code == 0, output
+    assert imported == ["governance.ledger.verify", "nacl"], imported
+
+
 def test_a_jsonl_export_needs_no_postgres_driver(governed: Path, tmp_path: Path) -> None:
     """psycopg is an optional extra (``model-governance[postgres]``): exporting to JSON Lines,
     text and json, must neither import it nor the PostgreSQL sink modules (the README's demo
