@@ -134,20 +134,27 @@ class Ledger:
         return out
 
 
+def promote_to_staging(led: Ledger, release: str) -> None:
+    """An allowing gate decision, a risk_owner approval and the promotion of ``release`` to
+    staging (the CI bot records the gate and the promotion)."""
+    led.append("gate_evaluated", as_="governance-ci", model_name="fraud-risk",
+               release_id=release, environment="staging", release_digest=DIGEST,
+               decision={"decision_id": f"d-{release}", "allow": True},
+               actor_id="governance-ci")
+    led.append("approval_granted", model_name="fraud-risk", release_id=release,
+               actor_role="risk_owner", approval_state="approved", release_digest=DIGEST)
+    led.append("deployment_promoted", as_="governance-ci", model_name="fraud-risk",
+               release_id=release, environment="staging", release_digest=DIGEST,
+               actor_id="governance-ci")
+
+
 def fill_honest(led: Ledger) -> None:
     """Genesis plus six events by people and the CI bot (checkpoints on approval/promotion)."""
     led.init()
     led.append("model_registered", model_name="fraud-risk")
     led.append("release_registered", model_name="fraud-risk", release_id="r1",
                model_version="1.0.0", release_digest=DIGEST)
-    led.append("gate_evaluated", as_="governance-ci", model_name="fraud-risk", release_id="r1",
-               environment="staging", release_digest=DIGEST,
-               decision={"decision_id": "d-1", "allow": True}, actor_id="governance-ci")
-    led.append("approval_granted", model_name="fraud-risk", release_id="r1",
-               actor_role="risk_owner", approval_state="approved", release_digest=DIGEST)
-    led.append("deployment_promoted", as_="governance-ci", model_name="fraud-risk",
-               release_id="r1", environment="staging", release_digest=DIGEST,
-               actor_id="governance-ci")
+    promote_to_staging(led, "r1")
     led.append("release_registered", as_="bob", model_name="fraud-risk", release_id="r2",
                model_version="1.1.0", release_digest=DIGEST)
 

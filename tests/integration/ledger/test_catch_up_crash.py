@@ -20,7 +20,7 @@ from governance.audit.queries import live_release_at
 from governance.ledger.reader import ledger_source
 from governance.ledger.verified import VerifiedLedger, chain_path
 from governance.timeparse import parse_time
-from tests.integration.ledger.conftest import DIGEST, Ledger
+from tests.integration.ledger.conftest import Ledger, promote_to_staging
 
 FAR = parse_time("2100-01-01T00:00:00Z")
 REPO = Path(__file__).resolve().parents[3]
@@ -34,21 +34,10 @@ def _query(root: Path) -> tuple[int, str]:
         return state.seq, live_release_at(index.conn, "fraud-risk", "staging", FAR).release_id
 
 
-def _promote_r2(led: Ledger) -> None:
-    led.append("gate_evaluated", as_="governance-ci", model_name="fraud-risk", release_id="r2",
-               environment="staging", release_digest=DIGEST,
-               decision={"decision_id": "d-2", "allow": True}, actor_id="governance-ci")
-    led.append("approval_granted", model_name="fraud-risk", release_id="r2",
-               actor_role="risk_owner", approval_state="approved", release_digest=DIGEST)
-    led.append("deployment_promoted", as_="governance-ci", model_name="fraud-risk",
-               release_id="r2", environment="staging", release_digest=DIGEST,
-               actor_id="governance-ci")
-
-
 def test_a_process_killed_after_the_chain_commit_leaves_the_index_behind(
         ledger: Ledger, capfd: pytest.CaptureFixture[str]) -> None:
     assert _query(ledger.root) == (6, "r1")
-    _promote_r2(ledger)
+    promote_to_staging(ledger, "r2")
     # a query process dies (no clean-up at all) once the chain is committed, while it writes
     # the index rows of the new events
     crash = textwrap.dedent("""
@@ -83,7 +72,7 @@ def test_a_chain_file_one_catch_up_behind_the_index_is_caught_up_again(
         chain = chain_path(verified.store)
     saved = ledger.root / "chain-at-6.sqlite"
     shutil.copyfile(chain, saved)
-    _promote_r2(ledger)
+    promote_to_staging(ledger, "r2")
     assert _query(ledger.root) == (9, "r2")
     # the chain's last transaction lost (as a power loss may lose it), the index's kept
     for suffix in ("-wal", "-shm"):
@@ -99,7 +88,7 @@ def test_a_chain_file_one_catch_up_behind_the_index_is_caught_up_again(
 
 def test_an_index_ahead_of_a_chain_started_again_is_kept_when_it_matches(
         ledger: Ledger, capfd: pytest.CaptureFixture[str]) -> None:
-    _promote_r2(ledger)
+    promote_to_staging(ledger, "r2")
     assert _query(ledger.root) == (9, "r2")
     with VerifiedLedger(ledger.root) as verified:
         chain = chain_path(verified.store)
@@ -120,7 +109,7 @@ def test_the_index_catches_up_without_reading_its_last_row_back_from_git(
     after it (the newly verified ones, from memory); a last row the chain does not hold is
     still reported and the index rebuilt."""
     assert _query(ledger.root) == (6, "r1")
-    _promote_r2(ledger)
+    promote_to_staging(ledger, "r2")
 
     def no_git(self: VerifiedLedger, seq: int) -> None:
         raise AssertionError(f"seq {seq} read back from git")
