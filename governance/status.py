@@ -29,13 +29,13 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.audit import queries
 from governance.display import display_path
 from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
+from governance.domain.frozen import frozen
 from governance.domain.lifecycle_states import APPROVED, DRAFT, REJECTED, VALIDATED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
@@ -63,7 +63,7 @@ APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate cou
 AWAITING = frozenset({DRAFT, VALIDATED, APPROVED, REJECTED})
 
 
-@dataclass(frozen=True)
+@frozen
 class ModelStatus:
     model: str
     environments: tuple[dict[str, Any], ...]

@@ -19,10 +19,10 @@ instead. It never guesses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from governance.ci_context import current
+from governance.domain.frozen import frozen
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
 _ENV = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE")
@@ -33,7 +33,7 @@ class Unresolvable(Exception):
     """The ref cannot be read from the files alone; ask git."""
 
 
-@dataclass(frozen=True)
+@frozen
 class GitDirs:
     git_dir: Path  # this work tree's git directory (HEAD, index)
     common_dir: Path  # shared: objects, refs/heads, packed-refs

@@ -36,11 +36,11 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.domain.events import LedgerEntry
+from governance.domain.frozen import frozen
 from governance.domain.source import LedgerHead
 from governance.errors import Tampered, Undecided
 from governance.ledger import layout
@@ -202,7 +202,7 @@ def refusal(failure: Failure, *, recorded: bool = False) -> Tampered | Undecided
     return LedgerTampered(failure, recorded=recorded)
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifiedHead:
     """The last verified event: its seq, commit and the Merkle root over the ledger up to it."""
 
