@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.domain.frozen import field, frozen
+from governance.domain.lazy_re import lazy
 from governance.errors import UsageError
 
 PAUSE = "GOVERNANCE_TEST_PAUSE"
@@ -56,8 +57,8 @@ ENV_DSN = "GOVERNANCE_PG_DSN"
 ENV_TRUST = "GOVERNANCE_ORG_TRUST"
 
 # A GitHub login or a governance.yaml person/bot id (ids may carry dots, e.g. jane.smith).
-_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?\Z")
-_SHA = re.compile(r"^[0-9a-f]{40}\Z")
+_LOGIN = lazy(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?\Z")
+_SHA = lazy(r"^[0-9a-f]{40}\Z")
 
 
 @frozen

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.domain.events import LedgerEntry
 from governance.domain.frozen import frozen
+from governance.domain.lazy_re import lazy
 from governance.domain.source import LedgerHead
 from governance.errors import Tampered, Undecided
 from governance.ledger import layout
@@ -149,7 +150,7 @@ class _StoredItems(dict[str, Any]):
 
 # an event id as the commit's trailer names it (only a guess of what to look up in one query:
 # the verifier judges the event's own id, looked up alone when the guess missed it)
-_EVENT_ID_TRAILER = re.compile(rb"\nLedger-Event-Id: ([0-9a-f-]{1,64})\n")
+_EVENT_ID_TRAILER = lazy(rb"\nLedger-Event-Id: ([0-9a-f-]{1,64})\n")
 
 
 class _SeenIds:
