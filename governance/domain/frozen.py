@@ -9,9 +9,10 @@ over the fields (``repr=False``/``compare=False`` honoured), ``__match_args__``,
 ``exec`` calls (up to 1 ms a class): here one small ``exec`` per class builds ``__init__``.
 
 ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` still work on these
-classes: ``__dataclass_fields__`` is built (importing ``dataclasses``) the first time something
-asks for it. Inheritance between frozen classes is not supported (none of ours needs it): a
-decorated class's bases must have no fields.
+classes: ``__dataclass_fields__`` and ``__dataclass_params__`` are built (importing
+``dataclasses``) the first time something asks for them, and ``__init__`` is compiled when the
+first instance is made. Inheritance between frozen classes is not supported (none of ours needs
+it): a decorated class's bases must have no fields.
 """
 
 from __future__ import annotations
@@ -65,6 +66,18 @@ class _DataclassFields:
         return built
 
 
+class _DataclassParams:
+    """``__dataclass_params__`` on first use: what ``@dataclass(frozen=True)`` records."""
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        import dataclasses
+
+        params = dataclasses._DataclassParams(  # type: ignore[attr-defined]
+            True, True, True, False, False, True)  # init, repr, eq, order, unsafe_hash, frozen
+        type.__setattr__(owner, "__dataclass_params__", params)
+        return params
+
+
 def _is_classvar(annotation: object) -> bool:
     text = annotation if isinstance(annotation, str) else repr(annotation)
     return text.startswith(("ClassVar", "typing.ClassVar"))
@@ -111,9 +124,17 @@ def frozen(cls: type[_T]) -> type[_T]:
     if "__post_init__" in cls.__dict__:
         lines.append(" self.__post_init__()")
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(lines) or " pass")
-    exec(source, scope)  # noqa: S102 - our own names only: the class's field names
-    init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        """Compiles the class's ``__init__`` on the first instance (a class the command never
+        instantiates costs no ``exec``), puts it in place and calls it."""
+        exec(source, scope)  # noqa: S102 - our own names only: the class's field names
+        real = scope["__init__"]
+        real.__qualname__ = f"{cls.__qualname__}.__init__"
+        type.__setattr__(cls, "__init__", real)
+        real(self, *args, **kwargs)
+
+    init = __init__
     shown = tuple(name for name, spec in specs if spec.repr)
     compared = tuple(name for name, spec in specs if spec.compare)
 
@@ -159,4 +180,5 @@ def frozen(cls: type[_T]) -> type[_T]:
         type.__setattr__(cls, "__match_args__", names)
     type.__setattr__(cls, "__frozen_fields__", tuple(specs))
     type.__setattr__(cls, "__dataclass_fields__", _DataclassFields())
+    type.__setattr__(cls, "__dataclass_params__", _DataclassParams())
     return cls

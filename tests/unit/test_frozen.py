@@ -99,6 +99,9 @@ def test_arguments_are_checked_as_a_dataclass_checks_them() -> None:
 def test_dataclasses_functions_still_work_on_a_frozen_class() -> None:
     mine = Mine("a", 2, extra={"k": 1})
     assert dataclasses.is_dataclass(mine)
+    params = Mine.__dataclass_params__  # type: ignore[attr-defined]
+    assert repr(params) == repr(Theirs.__dataclass_params__)  # type: ignore[attr-defined]
+    assert params.frozen and params.eq and not params.order
     assert [f.name for f in dataclasses.fields(mine)] == ["name", "count", "tags", "extra",
                                                          "hidden"]
     assert dataclasses.replace(mine, count=5) == Mine("a", 5, extra={"k": 1})
@@ -130,3 +133,15 @@ def test_the_fast_path_value_types_are_frozen_not_dataclasses() -> None:
     for cls in (CiContext, GovernanceConfig, VerifiedHead):
         assert "__frozen_fields__" in cls.__dict__, cls
     assert "__frozen_fields__" not in Theirs.__dict__  # the check can fail
+
+
+def test_init_is_compiled_with_the_first_instance() -> None:
+    @frozen
+    class Late:
+        a: int
+        b: str = "x"
+
+    assert Late.__init__.__code__.co_varnames[:3] == ("self", "args", "kwargs")  # the stub
+    assert Late(1) == Late(a=1, b="x")
+    assert Late.__init__.__code__.co_varnames[:3] == ("self", "a", "b")  # compiled, in place
+    assert Late(2, "y").b == "y"
