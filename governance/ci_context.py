@@ -40,10 +40,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from governance.domain.frozen import field, frozen
+from governance.domain.lazy_re import lazy
 from governance.errors import UsageError
 
 PAUSE = "GOVERNANCE_TEST_PAUSE"
@@ -56,11 +57,11 @@ ENV_DSN = "GOVERNANCE_PG_DSN"
 ENV_TRUST = "GOVERNANCE_ORG_TRUST"
 
 # A GitHub login or a governance.yaml person/bot id (ids may carry dots, e.g. jane.smith).
-_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?\Z")
-_SHA = re.compile(r"^[0-9a-f]{40}\Z")
+_LOGIN = lazy(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?\Z")
+_SHA = lazy(r"^[0-9a-f]{40}\Z")
 
 
-@dataclass(frozen=True)
+@frozen
 class CiContext:
     """What the environment says, as values (see the module docstring)."""
 

@@ -9,8 +9,9 @@ was expected, and what to do next. The CLI catches ``GovernanceError`` in exactl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from governance.domain.frozen import frozen
 
 # Exit codes of the CLI contract (DESIGN section 8).
 EXIT_PASS = 0
@@ -19,7 +20,7 @@ EXIT_USAGE = 2
 EXIT_UNDECIDED = 3  # engine error, API failure, missing configuration
 
 
-@dataclass(frozen=True)
+@frozen
 class Problem:
     """One located problem in an input document.
 

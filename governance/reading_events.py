@@ -8,29 +8,29 @@ at start-up (a frozen dataclass costs about a millisecond to create; issue 18);
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from governance.audit import queries
+from governance.domain.frozen import frozen
 from governance.verified_prefix import PrefixNote, prefix_of
 
 if TYPE_CHECKING:
     from governance.service import Service
 
 
-@dataclass(frozen=True)
+@frozen
 class HistoryRequest:
     model: str
     verified_prefix: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditQueryRequest:
     filter: queries.AuditFilter
     verified_prefix: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class EventsResult:
     """Events in ledger order (history, audit query)."""
 
@@ -44,7 +44,7 @@ class EventsResult:
         return {"verified_prefix": self.prefix.to_json(), "events": rows}
 
 
-@dataclass(frozen=True)
+@frozen
 class TimelineResult:
     """A timeline as its text shows it: ``(seq, timestamp, event_type, summary)`` per event,
     in ledger order (``queries.timeline_lines``)."""

@@ -8,9 +8,10 @@ issue 18); ``governance.reading`` re-exports every name here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from governance.domain.frozen import frozen
 
 if TYPE_CHECKING:
     from governance.audit.answers import LiveExplanation
@@ -20,14 +21,14 @@ if TYPE_CHECKING:
     from governance.service import Service
 
 
-@dataclass(frozen=True)
+@frozen
 class ExplainRequest:
     target: str  # a release id, or a model name with ``environment``
     environment: str | None
     at: datetime | None  # None: now (only events up to it count)
 
 
-@dataclass(frozen=True)
+@frozen
 class ExplainResult:
     explanation: Explanation
     live: LiveExplanation | None  # for MODEL --env E: what was live then
@@ -53,7 +54,7 @@ def explain(service: Service, request: ExplainRequest) -> ExplainResult:
     return ExplainResult(found.explanation, found)
 
 
-@dataclass(frozen=True)
+@frozen
 class DiffRequest:
     release_a: str
     release_b: str
@@ -68,7 +69,7 @@ def diff(service: Service, request: DiffRequest) -> ReleaseDiff:
                                                           request.release_b))
 
 
-@dataclass(frozen=True)
+@frozen
 class ReportRequest:
     release_id: str
     environment: str | None  # whose required roles and history are shown (None: strictest)

@@ -8,18 +8,18 @@ start-up (a frozen dataclass costs about a millisecond to create; issue 18);
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from governance.audit import queries
+from governance.domain.frozen import frozen
 from governance.verified_prefix import PrefixNote, prefix_of
 
 if TYPE_CHECKING:
     from governance.service import Service
 
 
-@dataclass(frozen=True)
+@frozen
 class LiveRequest:
     model: str
     environment: str
@@ -27,7 +27,7 @@ class LiveRequest:
     verified_prefix: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class LiveResult:
     request: LiveRequest
     answer: queries.LiveRelease

@@ -8,9 +8,9 @@ classes at start-up (a frozen dataclass costs about a millisecond to create; iss
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from governance.domain.frozen import frozen
 from governance.verified_prefix import PrefixNote, prefix_of
 
 if TYPE_CHECKING:
@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from governance.status import ModelStatus
 
 
-@dataclass(frozen=True)
+@frozen
 class StatusRequest:
     model: str | None  # None: every model
     limit: int | None  # releases listed per model, newest first; None: every one
     verified_prefix: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class StatusResult:
     statuses: tuple[ModelStatus, ...]
     ledger_seq: int  # the head the answer rests on (-1: no ledger yet)

@@ -23,10 +23,11 @@ the same text.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+
+from governance.domain.lazy_re import lazy
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
@@ -113,8 +114,8 @@ def escape_json(document: str) -> str:
 # emphasis, code, links and images, tables, strikethrough (others only matter at a line start,
 # and a value is always placed after other text); an underscore between two letters or digits
 # cannot open or close emphasis (CommonMark 6.2) and stays as it is: risk_owner, not risk\\_owner
-_MD_PUNCT = re.compile(r"([\\`*\[\]|~]|_(?![^\W_])|(?<![^\W_])_)")
-_BACKTICKS = re.compile(r"`+")
+_MD_PUNCT = lazy(r"([\\`*\[\]|~]|_(?![^\W_])|(?<![^\W_])_)")
+_BACKTICKS = lazy(r"`+")
 
 
 def md_text(value: object) -> str:
@@ -164,7 +165,7 @@ def md_link(label: object, url: object) -> str:
 # a raw ESC in a JUnit message makes the whole report unreadable to CI. Such characters are
 # shown as their escapes; the caller still XML-escapes the result.
 
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_XML_BAD = lazy("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_safe(text: str) -> str:

@@ -29,13 +29,14 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.audit import queries
 from governance.display import display_path
 from governance.domain.event_types import BREAK_GLASS, ROLLBACK_EXECUTED
+from governance.domain.frozen import frozen
+from governance.domain.lazy_re import lazy
 from governance.domain.lifecycle_states import APPROVED, DRAFT, REJECTED, VALIDATED
 from governance.errors import GovernanceError
 from governance.input_files import InputFileProblem, read_input
@@ -63,7 +64,7 @@ APPROVALS_LIMIT = 20  # awaiting releases per model whose approvals the gate cou
 AWAITING = frozenset({DRAFT, VALIDATED, APPROVED, REJECTED})
 
 
-@dataclass(frozen=True)
+@frozen
 class ModelStatus:
     model: str
     environments: tuple[dict[str, Any], ...]
@@ -422,7 +423,7 @@ def _add_approvals(repo: GovernedRepo, state: LifecycleState, dirs: Mapping[str,
                                     **reader.standing(loaded, env).to_json()}
 
 
-_CREATED = re.compile(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)
+_CREATED = lazy(r"^created_at:\s*['\"]?([^'\"\n#]+)", re.MULTILINE)
 
 
 def _created_at(directory: Path) -> str | None:

@@ -39,20 +39,20 @@ with ``Z``, a four-digit year, microseconds only when present; ``seconds=True`` 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from governance.domain.lazy_re import lazy
 from governance.errors import UsageError
 
-_RELATIVE = re.compile(r"^([0-9]{1,6})(s|min|m|h|d|w|mo|y)\Z")
-_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+_RELATIVE = lazy(r"^([0-9]{1,6})(s|min|m|h|d|w|mo|y)\Z")
+_DATE = lazy(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
 # RFC 3339 section 5.6 date-time; the offset is mandatory.
-_DATETIME = re.compile(
+_DATETIME = lazy(
     r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 # a date-time that only lacks its offset: refused with its own explanation
-_NAIVE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\Z")
+_NAIVE = lazy(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\Z")
 
 INSTANT_FORM = "an RFC 3339 date-time with Z or an offset, e.g. 2026-04-10T09:14:11Z"
 DATE_FORM = "an RFC 3339 date, e.g. 2026-04-10"
@@ -111,7 +111,7 @@ def parse_instant(text: str) -> datetime:
 # read by the C parser, which gives the same instant and refuses the same impossible dates and
 # leap seconds; anything else, or anything it refuses, takes ``parse_instant`` and its messages.
 # The verifier, status and the organisation answers read one per row.
-_PLAIN_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")
+_PLAIN_UTC = lazy(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")
 
 
 def parse_instant_fast(text: str) -> datetime:

@@ -4,14 +4,15 @@ format of every read query (``governance.reading`` re-exports both names)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from governance.domain.frozen import frozen
 
 if TYPE_CHECKING:
     from governance.domain.source import LedgerSource
 
 
-@dataclass(frozen=True)
+@frozen
 class PrefixNote:
     """An answer from the verified prefix only: up to which seq, and why the rest is not."""
 

@@ -30,13 +30,13 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 from governance.domain.events import LedgerEntry
+from governance.domain.frozen import frozen
 from governance.domain.source import LedgerHead, LedgerSource
 from governance.errors import GovernanceError, Tampered, Undecided
 from governance.ledger.columns import INDEX_HANDLERS as INDEX_HANDLERS  # the event table's
@@ -98,7 +98,7 @@ _INSERT_EVENT = "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _INSERT_DEPLOYMENT = "INSERT INTO deployments VALUES (?,?,?,?,?)"
 
 
-@dataclass(frozen=True)
+@frozen
 class IndexState:
     """Where the index stands: the last ledger entry it holds."""
 
@@ -107,7 +107,7 @@ class IndexState:
     commit: str
 
 
-@dataclass(frozen=True)
+@frozen
 class CatchUp:
     """What one catch-up did."""
 

@@ -24,7 +24,6 @@ stretch. Ties in time are broken by seq (the ledger's order).
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -46,6 +45,7 @@ from governance.domain.event_types import (
     RELEASE_RETIRED,
     ROLLBACK_EXECUTED,
 )
+from governance.domain.lazy_re import lazy
 from governance.errors import NotFound
 from governance.timeparse import format_rfc3339, parse_instant, to_micros
 
@@ -394,7 +394,7 @@ def timeline_lines(conn: sqlite3.Connection, model: str) -> list[TimelineLine]:
 # whitespace) when every earlier value is a string without escapes or a number, true, false
 # or null: a key found right after such a prefix is a key of the top-level object, not one
 # nested in a value or written inside a string.
-_FLAT_HEAD = re.compile(rb'\{(?:"[^"\\]*":(?:"[^"\\]*"|[-+.0-9a-zA-Z]*),)*\Z')
+_FLAT_HEAD = lazy(rb'\{(?:"[^"\\]*":(?:"[^"\\]*"|[-+.0-9a-zA-Z]*),)*\Z')
 
 
 def top_level(stored: bytes, probe: bytes) -> Any:

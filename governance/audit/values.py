@@ -10,16 +10,16 @@ issue 18).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from governance.domain.event_types import EVENT_TYPES
+from governance.domain.frozen import field, frozen
 from governance.errors import UsageError
 from governance.timeparse import format_rfc3339
 
 
-@dataclass(frozen=True)
+@frozen
 class IndexedEvent:
     """One ledger event as the index holds it (with its proof references)."""
 
@@ -44,7 +44,7 @@ class IndexedEvent:
         return event_json(self)
 
 
-@dataclass(frozen=True)
+@frozen
 class LiveRelease:
     """Which release was live for a model in an environment at a moment, and on whose say."""
 
@@ -92,7 +92,7 @@ class LiveRelease:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class AuditFilter:
     """``audit query`` filters; every given filter must match (AND). ``release`` matches the
     event's release_id, from_release or to_release (a rollback names two releases)."""

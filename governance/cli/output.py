@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 import sys
 from enum import StrEnum
 from typing import Any, TextIO
 
+from governance.domain.lazy_re import lazy
 from governance.safe_text import escape_json, keep_lines, one_line
 
 
@@ -38,7 +38,7 @@ class OutputFormat(StrEnum):
     html = "html"
 
 
-_ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")  # click._compat._ansi_re
+_ANSI = lazy(r"\033\[[;?0-9]*[a-zA-Z]")  # click._compat._ansi_re
 
 
 def echo(text: str, err: bool = False) -> None:

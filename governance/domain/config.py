@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from governance.domain.frozen import field, frozen
 from governance.domain.identity import identity_key, identity_keys
 
 
-@dataclass(frozen=True)
+@frozen
 class Identity:
     """A person or a bot: id is the GitHub login; keys are OpenSSH public key lines."""
 
@@ -21,7 +21,7 @@ class Identity:
     is_bot: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Role:
     name: str
     members: tuple[str, ...] = ()
@@ -33,7 +33,7 @@ class Role:
 DEFAULT_PRODUCTION = "production"
 
 
-@dataclass(frozen=True)
+@frozen
 class Environment:
     name: str
     required_approvals: tuple[str, ...] = ()
@@ -41,7 +41,7 @@ class Environment:
     protected_branch: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Waiver:
     gate_id: str
     model: str
@@ -51,7 +51,7 @@ class Waiver:
     release_id: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class GovernanceConfig:
     roles: Mapping[str, Role]
     environments: Mapping[str, Environment]  # in file order (promotion order)

@@ -9,10 +9,10 @@ covering checkpoint).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from governance.domain.event_types import EVENT_TYPES as _TABLE_TYPES
+from governance.domain.frozen import field, frozen
 
 # The event types, in the order of the one table that describes them (name, dataclass, required
 # fields, lifecycle command, fold/replay/index handlers): governance.domain.event_table.
@@ -47,7 +47,7 @@ EVENT_FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class LedgerEntry:
     """One event as read back from the ledger, with its proof material."""
 

@@ -9,13 +9,13 @@ indexed or exported and read no entries at all when nothing changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Protocol
 
 from governance.domain.events import LedgerEntry
+from governance.domain.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class LedgerHead:
     """The last entry of the ledger: its seq and the commit that holds it."""
 
@@ -35,7 +35,7 @@ class LedgerSource(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@frozen
 class IterableLedgerSource:
     """Adapts a reader that can only replay the whole ledger (``read_entries(root)``).
 

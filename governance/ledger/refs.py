@@ -18,13 +18,18 @@ instead. It never guesses.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from governance.ci_context import current
+from governance.domain.frozen import frozen
 
-_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
+_HEX = "0123456789abcdef"
+
+
+def _is_oid(text: str) -> bool:
+    """An object id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits, nothing else (what
+    ``[0-9a-f]{40}(?:[0-9a-f]{24})?\\Z`` matches; no regex compiled at import)."""
+    return len(text) in (40, 64) and not text.strip(_HEX)
 _ENV = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE")
 _MAX_DEPTH = 5
 
@@ -33,7 +38,7 @@ class Unresolvable(Exception):
     """The ref cannot be read from the files alone; ask git."""
 
 
-@dataclass(frozen=True)
+@frozen
 class GitDirs:
     git_dir: Path  # this work tree's git directory (HEAD, index)
     common_dir: Path  # shared: objects, refs/heads, packed-refs
@@ -92,7 +97,7 @@ def read_ref(common_dir: Path, ref: str) -> str | None:
         if text.startswith("ref: "):
             ref = text[len("ref: "):].strip()
             continue
-        if not _SHA.match(text):
+        if not _is_oid(text):
             raise Unresolvable(f"{ref}: the loose ref holds {text[:80]!r}, not an object id")
         return text
     raise Unresolvable(f"{ref}: symbolic refs nested deeper than {_MAX_DEPTH}")
@@ -111,7 +116,7 @@ def _packed(common_dir: Path, ref: str) -> str | None:
         start = data.rfind(b"\n", 0, at) + 1
         line = data[start:at].decode("ascii", errors="replace")
         if not line.startswith(("#", "^")):
-            if not _SHA.match(line):
+            if not _is_oid(line):
                 raise Unresolvable(f"packed-refs: {ref} has {line[:80]!r}, not an object id")
             return line
         at = data.find(want, at + 1)
@@ -119,7 +124,7 @@ def _packed(common_dir: Path, ref: str) -> str | None:
         last = data.rsplit(b"\n", 1)[-1]
         if last.endswith(b" " + ref.encode("ascii")):
             line = last[: -len(ref) - 1].decode("ascii", errors="replace")
-            if _SHA.match(line):
+            if _is_oid(line):
                 return line
             raise Unresolvable(f"packed-refs: {ref} has {line[:80]!r}, not an object id")
     return None

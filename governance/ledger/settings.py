@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from governance.config import CONFIG_FILE, load_config
 from governance.domain.config import GovernanceConfig
+from governance.domain.frozen import frozen
 from governance.errors import ConfigurationError, GovernanceError
 
 DEFAULT_BRANCH = "governance/ledger"
 
 
-@dataclass(frozen=True)
+@frozen
 class Identity:
     id: str
     kind: str  # "person" | "bot"
@@ -29,7 +29,7 @@ class Identity:
     may_emit: tuple[str, ...] | None  # explicit list, or None for the defaults
 
 
-@dataclass(frozen=True)
+@frozen
 class LedgerSettings:
     branch: str
     origin: str

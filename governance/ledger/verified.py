@@ -36,11 +36,12 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.domain.events import LedgerEntry
+from governance.domain.frozen import frozen
+from governance.domain.lazy_re import lazy
 from governance.domain.source import LedgerHead
 from governance.errors import Tampered, Undecided
 from governance.ledger import layout
@@ -149,7 +150,7 @@ class _StoredItems(dict[str, Any]):
 
 # an event id as the commit's trailer names it (only a guess of what to look up in one query:
 # the verifier judges the event's own id, looked up alone when the guess missed it)
-_EVENT_ID_TRAILER = re.compile(rb"\nLedger-Event-Id: ([0-9a-f-]{1,64})\n")
+_EVENT_ID_TRAILER = lazy(rb"\nLedger-Event-Id: ([0-9a-f-]{1,64})\n")
 
 
 class _SeenIds:
@@ -202,7 +203,7 @@ def refusal(failure: Failure, *, recorded: bool = False) -> Tampered | Undecided
     return LedgerTampered(failure, recorded=recorded)
 
 
-@dataclass(frozen=True)
+@frozen
 class VerifiedHead:
     """The last verified event: its seq, commit and the Merkle root over the ledger up to it."""
 
