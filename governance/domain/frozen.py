@@ -9,8 +9,9 @@ over the fields (``repr=False``/``compare=False`` honoured), ``__match_args__``,
 ``exec`` calls (up to 1 ms a class): here one small ``exec`` per class builds ``__init__``.
 
 ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` still work on these
-classes: ``__dataclass_fields__`` and ``__dataclass_params__`` are built (importing
-``dataclasses``) the first time something asks for them, and ``__init__`` is compiled when the
+classes: ``__dataclass_fields__`` and ``__dataclass_params__`` are taken from a real frozen
+dataclass with the same fields, made (importing ``dataclasses``) the first time something asks
+for them, and ``__init__`` is compiled when the
 first instance is made. Inheritance between frozen classes is not supported (none of ours needs
 it): a decorated class's bases must have no fields.
 """
@@ -43,25 +44,37 @@ def field(*, default: Any = _MISSING, default_factory: Callable[[], Any] | Any =
     return _Field(default, default_factory, repr, compare)
 
 
+def _shadow(owner: type) -> type:
+    """A real ``@dataclass(frozen=True)`` with ``owner``'s fields (names, annotations, defaults,
+    factories, repr/compare), made once on first use: its ``__dataclass_fields__`` and
+    ``__dataclass_params__`` are what ``dataclasses`` itself builds, through its public API
+    only, whatever the Python version."""
+    made = owner.__dict__.get("__frozen_shadow__")
+    if made is not None:
+        return made  # type: ignore[no-any-return]
+    import dataclasses
+
+    namespace: dict[str, Any] = {"__annotations__": {}, "__module__": owner.__module__,
+                                 "__qualname__": owner.__qualname__}
+    for name, spec in owner.__frozen_fields__:  # type: ignore[attr-defined]
+        namespace["__annotations__"][name] = owner.__annotations__[name]
+        kwargs: dict[str, Any] = {"repr": spec.repr, "compare": spec.compare}
+        if spec.default is not _MISSING:
+            kwargs["default"] = spec.default
+        if spec.default_factory is not _MISSING:
+            kwargs["default_factory"] = spec.default_factory
+        namespace[name] = dataclasses.field(**kwargs)
+    made = dataclasses.dataclass(frozen=True)(type(owner.__name__, (), namespace))
+    type.__setattr__(owner, "__frozen_shadow__", made)
+    return made
+
+
 class _DataclassFields:
-    """``__dataclass_fields__`` on first use: real ``dataclasses.Field`` objects, so that the
-    module's ``fields``/``replace``/``asdict`` treat the class as a dataclass."""
+    """``__dataclass_fields__`` on first use: the shadow dataclass's ``Field`` objects, so that
+    the module's ``fields``/``replace``/``asdict`` treat the class as a dataclass."""
 
     def __get__(self, instance: object, owner: type) -> dict[str, Any]:
-        import dataclasses
-
-        built: dict[str, Any] = {}
-        for name, spec in owner.__frozen_fields__:  # type: ignore[attr-defined]
-            kwargs: dict[str, Any] = {"repr": spec.repr, "compare": spec.compare}
-            if spec.default is not _MISSING:
-                kwargs["default"] = spec.default
-            if spec.default_factory is not _MISSING:
-                kwargs["default_factory"] = spec.default_factory
-            made = dataclasses.field(**kwargs)
-            made.name = name
-            made.type = owner.__annotations__[name]
-            made._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
-            built[name] = made
+        built: dict[str, Any] = _shadow(owner).__dataclass_fields__  # type: ignore[attr-defined]
         type.__setattr__(owner, "__dataclass_fields__", built)
         return built
 
@@ -70,10 +83,7 @@ class _DataclassParams:
     """``__dataclass_params__`` on first use: what ``@dataclass(frozen=True)`` records."""
 
     def __get__(self, instance: object, owner: type) -> Any:
-        import dataclasses
-
-        params = dataclasses._DataclassParams(  # type: ignore[attr-defined]
-            True, True, True, False, False, True)  # init, repr, eq, order, unsafe_hash, frozen
+        params = _shadow(owner).__dataclass_params__  # type: ignore[attr-defined]
         type.__setattr__(owner, "__dataclass_params__", params)
         return params
 
