@@ -162,15 +162,22 @@ def test_the_summary_answers_as_the_fold(tmp_path: Path, seed: int, production: 
     assert drifted >= 2
 
 
+def _one_model(tmp_path: Path, model: str, *, models: int, releases: int, seed: int
+               ) -> tuple[GovernedRepo, LifecycleState]:
+    """A repository with this project's governance.yaml in ``tmp_path``, and the fold of
+    ``model``'s events from a generated history."""
+    shutil.copy(ROOT / "governance.yaml", tmp_path / "governance.yaml")
+    entries = generate_entries(models=models, releases_per_model=releases, seed=seed)
+    state = fold_lifecycle([e for e in entries if e.event.get("model_name") == model],
+                           production_env="production")
+    return GovernedRepo.open(tmp_path), state
+
+
 def test_a_release_awaiting_promotion_asks_for_the_whole_fold(tmp_path: Path) -> None:
     """The approvals gate's input reads the fold itself: a listed release on disk awaiting
     promotion asks for it (once), a status with none never does."""
-    shutil.copy(ROOT / "governance.yaml", tmp_path / "governance.yaml")
-    repo = GovernedRepo.open(tmp_path)
-    entries = list(generate_entries(models=3, releases_per_model=4, seed=5))
     model = "fraud-risk"
-    state = fold_lifecycle([e for e in entries if e.event.get("model_name") == model],
-                           production_env="production")
+    repo, state = _one_model(tmp_path, model, models=3, releases=4, seed=5)
     asked: list[int] = []
 
     def whole() -> LifecycleState:
@@ -193,12 +200,8 @@ def test_a_kept_summary_reads_only_the_listed_standings(tmp_path: Path) -> None:
     stay JSON text until listed, so an unreadable one outside the list is never read, and
     one inside it makes the status the fold's (asked for once), never an error; a text that is
     not a kept summary is a miss."""
-    shutil.copy(ROOT / "governance.yaml", tmp_path / "governance.yaml")
-    repo = GovernedRepo.open(tmp_path)
-    entries = list(generate_entries(models=2, releases_per_model=30, seed=11))
     model = "fraud-risk"
-    state = fold_lifecycle([e for e in entries if e.event.get("model_name") == model],
-                           production_env="production")
+    repo, state = _one_model(tmp_path, model, models=2, releases=30, seed=11)
     summary = summarize(state, model)
     text = encode_summary(summary)
     kept = decode_summary(text)
