@@ -18,9 +18,10 @@ uses is checked here before it is used, against the org trust file (``OrgTrust``
 A row that fails any check makes the whole answer refuse (``Tampered``, exit 1, naming the origin
 and seq): it is never dropped silently. An answer's rows are checked together first (the proofs of
 one checkpoint's rows as one multi-leaf walk, ``_included_together``); only when one fails are they
-checked one by one (``verify``), which finds the first failing row and says what differs. Rows of origins the trust file does not pin are not used
-(they cannot be verified); the answer lists them. Each answer also says which origins are stale:
-their latest export (``governance_org_exports``) is older than the trust file's ``stale_after``.
+checked one by one (``verify``), which finds the first failing row and says what differs. Rows of
+origins the trust file does not pin are not used (they cannot be verified); the answer lists them.
+Each answer also says which origins are stale: their latest export (``governance_org_exports``) is
+older than the trust file's ``stale_after``.
 
 Checks are pure functions of what they check, so the process remembers their results (``_MEMO``,
 cleared by ``clear_verified_memo``): a checkpoint note verified under a set of pinned keys, the
