@@ -3,6 +3,11 @@
     git archive main | tar -x -C /tmp/before
     python bench/org_query_ab.py --before /tmp/before --repos 100 --events 10000 --rounds 2
 
+``--keep STATE`` leaves the server's data directory on disk (stopped) and writes what a later
+run needs to STATE; ``--reuse STATE`` starts that server again and skips generation and load
+(a full-scale database takes minutes to build; the questions are the same on it). Remove the
+data directory named in STATE by hand when done.
+
 Builds one throwaway PostgreSQL database the way ``bench/org_bench.py`` does (``--repos``
 synthetic repositories of ``--events`` entries, ``--distinct`` generated histories, each
 exported under its own origin and log key), then, ``--rounds`` times, answers the questions
@@ -99,23 +104,9 @@ def _export(i: int) -> int:
     return export_origin(writer, ledger, note).exported
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--before", type=Path, help="the source tree of the code before")
-    ap.add_argument("--repos", type=int, default=20)
-    ap.add_argument("--events", type=int, default=5000)
-    ap.add_argument("--distinct", type=int, default=10)
-    ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--child", nargs=2, metavar=("TREE", "STATE"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        child(args.child[0], args.child[1], args.runs)
-        return
-    if args.before is None or not (args.before / "governance" / "audit" / "org.py").is_file():
-        raise SystemExit("--before DIR: a source tree with governance/audit/org.py "
-                         "(git archive REF | tar -x -C DIR)")
-    sys.path.insert(0, str(ROOT))
+def build(args: argparse.Namespace, work: Path) -> tuple[Any, Path]:
+    """A throwaway server with the organisation tables and ``--repos`` exported origins; the
+    state file the children read."""
     import psycopg
 
     from bench.org_bench import histories
@@ -125,7 +116,6 @@ def main() -> None:
 
     base = histories(min(args.distinct, args.repos), args.events)
     server = start_server()
-    work = Path(tempfile.mkdtemp(prefix="org-query-ab-"))
     try:
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
             conn.execute(f"CREATE ROLE {WRITER} LOGIN")
@@ -145,13 +135,54 @@ def main() -> None:
         print(f"loaded {rows:,} rows in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         with psycopg.connect(server.dsn("org"), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
-        state = work / "state.json"
-        state.write_text(json.dumps({
-            "writer": writer, "origins": [o.origin for o in origins],
-            "last": max(datetime.fromisoformat(h.items[-1].timestamp) for h in base).isoformat(),
-            "incident": next(str(e.event["incident"]) for e in base[0].items
-                             if e.event_type == "rollback_executed" and e.event.get("incident")),
-        }))
+    except BaseException:
+        server.destroy()
+        raise
+    state = args.keep or work / "state.json"
+    state.write_text(json.dumps({
+        "writer": writer, "origins": [o.origin for o in origins],
+        "last": max(datetime.fromisoformat(h.items[-1].timestamp) for h in base).isoformat(),
+        "incident": next(str(e.event["incident"]) for e in base[0].items
+                         if e.event_type == "rollback_executed" and e.event.get("incident")),
+        "root": str(server.root), "port": server.port, "bindir": str(server.bindir),
+    }))
+    return server, state
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--before", type=Path, help="the source tree of the code before")
+    ap.add_argument("--repos", type=int, default=20)
+    ap.add_argument("--events", type=int, default=5000)
+    ap.add_argument("--distinct", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--keep", type=Path, metavar="STATE",
+                    help="keep the database (server stopped) and write its state here")
+    ap.add_argument("--reuse", type=Path, metavar="STATE",
+                    help="start the database a --keep run left and skip the load")
+    ap.add_argument("--child", nargs=2, metavar=("TREE", "STATE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], args.runs)
+        return
+    if args.before is None or not (args.before / "governance" / "audit" / "org.py").is_file():
+        raise SystemExit("--before DIR: a source tree with governance/audit/org.py "
+                         "(git archive REF | tar -x -C DIR)")
+    sys.path.insert(0, str(ROOT))
+    from tests.support.postgres import PgServer
+
+    work = Path(tempfile.mkdtemp(prefix="org-query-ab-"))
+    if args.reuse is not None:
+        kept = json.loads(args.reuse.read_text())
+        server = PgServer(Path(kept["bindir"]))
+        os.rmdir(server.root)  # the fresh directory PgServer made; the kept one is used
+        server.root, server.port = Path(kept["root"]), int(kept["port"])
+        server.start()
+        state = args.reuse
+    else:
+        server, state = build(args, work)
+    try:
         sides = (("before", args.before.resolve()), ("after", ROOT))
         for rnd in range(1, args.rounds + 1):
             for name, tree in sides:
@@ -167,7 +198,10 @@ def main() -> None:
                           f"{r['median']:.1f} ms | SQL median {r['sql']:.1f} ms | CPU median "
                           f"{r['cpu']:.1f} ms", flush=True)
     finally:
-        server.destroy()
+        if args.keep is not None or args.reuse is not None:
+            server.stop()
+        else:
+            server.destroy()
 
 
 if __name__ == "__main__":

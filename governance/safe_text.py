@@ -88,7 +88,11 @@ def escape_json(document: str) -> str:
     """A JSON text with the unsafe characters its encoder leaves raw (C1 controls, DEL, line
     separators, bidi and zero-width format characters) written as ``\\uXXXX`` escapes. Such
     characters occur only inside JSON strings, where the escape decodes to the same text."""
-    if document.isprintable() or all(not _unsafe(c) for c in document if c not in "\n "):
+    # printable (category L, M, N, P, S or the space) implies not unsafe; an indented document
+    # is never printable as a whole (its line breaks), so they are taken out first: one C pass
+    # instead of a Python loop over every character (seconds at thousands of events)
+    if document.replace("\n", "").isprintable() or all(
+            not _unsafe(c) for c in document if c not in "\n "):
         return document
     out = []
     for c in document:

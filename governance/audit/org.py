@@ -16,9 +16,12 @@ uses is checked here before it is used, against the org trust file (``OrgTrust``
    event bytes say.
 
 A row that fails any check makes the whole answer refuse (``Tampered``, exit 1, naming the origin
-and seq): it is never dropped silently. Rows of origins the trust file does not pin are not used
-(they cannot be verified); the answer lists them. Each answer also says which origins are stale:
-their latest export (``governance_org_exports``) is older than the trust file's ``stale_after``.
+and seq): it is never dropped silently. An answer's rows are checked together first (the proofs of
+one checkpoint's rows as one multi-leaf walk, ``_included_together``); only when one fails are they
+checked one by one (``verify``), which finds the first failing row and says what differs. Rows of
+origins the trust file does not pin are not used (they cannot be verified); the answer lists them.
+Each answer also says which origins are stale: their latest export (``governance_org_exports``) is
+older than the trust file's ``stale_after``.
 
 Checks are pure functions of what they check, so the process remembers their results (``_MEMO``,
 cleared by ``clear_verified_memo``): a checkpoint note verified under a set of pinned keys, the
@@ -370,10 +373,88 @@ class OrgSource:
         if paused:
             gc.disable()
         try:
-            return [self.verify(r, remember=remember) for r in rows]
+            out = self._verified_together(rows, remember)
+            if out is None:
+                # a row fails a check: row by row, the first one in answer order is refused
+                # with the message ``verify`` gives (it accepts only what passes every check)
+                out = [self.verify(r, remember=remember) for r in rows]
+            return out
         finally:
             if paused:
                 gc.enable()
+
+    def _verified_together(self, rows: Sequence[Sequence[Any]], remember: bool
+                           ) -> list[OrgEvent] | None:
+        """``[self.verify(r) for r in rows]`` when every row passes, with each checkpoint's
+        proofs checked together (``_included_together``: every interior node of the union of
+        the rows' paths hashed once, every proof hash compared); None when any row fails a
+        check (the caller then runs ``verify`` row by row for the refusal). The same checks
+        as ``verify`` on each row that is not a remembered one: pinned origin, leaf recomputed
+        from the stored bytes and equal to the leaf column, proof length and inclusion under
+        the verified root, the columns and the event time equal to the verified event's."""
+        pinned = self.trust.origins
+        checkpoints = self._checkpoints
+        sha = hashlib.sha256
+        out: list[OrgEvent] = []
+        proofs: dict[tuple[str, int], list[tuple[int, bytes, bytes]]] = {}
+        fresh: list[tuple[_Proven, int, Sequence[Any], OrgEvent]] = []
+        hits = 0
+        for row in rows:
+            (origin, seq, event_id, event_type, ts_text, event_time, model, release, env,
+             actor, role, incident, from_release, to_release, deployment, live, leaf, commit,
+             size, proof, stored) = row
+            if type(origin) is not str or type(seq) is not int or type(size) is not int \
+                    or origin not in pinned:
+                return None
+            found = checkpoints.get((origin, size))
+            if found is None:
+                return None
+            stored = bytes(stored)
+            digest = sha(b"\x00" + stored).digest()
+            leaf_hex = digest.hex()
+            if leaf_hex != leaf:
+                return None
+            proven = found[1]
+            if remember:
+                known = proven.rows.get(seq)
+                if known is not None and known[0] == tuple(row[:_PROOF + 1]):
+                    hits += 1
+                    out.append(known[1])
+                    continue
+            event = _event_object(stored)
+            if event is None:
+                return None
+            get = event.get
+            if (seq, event_id, event_type, ts_text, model, release, env, actor, role, incident,
+                    from_release, to_release, bool(deployment), live) != (
+                    get("seq"), get("event_id"), get("event_type"), get("timestamp"),
+                    *derived_columns(event)) or not _same_instant(ts_text, event_time):
+                return None
+            proofs.setdefault((origin, size), []).append((seq, digest, bytes(proof)))
+            indexed = _new(IndexedEvent)
+            indexed.__dict__.update(
+                seq=seq, event_id=event_id, event_type=event_type, timestamp=ts_text,
+                model=model, release_id=release, environment=env, actor_id=actor,
+                actor_role=role, incident=incident, from_release=from_release,
+                to_release=to_release, leaf_hash=leaf_hex, commit=str(commit), checkpoint=None,
+                event=event)
+            made = _new(OrgEvent)
+            made.__dict__.update(origin=origin, event=indexed, checkpoint_size=size,
+                                 live_release=live)
+            out.append(made)
+            if remember:
+                fresh.append((proven, seq, row, made))
+        for (origin, size), items in proofs.items():
+            root, proven = checkpoints[(origin, size)]
+            if not _included_together(items, size, root, proven.nodes):
+                return None
+        self.verified_rows += len(rows)
+        self.remembered_rows += hits
+        for proven, seq, row, made in fresh:
+            if _MEMO.rows < MEMO_ROWS and seq not in proven.rows:
+                proven.rows[seq] = (tuple(row[:_PROOF + 1]), made)
+                _MEMO.rows += 1
+        return out
 
     def verify(self, row: Sequence[Any], *, remember: bool = True) -> OrgEvent:
         """Check one row (``_ROW_COLUMNS`` order) as the module docstring says; raise
@@ -792,4 +873,65 @@ def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes]
         return False
     if nodes is not None:
         nodes.update(seen)
+    return True
+
+
+def _included_together(items: Sequence[tuple[int, bytes, bytes]], size: int, root: bytes,
+                       nodes: dict[tuple[int, int], bytes]) -> bool:
+    """Every (index, leaf, proof) of ``items`` is included in the tree of ``size`` leaves with
+    ``root`` (each as ``_included`` checks it), walked level by level over the union of the
+    leaves' paths: each node of the union is hashed once. Every proof hash is compared: a
+    proof's sibling that is another item's node must be that node's hash, and two paths that
+    meet have the same proof from there up (so each item's proof, as stored, takes its leaf
+    to ``root``). Each proof's length is checked first, as ``_included`` does; an index out of
+    range, or twice with different leaves or proofs, fails. On success the interior nodes
+    computed are remembered in ``nodes`` as proven (keys as ``_included``'s; not the siblings
+    taken from the proofs: fewer remembered nodes are fewer reuses, never a wrong one)."""
+    last = size - 1
+    cur: list[tuple[int, bytes, bytes, int]] = []
+    for index, leaf, proof in sorted(items):
+        if not 0 <= index < size:
+            return False
+        inner = (index ^ last).bit_length()
+        if len(proof) != 32 * (inner + (index >> inner).bit_count()):
+            return False
+        if cur and cur[-1][0] == index:
+            if cur[-1][1] != leaf or cur[-1][2] != proof:
+                return False
+            continue
+        cur.append((index, leaf, proof, 0))
+    sha = hashlib.sha256
+    proven: list[tuple[tuple[int, int], bytes]] = []
+    keep = proven.append
+    level = 0
+    while last > 0:
+        nxt: list[tuple[int, bytes, bytes, int]] = []
+        add = nxt.append
+        j = 0
+        m = len(cur)
+        while j < m:
+            index, h, proof, k = cur[j]
+            j += 1
+            if index & 1:
+                p = proof[k:k + 32]
+                parent = sha(b"\x01" + p + h).digest()
+            elif index == last:  # a lone last node: the same node one level up, no hash
+                add((index >> 1, h, proof, k))
+                continue
+            else:
+                p = proof[k:k + 32]
+                if j < m and cur[j][0] == index + 1:  # the right sibling is an item's node
+                    _i, h2, proof2, k2 = cur[j]
+                    j += 1
+                    if p != h2 or proof2[k2:k2 + 32] != h or proof[k + 32:] != proof2[k2 + 32:]:
+                        return False
+                parent = sha(b"\x01" + h + p).digest()
+            keep(((level + 1, index >> 1), parent))
+            add((index >> 1, parent, proof, k + 32))
+        cur = nxt
+        last >>= 1
+        level += 1
+    if len(cur) != 1 or cur[0][1] != root or cur[0][3] != len(cur[0][2]):
+        return False
+    nodes.update(proven)
     return True

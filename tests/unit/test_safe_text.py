@@ -105,6 +105,22 @@ def test_json_escapes_c1_bidi_and_astral_private_use() -> None:
     assert json.loads(text) == value
 
 
+def test_json_fast_path_rests_on_printable_implying_safe() -> None:
+    """escape_json returns an indented document unchanged when it is printable once its line
+    breaks are taken out: that holds only if no printable character is one it escapes (checked
+    for every code point of this Python's Unicode database), and an escape still shows inside
+    an indented document."""
+    from governance.safe_text import _unsafe as unsafe
+
+    assert not [c for c in range(0x110000) if chr(c).isprintable() and unsafe(chr(c))]
+    plain = json.dumps({"a": ["x y", 1], "b": "\u00e9t\u00e9"}, indent=2, ensure_ascii=False)
+    assert "\n" in plain and escape_json(plain) is plain
+    nbsp = json.dumps({"a": "x\u00a0y"}, indent=2, ensure_ascii=False)  # not printable, safe
+    assert escape_json(nbsp) is nbsp
+    bidi = json.dumps({"a": ["x\u202ey"]}, indent=2, ensure_ascii=False)
+    assert escape_json(bidi) == bidi.replace("\u202e", "\\u202e")
+
+
 # --- markdown -----------------------------------------------------------------------------------
 
 

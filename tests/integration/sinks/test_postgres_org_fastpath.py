@@ -284,13 +284,13 @@ def test_the_collector_pause_ends_with_the_answer(exported, origins, monkeypatch
     admin, writer, trust = exported
     monkeypatch.setattr(org, "_GC_PAUSE_ROWS", 0)
     seen: list[bool] = []
-    verify = OrgSource.verify
+    together = OrgSource._verified_together  # the checks of every row at once, then each
 
-    def spy(self, row, *, remember=True):  # type: ignore[no-untyped-def]
+    def spy(self, rows, remember):  # type: ignore[no-untyped-def]
         seen.append(gc.isenabled())
-        return verify(self, row, remember=remember)
+        return together(self, rows, remember)
 
-    monkeypatch.setattr(OrgSource, "verify", spy)
+    monkeypatch.setattr(OrgSource, "_verified_together", spy)
     assert gc.isenabled()
     with OrgSource(writer, trust, trust.require([])) as src:
         assert src.audit_query(AuditFilter(event_types=("approval_granted",)))
