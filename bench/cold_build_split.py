@@ -9,14 +9,23 @@ each phase (reading the commits, the verification with its join of the signature
 chain's save, the index rows); and the CPU of every child process it waited for, by kind (the
 git processes by subcommand, the forked signature worker, the forked tree proof), taken from
 ``wait4``. The ledger is the one ``bench/verified_bench.py --work WORK`` generates.
+
+With ``--command`` each run is instead the whole first query as a command, ``governance live
+model-1 --env staging`` in a new interpreter on the fresh clone (the checkout first on
+PYTHONPATH): its wall and CPU (user + system of it and its children, ``RUSAGE_CHILDREN``),
+then the median and best per checkout.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 CHILD = r'''
@@ -93,12 +102,15 @@ def main() -> None:
     ap.add_argument("--ledger", type=Path, required=True)
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--command", action="store_true")
     ap.add_argument("checkouts", nargs="+", metavar="LABEL:DIR")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     clone = args.work / "split-clone"
+    runs: dict[str, list[tuple[float, float]]] = {}
     for r in range(args.rounds):
-        for item in args.checkouts:
+        # alternating order: neither checkout always runs right after the other
+        for item in args.checkouts if r % 2 == 0 else args.checkouts[::-1]:
             label, _, code = item.partition(":")
             shutil.rmtree(clone, ignore_errors=True)
             subprocess.run(["git", "clone", "-q", str(args.ledger), str(clone)], check=True)
@@ -106,8 +118,25 @@ def main() -> None:
                             "governance/ledger:governance/ledger"], check=True)
             load = Path("/proc/loadavg").read_text().split()[0]
             print(f"== round {r + 1}, {label} (load {load})", flush=True)
-            subprocess.run([sys.executable, "-c", CHILD, code, str(clone)], check=True)
+            if not args.command:
+                subprocess.run([sys.executable, "-c", CHILD, code, str(clone)], check=True)
+                continue
+            env = {**os.environ, "PYTHONPATH": code}
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "governance", "live", "model-1", "--env",
+                            "staging"], cwd=clone, env=env, check=True, capture_output=True)
+            wall = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            runs.setdefault(label, []).append((wall, cpu))
+            print(f"wall {wall:.3f} s, CPU {cpu:.3f} s", flush=True)
     shutil.rmtree(clone, ignore_errors=True)
+    print(f"load at the end {Path('/proc/loadavg').read_text().split()[0]}")
+    for label, xs in runs.items():
+        walls, cpus = [w for w, _ in xs], [c for _, c in xs]
+        print(f"{label}: wall median {statistics.median(walls):.3f} s, best {min(walls):.3f}; "
+              f"CPU median {statistics.median(cpus):.3f} s, best {min(cpus):.3f} ({len(xs)} runs)")
 
 
 if __name__ == "__main__":
