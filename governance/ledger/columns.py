@@ -37,7 +37,8 @@ TEXT_FIELDS = (
 def text_columns(event: Mapping[str, Any]) -> tuple[str | None, ...]:
     """The identifier columns (``TEXT_FIELDS`` order): only non-empty strings are indexed."""
     get = event.get
-    return tuple(v if type(v) is str and v else None for v in map(get, TEXT_FIELDS))
+    # a list first: tuple() of a generator costs twice as much (twice per event in a cold build)
+    return tuple([v if type(v) is str and v else None for v in map(get, TEXT_FIELDS)])
 
 
 def micros(timestamp: Any) -> int:

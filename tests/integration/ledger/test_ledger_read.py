@@ -223,3 +223,34 @@ def test_an_edited_object_store_is_refused_not_read(ledger: Ledger) -> None:
     assert forge.event_bytes(ledger.root, seq) == forged  # git serves the swapped bytes
     with pytest.raises(Undecided, match=f"{blob} .*does not hash to its id"):
         open_store(ledger.root).read_commits()
+
+
+def test_the_chain_a_first_read_writes_has_every_index_of_its_schema(ledger: Ledger) -> None:
+    """A read from the genesis inserts the chain's rows before building its indexes (in the
+    same transaction): the file ends with the schema's indexes, and they answer as a chain
+    written row by row does."""
+    import sqlite3
+
+    from governance.ledger.verified import VerifiedLedger, _schema
+    from tests.integration.ledger.test_ledger_tamper import forget_verified_chain
+
+    fresh = sqlite3.connect(":memory:", isolation_level=None)
+    _schema(fresh)
+    want = sorted(fresh.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                "AND sql IS NOT NULL").fetchall())
+    assert len(want) == 9
+    ledger.append("model_registered", model_name="one-more")  # a catch-up: rows one by one
+    with VerifiedLedger(ledger.root) as reader:
+        reader.catch_up()
+        caught_up = reader.conn.execute("SELECT * FROM chain ORDER BY seq").fetchall()
+    forget_verified_chain(ledger)
+    with VerifiedLedger(ledger.root) as reader:
+        reader.catch_up()
+        conn = reader.conn
+        assert sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                   "AND sql IS NOT NULL").fetchall()) == want
+        assert conn.execute("SELECT * FROM chain ORDER BY seq").fetchall() == caught_up
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert [r[0] for r in conn.execute(
+            "SELECT seq FROM chain INDEXED BY chain_model WHERE model = 'fraud-risk' "
+            "ORDER BY seq")] == [r[0] for r in caught_up if r[7] == "fraud-risk"]
