@@ -33,14 +33,14 @@ def test_the_text_timeline_is_the_events_summaries(story: World) -> None:
     def both(conn: sqlite3.Connection) -> tuple[object, object, object]:
         assert getattr(conn, "chain", None) is not None  # the lean path, not the fallback
         rows = select_agreeing(conn, "seq", "WHERE model = ? ORDER BY seq", (MODEL,))
-        full = [(e.seq, e.timestamp, e.event_type, queries.summary(e))
+        full = [queries.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, queries.summary(e))
                 for e in queries.timeline(conn, MODEL)]
         return rows, queries.timeline_lines(conn, MODEL), full
 
     rows, lean, full = Service(story.ci).answer(both)
     assert rows is not None and len(rows) == len(full)
     assert lean == full
-    text = "\n".join(line[3] for line in lean)
+    text = "\n".join(lean)
     assert 'latency {p95} "doubled" \\ after r2' in text and "[incident INC-7]" in text
     assert ": deny" in text and ": allow" in text
 
