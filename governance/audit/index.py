@@ -190,11 +190,11 @@ def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
     confirm = getattr(conn, "confirm", None)
     if confirm is None:
         return
-    seq, leaf, commit, stored = row[0], row[12], row[13], row[15]
-    if _leaf_hex(bytes(stored)) != leaf or not confirm(int(seq), str(leaf), str(commit)):
+    seq, leaf, commit, stored = row[0], row[12], row[13], _blob(row[15])
+    if _leaf_hex(stored) != leaf or not confirm(int(seq), str(leaf), str(commit)):
         raise IndexMismatch(f"the query index's event at seq {seq} is not the verified "
                             "ledger's (edited row or replaced index file)")
-    entry = _entry_of(int(seq), bytes(stored), str(leaf), str(commit))
+    entry = _entry_of(int(seq), stored, str(leaf), str(commit))
     want = _event_row(entry)
     got = (row[0], row[1], row[2], want[3], row[3], *row[4:12], row[12], row[13], want[15],
            want[16])
@@ -226,7 +226,7 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
     for row in rows:
         seq, leaf, commit, stored = int(row[0]), str(row[12]), str(row[13]), row[15]
         if type(stored) is not bytes:
-            stored = bytes(stored)
+            stored = _blob(stored)
         held = chain.get(seq) if many is not None else (
             (commit, leaf) if confirm(seq, leaf, commit) else None)
         if sha256(b"\x00" + stored).hexdigest() != leaf or held != (commit, leaf):
@@ -384,7 +384,7 @@ def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
     for row in rows:
         stored = row[15]
         if type(stored) is not bytes:
-            stored = bytes(stored)
+            stored = _blob(stored)
         leaf = leaf_prefix.copy()
         leaf.update(stored)
         if row[16] != 1 or leaf.hexdigest() != row[12]:
@@ -393,6 +393,13 @@ def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
             return None
         append(StoredEvent(stored))
     return events
+
+
+def _blob(stored: object) -> bytes:
+    """A row's stored bytes as the index writes them (a BLOB); any other value (a row edited to
+    TEXT, a number, NULL) as no bytes, which hash to no event's leaf: the row disagrees and is
+    named as such instead of failing on the conversion."""
+    return bytes(stored) if isinstance(stored, bytes | bytearray | memoryview) else b""
 
 
 def _mismatch(row: Sequence[Any], stored: bytes) -> None:

@@ -457,14 +457,18 @@ def _sql_words() -> str:
     """``decision_word`` in SQL for the usual decisions, keyed by the JSON array of a gate
     event's ``decision.allow``, ``decision.blocking`` and ``decision.warnings`` (SQLite's
     ``json_extract`` with three paths: a missing one is null): ``allow`` a boolean,
-    ``blocking`` absent, null or a boolean, no ``warnings``. Each word is ``decision_word``'s
-    own for that decision; any other array (another shape, no decision object) is NULL."""
+    ``blocking`` absent, null or a boolean, ``warnings`` absent, null or empty. Each word is
+    ``decision_word``'s own for that decision; any other array (warnings, another shape, no
+    decision object) is NULL, left to Python."""
     cases = []
+    no_warnings: tuple[list[str] | None, ...] = (None, [])
     for allow in (True, False):
         for blocking in (None, True, False):
-            key = json.dumps([allow, blocking, None], separators=(",", ":"))
-            word = decision_word({"allow": allow, "blocking": blocking})
-            cases.append(f"WHEN {_sql_text(key)} THEN {_sql_text(word)}")
+            for warnings in no_warnings:
+                key = json.dumps([allow, blocking, warnings], separators=(",", ":"))
+                word = decision_word({"allow": allow, "blocking": blocking,
+                                      "warnings": warnings})
+                cases.append(f"WHEN {_sql_text(key)} THEN {_sql_text(word)}")
     return ("CASE json_extract(CAST(e.stored AS TEXT), '$.decision.allow', "
             "'$.decision.blocking', '$.decision.warnings') " + " ".join(cases) + " END")
 

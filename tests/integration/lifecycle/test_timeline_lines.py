@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from governance.audit import queries
-from governance.audit.index import select_agreeing
+from governance.audit.index import select_agreeing, select_timeline
 from governance.service import Service
 from tests.integration.lifecycle.world import BOT, MODEL, R1, R2, World
 
@@ -65,3 +65,61 @@ def test_a_disagreeing_row_takes_the_checked_path(story: World, tmp_path: Path) 
     done = world.run(None, "history", MODEL)
     assert done.stdout == before and "mallory" not in done.stdout
     assert "the query index was rebuilt" in done.stderr
+
+
+# Edits an insider with write access to the index file could make to the rows ``history``
+# prints, one per printed column, the stored bytes, the leaf and the answer's membership; each
+# is made on an event of the model that is not the index's last (whose check at catch-up would
+# rebuild the index before the question is asked).
+_PROMOTION = ("(SELECT min(seq) FROM events WHERE model = 'fraud-risk' "
+              "AND event_type = 'deployment_promoted')")
+_EDITS = {
+    **{column: f"UPDATE events SET {column} = 'forged' WHERE seq = {_PROMOTION}"
+       for column in ("timestamp", "event_type", "release_id", "environment", "actor_id",
+                      "actor_role", "incident", "from_release", "to_release")},
+    "seq": f"UPDATE events SET seq = 1000000 WHERE seq = {_PROMOTION}",
+    "stored": "UPDATE events SET stored = CAST(replace(CAST(stored AS TEXT), 'staging', "
+              f"'stagimg') AS BLOB) WHERE seq = {_PROMOTION}",
+    "stored as text": f"UPDATE events SET stored = CAST(stored AS TEXT) WHERE seq = {_PROMOTION}",
+    "leaf": f"UPDATE events SET leaf_hash = 'ab' || substr(leaf_hash, 3) WHERE seq = {_PROMOTION}",
+    "deleted": f"DELETE FROM events WHERE seq = {_PROMOTION}",
+    "added": "INSERT INTO events SELECT 1000000, 'forged', event_type, ts, timestamp, model, "
+             "release_id, environment, actor_id, actor_role, incident, from_release, "
+             f"to_release, leaf_hash, commit_sha, checkpoint, stored FROM events "
+             f"WHERE seq = {_PROMOTION}",
+}
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS))
+def test_an_edited_index_row_is_never_printed(story: World, tmp_path: Path, edit: str) -> None:
+    """Each edit of a printed column, the stored bytes or leaf, or the rows of the answer makes
+    the SQL-written lines (``select_timeline``) refuse the answer; ``history`` then takes the
+    checked path, names the row, rebuilds the index and prints the true timeline."""
+    world = story.copy(tmp_path / "world")
+    before = world.run(None, "history", MODEL).stdout
+    with sqlite3.connect(world.ci / ".governance" / "index.sqlite") as conn:
+        assert conn.execute(_EDITS[edit]).rowcount == 1
+
+    def lean(conn: sqlite3.Connection) -> object:
+        assert getattr(conn, "chain", None) is not None
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL)
+
+    assert Service(world.ci).answer(lean) is None
+    done = world.run(None, "history", MODEL)
+    assert done.stdout == before and "forged" not in done.stdout
+    assert "stagimg" not in done.stdout
+    assert "the query index was rebuilt" in done.stderr
+
+
+def test_the_lean_lines_are_checked_rows(story: World) -> None:
+    """On an untouched index the SQL-written lines are taken: one per event of the model, the
+    lines the events with a ``reason`` (the rollback) and other decision shapes written in
+    Python in their place."""
+    def lean(conn: sqlite3.Connection) -> object:
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL)
+
+    checked = Service(story.ci).answer(lean)
+    assert checked is not None
+    values, seqs, blobs = checked
+    assert len(values) == len(seqs) == len(blobs) > 0 and list(seqs) == sorted(seqs)
+    assert all(type(v) is str for v in values)  # each line SQL's (the reason is Python's)
