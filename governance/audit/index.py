@@ -330,47 +330,52 @@ def select_agreeing(conn: sqlite3.Connection, columns: str, sql: str, args: Sequ
     return rows
 
 
-def select_timeline(conn: sqlite3.Connection, expression: str, model: str
-                    ) -> tuple[Sequence[Any], Sequence[int], Sequence[bytes]] | None:
+def select_timeline(conn: sqlite3.Connection, expression: str, model: str, probe: bytes
+                    ) -> tuple[list[Any], list[tuple[int, int]]] | None:
     """``expression`` (SQL over the ``events`` row ``e``) of every event naming ``model``, in
-    seq order, with each row's seq and stored bytes, when the answer passes
-    ``select_confirmed``'s checks: every row is the verified chain's on every column, commit
-    and leaf (``_AGREES``, in SQL), its stored bytes hash to its leaf, and the chain holds as
-    many rows of ``model`` (complete). The expression is evaluated for rows that agree with the
-    chain only, and a row's value is its expression's, or its seq (an int) where the
-    expression is NULL (the caller answers that row another way). For an answer whose rows SQL
-    can write itself (a timeline as text: one text value per event instead of ten columns).
-    None when the chain is not attached, anything disagrees or SQLite refuses the expression:
-    the caller then asks ``select_confirmed``, which checks the same and names what differs."""
+    seq order, when the answer passes ``select_confirmed``'s checks: every row is the verified
+    chain's on every column, commit and leaf (``_AGREES``, in SQL), its stored bytes hash to its
+    leaf, and the chain holds as many rows of ``model`` (complete). The expression is evaluated
+    for rows that agree with the chain only; a row's value is its expression's, or its seq (an
+    int) where the expression is NULL. Returned with the values: the (position, seq) of each row
+    the caller answers another way, whose value is its seq or whose stored bytes hold
+    ``probe``. For an answer whose rows SQL can write itself (a timeline as text: one text
+    value per event instead of ten columns). None when the chain is not attached, anything
+    disagrees or SQLite refuses the expression: the caller then asks ``select_confirmed``,
+    which checks the same and names what differs."""
     schema = getattr(conn, "chain", None)
     if schema is None or getattr(conn, "confirm", None) is None:
         return None
     agrees = _AGREES.format(row="e")
+    values: list[Any] = []
+    others: list[tuple[int, int]] = []
+    append = values.append
+    copy = hashlib.sha256(b"\x00").copy  # RFC 6962 leaf: SHA-256(0x00 || stored)
     try:
         # A join, not ``_CHAIN_MATCH``'s subquery per row: the same comparisons, a row the
         # chain lacks meets NULLs and does not agree; a quarter of the comparison's time.
-        rows = conn.execute(
-            f"SELECT CASE WHEN {agrees} AND typeof(e.stored) = 'blob' THEN "
-            f"coalesce({expression}, e.seq) END, e.seq, e.leaf_hash, e.stored FROM events e "
-            f"LEFT JOIN {schema}.chain c ON c.seq = e.seq WHERE e.model = ? ORDER BY e.seq",
-            (model,)).fetchall()
+        # Row by row, not fetched whole: a fresh process pays for each new page of memory,
+        # and each row's stored bytes are done with once hashed and probed.
+        for value, seq, leaf, stored in conn.execute(
+                f"SELECT CASE WHEN {agrees} AND typeof(e.stored) = 'blob' THEN "
+                f"coalesce({expression}, e.seq) END, e.seq, e.leaf_hash, e.stored FROM events "
+                f"e LEFT JOIN {schema}.chain c ON c.seq = e.seq WHERE e.model = ? "
+                "ORDER BY e.seq", (model,)):
+            if value is None:  # a row that is not the chain's (or whose bytes are not a blob)
+                return None
+            digest = copy()
+            digest.update(stored)
+            if digest.hexdigest() != leaf:
+                return None
+            if type(value) is not str or probe in stored:
+                others.append((len(values), seq))
+            append(value)
     except sqlite3.OperationalError:  # e.g. stored bytes that are not JSON, for a JSON function
         return None
     if conn.execute(f"SELECT count(*) FROM {schema}.chain WHERE model = ?",
-                    (model,)).fetchone()[0] != len(rows):
+                    (model,)).fetchone()[0] != len(values):
         return None
-    if not rows:
-        return (), (), ()
-    values, seqs, leaves, blobs = zip(*rows, strict=True)
-    if None in values:  # a row that is not the chain's (or whose bytes are not a blob)
-        return None
-    copy = hashlib.sha256(b"\x00").copy  # RFC 6962 leaf: SHA-256(0x00 || stored)
-    for stored, leaf in zip(blobs, leaves, strict=True):
-        digest = copy()
-        digest.update(stored)
-        if digest.hexdigest() != leaf:
-            return None
-    return values, seqs, blobs
+    return values, others
 
 
 def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False

@@ -359,23 +359,18 @@ def timeline_lines(conn: sqlite3.Connection, model: str) -> list[str]:
     ``summary`` writes them (``select_agreeing``, the same checks). Anything that disagrees
     takes ``timeline``'s path, which names it."""
     _require_model(conn, model)
-    checked = select_timeline(conn, _TIMELINE_SQL, model)
+    checked = select_timeline(conn, _TIMELINE_SQL, model, _REASON)
     if checked is None:
         return _full_lines(conn, model)
-    values, seqs, blobs = checked
-    # One search of all the events for a ``reason`` (joined, a probe found across two events
-    # only sends them to the row-by-row search), then, if found, which events hold one.
-    if _REASON not in b"".join(blobs) and set(map(type, values)) <= {str}:
-        return list(values)  # the usual timeline: every line SQL's
-    redo = [k for k, (value, stored) in enumerate(zip(values, blobs, strict=True))
-            if type(value) is not str or _REASON in stored]
-    wanted = "[" + ",".join(str(seqs[k]) for k in redo) + "]"
+    lines, others = checked
+    if not others:
+        return lines  # the usual timeline: every line SQL's
+    wanted = "[" + ",".join(str(seq) for _, seq in others) + "]"
     rows = select_agreeing(conn, _LINE_COLUMNS, "WHERE model = ? AND seq IN "
                            "(SELECT value FROM json_each(?)) ORDER BY seq", (model, wanted))
-    if rows is None or [r[0] for r in rows] != [seqs[k] for k in redo]:
+    if rows is None or [r[0] for r in rows] != [seq for _, seq in others]:
         return _full_lines(conn, model)
-    lines = list(values)
-    for k, line in zip(redo, _python_lines(rows), strict=True):
+    for (k, _), line in zip(others, _python_lines(rows), strict=True):
         lines[k] = line
     return lines
 

@@ -102,7 +102,7 @@ def test_an_edited_index_row_is_never_printed(story: World, tmp_path: Path, edit
 
     def lean(conn: sqlite3.Connection) -> object:
         assert getattr(conn, "chain", None) is not None
-        return select_timeline(conn, queries._TIMELINE_SQL, MODEL)
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL, b'"reason":')
 
     assert Service(world.ci).answer(lean) is None
     done = world.run(None, "history", MODEL)
@@ -116,10 +116,15 @@ def test_the_lean_lines_are_checked_rows(story: World) -> None:
     lines the events with a ``reason`` (the rollback) and other decision shapes written in
     Python in their place."""
     def lean(conn: sqlite3.Connection) -> object:
-        return select_timeline(conn, queries._TIMELINE_SQL, MODEL)
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL, b'"reason":')
 
     checked = Service(story.ci).answer(lean)
     assert checked is not None
-    values, seqs, blobs = checked
-    assert len(values) == len(seqs) == len(blobs) > 0 and list(seqs) == sorted(seqs)
-    assert all(type(v) is str for v in values)  # each line SQL's (the reason is Python's)
+    lines, others = checked
+    assert all(type(line) is str for line in lines)  # each line SQL's
+    rollback = [k for k, line in enumerate(lines) if "rolled back" in line]
+    assert [k for k, _ in others] == rollback  # the reason is Python's
+    assert lines[rollback[0]].split()[0] == str(others[0][1])
+    assert Service(story.ci).answer(lambda conn: queries.timeline_lines(conn, MODEL)) == [
+        queries.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, queries.summary(e))
+        for e in Service(story.ci).answer(lambda conn: queries.timeline(conn, MODEL))]
