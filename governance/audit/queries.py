@@ -53,21 +53,26 @@ from governance.timeparse import format_rfc3339, parse_instant, to_micros
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from governance.audit.rows import IndexedRow as IndexedRow
     from governance.audit.values import AuditFilter as AuditFilter
     from governance.audit.values import IndexedEvent as IndexedEvent
-    from governance.audit.values import IndexedRow as IndexedRow
     from governance.audit.values import LiveRelease as LiveRelease
 
     # An event of the index as a read query answers with it.
     AnyIndexedEvent: TypeAlias = IndexedEvent | IndexedRow
 
-_VALUES = ("IndexedEvent", "IndexedRow", "LiveRelease", "AuditFilter")
+_VALUES = ("IndexedEvent", "LiveRelease", "AuditFilter")
 
 
 def __getattr__(name: str) -> Any:
-    """``IndexedEvent``, ``IndexedRow``, ``LiveRelease`` and ``AuditFilter`` from
-    ``governance.audit.values``, imported when first asked for (PEP 562): a timeline as text
-    and ``status`` never create them."""
+    """``IndexedEvent``, ``LiveRelease`` and ``AuditFilter`` from ``governance.audit.values``
+    and ``IndexedRow`` from ``governance.audit.rows``, imported when first asked for (PEP 562):
+    a timeline as text and ``status`` never create them."""
+    if name == "IndexedRow":
+        from governance.audit.rows import IndexedRow
+
+        globals()[name] = IndexedRow
+        return IndexedRow
     if name not in _VALUES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from governance.audit import values
@@ -231,7 +236,7 @@ def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
 
 def timeline(conn: sqlite3.Connection, model: str) -> list[IndexedRow]:
     """``history`` as tuples (``IndexedRow``): the same events, confirmed the same way."""
-    from governance.audit.values import IndexedRow
+    from governance.audit.rows import IndexedRow
 
     _require_model(conn, model)
     rows, events = select_confirmed(conn, _EVENT_COLUMNS, "WHERE model = ? ORDER BY seq",

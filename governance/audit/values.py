@@ -1,18 +1,17 @@
 """The values the query index's questions answer with, beside ``governance.audit.queries``
-(which re-exports them): an indexed event (``IndexedEvent``) and its tuple form
-(``IndexedRow``), what was live (``LiveRelease``) and the filters of ``audit query``
-(``AuditFilter``).
+(which re-exports them): an indexed event (``IndexedEvent``), what was live
+(``LiveRelease``) and the filters of ``audit query`` (``AuditFilter``).
 
-Kept apart so that ``history`` as text (lines, no event values) and ``status`` do not create
-these classes at start-up (a frozen dataclass about a millisecond, the named tuple about two;
-issue 18).
+Kept apart so that ``history`` (whose rows are ``governance.audit.rows.IndexedRow`` tuples,
+or lines of text) and ``status`` do not create these frozen dataclasses at start-up (about a
+millisecond each; issue 18).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from governance.domain.event_types import EVENT_TYPES
 from governance.domain.frozen import field, frozen
@@ -40,33 +39,6 @@ class IndexedEvent:
     commit: str
     checkpoint: str | None
     event: Mapping[str, Any] = field(repr=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return event_json(self)
-
-
-class IndexedRow(NamedTuple):
-    """An ``IndexedEvent``'s fields (same names, same order, same JSON) as a tuple: what a
-    timeline answers with (``queries.timeline``). History prints thousands of events (6,001 for one
-    model at 1,000 releases): a tuple is built from its row in a fraction of the time a
-    dataclass instance takes, and read the same way."""
-
-    seq: int
-    event_id: str
-    event_type: str
-    timestamp: str
-    model: str | None
-    release_id: str | None
-    environment: str | None
-    actor_id: str | None
-    actor_role: str | None
-    incident: str | None
-    from_release: str | None
-    to_release: str | None
-    leaf_hash: str
-    commit: str
-    checkpoint: str | None
-    event: Mapping[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return event_json(self)
@@ -153,7 +125,7 @@ class AuditFilter:
 
 
 def event_json(e: Any) -> dict[str, Any]:
-    """An indexed event (``IndexedEvent``, ``governance.audit.queries.IndexedRow``) as JSON."""
+    """An indexed event (``IndexedEvent``, ``governance.audit.rows.IndexedRow``) as JSON."""
     return {
         "seq": e.seq,
         "event_id": e.event_id,
