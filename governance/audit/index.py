@@ -287,14 +287,24 @@ def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Seq
     # (``_CHAIN_MATCH``), so each is in the chain's answer to the same question: without a
     # LIMIT the two answers are the same when they are as long (one count on the chain's
     # index instead of its seqs). Anything else takes the checks in full, in their order.
-    if events is not None and " LIMIT " not in sql.upper() and conn.execute(
-            f"SELECT count(*) FROM {schema}.chain {sql}", args).fetchone()[0] == len(rows):
+    if events is not None and " LIMIT " not in sql.upper() and _distinct(rows) and \
+            conn.execute(f"SELECT count(*) FROM {schema}.chain {sql}",
+                         args).fetchone()[0] == len(rows):
         return rows, events
     held = [r[0] for r in conn.execute(f"SELECT seq FROM {schema}.chain {sql}", args)]
     complete(conn, held, [row[0] for row in rows])
     checked = _agreeing(rows, refuse=True)
     assert checked is not None  # refused otherwise
     return rows, checked
+
+
+def _distinct(rows: Sequence[Sequence[Any]]) -> bool:
+    """No seq twice among ``rows`` (each starting with its seq). The schema makes ``seq`` the
+    key of ``events``, but a replaced index file need not: there, a row copied under its own
+    seq and event id (each agreeing with the chain's row) in place of a deleted one would keep
+    the count of an answer and hide the deleted event. Counting an answer complete needs its
+    seqs distinct."""
+    return len({row[0] for row in rows}) == len(rows)
 
 
 def select_agreeing(conn: sqlite3.Connection, columns: str, sql: str, args: Sequence[Any]
@@ -314,8 +324,8 @@ def select_agreeing(conn: sqlite3.Connection, columns: str, sql: str, args: Sequ
     rows = conn.execute(f"SELECT {columns}, leaf_hash, stored, "
                         f"{_CHAIN_MATCH.format(schema=schema)} FROM events {sql}",
                         args).fetchall()
-    if conn.execute(f"SELECT count(*) FROM {schema}.chain {sql}",
-                    args).fetchone()[0] != len(rows):
+    if not _distinct(rows) or conn.execute(f"SELECT count(*) FROM {schema}.chain {sql}",
+                                           args).fetchone()[0] != len(rows):
         return None
     leaf_prefix = hashlib.sha256(b"\x00")  # RFC 6962 leaf: SHA-256(0x00 || stored)
     copy = leaf_prefix.copy
@@ -351,6 +361,7 @@ def select_timeline(conn: sqlite3.Connection, expression: str, model: str, probe
     others: list[tuple[int, int]] = []
     append = values.append
     copy = hashlib.sha256(b"\x00").copy  # RFC 6962 leaf: SHA-256(0x00 || stored)
+    last = -1
     try:
         # A join, not ``_CHAIN_MATCH``'s subquery per row: the same comparisons, a row the
         # chain lacks meets NULLs and does not agree; a quarter of the comparison's time.
@@ -367,6 +378,9 @@ def select_timeline(conn: sqlite3.Connection, expression: str, model: str, probe
             digest.update(stored)
             if digest.hexdigest() != leaf:
                 return None
+            if type(seq) is not int or seq <= last:  # a seq twice (``_distinct``), or text
+                return None
+            last = seq
             if type(value) is not str or probe in stored:
                 others.append((len(values), seq))
             append(value)

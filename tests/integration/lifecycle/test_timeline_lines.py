@@ -7,6 +7,7 @@ and an incident."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -128,3 +129,41 @@ def test_the_lean_lines_are_checked_rows(story: World) -> None:
     assert Service(story.ci).answer(lambda conn: queries.timeline_lines(conn, MODEL)) == [
         queries.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, queries.summary(e))
         for e in Service(story.ci).answer(lambda conn: queries.timeline(conn, MODEL))]
+
+
+def test_a_replaced_index_cannot_show_an_event_twice_for_a_hidden_one(
+        story: World, tmp_path: Path) -> None:
+    """A replaced index file whose ``events`` has no key (and a plain index under the unique
+    one's name) can hold one verified row twice in place of another: every row agrees with
+    the chain's row at its seq and the count is the chain's. Seqs must be distinct too: the
+    answer is refused, the index rebuilt, and every format prints the true timeline."""
+    world = story.copy(tmp_path / "world")
+    truth = {fmt: world.run(None, "history", MODEL, "--format", fmt).stdout
+             for fmt in ("text", "json", "csv")}
+    with sqlite3.connect(world.ci / ".governance" / "index.sqlite") as conn:
+        hidden, shown = conn.execute(
+            "SELECT seq FROM events WHERE model = ? ORDER BY seq LIMIT 2 OFFSET 3",
+            (MODEL,)).fetchall()
+        conn.executescript(f"""
+            CREATE TABLE copied AS SELECT * FROM events WHERE 0;
+            INSERT INTO copied SELECT * FROM events;
+            DELETE FROM copied WHERE seq = {hidden[0]};
+            INSERT INTO copied SELECT * FROM events WHERE seq = {shown[0]};
+            DROP TABLE events;
+            ALTER TABLE copied RENAME TO events;
+            CREATE INDEX events_event_id ON events(event_id);
+            CREATE INDEX events_model_seq ON events(model, seq);
+        """)
+
+    def lean(conn: sqlite3.Connection) -> object:
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL, b'"reason":')
+
+    assert Service(world.ci).answer(lean) is None
+    done = world.run(None, "history", MODEL)
+    assert done.stdout == truth["text"] and "the query index was rebuilt" in done.stderr
+    assert f"\n{hidden[0]:8d}  " in done.stdout
+    assert world.run(None, "history", MODEL, "--format", "csv").stdout == truth["csv"]
+    # (JSON carries each event's checkpoint, which a rebuilt index may know better)
+    events = json.loads(world.run(None, "history", MODEL, "--format", "json").stdout)
+    assert [(e["seq"], e["event_id"]) for e in events] == [
+        (e["seq"], e["event_id"]) for e in json.loads(truth["json"])]
