@@ -46,10 +46,10 @@ class EventsResult:
 
 @frozen
 class TimelineResult:
-    """A timeline as its text shows it: ``(seq, timestamp, event_type, summary)`` per event,
-    in ledger order (``queries.timeline_lines``)."""
+    """A timeline as its text shows it: one ``queries.TIMELINE_LINE`` per event, in ledger
+    order (``queries.timeline_lines``)."""
 
-    lines: tuple[queries.TimelineLine, ...]
+    lines: tuple[str, ...]
     prefix: PrefixNote | None
 
 

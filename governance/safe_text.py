@@ -77,7 +77,7 @@ def keep_lines(text: str) -> str:
 def join_lines(lines: Iterable[object]) -> str:
     """Records joined one per line, each with its own control characters escaped (a newline
     inside a record is shown as ``\\n`` and does not start a line of its own)."""
-    records = [line if type(line) is str else str(line) for line in lines]
+    records = list(map(str, lines))  # a str is its own str(): no copy
     text = "\n".join(records)
     if text.count("\n") == len(records) - 1 and _plain(text):
         return text  # no record holds a line break or anything to escape: one C pass each

@@ -190,11 +190,11 @@ def confirm_row(conn: sqlite3.Connection, row: Sequence[Any]) -> None:
     confirm = getattr(conn, "confirm", None)
     if confirm is None:
         return
-    seq, leaf, commit, stored = row[0], row[12], row[13], row[15]
-    if _leaf_hex(bytes(stored)) != leaf or not confirm(int(seq), str(leaf), str(commit)):
+    seq, leaf, commit, stored = row[0], row[12], row[13], _blob(row[15])
+    if _leaf_hex(stored) != leaf or not confirm(int(seq), str(leaf), str(commit)):
         raise IndexMismatch(f"the query index's event at seq {seq} is not the verified "
                             "ledger's (edited row or replaced index file)")
-    entry = _entry_of(int(seq), bytes(stored), str(leaf), str(commit))
+    entry = _entry_of(int(seq), stored, str(leaf), str(commit))
     want = _event_row(entry)
     got = (row[0], row[1], row[2], want[3], row[3], *row[4:12], row[12], row[13], want[15],
            want[16])
@@ -226,7 +226,7 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
     for row in rows:
         seq, leaf, commit, stored = int(row[0]), str(row[12]), str(row[13]), row[15]
         if type(stored) is not bytes:
-            stored = bytes(stored)
+            stored = _blob(stored)
         held = chain.get(seq) if many is not None else (
             (commit, leaf) if confirm(seq, leaf, commit) else None)
         if sha256(b"\x00" + stored).hexdigest() != leaf or held != (commit, leaf):
@@ -247,17 +247,21 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
 
 
 # Each column an answer shows, against the verified chain's (written by the verifier from the
-# verified event, ``governance.ledger.columns``), in SQL: 1 when the index row at ``events.seq``
-# is the chain's, 0 when a column differs, NULL when the chain holds no such seq.
-_CHAIN_MATCH = (
-    "(SELECT c.commit_sha = events.commit_sha AND c.leaf = events.leaf_hash "
-    "AND c.event_id = events.event_id AND c.event_type = events.event_type "
-    "AND c.timestamp = events.timestamp AND c.ts IS events.ts AND c.model IS events.model "
-    "AND c.release_id IS events.release_id AND c.environment IS events.environment "
-    "AND c.actor_id IS events.actor_id AND c.actor_role IS events.actor_role "
-    "AND c.incident IS events.incident AND c.from_release IS events.from_release "
-    "AND c.to_release IS events.to_release FROM {schema}.chain c WHERE c.seq = events.seq)"
+# verified event, ``governance.ledger.columns``), in SQL: true when the index row ``{row}`` is
+# the chain's row ``c`` on every column, commit and leaf.
+_AGREES = (
+    "c.commit_sha = {row}.commit_sha AND c.leaf = {row}.leaf_hash "
+    "AND c.event_id = {row}.event_id AND c.event_type = {row}.event_type "
+    "AND c.timestamp = {row}.timestamp AND c.ts IS {row}.ts AND c.model IS {row}.model "
+    "AND c.release_id IS {row}.release_id AND c.environment IS {row}.environment "
+    "AND c.actor_id IS {row}.actor_id AND c.actor_role IS {row}.actor_role "
+    "AND c.incident IS {row}.incident AND c.from_release IS {row}.from_release "
+    "AND c.to_release IS {row}.to_release"
 )
+# ``_AGREES`` for the index row at ``events.seq``: 1 when it is the chain's, 0 when a column
+# differs, NULL when the chain holds no such seq.
+_CHAIN_MATCH = ("(SELECT " + _AGREES.format(row="events")
+                + " FROM {schema}.chain c WHERE c.seq = events.seq)")
 
 
 def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Sequence[Any]
@@ -283,14 +287,24 @@ def select_confirmed(conn: sqlite3.Connection, columns: str, sql: str, args: Seq
     # (``_CHAIN_MATCH``), so each is in the chain's answer to the same question: without a
     # LIMIT the two answers are the same when they are as long (one count on the chain's
     # index instead of its seqs). Anything else takes the checks in full, in their order.
-    if events is not None and " LIMIT " not in sql.upper() and conn.execute(
-            f"SELECT count(*) FROM {schema}.chain {sql}", args).fetchone()[0] == len(rows):
+    if events is not None and " LIMIT " not in sql.upper() and _distinct(rows) and \
+            conn.execute(f"SELECT count(*) FROM {schema}.chain {sql}",
+                         args).fetchone()[0] == len(rows):
         return rows, events
     held = [r[0] for r in conn.execute(f"SELECT seq FROM {schema}.chain {sql}", args)]
     complete(conn, held, [row[0] for row in rows])
     checked = _agreeing(rows, refuse=True)
     assert checked is not None  # refused otherwise
     return rows, checked
+
+
+def _distinct(rows: Sequence[Sequence[Any]]) -> bool:
+    """No seq twice among ``rows`` (each starting with its seq). The schema makes ``seq`` the
+    key of ``events``, but a replaced index file need not: there, a row copied under its own
+    seq and event id (each agreeing with the chain's row) in place of a deleted one would keep
+    the count of an answer and hide the deleted event. Counting an answer complete needs its
+    seqs distinct."""
+    return len({row[0] for row in rows}) == len(rows)
 
 
 def select_agreeing(conn: sqlite3.Connection, columns: str, sql: str, args: Sequence[Any]
@@ -310,8 +324,8 @@ def select_agreeing(conn: sqlite3.Connection, columns: str, sql: str, args: Sequ
     rows = conn.execute(f"SELECT {columns}, leaf_hash, stored, "
                         f"{_CHAIN_MATCH.format(schema=schema)} FROM events {sql}",
                         args).fetchall()
-    if conn.execute(f"SELECT count(*) FROM {schema}.chain {sql}",
-                    args).fetchone()[0] != len(rows):
+    if not _distinct(rows) or conn.execute(f"SELECT count(*) FROM {schema}.chain {sql}",
+                                           args).fetchone()[0] != len(rows):
         return None
     leaf_prefix = hashlib.sha256(b"\x00")  # RFC 6962 leaf: SHA-256(0x00 || stored)
     copy = leaf_prefix.copy
@@ -326,6 +340,58 @@ def select_agreeing(conn: sqlite3.Connection, columns: str, sql: str, args: Sequ
     return rows
 
 
+def select_timeline(conn: sqlite3.Connection, expression: str, model: str, probe: bytes
+                    ) -> tuple[list[Any], list[tuple[int, int]]] | None:
+    """``expression`` (SQL over the ``events`` row ``e``) of every event naming ``model``, in
+    seq order, when the answer passes ``select_confirmed``'s checks: every row is the verified
+    chain's on every column, commit and leaf (``_AGREES``, in SQL), its stored bytes hash to its
+    leaf, and the chain holds as many rows of ``model`` (complete). The expression is evaluated
+    for rows that agree with the chain only; a row's value is its expression's, or its seq (an
+    int) where the expression is NULL. Returned with the values: the (position, seq) of each row
+    the caller answers another way, whose value is its seq or whose stored bytes hold
+    ``probe``. For an answer whose rows SQL can write itself (a timeline as text: one text
+    value per event instead of ten columns). None when the chain is not attached, anything
+    disagrees or SQLite refuses the expression: the caller then asks ``select_confirmed``,
+    which checks the same and names what differs."""
+    schema = getattr(conn, "chain", None)
+    if schema is None or getattr(conn, "confirm", None) is None:
+        return None
+    agrees = _AGREES.format(row="e")
+    values: list[Any] = []
+    others: list[tuple[int, int]] = []
+    append = values.append
+    copy = hashlib.sha256(b"\x00").copy  # RFC 6962 leaf: SHA-256(0x00 || stored)
+    last = -1
+    try:
+        # A join, not ``_CHAIN_MATCH``'s subquery per row: the same comparisons, a row the
+        # chain lacks meets NULLs and does not agree; a quarter of the comparison's time.
+        # Row by row, not fetched whole: a fresh process pays for each new page of memory,
+        # and each row's stored bytes are done with once hashed and probed.
+        for value, seq, leaf, stored in conn.execute(
+                f"SELECT CASE WHEN {agrees} AND typeof(e.stored) = 'blob' THEN "
+                f"coalesce({expression}, e.seq) END, e.seq, e.leaf_hash, e.stored FROM events "
+                f"e LEFT JOIN {schema}.chain c ON c.seq = e.seq WHERE e.model = ? "
+                "ORDER BY e.seq", (model,)):
+            if value is None:  # a row that is not the chain's (or whose bytes are not a blob)
+                return None
+            digest = copy()
+            digest.update(stored)
+            if digest.hexdigest() != leaf:
+                return None
+            if type(seq) is not int or seq <= last:  # a seq twice (``_distinct``), or text
+                return None
+            last = seq
+            if type(value) is not str or probe in stored:
+                others.append((len(values), seq))
+            append(value)
+    except sqlite3.OperationalError:  # e.g. stored bytes that are not JSON, for a JSON function
+        return None
+    if conn.execute(f"SELECT count(*) FROM {schema}.chain WHERE model = ?",
+                    (model,)).fetchone()[0] != len(values):
+        return None
+    return values, others
+
+
 def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
               ) -> list[Mapping[str, Any]] | None:
     """Each row's event when every row is the verified chain's (``_CHAIN_MATCH`` column 1)
@@ -337,7 +403,7 @@ def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
     for row in rows:
         stored = row[15]
         if type(stored) is not bytes:
-            stored = bytes(stored)
+            stored = _blob(stored)
         leaf = leaf_prefix.copy()
         leaf.update(stored)
         if row[16] != 1 or leaf.hexdigest() != row[12]:
@@ -346,6 +412,13 @@ def _agreeing(rows: Sequence[Sequence[Any]], *, refuse: bool = False
             return None
         append(StoredEvent(stored))
     return events
+
+
+def _blob(stored: object) -> bytes:
+    """A row's stored bytes as the index writes them (a BLOB); any other value (a row edited to
+    TEXT, a number, NULL) as no bytes, which hash to no event's leaf: the row disagrees and is
+    named as such instead of failing on the conversion."""
+    return bytes(stored) if isinstance(stored, bytes | bytearray | memoryview) else b""
 
 
 def _mismatch(row: Sequence[Any], stored: bytes) -> None:

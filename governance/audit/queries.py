@@ -27,7 +27,7 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from governance.audit.index import (
     IndexMismatch,
@@ -35,6 +35,7 @@ from governance.audit.index import (
     confirm_row,
     select_agreeing,
     select_confirmed,
+    select_timeline,
 )
 from governance.domain.event_types import (
     APPROVAL_DECISIONS,
@@ -52,19 +53,26 @@ from governance.timeparse import format_rfc3339, parse_instant, to_micros
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from governance.audit.rows import IndexedRow as IndexedRow
     from governance.audit.values import AuditFilter as AuditFilter
     from governance.audit.values import IndexedEvent as IndexedEvent
     from governance.audit.values import LiveRelease as LiveRelease
 
     # An event of the index as a read query answers with it.
-    AnyIndexedEvent: TypeAlias = IndexedEvent | "IndexedRow"
+    AnyIndexedEvent: TypeAlias = IndexedEvent | IndexedRow
 
 _VALUES = ("IndexedEvent", "LiveRelease", "AuditFilter")
 
 
 def __getattr__(name: str) -> Any:
-    """``IndexedEvent``, ``LiveRelease`` and ``AuditFilter`` from ``governance.audit.values``,
-    imported when first asked for (PEP 562): a timeline and ``status`` never create them."""
+    """``IndexedEvent``, ``LiveRelease`` and ``AuditFilter`` from ``governance.audit.values``
+    and ``IndexedRow`` from ``governance.audit.rows``, imported when first asked for (PEP 562):
+    a timeline as text and ``status`` never create them."""
+    if name == "IndexedRow":
+        from governance.audit.rows import IndexedRow
+
+        globals()[name] = IndexedRow
+        return IndexedRow
     if name not in _VALUES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from governance.audit import values
@@ -78,35 +86,6 @@ _EVENT_COLUMNS = (
     "seq, event_id, event_type, timestamp, model, release_id, environment, actor_id, "
     "actor_role, incident, from_release, to_release, leaf_hash, commit_sha, checkpoint, stored"
 )
-
-
-class IndexedRow(NamedTuple):
-    """An ``IndexedEvent``'s fields (same names, same order, same JSON) as a tuple: what a
-    timeline answers with (``timeline``). History prints thousands of events (6,001 for one
-    model at 1,000 releases): a tuple is built from its row in a fraction of the time a
-    dataclass instance takes, and read the same way."""
-
-    seq: int
-    event_id: str
-    event_type: str
-    timestamp: str
-    model: str | None
-    release_id: str | None
-    environment: str | None
-    actor_id: str | None
-    actor_role: str | None
-    incident: str | None
-    from_release: str | None
-    to_release: str | None
-    leaf_hash: str
-    commit: str
-    checkpoint: str | None
-    event: Mapping[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        from governance.audit.values import event_json
-
-        return event_json(self)
 
 
 def model_exists(conn: sqlite3.Connection, model: str) -> bool:
@@ -257,6 +236,8 @@ def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
 
 def timeline(conn: sqlite3.Connection, model: str) -> list[IndexedRow]:
     """``history`` as tuples (``IndexedRow``): the same events, confirmed the same way."""
+    from governance.audit.rows import IndexedRow
+
     _require_model(conn, model)
     rows, events = select_confirmed(conn, _EVENT_COLUMNS, "WHERE model = ? ORDER BY seq",
                                     (model,))
@@ -363,31 +344,56 @@ def _summary(kind: str, rel: str | None, environment: str | None, actor_id: str 
     return text
 
 
-# A timeline line: (seq, timestamp, event_type, summary).
-TimelineLine = tuple[int, str, str, str]
+# A timeline line as text: seq right-aligned in 8 columns, timestamp, event type left-aligned in
+# 19, summary (``history``'s and ``audit query``'s text; ``%`` formats a whole line in C).
+TIMELINE_LINE = "%8d  %s  %-19s  %s"
 
-# What a timeline line shows, in the order ``timeline_lines`` reads them (r[0]..r[9]), then
+# What a timeline line shows, in the order ``_python_lines`` reads them (r[0]..r[9]), then
 # ``select_agreeing``'s leaf hash (r[10]), stored bytes (r[11]) and the chain's verdict.
 _LINE_COLUMNS = ("seq, timestamp, event_type, release_id, environment, actor_id, actor_role, "
                  "incident, from_release, to_release")
+_REASON, _DECISION = b'"reason":', b'"decision":'
 
 
-def timeline_lines(conn: sqlite3.Connection, model: str) -> list[TimelineLine]:
-    """``timeline`` as its text shows it, one ``(seq, timestamp, event_type, summary)`` per
-    event: the same events, checked the same way (``select_agreeing``: every row against the
-    verified chain's, its leaf hash from its stored bytes, the answer complete), without
-    fetching the columns the text does not show or parsing the events whose summary needs no
-    value of theirs (``top_level``). Anything that disagrees takes ``timeline``'s path, which
-    names it."""
+def timeline_lines(conn: sqlite3.Connection, model: str) -> list[str]:
+    """``timeline`` as its text shows it, one ``TIMELINE_LINE`` per event: the same events,
+    checked the same way (``select_timeline``: every row against the verified chain's, its leaf
+    hash from its stored bytes, the answer complete), each line written by SQLite from the
+    row's columns (``_TIMELINE_SQL``) without a Python object per column. The lines SQL leaves
+    (an event with a ``reason``, a decision of another shape) are written from their rows as
+    ``summary`` writes them (``select_agreeing``, the same checks). Anything that disagrees
+    takes ``timeline``'s path, which names it."""
     _require_model(conn, model)
-    rows = select_agreeing(conn, _LINE_COLUMNS, "WHERE model = ? ORDER BY seq", (model,))
-    if rows is None:
-        return [(e.seq, e.timestamp, e.event_type, summary(e)) for e in timeline(conn, model)]
-    gate, reason, decision = GATE_EVALUATED, b'"reason":', b'"decision":'
-    return [(r[0], r[1], r[2], _summary(
+    checked = select_timeline(conn, _TIMELINE_SQL, model, _REASON)
+    if checked is None:
+        return _full_lines(conn, model)
+    lines, others = checked
+    if not others:
+        return lines  # the usual timeline: every line SQL's
+    wanted = "[" + ",".join(str(seq) for _, seq in others) + "]"
+    rows = select_agreeing(conn, _LINE_COLUMNS, "WHERE model = ? AND seq IN "
+                           "(SELECT value FROM json_each(?)) ORDER BY seq", (model, wanted))
+    if rows is None or [r[0] for r in rows] != [seq for _, seq in others]:
+        return _full_lines(conn, model)
+    for (k, _), line in zip(others, _python_lines(rows), strict=True):
+        lines[k] = line
+    return lines
+
+
+def _python_lines(rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The lines of ``select_agreeing`` rows (``_LINE_COLUMNS``, leaf, stored bytes, verdict)
+    as ``summary`` writes them, parsing only the values a summary needs (``top_level``)."""
+    gate, line = GATE_EVALUATED, TIMELINE_LINE
+    return [line % (r[0], r[1], r[2], _summary(
         r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-        top_level(r[11], reason) if reason in r[11] else None,
-        top_level(r[11], decision) if r[2] == gate else None)) for r in rows]
+        top_level(r[11], _REASON) if _REASON in r[11] else None,
+        top_level(r[11], _DECISION) if r[2] == gate else None)) for r in rows]
+
+
+def _full_lines(conn: sqlite3.Connection, model: str) -> list[str]:
+    """The lines of ``timeline``'s events: every check in full, naming what disagrees."""
+    return [TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, summary(e))
+            for e in timeline(conn, model)]
 
 
 # What comes before a key of the top-level object in canonical JSON (sorted keys, no
@@ -436,6 +442,71 @@ def decision_word(decision: Any) -> str:
         return "allow" if allow else "deny"
     result = decision.get("result")
     return str(result) if isinstance(result, str) and result else "unknown"
+
+
+def _sql_text(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_names(names: Sequence[str]) -> str:
+    return ", ".join(map(_sql_text, names))
+
+
+def _sql_words() -> str:
+    """``decision_word`` in SQL for the usual decisions, keyed by the JSON array of a gate
+    event's ``decision.allow``, ``decision.blocking`` and ``decision.warnings`` (SQLite's
+    ``json_extract`` with three paths: a missing one is null): ``allow`` a boolean,
+    ``blocking`` absent, null or a boolean, ``warnings`` absent, null or empty. Each word is
+    ``decision_word``'s own for that decision; any other array (warnings, another shape, no
+    decision object) is NULL, left to Python."""
+    cases = []
+    no_warnings: tuple[list[str] | None, ...] = (None, [])
+    for allow in (True, False):
+        for blocking in (None, True, False):
+            for warnings in no_warnings:
+                key = json.dumps([allow, blocking, warnings], separators=(",", ":"))
+                word = decision_word({"allow": allow, "blocking": blocking,
+                                      "warnings": warnings})
+                cases.append(f"WHEN {_sql_text(key)} THEN {_sql_text(word)}")
+    return ("CASE json_extract(CAST(e.stored AS TEXT), '$.decision.allow', "
+            "'$.decision.blocking', '$.decision.warnings') " + " ".join(cases) + " END")
+
+
+# ``_summary`` in SQL over an index row ``e`` whose columns are the verified chain's (every
+# identifier a non-empty string or NULL; ``<> ''`` and NULLIF keep Python's truthiness for an
+# empty one anyway). Text is joined with ``||``, which keeps every character (a NUL included);
+# a gate's decision word is ``_sql_words``'s or NULL. Not here: an event's ``reason`` (a
+# stored value with its own escapes), left to Python by the caller.
+_WHO = ("coalesce(NULLIF(e.actor_id, ''), '?') || CASE WHEN e.actor_role <> '' "
+        "THEN ' (' || e.actor_role || ')' ELSE '' END")
+_ENV = "CASE WHEN e.environment <> '' THEN ' in ' || e.environment ELSE '' END"
+_REL = "coalesce(e.release_id, '')"
+_SUMMARY_SQL = (
+    f"CASE WHEN e.event_type IN ({_sql_names(GOES_LIVE)}) THEN "
+    "CASE WHEN e.release_id <> '' THEN e.release_id ELSE coalesce(e.to_release, 'None') END "
+    f"|| CASE e.event_type WHEN '{BREAK_GLASS}' THEN ' BREAK-GLASS promoted' "
+    f"ELSE ' promoted' END || {_ENV} || CASE WHEN e.from_release <> '' "
+    f"THEN ' replacing ' || e.from_release ELSE '' END || ' by ' || {_WHO} "
+    f"WHEN e.event_type = '{ROLLBACK_EXECUTED}' THEN 'rolled back' || {_ENV} || ' from ' || "
+    f"CASE WHEN e.from_release <> '' THEN e.from_release ELSE {_REL} END || ' to ' || "
+    "coalesce(NULLIF(e.to_release, ''), 'nothing (model switched off)') || ' by ' || "
+    f"{_WHO} "
+    f"WHEN e.event_type IN ({_sql_names(APPROVAL_DECISIONS)}) THEN {_REL} || "
+    f"CASE e.event_type WHEN '{APPROVAL_GRANTED}' THEN ' approved' ELSE ' denied' END || "
+    f"{_ENV} || ' by ' || {_WHO} "
+    f"WHEN e.event_type = '{GATE_EVALUATED}' THEN {_REL} || ' gates' || {_ENV} || ': ' || "
+    f"{_sql_words()} "
+    f"ELSE replace(replace(e.event_type, '_', ' ') || ' ' || {_REL} || {_ENV} || ' by ' || "
+    f"{_WHO}, '  ', ' ') END "
+    "|| CASE WHEN e.incident <> '' THEN ' [incident ' || e.incident || ']' ELSE '' END"
+)
+# ``TIMELINE_LINE`` in SQL (``%!-19s``: the width in characters, as Python's), NULL for an
+# event type or timestamp holding a NUL (``printf``'s ``%s`` would stop there).
+_TIMELINE_SQL = (
+    "CASE WHEN instr(e.event_type, char(0)) = 0 AND instr(e.timestamp, char(0)) = 0 THEN "
+    f"printf('%8d  %s  %!-19s  ', e.seq, e.timestamp, e.event_type) || {_SUMMARY_SQL} END"
+)
 
 
 def _event_by_seq(conn: sqlite3.Connection, seq: int) -> IndexedEvent:

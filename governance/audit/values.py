@@ -2,9 +2,9 @@
 (which re-exports them): an indexed event (``IndexedEvent``), what was live
 (``LiveRelease``) and the filters of ``audit query`` (``AuditFilter``).
 
-Kept apart so that a timeline (``history``, whose rows are ``queries.IndexedRow`` tuples) and
-``status`` do not create these frozen dataclasses at start-up (about a millisecond each;
-issue 18).
+Kept apart so that ``history`` (whose rows are ``governance.audit.rows.IndexedRow`` tuples,
+or lines of text) and ``status`` do not create these frozen dataclasses at start-up (about a
+millisecond each; issue 18).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class AuditFilter:
 
 
 def event_json(e: Any) -> dict[str, Any]:
-    """An indexed event (``IndexedEvent``, ``governance.audit.queries.IndexedRow``) as JSON."""
+    """An indexed event (``IndexedEvent``, ``governance.audit.rows.IndexedRow``) as JSON."""
     return {
         "seq": e.seq,
         "event_id": e.event_id,

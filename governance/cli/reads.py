@@ -58,20 +58,15 @@ def _events_csv(result: reading.EventsResult) -> None:
 
 @EVENTS.register(OutputFormat.text)
 def _events_text(result: reading.EventsResult) -> None:
-    _timeline_text([(e.seq, e.timestamp, e.event_type, queries.summary(e))
+    line = queries.TIMELINE_LINE
+    _timeline_text([line % (e.seq, e.timestamp, e.event_type, queries.summary(e))
                     for e in result.events], result.prefix)
 
 
-# A timeline line: seq right-aligned in 8 columns, timestamp, event type left-aligned in 19,
-# summary (``%`` formats a whole line in C: 6,001 lines for one model at 1,000 releases).
-_TIMELINE_LINE = "%8d  %s  %-19s  %s"
-
-
-def _timeline_text(lines: Sequence[queries.TimelineLine],
-                   prefix: reading.PrefixNote | None) -> None:
+def _timeline_text(lines: Sequence[str], prefix: reading.PrefixNote | None) -> None:
     """A timeline as text, one event a line (``history``'s, ``audit query``'s)."""
     if lines:  # one write: a long timeline is not echoed line by line
-        emit_block(join_lines(map(_TIMELINE_LINE.__mod__, lines)))
+        emit_block(join_lines(lines))
     if prefix is not None:
         emit_text(prefix.line())
     log(f"{len(lines)} event{'s' if len(lines) != 1 else ''}")

@@ -7,13 +7,14 @@ and an incident."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from governance.audit import queries
-from governance.audit.index import select_agreeing
+from governance.audit.index import select_agreeing, select_timeline
 from governance.service import Service
 from tests.integration.lifecycle.world import BOT, MODEL, R1, R2, World
 
@@ -33,14 +34,14 @@ def test_the_text_timeline_is_the_events_summaries(story: World) -> None:
     def both(conn: sqlite3.Connection) -> tuple[object, object, object]:
         assert getattr(conn, "chain", None) is not None  # the lean path, not the fallback
         rows = select_agreeing(conn, "seq", "WHERE model = ? ORDER BY seq", (MODEL,))
-        full = [(e.seq, e.timestamp, e.event_type, queries.summary(e))
+        full = [queries.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, queries.summary(e))
                 for e in queries.timeline(conn, MODEL)]
         return rows, queries.timeline_lines(conn, MODEL), full
 
     rows, lean, full = Service(story.ci).answer(both)
     assert rows is not None and len(rows) == len(full)
     assert lean == full
-    text = "\n".join(line[3] for line in lean)
+    text = "\n".join(lean)
     assert 'latency {p95} "doubled" \\ after r2' in text and "[incident INC-7]" in text
     assert ": deny" in text and ": allow" in text
 
@@ -65,3 +66,104 @@ def test_a_disagreeing_row_takes_the_checked_path(story: World, tmp_path: Path) 
     done = world.run(None, "history", MODEL)
     assert done.stdout == before and "mallory" not in done.stdout
     assert "the query index was rebuilt" in done.stderr
+
+
+# Edits an insider with write access to the index file could make to the rows ``history``
+# prints, one per printed column, the stored bytes, the leaf and the answer's membership; each
+# is made on an event of the model that is not the index's last (whose check at catch-up would
+# rebuild the index before the question is asked).
+_PROMOTION = ("(SELECT min(seq) FROM events WHERE model = 'fraud-risk' "
+              "AND event_type = 'deployment_promoted')")
+_EDITS = {
+    **{column: f"UPDATE events SET {column} = 'forged' WHERE seq = {_PROMOTION}"
+       for column in ("timestamp", "event_type", "release_id", "environment", "actor_id",
+                      "actor_role", "incident", "from_release", "to_release")},
+    "seq": f"UPDATE events SET seq = 1000000 WHERE seq = {_PROMOTION}",
+    "stored": "UPDATE events SET stored = CAST(replace(CAST(stored AS TEXT), 'staging', "
+              f"'stagimg') AS BLOB) WHERE seq = {_PROMOTION}",
+    "stored as text": f"UPDATE events SET stored = CAST(stored AS TEXT) WHERE seq = {_PROMOTION}",
+    "leaf": f"UPDATE events SET leaf_hash = 'ab' || substr(leaf_hash, 3) WHERE seq = {_PROMOTION}",
+    "deleted": f"DELETE FROM events WHERE seq = {_PROMOTION}",
+    "added": "INSERT INTO events SELECT 1000000, 'forged', event_type, ts, timestamp, model, "
+             "release_id, environment, actor_id, actor_role, incident, from_release, "
+             f"to_release, leaf_hash, commit_sha, checkpoint, stored FROM events "
+             f"WHERE seq = {_PROMOTION}",
+}
+
+
+@pytest.mark.parametrize("edit", sorted(_EDITS))
+def test_an_edited_index_row_is_never_printed(story: World, tmp_path: Path, edit: str) -> None:
+    """Each edit of a printed column, the stored bytes or leaf, or the rows of the answer makes
+    the SQL-written lines (``select_timeline``) refuse the answer; ``history`` then takes the
+    checked path, names the row, rebuilds the index and prints the true timeline."""
+    world = story.copy(tmp_path / "world")
+    before = world.run(None, "history", MODEL).stdout
+    with sqlite3.connect(world.ci / ".governance" / "index.sqlite") as conn:
+        assert conn.execute(_EDITS[edit]).rowcount == 1
+
+    def lean(conn: sqlite3.Connection) -> object:
+        assert getattr(conn, "chain", None) is not None
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL, b'"reason":')
+
+    assert Service(world.ci).answer(lean) is None
+    done = world.run(None, "history", MODEL)
+    assert done.stdout == before and "forged" not in done.stdout
+    assert "stagimg" not in done.stdout
+    assert "the query index was rebuilt" in done.stderr
+
+
+def test_the_lean_lines_are_checked_rows(story: World) -> None:
+    """On an untouched index the SQL-written lines are taken: one per event of the model, the
+    lines the events with a ``reason`` (the rollback) and other decision shapes written in
+    Python in their place."""
+    def lean(conn: sqlite3.Connection) -> object:
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL, b'"reason":')
+
+    checked = Service(story.ci).answer(lean)
+    assert checked is not None
+    lines, others = checked
+    assert all(type(line) is str for line in lines)  # each line SQL's
+    rollback = [k for k, line in enumerate(lines) if "rolled back" in line]
+    assert [k for k, _ in others] == rollback  # the reason is Python's
+    assert lines[rollback[0]].split()[0] == str(others[0][1])
+    assert Service(story.ci).answer(lambda conn: queries.timeline_lines(conn, MODEL)) == [
+        queries.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, queries.summary(e))
+        for e in Service(story.ci).answer(lambda conn: queries.timeline(conn, MODEL))]
+
+
+def test_a_replaced_index_cannot_show_an_event_twice_for_a_hidden_one(
+        story: World, tmp_path: Path) -> None:
+    """A replaced index file whose ``events`` has no key (and a plain index under the unique
+    one's name) can hold one verified row twice in place of another: every row agrees with
+    the chain's row at its seq and the count is the chain's. Seqs must be distinct too: the
+    answer is refused, the index rebuilt, and every format prints the true timeline."""
+    world = story.copy(tmp_path / "world")
+    truth = {fmt: world.run(None, "history", MODEL, "--format", fmt).stdout
+             for fmt in ("text", "json", "csv")}
+    with sqlite3.connect(world.ci / ".governance" / "index.sqlite") as conn:
+        hidden, shown = conn.execute(
+            "SELECT seq FROM events WHERE model = ? ORDER BY seq LIMIT 2 OFFSET 3",
+            (MODEL,)).fetchall()
+        conn.executescript(f"""
+            CREATE TABLE copied AS SELECT * FROM events WHERE 0;
+            INSERT INTO copied SELECT * FROM events;
+            DELETE FROM copied WHERE seq = {hidden[0]};
+            INSERT INTO copied SELECT * FROM events WHERE seq = {shown[0]};
+            DROP TABLE events;
+            ALTER TABLE copied RENAME TO events;
+            CREATE INDEX events_event_id ON events(event_id);
+            CREATE INDEX events_model_seq ON events(model, seq);
+        """)
+
+    def lean(conn: sqlite3.Connection) -> object:
+        return select_timeline(conn, queries._TIMELINE_SQL, MODEL, b'"reason":')
+
+    assert Service(world.ci).answer(lean) is None
+    done = world.run(None, "history", MODEL)
+    assert done.stdout == truth["text"] and "the query index was rebuilt" in done.stderr
+    assert f"\n{hidden[0]:8d}  " in done.stdout
+    assert world.run(None, "history", MODEL, "--format", "csv").stdout == truth["csv"]
+    # (JSON carries each event's checkpoint, which a rebuilt index may know better)
+    events = json.loads(world.run(None, "history", MODEL, "--format", "json").stdout)
+    assert [(e["seq"], e["event_id"]) for e in events] == [
+        (e["seq"], e["event_id"]) for e in json.loads(truth["json"])]

@@ -57,7 +57,8 @@ def test_the_timeline_lines_are_the_timeline_s_summaries(conn: Any) -> None:
                                          "WHERE model IS NOT NULL ORDER BY model")]
     for model in models:
         assert q.timeline_lines(conn, model) == [
-            (e.seq, e.timestamp, e.event_type, q.summary(e)) for e in q.timeline(conn, model)]
+            q.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, q.summary(e))
+            for e in q.timeline(conn, model)]
     with pytest.raises(NotFound, match="unknown model 'no-such-model'"):
         q.timeline_lines(conn, "no-such-model")
 
