@@ -248,9 +248,13 @@ def confirm_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]
 
 # Each column an answer shows, against the verified chain's (written by the verifier from the
 # verified event, ``governance.ledger.columns``), in SQL: true when the index row ``{row}`` is
-# the chain's row ``c`` on every column, commit and leaf.
+# the chain's row ``c`` on every column, commit and leaf. ``seq`` and ``ts`` must be integers
+# as the schema declares them: a replaced index file whose table has no column affinity could
+# hold a seq as text, equal to the chain's integer under SQLite's comparison rules but sorted
+# after every number (an answer out of order) and not a number to print.
 _AGREES = (
-    "c.commit_sha = {row}.commit_sha AND c.leaf = {row}.leaf_hash "
+    "typeof({row}.seq) = 'integer' AND typeof({row}.ts) = 'integer' "
+    "AND c.commit_sha = {row}.commit_sha AND c.leaf = {row}.leaf_hash "
     "AND c.event_id = {row}.event_id AND c.event_type = {row}.event_type "
     "AND c.timestamp = {row}.timestamp AND c.ts IS {row}.ts AND c.model IS {row}.model "
     "AND c.release_id IS {row}.release_id AND c.environment IS {row}.environment "
