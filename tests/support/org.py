@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -24,6 +25,9 @@ from governance.ledger.checkpoint import log_key_of, sign_checkpoint
 from governance.ledger.merkle import CompactRange
 from governance.ledger.sshsig import public_key_from_raw
 from tests.support.histories import SyntheticLedger, generate_entries
+
+if TYPE_CHECKING:
+    from governance.audit.org import OrgTrust
 
 
 @dataclass
@@ -64,6 +68,28 @@ def trust_yaml(origins: Sequence[SyntheticOrigin], stale_after: str = "7d") -> s
 def write_trust(path: Path, origins: Sequence[SyntheticOrigin], stale_after: str = "7d") -> Path:
     path.write_text(trust_yaml(origins, stale_after))
     return path
+
+
+def export_origins(writer_dsn: str, origins: Sequence[SyntheticOrigin], trust_path: Path
+                   ) -> OrgTrust:
+    """Every origin's ledger exported (in batches of 70 rows) with its checkpoint, the process
+    memo of verified rows cleared, and the org trust file pinning them written and loaded."""
+    from governance.audit.org import clear_verified_memo, load_org_trust
+    from governance.sinks.postgres_org import export_origin
+
+    for o in origins:
+        export_origin(writer_dsn, o.ledger, o.checkpoint(), batch=70)
+    clear_verified_memo()
+    return load_org_trust(write_trust(trust_path, origins))
+
+
+def edit_as_superuser(admin_dsn: str, statement: str, *args: object) -> None:
+    """An edit only a superuser can make: no append-only trigger, no foreign-key check."""
+    import psycopg
+
+    with psycopg.connect(admin_dsn) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute(statement.encode(), args)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -10,7 +10,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from governance.audit.org import (
@@ -20,19 +19,21 @@ from governance.audit.org import (
     _included,
     _same_instant,
     clear_verified_memo,
-    load_org_trust,
 )
 from governance.audit.queries import AuditFilter
 from governance.errors import Tampered
 from governance.ledger.merkle import inclusion_proof, root
-from governance.sinks.postgres_org import EVENTS, export_origin, install_org_schema
+from governance.sinks.postgres_org import EVENTS
 from governance.timeparse import parse_instant
 from tests.support import oracle
-from tests.support.org import SyntheticOrigin, make_origin, write_trust
-from tests.support.postgres import WRITER, PgServer
+from tests.support.org import (
+    SyntheticOrigin,
+    edit_as_superuser,
+    export_origins,
+    make_origin,
+)
 
 pytestmark = pytest.mark.postgres
-_n = itertools.count()
 ENVIRONMENTS = ("staging", "production")
 
 
@@ -124,24 +125,10 @@ def origins() -> list[SyntheticOrigin]:
 
 
 @pytest.fixture
-def exported(pg_server: PgServer, origins: list[SyntheticOrigin],
+def exported(org_db: tuple[str, str], origins: list[SyntheticOrigin],
              tmp_path: Path) -> tuple[str, str, OrgTrust]:
-    name = f"org_fast_{next(_n)}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    with psycopg.connect(pg_server.dsn(name)) as conn:
-        install_org_schema(conn, WRITER)
-    admin, writer = pg_server.dsn(name), pg_server.dsn(name, WRITER)
-    for o in origins:
-        export_origin(writer, o.ledger, o.checkpoint(), batch=70)
-    clear_verified_memo()
-    return admin, writer, load_org_trust(write_trust(tmp_path / "trust.yaml", origins))
-
-
-def _edit(admin: str, statement: str, *args: object) -> None:
-    with psycopg.connect(admin) as conn:
-        conn.execute("SET session_replication_role = replica")  # no append-only trigger
-        conn.execute(statement.encode(), args)
+    admin, writer = org_db
+    return admin, writer, export_origins(writer, origins, tmp_path / "trust.yaml")
 
 
 def _instants(o: SyntheticOrigin) -> list[datetime]:
@@ -217,7 +204,7 @@ def test_a_tampered_row_is_refused_cold(exported, origins, edit, reason) -> None
     admin, writer, trust = exported
     target = origins[1]
     seq = next(e.seq for e in target.ledger.items if e.event_type == "approval_granted")
-    _edit(admin, edit.format(t=EVENTS), target.origin, seq)
+    edit_as_superuser(admin, edit.format(t=EVENTS), target.origin, seq)
     with OrgSource(writer, trust, trust.require([])) as src, \
             pytest.raises(Tampered, match=f"origin {target.origin} seq {seq}: .*{reason}"):
         src.audit_query(AuditFilter(event_types=("approval_granted",)))
@@ -243,8 +230,9 @@ def test_live_refuses_a_tampered_row_inside_the_stretch(exported, origins) -> No
     with OrgSource(writer, trust, trust.require([o.origin])) as src:
         src.live_release_at(model, env, at)  # verified before the edit
     clear_verified_memo()
-    _edit(admin, f"UPDATE {EVENTS} SET live_release = 'forged' WHERE origin = %s AND seq = %s",
-          o.origin, middle)
+    edit_as_superuser(
+        admin, f"UPDATE {EVENTS} SET live_release = 'forged' WHERE origin = %s AND seq = %s",
+        o.origin, middle)
     with OrgSource(writer, trust, trust.require([o.origin])) as src, \
             pytest.raises(Tampered, match=f"origin {o.origin} seq {middle}"):
         src.live_release_at(model, env, at)
@@ -297,8 +285,9 @@ def test_the_collector_pause_ends_with_the_answer(exported, origins, monkeypatch
     assert seen and not any(seen) and gc.isenabled()
     target = origins[0]
     seq = next(e.seq for e in target.ledger.items if e.event_type == "approval_granted")
-    _edit(admin, f"UPDATE {EVENTS} SET actor_id = 'mallory' WHERE origin = %s AND seq = %s",
-          target.origin, seq)
+    edit_as_superuser(
+        admin, f"UPDATE {EVENTS} SET actor_id = 'mallory' WHERE origin = %s AND seq = %s",
+        target.origin, seq)
     clear_verified_memo()
     with OrgSource(writer, trust, trust.require([])) as src, pytest.raises(Tampered):
         src.audit_query(AuditFilter(event_types=("approval_granted",)))
@@ -351,7 +340,7 @@ def test_live_everywhere_refuses_a_deployment_row_without_its_model(exported, or
     o = origins[0]
     seq = next(e.seq for e in o.ledger.items if e.event_type == "deployment_promoted"
                and e.event.get("environment") == "production")
-    _edit(admin, f"UPDATE {EVENTS} SET model = NULL WHERE origin = %s AND seq = %s",
+    edit_as_superuser(admin, f"UPDATE {EVENTS} SET model = NULL WHERE origin = %s AND seq = %s",
           o.origin, seq)
     at = datetime.fromisoformat(o.ledger.items[seq].timestamp)
     with OrgSource(writer, trust, trust.require([])) as src, \

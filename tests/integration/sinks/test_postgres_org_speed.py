@@ -15,7 +15,7 @@ from governance.audit.org import OrgSource, OrgTrust, clear_verified_memo, load_
 from governance.audit.queries import AuditFilter
 from governance.errors import Tampered
 from governance.sinks.postgres_org import CHECKPOINTS, EVENTS, export_origin, install_org_schema
-from tests.support.org import SyntheticOrigin, make_origin, write_trust
+from tests.support.org import SyntheticOrigin, edit_as_superuser, make_origin, write_trust
 from tests.support.postgres import WRITER, PgServer
 
 pytestmark = pytest.mark.postgres
@@ -43,13 +43,6 @@ def _approvals(src: OrgSource) -> list[str]:
     src._checkpoints.clear()  # a new answer: its checkpoints are read and checked again
     return [f"{e.origin}:{e.event.seq}:{e.event.actor_id}:{e.event.commit}"
             for e in src.audit_query(AuditFilter(event_types=("approval_granted",)))]
-
-
-def _edit(admin: str, statement: str, *args: object) -> None:
-    with psycopg.connect(admin) as conn:
-        # a superuser's edit: no append-only trigger, no foreign key check
-        conn.execute("SET session_replication_role = replica")
-        conn.execute(statement.encode(), args)
 
 
 def test_a_repeated_answer_reuses_verified_rows(exported) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +74,7 @@ def test_a_row_edited_after_it_was_verified_is_refused(exported, origins, edit, 
     seq = next(e.seq for e in target.ledger.items if e.event_type == "approval_granted")
     with OrgSource(writer, trust, trust.require([])) as src:
         _approvals(src)  # every row verified and remembered
-        _edit(admin, edit.format(t=EVENTS), target.origin, seq)
+        edit_as_superuser(admin, edit.format(t=EVENTS), target.origin, seq)
         with pytest.raises(Tampered) as caught:
             _approvals(src)
     assert f"origin {target.origin} seq {seq}" in caught.value.message
@@ -96,7 +89,7 @@ def test_an_unverified_column_edit_shows_in_the_next_answer(exported, origins) -
     seq = next(e.seq for e in target.ledger.items if e.event_type == "approval_granted")
     with OrgSource(writer, trust, trust.require([])) as src:
         _approvals(src)
-        _edit(admin, f"UPDATE {EVENTS} SET ledger_commit = 'c0ffee' WHERE origin = %s "
+        edit_as_superuser(admin, f"UPDATE {EVENTS} SET ledger_commit = 'c0ffee' WHERE origin = %s "
               "AND seq = %s", target.origin, seq)
         again = _approvals(src)
     assert f"{target.origin}:{seq}:" in "\n".join(again)
@@ -123,7 +116,7 @@ def test_a_missing_checkpoint_row_is_refused(exported, origins) -> None:  # type
     admin, writer, trust = exported
     with OrgSource(writer, trust, trust.require([])) as src:
         _approvals(src)
-        _edit(admin, f"DELETE FROM {CHECKPOINTS} WHERE origin = %s", origins[0].origin)
+        edit_as_superuser(admin, f"DELETE FROM {CHECKPOINTS} WHERE origin = %s", origins[0].origin)
         with pytest.raises(Tampered, match=f"origin {origins[0].origin}: checkpoint of size "
                                            f"{len(origins[0].ledger.items)} is missing"):
             _approvals(src)

@@ -6,12 +6,10 @@ answers; generated trees for the walk)."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 import random
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from governance.audit.org import (
@@ -20,16 +18,18 @@ from governance.audit.org import (
     _included,
     _included_together,
     clear_verified_memo,
-    load_org_trust,
 )
 from governance.audit.queries import AuditFilter
 from governance.errors import Tampered
 from governance.ledger.merkle import inclusion_proof, root
-from governance.sinks.postgres_org import EVENTS, export_origin, install_org_schema
-from tests.support.org import SyntheticOrigin, make_origin, write_trust
-from tests.support.postgres import WRITER, PgServer
+from governance.sinks.postgres_org import EVENTS
+from tests.support.org import (
+    SyntheticOrigin,
+    edit_as_superuser,
+    export_origins,
+    make_origin,
+)
 
-_n = itertools.count()
 FORGED = b"\xfd" * 32
 
 
@@ -122,24 +122,10 @@ def origins() -> list[SyntheticOrigin]:
 
 
 @pytest.fixture
-def exported(pg_server: PgServer, origins: list[SyntheticOrigin],
+def exported(org_db: tuple[str, str], origins: list[SyntheticOrigin],
              tmp_path: Path) -> tuple[str, str, OrgTrust]:
-    name = f"org_together_{next(_n)}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    with psycopg.connect(pg_server.dsn(name)) as conn:
-        install_org_schema(conn, WRITER)
-    admin, writer = pg_server.dsn(name), pg_server.dsn(name, WRITER)
-    for o in origins:
-        export_origin(writer, o.ledger, o.checkpoint(), batch=70)
-    clear_verified_memo()
-    return admin, writer, load_org_trust(write_trust(tmp_path / "trust.yaml", origins))
-
-
-def _edit(admin: str, statement: str, *args: object) -> None:
-    with psycopg.connect(admin) as conn:
-        conn.execute("SET session_replication_role = replica")  # no append-only trigger
-        conn.execute(statement.encode(), args)
+    admin, writer = org_db
+    return admin, writer, export_origins(writer, origins, tmp_path / "trust.yaml")
 
 
 def _answers(writer: str, trust: OrgTrust) -> list[tuple[object, ...]]:
@@ -197,7 +183,7 @@ def test_a_tampered_row_is_refused_row_by_row(exported, origins, monkeypatch, ed
     target = origins[1]
     approvals = [e.seq for e in target.ledger.items if e.event_type == "approval_granted"]
     seq = approvals[len(approvals) // 2]  # a row among others of its checkpoint
-    _edit(admin, edit.format(t=EVENTS), target.origin, seq)
+    edit_as_superuser(admin, edit.format(t=EVENTS), target.origin, seq)
     results: list[bool] = []
     together = OrgSource._verified_together
 
@@ -222,7 +208,9 @@ def test_a_deleted_row_inside_the_range(exported, origins, monkeypatch) -> None:
     target = origins[0]
     approvals = [e.seq for e in target.ledger.items if e.event_type == "approval_granted"]
     gone = approvals[len(approvals) // 2]
-    _edit(admin, f"DELETE FROM {EVENTS} WHERE origin = %s AND seq = %s", target.origin, gone)
+    edit_as_superuser(
+        admin, f"DELETE FROM {EVENTS} WHERE origin = %s AND seq = %s",
+        target.origin, gone)
     flt = AuditFilter(event_types=("approval_granted",))
     clear_verified_memo()
     with OrgSource(writer, trust, trust.require([])) as src:
