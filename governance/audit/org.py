@@ -824,8 +824,10 @@ def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes]
     reuse, never a wrong one). They are the nodes a proven path computed and the audit-path
     siblings it used (a node's hash and its sibling's hash determine the parent, so once the
     parent is proven both are). When a path computes a remembered node, its hash must be the
-    remembered one, and then the rest of the path is the proven one (not hashed again: the
-    proof's length was already checked), else the proof fails."""
+    remembered one, and then the rest of the path is the proven one: the rest of the proof is
+    compared with the remembered siblings instead of hashed (``_rest_is_proven``), so a row's
+    stored proof is checked whole even where its path meets a proven one; else the proof
+    fails."""
     if not 0 <= index < size:
         return False
     if not isinstance(proof, bytes):
@@ -865,8 +867,12 @@ def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes]
             if known is not None:
                 if known != r:
                     return False
-                nodes.update(seen)
-                return True
+                rest = _rest_is_proven(index, inner, level + 1, proof, k, nodes)
+                if rest is False:
+                    return False
+                if rest:
+                    nodes.update(seen)
+                    return True
             seen.append((key, r))
         level += 1
     if r != root:
@@ -875,6 +881,27 @@ def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes]
         nodes.update(seen)
     return True
 
+
+
+def _rest_is_proven(index: int, inner: int, level: int, proof: bytes, k: int,
+                    nodes: dict[tuple[int, int], bytes]) -> bool | None:
+    """The proof hashes from ``proof[k:]`` on (``_included``'s walk of leaf ``index`` from
+    ``level`` up, ``inner`` as there) are the remembered siblings of the proven node the walk
+    reached: True when each is, False when one differs (a proof is unique to its leaf index
+    and tree size, so a different hash is a wrong proof), None when a sibling is not
+    remembered (the caller hashes the rest of the path instead)."""
+    while k < len(proof):
+        if level >= inner and not (index >> level) & 1:
+            level += 1  # a lone last node on the border: no sibling, no hash
+            continue
+        known = nodes.get((level, (index >> level) ^ 1))
+        if known is None:
+            return None
+        if known != proof[k:k + 32]:
+            return False
+        k += 32
+        level += 1
+    return True
 
 def _included_together(items: Sequence[tuple[int, bytes, bytes]], size: int, root: bytes,
                        nodes: dict[tuple[int, int], bytes]) -> bool:

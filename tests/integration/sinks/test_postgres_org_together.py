@@ -97,19 +97,41 @@ def test_together_refuses_what_any_single_walk_refuses() -> None:
         assert not _included_together(items, n, b"\0" * 32, {})
 
 
-def test_together_is_stricter_than_the_remembered_walk_above_a_meeting_point() -> None:
+def test_a_proof_hash_above_a_meeting_point_is_compared_too() -> None:
     """Two leaves whose paths meet below the root: the row-by-row walk with remembered nodes
-    stops where the second path meets the first, so a forged hash above that point in the
-    second proof is never read and the row is accepted; the walk together compares it and
-    fails, and the answer then goes row by row (the same acceptance as before)."""
+    does not hash the second path above the point where it meets the first, but it compares
+    the rest of the second proof with the remembered siblings, so a forged hash there is
+    refused by both walks (one row's proof as stored is checked whole, as a reader holding
+    only that row and the checkpoint would check it)."""
     leaves, top = _tree(16)
     items = _items(leaves, [0, 1])
     i, leaf, proof = items[1]
     forged = proof[:-32] + FORGED  # the sibling of the root's left child
     nodes: dict[tuple[int, int], bytes] = {}
     assert _included(0, 16, items[0][1], items[0][2], top, nodes)
-    assert _included(i, 16, leaf, forged, top, nodes)  # stopped at the shared parent
+    assert not _included(i, 16, leaf, forged, top, nodes)
+    assert _included(i, 16, leaf, proof, top, nodes)  # the true proof, from the memo
     assert not _included_together([items[0], (i, leaf, forged)], 16, top, {})
+
+
+def test_the_remembered_walk_compares_every_proof_hash_of_every_leaf() -> None:
+    """For trees of 1 to 40 leaves, after every other leaf's path is proven (row by row, or
+    first together, which remembers no siblings): each leaf's true proof is accepted, and each
+    of its proof hashes replaced in turn is refused, wherever the walk meets remembered
+    nodes."""
+    for n, together in [(n, t) for n in range(1, 41) for t in (False, True)]:
+        leaves, top = _tree(n)
+        items = _items(leaves, list(range(n)))
+        nodes: dict[tuple[int, int], bytes] = {}
+        if together:  # interior nodes remembered without the proofs' siblings
+            assert _included_together(items[::2], n, top, nodes), n
+        for i, leaf, proof in items[::2]:
+            assert _included(i, n, leaf, proof, top, nodes), (n, i)
+        for i, leaf, proof in items:
+            for j in range(0, len(proof), 32):
+                forged = proof[:j] + FORGED + proof[j + 32:]
+                assert not _included(i, n, leaf, forged, top, nodes), (n, i, j)
+            assert _included(i, n, leaf, proof, top, nodes), (n, i)
 
 
 # -- answers on PostgreSQL ---------------------------------------------------------------------
