@@ -400,9 +400,8 @@ class OrgSource:
         fresh: list[tuple[_Proven, int, Sequence[Any], OrgEvent]] = []
         hits = 0
         for row in rows:
-            (origin, seq, event_id, event_type, ts_text, event_time, model, release, env,
-             actor, role, incident, from_release, to_release, deployment, live, leaf, commit,
-             size, proof, stored) = row
+            origin, seq, size, leaf, proof, stored = (row[0], row[1], row[18], row[16],
+                                                      row[_PROOF], row[_PROOF + 1])
             if type(origin) is not str or type(seq) is not int or type(size) is not int \
                     or origin not in pinned:
                 return None
@@ -424,23 +423,11 @@ class OrgSource:
             event = _event_object(stored)
             if event is None:
                 return None
-            get = event.get
-            if (seq, event_id, event_type, ts_text, model, release, env, actor, role, incident,
-                    from_release, to_release, bool(deployment), live) != (
-                    get("seq"), get("event_id"), get("event_type"), get("timestamp"),
-                    *derived_columns(event)) or not _same_instant(ts_text, event_time):
+            have, mine = _columns(row, event)
+            if have != mine or not _same_instant(row[4], row[5]):
                 return None
             proofs.setdefault((origin, size), []).append((seq, digest, bytes(proof)))
-            indexed = _new(IndexedEvent)
-            indexed.__dict__.update(
-                seq=seq, event_id=event_id, event_type=event_type, timestamp=ts_text,
-                model=model, release_id=release, environment=env, actor_id=actor,
-                actor_role=role, incident=incident, from_release=from_release,
-                to_release=to_release, leaf_hash=leaf_hex, commit=str(commit), checkpoint=None,
-                event=event)
-            made = _new(OrgEvent)
-            made.__dict__.update(origin=origin, event=indexed, checkpoint_size=size,
-                                 live_release=live)
+            made = _org_event(row, leaf_hex, event)
             out.append(made)
             if remember:
                 fresh.append((proven, seq, row, made))
@@ -487,9 +474,7 @@ class OrgSource:
     def _verify_new(self, row: Sequence[Any], origin: str, seq: int, size: int, stored: bytes,
                     recomputed: bytes, leaf_hex: str, root: bytes, proven: _Proven
                     ) -> OrgEvent:
-        (_origin, _seq, event_id, event_type, ts_text, event_time, model, release, env, actor,
-         role, incident, from_release, to_release, deployment, live, leaf, commit, _size, proof,
-         _stored) = row
+        leaf, proof, ts_text, event_time = row[16], row[_PROOF], row[4], row[5]
         if leaf_hex != leaf:
             raise Tampered(f"tampered: origin {origin} seq {seq}: the stored event hashes to "
                            f"leaf {leaf_hex[:12]}, the row says {str(leaf)[:12]}")
@@ -500,11 +485,7 @@ class OrgSource:
         if event is None:
             raise Tampered(f"tampered: origin {origin} seq {seq}: stored event is not a JSON "
                            "object")
-        get = event.get
-        have = (seq, event_id, event_type, ts_text, model, release, env, actor, role, incident,
-                from_release, to_release, bool(deployment), live)
-        mine = (get("seq"), get("event_id"), get("event_type"), get("timestamp"),
-                *derived_columns(event))
+        have, mine = _columns(row, event)
         if have != mine:
             for name, a, b in zip(_CHECKED_COLUMNS, have, mine, strict=True):
                 if a != b:
@@ -513,19 +494,7 @@ class OrgSource:
         if not _same_instant(ts_text, event_time):
             raise Tampered(f"tampered: origin {origin} seq {seq}: column event_time is "
                            f"{event_time}, the verified event says {ts_text}")
-        # the checked values, without the frozen dataclasses' per-field __setattr__ (a third
-        # of the cost of building a row at thousands of rows); the same objects as
-        # IndexedEvent(...) and OrgEvent(...) build (a test compares them)
-        indexed = _new(IndexedEvent)
-        indexed.__dict__.update(
-            seq=seq, event_id=event_id, event_type=event_type, timestamp=ts_text, model=model,
-            release_id=release, environment=env, actor_id=actor, actor_role=role,
-            incident=incident, from_release=from_release, to_release=to_release,
-            leaf_hash=leaf_hex, commit=str(commit), checkpoint=None, event=event)
-        out = _new(OrgEvent)
-        out.__dict__.update(origin=origin, event=indexed, checkpoint_size=size,
-                            live_release=live)
-        return out
+        return _org_event(row, leaf_hex, event)
 
     def _rows(self, where: str, args: Sequence[Any], order: str = "origin, seq",
               limit: int | None = None) -> Iterator[OrgEvent]:
@@ -807,6 +776,34 @@ def _same_instant(text: Any, column: Any) -> bool:
     except ValueError:
         return False
 
+
+
+def _columns(row: Sequence[Any], event: Mapping[str, Any]
+             ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """(what the row's columns say, what its verified event says) in ``_CHECKED_COLUMNS``
+    order: equal when every column is the event's."""
+    get = event.get
+    have = (row[1], row[2], row[3], row[4], *row[6:14], bool(row[14]), row[15])
+    mine = (get("seq"), get("event_id"), get("event_type"), get("timestamp"),
+            *derived_columns(event))
+    return have, mine
+
+
+def _org_event(row: Sequence[Any], leaf_hex: str, event: Mapping[str, Any]) -> OrgEvent:
+    """The verified row as an ``OrgEvent``: its checked values, set without the frozen
+    classes' per-field ``__setattr__`` (a third of the cost of building a row at thousands of
+    rows); the same objects as ``IndexedEvent(...)`` and ``OrgEvent(...)`` build (a test
+    compares them)."""
+    indexed = _new(IndexedEvent)
+    indexed.__dict__.update(
+        seq=row[1], event_id=row[2], event_type=row[3], timestamp=row[4], model=row[6],
+        release_id=row[7], environment=row[8], actor_id=row[9], actor_role=row[10],
+        incident=row[11], from_release=row[12], to_release=row[13], leaf_hash=leaf_hex,
+        commit=str(row[17]), checkpoint=None, event=event)
+    out = _new(OrgEvent)
+    out.__dict__.update(origin=row[0], event=indexed, checkpoint_size=row[18],
+                        live_release=row[15])
+    return out
 
 def _included(index: int, size: int, leaf: bytes, proof: bytes | Sequence[bytes], root: bytes,
               nodes: dict[tuple[int, int], bytes] | None = None) -> bool:
