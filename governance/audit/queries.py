@@ -392,8 +392,12 @@ def _python_lines(rows: Sequence[Sequence[Any]]) -> list[str]:
 
 def _full_lines(conn: sqlite3.Connection, model: str) -> list[str]:
     """The lines of ``timeline``'s events: every check in full, naming what disagrees."""
-    return [TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, summary(e))
-            for e in timeline(conn, model)]
+    return list(map(timeline_line, timeline(conn, model)))
+
+
+def timeline_line(event: AnyIndexedEvent) -> str:
+    """One event as a timeline's text shows it (``TIMELINE_LINE``)."""
+    return TIMELINE_LINE % (event.seq, event.timestamp, event.event_type, summary(event))
 
 
 # What comes before a key of the top-level object in canonical JSON (sorted keys, no

@@ -58,9 +58,7 @@ def _events_csv(result: reading.EventsResult) -> None:
 
 @EVENTS.register(OutputFormat.text)
 def _events_text(result: reading.EventsResult) -> None:
-    line = queries.TIMELINE_LINE
-    _timeline_text([line % (e.seq, e.timestamp, e.event_type, queries.summary(e))
-                    for e in result.events], result.prefix)
+    _timeline_text(list(map(queries.timeline_line, result.events)), result.prefix)
 
 
 def _timeline_text(lines: Sequence[str], prefix: reading.PrefixNote | None) -> None:
