@@ -382,7 +382,7 @@ def select_timeline(conn: sqlite3.Connection, expression: str, model: str, probe
             digest.update(stored)
             if digest.hexdigest() != leaf:
                 return None
-            if type(seq) is not int or seq <= last:  # a seq twice (``_distinct``), or text
+            if seq <= last:  # a seq twice (``_distinct``); ``_AGREES`` made it an integer
                 return None
             last = seq
             if type(value) is not str or probe in stored:

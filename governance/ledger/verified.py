@@ -92,7 +92,9 @@ CREATE TABLE IF NOT EXISTS replay (
     PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 """
-_CHAIN_INDEXES = tuple(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+) ON chain", _SCHEMA))
+# (name, statement) of each index on ``chain``: dropped and built again after the rows when a
+# chain is written from the genesis
+_CHAIN_INDEXES = tuple(re.findall(r"(CREATE INDEX IF NOT EXISTS (\w+) ON chain[^;]*)", _SCHEMA))
 # 2: with the lifecycle replay's state; 3: the small "tip" row, and the replay's per-release,
 # per-gate and per-(model, environment) items in their own table (read and written as used);
 # 4: the chain carries the query index's filter columns (``governance.ledger.columns``), so
@@ -536,16 +538,15 @@ class VerifiedLedger:
         # indexes built over them after (one sort each instead of a b-tree insert per row)
         bulk = verified[0].seq == 0
         if bulk:
-            for name in _CHAIN_INDEXES:
+            for _statement, name in _CHAIN_INDEXES:
                 self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         self.conn.executemany(
             "INSERT INTO chain VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ((v.seq, v.commit, v.leaf.hex(), str(v.event["event_id"]), *chain_columns(v.event))
              for v in verified))
         if bulk:
-            for statement in _SCHEMA.split(";"):
-                if "CREATE INDEX" in statement:
-                    self.conn.execute(statement)
+            for statement, _name in _CHAIN_INDEXES:
+                self.conn.execute(statement)
         root = resume.frontier.root().hex()
         doc = {"version": STATE_VERSION, "seq": resume.seq, "commit": resume.commit,
                "root": root, "prev_hash": resume.prev_hash, "prev_when": resume.prev_when,
