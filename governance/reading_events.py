@@ -34,7 +34,7 @@ class AuditQueryRequest:
 class EventsResult:
     """Events in ledger order (history, audit query)."""
 
-    events: tuple[queries.AnyIndexedEvent, ...]
+    events: tuple[queries.IndexedEvent, ...]
     prefix: PrefixNote | None
 
     def to_json(self) -> Any:
@@ -65,7 +65,7 @@ def history_lines(service: Service, request: HistoryRequest) -> TimelineResult:
 def history(service: Service, request: HistoryRequest) -> EventsResult:
     """The timeline of a model."""
     source = service.ledger(allow_prefix=request.verified_prefix)
-    events = service.answer(lambda conn: queries.timeline(conn, request.model), source=source)
+    events = service.answer(lambda conn: queries.history(conn, request.model), source=source)
     return EventsResult(tuple(events), prefix_of(source))
 
 

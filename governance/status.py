@@ -94,7 +94,7 @@ def model_state(conn: sqlite3.Connection, model: str, *,
 
     if not queries.model_exists(conn, model):
         return LifecycleState(production_env=production_env)
-    return fold_lifecycle(queries.timeline(conn, model), production_env=production_env)
+    return fold_lifecycle(queries.history(conn, model), production_env=production_env)
 
 
 def model_summary(conn: sqlite3.Connection, model: str, *, production_env: str,

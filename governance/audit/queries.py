@@ -51,28 +51,17 @@ from governance.errors import NotFound
 from governance.timeparse import format_rfc3339, parse_instant, to_micros
 
 if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    from governance.audit.rows import IndexedRow as IndexedRow
     from governance.audit.values import AuditFilter as AuditFilter
     from governance.audit.values import IndexedEvent as IndexedEvent
     from governance.audit.values import LiveRelease as LiveRelease
-
-    # An event of the index as a read query answers with it.
-    AnyIndexedEvent: TypeAlias = IndexedEvent | IndexedRow
 
 _VALUES = ("IndexedEvent", "LiveRelease", "AuditFilter")
 
 
 def __getattr__(name: str) -> Any:
-    """``IndexedEvent``, ``LiveRelease`` and ``AuditFilter`` from ``governance.audit.values``
-    and ``IndexedRow`` from ``governance.audit.rows``, imported when first asked for (PEP 562):
-    a timeline as text and ``status`` never create them."""
-    if name == "IndexedRow":
-        from governance.audit.rows import IndexedRow
-
-        globals()[name] = IndexedRow
-        return IndexedRow
+    """``IndexedEvent``, ``LiveRelease`` and ``AuditFilter`` from ``governance.audit.values``,
+    imported when first asked for (PEP 562): a timeline as text and ``status`` never create
+    them."""
     if name not in _VALUES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from governance.audit import values
@@ -234,17 +223,6 @@ def history(conn: sqlite3.Connection, model: str) -> list[IndexedEvent]:
     return _select(conn, "WHERE model = ? ORDER BY seq", (model,))
 
 
-def timeline(conn: sqlite3.Connection, model: str) -> list[IndexedRow]:
-    """``history`` as tuples (``IndexedRow``): the same events, confirmed the same way."""
-    from governance.audit.rows import IndexedRow
-
-    _require_model(conn, model)
-    rows, events = select_confirmed(conn, _EVENT_COLUMNS, "WHERE model = ? ORDER BY seq",
-                                    (model,))
-    new = tuple.__new__
-    return [new(IndexedRow, (*row[:15], event)) for row, event in zip(rows, events, strict=True)]
-
-
 def _select(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[IndexedEvent]:
     """The ``events`` rows ``sql`` (its text after ``FROM events``) selects, checked row by row
     against the verified chain, and complete: the chain holds no other event for the same
@@ -304,7 +282,7 @@ def _within(events: Sequence[IndexedEvent], flt: AuditFilter) -> None:
                                 "verified ledger's (edited row or replaced index file)")
 
 
-def summary(event: AnyIndexedEvent) -> str:
+def summary(event: IndexedEvent) -> str:
     """One human line for a timeline entry."""
     e = event.event
     kind = event.event_type
@@ -391,11 +369,11 @@ def _python_lines(rows: Sequence[Sequence[Any]]) -> list[str]:
 
 
 def _full_lines(conn: sqlite3.Connection, model: str) -> list[str]:
-    """The lines of ``timeline``'s events: every check in full, naming what disagrees."""
-    return list(map(timeline_line, timeline(conn, model)))
+    """The lines of ``history``'s events: every check in full, naming what disagrees."""
+    return list(map(timeline_line, history(conn, model)))
 
 
-def timeline_line(event: AnyIndexedEvent) -> str:
+def timeline_line(event: IndexedEvent) -> str:
     """One event as a timeline's text shows it (``TIMELINE_LINE``)."""
     return TIMELINE_LINE % (event.seq, event.timestamp, event.event_type, summary(event))
 
@@ -536,20 +514,10 @@ def _event(conn: sqlite3.Connection, row: Sequence[Any]) -> IndexedEvent:
     return _indexed(row, json.loads(row[15]))
 
 
-_INDEXED_FIELDS = ("seq", "event_id", "event_type", "timestamp", "model", "release_id",
-                   "environment", "actor_id", "actor_role", "incident", "from_release",
-                   "to_release", "leaf_hash", "commit", "checkpoint")
-
-
 def _indexed(row: Sequence[Any], event: Mapping[str, Any]) -> IndexedEvent:
-    """The row (``_EVENT_COLUMNS`` order) as an IndexedEvent, without the frozen dataclass's
-    per-field ``object.__setattr__`` (a timeline builds thousands: history answers 6,001 rows
-    at 3,000 releases); the same object as ``IndexedEvent(...)`` field for field
-    (tests/unit/audit/test_queries.py)."""
+    """The row (``_EVENT_COLUMNS`` order: the fields' order) as an IndexedEvent, in one step
+    (``tuple.__new__``: a timeline builds thousands, 6,001 for one model at 3,000 releases);
+    the same object as ``IndexedEvent(...)`` (tests/unit/audit/test_queries.py)."""
     from governance.audit.values import IndexedEvent
 
-    indexed = object.__new__(IndexedEvent)
-    fields = indexed.__dict__
-    fields.update(zip(_INDEXED_FIELDS, row[:15], strict=True))  # the columns, in field order
-    fields["event"] = event
-    return indexed
+    return tuple.__new__(IndexedEvent, (*row[:15], event))

@@ -146,14 +146,12 @@ ENTRY_PROBE = PROBE.replace("from governance.cli.app import main",
 # ... and, for live and history, not ``dataclasses`` (it imports ``inspect``, with ``ast``,
 # ``dis`` and ``tokenize``: about 12 ms): their value types are ``governance.domain.frozen``'s.
 DIET = ("dataclasses", "inspect")
-# ... nor, for live and history as text, the timeline's named tuple (``governance.audit.rows``:
-# about 2 ms to create); history as text not the event values either (its lines are SQLite's).
-ROWS = ("governance.audit.rows",)
+# ... and history as text not the event values (its lines are SQLite's).
 FAST_CASES = [
-    (["live", MODEL, "--env", "staging"], (*QUERY_BUDGET, *FAST_BUDGET, *DIET, *ROWS)),
+    (["live", MODEL, "--env", "staging"], (*QUERY_BUDGET, *FAST_BUDGET, *DIET)),
     (["live", MODEL, "--env=staging", "--format", "json", "--at", "2099-01-01T00:00:00Z"],
-     (*QUERY_BUDGET, *FAST_BUDGET, *DIET, *ROWS)),
-    (["history", MODEL], (*QUERY_BUDGET, *FAST_BUDGET, *DIET, *ROWS, "governance.audit.values")),
+     (*QUERY_BUDGET, *FAST_BUDGET, *DIET)),
+    (["history", MODEL], (*QUERY_BUDGET, *FAST_BUDGET, *DIET, "governance.audit.values")),
     (["--traceback", "history", MODEL, "--format", "csv"], (*QUERY_BUDGET, *FAST_BUDGET, *DIET)),
     (["history", MODEL, "--format", "json"], (*QUERY_BUDGET, *FAST_BUDGET, *DIET)),
     (["status", MODEL], (*READ_BUDGET, "governance.promotion", "governance.authoring",

@@ -1,7 +1,7 @@
 """``history`` as text (``queries.timeline_lines``: the columns the text shows, checked in SQL
 against the verified chain, each stored event hashed to its leaf, the answer complete, only the
 values a summary needs parsed) prints what the events ``history --format json`` answers with
-would print (``queries.timeline`` and ``queries.summary``), on a real ledger with the verified
+would print (``queries.history`` and ``queries.summary``), on a real ledger with the verified
 chain attached: gates that allowed and denied, approvals, promotions, a rollback with a reason
 and an incident."""
 
@@ -35,7 +35,7 @@ def test_the_text_timeline_is_the_events_summaries(story: World) -> None:
         assert getattr(conn, "chain", None) is not None  # the lean path, not the fallback
         rows = select_agreeing(conn, "seq", "WHERE model = ? ORDER BY seq", (MODEL,))
         full = [queries.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, queries.summary(e))
-                for e in queries.timeline(conn, MODEL)]
+                for e in queries.history(conn, MODEL)]
         return rows, queries.timeline_lines(conn, MODEL), full
 
     rows, lean, full = Service(story.ci).answer(both)
@@ -128,7 +128,7 @@ def test_the_lean_lines_are_checked_rows(story: World) -> None:
     assert lines[rollback[0]].split()[0] == str(others[0][1])
     assert Service(story.ci).answer(lambda conn: queries.timeline_lines(conn, MODEL)) == [
         queries.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, queries.summary(e))
-        for e in Service(story.ci).answer(lambda conn: queries.timeline(conn, MODEL))]
+        for e in Service(story.ci).answer(lambda conn: queries.history(conn, MODEL))]
 
 
 def test_a_replaced_index_cannot_show_an_event_twice_for_a_hidden_one(

@@ -161,7 +161,7 @@ def _answers(writer: str, trust: OrgTrust) -> list[tuple[object, ...]]:
                            src.audit_query(AuditFilter(event_types=("approval_granted",))),
                            src.live_everywhere("production", datetime.now(UTC)),
                            src.history(str(model))):
-                out.append(tuple((vars(e), vars(e.event)) for e in answer))
+                out.append(tuple((vars(e), e.event._asdict()) for e in answer))
             out.append((src.verified_rows, src.remembered_rows))
     return out
 

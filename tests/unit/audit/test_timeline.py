@@ -1,6 +1,6 @@
-"""``timeline`` (what ``history`` answers with: tuples) is ``history`` (dataclasses) field by
-field, with the same JSON and the same one-line summary, for every model of a generated
-history (rollbacks, break-glass, denials, retirements included)."""
+"""``history`` as text (``timeline_lines``) is ``history``'s events' one-line summaries, for
+every model of a generated history (rollbacks, break-glass, denials, retirements included), and
+``top_level`` finds an event's top-level value as parsing it does."""
 
 from __future__ import annotations
 
@@ -27,38 +27,15 @@ def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     index.close()
 
 
-def test_the_timeline_is_the_history_field_by_field(conn: Any) -> None:
-    models = [m for (m,) in conn.execute("SELECT DISTINCT model FROM events "
-                                         "WHERE model IS NOT NULL ORDER BY model")]
-    assert len(models) == 6
-    kinds: set[str] = set()
-    for model in models:
-        slow, fast = q.history(conn, model), q.timeline(conn, model)
-        assert len(fast) == len(slow) > 0
-        for a, b in zip(slow, fast, strict=True):
-            assert isinstance(b, q.IndexedRow)
-            assert q.IndexedRow._fields == tuple(f for f in a.__dataclass_fields__)
-            assert tuple(getattr(a, f) for f in q.IndexedRow._fields) == tuple(b)
-            assert a.to_json() == b.to_json()
-            assert q.summary(a) == q.summary(b)
-            kinds.add(b.event_type)
-    assert {"deployment_promoted", "rollback_executed", "gate_evaluated"} <= kinds
-
-
-def test_an_unknown_model_has_no_timeline(conn: Any) -> None:
-    with pytest.raises(NotFound, match="unknown model 'no-such-model'"):
-        q.timeline(conn, "no-such-model")
-
-
-def test_the_timeline_lines_are_the_timeline_s_summaries(conn: Any) -> None:
+def test_the_timeline_lines_are_the_history_s_summaries(conn: Any) -> None:
     """Without the verified chain attached (a synthetic source) ``timeline_lines`` takes
-    ``timeline``'s path; the lines are its events' summaries, in its order."""
+    ``history``'s path; the lines are its events' summaries, in its order."""
     models = [m for (m,) in conn.execute("SELECT DISTINCT model FROM events "
                                          "WHERE model IS NOT NULL ORDER BY model")]
     for model in models:
         assert q.timeline_lines(conn, model) == [
             q.TIMELINE_LINE % (e.seq, e.timestamp, e.event_type, q.summary(e))
-            for e in q.timeline(conn, model)]
+            for e in q.history(conn, model)]
     with pytest.raises(NotFound, match="unknown model 'no-such-model'"):
         q.timeline_lines(conn, "no-such-model")
 
