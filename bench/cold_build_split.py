@@ -97,6 +97,20 @@ print("  children: " + ", ".join(f"{k} x{n} {s:.3f}" for k, (n, s) in sorted(agg
 '''
 
 
+def first_query(code: str, clone: Path) -> tuple[float, float]:
+    """The first query on the fresh clone ``clone`` as a command, ``governance live model-1
+    --env staging`` in a new interpreter with ``code`` first on PYTHONPATH: (wall, CPU), the
+    CPU being user + system of it and its children (``RUSAGE_CHILDREN``)."""
+    env = {**os.environ, "PYTHONPATH": code}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "governance", "live", "model-1", "--env", "staging"],
+                   cwd=clone, env=env, check=True, capture_output=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--ledger", type=Path, required=True)
@@ -121,14 +135,7 @@ def main() -> None:
             if not args.command:
                 subprocess.run([sys.executable, "-c", CHILD, code, str(clone)], check=True)
                 continue
-            env = {**os.environ, "PYTHONPATH": code}
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "governance", "live", "model-1", "--env",
-                            "staging"], cwd=clone, env=env, check=True, capture_output=True)
-            wall = time.perf_counter() - t
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            wall, cpu = first_query(code, clone)
             runs.setdefault(label, []).append((wall, cpu))
             print(f"wall {wall:.3f} s, CPU {cpu:.3f} s", flush=True)
     shutil.rmtree(clone, ignore_errors=True)
