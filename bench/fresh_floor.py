@@ -57,8 +57,10 @@ def git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
                           check=True).stdout
 
 
-def read_all(root: Path) -> tuple[list[tuple[str, bytes]], dict[str, bytes], list[str]]:
-    """(commit id, object) oldest first, blob bytes by id, the ls-tree paths in blob order."""
+def read_all(root: Path
+             ) -> tuple[list[tuple[str, bytes]], dict[str, bytes], list[tuple[str, str]]]:
+    """(commit id, object) oldest first, blob bytes by id, (blob id, path) as ls-tree lists
+    them."""
     out = git(root, ["rev-list", "--reverse", "--header", BRANCH])
     listing = git(root, ["ls-tree", "-r", BRANCH, "--", "events", "checkpoints"]).decode()
     names = [(line.split()[2], line.partition("\t")[2]) for line in listing.splitlines()]
@@ -81,7 +83,7 @@ def read_all(root: Path) -> tuple[list[tuple[str, bytes]], dict[str, bytes], lis
         sha, _, size = batch[pos:nl].decode().split()
         blobs[sha] = batch[nl + 1: nl + 1 + int(size)]
         pos = nl + 2 + int(size)
-    return commits, blobs, [path for _, path in names]
+    return commits, blobs, names
 
 
 def signature_inputs(commits: list[tuple[str, bytes]], notes: list[bytes], events: list[bytes]
@@ -162,12 +164,9 @@ def main() -> None:
     from governance.ledger.verify import _candidate_log_keys, _note_key, _signature_ok
 
     root = args.ledger
-    commits, blobs, paths = read_all(root)
-    del paths
-    listing = git(root, ["ls-tree", "-r", BRANCH, "--", "events", "checkpoints"]).decode()
+    commits, blobs, names = read_all(root)
     events, notes, note_sizes = [], [], set()
-    for line in listing.splitlines():
-        sha, path = line.split()[2], line.partition("\t")[2]
+    for sha, path in names:
         number = int(path.rpartition("/")[2].partition(".")[0])
         if path.startswith("events/"):
             events.append((number, blobs[sha]))
