@@ -296,9 +296,14 @@ def test_the_collector_pause_ends_with_the_answer(exported, origins, monkeypatch
 
 def test_verified_rows_are_the_objects_the_constructors_build(exported) -> None:  # type: ignore[no-untyped-def]
     """The verified rows are built without the constructors' argument handling: they are
-    equal, field for field, to the ones IndexedEvent(...) and OrgEvent(...) build."""
+    equal, field for field, to the ones IndexedEvent(...) and OrgEvent(...) build, and each
+    field holds what the verified event says (the row's values are placed by position)."""
+    import hashlib
+
     from governance.audit.org import OrgEvent
     from governance.audit.queries import IndexedEvent
+    from governance.ledger.canonical import canonical_bytes
+    from governance.ledger.columns import text_columns
 
     _admin, writer, trust = exported
     with OrgSource(writer, trust, trust.require([])) as src:
@@ -311,6 +316,14 @@ def test_verified_rows_are_the_objects_the_constructors_build(exported) -> None:
         assert type(e.event) is IndexedEvent and e == built and vars(e) == vars(built)
         assert e.event._asdict() == built.event._asdict()
         assert repr(e) == repr(built)
+        ev = e.event
+        said = ev.event
+        assert (ev.seq, ev.event_id, ev.event_type, ev.timestamp) == (
+            said["seq"], said["event_id"], said["event_type"], said["timestamp"])
+        assert (ev.model, ev.release_id, ev.environment, ev.actor_id, ev.actor_role,
+                ev.incident, ev.from_release, ev.to_release) == text_columns(said)
+        assert ev.leaf_hash == hashlib.sha256(b"\x00" + canonical_bytes(said)).hexdigest()
+        assert len(ev.commit) == 40 and ev.checkpoint is None
 
 
 def test_answers_ordered_here_are_in_the_servers_order(exported) -> None:  # type: ignore[no-untyped-def]
