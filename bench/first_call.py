@@ -24,20 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as `python bench/...`
 
-from bench.startup_ab import clean_env, read_arguments  # noqa: E402
+from bench.startup_ab import QUIET_MAIN, clean_env, read_arguments  # noqa: E402
 
-_CALL = """
-import contextlib, json, os, resource, sys
-from governance.cli.entry import main
+_CALL = QUIET_MAIN + """
+import resource
 import governance.cli.reads, governance.audit.queries, governance.reading_events
 import governance.reading_live, governance.reading_status
 r0 = resource.getrusage(resource.RUSAGE_SELF)
-with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
-        contextlib.redirect_stderr(sink):
-    try:
-        main(sys.argv[1:])
-    except SystemExit:
-        pass
+quiet(sys.argv[1:])
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps([r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime,
                   r1.ru_minflt - r0.ru_minflt]))

@@ -30,6 +30,22 @@ COMMANDS = {"live": ["live", "{model}", "--env", "production"],
             "status": ["status", "{model}"], "history": ["history", "{model}"]}
 
 
+# The opening of a child process's script (bench/first_call.py, bench/startup_split.py):
+# ``quiet(args)`` runs the console entry point on ``args`` with its output discarded and its exit
+# taken, as a measured command runs.
+QUIET_MAIN = """
+import contextlib, json, os, sys
+from governance.cli.entry import main
+def quiet(args):
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
+            contextlib.redirect_stderr(sink):
+        try:
+            main(args)
+        except SystemExit:
+            pass
+"""
+
+
 def read_arguments(doc: str, runs: int, runs_help: str | None = None
                    ) -> tuple[argparse.Namespace, list[tuple[str, str]], dict[str, list[str]]]:
     """The options both interleaved benches take: ``--runs``, ``--model`` and CHECKOUT:REPO

@@ -33,36 +33,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as `python bench/...`
 
-from bench.startup_ab import clean_env, read_arguments  # noqa: E402
+from bench.startup_ab import QUIET_MAIN, clean_env, read_arguments  # noqa: E402
 
-_MODULES = """
-import contextlib, json, os, sys
-from governance.cli.entry import main
-with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
-        contextlib.redirect_stderr(sink):
-    try:
-        main(sys.argv[1:])
-    except SystemExit:
-        pass
+_MODULES = QUIET_MAIN + """
+quiet(sys.argv[1:])
 print(json.dumps(sorted(m for m in sys.modules if "." not in m or m.startswith("governance"))))
 """
 
-_WORK = """
-import contextlib, json, os, sys, time
-from governance.cli.entry import main
+_WORK = QUIET_MAIN + """
+import time
 runs = int(sys.argv[1])
-def once():
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \\
-            contextlib.redirect_stderr(sink):
-        try:
-            main(sys.argv[2:])
-        except SystemExit:
-            pass
-once()
+quiet(sys.argv[2:])
 times = []
 for _ in range(runs):
     start = time.process_time()
-    once()
+    quiet(sys.argv[2:])
     times.append(time.process_time() - start)
 print(json.dumps(times))
 """
