@@ -5,10 +5,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.postgres import WRITER, PgServer, start_server
+
+if TYPE_CHECKING:
+    from governance.audit.org import OrgTrust
+    from tests.support.org import SyntheticOrigin
 
 _db_numbers = itertools.count()
 
@@ -69,6 +75,18 @@ def org_db(pg_server: PgServer) -> tuple[str, str]:
     with psycopg.connect(pg_server.dsn(name)) as conn:
         assert install_org_schema(conn, WRITER) == []
     return pg_server.dsn(name), pg_server.dsn(name, WRITER)
+
+
+@pytest.fixture
+def exported(org_db: tuple[str, str], origins: list[SyntheticOrigin],
+             tmp_path: Path) -> tuple[str, str, OrgTrust]:
+    """(admin DSN, writer DSN, the org trust pinning them) of a fresh organisation database
+    holding the requesting module's ``origins`` (a fixture of its own), exported with their
+    checkpoints (``tests.support.org.export_origins``)."""
+    from tests.support.org import export_origins
+
+    admin, writer = org_db
+    return admin, writer, export_origins(writer, origins, tmp_path / "trust.yaml")
 
 
 @dataclass(frozen=True)

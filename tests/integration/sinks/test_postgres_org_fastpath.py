@@ -8,13 +8,11 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from governance.audit.org import (
     OrgSource,
-    OrgTrust,
     _event_object,
     _included,
     _same_instant,
@@ -29,7 +27,6 @@ from tests.support import oracle
 from tests.support.org import (
     SyntheticOrigin,
     edit_as_superuser,
-    export_origins,
     make_origin,
 )
 
@@ -122,13 +119,6 @@ def test_included_decomposed_walk_equals_the_reference_on_every_shape() -> None:
 def origins() -> list[SyntheticOrigin]:
     return [make_origin("example.com/fast-a/models", 1),
             make_origin("example.com/fast-b/models", 3)]
-
-
-@pytest.fixture
-def exported(org_db: tuple[str, str], origins: list[SyntheticOrigin],
-             tmp_path: Path) -> tuple[str, str, OrgTrust]:
-    admin, writer = org_db
-    return admin, writer, export_origins(writer, origins, tmp_path / "trust.yaml")
 
 
 def _instants(o: SyntheticOrigin) -> list[datetime]:

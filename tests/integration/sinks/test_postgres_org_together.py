@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,6 @@ from governance.sinks.postgres_org import EVENTS
 from tests.support.org import (
     SyntheticOrigin,
     edit_as_superuser,
-    export_origins,
     make_origin,
 )
 
@@ -141,13 +139,6 @@ def test_the_remembered_walk_compares_every_proof_hash_of_every_leaf() -> None:
 def origins() -> list[SyntheticOrigin]:
     return [make_origin("example.com/together-a/models", 2),
             make_origin("example.com/together-b/models", 4)]
-
-
-@pytest.fixture
-def exported(org_db: tuple[str, str], origins: list[SyntheticOrigin],
-             tmp_path: Path) -> tuple[str, str, OrgTrust]:
-    admin, writer = org_db
-    return admin, writer, export_origins(writer, origins, tmp_path / "trust.yaml")
 
 
 def _answers(writer: str, trust: OrgTrust) -> list[tuple[object, ...]]:
